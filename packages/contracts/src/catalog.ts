@@ -1,0 +1,31 @@
+import type { z } from "zod";
+import { CONFIG_CHANGED, ConfigChanged, configChangedSubject } from "./events/config-changed.js";
+
+export interface EventDefinition<S extends z.ZodType = z.ZodType> {
+  /** CloudEvents `type`, also the subject root. */
+  type: string;
+  description: string;
+  schema: S;
+  /** Full subject for one event; identifiers come last. */
+  subject: (data: z.infer<S>) => string;
+  /** CloudEvents `subject` attribute: what the event is about. */
+  about: (data: z.infer<S>) => string;
+}
+
+const defineEvent = <S extends z.ZodType>(def: EventDefinition<S>) => def;
+
+/** Every event on the bus. Handlers are typed from this map; streams capture `<type>.>`. */
+export const eventCatalog = {
+  [CONFIG_CHANGED]: defineEvent({
+    type: CONFIG_CHANGED,
+    description: "The resolved configuration of a namespace in one environment changed.",
+    schema: ConfigChanged,
+    subject: configChangedSubject,
+    about: (d) => `${d.namespace}/${d.environment}`,
+  }),
+} as const;
+
+export type EventCatalog = typeof eventCatalog;
+export type EventType = keyof EventCatalog;
+export type EventData<T extends EventType> = z.infer<EventCatalog[T]["schema"]>;
+export const eventTypes = Object.keys(eventCatalog) as EventType[];

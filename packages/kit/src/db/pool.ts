@@ -1,0 +1,45 @@
+import pg from "pg";
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+/** Anything that can run a query: the pool itself or a client inside a transaction. */
+export type Queryable = Pick<pg.Pool, "query">;
+
+export interface PoolConfig {
+  connectionString: string;
+  max?: number;
+  /** Service schema: put first on the search_path so plain-SQL names resolve to it. */
+  schema: string;
+  applicationName?: string;
+}
+
+export function createPool(config: PoolConfig): pg.Pool {
+  return new pg.Pool({
+    connectionString: config.connectionString,
+    max: config.max ?? 10,
+    application_name: config.applicationName ?? config.schema,
+    options: `-c search_path=${quoteIdent(config.schema)},public`,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+}
+
+/** Run `fn` in one transaction; roll back on any throw and rethrow. */
+export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const result = await fn(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

@@ -1,0 +1,53 @@
+import { z } from "zod";
+
+/**
+ * Parse the environment once against a service's schema. On failure print every bad variable
+ * (name and reason, never its value: it may be a secret) and exit, so a misconfigured service
+ * never half-starts.
+ */
+export function loadEnv<S extends z.ZodObject>(
+  schema: S,
+  source: Record<string, string | undefined> = process.env,
+): Readonly<z.infer<S>> {
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  - ${i.path.join(".") || "(root)"}: ${i.message}`);
+    process.stderr.write(`Configuration error: these environment variables are missing or invalid:\n${lines.join("\n")}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+  return Object.freeze(parsed.data);
+}
+
+/** Like loadEnv but throws instead of exiting (for tests and composition in-process). */
+export function parseEnv<S extends z.ZodObject>(schema: S, source: Record<string, string | undefined>): Readonly<z.infer<S>> {
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+    throw new Error(`invalid environment: ${lines.join("; ")}`);
+  }
+  return Object.freeze(parsed.data);
+}
+
+const booleanString = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+/** Variables every Nexus service reads. Services `.extend()` this with their own. */
+export const baseEnvSchema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  HOST: z.string().default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(0).max(65535),
+  DATABASE_URL: z.url().default("postgres://postgres@127.0.0.1:5432/nexus"),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  NATS_URL: z.string().min(1).default("nats://127.0.0.1:4222"),
+  NATS_USER: z.string().optional(),
+  NATS_PASSWORD: z.string().optional(),
+  /** First token of every subject and stream name; tests set their own to stay isolated. */
+  NATS_PREFIX: z.string().regex(/^[a-z][a-z0-9_-]*$/).default("nexus"),
+  REDIS_URL: z.string().min(1).default("redis://127.0.0.1:6379"),
+  REDIS_KEY_PREFIX: z.string().default("nexus:"),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  OUTBOX_RELAY_ENABLED: booleanString.default(true),
+});
+export type BaseEnv = z.infer<typeof baseEnvSchema>;

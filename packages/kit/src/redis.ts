@@ -1,0 +1,25 @@
+import { Redis } from "ioredis";
+
+export type { Redis };
+
+export interface RedisConfig {
+  url: string;
+  keyPrefix: string;
+}
+
+/**
+ * Redis holds only rebuildable state, so the client must never block a request waiting for it:
+ * no offline queue (commands fail fast while disconnected) and a short command timeout.
+ * Callers treat a failure as a cache miss.
+ */
+export function createRedis(config: RedisConfig): Redis {
+  return new Redis(config.url, {
+    keyPrefix: config.keyPrefix,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 500,
+    connectTimeout: 2_000,
+    lazyConnect: false,
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+  });
+}

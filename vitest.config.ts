@@ -1,0 +1,33 @@
+import { defineConfig } from "vitest/config";
+
+/**
+ * One runner for the whole repo. `unit` tests are pure (no I/O); `integration` tests talk to the
+ * real Postgres, NATS and Redis on loopback through @nexus/test-fixtures.
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["packages/*/test/unit/**/*.test.ts", "services/*/test/unit/**/*.test.ts"],
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          include: [
+            "packages/*/test/integration/**/*.test.ts",
+            "services/*/test/integration/**/*.test.ts",
+            "test/e2e/**/*.test.ts",
+          ],
+          globalSetup: ["packages/test-fixtures/src/global-setup.ts"],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+          pool: "forks",
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+});
