@@ -11,10 +11,12 @@ export interface PoolConfig {
   /** Service schema: put first on the search_path so plain-SQL names resolve to it. */
   schema: string;
   applicationName?: string;
+  /** Idle clients can fail (server restart); without a listener pg would crash the process. */
+  onError?: (err: Error) => void;
 }
 
 export function createPool(config: PoolConfig): pg.Pool {
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString: config.connectionString,
     max: config.max ?? 10,
     application_name: config.applicationName ?? config.schema,
@@ -22,6 +24,8 @@ export function createPool(config: PoolConfig): pg.Pool {
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
   });
+  pool.on("error", config.onError ?? (() => undefined));
+  return pool;
 }
 
 /** Run `fn` in one transaction; roll back on any throw and rethrow. */
