@@ -1,0 +1,101 @@
+import { randomUUID } from "node:crypto";
+import helmet from "@fastify/helmet";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from "fastify";
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import type { Registry } from "prom-client";
+import type { Logger } from "../logger.js";
+import { registerErrorHandling } from "./error-handler.js";
+import { type HealthCheck, registerHealth } from "./health.js";
+import { createMetricsRegistry, registerMetrics } from "./metrics.js";
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+export interface HttpAppOptions {
+  service: string;
+  version?: string;
+  description?: string;
+  logger: Logger;
+  checks: HealthCheck[];
+  /** Largest accepted request body; 1 MiB unless a service needs otherwise. */
+  bodyLimit?: number;
+  metrics?: Registry;
+}
+
+export interface HttpApp {
+  app: App;
+  metrics: Registry;
+  /** Flip /readyz to 503 before closing, so traffic drains away first. */
+  startDraining(): void;
+  isDraining(): boolean;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** A fastify app with everything every Nexus API shares; routes are added by the service. */
+export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
+  let draining = false;
+  const base = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    disableRequestLogging: true,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
+  const app: App = base.withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandling(app);
+
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    const level = reply.statusCode >= 500 ? "error" : "info";
+    if (request.url === "/livez" || request.url === "/readyz" || request.url === "/metrics") return;
+    request.log[level](
+      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      "request completed",
+    );
+  });
+
+  await app.register(helmet, { contentSecurityPolicy: false });
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: { title: options.service, version: options.version ?? "0.1.0", description: options.description ?? "" },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+
+  const metrics = options.metrics ?? createMetricsRegistry(options.service);
+  registerMetrics(app, metrics);
+  registerHealth(app, options.checks, () => draining);
+
+  return {
+    app,
+    metrics,
+    startDraining: () => {
+      draining = true;
+    },
+    isDraining: () => draining,
+  };
+}

@@ -1,0 +1,56 @@
+import type { FastifyInstance } from "fastify";
+
+export interface HealthCheck {
+  name: string;
+  /** A failing critical check makes the service not ready; a non-critical one only degraded. */
+  critical: boolean;
+  check: () => Promise<void>;
+}
+
+export interface CheckResult {
+  status: "up" | "down";
+  latencyMs: number;
+  error?: string;
+}
+
+const CHECK_TIMEOUT_MS = 1_000;
+
+async function runCheck(check: HealthCheck): Promise<CheckResult> {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      check.check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+    return { status: "up", latencyMs: Math.round(performance.now() - started) };
+  } catch (err) {
+    return {
+      status: "down",
+      latencyMs: Math.round(performance.now() - started),
+      error: err instanceof Error ? err.message : String(err),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * `/livez`: the process answers. `/readyz`: every critical dependency answers (503 otherwise, and
+ * always 503 while draining so load balancers stop sending traffic before we close).
+ */
+export function registerHealth(app: FastifyInstance, checks: HealthCheck[], isDraining: () => boolean): void {
+  app.get("/livez", { schema: { hide: true } }, async () => ({ status: "alive" }));
+
+  app.get("/readyz", { schema: { hide: true } }, async (_request, reply) => {
+    const results = await Promise.all(checks.map(async (c) => [c, await runCheck(c)] as const));
+    const byName = Object.fromEntries(results.map(([c, r]) => [c.name, r]));
+    const criticalDown = results.some(([c, r]) => c.critical && r.status === "down");
+    const anyDown = results.some(([, r]) => r.status === "down");
+    const status = isDraining() ? "draining" : criticalDown ? "not_ready" : anyDown ? "degraded" : "ready";
+    reply.status(status === "ready" || status === "degraded" ? 200 : 503);
+    return { status, checks: byName };
+  });
+}

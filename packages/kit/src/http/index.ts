@@ -1,0 +1,4 @@
+export * from "./app.js";
+export * from "./error-handler.js";
+export * from "./health.js";
+export * from "./metrics.js";
