@@ -6,3 +6,7 @@ export * from "./logger.js";
 export * from "./redis.js";
 export * from "./http/index.js";
 export * from "./shutdown.js";
+export * from "./bus/index.js";
+export * from "./idempotency.js";
+export * from "./nats.js";
+export * from "./outbox/index.js";

@@ -1,0 +1,128 @@
+import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { EventType } from "@nexus/contracts";
+import { requestCommand, serveCommand } from "./commands.js";
+import { startConsuming } from "./consume.js";
+import { buildEnvelope, canonicalSubjectFor, parseEvent } from "./envelope.js";
+import { TRACEPARENT, toMsgHdrs, traceHeaders } from "./headers.js";
+import { assertPrefix, CANONICAL_ROOT, prefixSubject, streamNames } from "./names.js";
+import { ensureStreams } from "./streams.js";
+import type { Bus, BusContext, BusLogger, LiveEventHandler, Stoppable } from "./types.js";
+
+export interface BusConfig {
+  nc: NatsConnection;
+  /** Replaces the leading `nexus` of every subject and names the streams. Default `nexus`. */
+  prefix?: string;
+  /** CloudEvents `source` of everything this bus publishes, e.g. `nexus/config-registry`. */
+  source: string;
+  logger: BusLogger;
+  /** JetStream API timeout, ms. Default 5000. */
+  timeoutMs?: number;
+}
+
+/**
+ * The typed bus: every event published is built from the catalog and validated first, every
+ * event received is validated before a handler sees it, and trace context rides in headers.
+ */
+export function createBus(config: BusConfig): Bus {
+  const prefix = config.prefix ?? CANONICAL_ROOT;
+  assertPrefix(prefix);
+  const js = jetstream(config.nc, { timeout: config.timeoutMs ?? 5_000 });
+  let jsm: Promise<JetStreamManager> | undefined;
+  const ctx: BusContext = {
+    nc: config.nc,
+    js,
+    jsm: () => {
+      jsm ??= jetstreamManager(config.nc, { timeout: config.timeoutMs ?? 5_000 }).catch((err) => {
+        jsm = undefined;
+        throw err;
+      });
+      return jsm;
+    },
+    prefix,
+    source: config.source,
+    logger: config.logger,
+    streams: streamNames(prefix),
+  };
+
+  const bus: Bus = {
+    prefix,
+    source: config.source,
+    streams: ctx.streams,
+    subject: (canonical) => prefixSubject(prefix, canonical),
+    subjectFor: (type, data) => prefixSubject(prefix, canonicalSubjectFor(type, data)),
+    envelope: (type, data, opts) => buildEnvelope(type, data, config.source, opts),
+
+    async ensureStreams(options) {
+      const names = await ensureStreams(await ctx.jsm(), prefix, options);
+      config.logger.debug({ streams: names }, "JetStream streams are in place");
+      return names;
+    },
+
+    async publish(type, data, opts = {}) {
+      const event = buildEnvelope(type, data, config.source, opts.envelope);
+      const subject = prefixSubject(prefix, canonicalSubjectFor(type, event.data));
+      const ack = await js.publish(subject, JSON.stringify(event), {
+        msgID: opts.msgId ?? event.id,
+        headers: toMsgHdrs(traceHeaders(opts.traceparent)),
+      });
+      return { event, ack };
+    },
+
+    publishEnvelope(subject, envelope, headers = {}) {
+      return js.publish(prefixSubject(prefix, subject), JSON.stringify(envelope), {
+        msgID: envelope.id,
+        headers: toMsgHdrs(headers),
+      });
+    },
+
+    consume(types, opts, handler) {
+      return startConsuming(ctx, typeof types === "string" ? [types] : types, opts, handler);
+    },
+
+    subscribe(type, opts, handler) {
+      return subscribeLive(ctx, type, opts.subjectFilter, handler);
+    },
+
+    serveCommand: (opts) => serveCommand(ctx, opts),
+    requestCommand: (subject, body, replySchema, timeoutMs) =>
+      requestCommand(ctx, subject, body, replySchema, timeoutMs),
+  };
+  return bus;
+}
+
+/** Core NATS (no JetStream, nothing stored): for live watchers that tolerate gaps. */
+function subscribeLive<T extends EventType>(
+  ctx: BusContext,
+  type: T,
+  subjectFilter: string | undefined,
+  handler: LiveEventHandler<T>,
+): Stoppable {
+  const subject = prefixSubject(ctx.prefix, subjectFilter ?? `${type}.>`);
+  const sub = ctx.nc.subscribe(subject);
+  const expected = new Set<string>([type]);
+  const loop = (async () => {
+    for await (const m of sub) {
+      const parsed = parseEvent<T>(m.data, expected);
+      if (!parsed.ok) {
+        ctx.logger.warn(
+          { subject: m.subject, reason: parsed.reason, error: parsed.message },
+          "ignored an invalid event",
+        );
+        continue;
+      }
+      try {
+        const traceparent = m.headers?.get(TRACEPARENT) || undefined;
+        await handler(parsed.event, { subject: m.subject, traceparent, msg: m });
+      } catch (err) {
+        ctx.logger.error({ subject: m.subject, eventId: parsed.event.id, err }, "live event handler failed");
+      }
+    }
+  })();
+  return {
+    async stop() {
+      if (!sub.isClosed()) await sub.drain();
+      await loop;
+    },
+  };
+}

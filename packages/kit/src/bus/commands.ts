@@ -1,0 +1,152 @@
+import { type Msg, NoRespondersError, RequestError, TimeoutError } from "@nats-io/transport-node";
+import { context } from "@opentelemetry/api";
+import type { z } from "zod";
+import { AppError, isAppError, ServiceUnavailableError } from "../errors.js";
+import { contextFromHeaders, TRACEPARENT, toMsgHdrs, traceHeaders } from "./headers.js";
+import { prefixSubject } from "./names.js";
+import type { BusContext, CommandError, ServeCommandOptions, Stoppable } from "./types.js";
+
+type ErrorReply = { ok: false; error: CommandError };
+
+/**
+ * A request/reply responder in a queue group, so each command is handled by one instance.
+ * Every reply is JSON: the handler's own (checked against its schema) or `{ ok:false, error }`
+ * with the same status/code/field taxonomy as the HTTP API.
+ */
+export function serveCommand<Req extends z.ZodType, Rep extends z.ZodType>(
+  ctx: Pick<BusContext, "nc" | "prefix" | "logger">,
+  opts: ServeCommandOptions<Req, Rep>,
+): Stoppable {
+  const subject = prefixSubject(ctx.prefix, opts.subject);
+  const sub = ctx.nc.subscribe(subject, { queue: opts.queue });
+  const inflight = new Set<Promise<void>>();
+
+  const answer = async (m: Msg): Promise<void> => {
+    const reply = await context.with(contextFromHeaders(m.headers), () => handle(m));
+    if (!m.reply) return;
+    m.respond(encode(reply));
+  };
+
+  const handle = async (m: Msg): Promise<unknown> => {
+    let body: unknown;
+    try {
+      body = JSON.parse(m.string());
+    } catch {
+      return invalid("request body is not valid JSON");
+    }
+    const req = opts.request.safeParse(body);
+    if (!req.success) {
+      const issues = req.error.issues.map((i) => ({
+        path: i.path.map(String).join("."),
+        message: i.message,
+      }));
+      const first = issues[0];
+      return invalid(
+        first ? `${first.path || "(root)"}: ${first.message}` : "invalid request",
+        first?.path,
+        issues,
+      );
+    }
+    try {
+      const traceparent = m.headers?.get(TRACEPARENT) || undefined;
+      const result = await opts.handler(req.data, { subject: m.subject, traceparent, msg: m });
+      const checked = opts.reply.safeParse(result);
+      if (checked.success) return checked.data;
+      ctx.logger.error(
+        { subject, issues: checked.error.issues },
+        "command handler returned a reply that breaks its schema",
+      );
+      return internal();
+    } catch (err) {
+      if (isAppError(err)) {
+        if (err.expected) ctx.logger.warn({ subject, code: err.code, field: err.field }, err.message);
+        else ctx.logger.error({ subject, err }, "command failed");
+        return fromAppError(err);
+      }
+      ctx.logger.error({ subject, err }, "command handler crashed");
+      return internal();
+    }
+  };
+
+  const loop = (async () => {
+    for await (const m of sub) {
+      const p = answer(m)
+        .catch((err) => ctx.logger.error({ subject, err }, "could not answer a command"))
+        .finally(() => inflight.delete(p));
+      inflight.add(p);
+    }
+  })();
+
+  ctx.logger.info({ subject, queue: opts.queue }, "serving command");
+  return {
+    async stop() {
+      if (!sub.isClosed()) await sub.drain();
+      await loop;
+      await Promise.all(inflight);
+    },
+  };
+}
+
+function invalid(message: string, field?: string, details?: unknown): ErrorReply {
+  const error: CommandError = { statusCode: 400, code: "invalid_command", message };
+  if (field) error.field = field;
+  if (details !== undefined) error.details = details;
+  return { ok: false, error };
+}
+
+function internal(): ErrorReply {
+  return { ok: false, error: { statusCode: 500, code: "internal_error", message: "internal error" } };
+}
+
+function fromAppError(err: AppError): ErrorReply {
+  const error: CommandError = { statusCode: err.statusCode, code: err.code, message: err.message };
+  if (err.field !== undefined) error.field = err.field;
+  if (err.details !== undefined) error.details = err.details;
+  return { ok: false, error };
+}
+
+function encode(reply: unknown): string {
+  try {
+    return JSON.stringify(reply);
+  } catch {
+    // details that do not serialise (a cycle, a bigint) must not cost the caller its answer
+    const r = reply as ErrorReply;
+    return JSON.stringify(
+      r.ok === false ? { ok: false, error: { ...r.error, details: undefined } } : internal(),
+    );
+  }
+}
+
+/**
+ * Send a command and parse the reply. Transport failures become AppErrors the HTTP layer already
+ * knows how to render: nobody serving the subject → 503, no answer in time → 504.
+ */
+export async function requestCommand<Rep extends z.ZodType>(
+  ctx: Pick<BusContext, "nc" | "prefix">,
+  subject: string,
+  body: unknown,
+  replySchema: Rep,
+  timeoutMs = 5_000,
+): Promise<z.infer<Rep>> {
+  const full = prefixSubject(ctx.prefix, subject);
+  let msg: Msg;
+  try {
+    msg = await ctx.nc.request(full, JSON.stringify(body), {
+      timeout: timeoutMs,
+      headers: toMsgHdrs(traceHeaders()),
+    });
+  } catch (err) {
+    if (err instanceof NoRespondersError || (err instanceof RequestError && err.isNoResponders())) {
+      throw new ServiceUnavailableError("command_unavailable", `nothing is serving ${subject}`, {
+        cause: err,
+      });
+    }
+    if (err instanceof TimeoutError) {
+      throw new AppError(504, "command_timeout", `no reply to ${subject} within ${timeoutMs} ms`, {
+        cause: err,
+      });
+    }
+    throw err;
+  }
+  return replySchema.parse(JSON.parse(msg.string()));
+}

@@ -1,0 +1,40 @@
+export { type BusConfig, createBus } from "./bus.js";
+export { type DeadLetterInfo, deadLetter } from "./dlq.js";
+export {
+  buildEnvelope,
+  type EnvelopeOptions,
+  type EventOf,
+  InvalidEventError,
+  type ParseFailureReason,
+  type ParseResult,
+  parseEvent,
+  uuidv7,
+} from "./envelope.js";
+export { DLQ_HEADERS, MSG_ID, TRACEPARENT, TRACESTATE, traceHeaders } from "./headers.js";
+export {
+  CANONICAL_ROOT,
+  canonicalSubject,
+  dlqSubject,
+  durableFor,
+  prefixSubject,
+  type StreamNames,
+  streamNames,
+} from "./names.js";
+export { DUPLICATE_WINDOW_MS, eventStreamSubjects, type StreamOptions } from "./streams.js";
+export type {
+  Bus,
+  BusLogger,
+  CommandContext,
+  CommandError,
+  ConsumeOptions,
+  Consumption,
+  EventContext,
+  EventHandler,
+  LiveEventContext,
+  LiveEventHandler,
+  PublishOptions,
+  PublishResult,
+  ServeCommandOptions,
+  Stoppable,
+  SubscribeOptions,
+} from "./types.js";

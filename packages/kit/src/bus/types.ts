@@ -1,0 +1,148 @@
+import type { JetStreamClient, JetStreamManager, JsMsg, PubAck } from "@nats-io/jetstream";
+import type { Msg, NatsConnection } from "@nats-io/transport-node";
+import type { CloudEvent, EventData, EventType } from "@nexus/contracts";
+import type { z } from "zod";
+import type { Logger } from "../logger.js";
+import type { EnvelopeOptions, EventOf } from "./envelope.js";
+import type { StreamNames } from "./names.js";
+import type { StreamOptions } from "./streams.js";
+
+export type BusLogger = Pick<Logger, "debug" | "info" | "warn" | "error">;
+
+/** What the parts of the bus share; built once by createBus. */
+export interface BusContext {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm(): Promise<JetStreamManager>;
+  prefix: string;
+  source: string;
+  logger: BusLogger;
+  streams: StreamNames;
+}
+
+export interface PublishOptions {
+  /** JetStream dedup key; defaults to the event id. Set it to make retries of one publish idempotent. */
+  msgId?: string;
+  /** Used when no OpenTelemetry span is active. */
+  traceparent?: string;
+  envelope?: EnvelopeOptions;
+}
+
+export interface PublishResult<T extends EventType> {
+  event: EventOf<T>;
+  ack: PubAck;
+}
+
+export interface EventContext {
+  /** The NATS subject, with this bus's prefix. */
+  subject: string;
+  /** 1 on the first delivery. */
+  deliveryCount: number;
+  traceparent: string | undefined;
+  msg: JsMsg;
+}
+
+export type EventHandler<T extends EventType> = (
+  event: EventOf<T>,
+  ctx: EventContext,
+) => Promise<void> | void;
+
+export interface ConsumeOptions {
+  /** Logical consumer name; each filter subject gets its own durable `<durable>-<subject tokens>`. */
+  durable: string;
+  /** Deliveries before a failing event goes to the dead-letter stream. Default 5. */
+  maxDeliver?: number;
+  /** Redelivery delay after the n-th failure (the last value repeats). Default 1s, 5s, 15s, 30s. */
+  backoffMs?: readonly number[];
+  /** Time a handler has before the server redelivers; long handlers are kept alive. Default 30s. */
+  ackWaitMs?: number;
+  /** Narrower subjects (canonical `nexus.` or prefixed) instead of one `<type>.>` per type. */
+  filterSubjects?: readonly string[];
+  /** Handlers in flight per durable. Default 1, which keeps the stream's order. */
+  concurrency?: number;
+  /** Where a newly created durable starts. Default `all` (everything the stream still holds). */
+  deliverPolicy?: "all" | "new";
+  /** Server-side cap on unacknowledged messages per durable. Default 1000. */
+  maxAckPending?: number;
+}
+
+export interface Consumption {
+  /** Durable names created or bound, one per filter subject. */
+  readonly durables: readonly string[];
+  /** Stop pulling, hand back buffered messages, and wait for handlers in flight. */
+  stop(): Promise<void>;
+}
+
+export interface LiveEventContext {
+  subject: string;
+  traceparent: string | undefined;
+  msg: Msg;
+}
+
+export type LiveEventHandler<T extends EventType> = (
+  event: EventOf<T>,
+  ctx: LiveEventContext,
+) => Promise<void> | void;
+
+export interface SubscribeOptions {
+  /** Narrower subject than `<type>.>`, e.g. `nexus.config.changed.production.>`. */
+  subjectFilter?: string;
+}
+
+export interface Stoppable {
+  stop(): Promise<void>;
+}
+
+/** The `ok:false` branch of every command reply. */
+export interface CommandError {
+  statusCode: number;
+  code: string;
+  message: string;
+  field?: string;
+  details?: unknown;
+}
+
+export interface CommandContext {
+  subject: string;
+  traceparent: string | undefined;
+  msg: Msg;
+}
+
+export interface ServeCommandOptions<Req extends z.ZodType, Rep extends z.ZodType> {
+  subject: string;
+  request: Req;
+  reply: Rep;
+  /** Queue group: one instance of the service answers each request. */
+  queue: string;
+  handler: (request: z.infer<Req>, ctx: CommandContext) => Promise<z.infer<Rep>>;
+}
+
+export interface Bus {
+  readonly prefix: string;
+  readonly source: string;
+  readonly streams: StreamNames;
+  /** A canonical `nexus.` subject under this bus's prefix. */
+  subject(canonical: string): string;
+  subjectFor<T extends EventType>(type: T, data: EventData<T>): string;
+  envelope<T extends EventType>(type: T, data: EventData<T>, opts?: EnvelopeOptions): EventOf<T>;
+  ensureStreams(options?: StreamOptions): Promise<StreamNames>;
+  publish<T extends EventType>(type: T, data: EventData<T>, opts?: PublishOptions): Promise<PublishResult<T>>;
+  publishEnvelope(
+    subject: string,
+    envelope: CloudEvent<unknown>,
+    headers?: Record<string, string>,
+  ): Promise<PubAck>;
+  consume<T extends EventType>(
+    types: T | readonly T[],
+    opts: ConsumeOptions,
+    handler: EventHandler<T>,
+  ): Promise<Consumption>;
+  subscribe<T extends EventType>(type: T, opts: SubscribeOptions, handler: LiveEventHandler<T>): Stoppable;
+  serveCommand<Req extends z.ZodType, Rep extends z.ZodType>(opts: ServeCommandOptions<Req, Rep>): Stoppable;
+  requestCommand<Rep extends z.ZodType>(
+    subject: string,
+    body: unknown,
+    replySchema: Rep,
+    timeoutMs?: number,
+  ): Promise<z.infer<Rep>>;
+}

@@ -1,0 +1,38 @@
+import type pg from "pg";
+
+export type ProcessOnceResult<T> = { applied: true; result: T } | { applied: false };
+
+/**
+ * Run a consumer's effect at most once per event. The processed-event row and the effect commit
+ * in one transaction: a redelivery after a crash either finds the row (skip) or finds nothing
+ * because the effect rolled back too (run again). A concurrent duplicate blocks on the row's key
+ * until the first commits, then skips. If `fn` throws, nothing is recorded and the error
+ * propagates, so the message is retried.
+ */
+export async function processOnce<T>(
+  pool: Pick<pg.Pool, "connect">,
+  consumer: string,
+  eventId: string,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<ProcessOnceResult<T>> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const claimed = await client.query(
+      "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+      [consumer, eventId],
+    );
+    if (claimed.rowCount === 0) {
+      await client.query("ROLLBACK");
+      return { applied: false };
+    }
+    const result = await fn(client);
+    await client.query("COMMIT");
+    return { applied: true, result };
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,116 @@
+import { connect, type NatsConnection, type Status } from "@nats-io/transport-node";
+import { type Logger, redactUrl } from "./logger.js";
+
+export type { NatsConnection };
+
+export interface NatsConfig {
+  /** One server URL or a comma-separated list. */
+  url: string;
+  user?: string;
+  password?: string;
+  /** Client name shown in the server's monitoring pages. */
+  name: string;
+  logger: Pick<Logger, "debug" | "info" | "warn" | "error">;
+  /**
+   * Keep retrying when the first connection attempt fails (default true), so a service started
+   * before NATS (docker compose, a host reboot) connects once it comes up instead of exiting.
+   */
+  waitOnFirstConnect?: boolean;
+}
+
+/**
+ * Connect to NATS and never give up reconnecting: a service that lost the bus should come back
+ * by itself once the server does, and report not-ready in the meantime (see natsHealthy).
+ */
+export async function connectNats(config: NatsConfig): Promise<NatsConnection> {
+  const servers = config.url
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const shown = servers.map(redactServer).join(", ");
+  const log = config.logger;
+  log.info({ servers: shown, name: config.name }, "connecting to NATS");
+  const nc = await connect({
+    servers,
+    name: config.name,
+    ...(config.user ? { user: config.user, pass: config.password ?? "" } : {}),
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 1_000,
+    reconnectJitter: 500,
+    waitOnFirstConnect: config.waitOnFirstConnect ?? true,
+    pingInterval: 20_000,
+    maxPingOut: 3,
+  });
+  log.info({ server: redactServer(nc.getServer()), version: nc.info?.version }, "connected to NATS");
+  void watchStatus(nc, log);
+  return nc;
+}
+
+async function watchStatus(nc: NatsConnection, log: NatsConfig["logger"]): Promise<void> {
+  try {
+    for await (const s of nc.status()) logStatus(s, log);
+  } catch (err) {
+    log.debug({ err }, "NATS status watcher ended");
+  }
+  const reason = await nc.closed();
+  if (reason instanceof Error) log.error({ err: reason }, "NATS connection closed because of an error");
+  else log.info("NATS connection closed");
+}
+
+function logStatus(s: Status, log: NatsConfig["logger"]): void {
+  switch (s.type) {
+    case "disconnect":
+      log.warn({ server: redactServer(s.server) }, "lost the connection to NATS, reconnecting");
+      return;
+    case "reconnect":
+      log.info({ server: redactServer(s.server) }, "reconnected to NATS");
+      return;
+    case "reconnecting":
+      log.debug("trying to reconnect to NATS");
+      return;
+    case "ldm":
+      log.warn({ server: redactServer(s.server) }, "NATS server is shutting down (lame duck mode)");
+      return;
+    case "error":
+      // Async server errors are mostly permission violations: a misconfigured account.
+      log.error({ err: s.error }, "NATS server reported an error");
+      return;
+    case "staleConnection":
+      log.warn("NATS server stopped answering pings, reconnecting");
+      return;
+    case "slowConsumer":
+      log.warn({ subject: s.sub.getSubject(), pending: s.pending }, "NATS subscription is falling behind");
+      return;
+    case "update":
+      log.debug({ added: s.added, deleted: s.deleted }, "NATS cluster membership changed");
+      return;
+    default:
+      return;
+  }
+}
+
+function redactServer(server: string): string {
+  return server.includes("@") ? redactUrl(server.includes("://") ? server : `nats://${server}`) : server;
+}
+
+/**
+ * Readiness: the connection is open and the server answers a ping within the timeout. While the
+ * client is reconnecting the ping does not complete, so this reports false instead of hanging.
+ */
+export async function natsHealthy(
+  nc: Pick<NatsConnection, "isClosed" | "isDraining" | "rtt">,
+  timeoutMs = 1_000,
+): Promise<boolean> {
+  if (nc.isClosed() || nc.isDraining()) return false;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    return await Promise.race([nc.rtt().then(() => true), timeout]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}

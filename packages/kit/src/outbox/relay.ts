@@ -1,0 +1,219 @@
+import type { CloudEvent } from "@nexus/contracts";
+import type pg from "pg";
+import type { Bus, BusLogger } from "../bus/types.js";
+import { DEFAULT_OUTBOX_CHANNEL } from "./enqueue.js";
+import { createLease, type Lease } from "./lease.js";
+
+export interface OutboxRelayConfig {
+  pool: Pick<pg.Pool, "query">;
+  bus: Pick<Bus, "publishEnvelope">;
+  logger: BusLogger;
+  /** For the relay's own connection, which holds the lease and LISTENs. */
+  databaseUrl: string;
+  channel?: string;
+  /** Safety net behind LISTEN/NOTIFY (a missed notification, a row written by hand). Default 1000. */
+  pollIntervalMs?: number;
+  batchSize?: number;
+  /** How often a standby tries to take over. Default 2000. */
+  lockRetryMs?: number;
+  /** Published rows older than this are deleted. Default 7 days. */
+  retentionMs?: number;
+  cleanupIntervalMs?: number;
+  /** After each published batch: rows, age of the oldest row in ms, rows JetStream already had. */
+  onPublished?: (count: number, lagMs: number, duplicates: number) => void;
+}
+
+export interface OutboxRelay {
+  /** Resolves once this instance knows whether it is the active relay. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** If active, publish everything pending now and resolve when done (tests, shutdown). */
+  drain(): Promise<void>;
+  isActive(): boolean;
+}
+
+interface OutboxRow {
+  seq: string;
+  id: string;
+  subject: string;
+  payload: CloudEvent<unknown>;
+  headers: Record<string, string>;
+  created_at: Date;
+}
+
+const MAX_RETRY_DELAY_MS = 30_000;
+
+const idleLease: Lease = { start: async () => undefined, stop: async () => undefined, held: () => false };
+
+/**
+ * Publishes the outbox to JetStream, in `seq` order, with Nats-Msg-Id = event id. One relay is
+ * active per schema (advisory lock); the others stand by. A row is marked only after its PubAck,
+ * so a crash in between re-publishes the same id and JetStream drops the copy. A failed row is
+ * retried with backoff and never skipped.
+ */
+export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
+  const { pool, bus, logger } = config;
+  const batchSize = config.batchSize ?? 500;
+  const retentionMs = config.retentionMs ?? 7 * 24 * 60 * 60 * 1_000;
+  let pumping: Promise<void> | undefined;
+  let again = false;
+  let stopping = false;
+  let failures = 0;
+  let retryAt = 0;
+  const timers: NodeJS.Timeout[] = [];
+
+  let lease: Lease = idleLease;
+
+  const newLease = (schema: string) =>
+    createLease({
+      databaseUrl: config.databaseUrl,
+      // Advisory locks are per database and services share one: the schema makes it per service.
+      name: `outbox-relay:${schema}`,
+      channel: config.channel ?? DEFAULT_OUTBOX_CHANNEL,
+      retryMs: config.lockRetryMs ?? 2_000,
+      logger,
+      onAcquired: () => void kick(true),
+      onLost: () => undefined,
+      onNotify: () => void kick(false),
+    });
+
+  /** Single flight: a wake-up during a pass asks for one more pass instead of a parallel one. */
+  function kick(force: boolean): Promise<void> {
+    if (stopping || !lease.held()) return Promise.resolve();
+    if (!force && Date.now() < retryAt) return pumping ?? Promise.resolve();
+    if (pumping) {
+      again = true;
+      return pumping;
+    }
+    pumping = (async () => {
+      try {
+        do {
+          again = false;
+          await publishPending();
+        } while (again && !stopping && lease.held());
+      } finally {
+        pumping = undefined;
+      }
+    })();
+    return pumping;
+  }
+
+  async function publishPending(): Promise<void> {
+    while (!stopping && lease.held()) {
+      let rows: OutboxRow[];
+      try {
+        rows = (
+          await pool.query<OutboxRow>(
+            `SELECT seq, id, subject, payload, headers, created_at FROM outbox
+             WHERE published_at IS NULL ORDER BY seq LIMIT $1`,
+            [batchSize],
+          )
+        ).rows;
+      } catch (err) {
+        return backOff("could not read the outbox", err);
+      }
+      if (rows.length === 0) return;
+      // All in flight at once, then await every PubAck: one connection keeps them in order.
+      const results = await Promise.allSettled(
+        rows.map((r) => bus.publishEnvelope(r.subject, r.payload, r.headers)),
+      );
+      const done: string[] = [];
+      const failed: string[] = [];
+      let duplicates = 0;
+      let firstError: unknown;
+      results.forEach((r, i) => {
+        const seq = rows[i]!.seq;
+        if (r.status === "fulfilled") {
+          done.push(seq);
+          if (r.value.duplicate) duplicates++;
+        } else {
+          failed.push(seq);
+          firstError ??= r.reason;
+        }
+      });
+      try {
+        if (done.length)
+          await pool.query("UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", [done]);
+        if (failed.length) {
+          await pool.query(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE seq = ANY($1::bigint[])",
+            [failed, String((firstError as Error)?.message ?? firstError).slice(0, 1_000)],
+          );
+        }
+      } catch (err) {
+        return backOff("could not mark outbox rows", err);
+      }
+      if (done.length) {
+        const oldest = Math.min(...rows.map((r) => r.created_at.getTime()));
+        config.onPublished?.(done.length, Date.now() - oldest, duplicates);
+        if (duplicates)
+          logger.debug({ duplicates }, "JetStream already had some outbox events (re-publish after a crash)");
+      }
+      if (failed.length) return backOff(`could not publish ${failed.length} outbox events`, firstError);
+      failures = 0;
+      retryAt = 0;
+      if (rows.length < batchSize) return;
+    }
+  }
+
+  function backOff(what: string, err: unknown): void {
+    failures++;
+    const wait = Math.min(100 * 2 ** failures, MAX_RETRY_DELAY_MS);
+    retryAt = Date.now() + wait;
+    logger.warn({ err, retryInMs: wait, failures }, `${what}, will retry`);
+    const t = setTimeout(() => void kick(true), wait);
+    t.unref();
+    timers.push(t);
+  }
+
+  async function cleanup(): Promise<void> {
+    if (stopping || !lease.held()) return;
+    try {
+      const deleted = await deletePublishedOutbox(pool, retentionMs);
+      if (deleted) logger.info({ deleted }, "deleted old published outbox rows");
+    } catch (err) {
+      logger.warn({ err }, "could not clean up the outbox");
+    }
+  }
+
+  return {
+    async start() {
+      stopping = false;
+      const res = await pool.query<{ schema: string }>("SELECT current_schema() AS schema");
+      lease = newLease(res.rows[0]?.schema ?? "public");
+      await lease.start();
+      const poll = setInterval(() => void kick(false), config.pollIntervalMs ?? 1_000);
+      const sweep = setInterval(() => void cleanup(), config.cleanupIntervalMs ?? 60 * 60 * 1_000);
+      poll.unref();
+      sweep.unref();
+      timers.push(poll, sweep);
+    },
+    async stop() {
+      stopping = true;
+      for (const t of timers.splice(0)) clearTimeout(t);
+      await pumping;
+      await lease.stop();
+    },
+    drain: () => kick(true),
+    isActive: () => lease.held(),
+  };
+}
+
+/** Delete published rows older than the retention, a slice at a time to keep locks short. */
+export async function deletePublishedOutbox(
+  pool: Pick<pg.Pool, "query">,
+  retentionMs: number,
+): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const res = await pool.query(
+      `DELETE FROM outbox WHERE seq IN (
+         SELECT seq FROM outbox
+         WHERE published_at IS NOT NULL AND published_at < now() - $1 * interval '1 millisecond'
+         ORDER BY seq LIMIT 5000)`,
+      [retentionMs],
+    );
+    total += res.rowCount ?? 0;
+    if ((res.rowCount ?? 0) < 5000) return total;
+  }
+}

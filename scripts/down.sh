@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Stop the Nexus services that scripts/up.sh started (from their pid files in .nexus/run).
+# NATS, Postgres and Redis are left running.
+#
+# Environment: NEXUS_STOP_TIMEOUT  seconds to wait for a graceful stop before SIGKILL (default 20)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RUN_DIR=$ROOT/.nexus/run
+STOP_TIMEOUT=${NEXUS_STOP_TIMEOUT:-20}
+
+# Is $1 still a process group we started? up.sh makes every service the leader of its own
+# session, so its pid is its process group id; a recycled pid would not be.
+group_alive() {
+  local pgid
+  pgid=$(ps -o pgid= -p "$1" 2>/dev/null | tr -d ' ') || return 1
+  [[ $pgid == "$1" ]] || return 1
+}
+
+any_in_group() { pgrep -g "$1" >/dev/null 2>&1; }
+
+shopt -s nullglob
+pidfiles=("$RUN_DIR"/*.pid)
+# NATS started by ensure-infra.sh without root keeps its pid file here too; it is infrastructure.
+services=()
+for f in "${pidfiles[@]}"; do
+  case $(basename "$f") in nats-server*.pid) continue ;; esac
+  services+=("$f")
+done
+
+if ((${#services[@]} == 0)); then
+  echo "No Nexus services are running (no pid files in .nexus/run)."
+  exit 0
+fi
+
+stopped_any=0
+for f in "${services[@]}"; do
+  name=$(basename "$f" .pid)
+  pid=$(tr -cd '0-9' <"$f")
+  if [[ -z $pid ]] || ! group_alive "$pid"; then
+    echo "$name is not running."
+    rm -f "$f"
+    continue
+  fi
+  echo "Stopping $name (pid $pid)…"
+  kill -TERM -- "-$pid" 2>/dev/null || true
+  stopped_any=1
+done
+
+if ((stopped_any)); then
+  deadline=$((SECONDS + STOP_TIMEOUT))
+  for f in "${services[@]}"; do
+    [[ -f $f ]] || continue
+    name=$(basename "$f" .pid)
+    pid=$(tr -cd '0-9' <"$f")
+    while any_in_group "$pid"; do
+      if ((SECONDS >= deadline)); then
+        echo "$name did not stop within ${STOP_TIMEOUT}s; killing it."
+        kill -KILL -- "-$pid" 2>/dev/null || true
+        sleep 0.5
+        break
+      fi
+      sleep 0.3
+    done
+    rm -f "$f"
+    echo "$name stopped."
+  done
+fi
+
+echo "Services are stopped. NATS, Postgres and Redis are still running (they are shared infrastructure)."

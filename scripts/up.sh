@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Bring the whole system up on this machine (no Docker needed): dependencies, NATS + Postgres +
+# Redis (installed from Debian packages when run as root), every Nexus service in the
+# background, and a demo namespace. Running it again is harmless. Stop with: bash scripts/down.sh
+#
+# Environment: NEXUS_READY_TIMEOUT  seconds to wait for each service's /readyz (default 120)
+set -euo pipefail
+
+# Every service, in one place: name:port:start command (run from the repository root).
+SERVICES=(
+  "config-registry:4100:pnpm --filter @nexus/config-registry start"
+)
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+LOG_DIR=.nexus/logs
+RUN_DIR=.nexus/run
+READY_TIMEOUT=${NEXUS_READY_TIMEOUT:-120}
+
+SERVICE_ENV=(
+  DATABASE_URL=postgres://postgres@127.0.0.1:5432/nexus
+  NATS_URL=nats://127.0.0.1:4222
+  REDIS_URL=redis://127.0.0.1:6379
+  LOG_LEVEL=info
+)
+
+fail() {
+  printf '\nup: FAILED: %s\n' "$1" >&2
+  shift
+  local line
+  for line in "$@"; do printf '  %s\n' "$line" >&2; done
+  exit 1
+}
+
+heading() { printf '\n== %s ==\n' "$1"; }
+
+pid_alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
+
+http_status() { curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$1" 2>/dev/null || true; }
+
+port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+
+heading "Dependencies"
+bash scripts/bootstrap.sh
+npm_bin="$(npm prefix -g 2>/dev/null)/bin"
+case ":$PATH:" in *":$npm_bin:"*) ;; *) export PATH="$npm_bin:$PATH" ;; esac
+hash -r
+
+if ! command -v curl >/dev/null 2>&1; then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing curl…"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends curl ca-certificates >/dev/null ||
+      fail "could not install curl."
+  else
+    fail "curl is required. Install it: sudo apt-get install -y curl"
+  fi
+fi
+
+heading "Infrastructure"
+bash scripts/ensure-infra.sh
+
+heading "Services"
+mkdir -p "$LOG_DIR" "$RUN_DIR"
+command -v setsid >/dev/null 2>&1 || fail "setsid (util-linux) is required."
+
+started=()
+for entry in "${SERVICES[@]}"; do
+  IFS=: read -r name port cmd <<<"$entry"
+  pidfile=$RUN_DIR/$name.pid
+  log=$LOG_DIR/$name.log
+  pid=$(cat "$pidfile" 2>/dev/null || true)
+  if pid_alive "$pid"; then
+    echo "$name is already running (pid $pid)."
+    continue
+  fi
+  rm -f "$pidfile"
+  if port_open "$port"; then
+    fail "port $port, which $name needs, is taken by a program this script did not start." \
+      "Find it with: ss -ltnp 'sport = :$port'   (then stop it, and run this again)"
+  fi
+  echo "Starting $name on port $port (log $log)…"
+  printf '\n===== %s: starting %s (%s) =====\n' "$(date -Is)" "$name" "$cmd" >>"$log"
+  # A new session per service: its pid is also its process group, so down.sh stops pnpm, tsx
+  # and node together. The pid file is written by the session leader itself.
+  env PORT="$port" "${SERVICE_ENV[@]}" \
+    setsid bash -c 'echo $$ >"$1"; eval "exec $2"' nexus-service "$pidfile" "$cmd" \
+    >>"$log" 2>&1 </dev/null &
+  started+=("$name")
+done
+
+# Wait until every service answers /readyz with 200.
+for entry in "${SERVICES[@]}"; do
+  IFS=: read -r name port _ <<<"$entry"
+  log=$LOG_DIR/$name.log
+  deadline=$((SECONDS + READY_TIMEOUT))
+  printf 'Waiting for %s to be ready…' "$name"
+  while :; do
+    status=$(http_status "http://127.0.0.1:$port/readyz")
+    if [[ $status == 200 ]]; then
+      echo " ready."
+      break
+    fi
+    pid=$(cat "$RUN_DIR/$name.pid" 2>/dev/null || true)
+    if [[ -n $pid ]] && ! pid_alive "$pid"; then
+      echo
+      echo "----- last lines of $log -----" >&2
+      tail -n 30 "$log" >&2 || true
+      echo "-----" >&2
+      fail "$name stopped during start-up." "Full log: $ROOT/$log"
+    fi
+    if ((SECONDS >= deadline)); then
+      echo
+      fail "$name did not answer http://127.0.0.1:$port/readyz with 200 within ${READY_TIMEOUT}s (last answer: ${status:-none})." \
+        "Look at its log: $ROOT/$log" \
+        "Stop what was started with: bash scripts/down.sh"
+    fi
+    sleep 1
+  done
+done
+
+heading "Demo data"
+bash scripts/demo-seed.sh http://127.0.0.1:4100
+
+heading "Nexus is up"
+for entry in "${SERVICES[@]}"; do
+  IFS=: read -r name port _ <<<"$entry"
+  printf '  %-16s http://127.0.0.1:%s   (API docs /docs, health /readyz, metrics /metrics)\n' "$name" "$port"
+  printf '  %-16s log %s/%s/%s.log\n' "" "$ROOT" "$LOG_DIR" "$name"
+done
+cat <<EOF
+
+  Infrastructure:  NATS nats://127.0.0.1:4222 (JetStream), Postgres postgres://postgres@127.0.0.1:5432/nexus,
+                   Redis redis://127.0.0.1:6379
+
+  Try it:          curl http://127.0.0.1:4100/v1/namespaces/demo-shop/environments/production/resolved
+
+  Stop services:   bash scripts/down.sh   (NATS, Postgres and Redis keep running)
+EOF

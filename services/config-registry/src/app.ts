@@ -1,0 +1,142 @@
+import { CONFIG_CHANGED } from "@nexus/contracts";
+import {
+  type Bus,
+  createHttpApp,
+  createOutboxRelay,
+  enqueueEvent,
+  type HealthCheck,
+  type Logger,
+  type Pool,
+  type Redis,
+  type Stoppable,
+} from "@nexus/kit";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { serveConfigCommands } from "./commands/config-command.js";
+import { registerConfigContentParsers } from "./http/content-parsers.js";
+import { registerLayerRoutes } from "./layers/layer-router.js";
+import { createLayerService } from "./layers/layer-service.js";
+import { createLayerStore } from "./layers/layer-store.js";
+import { registerNamespaceRoutes } from "./namespaces/namespace-router.js";
+import { createNamespaceService } from "./namespaces/namespace-service.js";
+import { createNamespaceStore } from "./namespaces/namespace-store.js";
+import { createResolveCache } from "./resolve/resolve-cache.js";
+import { createResolveReadService } from "./resolve/resolve-read-service.js";
+import { registerResolveRoutes } from "./resolve/resolve-router.js";
+import { createResolveService } from "./resolve/resolve-service.js";
+import { createResolveStore } from "./resolve/resolve-store.js";
+import { registerRevisionRoutes } from "./revisions/revision-router.js";
+import { createRevisionService } from "./revisions/revision-service.js";
+import { createRevisionStore } from "./revisions/revision-store.js";
+import { registerSchemaRoutes } from "./schemas/schema-router.js";
+import { createSchemaService } from "./schemas/schema-service.js";
+import { createSchemaStore } from "./schemas/schema-store.js";
+
+export const SERVICE_NAME = "config-registry";
+
+export interface RegistryDeps {
+  logger: Logger;
+  pool: Pool;
+  /** Null runs without a cache (reads from Postgres). */
+  redis: Redis | null;
+  nc: NatsConnection;
+  bus: Bus;
+  config: {
+    databaseUrl: string;
+    schema: string;
+    defaultEnvironments: readonly string[];
+    cacheTtlSeconds: number;
+    bodyLimit: number;
+    outboxRelay: boolean;
+  };
+}
+
+/** Compose the service from its dependencies. Nothing listens or consumes until `workers.start()`. */
+export async function buildApp(deps: RegistryDeps) {
+  const { logger, pool, redis, bus, config } = deps;
+  const outboxChannel = `${config.schema}_outbox`;
+
+  const namespaceStore = createNamespaceStore();
+  const layerStore = createLayerStore();
+  const revisionStore = createRevisionStore();
+  const schemaStore = createSchemaStore();
+  const resolveStore = createResolveStore();
+  const cache = createResolveCache({ redis, logger, ttlSeconds: config.cacheTtlSeconds });
+
+  const resolve = createResolveService({
+    namespaces: namespaceStore,
+    layers: layerStore,
+    schemas: schemaStore,
+    resolved: resolveStore,
+    enqueue: async (q, data, traceparent) => {
+      await enqueueEvent(q, bus, CONFIG_CHANGED, data, { channel: outboxChannel, ...(traceparent ? { traceparent } : {}) });
+    },
+  });
+  const layers = createLayerService({ pool, namespaces: namespaceStore, layers: layerStore, revisions: revisionStore, resolve, cache });
+  const namespaces = createNamespaceService({
+    pool,
+    namespaces: namespaceStore,
+    layers: layerStore,
+    resolved: resolveStore,
+    resolve,
+    cache,
+    defaultEnvironments: config.defaultEnvironments,
+  });
+  const revisions = createRevisionService({ pool, namespaces: namespaceStore, revisions: revisionStore, layers });
+  const schemas = createSchemaService({ pool, namespaces: namespaceStore, schemas: schemaStore, resolve });
+  const reads = createResolveReadService({ pool, namespaces: namespaceStore, resolved: resolveStore, cache, resolve });
+
+  const checks: HealthCheck[] = [
+    { name: "postgres", critical: true, check: async () => void (await pool.query("SELECT 1")) },
+    {
+      name: "nats",
+      critical: true,
+      check: async () => {
+        if (deps.nc.isClosed()) throw new Error("connection closed");
+        await deps.nc.flush();
+      },
+    },
+    {
+      name: "redis",
+      critical: false,
+      check: async () => {
+        if (!redis) throw new Error("not configured");
+        await redis.ping();
+      },
+    },
+  ];
+  const http = await createHttpApp({
+    service: SERVICE_NAME,
+    description: "Namespaces, layered and versioned configuration, resolution, schemas and history.",
+    logger,
+    checks,
+    bodyLimit: config.bodyLimit,
+  });
+  registerConfigContentParsers(http.app);
+  registerNamespaceRoutes(http.app, { namespaces });
+  registerLayerRoutes(http.app, { layers });
+  registerRevisionRoutes(http.app, { revisions });
+  registerSchemaRoutes(http.app, { schemas });
+  registerResolveRoutes(http.app, { reads });
+
+  const relay = createOutboxRelay({ pool, bus, logger, databaseUrl: config.databaseUrl, channel: outboxChannel });
+  let commands: Stoppable | undefined;
+
+  return {
+    ...http,
+    services: { namespaces, layers, revisions, schemas, reads },
+    relay,
+    workers: {
+      /** Streams exist, the outbox relay runs (unless disabled), NATS commands are answered. */
+      async start() {
+        await bus.ensureStreams();
+        if (config.outboxRelay) await relay.start();
+        commands = serveConfigCommands({ bus, layers });
+      },
+      async stop() {
+        await commands?.stop();
+        await relay.stop();
+      },
+    },
+  };
+}
+export type RegistryApp = Awaited<ReturnType<typeof buildApp>>;

@@ -1,0 +1,474 @@
+/**
+ * Request bodies in, response bodies out: JSON, YAML and `.env` documents, parsed safely into
+ * plain JSON objects and rendered back. No I/O.
+ *
+ * Accepted media types (case-insensitive, parameters allowed; a `charset` must be UTF-8):
+ * | format | media types |
+ * |---|---|
+ * | json | `application/json`, `application/<anything>+json`; also a missing Content-Type |
+ * | yaml | `application/yaml`, `application/x-yaml`, `text/yaml`, `text/x-yaml` |
+ * | env  | `application/x-env`, `text/x-env`, `text/plain; format=dotenv` |
+ * Anything else is a 415 `UnsupportedMediaTypeError`.
+ *
+ * Errors (all `BadRequestError`, 400):
+ * - `malformed_body`: the text does not parse (message and `details` carry line / column where
+ *   the parser knows them), is not UTF-8, or breaks a YAML safety rule (duplicate keys, tags
+ *   outside the JSON types, non-scalar keys, too many alias expansions, several documents);
+ * - `content_not_object`: it parses, but to an array, a scalar or null;
+ * - `content_not_json`: a value JSON cannot carry (`.inf`, `.nan`, dates, binary, ...), with
+ *   `field` = its JSON pointer;
+ * - `content_too_deep`: nesting deeper than `MAX_DOCUMENT_DEPTH`.
+ */
+import { BadRequestError, UnsupportedMediaTypeError } from "@nexus/kit";
+import { parse as parseDotenv } from "dotenv";
+import { type Document, isNode, isScalar, LineCounter, parseDocument, stringify, visit } from "yaml";
+import { escapePointerToken, isPlainObject, type JsonObject, setOwn } from "./document-fns.js";
+
+export type ContentFormat = "json" | "yaml" | "env";
+
+/**
+ * How many alias expansions a YAML document may make (the `yaml` package's `maxAliasCount`:
+ * roughly aliases used × their nesting). Enough for shared blocks (`<<: *defaults`), far too
+ * little for a "billion laughs" expansion.
+ */
+export const YAML_MAX_ALIAS_COUNT = 50;
+
+/** Deeper documents are refused: every later step (merge, resolve, diff) recurses. */
+export const MAX_DOCUMENT_DEPTH = 64;
+
+const JSON_TYPES = new Set(["application/json"]);
+const YAML_TYPES = new Set(["application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"]);
+const ENV_TYPES = new Set(["application/x-env", "text/x-env"]);
+
+interface MediaType {
+  type: string;
+  params: Record<string, string>;
+}
+
+function parseMediaType(contentType: string): MediaType {
+  const [essence = "", ...rest] = contentType.split(";");
+  const params: Record<string, string> = Object.create(null);
+  for (const part of rest) {
+    const eq = part.indexOf("=");
+    if (eq < 0) continue;
+    const name = part.slice(0, eq).trim().toLowerCase();
+    let value = part.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    params[name] = value.toLowerCase();
+  }
+  return { type: essence.trim().toLowerCase(), params };
+}
+
+/**
+ * The format a Content-Type names. A missing or empty Content-Type means JSON.
+ * Throws `UnsupportedMediaTypeError` for anything else, or for a charset other than UTF-8.
+ */
+export function detectFormat(contentType: string | undefined): ContentFormat {
+  if (contentType === undefined || contentType.trim() === "") return "json";
+  const { type, params } = parseMediaType(contentType);
+  const charset = params.charset;
+  if (charset !== undefined && charset !== "utf-8" && charset !== "utf8") {
+    throw new UnsupportedMediaTypeError(`charset ${charset} is not supported; send UTF-8`, {
+      field: "content-type",
+    });
+  }
+  if (JSON_TYPES.has(type) || /^application\/[^/]+\+json$/.test(type)) return "json";
+  if (YAML_TYPES.has(type)) return "yaml";
+  if (ENV_TYPES.has(type) || (type === "text/plain" && params.format === "dotenv")) return "env";
+  throw new UnsupportedMediaTypeError(
+    `content type ${JSON.stringify(type)} is not supported; use application/json, application/yaml or ` +
+      "text/plain; format=dotenv",
+    { field: "content-type", details: { contentType } },
+  );
+}
+
+/**
+ * Parses a request body into a plain JSON object.
+ * - `string`, `Buffer` / `Uint8Array` (decoded as strict UTF-8, a leading BOM dropped): parsed
+ *   according to `contentType`;
+ * - any other value is taken as already parsed (e.g. by fastify's JSON parser) and only checked.
+ * JSON: `JSON.parse` (duplicate keys: the last wins, as everywhere in JSON land).
+ * YAML: YAML 1.2 core schema (timestamps stay strings, `yes` stays a string), duplicate keys
+ * refused, only the JSON tags (`!!str`, `!!int`, `!!float`, `!!bool`, `!!null`, `!!map`,
+ * `!!seq`) allowed, `<<` merge keys honoured, alias expansion capped, one document only; an
+ * empty document (or only comments, or `null`) is `{}`.
+ * .env: `dotenv.parse`; every value is a string and keys stay flat (`A__B` is the key `A__B`);
+ * lines dotenv cannot read are skipped, as dotenv does.
+ */
+export function parseContent(body: unknown, contentType: string | undefined): JsonObject {
+  const format = detectFormat(contentType);
+  let value: unknown;
+  if (typeof body === "string" || body instanceof Uint8Array) {
+    const text = decodeBody(body);
+    if (format === "json") value = parseJsonText(text);
+    else if (format === "yaml") value = parseYamlText(text);
+    else value = parseEnvText(text);
+  } else if (body === undefined) {
+    throw new BadRequestError("malformed_body", "the request body is empty");
+  } else {
+    value = body;
+  }
+  return assertJsonObject(value);
+}
+
+function decodeBody(body: string | Uint8Array): string {
+  let text: string;
+  if (typeof body === "string") {
+    text = body;
+  } else {
+    try {
+      text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(body);
+    } catch {
+      throw new BadRequestError("malformed_body", "the request body is not valid UTF-8");
+    }
+  }
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** The document must be a plain object of JSON values, not nested too deep. */
+export function assertJsonObject(value: unknown): JsonObject {
+  if (!isPlainObject(value)) {
+    const kind = value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
+    throw new BadRequestError("content_not_object", `the document must be a JSON object, not ${kind}`);
+  }
+  assertJsonValue(value, "", 0);
+  return value;
+}
+
+function assertJsonValue(value: unknown, pointer: string, depth: number): void {
+  if (depth > MAX_DOCUMENT_DEPTH) {
+    throw new BadRequestError(
+      "content_too_deep",
+      `the document nests deeper than ${MAX_DOCUMENT_DEPTH} levels at ${pointer}`,
+      { field: pointer },
+    );
+  }
+  if (value === null || typeof value === "string" || typeof value === "boolean") return;
+  if (typeof value === "number") {
+    if (Number.isFinite(value)) return;
+    throw notJson(pointer, `the number ${String(value)}`);
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) assertJsonValue(value[i], `${pointer}/${i}`, depth + 1);
+    return;
+  }
+  if (isPlainObject(value)) {
+    for (const key of Object.keys(value)) {
+      assertJsonValue(value[key], `${pointer}/${escapePointerToken(key)}`, depth + 1);
+    }
+    return;
+  }
+  const what =
+    value instanceof Date
+      ? "a date"
+      : value instanceof Uint8Array
+        ? "binary data"
+        : typeof value === "object"
+          ? `a ${value.constructor?.name ?? "non-plain object"}`
+          : `a ${typeof value}`;
+  throw notJson(pointer, what);
+}
+
+function notJson(pointer: string, what: string): BadRequestError {
+  return new BadRequestError(
+    "content_not_json",
+    `the value at ${pointer === "" ? "the root" : pointer} is ${what}, which JSON cannot represent`,
+    { field: pointer },
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON
+
+function parseJsonText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    const offset = locateJsonError(text);
+    if (offset < 0) throw new BadRequestError("malformed_body", `malformed JSON: ${reason}`);
+    const { line, column } = lineColumn(text, offset);
+    throw new BadRequestError(
+      "malformed_body",
+      `malformed JSON at line ${line}, column ${column}: ${reason}`,
+      {
+        details: { format: "json", line, column, offset },
+      },
+    );
+  }
+}
+
+/** 1-based line and column (in UTF-16 code units) of a string offset. */
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+const JSON_NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+/**
+ * The offset of the first JSON syntax error in `text`, or -1 if it is valid. Only called once
+ * `JSON.parse` has failed, because V8 does not report a position for every error. Iterative, so
+ * deep nesting cannot overflow the stack.
+ */
+export function locateJsonError(text: string): number {
+  const n = text.length;
+  const stack: string[] = [];
+  let i = 0;
+  let state: "value" | "key" | "after" = "value";
+  const skipWs = () => {
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) break;
+      i++;
+    }
+  };
+  /** Scans a string starting at the quote at `i`; returns the error offset or -1. */
+  const scanString = (): number => {
+    i++;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        i++;
+        return -1;
+      }
+      if (c < 0x20) return i;
+      if (c === 0x5c) {
+        const e = text[i + 1];
+        if (e === "u") {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) return i;
+          i += 6;
+          continue;
+        }
+        if (e === undefined || !'"\\/bfnrt'.includes(e)) return i;
+        i += 2;
+        continue;
+      }
+      i++;
+    }
+    return n;
+  };
+  for (;;) {
+    skipWs();
+    if (state === "value") {
+      if (i >= n) return n;
+      const c = text[i];
+      if (c === "{" || c === "[") {
+        i++;
+        skipWs();
+        if (text[i] === (c === "{" ? "}" : "]")) {
+          i++;
+          state = "after";
+        } else {
+          stack.push(c);
+          state = c === "{" ? "key" : "value";
+        }
+        continue;
+      }
+      if (c === '"') {
+        const err = scanString();
+        if (err >= 0) return err;
+        state = "after";
+        continue;
+      }
+      JSON_NUMBER.lastIndex = i;
+      const num = JSON_NUMBER.exec(text);
+      if (num) {
+        i += num[0].length;
+        state = "after";
+        continue;
+      }
+      const literal = ["true", "false", "null"].find((l) => text.startsWith(l, i));
+      if (literal) {
+        i += literal.length;
+        state = "after";
+        continue;
+      }
+      return i;
+    }
+    if (state === "key") {
+      if (i >= n) return n;
+      if (text[i] !== '"') return i;
+      const err = scanString();
+      if (err >= 0) return err;
+      skipWs();
+      if (text[i] !== ":") return Math.min(i, n);
+      i++;
+      state = "value";
+      continue;
+    }
+    // after a value
+    const top = stack.at(-1);
+    if (top === undefined) return i >= n ? -1 : i;
+    if (i >= n) return n;
+    const c = text[i];
+    if (c === ",") {
+      i++;
+      state = top === "{" ? "key" : "value";
+      continue;
+    }
+    if ((top === "{" && c === "}") || (top === "[" && c === "]")) {
+      i++;
+      stack.pop();
+      continue;
+    }
+    return i;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// YAML
+
+const ALLOWED_YAML_TAGS = new Set(
+  ["str", "int", "float", "bool", "null", "map", "seq", "merge"].map((t) => `tag:yaml.org,2002:${t}`),
+);
+
+function yamlError(message: string, lineCounter: LineCounter, offset: number | undefined): BadRequestError {
+  if (offset === undefined) return new BadRequestError("malformed_body", `malformed YAML: ${message}`);
+  const { line, col: column } = lineCounter.linePos(offset);
+  return new BadRequestError(
+    "malformed_body",
+    `malformed YAML at line ${line}, column ${column}: ${message}`,
+    {
+      details: { format: "yaml", line, column, offset },
+    },
+  );
+}
+
+function parseYamlText(text: string): unknown {
+  const lineCounter = new LineCounter();
+  const doc: Document = parseDocument(text, {
+    version: "1.2",
+    schema: "core",
+    uniqueKeys: true,
+    merge: true,
+    strict: true,
+    prettyErrors: false,
+    lineCounter,
+  });
+  const problem = doc.errors[0] ?? doc.warnings[0];
+  if (problem) {
+    throw yamlError(problem.message.split("\n")[0] ?? problem.message, lineCounter, problem.pos[0]);
+  }
+  visit(doc, {
+    Node(_key, node) {
+      if (node.tag !== undefined && !ALLOWED_YAML_TAGS.has(node.tag)) {
+        throw yamlError(`the tag ${node.tag} is not allowed (only JSON types)`, lineCounter, node.range?.[0]);
+      }
+    },
+    Pair(_key, pair) {
+      if (pair.key !== null && !isScalar(pair.key)) {
+        const range = isNode(pair.key) ? pair.key.range : undefined;
+        throw yamlError("mapping keys must be plain scalars", lineCounter, range?.[0]);
+      }
+    },
+  });
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: YAML_MAX_ALIAS_COUNT });
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    throw new BadRequestError("malformed_body", `malformed YAML: ${reason}`, { details: { format: "yaml" } });
+  }
+  return value === null || value === undefined ? {} : value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// .env
+
+function parseEnvText(text: string): JsonObject {
+  const parsed = parseDotenv(text);
+  const out: JsonObject = {};
+  for (const key of Object.keys(parsed)) setOwn(out, key, parsed[key]);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+/**
+ * Renders a document:
+ * - `json`: 2-space indented JSON and a final newline;
+ * - `yaml`: block-style YAML without anchors, lines never folded; strings are quoted wherever a
+ *   YAML 1.1 reader would take them for something else (`"yes"`, `"2024-01-01"`), so old
+ *   parsers read the same values;
+ * - `env`: one `KEY=value` line per leaf. Nested keys are flattened by joining the path with `_`,
+ *   upper-casing and turning every character outside `[A-Z0-9_]` into `_`
+ *   (`{db: {max-conns: 5}}` → `DB_MAX_CONNS=5`). Strings are written as they are, everything
+ *   else (numbers, booleans, null, arrays, empty objects) JSON-encoded. A value is left bare when
+ *   it is made of safe characters, otherwise quoted with `'`, `` ` `` or `"`, whichever
+ *   `dotenv.parse` reads back exactly. Two paths flattening to the same name
+ *   (`env_key_collision`), a path flattening to an empty name (`env_key_invalid`) or a value no
+ *   quoting carries (`env_value_unrepresentable`) are a `BadRequestError`.
+ */
+export function serializeContent(doc: JsonObject, format: ContentFormat): string {
+  switch (format) {
+    case "json":
+      return `${JSON.stringify(doc, null, 2)}\n`;
+    case "yaml":
+      return stringify(doc, { schema: "yaml-1.1", aliasDuplicateObjects: false, lineWidth: 0 });
+    case "env":
+      return serializeEnv(doc);
+  }
+}
+
+const SAFE_ENV_VALUE = /^[A-Za-z0-9_\-.,:/@+%=]*$/;
+
+function serializeEnv(doc: JsonObject): string {
+  const lines: string[] = [];
+  const seen = new Map<string, string>();
+  const emit = (path: string[], value: unknown) => {
+    const pointer = path.map((p) => `/${escapePointerToken(p)}`).join("");
+    const name = path
+      .join("_")
+      .toUpperCase()
+      .replace(/[^A-Z0-9_]/g, "_");
+    if (!/[A-Z0-9]/.test(name)) {
+      throw new BadRequestError("env_key_invalid", `the key at ${pointer} has no usable .env name`, {
+        field: pointer,
+      });
+    }
+    const previous = seen.get(name);
+    if (previous !== undefined) {
+      throw new BadRequestError(
+        "env_key_collision",
+        `${previous} and ${pointer} both flatten to the .env name ${name}`,
+        { field: pointer, details: { name, pointers: [previous, pointer] } },
+      );
+    }
+    seen.set(name, pointer);
+    const text = typeof value === "string" ? value : JSON.stringify(value);
+    lines.push(`${name}=${quoteEnvValue(text, pointer)}`);
+  };
+  const walk = (obj: JsonObject, path: string[]) => {
+    for (const key of Object.keys(obj)) {
+      const value = obj[key];
+      const childPath = [...path, key];
+      if (isPlainObject(value) && Object.keys(value).length > 0) walk(value, childPath);
+      else emit(childPath, value);
+    }
+  };
+  walk(doc, []);
+  return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
+}
+
+function quoteEnvValue(value: string, pointer: string): string {
+  const candidates: string[] = [];
+  if (SAFE_ENV_VALUE.test(value)) candidates.push(value);
+  candidates.push(`'${value}'`, `\`${value}\``, `"${value.replaceAll("\n", "\\n")}"`);
+  for (const candidate of candidates) {
+    if (parseDotenv(`K=${candidate}`).K === value) return candidate;
+  }
+  throw new BadRequestError(
+    "env_value_unrepresentable",
+    `the value at ${pointer} cannot be written as a .env value that reads back the same`,
+    { field: pointer },
+  );
+}

@@ -1,0 +1,214 @@
+/**
+ * Pure functions over configuration documents (JSON objects): canonical form and hash, layer
+ * merge, RFC 6902 diffs, changed paths and RFC 7396 merge patches. No I/O, inputs are never
+ * mutated.
+ *
+ * Keys are data: `__proto__`, `constructor` and `prototype` are copied as own properties (see
+ * `setOwn`) and looked up with `Object.hasOwn`, so no document can reach `Object.prototype`.
+ */
+import { createHash } from "node:crypto";
+import canonicalize from "canonicalize";
+import jsonPatch, { type Operation } from "fast-json-patch";
+
+export type JsonObject = Record<string, unknown>;
+export type { Operation as JsonPatchOperation };
+
+/** A plain JSON object: not null, not an array, prototype `Object.prototype` or `null`. */
+export function isPlainObject(value: unknown): value is JsonObject {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Defines an own, enumerable data property, even for `__proto__` (a plain assignment of
+ * `obj["__proto__"] = v` would change the prototype instead of adding a key).
+ */
+export function setOwn(target: JsonObject, key: string, value: unknown): void {
+  if (key === "__proto__") {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    target[key] = value;
+  }
+}
+
+/** Deep copy of a JSON value (own enumerable keys only, `__proto__` kept as data). */
+export function cloneJson<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((v) => cloneJson(v)) as T;
+  if (isPlainObject(value)) {
+    const out: JsonObject = {};
+    for (const key of Object.keys(value)) setOwn(out, key, cloneJson(value[key]));
+    return out as T;
+  }
+  return value;
+}
+
+/** Structural equality of two JSON values (object key order does not matter). */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (isPlainObject(a)) {
+    if (!isPlainObject(b)) return false;
+    const ka = Object.keys(a);
+    if (ka.length !== Object.keys(b).length) return false;
+    for (const k of ka) if (!Object.hasOwn(b, k) || !jsonEqual(a[k], b[k])) return false;
+    return true;
+  }
+  return false;
+}
+
+/** RFC 6901 escaping of one reference token. */
+export function escapePointerToken(token: string): string {
+  return token.replaceAll("~", "~0").replaceAll("/", "~1");
+}
+
+/** RFC 6901 unescaping of one reference token. */
+export function unescapePointerToken(token: string): string {
+  return token.replaceAll("~1", "/").replaceAll("~0", "~");
+}
+
+/** Builds a JSON pointer from raw (unescaped) tokens; `[]` → `""` (the whole document). */
+export function toPointer(tokens: readonly string[]): string {
+  return tokens.map((t) => `/${escapePointerToken(t)}`).join("");
+}
+
+/** Splits a JSON pointer into raw tokens; `""` → `[]`. Throws on a pointer not starting with `/`. */
+export function parsePointer(pointer: string): string[] {
+  if (pointer === "") return [];
+  if (!pointer.startsWith("/")) throw new TypeError(`invalid JSON pointer: ${JSON.stringify(pointer)}`);
+  return pointer.slice(1).split("/").map(unescapePointerToken);
+}
+
+/**
+ * RFC 8785 (JCS) canonical JSON. Throws a TypeError for values that have no JSON form
+ * (`undefined`, functions, `NaN`, `Infinity`, BigInt).
+ */
+export function canonicalJson(value: unknown): string {
+  const out = canonicalize(value);
+  if (out === undefined) throw new TypeError("value has no canonical JSON form");
+  return out;
+}
+
+/** Hex sha256 of the canonical JSON of `value`: the content hash of a revision. */
+export function contentHash(value: unknown): string {
+  return createHash("sha256").update(canonicalJson(value), "utf8").digest("hex");
+}
+
+/**
+ * The one merge rule for layers (base ⊕ environment overlay):
+ * - two plain objects merge key by key, recursively;
+ * - an array or scalar in the overlay replaces whatever the base had (arrays are not merged);
+ * - `null` in the overlay deletes the key from the result; an overlay object that lands where
+ *   the base had no object is copied with its `null` keys dropped, so the overlay's nulls never
+ *   appear in the output (nulls inside overlay arrays are data and stay).
+ * `null`s present in the base are kept: they are the base's data.
+ * Neither input is mutated; the result shares no objects with the inputs.
+ *
+ * For an object overlay this is exactly RFC 7396 (`applyMergePatch`).
+ */
+export function deepMerge(base: JsonObject, overlay: JsonObject): JsonObject {
+  return mergeObjects(base, overlay);
+}
+
+function mergeObjects(base: JsonObject, overlay: JsonObject): JsonObject {
+  // Base key order first, then the keys the overlay adds: stable output for humans.
+  const out: JsonObject = {};
+  for (const key of Object.keys(base)) {
+    if (!Object.hasOwn(overlay, key)) setOwn(out, key, cloneJson(base[key]));
+    else if (overlay[key] !== null) setOwn(out, key, mergeValue(base[key], overlay[key]));
+  }
+  for (const key of Object.keys(overlay)) {
+    if (Object.hasOwn(base, key) || overlay[key] === null) continue;
+    setOwn(out, key, mergeValue(undefined, overlay[key]));
+  }
+  return out;
+}
+
+function mergeValue(baseValue: unknown, value: unknown): unknown {
+  if (isPlainObject(value)) {
+    return mergeObjects(isPlainObject(baseValue) ? baseValue : {}, value);
+  }
+  return cloneJson(value);
+}
+
+/**
+ * RFC 7396 JSON Merge Patch. Implemented here rather than with the `json-merge-patch` package:
+ * that package ships no types, and on a `__proto__` / `constructor` / `prototype` key it stops
+ * applying the rest of the patch without an error, while here those keys are ordinary data.
+ * A non-object patch replaces the target; inputs are not mutated.
+ */
+export function applyMergePatch(target: unknown, patch: unknown): unknown {
+  if (!isPlainObject(patch)) return cloneJson(patch);
+  return mergeObjects(isPlainObject(target) ? target : {}, patch);
+}
+
+/** RFC 6902 operations that turn `from` into `to` (fast-json-patch `compare`). */
+export function diffDocuments(from: JsonObject, to: JsonObject): Operation[] {
+  return jsonPatch.compare(from, to);
+}
+
+/**
+ * Sorted, de-duplicated JSON pointers of the leaves that differ between two documents: keys
+ * added, removed or changed. Objects are walked into (an added or removed object reports each
+ * of its leaves; an empty object is itself a leaf); arrays are leaves (a changed array is
+ * reported once, at the array's pointer). When a key changes between an object and a
+ * non-object, both the key itself and the object's leaves are reported.
+ */
+export function changedPaths(from: unknown, to: unknown): string[] {
+  const out = new Set<string>();
+  collectChanges(from, to, "", out);
+  return [...out].sort();
+}
+
+const ABSENT = Symbol("absent");
+
+function collectChanges(a: unknown, b: unknown, pointer: string, out: Set<string>): void {
+  const aObj = isPlainObject(a);
+  const bObj = isPlainObject(b);
+  if (aObj && bObj) {
+    const aKeys = Object.keys(a);
+    const bKeys = Object.keys(b);
+    if (aKeys.length === 0 && bKeys.length === 0) return;
+    if (aKeys.length === 0 || bKeys.length === 0) {
+      // {} is a leaf: an empty object appearing or being filled is a change at its pointer.
+      if (pointer !== "") out.add(pointer);
+    }
+    for (const key of aKeys) {
+      const child = `${pointer}/${escapePointerToken(key)}`;
+      collectChanges(a[key], Object.hasOwn(b, key) ? b[key] : ABSENT, child, out);
+    }
+    for (const key of bKeys) {
+      if (Object.hasOwn(a, key)) continue;
+      collectChanges(ABSENT, b[key], `${pointer}/${escapePointerToken(key)}`, out);
+    }
+    return;
+  }
+  if (aObj || bObj) {
+    // An object on one side only: its leaves appear or disappear, and the key itself changes
+    // unless the other side is absent.
+    const obj = (aObj ? a : b) as JsonObject;
+    const other = aObj ? b : a;
+    if (other !== ABSENT) out.add(pointer);
+    collectLeaves(obj, pointer, out);
+    return;
+  }
+  if (a === ABSENT || b === ABSENT || !jsonEqual(a, b)) out.add(pointer);
+}
+
+function collectLeaves(obj: JsonObject, pointer: string, out: Set<string>): void {
+  const keys = Object.keys(obj);
+  if (keys.length === 0) {
+    out.add(pointer);
+    return;
+  }
+  for (const key of keys) {
+    const child = `${pointer}/${escapePointerToken(key)}`;
+    const value = obj[key];
+    if (isPlainObject(value)) collectLeaves(value, child, out);
+    else out.add(child);
+  }
+}

@@ -1,0 +1,46 @@
+import { BadRequestError } from "@nexus/kit";
+import type { FastifyRequest } from "fastify";
+
+const AUTHOR = /^[\w.@+:/ -]{1,200}$/;
+
+/**
+ * Who is writing. Until tokens exist (security issue) the caller names itself in `Nexus-Author`;
+ * the token's owner will replace this.
+ */
+export function authorOf(request: FastifyRequest): string {
+  const given = request.headers["nexus-author"];
+  if (given === undefined) return "anonymous";
+  if (typeof given !== "string" || !AUTHOR.test(given)) {
+    throw new BadRequestError("invalid_author", "Nexus-Author must be 1-200 printable characters", {
+      field: "Nexus-Author",
+    });
+  }
+  return given;
+}
+
+/** `If-Match: "3"` (or 3, or W/"3") → 3; absent or `*` → undefined (no check). */
+export function expectedRevisionOf(request: FastifyRequest): number | undefined {
+  const raw = request.headers["if-match"];
+  if (raw === undefined || raw === "*") return undefined;
+  const m = /^(?:W\/)?"?(\d{1,10})"?$/.exec(String(raw).trim());
+  if (!m) {
+    throw new BadRequestError("invalid_if_match", 'If-Match must be the layer revision you last read, e.g. "3"', {
+      field: "If-Match",
+    });
+  }
+  return Number(m[1]);
+}
+
+export function traceparentOf(request: FastifyRequest): string | undefined {
+  const tp = request.headers.traceparent;
+  return typeof tp === "string" && /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/.test(tp) ? tp : undefined;
+}
+
+export const etag = (value: string | number) => `"${value}"`;
+
+/** Does an If-None-Match header name this ETag? */
+export function matchesIfNoneMatch(header: string | string[] | undefined, tag: string): boolean {
+  if (!header) return false;
+  const values = (Array.isArray(header) ? header.join(",") : header).split(",").map((v) => v.trim().replace(/^W\//, ""));
+  return values.includes(tag) || values.includes("*");
+}

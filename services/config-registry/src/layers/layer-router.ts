@@ -1,0 +1,84 @@
+import { ApiErrorBody } from "@nexus/contracts";
+import type { App } from "@nexus/kit";
+import { z } from "zod";
+import { authorOf, etag, expectedRevisionOf, traceparentOf } from "../http/request-context.js";
+import type { LayerService } from "./layer-service.js";
+import { LayerDto, LayerParams, type WriteContext, WriteQuery, WriteResultDto } from "./layer-types.js";
+
+const tags = ["layers"];
+const errors = { 400: ApiErrorBody, 404: ApiErrorBody, 409: ApiErrorBody, 413: ApiErrorBody, 415: ApiErrorBody, 422: ApiErrorBody };
+const Document = z.record(z.string(), z.unknown()).describe("A JSON object (YAML and .env bodies are accepted too)");
+
+export function registerLayerRoutes(app: App, deps: { layers: LayerService }): void {
+  const { layers } = deps;
+
+  const context = (request: Parameters<typeof authorOf>[0], message: string | undefined): WriteContext => ({
+    author: authorOf(request),
+    message: message ?? "",
+    source: "api",
+    expectedRevision: expectedRevisionOf(request),
+    traceparent: traceparentOf(request),
+  });
+
+  app.get(
+    "/v1/namespaces/:ns/layers/:layer",
+    {
+      schema: {
+        tags,
+        summary: "Read a layer as written (base or an environment overlay); ETag is its revision",
+        params: LayerParams,
+        response: { 200: LayerDto, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const head = await layers.get(request.params.ns, request.params.layer);
+      reply.header("etag", etag(head.revision));
+      return { ...head, updatedAt: head.updatedAt || null };
+    },
+  );
+
+  app.put(
+    "/v1/namespaces/:ns/layers/:layer",
+    {
+      schema: {
+        tags,
+        summary: "Replace a layer; creates a revision",
+        description:
+          "Send `If-Match: \"<revision>\"` to refuse the write (409) when someone changed the layer since you read it. Content-Type: application/json, application/yaml or application/x-env.",
+        params: LayerParams,
+        querystring: WriteQuery,
+        body: Document,
+        response: { 200: WriteResultDto, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const result = await layers.replace(
+        request.params.ns,
+        request.params.layer,
+        request.body,
+        context(request, request.query.message),
+      );
+      reply.header("etag", etag(result.revision));
+      return result;
+    },
+  );
+
+  app.patch(
+    "/v1/namespaces/:ns/layers/:layer",
+    {
+      schema: {
+        tags,
+        summary: "Change part of a layer with a JSON Merge Patch (RFC 7396); creates a revision",
+        params: LayerParams,
+        querystring: WriteQuery,
+        body: Document,
+        response: { 200: WriteResultDto, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const result = await layers.patch(request.params.ns, request.params.layer, request.body, context(request, request.query.message));
+      reply.header("etag", etag(result.revision));
+      return result;
+    },
+  );
+}

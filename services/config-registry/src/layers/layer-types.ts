@@ -1,0 +1,63 @@
+import { NamespaceName } from "@nexus/contracts";
+import { z } from "zod";
+
+export const BASE_LAYER = "base";
+
+export interface LayerHead {
+  namespace: string;
+  layer: string;
+  revision: number;
+  content: Record<string, unknown>;
+  hash: string;
+  updatedAt: string;
+}
+
+/** Who wrote, why, and through what: recorded on the revision and carried by the event. */
+export interface WriteContext {
+  author: string;
+  message: string;
+  source: string;
+  /** The layer revision the writer based its change on (If-Match); undefined = don't check. */
+  expectedRevision?: number | undefined;
+  traceparent?: string | undefined;
+}
+
+export interface WriteResult {
+  namespace: string;
+  layer: string;
+  revision: number;
+  previousRevision: number;
+  hash: string;
+  /** False when the content equalled the head: no revision, no event. */
+  changed: boolean;
+  /** Environments whose resolved configuration changed (events were published for these). */
+  changedEnvironments: string[];
+}
+
+export const LayerParams = z.object({
+  ns: NamespaceName,
+  layer: z.string().min(1).max(63).regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, "must be `base` or an environment name"),
+});
+
+export const LayerDto = z.object({
+  namespace: z.string(),
+  layer: z.string(),
+  revision: z.number().int(),
+  hash: z.string(),
+  content: z.record(z.string(), z.unknown()),
+  updatedAt: z.string().nullable(),
+});
+
+export const WriteResultDto = z.object({
+  namespace: z.string(),
+  layer: z.string(),
+  revision: z.number().int(),
+  previousRevision: z.number().int(),
+  hash: z.string(),
+  changed: z.boolean(),
+  changedEnvironments: z.array(z.string()),
+});
+
+export const WriteQuery = z.object({
+  message: z.string().max(1000).optional().describe("Why this change was made; recorded on the revision"),
+});

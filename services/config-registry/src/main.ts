@@ -1,0 +1,79 @@
+import { fileURLToPath } from "node:url";
+import {
+  connectNats,
+  createBus,
+  createLogger,
+  createPool,
+  createRedis,
+  installShutdown,
+  migrate,
+  redactUrl,
+} from "@nexus/kit";
+import { buildApp, SERVICE_NAME } from "./app.js";
+import { loadRegistryEnv } from "./env.js";
+
+const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations", import.meta.url));
+
+async function main(): Promise<void> {
+  const env = loadRegistryEnv();
+  const logger = createLogger({ service: SERVICE_NAME, level: env.LOG_LEVEL });
+  logger.info(
+    { database: redactUrl(env.DATABASE_URL), nats: env.NATS_URL, redis: redactUrl(env.REDIS_URL) },
+    "config-registry starting",
+  );
+
+  await migrate({ databaseUrl: env.DATABASE_URL, schema: env.DATABASE_SCHEMA, dir: MIGRATIONS_DIR, logger });
+  const pool = createPool({
+    connectionString: env.DATABASE_URL,
+    schema: env.DATABASE_SCHEMA,
+    max: env.DATABASE_POOL_SIZE,
+    applicationName: SERVICE_NAME,
+    onError: (err) => logger.warn({ err }, "an idle Postgres connection failed; it will be replaced"),
+  });
+  const redis = createRedis({ url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX });
+  redis.on("error", () => undefined); // reported by the cache and /readyz, not once per retry
+  const nc = await connectNats({
+    url: env.NATS_URL,
+    user: env.NATS_USER,
+    password: env.NATS_PASSWORD,
+    name: SERVICE_NAME,
+    logger,
+  });
+  const bus = createBus({ nc, prefix: env.NATS_PREFIX, source: `nexus/${SERVICE_NAME}`, logger });
+
+  const registry = await buildApp({
+    logger,
+    pool,
+    redis,
+    nc,
+    bus,
+    config: {
+      databaseUrl: env.DATABASE_URL,
+      schema: env.DATABASE_SCHEMA,
+      defaultEnvironments: env.DEFAULT_ENVIRONMENTS,
+      cacheTtlSeconds: env.RESOLVED_CACHE_TTL_SECONDS,
+      bodyLimit: env.MAX_BODY_BYTES,
+      outboxRelay: env.OUTBOX_RELAY_ENABLED,
+    },
+  });
+  await registry.workers.start();
+  await registry.app.listen({ host: env.HOST, port: env.PORT });
+
+  installShutdown({
+    logger,
+    graceMs: env.SHUTDOWN_GRACE_MS,
+    startDraining: registry.startDraining,
+    closers: [
+      { name: "http", close: () => registry.app.close() },
+      { name: "workers", close: () => registry.workers.stop() },
+      { name: "nats", close: () => nc.drain() },
+      { name: "redis", close: async () => void (await redis.quit()) },
+      { name: "postgres", close: () => pool.end() },
+    ],
+  });
+}
+
+main().catch((err) => {
+  process.stderr.write(`config-registry failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

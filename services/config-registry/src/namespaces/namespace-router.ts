@@ -1,0 +1,73 @@
+import { ApiErrorBody } from "@nexus/contracts";
+import type { App } from "@nexus/kit";
+import { z } from "zod";
+import { authorOf, traceparentOf } from "../http/request-context.js";
+import type { NamespaceService } from "./namespace-service.js";
+import { CreateNamespaceBody, NamespaceDto, NamespaceParams, UpdateNamespaceBody } from "./namespace-types.js";
+
+const tags = ["namespaces"];
+const errors = { 400: ApiErrorBody, 404: ApiErrorBody, 409: ApiErrorBody, 422: ApiErrorBody };
+
+export function registerNamespaceRoutes(app: App, deps: { namespaces: NamespaceService }): void {
+  const { namespaces } = deps;
+
+  app.post(
+    "/v1/namespaces",
+    { schema: { tags, summary: "Create a namespace", body: CreateNamespaceBody, response: { 201: NamespaceDto, ...errors } } },
+    async (request, reply) => {
+      const ns = await namespaces.create(request.body);
+      reply.header("location", `/v1/namespaces/${ns.name}`);
+      return reply.status(201).send(ns);
+    },
+  );
+
+  app.get(
+    "/v1/namespaces",
+    {
+      schema: {
+        tags,
+        summary: "List namespaces (by name, paged with `after`)",
+        querystring: z.object({
+          limit: z.coerce.number().int().min(1).max(500).default(100),
+          after: z.string().max(63).optional(),
+        }),
+        response: { 200: z.object({ items: z.array(NamespaceDto), next: z.string().nullable() }), ...errors },
+      },
+    },
+    async (request) => {
+      const items = await namespaces.list(request.query);
+      const next = items.length === request.query.limit ? items[items.length - 1]!.name : null;
+      return { items, next };
+    },
+  );
+
+  app.get(
+    "/v1/namespaces/:ns",
+    { schema: { tags, summary: "Show a namespace", params: NamespaceParams, response: { 200: NamespaceDto, ...errors } } },
+    async (request) => namespaces.get(request.params.ns),
+  );
+
+  app.patch(
+    "/v1/namespaces/:ns",
+    {
+      schema: {
+        tags,
+        summary: "Update description, owners, environments or variables",
+        description: "Changing variables or environments re-resolves the namespace (and those referencing it) and publishes `config.changed` where the result changed.",
+        params: NamespaceParams,
+        body: UpdateNamespaceBody,
+        response: { 200: NamespaceDto, ...errors },
+      },
+    },
+    async (request) => namespaces.update(request.params.ns, request.body, authorOf(request), traceparentOf(request)),
+  );
+
+  app.delete(
+    "/v1/namespaces/:ns",
+    { schema: { tags, summary: "Delete a namespace and its history", params: NamespaceParams, response: { 204: z.null(), ...errors } } },
+    async (request, reply) => {
+      await namespaces.delete(request.params.ns);
+      return reply.status(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,112 @@
+import { ConflictError, type Pool, withTransaction } from "@nexus/kit";
+import { canonicalJson, contentHash } from "../documents/document-fns.js";
+import { namespaceNotFound } from "../layers/layer-service.js";
+import type { LayerStore } from "../layers/layer-store.js";
+import type { ResolveCache } from "../resolve/resolve-cache.js";
+import type { ResolveService } from "../resolve/resolve-service.js";
+import type { ResolveStore } from "../resolve/resolve-store.js";
+import { renderResolvedBody } from "../resolve/resolved-fns.js";
+import type { NamespaceState } from "../resolve/resolve-types.js";
+import type { NamespaceStore } from "./namespace-store.js";
+import type { CreateNamespaceBody, Namespace, UpdateNamespaceBody } from "./namespace-types.js";
+
+export interface NamespaceServiceDeps {
+  pool: Pool;
+  namespaces: NamespaceStore;
+  layers: Pick<LayerStore, "exists">;
+  resolved: Pick<ResolveStore, "upsert" | "deleteEnvironment">;
+  resolve: Pick<ResolveService, "recompute" | "loadStates">;
+  cache: Pick<ResolveCache, "replace" | "evict">;
+  defaultEnvironments: readonly string[];
+}
+
+const EMPTY = {};
+
+export function createNamespaceService(deps: NamespaceServiceDeps) {
+  return {
+    async create(body: CreateNamespaceBody): Promise<Namespace> {
+      const environments = [...new Set(body.environments ?? deps.defaultEnvironments)];
+      return withTransaction(deps.pool, async (client) => {
+        const ns = await deps.namespaces.insert(client, { ...body, environments });
+        if (!ns) throw new ConflictError("namespace_exists", `Namespace ${body.name} already exists`, { field: "name" });
+        // Every environment resolves from the start (to {}), so reads never special-case "unwritten".
+        const hash = contentHash(EMPTY);
+        for (const environment of environments) {
+          const body = renderResolvedBody({ namespace: ns.name, environment, revision: 0, hash, canonical: canonicalJson(EMPTY) });
+          await deps.resolved.upsert(client, { namespace: ns.name, environment, revision: 0, hash, body });
+        }
+        return ns;
+      });
+    },
+
+    async get(name: string): Promise<Namespace> {
+      const ns = await deps.namespaces.findByName(deps.pool, name);
+      if (!ns) throw namespaceNotFound(name);
+      return ns;
+    },
+
+    list(options: { limit: number; after?: string | undefined }): Promise<Namespace[]> {
+      return deps.namespaces.list(deps.pool, options);
+    },
+
+    /**
+     * Description and owners are metadata. Variables and environments change what resolves, so
+     * they go through the same re-resolve-and-validate path as a layer write.
+     */
+    async update(name: string, patch: UpdateNamespaceBody, actor: string, traceparent?: string): Promise<Namespace> {
+      const { ns, changed, removed } = await withTransaction(deps.pool, async (client) => {
+        const current = await deps.namespaces.lockByName(client, name);
+        if (!current) throw namespaceNotFound(name);
+        const environments = patch.environments ? [...new Set(patch.environments)] : current.environments;
+        const removed = current.environments.filter((e) => !environments.includes(e));
+        for (const environment of removed) {
+          if (await deps.layers.exists(client, name, environment)) {
+            throw new ConflictError(
+              "environment_in_use",
+              `Environment ${environment} of ${name} still has an overlay; clear it before removing the environment`,
+              { field: "environments" },
+            );
+          }
+          await deps.resolved.deleteEnvironment(client, name, environment);
+        }
+        const updated = await deps.namespaces.update(client, name, { ...patch, environments });
+        const resolutionChanged = patch.variables !== undefined || patch.environments !== undefined;
+        if (!resolutionChanged) return { ns: updated, changed: [], removed };
+
+        const states = new Map<string, NamespaceState>();
+        await deps.resolve.loadStates(client, [name], states);
+        const changed = await deps.resolve.recompute(client, {
+          target: states.get(name)!,
+          trigger: "variables",
+          layer: "variables",
+          actor,
+          source: "api",
+          traceparent,
+        });
+        return { ns: updated, changed, removed };
+      });
+      await deps.cache.evict(name, removed);
+      await deps.cache.replace(changed);
+      return ns;
+    },
+
+    async delete(name: string): Promise<void> {
+      const environments = await withTransaction(deps.pool, async (client) => {
+        const ns = await deps.namespaces.lockByName(client, name);
+        if (!ns) throw namespaceNotFound(name);
+        const dependents = (await deps.namespaces.dependents(client, name)).filter((d) => d !== name);
+        if (dependents.length > 0) {
+          throw new ConflictError(
+            "namespace_in_use",
+            `Namespace ${name} is referenced by ${dependents.join(", ")}; remove those references first`,
+            { details: { dependents } },
+          );
+        }
+        await deps.namespaces.delete(client, name);
+        return ns.environments;
+      });
+      await deps.cache.evict(name, environments);
+    },
+  };
+}
+export type NamespaceService = ReturnType<typeof createNamespaceService>;

@@ -1,0 +1,75 @@
+import type { Logger, Redis } from "@nexus/kit";
+import type { ResolvedHead } from "./resolve-types.js";
+
+/**
+ * Redis cache of resolved documents. Redis is optional: every failure is a miss, logged once per
+ * outage, never an error to the caller. Writers overwrite after commit; readers only fill a gap
+ * (SET NX), so a slow reader cannot put back what a writer just replaced. A TTL bounds the damage
+ * of anything missed (e.g. Redis unreachable during a write); on reconnect the cache is flushed.
+ */
+export function createResolveCache(deps: { redis: Redis | null; logger: Logger; ttlSeconds: number }) {
+  const { redis, logger, ttlSeconds } = deps;
+  let degraded = false;
+  const key = (namespace: string, environment: string) => `resolved:${namespace}:${environment}`;
+
+  const failed = (err: unknown) => {
+    if (!degraded) logger.warn({ err }, "Redis is unreachable: serving resolved config from Postgres");
+    degraded = true;
+  };
+
+  if (redis) {
+    redis.on("ready", () => {
+      if (!degraded) return;
+      degraded = false;
+      logger.info("Redis is back: clearing resolved-config cache entries that may be stale");
+      void flush().catch(failed);
+    });
+  }
+
+  async function flush(): Promise<void> {
+    if (!redis) return;
+    const prefix = redis.options.keyPrefix ?? "";
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}resolved:*`, "COUNT", 500);
+      cursor = next;
+      if (keys.length) await redis.del(...keys.map((k) => k.slice(prefix.length)));
+    } while (cursor !== "0");
+  }
+
+  return {
+    async get(namespace: string, environment: string): Promise<ResolvedHead | null> {
+      if (!redis || redis.status !== "ready") return null;
+      try {
+        const raw = await redis.get(key(namespace, environment));
+        return raw ? (JSON.parse(raw) as ResolvedHead) : null;
+      } catch (err) {
+        failed(err);
+        return null;
+      }
+    },
+
+    async fill(head: ResolvedHead): Promise<void> {
+      if (!redis || redis.status !== "ready") return;
+      await redis
+        .set(key(head.namespace, head.environment), JSON.stringify(head), "EX", ttlSeconds, "NX")
+        .catch(failed);
+    },
+
+    async replace(heads: ResolvedHead[]): Promise<void> {
+      if (!redis || heads.length === 0) return;
+      if (redis.status !== "ready") return;
+      const multi = redis.multi();
+      for (const h of heads) multi.set(key(h.namespace, h.environment), JSON.stringify(h), "EX", ttlSeconds);
+      await multi.exec().catch(failed);
+    },
+
+    async evict(namespace: string, environments: string[]): Promise<void> {
+      if (!redis || environments.length === 0 || redis.status !== "ready") return;
+      await redis.del(...environments.map((e) => key(namespace, e))).catch(failed);
+    },
+
+    flush,
+  };
+}
+export type ResolveCache = ReturnType<typeof createResolveCache>;

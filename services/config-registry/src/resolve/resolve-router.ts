@@ -1,0 +1,43 @@
+import { ApiErrorBody } from "@nexus/contracts";
+import type { App } from "@nexus/kit";
+import { etag, matchesIfNoneMatch } from "../http/request-context.js";
+import type { ResolveReadService } from "./resolve-read-service.js";
+import { ResolvedDto, ResolvedParams, ResolvedQuery } from "./resolve-types.js";
+
+const errors = { 400: ApiErrorBody, 404: ApiErrorBody };
+
+export function registerResolveRoutes(app: App, deps: { reads: ResolveReadService }): void {
+  const { reads } = deps;
+
+  app.get(
+    "/v1/namespaces/:ns/environments/:env/resolved",
+    {
+      schema: {
+        tags: ["resolved"],
+        summary: "The resolved configuration: base ⊕ overlay with references resolved",
+        description:
+          "ETag is the sha256 of the canonical JSON of `content`; `If-None-Match` gets 304. `Nexus-Revision` carries the revision. `?explain=true` adds per-key provenance.",
+        params: ResolvedParams,
+        querystring: ResolvedQuery,
+        response: { 200: ResolvedDto, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { ns, env } = request.params;
+      if (request.query.explain) {
+        const { head, explain } = await reads.explain(ns, env);
+        reply.header("etag", etag(head.hash)).header("nexus-revision", head.revision);
+        return { ...(JSON.parse(head.body) as object), explain } as never;
+      }
+      const head = await reads.get(ns, env);
+      const tag = etag(head.hash);
+      reply.header("etag", tag).header("nexus-revision", head.revision).header("cache-control", "no-cache");
+      if (matchesIfNoneMatch(request.headers["if-none-match"], tag)) return reply.status(304).send(null as never);
+      // The body was rendered at write time from validated data: send the bytes as they are.
+      return reply
+        .serializer((payload: unknown) => payload as string)
+        .type("application/json; charset=utf-8")
+        .send(head.body as never);
+    },
+  );
+}

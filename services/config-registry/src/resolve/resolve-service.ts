@@ -1,0 +1,214 @@
+import type { ConfigChanged } from "@nexus/contracts";
+import { AppError, type Queryable, ValidationError } from "@nexus/kit";
+import { canonicalJson, changedPaths, contentHash, deepMerge } from "../documents/document-fns.js";
+import { BASE_LAYER } from "../layers/layer-types.js";
+import { compileSchema } from "../schemas/schema-fns.js";
+import { referencedNamespaces, renderResolvedBody } from "./resolved-fns.js";
+import { resolveDocument } from "./resolve-fns.js";
+import type { NamespaceState, ResolvedHead } from "./resolve-types.js";
+import type { LayerStore } from "../layers/layer-store.js";
+import type { NamespaceStore } from "../namespaces/namespace-store.js";
+import type { SchemaStore } from "../schemas/schema-store.js";
+import type { ResolveStore } from "./resolve-store.js";
+
+export interface ResolveServiceDeps {
+  namespaces: Pick<NamespaceStore, "findByName" | "dependents" | "setDependencies">;
+  layers: Pick<LayerStore, "findAllOf">;
+  schemas: Pick<SchemaStore, "findMany">;
+  resolved: Pick<ResolveStore, "findMany" | "upsert">;
+  /** Enqueue an event in the caller's transaction (the outbox). */
+  enqueue: (q: Queryable, data: ConfigChanged, traceparent?: string) => Promise<void>;
+}
+
+export interface RecomputeRequest {
+  /** The namespace whose state changed, with the change already applied (not yet stored). */
+  target: NamespaceState;
+  /** Replace the stored schema of the target (schema writes); null removes it. */
+  schemaOverride?: Record<string, unknown> | null;
+  /** Set when a layer was written: the new namespace revision. */
+  newRevision?: number;
+  trigger: ConfigChanged["trigger"];
+  layer: string;
+  actor: string;
+  source: string;
+  traceparent?: string | undefined;
+}
+
+interface Resolution {
+  namespace: string;
+  environment: string;
+  content: Record<string, unknown>;
+  hash: string;
+}
+
+/** The newest revision among the layers an environment reads (for an environment just added). */
+function layerRevisionOf(state: NamespaceState, environment: string): number {
+  return Math.max(state.layerRevisions.get(BASE_LAYER) ?? 0, state.layerRevisions.get(environment) ?? 0);
+}
+
+export function createResolveService(deps: ResolveServiceDeps) {
+  /** Load namespaces by name (skipping ones already loaded) with their layer heads. */
+  async function loadStates(q: Queryable, names: string[], into: Map<string, NamespaceState>): Promise<void> {
+    const missing = [...new Set(names)].filter((n) => !into.has(n));
+    if (missing.length === 0) return;
+    const rows = await q.query<{ name: string; environments: string[]; variables: Record<string, string> }>(
+      "SELECT name, environments, variables FROM namespaces WHERE name = ANY($1)",
+      [missing],
+    );
+    for (const r of rows.rows) {
+      into.set(r.name, { ...r, layers: new Map(), layerRevisions: new Map() });
+    }
+    for (const head of await deps.layers.findAllOf(q, rows.rows.map((r) => r.name))) {
+      const state = into.get(head.namespace)!;
+      state.layers.set(head.layer, head.content);
+      state.layerRevisions.set(head.layer, head.revision);
+    }
+  }
+
+  /** Load, transitively, every namespace the given ones reference across namespaces. */
+  async function loadReferenced(q: Queryable, states: Map<string, NamespaceState>): Promise<void> {
+    const scanned = new Set<string>();
+    for (;;) {
+      const wanted: string[] = [];
+      for (const state of states.values()) {
+        if (scanned.has(state.name)) continue;
+        scanned.add(state.name);
+        for (const content of state.layers.values()) wanted.push(...referencedNamespaces(content));
+      }
+      const before = states.size;
+      await loadStates(q, wanted, states);
+      if (states.size === before && [...states.keys()].every((n) => scanned.has(n))) return;
+    }
+  }
+
+  function merged(state: NamespaceState, environment: string): Record<string, unknown> {
+    return deepMerge(state.layers.get(BASE_LAYER) ?? {}, state.layers.get(environment) ?? {});
+  }
+
+  function resolveIn(states: Map<string, NamespaceState>, namespace: string, environment: string, trace = false) {
+    const state = states.get(namespace)!;
+    try {
+      return resolveDocument({
+        namespace,
+        document: merged(state, environment),
+        variables: state.variables,
+        loadNamespace: (other) => {
+          const s = states.get(other);
+          return s ? merged(s, environment) : undefined;
+        },
+        loadVariables: (other) => states.get(other)?.variables,
+        trace,
+      });
+    } catch (err) {
+      if (err instanceof AppError) {
+        const details = { ...(err.details as object | undefined), namespace, environment };
+        throw new ValidationError(err.code, `${namespace}/${environment}: ${err.message}`, {
+          field: err.field,
+          details,
+          cause: err,
+        });
+      }
+      throw err;
+    }
+  }
+
+  return {
+    loadStates,
+    loadReferenced,
+    resolveIn,
+
+    /**
+     * Re-resolve the target and every namespace that reads it, in every environment; refuse the
+     * whole change (422) if any reference breaks or any schema is violated; otherwise store the new
+     * resolved heads and enqueue one `config.changed` per (namespace, environment) that changed.
+     * Runs inside the caller's transaction, with the target namespace row locked.
+     */
+    async recompute(q: Queryable, req: RecomputeRequest): Promise<ResolvedHead[]> {
+      const states = new Map<string, NamespaceState>([[req.target.name, req.target]]);
+      const dependents = (await deps.namespaces.dependents(q, req.target.name)).filter((d) => d !== req.target.name);
+      await loadStates(q, dependents, states);
+      await loadReferenced(q, states);
+
+      const affected = [req.target.name, ...dependents.filter((d) => states.has(d))];
+      const schemas = await deps.schemas.findMany(q, affected);
+      if (req.schemaOverride !== undefined) {
+        if (req.schemaOverride === null) schemas.delete(req.target.name);
+        else schemas.set(req.target.name, req.schemaOverride);
+      }
+
+      const resolutions: Resolution[] = [];
+      const violations: { namespace: string; environment: string; pointer: string; message: string; keyword: string }[] =
+        [];
+      for (const namespace of affected) {
+        const state = states.get(namespace)!;
+        const dependsOn = new Set<string>();
+        const schema = schemas.get(namespace);
+        const validate = schema ? compileSchema(schema) : undefined;
+        for (const environment of state.environments) {
+          const { value, dependencies } = resolveIn(states, namespace, environment);
+          for (const d of dependencies) dependsOn.add(d);
+          for (const v of validate?.(value) ?? []) violations.push({ namespace, environment, ...v });
+          resolutions.push({ namespace, environment, content: value, hash: contentHash(value) });
+        }
+        if (namespace === req.target.name) {
+          if (dependsOn.has(namespace)) dependsOn.delete(namespace);
+          await deps.namespaces.setDependencies(q, namespace, [...dependsOn].sort());
+        }
+      }
+      if (violations.length > 0) {
+        const first = violations[0]!;
+        throw new ValidationError(
+          "schema_violation",
+          `The configuration breaks the JSON Schema of ${first.namespace} in ${first.environment} at ${first.pointer || "/"}: ${first.message}` +
+            (violations.length > 1 ? ` (and ${violations.length - 1} more)` : ""),
+          { field: first.pointer, details: { violations } },
+        );
+      }
+
+      const previous = new Map(
+        (await deps.resolved.findMany(q, affected)).map((h) => [`${h.namespace}/${h.environment}`, h]),
+      );
+      const changed: ResolvedHead[] = [];
+      for (const r of resolutions) {
+        const before = previous.get(`${r.namespace}/${r.environment}`);
+        if (before?.hash === r.hash) continue;
+        const isTarget = r.namespace === req.target.name;
+        const revision =
+          isTarget && req.newRevision !== undefined
+            ? req.newRevision
+            : (before?.revision ?? layerRevisionOf(states.get(r.namespace)!, r.environment));
+        const head: ResolvedHead = {
+          namespace: r.namespace,
+          environment: r.environment,
+          revision,
+          hash: r.hash,
+          body: renderResolvedBody({ ...r, revision, canonical: canonicalJson(r.content) }),
+        };
+        await deps.resolved.upsert(q, head);
+        changed.push(head);
+        if (revision === 0) continue; // nothing was ever written; no consumer can hold a revision yet
+        const previousContent = before ? (JSON.parse(before.body) as { content: unknown }).content : {};
+        await deps.enqueue(
+          q,
+          {
+            schemaVersion: 1,
+            namespace: r.namespace,
+            environment: r.environment,
+            revision,
+            previousRevision: before?.revision ?? 0,
+            hash: r.hash,
+            previousHash: before?.hash ?? null,
+            layer: req.layer,
+            changedPaths: changedPaths(previousContent, r.content),
+            trigger: isTarget ? req.trigger : "dependency",
+            actor: req.actor,
+            source: req.source,
+          },
+          req.traceparent,
+        );
+      }
+      return changed;
+    },
+  };
+}
+export type ResolveService = ReturnType<typeof createResolveService>;

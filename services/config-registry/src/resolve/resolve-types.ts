@@ -1,0 +1,51 @@
+import { EnvironmentName, NamespaceName } from "@nexus/contracts";
+import { z } from "zod";
+
+/** The materialised resolved document of one (namespace, environment). */
+export interface ResolvedHead {
+  namespace: string;
+  environment: string;
+  revision: number;
+  hash: string;
+  /** The exact response body (JSON), so cache and database serve identical bytes. */
+  body: string;
+}
+
+/** Everything resolution needs to know about one namespace. */
+export interface NamespaceState {
+  name: string;
+  environments: string[];
+  variables: Record<string, string>;
+  /** Layer name → content (base and environment overlays that exist). */
+  layers: Map<string, Record<string, unknown>>;
+  /** Layer name → head revision, for provenance. */
+  layerRevisions: Map<string, number>;
+}
+
+export const ResolvedParams = z.object({ ns: NamespaceName, env: EnvironmentName });
+export const ResolvedQuery = z.object({
+  explain: z
+    .enum(["true", "false"])
+    .optional()
+    .transform((v) => v === "true")
+    .describe("Include, per key, the layer and revision its value came from"),
+});
+
+export const ResolvedDto = z.object({
+  namespace: z.string(),
+  environment: z.string(),
+  revision: z.number().int(),
+  hash: z.string(),
+  content: z.record(z.string(), z.unknown()),
+  explain: z
+    .record(
+      z.string(),
+      z.object({
+        layer: z.string(),
+        revision: z.number().int().nullable(),
+        value: z.unknown(),
+        references: z.array(z.string()).optional(),
+      }),
+    )
+    .optional(),
+});

@@ -1,0 +1,27 @@
+/** Cross-namespace references look like `${ref:<namespace>:<path>}`. */
+const CROSS_NAMESPACE_REF = /\$\{ref:([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?):/g;
+
+/**
+ * Namespaces a document may read, found by a cheap scan of its JSON text. It may over-report
+ * (an escaped `$${ref:...}`); that only loads a namespace that resolution then ignores.
+ */
+export function referencedNamespaces(content: unknown): string[] {
+  const text = JSON.stringify(content);
+  const found = new Set<string>();
+  for (const m of text.matchAll(CROSS_NAMESPACE_REF)) found.add(m[1]!);
+  return [...found];
+}
+
+/**
+ * The response body of a resolved read, built once at write time. `canonical` is the canonical
+ * JSON of the content, so the bytes are stable whichever store serves them.
+ */
+export function renderResolvedBody(r: {
+  namespace: string;
+  environment: string;
+  revision: number;
+  hash: string;
+  canonical: string;
+}): string {
+  return `{"namespace":${JSON.stringify(r.namespace)},"environment":${JSON.stringify(r.environment)},"revision":${r.revision},"hash":"${r.hash}","content":${r.canonical}}`;
+}

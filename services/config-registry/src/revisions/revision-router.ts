@@ -1,0 +1,87 @@
+import { ApiErrorBody } from "@nexus/contracts";
+import type { App } from "@nexus/kit";
+import { z } from "zod";
+import { authorOf, etag, expectedRevisionOf, traceparentOf } from "../http/request-context.js";
+import { LayerParams, WriteResultDto } from "../layers/layer-types.js";
+import type { RevisionService } from "./revision-service.js";
+import { DiffQuery, HistoryQuery, RevisionDto, RevisionParams, RevisionSummaryDto, RollbackBody } from "./revision-types.js";
+
+const tags = ["revisions"];
+const errors = { 400: ApiErrorBody, 404: ApiErrorBody, 409: ApiErrorBody, 422: ApiErrorBody };
+
+export function registerRevisionRoutes(app: App, deps: { revisions: RevisionService }): void {
+  const { revisions } = deps;
+
+  app.get(
+    "/v1/namespaces/:ns/layers/:layer/revisions",
+    {
+      schema: {
+        tags,
+        summary: "History of a layer, newest first",
+        params: LayerParams,
+        querystring: HistoryQuery,
+        response: { 200: z.object({ items: z.array(RevisionSummaryDto) }), ...errors },
+      },
+    },
+    async (request) => ({ items: await revisions.history(request.params.ns, request.params.layer, request.query) }),
+  );
+
+  app.get(
+    "/v1/namespaces/:ns/layers/:layer/revisions/:n",
+    {
+      schema: {
+        tags,
+        summary: "One revision with its content and its diff to the previous one",
+        params: LayerParams.extend(RevisionParams.shape),
+        response: { 200: RevisionDto, ...errors },
+      },
+    },
+    async (request) => revisions.get(request.params.ns, request.params.layer, request.params.n),
+  );
+
+  app.get(
+    "/v1/namespaces/:ns/layers/:layer/diff",
+    {
+      schema: {
+        tags,
+        summary: "RFC 6902 diff between two revisions of a layer",
+        params: LayerParams,
+        querystring: DiffQuery,
+        response: {
+          200: z.object({
+            namespace: z.string(),
+            layer: z.string(),
+            from: z.number().int(),
+            to: z.number().int(),
+            operations: z.array(z.unknown()),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => revisions.diff(request.params.ns, request.params.layer, request.query.from, request.query.to),
+  );
+
+  app.post(
+    "/v1/namespaces/:ns/layers/:layer/rollback",
+    {
+      schema: {
+        tags,
+        summary: "Roll a layer back: a new revision with the content of an older one",
+        params: LayerParams,
+        body: RollbackBody,
+        response: { 200: WriteResultDto, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const result = await revisions.rollback(request.params.ns, request.params.layer, request.body.revision, {
+        author: authorOf(request),
+        message: request.body.message ?? "",
+        expectedRevision: expectedRevisionOf(request),
+        traceparent: traceparentOf(request),
+      });
+      reply.header("etag", etag(result.revision));
+      return result;
+    },
+  );
+}

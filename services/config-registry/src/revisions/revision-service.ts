@@ -1,0 +1,67 @@
+import { NotFoundError, type Pool, type Queryable } from "@nexus/kit";
+import { diffDocuments } from "../documents/document-fns.js";
+import { namespaceNotFound, assertLayerOf, type LayerService } from "../layers/layer-service.js";
+import type { WriteContext, WriteResult } from "../layers/layer-types.js";
+import type { NamespaceStore } from "../namespaces/namespace-store.js";
+import type { RevisionStore } from "./revision-store.js";
+import type { Revision, RevisionSummary } from "./revision-types.js";
+
+export interface RevisionServiceDeps {
+  pool: Pool;
+  namespaces: Pick<NamespaceStore, "findByName">;
+  revisions: RevisionStore;
+  layers: Pick<LayerService, "writeWith">;
+}
+
+export function createRevisionService(deps: RevisionServiceDeps) {
+  async function checkLayer(namespace: string, layer: string): Promise<void> {
+    const ns = await deps.namespaces.findByName(deps.pool, namespace);
+    if (!ns) throw namespaceNotFound(namespace);
+    assertLayerOf(ns, layer);
+  }
+
+  async function find(q: Queryable, namespace: string, layer: string, revision: number, field: string): Promise<Revision> {
+    const found = await deps.revisions.find(q, namespace, layer, revision);
+    if (!found) {
+      throw new NotFoundError(
+        "revision_not_found",
+        `Layer ${namespace}/${layer} has no revision ${revision} (revisions are numbered per namespace; list them with GET .../revisions)`,
+        { field },
+      );
+    }
+    return found;
+  }
+
+  return {
+    async history(namespace: string, layer: string, options: { limit: number; before?: number | undefined }): Promise<RevisionSummary[]> {
+      await checkLayer(namespace, layer);
+      return deps.revisions.list(deps.pool, namespace, layer, options);
+    },
+
+    async get(namespace: string, layer: string, revision: number): Promise<Revision> {
+      await checkLayer(namespace, layer);
+      return find(deps.pool, namespace, layer, revision, "n");
+    },
+
+    /** RFC 6902 operations turning revision `from` into revision `to` (0 = empty document). */
+    async diff(namespace: string, layer: string, from: number, to: number) {
+      await checkLayer(namespace, layer);
+      const load = async (n: number, field: string) =>
+        n === 0 ? {} : (await find(deps.pool, namespace, layer, n, field)).content;
+      const [a, b] = await Promise.all([load(from, "from"), load(to, "to")]);
+      return { namespace, layer, from, to, operations: diffDocuments(a, b) };
+    },
+
+    /** A new revision whose content equals revision `target`; source `rollback:<target>`. */
+    rollback(namespace: string, layer: string, target: number, ctx: Omit<WriteContext, "source">): Promise<WriteResult> {
+      return deps.layers.writeWith(
+        namespace,
+        layer,
+        async (_head, q) => (await find(q, namespace, layer, target, "revision")).content,
+        { ...ctx, source: `rollback:${target}`, message: ctx.message || `Roll back to revision ${target}` },
+        "rollback",
+      );
+    },
+  };
+}
+export type RevisionService = ReturnType<typeof createRevisionService>;

@@ -1,0 +1,50 @@
+import { ApiErrorBody } from "@nexus/contracts";
+import type { App } from "@nexus/kit";
+import { z } from "zod";
+import { authorOf } from "../http/request-context.js";
+import { NamespaceParams } from "../namespaces/namespace-types.js";
+import type { SchemaService } from "./schema-service.js";
+
+const tags = ["schemas"];
+const errors = { 400: ApiErrorBody, 404: ApiErrorBody, 422: ApiErrorBody };
+const SchemaDto = z.object({
+  namespace: z.string(),
+  schema: z.record(z.string(), z.unknown()),
+  hash: z.string(),
+  updatedBy: z.string(),
+  updatedAt: z.string(),
+});
+
+export function registerSchemaRoutes(app: App, deps: { schemas: SchemaService }): void {
+  const { schemas } = deps;
+
+  app.get(
+    "/v1/namespaces/:ns/schema",
+    { schema: { tags, summary: "The namespace's JSON Schema", params: NamespaceParams, response: { 200: SchemaDto, ...errors } } },
+    async (request) => schemas.get(request.params.ns),
+  );
+
+  app.put(
+    "/v1/namespaces/:ns/schema",
+    {
+      schema: {
+        tags,
+        summary: "Set the JSON Schema every resolved environment must satisfy",
+        description: "Refused with 422 if it is not a valid JSON Schema, or if the current configuration of any environment breaks it.",
+        params: NamespaceParams,
+        body: z.record(z.string(), z.unknown()),
+        response: { 200: SchemaDto, ...errors },
+      },
+    },
+    async (request) => schemas.put(request.params.ns, request.body, authorOf(request)),
+  );
+
+  app.delete(
+    "/v1/namespaces/:ns/schema",
+    { schema: { tags, summary: "Remove the JSON Schema", params: NamespaceParams, response: { 204: z.null(), ...errors } } },
+    async (request, reply) => {
+      await schemas.delete(request.params.ns);
+      return reply.status(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,54 @@
+import { NotFoundError, type Pool, withTransaction } from "@nexus/kit";
+import { contentHash } from "../documents/document-fns.js";
+import { namespaceNotFound } from "../layers/layer-service.js";
+import type { NamespaceStore } from "../namespaces/namespace-store.js";
+import type { ResolveService } from "../resolve/resolve-service.js";
+import type { NamespaceState } from "../resolve/resolve-types.js";
+import { compileSchema } from "./schema-fns.js";
+import type { SchemaStore, StoredSchema } from "./schema-store.js";
+
+export interface SchemaServiceDeps {
+  pool: Pool;
+  namespaces: Pick<NamespaceStore, "lockByName" | "findByName">;
+  schemas: SchemaStore;
+  resolve: Pick<ResolveService, "recompute" | "loadStates">;
+}
+
+export function createSchemaService(deps: SchemaServiceDeps) {
+  return {
+    async get(namespace: string): Promise<StoredSchema> {
+      if (!(await deps.namespaces.findByName(deps.pool, namespace))) throw namespaceNotFound(namespace);
+      const found = await deps.schemas.find(deps.pool, namespace);
+      if (!found) throw new NotFoundError("schema_not_found", `Namespace ${namespace} has no JSON Schema`);
+      return found;
+    },
+
+    /** Refused (422) when the schema is not a valid JSON Schema or the current config breaks it. */
+    async put(namespace: string, schema: Record<string, unknown>, author: string): Promise<StoredSchema> {
+      compileSchema(schema);
+      await withTransaction(deps.pool, async (client) => {
+        if (!(await deps.namespaces.lockByName(client, namespace))) throw namespaceNotFound(namespace);
+        const states = new Map<string, NamespaceState>();
+        await deps.resolve.loadStates(client, [namespace], states);
+        await deps.resolve.recompute(client, {
+          target: states.get(namespace)!,
+          schemaOverride: schema,
+          trigger: "write",
+          layer: "schema",
+          actor: author,
+          source: "api",
+        });
+        await deps.schemas.upsert(client, { namespace, schema, hash: contentHash(schema), updatedBy: author });
+      });
+      return this.get(namespace);
+    },
+
+    async delete(namespace: string): Promise<void> {
+      if (!(await deps.namespaces.findByName(deps.pool, namespace))) throw namespaceNotFound(namespace);
+      if (!(await deps.schemas.delete(deps.pool, namespace))) {
+        throw new NotFoundError("schema_not_found", `Namespace ${namespace} has no JSON Schema`);
+      }
+    },
+  };
+}
+export type SchemaService = ReturnType<typeof createSchemaService>;
