@@ -9,15 +9,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RUN_DIR=$ROOT/.nexus/run
 STOP_TIMEOUT=${NEXUS_STOP_TIMEOUT:-20}
 
-# Is $1 still a process group we started? up.sh makes every service the leader of its own
-# session, so its pid is its process group id; a recycled pid would not be.
-group_alive() {
-  local pgid
-  pgid=$(ps -o pgid= -p "$1" 2>/dev/null | tr -d ' ') || return 1
-  [[ $pgid == "$1" ]] || return 1
-}
-
-any_in_group() { pgrep -g "$1" >/dev/null 2>&1; }
+# up.sh makes every service the leader of its own session, so the pid in its file is also its
+# process group id. The service runs while a pnpm/node process is left in that group (even if
+# the leader itself is gone); matching on the command guards against a recycled id.
+service_running() { [[ -n ${1:-} ]] && pgrep -g "$1" -f 'pnpm|node|tsx' >/dev/null 2>&1; }
 
 shopt -s nullglob
 pidfiles=("$RUN_DIR"/*.pid)
@@ -37,7 +32,7 @@ stopped_any=0
 for f in "${services[@]}"; do
   name=$(basename "$f" .pid)
   pid=$(tr -cd '0-9' <"$f")
-  if [[ -z $pid ]] || ! group_alive "$pid"; then
+  if ! service_running "$pid"; then
     echo "$name is not running."
     rm -f "$f"
     continue
@@ -53,7 +48,7 @@ if ((stopped_any)); then
     [[ -f $f ]] || continue
     name=$(basename "$f" .pid)
     pid=$(tr -cd '0-9' <"$f")
-    while any_in_group "$pid"; do
+    while service_running "$pid"; do
       if ((SECONDS >= deadline)); then
         echo "$name did not stop within ${STOP_TIMEOUT}s; killing it."
         kill -KILL -- "-$pid" 2>/dev/null || true

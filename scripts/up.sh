@@ -35,7 +35,9 @@ fail() {
 
 heading() { printf '\n== %s ==\n' "$1"; }
 
-pid_alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
+# A service started below leads its own process group (pid = group id); it runs while any
+# pnpm/node process is left in that group.
+service_running() { [[ -n ${1:-} ]] && pgrep -g "$1" -f 'pnpm|node|tsx' >/dev/null 2>&1; }
 
 http_status() { curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$1" 2>/dev/null || true; }
 
@@ -50,9 +52,10 @@ hash -r
 if ! command -v curl >/dev/null 2>&1; then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
     echo "Installing curl…"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends curl ca-certificates >/dev/null ||
+    if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends curl ca-certificates >/dev/null; }; then
       fail "could not install curl."
+    fi
   else
     fail "curl is required. Install it: sudo apt-get install -y curl"
   fi
@@ -71,19 +74,20 @@ for entry in "${SERVICES[@]}"; do
   pidfile=$RUN_DIR/$name.pid
   log=$LOG_DIR/$name.log
   pid=$(cat "$pidfile" 2>/dev/null || true)
-  if pid_alive "$pid"; then
+  if service_running "$pid"; then
     echo "$name is already running (pid $pid)."
     continue
   fi
   rm -f "$pidfile"
   if port_open "$port"; then
-    fail "port $port, which $name needs, is taken by a program this script did not start." \
+    fail "port $port, which $name needs, is taken by a program that has no pid file in $RUN_DIR." \
       "Find it with: ss -ltnp 'sport = :$port'   (then stop it, and run this again)"
   fi
   echo "Starting $name on port $port (log $log)…"
   printf '\n===== %s: starting %s (%s) =====\n' "$(date -Is)" "$name" "$cmd" >>"$log"
   # A new session per service: its pid is also its process group, so down.sh stops pnpm, tsx
   # and node together. The pid file is written by the session leader itself.
+  # shellcheck disable=SC2016 # $$, $1 and $2 belong to the inner shell.
   env PORT="$port" "${SERVICE_ENV[@]}" \
     setsid bash -c 'echo $$ >"$1"; eval "exec $2"' nexus-service "$pidfile" "$cmd" \
     >>"$log" 2>&1 </dev/null &
@@ -103,7 +107,7 @@ for entry in "${SERVICES[@]}"; do
       break
     fi
     pid=$(cat "$RUN_DIR/$name.pid" 2>/dev/null || true)
-    if [[ -n $pid ]] && ! pid_alive "$pid"; then
+    if [[ -n $pid ]] && ! service_running "$pid"; then
       echo
       echo "----- last lines of $log -----" >&2
       tail -n 30 "$log" >&2 || true

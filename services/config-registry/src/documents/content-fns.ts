@@ -21,7 +21,7 @@
  */
 import { BadRequestError, UnsupportedMediaTypeError } from "@nexus/kit";
 import { parse as parseDotenv } from "dotenv";
-import { type Document, isNode, isScalar, LineCounter, parseDocument, stringify, visit } from "yaml";
+import { Document, isNode, isScalar, LineCounter, parseDocument, Scalar, visit } from "yaml";
 import { escapePointerToken, isPlainObject, type JsonObject, setOwn } from "./document-fns.js";
 
 export type ContentFormat = "json" | "yaml" | "env";
@@ -413,10 +413,30 @@ export function serializeContent(doc: JsonObject, format: ContentFormat): string
     case "json":
       return `${JSON.stringify(doc, null, 2)}\n`;
     case "yaml":
-      return stringify(doc, { schema: "yaml-1.1", aliasDuplicateObjects: false, lineWidth: 0 });
+      return serializeYaml(doc);
     case "env":
       return serializeEnv(doc);
   }
+}
+
+/**
+ * The YAML 1.1 schema makes the stringifier quote every string a YAML 1.1 reader would take for
+ * something else; without its merge tag, and with `<<` keys forced into quotes, so a key named
+ * `<<` is not read back as a merge key.
+ */
+function serializeYaml(doc: JsonObject): string {
+  const yamlDoc = new Document(doc, {
+    schema: "yaml-1.1",
+    merge: false,
+    customTags: (tags) => tags.filter((t) => !(typeof t === "object" && t.tag === "tag:yaml.org,2002:merge")),
+    aliasDuplicateObjects: false,
+  });
+  visit(yamlDoc, {
+    Pair(_key, pair) {
+      if (isScalar(pair.key) && pair.key.value === "<<") pair.key.type = Scalar.QUOTE_DOUBLE;
+    },
+  });
+  return yamlDoc.toString({ lineWidth: 0 });
 }
 
 const SAFE_ENV_VALUE = /^[A-Za-z0-9_\-.,:/@+%=]*$/;

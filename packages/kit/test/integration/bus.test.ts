@@ -1,0 +1,322 @@
+import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import {
+  CONFIG_CHANGED,
+  CONFIG_SET_COMMAND,
+  type ConfigChanged,
+  ConfigSetCommand,
+  ConfigSetReply,
+} from "@nexus/contracts";
+import { collectEvents, createTestBus, type TestBus } from "@nexus/test-fixtures";
+import { propagation } from "@opentelemetry/api";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { type EventOf, InvalidEventError } from "../../src/bus/index.js";
+import { NotFoundError } from "../../src/errors.js";
+
+const changed = (over: Partial<ConfigChanged> = {}): ConfigChanged => ({
+  schemaVersion: 1,
+  namespace: "payments-api",
+  environment: "production",
+  revision: 2,
+  previousRevision: 1,
+  hash: "a".repeat(64),
+  previousHash: "b".repeat(64),
+  layer: "production",
+  changedPaths: ["/database/pool"],
+  trigger: "write",
+  actor: "alice",
+  source: "api",
+  ...over,
+});
+
+const TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("typed bus", () => {
+  let t: TestBus;
+  let jsm: JetStreamManager;
+  beforeAll(async () => {
+    t = await createTestBus({ source: "nexus/bus-test" });
+    jsm = await jetstreamManager(t.nc);
+  });
+  afterAll(async () => t?.cleanup());
+
+  const streamCount = async (name: string) => (await jsm.streams.info(name)).state.messages;
+
+  it("creates the streams idempotently, capturing event subjects only", async () => {
+    await t.bus.ensureStreams();
+    await t.bus.ensureStreams();
+    const events = await jsm.streams.info(t.streams.events);
+    expect(events.config.subjects).toEqual([`${t.prefix}.config.changed.>`]);
+    expect(events.config.duplicate_window).toBe(120 * 1e9);
+    expect(events.config.storage).toBe("file");
+    expect((await jsm.streams.info(t.streams.dlq)).config.subjects).toEqual([`${t.prefix}.dlq.>`]);
+  });
+
+  it("delivers a typed event from publish to a durable consumer", async () => {
+    const seen: { event: EventOf<typeof CONFIG_CHANGED>; deliveryCount: number; subject: string }[] = [];
+    const consumption = await t.bus.consume(CONFIG_CHANGED, { durable: "typed" }, (event, ctx) => {
+      const revision: number = event.data.revision; // typed from the catalog
+      expect(revision).toBe(7);
+      seen.push({ event, deliveryCount: ctx.deliveryCount, subject: ctx.subject });
+    });
+    const { event, ack } = await t.bus.publish(CONFIG_CHANGED, changed({ revision: 7 }));
+    await vi.waitFor(() => expect(seen).toHaveLength(1), { timeout: 3_000 });
+    await consumption.stop();
+
+    expect(consumption.durables).toEqual(["typed-config-changed"]);
+    expect(ack.stream).toBe(t.streams.events);
+    expect(seen[0]!.deliveryCount).toBe(1);
+    expect(seen[0]!.subject).toBe(`${t.prefix}.config.changed.production.payments-api`);
+    expect(seen[0]!.event).toEqual(event);
+    expect(event).toMatchObject({
+      specversion: "1.0",
+      type: CONFIG_CHANGED,
+      source: "nexus/bus-test",
+      subject: "payments-api/production",
+      datacontenttype: "application/json",
+    });
+    expect(event.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it("refuses to publish an event that breaks its schema", async () => {
+    const before = await streamCount(t.streams.events);
+    await expect(t.bus.publish(CONFIG_CHANGED, changed({ namespace: "Not A Name" }))).rejects.toThrow(
+      InvalidEventError,
+    );
+    await expect(t.bus.publish(CONFIG_CHANGED, changed({ revision: 0 }))).rejects.toThrow(/revision/);
+    expect(await streamCount(t.streams.events)).toBe(before);
+  });
+
+  it("dead-letters poison messages at once and terms them, without blocking the consumer", async () => {
+    const js = jetstream(t.nc);
+    const subject = `${t.prefix}.config.changed.staging.poison`;
+    const dlq = collectEvents(t.nc, `${t.prefix}.dlq.poison`, 2);
+    const handled: string[] = [];
+    const consumption = await t.bus.consume(CONFIG_CHANGED, { durable: "poison" }, (e) => {
+      handled.push(e.data.namespace);
+    });
+    await js.publish(subject, "this is not json");
+    const badData = t.bus.envelope(CONFIG_CHANGED, changed());
+    await js.publish(subject, JSON.stringify({ ...badData, data: { ...badData.data, hash: "nope" } }));
+    await t.bus.publish(CONFIG_CHANGED, changed({ namespace: "after-poison" }));
+
+    const letters = await dlq;
+    await vi.waitFor(() => expect(handled).toEqual(["after-poison"]), { timeout: 3_000 });
+    await consumption.stop();
+
+    expect(letters[0]!.headers["Nexus-Dlq-Reason"]).toMatch(/^invalid_json: /);
+    expect(letters[1]!.headers["Nexus-Dlq-Reason"]).toMatch(/^invalid_data: data\.hash/);
+    expect(letters[1]!.headers["Nexus-Dlq-Event-Id"]).toBe(badData.id);
+    expect(letters[0]!.headers).toMatchObject({
+      "Nexus-Dlq-Consumer": "poison-config-changed",
+      "Nexus-Dlq-Deliveries": "1",
+      "Nexus-Dlq-Subject": subject,
+    });
+    const info = await jsm.consumers.info(t.streams.events, "poison-config-changed");
+    expect(info.num_ack_pending).toBe(0);
+    expect(info.num_redelivered).toBe(0);
+  });
+
+  it("retries a failing handler with backoff, then dead-letters it after maxDeliver", async () => {
+    const attempts: { n: number; at: number }[] = [];
+    const dlq = collectEvents(t.nc, `${t.prefix}.dlq.flaky`, 1);
+    const consumption = await t.bus.consume(
+      CONFIG_CHANGED,
+      { durable: "flaky", maxDeliver: 3, backoffMs: [150, 300] },
+      (_e, ctx) => {
+        attempts.push({ n: ctx.deliveryCount, at: Date.now() });
+        throw new Error("boom");
+      },
+    );
+    const { event } = await t.bus.publish(CONFIG_CHANGED, changed(), { traceparent: TRACEPARENT });
+    const [letter] = await dlq;
+    await sleep(400); // a fourth delivery would show up here
+    await consumption.stop();
+
+    expect(attempts.map((a) => a.n)).toEqual([1, 2, 3]);
+    expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(140);
+    expect(attempts[2]!.at - attempts[1]!.at).toBeGreaterThanOrEqual(290);
+    expect(letter!.event).toEqual(event); // the original bytes
+    expect(letter!.headers).toMatchObject({
+      "Nexus-Dlq-Reason": "handler_failed: boom",
+      "Nexus-Dlq-Deliveries": "3",
+      "Nexus-Dlq-Consumer": "flaky-config-changed",
+      traceparent: TRACEPARENT,
+    });
+    expect(letter!.headers["Nats-Msg-Id"]).not.toBe(event.id);
+  });
+
+  it("acks once a retried handler succeeds", async () => {
+    let calls = 0;
+    const consumption = await t.bus.consume(CONFIG_CHANGED, { durable: "recovers", backoffMs: [50] }, () => {
+      calls++;
+      if (calls === 1) throw new Error("transient");
+    });
+    await t.bus.publish(CONFIG_CHANGED, changed());
+    await vi.waitFor(async () => {
+      const info = await jsm.consumers.info(t.streams.events, "recovers-config-changed");
+      expect(info.ack_floor.stream_seq).toBe(info.delivered.stream_seq);
+      expect(calls).toBe(2);
+    });
+    await consumption.stop();
+  });
+
+  it("carries traceparent: the given one, or the active OpenTelemetry context's", async () => {
+    const seen: (string | undefined)[] = [];
+    const consumption = await t.bus.consume(CONFIG_CHANGED, { durable: "traced" }, (_e, ctx) => {
+      seen.push(ctx.traceparent);
+    });
+    await t.bus.publish(CONFIG_CHANGED, changed(), { traceparent: TRACEPARENT });
+    await t.bus.publish(CONFIG_CHANGED, changed());
+    const fromOtel = "00-11111111111111111111111111111111-2222222222222222-01";
+    propagation.setGlobalPropagator({
+      inject: (_ctx, carrier, setter) => setter.set(carrier, "traceparent", fromOtel),
+      extract: (ctx) => ctx,
+      fields: () => ["traceparent"],
+    });
+    try {
+      await t.bus.publish(CONFIG_CHANGED, changed(), { traceparent: TRACEPARENT });
+    } finally {
+      propagation.disable();
+    }
+    await vi.waitFor(() => expect(seen).toEqual([TRACEPARENT, undefined, fromOtel]), { timeout: 3_000 });
+    await consumption.stop();
+  });
+
+  it("lets JetStream drop a repeated message id", async () => {
+    const received: string[] = [];
+    const consumption = await t.bus.consume(CONFIG_CHANGED, { durable: "dedup" }, (e) => {
+      received.push(e.id);
+    });
+    // The relay's way: Nats-Msg-Id is the event id.
+    const envelope = t.bus.envelope(CONFIG_CHANGED, changed());
+    const subject = t.bus.subjectFor(CONFIG_CHANGED, changed());
+    expect((await t.bus.publishEnvelope(subject, envelope)).duplicate).toBe(false);
+    expect((await t.bus.publishEnvelope(subject, envelope)).duplicate).toBe(true);
+    // A caller's own idempotency key, e.g. a webhook delivery id, across two fresh envelopes.
+    const first = await t.bus.publish(CONFIG_CHANGED, changed(), { msgId: "webhook-delivery-42" });
+    const retry = await t.bus.publish(CONFIG_CHANGED, changed(), { msgId: "webhook-delivery-42" });
+    expect(first.ack.duplicate).toBe(false);
+    expect(retry.ack.duplicate).toBe(true);
+
+    await vi.waitFor(() => expect(received).toHaveLength(2), { timeout: 3_000 });
+    await sleep(200);
+    await consumption.stop();
+    expect(received).toEqual([envelope.id, first.event.id]);
+  });
+
+  it("reads several filter subjects with one durable each", async () => {
+    const seen: string[] = [];
+    const consumption = await t.bus.consume(
+      [CONFIG_CHANGED],
+      {
+        durable: "multi",
+        deliverPolicy: "new",
+        filterSubjects: ["nexus.config.changed.production.>", "nexus.config.changed.staging.>"],
+      },
+      (e) => {
+        seen.push(e.data.environment);
+      },
+    );
+    await t.bus.publish(CONFIG_CHANGED, changed({ environment: "production" }));
+    await t.bus.publish(CONFIG_CHANGED, changed({ environment: "development" }));
+    await t.bus.publish(CONFIG_CHANGED, changed({ environment: "staging" }));
+    await vi.waitFor(() => expect([...seen].sort()).toEqual(["production", "staging"]), { timeout: 3_000 });
+    await consumption.stop();
+    expect(consumption.durables).toEqual(["multi-config-changed-production", "multi-config-changed-staging"]);
+  });
+
+  it("stop() waits for the handler in flight and acks it", async () => {
+    let finished = false;
+    let started = false;
+    const consumption = await t.bus.consume(CONFIG_CHANGED, { durable: "slow", deliverPolicy: "new" }, async () => {
+      started = true;
+      await sleep(300);
+      finished = true;
+    });
+    await t.bus.publish(CONFIG_CHANGED, changed());
+    await vi.waitFor(() => expect(started).toBe(true), { timeout: 3_000 });
+    await consumption.stop();
+    expect(finished).toBe(true);
+    const info = await jsm.consumers.info(t.streams.events, "slow-config-changed");
+    expect(info.num_ack_pending).toBe(0);
+  });
+
+  it("subscribes live (core NATS) with a subject filter", async () => {
+    const seen: string[] = [];
+    const live = t.bus.subscribe(CONFIG_CHANGED, { subjectFilter: "nexus.config.changed.production.>" }, (e) => {
+      seen.push(e.data.environment);
+    });
+    await t.nc.flush();
+    await t.bus.publish(CONFIG_CHANGED, changed({ environment: "staging" }));
+    await t.bus.publish(CONFIG_CHANGED, changed({ environment: "production" }));
+    await vi.waitFor(() => expect(seen).toEqual(["production"]), { timeout: 3_000 });
+    await live.stop();
+  });
+});
+
+describe("commands", () => {
+  let t: TestBus;
+  let stop: () => Promise<void>;
+  beforeAll(async () => {
+    t = await createTestBus();
+    const responder = t.bus.serveCommand({
+      subject: CONFIG_SET_COMMAND,
+      request: ConfigSetCommand,
+      reply: ConfigSetReply,
+      queue: "config-registry",
+      handler: async (cmd) => {
+        if (cmd.namespace === "missing") {
+          throw new NotFoundError("namespace_not_found", "no namespace missing", { field: "namespace" });
+        }
+        if (cmd.namespace === "crash") throw new Error("connection to postgres://admin:hunter2@db failed");
+        return { ok: true as const, namespace: cmd.namespace, layer: cmd.layer, revision: 3, hash: "h" };
+      },
+    });
+    stop = responder.stop;
+    await t.nc.flush();
+  });
+  afterAll(async () => {
+    await stop?.();
+    await t?.cleanup();
+  });
+
+  const command = (over: Partial<ConfigSetCommand> = {}) => ({
+    schemaVersion: 1 as const,
+    namespace: "payments-api",
+    layer: "base",
+    content: { a: 1 },
+    author: "alice",
+    ...over,
+  });
+
+  it("answers a valid command (and no stream answers it first)", async () => {
+    const reply = await t.bus.requestCommand(CONFIG_SET_COMMAND, command(), ConfigSetReply, 2_000);
+    expect(reply).toEqual({ ok: true, namespace: "payments-api", layer: "base", revision: 3, hash: "h" });
+  });
+
+  it("refuses an invalid command with 400 and the failing field", async () => {
+    const { author: _a, ...noAuthor } = command();
+    const reply = await t.bus.requestCommand(CONFIG_SET_COMMAND, noAuthor, ConfigSetReply, 2_000);
+    expect(reply).toMatchObject({ ok: false, error: { statusCode: 400, code: "invalid_command", field: "author" } });
+    const raw = await t.nc.request(t.bus.subject(CONFIG_SET_COMMAND), "{nope", { timeout: 2_000 });
+    expect(raw.json()).toMatchObject({ ok: false, error: { statusCode: 400, code: "invalid_command" } });
+  });
+
+  it("maps AppErrors, and hides unknown errors behind a generic 500", async () => {
+    const missing = await t.bus.requestCommand(CONFIG_SET_COMMAND, command({ namespace: "missing" }), ConfigSetReply);
+    expect(missing).toEqual({
+      ok: false,
+      error: { statusCode: 404, code: "namespace_not_found", message: "no namespace missing", field: "namespace" },
+    });
+    const crash = await t.bus.requestCommand(CONFIG_SET_COMMAND, command({ namespace: "crash" }), ConfigSetReply);
+    expect(crash).toEqual({ ok: false, error: { statusCode: 500, code: "internal_error", message: "internal error" } });
+  });
+
+  it("reports 503 when nothing serves the subject", async () => {
+    await expect(t.bus.requestCommand("nexus.config.cmd.nobody", {}, ConfigSetReply, 1_000)).rejects.toMatchObject({
+      statusCode: 503,
+      code: "command_unavailable",
+    });
+  });
+});

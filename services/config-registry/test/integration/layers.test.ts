@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { call, type Harness, startRegistry } from "./harness.js";
+
+const NS = "/v1/namespaces/shop";
+
+describe("layers: writes, revisions and optimistic concurrency", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startRegistry();
+    await call(h, "POST", "/v1/namespaces", { name: "shop" });
+  });
+  afterAll(async () => h?.close());
+
+  it("creates an immutable revision per write with hash, author, message and source", async () => {
+    const first = await call(h, "PUT", `${NS}/layers/base?message=initial`, { db: { host: "a", port: 5432 } }, {
+      "nexus-author": "alice",
+    });
+    expect(first.status).toBe(200);
+    expect(first.headers.etag).toBe('"1"');
+    expect(first.body).toMatchObject({ revision: 1, previousRevision: 0, changed: true });
+    expect(first.body.hash).toMatch(/^[a-f0-9]{64}$/);
+    expect(first.body.changedEnvironments.sort()).toEqual(["development", "production", "staging"]);
+
+    const rev = await call(h, "GET", `${NS}/layers/base/revisions/1`);
+    expect(rev.body).toMatchObject({ revision: 1, author: "alice", message: "initial", source: "api", layer: "base" });
+    expect(rev.body.diff).toEqual([{ op: "add", path: "/db", value: { host: "a", port: 5432 } }]);
+  });
+
+  it("gives the same hash to the same content whatever the key order", async () => {
+    const a = await call(h, "PUT", `${NS}/layers/development`, { x: 1, y: { b: 2, a: 1 } });
+    const b = await call(h, "PUT", `${NS}/layers/staging`, { y: { a: 1, b: 2 }, x: 1 });
+    expect(a.body.hash).toBe(b.body.hash);
+  });
+
+  it("does not create a revision when the content is unchanged", async () => {
+    const before = await call(h, "GET", `${NS}/layers/base`);
+    const again = await call(h, "PUT", `${NS}/layers/base`, { db: { port: 5432, host: "a" } });
+    expect(again.body).toMatchObject({ changed: false, revision: before.body.revision });
+    expect((await call(h, "GET", `${NS}/layers/base/revisions`)).body.items).toHaveLength(1);
+  });
+
+  it("refuses a stale If-Match with 409 and stores nothing", async () => {
+    const head = await call(h, "GET", `${NS}/layers/base`);
+    const ok = await call(h, "PUT", `${NS}/layers/base`, { db: { host: "b", port: 5432 } }, { "if-match": head.headers.etag as string });
+    expect(ok.status).toBe(200);
+    const stale = await call(h, "PUT", `${NS}/layers/base`, { db: { host: "c" } }, { "if-match": head.headers.etag as string });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error).toMatchObject({ code: "revision_conflict", field: "If-Match" });
+    expect(stale.body.error.details.currentRevision).toBe(ok.body.revision);
+    expect((await call(h, "GET", `${NS}/layers/base`)).body.content).toEqual({ db: { host: "b", port: 5432 } });
+  });
+
+  it("refuses a malformed If-Match", async () => {
+    const res = await call(h, "PUT", `${NS}/layers/base`, { a: 1 }, { "if-match": "yesterday" });
+    expect(res.status).toBe(400);
+    expect(res.body.error.field).toBe("If-Match");
+  });
+
+  it("keeps revision numbers gapless under concurrent writers", async () => {
+    const before = (await call(h, "GET", "/v1/namespaces/shop")).body.headRevision;
+    await Promise.all(Array.from({ length: 8 }, (_, i) => call(h, "PUT", `${NS}/layers/production`, { n: i })));
+    const history = (await call(h, "GET", `${NS}/layers/production/revisions?limit=100`)).body.items;
+    const numbers = history.map((r: { revision: number }) => r.revision).sort((a: number, b: number) => a - b);
+    expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, i) => numbers[0] + i));
+    expect((await call(h, "GET", "/v1/namespaces/shop")).body.headRevision).toBe(before + numbers.length);
+  });
+
+  it("accepts YAML and .env bodies and stores them as JSON", async () => {
+    const yaml = await call(h, "PUT", `${NS}/layers/development`, "db:\n  host: yaml-host\n  port: 6543\nflags: [a, b]\n");
+    expect(yaml.status).toBe(200);
+    expect((await call(h, "GET", `${NS}/layers/development`)).body.content).toEqual({
+      db: { host: "yaml-host", port: 6543 },
+      flags: ["a", "b"],
+    });
+    const env = await h.registry.app.inject({
+      method: "PUT",
+      url: `${NS}/layers/staging`,
+      headers: { "content-type": "application/x-env" },
+      payload: 'DB_HOST=env-host\nGREETING="hello world"\n',
+    });
+    expect(env.statusCode).toBe(200);
+    expect((await call(h, "GET", `${NS}/layers/staging`)).body.content).toEqual({ DB_HOST: "env-host", GREETING: "hello world" });
+  });
+
+  it.each([
+    ["malformed YAML", "application/yaml", "a: [1, 2\nb: c", 400, "malformed_body"],
+    ["YAML that is not an object", "application/yaml", "- 1\n- 2\n", 400, "content_not_object"],
+    ["JSON array", "application/json", "[1,2]", 400, undefined],
+    ["unsupported media type", "application/xml", "<a/>", 415, "unsupported_media_type"],
+  ])("refuses %s and changes nothing", async (_label, type, payload, status, code) => {
+    const before = await call(h, "GET", `${NS}/layers/base`);
+    const res = await h.registry.app.inject({ method: "PUT", url: `${NS}/layers/base`, headers: { "content-type": type }, payload });
+    expect(res.statusCode).toBe(status);
+    if (code) expect(res.json().error.code).toBe(code);
+    expect((await call(h, "GET", `${NS}/layers/base`)).body.revision).toBe(before.body.revision);
+  });
+
+  it("refuses a body over the size limit with 413", async () => {
+    const big = { blob: "x".repeat(1024 * 1024 + 10) };
+    const res = await call(h, "PUT", `${NS}/layers/base`, big);
+    expect(res.status).toBe(413);
+    expect(res.body.error.code).toBe("body_too_large");
+  });
+
+  it("refuses an unknown environment and an unknown namespace", async () => {
+    const env = await call(h, "PUT", `${NS}/layers/moon`, { a: 1 });
+    expect(env.status).toBe(404);
+    expect(env.body.error.code).toBe("environment_not_found");
+    const ns = await call(h, "PUT", "/v1/namespaces/ghost/layers/base", { a: 1 });
+    expect(ns.status).toBe(404);
+    expect(ns.body.error.code).toBe("namespace_not_found");
+  });
+
+  it("applies a JSON Merge Patch (null deletes)", async () => {
+    await call(h, "PUT", `${NS}/layers/base`, { db: { host: "b", port: 5432 }, keep: true, drop: 1 });
+    const res = await h.registry.app.inject({
+      method: "PATCH",
+      url: `${NS}/layers/base`,
+      headers: { "content-type": "application/merge-patch+json" },
+      payload: JSON.stringify({ db: { port: 6000 }, drop: null }),
+    });
+    expect(res.statusCode).toBe(200);
+    expect((await call(h, "GET", `${NS}/layers/base`)).body.content).toEqual({ db: { host: "b", port: 6000 }, keep: true });
+  });
+});

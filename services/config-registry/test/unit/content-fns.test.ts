@@ -1,0 +1,398 @@
+import { AppError, BadRequestError, UnsupportedMediaTypeError } from "@nexus/kit";
+import { parse as parseDotenv } from "dotenv";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  assertJsonObject,
+  detectFormat,
+  locateJsonError,
+  parseContent,
+  serializeContent,
+  YAML_MAX_ALIAS_COUNT,
+} from "../../src/documents/content-fns.js";
+
+/** Runs `fn`, expects an AppError, returns it. */
+function catchError(fn: () => unknown): AppError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(AppError);
+    return e as AppError;
+  }
+  throw new Error("expected an error");
+}
+
+describe("detectFormat", () => {
+  it.each([
+    ["application/json", "json"],
+    ["application/json; charset=utf-8", "json"],
+    ["Application/JSON; Charset=UTF-8", "json"],
+    ["application/merge-patch+json", "json"],
+    ["application/vnd.nexus.config+json", "json"],
+    [undefined, "json"],
+    ["", "json"],
+    ["application/yaml", "yaml"],
+    ["application/x-yaml", "yaml"],
+    ["text/yaml", "yaml"],
+    ["text/x-yaml; charset=utf-8", "yaml"],
+    ["text/plain; format=dotenv", "env"],
+    ['text/plain; charset=utf-8; format="dotenv"', "env"],
+    ["application/x-env", "env"],
+    ["text/x-env", "env"],
+  ] as const)("%s → %s", (contentType, format) => {
+    expect(detectFormat(contentType)).toBe(format);
+  });
+
+  it.each(["text/plain", "text/html", "application/xml", "multipart/form-data", "application/x-www-form-urlencoded"])(
+    "refuses %s with 415",
+    (contentType) => {
+      const err = catchError(() => detectFormat(contentType));
+      expect(err).toBeInstanceOf(UnsupportedMediaTypeError);
+      expect(err.statusCode).toBe(415);
+      expect(err.code).toBe("unsupported_media_type");
+    },
+  );
+
+  it("refuses a charset other than UTF-8", () => {
+    expect(catchError(() => detectFormat("application/json; charset=latin1")).statusCode).toBe(415);
+  });
+});
+
+describe("parseContent: JSON", () => {
+  it("parses strings and buffers, dropping a BOM", () => {
+    expect(parseContent('{"a": 1, "b": [true, null]}', "application/json")).toEqual({ a: 1, b: [true, null] });
+    expect(parseContent(Buffer.from('\uFEFF{"a": "é"}', "utf8"), "application/json")).toEqual({ a: "é" });
+  });
+
+  it("takes an already parsed object as is, after checking it", () => {
+    expect(parseContent({ a: 1 }, "application/json")).toEqual({ a: 1 });
+    expect(catchError(() => parseContent([1], "application/json")).code).toBe("content_not_object");
+    const err = catchError(() => parseContent({ a: { b: Number.POSITIVE_INFINITY } }, "application/json"));
+    expect(err.code).toBe("content_not_json");
+    expect(err.field).toBe("/a/b");
+  });
+
+  it.each([
+    ['{"a":}', 1, 6],
+    ['{"a": 1,', 1, 9],
+    ['{\n  "a": 1\n  "b": 2\n}', 3, 3],
+    ['{\n  "a": tru\n}', 2, 8],
+    ["", 1, 1],
+    ['{"a": "x\ny"}', 1, 9],
+    ['{"a": 01}', 1, 8],
+    ['{"a": 1} x', 1, 10],
+    ["{'a': 1}", 1, 2],
+  ])("reports malformed JSON %j at line %i, column %i", (body, line, column) => {
+    const err = catchError(() => parseContent(body, "application/json"));
+    expect(err).toBeInstanceOf(BadRequestError);
+    expect(err.code).toBe("malformed_body");
+    expect(err.details).toMatchObject({ format: "json", line, column });
+    expect(err.message).toContain(`line ${line}, column ${column}`);
+  });
+
+  it.each([
+    ["[1, 2]", "an array"],
+    ["42", "a number"],
+    ['"text"', "a string"],
+    ["null", "null"],
+    ["true", "a boolean"],
+  ])("refuses the non-object %s", (body, kind) => {
+    const err = catchError(() => parseContent(body, "application/json"));
+    expect(err.code).toBe("content_not_object");
+    expect(err.statusCode).toBe(400);
+    expect(err.message).toContain(kind);
+  });
+
+  it("refuses invalid UTF-8 and an empty body", () => {
+    expect(catchError(() => parseContent(Buffer.from([0x7b, 0xff, 0x7d]), "application/json")).code).toBe(
+      "malformed_body",
+    );
+    expect(catchError(() => parseContent(undefined, "application/json")).code).toBe("malformed_body");
+  });
+
+  it("keeps __proto__ as data", () => {
+    const doc = parseContent('{"__proto__": {"polluted": 1}}', "application/json");
+    expect(Object.hasOwn(doc, "__proto__")).toBe(true);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it("refuses documents nested too deep", () => {
+    const deep = `${'{"a":'.repeat(100)}1${"}".repeat(100)}`;
+    expect(catchError(() => parseContent(deep, "application/json")).code).toBe("content_too_deep");
+  });
+
+  it("property: locateJsonError finds no error in valid JSON", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.boolean(), (value, pretty) => {
+        expect(locateJsonError(JSON.stringify(value, null, pretty ? 2 : undefined))).toBe(-1);
+      }),
+    );
+  });
+
+  it("property: locateJsonError finds an error in every string JSON.parse refuses", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(..."{}[]:,\"\\ 0123456789.eE-+tfnrulas\n".split("")) }), (text) => {
+        let valid = true;
+        try {
+          JSON.parse(text);
+        } catch {
+          valid = false;
+        }
+        expect(locateJsonError(text) === -1).toBe(valid);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe("parseContent: YAML", () => {
+  const yaml = "application/yaml";
+
+  it("parses block and flow YAML into JSON values", () => {
+    const doc = parseContent(
+      "db:\n  host: db.internal\n  port: 5432\n  ssl: true\n  replicas: [a, b]\nempty: ~\nratio: 0.5\n",
+      yaml,
+    );
+    expect(doc).toEqual({ db: { host: "db.internal", port: 5432, ssl: true, replicas: ["a", "b"] }, empty: null, ratio: 0.5 });
+  });
+
+  it("uses the YAML 1.2 core schema: dates, yes/no and octal-looking values stay as written", () => {
+    expect(
+      parseContent("day: 2024-01-01\nat: 2001-12-14t21:59:43.10-05:00\nflag: yes\noff: no\nmode: 0o17\n", yaml),
+    ).toEqual({ day: "2024-01-01", at: "2001-12-14t21:59:43.10-05:00", flag: "yes", off: "no", mode: 15 });
+    expect(parseContent("%YAML 1.1\n---\nday: 2024-01-01\nflag: yes\n", "text/yaml")).toEqual({
+      day: "2024-01-01",
+      flag: "yes",
+    });
+  });
+
+  it("refuses duplicate keys with their location", () => {
+    const err = catchError(() => parseContent("a: 1\nb: 2\na: 3\n", yaml));
+    expect(err.code).toBe("malformed_body");
+    expect(err.message).toMatch(/unique/i);
+    expect(err.details).toMatchObject({ format: "yaml", line: 3, column: 1 });
+  });
+
+  it("reports malformed YAML with line and column", () => {
+    const err = catchError(() => parseContent("a:\n  b: [1, 2\nc: 3\n", "application/x-yaml"));
+    expect(err.code).toBe("malformed_body");
+    expect(err.message).toMatch(/^malformed YAML at line \d+, column \d+: /);
+    expect(err.details).toMatchObject({ format: "yaml", line: expect.any(Number), column: expect.any(Number) });
+    const indent = catchError(() => parseContent("a: 1\n b: 2\n", yaml));
+    expect(indent.details).toMatchObject({ line: 1, column: 4 });
+  });
+
+  it.each([
+    ["x: !!binary aGVsbG8=", "binary"],
+    ["x: !!timestamp 2001-12-14", "timestamp"],
+    ["x: !!set {a, b}", "set"],
+    ["x: !!omap [a: 1]", "omap"],
+    ["x: !custom value", "custom"],
+    ["x: !!js/function 'function () {}'", "js/function"],
+  ])("refuses tags beyond JSON: %s", (body, tag) => {
+    const err = catchError(() => parseContent(body, yaml));
+    expect(err.code).toBe("malformed_body");
+    expect(err.message).toContain(tag);
+    expect(err.details).toMatchObject({ line: 1 });
+  });
+
+  it("accepts the JSON tags", () => {
+    expect(parseContent("a: !!str 123\nb: !!int 7\nc: !!float 1.5\nd: !!bool true\ne: !!null ~\n", yaml)).toEqual({ a: "123", b: 7, c: 1.5, d: true, e: null });
+  });
+
+  it("refuses .inf and .nan, with the pointer", () => {
+    const err = catchError(() => parseContent("limits:\n  max: .inf\n", yaml));
+    expect(err.code).toBe("content_not_json");
+    expect(err.field).toBe("/limits/max");
+    expect(catchError(() => parseContent("a: [1, .nan]", yaml)).field).toBe("/a/1");
+  });
+
+  it("refuses complex keys and several documents", () => {
+    expect(catchError(() => parseContent("? [a, b]\n: 1\n", yaml)).code).toBe("malformed_body");
+    expect(catchError(() => parseContent("a: 1\n---\nb: 2\n", yaml)).message).toMatch(/multiple documents/);
+  });
+
+  it("allows a few aliases and merge keys", () => {
+    expect(
+      parseContent("defaults: &d {timeout: 5, retries: 2}\nsvc:\n  <<: *d\n  retries: 3\ncopy: *d\n", yaml),
+    ).toEqual({ defaults: { timeout: 5, retries: 2 }, svc: { timeout: 5, retries: 3 }, copy: { timeout: 5, retries: 2 } });
+  });
+
+  it("refuses alias expansion bombs and unknown aliases", () => {
+    const bomb = [
+      "a: &a [x, x, x, x, x, x, x, x, x]",
+      "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]",
+      "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]",
+      "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]",
+      "e: [*d, *d, *d, *d, *d, *d, *d, *d, *d]",
+    ].join("\n");
+    expect(catchError(() => parseContent(bomb, yaml)).code).toBe("malformed_body");
+    const many = `a: &a 1\n${Array.from({ length: YAML_MAX_ALIAS_COUNT + 5 }, (_, i) => `k${i}: *a`).join("\n")}`;
+    expect(catchError(() => parseContent(many, yaml)).code).toBe("malformed_body");
+    expect(catchError(() => parseContent("a: *nowhere\n", yaml)).code).toBe("malformed_body");
+  });
+
+  it("reads an empty or comment-only document as {}, and refuses non-object documents", () => {
+    expect(parseContent("", yaml)).toEqual({});
+    expect(parseContent("# nothing here\n", yaml)).toEqual({});
+    expect(catchError(() => parseContent("- a\n- b\n", yaml)).code).toBe("content_not_object");
+    expect(catchError(() => parseContent("just a string", yaml)).code).toBe("content_not_object");
+  });
+
+  it("keeps __proto__ and constructor as data", () => {
+    const doc = parseContent("__proto__:\n  polluted: 1\nconstructor: 2\n", yaml);
+    expect(Object.hasOwn(doc, "__proto__")).toBe(true);
+    expect(doc.constructor).toBe(2);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe("parseContent: .env", () => {
+  const env = "text/plain; format=dotenv";
+
+  it("parses flat string values, all quoting styles, comments and export", () => {
+    const body = [
+      "# comment",
+      "PLAIN=value",
+      "SPACED = padded  ",
+      "DQ=\"line1\\nline2\"",
+      "SQ='literal $HOME \\n'",
+      "BT=`back`",
+      "HASH=\"has # hash\"",
+      "TRAIL=value # trailing comment",
+      "export EXPORTED=yes",
+      "DB__HOST=nested-looking",
+      "EMPTY=",
+      'MULTI="a',
+      'b"',
+      "NUM=42",
+    ].join("\n");
+    expect(parseContent(body, env)).toEqual({
+      PLAIN: "value",
+      SPACED: "padded",
+      DQ: "line1\nline2",
+      SQ: "literal $HOME \\n",
+      BT: "back",
+      HASH: "has # hash",
+      TRAIL: "value",
+      EXPORTED: "yes",
+      DB__HOST: "nested-looking",
+      EMPTY: "",
+      MULTI: "a\nb",
+      NUM: "42",
+    });
+  });
+
+  it("accepts the other .env media types and empty bodies", () => {
+    expect(parseContent("A=1", "application/x-env")).toEqual({ A: "1" });
+    expect(parseContent(Buffer.from("A=1\r\nB=2\r\n"), "text/x-env")).toEqual({ A: "1", B: "2" });
+    expect(parseContent("", "text/x-env")).toEqual({});
+  });
+});
+
+describe("assertJsonObject", () => {
+  it("refuses values JSON cannot carry", () => {
+    expect(catchError(() => assertJsonObject({ d: new Date() })).field).toBe("/d");
+    expect(catchError(() => assertJsonObject({ m: new Map() })).code).toBe("content_not_json");
+    expect(catchError(() => assertJsonObject({ u: undefined })).code).toBe("content_not_json");
+    expect(catchError(() => assertJsonObject({ b: 1n })).code).toBe("content_not_json");
+    expect(catchError(() => assertJsonObject({ "a/b": [Number.NaN] })).field).toBe("/a~1b/0");
+  });
+});
+
+describe("serializeContent", () => {
+  const doc = {
+    name: "payments",
+    db: { host: "db.internal", port: 5432, "max-conns": 10, tags: ["a", "b"], opts: {} },
+    day: "2024-01-01",
+    flag: "yes",
+    nothing: null,
+  };
+
+  it("writes indented JSON", () => {
+    const out = serializeContent(doc, "json");
+    expect(out.endsWith("}\n")).toBe(true);
+    expect(JSON.parse(out)).toEqual(doc);
+  });
+
+  it("writes YAML that reads back the same, quoting YAML 1.1 lookalikes", () => {
+    const out = serializeContent(doc, "yaml");
+    expect(out).toContain('flag: "yes"');
+    expect(out).toContain('day: "2024-01-01"');
+    expect(out).not.toContain("&");
+    expect(parseContent(out, "application/yaml")).toEqual(doc);
+  });
+
+  it("quotes a key named << so it is not read back as a merge key", () => {
+    const tricky = { "<<": { a: 1 }, b: "<<", "~": "null", on: "off", "": "" };
+    expect(parseContent(serializeContent(tricky, "yaml"), "application/yaml")).toEqual(tricky);
+  });
+
+  it("property: YAML and JSON output read back the same document", () => {
+    const doc = fc
+      .dictionary(fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom("<<", "yes", "~", "null", "0x1f", "1e3", ".inf")),
+        fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 })
+      .map((d) => JSON.parse(JSON.stringify(d)) as Record<string, unknown>);
+    fc.assert(
+      fc.property(doc, (d) => {
+        expect(parseContent(serializeContent(d, "yaml"), "application/yaml")).toEqual(d);
+        expect(parseContent(serializeContent(d, "json"), "application/json")).toEqual(d);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("flattens to .env with _ joins, upper case, JSON for non-strings", () => {
+    const out = serializeContent(doc, "env");
+    expect(out.split("\n")).toEqual([
+      "NAME=payments",
+      "DB_HOST=db.internal",
+      "DB_PORT=5432",
+      "DB_MAX_CONNS=10",
+      `DB_TAGS='["a","b"]'`,
+      "DB_OPTS='{}'",
+      "DAY=2024-01-01",
+      "FLAG=yes",
+      "NOTHING=null",
+      "",
+    ]);
+    expect(parseDotenv(out)).toMatchObject({ DB_TAGS: '["a","b"]', DB_PORT: "5432" });
+  });
+
+  it("quotes .env values so dotenv reads them back exactly", () => {
+    const values = {
+      spaces: "a b",
+      hash: "x # y",
+      newline: "line1\nline2",
+      single: "it's",
+      both: `it's "quoted"`,
+      dollar: "$HOME",
+      lead: "  padded  ",
+      empty: "",
+    };
+    const parsed = parseDotenv(serializeContent(values, "env"));
+    expect(parsed).toEqual({
+      SPACES: "a b",
+      HASH: "x # y",
+      NEWLINE: "line1\nline2",
+      SINGLE: "it's",
+      BOTH: `it's "quoted"`,
+      DOLLAR: "$HOME",
+      LEAD: "  padded  ",
+      EMPTY: "",
+    });
+  });
+
+  it("refuses .env name collisions and unusable names", () => {
+    const err = catchError(() => serializeContent({ a: { b: 1 }, a_b: 2 }, "env"));
+    expect(err.code).toBe("env_key_collision");
+    expect(err.details).toMatchObject({ name: "A_B", pointers: ["/a/b", "/a_b"] });
+    expect(catchError(() => serializeContent({ "": 1 }, "env")).code).toBe("env_key_invalid");
+  });
+
+  it("writes nothing for an empty document", () => {
+    expect(serializeContent({}, "env")).toBe("");
+    expect(serializeContent({}, "json")).toBe("{}\n");
+    expect(parseContent(serializeContent({}, "yaml"), "application/yaml")).toEqual({});
+  });
+});
