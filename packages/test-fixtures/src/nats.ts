@@ -68,7 +68,7 @@ export async function createTestBus(options: TestBusOptions = {}): Promise<TestB
 
 export interface CollectedMessage<T = unknown> {
   subject: string;
-  /** The JSON payload (for bus events, the CloudEvent envelope). */
+  /** The JSON payload (for bus events, the CloudEvent envelope); the raw text if it is not JSON. */
   event: T;
   headers: Record<string, string>;
 }
@@ -95,7 +95,7 @@ export function collectEvents<T = unknown>(
       for await (const m of sub) {
         const headers: Record<string, string> = {};
         for (const [k, values] of m.headers ?? []) headers[k] = values.join(",");
-        collected.push({ subject: m.subject, event: m.json<T>(), headers });
+        collected.push({ subject: m.subject, event: parseOrText<T>(m.string()), headers });
       }
       clearTimeout(timer);
       if (collected.length >= n) resolve(collected);
@@ -104,4 +104,12 @@ export function collectEvents<T = unknown>(
       reject(err);
     });
   });
+}
+
+function parseOrText<T>(text: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return text as T;
+  }
 }

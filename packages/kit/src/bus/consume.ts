@@ -155,11 +155,12 @@ export async function startConsuming<T extends EventType>(
   return {
     durables: consumers.map((c) => c.name),
     async stop() {
-      if (stopping) return Promise.all(loops).then(() => undefined);
       stopping = true;
       wake();
       for (const m of open) void m.close();
       await Promise.all(loops);
+      // Acks are fire-and-forget; make sure the last ones reached the server before we return.
+      if (!ctx.nc.isClosed()) await ctx.nc.flush().catch(() => undefined);
     },
   };
 }

@@ -92,7 +92,7 @@ describe("typed bus", () => {
     const subject = `${t.prefix}.config.changed.staging.poison`;
     const dlq = collectEvents(t.nc, `${t.prefix}.dlq.poison`, 2);
     const handled: string[] = [];
-    const consumption = await t.bus.consume(CONFIG_CHANGED, { durable: "poison" }, (e) => {
+    const consumption = await t.bus.consume(CONFIG_CHANGED, { durable: "poison", deliverPolicy: "new" }, (e) => {
       handled.push(e.data.namespace);
     });
     await js.publish(subject, "this is not json");
@@ -122,7 +122,7 @@ describe("typed bus", () => {
     const dlq = collectEvents(t.nc, `${t.prefix}.dlq.flaky`, 1);
     const consumption = await t.bus.consume(
       CONFIG_CHANGED,
-      { durable: "flaky", maxDeliver: 3, backoffMs: [150, 300] },
+      { durable: "flaky", maxDeliver: 3, backoffMs: [150, 300], deliverPolicy: "new" },
       (_e, ctx) => {
         attempts.push({ n: ctx.deliveryCount, at: Date.now() });
         throw new Error("boom");
@@ -148,7 +148,7 @@ describe("typed bus", () => {
 
   it("acks once a retried handler succeeds", async () => {
     let calls = 0;
-    const consumption = await t.bus.consume(CONFIG_CHANGED, { durable: "recovers", backoffMs: [50] }, () => {
+    const consumption = await t.bus.consume(CONFIG_CHANGED, { durable: "recovers", backoffMs: [50], deliverPolicy: "new" }, () => {
       calls++;
       if (calls === 1) throw new Error("transient");
     });
@@ -163,7 +163,7 @@ describe("typed bus", () => {
 
   it("carries traceparent: the given one, or the active OpenTelemetry context's", async () => {
     const seen: (string | undefined)[] = [];
-    const consumption = await t.bus.consume(CONFIG_CHANGED, { durable: "traced" }, (_e, ctx) => {
+    const consumption = await t.bus.consume(CONFIG_CHANGED, { durable: "traced", deliverPolicy: "new" }, (_e, ctx) => {
       seen.push(ctx.traceparent);
     });
     await t.bus.publish(CONFIG_CHANGED, changed(), { traceparent: TRACEPARENT });
@@ -185,7 +185,7 @@ describe("typed bus", () => {
 
   it("lets JetStream drop a repeated message id", async () => {
     const received: string[] = [];
-    const consumption = await t.bus.consume(CONFIG_CHANGED, { durable: "dedup" }, (e) => {
+    const consumption = await t.bus.consume(CONFIG_CHANGED, { durable: "dedup", deliverPolicy: "new" }, (e) => {
       received.push(e.id);
     });
     // The relay's way: Nats-Msg-Id is the event id.
@@ -238,8 +238,10 @@ describe("typed bus", () => {
     await vi.waitFor(() => expect(started).toBe(true), { timeout: 3_000 });
     await consumption.stop();
     expect(finished).toBe(true);
-    const info = await jsm.consumers.info(t.streams.events, "slow-config-changed");
-    expect(info.num_ack_pending).toBe(0);
+    await vi.waitFor(async () => {
+      const info = await jsm.consumers.info(t.streams.events, "slow-config-changed");
+      expect(info.num_ack_pending).toBe(0);
+    });
   });
 
   it("subscribes live (core NATS) with a subject filter", async () => {

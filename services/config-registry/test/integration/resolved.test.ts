@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { call, type Harness, startRegistry } from "./harness.js";
+
+const resolved = (ns: string, env: string, query = "") => `/v1/namespaces/${ns}/environments/${env}/resolved${query}`;
+
+describe("resolved configuration", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startRegistry();
+    await call(h, "POST", "/v1/namespaces", { name: "db-shared", variables: { HOST_SUFFIX: "internal" } });
+    await call(h, "PUT", "/v1/namespaces/db-shared/layers/base", { host: "db.${env:HOST_SUFFIX}", port: 5432 });
+    await call(h, "PUT", "/v1/namespaces/db-shared/layers/production", { host: "prod-db.${env:HOST_SUFFIX}" });
+    await call(h, "POST", "/v1/namespaces", { name: "orders", variables: { REGION: "eu-west-1" } });
+    await call(h, "PUT", "/v1/namespaces/orders/layers/base", {
+      region: "${env:REGION}",
+      database: { host: "${ref:db-shared:host}", port: "${ref:db-shared:port}", pool: 10, ssl: false },
+      url: "postgres://${ref:database.host}:${ref:database.port}/orders",
+      legacy: { enabled: true },
+    });
+    await call(h, "PUT", "/v1/namespaces/orders/layers/production", { database: { pool: 40, ssl: true }, legacy: null });
+  });
+  afterAll(async () => h?.close());
+
+  it("merges base and overlay (null deletes) and resolves env, local and cross-namespace references", async () => {
+    const res = await call(h, "GET", resolved("orders", "production"));
+    expect(res.status).toBe(200);
+    expect(res.body.content).toEqual({
+      region: "eu-west-1",
+      database: { host: "prod-db.internal", port: 5432, pool: 40, ssl: true },
+      url: "postgres://prod-db.internal:5432/orders",
+    });
+    expect(res.headers.etag).toBe(`"${res.body.hash}"`);
+    expect(Number(res.headers["nexus-revision"])).toBe(res.body.revision);
+    const staging = await call(h, "GET", resolved("orders", "staging"));
+    expect(staging.body.content.database).toEqual({ host: "db.internal", port: 5432, pool: 10, ssl: false });
+    expect(staging.body.content.legacy).toEqual({ enabled: true });
+  });
+
+  it("answers If-None-Match with 304", async () => {
+    const first = await call(h, "GET", resolved("orders", "staging"));
+    const second = await h.registry.app.inject({
+      method: "GET",
+      url: resolved("orders", "staging"),
+      headers: { "if-none-match": first.headers.etag as string },
+    });
+    expect(second.statusCode).toBe(304);
+    expect(second.body).toBe("");
+  });
+
+  it("explains where each value came from", async () => {
+    const res = await call(h, "GET", resolved("orders", "production", "?explain=true"));
+    expect(res.status).toBe(200);
+    expect(res.body.explain["/database/pool"]).toMatchObject({ layer: "production", value: 40 });
+    expect(res.body.explain["/database/port"]).toMatchObject({ layer: "base", value: 5432 });
+    expect(res.body.explain["/region"].layer).toBe("base");
+    expect(res.body.explain["/legacy/enabled"]).toBeUndefined();
+  });
+
+  it("re-resolves dependents when a referenced namespace changes, and invalidates their cache", async () => {
+    const before = await call(h, "GET", resolved("orders", "staging"));
+    await call(h, "PATCH", "/v1/namespaces/db-shared/layers/base", { port: 6432 }, { "content-type": "application/merge-patch+json" });
+    const after = await call(h, "GET", resolved("orders", "staging"));
+    expect(after.body.content.database.port).toBe(6432);
+    expect(after.body.hash).not.toBe(before.body.hash);
+  });
+
+  it("refuses a write that breaks a reference another namespace depends on", async () => {
+    const res = await call(h, "PUT", "/v1/namespaces/db-shared/layers/base", { port: 1 });
+    expect(res.status).toBe(422);
+    expect(res.body.error.details.namespace).toBe("orders");
+    expect((await call(h, "GET", "/v1/namespaces/db-shared/layers/base")).body.content.host).toBeDefined();
+  });
+
+  it("refuses cycles and missing references at write time with the path", async () => {
+    await call(h, "POST", "/v1/namespaces", { name: "loops" });
+    const cycle = await call(h, "PUT", "/v1/namespaces/loops/layers/base", { a: "${ref:b}", b: "${ref:a}" });
+    expect(cycle.status).toBe(422);
+    expect(cycle.body.error.code).toBe("reference_cycle");
+    expect(["/a", "/b"]).toContain(cycle.body.error.field);
+    const missing = await call(h, "PUT", "/v1/namespaces/loops/layers/base", { a: { b: "${ref:nothing.here}" } });
+    expect(missing.status).toBe(422);
+    expect(missing.body.error.code).toBe("reference_missing");
+    expect(missing.body.error.field).toBe("/a/b");
+    const variable = await call(h, "PUT", "/v1/namespaces/loops/layers/base", { a: "${env:NOPE}" });
+    expect(variable.body.error.code).toBe("variable_missing");
+    const otherNs = await call(h, "PUT", "/v1/namespaces/loops/layers/base", { a: "${ref:ghost-ns:x}" });
+    expect(otherNs.body.error.code).toBe("namespace_missing");
+    expect((await call(h, "GET", "/v1/namespaces/loops")).body.headRevision).toBe(0);
+  });
+
+  it("refuses a cross-namespace cycle", async () => {
+    await call(h, "POST", "/v1/namespaces", { name: "ping" });
+    await call(h, "POST", "/v1/namespaces", { name: "pong" });
+    expect((await call(h, "PUT", "/v1/namespaces/ping/layers/base", { v: "${ref:pong:v}" })).status).toBe(422);
+    expect((await call(h, "PUT", "/v1/namespaces/pong/layers/base", { v: 1 })).status).toBe(200);
+    expect((await call(h, "PUT", "/v1/namespaces/ping/layers/base", { v: "${ref:pong:v}" })).status).toBe(200);
+    const cycle = await call(h, "PUT", "/v1/namespaces/pong/layers/base", { v: "${ref:ping:v}" });
+    expect(cycle.status).toBe(422);
+    expect(cycle.body.error.code).toBe("reference_cycle");
+  });
+
+  it("changing namespace variables re-resolves", async () => {
+    const res = await call(h, "PATCH", "/v1/namespaces/orders", { variables: { REGION: "us-east-1" } });
+    expect(res.status).toBe(200);
+    expect((await call(h, "GET", resolved("orders", "development"))).body.content.region).toBe("us-east-1");
+    const broken = await call(h, "PATCH", "/v1/namespaces/orders", { variables: {} });
+    expect(broken.status).toBe(422);
+    expect(broken.body.error.code).toBe("variable_missing");
+  });
+
+  it("404s an unknown environment or namespace", async () => {
+    expect((await call(h, "GET", resolved("orders", "moon"))).body.error.code).toBe("environment_not_found");
+    expect((await call(h, "GET", resolved("nobody", "production"))).body.error.code).toBe("namespace_not_found");
+  });
+
+  it("serves reads from Redis, and from Postgres when the cached copy is gone", async () => {
+    const first = await call(h, "GET", resolved("orders", "production"));
+    const keys = await h.redis.redis.keys(`${h.redis.keyPrefix}resolved:orders:*`);
+    expect(keys.length).toBeGreaterThan(0);
+    await h.redis.redis.del("resolved:orders:production");
+    const second = await call(h, "GET", resolved("orders", "production"));
+    expect(second.raw).toBe(first.raw);
+  });
+});
+
+describe("resolved configuration without Redis", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startRegistry({ withoutRedis: true });
+  });
+  afterAll(async () => h?.close());
+
+  it("still serves reads from Postgres and reports Redis degraded on /readyz", async () => {
+    await call(h, "POST", "/v1/namespaces", { name: "no-cache" });
+    await call(h, "PUT", "/v1/namespaces/no-cache/layers/base", { a: 1 });
+    const res = await call(h, "GET", resolved("no-cache", "production"));
+    expect(res.status).toBe(200);
+    expect(res.body.content).toEqual({ a: 1 });
+    const ready = await call(h, "GET", "/readyz");
+    expect(ready.status).toBe(200);
+    expect(ready.body.status).toBe("degraded");
+    expect(ready.body.checks.redis.status).toBe("down");
+    expect(ready.body.checks.postgres.status).toBe("up");
+  });
+});
