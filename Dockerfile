@@ -11,6 +11,12 @@ ARG SERVICE=config-registry
 ENV CI=true
 WORKDIR /app
 
+# tini as PID 1 with -g: `docker stop` sends SIGTERM to the whole process group (pnpm, tsx and
+# the service's node), so the service shuts down gracefully; pnpm alone would not pass it on.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini \
+ && rm -rf /var/lib/apt/lists/*
+
 # pnpm from the npm registry, pinned to package.json's "packageManager" (corepack would fetch it
 # at run time instead).
 RUN npm install -g --no-fund --no-audit "pnpm@${PNPM_VERSION}"
@@ -34,5 +40,5 @@ EXPOSE 4100
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 4100}/readyz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
-# `exec` replaces sh with pnpm, which passes SIGTERM on to the service (graceful shutdown).
+ENTRYPOINT ["/usr/bin/tini", "-g", "--"]
 CMD ["sh", "-c", "exec pnpm --filter \"@nexus/${SERVICE}\" start"]

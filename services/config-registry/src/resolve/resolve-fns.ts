@@ -11,6 +11,10 @@
  * | `${ref:other-ns:a.b}` / `${ref:other-ns:/a/b}` | a key of another namespace's document, same environment, resolved in that namespace's context (its own variables and references) |
  * | `$${` | a literal `${` (no reference); see `parseTemplate` for the exact scanning rule |
  *
+ * In `${ref:x:y}` a first segment `x` before `:` is always a namespace name (it must match
+ * `NAME_PATTERN`), so a local key containing `:` is written as a pointer: `${ref:/a:b}`.
+ * Any other kind (`${secret:...}`, `${foo}`) is `reference_invalid`.
+ *
  * A string that is exactly one reference takes the referenced value with its type (number,
  * boolean, null, object, array). A reference inside a longer string is stringified (strings
  * as-is, numbers / booleans / null via `String`); an object or array there is an error.

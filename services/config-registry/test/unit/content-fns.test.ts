@@ -43,15 +43,18 @@ describe("detectFormat", () => {
     expect(detectFormat(contentType)).toBe(format);
   });
 
-  it.each(["text/plain", "text/html", "application/xml", "multipart/form-data", "application/x-www-form-urlencoded"])(
-    "refuses %s with 415",
-    (contentType) => {
-      const err = catchError(() => detectFormat(contentType));
-      expect(err).toBeInstanceOf(UnsupportedMediaTypeError);
-      expect(err.statusCode).toBe(415);
-      expect(err.code).toBe("unsupported_media_type");
-    },
-  );
+  it.each([
+    "text/plain",
+    "text/html",
+    "application/xml",
+    "multipart/form-data",
+    "application/x-www-form-urlencoded",
+  ])("refuses %s with 415", (contentType) => {
+    const err = catchError(() => detectFormat(contentType));
+    expect(err).toBeInstanceOf(UnsupportedMediaTypeError);
+    expect(err.statusCode).toBe(415);
+    expect(err.code).toBe("unsupported_media_type");
+  });
 
   it("refuses a charset other than UTF-8", () => {
     expect(catchError(() => detectFormat("application/json; charset=latin1")).statusCode).toBe(415);
@@ -60,7 +63,10 @@ describe("detectFormat", () => {
 
 describe("parseContent: JSON", () => {
   it("parses strings and buffers, dropping a BOM", () => {
-    expect(parseContent('{"a": 1, "b": [true, null]}', "application/json")).toEqual({ a: 1, b: [true, null] });
+    expect(parseContent('{"a": 1, "b": [true, null]}', "application/json")).toEqual({
+      a: 1,
+      b: [true, null],
+    });
     expect(parseContent(Buffer.from('\uFEFF{"a": "é"}', "utf8"), "application/json")).toEqual({ a: "é" });
   });
 
@@ -131,15 +137,18 @@ describe("parseContent: JSON", () => {
 
   it("property: locateJsonError finds an error in every string JSON.parse refuses", () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom(..."{}[]:,\"\\ 0123456789.eE-+tfnrulas\n".split("")) }), (text) => {
-        let valid = true;
-        try {
-          JSON.parse(text);
-        } catch {
-          valid = false;
-        }
-        expect(locateJsonError(text) === -1).toBe(valid);
-      }),
+      fc.property(
+        fc.string({ unit: fc.constantFrom(...'{}[]:,"\\ 0123456789.eE-+tfnrulas\n'.split("")) }),
+        (text) => {
+          let valid = true;
+          try {
+            JSON.parse(text);
+          } catch {
+            valid = false;
+          }
+          expect(locateJsonError(text) === -1).toBe(valid);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -153,12 +162,19 @@ describe("parseContent: YAML", () => {
       "db:\n  host: db.internal\n  port: 5432\n  ssl: true\n  replicas: [a, b]\nempty: ~\nratio: 0.5\n",
       yaml,
     );
-    expect(doc).toEqual({ db: { host: "db.internal", port: 5432, ssl: true, replicas: ["a", "b"] }, empty: null, ratio: 0.5 });
+    expect(doc).toEqual({
+      db: { host: "db.internal", port: 5432, ssl: true, replicas: ["a", "b"] },
+      empty: null,
+      ratio: 0.5,
+    });
   });
 
   it("uses the YAML 1.2 core schema: dates, yes/no and octal-looking values stay as written", () => {
     expect(
-      parseContent("day: 2024-01-01\nat: 2001-12-14t21:59:43.10-05:00\nflag: yes\noff: no\nmode: 0o17\n", yaml),
+      parseContent(
+        "day: 2024-01-01\nat: 2001-12-14t21:59:43.10-05:00\nflag: yes\noff: no\nmode: 0o17\n",
+        yaml,
+      ),
     ).toEqual({ day: "2024-01-01", at: "2001-12-14t21:59:43.10-05:00", flag: "yes", off: "no", mode: 15 });
     expect(parseContent("%YAML 1.1\n---\nday: 2024-01-01\nflag: yes\n", "text/yaml")).toEqual({
       day: "2024-01-01",
@@ -177,7 +193,11 @@ describe("parseContent: YAML", () => {
     const err = catchError(() => parseContent("a:\n  b: [1, 2\nc: 3\n", "application/x-yaml"));
     expect(err.code).toBe("malformed_body");
     expect(err.message).toMatch(/^malformed YAML at line \d+, column \d+: /);
-    expect(err.details).toMatchObject({ format: "yaml", line: expect.any(Number), column: expect.any(Number) });
+    expect(err.details).toMatchObject({
+      format: "yaml",
+      line: expect.any(Number),
+      column: expect.any(Number),
+    });
     const indent = catchError(() => parseContent("a: 1\n b: 2\n", yaml));
     expect(indent.details).toMatchObject({ line: 1, column: 4 });
   });
@@ -197,7 +217,9 @@ describe("parseContent: YAML", () => {
   });
 
   it("accepts the JSON tags", () => {
-    expect(parseContent("a: !!str 123\nb: !!int 7\nc: !!float 1.5\nd: !!bool true\ne: !!null ~\n", yaml)).toEqual({ a: "123", b: 7, c: 1.5, d: true, e: null });
+    expect(
+      parseContent("a: !!str 123\nb: !!int 7\nc: !!float 1.5\nd: !!bool true\ne: !!null ~\n", yaml),
+    ).toEqual({ a: "123", b: 7, c: 1.5, d: true, e: null });
   });
 
   it("refuses .inf and .nan, with the pointer", () => {
@@ -215,7 +237,11 @@ describe("parseContent: YAML", () => {
   it("allows a few aliases and merge keys", () => {
     expect(
       parseContent("defaults: &d {timeout: 5, retries: 2}\nsvc:\n  <<: *d\n  retries: 3\ncopy: *d\n", yaml),
-    ).toEqual({ defaults: { timeout: 5, retries: 2 }, svc: { timeout: 5, retries: 3 }, copy: { timeout: 5, retries: 2 } });
+    ).toEqual({
+      defaults: { timeout: 5, retries: 2 },
+      svc: { timeout: 5, retries: 3 },
+      copy: { timeout: 5, retries: 2 },
+    });
   });
 
   it("refuses alias expansion bombs and unknown aliases", () => {
@@ -255,10 +281,10 @@ describe("parseContent: .env", () => {
       "# comment",
       "PLAIN=value",
       "SPACED = padded  ",
-      "DQ=\"line1\\nline2\"",
+      'DQ="line1\\nline2"',
       "SQ='literal $HOME \\n'",
       "BT=`back`",
-      "HASH=\"has # hash\"",
+      'HASH="has # hash"',
       "TRAIL=value # trailing comment",
       "export EXPORTED=yes",
       "DB__HOST=nested-looking",
@@ -330,8 +356,14 @@ describe("serializeContent", () => {
 
   it("property: YAML and JSON output read back the same document", () => {
     const doc = fc
-      .dictionary(fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom("<<", "yes", "~", "null", "0x1f", "1e3", ".inf")),
-        fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 })
+      .dictionary(
+        fc.oneof(
+          fc.string({ maxLength: 8 }),
+          fc.constantFrom("<<", "yes", "~", "null", "0x1f", "1e3", ".inf"),
+        ),
+        fc.jsonValue({ maxDepth: 3 }),
+        { maxKeys: 6 },
+      )
       .map((d) => JSON.parse(JSON.stringify(d)) as Record<string, unknown>);
     fc.assert(
       fc.property(doc, (d) => {

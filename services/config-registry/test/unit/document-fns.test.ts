@@ -28,7 +28,13 @@ function permute(value: unknown, seed: number): unknown {
       .sort((a, b) => a.r - b.r)
       .map((x) => x.k);
     const out: Record<string, unknown> = {};
-    for (const k of shuffled) Object.defineProperty(out, k, { value: permute(value[k], seed + 1), enumerable: true, writable: true, configurable: true });
+    for (const k of shuffled)
+      Object.defineProperty(out, k, {
+        value: permute(value[k], seed + 1),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     return out;
   }
   return value;
@@ -88,7 +94,10 @@ describe("deepMerge", () => {
   });
 
   it("never lets overlay nulls into the output, even in new subtrees", () => {
-    expect(deepMerge({ a: 1 }, { b: { c: null, d: { e: null, f: 1 } } })).toEqual({ a: 1, b: { d: { f: 1 } } });
+    expect(deepMerge({ a: 1 }, { b: { c: null, d: { e: null, f: 1 } } })).toEqual({
+      a: 1,
+      b: { d: { f: 1 } },
+    });
     expect(deepMerge({ a: "scalar" }, { a: { x: null, y: 2 } })).toEqual({ a: { y: 2 } });
   });
 
@@ -162,7 +171,11 @@ describe("applyMergePatch (RFC 7396)", () => {
     [{ a: "c" }, { a: ["b"] }, { a: ["b"] }],
     [{ a: { b: "c" } }, { a: { b: "d", c: null } }, { a: { b: "d" } }],
     [{ a: [{ b: "c" }] }, { a: [1] }, { a: [1] }],
-    [["a", "b"], ["c", "d"], ["c", "d"]],
+    [
+      ["a", "b"],
+      ["c", "d"],
+      ["c", "d"],
+    ],
     [{ a: "b" }, ["c"], ["c"]],
     [{ a: "foo" }, null, null],
     [{ a: "foo" }, "bar", "bar"],

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${...}` in plain strings is the reference syntax under test.
 import { ValidationError } from "@nexus/kit";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -36,12 +37,17 @@ function resolve(doc: Doc, world: World = {}): ResolveResult {
   });
 }
 
-function failure(doc: Doc, world: World = {}): ValidationError & { details: { errors: ReferenceProblem[]; chain: string[]; reference: string } } {
+function failure(
+  doc: Doc,
+  world: World = {},
+): ValidationError & { details: { errors: ReferenceProblem[]; chain: string[]; reference: string } } {
   try {
     resolve(doc, world);
   } catch (e) {
     expect(e).toBeInstanceOf(ValidationError);
-    return e as ValidationError & { details: { errors: ReferenceProblem[]; chain: string[]; reference: string } };
+    return e as ValidationError & {
+      details: { errors: ReferenceProblem[]; chain: string[]; reference: string };
+    };
   }
   throw new Error("expected resolution to fail");
 }
@@ -65,7 +71,8 @@ describe("parseTemplate / parsePath", () => {
     expect(parsePath("a.b[0][1].c")).toEqual(["a", "b", "0", "1", "c"]);
     expect(parsePath("a.0.b")).toEqual(["a", "0", "b"]);
     expect(parsePath("/a~1b/c~0d/0")).toEqual(["a/b", "c~d", "0"]);
-    for (const bad of ["", "a..b", ".a", "a.", "a[x]", "a[0", "[0]", "a.[0]"]) expect(parsePath(bad)).toBeNull();
+    for (const bad of ["", "a..b", ".a", "a.", "a[x]", "a[0", "[0]", "a.[0]"])
+      expect(parsePath(bad)).toBeNull();
   });
 
   it("recognises cross-namespace references and invalid ones", () => {
@@ -73,9 +80,20 @@ describe("parseTemplate / parsePath", () => {
     expect(ref).toMatchObject({ ref: { kind: "ref", namespace: "shared-db", tokens: ["db", "host"] } });
     const [pointer] = parseTemplate("${ref:shared:/db/host}")!;
     expect(pointer).toMatchObject({ ref: { kind: "ref", namespace: "shared", tokens: ["db", "host"] } });
-    for (const bad of ["${secret:x}", "${nothing}", "${ref:Bad_NS:a}", "${env:}", "${env:a b}", "${ref:}", "${ref:a${b}"]) {
+    for (const bad of [
+      "${secret:x}",
+      "${nothing}",
+      "${ref:Bad_NS:a}",
+      "${env:}",
+      "${env:a b}",
+      "${ref:}",
+      "${ref:a${b}",
+    ]) {
       const parts = parseTemplate(bad)!;
-      expect(parts.some((p) => p.kind === "ref" && p.ref.kind === "invalid"), bad).toBe(true);
+      expect(
+        parts.some((p) => p.kind === "ref" && p.ref.kind === "invalid"),
+        bad,
+      ).toBe(true);
     }
   });
 });
@@ -88,7 +106,11 @@ describe("resolveDocument", () => {
 
   it("substitutes variables, whole and embedded", () => {
     const { value } = resolve(
-      { host: "${env:DB_HOST}", url: "postgres://${env:DB_USER}@${env:DB_HOST}:5432/app", port: "${env:PORT}" },
+      {
+        host: "${env:DB_HOST}",
+        url: "postgres://${env:DB_USER}@${env:DB_HOST}:5432/app",
+        port: "${env:PORT}",
+      },
       { vars: { DB_HOST: "db.internal", DB_USER: "svc", PORT: "5432" } },
     );
     // Variables are strings, whole or not.
@@ -149,7 +171,13 @@ describe("resolveDocument", () => {
       { a: "$${env:X}", b: "cost: $$${env:X}", c: "${ref:a}", d: "pre ${ref:a} post", e: "$${" },
       { vars: { X: "x" } },
     );
-    expect(value).toEqual({ a: "${env:X}", b: "cost: $${env:X}", c: "${env:X}", d: "pre ${env:X} post", e: "${" });
+    expect(value).toEqual({
+      a: "${env:X}",
+      b: "cost: $${env:X}",
+      c: "${env:X}",
+      d: "pre ${env:X} post",
+      e: "${",
+    });
   });
 
   it("follows chains of references, in any order", () => {
@@ -171,7 +199,10 @@ describe("resolveDocument", () => {
   });
 
   it("resolves references inside a referenced object", () => {
-    const { value } = resolve({ tpl: { host: "${env:H}", n: "${ref:n}" }, n: 2, copy: "${ref:tpl}" }, { vars: { H: "h" } });
+    const { value } = resolve(
+      { tpl: { host: "${env:H}", n: "${ref:n}" }, n: 2, copy: "${ref:tpl}" },
+      { vars: { H: "h" } },
+    );
     expect(value.copy).toEqual({ host: "h", n: 2 });
     // The copy is a separate object.
     expect(value.copy).not.toBe(value.tpl);
@@ -181,7 +212,10 @@ describe("resolveDocument", () => {
     const world: World = {
       namespaces: {
         shared: {
-          doc: { db: { host: "${env:HOST}", port: 5432, url: "${ref:db.host}:${ref:db.port}" }, region: "${ref:global:region}" },
+          doc: {
+            db: { host: "${env:HOST}", port: 5432, url: "${ref:db.host}:${ref:db.port}" },
+            region: "${ref:global:region}",
+          },
           vars: { HOST: "shared-db" },
         },
         global: { doc: { region: "eu-west-1" } },
@@ -243,7 +277,12 @@ describe("resolveDocument", () => {
       expect(err.statusCode).toBe(422);
       expect(err.code).toBe("variable_missing");
       expect(err.field).toBe("/db/url");
-      expect(err.details).toMatchObject({ reference: "${env:DB_HOST}", chain: ["app:/db/url"], namespace: "app", pointer: "/db/url" });
+      expect(err.details).toMatchObject({
+        reference: "${env:DB_HOST}",
+        chain: ["app:/db/url"],
+        namespace: "app",
+        pointer: "/db/url",
+      });
       expect(err.message).toContain("DB_HOST");
     });
 
@@ -253,7 +292,11 @@ describe("resolveDocument", () => {
       expect(err.field).toBe("/x/y");
       expect(err.message).toContain('"c" at /a');
       expect(err.details.errors).toHaveLength(2);
-      expect(err.details.errors[1]).toMatchObject({ pointer: "/z", code: "reference_missing", reference: "${ref:list[3]}" });
+      expect(err.details.errors[1]).toMatchObject({
+        pointer: "/z",
+        code: "reference_missing",
+        reference: "${ref:list[3]}",
+      });
     });
 
     it("reports a missing key when the path goes through a scalar", () => {
@@ -315,7 +358,11 @@ describe("resolveDocument", () => {
       expect(err.details.chain).toEqual(["app:/a", "one:/x", "two:/y", "app:/a"]);
       expect(err.field).toBe("/a");
       expect(err.details.errors).toHaveLength(1);
-      expect(err.details.errors[0]).toMatchObject({ namespace: "two", pointer: "/y", reference: "${ref:app:a}" });
+      expect(err.details.errors[0]).toMatchObject({
+        namespace: "two",
+        pointer: "/y",
+        reference: "${ref:app:a}",
+      });
     });
 
     it("reports problems inside other namespaces at the local string that led there", () => {
@@ -325,7 +372,11 @@ describe("resolveDocument", () => {
       );
       expect(err.code).toBe("variable_missing");
       expect(err.field).toBe("/conn/url");
-      expect(err.details).toMatchObject({ namespace: "shared", pointer: "/url", chain: ["app:/conn/url", "shared:/url"] });
+      expect(err.details).toMatchObject({
+        namespace: "shared",
+        pointer: "/url",
+        chain: ["app:/conn/url", "shared:/url"],
+      });
     });
 
     it("collects every problem, each once, in document order", () => {
@@ -383,7 +434,9 @@ describe("resolveDocument", () => {
   });
 
   it("property: a whole-string reference yields exactly the referenced value", () => {
-    const value = fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.parse(JSON.stringify(v).replaceAll("${", "{")) as unknown);
+    const value = fc
+      .jsonValue({ maxDepth: 3 })
+      .map((v) => JSON.parse(JSON.stringify(v).replaceAll("${", "{")) as unknown);
     fc.assert(
       fc.property(value, (v) => {
         expect(resolve({ target: v, copy: "${ref:target}" }).value.copy).toEqual(v);
@@ -393,8 +446,18 @@ describe("resolveDocument", () => {
 });
 
 describe("trace and explainDocument", () => {
-  const base = { db: { host: "base-host", port: 5432, pool: { min: 1, max: 5 } }, log: "info", feature: true, shared: "${ref:common:block}" };
-  const overlay = { db: { host: "${env:DB_HOST}", pool: { max: 50 } }, log: null, url: "pg://${ref:db.host}:${ref:db.port}", extra: [1, 2] };
+  const base = {
+    db: { host: "base-host", port: 5432, pool: { min: 1, max: 5 } },
+    log: "info",
+    feature: true,
+    shared: "${ref:common:block}",
+  };
+  const overlay = {
+    db: { host: "${env:DB_HOST}", pool: { max: 50 } },
+    log: null,
+    url: "pg://${ref:db.host}:${ref:db.port}",
+    extra: [1, 2],
+  };
   const world: World = {
     vars: { DB_HOST: "prod-db" },
     namespaces: { common: { doc: { block: { a: "${env:A}", b: 2 } }, vars: { A: "common-a" } } },
@@ -423,8 +486,18 @@ describe("trace and explainDocument", () => {
       "/db/pool/min": { layer: "base", revision: 3, value: 1 },
       "/db/pool/max": { layer: "production", revision: 7, value: 50 },
       "/feature": { layer: "base", revision: 3, value: true },
-      "/shared/a": { layer: "base", revision: 3, value: "common-a", references: ["ref:common:/block", "env:common:A"] },
-      "/shared/b": { layer: "base", revision: 3, value: 2, references: ["ref:common:/block", "env:common:A"] },
+      "/shared/a": {
+        layer: "base",
+        revision: 3,
+        value: "common-a",
+        references: ["ref:common:/block", "env:common:A"],
+      },
+      "/shared/b": {
+        layer: "base",
+        revision: 3,
+        value: 2,
+        references: ["ref:common:/block", "env:common:A"],
+      },
       "/url": {
         layer: "production",
         revision: 7,
@@ -469,7 +542,15 @@ describe("trace and explainDocument", () => {
   });
 
   it("property: every leaf of a merge of two layers is attributed to a layer holding it", () => {
-    const obj = fc.dictionary(fc.constantFrom("a", "b", "c"), fc.oneof(fc.integer(), fc.constant(null), fc.dictionary(fc.constantFrom("a", "b"), fc.oneof(fc.integer(), fc.constant(null)))), { maxKeys: 3 });
+    const obj = fc.dictionary(
+      fc.constantFrom("a", "b", "c"),
+      fc.oneof(
+        fc.integer(),
+        fc.constant(null),
+        fc.dictionary(fc.constantFrom("a", "b"), fc.oneof(fc.integer(), fc.constant(null))),
+      ),
+      { maxKeys: 3 },
+    );
     fc.assert(
       fc.property(obj, obj, (b, o) => {
         const merged = deepMerge(b, o);
@@ -487,7 +568,8 @@ describe("trace and explainDocument", () => {
           let node: unknown = from;
           for (const t of tokens) node = isPlainObject(node) ? node[t] : undefined;
           // An empty object may be what is left of the layer's object after its nulls went.
-          if (isPlainObject(p.value) && Object.keys(p.value).length === 0) expect(isPlainObject(node)).toBe(true);
+          if (isPlainObject(p.value) && Object.keys(p.value).length === 0)
+            expect(isPlainObject(node)).toBe(true);
           else expect(node, pointer).toEqual(p.value);
         }
       }),

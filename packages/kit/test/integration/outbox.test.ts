@@ -1,0 +1,214 @@
+import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
+import { CONFIG_CHANGED, type ConfigChanged } from "@nexus/contracts";
+import { collectEvents, createTestBus, createTestDatabase, type TestBus, type TestDatabase } from "@nexus/test-fixtures";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import type { Bus } from "../../src/bus/index.js";
+import { withTransaction } from "../../src/db/pool.js";
+import { createLogger } from "../../src/logger.js";
+import {
+  createOutboxRelay,
+  deletePublishedOutbox,
+  enqueueEvent,
+  type OutboxRelay,
+  type OutboxRelayConfig,
+} from "../../src/outbox/index.js";
+
+const changed = (revision: number, namespace = "payments-api"): ConfigChanged => ({
+  schemaVersion: 1,
+  namespace,
+  environment: "production",
+  revision,
+  previousRevision: revision - 1,
+  hash: "a".repeat(64),
+  previousHash: null,
+  layer: "base",
+  changedPaths: [],
+  trigger: "write",
+  actor: "alice",
+  source: "api",
+});
+
+const logger = createLogger({ service: "outbox-test", level: "silent" });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("transactional outbox", () => {
+  let db: TestDatabase;
+  let t: TestBus;
+  let jsm: JetStreamManager;
+  const relays: OutboxRelay[] = [];
+
+  const relay = (over: Partial<OutboxRelayConfig> = {}) => {
+    const r = createOutboxRelay({
+      pool: db.pool,
+      bus: t.bus,
+      logger,
+      databaseUrl: db.url,
+      lockRetryMs: 100,
+      pollIntervalMs: 200,
+      ...over,
+    });
+    relays.push(r);
+    return r;
+  };
+  const enqueue = (revision: number, namespace?: string) =>
+    withTransaction(db.pool, (c) => enqueueEvent(c, t.bus, CONFIG_CHANGED, changed(revision, namespace)));
+  const streamCount = async () => (await jsm.streams.info(t.streams.events)).state.messages;
+  const unpublished = async () =>
+    (await db.pool.query("SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL")).rows[0].n as number;
+
+  beforeAll(async () => {
+    [db, t] = await Promise.all([createTestDatabase({ schema: "kit_outbox" }), createTestBus()]);
+    jsm = await jetstreamManager(t.nc);
+  });
+  afterEach(async () => {
+    await Promise.all(relays.splice(0).map((r) => r.stop()));
+    await db.pool.query("TRUNCATE outbox");
+  });
+  afterAll(async () => {
+    await t?.cleanup();
+    await db?.drop();
+  });
+
+  it("publishes a committed event exactly once, with Nats-Msg-Id = event id", async () => {
+    const r = relay();
+    await r.start();
+    expect(r.isActive()).toBe(true);
+    const before = await streamCount();
+    const got = collectEvents(t.nc, t.bus.subject("nexus.config.changed.>"), 1);
+    const event = await enqueue(1);
+    const [msg] = await got;
+    expect(msg!.event).toEqual(event);
+    expect(msg!.headers["Nats-Msg-Id"]).toBe(event.id);
+    await r.drain();
+    await sleep(250); // a poll in between must not publish it again
+    expect(await streamCount()).toBe(before + 1);
+    const row = await db.pool.query("SELECT published_at, attempts FROM outbox WHERE id = $1", [event.id]);
+    expect(row.rows[0].published_at).toBeInstanceOf(Date);
+  });
+
+  it("publishes nothing for a rolled-back transaction", async () => {
+    const r = relay();
+    await r.start();
+    const before = await streamCount();
+    await expect(
+      withTransaction(db.pool, async (c) => {
+        await enqueueEvent(c, t.bus, CONFIG_CHANGED, changed(1));
+        throw new Error("the state change failed");
+      }),
+    ).rejects.toThrow("the state change failed");
+    await r.drain();
+    expect(await streamCount()).toBe(before);
+    expect((await db.pool.query("SELECT count(*)::int AS n FROM outbox")).rows[0].n).toBe(0);
+  });
+
+  it("refuses an invalid event inside the transaction", async () => {
+    await expect(
+      withTransaction(db.pool, (c) => enqueueEvent(c, t.bus, CONFIG_CHANGED, { ...changed(1), hash: "x" })),
+    ).rejects.toThrow(/hash/);
+  });
+
+  it("re-publishes after a crash between publish and mark; JetStream drops the copy", async () => {
+    const event = await enqueue(1, "crashy");
+    // The crash: the previous relay published the row but died before stamping published_at.
+    const row = (await db.pool.query("SELECT subject, payload, headers FROM outbox WHERE id = $1", [event.id])).rows[0];
+    expect((await t.bus.publishEnvelope(row.subject, row.payload, row.headers)).duplicate).toBe(false);
+
+    const seen: string[] = [];
+    const consumption = await t.bus.consume(
+      CONFIG_CHANGED,
+      { durable: "crash-reader", filterSubjects: ["nexus.config.changed.production.crashy"] },
+      (e) => {
+        seen.push(e.id);
+      },
+    );
+    const published: number[][] = [];
+    const r = relay({ onPublished: (count, _lag, duplicates) => published.push([count, duplicates]) });
+    await r.start();
+    await r.drain();
+    expect(published).toEqual([[1, 1]]);
+    expect(await unpublished()).toBe(0);
+    await vi.waitFor(() => expect(seen).toEqual([event.id]), { timeout: 3_000 });
+    await sleep(200);
+    await consumption.stop();
+    expect(seen).toEqual([event.id]);
+  });
+
+  it("keeps one relay active (advisory lock) and fails over when it stops", async () => {
+    const a = relay();
+    const b = relay();
+    await a.start();
+    await b.start();
+    expect([a.isActive(), b.isActive()]).toEqual([true, false]);
+
+    const first = collectEvents(t.nc, t.bus.subject("nexus.config.changed.>"), 1);
+    await enqueue(1);
+    await first;
+
+    await a.stop();
+    await vi.waitFor(() => expect(b.isActive()).toBe(true), { timeout: 2_000, interval: 20 });
+    const second = collectEvents(t.nc, t.bus.subject("nexus.config.changed.>"), 1);
+    const event = await enqueue(2);
+    expect((await second)[0]!.event).toMatchObject({ id: event.id });
+  });
+
+  it("publishes in seq order, also while writes keep coming", async () => {
+    const r = relay({ batchSize: 7 });
+    await r.start();
+    const n = 60;
+    const got = collectEvents<{ data: ConfigChanged }>(t.nc, t.bus.subject("nexus.config.changed.>"), n);
+    for (let i = 1; i <= n; i++) await enqueue(i, "ordered");
+    const revisions = (await got).map((m) => m.event.data.revision);
+    expect(revisions).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+  });
+
+  it("retries a failed publish with backoff, never skipping the row", async () => {
+    let failuresLeft = 2;
+    const flaky: Pick<Bus, "publishEnvelope"> = {
+      publishEnvelope: (subject, envelope, headers) =>
+        failuresLeft-- > 0
+          ? Promise.reject(new Error("nats unavailable"))
+          : t.bus.publishEnvelope(subject, envelope, headers),
+    };
+    const r = relay({ bus: flaky });
+    await r.start();
+    const got = collectEvents<{ data: ConfigChanged }>(t.nc, t.bus.subject("nexus.config.changed.>"), 2);
+    await withTransaction(db.pool, async (c) => {
+      await enqueueEvent(c, t.bus, CONFIG_CHANGED, changed(1, "retried"));
+      await enqueueEvent(c, t.bus, CONFIG_CHANGED, changed(2, "retried"));
+    });
+    expect((await got).map((m) => m.event.data.revision)).toEqual([1, 2]);
+    const rows = await db.pool.query("SELECT attempts, last_error FROM outbox ORDER BY seq");
+    expect(rows.rows[0]).toMatchObject({ attempts: 1, last_error: "nats unavailable" });
+  });
+
+  it("gets a committed write onto the bus within 10 ms (p99)", async () => {
+    const r = relay();
+    await r.start();
+    const latencies: number[] = [];
+    for (let i = 1; i <= 200; i++) {
+      const got = collectEvents(t.nc, t.bus.subject("nexus.config.changed.production.latency"), 1);
+      const start = performance.now();
+      await enqueue(i, "latency");
+      await got;
+      latencies.push(performance.now() - start);
+    }
+    latencies.sort((x, y) => x - y);
+    const p99 = latencies[Math.floor(latencies.length * 0.99) - 1]!;
+    console.log("LAT", latencies[99], p99, latencies[199]);
+    expect(p99).toBeLessThanOrEqual(10);
+  });
+
+  it("deletes published rows past the retention, and only those", async () => {
+    await enqueue(1);
+    await enqueue(2);
+    await enqueue(3);
+    await db.pool.query(
+      "UPDATE outbox SET published_at = now() - interval '8 days' WHERE seq = (SELECT min(seq) FROM outbox)",
+    );
+    await db.pool.query(
+      "UPDATE outbox SET published_at = now() WHERE seq = (SELECT min(seq) FROM outbox WHERE published_at IS NULL)",
+    );
+    expect(await deletePublishedOutbox(db.pool, 7 * 24 * 60 * 60 * 1_000)).toBe(1);
+    expect((await db.pool.query("SELECT count(*)::int AS n FROM outbox")).rows[0].n).toBe(2);
+  });
+});
