@@ -4,3 +4,4 @@ export * from "./envelope.js";
 export * from "./events/config-changed.js";
 export * from "./http/error.js";
 export * from "./identifiers.js";
+export * from "./asyncapi.js";
