@@ -10,12 +10,14 @@ export default defineConfig({
       {
         test: {
           name: "unit",
+          sequence: { groupOrder: 0 },
           include: ["packages/*/test/unit/**/*.test.ts", "services/*/test/unit/**/*.test.ts"],
         },
       },
       {
         test: {
           name: "integration",
+          sequence: { groupOrder: 1 },
           include: [
             "packages/*/test/integration/**/*.test.ts",
             "services/*/test/integration/**/*.test.ts",

@@ -9,7 +9,10 @@ import {
   type TestRedis,
 } from "@nexus/test-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REGISTRY_MIGRATIONS, REGISTRY_SCHEMA } from "../../services/config-registry/test/integration/harness.js";
+import {
+  REGISTRY_MIGRATIONS,
+  REGISTRY_SCHEMA,
+} from "../../services/config-registry/test/integration/harness.js";
 import { type RegistryProcess, startRegistryProcess } from "../support/registry-process.js";
 
 /**
@@ -38,12 +41,17 @@ describe("crash between the Postgres commit and the publish", () => {
 
   const waitForCount = async (subject: string, n: number) => {
     const deadline = Date.now() + 10_000;
-    while (((await subjectCounts())[subject] ?? 0) < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (((await subjectCounts())[subject] ?? 0) < n && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     return (await subjectCounts())[subject] ?? 0;
   };
 
   const put = (url: string, path: string, body: unknown) =>
-    fetch(`${url}${path}`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    fetch(`${url}${path}`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
 
   beforeAll(async () => {
     [db, nats, redis] = await Promise.all([

@@ -17,7 +17,9 @@ if (process.argv.includes("--check")) {
     // missing counts as stale
   }
   if (current !== generated) {
-    process.stderr.write("packages/contracts/asyncapi.json is out of date: run `pnpm asyncapi` and commit it.\n");
+    process.stderr.write(
+      "packages/contracts/asyncapi.json is out of date: run `pnpm asyncapi` and commit it.\n",
+    );
     process.exit(1);
   }
   process.stdout.write("asyncapi.json matches the contract.\n");

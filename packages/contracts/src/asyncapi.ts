@@ -3,7 +3,10 @@ import { eventCatalog } from "./catalog.js";
 import { CONFIG_SET_COMMAND, ConfigSetCommand, ConfigSetReply } from "./commands/config-set.js";
 import { CloudEventAttributes } from "./envelope.js";
 
-const SUBJECT_PARAMS: Record<string, string> = { environment: "Environment name", namespace: "Namespace name" };
+const SUBJECT_PARAMS: Record<string, string> = {
+  environment: "Environment name",
+  namespace: "Namespace name",
+};
 
 /** AsyncAPI 3.0 document of every event and command, generated from the zod contract. */
 export function buildAsyncApi(version = "0.1.0") {
@@ -22,7 +25,10 @@ export function buildAsyncApi(version = "0.1.0") {
         type: "object",
         properties: {
           "Nats-Msg-Id": { type: "string", description: "= CloudEvents id; JetStream deduplicates on it" },
-          traceparent: { type: "string", description: "W3C trace context of the change that caused the event" },
+          traceparent: {
+            type: "string",
+            description: "W3C trace context of the change that caused the event",
+          },
         },
       },
       payload: z.toJSONSchema(CloudEventAttributes.extend({ type: z.literal(def.type), data: def.schema }), {

@@ -10,7 +10,10 @@ export const ResourceName = z
   .string()
   .min(1)
   .max(63)
-  .regex(NAME_PATTERN, "must be 1-63 lowercase letters, digits or '-', starting and ending with a letter or digit");
+  .regex(
+    NAME_PATTERN,
+    "must be 1-63 lowercase letters, digits or '-', starting and ending with a letter or digit",
+  );
 
 export const NamespaceName = ResourceName.describe("Namespace name, e.g. `payments-api`");
 export const EnvironmentName = ResourceName.describe("Environment name, e.g. `production`");

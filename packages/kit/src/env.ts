@@ -12,14 +12,19 @@ export function loadEnv<S extends z.ZodObject>(
   const parsed = schema.safeParse(source);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  - ${i.path.join(".") || "(root)"}: ${i.message}`);
-    process.stderr.write(`Configuration error: these environment variables are missing or invalid:\n${lines.join("\n")}\n`);
+    process.stderr.write(
+      `Configuration error: these environment variables are missing or invalid:\n${lines.join("\n")}\n`,
+    );
     process.exit(78); // EX_CONFIG
   }
   return Object.freeze(parsed.data);
 }
 
 /** Like loadEnv but throws instead of exiting (for tests and composition in-process). */
-export function parseEnv<S extends z.ZodObject>(schema: S, source: Record<string, string | undefined>): Readonly<z.infer<S>> {
+export function parseEnv<S extends z.ZodObject>(
+  schema: S,
+  source: Record<string, string | undefined>,
+): Readonly<z.infer<S>> {
   const parsed = schema.safeParse(source);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
@@ -44,7 +49,10 @@ export const baseEnvSchema = z.object({
   NATS_USER: z.string().optional(),
   NATS_PASSWORD: z.string().optional(),
   /** First token of every subject and stream name; tests set their own to stay isolated. */
-  NATS_PREFIX: z.string().regex(/^[a-z][a-z0-9_-]*$/).default("nexus"),
+  NATS_PREFIX: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]*$/)
+    .default("nexus"),
   REDIS_URL: z.string().min(1).default("redis://127.0.0.1:6379"),
   REDIS_KEY_PREFIX: z.string().default("nexus:"),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),

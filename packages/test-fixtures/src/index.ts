@@ -1,4 +1,4 @@
-export * from "./postgres.js";
-export * from "./redis.js";
 export * from "./config.js";
 export * from "./nats.js";
+export * from "./postgres.js";
+export * from "./redis.js";

@@ -89,7 +89,11 @@ export function collectEvents<T = unknown>(
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       sub.unsubscribe();
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${n} messages on ${subject}; got ${collected.length}`));
+      reject(
+        new Error(
+          `timed out after ${timeoutMs} ms waiting for ${n} messages on ${subject}; got ${collected.length}`,
+        ),
+      );
     }, timeoutMs);
     (async () => {
       for await (const m of sub) {

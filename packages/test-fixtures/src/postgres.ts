@@ -109,9 +109,10 @@ export async function dropDatabase(name: string): Promise<void> {
 /** Drop every database one test run made (used by the global teardown). */
 export async function dropTestDatabasesOfRun(runId: string): Promise<void> {
   const names = await withAdmin(async (admin) => {
-    const res = await admin.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE $1", [
-      `${TEST_DB_PREFIX}${runId}_%`,
-    ]);
+    const res = await admin.query<{ datname: string }>(
+      "SELECT datname FROM pg_database WHERE datname LIKE $1",
+      [`${TEST_DB_PREFIX}${runId}_%`],
+    );
     return res.rows.map((r) => r.datname);
   });
   for (const name of names) await dropDatabase(name);

@@ -8,7 +8,10 @@ import { createLogger, createPool } from "@nexus/kit";
 import { buildApp } from "../src/app.js";
 
 const target = fileURLToPath(new URL("../openapi.json", import.meta.url));
-const pool = createPool({ connectionString: "postgres://unused@127.0.0.1:1/unused", schema: "config_registry" });
+const pool = createPool({
+  connectionString: "postgres://unused@127.0.0.1:1/unused",
+  schema: "config_registry",
+});
 const registry = await buildApp({
   logger: createLogger({ service: "openapi", level: "silent" }),
   pool,
@@ -37,7 +40,9 @@ if (process.argv.includes("--check")) {
     // missing counts as stale
   }
   if (current !== generated) {
-    process.stderr.write("services/config-registry/openapi.json is out of date: run `pnpm openapi` and commit it.\n");
+    process.stderr.write(
+      "services/config-registry/openapi.json is out of date: run `pnpm openapi` and commit it.\n",
+    );
     process.exit(1);
   }
   process.stdout.write("openapi.json matches the routes.\n");

@@ -1,3 +1,4 @@
+import type { NatsConnection } from "@nats-io/transport-node";
 import { CONFIG_CHANGED } from "@nexus/contracts";
 import {
   type Bus,
@@ -10,7 +11,6 @@ import {
   type Redis,
   type Stoppable,
 } from "@nexus/kit";
-import type { NatsConnection } from "@nats-io/transport-node";
 import { serveConfigCommands } from "./commands/config-command.js";
 import { registerConfigContentParsers } from "./http/content-parsers.js";
 import { registerLayerRoutes } from "./layers/layer-router.js";
@@ -68,10 +68,20 @@ export async function buildApp(deps: RegistryDeps) {
     schemas: schemaStore,
     resolved: resolveStore,
     enqueue: async (q, data, traceparent) => {
-      await enqueueEvent(q, bus, CONFIG_CHANGED, data, { channel: outboxChannel, ...(traceparent ? { traceparent } : {}) });
+      await enqueueEvent(q, bus, CONFIG_CHANGED, data, {
+        channel: outboxChannel,
+        ...(traceparent ? { traceparent } : {}),
+      });
     },
   });
-  const layers = createLayerService({ pool, namespaces: namespaceStore, layers: layerStore, revisions: revisionStore, resolve, cache });
+  const layers = createLayerService({
+    pool,
+    namespaces: namespaceStore,
+    layers: layerStore,
+    revisions: revisionStore,
+    resolve,
+    cache,
+  });
   const namespaces = createNamespaceService({
     pool,
     namespaces: namespaceStore,
@@ -81,9 +91,20 @@ export async function buildApp(deps: RegistryDeps) {
     cache,
     defaultEnvironments: config.defaultEnvironments,
   });
-  const revisions = createRevisionService({ pool, namespaces: namespaceStore, revisions: revisionStore, layers });
+  const revisions = createRevisionService({
+    pool,
+    namespaces: namespaceStore,
+    revisions: revisionStore,
+    layers,
+  });
   const schemas = createSchemaService({ pool, namespaces: namespaceStore, schemas: schemaStore, resolve });
-  const reads = createResolveReadService({ pool, namespaces: namespaceStore, resolved: resolveStore, cache, resolve });
+  const reads = createResolveReadService({
+    pool,
+    namespaces: namespaceStore,
+    resolved: resolveStore,
+    cache,
+    resolve,
+  });
 
   const checks: HealthCheck[] = [
     { name: "postgres", critical: true, check: async () => void (await pool.query("SELECT 1")) },
@@ -118,7 +139,13 @@ export async function buildApp(deps: RegistryDeps) {
   registerSchemaRoutes(http.app, { schemas });
   registerResolveRoutes(http.app, { reads });
 
-  const relay = createOutboxRelay({ pool, bus, logger, databaseUrl: config.databaseUrl, channel: outboxChannel });
+  const relay = createOutboxRelay({
+    pool,
+    bus,
+    logger,
+    databaseUrl: config.databaseUrl,
+    channel: outboxChannel,
+  });
   let commands: Stoppable | undefined;
 
   return {

@@ -3,15 +3,27 @@ import { z } from "zod";
 
 export const registryEnvSchema = baseEnvSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(4100),
-  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default("config_registry"),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/)
+    .default("config_registry"),
   /** Environments a new namespace gets when it names none. */
   DEFAULT_ENVIRONMENTS: z
     .string()
     .default("development,staging,production")
-    .transform((s) => s.split(",").map((e) => e.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(",")
+        .map((e) => e.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/)).min(1)),
   RESOLVED_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).default(300),
-  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
 });
 export type RegistryEnv = z.infer<typeof registryEnvSchema>;
 

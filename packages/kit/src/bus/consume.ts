@@ -112,6 +112,7 @@ export async function startConsuming<T extends EventType>(
     async function settleDead(msg: JsMsg, reason: string, id: string | undefined): Promise<void> {
       try {
         await deadLetter(ctx, msg, { durable: opts.durable, consumer: name, reason, eventId: id });
+        // No reason argument: NATS 2.9 does not parse `+TERM <reason>` and would redeliver.
         msg.term();
       } catch (err) {
         // Keep the event: a later delivery (the spare one, at worst) tries the dead-letter again.

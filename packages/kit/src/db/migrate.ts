@@ -35,7 +35,11 @@ export async function migrate(options: MigrateOptions): Promise<void> {
   options.logger?.info({ schema: options.schema }, "database schema is up to date");
 }
 
-async function runMigrations(client: pg.Client, options: MigrateOptions, log: (msg: string) => void): Promise<void> {
+async function runMigrations(
+  client: pg.Client,
+  options: MigrateOptions,
+  log: (msg: string) => void,
+): Promise<void> {
   const common = {
     dbClient: client,
     noLock: true,

@@ -29,7 +29,10 @@ export function createPool(config: PoolConfig): pg.Pool {
 }
 
 /** Run `fn` in one transaction; roll back on any throw and rethrow. */
-export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function withTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query("BEGIN");

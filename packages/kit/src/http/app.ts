@@ -3,14 +3,19 @@ import helmet from "@fastify/helmet";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, {
-  LogController,
   type FastifyBaseLogger,
   type FastifyInstance,
+  LogController,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from "fastify";
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from "fastify-type-provider-zod";
 import type { Registry } from "prom-client";
 import type { Logger } from "../logger.js";
 import { registerErrorHandling } from "./error-handler.js";
@@ -73,7 +78,12 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     const level = reply.statusCode >= 500 ? "error" : "info";
     if (request.url === "/livez" || request.url === "/readyz" || request.url === "/metrics") return;
     request.log[level](
-      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      {
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
       "request completed",
     );
   });
@@ -82,7 +92,11 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   await app.register(swagger, {
     openapi: {
       openapi: "3.1.0",
-      info: { title: options.service, version: options.version ?? "0.1.0", description: options.description ?? "" },
+      info: {
+        title: options.service,
+        version: options.version ?? "0.1.0",
+        description: options.description ?? "",
+      },
     },
     transform: jsonSchemaTransform,
   });

@@ -4,9 +4,17 @@ import { AppError, isAppError } from "../errors.js";
 
 /** Fastify's own client errors, mapped onto the taxonomy's codes. */
 const FASTIFY_CODES: Record<string, { status: number; code: string; message: string }> = {
-  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: "malformed_body", message: "The body is not valid JSON" },
+  FST_ERR_CTP_INVALID_JSON_BODY: {
+    status: 400,
+    code: "malformed_body",
+    message: "The body is not valid JSON",
+  },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: "malformed_body", message: "The body is empty" },
-  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: "body_too_large", message: "The body is larger than allowed" },
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    status: 413,
+    code: "body_too_large",
+    message: "The body is larger than allowed",
+  },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
     status: 415,
     code: "unsupported_media_type",
@@ -19,14 +27,22 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; message: str
   },
 };
 
-const LOCATIONS: Record<string, string> = { body: "body", querystring: "query", params: "path", headers: "header" };
+const LOCATIONS: Record<string, string> = {
+  body: "body",
+  querystring: "query",
+  params: "path",
+  headers: "header",
+};
 
 export interface ErrorBody {
   error: { code: string; message: string; field?: string; details?: unknown; requestId: string };
 }
 
 /** Turn any thrown thing into (status, body). Unknown errors never leak their message. */
-export function toErrorResponse(err: unknown, requestId: string): { status: number; body: ErrorBody; expected: boolean } {
+export function toErrorResponse(
+  err: unknown,
+  requestId: string,
+): { status: number; body: ErrorBody; expected: boolean } {
   if (isAppError(err)) {
     return {
       status: err.statusCode,
@@ -66,9 +82,17 @@ export function toErrorResponse(err: unknown, requestId: string): { status: numb
   const fe = err as FastifyError;
   const known = fe?.code ? FASTIFY_CODES[fe.code] : undefined;
   if (known) {
-    return { status: known.status, expected: true, body: { error: { code: known.code, message: known.message, requestId } } };
+    return {
+      status: known.status,
+      expected: true,
+      body: { error: { code: known.code, message: known.message, requestId } },
+    };
   }
-  if (!isResponseSerializationError(err as never) && typeof fe?.statusCode === "number" && fe.statusCode < 500) {
+  if (
+    !isResponseSerializationError(err as never) &&
+    typeof fe?.statusCode === "number" &&
+    fe.statusCode < 500
+  ) {
     return {
       status: fe.statusCode,
       expected: true,

@@ -61,6 +61,7 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
   let failures = 0;
   let retryAt = 0;
   const timers: NodeJS.Timeout[] = [];
+  let retryTimer: NodeJS.Timeout | undefined;
 
   let lease: Lease = idleLease;
 
@@ -161,9 +162,9 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
     const wait = Math.min(100 * 2 ** failures, MAX_RETRY_DELAY_MS);
     retryAt = Date.now() + wait;
     logger.warn({ err, retryInMs: wait, failures }, `${what}, will retry`);
-    const t = setTimeout(() => void kick(true), wait);
-    t.unref();
-    timers.push(t);
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(() => void kick(true), wait);
+    retryTimer.unref();
   }
 
   async function cleanup(): Promise<void> {
@@ -190,7 +191,8 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
     },
     async stop() {
       stopping = true;
-      for (const t of timers.splice(0)) clearTimeout(t);
+      for (const t of timers.splice(0)) clearInterval(t);
+      clearTimeout(retryTimer);
       await pumping;
       await lease.stop();
     },

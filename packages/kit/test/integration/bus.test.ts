@@ -1,16 +1,9 @@
 import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import {
-  CONFIG_CHANGED,
-  CONFIG_SET_COMMAND,
-  type ConfigChanged,
-  ConfigSetCommand,
-  ConfigSetReply,
-} from "@nexus/contracts";
+import { CONFIG_CHANGED, type ConfigChanged } from "@nexus/contracts";
 import { collectEvents, createTestBus, type TestBus } from "@nexus/test-fixtures";
 import { propagation } from "@opentelemetry/api";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type EventOf, InvalidEventError } from "../../src/bus/index.js";
-import { NotFoundError } from "../../src/errors.js";
 
 const changed = (over: Partial<ConfigChanged> = {}): ConfigChanged => ({
   schemaVersion: 1,
@@ -92,9 +85,13 @@ describe("typed bus", () => {
     const subject = `${t.prefix}.config.changed.staging.poison`;
     const dlq = collectEvents(t.nc, `${t.prefix}.dlq.poison`, 2);
     const handled: string[] = [];
-    const consumption = await t.bus.consume(CONFIG_CHANGED, { durable: "poison", deliverPolicy: "new" }, (e) => {
-      handled.push(e.data.namespace);
-    });
+    const consumption = await t.bus.consume(
+      CONFIG_CHANGED,
+      { durable: "poison", deliverPolicy: "new" },
+      (e) => {
+        handled.push(e.data.namespace);
+      },
+    );
     await js.publish(subject, "this is not json");
     const badData = t.bus.envelope(CONFIG_CHANGED, changed());
     await js.publish(subject, JSON.stringify({ ...badData, data: { ...badData.data, hash: "nope" } }));
@@ -148,10 +145,14 @@ describe("typed bus", () => {
 
   it("acks once a retried handler succeeds", async () => {
     let calls = 0;
-    const consumption = await t.bus.consume(CONFIG_CHANGED, { durable: "recovers", backoffMs: [50], deliverPolicy: "new" }, () => {
-      calls++;
-      if (calls === 1) throw new Error("transient");
-    });
+    const consumption = await t.bus.consume(
+      CONFIG_CHANGED,
+      { durable: "recovers", backoffMs: [50], deliverPolicy: "new" },
+      () => {
+        calls++;
+        if (calls === 1) throw new Error("transient");
+      },
+    );
     await t.bus.publish(CONFIG_CHANGED, changed());
     await vi.waitFor(async () => {
       const info = await jsm.consumers.info(t.streams.events, "recovers-config-changed");
@@ -163,9 +164,13 @@ describe("typed bus", () => {
 
   it("carries traceparent: the given one, or the active OpenTelemetry context's", async () => {
     const seen: (string | undefined)[] = [];
-    const consumption = await t.bus.consume(CONFIG_CHANGED, { durable: "traced", deliverPolicy: "new" }, (_e, ctx) => {
-      seen.push(ctx.traceparent);
-    });
+    const consumption = await t.bus.consume(
+      CONFIG_CHANGED,
+      { durable: "traced", deliverPolicy: "new" },
+      (_e, ctx) => {
+        seen.push(ctx.traceparent);
+      },
+    );
     await t.bus.publish(CONFIG_CHANGED, changed(), { traceparent: TRACEPARENT });
     await t.bus.publish(CONFIG_CHANGED, changed());
     const fromOtel = "00-11111111111111111111111111111111-2222222222222222-01";
@@ -185,9 +190,13 @@ describe("typed bus", () => {
 
   it("lets JetStream drop a repeated message id", async () => {
     const received: string[] = [];
-    const consumption = await t.bus.consume(CONFIG_CHANGED, { durable: "dedup", deliverPolicy: "new" }, (e) => {
-      received.push(e.id);
-    });
+    const consumption = await t.bus.consume(
+      CONFIG_CHANGED,
+      { durable: "dedup", deliverPolicy: "new" },
+      (e) => {
+        received.push(e.id);
+      },
+    );
     // The relay's way: Nats-Msg-Id is the event id.
     const envelope = t.bus.envelope(CONFIG_CHANGED, changed());
     const subject = t.bus.subjectFor(CONFIG_CHANGED, changed());
@@ -229,11 +238,15 @@ describe("typed bus", () => {
   it("stop() waits for the handler in flight and acks it", async () => {
     let finished = false;
     let started = false;
-    const consumption = await t.bus.consume(CONFIG_CHANGED, { durable: "slow", deliverPolicy: "new" }, async () => {
-      started = true;
-      await sleep(300);
-      finished = true;
-    });
+    const consumption = await t.bus.consume(
+      CONFIG_CHANGED,
+      { durable: "slow", deliverPolicy: "new" },
+      async () => {
+        started = true;
+        await sleep(300);
+        finished = true;
+      },
+    );
     await t.bus.publish(CONFIG_CHANGED, changed());
     await vi.waitFor(() => expect(started).toBe(true), { timeout: 3_000 });
     await consumption.stop();
@@ -244,81 +257,33 @@ describe("typed bus", () => {
     });
   });
 
+  it("updates an existing durable's settings on the next start", async () => {
+    const first = await t.bus.consume(CONFIG_CHANGED, { durable: "tuned", maxDeliver: 3 }, () => undefined);
+    await first.stop();
+    const second = await t.bus.consume(
+      CONFIG_CHANGED,
+      { durable: "tuned", maxDeliver: 8, ackWaitMs: 5_000 },
+      () => undefined,
+    );
+    await second.stop();
+    const info = await jsm.consumers.info(t.streams.events, "tuned-config-changed");
+    expect(info.config.max_deliver).toBe(9); // one spare delivery for a crash on the last attempt
+    expect(info.config.ack_wait).toBe(5_000 * 1e6);
+  });
+
   it("subscribes live (core NATS) with a subject filter", async () => {
     const seen: string[] = [];
-    const live = t.bus.subscribe(CONFIG_CHANGED, { subjectFilter: "nexus.config.changed.production.>" }, (e) => {
-      seen.push(e.data.environment);
-    });
+    const live = t.bus.subscribe(
+      CONFIG_CHANGED,
+      { subjectFilter: "nexus.config.changed.production.>" },
+      (e) => {
+        seen.push(e.data.environment);
+      },
+    );
     await t.nc.flush();
     await t.bus.publish(CONFIG_CHANGED, changed({ environment: "staging" }));
     await t.bus.publish(CONFIG_CHANGED, changed({ environment: "production" }));
     await vi.waitFor(() => expect(seen).toEqual(["production"]), { timeout: 3_000 });
     await live.stop();
-  });
-});
-
-describe("commands", () => {
-  let t: TestBus;
-  let stop: () => Promise<void>;
-  beforeAll(async () => {
-    t = await createTestBus();
-    const responder = t.bus.serveCommand({
-      subject: CONFIG_SET_COMMAND,
-      request: ConfigSetCommand,
-      reply: ConfigSetReply,
-      queue: "config-registry",
-      handler: async (cmd) => {
-        if (cmd.namespace === "missing") {
-          throw new NotFoundError("namespace_not_found", "no namespace missing", { field: "namespace" });
-        }
-        if (cmd.namespace === "crash") throw new Error("connection to postgres://admin:hunter2@db failed");
-        return { ok: true as const, namespace: cmd.namespace, layer: cmd.layer, revision: 3, hash: "h" };
-      },
-    });
-    stop = responder.stop;
-    await t.nc.flush();
-  });
-  afterAll(async () => {
-    await stop?.();
-    await t?.cleanup();
-  });
-
-  const command = (over: Partial<ConfigSetCommand> = {}) => ({
-    schemaVersion: 1 as const,
-    namespace: "payments-api",
-    layer: "base",
-    content: { a: 1 },
-    author: "alice",
-    ...over,
-  });
-
-  it("answers a valid command (and no stream answers it first)", async () => {
-    const reply = await t.bus.requestCommand(CONFIG_SET_COMMAND, command(), ConfigSetReply, 2_000);
-    expect(reply).toEqual({ ok: true, namespace: "payments-api", layer: "base", revision: 3, hash: "h" });
-  });
-
-  it("refuses an invalid command with 400 and the failing field", async () => {
-    const { author: _a, ...noAuthor } = command();
-    const reply = await t.bus.requestCommand(CONFIG_SET_COMMAND, noAuthor, ConfigSetReply, 2_000);
-    expect(reply).toMatchObject({ ok: false, error: { statusCode: 400, code: "invalid_command", field: "author" } });
-    const raw = await t.nc.request(t.bus.subject(CONFIG_SET_COMMAND), "{nope", { timeout: 2_000 });
-    expect(raw.json()).toMatchObject({ ok: false, error: { statusCode: 400, code: "invalid_command" } });
-  });
-
-  it("maps AppErrors, and hides unknown errors behind a generic 500", async () => {
-    const missing = await t.bus.requestCommand(CONFIG_SET_COMMAND, command({ namespace: "missing" }), ConfigSetReply);
-    expect(missing).toEqual({
-      ok: false,
-      error: { statusCode: 404, code: "namespace_not_found", message: "no namespace missing", field: "namespace" },
-    });
-    const crash = await t.bus.requestCommand(CONFIG_SET_COMMAND, command({ namespace: "crash" }), ConfigSetReply);
-    expect(crash).toEqual({ ok: false, error: { statusCode: 500, code: "internal_error", message: "internal error" } });
-  });
-
-  it("reports 503 when nothing serves the subject", async () => {
-    await expect(t.bus.requestCommand("nexus.config.cmd.nobody", {}, ConfigSetReply, 1_000)).rejects.toMatchObject({
-      statusCode: 503,
-      code: "command_unavailable",
-    });
   });
 });

@@ -6,7 +6,10 @@ import type { LayerService } from "../layers/layer-service.js";
  * `nexus.config.cmd.set` over NATS request/reply: the same write path, validation and error
  * codes as `PUT /v1/namespaces/{ns}/layers/{layer}`, for services that publish config changes.
  */
-export function serveConfigCommands(deps: { bus: Pick<Bus, "serveCommand">; layers: Pick<LayerService, "replace"> }) {
+export function serveConfigCommands(deps: {
+  bus: Pick<Bus, "serveCommand">;
+  layers: Pick<LayerService, "replace">;
+}) {
   return deps.bus.serveCommand({
     subject: CONFIG_SET_COMMAND,
     request: ConfigSetCommand,
@@ -20,7 +23,13 @@ export function serveConfigCommands(deps: { bus: Pick<Bus, "serveCommand">; laye
         expectedRevision: cmd.expectedRevision,
         traceparent: ctx.traceparent,
       });
-      return { ok: true as const, namespace: result.namespace, layer: result.layer, revision: result.revision, hash: result.hash };
+      return {
+        ok: true as const,
+        namespace: result.namespace,
+        layer: result.layer,
+        revision: result.revision,
+        hash: result.hash,
+      };
     },
   });
 }

@@ -24,16 +24,22 @@ export function expectedRevisionOf(request: FastifyRequest): number | undefined 
   if (raw === undefined || raw === "*") return undefined;
   const m = /^(?:W\/)?"?(\d{1,10})"?$/.exec(String(raw).trim());
   if (!m) {
-    throw new BadRequestError("invalid_if_match", 'If-Match must be the layer revision you last read, e.g. "3"', {
-      field: "If-Match",
-    });
+    throw new BadRequestError(
+      "invalid_if_match",
+      'If-Match must be the layer revision you last read, e.g. "3"',
+      {
+        field: "If-Match",
+      },
+    );
   }
   return Number(m[1]);
 }
 
 export function traceparentOf(request: FastifyRequest): string | undefined {
   const tp = request.headers.traceparent;
-  return typeof tp === "string" && /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/.test(tp) ? tp : undefined;
+  return typeof tp === "string" && /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/.test(tp)
+    ? tp
+    : undefined;
 }
 
 export const etag = (value: string | number) => `"${value}"`;
@@ -41,6 +47,8 @@ export const etag = (value: string | number) => `"${value}"`;
 /** Does an If-None-Match header name this ETag? */
 export function matchesIfNoneMatch(header: string | string[] | undefined, tag: string): boolean {
   if (!header) return false;
-  const values = (Array.isArray(header) ? header.join(",") : header).split(",").map((v) => v.trim().replace(/^W\//, ""));
+  const values = (Array.isArray(header) ? header.join(",") : header)
+    .split(",")
+    .map((v) => v.trim().replace(/^W\//, ""));
   return values.includes(tag) || values.includes("*");
 }

@@ -6,8 +6,17 @@ import type { LayerService } from "./layer-service.js";
 import { LayerDto, LayerParams, type WriteContext, WriteQuery, WriteResultDto } from "./layer-types.js";
 
 const tags = ["layers"];
-const errors = { 400: ApiErrorBody, 404: ApiErrorBody, 409: ApiErrorBody, 413: ApiErrorBody, 415: ApiErrorBody, 422: ApiErrorBody };
-const Document = z.record(z.string(), z.unknown()).describe("A JSON object (YAML and .env bodies are accepted too)");
+const errors = {
+  400: ApiErrorBody,
+  404: ApiErrorBody,
+  409: ApiErrorBody,
+  413: ApiErrorBody,
+  415: ApiErrorBody,
+  422: ApiErrorBody,
+};
+const Document = z
+  .record(z.string(), z.unknown())
+  .describe("A JSON object (YAML and .env bodies are accepted too)");
 
 export function registerLayerRoutes(app: App, deps: { layers: LayerService }): void {
   const { layers } = deps;
@@ -44,7 +53,7 @@ export function registerLayerRoutes(app: App, deps: { layers: LayerService }): v
         tags,
         summary: "Replace a layer; creates a revision",
         description:
-          "Send `If-Match: \"<revision>\"` to refuse the write (409) when someone changed the layer since you read it. Content-Type: application/json, application/yaml or application/x-env.",
+          'Send `If-Match: "<revision>"` to refuse the write (409) when someone changed the layer since you read it. Content-Type: application/json, application/yaml or application/x-env.',
         params: LayerParams,
         querystring: WriteQuery,
         body: Document,
@@ -76,7 +85,12 @@ export function registerLayerRoutes(app: App, deps: { layers: LayerService }): v
       },
     },
     async (request, reply) => {
-      const result = await layers.patch(request.params.ns, request.params.layer, request.body, context(request, request.query.message));
+      const result = await layers.patch(
+        request.params.ns,
+        request.params.layer,
+        request.body,
+        context(request, request.query.message),
+      );
       reply.header("etag", etag(result.revision));
       return result;
     },

@@ -1,6 +1,6 @@
 import { ConflictError, NotFoundError, type Pool, type Queryable, withTransaction } from "@nexus/kit";
-import { applyMergePatch, contentHash, diffDocuments } from "../documents/document-fns.js";
 import { assertJsonObject } from "../documents/content-fns.js";
+import { applyMergePatch, contentHash, diffDocuments } from "../documents/document-fns.js";
 import type { NamespaceStore } from "../namespaces/namespace-store.js";
 import type { Namespace } from "../namespaces/namespace-types.js";
 import type { ResolveCache } from "../resolve/resolve-cache.js";
@@ -59,7 +59,10 @@ export function createLayerService(deps: LayerServiceDeps) {
   async function write(
     namespace: string,
     layer: string,
-    makeContent: (head: LayerHead | null, q: Queryable) => Promise<Record<string, unknown>> | Record<string, unknown>,
+    makeContent: (
+      head: LayerHead | null,
+      q: Queryable,
+    ) => Promise<Record<string, unknown>> | Record<string, unknown>,
     ctx: WriteContext,
     trigger: "write" | "rollback" = "write",
   ): Promise<WriteResult> {
@@ -143,7 +146,12 @@ export function createLayerService(deps: LayerServiceDeps) {
 
     /** RFC 7396 JSON Merge Patch against the current head. */
     patch(namespace: string, layer: string, patch: Record<string, unknown>, ctx: WriteContext) {
-      return write(namespace, layer, (head) => applyMergePatch(head?.content ?? {}, patch) as Record<string, unknown>, ctx);
+      return write(
+        namespace,
+        layer,
+        (head) => applyMergePatch(head?.content ?? {}, patch) as Record<string, unknown>,
+        ctx,
+      );
     },
 
     /** Used by rollback: content chosen inside the lock. */

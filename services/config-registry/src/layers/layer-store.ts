@@ -22,7 +22,10 @@ const toHead = (r: LayerRow): LayerHead => ({
 export function createLayerStore() {
   return {
     async find(q: Queryable, namespace: string, layer: string): Promise<LayerHead | null> {
-      const res = await q.query<LayerRow>("SELECT * FROM layers WHERE namespace = $1 AND layer = $2", [namespace, layer]);
+      const res = await q.query<LayerRow>("SELECT * FROM layers WHERE namespace = $1 AND layer = $2", [
+        namespace,
+        layer,
+      ]);
       return res.rows[0] ? toHead(res.rows[0]) : null;
     },
 
@@ -42,7 +45,10 @@ export function createLayerStore() {
     },
 
     async exists(q: Queryable, namespace: string, layer: string): Promise<boolean> {
-      const res = await q.query("SELECT 1 FROM layers WHERE namespace = $1 AND layer = $2", [namespace, layer]);
+      const res = await q.query("SELECT 1 FROM layers WHERE namespace = $1 AND layer = $2", [
+        namespace,
+        layer,
+      ]);
       return (res.rowCount ?? 0) > 0;
     },
   };

@@ -36,7 +36,11 @@ export interface WriteResult {
 
 export const LayerParams = z.object({
   ns: NamespaceName,
-  layer: z.string().min(1).max(63).regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, "must be `base` or an environment name"),
+  layer: z
+    .string()
+    .min(1)
+    .max(63)
+    .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, "must be `base` or an environment name"),
 });
 
 export const LayerDto = z.object({

@@ -3,7 +3,12 @@ import type { App } from "@nexus/kit";
 import { z } from "zod";
 import { authorOf, traceparentOf } from "../http/request-context.js";
 import type { NamespaceService } from "./namespace-service.js";
-import { CreateNamespaceBody, NamespaceDto, NamespaceParams, UpdateNamespaceBody } from "./namespace-types.js";
+import {
+  CreateNamespaceBody,
+  NamespaceDto,
+  NamespaceParams,
+  UpdateNamespaceBody,
+} from "./namespace-types.js";
 
 const tags = ["namespaces"];
 const errors = { 400: ApiErrorBody, 404: ApiErrorBody, 409: ApiErrorBody, 422: ApiErrorBody };
@@ -13,7 +18,14 @@ export function registerNamespaceRoutes(app: App, deps: { namespaces: NamespaceS
 
   app.post(
     "/v1/namespaces",
-    { schema: { tags, summary: "Create a namespace", body: CreateNamespaceBody, response: { 201: NamespaceDto, ...errors } } },
+    {
+      schema: {
+        tags,
+        summary: "Create a namespace",
+        body: CreateNamespaceBody,
+        response: { 201: NamespaceDto, ...errors },
+      },
+    },
     async (request, reply) => {
       const ns = await namespaces.create(request.body);
       reply.header("location", `/v1/namespaces/${ns.name}`);
@@ -43,7 +55,14 @@ export function registerNamespaceRoutes(app: App, deps: { namespaces: NamespaceS
 
   app.get(
     "/v1/namespaces/:ns",
-    { schema: { tags, summary: "Show a namespace", params: NamespaceParams, response: { 200: NamespaceDto, ...errors } } },
+    {
+      schema: {
+        tags,
+        summary: "Show a namespace",
+        params: NamespaceParams,
+        response: { 200: NamespaceDto, ...errors },
+      },
+    },
     async (request) => namespaces.get(request.params.ns),
   );
 
@@ -53,18 +72,27 @@ export function registerNamespaceRoutes(app: App, deps: { namespaces: NamespaceS
       schema: {
         tags,
         summary: "Update description, owners, environments or variables",
-        description: "Changing variables or environments re-resolves the namespace (and those referencing it) and publishes `config.changed` where the result changed.",
+        description:
+          "Changing variables or environments re-resolves the namespace (and those referencing it) and publishes `config.changed` where the result changed.",
         params: NamespaceParams,
         body: UpdateNamespaceBody,
         response: { 200: NamespaceDto, ...errors },
       },
     },
-    async (request) => namespaces.update(request.params.ns, request.body, authorOf(request), traceparentOf(request)),
+    async (request) =>
+      namespaces.update(request.params.ns, request.body, authorOf(request), traceparentOf(request)),
   );
 
   app.delete(
     "/v1/namespaces/:ns",
-    { schema: { tags, summary: "Delete a namespace and its history", params: NamespaceParams, response: { 204: z.null(), ...errors } } },
+    {
+      schema: {
+        tags,
+        summary: "Delete a namespace and its history",
+        params: NamespaceParams,
+        response: { 204: z.null(), ...errors },
+      },
+    },
     async (request, reply) => {
       await namespaces.delete(request.params.ns);
       return reply.status(204).send(null);

@@ -5,8 +5,8 @@ import type { LayerStore } from "../layers/layer-store.js";
 import type { ResolveCache } from "../resolve/resolve-cache.js";
 import type { ResolveService } from "../resolve/resolve-service.js";
 import type { ResolveStore } from "../resolve/resolve-store.js";
-import { renderResolvedBody } from "../resolve/resolved-fns.js";
 import type { NamespaceState } from "../resolve/resolve-types.js";
+import { renderResolvedBody } from "../resolve/resolved-fns.js";
 import type { NamespaceStore } from "./namespace-store.js";
 import type { CreateNamespaceBody, Namespace, UpdateNamespaceBody } from "./namespace-types.js";
 
@@ -28,11 +28,20 @@ export function createNamespaceService(deps: NamespaceServiceDeps) {
       const environments = [...new Set(body.environments ?? deps.defaultEnvironments)];
       return withTransaction(deps.pool, async (client) => {
         const ns = await deps.namespaces.insert(client, { ...body, environments });
-        if (!ns) throw new ConflictError("namespace_exists", `Namespace ${body.name} already exists`, { field: "name" });
+        if (!ns)
+          throw new ConflictError("namespace_exists", `Namespace ${body.name} already exists`, {
+            field: "name",
+          });
         // Every environment resolves from the start (to {}), so reads never special-case "unwritten".
         const hash = contentHash(EMPTY);
         for (const environment of environments) {
-          const body = renderResolvedBody({ namespace: ns.name, environment, revision: 0, hash, canonical: canonicalJson(EMPTY) });
+          const body = renderResolvedBody({
+            namespace: ns.name,
+            environment,
+            revision: 0,
+            hash,
+            canonical: canonicalJson(EMPTY),
+          });
           await deps.resolved.upsert(client, { namespace: ns.name, environment, revision: 0, hash, body });
         }
         return ns;
@@ -53,7 +62,12 @@ export function createNamespaceService(deps: NamespaceServiceDeps) {
      * Description and owners are metadata. Variables and environments change what resolves, so
      * they go through the same re-resolve-and-validate path as a layer write.
      */
-    async update(name: string, patch: UpdateNamespaceBody, actor: string, traceparent?: string): Promise<Namespace> {
+    async update(
+      name: string,
+      patch: UpdateNamespaceBody,
+      actor: string,
+      traceparent?: string,
+    ): Promise<Namespace> {
       const { ns, changed, removed } = await withTransaction(deps.pool, async (client) => {
         const current = await deps.namespaces.lockByName(client, name);
         if (!current) throw namespaceNotFound(name);

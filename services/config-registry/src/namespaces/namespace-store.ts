@@ -47,7 +47,10 @@ export function createNamespaceStore() {
 
     /** Row lock: every write to a namespace is serialised here, which keeps revisions gapless. */
     async lockByName(q: Queryable, name: string): Promise<Namespace | null> {
-      const res = await q.query<NamespaceRow>(`SELECT ${COLUMNS} FROM namespaces WHERE name = $1 FOR UPDATE`, [name]);
+      const res = await q.query<NamespaceRow>(
+        `SELECT ${COLUMNS} FROM namespaces WHERE name = $1 FOR UPDATE`,
+        [name],
+      );
       return res.rows[0] ? toNamespace(res.rows[0]) : null;
     },
 
@@ -62,7 +65,9 @@ export function createNamespaceStore() {
     async update(
       q: Queryable,
       name: string,
-      patch: Partial<Pick<Namespace, "description" | "owners" | "environments" | "variables" | "headRevision">>,
+      patch: Partial<
+        Pick<Namespace, "description" | "owners" | "environments" | "variables" | "headRevision">
+      >,
     ): Promise<Namespace> {
       const res = await q.query<NamespaceRow>(
         `UPDATE namespaces SET

@@ -12,7 +12,9 @@ export interface Namespace {
   updatedAt: string;
 }
 
-const VariableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "must look like an environment variable name");
+const VariableName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "must look like an environment variable name");
 export const Variables = z
   .record(VariableName, z.string().max(4096))
   .refine((v) => Object.keys(v).length <= 500, "at most 500 variables");

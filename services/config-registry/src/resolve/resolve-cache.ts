@@ -39,7 +39,7 @@ export function createResolveCache(deps: { redis: Redis | null; logger: Logger; 
 
   return {
     async get(namespace: string, environment: string): Promise<ResolvedHead | null> {
-      if (!redis || redis.status !== "ready") return null;
+      if (redis?.status !== "ready") return null;
       try {
         const raw = await redis.get(key(namespace, environment));
         return raw ? (JSON.parse(raw) as ResolvedHead) : null;
@@ -50,7 +50,7 @@ export function createResolveCache(deps: { redis: Redis | null; logger: Logger; 
     },
 
     async fill(head: ResolvedHead): Promise<void> {
-      if (!redis || redis.status !== "ready") return;
+      if (redis?.status !== "ready") return;
       await redis
         .set(key(head.namespace, head.environment), JSON.stringify(head), "EX", ttlSeconds, "NX")
         .catch(failed);

@@ -1,5 +1,5 @@
 import type { Pool } from "@nexus/kit";
-import { namespaceNotFound, assertLayerOf } from "../layers/layer-service.js";
+import { assertLayerOf, namespaceNotFound } from "../layers/layer-service.js";
 import { BASE_LAYER } from "../layers/layer-types.js";
 import type { NamespaceStore } from "../namespaces/namespace-store.js";
 import type { ResolveCache } from "./resolve-cache.js";
@@ -48,7 +48,15 @@ export function createResolveReadService(deps: ResolveReadDeps) {
         revision: state.layerRevisions.get(name) ?? null,
         content: state.layers.get(name) ?? {},
       }));
-      return { head, explain: explainDocument({ namespace, layers, resolved: value, ...(references ? { references } : {}) }) };
+      return {
+        head,
+        explain: explainDocument({
+          namespace,
+          layers,
+          resolved: value,
+          ...(references ? { references } : {}),
+        }),
+      };
     },
   };
 }

@@ -32,7 +32,8 @@ export function registerResolveRoutes(app: App, deps: { reads: ResolveReadServic
       const head = await reads.get(ns, env);
       const tag = etag(head.hash);
       reply.header("etag", tag).header("nexus-revision", head.revision).header("cache-control", "no-cache");
-      if (matchesIfNoneMatch(request.headers["if-none-match"], tag)) return reply.status(304).send(null as never);
+      if (matchesIfNoneMatch(request.headers["if-none-match"], tag))
+        return reply.status(304).send(null as never);
       // The body was rendered at write time from validated data: send the bytes as they are.
       return reply
         .serializer((payload: unknown) => payload as string)

@@ -1,15 +1,15 @@
 import type { ConfigChanged } from "@nexus/contracts";
 import { AppError, type Queryable, ValidationError } from "@nexus/kit";
 import { canonicalJson, changedPaths, contentHash, deepMerge } from "../documents/document-fns.js";
-import { BASE_LAYER } from "../layers/layer-types.js";
-import { compileSchema } from "../schemas/schema-fns.js";
-import { referencedNamespaces, renderResolvedBody } from "./resolved-fns.js";
-import { resolveDocument } from "./resolve-fns.js";
-import type { NamespaceState, ResolvedHead } from "./resolve-types.js";
 import type { LayerStore } from "../layers/layer-store.js";
+import { BASE_LAYER } from "../layers/layer-types.js";
 import type { NamespaceStore } from "../namespaces/namespace-store.js";
+import { compileSchema } from "../schemas/schema-fns.js";
 import type { SchemaStore } from "../schemas/schema-store.js";
+import { resolveDocument } from "./resolve-fns.js";
 import type { ResolveStore } from "./resolve-store.js";
+import type { NamespaceState, ResolvedHead } from "./resolve-types.js";
+import { referencedNamespaces, renderResolvedBody } from "./resolved-fns.js";
 
 export interface ResolveServiceDeps {
   namespaces: Pick<NamespaceStore, "findByName" | "dependents" | "setDependencies">;
@@ -58,7 +58,10 @@ export function createResolveService(deps: ResolveServiceDeps) {
     for (const r of rows.rows) {
       into.set(r.name, { ...r, layers: new Map(), layerRevisions: new Map() });
     }
-    for (const head of await deps.layers.findAllOf(q, rows.rows.map((r) => r.name))) {
+    for (const head of await deps.layers.findAllOf(
+      q,
+      rows.rows.map((r) => r.name),
+    )) {
       const state = into.get(head.namespace)!;
       state.layers.set(head.layer, head.content);
       state.layerRevisions.set(head.layer, head.revision);
@@ -85,7 +88,12 @@ export function createResolveService(deps: ResolveServiceDeps) {
     return deepMerge(state.layers.get(BASE_LAYER) ?? {}, state.layers.get(environment) ?? {});
   }
 
-  function resolveIn(states: Map<string, NamespaceState>, namespace: string, environment: string, trace = false) {
+  function resolveIn(
+    states: Map<string, NamespaceState>,
+    namespace: string,
+    environment: string,
+    trace = false,
+  ) {
     const state = states.get(namespace)!;
     try {
       return resolveDocument({
@@ -125,7 +133,9 @@ export function createResolveService(deps: ResolveServiceDeps) {
      */
     async recompute(q: Queryable, req: RecomputeRequest): Promise<ResolvedHead[]> {
       const states = new Map<string, NamespaceState>([[req.target.name, req.target]]);
-      const dependents = (await deps.namespaces.dependents(q, req.target.name)).filter((d) => d !== req.target.name);
+      const dependents = (await deps.namespaces.dependents(q, req.target.name)).filter(
+        (d) => d !== req.target.name,
+      );
       await loadStates(q, dependents, states);
       await loadReferenced(q, states);
 
@@ -137,8 +147,13 @@ export function createResolveService(deps: ResolveServiceDeps) {
       }
 
       const resolutions: Resolution[] = [];
-      const violations: { namespace: string; environment: string; pointer: string; message: string; keyword: string }[] =
-        [];
+      const violations: {
+        namespace: string;
+        environment: string;
+        pointer: string;
+        message: string;
+        keyword: string;
+      }[] = [];
       for (const namespace of affected) {
         const state = states.get(namespace)!;
         const dependsOn = new Set<string>();

@@ -29,7 +29,10 @@ export function createResolveStore() {
     },
 
     async deleteEnvironment(q: Queryable, namespace: string, environment: string): Promise<void> {
-      await q.query("DELETE FROM resolved_heads WHERE namespace = $1 AND environment = $2", [namespace, environment]);
+      await q.query("DELETE FROM resolved_heads WHERE namespace = $1 AND environment = $2", [
+        namespace,
+        environment,
+      ]);
     },
   };
 }

@@ -4,7 +4,14 @@ import { z } from "zod";
 import { authorOf, etag, expectedRevisionOf, traceparentOf } from "../http/request-context.js";
 import { LayerParams, WriteResultDto } from "../layers/layer-types.js";
 import type { RevisionService } from "./revision-service.js";
-import { DiffQuery, HistoryQuery, RevisionDto, RevisionParams, RevisionSummaryDto, RollbackBody } from "./revision-types.js";
+import {
+  DiffQuery,
+  HistoryQuery,
+  RevisionDto,
+  RevisionParams,
+  RevisionSummaryDto,
+  RollbackBody,
+} from "./revision-types.js";
 
 const tags = ["revisions"];
 const errors = { 400: ApiErrorBody, 404: ApiErrorBody, 409: ApiErrorBody, 422: ApiErrorBody };
@@ -23,7 +30,9 @@ export function registerRevisionRoutes(app: App, deps: { revisions: RevisionServ
         response: { 200: z.object({ items: z.array(RevisionSummaryDto) }), ...errors },
       },
     },
-    async (request) => ({ items: await revisions.history(request.params.ns, request.params.layer, request.query) }),
+    async (request) => ({
+      items: await revisions.history(request.params.ns, request.params.layer, request.query),
+    }),
   );
 
   app.get(
@@ -59,7 +68,8 @@ export function registerRevisionRoutes(app: App, deps: { revisions: RevisionServ
         },
       },
     },
-    async (request) => revisions.diff(request.params.ns, request.params.layer, request.query.from, request.query.to),
+    async (request) =>
+      revisions.diff(request.params.ns, request.params.layer, request.query.from, request.query.to),
   );
 
   app.post(
@@ -74,12 +84,17 @@ export function registerRevisionRoutes(app: App, deps: { revisions: RevisionServ
       },
     },
     async (request, reply) => {
-      const result = await revisions.rollback(request.params.ns, request.params.layer, request.body.revision, {
-        author: authorOf(request),
-        message: request.body.message ?? "",
-        expectedRevision: expectedRevisionOf(request),
-        traceparent: traceparentOf(request),
-      });
+      const result = await revisions.rollback(
+        request.params.ns,
+        request.params.layer,
+        request.body.revision,
+        {
+          author: authorOf(request),
+          message: request.body.message ?? "",
+          expectedRevision: expectedRevisionOf(request),
+          traceparent: traceparentOf(request),
+        },
+      );
       reply.header("etag", etag(result.revision));
       return result;
     },

@@ -1,6 +1,6 @@
 import { NotFoundError, type Pool, type Queryable } from "@nexus/kit";
 import { diffDocuments } from "../documents/document-fns.js";
-import { namespaceNotFound, assertLayerOf, type LayerService } from "../layers/layer-service.js";
+import { assertLayerOf, type LayerService, namespaceNotFound } from "../layers/layer-service.js";
 import type { WriteContext, WriteResult } from "../layers/layer-types.js";
 import type { NamespaceStore } from "../namespaces/namespace-store.js";
 import type { RevisionStore } from "./revision-store.js";
@@ -20,7 +20,13 @@ export function createRevisionService(deps: RevisionServiceDeps) {
     assertLayerOf(ns, layer);
   }
 
-  async function find(q: Queryable, namespace: string, layer: string, revision: number, field: string): Promise<Revision> {
+  async function find(
+    q: Queryable,
+    namespace: string,
+    layer: string,
+    revision: number,
+    field: string,
+  ): Promise<Revision> {
     const found = await deps.revisions.find(q, namespace, layer, revision);
     if (!found) {
       throw new NotFoundError(
@@ -33,7 +39,11 @@ export function createRevisionService(deps: RevisionServiceDeps) {
   }
 
   return {
-    async history(namespace: string, layer: string, options: { limit: number; before?: number | undefined }): Promise<RevisionSummary[]> {
+    async history(
+      namespace: string,
+      layer: string,
+      options: { limit: number; before?: number | undefined },
+    ): Promise<RevisionSummary[]> {
       await checkLayer(namespace, layer);
       return deps.revisions.list(deps.pool, namespace, layer, options);
     },
@@ -53,7 +63,12 @@ export function createRevisionService(deps: RevisionServiceDeps) {
     },
 
     /** A new revision whose content equals revision `target`; source `rollback:<target>`. */
-    rollback(namespace: string, layer: string, target: number, ctx: Omit<WriteContext, "source">): Promise<WriteResult> {
+    rollback(
+      namespace: string,
+      layer: string,
+      target: number,
+      ctx: Omit<WriteContext, "source">,
+    ): Promise<WriteResult> {
       return deps.layers.writeWith(
         namespace,
         layer,

@@ -25,7 +25,11 @@ const toSummary = (r: RevisionRow): RevisionSummary => ({
   createdAt: r.created_at.toISOString(),
 });
 
-const toRevision = (r: RevisionRow): Revision => ({ ...toSummary(r), content: r.content ?? {}, diff: r.diff ?? [] });
+const toRevision = (r: RevisionRow): Revision => ({
+  ...toSummary(r),
+  content: r.content ?? {},
+  diff: r.diff ?? [],
+});
 
 export function createRevisionStore() {
   return {

@@ -20,7 +20,14 @@ export function registerSchemaRoutes(app: App, deps: { schemas: SchemaService })
 
   app.get(
     "/v1/namespaces/:ns/schema",
-    { schema: { tags, summary: "The namespace's JSON Schema", params: NamespaceParams, response: { 200: SchemaDto, ...errors } } },
+    {
+      schema: {
+        tags,
+        summary: "The namespace's JSON Schema",
+        params: NamespaceParams,
+        response: { 200: SchemaDto, ...errors },
+      },
+    },
     async (request) => schemas.get(request.params.ns),
   );
 
@@ -30,7 +37,8 @@ export function registerSchemaRoutes(app: App, deps: { schemas: SchemaService })
       schema: {
         tags,
         summary: "Set the JSON Schema every resolved environment must satisfy",
-        description: "Refused with 422 if it is not a valid JSON Schema, or if the current configuration of any environment breaks it.",
+        description:
+          "Refused with 422 if it is not a valid JSON Schema, or if the current configuration of any environment breaks it.",
         params: NamespaceParams,
         body: z.record(z.string(), z.unknown()),
         response: { 200: SchemaDto, ...errors },
@@ -41,7 +49,14 @@ export function registerSchemaRoutes(app: App, deps: { schemas: SchemaService })
 
   app.delete(
     "/v1/namespaces/:ns/schema",
-    { schema: { tags, summary: "Remove the JSON Schema", params: NamespaceParams, response: { 204: z.null(), ...errors } } },
+    {
+      schema: {
+        tags,
+        summary: "Remove the JSON Schema",
+        params: NamespaceParams,
+        response: { 204: z.null(), ...errors },
+      },
+    },
     async (request, reply) => {
       await schemas.delete(request.params.ns);
       return reply.status(204).send(null);

@@ -38,7 +38,12 @@ export function createSchemaService(deps: SchemaServiceDeps) {
           actor: author,
           source: "api",
         });
-        await deps.schemas.upsert(client, { namespace, schema, hash: contentHash(schema), updatedBy: author });
+        await deps.schemas.upsert(client, {
+          namespace,
+          schema,
+          hash: contentHash(schema),
+          updatedBy: author,
+        });
       });
       return this.get(namespace);
     },

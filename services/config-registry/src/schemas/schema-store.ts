@@ -22,12 +22,21 @@ export function createSchemaStore() {
       const res = await q.query<SchemaRow>("SELECT * FROM schemas WHERE namespace = $1", [namespace]);
       const r = res.rows[0];
       return r
-        ? { namespace: r.namespace, schema: r.schema, hash: r.hash, updatedBy: r.updated_by, updatedAt: r.updated_at.toISOString() }
+        ? {
+            namespace: r.namespace,
+            schema: r.schema,
+            hash: r.hash,
+            updatedBy: r.updated_by,
+            updatedAt: r.updated_at.toISOString(),
+          }
         : null;
     },
 
     async findMany(q: Queryable, namespaces: string[]): Promise<Map<string, Record<string, unknown>>> {
-      const res = await q.query<SchemaRow>("SELECT namespace, schema FROM schemas WHERE namespace = ANY($1)", [namespaces]);
+      const res = await q.query<SchemaRow>(
+        "SELECT namespace, schema FROM schemas WHERE namespace = ANY($1)",
+        [namespaces],
+      );
       return new Map(res.rows.map((r) => [r.namespace, r.schema]));
     },
 

@@ -6,9 +6,13 @@ import { call, type Harness, startRegistry } from "./harness.js";
 /** Collect config.changed events from a durable JetStream consumer, as a real consumer would. */
 async function consumeChanges(h: Harness, durable: string) {
   const received: EventOf<typeof CONFIG_CHANGED>[] = [];
-  const consumption = await h.nats.bus.consume(CONFIG_CHANGED, { durable, deliverPolicy: "new" }, async (event) => {
-    received.push(event);
-  });
+  const consumption = await h.nats.bus.consume(
+    CONFIG_CHANGED,
+    { durable, deliverPolicy: "new" },
+    async (event) => {
+      received.push(event);
+    },
+  );
   const waitFor = async (n: number, timeoutMs = 5_000) => {
     const deadline = Date.now() + timeoutMs;
     while (received.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -28,10 +32,16 @@ describe("config.changed events", () => {
 
   it("publishes one event per affected environment on nexus.config.changed.<env>.<ns>", async () => {
     const sub = await consumeChanges(h, "base-fanout");
-    const write = await call(h, "PUT", "/v1/namespaces/payments-api/layers/base", { timeout: 5 }, {
-      "nexus-author": "carol",
-      traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
-    });
+    const write = await call(
+      h,
+      "PUT",
+      "/v1/namespaces/payments-api/layers/base",
+      { timeout: 5 },
+      {
+        "nexus-author": "carol",
+        traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+      },
+    );
     const events = await sub.waitFor(3);
     await sub.stop();
     const byEnv = Object.fromEntries(events.map((e) => [e.data.environment, e]));
@@ -70,7 +80,11 @@ describe("config.changed events", () => {
     const seen: (string | undefined)[] = [];
     const consumption = await h.nats.bus.consume(
       CONFIG_CHANGED,
-      { durable: "trace", deliverPolicy: "new", filterSubjects: ["nexus.config.changed.staging.payments-api"] },
+      {
+        durable: "trace",
+        deliverPolicy: "new",
+        filterSubjects: ["nexus.config.changed.staging.payments-api"],
+      },
       async (_e, ctx) => {
         seen.push(ctx.traceparent);
       },
@@ -85,7 +99,13 @@ describe("config.changed events", () => {
   it("accepts config set commands over NATS request/reply with the same validation", async () => {
     const ok = await h.nats.bus.requestCommand(
       CONFIG_SET_COMMAND,
-      { schemaVersion: 1, namespace: "payments-api", layer: "development", content: { via: "nats" }, author: "svc-a" },
+      {
+        schemaVersion: 1,
+        namespace: "payments-api",
+        layer: "development",
+        content: { via: "nats" },
+        author: "svc-a",
+      },
       ConfigSetReply,
     );
     expect(ok).toMatchObject({ ok: true, namespace: "payments-api", layer: "development" });
@@ -119,7 +139,10 @@ describe("config.changed events", () => {
       { schemaVersion: 1, namespace: "payments-api", layer: "moon", content: {}, author: "svc-a" },
       ConfigSetReply,
     );
-    expect(unknownEnv).toMatchObject({ ok: false, error: { statusCode: 404, code: "environment_not_found" } });
+    expect(unknownEnv).toMatchObject({
+      ok: false,
+      error: { statusCode: 404, code: "environment_not_found" },
+    });
   });
 
   it("publishes nothing for a refused write", async () => {

@@ -65,7 +65,10 @@ describe("history, diff, rollback and schema", () => {
     const schema = {
       type: "object",
       required: ["a"],
-      properties: { a: { type: "integer", minimum: 1 }, b: { type: "object", properties: { c: { type: "integer" } } } },
+      properties: {
+        a: { type: "integer", minimum: 1 },
+        b: { type: "object", properties: { c: { type: "integer" } } },
+      },
     };
     expect((await call(h, "PUT", "/v1/namespaces/hist/schema", schema)).status).toBe(200);
     const before = (await call(h, "GET", "/v1/namespaces/hist")).body.headRevision;

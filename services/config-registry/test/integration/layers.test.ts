@@ -12,9 +12,15 @@ describe("layers: writes, revisions and optimistic concurrency", () => {
   afterAll(async () => h?.close());
 
   it("creates an immutable revision per write with hash, author, message and source", async () => {
-    const first = await call(h, "PUT", `${NS}/layers/base?message=initial`, { db: { host: "a", port: 5432 } }, {
-      "nexus-author": "alice",
-    });
+    const first = await call(
+      h,
+      "PUT",
+      `${NS}/layers/base?message=initial`,
+      { db: { host: "a", port: 5432 } },
+      {
+        "nexus-author": "alice",
+      },
+    );
     expect(first.status).toBe(200);
     expect(first.headers.etag).toBe('"1"');
     expect(first.body).toMatchObject({ revision: 1, previousRevision: 0, changed: true });
@@ -22,7 +28,13 @@ describe("layers: writes, revisions and optimistic concurrency", () => {
     expect(first.body.changedEnvironments.sort()).toEqual(["development", "production", "staging"]);
 
     const rev = await call(h, "GET", `${NS}/layers/base/revisions/1`);
-    expect(rev.body).toMatchObject({ revision: 1, author: "alice", message: "initial", source: "api", layer: "base" });
+    expect(rev.body).toMatchObject({
+      revision: 1,
+      author: "alice",
+      message: "initial",
+      source: "api",
+      layer: "base",
+    });
     expect(rev.body.diff).toEqual([{ op: "add", path: "/db", value: { host: "a", port: 5432 } }]);
   });
 
@@ -41,13 +53,27 @@ describe("layers: writes, revisions and optimistic concurrency", () => {
 
   it("refuses a stale If-Match with 409 and stores nothing", async () => {
     const head = await call(h, "GET", `${NS}/layers/base`);
-    const ok = await call(h, "PUT", `${NS}/layers/base`, { db: { host: "b", port: 5432 } }, { "if-match": head.headers.etag as string });
+    const ok = await call(
+      h,
+      "PUT",
+      `${NS}/layers/base`,
+      { db: { host: "b", port: 5432 } },
+      { "if-match": head.headers.etag as string },
+    );
     expect(ok.status).toBe(200);
-    const stale = await call(h, "PUT", `${NS}/layers/base`, { db: { host: "c" } }, { "if-match": head.headers.etag as string });
+    const stale = await call(
+      h,
+      "PUT",
+      `${NS}/layers/base`,
+      { db: { host: "c" } },
+      { "if-match": head.headers.etag as string },
+    );
     expect(stale.status).toBe(409);
     expect(stale.body.error).toMatchObject({ code: "revision_conflict", field: "If-Match" });
     expect(stale.body.error.details.currentRevision).toBe(ok.body.revision);
-    expect((await call(h, "GET", `${NS}/layers/base`)).body.content).toEqual({ db: { host: "b", port: 5432 } });
+    expect((await call(h, "GET", `${NS}/layers/base`)).body.content).toEqual({
+      db: { host: "b", port: 5432 },
+    });
   });
 
   it("refuses a malformed If-Match", async () => {
@@ -58,15 +84,24 @@ describe("layers: writes, revisions and optimistic concurrency", () => {
 
   it("keeps revision numbers gapless under concurrent writers", async () => {
     const before = (await call(h, "GET", "/v1/namespaces/shop")).body.headRevision;
-    await Promise.all(Array.from({ length: 8 }, (_, i) => call(h, "PUT", `${NS}/layers/production`, { n: i })));
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) => call(h, "PUT", `${NS}/layers/production`, { n: i })),
+    );
     const history = (await call(h, "GET", `${NS}/layers/production/revisions?limit=100`)).body.items;
-    const numbers = history.map((r: { revision: number }) => r.revision).sort((a: number, b: number) => a - b);
+    const numbers = history
+      .map((r: { revision: number }) => r.revision)
+      .sort((a: number, b: number) => a - b);
     expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, i) => numbers[0] + i));
     expect((await call(h, "GET", "/v1/namespaces/shop")).body.headRevision).toBe(before + numbers.length);
   });
 
   it("accepts YAML and .env bodies and stores them as JSON", async () => {
-    const yaml = await call(h, "PUT", `${NS}/layers/development`, "db:\n  host: yaml-host\n  port: 6543\nflags: [a, b]\n");
+    const yaml = await call(
+      h,
+      "PUT",
+      `${NS}/layers/development`,
+      "db:\n  host: yaml-host\n  port: 6543\nflags: [a, b]\n",
+    );
     expect(yaml.status).toBe(200);
     expect((await call(h, "GET", `${NS}/layers/development`)).body.content).toEqual({
       db: { host: "yaml-host", port: 6543 },
@@ -79,7 +114,10 @@ describe("layers: writes, revisions and optimistic concurrency", () => {
       payload: 'DB_HOST=env-host\nGREETING="hello world"\n',
     });
     expect(env.statusCode).toBe(200);
-    expect((await call(h, "GET", `${NS}/layers/staging`)).body.content).toEqual({ DB_HOST: "env-host", GREETING: "hello world" });
+    expect((await call(h, "GET", `${NS}/layers/staging`)).body.content).toEqual({
+      DB_HOST: "env-host",
+      GREETING: "hello world",
+    });
   });
 
   it.each([
@@ -89,7 +127,12 @@ describe("layers: writes, revisions and optimistic concurrency", () => {
     ["unsupported media type", "application/xml", "<a/>", 415, "unsupported_media_type"],
   ])("refuses %s and changes nothing", async (_label, type, payload, status, code) => {
     const before = await call(h, "GET", `${NS}/layers/base`);
-    const res = await h.registry.app.inject({ method: "PUT", url: `${NS}/layers/base`, headers: { "content-type": type }, payload });
+    const res = await h.registry.app.inject({
+      method: "PUT",
+      url: `${NS}/layers/base`,
+      headers: { "content-type": type },
+      payload,
+    });
     expect(res.statusCode).toBe(status);
     if (code) expect(res.json().error.code).toBe(code);
     expect((await call(h, "GET", `${NS}/layers/base`)).body.revision).toBe(before.body.revision);
@@ -120,6 +163,9 @@ describe("layers: writes, revisions and optimistic concurrency", () => {
       payload: JSON.stringify({ db: { port: 6000 }, drop: null }),
     });
     expect(res.statusCode).toBe(200);
-    expect((await call(h, "GET", `${NS}/layers/base`)).body.content).toEqual({ db: { host: "b", port: 6000 }, keep: true });
+    expect((await call(h, "GET", `${NS}/layers/base`)).body.content).toEqual({
+      db: { host: "b", port: 6000 },
+      keep: true,
+    });
   });
 });

@@ -81,13 +81,15 @@ describe("namespaces", () => {
   it("supports custom environments and refuses removing one that has an overlay", async () => {
     await call(h, "POST", "/v1/namespaces", { name: "custom-envs", environments: ["dev", "prod"] });
     expect((await call(h, "PUT", "/v1/namespaces/custom-envs/layers/prod", { a: 1 })).status).toBe(200);
-    expect((await call(h, "PUT", "/v1/namespaces/custom-envs/layers/staging", { a: 1 })).body.error.code).toBe(
-      "environment_not_found",
-    );
+    expect(
+      (await call(h, "PUT", "/v1/namespaces/custom-envs/layers/staging", { a: 1 })).body.error.code,
+    ).toBe("environment_not_found");
     const removal = await call(h, "PATCH", "/v1/namespaces/custom-envs", { environments: ["dev"] });
     expect(removal.status).toBe(409);
     expect(removal.body.error.code).toBe("environment_in_use");
-    const added = await call(h, "PATCH", "/v1/namespaces/custom-envs", { environments: ["dev", "prod", "qa"] });
+    const added = await call(h, "PATCH", "/v1/namespaces/custom-envs", {
+      environments: ["dev", "prod", "qa"],
+    });
     expect(added.status).toBe(200);
     const qa = await call(h, "GET", "/v1/namespaces/custom-envs/environments/qa/resolved");
     expect(qa.status).toBe(200);

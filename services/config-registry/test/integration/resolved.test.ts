@@ -1,15 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, type Harness, startRegistry } from "./harness.js";
 
-const resolved = (ns: string, env: string, query = "") => `/v1/namespaces/${ns}/environments/${env}/resolved${query}`;
+const resolved = (ns: string, env: string, query = "") =>
+  `/v1/namespaces/${ns}/environments/${env}/resolved${query}`;
 
 describe("resolved configuration", () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startRegistry();
     await call(h, "POST", "/v1/namespaces", { name: "db-shared", variables: { HOST_SUFFIX: "internal" } });
-    await call(h, "PUT", "/v1/namespaces/db-shared/layers/base", { host: "db.${env:HOST_SUFFIX}", port: 5432 });
-    await call(h, "PUT", "/v1/namespaces/db-shared/layers/production", { host: "prod-db.${env:HOST_SUFFIX}" });
+    await call(h, "PUT", "/v1/namespaces/db-shared/layers/base", {
+      host: "db.${env:HOST_SUFFIX}",
+      port: 5432,
+    });
+    await call(h, "PUT", "/v1/namespaces/db-shared/layers/production", {
+      host: "prod-db.${env:HOST_SUFFIX}",
+    });
     await call(h, "POST", "/v1/namespaces", { name: "orders", variables: { REGION: "eu-west-1" } });
     await call(h, "PUT", "/v1/namespaces/orders/layers/base", {
       region: "${env:REGION}",
@@ -17,7 +23,10 @@ describe("resolved configuration", () => {
       url: "postgres://${ref:database.host}:${ref:database.port}/orders",
       legacy: { enabled: true },
     });
-    await call(h, "PUT", "/v1/namespaces/orders/layers/production", { database: { pool: 40, ssl: true }, legacy: null });
+    await call(h, "PUT", "/v1/namespaces/orders/layers/production", {
+      database: { pool: 40, ssl: true },
+      legacy: null,
+    });
   });
   afterAll(async () => h?.close());
 
@@ -58,7 +67,13 @@ describe("resolved configuration", () => {
 
   it("re-resolves dependents when a referenced namespace changes, and invalidates their cache", async () => {
     const before = await call(h, "GET", resolved("orders", "staging"));
-    await call(h, "PATCH", "/v1/namespaces/db-shared/layers/base", { port: 6432 }, { "content-type": "application/merge-patch+json" });
+    await call(
+      h,
+      "PATCH",
+      "/v1/namespaces/db-shared/layers/base",
+      { port: 6432 },
+      { "content-type": "application/merge-patch+json" },
+    );
     const after = await call(h, "GET", resolved("orders", "staging"));
     expect(after.body.content.database.port).toBe(6432);
     expect(after.body.hash).not.toBe(before.body.hash);
@@ -77,7 +92,9 @@ describe("resolved configuration", () => {
     expect(cycle.status).toBe(422);
     expect(cycle.body.error.code).toBe("reference_cycle");
     expect(["/a", "/b"]).toContain(cycle.body.error.field);
-    const missing = await call(h, "PUT", "/v1/namespaces/loops/layers/base", { a: { b: "${ref:nothing.here}" } });
+    const missing = await call(h, "PUT", "/v1/namespaces/loops/layers/base", {
+      a: { b: "${ref:nothing.here}" },
+    });
     expect(missing.status).toBe(422);
     expect(missing.body.error.code).toBe("reference_missing");
     expect(missing.body.error.field).toBe("/a/b");
@@ -91,9 +108,13 @@ describe("resolved configuration", () => {
   it("refuses a cross-namespace cycle", async () => {
     await call(h, "POST", "/v1/namespaces", { name: "ping" });
     await call(h, "POST", "/v1/namespaces", { name: "pong" });
-    expect((await call(h, "PUT", "/v1/namespaces/ping/layers/base", { v: "${ref:pong:v}" })).status).toBe(422);
+    expect((await call(h, "PUT", "/v1/namespaces/ping/layers/base", { v: "${ref:pong:v}" })).status).toBe(
+      422,
+    );
     expect((await call(h, "PUT", "/v1/namespaces/pong/layers/base", { v: 1 })).status).toBe(200);
-    expect((await call(h, "PUT", "/v1/namespaces/ping/layers/base", { v: "${ref:pong:v}" })).status).toBe(200);
+    expect((await call(h, "PUT", "/v1/namespaces/ping/layers/base", { v: "${ref:pong:v}" })).status).toBe(
+      200,
+    );
     const cycle = await call(h, "PUT", "/v1/namespaces/pong/layers/base", { v: "${ref:ping:v}" });
     expect(cycle.status).toBe(422);
     expect(cycle.body.error.code).toBe("reference_cycle");
@@ -110,7 +131,9 @@ describe("resolved configuration", () => {
 
   it("404s an unknown environment or namespace", async () => {
     expect((await call(h, "GET", resolved("orders", "moon"))).body.error.code).toBe("environment_not_found");
-    expect((await call(h, "GET", resolved("nobody", "production"))).body.error.code).toBe("namespace_not_found");
+    expect((await call(h, "GET", resolved("nobody", "production"))).body.error.code).toBe(
+      "namespace_not_found",
+    );
   });
 
   it("serves reads from Redis, and from Postgres when the cached copy is gone", async () => {

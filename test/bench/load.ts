@@ -1,0 +1,286 @@
+/**
+ * The load generator, run as a child process of run.ts so that it never shares an event loop with
+ * the servers it measures (it does share the machine's cores). It takes one job at a time over IPC.
+ */
+import { Agent, request } from "node:http";
+import { performance } from "node:perf_hooks";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { testConfig } from "@nexus/test-fixtures";
+import autocannon from "autocannon";
+import type { FromChild, ReadJob, ReadResult, ToChild, WriteJob, WriteResult } from "./protocol.js";
+import { cpuShare, summarize } from "./stats.js";
+import { overlayDocument } from "./documents.js";
+
+let nc: NatsConnection | undefined;
+
+async function nats(): Promise<NatsConnection> {
+  nc ??= await connect({ servers: testConfig.natsUrl, name: "nexus-bench-load" });
+  return nc;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads: autocannon
+
+function cannon(job: ReadJob, seconds: number): Promise<ReadResult> {
+  // Per-response timings (sub-millisecond), bounded: at most ~2M samples.
+  const samples: number[] = [];
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      { url: job.url, connections: job.connections, duration: seconds, pipelining: 1, timeout: 10 },
+      (err: unknown, result) => {
+        if (err) return reject(err instanceof Error ? err : new Error(String(err)));
+        const wall = performance.now() - started;
+        const { p50, p99 } = summarize(samples);
+        resolve({
+          ok: result["2xx"],
+          non2xx: result.non2xx,
+          errors: result.errors,
+          timeouts: result.timeouts,
+          seconds: result.duration,
+          reqPerSec: result["2xx"] / result.duration,
+          p50,
+          p99,
+          loadCpu: cpuShare(cpu, wall),
+        });
+      },
+    );
+    instance.on("response", (_client, statusCode, _bytes, responseTime) => {
+      if (statusCode >= 200 && statusCode < 300 && samples.length < 2_000_000) samples.push(responseTime);
+    });
+  });
+}
+
+async function runRead(job: ReadJob): Promise<ReadResult> {
+  if (job.warmupSeconds > 0) await cannon(job, job.warmupSeconds);
+  return cannon(job, job.seconds);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes: HTTP writes on keep-alive connections, matched with the events a core subscriber sees
+
+interface Reply {
+  status: number;
+  text: string;
+}
+
+function send(agent: Agent, method: string, url: URL, body: string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        agent,
+        method,
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+        res.on("error", reject);
+      },
+    );
+    req.setTimeout(10_000, () => req.destroy(new Error(`${method} ${url.pathname} timed out after 10 s`)));
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/** How each chain names a write's target, reads its response and recognises its event. */
+interface Chain {
+  url(target: string): URL;
+  method: string;
+  /** Key of the write, from its response. */
+  keyOfReply(target: string, reply: Reply): string;
+  /** Key of the write an event belongs to, or undefined for an event of no interest. */
+  keyOfEvent(data: Uint8Array): string | undefined;
+}
+
+function chainOf(job: WriteJob): Chain {
+  if (job.kind === "nexus") {
+    return {
+      method: "PUT",
+      url: (ns) => new URL(`/v1/namespaces/${ns}/layers/production`, job.baseUrl),
+      keyOfReply(ns, reply) {
+        const body = JSON.parse(reply.text) as { revision: number; changed: boolean };
+        if (!body.changed) throw new Error(`write to ${ns} changed nothing: ${reply.text}`);
+        return `${ns}#${body.revision}`;
+      },
+      keyOfEvent(data) {
+        const event = JSON.parse(Buffer.from(data).toString()) as {
+          data?: { namespace?: string; revision?: number; environment?: string };
+        };
+        if (event.data?.environment !== "production") return undefined;
+        return `${event.data.namespace}#${event.data.revision}`;
+      },
+    };
+  }
+  return {
+    method: "POST",
+    url: (writer) => new URL(`/v1/writes/${writer}`, job.baseUrl),
+    keyOfReply(writer, reply) {
+      return `${writer}#${(JSON.parse(reply.text) as { id: string }).id}`;
+    },
+    keyOfEvent(data) {
+      const event = JSON.parse(Buffer.from(data).toString()) as { writer?: string; id?: string };
+      return `${event.writer}#${event.id}`;
+    },
+  };
+}
+
+async function runWrites(job: WriteJob): Promise<WriteResult> {
+  const conn = await nats();
+  const chain = chainOf(job);
+  const arrivals = new Map<string, number>();
+  const waiters = new Map<string, (at: number) => void>();
+  let subscriptionError: Error | undefined;
+  const sub = conn.subscribe(job.subject, {
+    callback: (err, msg) => {
+      const at = performance.now();
+      if (err) {
+        subscriptionError = err;
+        return;
+      }
+      const key = chain.keyOfEvent(msg.data);
+      if (key === undefined) return;
+      const waiter = waiters.get(key);
+      if (waiter) {
+        waiters.delete(key);
+        waiter(at);
+      } else arrivals.set(key, at);
+    },
+  });
+  await conn.flush(); // the subscription is on the server before the first write
+  const agent = new Agent({ keepAlive: true, maxSockets: job.targets.length });
+
+  const eventOf = (key: string): Promise<number> => {
+    const seen = arrivals.get(key);
+    if (seen !== undefined) {
+      arrivals.delete(key);
+      return Promise.resolve(seen);
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiters.delete(key);
+        reject(new Error(`no event for write ${key} within ${job.eventTimeoutMs} ms of its response`));
+      }, job.eventTimeoutMs);
+      waiters.set(key, (at) => {
+        clearTimeout(timer);
+        resolve(at);
+      });
+    });
+  };
+
+  let seq = 0;
+  /** One write; resolves when both its response and its event are in. */
+  async function write(target: string, t: { eventMs: number[]; ackMs: number[] } | undefined): Promise<void> {
+    const body = JSON.stringify(overlayDocument(target, ++seq));
+    const sent = performance.now();
+    const reply = await send(agent, chain.method, chain.url(target), body);
+    const acked = performance.now();
+    if (reply.status < 200 || reply.status >= 300) {
+      throw new Error(`${chain.method} ${target} answered ${reply.status}: ${reply.text.slice(0, 500)}`);
+    }
+    const key = chain.keyOfReply(target, reply);
+    // Never left rejected without a handler: a missing event is recorded and reported after.
+    const pending = eventOf(key).then(
+      (at) => {
+        t?.eventMs.push(at - sent);
+        lastEventAt = Math.max(lastEventAt, at);
+      },
+      (err: unknown) => {
+        missing ??= err instanceof Error ? err : new Error(String(err));
+      },
+    );
+    t?.ackMs.push(acked - sent);
+    inFlightEvents.push(pending);
+  }
+
+  let lastEventAt = 0;
+  let missing: Error | undefined;
+  let inFlightEvents: Promise<void>[] = [];
+
+  try {
+    // Warm-up: unmeasured, same path.
+    const perWriter = Math.ceil(job.warmupWrites / job.targets.length);
+    await Promise.all(
+      job.targets.map(async (target) => {
+        for (let i = 0; i < perWriter; i++) await write(target, undefined);
+      }),
+    );
+    await Promise.all(inFlightEvents);
+    if (missing) throw missing;
+    inFlightEvents = [];
+    arrivals.clear();
+
+    const timings = { eventMs: [] as number[], ackMs: [] as number[] };
+    const cpu = process.cpuUsage();
+    const start = performance.now();
+    const deadline = start + job.seconds * 1_000;
+    let started = 0;
+    await Promise.all(
+      job.targets.map(async (target) => {
+        // Each writer keeps exactly one write in flight: the next goes as soon as the response is in.
+        while (performance.now() < deadline && started < job.maxWrites) {
+          started++;
+          await write(target, timings);
+        }
+      }),
+    );
+    const sendingEnded = performance.now();
+    await Promise.all(inFlightEvents);
+    if (missing) throw missing;
+    if (subscriptionError) throw subscriptionError;
+    const wall = performance.now() - start;
+    const events = summarize(timings.eventMs);
+    const acks = summarize(timings.ackMs);
+    return {
+      writes: events.n,
+      eventP50: events.p50,
+      eventP99: events.p99,
+      eventMax: events.max,
+      ackP50: acks.p50,
+      ackP99: acks.p99,
+      endToEndPerSec: events.n / ((lastEventAt - start) / 1_000),
+      ackedPerSec: acks.n / ((sendingEnded - start) / 1_000),
+      loadCpu: cpuShare(cpu, wall),
+    };
+  } finally {
+    // Settle everything still pending (after an error) before leaving, so nothing rejects unheard.
+    await Promise.allSettled(inFlightEvents);
+    sub.unsubscribe();
+    agent.destroy();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function reply(message: FromChild): void {
+  process.send?.(message);
+}
+
+process.on("message", (message: ToChild) => {
+  const { id, job } = message;
+  if (job.cmd === "exit") {
+    void (async () => {
+      await nc?.close();
+      reply({ id, ok: true, result: {} as never });
+      process.disconnect();
+    })();
+    return;
+  }
+  const run = job.cmd === "read" ? runRead(job) : runWrites(job);
+  run.then(
+    (result) => reply({ id, ok: true, result }),
+    (err: unknown) => reply({ id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+  );
+});
+
+// Orphaned (parent died): go too.
+process.on("disconnect", () => {
+  void nc?.close().finally(() => process.exit(0));
+  setTimeout(() => process.exit(0), 2_000).unref();
+});
