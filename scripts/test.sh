@@ -56,6 +56,8 @@ if [[ $has_asyncapi_check == yes ]]; then
   step "AsyncAPI document is up to date" pnpm --filter @nexus/contracts run check-asyncapi
 fi
 
+step "OpenAPI document is up to date" pnpm --filter @nexus/config-registry run check-openapi
+
 heading "Tests"
 mkdir -p "$(dirname "$RESULTS")"
 vitest_status=0
