@@ -1,56 +1,17 @@
-/**
- * Reference resolution and provenance for merged configuration documents. Pure: other
- * namespaces are read through the synchronous loaders the caller passes in.
- *
- * Reference syntax, inside any string value:
- * | syntax | meaning |
- * |---|---|
- * | `${env:NAME}` | the namespace variable `NAME` (always a string; variables are literal text, never resolved) |
- * | `${ref:a.b[0].c}` / `${ref:a.b.0.c}` | another key of the same document (dot path; `[n]` or a numeric segment indexes an array) |
- * | `${ref:/a/b~1c}` | the same, written as an RFC 6901 JSON pointer (for keys holding `.` or `[`) |
- * | `${ref:other-ns:a.b}` / `${ref:other-ns:/a/b}` | a key of another namespace's document, same environment, resolved in that namespace's context (its own variables and references) |
- * | `$${` | a literal `${` (no reference); see `parseTemplate` for the exact scanning rule |
- *
- * In `${ref:x:y}` a first segment `x` before `:` is always a namespace name (it must match
- * `NAME_PATTERN`), so a local key containing `:` is written as a pointer: `${ref:/a:b}`.
- * Any other kind (`${secret:...}`, `${foo}`) is `reference_invalid`.
- *
- * A string that is exactly one reference takes the referenced value with its type (number,
- * boolean, null, object, array). A reference inside a longer string is stringified (strings
- * as-is, numbers / booleans / null via `String`); an object or array there is an error.
- * Referenced values are resolved first (recursively, across namespaces), so chains work; a
- * resolved value is never scanned again, so `$${` survives as a literal `${` in the output.
- *
- * Errors: every problem in the document is collected, then ONE `ValidationError` is thrown
- * (422). Its `code`, `message` and `field` are those of the first problem found (document order):
- * - `reference_cycle`: following references comes back to a string being resolved;
- * - `reference_missing`: the referenced key does not exist;
- * - `variable_missing`: `${env:NAME}` names no variable of that namespace;
- * - `namespace_missing`: `${ref:ns:...}` names a namespace the loader does not know;
- * - `reference_invalid`: bad syntax (`${` never closed, unknown kind, bad path, bad namespace
- *   name), an object/array embedded in a longer string, or a chain deeper than
- *   `MAX_REFERENCE_DEPTH`.
- * `field` is the JSON pointer of the string holding the bad reference, in the document being
- * resolved (when the bad reference sits in another namespace, the pointer of the local string
- * that led there). `details` = `{ namespace, pointer, reference, chain, errors }`, where `chain`
- * lists the strings being resolved (`"<namespace>:<pointer>"`, outermost first; for a cycle, the
- * cycle itself, closed) and `errors` is every problem as a `ReferenceProblem`.
- *
- * Keys are data: lookups use `Object.hasOwn` and results are built with `setOwn`, so
- * `__proto__` / `constructor` are ordinary keys and nothing reaches `Object.prototype`.
- */
-import { NAME_PATTERN } from "@nexus/contracts";
 import { ValidationError } from "@nexus/kit";
 import {
   cloneJson,
-  deepMerge,
   escapePointerToken,
   isPlainObject,
   type JsonObject,
-  parsePointer,
   setOwn,
   toPointer,
 } from "../documents/document-fns.js";
+
+import { parseTemplate, type TemplatePart } from "./template-fns.js";
+
+export * from "./explain-fns.js";
+export * from "./template-fns.js";
 
 export type ReferenceErrorCode =
   | "reference_cycle"
@@ -99,106 +60,6 @@ export interface ResolveResult {
 
 /** Longest chain of references followed from one string. */
 export const MAX_REFERENCE_DEPTH = 64;
-
-// ---------------------------------------------------------------------------------------------
-// Template parsing
-
-export type ParsedReference =
-  | { kind: "env"; name: string }
-  | { kind: "ref"; namespace: string | undefined; tokens: string[] }
-  | { kind: "invalid"; reason: string };
-
-export type TemplatePart =
-  | { kind: "text"; text: string }
-  | { kind: "ref"; raw: string; ref: ParsedReference };
-
-const VARIABLE_NAME = /^[A-Za-z0-9_.-]+$/;
-const PATH_SEGMENT = /^([^[\]]+)((?:\[\d+\])*)$/;
-
-/**
- * Splits a string into literal text and references. Scanning is left to right: at each
- * position `$${` is an escaped literal `${`, else `${` opens a reference that the next `}`
- * closes. So `$${a}` is the text `${a}`, and `$$${a}` is `$` followed by the text `${a}`.
- * Returns `null` when the string holds no `${` at all (the common case: nothing to do).
- */
-export function parseTemplate(s: string): TemplatePart[] | null {
-  if (!s.includes("${")) return null;
-  const parts: TemplatePart[] = [];
-  let text = "";
-  let i = 0;
-  while (i < s.length) {
-    if (s.startsWith("$${", i)) {
-      text += "${";
-      i += 3;
-      continue;
-    }
-    if (s.startsWith("${", i)) {
-      if (text !== "") parts.push({ kind: "text", text });
-      text = "";
-      const end = s.indexOf("}", i + 2);
-      if (end < 0) {
-        parts.push({
-          kind: "ref",
-          raw: s.slice(i),
-          ref: { kind: "invalid", reason: "the reference is not closed by }" },
-        });
-        return parts;
-      }
-      const raw = s.slice(i, end + 1);
-      parts.push({ kind: "ref", raw, ref: parseReferenceBody(s.slice(i + 2, end)) });
-      i = end + 1;
-      continue;
-    }
-    text += s[i];
-    i++;
-  }
-  if (text !== "") parts.push({ kind: "text", text });
-  return parts;
-}
-
-function parseReferenceBody(body: string): ParsedReference {
-  if (body.includes("${")) return { kind: "invalid", reason: "references cannot be nested" };
-  const colon = body.indexOf(":");
-  const kind = colon < 0 ? body : body.slice(0, colon);
-  const rest = colon < 0 ? "" : body.slice(colon + 1);
-  if (colon < 0 || (kind !== "env" && kind !== "ref")) {
-    return { kind: "invalid", reason: `unknown reference kind ${JSON.stringify(kind)} (use env: or ref:)` };
-  }
-  if (kind === "env") {
-    return VARIABLE_NAME.test(rest)
-      ? { kind: "env", name: rest }
-      : { kind: "invalid", reason: `invalid variable name ${JSON.stringify(rest)}` };
-  }
-  let namespace: string | undefined;
-  let path = rest;
-  if (!rest.startsWith("/")) {
-    const sep = rest.indexOf(":");
-    if (sep >= 0) {
-      namespace = rest.slice(0, sep);
-      path = rest.slice(sep + 1);
-      if (!NAME_PATTERN.test(namespace)) {
-        return { kind: "invalid", reason: `invalid namespace name ${JSON.stringify(namespace)}` };
-      }
-    }
-  }
-  const tokens = parsePath(path);
-  if (tokens === null) return { kind: "invalid", reason: `invalid path ${JSON.stringify(path)}` };
-  return { kind: "ref", namespace, tokens };
-}
-
-/** A dot path (`a.b[0].c`) or a JSON pointer (`/a/b/0/c`) → raw tokens; `null` if malformed or empty. */
-export function parsePath(path: string): string[] | null {
-  if (path === "") return null;
-  if (path.startsWith("/")) return parsePointer(path);
-  const tokens: string[] = [];
-  for (const segment of path.split(".")) {
-    const m = PATH_SEGMENT.exec(segment);
-    if (!m) return null;
-    tokens.push(m[1]!);
-    for (const index of m[2]!.matchAll(/\[(\d+)\]/g)) tokens.push(index[1]!);
-  }
-  return tokens;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Resolution
@@ -512,127 +373,4 @@ function referenceError(namespace: string, problems: ReferenceProblem[]): Valida
       errors: problems,
     },
   });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Provenance
-
-export interface ExplainLayer {
-  /** `base` or an environment name. */
-  name: string;
-  /** The revision of this layer's document, `null` when the layer has none yet. */
-  revision: number | null;
-  content: JsonObject;
-}
-
-export interface Provenance {
-  /** The layer that last set the value (after `null` deletes). */
-  layer: string;
-  revision: number | null;
-  /** The resolved value of the leaf. */
-  value: unknown;
-  /** The references the value went through (canonical ids, see `ResolveResult.references`). */
-  references?: string[];
-}
-
-export interface ExplainInput {
-  namespace: string;
-  /** The layers in merge order: `base` first, then the environment overlay. */
-  layers: readonly ExplainLayer[];
-  /** The resolved document (`resolveDocument(...).value`). */
-  resolved: JsonObject;
-  /**
-   * `resolveDocument(..., trace: true).references`, for references followed transitively. Without
-   * it, only the references written directly in each string are listed.
-   */
-  references?: Record<string, string[]>;
-}
-
-/**
- * Per-leaf provenance of a resolved document: JSON pointer of each leaf (scalars, arrays and
- * empty objects are leaves) → the layer and revision that set it, its resolved value, and the
- * references it went through. A leaf produced by a reference to an object (`db: "${ref:x}"`) is
- * attributed to the layer that wrote that reference string. The layers are merged with the same
- * rule as `deepMerge` (the first layer's own nulls are values; later layers' nulls delete).
- * A leaf that no layer explains is attributed to layer `"unknown"`.
- */
-export function explainDocument(input: ExplainInput): Record<string, Provenance> {
-  const [first, ...rest] = input.layers;
-  let merged: JsonObject = first ? first.content : {};
-  for (const layer of rest) merged = deepMerge(merged, layer.content);
-
-  const out: Record<string, Provenance> = Object.create(null);
-  const visit = (value: unknown, tokens: string[]) => {
-    if (isPlainObject(value) && Object.keys(value).length > 0) {
-      for (const key of Object.keys(value)) visit(value[key], [...tokens, key]);
-      return;
-    }
-    if (tokens.length === 0) return;
-    const anchor = rawAnchor(merged, tokens);
-    const anchorPointer = toPointer(anchor.tokens);
-    const owner = anchor.found ? ownerOf(input.layers, anchor.tokens) : undefined;
-    const entry: Provenance = {
-      layer: owner?.name ?? "unknown",
-      revision: owner?.revision ?? null,
-      value,
-    };
-    const refs = input.references
-      ? input.references[anchorPointer]
-      : typeof anchor.raw === "string"
-        ? directReferences(input.namespace, anchor.raw)
-        : undefined;
-    if (refs !== undefined && refs.length > 0) entry.references = [...refs];
-    out[toPointer(tokens)] = entry;
-  };
-  visit(input.resolved, []);
-  return out;
-}
-
-/** The deepest node of the merged raw document on the path of a resolved leaf. */
-function rawAnchor(merged: JsonObject, tokens: string[]): { tokens: string[]; raw: unknown; found: boolean } {
-  let node: unknown = merged;
-  const walked: string[] = [];
-  for (const token of tokens) {
-    if (isPlainObject(node) && Object.hasOwn(node, token)) {
-      node = node[token];
-      walked.push(token);
-      continue;
-    }
-    // The leaf sits inside what a reference string produced (`db: "${ref:x}"`): that string is
-    // the anchor. Anything else means the resolved document does not come from these layers.
-    return { tokens: walked, raw: node, found: walked.length > 0 && typeof node === "string" };
-  }
-  return { tokens: walked, raw: node, found: true };
-}
-
-/** The last layer holding a value at `tokens` (the first layer's nulls count, later ones delete). */
-function ownerOf(layers: readonly ExplainLayer[], tokens: string[]): ExplainLayer | undefined {
-  for (let i = layers.length - 1; i >= 0; i--) {
-    const layer = layers[i]!;
-    let node: unknown = layer.content;
-    let found = true;
-    for (const token of tokens) {
-      if (isPlainObject(node) && Object.hasOwn(node, token)) node = node[token];
-      else {
-        found = false;
-        break;
-      }
-    }
-    if (found && (node !== null || i === 0)) return layer;
-  }
-  return undefined;
-}
-
-/** The references written directly in a string, as canonical ids. */
-function directReferences(namespace: string, s: string): string[] {
-  const parts = parseTemplate(s);
-  if (parts === null) return [];
-  const ids: string[] = [];
-  for (const part of parts) {
-    if (part.kind !== "ref") continue;
-    if (part.ref.kind === "env") ids.push(`env:${namespace}:${part.ref.name}`);
-    else if (part.ref.kind === "ref")
-      ids.push(`ref:${part.ref.namespace ?? namespace}:${toPointer(part.ref.tokens)}`);
-  }
-  return [...new Set(ids)];
 }
