@@ -46,53 +46,44 @@ export function registerLayerRoutes(app: App, deps: { layers: LayerService }): v
     },
   );
 
-  app.put(
-    "/v1/namespaces/:ns/layers/:layer",
-    {
+  const writeRoute = (
+    method: "PUT" | "PATCH",
+    summary: string,
+    description: string,
+    write: LayerService["replace"],
+  ) =>
+    app.route({
+      method,
+      url: "/v1/namespaces/:ns/layers/:layer",
       schema: {
         tags,
-        summary: "Replace a layer; creates a revision",
-        description:
-          'Send `If-Match: "<revision>"` to refuse the write (409) when someone changed the layer since you read it. Content-Type: application/json, application/yaml or application/x-env.',
+        summary,
+        description,
         params: LayerParams,
         querystring: WriteQuery,
         body: Document,
         response: { 200: WriteResultDto, ...errors },
       },
-    },
-    async (request, reply) => {
-      const result = await layers.replace(
-        request.params.ns,
-        request.params.layer,
-        request.body,
-        context(request, request.query.message),
-      );
-      reply.header("etag", etag(result.revision));
-      return result;
-    },
-  );
+      handler: async (request, reply) => {
+        const { ns, layer } = request.params;
+        const result = await write(ns, layer, request.body, context(request, request.query.message));
+        reply.header("etag", etag(result.revision));
+        return result;
+      },
+    });
 
-  app.patch(
-    "/v1/namespaces/:ns/layers/:layer",
-    {
-      schema: {
-        tags,
-        summary: "Change part of a layer with a JSON Merge Patch (RFC 7396); creates a revision",
-        params: LayerParams,
-        querystring: WriteQuery,
-        body: Document,
-        response: { 200: WriteResultDto, ...errors },
-      },
-    },
-    async (request, reply) => {
-      const result = await layers.patch(
-        request.params.ns,
-        request.params.layer,
-        request.body,
-        context(request, request.query.message),
-      );
-      reply.header("etag", etag(result.revision));
-      return result;
-    },
+  const concurrency =
+    'Send `If-Match: "<revision>"` to refuse the write (409) when someone changed the layer since you read it.';
+  writeRoute(
+    "PUT",
+    "Replace a layer; creates a revision",
+    `${concurrency} Content-Type: application/json, application/yaml or application/x-env.`,
+    layers.replace,
+  );
+  writeRoute(
+    "PATCH",
+    "Change part of a layer with a JSON Merge Patch (RFC 7396); creates a revision",
+    `${concurrency} Content-Type: application/merge-patch+json; \`null\` deletes a key.`,
+    layers.patch,
   );
 }
