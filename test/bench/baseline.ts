@@ -7,6 +7,7 @@ import { DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageTyp
 import { nanos } from "@nats-io/transport-node";
 import type { TestNats } from "@nexus/test-fixtures";
 import Fastify, { type FastifyInstance } from "fastify";
+import { Redis } from "ioredis";
 import pg from "pg";
 
 export interface Listening {
@@ -30,6 +31,37 @@ export async function startBareRead(path: string, body: string, contentType: str
   });
   const url = await listen(app);
   return { url, close: () => app.close() };
+}
+
+/**
+ * The same route, but the bytes come from one Redis GET per request (a plain ioredis client,
+ * stored under `keyPrefix`): the share of the gap that a cache round trip alone explains.
+ */
+export async function startBareRedisRead(
+  path: string,
+  body: string,
+  contentType: string,
+  redis: { url: string; keyPrefix: string },
+): Promise<Listening> {
+  const client = new Redis(redis.url, { keyPrefix: redis.keyPrefix, lazyConnect: true });
+  await client.connect();
+  const key = "bench:bare-body";
+  await client.set(key, body, "EX", 3_600);
+  const app = Fastify({ logger: false });
+  app.get(path, async (_request, reply) => {
+    const bytes = await client.getBuffer(key);
+    if (!bytes) throw new Error("the cached body is gone");
+    return reply.type(contentType).send(bytes);
+  });
+  const url = await listen(app);
+  return {
+    url,
+    async close() {
+      await app.close();
+      await client.del(key);
+      client.disconnect();
+    },
+  };
 }
 
 export interface BareWriteOptions {

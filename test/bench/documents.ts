@@ -20,11 +20,20 @@ export function baseDocument(service: string): Record<string, unknown> {
       basePath: `/api/${service}`,
       timeouts: { requestMs: 15_000, keepAliveMs: 72_000, headersMs: 10_000 },
       cors: {
-        allowedOrigins: ["https://app.example.com", "https://admin.example.com", "https://partners.example.com"],
+        allowedOrigins: [
+          "https://app.example.com",
+          "https://admin.example.com",
+          "https://partners.example.com",
+        ],
         allowedMethods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
         maxAgeSeconds: 600,
       },
-      rateLimit: { enabled: true, perMinute: 1_200, burst: 200, exemptPaths: ["/livez", "/readyz", "/metrics"] },
+      rateLimit: {
+        enabled: true,
+        perMinute: 1_200,
+        burst: 200,
+        exemptPaths: ["/livez", "/readyz", "/metrics"],
+      },
     },
     database: {
       host: "${env:CLUSTER}-postgres.internal",
@@ -69,7 +78,11 @@ export function baseDocument(service: string): Record<string, unknown> {
       currencies: ["EUR", "GBP", "USD", "CHF", "SEK", "NOK", "DKK", "PLN"],
       perCountry: { DE: 10_000_000, FR: 8_000_000, NL: 6_000_000, GB: 9_000_000 },
     },
-    retries: { attempts: 4, backoffMs: [100, 400, 1_600, 6_400], retryOn: ["timeout", "503", "connection_reset"] },
+    retries: {
+      attempts: 4,
+      backoffMs: [100, 400, 1_600, 6_400],
+      retryOn: ["timeout", "503", "connection_reset"],
+    },
     logging: {
       level: "info",
       format: "json",
@@ -77,7 +90,11 @@ export function baseDocument(service: string): Record<string, unknown> {
       sampleRate: 1,
     },
     observability: {
-      tracing: { enabled: true, sampleRatio: 0.05, endpoint: "http://otel-collector.${env:CLUSTER}.internal:4318" },
+      tracing: {
+        enabled: true,
+        sampleRatio: 0.05,
+        endpoint: "http://otel-collector.${env:CLUSTER}.internal:4318",
+      },
       metrics: { enabled: true, path: "/metrics", histogramBucketsMs: [5, 10, 25, 50, 100, 250, 500, 1_000] },
     },
     providers: {

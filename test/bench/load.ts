@@ -7,9 +7,9 @@ import { performance } from "node:perf_hooks";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { testConfig } from "@nexus/test-fixtures";
 import autocannon from "autocannon";
-import type { FromChild, ReadJob, ReadResult, ToChild, WriteJob, WriteResult } from "./protocol.js";
-import { cpuShare, summarize } from "./stats.js";
 import { overlayDocument } from "./documents.js";
+import type { FromChild, ReadJob, ReadSlice, ToChild, WriteJob, WriteSlice } from "./protocol.js";
+import { cpuShare } from "./stats.js";
 
 let nc: NatsConnection | undefined;
 
@@ -21,28 +21,24 @@ async function nats(): Promise<NatsConnection> {
 // ---------------------------------------------------------------------------------------------
 // Reads: autocannon
 
-function cannon(job: ReadJob, seconds: number): Promise<ReadResult> {
+function runRead(job: ReadJob): Promise<ReadSlice> {
   // Per-response timings (sub-millisecond), bounded: at most ~2M samples.
   const samples: number[] = [];
   const cpu = process.cpuUsage();
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const instance = autocannon(
-      { url: job.url, connections: job.connections, duration: seconds, pipelining: 1, timeout: 10 },
+      { url: job.url, connections: job.connections, duration: job.seconds, pipelining: 1, timeout: 10 },
       (err: unknown, result) => {
         if (err) return reject(err instanceof Error ? err : new Error(String(err)));
-        const wall = performance.now() - started;
-        const { p50, p99 } = summarize(samples);
         resolve({
           ok: result["2xx"],
           non2xx: result.non2xx,
           errors: result.errors,
           timeouts: result.timeouts,
           seconds: result.duration,
-          reqPerSec: result["2xx"] / result.duration,
-          p50,
-          p99,
-          loadCpu: cpuShare(cpu, wall),
+          latencies: Float64Array.from(samples),
+          loadCpu: cpuShare(cpu, performance.now() - started),
         });
       },
     );
@@ -50,11 +46,6 @@ function cannon(job: ReadJob, seconds: number): Promise<ReadResult> {
       if (statusCode >= 200 && statusCode < 300 && samples.length < 2_000_000) samples.push(responseTime);
     });
   });
-}
-
-async function runRead(job: ReadJob): Promise<ReadResult> {
-  if (job.warmupSeconds > 0) await cannon(job, job.warmupSeconds);
-  return cannon(job, job.seconds);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -131,7 +122,10 @@ function chainOf(job: WriteJob): Chain {
   };
 }
 
-async function runWrites(job: WriteJob): Promise<WriteResult> {
+/** Bodies never repeat over the process's life: a write that changes nothing has no event. */
+let seq = 0;
+
+async function runWrites(job: WriteJob): Promise<WriteSlice> {
   const conn = await nats();
   const chain = chainOf(job);
   const arrivals = new Map<string, number>();
@@ -174,8 +168,7 @@ async function runWrites(job: WriteJob): Promise<WriteResult> {
     });
   };
 
-  let seq = 0;
-  /** One write; resolves when both its response and its event are in. */
+  /** One write: resolves with its response; its event is awaited on the side (`inFlightEvents`). */
   async function write(target: string, t: { eventMs: number[]; ackMs: number[] } | undefined): Promise<void> {
     const body = JSON.stringify(overlayDocument(target, ++seq));
     const sent = performance.now();
@@ -221,12 +214,16 @@ async function runWrites(job: WriteJob): Promise<WriteResult> {
     const start = performance.now();
     const deadline = start + job.seconds * 1_000;
     let started = 0;
+    let failed = false;
     await Promise.all(
       job.targets.map(async (target) => {
         // Each writer keeps exactly one write in flight: the next goes as soon as the response is in.
-        while (performance.now() < deadline && started < job.maxWrites) {
+        while (!failed && performance.now() < deadline && started < job.maxWrites) {
           started++;
-          await write(target, timings);
+          await write(target, timings).catch((err: unknown) => {
+            failed = true; // the other writers stop too
+            throw err;
+          });
         }
       }),
     );
@@ -234,19 +231,12 @@ async function runWrites(job: WriteJob): Promise<WriteResult> {
     await Promise.all(inFlightEvents);
     if (missing) throw missing;
     if (subscriptionError) throw subscriptionError;
-    const wall = performance.now() - start;
-    const events = summarize(timings.eventMs);
-    const acks = summarize(timings.ackMs);
     return {
-      writes: events.n,
-      eventP50: events.p50,
-      eventP99: events.p99,
-      eventMax: events.max,
-      ackP50: acks.p50,
-      ackP99: acks.p99,
-      endToEndPerSec: events.n / ((lastEventAt - start) / 1_000),
-      ackedPerSec: acks.n / ((sendingEnded - start) / 1_000),
-      loadCpu: cpuShare(cpu, wall),
+      eventMs: Float64Array.from(timings.eventMs),
+      ackMs: Float64Array.from(timings.ackMs),
+      activeMs: Math.max(lastEventAt, sendingEnded) - start,
+      sendingMs: sendingEnded - start,
+      loadCpu: cpuShare(cpu, performance.now() - start),
     };
   } finally {
     // Settle everything still pending (after an error) before leaving, so nothing rejects unheard.
@@ -259,15 +249,18 @@ async function runWrites(job: WriteJob): Promise<WriteResult> {
 // ---------------------------------------------------------------------------------------------
 
 function reply(message: FromChild): void {
-  process.send?.(message);
+  if (process.connected) process.send?.(message, undefined, {}, () => undefined);
 }
+
+// Ctrl-C reaches the whole process group: the parent decides when this process ends.
+process.on("SIGINT", () => undefined);
 
 process.on("message", (message: ToChild) => {
   const { id, job } = message;
   if (job.cmd === "exit") {
     void (async () => {
       await nc?.close();
-      reply({ id, ok: true, result: {} as never });
+      reply({ id, ok: true, result: null });
       process.disconnect();
     })();
     return;

@@ -1,26 +1,26 @@
-/** Messages between the benchmark (servers, main process) and its load generator (child process). */
+/**
+ * Messages between the benchmark (servers, main process) and its load generator (child process).
+ * A job is one slice of one measurement; run.ts interleaves the slices of what it compares and
+ * merges them, so that a disturbance on the machine hits both sides alike.
+ */
 
 export interface ReadJob {
   cmd: "read";
   url: string;
   connections: number;
   seconds: number;
-  /** A first, unmeasured run of this length (JIT, connection set-up, caches). */
-  warmupSeconds: number;
 }
 
-export interface ReadResult {
-  /** 2xx responses in the measured run. */
+export interface ReadSlice {
+  /** 2xx responses. */
   ok: number;
   non2xx: number;
   errors: number;
   timeouts: number;
   seconds: number;
-  reqPerSec: number;
-  /** Latency percentiles in ms, from every response's own timing (autocannon's histogram is whole ms). */
-  p50: number;
-  p99: number;
-  /** CPU the load generator itself used, as a share of one core. */
+  /** Every 2xx response's latency, ms, sub-millisecond (autocannon's own histogram is whole ms). */
+  latencies: Float64Array;
+  /** CPU the load generator used, as a share of one core. */
   loadCpu: number;
 }
 
@@ -35,7 +35,7 @@ export interface WriteJob {
   /** One writer per target (a namespace for nexus, a writer id for the baseline): writes in flight. */
   targets: string[];
   seconds: number;
-  /** Hard cap on measured writes, whatever the time. */
+  /** Hard cap on measured writes in this slice, whatever the time. */
   maxWrites: number;
   /** Unmeasured writes first, spread over the writers. */
   warmupWrites: number;
@@ -43,27 +43,25 @@ export interface WriteJob {
   eventTimeoutMs: number;
 }
 
-export interface WriteResult {
-  writes: number;
-  /** Send → event received, ms. */
-  eventP50: number;
-  eventP99: number;
-  eventMax: number;
-  /** Send → HTTP response, ms. */
-  ackP50: number;
-  ackP99: number;
-  /** Writes whose event arrived, per second from the first send to the last event. */
-  endToEndPerSec: number;
-  /** Acknowledged writes per second over the sending window. */
-  ackedPerSec: number;
+export interface WriteSlice {
+  /** Send → event received, ms, one per write. */
+  eventMs: Float64Array;
+  /** Send → HTTP response, ms, one per write. */
+  ackMs: Float64Array;
+  /** First send → last event received, ms. */
+  activeMs: number;
+  /** First send → last response received, ms. */
+  sendingMs: number;
   loadCpu: number;
 }
 
 export type Job = ReadJob | WriteJob;
-export type JobResult = ReadResult | WriteResult;
 
 export interface ToChild {
   id: number;
   job: Job | { cmd: "exit" };
 }
-export type FromChild = { id: number; ok: true; result: JobResult } | { id: number; ok: false; error: string };
+
+export type FromChild =
+  | { id: number; ok: true; result: ReadSlice | WriteSlice | null }
+  | { id: number; ok: false; error: string };

@@ -23,20 +23,29 @@ import {
   type TestNats,
   type TestRedis,
 } from "@nexus/test-fixtures";
-import { REGISTRY_MIGRATIONS, REGISTRY_SCHEMA } from "../../services/config-registry/test/integration/harness.js";
-import { type Listening, startBareRead, startBareWrite } from "./baseline.js";
+import {
+  REGISTRY_MIGRATIONS,
+  REGISTRY_SCHEMA,
+} from "../../services/config-registry/test/integration/harness.js";
+import { type Listening, startBareRead, startBareRedisRead, startBareWrite } from "./baseline.js";
+import { CpuTally, since, snapshot } from "./cpu.js";
 import { baseDocument, NAMESPACE_VARIABLES, overlayDocument } from "./documents.js";
-import type { FromChild, Job, ReadResult, ToChild, WriteJob, WriteResult } from "./protocol.js";
-import { cpuShare } from "./stats.js";
+import type { FromChild, Job, ReadSlice, ToChild, WriteJob, WriteKind, WriteSlice } from "./protocol.js";
+import { cpuShare, summarize } from "./stats.js";
 
-const SECONDS = positive("BENCH_SECONDS", 5);
-const CONNECTIONS = positive("BENCH_CONNECTIONS", 10);
-const WRITERS = positive("BENCH_WRITERS", 8);
+const SECONDS = Math.min(positive("BENCH_SECONDS", 5), 120);
+const CONNECTIONS = Math.max(1, Math.floor(positive("BENCH_CONNECTIONS", 10)));
+const WRITERS = Math.max(1, Math.floor(positive("BENCH_WRITERS", 8)));
 /** Hard cap per write phase, so a fast machine still sends a bounded number of requests. */
 const MAX_WRITES = positive("BENCH_MAX_WRITES", 50_000);
 /** `silent` (default, like the tests) or e.g. `info` to include the per-request log line (to /dev/null). */
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? "silent";
 const WARMUP_SECONDS = Math.min(2, Math.max(1, SECONDS / 5));
+const WARMUP_WRITES = 200;
+/** `read` or `write` runs one half only (the table then has only its rows). */
+const ONLY = process.env.BENCH_ONLY ?? "";
+if (!["", "read", "write"].includes(ONLY))
+  throw new Error(`BENCH_ONLY must be "read" or "write", got "${ONLY}"`);
 /** The whole run gives up (and cleans up) after this. */
 const WATCHDOG_MS = (120 + SECONDS * 20) * 1_000;
 
@@ -67,6 +76,8 @@ function startLoadProcess(): LoadProcess {
   const child: ChildProcess = fork(fileURLToPath(new URL("./load.ts", import.meta.url)), [], {
     execArgv: ["--import", "tsx"],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
+    // Structured clone over IPC: latency samples travel as Float64Arrays, not JSON.
+    serialization: "advanced",
   });
   let next = 0;
   const pending = new Map<number, { resolve: (r: unknown) => void; reject: (e: Error) => void }>();
@@ -203,8 +214,6 @@ interface Row {
   nexus: number;
   baseline: number;
   unit: string;
-  /** ratio = nexus / baseline; for latencies, higher is worse. */
-  higherIsBetter: boolean;
   target?: { text: string; met: boolean };
 }
 
@@ -219,20 +228,39 @@ const fmt = (n: number, unit: string) =>
         ? Math.round(n).toLocaleString("en-US")
         : n.toFixed(1);
 
-/** Run a job and measure the CPU this (server) process used meanwhile. */
-async function measured<R>(fn: () => Promise<R>): Promise<{ result: R; serverCpu: number }> {
+/** One slice of a measurement, and who used the CPU meanwhile. */
+async function slice<R extends { loadCpu: number }>(res: Resources, job: Job, tally: CpuTally): Promise<R> {
   const cpu = process.cpuUsage();
+  const machine = snapshot();
   const started = performance.now();
-  const result = await fn();
-  return { result, serverCpu: cpuShare(cpu, performance.now() - started) };
+  const result = await res.load!.run<R>(job);
+  const wall = performance.now() - started;
+  tally.add(wall, cpuShare(cpu, wall), result.loadCpu, since(machine));
+  return result;
 }
 
-function assertReadClean(name: string, r: ReadResult): void {
-  if (r.non2xx || r.errors || r.timeouts || r.ok === 0) {
-    throw new Error(
-      `${name}: ${r.ok} 2xx, ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts: the run is not valid`,
+/** Rounds of interleaved slices: every measurement gets SECONDS in all, in ROUNDS slices. */
+const ROUNDS = Math.max(1, Math.min(Math.floor(positive("BENCH_ROUNDS", 5)), Math.floor(SECONDS)));
+const SLICE_SECONDS = SECONDS / ROUNDS;
+/** Each round starts with a different one, so none is always first (or always after another). */
+const rotated = <T>(items: readonly T[], round: number) =>
+  items.map((_, i) => items[(i + round) % items.length]!);
+
+function noiseNote(name: string, tally: CpuTally): void {
+  const other = tally.other();
+  if (other !== undefined && other > 0.35) {
+    log(
+      `      note: other processes kept ${Math.round(other * 100)}% of a core busy during ${name}: ` +
+        "its absolute figures are noisy (the interleaved slices keep the ratios fairer); run again on a quiet machine",
     );
   }
+}
+
+interface ReadTotals {
+  ok: number;
+  seconds: number;
+  latencies: Float64Array[];
+  tally: CpuTally;
 }
 
 async function readPhase(res: Resources, registryUrl: string): Promise<Row[]> {
@@ -242,116 +270,185 @@ async function readPhase(res: Resources, registryUrl: string): Promise<Row[]> {
   const contentType = first.headers.get("content-type") ?? "";
   if (first.status !== 200) throw new Error(`GET ${path} answered ${first.status}: ${body}`);
   const cacheKey = `resolved:${READ_NAMESPACE}:${READ_ENVIRONMENT}`;
-  if ((await res.redis!.redis.ttl(cacheKey)) <= 0) throw new Error(`the resolved document is not cached (${cacheKey})`);
+  if ((await res.redis!.redis.ttl(cacheKey)) <= 0)
+    throw new Error(`the resolved document is not cached (${cacheKey})`);
 
   const bare = await startBareRead(path, body, contentType);
   res.servers.push(bare);
-  const check = await fetch(`${bare.url}${path}`);
-  const bareBody = await check.text();
-  if (bareBody !== body || check.headers.get("content-type") !== contentType) {
-    throw new Error("the bare app does not answer the same bytes and content type as the registry");
+  const bareRedis = await startBareRedisRead(path, body, contentType, {
+    url: res.redis!.url,
+    keyPrefix: res.redis!.keyPrefix,
+  });
+  res.servers.push(bareRedis);
+  let bareHeaders = 0;
+  for (const server of [bare, bareRedis]) {
+    const check = await fetch(`${server.url}${path}`);
+    if ((await check.text()) !== body || check.headers.get("content-type") !== contentType) {
+      throw new Error("a baseline app does not answer the same bytes and content type as the registry");
+    }
+    bareHeaders = [...check.headers.keys()].length;
   }
   log(
-    `read: GET ${path} → ${Buffer.byteLength(body)} bytes, ${contentType}, served from the Redis cache` +
-      ` (registry also sends ${[...first.headers.keys()].length} headers vs ${[...check.headers.keys()].length} bare)`,
+    `read: GET ${path} → ${Buffer.byteLength(body)} bytes, ${contentType}, from the registry's Redis cache; ` +
+      `the registry sends ${[...first.headers.keys()].length} response headers, the bare app ${bareHeaders}`,
   );
 
-  const job = (url: string, seconds: number, warmupSeconds: number): Job => ({
+  const targets = [
+    { name: "bare fastify", url: bare.url },
+    { name: "bare + Redis GET", url: bareRedis.url },
+    { name: "registry", url: registryUrl },
+  ] as const;
+  const job = (url: string, seconds: number): Job => ({
     cmd: "read",
     url: `${url}${path}`,
     connections: CONNECTIONS,
     seconds,
-    warmupSeconds,
   });
-  log(`read: warming up both for ${WARMUP_SECONDS} s each, then ${SECONDS} s each, one after the other`);
-  await res.load!.run(job(bare.url, WARMUP_SECONDS, 0));
-  await res.load!.run(job(registryUrl, WARMUP_SECONDS, 0));
-  const b = await measured(() => res.load!.run<ReadResult>(job(bare.url, SECONDS, 0)));
-  assertReadClean("bare GET", b.result);
-  const n = await measured(() => res.load!.run<ReadResult>(job(registryUrl, SECONDS, 0)));
-  assertReadClean("registry GET", n.result);
-  if ((await res.redis!.redis.ttl(cacheKey)) <= 0) throw new Error("the cache entry went away during the run");
-  for (const [name, r] of [
-    ["bare    ", b],
-    ["registry", n],
-  ] as const) {
-    log(
-      `read: ${name} ${fmt(r.result.reqPerSec, "/s")} req/s (${r.result.ok} in ${r.result.seconds} s), ` +
-        `p50 ${fmt(r.result.p50, "ms")} ms, p99 ${fmt(r.result.p99, "ms")} ms; ` +
-        `CPU: servers ${pct(r.serverCpu)}, load generator ${pct(r.result.loadCpu)} of one core`,
-    );
+  log(
+    `read: ${CONNECTIONS} connections; each warmed up for ${WARMUP_SECONDS} s, then ${SECONDS} s each ` +
+      `in ${ROUNDS} interleaved slices of ${SLICE_SECONDS} s (never two at once)`,
+  );
+  const warmup = new CpuTally();
+  for (const t of targets) await slice(res, job(t.url, WARMUP_SECONDS), warmup);
+  const totals = new Map<string, ReadTotals>(
+    targets.map((t) => [t.name, { ok: 0, seconds: 0, latencies: [], tally: new CpuTally() }]),
+  );
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const t of rotated(targets, round)) {
+      const total = totals.get(t.name)!;
+      const r = await slice<ReadSlice>(res, job(t.url, SLICE_SECONDS), total.tally);
+      if (r.non2xx || r.errors || r.timeouts || r.ok === 0) {
+        throw new Error(
+          `GET ${t.name}: ${r.ok} 2xx, ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts: the run is not valid`,
+        );
+      }
+      total.ok += r.ok;
+      total.seconds += r.seconds;
+      total.latencies.push(r.latencies);
+    }
   }
-  const ratio = n.result.reqPerSec / b.result.reqPerSec;
+  if ((await res.redis!.redis.ttl(cacheKey)) <= 0)
+    throw new Error("the cache entry went away during the run");
+
+  const figures = new Map<string, { reqPerSec: number; p50: number; p99: number }>();
+  for (const t of targets) {
+    const total = totals.get(t.name)!;
+    const { p50, p99 } = summarize(total.latencies);
+    const reqPerSec = total.ok / total.seconds;
+    figures.set(t.name, { reqPerSec, p50, p99 });
+    log(
+      `read: ${t.name.padEnd(16)} ${fmt(reqPerSec, "/s")} req/s (${total.ok} in ${total.seconds.toFixed(1)} s), ` +
+        `p50 ${fmt(p50, "ms")} ms, p99 ${fmt(p99, "ms")} ms`,
+    );
+    log(`      CPU (share of one core): ${total.tally.line()}`);
+    noiseNote(t.name, total.tally);
+  }
+  const b = figures.get("bare fastify")!;
+  const br = figures.get("bare + Redis GET")!;
+  const n = figures.get("registry")!;
   return [
     {
       metric: `cached GET req/s (${CONNECTIONS} conns)`,
-      nexus: n.result.reqPerSec,
-      baseline: b.result.reqPerSec,
+      nexus: n.reqPerSec,
+      baseline: b.reqPerSec,
       unit: "/s",
-      higherIsBetter: true,
-      target: { text: "≥ 50% of bare", met: ratio >= 0.5 },
+      target: { text: "≥ 50% of bare", met: n.reqPerSec / b.reqPerSec >= 0.5 },
     },
-    {
-      metric: "cached GET p50",
-      nexus: n.result.p50,
-      baseline: b.result.p50,
-      unit: "ms",
-      higherIsBetter: false,
-    },
-    {
-      metric: "cached GET p99",
-      nexus: n.result.p99,
-      baseline: b.result.p99,
-      unit: "ms",
-      higherIsBetter: false,
-    },
+    { metric: "cached GET p50", nexus: n.p50, baseline: b.p50, unit: "ms" },
+    { metric: "cached GET p99", nexus: n.p99, baseline: b.p99, unit: "ms" },
+    { metric: "cached GET req/s vs bare+Redis GET", nexus: n.reqPerSec, baseline: br.reqPerSec, unit: "/s" },
   ];
 }
 
-const pct = (x: number) => `${Math.round(x * 100)}%`;
+interface WriteFigures {
+  writes: number;
+  eventP50: number;
+  eventP99: number;
+  eventMax: number;
+  ackP50: number;
+  ackP99: number;
+  /** Writes whose event arrived, per second of (first send → last event), summed over slices. */
+  endToEndPerSec: number;
+  /** Acknowledged writes per second of sending. */
+  ackedPerSec: number;
+}
 
-async function writePhase(res: Resources, registryUrl: string, baselineUrl: string, baselineSubject: string) {
-  const nexusTargets = Array.from({ length: WRITERS }, (_, i) => `bench-w${i + 1}`);
-  const baselineTargets = Array.from({ length: WRITERS }, (_, i) => `w${i + 1}`);
-  const job = (kind: "nexus" | "baseline", inflight: number): WriteJob => ({
+async function writePhase(
+  res: Resources,
+  registryUrl: string,
+  baselineUrl: string,
+  baselineSubject: string,
+): Promise<Row[]> {
+  const kinds = ["nexus", "baseline"] as const;
+  const job = (kind: WriteKind, inflight: number, seconds: number, warmupWrites: number): WriteJob => ({
     cmd: "write",
     kind,
     baseUrl: kind === "nexus" ? registryUrl : baselineUrl,
     subject: kind === "nexus" ? `${res.bus!.prefix}.config.changed.>` : baselineSubject,
-    targets: (kind === "nexus" ? nexusTargets : baselineTargets).slice(0, inflight),
-    seconds: SECONDS,
-    maxWrites: MAX_WRITES,
-    warmupWrites: 200,
+    targets: Array.from({ length: inflight }, (_, i) => (kind === "nexus" ? `bench-w${i + 1}` : `w${i + 1}`)),
+    seconds,
+    maxWrites: Math.ceil(MAX_WRITES / ROUNDS),
+    warmupWrites,
     eventTimeoutMs: 10_000,
   });
-  const results: Record<string, { result: WriteResult; serverCpu: number }> = {};
+  const figures = new Map<string, WriteFigures>();
   for (const inflight of [1, WRITERS]) {
-    for (const kind of ["nexus", "baseline"] as const) {
-      log(`write: ${kind}, ${inflight} in flight, ${SECONDS} s (after 200 warm-up writes)`);
-      const r = await measured(() => res.load!.run<WriteResult>(job(kind, inflight)));
-      results[`${kind}/${inflight}`] = r;
+    log(
+      `write: ${inflight} in flight; each chain warmed up with ${WARMUP_WRITES} writes, then ${SECONDS} s each ` +
+        `in ${ROUNDS} interleaved slices of ${SLICE_SECONDS} s`,
+    );
+    const tallies = new Map(kinds.map((k) => [k, new CpuTally()]));
+    const slices = new Map<WriteKind, WriteSlice[]>(kinds.map((k) => [k, []]));
+    for (const kind of kinds) await slice(res, job(kind, inflight, 0, WARMUP_WRITES), new CpuTally());
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const kind of rotated(kinds, round)) {
+        slices
+          .get(kind)!
+          .push(await slice<WriteSlice>(res, job(kind, inflight, SLICE_SECONDS, 0), tallies.get(kind)!));
+      }
+    }
+    for (const kind of kinds) {
+      const parts = slices.get(kind)!;
+      const events = summarize(parts.map((p) => p.eventMs));
+      const acks = summarize(parts.map((p) => p.ackMs));
+      if (events.n === 0) throw new Error(`${kind}: no write completed`);
+      const activeS = parts.reduce((a, p) => a + p.activeMs, 0) / 1_000;
+      const sendingS = parts.reduce((a, p) => a + p.sendingMs, 0) / 1_000;
+      const f: WriteFigures = {
+        writes: events.n,
+        eventP50: events.p50,
+        eventP99: events.p99,
+        eventMax: events.max,
+        ackP50: acks.p50,
+        ackP99: acks.p99,
+        endToEndPerSec: events.n / activeS,
+        ackedPerSec: acks.n / sendingS,
+      };
+      figures.set(`${kind}/${inflight}`, f);
       log(
-        `write: ${kind.padEnd(8)} ${inflight} in flight: ${r.result.writes} writes, event p50 ${fmt(r.result.eventP50, "ms")} / ` +
-          `p99 ${fmt(r.result.eventP99, "ms")} / max ${fmt(r.result.eventMax, "ms")} ms, ` +
-          `HTTP response p50 ${fmt(r.result.ackP50, "ms")} / p99 ${fmt(r.result.ackP99, "ms")} ms, ` +
-          `${fmt(r.result.endToEndPerSec, "/s")} writes/s end to end (${fmt(r.result.ackedPerSec, "/s")} acknowledged/s); ` +
-          `CPU: servers ${pct(r.serverCpu)}, load generator ${pct(r.result.loadCpu)} of one core`,
+        `write: ${kind.padEnd(8)} ${inflight} in flight: ${f.writes} writes, write→event p50 ${fmt(f.eventP50, "ms")} / ` +
+          `p99 ${fmt(f.eventP99, "ms")} / max ${fmt(f.eventMax, "ms")} ms, ` +
+          `write→HTTP response p50 ${fmt(f.ackP50, "ms")} / p99 ${fmt(f.ackP99, "ms")} ms, ` +
+          `${fmt(f.endToEndPerSec, "/s")} writes/s end to end (${fmt(f.ackedPerSec, "/s")} acknowledged/s)`,
       );
+      log(`      CPU (share of one core): ${tallies.get(kind)!.line()}`);
+      noiseNote(`${kind} at ${inflight} in flight`, tallies.get(kind)!);
     }
   }
-  const get = (kind: string, inflight: number) => results[`${kind}/${inflight}`]!.result;
-  const n1 = get("nexus", 1);
-  const b1 = get("baseline", 1);
-  const n8 = get("nexus", WRITERS);
-  const b8 = get("baseline", WRITERS);
-  const rows: Row[] = [
-    { metric: "write→event p50, 1 in flight", nexus: n1.eventP50, baseline: b1.eventP50, unit: "ms", higherIsBetter: false },
+  const get = (kind: WriteKind, inflight: number) => figures.get(`${kind}/${inflight}`)!;
+  const [n1, b1, n8, b8] = [
+    get("nexus", 1),
+    get("baseline", 1),
+    get("nexus", WRITERS),
+    get("baseline", WRITERS),
+  ];
+  return [
+    { metric: "write→event p50, 1 in flight", nexus: n1.eventP50, baseline: b1.eventP50, unit: "ms" },
     {
       metric: "write→event p99, 1 in flight",
       nexus: n1.eventP99,
       baseline: b1.eventP99,
       unit: "ms",
-      higherIsBetter: false,
       target: { text: "≤ 10 ms", met: n1.eventP99 <= 10 },
     },
     {
@@ -359,32 +456,22 @@ async function writePhase(res: Resources, registryUrl: string, baselineUrl: stri
       nexus: n8.eventP50,
       baseline: b8.eventP50,
       unit: "ms",
-      higherIsBetter: false,
     },
     {
       metric: `write→event p99, ${WRITERS} in flight`,
       nexus: n8.eventP99,
       baseline: b8.eventP99,
       unit: "ms",
-      higherIsBetter: false,
     },
-    {
-      metric: "writes/s, 1 in flight",
-      nexus: n1.endToEndPerSec,
-      baseline: b1.endToEndPerSec,
-      unit: "/s",
-      higherIsBetter: true,
-    },
+    { metric: "writes/s, 1 in flight", nexus: n1.endToEndPerSec, baseline: b1.endToEndPerSec, unit: "/s" },
     {
       metric: `writes/s, ${WRITERS} in flight`,
       nexus: n8.endToEndPerSec,
       baseline: b8.endToEndPerSec,
       unit: "/s",
-      higherIsBetter: true,
       target: { text: "≥ 1,000/s", met: n8.endToEndPerSec >= 1_000 },
     },
   ];
-  return rows;
 }
 
 function printTable(rows: Row[]): void {
@@ -401,7 +488,8 @@ function printTable(rows: Row[]): void {
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const row = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`;
+  const row = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`;
   log("");
   log(row(header));
   log(`|${widths.map((w, i) => (i === 0 ? `:${"-".repeat(w + 1)}` : `${"-".repeat(w + 1)}:`)).join("|")}|`);
@@ -415,22 +503,33 @@ function printTable(rows: Row[]): void {
 
 // ---------------------------------------------------------------------------------------------
 
+let abandonCode: number | undefined;
+
 async function main(): Promise<number> {
   process.env.NEXUS_TEST_RUN_ID ??= `bench${randomBytes(3).toString("hex")}`;
   const res: Resources = { servers: [] };
-  let interrupted = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupted) return;
-    interrupted = true;
-    log(`\n${signal}: cleaning up`);
-    void cleanup(res).finally(() => process.exit(130));
+  // However the run ends, what it created goes, once; an interrupted run exits with its own code.
+  let cleaning: Promise<void> | undefined;
+  const cleanOnce = () => {
+    cleaning ??= cleanup(res);
+    return cleaning;
   };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-  const watchdog = setTimeout(() => {
-    log(`\nthe benchmark did not finish within ${WATCHDOG_MS / 1_000} s: cleaning up`);
-    void cleanup(res).finally(() => process.exit(2));
-  }, WATCHDOG_MS);
+  const abandon = (why: string, code: number) => {
+    if (abandonCode !== undefined) return;
+    abandonCode = code;
+    log(`\n${why}: cleaning up`);
+    void cleanOnce().finally(() => process.exit(code));
+  };
+  process.once("SIGINT", () => abandon("SIGINT", 130));
+  process.once("SIGTERM", () => abandon("SIGTERM", 143));
+  process.on("uncaughtException", (err) => abandon(`uncaught exception: ${err.stack ?? err.message}`, 1));
+  process.on("unhandledRejection", (err) => abandon(`unhandled rejection: ${String(err)}`, 1));
+  // Output piped into something that closes early (`| head`) must not stop the clean-up.
+  process.stdout.on("error", () => undefined);
+  const watchdog = setTimeout(
+    () => abandon(`the benchmark did not finish within ${WATCHDOG_MS / 1_000} s`, 2),
+    WATCHDOG_MS,
+  );
   watchdog.unref();
 
   try {
@@ -447,21 +546,28 @@ async function main(): Promise<number> {
     for (const name of [READ_NAMESPACE, ...Array.from({ length: WRITERS }, (_, i) => `bench-w${i + 1}`)]) {
       await seedNamespace(registryUrl, name);
     }
-    const baseline = await startBareWrite({ databaseUrl: res.db!.url, nats: res.baselineNats!, poolSize: 10 });
+    const baseline = await startBareWrite({
+      databaseUrl: res.db!.url,
+      nats: res.baselineNats!,
+      poolSize: 10,
+    });
     res.servers.push(baseline);
     res.load = startLoadProcess();
 
-    const rows = [...(await readPhase(res, registryUrl))];
-    rows.push(...(await writePhase(res, registryUrl, baseline.url, baseline.subject)));
+    const rows: Row[] = [];
+    if (ONLY !== "write") rows.push(...(await readPhase(res, registryUrl)));
+    if (ONLY !== "read") rows.push(...(await writePhase(res, registryUrl, baseline.url, baseline.subject)));
     printTable(rows);
     return 0;
   } catch (err) {
+    if (abandonCode !== undefined) return abandonCode; // interrupted: already said why
     log(`\nbenchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     return 1;
   } finally {
-    if (!interrupted) await cleanup(res);
+    await cleanOnce();
   }
 }
 
 // Exit explicitly: a keep-alive socket or timer left by a library must not keep the run alive.
-process.exit(await main());
+const code = await main();
+process.exit(abandonCode ?? code);
