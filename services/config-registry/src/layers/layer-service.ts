@@ -96,6 +96,7 @@ export function createLayerService(deps: LayerServiceDeps) {
 
       const changedHeads = await deps.resolve.recompute(client, {
         target,
+        ...(layer === BASE_LAYER ? {} : { environments: [layer] }),
         newRevision: revision,
         trigger,
         layer,

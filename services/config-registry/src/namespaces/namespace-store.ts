@@ -103,6 +103,15 @@ export function createNamespaceStore() {
       return res.rows.map((r) => r.namespace);
     },
 
+    /** Namespaces this one reads through cross-namespace references. */
+    async dependencies(q: Queryable, name: string): Promise<string[]> {
+      const res = await q.query<{ depends_on: string }>(
+        "SELECT depends_on FROM namespace_dependencies WHERE namespace = $1 ORDER BY depends_on",
+        [name],
+      );
+      return res.rows.map((r) => r.depends_on);
+    },
+
     async setDependencies(q: Queryable, name: string, dependsOn: string[]): Promise<void> {
       await q.query("DELETE FROM namespace_dependencies WHERE namespace = $1", [name]);
       if (dependsOn.length === 0) return;

@@ -12,7 +12,7 @@ import type { NamespaceState, ResolvedHead } from "./resolve-types.js";
 import { referencedNamespaces, renderResolvedBody } from "./resolved-fns.js";
 
 export interface ResolveServiceDeps {
-  namespaces: Pick<NamespaceStore, "findByName" | "dependents" | "setDependencies">;
+  namespaces: Pick<NamespaceStore, "findByName" | "dependents" | "dependencies" | "setDependencies">;
   layers: Pick<LayerStore, "findAllOf">;
   schemas: Pick<SchemaStore, "findMany">;
   resolved: Pick<ResolveStore, "findMany" | "upsert">;
@@ -25,6 +25,11 @@ export interface RecomputeRequest {
   target: NamespaceState;
   /** Replace the stored schema of the target (schema writes); null removes it. */
   schemaOverride?: Record<string, unknown> | null;
+  /**
+   * Only these environments can have changed (an overlay write); omitted = all (base, variables,
+   * schema). Resolving only those saves the CPU of the others on every overlay write.
+   */
+  environments?: readonly string[];
   /** Set when a layer was written: the new namespace revision. */
   newRevision?: number;
   trigger: ConfigChanged["trigger"];
@@ -120,6 +125,19 @@ export function createResolveService(deps: ResolveServiceDeps) {
     }
   }
 
+  /**
+   * Keep `namespace_dependencies` of the target true. Having resolved every environment, the set
+   * is exact; having resolved only some, the others may still read what they read before, so the
+   * stored set only grows. Written only when it differs (most writes change no reference).
+   */
+  async function updateDependencies(q: Queryable, namespace: string, found: Set<string>, complete: boolean) {
+    found.delete(namespace);
+    const stored = await deps.namespaces.dependencies(q, namespace);
+    const next = complete ? found : new Set([...stored, ...found]);
+    const same = next.size === stored.length && stored.every((d) => next.has(d));
+    if (!same) await deps.namespaces.setDependencies(q, namespace, [...next].sort());
+  }
+
   return {
     loadStates,
     loadReferenced,
@@ -159,16 +177,17 @@ export function createResolveService(deps: ResolveServiceDeps) {
         const dependsOn = new Set<string>();
         const schema = schemas.get(namespace);
         const validate = schema ? compileSchema(schema) : undefined;
-        for (const environment of state.environments) {
+        const environments = req.environments
+          ? state.environments.filter((e) => req.environments!.includes(e))
+          : state.environments;
+        for (const environment of environments) {
           const { value, dependencies } = resolveIn(states, namespace, environment);
           for (const d of dependencies) dependsOn.add(d);
           for (const v of validate?.(value) ?? []) violations.push({ namespace, environment, ...v });
           resolutions.push({ namespace, environment, content: value, hash: contentHash(value) });
         }
-        if (namespace === req.target.name) {
-          if (dependsOn.has(namespace)) dependsOn.delete(namespace);
-          await deps.namespaces.setDependencies(q, namespace, [...dependsOn].sort());
-        }
+        if (namespace === req.target.name)
+          await updateDependencies(q, namespace, dependsOn, !req.environments);
       }
       if (violations.length > 0) {
         const first = violations[0]!;
