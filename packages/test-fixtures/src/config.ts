@@ -8,3 +8,8 @@ export const testConfig = Object.freeze({
   },
   natsUrl: process.env.NEXUS_TEST_NATS_URL ?? "nats://127.0.0.1:4222",
 });
+
+/** Workers are forked after the global setup, so they inherit the run id through the environment. */
+export function setTestRunId(runId: string): void {
+  process.env.NEXUS_TEST_RUN_ID = runId;
+}

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { setTestRunId } from "./config.js";
 import { dropTestDatabasesOfRun } from "./postgres.js";
 
 /**
@@ -8,7 +9,7 @@ import { dropTestDatabasesOfRun } from "./postgres.js";
  */
 export default async function setup(): Promise<() => Promise<void>> {
   const runId = randomBytes(4).toString("hex");
-  process.env.NEXUS_TEST_RUN_ID = runId;
+  setTestRunId(runId);
   return async () => {
     await dropTestDatabasesOfRun(runId);
   };

@@ -2,9 +2,9 @@
  * Writes (or with --check, verifies) services/config-registry/openapi.json from the routes' zod
  * schemas. Building the app opens no connection, so no infrastructure is needed.
  */
-import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createLogger, createPool } from "@nexus/kit";
+import { writeOrCheckGenerated } from "../../../scripts/lib/generated-file.js";
 import { buildApp } from "../src/app.js";
 
 const target = fileURLToPath(new URL("../openapi.json", import.meta.url));
@@ -32,21 +32,4 @@ const generated = `${JSON.stringify(registry.app.swagger(), null, 2)}\n`;
 await registry.app.close();
 await pool.end();
 
-if (process.argv.includes("--check")) {
-  let current = "";
-  try {
-    current = readFileSync(target, "utf8");
-  } catch {
-    // missing counts as stale
-  }
-  if (current !== generated) {
-    process.stderr.write(
-      "services/config-registry/openapi.json is out of date: run `pnpm openapi` and commit it.\n",
-    );
-    process.exit(1);
-  }
-  process.stdout.write("openapi.json matches the routes.\n");
-} else {
-  writeFileSync(target, generated);
-  process.stdout.write(`Wrote ${target}\n`);
-}
+writeOrCheckGenerated(target, generated, "services/config-registry/openapi.json", "pnpm openapi");
