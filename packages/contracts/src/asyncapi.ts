@@ -1,12 +1,47 @@
 import { z } from "zod";
 import { eventCatalog } from "./catalog.js";
+import { CONFIG_GET_COMMAND, ConfigGetCommand, ConfigGetReply } from "./commands/config-get.js";
 import { CONFIG_SET_COMMAND, ConfigSetCommand, ConfigSetReply } from "./commands/config-set.js";
+import { INSTANCE_RESYNC_COMMAND, InstanceResyncCommand } from "./commands/instance-resync.js";
 import { CloudEventAttributes } from "./envelope.js";
 
 const SUBJECT_PARAMS: Record<string, string> = {
   environment: "Environment name",
   namespace: "Namespace name",
 };
+
+interface CommandDefinition {
+  subject: string;
+  description: string;
+  request: z.ZodType;
+  /** Absent: fire-and-forget, nobody answers. */
+  reply?: z.ZodType;
+  /** The subject ends in `.<environment>.<namespace>` like an event's. */
+  perTarget?: boolean;
+}
+
+const COMMANDS: CommandDefinition[] = [
+  {
+    subject: CONFIG_SET_COMMAND,
+    description: "Request/reply: write one layer with the same validation and errors as the REST PUT.",
+    request: ConfigSetCommand,
+    reply: ConfigSetReply,
+  },
+  {
+    subject: CONFIG_GET_COMMAND,
+    description:
+      "Request/reply: read the resolved configuration like the REST GET .../resolved; `ifNoneMatch` answers `notModified` without content.",
+    request: ConfigGetCommand,
+    reply: ConfigGetReply,
+  },
+  {
+    subject: INSTANCE_RESYNC_COMMAND,
+    description:
+      "Core NATS, not stored, no reply: instances of the namespace/environment (optionally one service or instance) re-fetch and re-apply their configuration and report with config.applied.",
+    request: InstanceResyncCommand,
+    perTarget: true,
+  },
+];
 
 /** AsyncAPI 3.0 document of every event and command, generated from the zod contract. */
 export function buildAsyncApi(version = "0.1.0") {
@@ -48,31 +83,40 @@ export function buildAsyncApi(version = "0.1.0") {
     };
   }
 
-  const command = "config-cmd-set";
-  messages[`${command}-request`] = {
-    name: CONFIG_SET_COMMAND,
-    contentType: "application/json",
-    payload: z.toJSONSchema(ConfigSetCommand, { target: "draft-2020-12" }),
-  };
-  messages[`${command}-reply`] = {
-    name: `${CONFIG_SET_COMMAND}.reply`,
-    contentType: "application/json",
-    payload: z.toJSONSchema(ConfigSetReply, { target: "draft-2020-12" }),
-  };
-  channels[command] = {
-    address: CONFIG_SET_COMMAND,
-    description: "Request/reply: write one layer with the same validation and errors as the REST PUT.",
-    messages: { request: { $ref: `#/components/messages/${command}-request` } },
-  };
-  channels[`${command}-reply`] = {
-    address: null,
-    messages: { reply: { $ref: `#/components/messages/${command}-reply` } },
-  };
-  operations[command] = {
-    action: "send",
-    channel: { $ref: `#/channels/${command}` },
-    reply: { channel: { $ref: `#/channels/${command}-reply` } },
-  };
+  for (const command of COMMANDS) {
+    const name = command.subject.replace(/^nexus\./, "").replaceAll(".", "-");
+    messages[`${name}-request`] = {
+      name: command.subject,
+      contentType: "application/json",
+      payload: z.toJSONSchema(command.request, { target: "draft-2020-12" }),
+    };
+    channels[name] = {
+      address: command.perTarget ? `${command.subject}.{environment}.{namespace}` : command.subject,
+      description: command.description,
+      ...(command.perTarget
+        ? {
+            parameters: Object.fromEntries(
+              Object.entries(SUBJECT_PARAMS).map(([k, d]) => [k, { description: d }]),
+            ),
+          }
+        : {}),
+      messages: { request: { $ref: `#/components/messages/${name}-request` } },
+    };
+    const operation: Record<string, unknown> = { action: "send", channel: { $ref: `#/channels/${name}` } };
+    if (command.reply) {
+      messages[`${name}-reply`] = {
+        name: `${command.subject}.reply`,
+        contentType: "application/json",
+        payload: z.toJSONSchema(command.reply, { target: "draft-2020-12" }),
+      };
+      channels[`${name}-reply`] = {
+        address: null,
+        messages: { reply: { $ref: `#/components/messages/${name}-reply` } },
+      };
+      operation.reply = { channel: { $ref: `#/channels/${name}-reply` } };
+    }
+    operations[name] = operation;
+  }
 
   return {
     asyncapi: "3.0.0",

@@ -1,5 +1,11 @@
 import type { z } from "zod";
+import { CONFIG_APPLIED, ConfigApplied, configAppliedSubject } from "./events/config-applied.js";
 import { CONFIG_CHANGED, ConfigChanged, configChangedSubject } from "./events/config-changed.js";
+import {
+  INSTANCE_HEARTBEAT,
+  InstanceHeartbeat,
+  instanceHeartbeatSubject,
+} from "./events/instance-heartbeat.js";
 
 export interface EventDefinition<S extends z.ZodType = z.ZodType> {
   /** CloudEvents `type`, also the subject root. */
@@ -22,6 +28,22 @@ export const eventCatalog = {
     schema: ConfigChanged,
     subject: configChangedSubject,
     about: (d) => `${d.namespace}/${d.environment}`,
+  }),
+  [CONFIG_APPLIED]: defineEvent({
+    type: CONFIG_APPLIED,
+    description:
+      "A consuming instance applied (or rejected) a resolved revision of a namespace in one environment.",
+    schema: ConfigApplied,
+    subject: configAppliedSubject,
+    about: (d) => `${d.namespace}/${d.environment}/${d.instanceId}`,
+  }),
+  [INSTANCE_HEARTBEAT]: defineEvent({
+    type: INSTANCE_HEARTBEAT,
+    description:
+      "A consuming instance is alive and runs this revision and hash (sent every intervalSeconds).",
+    schema: InstanceHeartbeat,
+    subject: instanceHeartbeatSubject,
+    about: (d) => `${d.namespace}/${d.environment}/${d.instanceId}`,
   }),
 } as const;
 

@@ -12,6 +12,7 @@ import {
   type Stoppable,
 } from "@nexus/kit";
 import { serveConfigCommands } from "./commands/config-command.js";
+import { serveConfigReadCommands } from "./commands/config-read-command.js";
 import { registerConfigContentParsers } from "./http/content-parsers.js";
 import { registerLayerRoutes } from "./layers/layer-router.js";
 import { createLayerService } from "./layers/layer-service.js";
@@ -147,6 +148,7 @@ export async function buildApp(deps: RegistryDeps) {
     channel: outboxChannel,
   });
   let commands: Stoppable | undefined;
+  let readCommands: Stoppable | undefined;
 
   return {
     ...http,
@@ -158,9 +160,11 @@ export async function buildApp(deps: RegistryDeps) {
         await bus.ensureStreams();
         if (config.outboxRelay) await relay.start();
         commands = serveConfigCommands({ bus, layers });
+        readCommands = serveConfigReadCommands({ bus, reads });
       },
       async stop() {
         await commands?.stop();
+        await readCommands?.stop();
         await relay.stop();
       },
     },

@@ -1,0 +1,35 @@
+import { z } from "zod";
+import { ContentHash, EnvironmentName, NamespaceName } from "../identifiers.js";
+import { CommandErrorReply } from "./command-error.js";
+
+/**
+ * Request/reply command: read the resolved configuration of one (namespace, environment), like
+ * `GET /v1/namespaces/{ns}/environments/{env}/resolved`, for clients that only talk NATS.
+ */
+export const CONFIG_GET_COMMAND = "nexus.config.cmd.get" as const;
+
+export const ConfigGetCommand = z.object({
+  schemaVersion: z.literal(1),
+  namespace: NamespaceName,
+  environment: EnvironmentName,
+  /** Like `If-None-Match`: the hash the caller holds; an unchanged document comes back without content. */
+  ifNoneMatch: ContentHash.optional(),
+});
+export type ConfigGetCommand = z.infer<typeof ConfigGetCommand>;
+
+const Found = z.object({
+  ok: z.literal(true),
+  namespace: NamespaceName,
+  environment: EnvironmentName,
+  revision: z.number().int().min(0),
+  hash: ContentHash,
+});
+
+export const ConfigGetReply = z.union([
+  Found.extend({ notModified: z.literal(false), content: z.record(z.string(), z.unknown()) }).describe(
+    "The resolved document",
+  ),
+  Found.extend({ notModified: z.literal(true) }).describe("`ifNoneMatch` is still current; no content"),
+  CommandErrorReply,
+]);
+export type ConfigGetReply = z.infer<typeof ConfigGetReply>;

@@ -1,0 +1,76 @@
+import { CONFIG_GET_COMMAND, ConfigGetReply } from "@nexus/contracts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { call, type Harness, startRegistry } from "./harness.js";
+
+const get = (h: Harness, body: unknown) =>
+  h.nats.bus.requestCommand(CONFIG_GET_COMMAND, body, ConfigGetReply);
+
+describe("config read command over NATS (nexus.config.cmd.get)", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startRegistry();
+    await call(h, "POST", "/v1/namespaces", { name: "billing", variables: { REGION: "eu-west-1" } });
+    await call(h, "PUT", "/v1/namespaces/billing/layers/base", { region: "${env:REGION}", retries: 3 });
+    await call(h, "PUT", "/v1/namespaces/billing/layers/production", { retries: 5 });
+  });
+  afterAll(async () => h?.close());
+
+  it("answers with the same revision, hash and content as the REST read", async () => {
+    const rest = await call(h, "GET", "/v1/namespaces/billing/environments/production/resolved");
+    const reply = await get(h, { schemaVersion: 1, namespace: "billing", environment: "production" });
+    expect(reply).toEqual({
+      ok: true,
+      notModified: false,
+      namespace: "billing",
+      environment: "production",
+      revision: rest.body.revision,
+      hash: rest.body.hash,
+      content: { region: "eu-west-1", retries: 5 },
+    });
+  });
+
+  it("answers notModified without content when ifNoneMatch is the current hash, and content once it moved", async () => {
+    const before = await call(h, "GET", "/v1/namespaces/billing/environments/staging/resolved");
+    const same = await get(h, {
+      schemaVersion: 1,
+      namespace: "billing",
+      environment: "staging",
+      ifNoneMatch: before.body.hash,
+    });
+    expect(same).toEqual({
+      ok: true,
+      notModified: true,
+      namespace: "billing",
+      environment: "staging",
+      revision: before.body.revision,
+      hash: before.body.hash,
+    });
+
+    const write = await call(h, "PUT", "/v1/namespaces/billing/layers/staging", { retries: 1 });
+    expect(write.status).toBe(200);
+    const moved = await get(h, {
+      schemaVersion: 1,
+      namespace: "billing",
+      environment: "staging",
+      ifNoneMatch: before.body.hash,
+    });
+    expect(moved).toMatchObject({ ok: true, notModified: false, revision: write.body.revision });
+    if (!moved.ok || moved.notModified) throw new Error("expected content");
+    expect(moved.content).toEqual({ region: "eu-west-1", retries: 1 });
+    expect(moved.hash).not.toBe(before.body.hash);
+  });
+
+  it("refuses unknown namespaces and environments with the REST error codes, and bad requests with the field", async () => {
+    expect(await get(h, { schemaVersion: 1, namespace: "nope", environment: "production" })).toMatchObject({
+      ok: false,
+      error: { statusCode: 404, code: "namespace_not_found" },
+    });
+    expect(await get(h, { schemaVersion: 1, namespace: "billing", environment: "moon" })).toMatchObject({
+      ok: false,
+      error: { statusCode: 404, code: "environment_not_found" },
+    });
+    expect(
+      await get(h, { schemaVersion: 1, namespace: "billing", environment: "production", ifNoneMatch: "x" }),
+    ).toMatchObject({ ok: false, error: { statusCode: 400, code: "invalid_command", field: "ifNoneMatch" } });
+  });
+});
