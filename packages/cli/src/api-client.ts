@@ -1,0 +1,267 @@
+/**
+ * The registry's REST API over Node's fetch. Every failure becomes a CliError with its exit code:
+ * HTTP errors keep the server's code, field and request id; network failures say what happened.
+ * The token goes in the Authorization header only and is never part of a message.
+ */
+import { ApiErrorBody } from "@nexus/contracts";
+import type { z } from "zod";
+import {
+  type CreateNamespaceInput,
+  Diff,
+  History,
+  Layer,
+  Namespace,
+  NamespacePage,
+  Resolved,
+  Revision,
+  Schema,
+  WriteResult,
+} from "./api-types.js";
+import { CliError, ExitCode, errorFromResponse } from "./exit-codes.js";
+
+export const USER_AGENT = "nexus-cli/0.1.0";
+
+export interface ApiClientOptions {
+  baseUrl: string;
+  token?: string | undefined;
+  author: string;
+  timeoutMs?: number;
+}
+
+interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  headers?: Record<string, string | undefined>;
+  body?: string;
+  contentType?: string;
+  /** Statuses that are not errors besides 2xx (e.g. 304). */
+  allow?: number[];
+  signal?: AbortSignal;
+}
+
+export interface WriteOptions {
+  message?: string | undefined;
+  /** The layer revision the change is based on; the registry refuses it (409) if it moved on. */
+  ifMatch?: number | undefined;
+}
+
+export type ResolvedRead = { notModified: true } | { notModified: false; resolved: Resolved; etag: string };
+
+const seg = encodeURIComponent;
+
+export class ApiClient {
+  readonly baseUrl: string;
+  readonly #token: string | undefined;
+  readonly #author: string;
+  readonly #timeoutMs: number;
+
+  constructor(options: ApiClientOptions) {
+    this.baseUrl = options.baseUrl;
+    this.#token = options.token;
+    this.#author = options.author;
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+  }
+
+  // --- platform -------------------------------------------------------------------------------
+
+  async livez(): Promise<void> {
+    await this.#send("GET", "/livez");
+  }
+
+  /** The registry's OpenAPI document, or null when it does not publish one. */
+  async openApi(): Promise<Record<string, unknown> | null> {
+    const res = await this.#send("GET", "/docs/json", { allow: [404] });
+    return res.status === 404 ? null : ((await readJson(res, this.baseUrl)) as Record<string, unknown>);
+  }
+
+  /** Answers when this is a Nexus registry that accepts our token. */
+  async checkApi(): Promise<void> {
+    await this.#json(NamespacePage, "GET", "/v1/namespaces", { query: { limit: 1 } });
+  }
+
+  // --- namespaces -----------------------------------------------------------------------------
+
+  async listNamespaces(): Promise<Namespace[]> {
+    const items: Namespace[] = [];
+    let after: string | undefined;
+    do {
+      const page = await this.#json(NamespacePage, "GET", "/v1/namespaces", { query: { limit: 500, after } });
+      items.push(...page.items);
+      after = page.next ?? undefined;
+    } while (after !== undefined);
+    return items;
+  }
+
+  getNamespace(ns: string) {
+    return this.#json(Namespace, "GET", `/v1/namespaces/${seg(ns)}`);
+  }
+
+  createNamespace(input: CreateNamespaceInput) {
+    return this.#json(Namespace, "POST", "/v1/namespaces", {
+      body: JSON.stringify(input),
+      contentType: "application/json",
+    });
+  }
+
+  // --- layers and revisions -------------------------------------------------------------------
+
+  getLayer(ns: string, layer: string) {
+    return this.#json(Layer, "GET", `/v1/namespaces/${seg(ns)}/layers/${seg(layer)}`);
+  }
+
+  putLayer(ns: string, layer: string, body: string, contentType: string, options: WriteOptions = {}) {
+    return this.#json(WriteResult, "PUT", `/v1/namespaces/${seg(ns)}/layers/${seg(layer)}`, {
+      body,
+      contentType,
+      query: { message: options.message },
+      headers: { "if-match": ifMatch(options.ifMatch) },
+    });
+  }
+
+  history(ns: string, layer: string, query: { limit?: number | undefined; before?: number | undefined }) {
+    return this.#json(History, "GET", `/v1/namespaces/${seg(ns)}/layers/${seg(layer)}/revisions`, { query });
+  }
+
+  getRevision(ns: string, layer: string, revision: number) {
+    return this.#json(
+      Revision,
+      "GET",
+      `/v1/namespaces/${seg(ns)}/layers/${seg(layer)}/revisions/${revision}`,
+    );
+  }
+
+  diff(ns: string, layer: string, from: number, to: number) {
+    return this.#json(Diff, "GET", `/v1/namespaces/${seg(ns)}/layers/${seg(layer)}/diff`, {
+      query: { from, to },
+    });
+  }
+
+  rollback(ns: string, layer: string, revision: number, options: WriteOptions = {}) {
+    return this.#json(WriteResult, "POST", `/v1/namespaces/${seg(ns)}/layers/${seg(layer)}/rollback`, {
+      body: JSON.stringify({ revision, ...(options.message ? { message: options.message } : {}) }),
+      contentType: "application/json",
+      headers: { "if-match": ifMatch(options.ifMatch) },
+    });
+  }
+
+  // --- resolved configuration -----------------------------------------------------------------
+
+  async getResolved(
+    ns: string,
+    env: string,
+    options: { explain?: boolean; revision?: number; ifNoneMatch?: string; signal?: AbortSignal } = {},
+  ): Promise<ResolvedRead> {
+    const res = await this.#send("GET", `/v1/namespaces/${seg(ns)}/environments/${seg(env)}/resolved`, {
+      query: { explain: options.explain ? "true" : undefined, revision: options.revision },
+      headers: { "if-none-match": options.ifNoneMatch },
+      allow: [304],
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (res.status === 304) {
+      await res.body?.cancel();
+      return { notModified: true };
+    }
+    const resolved = parseBody(Resolved, await readJson(res, this.baseUrl), this.baseUrl);
+    return { notModified: false, resolved, etag: res.headers.get("etag") ?? `"${resolved.hash}"` };
+  }
+
+  // --- schemas --------------------------------------------------------------------------------
+
+  getSchema(ns: string) {
+    return this.#json(Schema, "GET", `/v1/namespaces/${seg(ns)}/schema`);
+  }
+
+  putSchema(ns: string, body: string, contentType: string) {
+    return this.#json(Schema, "PUT", `/v1/namespaces/${seg(ns)}/schema`, { body, contentType });
+  }
+
+  // --- plumbing -------------------------------------------------------------------------------
+
+  async #json<S extends z.ZodType>(schema: S, method: string, path: string, options: RequestOptions = {}) {
+    const res = await this.#send(method, path, options);
+    return parseBody(schema, await readJson(res, this.baseUrl), this.baseUrl);
+  }
+
+  async #send(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
+    const url = new URL(this.baseUrl + path);
+    for (const [k, v] of Object.entries(options.query ?? {}))
+      if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { accept: "application/json", "user-agent": USER_AGENT };
+    headers["nexus-author"] = this.#author;
+    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    if (options.contentType) headers["content-type"] = options.contentType;
+    for (const [k, v] of Object.entries(options.headers ?? {})) if (v !== undefined) headers[k] = v;
+
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers,
+        signal,
+        ...(options.body !== undefined ? { body: options.body } : {}),
+      });
+    } catch (err) {
+      if (options.signal?.aborted) throw err;
+      throw networkError(err, this.baseUrl, this.#timeoutMs);
+    }
+    if (res.ok || options.allow?.includes(res.status)) return res;
+    throw await responseError(res);
+  }
+}
+
+const ifMatch = (revision: number | undefined) => (revision === undefined ? undefined : `"${revision}"`);
+
+async function readJson(res: Response, baseUrl: string): Promise<unknown> {
+  const text = await res.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw unexpected(baseUrl, `a body that is not JSON (HTTP ${res.status})`);
+  }
+}
+
+function parseBody<S extends z.ZodType>(schema: S, value: unknown, baseUrl: string): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw unexpected(
+      baseUrl,
+      `an unexpected body (${issue ? `${issue.path.join(".")}: ${issue.message}` : "?"})`,
+    );
+  }
+  return parsed.data;
+}
+
+const unexpected = (baseUrl: string, what: string) =>
+  new CliError(`${baseUrl} answered with ${what}; is it a Nexus registry?`, {
+    exitCode: ExitCode.error,
+    code: "unexpected_response",
+  });
+
+async function responseError(res: Response): Promise<CliError> {
+  let body: unknown;
+  try {
+    body = JSON.parse(await res.text());
+  } catch {
+    body = undefined;
+  }
+  const parsed = ApiErrorBody.safeParse(body);
+  return errorFromResponse(res.status, res.statusText, parsed.success ? parsed.data.error : undefined);
+}
+
+function networkError(err: unknown, baseUrl: string, timeoutMs: number): CliError {
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  let reason: string;
+  if (e.name === "TimeoutError") reason = `no answer within ${Math.round(timeoutMs / 1000)} s`;
+  else if (e.cause?.code === "ECONNREFUSED") reason = "connection refused";
+  else if (e.cause?.code === "ENOTFOUND" || e.cause?.code === "EAI_AGAIN") reason = "host not found";
+  else if (e.cause?.code === "ECONNRESET") reason = "connection reset";
+  else reason = e.cause?.code ?? e.cause?.message ?? e.message;
+  return new CliError(`cannot reach the registry at ${baseUrl} (${reason})`, {
+    exitCode: ExitCode.error,
+    code: "unreachable",
+    hint: "Check the URL (nexus login, --url or NEXUS_URL) and that the registry is running.",
+    cause: err,
+  });
+}

@@ -1,0 +1,125 @@
+/** Where the CLI's settings come from and what makes them valid. No I/O. */
+import { join } from "node:path";
+import { usageError } from "./exit-codes.js";
+
+/** What `nexus login` stores. */
+export interface StoredConfig {
+  url?: string | undefined;
+  token?: string | undefined;
+  author?: string | undefined;
+}
+
+/** The settings a command runs with, and where each came from. */
+export interface Settings {
+  url: string | undefined;
+  urlSource: "flag" | "env" | "config" | undefined;
+  token: string | undefined;
+  author: string;
+}
+
+export interface SettingsInput {
+  flags: { url?: string | undefined; token?: string | undefined; author?: string | undefined };
+  env: NodeJS.ProcessEnv;
+  file: StoredConfig | null;
+  /** Used when no author is given anywhere (the login name). */
+  fallbackAuthor: string;
+}
+
+/** `--config` > `NEXUS_CONFIG` > `$XDG_CONFIG_HOME/nexus/config.json` > `~/.config/nexus/config.json`. */
+export function configPath(flag: string | undefined, env: NodeJS.ProcessEnv, home: string): string {
+  if (flag) return flag;
+  if (env.NEXUS_CONFIG) return env.NEXUS_CONFIG;
+  // The XDG spec says a relative XDG_CONFIG_HOME is invalid and must be ignored.
+  const xdg = env.XDG_CONFIG_HOME;
+  const base = xdg?.startsWith("/") ? xdg : join(home, ".config");
+  return join(base, "nexus", "config.json");
+}
+
+/** Flags beat environment variables, which beat the config file. */
+export function resolveSettings(input: SettingsInput): Settings {
+  const { flags, env, file } = input;
+  const pick = <T>(...candidates: [T | undefined, Settings["urlSource"]][]) => {
+    for (const [value, source] of candidates) if (value) return { value, source };
+    return { value: undefined, source: undefined };
+  };
+  const url = pick([flags.url, "flag"], [env.NEXUS_URL, "env"], [file?.url, "config"]);
+  const token = pick([flags.token, "flag"], [env.NEXUS_TOKEN, "env"], [file?.token, "config"]);
+  const author = pick([flags.author, "flag"], [env.NEXUS_AUTHOR, "env"], [file?.author, "config"]);
+  return {
+    url: url.value === undefined ? undefined : normalizeRegistryUrl(url.value, url.source ?? "flag"),
+    urlSource: url.source,
+    token: token.value,
+    author: validateAuthor(author.value ?? sanitizeAuthor(input.fallbackAuthor)),
+  };
+}
+
+/**
+ * A registry URL as stored and used: http(s), no credentials, query or fragment, no trailing
+ * slash (a path prefix such as `https://host/nexus` is kept).
+ */
+export function normalizeRegistryUrl(raw: string, source: Settings["urlSource"] = "flag"): string {
+  const where = source === "env" ? "NEXUS_URL" : source === "config" ? "the config file's url" : "--url";
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw usageError(`${where} is not a URL: ${JSON.stringify(redactUrl(raw))}`, "url");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw usageError(`${where} must start with http:// or https://, not ${url.protocol}//`, "url");
+  }
+  if (url.username || url.password) {
+    throw usageError(`${where} must not carry credentials; pass the token with --token instead`, "url");
+  }
+  if (url.search || url.hash) {
+    throw usageError(`${where} must not have a query or fragment`, "url");
+  }
+  const path = url.pathname.replace(/\/+$/, "");
+  return `${url.origin}${path}`;
+}
+
+/** Credentials in a URL (anything before an `@`) are never echoed back, even when it does not parse. */
+export function redactUrl(raw: string): string {
+  return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^@]*@/i, "$1***@");
+}
+
+/** The registry's rule for `Nexus-Author`. */
+const AUTHOR = /^[\w.@+:/ -]{1,200}$/;
+
+export function validateAuthor(author: string): string {
+  if (!AUTHOR.test(author)) {
+    throw usageError(
+      "the author must be 1-200 letters, digits, spaces or . @ + : / _ -",
+      "author",
+      "Set it with --author, NEXUS_AUTHOR or `nexus login --author`.",
+    );
+  }
+  return author;
+}
+
+/** A login name made acceptable as an author (or a neutral name when nothing is left). */
+export function sanitizeAuthor(name: string): string {
+  const cleaned = name.replace(/[^\w.@+:/ -]/g, "").slice(0, 200);
+  return cleaned === "" ? "nexus-cli" : cleaned;
+}
+
+/** Parses the config file's text; anything unexpected is a usage error naming the file. */
+export function parseStoredConfig(text: string, path: string): StoredConfig {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw usageError(`the config file ${path} is not valid JSON; fix it or run \`nexus login\` again`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw usageError(`the config file ${path} must hold a JSON object`);
+  }
+  const out: StoredConfig = {};
+  for (const key of ["url", "token", "author"] as const) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v === undefined) continue;
+    if (typeof v !== "string") throw usageError(`the config file ${path}: "${key}" must be a string`, key);
+    out[key] = v;
+  }
+  return out;
+}

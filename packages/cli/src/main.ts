@@ -1,0 +1,97 @@
+/** The `nexus` program: global options, the commands, and the one place failures become exit codes. */
+import { homedir, userInfo } from "node:os";
+import { Command, CommanderError } from "commander";
+import { registerEdit } from "./commands/edit.js";
+import { registerGet } from "./commands/get.js";
+import { registerInstances } from "./commands/instances.js";
+import { registerLogin } from "./commands/login.js";
+import { registerNamespaces } from "./commands/namespaces.js";
+import { registerRevisions } from "./commands/revisions.js";
+import { registerSchema } from "./commands/schema.js";
+import { registerSet } from "./commands/set.js";
+import { registerWatch } from "./commands/watch.js";
+import { ExitCode, exitCodeForCommander } from "./exit-codes.js";
+import { asCliError, errorAsJson, formatError } from "./output/error-fns.js";
+import type { Io } from "./output/output.js";
+
+export const VERSION = "0.1.0";
+
+export function buildProgram(io: Io): Command {
+  const program = new Command("nexus")
+    .description("Nexus configuration registry from the command line")
+    .version(VERSION, "-V, --version", "print the CLI version")
+    .option("--url <url>", "registry URL (env NEXUS_URL; default: the one saved by `nexus login`)")
+    .option("--token <token>", "API token (env NEXUS_TOKEN; default: the saved one)")
+    .option("--config <path>", "config file (env NEXUS_CONFIG; default $XDG_CONFIG_HOME/nexus/config.json)")
+    .option("--author <name>", "your name in the history (env NEXUS_AUTHOR; default: your login name)")
+    .option("--json", "machine-readable JSON on stdout (errors as one JSON line on stderr)")
+    .option("--no-color", "no colours, even on a terminal (NO_COLOR works too)")
+    // Settings below are inherited by every command created afterwards with .command().
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
+    .showHelpAfterError("(add --help for usage)")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 ok, 1 error, 2 usage, 3 conflict (409), 4 validation failed (400/422 or a bad document).",
+    );
+
+  registerLogin(program, io);
+  registerNamespaces(program, io);
+  registerGet(program, io);
+  registerSet(program, io);
+  registerEdit(program, io);
+  registerRevisions(program, io);
+  registerSchema(program, io);
+  registerWatch(program, io);
+  registerInstances(program, io);
+  // Token administration waits for access control (issue 3): no command pretends to do it.
+  return program;
+}
+
+/** Runs the CLI with `argv` as in process.argv (node, script, arguments); resolves to the exit code. */
+export async function run(argv: readonly string[], io: Io): Promise<ExitCode> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv]);
+    return ExitCode.ok;
+  } catch (err) {
+    // Commander has already printed its message (and the help hint).
+    if (err instanceof CommanderError) return exitCodeForCommander(err.exitCode);
+    const failure = asCliError(err);
+    io.stderr.write(wantsJson(argv) ? `${JSON.stringify(errorAsJson(failure))}\n` : formatError(failure));
+    return failure.exitCode;
+  }
+}
+
+/** `--json` among the arguments (before a `--`): errors are then JSON too. */
+function wantsJson(argv: readonly string[]): boolean {
+  const args = argv.slice(2);
+  const end = args.indexOf("--");
+  return (end < 0 ? args : args.slice(0, end)).includes("--json");
+}
+
+/** The real process as the commands see it. stdin is opened only if a command reads it. */
+export function processIo(): Io {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    get stdin() {
+      return process.stdin;
+    },
+    env: process.env,
+    cwd: process.cwd(),
+    home: homedir(),
+    username: loginName(),
+  };
+}
+
+function loginName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.LOGNAME ?? "nexus-cli";
+  }
+}
