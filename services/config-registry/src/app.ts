@@ -4,10 +4,10 @@ import {
   type Bus,
   createHttpApp,
   createOutboxRelay,
-  enqueueEvent,
   type HealthCheck,
   type Logger,
   type Pool,
+  prepareOutboxRows,
   type Redis,
   type Stoppable,
 } from "@nexus/kit";
@@ -17,6 +17,7 @@ import { registerConfigContentParsers } from "./http/content-parsers.js";
 import { registerLayerRoutes } from "./layers/layer-router.js";
 import { createLayerService } from "./layers/layer-service.js";
 import { createLayerStore } from "./layers/layer-store.js";
+import { createLayerWriteStore } from "./layers/layer-write-store.js";
 import { registerNamespaceRoutes } from "./namespaces/namespace-router.js";
 import { createNamespaceService } from "./namespaces/namespace-service.js";
 import { createNamespaceStore } from "./namespaces/namespace-store.js";
@@ -62,26 +63,30 @@ export async function buildApp(deps: RegistryDeps) {
   const schemaStore = createSchemaStore();
   const resolveStore = createResolveStore();
   const cache = createResolveCache({ redis, logger, ttlSeconds: config.cacheTtlSeconds });
+  const relay = createOutboxRelay({
+    pool,
+    bus,
+    logger,
+    databaseUrl: config.databaseUrl,
+    channel: outboxChannel,
+  });
+  const wakeOutbox = () => relay.wake();
 
   const resolve = createResolveService({
     namespaces: namespaceStore,
     layers: layerStore,
     schemas: schemaStore,
     resolved: resolveStore,
-    enqueue: async (q, data, traceparent) => {
-      await enqueueEvent(q, bus, CONFIG_CHANGED, data, {
-        channel: outboxChannel,
-        ...(traceparent ? { traceparent } : {}),
-      });
-    },
+    prepareEvents: (events, traceparent) => prepareOutboxRows(bus, CONFIG_CHANGED, events, { traceparent }),
   });
   const layers = createLayerService({
     pool,
     namespaces: namespaceStore,
     layers: layerStore,
-    revisions: revisionStore,
+    writes: createLayerWriteStore(),
     resolve,
     cache,
+    wakeOutbox,
   });
   const namespaces = createNamespaceService({
     pool,
@@ -90,6 +95,7 @@ export async function buildApp(deps: RegistryDeps) {
     resolved: resolveStore,
     resolve,
     cache,
+    wakeOutbox,
     defaultEnvironments: config.defaultEnvironments,
   });
   const revisions = createRevisionService({
@@ -98,7 +104,14 @@ export async function buildApp(deps: RegistryDeps) {
     revisions: revisionStore,
     layers,
   });
-  const schemas = createSchemaService({ pool, namespaces: namespaceStore, schemas: schemaStore, resolve });
+  const schemas = createSchemaService({
+    pool,
+    namespaces: namespaceStore,
+    schemas: schemaStore,
+    resolve,
+    cache,
+    wakeOutbox,
+  });
   const reads = createResolveReadService({
     pool,
     namespaces: namespaceStore,
@@ -140,13 +153,6 @@ export async function buildApp(deps: RegistryDeps) {
   registerSchemaRoutes(http.app, { schemas });
   registerResolveRoutes(http.app, { reads });
 
-  const relay = createOutboxRelay({
-    pool,
-    bus,
-    logger,
-    databaseUrl: config.databaseUrl,
-    channel: outboxChannel,
-  });
   let commands: Stoppable | undefined;
   let readCommands: Stoppable | undefined;
 

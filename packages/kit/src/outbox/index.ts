@@ -1,4 +1,13 @@
-export { DEFAULT_OUTBOX_CHANNEL, type EnqueueOptions, enqueueEvent } from "./enqueue.js";
+export {
+  DEFAULT_OUTBOX_CHANNEL,
+  type EnqueueOptions,
+  enqueueEvent,
+  enqueueEvents,
+  type OutboxRows,
+  outboxInsertParams,
+  outboxInsertSql,
+  prepareOutboxRows,
+} from "./enqueue.js";
 export { createLease, type Lease, type LeaseConfig } from "./lease.js";
 export {
   createOutboxRelay,

@@ -29,6 +29,11 @@ export interface OutboxRelay {
   stop(): Promise<void>;
   /** If active, publish everything pending now and resolve when done (tests, shutdown). */
   drain(): Promise<void>;
+  /**
+   * Call after committing outbox rows written without a NOTIFY: the active relay in this process
+   * starts a pass at once; otherwise a NOTIFY wakes whichever instance holds the lease.
+   */
+  wake(): void;
   isActive(): boolean;
 }
 
@@ -64,13 +69,14 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
   let retryTimer: NodeJS.Timeout | undefined;
 
   let lease: Lease = idleLease;
+  const channel = config.channel ?? DEFAULT_OUTBOX_CHANNEL;
 
   const newLease = (schema: string) =>
     createLease({
       databaseUrl: config.databaseUrl,
       // Advisory locks are per database and services share one: the schema makes it per service.
       name: `outbox-relay:${schema}`,
-      channel: config.channel ?? DEFAULT_OUTBOX_CHANNEL,
+      channel,
       retryMs: config.lockRetryMs ?? 2_000,
       logger,
       onAcquired: () => void kick(true),
@@ -133,8 +139,7 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
         }
       });
       try {
-        if (done.length)
-          await pool.query("UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", [done]);
+        if (done.length) await markPublished(done);
         if (failed.length) {
           await pool.query(
             "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE seq = ANY($1::bigint[])",
@@ -167,6 +172,18 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
     retryTimer.unref();
   }
 
+  /**
+   * Without waiting for the WAL flush: if the mark is lost in a crash, the rows go out again with
+   * the same Nats-Msg-Id and JetStream drops them, so this commit needs no fsync of its own.
+   * One simple-protocol query is one implicit transaction, which `SET LOCAL` applies to.
+   */
+  async function markPublished(seqs: string[]): Promise<void> {
+    if (!seqs.every((s) => /^\d+$/.test(s))) throw new Error("outbox seq values must be integers");
+    await pool.query(
+      `SET LOCAL synchronous_commit TO OFF; UPDATE outbox SET published_at = now() WHERE seq IN (${seqs.join(",")})`,
+    );
+  }
+
   async function cleanup(): Promise<void> {
     if (stopping || !lease.held()) return;
     try {
@@ -197,6 +214,15 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
       await lease.stop();
     },
     drain: () => kick(true),
+    wake() {
+      if (lease.held()) {
+        void kick(false);
+        return;
+      }
+      pool.query("SELECT pg_notify($1, '')", [channel]).catch((err: unknown) => {
+        logger.debug({ err }, "could not notify the outbox relay; its poll will pick the events up");
+      });
+    },
     isActive: () => lease.held(),
   };
 }

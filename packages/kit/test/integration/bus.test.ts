@@ -1,5 +1,5 @@
 import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { CONFIG_CHANGED, type ConfigChanged } from "@nexus/contracts";
+import { CONFIG_CHANGED, type ConfigChanged, eventTypes } from "@nexus/contracts";
 import { collectEvents, createTestBus, type TestBus } from "@nexus/test-fixtures";
 import { propagation } from "@opentelemetry/api";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -39,7 +39,11 @@ describe("typed bus", () => {
     await t.bus.ensureStreams();
     await t.bus.ensureStreams();
     const events = await jsm.streams.info(t.streams.events);
-    expect(events.config.subjects).toEqual([`${t.prefix}.config.changed.>`]);
+    // One `<type>.>` per catalog event, with the run's prefix instead of `nexus`; no command subjects.
+    const expected = eventTypes.map((type) => `${t.prefix}${type.slice("nexus".length)}.>`).sort();
+    expect(expected).toContain(`${t.prefix}.config.changed.>`);
+    expect([...events.config.subjects].sort()).toEqual(expected);
+    expect(events.config.subjects.some((s) => s.includes(".cmd."))).toBe(false);
     expect(events.config.duplicate_window).toBe(120 * 1e9);
     expect(events.config.storage).toBe("file");
     expect((await jsm.streams.info(t.streams.dlq)).config.subjects).toEqual([`${t.prefix}.dlq.>`]);

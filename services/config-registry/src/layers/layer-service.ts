@@ -5,18 +5,20 @@ import type { NamespaceStore } from "../namespaces/namespace-store.js";
 import type { Namespace } from "../namespaces/namespace-types.js";
 import type { ResolveCache } from "../resolve/resolve-cache.js";
 import type { ResolveService } from "../resolve/resolve-service.js";
-import type { NamespaceState } from "../resolve/resolve-types.js";
-import type { RevisionStore } from "../revisions/revision-store.js";
+import type { NamespaceState, ResolvedHead } from "../resolve/resolve-types.js";
 import type { LayerStore } from "./layer-store.js";
 import { BASE_LAYER, type LayerHead, type WriteContext, type WriteResult } from "./layer-types.js";
+import type { LayerWriteStore } from "./layer-write-store.js";
 
 export interface LayerServiceDeps {
   pool: Pool;
-  namespaces: Pick<NamespaceStore, "findByName" | "lockByName" | "update">;
-  layers: Pick<LayerStore, "find" | "upsert">;
-  revisions: Pick<RevisionStore, "insert">;
-  resolve: Pick<ResolveService, "recompute" | "loadStates">;
+  namespaces: Pick<NamespaceStore, "findByName">;
+  layers: Pick<LayerStore, "find">;
+  writes: LayerWriteStore;
+  resolve: Pick<ResolveService, "plan">;
   cache: Pick<ResolveCache, "replace">;
+  /** After a commit that enqueued events. */
+  wakeOutbox: () => void;
 }
 
 export function assertLayerOf(ns: Pick<Namespace, "name" | "environments">, layer: string): void {
@@ -33,13 +35,13 @@ export function namespaceNotFound(name: string): NotFoundError {
   return new NotFoundError("namespace_not_found", `Namespace ${name} does not exist`, { field: "namespace" });
 }
 
-export function createLayerService(deps: LayerServiceDeps) {
-  async function lockNamespace(q: Queryable, name: string): Promise<Namespace> {
-    const ns = await deps.namespaces.lockByName(q, name);
-    if (!ns) throw namespaceNotFound(name);
-    return ns;
-  }
+/** The new content of the layer, from its current head (read outside any transaction). */
+type MakeContent = (
+  head: LayerHead | null,
+  q: Queryable,
+) => Promise<Record<string, unknown>> | Record<string, unknown>;
 
+export function createLayerService(deps: LayerServiceDeps) {
   function checkExpected(head: LayerHead | null, ctx: WriteContext, namespace: string, layer: string): void {
     const current = head?.revision ?? 0;
     if (ctx.expectedRevision !== undefined && ctx.expectedRevision !== current) {
@@ -52,59 +54,91 @@ export function createLayerService(deps: LayerServiceDeps) {
   }
 
   /**
-   * The one write path (REST PUT/PATCH, rollback, NATS command): lock the namespace, check the
+   * The one write path (REST PUT/PATCH, rollback, NATS command): read the namespace, check the
    * expected revision, re-resolve and validate everything the change touches, then store the
-   * revision, the new heads and the events in one transaction.
+   * revision, the new heads and the events in one statement that applies only if nothing changed
+   * the namespace meanwhile; if something did, start over from the new state (and its If-Match).
+   * Uncontended, that is two round trips and one commit, with no lock held while resolving.
    */
   async function write(
     namespace: string,
     layer: string,
-    makeContent: (
-      head: LayerHead | null,
-      q: Queryable,
-    ) => Promise<Record<string, unknown>> | Record<string, unknown>,
+    makeContent: MakeContent,
     ctx: WriteContext,
     trigger: "write" | "rollback" = "write",
   ): Promise<WriteResult> {
-    const { result, changed } = await withTransaction(deps.pool, async (client) => {
-      const ns = await lockNamespace(client, namespace);
-      assertLayerOf(ns, layer);
-      const head = await deps.layers.find(client, namespace, layer);
-      checkExpected(head, ctx, namespace, layer);
-      const content = assertJsonObject(await makeContent(head, client));
-      const hash = contentHash(content);
-      const previousRevision = head?.revision ?? 0;
-      if (head && head.hash === hash && trigger === "write") {
-        const unchanged: WriteResult = {
-          namespace,
-          layer,
-          revision: head.revision,
-          previousRevision,
-          hash,
-          changed: false,
-          changedEnvironments: [],
-        };
-        return { result: unchanged, changed: [] };
-      }
+    const optimistic = await attemptWrite(deps.pool, false, namespace, layer, makeContent, ctx, trigger);
+    // Lost the swap to a concurrent change: go again holding the namespace's row lock, so that
+    // writers queue instead of racing (and always make progress).
+    const outcome =
+      optimistic ??
+      (await withTransaction(deps.pool, (client) =>
+        attemptWrite(client, true, namespace, layer, makeContent, ctx, trigger),
+      ));
+    if (!outcome) throw new Error(`write to ${namespace}/${layer} lost its swap while holding the lock`);
+    if (outcome.changed.length > 0) deps.wakeOutbox();
+    await deps.cache.replace(outcome.changed);
+    return outcome.result;
+  }
 
-      const revision = ns.headRevision + 1;
-      const states = new Map<string, NamespaceState>();
-      await deps.resolve.loadStates(client, [namespace], states);
-      const target = states.get(namespace)!;
-      target.layers.set(layer, content);
-      target.layerRevisions.set(layer, revision);
-
-      const changedHeads = await deps.resolve.recompute(client, {
-        target,
-        ...(layer === BASE_LAYER ? {} : { environments: [layer] }),
-        newRevision: revision,
-        trigger,
+  /** One read-resolve-swap pass; null when a concurrent change won the swap. */
+  async function attemptWrite(
+    q: Queryable,
+    lock: boolean,
+    namespace: string,
+    layer: string,
+    makeContent: MakeContent,
+    ctx: WriteContext,
+    trigger: "write" | "rollback",
+  ): Promise<{ result: WriteResult; changed: ResolvedHead[] } | null> {
+    const current = await deps.writes.readForWrite(q, namespace, { lock });
+    if (!current) throw namespaceNotFound(namespace);
+    const ns = current.namespace;
+    assertLayerOf(ns, layer);
+    const head = current.layers.find((l) => l.layer === layer) ?? null;
+    checkExpected(head, ctx, namespace, layer);
+    const content = assertJsonObject(await makeContent(head, q));
+    const hash = contentHash(content);
+    const previousRevision = head?.revision ?? 0;
+    if (head && head.hash === hash && trigger === "write") {
+      const unchanged: WriteResult = {
+        namespace,
         layer,
-        actor: ctx.author,
-        source: ctx.source,
-        traceparent: ctx.traceparent,
-      });
-      await deps.revisions.insert(client, {
+        revision: head.revision,
+        previousRevision,
+        hash,
+        changed: false,
+        changedEnvironments: [],
+      };
+      return { result: unchanged, changed: [] };
+    }
+
+    const revision = ns.headRevision + 1;
+    const target: NamespaceState = {
+      name: ns.name,
+      environments: ns.environments,
+      variables: ns.variables,
+      layers: new Map(current.layers.map((l) => [l.layer, l.content])),
+      layerRevisions: new Map(current.layers.map((l) => [l.layer, l.revision])),
+    };
+    target.layers.set(layer, content);
+    target.layerRevisions.set(layer, revision);
+
+    const plan = await deps.resolve.plan(q, {
+      target,
+      ...(layer === BASE_LAYER ? {} : { environments: [layer] }),
+      newRevision: revision,
+      trigger,
+      layer,
+      actor: ctx.author,
+      source: ctx.source,
+      traceparent: ctx.traceparent,
+      preloaded: current,
+    });
+    const applied = await deps.writes.commitWrite(q, {
+      expectedWriteVersion: current.writeVersion,
+      dependencies: plan.dependencies,
+      revision: {
         namespace,
         revision,
         layer,
@@ -114,22 +148,21 @@ export function createLayerService(deps: LayerServiceDeps) {
         author: ctx.author,
         message: ctx.message,
         source: ctx.source,
-      });
-      await deps.layers.upsert(client, { namespace, layer, revision, content, hash });
-      await deps.namespaces.update(client, namespace, { headRevision: revision });
-      const written: WriteResult = {
-        namespace,
-        layer,
-        revision,
-        previousRevision,
-        hash,
-        changed: true,
-        changedEnvironments: changedHeads.filter((h) => h.namespace === namespace).map((h) => h.environment),
-      };
-      return { result: written, changed: changedHeads };
+      },
+      heads: plan.heads,
+      outbox: plan.outbox,
     });
-    await deps.cache.replace(changed);
-    return result;
+    if (!applied) return null;
+    const written: WriteResult = {
+      namespace,
+      layer,
+      revision,
+      previousRevision,
+      hash,
+      changed: true,
+      changedEnvironments: plan.heads.filter((h) => h.namespace === namespace).map((h) => h.environment),
+    };
+    return { result: written, changed: plan.heads };
   }
 
   return {

@@ -14,9 +14,11 @@ export interface NamespaceServiceDeps {
   pool: Pool;
   namespaces: NamespaceStore;
   layers: Pick<LayerStore, "exists">;
-  resolved: Pick<ResolveStore, "upsert" | "deleteEnvironment">;
+  resolved: Pick<ResolveStore, "upsertMany" | "deleteEnvironment">;
   resolve: Pick<ResolveService, "recompute" | "loadStates">;
   cache: Pick<ResolveCache, "replace" | "evict">;
+  /** After a commit that enqueued events. */
+  wakeOutbox: () => void;
   defaultEnvironments: readonly string[];
 }
 
@@ -34,16 +36,17 @@ export function createNamespaceService(deps: NamespaceServiceDeps) {
           });
         // Every environment resolves from the start (to {}), so reads never special-case "unwritten".
         const hash = contentHash(EMPTY);
-        for (const environment of environments) {
-          const body = renderResolvedBody({
+        const canonical = canonicalJson(EMPTY);
+        await deps.resolved.upsertMany(
+          client,
+          environments.map((environment) => ({
             namespace: ns.name,
             environment,
             revision: 0,
             hash,
-            canonical: canonicalJson(EMPTY),
-          });
-          await deps.resolved.upsert(client, { namespace: ns.name, environment, revision: 0, hash, body });
-        }
+            body: renderResolvedBody({ namespace: ns.name, environment, revision: 0, hash, canonical }),
+          })),
+        );
         return ns;
       });
     },
@@ -99,6 +102,7 @@ export function createNamespaceService(deps: NamespaceServiceDeps) {
         });
         return { ns: updated, changed, removed };
       });
+      if (changed.length > 0) deps.wakeOutbox();
       await deps.cache.evict(name, removed);
       await deps.cache.replace(changed);
       return ns;

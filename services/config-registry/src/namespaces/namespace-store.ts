@@ -76,6 +76,7 @@ export function createNamespaceStore() {
            environments = COALESCE($4, environments),
            variables = COALESCE($5, variables),
            head_revision = COALESCE($6, head_revision),
+           write_version = write_version + 1,
            updated_at = now()
          WHERE name = $1 RETURNING ${COLUMNS}`,
         [
@@ -88,6 +89,11 @@ export function createNamespaceStore() {
         ],
       );
       return toNamespace(res.rows[0]!);
+    },
+
+    /** A change stored elsewhere (the schema) alters what the namespace resolves to. */
+    async bumpWriteVersion(q: Queryable, name: string): Promise<void> {
+      await q.query("UPDATE namespaces SET write_version = write_version + 1 WHERE name = $1", [name]);
     },
 
     async delete(q: Queryable, name: string): Promise<void> {

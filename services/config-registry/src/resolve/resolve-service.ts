@@ -1,5 +1,5 @@
 import type { ConfigChanged } from "@nexus/contracts";
-import { AppError, type Queryable, ValidationError } from "@nexus/kit";
+import { AppError, enqueueEvents, type OutboxRows, type Queryable, ValidationError } from "@nexus/kit";
 import { canonicalJson, changedPaths, contentHash, deepMerge } from "../documents/document-fns.js";
 import type { LayerStore } from "../layers/layer-store.js";
 import { BASE_LAYER } from "../layers/layer-types.js";
@@ -15,9 +15,27 @@ export interface ResolveServiceDeps {
   namespaces: Pick<NamespaceStore, "findByName" | "dependents" | "dependencies" | "setDependencies">;
   layers: Pick<LayerStore, "findAllOf">;
   schemas: Pick<SchemaStore, "findMany">;
-  resolved: Pick<ResolveStore, "findMany" | "upsert">;
-  /** Enqueue an event in the caller's transaction (the outbox). */
-  enqueue: (q: Queryable, data: ConfigChanged, traceparent?: string) => Promise<void>;
+  resolved: Pick<ResolveStore, "findMany" | "upsertMany">;
+  /** Wrap `config.changed` events as outbox rows (written in the caller's transaction). */
+  prepareEvents: (events: ConfigChanged[], traceparent?: string) => OutboxRows;
+}
+
+/** What the write path already read about the target while locking it: saves four queries. */
+export interface PreloadedTarget {
+  /** Namespaces that read the target (without itself). */
+  dependents: string[];
+  /** Namespaces the target reads, as stored. */
+  dependencies: string[];
+  schema: Record<string, unknown> | null;
+  resolved: ResolvedHead[];
+}
+
+/** The outcome of a recompute, not yet stored: new resolved heads and their events. */
+export interface ResolutionPlan {
+  heads: ResolvedHead[];
+  outbox: OutboxRows;
+  /** The target's new cross-namespace dependencies; null when unchanged. */
+  dependencies: string[] | null;
 }
 
 export interface RecomputeRequest {
@@ -37,6 +55,7 @@ export interface RecomputeRequest {
   actor: string;
   source: string;
   traceparent?: string | undefined;
+  preloaded?: PreloadedTarget;
 }
 
 interface Resolution {
@@ -126,16 +145,22 @@ export function createResolveService(deps: ResolveServiceDeps) {
   }
 
   /**
-   * Keep `namespace_dependencies` of the target true. Having resolved every environment, the set
-   * is exact; having resolved only some, the others may still read what they read before, so the
-   * stored set only grows. Written only when it differs (most writes change no reference).
+   * The target's new `namespace_dependencies`, or null when they stay as stored. Having resolved
+   * every environment, the set is exact; having resolved only some, the others may still read what
+   * they read before, so the stored set only grows. Most writes change no reference.
    */
-  async function updateDependencies(q: Queryable, namespace: string, found: Set<string>, complete: boolean) {
+  async function nextDependencies(
+    q: Queryable,
+    namespace: string,
+    found: Set<string>,
+    complete: boolean,
+    known: string[] | undefined,
+  ): Promise<string[] | null> {
     found.delete(namespace);
-    const stored = await deps.namespaces.dependencies(q, namespace);
+    const stored = known ?? (await deps.namespaces.dependencies(q, namespace));
     const next = complete ? found : new Set([...stored, ...found]);
     const same = next.size === stored.length && stored.every((d) => next.has(d));
-    if (!same) await deps.namespaces.setDependencies(q, namespace, [...next].sort());
+    return same ? null : [...next].sort();
   }
 
   return {
@@ -143,106 +168,127 @@ export function createResolveService(deps: ResolveServiceDeps) {
     loadReferenced,
     resolveIn,
 
-    /**
-     * Re-resolve the target and every namespace that reads it, in every environment; refuse the
-     * whole change (422) if any reference breaks or any schema is violated; otherwise store the new
-     * resolved heads and enqueue one `config.changed` per (namespace, environment) that changed.
-     * Runs inside the caller's transaction, with the target namespace row locked.
-     */
+    plan,
+
+    /** `plan`, then store its heads and events in the caller's transaction. */
     async recompute(q: Queryable, req: RecomputeRequest): Promise<ResolvedHead[]> {
-      const states = new Map<string, NamespaceState>([[req.target.name, req.target]]);
-      const dependents = (await deps.namespaces.dependents(q, req.target.name)).filter(
-        (d) => d !== req.target.name,
-      );
-      await loadStates(q, dependents, states);
-      await loadReferenced(q, states);
-
-      const affected = [req.target.name, ...dependents.filter((d) => states.has(d))];
-      const schemas = await deps.schemas.findMany(q, affected);
-      if (req.schemaOverride !== undefined) {
-        if (req.schemaOverride === null) schemas.delete(req.target.name);
-        else schemas.set(req.target.name, req.schemaOverride);
-      }
-
-      const resolutions: Resolution[] = [];
-      const violations: {
-        namespace: string;
-        environment: string;
-        pointer: string;
-        message: string;
-        keyword: string;
-      }[] = [];
-      for (const namespace of affected) {
-        const state = states.get(namespace)!;
-        const dependsOn = new Set<string>();
-        const schema = schemas.get(namespace);
-        const validate = schema ? compileSchema(schema) : undefined;
-        const environments = req.environments
-          ? state.environments.filter((e) => req.environments!.includes(e))
-          : state.environments;
-        for (const environment of environments) {
-          const { value, dependencies } = resolveIn(states, namespace, environment);
-          for (const d of dependencies) dependsOn.add(d);
-          for (const v of validate?.(value) ?? []) violations.push({ namespace, environment, ...v });
-          resolutions.push({ namespace, environment, content: value, hash: contentHash(value) });
-        }
-        if (namespace === req.target.name)
-          await updateDependencies(q, namespace, dependsOn, !req.environments);
-      }
-      if (violations.length > 0) {
-        const first = violations[0]!;
-        throw new ValidationError(
-          "schema_violation",
-          `The configuration breaks the JSON Schema of ${first.namespace} in ${first.environment} at ${first.pointer || "/"}: ${first.message}` +
-            (violations.length > 1 ? ` (and ${violations.length - 1} more)` : ""),
-          { field: first.pointer, details: { violations } },
-        );
-      }
-
-      const previous = new Map(
-        (await deps.resolved.findMany(q, affected)).map((h) => [`${h.namespace}/${h.environment}`, h]),
-      );
-      const changed: ResolvedHead[] = [];
-      for (const r of resolutions) {
-        const before = previous.get(`${r.namespace}/${r.environment}`);
-        if (before?.hash === r.hash) continue;
-        const isTarget = r.namespace === req.target.name;
-        const revision =
-          isTarget && req.newRevision !== undefined
-            ? req.newRevision
-            : (before?.revision ?? layerRevisionOf(states.get(r.namespace)!, r.environment));
-        const head: ResolvedHead = {
-          namespace: r.namespace,
-          environment: r.environment,
-          revision,
-          hash: r.hash,
-          body: renderResolvedBody({ ...r, revision, canonical: canonicalJson(r.content) }),
-        };
-        await deps.resolved.upsert(q, head);
-        changed.push(head);
-        if (revision === 0) continue; // nothing was ever written; no consumer can hold a revision yet
-        const previousContent = before ? (JSON.parse(before.body) as { content: unknown }).content : {};
-        await deps.enqueue(
-          q,
-          {
-            schemaVersion: 1,
-            namespace: r.namespace,
-            environment: r.environment,
-            revision,
-            previousRevision: before?.revision ?? 0,
-            hash: r.hash,
-            previousHash: before?.hash ?? null,
-            layer: req.layer,
-            changedPaths: changedPaths(previousContent, r.content),
-            trigger: isTarget ? req.trigger : "dependency",
-            actor: req.actor,
-            source: req.source,
-          },
-          req.traceparent,
-        );
-      }
-      return changed;
+      const { heads, outbox, dependencies } = await plan(q, req);
+      if (dependencies) await deps.namespaces.setDependencies(q, req.target.name, dependencies);
+      await deps.resolved.upsertMany(q, heads);
+      await enqueueEvents(q, outbox);
+      return heads;
     },
   };
+
+  /**
+   * Re-resolve the target and every namespace that reads it, in every environment; refuse the
+   * whole change (422) if any reference breaks or any schema is violated; otherwise return the new
+   * resolved heads and one `config.changed` per (namespace, environment) that changed, for the
+   * caller to store. Runs inside the caller's transaction, with the target namespace row locked.
+   */
+  async function plan(q: Queryable, req: RecomputeRequest): Promise<ResolutionPlan> {
+    const states = new Map<string, NamespaceState>([[req.target.name, req.target]]);
+    const dependents = (
+      req.preloaded?.dependents ?? (await deps.namespaces.dependents(q, req.target.name))
+    ).filter((d) => d !== req.target.name);
+    await loadStates(q, dependents, states);
+    await loadReferenced(q, states);
+
+    const affected = [req.target.name, ...dependents.filter((d) => states.has(d))];
+    // The preloaded schema and heads cover the target alone; dependents need the queries.
+    const preloaded = affected.length === 1 ? req.preloaded : undefined;
+    const schemas = preloaded
+      ? new Map(preloaded.schema ? [[req.target.name, preloaded.schema]] : [])
+      : await deps.schemas.findMany(q, affected);
+    if (req.schemaOverride !== undefined) {
+      if (req.schemaOverride === null) schemas.delete(req.target.name);
+      else schemas.set(req.target.name, req.schemaOverride);
+    }
+
+    let dependencies: string[] | null = null;
+    const resolutions: Resolution[] = [];
+    const violations: {
+      namespace: string;
+      environment: string;
+      pointer: string;
+      message: string;
+      keyword: string;
+    }[] = [];
+    for (const namespace of affected) {
+      const state = states.get(namespace)!;
+      const dependsOn = new Set<string>();
+      const schema = schemas.get(namespace);
+      const validate = schema ? compileSchema(schema) : undefined;
+      const environments = req.environments
+        ? state.environments.filter((e) => req.environments!.includes(e))
+        : state.environments;
+      for (const environment of environments) {
+        const { value, dependencies } = resolveIn(states, namespace, environment);
+        for (const d of dependencies) dependsOn.add(d);
+        for (const v of validate?.(value) ?? []) violations.push({ namespace, environment, ...v });
+        resolutions.push({ namespace, environment, content: value, hash: contentHash(value) });
+      }
+      if (namespace === req.target.name)
+        dependencies = await nextDependencies(
+          q,
+          namespace,
+          dependsOn,
+          !req.environments,
+          req.preloaded?.dependencies,
+        );
+    }
+    if (violations.length > 0) {
+      const first = violations[0]!;
+      throw new ValidationError(
+        "schema_violation",
+        `The configuration breaks the JSON Schema of ${first.namespace} in ${first.environment} at ${first.pointer || "/"}: ${first.message}` +
+          (violations.length > 1 ? ` (and ${violations.length - 1} more)` : ""),
+        { field: first.pointer, details: { violations } },
+      );
+    }
+
+    const previous = new Map(
+      (preloaded?.resolved ?? (await deps.resolved.findMany(q, affected))).map((h) => [
+        `${h.namespace}/${h.environment}`,
+        h,
+      ]),
+    );
+    const changed: ResolvedHead[] = [];
+    const events: ConfigChanged[] = [];
+    for (const r of resolutions) {
+      const before = previous.get(`${r.namespace}/${r.environment}`);
+      if (before?.hash === r.hash) continue;
+      const isTarget = r.namespace === req.target.name;
+      const revision =
+        isTarget && req.newRevision !== undefined
+          ? req.newRevision
+          : (before?.revision ?? layerRevisionOf(states.get(r.namespace)!, r.environment));
+      const head: ResolvedHead = {
+        namespace: r.namespace,
+        environment: r.environment,
+        revision,
+        hash: r.hash,
+        body: renderResolvedBody({ ...r, revision, canonical: canonicalJson(r.content) }),
+      };
+      changed.push(head);
+      if (revision === 0) continue; // nothing was ever written; no consumer can hold a revision yet
+      const previousContent = before ? (JSON.parse(before.body) as { content: unknown }).content : {};
+      events.push({
+        schemaVersion: 1,
+        namespace: r.namespace,
+        environment: r.environment,
+        revision,
+        previousRevision: before?.revision ?? 0,
+        hash: r.hash,
+        previousHash: before?.hash ?? null,
+        layer: req.layer,
+        changedPaths: changedPaths(previousContent, r.content),
+        trigger: isTarget ? req.trigger : "dependency",
+        actor: req.actor,
+        source: req.source,
+      });
+    }
+    return { heads: changed, outbox: deps.prepareEvents(events, req.traceparent), dependencies };
+  }
 }
 export type ResolveService = ReturnType<typeof createResolveService>;

@@ -1,6 +1,27 @@
 import type { Queryable } from "@nexus/kit";
 import type { ResolvedHead } from "./resolve-types.js";
 
+/**
+ * Upsert of resolved heads passed as five array parameters from `$first`, usable in a CTE;
+ * `onlyIf` names a CTE that must have returned a row for anything to be written.
+ */
+export const RESOLVED_HEADS_UPSERT_SQL = (first: number, onlyIf?: string) => {
+  const p = (i: number) => `$${first + i}`;
+  return `INSERT INTO resolved_heads (namespace, environment, revision, hash, body)
+    SELECT * FROM unnest(${p(0)}::text[], ${p(1)}::text[], ${p(2)}::int[], ${p(3)}::text[], ${p(4)}::text[])
+    ${onlyIf ? `WHERE EXISTS (SELECT 1 FROM ${onlyIf})` : ""}
+    ON CONFLICT (namespace, environment) DO UPDATE
+      SET revision = EXCLUDED.revision, hash = EXCLUDED.hash, body = EXCLUDED.body, updated_at = now()`;
+};
+
+export const resolvedHeadsParams = (heads: ResolvedHead[]): unknown[] => [
+  heads.map((h) => h.namespace),
+  heads.map((h) => h.environment),
+  heads.map((h) => h.revision),
+  heads.map((h) => h.hash),
+  heads.map((h) => h.body),
+];
+
 export function createResolveStore() {
   return {
     async find(q: Queryable, namespace: string, environment: string): Promise<ResolvedHead | null> {
@@ -19,13 +40,9 @@ export function createResolveStore() {
       return res.rows;
     },
 
-    async upsert(q: Queryable, head: ResolvedHead): Promise<void> {
-      await q.query(
-        `INSERT INTO resolved_heads (namespace, environment, revision, hash, body) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (namespace, environment) DO UPDATE
-           SET revision = EXCLUDED.revision, hash = EXCLUDED.hash, body = EXCLUDED.body, updated_at = now()`,
-        [head.namespace, head.environment, head.revision, head.hash, head.body],
-      );
+    async upsertMany(q: Queryable, heads: ResolvedHead[]): Promise<void> {
+      if (heads.length === 0) return;
+      await q.query(`${RESOLVED_HEADS_UPSERT_SQL(1)}`, resolvedHeadsParams(heads));
     },
 
     async deleteEnvironment(q: Queryable, namespace: string, environment: string): Promise<void> {

@@ -2,6 +2,7 @@ import { NotFoundError, type Pool, withTransaction } from "@nexus/kit";
 import { contentHash } from "../documents/document-fns.js";
 import { namespaceNotFound } from "../layers/layer-service.js";
 import type { NamespaceStore } from "../namespaces/namespace-store.js";
+import type { ResolveCache } from "../resolve/resolve-cache.js";
 import type { ResolveService } from "../resolve/resolve-service.js";
 import type { NamespaceState } from "../resolve/resolve-types.js";
 import { compileSchema } from "./schema-fns.js";
@@ -9,9 +10,12 @@ import type { SchemaStore, StoredSchema } from "./schema-store.js";
 
 export interface SchemaServiceDeps {
   pool: Pool;
-  namespaces: Pick<NamespaceStore, "lockByName" | "findByName">;
+  namespaces: Pick<NamespaceStore, "lockByName" | "findByName" | "bumpWriteVersion">;
   schemas: SchemaStore;
   resolve: Pick<ResolveService, "recompute" | "loadStates">;
+  cache: Pick<ResolveCache, "replace">;
+  /** After a commit that enqueued events. */
+  wakeOutbox: () => void;
 }
 
 export function createSchemaService(deps: SchemaServiceDeps) {
@@ -26,11 +30,11 @@ export function createSchemaService(deps: SchemaServiceDeps) {
     /** Refused (422) when the schema is not a valid JSON Schema or the current config breaks it. */
     async put(namespace: string, schema: Record<string, unknown>, author: string): Promise<StoredSchema> {
       compileSchema(schema);
-      await withTransaction(deps.pool, async (client) => {
+      const changed = await withTransaction(deps.pool, async (client) => {
         if (!(await deps.namespaces.lockByName(client, namespace))) throw namespaceNotFound(namespace);
         const states = new Map<string, NamespaceState>();
         await deps.resolve.loadStates(client, [namespace], states);
-        await deps.resolve.recompute(client, {
+        const changed = await deps.resolve.recompute(client, {
           target: states.get(namespace)!,
           schemaOverride: schema,
           trigger: "write",
@@ -44,7 +48,11 @@ export function createSchemaService(deps: SchemaServiceDeps) {
           hash: contentHash(schema),
           updatedBy: author,
         });
+        await deps.namespaces.bumpWriteVersion(client, namespace);
+        return changed;
       });
+      if (changed.length > 0) deps.wakeOutbox();
+      await deps.cache.replace(changed);
       return this.get(namespace);
     },
 

@@ -95,6 +95,20 @@ describe("layers: writes, revisions and optimistic concurrency", () => {
     expect((await call(h, "GET", "/v1/namespaces/shop")).body.headRevision).toBe(before + numbers.length);
   });
 
+  it("never stores a resolution made with variables that changed while the write ran", async () => {
+    await call(h, "POST", "/v1/namespaces", { name: "racing", variables: { HOST: "old" } });
+    const writes = Array.from({ length: 8 }, (_, i) =>
+      call(h, "PUT", "/v1/namespaces/racing/layers/base", { url: "${env:HOST}", n: i }),
+    );
+    const variables = call(h, "PATCH", "/v1/namespaces/racing", { variables: { HOST: "new" } });
+    const results = await Promise.all([...writes, variables]);
+    expect(results.map((r) => r.status)).toEqual(Array(9).fill(200));
+    for (const env of ["development", "staging", "production"]) {
+      const resolved = await call(h, "GET", `/v1/namespaces/racing/environments/${env}/resolved`);
+      expect(resolved.body.content.url).toBe("new");
+    }
+  });
+
   it("accepts YAML and .env bodies and stores them as JSON", async () => {
     const yaml = await call(
       h,

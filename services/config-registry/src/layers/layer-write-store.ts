@@ -1,0 +1,179 @@
+import { type OutboxRows, outboxInsertParams, outboxInsertSql, type Queryable } from "@nexus/kit";
+import type { Namespace } from "../namespaces/namespace-types.js";
+import { RESOLVED_HEADS_UPSERT_SQL, resolvedHeadsParams } from "../resolve/resolve-store.js";
+import type { ResolvedHead } from "../resolve/resolve-types.js";
+import type { Revision } from "../revisions/revision-types.js";
+import type { LayerHead } from "./layer-types.js";
+
+/**
+ * The two statements of a layer write. Each round trip to Postgres costs more than the work of
+ * the write itself, so one statement reads everything resolution needs, and one stores everything
+ * the write produced and commits (no BEGIN, no COMMIT, no lock held while resolving): it applies
+ * only if the namespace's `write_version` is still the one read, otherwise the caller starts over.
+ * Both are named, so each connection plans them once.
+ */
+
+export interface WriteContextRow {
+  namespace: Namespace;
+  /** Compare-and-swap token for `commitWrite`. */
+  writeVersion: string;
+  layers: LayerHead[];
+  /** Namespaces that read this one (without itself). */
+  dependents: string[];
+  /** Namespaces this one reads, as stored. */
+  dependencies: string[];
+  schema: Record<string, unknown> | null;
+  resolved: ResolvedHead[];
+}
+
+interface ReadRow {
+  name: string;
+  description: string;
+  owners: string[];
+  environments: string[];
+  variables: Record<string, string>;
+  head_revision: number;
+  write_version: string;
+  created_at: Date;
+  updated_at: Date;
+  layers: {
+    layer: string;
+    revision: number;
+    content: Record<string, unknown>;
+    hash: string;
+    updated_at: string;
+  }[];
+  dependents: string[];
+  dependencies: string[];
+  schema: Record<string, unknown> | null;
+  resolved: { environment: string; revision: number; hash: string; body: string }[];
+}
+
+const READ_SQL = `
+SELECT n.name, n.description, n.owners, n.environments, n.variables, n.head_revision, n.write_version,
+  n.created_at, n.updated_at,
+  (SELECT COALESCE(json_agg(json_build_object('layer', l.layer, 'revision', l.revision, 'content', l.content,
+                                              'hash', l.hash, 'updated_at', l.updated_at)), '[]'::json)
+     FROM layers l WHERE l.namespace = n.name) AS layers,
+  ARRAY(SELECT d.namespace FROM namespace_dependencies d
+         WHERE d.depends_on = n.name AND d.namespace <> n.name ORDER BY 1) AS dependents,
+  ARRAY(SELECT d.depends_on FROM namespace_dependencies d WHERE d.namespace = n.name ORDER BY 1) AS dependencies,
+  (SELECT s.schema FROM schemas s WHERE s.namespace = n.name) AS schema,
+  (SELECT COALESCE(json_agg(json_build_object('environment', h.environment, 'revision', h.revision,
+                                              'hash', h.hash, 'body', h.body)), '[]'::json)
+     FROM resolved_heads h WHERE h.namespace = n.name) AS resolved
+FROM namespaces n WHERE n.name = $1`;
+
+// Every other part reads from `claimed`, so when the swap fails (a concurrent change committed
+// first: the UPDATE waits for its row lock, then re-checks) the statement changes nothing.
+const COMMIT_SQL = `
+WITH claimed AS (
+  UPDATE namespaces SET head_revision = $2, write_version = write_version + 1, updated_at = now()
+  WHERE name = $1 AND write_version = $10
+  RETURNING name
+), revision AS (
+  INSERT INTO revisions (namespace, revision, layer, content, hash, diff, author, message, source)
+  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM claimed
+), layer AS (
+  INSERT INTO layers (namespace, layer, revision, content, hash) SELECT $1, $3, $2, $4, $5 FROM claimed
+  ON CONFLICT (namespace, layer) DO UPDATE
+    SET revision = EXCLUDED.revision, content = EXCLUDED.content, hash = EXCLUDED.hash, updated_at = now()
+), dependencies_removed AS (
+  DELETE FROM namespace_dependencies
+  WHERE $11::text[] IS NOT NULL AND namespace = (SELECT name FROM claimed) AND NOT (depends_on = ANY($11))
+), dependencies_added AS (
+  INSERT INTO namespace_dependencies (namespace, depends_on)
+  SELECT name, unnest($11::text[]) FROM claimed WHERE $11::text[] IS NOT NULL
+  ON CONFLICT DO NOTHING
+), heads AS (
+  ${RESOLVED_HEADS_UPSERT_SQL(12, "claimed")}
+), events AS (
+  ${outboxInsertSql(17, "claimed")}
+)
+SELECT count(*)::int AS applied FROM claimed`;
+
+export interface CommittedWrite {
+  revision: Omit<Revision, "createdAt">;
+  /** `writeVersion` from `readForWrite`. */
+  expectedWriteVersion: string;
+  /** The target's new cross-namespace dependencies; null leaves them as they are. */
+  dependencies: string[] | null;
+  heads: ResolvedHead[];
+  outbox: OutboxRows;
+}
+
+export function createLayerWriteStore() {
+  return {
+    /**
+     * The namespace with everything resolution needs, and the version to swap against; `lock`
+     * (inside a transaction) also takes the namespace's row lock until it ends.
+     */
+    async readForWrite(
+      q: Queryable,
+      name: string,
+      options: { lock: boolean },
+    ): Promise<WriteContextRow | null> {
+      const res = await q.query<ReadRow>(
+        options.lock
+          ? { name: "layer-write-read-locked", text: `${READ_SQL} FOR UPDATE OF n`, values: [name] }
+          : { name: "layer-write-read", text: READ_SQL, values: [name] },
+      );
+      const r = res.rows[0];
+      if (!r) return null;
+      return {
+        namespace: {
+          name: r.name,
+          description: r.description,
+          owners: r.owners,
+          environments: r.environments,
+          variables: r.variables,
+          headRevision: r.head_revision,
+          createdAt: r.created_at.toISOString(),
+          updatedAt: r.updated_at.toISOString(),
+        },
+        writeVersion: r.write_version,
+        layers: r.layers.map((l) => ({
+          namespace: r.name,
+          layer: l.layer,
+          revision: l.revision,
+          content: l.content,
+          hash: l.hash,
+          updatedAt: new Date(l.updated_at).toISOString(),
+        })),
+        dependents: r.dependents,
+        dependencies: r.dependencies,
+        schema: r.schema,
+        resolved: r.resolved.map((h) => ({ namespace: r.name, ...h })),
+      };
+    },
+
+    /**
+     * Revision, layer head, namespace head revision, dependencies, resolved heads and outbox events
+     * in one autocommit statement. False when the namespace changed since it was read.
+     */
+    async commitWrite(q: Queryable, write: CommittedWrite): Promise<boolean> {
+      const rev = write.revision;
+      const res = await q.query<{ applied: number }>({
+        name: "layer-write-commit",
+        text: COMMIT_SQL,
+        values: [
+          rev.namespace,
+          rev.revision,
+          rev.layer,
+          JSON.stringify(rev.content),
+          rev.hash,
+          JSON.stringify(rev.diff),
+          rev.author,
+          rev.message,
+          rev.source,
+          write.expectedWriteVersion,
+          write.dependencies,
+          ...resolvedHeadsParams(write.heads),
+          ...outboxInsertParams(write.outbox),
+        ],
+      });
+      return res.rows[0]?.applied === 1;
+    },
+  };
+}
+export type LayerWriteStore = ReturnType<typeof createLayerWriteStore>;
