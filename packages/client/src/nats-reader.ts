@@ -1,0 +1,81 @@
+import { type NatsConnection, NoRespondersError, RequestError, TimeoutError } from "@nats-io/transport-node";
+import { type ConfigGetCommand, ConfigGetReply } from "@nexus/contracts";
+import { NexusConfigError, reasonOf, registryError } from "./errors.js";
+import type { ReadResult, RegistryReader } from "./registry-reader.js";
+import type { Target } from "./subjects.js";
+
+export interface NatsReaderOptions extends Target {
+  nc: NatsConnection;
+  /** The prefixed `nexus.config.cmd.get` subject. */
+  subject: string;
+  timeoutMs: number;
+}
+
+/** Reads through the registry's `nexus.config.cmd.get` request/reply command. */
+export function createNatsReader(options: NatsReaderOptions): RegistryReader {
+  return {
+    transport: "nats",
+    async read(ifNoneMatch) {
+      const command: ConfigGetCommand = {
+        schemaVersion: 1,
+        namespace: options.namespace,
+        environment: options.environment,
+        ...(ifNoneMatch ? { ifNoneMatch } : {}),
+      };
+      let text: string;
+      try {
+        const msg = await options.nc.request(options.subject, JSON.stringify(command), {
+          timeout: options.timeoutMs,
+        });
+        text = msg.string();
+      } catch (err) {
+        throw new NexusConfigError(
+          "unavailable",
+          `config-registry did not answer on ${options.subject}: ${why(err, options.timeoutMs)}`,
+          {
+            cause: err,
+          },
+        );
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        throw new NexusConfigError("invalid_response", `the reply on ${options.subject} is not JSON`);
+      }
+      const reply = ConfigGetReply.safeParse(json);
+      if (!reply.success) {
+        throw new NexusConfigError(
+          "invalid_response",
+          `the reply on ${options.subject} breaks the contract`,
+          {
+            details: reply.error.issues,
+          },
+        );
+      }
+      const r = reply.data;
+      if (!r.ok) {
+        throw registryError(
+          r.error.statusCode,
+          r.error.code,
+          `config-registry refused the read (${r.error.statusCode} ${r.error.code}): ${r.error.message}`,
+          r.error,
+        );
+      }
+      if (r.notModified)
+        return { kind: "not-modified", hash: r.hash, revision: r.revision } satisfies ReadResult;
+      const { namespace, environment, revision, hash, content } = r;
+      return { kind: "document", document: { namespace, environment, revision, hash, content } };
+    },
+  };
+}
+
+function why(err: unknown, timeoutMs: number): string {
+  if (err instanceof NoRespondersError || (err instanceof RequestError && err.isNoResponders())) {
+    return "nothing is serving it";
+  }
+  if (err instanceof TimeoutError || (err instanceof RequestError && err.cause instanceof TimeoutError)) {
+    return `no answer within ${timeoutMs} ms`;
+  }
+  return reasonOf(err);
+}

@@ -1,0 +1,96 @@
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import type { ConfigChanged, InstanceResyncCommand } from "@nexus/contracts";
+import type { ConfigLogger } from "./logger.js";
+import { parseConfigChanged, parseResyncCommand } from "./wire.js";
+
+export interface WatcherOptions {
+  nc: NatsConnection;
+  subjects: { changes: string; resync: string };
+  logger: ConfigLogger;
+  onChange(event: ConfigChanged, eventId: string): void;
+  onResync(command: InstanceResyncCommand): void;
+  /** The connection came back: anything published meanwhile was missed by core subscriptions. */
+  onReconnect(): void;
+}
+
+export interface Watcher {
+  stop(): void;
+}
+
+/**
+ * Core NATS subscriptions (nothing stored, nothing to clean up on the server) to config.changed
+ * and resync commands of one (namespace, environment). Core delivery may lose messages while
+ * disconnected; the client fetches on reconnect and compares positions, so a loss costs a
+ * fetch, never a wrong config. Every message is checked against the contract before use.
+ */
+export function watchNats(options: WatcherOptions): Watcher {
+  const { nc, subjects, logger } = options;
+  const subscriptions: Subscription[] = [];
+
+  subscriptions.push(
+    nc.subscribe(subjects.changes, {
+      callback: (err, msg) => {
+        if (err) {
+          logger.warn(
+            { subject: subjects.changes, err: err.message },
+            "nexus-client: change subscription failed",
+          );
+          return;
+        }
+        const parsed = parseConfigChanged(msg.data);
+        if (!parsed.ok) {
+          logger.warn(
+            { subject: msg.subject, reason: parsed.reason },
+            "nexus-client: ignored an invalid config.changed",
+          );
+          return;
+        }
+        options.onChange(parsed.value.data, parsed.value.id);
+      },
+    }),
+  );
+
+  subscriptions.push(
+    nc.subscribe(subjects.resync, {
+      callback: (err, msg) => {
+        if (err) {
+          logger.warn(
+            { subject: subjects.resync, err: err.message },
+            "nexus-client: resync subscription failed",
+          );
+          return;
+        }
+        const parsed = parseResyncCommand(msg.data);
+        if (!parsed.ok) {
+          logger.warn(
+            { subject: msg.subject, reason: parsed.reason },
+            "nexus-client: ignored an invalid resync command",
+          );
+          return;
+        }
+        options.onResync(parsed.value);
+      },
+    }),
+  );
+
+  const statuses = nc.status();
+  void (async () => {
+    try {
+      for await (const s of statuses) {
+        if (s.type === "reconnect") options.onReconnect();
+        else if (s.type === "disconnect")
+          logger.warn({}, "nexus-client: lost the NATS connection, reconnecting");
+      }
+    } catch {
+      // the iterator ends with the connection
+    }
+  })();
+
+  return {
+    stop() {
+      for (const sub of subscriptions) if (!sub.isClosed()) sub.unsubscribe();
+      // The status iterator is a QueuedIterator; stopping it removes its listener from the connection.
+      (statuses as { stop?: () => void }).stop?.();
+    },
+  };
+}

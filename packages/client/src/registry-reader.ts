@@ -1,0 +1,24 @@
+import type { Position } from "./sync-decisions.js";
+
+/** A resolved document as the registry serves it. */
+export interface ResolvedDocument extends Position {
+  namespace: string;
+  environment: string;
+  content: Record<string, unknown>;
+}
+
+export type ReadResult =
+  | { kind: "document"; document: ResolvedDocument }
+  /** `ifNoneMatch` is still current. `revision` is absent when the transport did not say. */
+  | { kind: "not-modified"; hash: string; revision: number | undefined };
+
+/**
+ * Reads the resolved configuration of the client's (namespace, environment) from Nexus, over
+ * HTTP or NATS request/reply. Throws NexusConfigError; `unavailable`/`invalid_response` are
+ * worth retrying, anything else is Nexus's answer.
+ */
+export interface RegistryReader {
+  /** `http` or `nats`, for logs. */
+  readonly transport: string;
+  read(ifNoneMatch?: string): Promise<ReadResult>;
+}

@@ -1,0 +1,119 @@
+import { type JetStreamClient, jetstream } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import {
+  CONFIG_APPLIED,
+  type ConfigApplied,
+  INSTANCE_HEARTBEAT,
+  type InstanceHeartbeat,
+} from "@nexus/contracts";
+import { backoffDelay } from "./backoff.js";
+import { reasonOf } from "./errors.js";
+import type { ConfigLogger } from "./logger.js";
+import { buildEvent } from "./wire.js";
+
+export interface ReporterOptions {
+  nc: NatsConnection;
+  prefix: string;
+  /** CloudEvents `source`. */
+  source: string;
+  logger: ConfigLogger;
+  /** PubAck wait per attempt, ms. */
+  timeoutMs: number;
+  /** Attempts per applied-ack before giving up (heartbeats carry the state anyway). */
+  ackAttempts?: number;
+}
+
+export interface Reporter {
+  /** Queue an applied-ack; acks leave in order, each retried with the same Nats-Msg-Id. */
+  applied(data: ConfigApplied): void;
+  /** Send a heartbeat now, unless the previous one is still waiting for its PubAck. */
+  heartbeat(data: InstanceHeartbeat): Promise<void>;
+  /** Wait until every queued ack was published or given up on, at most `timeoutMs`. */
+  flush(timeoutMs: number): Promise<void>;
+}
+
+/**
+ * Publishes the instance's reports to JetStream (the events stream captures
+ * `<prefix>.config.applied.>` and `<prefix>.instance.heartbeat.>`). Every event is validated
+ * against the contract before it leaves; the CloudEvents id doubles as `Nats-Msg-Id`, so a retry
+ * after a lost PubAck is dropped by JetStream as a duplicate instead of counted twice.
+ * Publishing never blocks applying: acks go through their own queue.
+ */
+export function createReporter(options: ReporterOptions): Reporter {
+  const js: JetStreamClient = jetstream(options.nc, { timeout: options.timeoutMs });
+  const attempts = Math.max(1, options.ackAttempts ?? 5);
+  const log = options.logger;
+  let queue: Promise<void> = Promise.resolve();
+  let heartbeatInFlight: Promise<void> | undefined;
+
+  async function publishWithRetry(data: ConfigApplied): Promise<void> {
+    let event: ReturnType<typeof buildEvent<typeof CONFIG_APPLIED>>;
+    try {
+      event = buildEvent(options.prefix, CONFIG_APPLIED, data, options.source);
+    } catch (err) {
+      log.error({ err: reasonOf(err) }, "nexus-client: an applied-ack broke the contract and was not sent");
+      return;
+    }
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (options.nc.isClosed()) return;
+      try {
+        await js.publish(event.subject, JSON.stringify(event.envelope), {
+          msgID: event.envelope.id,
+          timeout: options.timeoutMs,
+        });
+        log.debug(
+          { revision: data.revision, hash: data.hash, status: data.status, eventId: event.envelope.id },
+          "nexus-client: applied-ack published",
+        );
+        return;
+      } catch (err) {
+        if (attempt === attempts) {
+          log.warn(
+            { revision: data.revision, status: data.status, attempts, err: reasonOf(err) },
+            "nexus-client: could not publish an applied-ack; heartbeats will report the state",
+          );
+          return;
+        }
+        await sleep(backoffDelay(attempt, { baseMs: 250, maxMs: 5_000 }));
+      }
+    }
+  }
+
+  return {
+    applied(data) {
+      queue = queue.then(() => publishWithRetry(data));
+    },
+
+    async heartbeat(data) {
+      if (heartbeatInFlight || options.nc.isClosed()) return;
+      const send = async () => {
+        try {
+          const event = buildEvent(options.prefix, INSTANCE_HEARTBEAT, data, options.source);
+          await js.publish(event.subject, JSON.stringify(event.envelope), {
+            msgID: event.envelope.id,
+            timeout: options.timeoutMs,
+          });
+        } catch (err) {
+          log.warn({ err: reasonOf(err) }, "nexus-client: heartbeat not published");
+        }
+      };
+      heartbeatInFlight = send().finally(() => {
+        heartbeatInFlight = undefined;
+      });
+      await heartbeatInFlight;
+    },
+
+    async flush(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      await Promise.race([Promise.all([queue, heartbeatInFlight]), timeout]);
+      clearTimeout(timer);
+    },
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

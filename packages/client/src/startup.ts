@@ -1,0 +1,115 @@
+import { backoffDelay } from "./backoff.js";
+import { contentHash } from "./content-hash.js";
+import { isTransient, NexusConfigError, reasonOf } from "./errors.js";
+import { readLastKnownGood } from "./last-known-good.js";
+import type { ConfigLogger } from "./logger.js";
+import type { RegistryReader, ResolvedDocument } from "./registry-reader.js";
+import type { ConfigSource } from "./types.js";
+
+export interface StartupOptions {
+  reader: RegistryReader;
+  target: { namespace: string; environment: string };
+  cacheFile: string | undefined;
+  startTimeoutMs: number;
+  logger: ConfigLogger;
+  /** Returns an error message when the application's schema refuses the content. */
+  check(content: Record<string, unknown>): string | undefined;
+}
+
+export interface StartupResult {
+  document: ResolvedDocument;
+  source: ConfigSource;
+  /** Why the live read failed, when starting from the cache. */
+  liveError?: unknown;
+}
+
+/** Read once from Nexus and check the document is what its hash says; throws NexusConfigError. */
+export async function readVerified(reader: RegistryReader): Promise<ResolvedDocument> {
+  const result = await reader.read();
+  if (result.kind !== "document") {
+    throw new NexusConfigError(
+      "invalid_response",
+      "the registry answered 'not modified' to a read without a hash",
+    );
+  }
+  assertHash(result.document);
+  return result.document;
+}
+
+export function assertHash(document: ResolvedDocument): void {
+  if (contentHash(document.content) !== document.hash) {
+    throw new NexusConfigError(
+      "invalid_response",
+      `the registry's document for revision ${document.revision} does not match its hash`,
+    );
+  }
+}
+
+/**
+ * The first config: from Nexus if it answers; if Nexus is unreachable, from the last-known-good
+ * file at once (a service must start while Nexus is down); with no usable file, keep trying
+ * until `startTimeoutMs`. An answer from Nexus that will not change (unknown namespace, refused
+ * token) is thrown at once, whatever the cache holds.
+ */
+export async function loadInitial(options: StartupOptions): Promise<StartupResult> {
+  const { logger } = options;
+  const deadline = Date.now() + options.startTimeoutMs;
+  let cacheTried = false;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { document: await readVerified(options.reader), source: "live" };
+    } catch (err) {
+      if (!isTransient(err)) throw err;
+      if (!cacheTried) {
+        cacheTried = true;
+        const cached = await fromCache(options);
+        if (cached) {
+          logger.warn(
+            {
+              revision: cached.revision,
+              hash: cached.hash,
+              cacheFile: options.cacheFile,
+              err: reasonOf(err),
+            },
+            "nexus-client: Nexus is unreachable; starting from the last-known-good config, will catch up when it returns",
+          );
+          return { document: cached, source: "cache", liveError: err };
+        }
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new NexusConfigError(
+          "unavailable",
+          `Nexus was unreachable for ${options.startTimeoutMs} ms and there is no usable last-known-good config: ${reasonOf(err)}`,
+          { cause: err },
+        );
+      }
+      logger.warn({ attempt, err: reasonOf(err) }, "nexus-client: Nexus is unreachable at start, retrying");
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(left, backoffDelay(attempt, { baseMs: 250, maxMs: 5_000 }))),
+      );
+    }
+  }
+}
+
+async function fromCache(options: StartupOptions): Promise<ResolvedDocument | undefined> {
+  if (!options.cacheFile) return undefined;
+  const loaded = await readLastKnownGood(options.cacheFile, options.target);
+  if (!loaded.ok) {
+    const level = loaded.reason === "missing" ? "info" : "warn";
+    options.logger[level](
+      { cacheFile: options.cacheFile, reason: loaded.reason, detail: loaded.message },
+      "nexus-client: no usable last-known-good config",
+    );
+    return undefined;
+  }
+  const problem = options.check(loaded.document.content);
+  if (problem) {
+    options.logger.warn(
+      { cacheFile: options.cacheFile, revision: loaded.document.revision, problem },
+      "nexus-client: the last-known-good config no longer passes the schema; not using it",
+    );
+    return undefined;
+  }
+  return loaded.document;
+}
