@@ -35,7 +35,7 @@ export function registerRevisions(program: Command, io: Io): void {
         if (ctx.out.json) return ctx.out.data({ ...diff, changes: entriesAsJson(entries) });
         const { colors } = ctx.out;
         const header = colors.bold(`${ns}/${layer}: revision ${from} → ${to}`);
-        const lines = entries.length === 0 ? ["no differences"] : renderDiffLines(entries, colors, "  ");
+        const lines = entries.length === 0 ? ["  no differences"] : renderDiffLines(entries, colors, "  ");
         ctx.out.text([header, ...lines].join("\n"));
       },
     );
