@@ -22,6 +22,7 @@ import { registerNamespaceRoutes } from "./namespaces/namespace-router.js";
 import { createNamespaceService } from "./namespaces/namespace-service.js";
 import { createNamespaceStore } from "./namespaces/namespace-store.js";
 import { createResolveCache } from "./resolve/resolve-cache.js";
+import { createResolveMemoryCache, DEFAULT_MEMORY_TTL_MS } from "./resolve/resolve-memory-cache.js";
 import { createResolveReadService } from "./resolve/resolve-read-service.js";
 import { registerResolveRoutes } from "./resolve/resolve-router.js";
 import { createResolveService } from "./resolve/resolve-service.js";
@@ -34,6 +35,8 @@ import { createSchemaService } from "./schemas/schema-service.js";
 import { createSchemaStore } from "./schemas/schema-store.js";
 
 export const SERVICE_NAME = "config-registry";
+/** Resolved documents held in memory at most (each a few KB). */
+const MEMORY_CACHE_ENTRIES = 10_000;
 
 export interface RegistryDeps {
   logger: Logger;
@@ -47,6 +50,8 @@ export interface RegistryDeps {
     schema: string;
     defaultEnvironments: readonly string[];
     cacheTtlSeconds: number;
+    /** In-process cache in front of Redis; 0 turns it off. */
+    memoryCacheTtlMs?: number;
     bodyLimit: number;
     outboxRelay: boolean;
   };
@@ -62,7 +67,11 @@ export async function buildApp(deps: RegistryDeps) {
   const revisionStore = createRevisionStore();
   const schemaStore = createSchemaStore();
   const resolveStore = createResolveStore();
-  const cache = createResolveCache({ redis, logger, ttlSeconds: config.cacheTtlSeconds });
+  const memory = createResolveMemoryCache({
+    ttlMs: config.memoryCacheTtlMs ?? DEFAULT_MEMORY_TTL_MS,
+    maxEntries: MEMORY_CACHE_ENTRIES,
+  });
+  const cache = createResolveCache({ redis, logger, ttlSeconds: config.cacheTtlSeconds, memory });
   const relay = createOutboxRelay({
     pool,
     bus,
@@ -114,6 +123,7 @@ export async function buildApp(deps: RegistryDeps) {
   });
   const reads = createResolveReadService({
     pool,
+    memory,
     namespaces: namespaceStore,
     resolved: resolveStore,
     cache,
@@ -155,15 +165,22 @@ export async function buildApp(deps: RegistryDeps) {
 
   let commands: Stoppable | undefined;
   let readCommands: Stoppable | undefined;
+  let invalidations: Stoppable | undefined;
 
   return {
     ...http,
     services: { namespaces, layers, revisions, schemas, reads },
     relay,
     workers: {
-      /** Streams exist, the outbox relay runs (unless disabled), NATS commands are answered. */
+      /**
+       * Streams exist, the outbox relay runs (unless disabled), NATS commands are answered, and
+       * other instances' changes evict this instance's in-memory resolved documents.
+       */
       async start() {
         await bus.ensureStreams();
+        invalidations = bus.subscribe(CONFIG_CHANGED, {}, (event) => {
+          memory.invalidate(event.data.namespace, event.data.environment, event.data.hash);
+        });
         if (config.outboxRelay) await relay.start();
         commands = serveConfigCommands({ bus, layers });
         readCommands = serveConfigReadCommands({ bus, reads });
@@ -171,6 +188,7 @@ export async function buildApp(deps: RegistryDeps) {
       async stop() {
         await commands?.stop();
         await readCommands?.stop();
+        await invalidations?.stop();
         await relay.stop();
       },
     },

@@ -1,5 +1,6 @@
 import { baseEnvSchema, loadEnv } from "@nexus/kit";
 import { z } from "zod";
+import { DEFAULT_MEMORY_TTL_MS } from "./resolve/resolve-memory-cache.js";
 
 export const registryEnvSchema = baseEnvSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(4100),
@@ -19,6 +20,8 @@ export const registryEnvSchema = baseEnvSchema.extend({
     )
     .pipe(z.array(z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/)).min(1)),
   RESOLVED_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).default(300),
+  /** In-process cache of resolved documents in front of Redis; 0 turns it off. */
+  RESOLVED_MEMORY_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(DEFAULT_MEMORY_TTL_MS),
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()

@@ -52,6 +52,7 @@ async function main(): Promise<void> {
       schema: env.DATABASE_SCHEMA,
       defaultEnvironments: env.DEFAULT_ENVIRONMENTS,
       cacheTtlSeconds: env.RESOLVED_CACHE_TTL_SECONDS,
+      memoryCacheTtlMs: env.RESOLVED_MEMORY_TTL_MS,
       bodyLimit: env.MAX_BODY_BYTES,
       outboxRelay: env.OUTBOX_RELAY_ENABLED,
     },

@@ -18,7 +18,9 @@ export function serveConfigReadCommands(deps: {
     reply: ConfigGetReply,
     queue: "config-registry",
     handler: async (cmd) => {
-      const head = await deps.reads.get(cmd.namespace, cmd.environment);
+      const head = await deps.reads.get(cmd.namespace, cmd.environment, {
+        conditional: cmd.ifNoneMatch !== undefined,
+      });
       const found = {
         ok: true as const,
         namespace: head.namespace,

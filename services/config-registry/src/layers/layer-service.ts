@@ -76,8 +76,9 @@ export function createLayerService(deps: LayerServiceDeps) {
         attemptWrite(client, true, namespace, layer, makeContent, ctx, trigger),
       ));
     if (!outcome) throw new Error(`write to ${namespace}/${layer} lost its swap while holding the lock`);
-    if (outcome.changed.length > 0) deps.wakeOutbox();
+    // Caches first: a client that hears the event and reads again must find the new document.
     await deps.cache.replace(outcome.changed);
+    if (outcome.changed.length > 0) deps.wakeOutbox();
     return outcome.result;
   }
 

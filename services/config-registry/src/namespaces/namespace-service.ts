@@ -102,9 +102,9 @@ export function createNamespaceService(deps: NamespaceServiceDeps) {
         });
         return { ns: updated, changed, removed };
       });
-      if (changed.length > 0) deps.wakeOutbox();
       await deps.cache.evict(name, removed);
       await deps.cache.replace(changed);
+      if (changed.length > 0) deps.wakeOutbox();
       return ns;
     },
 

@@ -1,4 +1,5 @@
 import type { Logger, Redis } from "@nexus/kit";
+import type { ResolveMemoryCache } from "./resolve-memory-cache.js";
 import type { ResolvedHead } from "./resolve-types.js";
 
 /**
@@ -7,8 +8,14 @@ import type { ResolvedHead } from "./resolve-types.js";
  * (SET NX), so a slow reader cannot put back what a writer just replaced. A TTL bounds the damage
  * of anything missed (e.g. Redis unreachable during a write); on reconnect the cache is flushed.
  */
-export function createResolveCache(deps: { redis: Redis | null; logger: Logger; ttlSeconds: number }) {
-  const { redis, logger, ttlSeconds } = deps;
+export function createResolveCache(deps: {
+  redis: Redis | null;
+  logger: Logger;
+  ttlSeconds: number;
+  /** The in-process layer, kept in step by this instance's writes. */
+  memory?: Pick<ResolveMemoryCache, "replace" | "evict">;
+}) {
+  const { redis, logger, ttlSeconds, memory } = deps;
   let degraded = false;
   const key = (namespace: string, environment: string) => `resolved:${namespace}:${environment}`;
   // "<revision> <hash> <body>": a hit costs two indexOf calls, not a JSON parse of the body.
@@ -71,7 +78,9 @@ export function createResolveCache(deps: { redis: Redis | null; logger: Logger; 
     },
 
     async replace(heads: ResolvedHead[]): Promise<void> {
-      if (!redis || heads.length === 0) return;
+      if (heads.length === 0) return;
+      memory?.replace(heads);
+      if (!redis) return;
       if (redis.status !== "ready") return;
       const multi = redis.multi();
       for (const h of heads) multi.set(key(h.namespace, h.environment), encode(h), "EX", ttlSeconds);
@@ -79,6 +88,7 @@ export function createResolveCache(deps: { redis: Redis | null; logger: Logger; 
     },
 
     async evict(namespace: string, environments: string[]): Promise<void> {
+      memory?.evict(namespace, environments);
       if (!redis || environments.length === 0 || redis.status !== "ready") return;
       await redis.del(...environments.map((e) => key(namespace, e))).catch(failed);
     },

@@ -4,6 +4,7 @@ import { BASE_LAYER } from "../layers/layer-types.js";
 import type { NamespaceStore } from "../namespaces/namespace-store.js";
 import type { ResolveCache } from "./resolve-cache.js";
 import { explainDocument } from "./resolve-fns.js";
+import type { ResolveMemoryCache } from "./resolve-memory-cache.js";
 import type { ResolveService } from "./resolve-service.js";
 import type { ResolveStore } from "./resolve-store.js";
 import type { NamespaceState, ResolvedHead } from "./resolve-types.js";
@@ -13,10 +14,20 @@ export interface ResolveReadDeps {
   namespaces: Pick<NamespaceStore, "findByName">;
   resolved: Pick<ResolveStore, "find">;
   cache: Pick<ResolveCache, "get" | "fill">;
+  memory: Pick<ResolveMemoryCache, "get" | "epoch" | "fill">;
   resolve: Pick<ResolveService, "loadStates" | "loadReferenced" | "resolveIn">;
 }
 
-/** Reads of resolved config: Redis first, then the materialised head in Postgres. */
+export interface ReadOptions {
+  /**
+   * The caller holds a version and asks whether it is current (`If-None-Match`): answer from the
+   * shared cache or Postgres, never from this process's memory, which may lag another instance's
+   * write by the few ms its event takes.
+   */
+  conditional?: boolean;
+}
+
+/** Reads of resolved config: this process's memory, then Redis, then the head in Postgres. */
 export function createResolveReadService(deps: ResolveReadDeps) {
   async function notFound(namespace: string, environment: string): Promise<never> {
     const ns = await deps.namespaces.findByName(deps.pool, namespace);
@@ -26,12 +37,19 @@ export function createResolveReadService(deps: ResolveReadDeps) {
   }
 
   return {
-    async get(namespace: string, environment: string): Promise<ResolvedHead> {
+    async get(namespace: string, environment: string, options: ReadOptions = {}): Promise<ResolvedHead> {
+      const local = options.conditional ? null : deps.memory.get(namespace, environment);
+      if (local) return local;
+      const epoch = deps.memory.epoch();
       const cached = await deps.cache.get(namespace, environment);
-      if (cached) return cached;
+      if (cached) {
+        deps.memory.fill(cached, epoch);
+        return cached;
+      }
       const head = await deps.resolved.find(deps.pool, namespace, environment);
       if (!head) return notFound(namespace, environment);
       await deps.cache.fill(head);
+      deps.memory.fill(head, epoch);
       return head;
     },
 

@@ -29,16 +29,16 @@ export function registerResolveRoutes(app: App, deps: { reads: ResolveReadServic
         reply.header("etag", etag(head.hash)).header("nexus-revision", head.revision);
         return { ...(JSON.parse(head.body) as object), explain } as never;
       }
-      const head = await reads.get(ns, env);
+      const ifNoneMatch = request.headers["if-none-match"];
+      const head = await reads.get(ns, env, { conditional: ifNoneMatch !== undefined });
       const tag = etag(head.hash);
       reply.header("etag", tag).header("nexus-revision", head.revision).header("cache-control", "no-cache");
-      if (matchesIfNoneMatch(request.headers["if-none-match"], tag))
-        return reply.status(304).send(null as never);
+      if (matchesIfNoneMatch(ifNoneMatch, tag)) return reply.status(304).send(null as never);
       // The body was rendered at write time from validated data: send the bytes as they are.
       return reply
         .serializer((payload: unknown) => payload as string)
         .type("application/json; charset=utf-8")
-        .send(head.body as never);
+        .send((head.encoded ?? head.body) as never);
     },
   );
 }

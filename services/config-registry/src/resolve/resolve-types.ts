@@ -9,6 +9,8 @@ export interface ResolvedHead {
   hash: string;
   /** The exact response body (JSON), so cache and database serve identical bytes. */
   body: string;
+  /** `body` as UTF-8, kept by the in-process cache so a hit sends bytes without encoding them. */
+  encoded?: Buffer;
 }
 
 /** Everything resolution needs to know about one namespace. */

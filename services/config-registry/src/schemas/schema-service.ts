@@ -51,8 +51,8 @@ export function createSchemaService(deps: SchemaServiceDeps) {
         await deps.namespaces.bumpWriteVersion(client, namespace);
         return changed;
       });
-      if (changed.length > 0) deps.wakeOutbox();
       await deps.cache.replace(changed);
+      if (changed.length > 0) deps.wakeOutbox();
       return this.get(namespace);
     },
 

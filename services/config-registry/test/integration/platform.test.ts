@@ -26,7 +26,9 @@ describe("platform endpoints", () => {
   it("/metrics exposes RED metrics by route pattern", async () => {
     await call(h, "GET", "/v1/namespaces/nope");
     const res = await h.registry.app.inject({ method: "GET", url: "/metrics" });
-    expect(res.body).toMatch(/http_requests_total\{[^}]*route="\/v1\/namespaces\/:ns"[^}]*status="404"/);
+    expect(res.body).toMatch(
+      /http_request_duration_seconds_count\{[^}]*route="\/v1\/namespaces\/:ns"[^}]*status="404"/,
+    );
     expect(res.body).toContain("http_request_duration_seconds_bucket");
   });
 

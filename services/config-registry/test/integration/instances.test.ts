@@ -1,0 +1,75 @@
+import { createLogger } from "@nexus/kit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildApp, type RegistryApp } from "../../src/app.js";
+import { call, type Harness, REGISTRY_SCHEMA, startRegistry } from "./harness.js";
+
+/**
+ * Two registry instances on the same Postgres, NATS and Redis, each with its in-process cache:
+ * a write on one must reach readers of the other.
+ */
+describe("several instances: in-process caches follow each other's writes", () => {
+  let h: Harness;
+  let second: RegistryApp;
+
+  beforeAll(async () => {
+    h = await startRegistry();
+    second = await buildApp({
+      logger: createLogger({ service: "config-registry-second", level: "silent" }),
+      pool: h.db.pool,
+      redis: h.redis.redis,
+      nc: h.nats.nc,
+      bus: h.nats.bus,
+      config: {
+        databaseUrl: h.db.url,
+        schema: REGISTRY_SCHEMA,
+        defaultEnvironments: ["development", "staging", "production"],
+        cacheTtlSeconds: 60,
+        memoryCacheTtlMs: 60_000, // long: only the event may evict it within this test
+        bodyLimit: 1024 * 1024,
+        outboxRelay: false, // the first instance holds the relay
+      },
+    });
+    await second.workers.start();
+    await second.app.ready();
+    await call(h, "POST", "/v1/namespaces", { name: "shared" });
+  });
+
+  afterAll(async () => {
+    await second.app.close();
+    await second.workers.stop();
+    await h.close();
+  });
+
+  const readOnSecond = async (headers: Record<string, string> = {}) => {
+    const res = await second.app.inject({
+      method: "GET",
+      url: "/v1/namespaces/shared/environments/production/resolved",
+      headers,
+    });
+    return {
+      status: res.statusCode,
+      revision: Number(res.headers["nexus-revision"]),
+      etag: res.headers.etag,
+    };
+  };
+
+  it("answers a conditional read with the other instance's write at once, and evicts on its event", async () => {
+    const first = await call(h, "PUT", "/v1/namespaces/shared/layers/base", { level: 1 });
+    expect(first.status).toBe(200);
+    await expect
+      .poll(async () => (await readOnSecond()).revision, { timeout: 5_000 })
+      .toBe(first.body.revision);
+    const held = await readOnSecond(); // now in the second instance's memory
+    expect(held.status).toBe(200);
+
+    const next = await call(h, "PUT", "/v1/namespaces/shared/layers/base", { level: 2 });
+    // A client that heard about the change asks with the version it holds: never answered from memory.
+    const conditional = await readOnSecond({ "if-none-match": String(held.etag) });
+    expect(conditional.status).toBe(200);
+    expect(conditional.revision).toBe(next.body.revision);
+    // A plain read follows once `config.changed` reaches the second instance.
+    await expect
+      .poll(async () => (await readOnSecond()).revision, { timeout: 5_000 })
+      .toBe(next.body.revision);
+  });
+});
