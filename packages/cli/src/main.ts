@@ -82,10 +82,19 @@ export function processIo(): Io {
       return process.stdin;
     },
     env: process.env,
-    cwd: process.cwd(),
+    cwd: invocationDir(process.env),
     home: homedir(),
     username: loginName(),
   };
+}
+
+/**
+ * Where relative paths (`-f base.yaml`) are meant from. `pnpm nexus` (the root package script)
+ * runs in the repository root; pnpm says where it was invoked in INIT_CWD. Only for that script:
+ * another script that `cd`s somewhere and runs nexus means its own directory.
+ */
+export function invocationDir(env: NodeJS.ProcessEnv): string {
+  return env.npm_lifecycle_event === "nexus" && env.INIT_CWD ? env.INIT_CWD : process.cwd();
 }
 
 function loginName(): string {
