@@ -15,8 +15,10 @@ import {
   createOutboxRelay,
   deletePublishedOutbox,
   enqueueEvent,
+  enqueueEvents,
   type OutboxRelay,
   type OutboxRelayConfig,
+  prepareOutboxRows,
 } from "../../src/outbox/index.js";
 
 const changed = (revision: number, namespace = "payments-api"): ConfigChanged => ({
@@ -202,5 +204,36 @@ describe("transactional outbox", () => {
     );
     expect(await deletePublishedOutbox(db.pool, 7 * 24 * 60 * 60 * 1_000)).toBe(1);
     expect((await db.pool.query("SELECT count(*)::int AS n FROM outbox")).rows[0].n).toBe(2);
+  });
+
+  it("publishes a batch enqueued without NOTIFY when woken after commit, in this process or another", async () => {
+    // Polls far apart: within the test only wake() can trigger a pass.
+    const active = relay({ pollIntervalMs: 60_000 });
+    await active.start();
+    const standby = relay({ pollIntervalMs: 60_000 });
+    await standby.start();
+    expect(active.isActive()).toBe(true);
+    expect(standby.isActive()).toBe(false);
+
+    const publishBatch = async (first: number, wake: OutboxRelay) => {
+      const rows = prepareOutboxRows(t.bus, CONFIG_CHANGED, [
+        changed(first, "woken"),
+        changed(first + 1, "woken"),
+      ]);
+      const got = collectEvents<{ id: string }>(
+        t.nc,
+        t.bus.subject("nexus.config.changed.production.woken"),
+        2,
+        5_000,
+      );
+      await withTransaction(db.pool, (c) => enqueueEvents(c, rows));
+      wake.wake();
+      const events = await got;
+      expect(events.map((e) => e.event.id)).toEqual(rows.ids);
+      expect(events.map((e) => e.headers["Nats-Msg-Id"])).toEqual(rows.ids);
+    };
+    await publishBatch(1, active); // in process
+    await publishBatch(3, standby); // a NOTIFY from the instance that does not relay
+    await expect.poll(unpublished).toBe(0);
   });
 });
