@@ -62,6 +62,7 @@ export class InstanceReports {
         startedAt: this.startedAt,
         intervalSeconds: this.options.heartbeatSeconds,
       }),
+      status === "stopping",
     );
   }
 

@@ -26,8 +26,11 @@ export interface ReporterOptions {
 export interface Reporter {
   /** Queue an applied-ack; acks leave in order, each retried with the same Nats-Msg-Id. */
   applied(data: ConfigApplied): void;
-  /** Send a heartbeat now, unless the previous one is still waiting for its PubAck. */
-  heartbeat(data: InstanceHeartbeat): Promise<void>;
+  /**
+   * Send a heartbeat now, unless the previous one is still waiting for its PubAck (then this one
+   * is skipped; with `wait`, it is sent once the previous one is done, as the last one must be).
+   */
+  heartbeat(data: InstanceHeartbeat, wait?: boolean): Promise<void>;
   /** Wait until every queued ack was published or given up on, at most `timeoutMs`. */
   flush(timeoutMs: number): Promise<void>;
 }
@@ -84,7 +87,8 @@ export function createReporter(options: ReporterOptions): Reporter {
       queue = queue.then(() => publishWithRetry(data));
     },
 
-    async heartbeat(data) {
+    async heartbeat(data, wait = false) {
+      if (wait) while (heartbeatInFlight) await heartbeatInFlight;
       if (heartbeatInFlight || options.nc.isClosed()) return;
       const send = async () => {
         try {

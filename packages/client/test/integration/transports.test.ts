@@ -1,0 +1,101 @@
+import { TEST_NATS_URL } from "@nexus/test-fixtures";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectConfig, NexusConfigError } from "../../src/index.js";
+import {
+  type Harness,
+  recordAcks,
+  resolvedNow,
+  signal,
+  startListeningRegistry,
+  writeLayer,
+} from "./support.js";
+
+describe("reading without push, and over NATS only", () => {
+  let h: Harness;
+  let url: string;
+
+  beforeAll(async () => {
+    ({ h, url } = await startListeningRegistry());
+    for (const name of ["polled", "nats-only"]) {
+      await h.registry.app.inject({ method: "POST", url: "/v1/namespaces", payload: { name } });
+      await writeLayer(h, name, "base", { retries: 1 });
+    }
+  });
+  afterAll(async () => h?.close());
+
+  it("without NATS, polls over HTTP and applies a change", async () => {
+    const cfg = await connectConfig({
+      namespace: "polled",
+      environment: "staging",
+      service: "poller",
+      url,
+      pollIntervalMs: 200,
+    });
+    try {
+      expect(cfg.get()).toEqual({ retries: 1 });
+      const seen = signal<{ next: unknown; paths: string[] }>();
+      cfg.on("change", (next, _prev, paths) => seen.resolve({ next, paths }));
+      await writeLayer(h, "polled", "staging", { retries: 2 });
+      expect(await seen.promise).toEqual({ next: { retries: 2 }, paths: ["/retries"] });
+      await cfg.refresh(); // the apply is over once a later sync has run
+      expect(cfg.get()).toEqual({ retries: 2 });
+      expect(cfg.hash).toBe((await resolvedNow(h, "polled", "staging")).hash);
+    } finally {
+      await cfg.close();
+    }
+  });
+
+  it("with NATS only (no url), reads through the request/reply command and still gets pushes and acks", async () => {
+    const acks = recordAcks(h.nats.nc, h.nats.prefix, "nats-only");
+    const cfg = await connectConfig({
+      namespace: "nats-only",
+      environment: "production",
+      service: "nats-reader",
+      nats: { servers: TEST_NATS_URL },
+      subjectPrefix: h.nats.prefix,
+    });
+    try {
+      const initial = await resolvedNow(h, "nats-only");
+      expect({ content: cfg.get(), revision: cfg.revision, hash: cfg.hash }).toEqual({
+        content: { retries: 1 },
+        revision: initial.revision,
+        hash: initial.hash,
+      });
+      await writeLayer(h, "nats-only", "production", { retries: 9 });
+      const now = await resolvedNow(h, "nats-only");
+      await acks.waitFor((a) => a.hash === now.hash && a.status === "applied", "ack over NATS-only");
+      expect(cfg.get()).toEqual({ retries: 9 });
+    } finally {
+      acks.stop();
+      await cfg.close();
+    }
+  });
+
+  it("refuses an unknown namespace or environment with a clear code, over HTTP and over NATS", async () => {
+    const base = { environment: "production", service: "x", startTimeoutMs: 1_000 };
+    await expect(connectConfig({ ...base, namespace: "ghost", url })).rejects.toMatchObject({
+      name: "NexusConfigError",
+      code: "namespace_not_found",
+      statusCode: 404,
+    });
+    await expect(
+      connectConfig({ ...base, namespace: "polled", environment: "moon", url }),
+    ).rejects.toMatchObject({
+      code: "environment_not_found",
+    });
+    const overNats = connectConfig({
+      ...base,
+      namespace: "ghost",
+      nats: { servers: TEST_NATS_URL },
+      subjectPrefix: h.nats.prefix,
+    });
+    await expect(overNats).rejects.toBeInstanceOf(NexusConfigError);
+    await expect(overNats).rejects.toMatchObject({ code: "namespace_not_found" });
+  });
+
+  it("refuses bad options before touching the network", async () => {
+    await expect(
+      connectConfig({ namespace: "polled", environment: "production", service: "x" }),
+    ).rejects.toMatchObject({ code: "invalid_options", field: "url" });
+  });
+});
