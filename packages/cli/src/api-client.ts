@@ -3,21 +3,31 @@
  * HTTP errors keep the server's code, field and request id; network failures say what happened.
  * The token goes in the Authorization header only and is never part of a message.
  */
-import { ApiErrorBody } from "@nexus/contracts";
-import type { z } from "zod";
 import {
+  type ApiError,
+  ApiErrorBodySpec,
   type CreateNamespaceInput,
-  Diff,
-  History,
-  Layer,
-  Namespace,
-  NamespacePage,
-  Resolved,
-  Revision,
-  Schema,
-  WriteResult,
+  type Diff,
+  DiffSpec,
+  type History,
+  HistorySpec,
+  type Layer,
+  LayerSpec,
+  type Namespace,
+  type NamespacePage,
+  NamespacePageSpec,
+  NamespaceSpec,
+  type Resolved,
+  ResolvedSpec,
+  type Revision,
+  RevisionSpec,
+  type Schema,
+  SchemaSpec,
+  type WriteResult,
+  WriteResultSpec,
 } from "./api-types.js";
 import { CliError, ExitCode, errorFromResponse } from "./exit-codes.js";
+import { mismatch, type Spec } from "./shape-fns.js";
 
 export const USER_AGENT = "nexus-cli/0.1.0";
 
@@ -75,7 +85,7 @@ export class ApiClient {
 
   /** Answers when this is a Nexus registry that accepts our token. */
   async checkApi(): Promise<void> {
-    await this.#json(NamespacePage, "GET", "/v1/namespaces", { query: { limit: 1 } });
+    await this.#json<NamespacePage>(NamespacePageSpec, "GET", "/v1/namespaces", { query: { limit: 1 } });
   }
 
   // --- namespaces -----------------------------------------------------------------------------
@@ -84,7 +94,9 @@ export class ApiClient {
     const items: Namespace[] = [];
     let after: string | undefined;
     do {
-      const page = await this.#json(NamespacePage, "GET", "/v1/namespaces", { query: { limit: 500, after } });
+      const page = await this.#json<NamespacePage>(NamespacePageSpec, "GET", "/v1/namespaces", {
+        query: { limit: 500, after },
+      });
       items.push(...page.items);
       after = page.next ?? undefined;
     } while (after !== undefined);
@@ -92,11 +104,11 @@ export class ApiClient {
   }
 
   getNamespace(ns: string) {
-    return this.#json(Namespace, "GET", `/v1/namespaces/${seg(ns)}`);
+    return this.#json<Namespace>(NamespaceSpec, "GET", `/v1/namespaces/${seg(ns)}`);
   }
 
   createNamespace(input: CreateNamespaceInput) {
-    return this.#json(Namespace, "POST", "/v1/namespaces", {
+    return this.#json<Namespace>(NamespaceSpec, "POST", "/v1/namespaces", {
       body: JSON.stringify(input),
       contentType: "application/json",
     });
@@ -105,11 +117,11 @@ export class ApiClient {
   // --- layers and revisions -------------------------------------------------------------------
 
   getLayer(ns: string, layer: string) {
-    return this.#json(Layer, "GET", `/v1/namespaces/${seg(ns)}/layers/${seg(layer)}`);
+    return this.#json<Layer>(LayerSpec, "GET", `/v1/namespaces/${seg(ns)}/layers/${seg(layer)}`);
   }
 
   putLayer(ns: string, layer: string, body: string, contentType: string, options: WriteOptions = {}) {
-    return this.#json(WriteResult, "PUT", `/v1/namespaces/${seg(ns)}/layers/${seg(layer)}`, {
+    return this.#json<WriteResult>(WriteResultSpec, "PUT", `/v1/namespaces/${seg(ns)}/layers/${seg(layer)}`, {
       body,
       contentType,
       query: { message: options.message },
@@ -118,29 +130,39 @@ export class ApiClient {
   }
 
   history(ns: string, layer: string, query: { limit?: number | undefined; before?: number | undefined }) {
-    return this.#json(History, "GET", `/v1/namespaces/${seg(ns)}/layers/${seg(layer)}/revisions`, { query });
+    return this.#json<History>(
+      HistorySpec,
+      "GET",
+      `/v1/namespaces/${seg(ns)}/layers/${seg(layer)}/revisions`,
+      { query },
+    );
   }
 
   getRevision(ns: string, layer: string, revision: number) {
-    return this.#json(
-      Revision,
+    return this.#json<Revision>(
+      RevisionSpec,
       "GET",
       `/v1/namespaces/${seg(ns)}/layers/${seg(layer)}/revisions/${revision}`,
     );
   }
 
   diff(ns: string, layer: string, from: number, to: number) {
-    return this.#json(Diff, "GET", `/v1/namespaces/${seg(ns)}/layers/${seg(layer)}/diff`, {
+    return this.#json<Diff>(DiffSpec, "GET", `/v1/namespaces/${seg(ns)}/layers/${seg(layer)}/diff`, {
       query: { from, to },
     });
   }
 
   rollback(ns: string, layer: string, revision: number, options: WriteOptions = {}) {
-    return this.#json(WriteResult, "POST", `/v1/namespaces/${seg(ns)}/layers/${seg(layer)}/rollback`, {
-      body: JSON.stringify({ revision, ...(options.message ? { message: options.message } : {}) }),
-      contentType: "application/json",
-      headers: { "if-match": ifMatch(options.ifMatch) },
-    });
+    return this.#json<WriteResult>(
+      WriteResultSpec,
+      "POST",
+      `/v1/namespaces/${seg(ns)}/layers/${seg(layer)}/rollback`,
+      {
+        body: JSON.stringify({ revision, ...(options.message ? { message: options.message } : {}) }),
+        contentType: "application/json",
+        headers: { "if-match": ifMatch(options.ifMatch) },
+      },
+    );
   }
 
   // --- resolved configuration -----------------------------------------------------------------
@@ -160,25 +182,25 @@ export class ApiClient {
       await res.body?.cancel();
       return { notModified: true };
     }
-    const resolved = parseBody(Resolved, await readJson(res, this.baseUrl), this.baseUrl);
+    const resolved = parseBody<Resolved>(ResolvedSpec, await readJson(res, this.baseUrl), this.baseUrl);
     return { notModified: false, resolved, etag: res.headers.get("etag") ?? `"${resolved.hash}"` };
   }
 
   // --- schemas --------------------------------------------------------------------------------
 
   getSchema(ns: string) {
-    return this.#json(Schema, "GET", `/v1/namespaces/${seg(ns)}/schema`);
+    return this.#json<Schema>(SchemaSpec, "GET", `/v1/namespaces/${seg(ns)}/schema`);
   }
 
   putSchema(ns: string, body: string, contentType: string) {
-    return this.#json(Schema, "PUT", `/v1/namespaces/${seg(ns)}/schema`, { body, contentType });
+    return this.#json<Schema>(SchemaSpec, "PUT", `/v1/namespaces/${seg(ns)}/schema`, { body, contentType });
   }
 
   // --- plumbing -------------------------------------------------------------------------------
 
-  async #json<S extends z.ZodType>(schema: S, method: string, path: string, options: RequestOptions = {}) {
+  async #json<T>(spec: Spec, method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const res = await this.#send(method, path, options);
-    return parseBody(schema, await readJson(res, this.baseUrl), this.baseUrl);
+    return parseBody<T>(spec, await readJson(res, this.baseUrl), this.baseUrl);
   }
 
   async #send(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
@@ -221,16 +243,10 @@ async function readJson(res: Response, baseUrl: string): Promise<unknown> {
   }
 }
 
-function parseBody<S extends z.ZodType>(schema: S, value: unknown, baseUrl: string): z.infer<S> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw unexpected(
-      baseUrl,
-      `an unexpected body (${issue ? `${issue.path.join(".")}: ${issue.message}` : "?"})`,
-    );
-  }
-  return parsed.data;
+function parseBody<T>(spec: Spec, value: unknown, baseUrl: string): T {
+  const problem = mismatch(value, spec);
+  if (problem) throw unexpected(baseUrl, `an unexpected body (${problem})`);
+  return value as T;
 }
 
 const unexpected = (baseUrl: string, what: string) =>
@@ -246,8 +262,8 @@ async function responseError(res: Response): Promise<CliError> {
   } catch {
     body = undefined;
   }
-  const parsed = ApiErrorBody.safeParse(body);
-  return errorFromResponse(res.status, res.statusText, parsed.success ? parsed.data.error : undefined);
+  const error = mismatch(body, ApiErrorBodySpec) ? undefined : (body as { error: ApiError }).error;
+  return errorFromResponse(res.status, res.statusText, error);
 }
 
 function networkError(err: unknown, baseUrl: string, timeoutMs: number): CliError {

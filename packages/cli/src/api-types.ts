@@ -1,106 +1,184 @@
 /**
- * The registry's response bodies as the CLI reads them (see services/config-registry/openapi.json).
- * Loose objects: fields a newer registry adds pass through to `--json` output untouched.
+ * The registry's response bodies as the CLI reads them (see services/config-registry/openapi.json),
+ * each with the spec `api-client.ts` checks it against. Fields a newer registry adds pass through
+ * to `--json` output untouched.
  */
-import { z } from "zod";
+import type { Spec } from "./shape-fns.js";
 
-const JsonObject = z.record(z.string(), z.unknown());
+type JsonObject = Record<string, unknown>;
 
-export const Namespace = z.looseObject({
-  name: z.string(),
-  description: z.string(),
-  owners: z.array(z.string()),
-  environments: z.array(z.string()),
-  variables: z.record(z.string(), z.string()),
-  headRevision: z.number().int(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
-export type Namespace = z.infer<typeof Namespace>;
+export interface Namespace {
+  name: string;
+  description: string;
+  owners: string[];
+  environments: string[];
+  variables: Record<string, string>;
+  headRevision: number;
+  createdAt: string;
+  updatedAt: string;
+}
+export const NamespaceSpec = {
+  name: "string",
+  description: "string",
+  owners: ["string"],
+  environments: ["string"],
+  variables: "object",
+  headRevision: "number",
+  createdAt: "string",
+  updatedAt: "string",
+} as const satisfies Spec;
 
-export const NamespacePage = z.looseObject({ items: z.array(Namespace), next: z.string().nullable() });
+export interface NamespacePage {
+  items: Namespace[];
+  next: string | null;
+}
+export const NamespacePageSpec = { items: [NamespaceSpec], next: "string|null" } as const satisfies Spec;
 
-export const Layer = z.looseObject({
-  namespace: z.string(),
-  layer: z.string(),
-  revision: z.number().int(),
-  hash: z.string(),
-  content: JsonObject,
-  updatedAt: z.string().nullable(),
-});
-export type Layer = z.infer<typeof Layer>;
+export interface Layer {
+  namespace: string;
+  layer: string;
+  revision: number;
+  hash: string;
+  content: JsonObject;
+  updatedAt: string | null;
+}
+export const LayerSpec = {
+  namespace: "string",
+  layer: "string",
+  revision: "number",
+  hash: "string",
+  content: "object",
+  updatedAt: "string|null",
+} as const satisfies Spec;
 
-export const WriteResult = z.looseObject({
-  namespace: z.string(),
-  layer: z.string(),
-  revision: z.number().int(),
-  previousRevision: z.number().int(),
-  hash: z.string(),
-  changed: z.boolean(),
-  changedEnvironments: z.array(z.string()),
-});
-export type WriteResult = z.infer<typeof WriteResult>;
+export interface WriteResult {
+  namespace: string;
+  layer: string;
+  revision: number;
+  previousRevision: number;
+  hash: string;
+  changed: boolean;
+  changedEnvironments: string[];
+}
+export const WriteResultSpec = {
+  namespace: "string",
+  layer: "string",
+  revision: "number",
+  previousRevision: "number",
+  hash: "string",
+  changed: "boolean",
+  changedEnvironments: ["string"],
+} as const satisfies Spec;
 
-export const RevisionSummary = z.looseObject({
-  namespace: z.string(),
-  revision: z.number().int(),
-  layer: z.string(),
-  hash: z.string(),
-  author: z.string(),
-  message: z.string(),
-  source: z.string(),
-  createdAt: z.string(),
-});
-export type RevisionSummary = z.infer<typeof RevisionSummary>;
+export interface RevisionSummary {
+  namespace: string;
+  revision: number;
+  layer: string;
+  hash: string;
+  author: string;
+  message: string;
+  source: string;
+  createdAt: string;
+}
+export const RevisionSummarySpec = {
+  namespace: "string",
+  revision: "number",
+  layer: "string",
+  hash: "string",
+  author: "string",
+  message: "string",
+  source: "string",
+  createdAt: "string",
+} as const satisfies Spec;
 
-export const History = z.looseObject({ items: z.array(RevisionSummary) });
+export interface History {
+  items: RevisionSummary[];
+}
+export const HistorySpec = { items: [RevisionSummarySpec] } as const satisfies Spec;
 
-export const Revision = RevisionSummary.extend({ content: JsonObject, diff: z.array(z.unknown()) });
-export type Revision = z.infer<typeof Revision>;
+export interface Revision extends RevisionSummary {
+  content: JsonObject;
+  diff: unknown[];
+}
+export const RevisionSpec = {
+  ...RevisionSummarySpec,
+  content: "object",
+  diff: "array",
+} as const satisfies Spec;
 
-export const PatchOperation = z.looseObject({
-  op: z.string(),
-  path: z.string(),
-  value: z.unknown().optional(),
-  from: z.string().optional(),
-});
-export type PatchOperation = z.infer<typeof PatchOperation>;
+export interface PatchOperation {
+  op: string;
+  path: string;
+  value?: unknown;
+  from?: string;
+}
+const PatchOperationSpec = { op: "string", path: "string", "from?": "string" } as const satisfies Spec;
 
-export const Diff = z.looseObject({
-  namespace: z.string(),
-  layer: z.string(),
-  from: z.number().int(),
-  to: z.number().int(),
-  operations: z.array(PatchOperation),
-});
-export type Diff = z.infer<typeof Diff>;
+export interface Diff {
+  namespace: string;
+  layer: string;
+  from: number;
+  to: number;
+  operations: PatchOperation[];
+}
+export const DiffSpec = {
+  namespace: "string",
+  layer: "string",
+  from: "number",
+  to: "number",
+  operations: [PatchOperationSpec],
+} as const satisfies Spec;
 
-export const Provenance = z.looseObject({
-  layer: z.string(),
-  revision: z.number().int().nullable(),
-  value: z.unknown(),
-  references: z.array(z.string()).optional(),
-});
-export type Provenance = z.infer<typeof Provenance>;
+export interface Provenance {
+  layer: string;
+  revision: number | null;
+  value: unknown;
+  references?: string[];
+}
 
-export const Resolved = z.looseObject({
-  namespace: z.string(),
-  environment: z.string(),
-  revision: z.number().int(),
-  hash: z.string(),
-  content: JsonObject,
-  explain: z.record(z.string(), Provenance).optional(),
-});
-export type Resolved = z.infer<typeof Resolved>;
+export interface Resolved {
+  namespace: string;
+  environment: string;
+  revision: number;
+  hash: string;
+  content: JsonObject;
+  explain?: Record<string, Provenance>;
+}
+export const ResolvedSpec = {
+  namespace: "string",
+  environment: "string",
+  revision: "number",
+  hash: "string",
+  content: "object",
+  "explain?": "object",
+} as const satisfies Spec;
 
-export const Schema = z.looseObject({
-  namespace: z.string(),
-  schema: JsonObject,
-  hash: z.string(),
-  updatedBy: z.string(),
-  updatedAt: z.string(),
-});
-export type Schema = z.infer<typeof Schema>;
+export interface Schema {
+  namespace: string;
+  schema: JsonObject;
+  hash: string;
+  updatedBy: string;
+  updatedAt: string;
+}
+export const SchemaSpec = {
+  namespace: "string",
+  schema: "object",
+  hash: "string",
+  updatedBy: "string",
+  updatedAt: "string",
+} as const satisfies Spec;
+
+/** The one error body of every Nexus API (`ApiErrorBody` in @nexus/contracts). */
+export interface ApiError {
+  code: string;
+  message: string;
+  field?: string;
+  details?: unknown;
+  requestId?: string;
+}
+export const ApiErrorBodySpec = {
+  error: { code: "string", message: "string", "field?": "string", "requestId?": "string" },
+} as const satisfies Spec;
 
 export interface CreateNamespaceInput {
   name: string;

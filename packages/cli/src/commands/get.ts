@@ -33,6 +33,9 @@ export function registerGet(program: Command, io: Io): void {
       if (ctx.out.json && options.format !== undefined && options.format !== "json") {
         throw usageError("--json prints the API response as JSON; leave out --format", "format");
       }
+      if (options.explain && options.format !== undefined && !ctx.out.json) {
+        throw usageError("--explain prints a table of keys; leave out --format", "format");
+      }
       const client = await ctx.client();
       if (options.revision !== undefined) await assertRevisionReads(client);
       const read = await client.getResolved(ns, env, {

@@ -111,6 +111,10 @@ describe("nexus set / get / schema", () => {
     expect(r.stdout).toMatch(/^\/database\/host\s+"db"\s+base\s+1\s*$/m);
     expect(r.stdout).toMatch(/^\/database\/pool\s+50\s+production\s+2\s*$/m);
 
+    const both = await env.run(["get", "shop", "production", "--explain", "--format", "yaml"]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("leave out --format");
+
     const json = await env.run(["get", "shop", "production", "--explain", "--json"]);
     expect(JSON.parse(json.stdout).explain["/database/pool"]).toMatchObject({
       layer: "production",
