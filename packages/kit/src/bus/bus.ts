@@ -70,10 +70,11 @@ export function createBus(config: BusConfig): Bus {
     },
 
     publishEnvelope(subject, envelope, headers = {}) {
-      return js.publish(prefixSubject(prefix, subject), JSON.stringify(envelope), {
-        msgID: envelope.id,
-        headers: toMsgHdrs(headers),
-      });
+      return bus.publishSerialized(subject, envelope.id, JSON.stringify(envelope), headers);
+    },
+
+    publishSerialized(subject, id, json, headers = {}) {
+      return js.publish(prefixSubject(prefix, subject), json, { msgID: id, headers: toMsgHdrs(headers) });
     },
 
     consume(types, opts, handler) {

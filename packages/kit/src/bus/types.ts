@@ -132,6 +132,13 @@ export interface Bus {
     envelope: CloudEvent<unknown>,
     headers?: Record<string, string>,
   ): Promise<PubAck>;
+  /** An envelope validated and serialised earlier (the outbox keeps its JSON text). */
+  publishSerialized(
+    subject: string,
+    id: string,
+    json: string,
+    headers?: Record<string, string>,
+  ): Promise<PubAck>;
   consume<T extends EventType>(
     types: T | readonly T[],
     opts: ConsumeOptions,

@@ -1,4 +1,3 @@
-import type { CloudEvent } from "@nexus/contracts";
 import type pg from "pg";
 import type { Bus, BusLogger } from "../bus/types.js";
 import { DEFAULT_OUTBOX_CHANNEL } from "./enqueue.js";
@@ -6,7 +5,7 @@ import { createLease, type Lease } from "./lease.js";
 
 export interface OutboxRelayConfig {
   pool: Pick<pg.Pool, "query">;
-  bus: Pick<Bus, "publishEnvelope">;
+  bus: Pick<Bus, "publishSerialized">;
   logger: BusLogger;
   /** For the relay's own connection, which holds the lease and LISTENs. */
   databaseUrl: string;
@@ -41,7 +40,8 @@ interface OutboxRow {
   seq: string;
   id: string;
   subject: string;
-  payload: CloudEvent<unknown>;
+  /** The envelope's JSON text, published as stored. */
+  payload: string;
   headers: Record<string, string>;
   created_at: Date;
 }
@@ -111,7 +111,7 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
       try {
         rows = (
           await pool.query<OutboxRow>(
-            `SELECT seq, id, subject, payload, headers, created_at FROM outbox
+            `SELECT seq, id, subject, payload::text AS payload, headers, created_at FROM outbox
              WHERE published_at IS NULL ORDER BY seq LIMIT $1`,
             [batchSize],
           )
@@ -122,7 +122,7 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
       if (rows.length === 0) return;
       // All in flight at once, then await every PubAck: one connection keeps them in order.
       const results = await Promise.allSettled(
-        rows.map((r) => bus.publishEnvelope(r.subject, r.payload, r.headers)),
+        rows.map((r) => bus.publishSerialized(r.subject, r.id, r.payload, r.headers)),
       );
       const done: string[] = [];
       const failed: string[] = [];

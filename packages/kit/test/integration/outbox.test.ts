@@ -174,11 +174,11 @@ describe("transactional outbox", () => {
 
   it("retries a failed publish with backoff, never skipping the row", async () => {
     let failuresLeft = 2;
-    const flaky: Pick<Bus, "publishEnvelope"> = {
-      publishEnvelope: (subject, envelope, headers) =>
+    const flaky: Pick<Bus, "publishSerialized"> = {
+      publishSerialized: (subject, id, json, headers) =>
         failuresLeft-- > 0
           ? Promise.reject(new Error("nats unavailable"))
-          : t.bus.publishEnvelope(subject, envelope, headers),
+          : t.bus.publishSerialized(subject, id, json, headers),
     };
     const r = relay({ bus: flaky });
     await r.start();
