@@ -75,6 +75,11 @@ function wantsJson(argv: readonly string[]): boolean {
 
 /** The real process as the commands see it. stdin is opened only if a command reads it. */
 export function processIo(): Io {
+  // `nexus watch | head -1`: a reader that went away ends the command quietly, not with a stack trace.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+    process.exit(0);
+  });
   return {
     stdout: process.stdout,
     stderr: process.stderr,
