@@ -27,7 +27,8 @@ export interface RegistryProcess {
 
 /** The real service, as its own process, started the way scripts/up.sh starts it. */
 export async function startRegistryProcess(env: Record<string, string>): Promise<RegistryProcess> {
-  const port = await freePort();
+  // A given PORT restarts the registry where its clients already point.
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
     cwd: REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: "warn", HOST: "127.0.0.1", PORT: String(port), ...env },

@@ -253,11 +253,16 @@ export class ConfigClient<T> implements NexusConfig<T> {
     }
   }
 
-  /** Nexus has what the instance runs. Leaving the cache or answering a resync is still worth an ack. */
+  /**
+   * Nexus has the content the instance runs. Nothing reaches the handlers, but leaving the cache,
+   * running it under a newer revision, or answering a resync is each worth an ack.
+   */
   private async sameContent(revision: number, job: SyncJob): Promise<void> {
     const wasCache = this.held.source === "cache";
-    if (revision > this.revision || wasCache) {
+    const newerRevision = revision > this.revision;
+    if (newerRevision || wasCache) {
       this.held = { ...this.held, source: "live", document: { ...this.held.document, revision } };
+      if (this.rejected && this.rejected.revision <= revision) this.rejected = undefined;
       await this.cache.write(this.held.document);
     }
     if (wasCache) {
@@ -265,9 +270,13 @@ export class ConfigClient<T> implements NexusConfig<T> {
         { revision, hash: this.hash },
         "nexus-client: Nexus is back and has the cached config; live again",
       );
-      this.ack("applied", this.held.document, "recovered");
     }
-    for (const id of job.resyncs) this.ack("applied", this.held.document, "resync", undefined, id);
+    const trigger = wasCache ? "recovered" : "change";
+    if (job.resyncs.length > 0) {
+      for (const id of job.resyncs) this.ack("applied", this.held.document, "resync", undefined, id);
+    } else if (wasCache || newerRevision) {
+      this.ack("applied", this.held.document, trigger);
+    }
   }
 
   private async apply(doc: ResolvedDocument, job: SyncJob): Promise<void> {

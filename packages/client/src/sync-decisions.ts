@@ -33,14 +33,21 @@ export type ChangeDecision =
  *   `held` while a change is being fetched or applied, or after one was rejected.
  */
 export function decideOnChange(held: Position, seen: Position, event: ChangeAnnouncement): ChangeDecision {
-  if (event.hash === held.hash) return { action: "ignore", reason: "current" };
-  // Per-key order: an announcement older than what runs is late, never a rollback (a rollback
-  // is a new, higher revision).
+  // Per-key order: an announcement older than what runs (or than what is known) is late, never
+  // a rollback (a rollback is a new, higher revision).
   if (event.revision < held.revision || event.revision < seen.revision)
     return { action: "ignore", reason: "older" };
-  if (event.hash === seen.hash) return { action: "ignore", reason: "known" };
+  if (same(event, held)) return { action: "ignore", reason: "current" };
+  if (same(event, seen)) return { action: "ignore", reason: "known" };
+  // Everything else is fetched, including the content that runs coming back under a newer
+  // revision (a write back after a refused change): nothing to apply, but the instance must
+  // report that revision, or it would look like drift.
   const contiguous = event.previousHash === seen.hash && event.previousRevision === seen.revision;
   return { action: "fetch", gap: !contiguous };
+}
+
+function same(a: Position, b: Position): boolean {
+  return a.revision === b.revision && a.hash === b.hash;
 }
 
 export type FetchedDecision = "apply" | "unchanged" | "older" | "known-rejected";

@@ -149,6 +149,21 @@ describe("SDK with NATS push against the real registry", () => {
     expect(schemaAck).toMatchObject({ status: "rejected" });
     expect(schemaAck.status === "rejected" && schemaAck.reason).toMatch(/^schema: \/database\/pool/);
 
+    // Writing back what runs: same content under a newer revision. Nothing reaches the handler,
+    // and the instance reports the new revision (else it would look like drift).
+    let handlerCalls = 0;
+    const count = () => void handlerCalls++;
+    cfg.on("change", count);
+    await writeLayer(h, "rejects", "production", { database: { pool: 10 } });
+    const back = await resolvedNow(h, "rejects");
+    expect(back.hash).toBe(originalHash);
+    const backAck = await acks.waitFor((a) => a.revision === back.revision, "ack of the write-back");
+    expect(backAck).toMatchObject({ status: "applied", hash: originalHash, trigger: "change" });
+    expect(cfg.revision).toBe(back.revision);
+    expect(cfg.lastRejected).toBeUndefined();
+    expect(handlerCalls).toBe(0);
+    cfg.off("change", count);
+
     // The next acceptable config is applied.
     await writeLayer(h, "rejects", "production", { database: { pool: 20 } });
     const good = await resolvedNow(h, "rejects");

@@ -40,6 +40,14 @@ describe("decideOnChange", () => {
     expect(decideOnChange(held, held, announce(5, "b", held))).toEqual({ action: "fetch", gap: false });
   });
 
+  it("fetches when the content that runs comes back under a newer revision (to adopt that revision)", () => {
+    expect(decideOnChange(held, held, announce(7, "a", at(6, "b")))).toEqual({ action: "fetch", gap: true });
+    expect(decideOnChange(held, at(6, "b"), announce(7, "a", at(6, "b")))).toEqual({
+      action: "fetch",
+      gap: false,
+    });
+  });
+
   it("ignores what runs already, older announcements, and what is already known", () => {
     expect(decideOnChange(held, held, announce(5, "a", at(4, "z")))).toEqual({
       action: "ignore",
