@@ -2,7 +2,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { ConfigChanged, InstanceResyncCommand } from "@nexus/contracts";
 import { offerChange } from "./apply-change.js";
 import { nextCheckDelay } from "./backoff.js";
-import { isTransient, reasonOf } from "./errors.js";
+import { isTransient, NexusConfigError, reasonOf } from "./errors.js";
 import type { InstanceReports } from "./instance-reports.js";
 import type { CacheWriter } from "./last-known-good.js";
 import type { ConfigLogger } from "./logger.js";
@@ -105,6 +105,7 @@ export class ConfigClient<T> implements NexusConfig<T> {
   }
 
   async refresh(): Promise<void> {
+    if (this.closed) throw new NexusConfigError("closed", "this config client was closed");
     const outcome = await this.queue.schedule({ reason: "refresh" });
     if (outcome !== undefined) throw outcome;
   }

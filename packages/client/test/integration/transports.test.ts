@@ -7,6 +7,7 @@ import {
   resolvedNow,
   signal,
   startListeningRegistry,
+  startProxy,
   writeLayer,
 } from "./support.js";
 
@@ -68,6 +69,41 @@ describe("reading without push, and over NATS only", () => {
     } finally {
       acks.stop();
       await cfg.close();
+    }
+  });
+
+  it("starts over HTTP when NATS is down, and attaches once NATS comes up: catches up and acks", async () => {
+    const natsProxy = await startProxy(Number(new URL(TEST_NATS_URL).port || 4222));
+    await natsProxy.down(); // a port where NATS will appear later
+    const acks = recordAcks(h.nats.nc, h.nats.prefix, "polled", "production");
+    const started = Date.now();
+    const cfg = await connectConfig({
+      namespace: "polled",
+      environment: "production",
+      service: "late-nats",
+      instanceId: "late-1",
+      url,
+      nats: { servers: natsProxy.url.replace("http://", ""), reconnectTimeWait: 100 },
+      subjectPrefix: h.nats.prefix,
+    });
+    try {
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(cfg.source).toBe("live");
+      expect(acks.messages).toEqual([]);
+      // A change the client cannot hear about: no push yet, and with NATS configured it polls rarely.
+      await writeLayer(h, "polled", "production", { retries: 100 });
+      await natsProxy.up();
+      // Once the connection is up, the client subscribes and catches up on what it missed.
+      const now = await resolvedNow(h, "polled");
+      const ack = await acks.waitFor(
+        (a) => a.instanceId === "late-1" && a.hash === now.hash,
+        "ack after NATS came up",
+      );
+      expect(ack).toMatchObject({ status: "applied", source: "live" });
+    } finally {
+      acks.stop();
+      await cfg.close();
+      await natsProxy.close();
     }
   });
 
