@@ -97,6 +97,7 @@ const SAFE_ENV_VALUE = /^[A-Za-z0-9_\-.,:/@+%=]*$/;
 function renderEnv(doc: JsonObject): string {
   const lines: string[] = [];
   const seen = new Map<string, string>();
+  const expected = new Map<string, string>();
   const emit = (path: string[], value: unknown) => {
     const pointer = toPointer(path);
     const name = path
@@ -108,6 +109,7 @@ function renderEnv(doc: JsonObject): string {
     if (previous !== undefined) throw notEnv(`${previous} and ${pointer} both become ${name}`, pointer);
     seen.set(name, pointer);
     const text = typeof value === "string" ? value : JSON.stringify(value);
+    expected.set(name, text);
     lines.push(`${name}=${quoteEnvValue(text, pointer)}`);
   };
   const walk = (obj: JsonObject, path: string[]) => {
@@ -118,14 +120,31 @@ function renderEnv(doc: JsonObject): string {
     }
   };
   walk(doc, []);
-  return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
+  const text = lines.length === 0 ? "" : `${lines.join("\n")}\n`;
+  // Belt and braces: the whole text must read back as exactly these values.
+  const back = parseDotenv(text);
+  for (const [name, pointer] of seen) {
+    if (back[name] !== expected.get(name)) {
+      throw notEnv(`the value at ${pointer} does not read back the same from .env`, pointer);
+    }
+  }
+  return text;
 }
+
+/**
+ * Lines after a value, one per quote style: a quoted value whose closing quote dotenv takes for
+ * an escaped one (a value ending in `\`) runs on into the next line with the same quote.
+ */
+const ENV_PROBE = "\nP1='p'\nP2=\"p\"\nP3=`p`";
 
 function quoteEnvValue(value: string, pointer: string): string {
   const candidates: string[] = [];
   if (SAFE_ENV_VALUE.test(value)) candidates.push(value);
   candidates.push(`'${value}'`, `\`${value}\``, `"${value.replaceAll("\n", "\\n")}"`);
-  for (const candidate of candidates) if (parseDotenv(`K=${candidate}`).K === value) return candidate;
+  for (const candidate of candidates) {
+    const back = parseDotenv(`K=${candidate}${ENV_PROBE}`);
+    if (back.K === value && back.P1 === "p" && back.P2 === "p" && back.P3 === "p") return candidate;
+  }
   throw notEnv(`the value at ${pointer} cannot be written as a .env value that reads back the same`, pointer);
 }
 

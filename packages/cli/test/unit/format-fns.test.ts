@@ -177,3 +177,15 @@ describe("jsonEqual and toPointer", () => {
     expect(toPointer(["a/b", "c~d"])).toBe("/a~1b/c~0d");
   });
 });
+
+describe(".env values ending in a backslash", () => {
+  it("are refused rather than swallowing the next line (found by the property above)", () => {
+    const err = failure(() => renderDocument({ a: "\\", aa: "#" }, "env"));
+    expect(err.code).toBe("env_unrepresentable");
+    expect(err.field).toBe("/a");
+  });
+
+  it("still render when the backslash is not last", () => {
+    expect(parseDotenv(renderDocument({ a: "x\\y", b: "#" }, "env"))).toEqual({ A: "x\\y", B: "#" });
+  });
+});
