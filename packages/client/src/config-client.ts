@@ -216,7 +216,9 @@ export class ConfigClient<T> implements NexusConfig<T> {
     if (this.closed) return undefined;
     const forced = job.resyncs.length > 0;
     try {
-      const result = await this.reader.read(forced ? undefined : this.hash);
+      // Conditional even when forced: a 304 is all a resync of unchanged content needs, and the
+      // registry answers conditional reads from its shared caches, never a per-instance one.
+      const result = await this.reader.read(this.hash);
       if (result.kind === "document") assertHash(result.document);
       this.readFailures = 0;
       if (result.kind === "not-modified") {

@@ -32,9 +32,11 @@ export async function connectConfig<T = Record<string, unknown>>(
   const log = settings.logger;
   const link = await openNats(settings.nats, {
     name: `${settings.service}/${instanceId}`,
-    waitMs: settings.url
-      ? Math.min(NATS_WAIT_WITH_HTTP_MS, settings.requestTimeoutMs)
-      : settings.startTimeoutMs,
+    // NATS-only: start-up keeps retrying reads (or starts from the cache) while it connects.
+    waitMs: Math.min(
+      settings.url ? NATS_WAIT_WITH_HTTP_MS : settings.startTimeoutMs,
+      settings.requestTimeoutMs,
+    ),
     logger: log,
   });
   const reader = createReader(settings, link);
