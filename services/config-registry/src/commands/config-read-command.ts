@@ -4,9 +4,9 @@ import type { ResolveReadService } from "../resolve/resolve-read-service.js";
 
 /**
  * `nexus.config.cmd.get` over NATS request/reply: the resolved document of one (namespace,
- * environment), read the way `GET .../environments/{env}/resolved` reads it (Redis, then the
- * materialised head), with the same 404 codes. `ifNoneMatch` equal to the current hash answers
- * `notModified` without content, like the HTTP 304.
+ * environment), read the way `GET .../environments/{env}/resolved` reads it, with the same 404
+ * codes. `ifNoneMatch` makes it a conditional read (like `If-None-Match`: it skips this process's
+ * in-memory cache) and, when it equals the current hash, answers `notModified` without content.
  */
 export function serveConfigReadCommands(deps: {
   bus: Pick<Bus, "serveCommand">;
