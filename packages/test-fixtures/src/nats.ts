@@ -27,9 +27,11 @@ export interface TestBusOptions {
 
 /** A NATS connection and a fresh prefix; nothing created on the server yet. */
 export async function createTestNats(): Promise<TestNats> {
-  const nc = await connect({ servers: TEST_NATS_URL, name: "nexus-test", noAsyncTraces: true }).catch((err: unknown) => {
-    throw new Error(`NATS at ${TEST_NATS_URL} is not reachable: ${(err as Error).message}`);
-  });
+  const nc = await connect({ servers: TEST_NATS_URL, name: "nexus-test", noAsyncTraces: true }).catch(
+    (err: unknown) => {
+      throw new Error(`NATS at ${TEST_NATS_URL} is not reachable: ${(err as Error).message}`);
+    },
+  );
   const prefix = `t${randomBytes(5).toString("hex")}`;
   const streams = streamNames(prefix);
   let closed = false;
