@@ -59,6 +59,7 @@ const SAFE_ENV_VALUE = /^[A-Za-z0-9_\-.,:/@+%=]*$/;
 function serializeEnv(doc: JsonObject): string {
   const lines: string[] = [];
   const seen = new Map<string, string>();
+  const written = new Map<string, { pointer: string; text: string }>();
   const emit = (path: string[], value: unknown) => {
     const pointer = path.map((p) => `/${escapePointerToken(p)}`).join("");
     const name = path
@@ -80,6 +81,7 @@ function serializeEnv(doc: JsonObject): string {
     }
     seen.set(name, pointer);
     const text = typeof value === "string" ? value : JSON.stringify(value);
+    written.set(name, { pointer, text });
     lines.push(`${name}=${quoteEnvValue(text, pointer)}`);
   };
   const walk = (obj: JsonObject, path: string[]) => {
@@ -91,15 +93,34 @@ function serializeEnv(doc: JsonObject): string {
     }
   };
   walk(doc, []);
-  return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
+  if (lines.length === 0) return "";
+  const text = `${lines.join("\n")}\n`;
+  // The whole file must read back as written, whatever the neighbours of each line.
+  const readBack = parseDotenv(text);
+  for (const [name, { pointer, text: wanted }] of written) {
+    if (readBack[name] !== wanted) {
+      throw new BadRequestError(
+        "env_value_unrepresentable",
+        `the value at ${pointer} cannot be written as a .env value that reads back the same`,
+        { field: pointer },
+      );
+    }
+  }
+  return text;
 }
 
 function quoteEnvValue(value: string, pointer: string): string {
   const candidates: string[] = [];
   if (SAFE_ENV_VALUE.test(value)) candidates.push(value);
   candidates.push(`'${value}'`, `\`${value}\``, `"${value.replaceAll("\n", "\\n")}"`);
+  // Unquoted takes backslashes literally, which every quoting reads as an escape of the quote.
+  if (!SAFE_ENV_VALUE.test(value)) candidates.push(value);
   for (const candidate of candidates) {
-    if (parseDotenv(`K=${candidate}`).K === value) return candidate;
+    // Checked with lines after it that hold every kind of quote before a `#`: a quoted value
+    // ending in a backslash reads back alone, but in a file it can run on to the next line's
+    // quote, the rest of that line then read as a comment.
+    const read = parseDotenv(`K=${candidate}\nQ1='#'\nQ2="#"\nQ3=\`#\`\n`);
+    if (read.K === value && read.Q1 === "#" && read.Q2 === "#" && read.Q3 === "#") return candidate;
   }
   throw new BadRequestError(
     "env_value_unrepresentable",

@@ -415,6 +415,33 @@ describe("serializeContent", () => {
     });
   });
 
+  it("writes .env values that read back the same next to their neighbours", () => {
+    // A quoted value ending in a backslash reads back alone, but swallowed the next line.
+    const values = { a: "\\", aa: "#", b: "ends with \\", c: "plain" };
+    const text = serializeContent(values, "env");
+    expect(parseDotenv(text)).toEqual({ A: "\\", AA: "#", B: "ends with \\", C: "plain" });
+  });
+
+  it("property: .env output of string values reads back, or is refused with the pointer", () => {
+    const doc = fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9]{0,5}$/), fc.string({ maxLength: 6 }), {
+      maxKeys: 5,
+    });
+    fc.assert(
+      fc.property(doc, (d) => {
+        let text: string;
+        try {
+          text = serializeContent(d, "env");
+        } catch (err) {
+          expect((err as { code: string }).code).toBe("env_value_unrepresentable");
+          return;
+        }
+        const expected = Object.fromEntries(Object.entries(d).map(([k, v]) => [k.toUpperCase(), v]));
+        expect(parseDotenv(text)).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it("refuses .env name collisions and unusable names", () => {
     const err = catchError(() => serializeContent({ a: { b: 1 }, a_b: 2 }, "env"));
     expect(err.code).toBe("env_key_collision");
