@@ -95,7 +95,12 @@ export function canonicalJson(value: unknown): string {
 
 /** Hex sha256 of the canonical JSON of `value`: the content hash of a revision. */
 export function contentHash(value: unknown): string {
-  return createHash("sha256").update(canonicalJson(value), "utf8").digest("hex");
+  return hashOfCanonical(canonicalJson(value));
+}
+
+/** For callers that also need the canonical text: hash it without canonicalising twice. */
+export function hashOfCanonical(canonical: string): string {
+  return createHash("sha256").update(canonical, "utf8").digest("hex");
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { ConfigChanged } from "@nexus/contracts";
 import { AppError, enqueueEvents, type OutboxRows, type Queryable, ValidationError } from "@nexus/kit";
-import { canonicalJson, changedPaths, contentHash, deepMerge } from "../documents/document-fns.js";
+import { canonicalJson, changedPaths, deepMerge, hashOfCanonical } from "../documents/document-fns.js";
 import type { LayerStore } from "../layers/layer-store.js";
 import { BASE_LAYER } from "../layers/layer-types.js";
 import type { NamespaceStore } from "../namespaces/namespace-store.js";
@@ -62,6 +62,8 @@ interface Resolution {
   namespace: string;
   environment: string;
   content: Record<string, unknown>;
+  /** Canonical JSON of `content`: hashed, and embedded in the response body as is. */
+  canonical: string;
   hash: string;
 }
 
@@ -226,7 +228,14 @@ export function createResolveService(deps: ResolveServiceDeps) {
         const { value, dependencies } = resolveIn(states, namespace, environment);
         for (const d of dependencies) dependsOn.add(d);
         for (const v of validate?.(value) ?? []) violations.push({ namespace, environment, ...v });
-        resolutions.push({ namespace, environment, content: value, hash: contentHash(value) });
+        const canonical = canonicalJson(value);
+        resolutions.push({
+          namespace,
+          environment,
+          content: value,
+          canonical,
+          hash: hashOfCanonical(canonical),
+        });
       }
       if (namespace === req.target.name)
         dependencies = await nextDependencies(
@@ -268,7 +277,7 @@ export function createResolveService(deps: ResolveServiceDeps) {
         environment: r.environment,
         revision,
         hash: r.hash,
-        body: renderResolvedBody({ ...r, revision, canonical: canonicalJson(r.content) }),
+        body: renderResolvedBody({ ...r, revision }),
       };
       changed.push(head);
       if (revision === 0) continue; // nothing was ever written; no consumer can hold a revision yet
