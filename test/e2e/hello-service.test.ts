@@ -1,6 +1,9 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import type { CloudEvent, ConfigApplied } from "@nexus/contracts";
 import {
   createTestBus,
@@ -19,9 +22,12 @@ import {
 import { type HelloServiceProcess, startHelloService } from "../support/hello-service-process.js";
 import { freePort, type RegistryProcess, startRegistryProcess } from "../support/registry-process.js";
 
+const NEXUS_CLI = fileURLToPath(new URL("../../packages/cli/bin/nexus.js", import.meta.url));
+const run = promisify(execFile);
+
 /**
  * The SDK as a user runs it: the real registry process, the example service as its own process,
- * config changed through the REST API, and the service's config.applied acks observed on NATS.
+ * config changed with the `nexus` CLI, and the service's config.applied acks observed on NATS.
  */
 describe("hello-service (example) on the real registry", () => {
   let db: TestDatabase;
@@ -76,6 +82,17 @@ describe("hello-service (example) on the real registry", () => {
     });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
+  /** `nexus set hello development -f <yaml>` as a person would type it; returns the new revision. */
+  const setWithCli = async (url: string, yaml: string, message: string) => {
+    const file = join(cacheDir, "development.yaml");
+    await writeFile(file, yaml);
+    const { stdout } = await run(
+      process.execPath,
+      [NEXUS_CLI, "set", "hello", "development", "-f", file, "-m", message, "--json"],
+      { env: { ...process.env, NEXUS_URL: url, NEXUS_CONFIG: join(cacheDir, "cli.json"), NO_COLOR: "1" } },
+    );
+    return JSON.parse(stdout) as { revision: number; hash: string };
+  };
   const resolved = async (url: string) => {
     const res = await request(url, "GET", "/v1/namespaces/hello/environments/development/resolved");
     const { revision, hash } = res.body as { revision: number; hash: string };
@@ -111,7 +128,7 @@ describe("hello-service (example) on the real registry", () => {
     await Promise.allSettled([db?.drop(), nats?.cleanup(), redis?.cleanup()]);
   });
 
-  it("hot-reloads a change written through the REST API and acks the registry's revision and hash", async () => {
+  it("hot-reloads a change written with the CLI and acks the registry's revision and hash", async () => {
     const service = await startHelloService(serviceEnv("hello-1"));
     services.push(service);
     const initial = await resolved(registry!.url);
@@ -119,12 +136,9 @@ describe("hello-service (example) on the real registry", () => {
     expect(first).toMatchObject({ status: "applied", trigger: "initial", source: "live", ...initial });
     expect(await service.greeting()).toMatchObject({ greeting: "hello, world!", revision: initial.revision });
 
-    const write = await request(registry!.url, "PUT", "/v1/namespaces/hello/layers/development", {
-      greeting: "bonjour",
-      audience: "Nexus",
-    });
-    expect(write.status).toBe(200);
+    const write = await setWithCli(registry!.url, "greeting: bonjour\naudience: Nexus\n", "French");
     const changed = await resolved(registry!.url);
+    expect(changed.revision).toBe(write.revision);
     const ack = await waitForAck(
       (a) => a.instanceId === "hello-1" && a.hash === changed.hash,
       "ack of the change",
@@ -134,19 +148,13 @@ describe("hello-service (example) on the real registry", () => {
     await service.waitForLog((l) => l.msg === "hello-service reloads its config", "reload log line");
 
     // The service's own rule refuses this one: it keeps greeting as before and says why.
-    await request(registry!.url, "PUT", "/v1/namespaces/hello/layers/development", {
-      greeting: "x".repeat(81),
-      audience: "Nexus",
-    });
+    await setWithCli(registry!.url, `greeting: ${"x".repeat(81)}\naudience: Nexus\n`, "too long");
     const refused = await resolved(registry!.url);
     const rejection = await waitForAck((a) => a.hash === refused.hash, "rejected ack");
     expect(rejection).toMatchObject({ status: "rejected", reason: "greeting is 81 characters; 80 at most" });
     expect(await service.greeting()).toMatchObject({ greeting: "bonjour, Nexus!", hash: changed.hash });
 
-    await request(registry!.url, "PUT", "/v1/namespaces/hello/layers/development", {
-      greeting: "bonjour",
-      audience: "Nexus",
-    });
+    await setWithCli(registry!.url, "greeting: bonjour\naudience: Nexus\n", "back to French");
     const restored = await resolved(registry!.url);
     await waitForAck(
       (a) => a.instanceId === "hello-1" && a.revision === restored.revision,
@@ -172,11 +180,7 @@ describe("hello-service (example) on the real registry", () => {
 
     // Meanwhile Nexus moves on, through an instance this service cannot reach.
     const elsewhere = await startRegistryProcess(registryEnv(await freePort()));
-    await request(elsewhere.url, "PUT", "/v1/namespaces/hello/layers/development", {
-      greeting: "hallo",
-      audience: "Nexus",
-      shout: true,
-    });
+    await setWithCli(elsewhere.url, "greeting: hallo\naudience: Nexus\nshout: true\n", "German, loud");
     const latest = await resolved(elsewhere.url);
     await elsewhere.stop();
     expect(await service.greeting()).toMatchObject({ source: "cache", hash: before.hash });
