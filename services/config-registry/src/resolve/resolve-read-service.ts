@@ -36,20 +36,36 @@ export function createResolveReadService(deps: ResolveReadDeps) {
     throw namespaceNotFound(namespace); // unreachable: a listed environment always has a head
   }
 
+  async function load(namespace: string, environment: string, epoch: number): Promise<ResolvedHead> {
+    const cached = await deps.cache.get(namespace, environment);
+    if (cached) {
+      deps.memory.fill(cached, epoch);
+      return cached;
+    }
+    const head = await deps.resolved.find(deps.pool, namespace, environment);
+    if (!head) return notFound(namespace, environment);
+    await deps.cache.fill(head);
+    deps.memory.fill(head, epoch);
+    return head;
+  }
+
+  // After a change, every client of a document reads it again at once (conditionally, so past the
+  // in-process cache): those reads share one lookup, but only one begun since this process last
+  // saw a change, so none is answered with what was read before it.
+  const inFlight = new Map<string, { epoch: number; head: Promise<ResolvedHead> }>();
+
   return {
     async get(namespace: string, environment: string, options: ReadOptions = {}): Promise<ResolvedHead> {
       const local = options.conditional ? null : deps.memory.get(namespace, environment);
       if (local) return local;
       const epoch = deps.memory.epoch();
-      const cached = await deps.cache.get(namespace, environment);
-      if (cached) {
-        deps.memory.fill(cached, epoch);
-        return cached;
-      }
-      const head = await deps.resolved.find(deps.pool, namespace, environment);
-      if (!head) return notFound(namespace, environment);
-      await deps.cache.fill(head);
-      deps.memory.fill(head, epoch);
+      const key = `${namespace}\u0000${environment}`;
+      const running = inFlight.get(key);
+      if (running?.epoch === epoch) return running.head;
+      const head = load(namespace, environment, epoch).finally(() => {
+        if (inFlight.get(key)?.head === head) inFlight.delete(key);
+      });
+      inFlight.set(key, { epoch, head });
       return head;
     },
 

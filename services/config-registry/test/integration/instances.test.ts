@@ -1,4 +1,6 @@
 import { createLogger } from "@nexus/kit";
+import { TEST_REDIS_URL } from "@nexus/test-fixtures";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp, type RegistryApp } from "../../src/app.js";
 import { call, type Harness, REGISTRY_SCHEMA, startRegistry } from "./harness.js";
@@ -71,5 +73,27 @@ describe("several instances: in-process caches follow each other's writes", () =
     await expect
       .poll(async () => (await readOnSecond()).revision, { timeout: 5_000 })
       .toBe(next.body.revision);
+  });
+
+  it("answers a burst of conditional reads of one document with one Redis lookup", async () => {
+    const write = await call(h, "PUT", "/v1/namespaces/shared/layers/base", { level: 3 });
+    const key = `${h.redis.keyPrefix}resolved:shared:production`;
+    const monitor = await new Redis(TEST_REDIS_URL).monitor();
+    let lookups = 0;
+    monitor.on("monitor", (_time: string, args: string[]) => {
+      if (args[0]?.toLowerCase() === "get" && args[1] === key) lookups++;
+    });
+    try {
+      const reads = await Promise.all(
+        Array.from({ length: 50 }, () => readOnSecond({ "if-none-match": '"stale"' })),
+      );
+      expect(reads.every((r) => r.status === 200 && r.revision === write.body.revision)).toBe(true);
+      // MONITOR reports commands as the server runs them; a PING after the reads flushes the order.
+      await h.redis.redis.ping();
+      await expect.poll(() => lookups).toBeGreaterThan(0);
+      expect(lookups).toBeLessThan(10);
+    } finally {
+      monitor.disconnect();
+    }
   });
 });
