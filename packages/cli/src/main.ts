@@ -1,5 +1,5 @@
 /** The `nexus` program: global options, the commands, and the one place failures become exit codes. */
-import { homedir, userInfo } from "node:os";
+import { homedir } from "node:os";
 import { Command, CommanderError } from "commander";
 import { registerEdit } from "./commands/edit.js";
 import { registerGet } from "./commands/get.js";
@@ -10,6 +10,7 @@ import { registerRevisions } from "./commands/revisions.js";
 import { registerSchema } from "./commands/schema.js";
 import { registerSet } from "./commands/set.js";
 import { registerWatch } from "./commands/watch.js";
+import { invocationDir, loginName, readEnvironment } from "./env.js";
 import { ExitCode, exitCodeForCommander } from "./exit-codes.js";
 import { asCliError, errorAsJson, formatError } from "./output/error-fns.js";
 import type { Io } from "./output/output.js";
@@ -80,32 +81,16 @@ export function processIo(): Io {
     if (err.code !== "EPIPE") throw err;
     process.exit(0);
   });
+  const env = readEnvironment();
   return {
     stdout: process.stdout,
     stderr: process.stderr,
     get stdin() {
       return process.stdin;
     },
-    env: process.env,
-    cwd: invocationDir(process.env),
+    env,
+    cwd: invocationDir(env),
     home: homedir(),
-    username: loginName(),
+    username: loginName(env),
   };
-}
-
-/**
- * Where relative paths (`-f base.yaml`) are meant from. `pnpm nexus` (the root package script)
- * runs in the repository root; pnpm says where it was invoked in INIT_CWD. Only for that script:
- * another script that `cd`s somewhere and runs nexus means its own directory.
- */
-export function invocationDir(env: NodeJS.ProcessEnv): string {
-  return env.npm_lifecycle_event === "nexus" && env.INIT_CWD ? env.INIT_CWD : process.cwd();
-}
-
-function loginName(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? process.env.LOGNAME ?? "nexus-cli";
-  }
 }

@@ -1,7 +1,9 @@
 import { type OutboxRows, outboxInsertParams, outboxInsertSql, type Queryable } from "@nexus/kit";
+import { type NamespaceRow, toNamespace } from "../namespaces/namespace-store.js";
 import type { Namespace } from "../namespaces/namespace-types.js";
 import { RESOLVED_HEADS_UPSERT_SQL, resolvedHeadsParams } from "../resolve/resolve-store.js";
 import type { ResolvedHead } from "../resolve/resolve-types.js";
+import { revisionInsertParams } from "../revisions/revision-store.js";
 import type { Revision } from "../revisions/revision-types.js";
 import type { LayerHead } from "./layer-types.js";
 
@@ -26,16 +28,8 @@ export interface WriteContextRow {
   resolved: ResolvedHead[];
 }
 
-interface ReadRow {
-  name: string;
-  description: string;
-  owners: string[];
-  environments: string[];
-  variables: Record<string, string>;
-  head_revision: number;
+interface ReadRow extends NamespaceRow {
   write_version: string;
-  created_at: Date;
-  updated_at: Date;
   layers: {
     layer: string;
     revision: number;
@@ -121,16 +115,7 @@ export function createLayerWriteStore() {
       const r = res.rows[0];
       if (!r) return null;
       return {
-        namespace: {
-          name: r.name,
-          description: r.description,
-          owners: r.owners,
-          environments: r.environments,
-          variables: r.variables,
-          headRevision: r.head_revision,
-          createdAt: r.created_at.toISOString(),
-          updatedAt: r.updated_at.toISOString(),
-        },
+        namespace: toNamespace(r),
         writeVersion: r.write_version,
         layers: r.layers.map((l) => ({
           namespace: r.name,
@@ -152,20 +137,11 @@ export function createLayerWriteStore() {
      * in one autocommit statement. False when the namespace changed since it was read.
      */
     async commitWrite(q: Queryable, write: CommittedWrite): Promise<boolean> {
-      const rev = write.revision;
       const res = await q.query<{ applied: number }>({
         name: "layer-write-commit",
         text: COMMIT_SQL,
         values: [
-          rev.namespace,
-          rev.revision,
-          rev.layer,
-          JSON.stringify(rev.content),
-          rev.hash,
-          JSON.stringify(rev.diff),
-          rev.author,
-          rev.message,
-          rev.source,
+          ...revisionInsertParams(write.revision),
           write.expectedWriteVersion,
           write.dependencies,
           ...resolvedHeadsParams(write.heads),

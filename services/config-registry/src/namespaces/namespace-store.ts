@@ -1,7 +1,7 @@
 import type { Queryable } from "@nexus/kit";
 import type { Namespace } from "./namespace-types.js";
 
-interface NamespaceRow {
+export interface NamespaceRow {
   name: string;
   description: string;
   owners: string[];
@@ -14,7 +14,7 @@ interface NamespaceRow {
 
 const COLUMNS = "name, description, owners, environments, variables, head_revision, created_at, updated_at";
 
-const toNamespace = (r: NamespaceRow): Namespace => ({
+export const toNamespace = (r: NamespaceRow): Namespace => ({
   name: r.name,
   description: r.description,
   owners: r.owners,

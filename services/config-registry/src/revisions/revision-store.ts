@@ -31,23 +31,26 @@ const toRevision = (r: RevisionRow): Revision => ({
   diff: r.diff ?? [],
 });
 
+/** Values of the revision INSERT, in column order (namespace … source); shared with the layer write. */
+export const revisionInsertParams = (rev: Omit<Revision, "createdAt">): unknown[] => [
+  rev.namespace,
+  rev.revision,
+  rev.layer,
+  JSON.stringify(rev.content),
+  rev.hash,
+  JSON.stringify(rev.diff),
+  rev.author,
+  rev.message,
+  rev.source,
+];
+
 export function createRevisionStore() {
   return {
     async insert(q: Queryable, rev: Omit<Revision, "createdAt">): Promise<void> {
       await q.query(
         `INSERT INTO revisions (namespace, revision, layer, content, hash, diff, author, message, source)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [
-          rev.namespace,
-          rev.revision,
-          rev.layer,
-          JSON.stringify(rev.content),
-          rev.hash,
-          JSON.stringify(rev.diff),
-          rev.author,
-          rev.message,
-          rev.source,
-        ],
+        revisionInsertParams(rev),
       );
     },
 

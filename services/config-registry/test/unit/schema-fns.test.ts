@@ -1,17 +1,8 @@
-import { AppError, ValidationError } from "@nexus/kit";
+import { ValidationError } from "@nexus/kit";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { assertMatchesSchema, compileSchema, type SchemaViolation } from "../../src/schemas/schema-fns.js";
-
-function catchError(fn: () => unknown): AppError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(AppError);
-    return e as AppError;
-  }
-  throw new Error("expected an error");
-}
+import { catchError } from "./app-error-helper.js";
 
 const schema = {
   type: "object",
