@@ -1,3 +1,4 @@
+export * from "./auth/index.js";
 export * from "./bus/index.js";
 export * from "./db/migrate.js";
 export * from "./db/pool.js";

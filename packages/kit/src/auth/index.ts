@@ -1,0 +1,2 @@
+export * from "./access-fns.js";
+export * from "./auth-types.js";
