@@ -1,4 +1,6 @@
 import type { z } from "zod";
+import { ALERT_RAISED, AlertRaised, alertRaisedSubject } from "./events/alert-raised.js";
+import { ALERT_RESOLVED, AlertResolved, alertResolvedSubject } from "./events/alert-resolved.js";
 import { CONFIG_APPLIED, ConfigApplied, configAppliedSubject } from "./events/config-applied.js";
 import { CONFIG_CHANGED, ConfigChanged, configChangedSubject } from "./events/config-changed.js";
 import {
@@ -44,6 +46,20 @@ export const eventCatalog = {
     schema: InstanceHeartbeat,
     subject: instanceHeartbeatSubject,
     about: (d) => `${d.namespace}/${d.environment}/${d.instanceId}`,
+  }),
+  [ALERT_RAISED]: defineEvent({
+    type: ALERT_RAISED,
+    description: "An alert started firing (or fired again): the notifier routes it to people.",
+    schema: AlertRaised,
+    subject: alertRaisedSubject,
+    about: (d) => d.fingerprint,
+  }),
+  [ALERT_RESOLVED]: defineEvent({
+    type: ALERT_RESOLVED,
+    description: "The alert with this fingerprint stopped firing.",
+    schema: AlertResolved,
+    subject: alertResolvedSubject,
+    about: (d) => d.fingerprint,
   }),
 } as const;
 

@@ -5,6 +5,8 @@ export * from "./commands/config-get.js";
 export * from "./commands/config-set.js";
 export * from "./commands/instance-resync.js";
 export * from "./envelope.js";
+export * from "./events/alert-raised.js";
+export * from "./events/alert-resolved.js";
 export * from "./events/config-applied.js";
 export * from "./events/config-changed.js";
 export * from "./events/instance-heartbeat.js";
