@@ -3,6 +3,7 @@ import { eventCatalog } from "./catalog.js";
 import { CONFIG_GET_COMMAND, ConfigGetCommand, ConfigGetReply } from "./commands/config-get.js";
 import { CONFIG_SET_COMMAND, ConfigSetCommand, ConfigSetReply } from "./commands/config-set.js";
 import { INSTANCE_RESYNC_COMMAND, InstanceResyncCommand } from "./commands/instance-resync.js";
+import { POLICY_CHECK_COMMAND, PolicyCheckCommand, PolicyCheckReply } from "./commands/policy-check.js";
 import { CloudEventAttributes } from "./envelope.js";
 
 const SUBJECT_PARAMS: Record<string, string> = {
@@ -40,6 +41,13 @@ const COMMANDS: CommandDefinition[] = [
       "Core NATS, not stored, no reply: instances of the namespace/environment (optionally one service or instance) re-fetch and re-apply their configuration and report with config.applied.",
     request: InstanceResyncCommand,
     perTarget: true,
+  },
+  {
+    subject: POLICY_CHECK_COMMAND,
+    description:
+      "Request/reply (served by the drift-detector): the policy violations a resolved document would have in its environment; for a blocking check before a write.",
+    request: PolicyCheckCommand,
+    reply: PolicyCheckReply,
   },
 ];
 

@@ -3,11 +3,21 @@ import { ALERT_RAISED, AlertRaised, alertRaisedSubject } from "./events/alert-ra
 import { ALERT_RESOLVED, AlertResolved, alertResolvedSubject } from "./events/alert-resolved.js";
 import { CONFIG_APPLIED, ConfigApplied, configAppliedSubject } from "./events/config-applied.js";
 import { CONFIG_CHANGED, ConfigChanged, configChangedSubject } from "./events/config-changed.js";
+import { DRIFT_DETECTED, DriftDetected, driftDetectedSubject } from "./events/drift-detected.js";
+import { DRIFT_ESCALATED, DriftEscalated, driftEscalatedSubject } from "./events/drift-escalated.js";
+import { findingAbout } from "./events/drift-finding.js";
+import {
+  DRIFT_REMEDIATION_REQUESTED,
+  DriftRemediationRequested,
+  driftRemediationRequestedSubject,
+} from "./events/drift-remediation-requested.js";
+import { DRIFT_RESOLVED, DriftResolved, driftResolvedSubject } from "./events/drift-resolved.js";
 import {
   INSTANCE_HEARTBEAT,
   InstanceHeartbeat,
   instanceHeartbeatSubject,
 } from "./events/instance-heartbeat.js";
+import { POLICY_VIOLATED, PolicyViolated, policyViolatedSubject } from "./events/policy-violated.js";
 
 export interface EventDefinition<S extends z.ZodType = z.ZodType> {
   /** CloudEvents `type`, also the subject root. */
@@ -60,6 +70,43 @@ export const eventCatalog = {
     schema: AlertResolved,
     subject: alertResolvedSubject,
     about: (d) => d.fingerprint,
+  }),
+  [DRIFT_DETECTED]: defineEvent({
+    type: DRIFT_DETECTED,
+    description:
+      "The drift-detector opened a finding: an instance is stale, rejected a revision, or runs content that differs from its revision.",
+    schema: DriftDetected,
+    subject: driftDetectedSubject,
+    about: findingAbout,
+  }),
+  [DRIFT_RESOLVED]: defineEvent({
+    type: DRIFT_RESOLVED,
+    description: "A drift finding (any kind, policy included) resolved by itself.",
+    schema: DriftResolved,
+    subject: driftResolvedSubject,
+    about: findingAbout,
+  }),
+  [DRIFT_ESCALATED]: defineEvent({
+    type: DRIFT_ESCALATED,
+    description:
+      "Remediation of a drift finding failed repeatedly; the detector stopped retrying and raised it to critical.",
+    schema: DriftEscalated,
+    subject: driftEscalatedSubject,
+    about: findingAbout,
+  }),
+  [DRIFT_REMEDIATION_REQUESTED]: defineEvent({
+    type: DRIFT_REMEDIATION_REQUESTED,
+    description: "The drift-detector sent a resync command to one instance to repair a finding.",
+    schema: DriftRemediationRequested,
+    subject: driftRemediationRequestedSubject,
+    about: (d) => `${d.namespace}/${d.environment}/${d.instanceId}`,
+  }),
+  [POLICY_VIOLATED]: defineEvent({
+    type: POLICY_VIOLATED,
+    description: "The resolved configuration of a namespace in one environment breaks a compliance policy.",
+    schema: PolicyViolated,
+    subject: policyViolatedSubject,
+    about: findingAbout,
   }),
 } as const;
 
