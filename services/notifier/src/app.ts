@@ -1,0 +1,206 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import {
+  type Bus,
+  type Consumption,
+  createHttpApp,
+  type HealthCheck,
+  type Logger,
+  type Pool,
+  processOnce,
+} from "@nexus/kit";
+import { registerAlertRoutes } from "./alerts/alert-router.js";
+import { createAlertService } from "./alerts/alert-service.js";
+import { createAlertStore } from "./alerts/alert-store.js";
+import { createGroupFlusher } from "./alerts/group-flusher.js";
+import { createGroupStore } from "./alerts/group-store.js";
+import { registerDeliveryRoutes } from "./delivery/delivery-router.js";
+import { createDeliveryService } from "./delivery/delivery-service.js";
+import { createDeliveryStore } from "./delivery/delivery-store.js";
+import { createDeliveryWorker } from "./delivery/delivery-worker.js";
+import { alertFromEvent, type LinkBases, mappedEventTypes } from "./intake/event-alert-fns.js";
+import { registerIntakeRoutes } from "./intake/intake-router.js";
+import { type OutboundPolicy, parseAllowList } from "./receivers/address-fns.js";
+import { createOutbound } from "./receivers/outbound.js";
+import { createSenders } from "./receivers/senders.js";
+import { registerRoutingRoutes } from "./routing/routing-router.js";
+import { createRoutingService } from "./routing/routing-service.js";
+import { createRoutingStore } from "./routing/routing-store.js";
+import { registerSilenceRoutes } from "./silences/silence-router.js";
+import { createSilenceService } from "./silences/silence-service.js";
+import { createSilenceStore } from "./silences/silence-store.js";
+import { createWorkerLoop } from "./worker-loop.js";
+
+export const SERVICE_NAME = "notifier";
+const CONSUMER = "notifier";
+
+export interface NotifierConfig {
+  alertmanagerToken?: string | undefined;
+  links: LinkBases;
+  outbound: {
+    allowHttp: boolean;
+    allowAddresses: readonly string[];
+    timeoutMs: number;
+    maxResponseBytes: number;
+  };
+  delivery: {
+    maxAttempts: number;
+    backoffBaseMs: number;
+    backoffMaxMs: number;
+    leaseMs: number;
+    batchSize?: number;
+  };
+  slackIntervalMs: number;
+  workerPollMs: number;
+  consumeEvents: boolean;
+  consumerConcurrency: number;
+  bodyLimit: number;
+  /** How long the routing config is cached before checking for a newer version. Default 1 s. */
+  routingCacheMs?: number;
+}
+
+export interface NotifierDeps {
+  logger: Logger;
+  pool: Pool;
+  nc: NatsConnection;
+  bus: Bus;
+  config: NotifierConfig;
+}
+
+/** Compose the service. Nothing consumes, flushes or sends until `workers.start()`. */
+export async function buildApp(deps: NotifierDeps) {
+  const { logger, pool, bus, config } = deps;
+  const policy: OutboundPolicy = {
+    allowHttp: config.outbound.allowHttp,
+    allow: parseAllowList(config.outbound.allowAddresses),
+  };
+
+  const routingStore = createRoutingStore();
+  const alertStore = createAlertStore();
+  const groupStore = createGroupStore();
+  const silenceStore = createSilenceStore();
+  const deliveryStore = createDeliveryStore();
+  const outbound = createOutbound({
+    policy,
+    timeoutMs: config.outbound.timeoutMs,
+    maxResponseBytes: config.outbound.maxResponseBytes,
+  });
+  const senders = createSenders({
+    outbound,
+    timeoutMs: config.outbound.timeoutMs,
+    slackIntervalMs: config.slackIntervalMs,
+    maxPacingWaitMs: Math.max(2_000, config.slackIntervalMs * 3),
+    dashboardUrl: config.links.dashboardUrl,
+  });
+
+  const routing = createRoutingService({ pool, store: routingStore, policy, cacheMs: config.routingCacheMs });
+  // Loops are created below; the services only need a way to wake them.
+  const wake: { flusher: () => void; sender: () => void } = {
+    flusher: () => undefined,
+    sender: () => undefined,
+  };
+  const alerts = createAlertService({
+    pool,
+    alerts: alertStore,
+    groups: groupStore,
+    deliveries: deliveryStore,
+    routing,
+    maxAttempts: config.delivery.maxAttempts,
+    wakeFlusher: () => wake.flusher(),
+    wakeSender: () => wake.sender(),
+  });
+  const silences = createSilenceService({ pool, store: silenceStore, wake: () => wake.flusher() });
+  const deliveries = createDeliveryService({ pool, store: deliveryStore, wakeSender: () => wake.sender() });
+
+  const flusher = createGroupFlusher({
+    pool,
+    logger,
+    alerts: alertStore,
+    groups: groupStore,
+    silences: silenceStore,
+    deliveries: deliveryStore,
+    routing,
+    maxAttempts: config.delivery.maxAttempts,
+    wakeSender: () => wake.sender(),
+  });
+  const worker = createDeliveryWorker({
+    pool,
+    logger,
+    store: deliveryStore,
+    alerts: alertStore,
+    routing,
+    senders,
+    backoff: { baseMs: config.delivery.backoffBaseMs, maxMs: config.delivery.backoffMaxMs },
+    leaseMs: config.delivery.leaseMs,
+    batchSize: config.delivery.batchSize ?? 32,
+  });
+  const flushLoop = createWorkerLoop({
+    name: "group flusher",
+    logger,
+    pollMs: config.workerPollMs,
+    ...flusher,
+  });
+  const sendLoop = createWorkerLoop({
+    name: "delivery sender",
+    logger,
+    pollMs: config.workerPollMs,
+    ...worker,
+  });
+  wake.flusher = () => flushLoop.wake();
+  wake.sender = () => sendLoop.wake();
+
+  const checks: HealthCheck[] = [
+    { name: "postgres", critical: true, check: async () => void (await pool.query("SELECT 1")) },
+    {
+      name: "nats",
+      critical: config.consumeEvents,
+      check: async () => {
+        if (deps.nc.isClosed()) throw new Error("connection closed");
+        await deps.nc.flush();
+      },
+    },
+  ];
+  const http = await createHttpApp({
+    service: SERVICE_NAME,
+    description: "Routes alerts and changes to Slack, PagerDuty, e-mail and webhooks; keeps the history.",
+    logger,
+    checks,
+    bodyLimit: config.bodyLimit,
+  });
+  registerRoutingRoutes(http.app, { routing });
+  registerSilenceRoutes(http.app, { silences });
+  registerAlertRoutes(http.app, { alerts });
+  registerDeliveryRoutes(http.app, { deliveries });
+  registerIntakeRoutes(http.app, { alerts, alertmanagerToken: config.alertmanagerToken });
+
+  let consumption: Consumption | undefined;
+
+  return {
+    ...http,
+    services: { routing, alerts, silences, deliveries },
+    workers: {
+      async start() {
+        flushLoop.start();
+        sendLoop.start();
+        if (!config.consumeEvents) return;
+        await bus.ensureStreams();
+        consumption = await bus.consume(
+          mappedEventTypes(),
+          { durable: CONSUMER, concurrency: config.consumerConcurrency },
+          async (event) => {
+            const alert = alertFromEvent(event.type, event.data, { links: config.links, time: event.time });
+            if (!alert) return;
+            const done = await processOnce(pool, CONSUMER, event.id, (c) => alerts.ingestIn(c, [alert]));
+            if (done.applied && done.result > 0) flushLoop.wake();
+          },
+        );
+      },
+      async stop() {
+        await consumption?.stop();
+        await flushLoop.stop();
+        await sendLoop.stop();
+        await outbound.close();
+      },
+    },
+  };
+}
+export type NotifierApp = Awaited<ReturnType<typeof buildApp>>;

@@ -1,0 +1,113 @@
+import type { Logger, Pool } from "@nexus/kit";
+import type { AlertStore } from "../alerts/alert-store.js";
+import type { Senders } from "../receivers/senders.js";
+import type { RoutingService } from "../routing/routing-service.js";
+import { type BackoffPolicy, nextState, type SendOutcome } from "./delivery-fns.js";
+import type { DeliveryRow, DeliveryStore, Mark } from "./delivery-store.js";
+
+export interface DeliveryWorkerDeps {
+  pool: Pool;
+  logger: Logger;
+  store: DeliveryStore;
+  alerts: Pick<AlertStore, "addHistory">;
+  routing: Pick<RoutingService, "current">;
+  senders: Senders;
+  backoff: BackoffPolicy;
+  /** How long a claim holds; a worker that dies mid-send leaves it to expire and another sends again. */
+  leaseMs: number;
+  batchSize: number;
+}
+
+/** Claims due deliveries (SKIP LOCKED: instances share them), sends each, records the outcome. */
+export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
+  const { pool, store, logger } = deps;
+
+  async function deliver(row: DeliveryRow): Promise<void> {
+    const routing = await deps.routing.current();
+    const receiver = routing?.config.receivers.find((r) => r.name === row.receiver);
+    const outcome: SendOutcome = !receiver
+      ? { kind: "fail", statusCode: null, error: `receiver ${row.receiver} no longer exists` }
+      : receiver.type !== row.receiver_type
+        ? {
+            kind: "fail",
+            statusCode: null,
+            error: `receiver ${row.receiver} is now of type ${receiver.type}`,
+          }
+        : await deps.senders.send(receiver, {
+            id: row.id,
+            action: row.action as never,
+            message: row.message,
+          });
+    const now = new Date();
+    const next = nextState(outcome, row.attempts, row.max_attempts, deps.backoff, now);
+    const statusCode = outcome.kind === "postpone" ? null : outcome.statusCode;
+    const error = outcome.kind === "retry" || outcome.kind === "fail" ? outcome.error : null;
+    const mark: Mark =
+      next.status === "delivered"
+        ? { status: "delivered", statusCode }
+        : next.status === "pending"
+          ? {
+              status: "pending",
+              nextAttemptAt: next.nextAttemptAt,
+              statusCode,
+              error,
+              countAttempt: outcome.kind !== "postpone",
+            }
+          : { status: "dead", statusCode, error, reason: next.reason };
+    const where = {
+      deliveryId: row.id,
+      receiver: row.receiver,
+      type: row.receiver_type,
+      attempt: row.attempts,
+    };
+    if (!(await store.mark(pool, row.id, mark))) {
+      logger.warn(
+        where,
+        "a delivery changed while it was being sent (lease expired?); its result was not recorded",
+      );
+      return;
+    }
+    if (mark.status === "delivered") {
+      logger.info({ ...where, status: statusCode }, "notification delivered");
+    } else if (mark.status === "dead") {
+      logger.error({ ...where, status: statusCode, reason: mark.reason }, "notification dead-lettered");
+    } else if (outcome.kind !== "postpone") {
+      logger.warn(
+        { ...where, status: statusCode, error, retryAt: mark.nextAttemptAt },
+        "notification failed, will retry",
+      );
+    }
+    if (mark.status !== "pending") {
+      await deps.alerts.addHistory(
+        pool,
+        row.fingerprints.map((fingerprint) => ({
+          fingerprint,
+          kind: mark.status === "delivered" ? "notified" : "notification dead-lettered",
+          actor: null,
+          detail: {
+            receiver: row.receiver,
+            receiverType: row.receiver_type,
+            action: row.action,
+            deliveryId: row.id,
+            attempts: row.attempts,
+            statusCode,
+            ...(mark.status === "dead" ? { reason: mark.reason } : {}),
+          },
+        })),
+      );
+    }
+  }
+
+  return {
+    async runOnce(): Promise<number> {
+      const rows = await store.claim(pool, deps.batchSize, deps.leaseMs);
+      await Promise.all(
+        rows.map((r) =>
+          deliver(r).catch((err) => logger.error({ err, deliveryId: r.id }, "recording a delivery failed")),
+        ),
+      );
+      return rows.length;
+    },
+    nextDueAt: () => store.nextDueAt(pool),
+  };
+}

@@ -1,0 +1,86 @@
+import { fileURLToPath } from "node:url";
+import {
+  connectNats,
+  createBus,
+  createLogger,
+  createPool,
+  installShutdown,
+  migrate,
+  redactUrl,
+} from "@nexus/kit";
+import { buildApp, SERVICE_NAME } from "./app.js";
+import { loadNotifierEnv } from "./env.js";
+
+const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations", import.meta.url));
+
+async function main(): Promise<void> {
+  const env = loadNotifierEnv();
+  const logger = createLogger({ service: SERVICE_NAME, level: env.LOG_LEVEL });
+  logger.info({ database: redactUrl(env.DATABASE_URL), nats: env.NATS_URL }, "notifier starting");
+  if (!env.ALERTMANAGER_INTAKE_TOKEN)
+    logger.info("ALERTMANAGER_INTAKE_TOKEN is not set: the Alertmanager intake answers 503");
+
+  await migrate({ databaseUrl: env.DATABASE_URL, schema: env.DATABASE_SCHEMA, dir: MIGRATIONS_DIR, logger });
+  const pool = createPool({
+    connectionString: env.DATABASE_URL,
+    schema: env.DATABASE_SCHEMA,
+    max: env.DATABASE_POOL_SIZE,
+    applicationName: SERVICE_NAME,
+    onError: (err) => logger.warn({ err }, "an idle Postgres connection failed; it will be replaced"),
+  });
+  const nc = await connectNats({
+    url: env.NATS_URL,
+    user: env.NATS_USER,
+    password: env.NATS_PASSWORD,
+    name: SERVICE_NAME,
+    logger,
+  });
+  const bus = createBus({ nc, prefix: env.NATS_PREFIX, source: `nexus/${SERVICE_NAME}`, logger });
+
+  const notifier = await buildApp({
+    logger,
+    pool,
+    nc,
+    bus,
+    config: {
+      alertmanagerToken: env.ALERTMANAGER_INTAKE_TOKEN,
+      links: { dashboardUrl: env.DASHBOARD_URL, registryUrl: env.REGISTRY_PUBLIC_URL },
+      outbound: {
+        allowHttp: env.OUTBOUND_ALLOW_HTTP,
+        allowAddresses: env.OUTBOUND_ALLOW_ADDRESSES,
+        timeoutMs: env.OUTBOUND_TIMEOUT_MS,
+        maxResponseBytes: env.OUTBOUND_MAX_RESPONSE_BYTES,
+      },
+      delivery: {
+        maxAttempts: env.DELIVERY_MAX_ATTEMPTS,
+        backoffBaseMs: env.DELIVERY_BACKOFF_BASE_MS,
+        backoffMaxMs: env.DELIVERY_BACKOFF_MAX_MS,
+        leaseMs: env.DELIVERY_LEASE_MS,
+      },
+      slackIntervalMs: env.SLACK_INTERVAL_MS,
+      workerPollMs: env.WORKER_POLL_MS,
+      consumeEvents: env.CONSUME_EVENTS,
+      consumerConcurrency: env.CONSUMER_CONCURRENCY,
+      bodyLimit: env.MAX_BODY_BYTES,
+    },
+  });
+  await notifier.workers.start();
+  await notifier.app.listen({ host: env.HOST, port: env.PORT });
+
+  installShutdown({
+    logger,
+    graceMs: env.SHUTDOWN_GRACE_MS,
+    startDraining: notifier.startDraining,
+    closers: [
+      { name: "http", close: () => notifier.app.close() },
+      { name: "workers", close: () => notifier.workers.stop() },
+      { name: "nats", close: () => nc.drain() },
+      { name: "postgres", close: () => pool.end() },
+    ],
+  });
+}
+
+main().catch((err) => {
+  process.stderr.write(`notifier failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

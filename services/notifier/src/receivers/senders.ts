@@ -1,0 +1,159 @@
+/** Sending one delivery to one receiver, and what came of it. */
+import nodemailer from "nodemailer";
+import { outcomeForStatus, type SendOutcome } from "../delivery/delivery-fns.js";
+import type { Receiver } from "../routing/routing-types.js";
+import type { DeliveryAction, NotificationMessage } from "./message-types.js";
+import { type Outbound, OutboundRefusedError, resolveChecked } from "./outbound.js";
+import { pagerDutyPayload, signWebhook, slackPayload, webhookBody } from "./payload-fns.js";
+import { html, plainText, titleOf } from "./text-fns.js";
+
+export interface SendersConfig {
+  outbound: Outbound;
+  timeoutMs: number;
+  /** Slack allows about one message per second per incoming webhook. */
+  slackIntervalMs: number;
+  /** A Slack message whose slot is further away than this is put back in the queue instead of waited for. */
+  maxPacingWaitMs: number;
+  /** PagerDuty `client_url`: where the incident links back to. */
+  dashboardUrl?: string | undefined;
+  now?: () => number;
+}
+
+export interface OutgoingDelivery {
+  id: string;
+  action: DeliveryAction;
+  message: NotificationMessage;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function createSenders(config: SendersConfig) {
+  const now = config.now ?? Date.now;
+  /** Per Slack webhook: the earliest time the next message may go (the per-webhook queue). */
+  const slackNextAt = new Map<string, number>();
+
+  const http = async (
+    url: string,
+    body: string,
+    headers: Record<string, string> = {},
+  ): Promise<SendOutcome & { retryAfterMs?: number }> => {
+    const res = await config.outbound.post(url, body, headers);
+    const retryAfter = res.headers["retry-after"];
+    return outcomeForStatus(
+      res.status,
+      typeof retryAfter === "string" ? retryAfter : null,
+      new Date(now()),
+      res.body,
+    );
+  };
+
+  async function slack(webhookUrl: string, d: OutgoingDelivery): Promise<SendOutcome> {
+    const t = now();
+    const slot = Math.max(t, slackNextAt.get(webhookUrl) ?? 0);
+    if (slot - t > config.maxPacingWaitMs) return { kind: "postpone", afterMs: slot - t };
+    slackNextAt.set(webhookUrl, slot + config.slackIntervalMs);
+    if (slot > t) await sleep(slot - t);
+    const outcome = await http(webhookUrl, JSON.stringify(slackPayload(d.message)));
+    if (outcome.kind === "retry" && outcome.statusCode === 429 && outcome.afterMs !== undefined) {
+      // Slack said how long this webhook must stay quiet: every queued message waits too.
+      slackNextAt.set(webhookUrl, Math.max(slackNextAt.get(webhookUrl) ?? 0, now() + outcome.afterMs));
+    }
+    return outcome;
+  }
+
+  async function pagerDuty(
+    r: Extract<Receiver, { type: "pagerduty" }>,
+    d: OutgoingDelivery,
+  ): Promise<SendOutcome> {
+    const alert = d.message.alerts[0];
+    if (!alert || d.action === "notify")
+      return {
+        kind: "fail",
+        statusCode: null,
+        error: "a PagerDuty delivery carries one alert and an event action",
+      };
+    return http(r.url, JSON.stringify(pagerDutyPayload(r.routingKey, d.action, alert, config.dashboardUrl)));
+  }
+
+  async function webhook(
+    r: Extract<Receiver, { type: "webhook" }>,
+    d: OutgoingDelivery,
+  ): Promise<SendOutcome> {
+    const body = JSON.stringify(webhookBody(d.message, d.id));
+    const timestamp = Math.floor(now() / 1000);
+    const headers: Record<string, string> = {
+      ...r.headers,
+      "x-nexus-timestamp": String(timestamp),
+      "x-nexus-delivery": d.id,
+    };
+    if (r.signingSecret) headers["x-nexus-signature"] = signWebhook(r.signingSecret, timestamp, body);
+    return http(r.url, body, headers);
+  }
+
+  async function email(r: Extract<Receiver, { type: "email" }>, d: OutgoingDelivery): Promise<SendOutcome> {
+    const address = await resolveChecked(r.smtp.host, config.outbound.policy);
+    const transport = nodemailer.createTransport({
+      host: address,
+      port: r.smtp.port,
+      secure: r.smtp.secure,
+      ...(r.smtp.user ? { auth: { user: r.smtp.user, pass: r.smtp.password ?? "" } } : {}),
+      tls: { servername: r.smtp.host },
+      connectionTimeout: config.timeoutMs,
+      greetingTimeout: config.timeoutMs,
+      socketTimeout: config.timeoutMs,
+    });
+    try {
+      await transport.sendMail({
+        from: r.from,
+        to: r.to,
+        subject: titleOf(d.message).slice(0, 250),
+        text: plainText(d.message),
+        html: html(d.message),
+        headers: { "X-Nexus-Delivery": d.id },
+      });
+      return { kind: "delivered", statusCode: 250 };
+    } catch (err) {
+      const code = (err as { responseCode?: number }).responseCode;
+      const error = `SMTP: ${(err as Error).message}`.slice(0, 500);
+      if (code && code >= 500) return { kind: "fail", statusCode: code, error };
+      return { kind: "retry", statusCode: code ?? null, error };
+    } finally {
+      transport.close();
+    }
+  }
+
+  return {
+    async send(receiver: Receiver, d: OutgoingDelivery): Promise<SendOutcome> {
+      try {
+        switch (receiver.type) {
+          case "slack":
+            return await slack(receiver.webhookUrl, d);
+          case "pagerduty":
+            return await pagerDuty(receiver, d);
+          case "webhook":
+            return await webhook(receiver, d);
+          case "email":
+            return await email(receiver, d);
+        }
+      } catch (err) {
+        if (err instanceof OutboundRefusedError)
+          return { kind: "fail", statusCode: null, error: `refused: ${err.message}` };
+        return { kind: "retry", statusCode: null, error: describeError(err) };
+      }
+    },
+  };
+}
+export type Senders = ReturnType<typeof createSenders>;
+
+/** Network errors in words, without URLs (a webhook URL is a secret). */
+function describeError(err: unknown): string {
+  const e = err as {
+    code?: string;
+    message?: string;
+    name?: string;
+    cause?: { code?: string; message?: string };
+  };
+  const code = e.code ?? e.cause?.code;
+  const message = (e.message ?? String(err)).replace(/https?:\/\/\S+/g, "<url>");
+  return `${code ? `${code}: ` : ""}${message}`.slice(0, 500);
+}
