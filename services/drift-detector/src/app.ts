@@ -1,0 +1,213 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import {
+  type AccessControlOptions,
+  type Bus,
+  type Consumption,
+  createHttpApp,
+  createOutboxRelay,
+  type HealthCheck,
+  type Logger,
+  type Pool,
+  type Stoppable,
+} from "@nexus/kit";
+import { registerFindingRoutes } from "./findings/finding-router.js";
+import { createFindingService } from "./findings/finding-service.js";
+import { createFindingStore } from "./findings/finding-store.js";
+import { createReconcileStore } from "./findings/reconcile-store.js";
+import { createReconciler } from "./findings/reconciler.js";
+import { consumeHeads } from "./heads/head-consumer.js";
+import { createHeadStore } from "./heads/head-store.js";
+import { createRegistryClient } from "./heads/registry-client.js";
+import { createInventoryBatcher } from "./inventory/inventory-batcher.js";
+import { consumeInventory } from "./inventory/inventory-consumer.js";
+import { createInventoryReadStore } from "./inventory/inventory-read-store.js";
+import { registerInventoryRoutes } from "./inventory/inventory-router.js";
+import { createInventoryStore } from "./inventory/inventory-store.js";
+import { servePolicyCheck } from "./policies/policy-command.js";
+import { consumePolicyChanges } from "./policies/policy-consumer.js";
+import { registerPolicyRoutes } from "./policies/policy-router.js";
+import { createPolicyService } from "./policies/policy-service.js";
+import { createPolicyStore } from "./policies/policy-store.js";
+import { registerRemediationRoutes } from "./remediation/remediation-router.js";
+import { createRemediationService } from "./remediation/remediation-service.js";
+import { createRemediationStore } from "./remediation/remediation-store.js";
+import { createDuties } from "./scan/duties.js";
+
+export const SERVICE_NAME = "drift-detector";
+
+export interface DetectorConfig {
+  databaseUrl: string;
+  schema: string;
+  outboxRelay: boolean;
+  staleGraceMs: number;
+  staleGraceByEnvironment: Record<string, number>;
+  goneAfterMs: number;
+  deleteAfterMs: number;
+  flushIntervalMs: number;
+  reconcileIntervalMs: number;
+  quietMs: number;
+  policyScanCron: string;
+  remediationMaxAttempts: number;
+  remediationRetryMs: number;
+  registryTimeoutMs: number;
+  /** Inventory messages handled at once (each waits for the next flush before its ack). */
+  inventoryInFlight?: number;
+  /** Redelivery of an unacked inventory message (a crashed detector's batch). Default 30 s. */
+  inventoryAckWaitMs?: number;
+  /** How often a standby tries to take over the singleton duties. */
+  leaseRetryMs?: number;
+}
+
+export interface DetectorDeps {
+  logger: Logger;
+  pool: Pool;
+  nc: NatsConnection;
+  bus: Bus;
+  /** Authentication (OIDC, API tokens checked by the registry) for every HTTP route. */
+  access: AccessControlOptions;
+  config: DetectorConfig;
+}
+
+/** Compose the service. Nothing listens or consumes until `workers.start()`. */
+export async function buildApp(deps: DetectorDeps) {
+  const { logger, pool, bus, nc, config } = deps;
+
+  const relay = createOutboxRelay({
+    pool,
+    bus,
+    logger,
+    databaseUrl: config.databaseUrl,
+    channel: `${config.schema}_outbox`,
+  });
+  const wakeOutbox = () => relay.wake();
+
+  const heads = createHeadStore();
+  const inventory = createInventoryStore();
+  const findings = createFindingStore();
+  const remediations = createRemediationStore();
+  const policyStore = createPolicyStore();
+  const registry = createRegistryClient({ bus, timeoutMs: config.registryTimeoutMs });
+  const findingService = createFindingService({ findings, bus });
+
+  const batcher = createInventoryBatcher({
+    write: (batch) => inventory.upsert(pool, batch),
+    intervalMs: config.flushIntervalMs,
+    logger,
+  });
+  const policies = createPolicyService({
+    pool,
+    logger,
+    policies: policyStore,
+    findings,
+    findingService,
+    heads,
+    registry,
+    modes: remediations,
+    quietMs: () => 0,
+    wakeOutbox,
+  });
+  const remediation = createRemediationService({
+    pool,
+    nc,
+    bus,
+    findings,
+    remediations,
+    logger,
+    wakeOutbox,
+  });
+  const reconciler = createReconciler({
+    pool,
+    logger,
+    reconcile: createReconcileStore(),
+    findings,
+    findingService,
+    heads,
+    inventory,
+    registry,
+    remediations,
+    remediation,
+    wakeOutbox,
+    config: {
+      graceMs: { byEnvironment: config.staleGraceByEnvironment, defaultMs: config.staleGraceMs },
+      quietMs: config.quietMs,
+      goneAfterMs: config.goneAfterMs,
+      deleteAfterMs: config.deleteAfterMs,
+      remediation: { maxAttempts: config.remediationMaxAttempts, retryMs: config.remediationRetryMs },
+    },
+  });
+  const duties = createDuties({
+    databaseUrl: config.databaseUrl,
+    schema: config.schema,
+    logger,
+    reconcileIntervalMs: config.reconcileIntervalMs,
+    policyScanCron: config.policyScanCron,
+    reconcile: () => reconciler.pass(),
+    scanPolicies: () => policies.scan(),
+    ...(config.leaseRetryMs ? { lockRetryMs: config.leaseRetryMs } : {}),
+  });
+
+  const checks: HealthCheck[] = [
+    { name: "postgres", critical: true, check: async () => void (await pool.query("SELECT 1")) },
+    {
+      name: "nats",
+      critical: true,
+      check: async () => {
+        if (nc.isClosed()) throw new Error("connection closed");
+        await nc.flush();
+      },
+    },
+  ];
+  const http = await createHttpApp({
+    service: SERVICE_NAME,
+    description:
+      "Instance inventory, drift findings (stale, rejected, divergent, policy), compliance policies and remediation.",
+    logger,
+    checks,
+    access: deps.access,
+  });
+  registerInventoryRoutes(http.app, { pool, reads: createInventoryReadStore(), heads });
+  registerFindingRoutes(http.app, { pool, findings });
+  registerPolicyRoutes(http.app, { policies });
+  registerRemediationRoutes(http.app, { pool, remediations });
+
+  let consumptions: Consumption[] = [];
+  let command: Stoppable | undefined;
+
+  return {
+    ...http,
+    relay,
+    batcher,
+    duties,
+    reconciler,
+    services: { policies },
+    workers: {
+      /** Streams exist; inventory, heads and policy consumers run; duties compete for the lease. */
+      async start() {
+        await bus.ensureStreams();
+        if (config.outboxRelay) await relay.start();
+        batcher.start();
+        consumptions = await Promise.all([
+          consumeInventory({
+            bus,
+            batcher,
+            inFlight: config.inventoryInFlight ?? 4_000,
+            ackWaitMs: config.inventoryAckWaitMs ?? 30_000,
+          }),
+          consumeHeads({ bus, pool, heads }),
+          consumePolicyChanges({ bus, policies }),
+        ]);
+        command = servePolicyCheck({ bus, policies });
+        await duties.start();
+      },
+      /** Stop pulling, write (and so ack) what is batched, then release the lease and the relay. */
+      async stop() {
+        await command?.stop();
+        await Promise.all(consumptions.map((c) => c.stop()));
+        await batcher.stop();
+        await duties.stop();
+        await relay.stop();
+      },
+    },
+  };
+}
+export type DetectorApp = Awaited<ReturnType<typeof buildApp>>;

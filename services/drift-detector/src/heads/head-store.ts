@@ -1,0 +1,106 @@
+import type { Queryable } from "@nexus/kit";
+
+export interface Head {
+  namespace: string;
+  environment: string;
+  revision: number;
+  hash: string;
+  changedAt: Date;
+  learntFrom: "event" | "registry";
+}
+
+/**
+ * What each (namespace, environment) should run. A head only moves forward: a higher revision, or
+ * at the same revision a new hash from a later event (variables/dependency changes). A late
+ * event for the head the registry told us about only corrects when the grace period started.
+ */
+const UPSERT_HEAD = `
+INSERT INTO heads AS h (namespace, environment, revision, hash, changed_at, learnt_from)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (namespace, environment) DO UPDATE SET
+  revision = EXCLUDED.revision, hash = EXCLUDED.hash,
+  changed_at = EXCLUDED.changed_at, learnt_from = EXCLUDED.learnt_from
+WHERE EXCLUDED.revision > h.revision
+   OR (EXCLUDED.revision = h.revision AND EXCLUDED.hash <> h.hash AND EXCLUDED.changed_at > h.changed_at)
+   OR (EXCLUDED.revision = h.revision AND EXCLUDED.hash = h.hash
+       AND h.learnt_from = 'registry' AND EXCLUDED.learnt_from = 'event')
+RETURNING revision`;
+
+export function createHeadStore() {
+  return {
+    /** True when the head moved. */
+    async advance(db: Queryable, head: Head): Promise<boolean> {
+      const res = await db.query(UPSERT_HEAD, [
+        head.namespace,
+        head.environment,
+        head.revision,
+        head.hash,
+        head.changedAt,
+        head.learntFrom,
+      ]);
+      return (res.rowCount ?? 0) > 0;
+    },
+
+    async rememberHashes(
+      db: Queryable,
+      namespace: string,
+      environment: string,
+      pairs: readonly { revision: number; hash: string }[],
+      seenAt: Date,
+    ): Promise<void> {
+      if (pairs.length === 0) return;
+      await db.query(
+        `INSERT INTO revision_hashes (namespace, environment, revision, hash, first_seen_at)
+         SELECT $1, $2, r, h, $5 FROM unnest($3::int[], $4::text[]) AS t(r, h)
+         ON CONFLICT DO NOTHING`,
+        [namespace, environment, pairs.map((p) => p.revision), pairs.map((p) => p.hash), seenAt],
+      );
+    },
+
+    async get(db: Queryable, namespace: string, environment: string): Promise<Head | null> {
+      const res = await db.query(
+        `SELECT namespace, environment, revision, hash, changed_at, learnt_from FROM heads
+         WHERE namespace = $1 AND environment = $2`,
+        [namespace, environment],
+      );
+      const r = res.rows[0];
+      return r
+        ? {
+            namespace: r.namespace,
+            environment: r.environment,
+            revision: r.revision,
+            hash: r.hash,
+            changedAt: r.changed_at,
+            learntFrom: r.learnt_from,
+          }
+        : null;
+    },
+
+    async list(db: Queryable): Promise<{ namespace: string; environment: string }[]> {
+      const res = await db.query("SELECT namespace, environment FROM heads ORDER BY 1, 2");
+      return res.rows;
+    },
+
+    /**
+     * What the detector cannot judge yet: (namespace, environment) pairs with instances but no
+     * head, and revisions instances run whose hashes it never saw.
+     */
+    async unknowns(
+      db: Queryable,
+    ): Promise<{ namespace: string; environment: string; revision: number | null }[]> {
+      const res = await db.query(
+        `SELECT DISTINCT i.namespace, i.environment, NULL::int AS revision FROM instances i
+         WHERE i.gone_at IS NULL AND NOT EXISTS
+           (SELECT 1 FROM heads h WHERE h.namespace = i.namespace AND h.environment = i.environment)
+         UNION
+         SELECT DISTINCT i.namespace, i.environment, i.revision FROM instances i
+         WHERE i.gone_at IS NULL AND i.revision IS NOT NULL AND NOT EXISTS
+           (SELECT 1 FROM revision_hashes r WHERE r.namespace = i.namespace
+              AND r.environment = i.environment AND r.revision = i.revision)
+         LIMIT 500`,
+      );
+      return res.rows;
+    },
+  };
+}
+export type HeadStore = ReturnType<typeof createHeadStore>;

@@ -1,0 +1,50 @@
+import type { Queryable } from "@nexus/kit";
+
+// biome-ignore lint/suspicious/noExplicitAny: pg rows
+type Row = Record<string, any>;
+
+export function createInventoryReadStore() {
+  return {
+    async instances(
+      db: Queryable,
+      namespace: string,
+      environment: string,
+      includeGone: boolean,
+    ): Promise<Row[]> {
+      const res = await db.query(
+        `SELECT instance_id, service, revision, hash, status, reported_at, last_seen_at, first_seen_at,
+           interval_seconds, rejected_revision, rejected_reason, gone_at
+         FROM instances WHERE namespace = $1 AND environment = $2 AND ($3 OR gone_at IS NULL)
+         ORDER BY service, instance_id`,
+        [namespace, environment, includeGone],
+      );
+      return res.rows;
+    },
+
+    /** Per revision, newest first: when it was first seen, acks, and where present instances are now. */
+    async convergence(db: Queryable, namespace: string, environment: string, limit: number): Promise<Row[]> {
+      const res = await db.query(
+        `WITH revs AS (
+           SELECT revision, min(first_seen_at) AS published_at FROM revision_hashes
+           WHERE namespace = $1 AND environment = $2 GROUP BY revision ORDER BY revision DESC LIMIT $3
+         ),
+         present AS (
+           SELECT revision FROM instances WHERE namespace = $1 AND environment = $2 AND gone_at IS NULL
+         )
+         SELECT r.revision, r.published_at,
+           (SELECT count(DISTINCT instance_id) FROM revision_reports p WHERE p.namespace = $1
+              AND p.environment = $2 AND p.revision = r.revision AND p.status = 'applied')::int AS applied,
+           (SELECT count(DISTINCT instance_id) FROM revision_reports p WHERE p.namespace = $1
+              AND p.environment = $2 AND p.revision = r.revision AND p.status = 'rejected')::int AS rejected,
+           (SELECT max(reported_at) FROM revision_reports p WHERE p.namespace = $1
+              AND p.environment = $2 AND p.revision = r.revision AND p.status = 'applied') AS last_applied_at,
+           (SELECT count(*) FROM present WHERE present.revision = r.revision)::int AS running,
+           (SELECT count(*) FROM present WHERE present.revision < r.revision)::int AS older
+         FROM revs r ORDER BY r.revision DESC`,
+        [namespace, environment, limit],
+      );
+      return res.rows;
+    },
+  };
+}
+export type InventoryReadStore = ReturnType<typeof createInventoryReadStore>;

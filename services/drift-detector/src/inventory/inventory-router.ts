@@ -1,0 +1,129 @@
+import { ApiErrorBody, EnvironmentName, NamespaceName } from "@nexus/contracts";
+import type { App, Pool } from "@nexus/kit";
+import { z } from "zod";
+import type { HeadStore } from "../heads/head-store.js";
+import { targetScope } from "../http/access.js";
+import type { InventoryReadStore } from "./inventory-read-store.js";
+import { convergenceOf, lagOf } from "./inventory-view-fns.js";
+
+const Params = z.object({ ns: NamespaceName, env: EnvironmentName });
+const HeadDto = z
+  .object({ revision: z.number(), hash: z.string(), changedAt: z.string() })
+  .nullable()
+  .describe("What the environment should run (null: nothing learnt yet)");
+const InstanceDto = z.object({
+  instanceId: z.string(),
+  service: z.string(),
+  revision: z.number().nullable(),
+  hash: z.string().nullable(),
+  status: z.enum(["live", "cache", "stopping", "gone", "unknown"]),
+  lastSeenAt: z.string(),
+  firstSeenAt: z.string(),
+  lag: z.object({ revisions: z.number().nullable(), seconds: z.number().nullable() }),
+  rejected: z.object({ revision: z.number(), reason: z.string().nullable() }).nullable(),
+});
+const errors = { 400: ApiErrorBody, 403: ApiErrorBody, 404: ApiErrorBody };
+const tags = ["instances"];
+
+export function registerInventoryRoutes(
+  app: App,
+  deps: { pool: Pool; reads: InventoryReadStore; heads: Pick<HeadStore, "get"> },
+): void {
+  const { pool, reads, heads } = deps;
+
+  app.get(
+    "/v1/namespaces/:ns/environments/:env/instances",
+    {
+      config: { access: { role: "viewer", scope: targetScope } },
+      schema: {
+        tags,
+        summary: "Instances of a namespace in one environment, with their revision and lag",
+        params: Params,
+        querystring: z.object({ includeGone: z.enum(["true", "false"]).default("false") }),
+        response: {
+          200: z.object({
+            namespace: z.string(),
+            environment: z.string(),
+            head: HeadDto,
+            items: z.array(InstanceDto),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const { ns, env } = request.params;
+      const [head, rows] = await Promise.all([
+        heads.get(pool, ns, env),
+        reads.instances(pool, ns, env, request.query.includeGone === "true"),
+      ]);
+      const now = Date.now();
+      return {
+        namespace: ns,
+        environment: env,
+        head: head
+          ? { revision: head.revision, hash: head.hash, changedAt: head.changedAt.toISOString() }
+          : null,
+        items: rows.map((r) => ({
+          instanceId: r.instance_id,
+          service: r.service,
+          revision: r.revision,
+          hash: r.hash,
+          status: r.gone_at ? "gone" : (r.status ?? "unknown"),
+          lastSeenAt: r.last_seen_at.toISOString(),
+          firstSeenAt: r.first_seen_at.toISOString(),
+          lag: lagOf({ revision: r.revision, hash: r.hash }, head, now),
+          rejected:
+            r.rejected_revision !== null && (r.revision === null || r.rejected_revision > r.revision)
+              ? { revision: r.rejected_revision, reason: r.rejected_reason }
+              : null,
+        })),
+      };
+    },
+  );
+
+  app.get(
+    "/v1/namespaces/:ns/environments/:env/convergence",
+    {
+      config: { access: { role: "viewer", scope: targetScope } },
+      schema: {
+        tags,
+        summary:
+          "Per revision: instances that applied or rejected it, still older, and how long convergence took",
+        params: Params,
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(100).default(10) }),
+        response: {
+          200: z.object({
+            items: z.array(
+              z.object({
+                revision: z.number(),
+                firstSeenAt: z.string(),
+                applied: z.number(),
+                rejected: z.number(),
+                runningNow: z.number(),
+                stillOlder: z.number(),
+                converged: z.boolean(),
+                convergenceSeconds: z.number().nullable(),
+              }),
+            ),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const rows = await reads.convergence(pool, request.params.ns, request.params.env, request.query.limit);
+      return {
+        items: rows.map((r) => ({
+          revision: r.revision,
+          firstSeenAt: r.published_at.toISOString(),
+          applied: r.applied,
+          rejected: r.rejected,
+          runningNow: r.running,
+          stillOlder: r.older,
+          ...convergenceOf(r as never),
+        })),
+      };
+    },
+  );
+}
