@@ -58,7 +58,12 @@ export interface NotifierConfig {
   routingCacheMs?: number;
 }
 
+/** The kit's authentication options (authenticator, failed-login limiter, audit), passed through. */
+export type AccessOptions = HttpAppOptions extends { access: infer A } ? A : never;
+
 export interface NotifierDeps {
+  /** Authentication for every non-public route (the kit's access hook). */
+  access?: AccessOptions | undefined;
   logger: Logger;
   pool: Pool;
   nc: NatsConnection;
@@ -165,7 +170,8 @@ export async function buildApp(deps: NotifierDeps) {
     logger,
     checks,
     bodyLimit: config.bodyLimit,
-  });
+    ...(deps.access ? { access: deps.access } : {}),
+  } as HttpAppOptions);
   registerRoutingRoutes(http.app, { routing });
   registerSilenceRoutes(http.app, { silences });
   registerAlertRoutes(http.app, { alerts });

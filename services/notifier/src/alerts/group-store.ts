@@ -36,7 +36,7 @@ export function createGroupStore() {
         `WITH g AS (
            INSERT INTO alert_groups AS ag (group_key, receiver, route_path, group_labels, group_wait_ms,
              group_interval_ms, repeat_interval_ms, next_flush_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $5 / 1000.0))
+           VALUES ($1, $2, $3, $4, $5::int, $6::int, $7::int, now() + make_interval(secs => $5::int / 1000.0))
            ON CONFLICT (group_key) DO UPDATE SET
              group_wait_ms = EXCLUDED.group_wait_ms,
              group_interval_ms = EXCLUDED.group_interval_ms,

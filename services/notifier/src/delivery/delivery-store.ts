@@ -92,7 +92,7 @@ export function createDeliveryStore() {
     async claim(q: Queryable, limit: number, leaseMs: number): Promise<DeliveryRow[]> {
       const res = await q.query<DeliveryRow>(
         `UPDATE deliveries d SET status = 'sending', attempts = d.attempts + 1, updated_at = now(),
-           claimed_until = now() + make_interval(secs => $2 / 1000.0)
+           claimed_until = now() + make_interval(secs => $2::int / 1000.0)
          WHERE d.id IN (
            SELECT id FROM deliveries
            WHERE (status = 'pending' AND next_attempt_at <= now()) OR (status = 'sending' AND claimed_until < now())

@@ -1,0 +1,153 @@
+import { fileURLToPath } from "node:url";
+import type { EventData, EventType } from "@nexus/contracts";
+import { createLogger } from "@nexus/kit";
+import { createTestBus, createTestDatabase, type TestBus, type TestDatabase } from "@nexus/test-fixtures";
+import { type AccessOptions, buildApp, type NotifierApp, type NotifierConfig } from "../../src/app.js";
+
+export const NOTIFIER_MIGRATIONS = fileURLToPath(new URL("../../migrations", import.meta.url));
+export const NOTIFIER_SCHEMA = "notifier";
+export const INTAKE_TOKEN = "intake-token-0123456789abcdef";
+/** Bearer token of the test administrator (the harness's authenticator knows only this one). */
+export const ADMIN_TOKEN = "nxs_test_admin";
+
+const testAuthenticator = {
+  async authenticate(credential: string) {
+    if (credential !== ADMIN_TOKEN) return null;
+    return {
+      subject: "token:test-admin",
+      name: "tester",
+      kind: "token" as const,
+      grants: [{ role: "admin" as const, namespaces: ["*"], environments: ["*"] }],
+    };
+  },
+};
+
+export const testConfig = (overrides: Partial<NotifierConfig> = {}): NotifierConfig => ({
+  alertmanagerToken: INTAKE_TOKEN,
+  links: { dashboardUrl: "https://nexus.example.com", registryUrl: "https://api.nexus.example.com" },
+  outbound: { allowHttp: true, allowAddresses: ["127.0.0.1"], timeoutMs: 2_000, maxResponseBytes: 4096 },
+  delivery: { maxAttempts: 3, backoffBaseMs: 50, backoffMaxMs: 200, leaseMs: 2_000 },
+  slackIntervalMs: 300,
+  workerPollMs: 100,
+  consumeEvents: true,
+  consumerConcurrency: 4,
+  bodyLimit: 1024 * 1024,
+  routingCacheMs: 0,
+  ...overrides,
+});
+
+export interface Harness {
+  app: NotifierApp;
+  db: TestDatabase;
+  nats: TestBus;
+  publish<T extends EventType>(type: T, data: EventData<T>): Promise<void>;
+  call(
+    method: "GET" | "POST" | "PUT" | "DELETE",
+    url: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{
+    status: number;
+    body: any;
+    headers: Record<string, unknown>;
+  }>;
+  /** Poll until `fn` returns something truthy. */
+  until<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs?: number): Promise<T>;
+  /** The same database and bus, a fresh app (a restart). */
+  restart(overrides?: Partial<NotifierConfig>): Promise<void>;
+  close(): Promise<void>;
+}
+
+const logger = createLogger({
+  service: "notifier-test",
+  level: (process.env.NOTIFIER_TEST_LOG as "silent") ?? "silent",
+});
+
+export async function startNotifier(overrides: Partial<NotifierConfig> = {}): Promise<Harness> {
+  const [db, nats] = await Promise.all([
+    createTestDatabase({ schema: NOTIFIER_SCHEMA, migrationsDir: NOTIFIER_MIGRATIONS }),
+    createTestBus({ source: "nexus/test", logger }),
+  ]);
+  const build = async (o: Partial<NotifierConfig>) => {
+    const app = await buildApp({
+      access: { authenticator: testAuthenticator } as AccessOptions,
+      logger,
+      pool: db.pool,
+      nc: nats.nc,
+      bus: nats.bus,
+      config: testConfig(o),
+    });
+    await app.workers.start();
+    await app.app.ready();
+    return app;
+  };
+  let app = await build(overrides);
+  const h: Harness = {
+    get app() {
+      return app;
+    },
+    db,
+    nats,
+    async publish(type, data) {
+      await nats.bus.publish(type, data);
+    },
+    async call(method, url, body, headers = {}) {
+      const res = await app.app.inject({
+        method,
+        url,
+        headers: {
+          ...(body !== undefined ? { "content-type": "application/json" } : {}),
+          authorization: `Bearer ${ADMIN_TOKEN}`,
+          ...headers,
+        },
+        ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
+      });
+      const json = res.headers["content-type"]?.toString().includes("json") ? res.json() : undefined;
+      return { status: res.statusCode, body: json, headers: res.headers };
+    },
+    async until(fn, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const v = await fn();
+        if (v) return v;
+        if (Date.now() > deadline) throw new Error("condition not met in time");
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    async restart(o = overrides) {
+      await app.app.close();
+      await app.workers.stop();
+      app = await build(o);
+    },
+    async close() {
+      await app.app.close();
+      await app.workers.stop();
+      await Promise.allSettled([db.drop(), nats.cleanup()]);
+    },
+  };
+  return h;
+}
+
+export const raised = (
+  over: Partial<EventData<"nexus.alert.raised">> = {},
+): EventData<"nexus.alert.raised"> => ({
+  schemaVersion: 1,
+  fingerprint: "fp-1",
+  severity: "critical",
+  summary: "payments-api instances run an old revision",
+  details: "3 of 3 instances still run revision 6.",
+  labels: { namespace: "payments", environment: "production", instance: "pod-1" },
+  links: [{ title: "Dashboard", url: "https://nexus.example.com/namespaces/payments" }],
+  source: "monitor",
+  actionTaken: "Nexus sent a resync command to 3 instances.",
+  startsAt: "2026-01-01T00:00:00.000Z",
+  ...over,
+});
+
+export const resolvedOf = (
+  r: EventData<"nexus.alert.raised">,
+  endsAt = "2026-01-01T00:30:00.000Z",
+): EventData<"nexus.alert.resolved"> => ({
+  ...r,
+  endsAt,
+});
