@@ -4,6 +4,7 @@ import {
   type Consumption,
   createHttpApp,
   type HealthCheck,
+  type HttpAppOptions,
   type Logger,
   type Pool,
   processOnce,

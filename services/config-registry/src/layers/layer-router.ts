@@ -1,6 +1,7 @@
 import { ApiErrorBody } from "@nexus/contracts";
 import type { App } from "@nexus/kit";
 import { z } from "zod";
+import { access } from "../http/access-scopes.js";
 import { authorOf, etag, expectedRevisionOf, traceparentOf } from "../http/request-context.js";
 import type { LayerService } from "./layer-service.js";
 import { LayerDto, LayerParams, type WriteContext, WriteQuery, WriteResultDto } from "./layer-types.js";
@@ -33,6 +34,7 @@ export function registerLayerRoutes(app: App, deps: { layers: LayerService }): v
     "/v1/namespaces/:ns/layers/:layer",
     {
       schema: {
+      config: { access: access.readLayer },
         tags,
         summary: "Read a layer as written (base or an environment overlay); ETag is its revision",
         params: LayerParams,
@@ -58,6 +60,7 @@ export function registerLayerRoutes(app: App, deps: { layers: LayerService }): v
       schema: {
         tags,
         summary,
+      config: { access: access.writeLayer },
         description,
         params: LayerParams,
         querystring: WriteQuery,

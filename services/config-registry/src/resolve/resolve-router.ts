@@ -1,5 +1,6 @@
 import { ApiErrorBody } from "@nexus/contracts";
 import type { App } from "@nexus/kit";
+import { access } from "../http/access-scopes.js";
 import { etag, matchesIfNoneMatch } from "../http/request-context.js";
 import type { ResolveReadService } from "./resolve-read-service.js";
 import { ResolvedDto, ResolvedParams, ResolvedQuery } from "./resolve-types.js";
@@ -13,6 +14,7 @@ export function registerResolveRoutes(app: App, deps: { reads: ResolveReadServic
     "/v1/namespaces/:ns/environments/:env/resolved",
     {
       schema: {
+      config: { access: access.readResolved },
         tags: ["resolved"],
         summary: "The resolved configuration: base ⊕ overlay with references resolved",
         description:

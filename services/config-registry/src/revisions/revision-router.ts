@@ -1,6 +1,7 @@
 import { ApiErrorBody } from "@nexus/contracts";
 import type { App } from "@nexus/kit";
 import { z } from "zod";
+import { access } from "../http/access-scopes.js";
 import { authorOf, etag, expectedRevisionOf, traceparentOf } from "../http/request-context.js";
 import { LayerParams, WriteResultDto } from "../layers/layer-types.js";
 import type { RevisionService } from "./revision-service.js";
@@ -23,6 +24,7 @@ export function registerRevisionRoutes(app: App, deps: { revisions: RevisionServ
     "/v1/namespaces/:ns/layers/:layer/revisions",
     {
       schema: {
+      config: { access: access.readLayer },
         tags,
         summary: "History of a layer, newest first",
         params: LayerParams,
@@ -39,6 +41,7 @@ export function registerRevisionRoutes(app: App, deps: { revisions: RevisionServ
     "/v1/namespaces/:ns/layers/:layer/revisions/:n",
     {
       schema: {
+      config: { access: access.readLayer },
         tags,
         summary: "One revision with its content and its diff to the previous one",
         params: LayerParams.extend(RevisionParams.shape),
@@ -55,6 +58,7 @@ export function registerRevisionRoutes(app: App, deps: { revisions: RevisionServ
         tags,
         summary: "RFC 6902 diff between two revisions of a layer",
         params: LayerParams,
+      config: { access: access.readLayer },
         querystring: DiffQuery,
         response: {
           200: z.object({
@@ -79,6 +83,7 @@ export function registerRevisionRoutes(app: App, deps: { revisions: RevisionServ
         tags,
         summary: "Roll a layer back: a new revision with the content of an older one",
         params: LayerParams,
+      config: { access: access.writeLayer },
         body: RollbackBody,
         response: { 200: WriteResultDto, ...errors },
       },

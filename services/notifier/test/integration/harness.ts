@@ -48,6 +48,7 @@ export interface Harness {
     headers?: Record<string, string>,
   ): Promise<{
     status: number;
+    // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies freely
     body: any;
     headers: Record<string, unknown>;
   }>;

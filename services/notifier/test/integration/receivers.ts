@@ -47,12 +47,22 @@ export async function startReceiver(
             () => reject(new Error(`expected ${n} requests, got ${requests.length}`)),
             timeoutMs,
           );
-          waiters.push({ n, resolve: () => (clearTimeout(t), resolve()) });
+          waiters.push({
+            n,
+            resolve: () => {
+              clearTimeout(t);
+              resolve();
+            },
+          });
         });
       }
       return requests.slice(0, n);
     },
-    close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
