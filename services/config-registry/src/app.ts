@@ -33,6 +33,10 @@ import { createRevisionStore } from "./revisions/revision-store.js";
 import { registerSchemaRoutes } from "./schemas/schema-router.js";
 import { createSchemaService } from "./schemas/schema-service.js";
 import { createSchemaStore } from "./schemas/schema-store.js";
+import type { Keyring } from "./secrets/secret-crypto-fns.js";
+import { registerSecretRoutes } from "./secrets/secret-router.js";
+import { createSecretService } from "./secrets/secret-service.js";
+import { createSecretStore } from "./secrets/secret-store.js";
 
 export const SERVICE_NAME = "config-registry";
 /** Resolved documents held in memory at most (each a few KB). */
@@ -45,6 +49,8 @@ export interface RegistryDeps {
   redis: Redis | null;
   nc: NatsConnection;
   bus: Bus;
+  /** Master keys for secrets (SECRETS_MASTER_KEYS); absent or null: secrets cannot be written or revealed. */
+  secretKeys?: Keyring | null;
   config: {
     databaseUrl: string;
     schema: string;
@@ -80,6 +86,12 @@ export async function buildApp(deps: RegistryDeps) {
     channel: outboxChannel,
   });
   const wakeOutbox = () => relay.wake();
+  const secrets = createSecretService({
+    pool,
+    store: createSecretStore(),
+    keyring: deps.secretKeys ?? null,
+    logger,
+  });
 
   const resolve = createResolveService({
     namespaces: namespaceStore,
@@ -87,6 +99,7 @@ export async function buildApp(deps: RegistryDeps) {
     schemas: schemaStore,
     resolved: resolveStore,
     prepareEvents: (events, traceparent) => prepareOutboxRows(bus, CONFIG_CHANGED, events, { traceparent }),
+    secrets,
   });
   const layers = createLayerService({
     pool,
@@ -96,6 +109,7 @@ export async function buildApp(deps: RegistryDeps) {
     resolve,
     cache,
     wakeOutbox,
+    secrets,
   });
   const namespaces = createNamespaceService({
     pool,
@@ -112,6 +126,7 @@ export async function buildApp(deps: RegistryDeps) {
     namespaces: namespaceStore,
     revisions: revisionStore,
     layers,
+    secrets,
   });
   const schemas = createSchemaService({
     pool,
@@ -128,6 +143,7 @@ export async function buildApp(deps: RegistryDeps) {
     resolved: resolveStore,
     cache,
     resolve,
+    secrets,
   });
 
   const checks: HealthCheck[] = [
@@ -162,6 +178,7 @@ export async function buildApp(deps: RegistryDeps) {
   registerRevisionRoutes(http.app, { revisions });
   registerSchemaRoutes(http.app, { schemas });
   registerResolveRoutes(http.app, { reads });
+  registerSecretRoutes(http.app, { secrets });
 
   let commands: Stoppable | undefined;
   let readCommands: Stoppable | undefined;
@@ -169,7 +186,7 @@ export async function buildApp(deps: RegistryDeps) {
 
   return {
     ...http,
-    services: { namespaces, layers, revisions, schemas, reads },
+    services: { namespaces, layers, revisions, schemas, reads, secrets },
     relay,
     workers: {
       /**

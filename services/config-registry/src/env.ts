@@ -1,6 +1,7 @@
 import { baseEnvSchema, loadEnv } from "@nexus/kit";
 import { z } from "zod";
 import { DEFAULT_MEMORY_TTL_MS } from "./resolve/resolve-memory-cache.js";
+import { checkSecretsEnv, secretsEnvShape } from "./secrets/secret-env.js";
 
 export const registryEnvSchema = baseEnvSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(4100),
@@ -27,7 +28,10 @@ export const registryEnvSchema = baseEnvSchema.extend({
     .int()
     .min(1024)
     .default(1024 * 1024),
+  // Secrets: master keys for envelope encryption (src/secrets/secret-env.ts).
+  ...secretsEnvShape,
 });
 export type RegistryEnv = z.infer<typeof registryEnvSchema>;
 
-export const loadRegistryEnv = (): Readonly<RegistryEnv> => loadEnv(registryEnvSchema);
+export const loadRegistryEnv = (): Readonly<RegistryEnv> =>
+  loadEnv(registryEnvSchema.superRefine(checkSecretsEnv));

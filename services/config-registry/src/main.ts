@@ -11,6 +11,7 @@ import {
 } from "@nexus/kit";
 import { buildApp, SERVICE_NAME } from "./app.js";
 import { loadRegistryEnv } from "./env.js";
+import { keyringFromEnv } from "./secrets/secret-env.js";
 
 const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations", import.meta.url));
 
@@ -41,12 +42,24 @@ async function main(): Promise<void> {
   });
   const bus = createBus({ nc, prefix: env.NATS_PREFIX, source: `nexus/${SERVICE_NAME}`, logger });
 
+  const secretKeys = keyringFromEnv(env);
+  if (secretKeys) {
+    logger.info(
+      { masterKeyIds: [...secretKeys.keys.keys()], activeKeyId: secretKeys.activeKeyId },
+      "secrets: master keys loaded",
+    );
+  } else {
+    logger.warn(
+      "secrets: no master key (SECRETS_MASTER_KEYS), so secrets can be neither stored nor revealed",
+    );
+  }
   const registry = await buildApp({
     logger,
     pool,
     redis,
     nc,
     bus,
+    secretKeys,
     config: {
       databaseUrl: env.DATABASE_URL,
       schema: env.DATABASE_SCHEMA,

@@ -1,11 +1,27 @@
-import { ConflictError, NotFoundError, type Pool, type Queryable, withTransaction } from "@nexus/kit";
+import {
+  BadRequestError,
+  ConflictError,
+  NotFoundError,
+  type Pool,
+  type Queryable,
+  withTransaction,
+} from "@nexus/kit";
 import { assertJsonObject } from "../documents/content-fns.js";
-import { applyMergePatch, contentHash, diffDocuments } from "../documents/document-fns.js";
+import {
+  applyMergePatch,
+  canonicalJson,
+  contentHash,
+  diffDocuments,
+  hashOfCanonical,
+} from "../documents/document-fns.js";
 import type { NamespaceStore } from "../namespaces/namespace-store.js";
 import type { Namespace } from "../namespaces/namespace-types.js";
 import type { ResolveCache } from "../resolve/resolve-cache.js";
 import type { ResolveService } from "../resolve/resolve-service.js";
 import type { NamespaceState, ResolvedHead } from "../resolve/resolve-types.js";
+import { hashFormOf, holdsSecrets, mayHoldSecrets, redactDiff } from "../secrets/secret-doc-fns.js";
+import type { SecretService } from "../secrets/secret-service.js";
+import type { RevealOption } from "../secrets/secret-types.js";
 import type { LayerStore } from "./layer-store.js";
 import { BASE_LAYER, type LayerHead, type WriteContext, type WriteResult } from "./layer-types.js";
 import type { LayerWriteStore } from "./layer-write-store.js";
@@ -19,6 +35,7 @@ export interface LayerServiceDeps {
   cache: Pick<ResolveCache, "replace">;
   /** After a commit that enqueued events. */
   wakeOutbox: () => void;
+  secrets: Pick<SecretService, "seal" | "reveal" | "holdsPlaintext">;
 }
 
 export function assertLayerOf(ns: Pick<Namespace, "name" | "environments">, layer: string): void {
@@ -29,6 +46,14 @@ export function assertLayerOf(ns: Pick<Namespace, "name" | "environments">, laye
       { field: "layer" },
     );
   }
+}
+
+function secretOverNats(): BadRequestError {
+  return new BadRequestError(
+    "secret_over_nats",
+    "Secrets cannot be written over NATS (their values would travel on the bus); write them with PUT /v1/namespaces/{ns}/layers/{layer}",
+    { field: "content" },
+  );
 }
 
 export function namespaceNotFound(name: string): NotFoundError {
@@ -98,8 +123,18 @@ export function createLayerService(deps: LayerServiceDeps) {
     assertLayerOf(ns, layer);
     const head = current.layers.find((l) => l.layer === layer) ?? null;
     checkExpected(head, ctx, namespace, layer);
-    const content = assertJsonObject(await makeContent(head, q));
-    const hash = contentHash(content);
+    let content = assertJsonObject(await makeContent(head, q));
+    let canonical = canonicalJson(content);
+    if (mayHoldSecrets(canonical)) {
+      // Stored sealed; hashed over the secrets' digests, so the same value is "unchanged".
+      if (ctx.source === "nats" && deps.secrets.holdsPlaintext(content)) throw secretOverNats();
+      content = await deps.secrets.seal(q, namespace, content, {
+        trusted: head?.content,
+        fromHistory: trigger === "rollback",
+      });
+      canonical = canonicalJson(hashFormOf(content));
+    }
+    const hash = hashOfCanonical(canonical);
     const previousRevision = head?.revision ?? 0;
     if (head && head.hash === hash && trigger === "write") {
       const unchanged: WriteResult = {
@@ -145,7 +180,7 @@ export function createLayerService(deps: LayerServiceDeps) {
         layer,
         content,
         hash,
-        diff: diffDocuments(head?.content ?? {}, content),
+        diff: redactDiff(diffDocuments(head?.content ?? {}, content)),
         author: ctx.author,
         message: ctx.message,
         source: ctx.source,
@@ -167,12 +202,21 @@ export function createLayerService(deps: LayerServiceDeps) {
   }
 
   return {
-    async get(namespace: string, layer: string): Promise<LayerHead> {
+    /** The layer as written; secrets `"***"` unless `revealSecrets`. */
+    async get(namespace: string, layer: string, options: RevealOption = {}): Promise<LayerHead> {
       const ns = await deps.namespaces.findByName(deps.pool, namespace);
       if (!ns) throw namespaceNotFound(namespace);
       assertLayerOf(ns, layer);
       const head = await deps.layers.find(deps.pool, namespace, layer);
-      return head ?? { namespace, layer, revision: 0, content: {}, hash: contentHash({}), updatedAt: "" };
+      if (!head) return { namespace, layer, revision: 0, content: {}, hash: contentHash({}), updatedAt: "" };
+      if (!holdsSecrets(head.content)) return head;
+      const content = await deps.secrets.reveal(
+        deps.pool,
+        head.content,
+        options.revealSecrets ?? false,
+        namespace,
+      );
+      return { ...head, content };
     },
 
     replace(namespace: string, layer: string, content: Record<string, unknown>, ctx: WriteContext) {

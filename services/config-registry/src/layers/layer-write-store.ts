@@ -1,7 +1,11 @@
 import { type OutboxRows, outboxInsertParams, outboxInsertSql, type Queryable } from "@nexus/kit";
 import { type NamespaceRow, toNamespace } from "../namespaces/namespace-store.js";
 import type { Namespace } from "../namespaces/namespace-types.js";
-import { RESOLVED_HEADS_UPSERT_SQL, resolvedHeadsParams } from "../resolve/resolve-store.js";
+import {
+  RESOLVED_HEADS_PARAMS,
+  RESOLVED_HEADS_UPSERT_SQL,
+  resolvedHeadsParams,
+} from "../resolve/resolve-store.js";
 import type { ResolvedHead } from "../resolve/resolve-types.js";
 import { revisionInsertParams } from "../revisions/revision-store.js";
 import type { Revision } from "../revisions/revision-types.js";
@@ -82,7 +86,7 @@ WITH claimed AS (
 ), heads AS (
   ${RESOLVED_HEADS_UPSERT_SQL(12, "claimed")}
 ), events AS (
-  ${outboxInsertSql(17, "claimed")}
+  ${outboxInsertSql(12 + RESOLVED_HEADS_PARAMS, "claimed")}
 )
 SELECT count(*)::int AS applied FROM claimed`;
 

@@ -120,7 +120,9 @@ function directReferences(namespace: string, s: string): string[] {
     if (part.kind !== "ref") continue;
     if (part.ref.kind === "env") ids.push(`env:${namespace}:${part.ref.name}`);
     else if (part.ref.kind === "ref")
-      ids.push(`ref:${part.ref.namespace ?? namespace}:${toPointer(part.ref.tokens)}`);
+      ids.push(
+        `${part.ref.secret ? "secret" : "ref"}:${part.ref.namespace ?? namespace}:${toPointer(part.ref.tokens)}`,
+      );
   }
   return [...new Set(ids)];
 }

@@ -8,6 +8,7 @@ import {
   toPointer,
 } from "../documents/document-fns.js";
 
+import { isSecretNode } from "../secrets/secret-doc-fns.js";
 import { parseTemplate, type TemplatePart } from "./template-fns.js";
 
 export * from "./explain-fns.js";
@@ -18,7 +19,8 @@ export type ReferenceErrorCode =
   | "reference_missing"
   | "variable_missing"
   | "namespace_missing"
-  | "reference_invalid";
+  | "reference_invalid"
+  | "reference_not_secret";
 
 export interface ReferenceProblem {
   code: ReferenceErrorCode;
@@ -116,6 +118,9 @@ class Resolver {
       return failed ? FAILED : out;
     }
     if (isPlainObject(raw)) {
+      // A secret is a leaf: never resolved inside, and tagged with the namespace whose data key
+      // sealed it, which is where it came from (a stored `ns` is never trusted).
+      if (isSecretNode(raw)) return stampSecret(raw, namespace);
       let failed = false;
       const out: JsonObject = {};
       for (const key of Object.keys(raw)) {
@@ -184,7 +189,17 @@ class Resolver {
     const only = parts.length === 1 ? parts[0] : undefined;
     if (only?.kind === "ref") {
       const value = this.follow(frame, only);
-      return value === FAILED ? FAILED : cloneJson(value);
+      if (value === FAILED) return FAILED;
+      if (only.ref.kind === "ref" && only.ref.secret && !isSecretNode(value)) {
+        this.problem(
+          "reference_not_secret",
+          frame,
+          only.raw,
+          `the reference ${only.raw} at ${frame.key} is not a secret (use \${ref:...} for other values)`,
+        );
+        return FAILED;
+      }
+      return cloneJson(value);
     }
     let failed = false;
     let out = "";
@@ -195,6 +210,14 @@ class Resolver {
       }
       const value = this.follow(frame, part);
       if (value === FAILED) {
+        failed = true;
+      } else if (isSecretNode(value)) {
+        this.problem(
+          "reference_invalid",
+          frame,
+          part.raw,
+          `the reference ${part.raw} at ${frame.key} is a secret, which cannot be embedded in a longer string (make it the whole string)`,
+        );
         failed = true;
       } else if (value !== null && typeof value === "object") {
         this.problem(
@@ -240,7 +263,7 @@ class Resolver {
       return value;
     }
     const namespace = ref.namespace ?? frame.namespace;
-    frame.trace?.add(`ref:${namespace}:${toPointer(ref.tokens)}`);
+    frame.trace?.add(`${ref.secret ? "secret" : "ref"}:${namespace}:${toPointer(ref.tokens)}`);
     const doc = this.loadDocument(namespace);
     if (doc === undefined) {
       this.problem(
@@ -264,6 +287,15 @@ class Resolver {
         node = this.resolveString(namespace, pointer, node);
         if (node === FAILED) return FAILED;
         resolved = true;
+      }
+      if (isSecretNode(node)) {
+        this.problem(
+          "reference_missing",
+          frame,
+          raw,
+          `the reference ${raw} at ${frame.key}: ${pointer} of ${namespace} is a secret; reference the secret itself`,
+        );
+        return FAILED;
       }
       if (isPlainObject(node) && Object.hasOwn(node, token)) {
         node = node[token];
@@ -328,6 +360,15 @@ class Resolver {
       chain,
     });
   }
+}
+
+/** A copy of a secret node naming `namespace` as the one whose data key sealed it. */
+function stampSecret(node: { $secret: unknown }, namespace: string): JsonObject {
+  const inner = node.$secret;
+  return {
+    ...cloneJson(node as JsonObject),
+    $secret: isPlainObject(inner) ? { ...cloneJson(inner), ns: namespace } : inner,
+  };
 }
 
 /**

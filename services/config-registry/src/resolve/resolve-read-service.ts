@@ -1,24 +1,29 @@
 import type { Pool } from "@nexus/kit";
+import { canonicalJson } from "../documents/document-fns.js";
 import { assertLayerOf, namespaceNotFound } from "../layers/layer-service.js";
 import { BASE_LAYER } from "../layers/layer-types.js";
 import type { NamespaceStore } from "../namespaces/namespace-store.js";
+import type { SecretService } from "../secrets/secret-service.js";
+import type { RevealOption } from "../secrets/secret-types.js";
 import type { ResolveCache } from "./resolve-cache.js";
 import { explainDocument } from "./resolve-fns.js";
 import type { ResolveMemoryCache } from "./resolve-memory-cache.js";
 import type { ResolveService } from "./resolve-service.js";
 import type { ResolveStore } from "./resolve-store.js";
 import type { NamespaceState, ResolvedHead } from "./resolve-types.js";
+import { bodyHoldsSecrets, renderResolvedBody } from "./resolved-fns.js";
 
 export interface ResolveReadDeps {
   pool: Pool;
   namespaces: Pick<NamespaceStore, "findByName">;
-  resolved: Pick<ResolveStore, "find">;
+  resolved: Pick<ResolveStore, "find" | "findSealed">;
   cache: Pick<ResolveCache, "get" | "fill">;
   memory: Pick<ResolveMemoryCache, "get" | "epoch" | "fill">;
   resolve: Pick<ResolveService, "loadStates" | "loadReferenced" | "resolveIn">;
+  secrets: Pick<SecretService, "reveal">;
 }
 
-export interface ReadOptions {
+export interface ReadOptions extends RevealOption {
   /**
    * The caller holds a version and asks whether it is current (`If-None-Match`): answer from the
    * shared cache or Postgres, never from this process's memory, which may lag another instance's
@@ -54,29 +59,72 @@ export function createResolveReadService(deps: ResolveReadDeps) {
   // saw a change, so none is answered with what was read before it.
   const inFlight = new Map<string, { epoch: number; head: Promise<ResolvedHead> }>();
 
+  /**
+   * The document with the secrets the caller may read in plaintext, from the sealed form in
+   * Postgres, per request: plaintext never enters a cache.
+   */
+  async function revealed(head: ResolvedHead, options: ReadOptions): Promise<ResolvedHead> {
+    const row = await deps.resolved.findSealed(deps.pool, head.namespace, head.environment);
+    if (!row?.sealed) return row ?? head;
+    const parsed = JSON.parse(row.body) as { secretDigests?: Record<string, string> };
+    const content = await deps.secrets.reveal(
+      deps.pool,
+      JSON.parse(row.sealed),
+      options.revealSecrets ?? false,
+    );
+    const body = renderResolvedBody({
+      ...row,
+      canonical: canonicalJson(content),
+      secretDigests: parsed.secretDigests,
+    });
+    return {
+      namespace: row.namespace,
+      environment: row.environment,
+      revision: row.revision,
+      hash: row.hash,
+      body,
+    };
+  }
+
+  /** The fast path: memory, Redis, Postgres; secrets always `"***"`. */
+  async function fromCaches(
+    namespace: string,
+    environment: string,
+    options: ReadOptions,
+  ): Promise<ResolvedHead> {
+    const local = options.conditional ? null : deps.memory.get(namespace, environment);
+    if (local) return local;
+    const epoch = deps.memory.epoch();
+    const key = `${namespace}\u0000${environment}`;
+    const running = inFlight.get(key);
+    if (running?.epoch === epoch) return running.head;
+    const head = load(namespace, environment, epoch).finally(() => {
+      if (inFlight.get(key)?.head === head) inFlight.delete(key);
+    });
+    inFlight.set(key, { epoch, head });
+    return head;
+  }
+
   return {
-    async get(namespace: string, environment: string, options: ReadOptions = {}): Promise<ResolvedHead> {
-      const local = options.conditional ? null : deps.memory.get(namespace, environment);
-      if (local) return local;
-      const epoch = deps.memory.epoch();
-      const key = `${namespace}\u0000${environment}`;
-      const running = inFlight.get(key);
-      if (running?.epoch === epoch) return running.head;
-      const head = load(namespace, environment, epoch).finally(() => {
-        if (inFlight.get(key)?.head === head) inFlight.delete(key);
-      });
-      inFlight.set(key, { epoch, head });
-      return head;
+    /**
+     * The resolved document: from the caches (secrets `"***"`), or, when the caller may reveal
+     * secrets and the document has some, decrypted from Postgres.
+     */
+    get(namespace: string, environment: string, options: ReadOptions = {}): Promise<ResolvedHead> {
+      const head = fromCaches(namespace, environment, options);
+      if (!options.revealSecrets) return head;
+      return head.then((h) => (bodyHoldsSecrets(h.body, h.hash) ? revealed(h, options) : h));
     },
 
     /** Per-key provenance: which layer (and revision) each resolved value came from. */
-    async explain(namespace: string, environment: string) {
-      const head = await this.get(namespace, environment);
+    async explain(namespace: string, environment: string, options: RevealOption = {}) {
+      const head = await this.get(namespace, environment, options);
       const states = new Map<string, NamespaceState>();
       await deps.resolve.loadStates(deps.pool, [namespace], states);
       await deps.resolve.loadReferenced(deps.pool, states);
       const state = states.get(namespace)!;
-      const { value, references } = deps.resolve.resolveIn(states, namespace, environment, true);
+      const { value: sealed, references } = deps.resolve.resolveIn(states, namespace, environment, true);
+      const value = await deps.secrets.reveal(deps.pool, sealed, options.revealSecrets ?? false);
       const layers = [BASE_LAYER, environment].map((name) => ({
         name,
         revision: state.layerRevisions.get(name) ?? null,

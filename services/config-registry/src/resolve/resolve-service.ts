@@ -4,8 +4,11 @@ import { canonicalJson, changedPaths, deepMerge, hashOfCanonical } from "../docu
 import type { LayerStore } from "../layers/layer-store.js";
 import { BASE_LAYER } from "../layers/layer-types.js";
 import type { NamespaceStore } from "../namespaces/namespace-store.js";
-import { compileSchema } from "../schemas/schema-fns.js";
+import { compileSchema, type SchemaViolation } from "../schemas/schema-fns.js";
 import type { SchemaStore } from "../schemas/schema-store.js";
+import { mayHoldSecrets } from "../secrets/secret-doc-fns.js";
+import { comparableOfBody, resolvedSecretForms, violationsOfSecrets } from "../secrets/secret-resolve-fns.js";
+import type { SecretService } from "../secrets/secret-service.js";
 import { resolveDocument } from "./resolve-fns.js";
 import type { ResolveStore } from "./resolve-store.js";
 import type { NamespaceState, ResolvedHead } from "./resolve-types.js";
@@ -18,6 +21,8 @@ export interface ResolveServiceDeps {
   resolved: Pick<ResolveStore, "findMany" | "upsertMany">;
   /** Wrap `config.changed` events as outbox rows (written in the caller's transaction). */
   prepareEvents: (events: ConfigChanged[], traceparent?: string) => OutboxRows;
+  /** Decrypts secrets for schema validation (documents with secrets only). */
+  secrets: Pick<SecretService, "reveal">;
 }
 
 /** What the write path already read about the target while locking it: saves four queries. */
@@ -61,10 +66,14 @@ export interface RecomputeRequest {
 interface Resolution {
   namespace: string;
   environment: string;
-  content: Record<string, unknown>;
-  /** Canonical JSON of `content`: hashed, and embedded in the response body as is. */
+  /** What `changedPaths` compares (with secrets, each one a leaf that changes with its value). */
+  comparable: Record<string, unknown>;
+  /** Canonical JSON of the content as served (secrets redacted): embedded in the response body. */
   canonical: string;
   hash: string;
+  /** Documents with secrets: the stored form (canonical JSON) and the secrets' digests. */
+  sealed?: string;
+  secretDigests?: Record<string, string>;
 }
 
 /** The newest revision among the layers an environment reads (for an environment just added). */
@@ -227,15 +236,25 @@ export function createResolveService(deps: ResolveServiceDeps) {
       for (const environment of environments) {
         const { value, dependencies } = resolveIn(states, namespace, environment);
         for (const d of dependencies) dependsOn.add(d);
-        for (const v of validate?.(value) ?? []) violations.push({ namespace, environment, ...v });
         const canonical = canonicalJson(value);
-        resolutions.push({
-          namespace,
-          environment,
-          content: value,
-          canonical,
-          hash: hashOfCanonical(canonical),
-        });
+        if (!mayHoldSecrets(canonical)) {
+          for (const v of validate?.(value) ?? []) violations.push({ namespace, environment, ...v });
+          resolutions.push({
+            namespace,
+            environment,
+            comparable: value,
+            canonical,
+            hash: hashOfCanonical(canonical),
+          });
+          continue;
+        }
+        // Secrets: the schema sees their values; what is stored, hashed and served does not.
+        if (validate) {
+          const found: SchemaViolation[] = validate(await deps.secrets.reveal(q, value, true));
+          for (const v of violationsOfSecrets(found, value))
+            violations.push({ namespace, environment, ...v });
+        }
+        resolutions.push({ namespace, environment, sealed: canonical, ...resolvedSecretForms(value) });
       }
       if (namespace === req.target.name)
         dependencies = await nextDependencies(
@@ -278,10 +297,11 @@ export function createResolveService(deps: ResolveServiceDeps) {
         revision,
         hash: r.hash,
         body: renderResolvedBody({ ...r, revision }),
+        sealed: r.sealed ?? null,
       };
       changed.push(head);
       if (revision === 0) continue; // nothing was ever written; no consumer can hold a revision yet
-      const previousContent = before ? (JSON.parse(before.body) as { content: unknown }).content : {};
+      const previousContent = before ? comparableOfBody(before.body) : {};
       events.push({
         schemaVersion: 1,
         namespace: r.namespace,
@@ -291,7 +311,7 @@ export function createResolveService(deps: ResolveServiceDeps) {
         hash: r.hash,
         previousHash: before?.hash ?? null,
         layer: req.layer,
-        changedPaths: changedPaths(previousContent, r.content),
+        changedPaths: changedPaths(previousContent, r.comparable),
         trigger: isTarget ? req.trigger : "dependency",
         actor: req.actor,
         source: req.source,

@@ -2,17 +2,20 @@ import type { Queryable } from "@nexus/kit";
 import type { ResolvedHead } from "./resolve-types.js";
 
 /**
- * Upsert of resolved heads passed as five array parameters from `$first`, usable in a CTE;
+ * Upsert of resolved heads passed as six array parameters from `$first`, usable in a CTE;
  * `onlyIf` names a CTE that must have returned a row for anything to be written.
  */
 export const RESOLVED_HEADS_UPSERT_SQL = (first: number, onlyIf?: string) => {
   const p = (i: number) => `$${first + i}`;
-  return `INSERT INTO resolved_heads (namespace, environment, revision, hash, body)
-    SELECT * FROM unnest(${p(0)}::text[], ${p(1)}::text[], ${p(2)}::int[], ${p(3)}::text[], ${p(4)}::text[])
+  return `INSERT INTO resolved_heads (namespace, environment, revision, hash, body, sealed)
+    SELECT * FROM unnest(${p(0)}::text[], ${p(1)}::text[], ${p(2)}::int[], ${p(3)}::text[], ${p(4)}::text[], ${p(5)}::text[])
     ${onlyIf ? `WHERE EXISTS (SELECT 1 FROM ${onlyIf})` : ""}
     ON CONFLICT (namespace, environment) DO UPDATE
-      SET revision = EXCLUDED.revision, hash = EXCLUDED.hash, body = EXCLUDED.body, updated_at = now()`;
+      SET revision = EXCLUDED.revision, hash = EXCLUDED.hash, body = EXCLUDED.body, sealed = EXCLUDED.sealed,
+          updated_at = now()`;
 };
+/** How many parameters `RESOLVED_HEADS_UPSERT_SQL` takes. */
+export const RESOLVED_HEADS_PARAMS = 6;
 
 export const resolvedHeadsParams = (heads: ResolvedHead[]): unknown[] => [
   heads.map((h) => h.namespace),
@@ -20,6 +23,7 @@ export const resolvedHeadsParams = (heads: ResolvedHead[]): unknown[] => [
   heads.map((h) => h.revision),
   heads.map((h) => h.hash),
   heads.map((h) => h.body),
+  heads.map((h) => h.sealed ?? null),
 ];
 
 export function createResolveStore() {
@@ -29,6 +33,16 @@ export function createResolveStore() {
         "SELECT namespace, environment, revision, hash, body FROM resolved_heads WHERE namespace = $1 AND environment = $2",
         [namespace, environment],
       );
+      return res.rows[0] ?? null;
+    },
+
+    /** The head with its sealed (encrypted) form, for a read that may reveal secrets. */
+    async findSealed(q: Queryable, namespace: string, environment: string): Promise<ResolvedHead | null> {
+      const res = await q.query<ResolvedHead>({
+        name: "resolved-head-sealed",
+        text: "SELECT namespace, environment, revision, hash, body, sealed FROM resolved_heads WHERE namespace = $1 AND environment = $2",
+        values: [namespace, environment],
+      });
       return res.rows[0] ?? null;
     },
 

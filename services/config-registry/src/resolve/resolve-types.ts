@@ -11,6 +11,11 @@ export interface ResolvedHead {
   body: string;
   /** `body` as UTF-8, kept by the in-process cache so a hit sends bytes without encoding them. */
   encoded?: Buffer;
+  /**
+   * Documents with secrets: the resolved content in its stored form (canonical JSON, secrets
+   * encrypted), for secret-readers; `body` holds the redacted document. Never cached.
+   */
+  sealed?: string | null;
 }
 
 /** Everything resolution needs to know about one namespace. */
@@ -38,6 +43,12 @@ export const ResolvedDto = z.object({
   environment: z.string(),
   revision: z.number().int(),
   hash: z.string(),
+  secretDigests: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe(
+      'Documents with secrets: JSON pointer → keyed digest of each secret. The hash covers each secret as {"$secret":{"digest":<digest>}} in place of its value.',
+    ),
   content: z.record(z.string(), z.unknown()),
   explain: z
     .record(

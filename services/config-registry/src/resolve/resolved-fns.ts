@@ -1,5 +1,5 @@
-/** Cross-namespace references look like `${ref:<namespace>:<path>}`. */
-const CROSS_NAMESPACE_REF = /\$\{ref:([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?):/g;
+/** Cross-namespace references look like `${ref:<namespace>:<path>}` or `${secret:<namespace>:<path>}`. */
+const CROSS_NAMESPACE_REF = /\$\{(?:ref|secret):([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?):/g;
 
 /**
  * Namespaces a document may read, found by a cheap scan of its JSON text. It may over-report
@@ -22,6 +22,18 @@ export function renderResolvedBody(r: {
   revision: number;
   hash: string;
   canonical: string;
+  /** Pointer → digest of each secret (documents with secrets only): what the hash covers there. */
+  secretDigests?: Record<string, string> | undefined;
 }): string {
-  return `{"namespace":${JSON.stringify(r.namespace)},"environment":${JSON.stringify(r.environment)},"revision":${r.revision},"hash":"${r.hash}","content":${r.canonical}}`;
+  const secrets = r.secretDigests ? `"secretDigests":${JSON.stringify(r.secretDigests)},` : "";
+  return `{"namespace":${JSON.stringify(r.namespace)},"environment":${JSON.stringify(r.environment)},"revision":${r.revision},"hash":"${r.hash}",${secrets}"content":${r.canonical}}`;
+}
+
+/**
+ * Does a rendered body hold secrets? `secretDigests` comes right after the hash, before any
+ * content, so this looks at a fixed place instead of scanning the document.
+ */
+export function bodyHoldsSecrets(body: string, hash: string): boolean {
+  const at = body.indexOf(`"hash":"${hash}",`);
+  return at >= 0 && body.startsWith('"secretDigests":', at + hash.length + 10);
 }

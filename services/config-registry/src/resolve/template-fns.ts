@@ -7,7 +7,13 @@ import { parsePointer } from "../documents/document-fns.js";
 
 export type ParsedReference =
   | { kind: "env"; name: string }
-  | { kind: "ref"; namespace: string | undefined; tokens: string[] }
+  | {
+      kind: "ref";
+      namespace: string | undefined;
+      tokens: string[];
+      /** `${secret:...}`: the target must be a secret (set only then). */
+      secret?: true;
+    }
   | { kind: "invalid"; reason: string };
 
 export type TemplatePart =
@@ -63,8 +69,11 @@ function parseReferenceBody(body: string): ParsedReference {
   const colon = body.indexOf(":");
   const kind = colon < 0 ? body : body.slice(0, colon);
   const rest = colon < 0 ? "" : body.slice(colon + 1);
-  if (colon < 0 || (kind !== "env" && kind !== "ref")) {
-    return { kind: "invalid", reason: `unknown reference kind ${JSON.stringify(kind)} (use env: or ref:)` };
+  if (colon < 0 || (kind !== "env" && kind !== "ref" && kind !== "secret")) {
+    return {
+      kind: "invalid",
+      reason: `unknown reference kind ${JSON.stringify(kind)} (use env:, ref: or secret:)`,
+    };
   }
   if (kind === "env") {
     return VARIABLE_NAME.test(rest)
@@ -85,7 +94,9 @@ function parseReferenceBody(body: string): ParsedReference {
   }
   const tokens = parsePath(path);
   if (tokens === null) return { kind: "invalid", reason: `invalid path ${JSON.stringify(path)}` };
-  return { kind: "ref", namespace, tokens };
+  return kind === "secret"
+    ? { kind: "ref", namespace, tokens, secret: true }
+    : { kind: "ref", namespace, tokens };
 }
 
 /** A dot path (`a.b[0].c`) or a JSON pointer (`/a/b/0/c`) → raw tokens; `null` if malformed or empty. */

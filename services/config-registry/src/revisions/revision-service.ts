@@ -3,6 +3,9 @@ import { diffDocuments } from "../documents/document-fns.js";
 import { assertLayerOf, type LayerService, namespaceNotFound } from "../layers/layer-service.js";
 import type { WriteContext, WriteResult } from "../layers/layer-types.js";
 import type { NamespaceStore } from "../namespaces/namespace-store.js";
+import { holdsSecrets, redactDiff } from "../secrets/secret-doc-fns.js";
+import type { SecretService } from "../secrets/secret-service.js";
+import type { RevealOption } from "../secrets/secret-types.js";
 import type { RevisionStore } from "./revision-store.js";
 import type { Revision, RevisionSummary } from "./revision-types.js";
 
@@ -11,6 +14,7 @@ export interface RevisionServiceDeps {
   namespaces: Pick<NamespaceStore, "findByName">;
   revisions: RevisionStore;
   layers: Pick<LayerService, "writeWith">;
+  secrets: Pick<SecretService, "reveal">;
 }
 
 export function createRevisionService(deps: RevisionServiceDeps) {
@@ -48,18 +52,38 @@ export function createRevisionService(deps: RevisionServiceDeps) {
       return deps.revisions.list(deps.pool, namespace, layer, options);
     },
 
-    async get(namespace: string, layer: string, revision: number): Promise<Revision> {
+    /** Secrets `"***"` unless `revealSecrets`; the diff never shows them. */
+    async get(
+      namespace: string,
+      layer: string,
+      revision: number,
+      options: RevealOption = {},
+    ): Promise<Revision> {
       await checkLayer(namespace, layer);
-      return find(deps.pool, namespace, layer, revision, "n");
+      const found = await find(deps.pool, namespace, layer, revision, "n");
+      if (!holdsSecrets(found.content)) return found;
+      return {
+        ...found,
+        content: await deps.secrets.reveal(
+          deps.pool,
+          found.content,
+          options.revealSecrets ?? false,
+          namespace,
+        ),
+        diff: redactDiff(found.diff as Parameters<typeof redactDiff>[0]),
+      };
     },
 
-    /** RFC 6902 operations turning revision `from` into revision `to` (0 = empty document). */
+    /**
+     * RFC 6902 operations turning revision `from` into revision `to` (0 = empty document); a
+     * secret is `"***"` whoever asks (a changed secret is a `replace` of it).
+     */
     async diff(namespace: string, layer: string, from: number, to: number) {
       await checkLayer(namespace, layer);
       const load = async (n: number, field: string) =>
         n === 0 ? {} : (await find(deps.pool, namespace, layer, n, field)).content;
       const [a, b] = await Promise.all([load(from, "from"), load(to, "to")]);
-      return { namespace, layer, from, to, operations: diffDocuments(a, b) };
+      return { namespace, layer, from, to, operations: redactDiff(diffDocuments(a, b)) };
     },
 
     /** A new revision whose content equals revision `target`; source `rollback:<target>`. */

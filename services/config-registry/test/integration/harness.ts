@@ -1,5 +1,6 @@
+import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { createLogger } from "@nexus/kit";
+import { createLogger, type Logger } from "@nexus/kit";
 import {
   createTestBus,
   createTestDatabase,
@@ -9,6 +10,7 @@ import {
   type TestRedis,
 } from "@nexus/test-fixtures";
 import { buildApp, type RegistryApp } from "../../src/app.js";
+import type { Keyring } from "../../src/secrets/secret-crypto-fns.js";
 
 export const REGISTRY_MIGRATIONS = fileURLToPath(new URL("../../migrations", import.meta.url));
 export const REGISTRY_SCHEMA = "config_registry";
@@ -25,6 +27,10 @@ export interface HarnessOptions {
   /** Run without Redis (reads from Postgres only). */
   withoutRedis?: boolean;
   outboxRelay?: boolean;
+  /** Default: silent. */
+  logger?: Logger;
+  /** Master keys for secrets; default: one random key per harness; null: secrets not configured. */
+  secretKeys?: Keyring | null;
 }
 
 /** The registry on real Postgres (cloned template), real NATS (own prefix) and real Redis (own prefix). */
@@ -34,13 +40,14 @@ export async function startRegistry(options: HarnessOptions = {}): Promise<Harne
     createTestBus({ source: "nexus/config-registry" }),
     createTestRedis(),
   ]);
-  const logger = createLogger({ service: "config-registry-test", level: "silent" });
+  const logger = options.logger ?? createLogger({ service: "config-registry-test", level: "silent" });
   const registry = await buildApp({
     logger,
     pool: db.pool,
     redis: options.withoutRedis ? null : redis.redis,
     nc: nats.nc,
     bus: nats.bus,
+    secretKeys: options.secretKeys === undefined ? testKeyring() : options.secretKeys,
     config: {
       databaseUrl: db.url,
       schema: REGISTRY_SCHEMA,
@@ -85,4 +92,9 @@ export async function call(
   });
   const json = res.body && res.headers["content-type"]?.toString().includes("json") ? res.json() : undefined;
   return { status: res.statusCode, headers: res.headers, body: json, raw: res.body };
+}
+
+/** A keyring with one random master key (or these ids, the first active). */
+export function testKeyring(ids: string[] = ["test-1"]): Keyring {
+  return { keys: new Map(ids.map((id) => [id, randomBytes(32)])), activeKeyId: ids[0]! };
 }

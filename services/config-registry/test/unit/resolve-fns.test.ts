@@ -33,7 +33,7 @@ describe("parseTemplate / parsePath", () => {
     const [pointer] = parseTemplate("${ref:shared:/db/host}")!;
     expect(pointer).toMatchObject({ ref: { kind: "ref", namespace: "shared", tokens: ["db", "host"] } });
     for (const bad of [
-      "${secret:x}",
+      "${vault:x}",
       "${nothing}",
       "${ref:Bad_NS:a}",
       "${env:}",
@@ -263,7 +263,7 @@ describe("resolveDocument", () => {
     });
 
     it("reports invalid syntax", () => {
-      for (const s of ["${ref:a", "${secret:x}", "${ref:a..b}", "${}", "${ref:UPPER:x}"]) {
+      for (const s of ["${ref:a", "${vault:x}", "${ref:a..b}", "${}", "${ref:UPPER:x}"]) {
         const err = failure({ s, a: 1 });
         expect(err.code, s).toBe("reference_invalid");
         expect(err.field).toBe("/s");
