@@ -71,7 +71,8 @@ export function matchRoutes(root: Route, labels: Labels, options: MatchOptions =
     repeatIntervalMs: root.repeatIntervalMs ?? ROOT_DEFAULTS.repeatIntervalMs,
   };
   const subscribed = namesEventType(root);
-  const out = walk(root, rootSettings, labels, subscribed);
+  // A root without a receiver is allowed: alerts no route takes are kept in the history, not sent.
+  const out = walk(root, rootSettings, labels, subscribed).filter((m) => m.receiver !== "");
   return options.subscribedOnly ? out.filter((m) => m.subscribed).map(strip) : out.map(strip);
 }
 
@@ -125,7 +126,6 @@ export function findConfigProblem(config: RoutingConfig): ConfigProblem | null {
       return { field: `receivers.${i}.name`, message: `receiver ${r.name} is defined twice` };
     names.add(r.name);
   }
-  if (!config.route.receiver) return { field: "route.receiver", message: "the root route needs a receiver" };
   const routeProblem = checkRoute(config.route, "route", names);
   if (routeProblem) return routeProblem;
   for (const [i, rule] of config.inhibitRules.entries()) {

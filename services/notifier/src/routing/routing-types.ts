@@ -24,7 +24,8 @@ const ReceiverName = z
   .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, "lowercase letters, digits and '-'");
 
 /**
- * One node of the routing tree. Unset fields inherit from the parent. An alert goes down the first
+ * One node of the routing tree. Unset fields inherit from the parent. A root without a receiver
+ * sends nothing for alerts no child route takes (they are still stored). An alert goes down the first
  * matching child (or stays at this node when none matches); `continue: true` on a child lets the
  * alert also try the children after it.
  */

@@ -107,6 +107,15 @@ describe("matchRoutes", () => {
     expect(sub.map((x) => x.receiver)).toEqual(["changes"]);
   });
 
+  it("sends nothing for alerts no route takes when the root has no receiver", () => {
+    expect(
+      matchRoutes(
+        { routes: [{ matchers: [{ label: "x", op: "=", value: "1" }], receiver: "r" }] },
+        { x: "2" },
+      ),
+    ).toEqual([]);
+  });
+
   it("always yields at least one receiver for any labels (the root catches everything)", () => {
     fc.assert(
       fc.property(
@@ -162,11 +171,10 @@ describe("config validation", () => {
       message: "no receiver named nobody",
     });
   });
-  it("refuses duplicate receivers, a root without receiver and bad regexes", () => {
+  it("refuses duplicate receivers and bad regexes", () => {
     expect(
       findConfigProblem({ ...config, receivers: [...config.receivers, config.receivers[0]!] })?.field,
     ).toBe("receivers.2.name");
-    expect(findConfigProblem({ ...config, route: {} })?.field).toBe("route.receiver");
     const re = structuredClone(config);
     re.route.routes![0]!.matchers = [{ label: "x", op: "=~", value: "(" }];
     expect(findConfigProblem(re)?.field).toBe("route.routes.0.matchers.0.value");
