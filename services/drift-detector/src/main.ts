@@ -53,6 +53,7 @@ async function main(): Promise<void> {
       goneAfterMs: env.INSTANCE_GONE_AFTER_SECONDS * 1_000,
       deleteAfterMs: env.INSTANCE_DELETE_AFTER_SECONDS * 1_000,
       flushIntervalMs: env.INVENTORY_FLUSH_MS,
+      inventoryAckWaitMs: env.INVENTORY_ACK_WAIT_MS,
       reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
       quietMs: env.FINDING_QUIET_SECONDS * 1_000,
       policyScanCron: env.POLICY_SCAN_CRON,
