@@ -3,13 +3,16 @@
 # document and staging / production overlays. If the namespace exists already nothing is
 # touched, so running this again is harmless.
 #
-# Usage: bash scripts/demo-seed.sh [registry base URL, default http://127.0.0.1:4100]
+# Usage: NEXUS_TOKEN=<admin token> bash scripts/demo-seed.sh [registry base URL, default http://127.0.0.1:4100]
 set -euo pipefail
 
 BASE_URL=${1:-${NEXUS_REGISTRY_URL:-http://127.0.0.1:4100}}
 BASE_URL=${BASE_URL%/}
 NS=demo-shop
-AUTHOR=scripts/demo-seed.sh
+if [[ -z ${NEXUS_TOKEN:-} ]]; then
+  echo "demo-seed: set NEXUS_TOKEN to an admin token (scripts/up.sh passes the bootstrap token)." >&2
+  exit 1
+fi
 
 command -v curl >/dev/null 2>&1 || {
   echo "demo-seed: curl is required (apt-get install -y curl)." >&2
@@ -17,7 +20,11 @@ command -v curl >/dev/null 2>&1 || {
 }
 
 body_file=$(mktemp)
-trap 'rm -f "$body_file"' EXIT
+# The token goes to curl in a header file, not on its command line (where `ps` would show it).
+header_file=$(mktemp)
+trap 'rm -f "$body_file" "$header_file"' EXIT
+chmod 600 "$header_file"
+printf 'Authorization: Bearer %s\n' "$NEXUS_TOKEN" >"$header_file"
 
 # request METHOD PATH JSON -> prints the HTTP status (000 when there was no answer); the
 # response body is left in $body_file.
@@ -25,7 +32,7 @@ request() {
   local status
   status=$(curl -sS -o "$body_file" -w '%{http_code}' --max-time 30 \
     -X "$1" "$BASE_URL$2" \
-    -H 'Content-Type: application/json' -H 'Accept: application/json' -H "Nexus-Author: $AUTHOR" \
+    -H 'Content-Type: application/json' -H 'Accept: application/json' -H "@$header_file" \
     --data-binary "$3") || true
   printf '%s' "${status:-000}"
 }

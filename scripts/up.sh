@@ -64,6 +64,14 @@ fi
 heading "Infrastructure"
 bash scripts/ensure-infra.sh
 
+heading "Credentials"
+bash scripts/credentials.sh
+# One KEY=value per line (values are base64 or token characters, never quoted or spaced).
+while IFS= read -r line; do
+  [[ $line == *=* ]] && SERVICE_ENV+=("$line")
+done <.nexus/credentials.env
+echo "Services read their keys from .nexus/credentials.env (mode 600)."
+
 heading "Services"
 mkdir -p "$LOG_DIR" "$RUN_DIR"
 command -v setsid >/dev/null 2>&1 || fail "setsid (util-linux) is required."
@@ -125,7 +133,7 @@ for entry in "${SERVICES[@]}"; do
 done
 
 heading "Demo data"
-bash scripts/demo-seed.sh http://127.0.0.1:4100
+NEXUS_TOKEN=$(sed -n 's/^NEXUS_BOOTSTRAP_TOKEN=//p' .nexus/credentials.env) bash scripts/demo-seed.sh http://127.0.0.1:4100
 
 heading "Nexus is up"
 for entry in "${SERVICES[@]}"; do
@@ -138,7 +146,12 @@ cat <<EOF
   Infrastructure:  NATS nats://127.0.0.1:4222 (JetStream), Postgres postgres://postgres@127.0.0.1:5432/nexus,
                    Redis redis://127.0.0.1:6379
 
-  Try it:          curl http://127.0.0.1:4100/v1/namespaces/demo-shop/environments/production/resolved
+  Admin token:     NEXUS_BOOTSTRAP_TOKEN in .nexus/credentials.env (use it to create real tokens:
+                   nexus login http://127.0.0.1:4100 --token-stdin, then create named ones)
+
+  Try it:          export NEXUS_TOKEN=\$(sed -n 's/^NEXUS_BOOTSTRAP_TOKEN=//p' .nexus/credentials.env)
+                   curl -H "Authorization: Bearer \$NEXUS_TOKEN" \\
+                     http://127.0.0.1:4100/v1/namespaces/demo-shop/environments/production/resolved
 
   Stop services:   bash scripts/down.sh   (NATS, Postgres and Redis keep running)
 EOF

@@ -28,7 +28,14 @@ function runRead(job: ReadJob): Promise<ReadSlice> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const instance = autocannon(
-      { url: job.url, connections: job.connections, duration: job.seconds, pipelining: 1, timeout: 10 },
+      {
+        url: job.url,
+        headers: job.headers,
+        connections: job.connections,
+        duration: job.seconds,
+        pipelining: 1,
+        timeout: 10,
+      },
       (err: unknown, result) => {
         if (err) return reject(err instanceof Error ? err : new Error(String(err)));
         resolve({
@@ -56,7 +63,13 @@ interface Reply {
   text: string;
 }
 
-function send(agent: Agent, method: string, url: URL, body: string): Promise<Reply> {
+function send(
+  agent: Agent,
+  method: string,
+  url: URL,
+  body: string,
+  extraHeaders: Record<string, string>,
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -65,7 +78,11 @@ function send(agent: Agent, method: string, url: URL, body: string): Promise<Rep
         host: url.hostname,
         port: url.port,
         path: url.pathname,
-        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+        headers: {
+          ...extraHeaders,
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(body),
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -172,7 +189,7 @@ async function runWrites(job: WriteJob): Promise<WriteSlice> {
   async function write(target: string, t: { eventMs: number[]; ackMs: number[] } | undefined): Promise<void> {
     const body = JSON.stringify(overlayDocument(target, ++seq));
     const sent = performance.now();
-    const reply = await send(agent, chain.method, chain.url(target), body);
+    const reply = await send(agent, chain.method, chain.url(target), body, job.headers);
     const acked = performance.now();
     if (reply.status < 200 || reply.status >= 300) {
       throw new Error(`${chain.method} ${target} answered ${reply.status}: ${reply.text.slice(0, 500)}`);

@@ -7,6 +7,8 @@
 export interface ReadJob {
   cmd: "read";
   url: string;
+  /** Sent with every request (the registry's bearer token; the baselines get it too and ignore it). */
+  headers: Record<string, string>;
   connections: number;
   seconds: number;
 }
@@ -30,6 +32,7 @@ export interface WriteJob {
   cmd: "write";
   kind: WriteKind;
   baseUrl: string;
+  headers: Record<string, string>;
   /** Core NATS subject the events arrive on (wildcard). */
   subject: string;
   /** One writer per target (a namespace for nexus, a writer id for the baseline): writes in flight. */

@@ -125,6 +125,9 @@ interface Resources {
   logFd?: number;
 }
 
+/** The registry's bearer token, once it runs; every request carries it (baselines ignore it). */
+let AUTH: Record<string, string> = {};
+
 async function startRegistry(res: Resources): Promise<string> {
   const [db, bus, redis, baselineNats] = await Promise.all([
     createTestDatabase({ schema: REGISTRY_SCHEMA, migrationsDir: REGISTRY_MIGRATIONS }),
@@ -149,6 +152,7 @@ async function startRegistry(res: Resources): Promise<string> {
     redis: redis.redis,
     nc: bus.nc,
     bus: bus.bus,
+    auth: { tokenKey: randomBytes(32) },
     config: {
       databaseUrl: db.url,
       schema: REGISTRY_SCHEMA,
@@ -159,6 +163,8 @@ async function startRegistry(res: Resources): Promise<string> {
     },
   });
   res.registry = registry;
+  const { token } = await registry.services.tokens.create({ name: "bench", grants: ["admin"] }, "bench");
+  AUTH = { authorization: `Bearer ${token}` };
   await registry.workers.start();
   await registry.app.listen({ host: "127.0.0.1", port: 0 });
   const address = registry.app.server.address();
@@ -170,8 +176,8 @@ async function http(method: string, url: string, body?: unknown): Promise<{ stat
   const res = await fetch(url, {
     method,
     ...(body !== undefined
-      ? { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }
-      : {}),
+      ? { headers: { ...AUTH, "content-type": "application/json" }, body: JSON.stringify(body) }
+      : { headers: AUTH }),
   });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${text.slice(0, 500)}`);
@@ -265,7 +271,7 @@ interface ReadTotals {
 
 async function readPhase(res: Resources, registryUrl: string): Promise<Row[]> {
   const path = `/v1/namespaces/${READ_NAMESPACE}/environments/${READ_ENVIRONMENT}/resolved`;
-  const first = await fetch(`${registryUrl}${path}`);
+  const first = await fetch(`${registryUrl}${path}`, { headers: AUTH });
   const body = await first.text();
   const contentType = first.headers.get("content-type") ?? "";
   if (first.status !== 200) throw new Error(`GET ${path} answered ${first.status}: ${body}`);
@@ -282,7 +288,7 @@ async function readPhase(res: Resources, registryUrl: string): Promise<Row[]> {
   res.servers.push(bareRedis);
   let bareHeaders = 0;
   for (const server of [bare, bareRedis]) {
-    const check = await fetch(`${server.url}${path}`);
+    const check = await fetch(`${server.url}${path}`, { headers: AUTH });
     if ((await check.text()) !== body || check.headers.get("content-type") !== contentType) {
       throw new Error("a baseline app does not answer the same bytes and content type as the registry");
     }
@@ -300,6 +306,7 @@ async function readPhase(res: Resources, registryUrl: string): Promise<Row[]> {
   ] as const;
   const job = (url: string, seconds: number): Job => ({
     cmd: "read",
+    headers: AUTH,
     url: `${url}${path}`,
     connections: CONNECTIONS,
     seconds,
@@ -382,6 +389,7 @@ async function writePhase(
   const kinds = ["nexus", "baseline"] as const;
   const job = (kind: WriteKind, inflight: number, seconds: number, warmupWrites: number): WriteJob => ({
     cmd: "write",
+    headers: AUTH,
     kind,
     baseUrl: kind === "nexus" ? registryUrl : baselineUrl,
     subject: kind === "nexus" ? `${res.bus!.prefix}.config.changed.>` : baselineSubject,

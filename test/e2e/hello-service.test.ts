@@ -20,7 +20,12 @@ import {
   REGISTRY_SCHEMA,
 } from "../../services/config-registry/test/integration/harness.js";
 import { type HelloServiceProcess, startHelloService } from "../support/hello-service-process.js";
-import { freePort, type RegistryProcess, startRegistryProcess } from "../support/registry-process.js";
+import {
+  freePort,
+  type RegistryProcess,
+  registryAuth,
+  startRegistryProcess,
+} from "../support/registry-process.js";
 
 const NEXUS_CLI = fileURLToPath(new URL("../../packages/cli/bin/nexus.js", import.meta.url));
 const run = promisify(execFile);
@@ -40,7 +45,9 @@ describe("hello-service (example) on the real registry", () => {
   const acks: ConfigApplied[] = [];
   const ackWaiters = new Set<() => void>();
 
+  const auth = registryAuth();
   const registryEnv = (port: number) => ({
+    ...auth.env,
     DATABASE_URL: db.url,
     DATABASE_SCHEMA: REGISTRY_SCHEMA,
     NATS_PREFIX: nats.prefix,
@@ -49,6 +56,7 @@ describe("hello-service (example) on the real registry", () => {
   });
   const serviceEnv = (instanceId: string) => ({
     NEXUS_URL: `http://127.0.0.1:${registryPort}`,
+    NEXUS_TOKEN: auth.token,
     NATS_URL: TEST_NATS_URL,
     NATS_PREFIX: nats.prefix,
     NEXUS_NAMESPACE: "hello",
@@ -77,7 +85,7 @@ describe("hello-service (example) on the real registry", () => {
   const request = async (url: string, method: string, path: string, body?: unknown) => {
     const res = await fetch(`${url}${path}`, {
       method,
-      headers: body === undefined ? {} : { "content-type": "application/json" },
+      headers: body === undefined ? auth.headers : { ...auth.headers, "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -89,7 +97,15 @@ describe("hello-service (example) on the real registry", () => {
     const { stdout } = await run(
       process.execPath,
       [NEXUS_CLI, "set", "hello", "development", "-f", file, "-m", message, "--json"],
-      { env: { ...process.env, NEXUS_URL: url, NEXUS_CONFIG: join(cacheDir, "cli.json"), NO_COLOR: "1" } },
+      {
+        env: {
+          ...process.env,
+          NEXUS_URL: url,
+          NEXUS_TOKEN: auth.token,
+          NEXUS_CONFIG: join(cacheDir, "cli.json"),
+          NO_COLOR: "1",
+        },
+      },
     );
     return JSON.parse(stdout) as { revision: number; hash: string };
   };

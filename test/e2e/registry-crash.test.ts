@@ -13,7 +13,7 @@ import {
   REGISTRY_MIGRATIONS,
   REGISTRY_SCHEMA,
 } from "../../services/config-registry/test/integration/harness.js";
-import { type RegistryProcess, startRegistryProcess } from "../support/registry-process.js";
+import { type RegistryProcess, registryAuth, startRegistryProcess } from "../support/registry-process.js";
 
 /**
  * The outbox promise, shown on the real process: a write acknowledged to the caller is committed
@@ -25,7 +25,9 @@ describe("crash between the Postgres commit and the publish", () => {
   let redis: TestRedis;
   let proc: RegistryProcess | undefined;
 
+  const auth = registryAuth();
   const env = (relay: boolean) => ({
+    ...auth.env,
     DATABASE_URL: db.url,
     DATABASE_SCHEMA: REGISTRY_SCHEMA,
     NATS_PREFIX: nats.prefix,
@@ -49,7 +51,7 @@ describe("crash between the Postgres commit and the publish", () => {
   const put = (url: string, path: string, body: unknown) =>
     fetch(`${url}${path}`, {
       method: "PUT",
-      headers: { "content-type": "application/json" },
+      headers: { ...auth.headers, "content-type": "application/json" },
       body: JSON.stringify(body),
     });
 
@@ -70,7 +72,7 @@ describe("crash between the Postgres commit and the publish", () => {
     proc = await startRegistryProcess(env(false));
     const created = await fetch(`${proc.url}/v1/namespaces`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { ...auth.headers, "content-type": "application/json" },
       body: JSON.stringify({ name: "crashy" }),
     });
     expect(created.status).toBe(201);

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
@@ -14,6 +15,23 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
     });
   });
+}
+
+/**
+ * What a registry process needs to authenticate: a token key and a bootstrap admin token, the way
+ * an operator sets them. Keep one per database: the key must stay the same across restarts.
+ */
+export function registryAuth(): {
+  env: Record<string, string>;
+  token: string;
+  headers: Record<string, string>;
+} {
+  const token = `nxs_${randomBytes(8).toString("hex")}_${randomBytes(32).toString("base64url")}`;
+  return {
+    env: { AUTH_TOKEN_KEY: randomBytes(32).toString("base64"), NEXUS_BOOTSTRAP_TOKEN: token },
+    token,
+    headers: { authorization: `Bearer ${token}` },
+  };
 }
 
 export interface RegistryProcess {

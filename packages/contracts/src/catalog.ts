@@ -1,6 +1,11 @@
 import type { z } from "zod";
 import { ALERT_RAISED, AlertRaised, alertRaisedSubject } from "./events/alert-raised.js";
 import { ALERT_RESOLVED, AlertResolved, alertResolvedSubject } from "./events/alert-resolved.js";
+import {
+  AUTH_TOKEN_REVOKED,
+  AuthTokenRevoked,
+  authTokenRevokedSubject,
+} from "./events/auth-token-revoked.js";
 import { CONFIG_APPLIED, ConfigApplied, configAppliedSubject } from "./events/config-applied.js";
 import { CONFIG_CHANGED, ConfigChanged, configChangedSubject } from "./events/config-changed.js";
 import { DRIFT_DETECTED, DriftDetected, driftDetectedSubject } from "./events/drift-detected.js";
@@ -34,6 +39,13 @@ const defineEvent = <S extends z.ZodType>(def: EventDefinition<S>) => def;
 
 /** Every event on the bus. Handlers are typed from this map; streams capture `<type>.>`. */
 export const eventCatalog = {
+  [AUTH_TOKEN_REVOKED]: defineEvent({
+    type: AUTH_TOKEN_REVOKED,
+    description: "An API token was revoked or expired; every service drops it from its cache at once.",
+    schema: AuthTokenRevoked,
+    subject: authTokenRevokedSubject,
+    about: (d) => `token/${d.tokenId}`,
+  }),
   [CONFIG_CHANGED]: defineEvent({
     type: CONFIG_CHANGED,
     description: "The resolved configuration of a namespace in one environment changed.",

@@ -1,5 +1,6 @@
 export * from "./asyncapi.js";
 export * from "./catalog.js";
+export * from "./commands/auth-introspect.js";
 export * from "./commands/command-error.js";
 export * from "./commands/config-get.js";
 export * from "./commands/config-set.js";
@@ -8,6 +9,7 @@ export * from "./commands/policy-check.js";
 export * from "./envelope.js";
 export * from "./events/alert-raised.js";
 export * from "./events/alert-resolved.js";
+export * from "./events/auth-token-revoked.js";
 export * from "./events/config-applied.js";
 export * from "./events/config-changed.js";
 export * from "./events/drift-detected.js";

@@ -57,5 +57,20 @@ export const baseEnvSchema = z.object({
   REDIS_KEY_PREFIX: z.string().default("nexus:"),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   OUTBOX_RELAY_ENABLED: booleanString.default(true),
+  /** Cluster key for API token digests (base64, at least 32 bytes). Without it, API tokens are refused. */
+  AUTH_TOKEN_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, "base64").length >= 32, "must be at least 32 bytes, base64-encoded")
+    .transform((v) => Buffer.from(v, "base64"))
+    .optional(),
+  /** OIDC bearer tokens: all three of URL, issuer and audience, or none. */
+  OIDC_JWKS_URL: z.url().optional(),
+  OIDC_ISSUER: z.string().min(1).optional(),
+  OIDC_AUDIENCE: z.string().min(1).optional(),
+  /** Claim holding grants such as `editor:payments-*:staging`. */
+  OIDC_ROLES_CLAIM: z.string().min(1).default("nexus_roles"),
+  /** Invalid credentials allowed per client address per window before it gets 429. */
+  AUTH_MAX_FAILURES: z.coerce.number().int().min(1).default(20),
+  AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(300),
 });
 export type BaseEnv = z.infer<typeof baseEnvSchema>;

@@ -42,6 +42,27 @@ export class ValidationError extends AppError {
   }
 }
 
+export class UnauthorizedError extends AppError {
+  constructor(code: string, message: string, options?: AppErrorOptions) {
+    super(401, code, message, options);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(code: string, message: string, options?: AppErrorOptions) {
+    super(403, code, message, options);
+  }
+}
+
+export class TooManyRequestsError extends AppError {
+  /** Seconds until the caller may try again (sent as Retry-After). */
+  readonly retryAfterSeconds: number;
+  constructor(code: string, message: string, retryAfterSeconds: number, options?: AppErrorOptions) {
+    super(429, code, message, options);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
 export class NotFoundError extends AppError {
   constructor(code: string, message: string, options?: AppErrorOptions) {
     super(404, code, message, options);

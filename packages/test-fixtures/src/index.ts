@@ -1,4 +1,5 @@
 export * from "./config.js";
 export * from "./nats.js";
+export * from "./oidc.js";
 export * from "./postgres.js";
 export * from "./redis.js";

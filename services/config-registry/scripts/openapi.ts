@@ -18,6 +18,7 @@ const registry = await buildApp({
   redis: null,
   nc: null as never, // only used by health checks and workers, neither of which runs here
   bus: null as never,
+  auth: { tokenKey: Buffer.alloc(32) },
   config: {
     databaseUrl: "postgres://unused@127.0.0.1:1/unused",
     schema: "config_registry",

@@ -1,14 +1,19 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { CONFIG_CHANGED } from "@nexus/contracts";
+import { AUTH_TOKEN_REVOKED, CONFIG_CHANGED } from "@nexus/contracts";
 import {
+  type Authenticator,
   type Bus,
+  combineAuthenticators,
+  createAuditLog,
   createHttpApp,
   createOutboxRelay,
+  type FailedAuthLimiter,
   type HealthCheck,
   type Logger,
   type Pool,
   prepareOutboxRows,
   type Redis,
+  registerAuditRoutes,
   type Stoppable,
 } from "@nexus/kit";
 import { serveConfigCommands } from "./commands/config-command.js";
@@ -37,6 +42,10 @@ import type { Keyring } from "./secrets/secret-crypto-fns.js";
 import { registerSecretRoutes } from "./secrets/secret-router.js";
 import { createSecretService } from "./secrets/secret-service.js";
 import { createSecretStore } from "./secrets/secret-store.js";
+import { serveTokenIntrospection } from "./tokens/token-command.js";
+import { registerTokenRoutes } from "./tokens/token-router.js";
+import { createTokenService } from "./tokens/token-service.js";
+import { createTokenStore } from "./tokens/token-store.js";
 
 export const SERVICE_NAME = "config-registry";
 /** Resolved documents held in memory at most (each a few KB). */
@@ -49,6 +58,13 @@ export interface RegistryDeps {
   redis: Redis | null;
   nc: NatsConnection;
   bus: Bus;
+  auth: {
+    /** Key for API token digests (AUTH_TOKEN_KEY), shared with the other services. */
+    tokenKey: Buffer;
+    /** OIDC bearer JWTs, when an identity provider is configured. */
+    oidc?: Authenticator | undefined;
+    failures?: FailedAuthLimiter | undefined;
+  };
   /** Master keys for secrets (SECRETS_MASTER_KEYS); absent or null: secrets cannot be written or revealed. */
   secretKeys?: Keyring | null;
   config: {
@@ -146,6 +162,16 @@ export async function buildApp(deps: RegistryDeps) {
     secrets,
   });
 
+  const tokens = createTokenService({
+    pool,
+    tokens: createTokenStore(),
+    bus,
+    key: deps.auth.tokenKey,
+    logger,
+    wakeOutbox,
+  });
+  const audit = createAuditLog({ pool, logger });
+
   const checks: HealthCheck[] = [
     { name: "postgres", critical: true, check: async () => void (await pool.query("SELECT 1")) },
     {
@@ -171,6 +197,11 @@ export async function buildApp(deps: RegistryDeps) {
     logger,
     checks,
     bodyLimit: config.bodyLimit,
+    access: {
+      authenticator: combineAuthenticators({ apiTokens: tokens, oidc: deps.auth.oidc }),
+      failures: deps.auth.failures,
+      audit,
+    },
   });
   registerConfigContentParsers(http.app);
   registerNamespaceRoutes(http.app, { namespaces });
@@ -179,14 +210,19 @@ export async function buildApp(deps: RegistryDeps) {
   registerSchemaRoutes(http.app, { schemas });
   registerResolveRoutes(http.app, { reads });
   registerSecretRoutes(http.app, { secrets });
+  registerTokenRoutes(http.app, { tokens });
+  registerAuditRoutes(http.app, audit);
 
   let commands: Stoppable | undefined;
   let readCommands: Stoppable | undefined;
   let invalidations: Stoppable | undefined;
+  let introspection: Stoppable | undefined;
+  let revocations: Stoppable | undefined;
 
   return {
     ...http,
-    services: { namespaces, layers, revisions, schemas, reads, secrets },
+    services: { namespaces, layers, revisions, schemas, reads, tokens, secrets },
+    audit,
     relay,
     workers: {
       /**
@@ -201,12 +237,17 @@ export async function buildApp(deps: RegistryDeps) {
         if (config.outboxRelay) await relay.start();
         commands = serveConfigCommands({ bus, layers });
         readCommands = serveConfigReadCommands({ bus, reads });
+        introspection = serveTokenIntrospection({ bus, tokens });
+        revocations = bus.subscribe(AUTH_TOKEN_REVOKED, {}, (event) => tokens.evict(event.data.tokenId));
       },
       async stop() {
         await commands?.stop();
         await readCommands?.stop();
         await invalidations?.stop();
+        await introspection?.stop();
+        await revocations?.stop();
         await relay.stop();
+        await audit.close();
       },
     },
   };

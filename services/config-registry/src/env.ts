@@ -4,6 +4,16 @@ import { DEFAULT_MEMORY_TTL_MS } from "./resolve/resolve-memory-cache.js";
 import { checkSecretsEnv, secretsEnvShape } from "./secrets/secret-env.js";
 
 export const registryEnvSchema = baseEnvSchema.extend({
+  /** The registry owns API tokens, so it cannot run without the key for their digests. */
+  AUTH_TOKEN_KEY: z
+    .string({ error: "is required: 32+ random bytes, base64 (e.g. `openssl rand -base64 32`)" })
+    .refine((v) => Buffer.from(v, "base64").length >= 32, "must be at least 32 bytes, base64-encoded")
+    .transform((v) => Buffer.from(v, "base64")),
+  /** Installed as the first admin token when no token exists yet (first start). */
+  NEXUS_BOOTSTRAP_TOKEN: z
+    .string()
+    .regex(/^nxs_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/, "must look like nxs_<16 hex>_<43 base64url> (see README)")
+    .optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(4100),
   DATABASE_SCHEMA: z
     .string()

@@ -2,7 +2,9 @@ import { fileURLToPath } from "node:url";
 import {
   connectNats,
   createBus,
+  createFailedAuthLimiterFromEnv,
   createLogger,
+  createOidcFromEnv,
   createPool,
   createRedis,
   installShutdown,
@@ -60,6 +62,11 @@ async function main(): Promise<void> {
     nc,
     bus,
     secretKeys,
+    auth: {
+      tokenKey: env.AUTH_TOKEN_KEY,
+      oidc: createOidcFromEnv(env, logger),
+      failures: createFailedAuthLimiterFromEnv(env, redis),
+    },
     config: {
       databaseUrl: env.DATABASE_URL,
       schema: env.DATABASE_SCHEMA,
@@ -70,6 +77,7 @@ async function main(): Promise<void> {
       outboxRelay: env.OUTBOX_RELAY_ENABLED,
     },
   });
+  await registry.services.tokens.ensureBootstrap(env.NEXUS_BOOTSTRAP_TOKEN);
   await registry.workers.start();
   await registry.app.listen({ host: env.HOST, port: env.PORT });
 

@@ -43,8 +43,17 @@ export interface CliEnvironment {
   close(): Promise<void>;
 }
 
-export async function startCliEnvironment(): Promise<CliEnvironment> {
+/**
+ * Children get NEXUS_TOKEN: an admin token, owned by `tokenOwner` when given (the author of their
+ * writes), or none with `withoutToken` (to test logging in).
+ */
+export async function startCliEnvironment(
+  options: { tokenOwner?: string; withoutToken?: boolean } = {},
+): Promise<CliEnvironment> {
   const registry = await startRegistry();
+  const token = options.tokenOwner
+    ? await registry.tokenFor(["admin"], { owner: options.tokenOwner })
+    : registry.adminToken;
   await registry.registry.app.listen({ port: 0, host: "127.0.0.1" });
   const { port } = registry.registry.app.server.address() as AddressInfo;
   const root = await mkdtemp(join(tmpdir(), "nexus-cli-it-"));
@@ -59,6 +68,8 @@ export async function startCliEnvironment(): Promise<CliEnvironment> {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: home,
       TMPDIR: tmp,
+      // The registry's admin, unless a test logs in or clears it (`NEXUS_TOKEN: undefined`).
+      ...(options.withoutToken ? {} : { NEXUS_TOKEN: token }),
     };
     for (const [k, v] of Object.entries(extra)) {
       if (v === undefined) delete env[k];

@@ -15,8 +15,13 @@ async function closedPort(): Promise<number> {
 
 describe("nexus login", () => {
   let env: CliEnvironment;
+  let tok: string;
+  let stdinTok: string;
+  let openTok: string;
   beforeAll(async () => {
-    env = await startCliEnvironment();
+    env = await startCliEnvironment({ withoutToken: true });
+    const token = (name: string) => env.registry.tokenFor(["viewer"], { name });
+    [tok, stdinTok, openTok] = [await token("login"), await token("stdin"), await token("open")];
   });
   afterAll(async () => env?.close());
 
@@ -28,19 +33,19 @@ describe("nexus login", () => {
   });
 
   it("checks the registry answers, then saves URL and token in a 0600 file", async () => {
-    const r = await env.run(["login", `${env.url}/`, "--token", "tok-123456"]);
+    const r = await env.run(["login", `${env.url}/`, "--token", tok]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Logged in to ${env.url}`);
     expect(r.stdout).toContain("token saved");
-    expect(r.stdout).not.toContain("tok-123456");
+    expect(r.stdout).not.toContain(tok);
 
     const mode = (await stat(env.defaultConfigPath)).mode & 0o777;
     expect(mode).toBe(0o600);
     expect((await stat(join(env.home, ".config", "nexus"))).mode & 0o777).toBe(0o700);
     expect(JSON.parse(await readFile(env.defaultConfigPath, "utf8"))).toEqual({
       url: env.url,
-      token: "tok-123456",
+      token: tok,
     });
 
     // Later commands use the saved URL.
@@ -58,7 +63,7 @@ describe("nexus login", () => {
     });
     expect(JSON.parse(await readFile(env.defaultConfigPath, "utf8"))).toEqual({
       url: env.url,
-      token: "tok-123456",
+      token: tok,
       author: "ann",
     });
   });
@@ -66,10 +71,10 @@ describe("nexus login", () => {
   it("reads the token from stdin with --token-stdin", async () => {
     const config = join(env.dir, "stdin-token.json");
     const r = await env.run(["login", env.url, "--config", config, "--token-stdin"], {
-      stdin: "tok-from-stdin\n",
+      stdin: `${stdinTok}\n`,
     });
     expect(r.code).toBe(0);
-    expect(JSON.parse(await readFile(config, "utf8")).token).toBe("tok-from-stdin");
+    expect(JSON.parse(await readFile(config, "utf8")).token).toBe(stdinTok);
   });
 
   it("saves nothing when the registry does not answer (exit 1)", async () => {
@@ -104,12 +109,12 @@ describe("nexus login", () => {
 
   it("finds the config under XDG_CONFIG_HOME, NEXUS_CONFIG or --config", async () => {
     const xdg = join(env.dir, "xdg");
-    const r = await env.run(["login", env.url], { env: { XDG_CONFIG_HOME: xdg } });
+    const r = await env.run(["login", env.url, "--token", tok], { env: { XDG_CONFIG_HOME: xdg } });
     expect(r.code).toBe(0);
     expect((await stat(join(xdg, "nexus", "config.json"))).mode & 0o777).toBe(0o600);
 
     const other = join(env.dir, "other.json");
-    await writeFile(other, JSON.stringify({ url: "http://127.0.0.1:1" }), { mode: 0o600 });
+    await writeFile(other, JSON.stringify({ url: "http://127.0.0.1:1", token: tok }), { mode: 0o600 });
     // NEXUS_CONFIG points at a file whose registry is not there: the command uses it and fails.
     const viaEnv = await env.run(["ns", "list"], { env: { NEXUS_CONFIG: other } });
     expect(viaEnv.code).toBe(1);
@@ -124,11 +129,11 @@ describe("nexus login", () => {
 
   it("warns when the config file holding a token is readable by others", async () => {
     const open = join(env.dir, "open.json");
-    await writeFile(open, JSON.stringify({ url: env.url, token: "tok-open" }), { mode: 0o644 });
+    await writeFile(open, JSON.stringify({ url: env.url, token: openTok }), { mode: 0o644 });
     const r = await env.run(["ns", "list", "--config", open]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`chmod 600 ${open}`);
-    expect(r.stderr).not.toContain("tok-open");
+    expect(r.stderr).not.toContain(openTok);
   });
 });
 

@@ -11,7 +11,7 @@ describe("nexus set / get / schema", () => {
   const file = (name: string) => join(env.dir, name);
 
   beforeAll(async () => {
-    env = await startCliEnvironment();
+    env = await startCliEnvironment({ tokenOwner: "ann" });
     expect((await env.run(["login", env.url, "--author", "ann"])).code).toBe(0);
     expect((await env.run(["ns", "create", "shop"])).code).toBe(0);
   });

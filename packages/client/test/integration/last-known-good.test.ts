@@ -6,6 +6,7 @@ import { z } from "zod";
 import { connectConfig } from "../../src/index.js";
 import {
   type Harness,
+  inject,
   recordAcks,
   recordHeartbeats,
   resolvedNow,
@@ -25,6 +26,7 @@ describe("last-known-good cache", () => {
     environment: "production",
     service: "lkg-service",
     url: proxy.url,
+    token: h.adminToken,
     nats: { servers: TEST_NATS_URL },
     subjectPrefix: h.nats.prefix,
     cacheFile,
@@ -36,7 +38,7 @@ describe("last-known-good cache", () => {
     proxy = await startProxy(port);
     dir = await tempDir();
     for (const name of ["lkg", "lkg-same", "lkg-schema"]) {
-      await h.registry.app.inject({ method: "POST", url: "/v1/namespaces", payload: { name } });
+      await inject(h, { method: "POST", url: "/v1/namespaces", payload: { name } });
       await writeLayer(h, name, "base", { mode: "v1", limit: 5 });
     }
   });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { connectConfig, type NexusConfig } from "../../src/index.js";
 import {
   type Harness,
+  inject,
   recordAcks,
   recordingLogger,
   resolvedNow,
@@ -64,7 +65,7 @@ describe("order, gaps and resync", () => {
         }
       },
     });
-    await h.registry.app.inject({ method: "POST", url: "/v1/namespaces", payload: { name: "orders" } });
+    await inject(h, { method: "POST", url: "/v1/namespaces", payload: { name: "orders" } });
     await writeLayer(h, "orders", "base", { step: 0 });
     await forwarderSaw((await resolvedNow(h, "orders")).hash);
     cfg = await connectConfig({
@@ -73,6 +74,7 @@ describe("order, gaps and resync", () => {
       service: "orders-svc",
       instanceId: "orders-1",
       url,
+      token: h.adminToken,
       nats: { servers: TEST_NATS_URL },
       subjectPrefix: clientBus.prefix,
       logger,

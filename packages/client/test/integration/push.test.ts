@@ -4,6 +4,7 @@ import { z } from "zod";
 import { connectConfig, type NexusConfig } from "../../src/index.js";
 import {
   type Harness,
+  inject,
   recordAcks,
   recordHeartbeats,
   resolvedNow,
@@ -29,6 +30,7 @@ describe("SDK with NATS push against the real registry", () => {
       environment: "production",
       service: "checkout",
       url,
+      token: h.adminToken,
       nats: { servers: TEST_NATS_URL },
       subjectPrefix: h.nats.prefix,
       ...options,
@@ -40,7 +42,7 @@ describe("SDK with NATS push against the real registry", () => {
   beforeAll(async () => {
     ({ h, url } = await startListeningRegistry());
     for (const name of ["shop", "rejects", "beats"]) {
-      await h.registry.app.inject({
+      await inject(h, {
         method: "POST",
         url: "/v1/namespaces",
         payload: { name, variables: { HOST: "db1" } },
@@ -105,7 +107,7 @@ describe("SDK with NATS push against the real registry", () => {
     const before = cfg.revision;
     const seen = signal<string[]>();
     cfg.on("change", (_n, _p, paths) => seen.resolve(paths));
-    const patch = await h.registry.app.inject({
+    const patch = await inject(h, {
       method: "PATCH",
       url: "/v1/namespaces/shop",
       payload: { variables: { HOST: "db2" } },

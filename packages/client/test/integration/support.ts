@@ -8,10 +8,28 @@ import {
   call,
   type Harness,
   startRegistry,
+  withAuth,
 } from "../../../../services/config-registry/test/integration/harness.js";
 import type { ConfigLogger } from "../../src/index.js";
 
 export { call, type Harness };
+
+/** `app.inject` as the harness's admin. */
+export function inject(
+  h: Harness,
+  options: {
+    method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+    url: string;
+    payload?: unknown;
+    headers?: Record<string, string>;
+  },
+) {
+  return h.registry.app.inject({
+    ...options,
+    payload: options.payload as never,
+    headers: withAuth(h, options.headers),
+  });
+}
 
 /** The real registry, in-process, listening on a real port (the harness builds it but does not listen). */
 export async function startListeningRegistry(): Promise<{ h: Harness; url: string; port: number }> {

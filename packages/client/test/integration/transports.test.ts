@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectConfig, NexusConfigError } from "../../src/index.js";
 import {
   type Harness,
+  inject,
   recordAcks,
   resolvedNow,
   signal,
@@ -18,7 +19,7 @@ describe("reading without push, and over NATS only", () => {
   beforeAll(async () => {
     ({ h, url } = await startListeningRegistry());
     for (const name of ["polled", "nats-only"]) {
-      await h.registry.app.inject({ method: "POST", url: "/v1/namespaces", payload: { name } });
+      await inject(h, { method: "POST", url: "/v1/namespaces", payload: { name } });
       await writeLayer(h, name, "base", { retries: 1 });
     }
   });
@@ -30,6 +31,7 @@ describe("reading without push, and over NATS only", () => {
       environment: "staging",
       service: "poller",
       url,
+      token: h.adminToken,
       pollIntervalMs: 200,
     });
     try {
@@ -83,6 +85,7 @@ describe("reading without push, and over NATS only", () => {
       service: "late-nats",
       instanceId: "late-1",
       url,
+      token: h.adminToken,
       nats: { servers: natsProxy.url.replace("http://", ""), reconnectTimeWait: 100 },
       subjectPrefix: h.nats.prefix,
     });
@@ -109,13 +112,15 @@ describe("reading without push, and over NATS only", () => {
 
   it("refuses an unknown namespace or environment with a clear code, over HTTP and over NATS", async () => {
     const base = { environment: "production", service: "x", startTimeoutMs: 1_000 };
-    await expect(connectConfig({ ...base, namespace: "ghost", url })).rejects.toMatchObject({
+    await expect(
+      connectConfig({ ...base, namespace: "ghost", url, token: h.adminToken }),
+    ).rejects.toMatchObject({
       name: "NexusConfigError",
       code: "namespace_not_found",
       statusCode: 404,
     });
     await expect(
-      connectConfig({ ...base, namespace: "polled", environment: "moon", url }),
+      connectConfig({ ...base, namespace: "polled", environment: "moon", url, token: h.adminToken }),
     ).rejects.toMatchObject({
       code: "environment_not_found",
     });

@@ -1,4 +1,4 @@
-import type { AccessScope, Grant, Principal, Role } from "./auth-types.js";
+import { type AccessScope, type Grant, type Principal, ROLES, type Role } from "./auth-types.js";
 
 const IMPLIES: Record<Role, readonly Role[]> = {
   viewer: ["viewer"],
@@ -62,4 +62,24 @@ export function canAccess(principal: Principal | null, role: Role, scope: Access
     }
     return grantAllows(g, role, scope);
   });
+}
+
+const GRANT_PART = /^[A-Za-z0-9*?._-]{1,100}$/;
+
+/**
+ * A grant written as text, as OIDC role claims and the CLI carry it:
+ * `role`, `role:namespacePattern` or `role:namespacePattern:environmentPattern`.
+ * Returns null for anything else (unknown role, bad pattern), so callers can say which one.
+ */
+export function parseGrant(text: string): Grant | null {
+  const [role, namespaces = "*", environments = "*", ...rest] = text.trim().split(":");
+  if (rest.length > 0 || !role || !(ROLES as readonly string[]).includes(role)) return null;
+  if (!GRANT_PART.test(namespaces) || !GRANT_PART.test(environments)) return null;
+  return { role: role as Role, namespaces: [namespaces], environments: [environments] };
+}
+
+export function formatGrant(grant: Grant): string {
+  return grant.namespaces
+    .flatMap((ns) => grant.environments.map((env) => `${grant.role}:${ns}:${env}`))
+    .join(",");
 }

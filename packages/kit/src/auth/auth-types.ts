@@ -39,6 +39,8 @@ export interface AccessScope {
  */
 export type AccessRule =
   | { public: true; reason: string }
+  /** Any valid credential; the handler narrows what it shows (listings, whoami). */
+  | { authenticated: true }
   | {
       role: Role;
       /** Where the namespace/environment sit in the request. Without it the rule needs a grant on every namespace (`*`). */

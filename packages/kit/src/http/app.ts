@@ -16,6 +16,7 @@ import {
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import type { Registry } from "prom-client";
+import { type AccessControlOptions, registerAccessControl } from "../auth/access-hook.js";
 import type { Logger } from "../logger.js";
 import { registerErrorHandling } from "./error-handler.js";
 import { type HealthCheck, registerHealth } from "./health.js";
@@ -38,6 +39,8 @@ export interface HttpAppOptions {
   /** Largest accepted request body; 1 MiB unless a service needs otherwise. */
   bodyLimit?: number;
   metrics?: Registry;
+  /** Authentication and authorization; every route must then declare `config.access`. */
+  access: AccessControlOptions;
 }
 
 export interface HttpApp {
@@ -80,6 +83,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  registerAccessControl(app, options.access);
 
   // Fixed security headers set in one call: @fastify/helmet rebuilds its middleware per request,
   // which cost more than half the throughput of a cached read (see test/bench/README.md).

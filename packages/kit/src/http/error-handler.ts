@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
-import { AppError, isAppError } from "../errors.js";
+import { AppError, isAppError, TooManyRequestsError } from "../errors.js";
 
 /** Fastify's own client errors, mapped onto the taxonomy's codes. */
 const FASTIFY_CODES: Record<string, { status: number; code: string; message: string }> = {
@@ -125,6 +125,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
     } else {
       request.log.error({ err }, "request failed with an unexpected error");
     }
+    if (status === 401) reply.header("www-authenticate", 'Bearer realm="nexus"');
+    if (err instanceof TooManyRequestsError) reply.header("retry-after", String(err.retryAfterSeconds));
     return reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {

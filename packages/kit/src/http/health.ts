@@ -1,5 +1,7 @@
 import type { FastifyInstance } from "fastify";
 
+const PROBE = { public: true, reason: "liveness/readiness probe" } as const;
+
 export interface HealthCheck {
   name: string;
   /** A failing critical check makes the service not ready; a non-critical one only degraded. */
@@ -45,9 +47,9 @@ async function runCheck(check: HealthCheck): Promise<CheckResult> {
  * always 503 while draining so load balancers stop sending traffic before we close).
  */
 export function registerHealth(app: FastifyInstance, checks: HealthCheck[], isDraining: () => boolean): void {
-  app.get("/livez", { schema: { hide: true } }, async () => ({ status: "alive" }));
+  app.get("/livez", { schema: { hide: true }, config: { access: PROBE } }, async () => ({ status: "alive" }));
 
-  app.get("/readyz", { schema: { hide: true } }, async (_request, reply) => {
+  app.get("/readyz", { schema: { hide: true }, config: { access: PROBE } }, async (_request, reply) => {
     const results = await Promise.all(checks.map(async (c) => [c, await runCheck(c)] as const));
     const byName = Object.fromEntries(results.map(([c, r]) => [c.name, r]));
     const criticalDown = results.some(([c, r]) => c.critical && r.status === "down");

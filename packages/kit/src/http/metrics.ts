@@ -25,10 +25,17 @@ export function registerMetrics(app: FastifyInstance, registry: Registry): void 
     );
   });
 
-  app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
-    reply.header("content-type", registry.contentType);
-    return registry.metrics();
-  });
+  app.get(
+    "/metrics",
+    {
+      schema: { hide: true },
+      config: { access: { public: true, reason: "scraped by Prometheus; route patterns and counts only" } },
+    },
+    async (_request, reply) => {
+      reply.header("content-type", registry.contentType);
+      return registry.metrics();
+    },
+  );
 }
 
 export function createMetricsRegistry(service: string): Registry {

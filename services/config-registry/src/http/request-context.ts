@@ -1,21 +1,9 @@
 import { BadRequestError } from "@nexus/kit";
 import type { FastifyRequest } from "fastify";
 
-const AUTHOR = /^[\w.@+:/ -]{1,200}$/;
-
-/**
- * Who is writing. Until tokens exist (security issue) the caller names itself in `Nexus-Author`;
- * the token's owner will replace this.
- */
+/** Who is acting: the authenticated principal's name (a token's owner, an OIDC user's e-mail). */
 export function authorOf(request: FastifyRequest): string {
-  const given = request.headers["nexus-author"];
-  if (given === undefined) return "anonymous";
-  if (typeof given !== "string" || !AUTHOR.test(given)) {
-    throw new BadRequestError("invalid_author", "Nexus-Author must be 1-200 printable characters", {
-      field: "Nexus-Author",
-    });
-  }
-  return given;
+  return request.principal?.name ?? "anonymous";
 }
 
 /** `If-Match: "3"` (or 3, or W/"3") → 3; absent or `*` → undefined (no check). */

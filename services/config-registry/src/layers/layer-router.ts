@@ -3,6 +3,7 @@ import type { App } from "@nexus/kit";
 import { z } from "zod";
 import { access } from "../http/access-scopes.js";
 import { authorOf, etag, expectedRevisionOf, traceparentOf } from "../http/request-context.js";
+import { secretReaderOfLayer } from "../secrets/secret-access.js";
 import type { LayerService } from "./layer-service.js";
 import { LayerDto, LayerParams, type WriteContext, WriteQuery, WriteResultDto } from "./layer-types.js";
 
@@ -33,8 +34,8 @@ export function registerLayerRoutes(app: App, deps: { layers: LayerService }): v
   app.get(
     "/v1/namespaces/:ns/layers/:layer",
     {
-      schema: {
       config: { access: access.readLayer },
+      schema: {
         tags,
         summary: "Read a layer as written (base or an environment overlay); ETag is its revision",
         params: LayerParams,
@@ -42,7 +43,9 @@ export function registerLayerRoutes(app: App, deps: { layers: LayerService }): v
       },
     },
     async (request, reply) => {
-      const head = await layers.get(request.params.ns, request.params.layer);
+      const head = await layers.get(request.params.ns, request.params.layer, {
+        revealSecrets: secretReaderOfLayer(request, request.params.layer),
+      });
       reply.header("etag", etag(head.revision));
       return { ...head, updatedAt: head.updatedAt || null };
     },
@@ -57,10 +60,10 @@ export function registerLayerRoutes(app: App, deps: { layers: LayerService }): v
     app.route({
       method,
       url: "/v1/namespaces/:ns/layers/:layer",
+      config: { access: access.writeLayer },
       schema: {
         tags,
         summary,
-      config: { access: access.writeLayer },
         description,
         params: LayerParams,
         querystring: WriteQuery,

@@ -1,6 +1,7 @@
 import { ApiErrorBody } from "@nexus/contracts";
-import type { App } from "@nexus/kit";
+import { type App, canAccess, requireAccess } from "@nexus/kit";
 import { z } from "zod";
+import { access } from "../http/access-scopes.js";
 import { authorOf, traceparentOf } from "../http/request-context.js";
 import type { NamespaceService } from "./namespace-service.js";
 import {
@@ -19,14 +20,18 @@ export function registerNamespaceRoutes(app: App, deps: { namespaces: NamespaceS
   app.post(
     "/v1/namespaces",
     {
+      config: { access: access.anyToken },
       schema: {
         tags,
         summary: "Create a namespace",
+        description:
+          "Needs the editor role on the new name (and every environment), checked against the body.",
         body: CreateNamespaceBody,
         response: { 201: NamespaceDto, ...errors },
       },
     },
     async (request, reply) => {
+      requireAccess(request, "editor", { namespace: request.body.name, environment: "*" });
       const ns = await namespaces.create(request.body);
       reply.header("location", `/v1/namespaces/${ns.name}`);
       return reply.status(201).send(ns);
@@ -36,9 +41,10 @@ export function registerNamespaceRoutes(app: App, deps: { namespaces: NamespaceS
   app.get(
     "/v1/namespaces",
     {
+      config: { access: access.anyToken },
       schema: {
         tags,
-        summary: "List namespaces (by name, paged with `after`)",
+        summary: "List the namespaces this token may see (by name, paged with `after`)",
         querystring: z.object({
           limit: z.coerce.number().int().min(1).max(500).default(100),
           after: z.string().max(63).optional(),
@@ -47,7 +53,8 @@ export function registerNamespaceRoutes(app: App, deps: { namespaces: NamespaceS
       },
     },
     async (request) => {
-      const items = await namespaces.list(request.query);
+      const visible = (name: string) => canAccess(request.principal, "viewer", { namespace: name });
+      const items = await namespaces.list({ ...request.query, visible });
       const next = items.length === request.query.limit ? items[items.length - 1]!.name : null;
       return { items, next };
     },
@@ -56,6 +63,7 @@ export function registerNamespaceRoutes(app: App, deps: { namespaces: NamespaceS
   app.get(
     "/v1/namespaces/:ns",
     {
+      config: { access: access.readNamespace },
       schema: {
         tags,
         summary: "Show a namespace",
@@ -69,6 +77,7 @@ export function registerNamespaceRoutes(app: App, deps: { namespaces: NamespaceS
   app.patch(
     "/v1/namespaces/:ns",
     {
+      config: { access: access.editNamespace },
       schema: {
         tags,
         summary: "Update description, owners, environments or variables",
@@ -86,6 +95,7 @@ export function registerNamespaceRoutes(app: App, deps: { namespaces: NamespaceS
   app.delete(
     "/v1/namespaces/:ns",
     {
+      config: { access: access.deleteNamespace },
       schema: {
         tags,
         summary: "Delete a namespace and its history",

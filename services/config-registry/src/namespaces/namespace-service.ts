@@ -57,8 +57,23 @@ export function createNamespaceService(deps: NamespaceServiceDeps) {
       return ns;
     },
 
-    list(options: { limit: number; after?: string | undefined }): Promise<Namespace[]> {
-      return deps.namespaces.list(deps.pool, options);
+    /** A page of the namespaces `visible` lets through (the caller's grants), scanning on past hidden ones. */
+    async list(options: {
+      limit: number;
+      after?: string | undefined;
+      visible: (name: string) => boolean;
+    }): Promise<Namespace[]> {
+      const shown: Namespace[] = [];
+      let after = options.after;
+      for (;;) {
+        const page = await deps.namespaces.list(deps.pool, { limit: options.limit, after });
+        for (const ns of page) {
+          if (options.visible(ns.name)) shown.push(ns);
+          if (shown.length === options.limit) return shown;
+        }
+        if (page.length < options.limit) return shown;
+        after = page[page.length - 1]!.name;
+      }
     },
 
     /**

@@ -2,6 +2,7 @@ import { ApiErrorBody } from "@nexus/contracts";
 import type { App } from "@nexus/kit";
 import { access } from "../http/access-scopes.js";
 import { etag, matchesIfNoneMatch } from "../http/request-context.js";
+import { secretReaderOf } from "../secrets/secret-access.js";
 import type { ResolveReadService } from "./resolve-read-service.js";
 import { ResolvedDto, ResolvedParams, ResolvedQuery } from "./resolve-types.js";
 
@@ -13,8 +14,8 @@ export function registerResolveRoutes(app: App, deps: { reads: ResolveReadServic
   app.get(
     "/v1/namespaces/:ns/environments/:env/resolved",
     {
-      schema: {
       config: { access: access.readResolved },
+      schema: {
         tags: ["resolved"],
         summary: "The resolved configuration: base ⊕ overlay with references resolved",
         description:
@@ -27,12 +28,15 @@ export function registerResolveRoutes(app: App, deps: { reads: ResolveReadServic
     async (request, reply) => {
       const { ns, env } = request.params;
       if (request.query.explain) {
-        const { head, explain } = await reads.explain(ns, env);
+        const { head, explain } = await reads.explain(ns, env, { revealSecrets: secretReaderOf(request, env) });
         reply.header("etag", etag(head.hash)).header("nexus-revision", head.revision);
         return { ...(JSON.parse(head.body) as object), explain } as never;
       }
       const ifNoneMatch = request.headers["if-none-match"];
-      const head = await reads.get(ns, env, { conditional: ifNoneMatch !== undefined });
+      const head = await reads.get(ns, env, {
+        conditional: ifNoneMatch !== undefined,
+        revealSecrets: secretReaderOf(request, env),
+      });
       const tag = etag(head.hash);
       reply.header("etag", tag).header("nexus-revision", head.revision).header("cache-control", "no-cache");
       if (matchesIfNoneMatch(ifNoneMatch, tag)) return reply.status(304).send(null as never);

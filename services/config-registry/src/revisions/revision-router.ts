@@ -4,6 +4,7 @@ import { z } from "zod";
 import { access } from "../http/access-scopes.js";
 import { authorOf, etag, expectedRevisionOf, traceparentOf } from "../http/request-context.js";
 import { LayerParams, WriteResultDto } from "../layers/layer-types.js";
+import { secretReaderOfLayer } from "../secrets/secret-access.js";
 import type { RevisionService } from "./revision-service.js";
 import {
   DiffQuery,
@@ -23,8 +24,8 @@ export function registerRevisionRoutes(app: App, deps: { revisions: RevisionServ
   app.get(
     "/v1/namespaces/:ns/layers/:layer/revisions",
     {
-      schema: {
       config: { access: access.readLayer },
+      schema: {
         tags,
         summary: "History of a layer, newest first",
         params: LayerParams,
@@ -40,25 +41,28 @@ export function registerRevisionRoutes(app: App, deps: { revisions: RevisionServ
   app.get(
     "/v1/namespaces/:ns/layers/:layer/revisions/:n",
     {
-      schema: {
       config: { access: access.readLayer },
+      schema: {
         tags,
         summary: "One revision with its content and its diff to the previous one",
         params: LayerParams.extend(RevisionParams.shape),
         response: { 200: RevisionDto, ...errors },
       },
     },
-    async (request) => revisions.get(request.params.ns, request.params.layer, request.params.n),
+    async (request) =>
+      revisions.get(request.params.ns, request.params.layer, request.params.n, {
+        revealSecrets: secretReaderOfLayer(request, request.params.layer),
+      }),
   );
 
   app.get(
     "/v1/namespaces/:ns/layers/:layer/diff",
     {
+      config: { access: access.readLayer },
       schema: {
         tags,
         summary: "RFC 6902 diff between two revisions of a layer",
         params: LayerParams,
-      config: { access: access.readLayer },
         querystring: DiffQuery,
         response: {
           200: z.object({
@@ -79,11 +83,11 @@ export function registerRevisionRoutes(app: App, deps: { revisions: RevisionServ
   app.post(
     "/v1/namespaces/:ns/layers/:layer/rollback",
     {
+      config: { access: access.writeLayer },
       schema: {
         tags,
         summary: "Roll a layer back: a new revision with the content of an older one",
         params: LayerParams,
-      config: { access: access.writeLayer },
         body: RollbackBody,
         response: { 200: WriteResultDto, ...errors },
       },

@@ -1,6 +1,7 @@
 import { ApiErrorBody } from "@nexus/contracts";
 import type { App } from "@nexus/kit";
 import { z } from "zod";
+import { access } from "../http/access-scopes.js";
 import { authorOf } from "../http/request-context.js";
 import { NamespaceParams } from "../namespaces/namespace-types.js";
 import type { SchemaService } from "./schema-service.js";
@@ -21,6 +22,7 @@ export function registerSchemaRoutes(app: App, deps: { schemas: SchemaService })
   app.get(
     "/v1/namespaces/:ns/schema",
     {
+      config: { access: access.readNamespace },
       schema: {
         tags,
         summary: "The namespace's JSON Schema",
@@ -34,6 +36,7 @@ export function registerSchemaRoutes(app: App, deps: { schemas: SchemaService })
   app.put(
     "/v1/namespaces/:ns/schema",
     {
+      config: { access: access.editNamespace },
       schema: {
         tags,
         summary: "Set the JSON Schema every resolved environment must satisfy",
@@ -50,6 +53,7 @@ export function registerSchemaRoutes(app: App, deps: { schemas: SchemaService })
   app.delete(
     "/v1/namespaces/:ns/schema",
     {
+      config: { access: access.editNamespace },
       schema: {
         tags,
         summary: "Remove the JSON Schema",

@@ -38,7 +38,7 @@ describe("config.changed events", () => {
       "/v1/namespaces/payments-api/layers/base",
       { timeout: 5 },
       {
-        "nexus-author": "carol",
+        authorization: `Bearer ${await h.tokenFor(["admin"], { owner: "carol" })}`,
         traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
       },
     );

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { createLogger, type Logger } from "@nexus/kit";
+import { type Authenticator, createLogger, type FailedAuthLimiter, type Logger } from "@nexus/kit";
 import {
   createTestBus,
   createTestDatabase,
@@ -20,6 +20,15 @@ export interface Harness {
   db: TestDatabase;
   nats: TestBus;
   redis: TestRedis;
+  /** The AUTH_TOKEN_KEY this registry digests tokens with (a second instance needs the same). */
+  tokenKey: Buffer;
+  /** An admin API token; `call` sends it unless told otherwise. */
+  adminToken: string;
+  /** A new API token with these grants (`editor:payments-*:staging`, ...). */
+  tokenFor(
+    grants: string[],
+    options?: { name?: string; owner?: string; expiresInDays?: number },
+  ): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -27,10 +36,12 @@ export interface HarnessOptions {
   /** Run without Redis (reads from Postgres only). */
   withoutRedis?: boolean;
   outboxRelay?: boolean;
+  oidc?: Authenticator;
   /** Default: silent. */
   logger?: Logger;
   /** Master keys for secrets; default: one random key per harness; null: secrets not configured. */
   secretKeys?: Keyring | null;
+  failures?: FailedAuthLimiter;
 }
 
 /** The registry on real Postgres (cloned template), real NATS (own prefix) and real Redis (own prefix). */
@@ -41,6 +52,7 @@ export async function startRegistry(options: HarnessOptions = {}): Promise<Harne
     createTestRedis(),
   ]);
   const logger = options.logger ?? createLogger({ service: "config-registry-test", level: "silent" });
+  const tokenKey = randomBytes(32);
   const registry = await buildApp({
     logger,
     pool: db.pool,
@@ -48,6 +60,7 @@ export async function startRegistry(options: HarnessOptions = {}): Promise<Harne
     nc: nats.nc,
     bus: nats.bus,
     secretKeys: options.secretKeys === undefined ? testKeyring() : options.secretKeys,
+    auth: { tokenKey, oidc: options.oidc, failures: options.failures },
     config: {
       databaseUrl: db.url,
       schema: REGISTRY_SCHEMA,
@@ -59,11 +72,22 @@ export async function startRegistry(options: HarnessOptions = {}): Promise<Harne
   });
   await registry.workers.start();
   await registry.app.ready();
+  const tokenFor: Harness["tokenFor"] = async (grants, opts = {}) =>
+    (
+      await registry.services.tokens.create(
+        { name: opts.name ?? "test", owner: opts.owner, grants, expiresInDays: opts.expiresInDays },
+        "harness",
+      )
+    ).token;
+  const adminToken = await tokenFor(["admin"], { name: "test-admin" });
   return {
     registry,
     db,
     nats,
     redis,
+    tokenKey,
+    adminToken,
+    tokenFor,
     async close() {
       await registry.app.close();
       await registry.workers.stop();
@@ -72,7 +96,10 @@ export async function startRegistry(options: HarnessOptions = {}): Promise<Harne
   };
 }
 
-/** JSON request helper over app.inject. */
+/**
+ * JSON request helper over app.inject, as the harness's admin unless `headers.authorization` is
+ * given (an empty string sends no credentials at all).
+ */
 export async function call(
   h: Harness,
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE",
@@ -84,14 +111,27 @@ export async function call(
   const res = await h.registry.app.inject({
     method,
     url,
-    headers: {
+    headers: withAuth(h, {
       ...(body !== undefined ? { "content-type": isString ? "application/yaml" : "application/json" } : {}),
       ...headers,
-    },
+    }),
     ...(body !== undefined ? { payload: isString ? body : JSON.stringify(body) } : {}),
   });
   const json = res.body && res.headers["content-type"]?.toString().includes("json") ? res.json() : undefined;
   return { status: res.statusCode, headers: res.headers, body: json, raw: res.body };
+}
+
+/** Headers with the admin token added, unless the caller chose its own (or none, with ""). */
+export function withAuth(
+  h: Pick<Harness, "adminToken">,
+  headers: Record<string, string> = {},
+): Record<string, string> {
+  if (headers.authorization === undefined) return { ...headers, authorization: `Bearer ${h.adminToken}` };
+  if (headers.authorization === "") {
+    const { authorization: _, ...rest } = headers;
+    return rest;
+  }
+  return headers;
 }
 
 /** A keyring with one random master key (or these ids, the first active). */

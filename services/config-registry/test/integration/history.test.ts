@@ -50,7 +50,13 @@ describe("history, diff, rollback and schema", () => {
   });
 
   it("rolls back by writing a new revision with the old content, source rollback:<n>", async () => {
-    const res = await call(h, "POST", `${L}/rollback`, { revision: 1 }, { "nexus-author": "bob" });
+    const res = await call(
+      h,
+      "POST",
+      `${L}/rollback`,
+      { revision: 1 },
+      { authorization: `Bearer ${await h.tokenFor(["admin"], { owner: "bob" })}` },
+    );
     expect(res.status).toBe(200);
     expect(res.body.revision).toBe(4);
     const rev = await call(h, "GET", `${L}/revisions/4`);

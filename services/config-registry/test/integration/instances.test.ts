@@ -3,7 +3,7 @@ import { TEST_REDIS_URL } from "@nexus/test-fixtures";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp, type RegistryApp } from "../../src/app.js";
-import { call, type Harness, REGISTRY_SCHEMA, startRegistry } from "./harness.js";
+import { call, type Harness, REGISTRY_SCHEMA, startRegistry, withAuth } from "./harness.js";
 
 /**
  * Two registry instances on the same Postgres, NATS and Redis, each with its in-process cache:
@@ -21,6 +21,7 @@ describe("several instances: in-process caches follow each other's writes", () =
       redis: h.redis.redis,
       nc: h.nats.nc,
       bus: h.nats.bus,
+      auth: { tokenKey: h.tokenKey },
       config: {
         databaseUrl: h.db.url,
         schema: REGISTRY_SCHEMA,
@@ -46,7 +47,7 @@ describe("several instances: in-process caches follow each other's writes", () =
     const res = await second.app.inject({
       method: "GET",
       url: "/v1/namespaces/shared/environments/production/resolved",
-      headers,
+      headers: withAuth(h, headers),
     });
     return {
       status: res.statusCode,

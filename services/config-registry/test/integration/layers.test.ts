@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, type Harness, startRegistry } from "./harness.js";
+import { call, type Harness, startRegistry, withAuth } from "./harness.js";
 
 const NS = "/v1/namespaces/shop";
 
@@ -18,7 +18,7 @@ describe("layers: writes, revisions and optimistic concurrency", () => {
       `${NS}/layers/base?message=initial`,
       { db: { host: "a", port: 5432 } },
       {
-        "nexus-author": "alice",
+        authorization: `Bearer ${await h.tokenFor(["admin"], { owner: "alice" })}`,
       },
     );
     expect(first.status).toBe(200);
@@ -124,7 +124,7 @@ describe("layers: writes, revisions and optimistic concurrency", () => {
     const env = await h.registry.app.inject({
       method: "PUT",
       url: `${NS}/layers/staging`,
-      headers: { "content-type": "application/x-env" },
+      headers: withAuth(h, { "content-type": "application/x-env" }),
       payload: 'DB_HOST=env-host\nGREETING="hello world"\n',
     });
     expect(env.statusCode).toBe(200);
@@ -144,7 +144,7 @@ describe("layers: writes, revisions and optimistic concurrency", () => {
     const res = await h.registry.app.inject({
       method: "PUT",
       url: `${NS}/layers/base`,
-      headers: { "content-type": type },
+      headers: withAuth(h, { "content-type": type }),
       payload,
     });
     expect(res.statusCode).toBe(status);
@@ -173,7 +173,7 @@ describe("layers: writes, revisions and optimistic concurrency", () => {
     const res = await h.registry.app.inject({
       method: "PATCH",
       url: `${NS}/layers/base`,
-      headers: { "content-type": "application/merge-patch+json" },
+      headers: withAuth(h, { "content-type": "application/merge-patch+json" }),
       payload: JSON.stringify({ db: { port: 6000 }, drop: null }),
     });
     expect(res.statusCode).toBe(200);

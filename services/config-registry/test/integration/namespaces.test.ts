@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, type Harness, startRegistry } from "./harness.js";
+import { call, type Harness, startRegistry, withAuth } from "./harness.js";
 
 describe("namespaces", () => {
   let h: Harness;
@@ -54,7 +54,7 @@ describe("namespaces", () => {
     const malformed = await h.registry.app.inject({
       method: "POST",
       url: "/v1/namespaces",
-      headers: { "content-type": "application/json" },
+      headers: withAuth(h, { "content-type": "application/json" }),
       payload: '{"name": "x2",',
     });
     expect(malformed.statusCode).toBe(400);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, type Harness, startRegistry } from "./harness.js";
+import { call, type Harness, startRegistry, withAuth } from "./harness.js";
 
 const resolved = (ns: string, env: string, query = "") =>
   `/v1/namespaces/${ns}/environments/${env}/resolved${query}`;
@@ -50,7 +50,7 @@ describe("resolved configuration", () => {
     const second = await h.registry.app.inject({
       method: "GET",
       url: resolved("orders", "staging"),
-      headers: { "if-none-match": first.headers.etag as string },
+      headers: withAuth(h, { "if-none-match": first.headers.etag as string }),
     });
     expect(second.statusCode).toBe(304);
     expect(second.body).toBe("");

@@ -1,0 +1,92 @@
+import { Readable } from "node:stream";
+import { z } from "zod";
+import type { App } from "../http/app.js";
+import type { AuditLog, AuditQuery } from "./audit-log.js";
+
+const AuditQueryParams = z.object({
+  actor: z.string().min(1).max(300).optional(),
+  resource: z.string().min(1).max(1000).optional().describe("Prefix of the resource path"),
+  outcome: z.enum(["allowed", "denied", "failed"]).optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+  until: z.iso.datetime({ offset: true }).optional(),
+  after: z.coerce.number().int().min(0).optional().describe("Continue after this sequence number"),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+const AuditEntryDto = z.object({
+  seq: z.number(),
+  at: z.string(),
+  actor: z.string(),
+  action: z.string(),
+  resource: z.string(),
+  outcome: z.enum(["allowed", "denied", "failed"]),
+  statusCode: z.number().optional(),
+  requestId: z.string().optional(),
+  ip: z.string().optional(),
+  userAgent: z.string().optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+
+const EXPORT_PAGE = 1000;
+
+function toQuery(q: z.infer<typeof AuditQueryParams>): AuditQuery {
+  return {
+    actor: q.actor,
+    resource: q.resource,
+    outcome: q.outcome,
+    since: q.since ? new Date(q.since) : undefined,
+    until: q.until ? new Date(q.until) : undefined,
+    after: q.after,
+    limit: q.limit,
+  };
+}
+
+/** `GET /v1/audit` (pages) and `GET /v1/audit/export` (JSON lines, everything matching), admins only. */
+export function registerAuditRoutes(app: App, audit: AuditLog): void {
+  app.get(
+    "/v1/audit",
+    {
+      config: { access: { role: "admin" } },
+      schema: {
+        tags: ["audit"],
+        summary: "Query the audit log",
+        querystring: AuditQueryParams,
+        response: { 200: z.object({ entries: z.array(AuditEntryDto), next: z.number().nullable() }) },
+      },
+    },
+    async (request) => {
+      await audit.flush();
+      const entries = await audit.query(toQuery(request.query));
+      const next = entries.length === request.query.limit ? (entries.at(-1)?.seq ?? null) : null;
+      return { entries, next };
+    },
+  );
+
+  app.get(
+    "/v1/audit/export",
+    {
+      config: { access: { role: "admin" } },
+      schema: {
+        tags: ["audit"],
+        summary: "Export the audit log as JSON lines",
+        querystring: AuditQueryParams.omit({ limit: true }),
+      },
+    },
+    async (request, reply) => {
+      await audit.flush();
+      const base = toQuery({ ...request.query, limit: EXPORT_PAGE });
+      async function* lines() {
+        let after = base.after;
+        for (;;) {
+          const page = await audit.query({ ...base, after });
+          for (const entry of page) yield `${JSON.stringify(entry)}\n`;
+          if (page.length < EXPORT_PAGE) return;
+          after = page.at(-1)?.seq;
+        }
+      }
+      reply.header("content-type", "application/x-ndjson; charset=utf-8");
+      reply.header("content-disposition", 'attachment; filename="audit.jsonl"');
+      return reply.send(Readable.from(lines()));
+    },
+  );
+}

@@ -1,0 +1,134 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { AuditSink } from "../audit/audit-types.js";
+import { ForbiddenError, NotFoundError, TooManyRequestsError, UnauthorizedError } from "../errors.js";
+import { canAccess } from "./access-fns.js";
+import type { AccessRule } from "./auth-types.js";
+import type { Authenticator } from "./authenticator.js";
+import type { FailedAuthLimiter } from "./failed-auth-limiter.js";
+
+export interface AccessControlOptions {
+  authenticator: Authenticator;
+  failures?: FailedAuthLimiter | undefined;
+  audit?: AuditSink | undefined;
+}
+
+/** Routes the kit itself serves without a token: probes, metrics, API docs. */
+const KIT_PUBLIC_PREFIXES = ["/docs"];
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Set by a handler that did something the audit log must show on a read (e.g. revealed secrets). */
+    auditNote: { action: string; details?: Record<string, unknown> } | null;
+    /** Why access was refused, for the audit line (a hidden refusal answers 404). */
+    accessDenied: string | null;
+  }
+}
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+function ruleOf(request: FastifyRequest): AccessRule | undefined {
+  return request.routeOptions.config.access;
+}
+
+/**
+ * Authentication and authorization for every route, declared per route as `config.access`.
+ * A route without a rule is refused when it is registered, so nothing is reachable by accident.
+ */
+export function registerAccessControl(app: FastifyInstance, options: AccessControlOptions): void {
+  app.decorateRequest("principal", null);
+  app.decorateRequest("auditNote", null);
+  app.decorateRequest("accessDenied", null);
+
+  app.addHook("onRoute", (route) => {
+    if (route.config?.access) return;
+    if (KIT_PUBLIC_PREFIXES.some((p) => route.url.startsWith(p))) {
+      route.config = { ...route.config, access: { public: true, reason: "API documentation" } };
+      return;
+    }
+    throw new Error(
+      `Route ${route.method} ${route.url} declares no access rule: add config.access (a role, or public with a reason).`,
+    );
+  });
+
+  app.addHook("onRequest", async (request) => {
+    const rule = ruleOf(request);
+    if (!rule || "public" in rule) return;
+
+    const header = request.headers.authorization;
+    const credential = typeof header === "string" ? BEARER.exec(header)?.[1] : undefined;
+    if (!credential) {
+      request.accessDenied = "no credentials";
+      throw new UnauthorizedError(
+        "unauthenticated",
+        "This endpoint needs an API token: send 'Authorization: Bearer <token>'.",
+      );
+    }
+    const wait = options.failures ? await options.failures.blockedFor(request.ip) : 0;
+    if (wait > 0) {
+      request.accessDenied = "too many failed logins";
+      throw new TooManyRequestsError(
+        "too_many_failed_logins",
+        `Too many invalid tokens from this address; try again in ${wait} s.`,
+        wait,
+      );
+    }
+    let principal: Awaited<ReturnType<Authenticator["authenticate"]>>;
+    try {
+      principal = await options.authenticator.authenticate(credential);
+    } catch (err) {
+      if (err instanceof UnauthorizedError) request.accessDenied = err.code;
+      throw err;
+    }
+    if (!principal) {
+      request.accessDenied = "invalid token";
+      await options.failures?.recordFailure(request.ip);
+      throw new UnauthorizedError("invalid_token", "This token is not valid.");
+    }
+    request.principal = principal;
+    if ("authenticated" in rule) return;
+
+    const scope = rule.scope ? rule.scope(request) : {};
+    if (canAccess(principal, rule.role, scope)) return;
+    request.accessDenied = `needs ${rule.role}`;
+    if (rule.hideExistence && !canAccess(principal, "viewer", { namespace: scope.namespace })) {
+      throw new NotFoundError("not_found", "Not found, or not visible to this token.");
+    }
+    const where = [
+      scope.namespace && `namespace '${scope.namespace}'`,
+      scope.environment && `environment '${scope.environment}'`,
+    ]
+      .filter(Boolean)
+      .join(", ");
+    throw new ForbiddenError(
+      "forbidden",
+      `This token lacks the '${rule.role}' role${where ? ` for ${where}` : " on every namespace"}.`,
+    );
+  });
+
+  const audit = options.audit;
+  if (!audit) return;
+  app.addHook("onResponse", (request, reply, done) => {
+    done();
+    const rule = ruleOf(request);
+    if (!rule) return;
+    const denied = request.accessDenied !== null;
+    const isWrite = !READ_METHODS.has(request.method) && !("public" in rule);
+    if (!denied && !isWrite && !request.auditNote) return;
+    const status = reply.statusCode;
+    audit.record({
+      actor: request.principal?.subject ?? "anonymous",
+      action: request.auditNote?.action ?? `${request.method} ${request.routeOptions.url ?? request.url}`,
+      resource: request.url.split("?")[0] ?? request.url,
+      outcome: denied ? "denied" : status < 400 ? "allowed" : "failed",
+      statusCode: status,
+      requestId: request.id,
+      ip: request.ip,
+      userAgent: request.headers["user-agent"],
+      details: {
+        ...(request.auditNote?.details ?? {}),
+        ...(denied ? { reason: request.accessDenied } : {}),
+      },
+    });
+  });
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Create this installation's credentials once, in .nexus/credentials.env (mode 600, never
+# committed): the key API tokens are digested with, and the bootstrap admin token. Running it
+# again keeps what exists, so tokens stay valid. Prints nothing secret.
+#
+#   AUTH_TOKEN_KEY         32 random bytes, base64: the same for every service of the cluster
+#   NEXUS_BOOTSTRAP_TOKEN  the first admin token; installed on the registry's first start only
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+FILE=$ROOT/.nexus/credentials.env
+mkdir -p "$ROOT/.nexus"
+umask 077
+touch "$FILE"
+chmod 600 "$FILE"
+
+has() { grep -q "^$1=" "$FILE"; }
+random_b64() { node -e "process.stdout.write(require('node:crypto').randomBytes($1).toString('$2'))"; }
+
+if ! has AUTH_TOKEN_KEY; then
+  echo "AUTH_TOKEN_KEY=$(random_b64 32 base64)" >>"$FILE"
+  echo "Created AUTH_TOKEN_KEY in .nexus/credentials.env."
+fi
+if ! has NEXUS_BOOTSTRAP_TOKEN; then
+  echo "NEXUS_BOOTSTRAP_TOKEN=nxs_$(random_b64 8 hex)_$(random_b64 32 base64url)" >>"$FILE"
+  echo "Created the bootstrap admin token (NEXUS_BOOTSTRAP_TOKEN) in .nexus/credentials.env."
+fi
