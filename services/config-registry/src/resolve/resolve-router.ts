@@ -28,7 +28,9 @@ export function registerResolveRoutes(app: App, deps: { reads: ResolveReadServic
     async (request, reply) => {
       const { ns, env } = request.params;
       if (request.query.explain) {
-        const { head, explain } = await reads.explain(ns, env, { revealSecrets: secretReaderOf(request, env) });
+        const { head, explain } = await reads.explain(ns, env, {
+          revealSecrets: secretReaderOf(request, env),
+        });
         reply.header("etag", etag(head.hash)).header("nexus-revision", head.revision);
         return { ...(JSON.parse(head.body) as object), explain } as never;
       }
