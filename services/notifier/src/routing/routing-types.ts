@@ -40,34 +40,26 @@ export interface Route {
   routes?: Route[] | undefined;
 }
 
-/** The tree below the root, as zod: limited to a fixed depth so the OpenAPI document stays finite. */
-const routeFields = {
-  receiver: ReceiverName.optional(),
-  matchers: z.array(Matcher).max(32).optional(),
-  continue: z.boolean().optional(),
-  groupBy: z
-    .array(z.union([LabelName, z.literal("...")]))
-    .max(32)
-    .optional()
-    .describe("Labels whose values split alerts into groups; `...` groups by every label"),
-  groupWaitMs: Duration.optional(),
-  groupIntervalMs: Duration.optional(),
-  repeatIntervalMs: Duration.optional(),
-};
-const routeAt = (depth: number): z.ZodType<Route> =>
-  depth === 0
-    ? z.object(routeFields).strict()
-    : z
-        .object({
-          ...routeFields,
-          routes: z
-            .array(routeAt(depth - 1))
-            .max(64)
-            .optional(),
-        })
-        .strict();
-export const MAX_ROUTE_DEPTH = 6;
-export const RouteSchema = routeAt(MAX_ROUTE_DEPTH);
+/** The route tree as zod: recursive, so the OpenAPI document shows it once (as a `$ref`). */
+export const RouteSchema: z.ZodType<Route> = z
+  .object({
+    receiver: ReceiverName.optional(),
+    matchers: z.array(Matcher).max(32).optional(),
+    continue: z.boolean().optional(),
+    groupBy: z
+      .array(z.union([LabelName, z.literal("...")]))
+      .max(32)
+      .optional()
+      .describe("Labels whose values split alerts into groups; `...` groups by every label"),
+    groupWaitMs: Duration.optional(),
+    groupIntervalMs: Duration.optional(),
+    repeatIntervalMs: Duration.optional(),
+    get routes() {
+      return z.array(RouteSchema).max(64).optional();
+    },
+  })
+  .strict()
+  .meta({ id: "Route" });
 
 const SecretString = z.string().min(1).max(2000);
 const receiverBase = {

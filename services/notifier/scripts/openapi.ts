@@ -1,0 +1,33 @@
+/**
+ * Writes (or with --check, verifies) services/notifier/openapi.json from the routes' zod schemas.
+ * Building the app opens no connection, so no infrastructure is needed.
+ */
+import { fileURLToPath } from "node:url";
+import { createLogger, createPool } from "@nexus/kit";
+import { writeOrCheckGenerated } from "../../../scripts/lib/generated-file.js";
+import { type AccessOptions, buildApp } from "../src/app.js";
+import { testConfigForDocs } from "./docs-config.js";
+
+const target = fileURLToPath(new URL("../openapi.json", import.meta.url));
+const pool = createPool({ connectionString: "postgres://unused@127.0.0.1:1/unused", schema: "notifier" });
+const notifier = await buildApp({
+  // Nobody calls the routes here; an authenticator that knows no one is enough to register them.
+  access: { authenticator: { authenticate: async () => null } } as unknown as AccessOptions,
+  logger: createLogger({ service: "openapi", level: "silent" }),
+  pool,
+  nc: null as never, // only used by health checks and workers, neither of which runs here
+  bus: null as never,
+  config: testConfigForDocs,
+});
+await notifier.app.ready();
+const generated = `${JSON.stringify(notifier.app.swagger(), null, 2)}\n`;
+await notifier.app.close();
+await notifier.workers.stop();
+await pool.end();
+
+writeOrCheckGenerated(
+  target,
+  generated,
+  "services/notifier/openapi.json",
+  "pnpm --filter @nexus/notifier openapi",
+);
