@@ -184,7 +184,7 @@ function parseJsonText(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    const reason = e instanceof Error ? e.message : String(e);
+    const reason = withoutExcerpt(e instanceof Error ? e.message : String(e));
     const offset = locateJsonError(text);
     if (offset < 0) throw new BadRequestError("malformed_body", `malformed JSON: ${reason}`);
     const { line, column } = lineColumn(text, offset);
@@ -196,6 +196,16 @@ function parseJsonText(text: string): unknown {
       },
     );
   }
+}
+
+/**
+ * V8's message without the piece of the body it quotes (`Unexpected token 's', ..."assword": s3"...
+ * is not valid JSON`): a body may hold secrets, and line and column say where the problem is.
+ */
+export function withoutExcerpt(reason: string): string {
+  return reason
+    .replace(/,? (?:\.\.\.)?".*$/s, "")
+    .replace(/^Unexpected token '.*?'/s, "Unexpected character");
 }
 
 /** 1-based line and column (in UTF-16 code units) of a string offset. */

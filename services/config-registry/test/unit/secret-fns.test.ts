@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { parseContent } from "../../src/documents/content-fns.js";
 import { canonicalJson, contentHash, diffDocuments } from "../../src/documents/document-fns.js";
 import { bodyHoldsSecrets, renderResolvedBody } from "../../src/resolve/resolved-fns.js";
 import {
@@ -180,5 +181,24 @@ describe("${secret:...} references", () => {
     expect(failure({ a: "${ref:shared:db.password.$secret.ct}" }, { namespaces: { shared } }).code).toBe(
       "reference_missing",
     );
+  });
+});
+
+describe("parse errors never quote the body", () => {
+  it.each([
+    '{"password": s3cr3t-value-here}',
+    '{"a": {"$secret": "s3cr3t-value-here"} x}',
+    "s3cr3t-value-here",
+    '{"a": "s3cr3t-value-here\u0001"}',
+  ])("%s", (body) => {
+    let message = "";
+    try {
+      parseContent(body, "application/json");
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain("malformed JSON");
+    expect(message).not.toContain("s3cr3t");
+    expect(message).not.toContain("value-here");
   });
 });
