@@ -8,6 +8,7 @@ import { registerLogin } from "./commands/login.js";
 import { registerNamespaces } from "./commands/namespaces.js";
 import { registerRevisions } from "./commands/revisions.js";
 import { registerSchema } from "./commands/schema.js";
+import { registerSecrets } from "./commands/secrets.js";
 import { registerSet } from "./commands/set.js";
 import { registerWatch } from "./commands/watch.js";
 import { invocationDir, loginName, readEnvironment } from "./env.js";
@@ -46,6 +47,7 @@ export function buildProgram(io: Io): Command {
   registerEdit(program, io);
   registerRevisions(program, io);
   registerSchema(program, io);
+  registerSecrets(program, io);
   registerWatch(program, io);
   registerInstances(program, io);
   // Token administration waits for access control (issue 3): no command pretends to do it.
