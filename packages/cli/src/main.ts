@@ -6,6 +6,7 @@ import { registerGet } from "./commands/get.js";
 import { registerInstances } from "./commands/instances.js";
 import { registerLogin } from "./commands/login.js";
 import { registerNamespaces } from "./commands/namespaces.js";
+import { registerNotifier } from "./commands/notifier.js";
 import { registerRevisions } from "./commands/revisions.js";
 import { registerSchema } from "./commands/schema.js";
 import { registerSecrets } from "./commands/secrets.js";
@@ -50,6 +51,7 @@ export function buildProgram(io: Io): Command {
   registerSecrets(program, io);
   registerWatch(program, io);
   registerInstances(program, io);
+  registerNotifier(program, io);
   // Token administration waits for access control (issue 3): no command pretends to do it.
   return program;
 }

@@ -1,0 +1,112 @@
+/** `nexus notifier` in-process against the real notifier (Postgres, NATS) on a loopback port. */
+import { mkdtemp, writeFile } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { PassThrough } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  ADMIN_TOKEN,
+  type Harness,
+  startNotifier,
+} from "../../../../services/notifier/test/integration/harness.js";
+import {
+  type ScriptedReceiver,
+  startReceiver,
+} from "../../../../services/notifier/test/integration/receivers.js";
+import { run } from "../../src/main.js";
+import type { Io } from "../../src/output/output.js";
+
+describe("nexus notifier", () => {
+  let h: Harness;
+  let hook: ScriptedReceiver;
+  let url: string;
+
+  const nexus = async (...args: string[]) => {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let out = "";
+    let err = "";
+    stdout.on("data", (d) => {
+      out += d;
+    });
+    stderr.on("data", (d) => {
+      err += d;
+    });
+    const io = {
+      stdout,
+      stderr,
+      stdin: new PassThrough(),
+      env: { NEXUS_NOTIFIER_URL: url, NEXUS_TOKEN: ADMIN_TOKEN, NEXUS_CONFIG: "/nonexistent/nexus.json" },
+      cwd: process.cwd(),
+      home: "/nonexistent",
+      username: "cli-user",
+    } as unknown as Io;
+    const code = await run(["node", "nexus", ...args], io);
+    return { code, out, err };
+  };
+
+  beforeAll(async () => {
+    [h, hook] = await Promise.all([startNotifier({ consumeEvents: false }), startReceiver()]);
+    await h.app.app.listen({ port: 0, host: "127.0.0.1" });
+    url = `http://127.0.0.1:${(h.app.app.server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await h.close();
+    await hook.close();
+  });
+
+  it("adds receivers and routes as versions, and refuses a route to a missing receiver with exit 4", async () => {
+    const dir = await mkdtemp("/tmp/nexus-notifier-cli-");
+    await writeFile(`${dir}/hook.yaml`, `type: webhook\nurl: ${hook.url}/x\nsigningSecret: abcdefgh\n`);
+    const set = await nexus("notifier", "receivers", "set", "team", "-f", `${dir}/hook.yaml`);
+    expect(set).toMatchObject({ code: 0, out: "Saved receiver team (routing version 1).\n" });
+    await writeFile(`${dir}/routing.yaml`, "route:\n  receiver: ghost\nreceivers: []\n");
+    const bad = await nexus("notifier", "routing", "apply", "-f", `${dir}/routing.yaml`);
+    expect(bad.code).toBe(4);
+    expect(bad.err).toContain("no receiver named ghost");
+    const listed = await nexus("--json", "notifier", "receivers", "list");
+    expect(JSON.parse(listed.out).items[0]).toMatchObject({
+      name: "team",
+      type: "webhook",
+      url: "<redacted>",
+      signingSecret: "<redacted>",
+    });
+  });
+
+  it("adds, lists and expires silences", async () => {
+    const added = await nexus(
+      "--json",
+      "notifier",
+      "silences",
+      "add",
+      "--matcher",
+      "namespace=payments",
+      "--duration",
+      "2h",
+      "-c",
+      "deploy",
+    );
+    expect(added.code).toBe(0);
+    const silence = JSON.parse(added.out);
+    expect(silence).toMatchObject({
+      state: "active",
+      createdBy: "tester",
+      matchers: [{ label: "namespace", op: "=", value: "payments" }],
+    });
+    expect((await nexus("notifier", "silences", "list")).out).toContain(silence.id);
+    expect((await nexus("notifier", "silences", "expire", silence.id)).out).toBe(
+      `Silence ${silence.id} ended.\n`,
+    );
+  });
+
+  it("says when no notifier is configured (exit 2)", async () => {
+    const saved = url;
+    url = "";
+    try {
+      const res = await nexus("notifier", "alerts", "list");
+      expect(res.code).toBe(2);
+      expect(res.err).toContain("no notifier configured");
+    } finally {
+      url = saved;
+    }
+  });
+});
