@@ -12,6 +12,13 @@ export interface AccessControlOptions {
   audit?: AuditSink | undefined;
 }
 
+/** One registered route and its rule: the route table access tests are generated from. */
+export interface RouteAccess {
+  method: string;
+  url: string;
+  access: AccessRule;
+}
+
 /** Routes the kit itself serves without a token: probes, metrics, API docs. */
 const KIT_PUBLIC_PREFIXES = ["/docs"];
 
@@ -35,15 +42,19 @@ function ruleOf(request: FastifyRequest): AccessRule | undefined {
  * Authentication and authorization for every route, declared per route as `config.access`.
  * A route without a rule is refused when it is registered, so nothing is reachable by accident.
  */
-export function registerAccessControl(app: FastifyInstance, options: AccessControlOptions): void {
+export function registerAccessControl(app: FastifyInstance, options: AccessControlOptions): RouteAccess[] {
+  const routes: RouteAccess[] = [];
   app.decorateRequest("principal", null);
   app.decorateRequest("auditNote", null);
   app.decorateRequest("accessDenied", null);
 
   app.addHook("onRoute", (route) => {
-    if (route.config?.access) return;
-    if (KIT_PUBLIC_PREFIXES.some((p) => route.url.startsWith(p))) {
+    if (!route.config?.access && KIT_PUBLIC_PREFIXES.some((p) => route.url.startsWith(p))) {
       route.config = { ...route.config, access: { public: true, reason: "API documentation" } };
+    }
+    const access = route.config?.access;
+    if (access) {
+      for (const method of [route.method].flat()) routes.push({ method, url: route.url, access });
       return;
     }
     throw new Error(
@@ -107,7 +118,7 @@ export function registerAccessControl(app: FastifyInstance, options: AccessContr
   });
 
   const audit = options.audit;
-  if (!audit) return;
+  if (!audit) return routes;
   app.addHook("onResponse", (request, reply, done) => {
     done();
     const rule = ruleOf(request);
@@ -131,4 +142,5 @@ export function registerAccessControl(app: FastifyInstance, options: AccessContr
       },
     });
   });
+  return routes;
 }

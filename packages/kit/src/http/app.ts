@@ -16,7 +16,7 @@ import {
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import type { Registry } from "prom-client";
-import { type AccessControlOptions, registerAccessControl } from "../auth/access-hook.js";
+import { type AccessControlOptions, type RouteAccess, registerAccessControl } from "../auth/access-hook.js";
 import type { Logger } from "../logger.js";
 import { registerErrorHandling } from "./error-handler.js";
 import { type HealthCheck, registerHealth } from "./health.js";
@@ -45,6 +45,8 @@ export interface HttpAppOptions {
 
 export interface HttpApp {
   app: App;
+  /** Every route with its access rule, in registration order (filled as routes are added). */
+  routes: readonly RouteAccess[];
   metrics: Registry;
   /** Flip /readyz to 503 before closing, so traffic drains away first. */
   startDraining(): void;
@@ -83,7 +85,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
-  registerAccessControl(app, options.access);
+  const routes = registerAccessControl(app, options.access);
 
   // Fixed security headers set in one call: @fastify/helmet rebuilds its middleware per request,
   // which cost more than half the throughput of a cached read (see test/bench/README.md).
@@ -127,6 +129,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
 
   return {
     app,
+    routes,
     metrics,
     startDraining: () => {
       draining = true;

@@ -117,7 +117,8 @@ export async function call(
     }),
     ...(body !== undefined ? { payload: isString ? body : JSON.stringify(body) } : {}),
   });
-  const json = res.body && res.headers["content-type"]?.toString().includes("json") ? res.json() : undefined;
+  const type = String(res.headers["content-type"] ?? "");
+  const json = res.body && type.includes("json") && !type.includes("ndjson") ? res.json() : undefined;
   return { status: res.statusCode, headers: res.headers, body: json, raw: res.body };
 }
 

@@ -1,0 +1,227 @@
+import { createFailedAuthLimiter, createLogger } from "@nexus/kit";
+import { startTestIssuer, type TestIssuer } from "@nexus/test-fixtures";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildApp, type RegistryApp } from "../../src/app.js";
+import { call, type Harness, REGISTRY_SCHEMA, startRegistry } from "./harness.js";
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+describe("authentication, scopes and the audit log", () => {
+  let h: Harness;
+  let issuer: TestIssuer;
+
+  beforeAll(async () => {
+    issuer = await startTestIssuer();
+    const logger = createLogger({ service: "access-test", level: "silent" });
+    h = await startRegistry({ oidc: issuer.authenticator(logger) });
+    for (const name of ["pay-api", "pay-web", "shop"]) {
+      expect((await call(h, "POST", "/v1/namespaces", { name })).status).toBe(201);
+      await call(h, "PUT", `/v1/namespaces/${name}/layers/base`, { name });
+    }
+  });
+  afterAll(async () => {
+    await h?.close();
+    await issuer?.close();
+  });
+
+  it("lists only the namespaces a token may see, and says who it is", async () => {
+    const token = await h.tokenFor(["editor:pay-*:staging"], { owner: "dana" });
+    const list = await call(h, "GET", "/v1/namespaces", undefined, bearer(token));
+    expect(list.body.items.map((n: { name: string }) => n.name)).toEqual(["pay-api", "pay-web"]);
+    const who = await call(h, "GET", "/v1/whoami", undefined, bearer(token));
+    expect(who.body).toMatchObject({ name: "dana", kind: "token" });
+    expect(who.body.grants).toEqual([{ role: "editor", namespaces: ["pay-*"], environments: ["staging"] }]);
+  });
+
+  it("lets an editor write only the environments it holds; the base layer needs all of them", async () => {
+    const token = await h.tokenFor(["editor:pay-*:staging"]);
+    const staging = await call(h, "PUT", "/v1/namespaces/pay-api/layers/staging", { x: 1 }, bearer(token));
+    expect(staging.status).toBe(200);
+    const prod = await call(h, "PUT", "/v1/namespaces/pay-api/layers/production", { x: 1 }, bearer(token));
+    expect(prod.status).toBe(403);
+    expect(prod.body.error.message).toContain("editor");
+    const base = await call(h, "PUT", "/v1/namespaces/pay-api/layers/base", { x: 1 }, bearer(token));
+    expect(base.status).toBe(403);
+    const other = await call(h, "PUT", "/v1/namespaces/shop/layers/staging", { x: 1 }, bearer(token));
+    expect(other.status).toBe(404); // may not even know 'shop' exists
+    const created = await call(h, "POST", "/v1/namespaces", { name: "pay-new" }, bearer(token));
+    expect(created.status).toBe(403); // creating needs the editor role on every environment
+    expect((await call(h, "GET", "/v1/namespaces/pay-new")).status).toBe(404);
+    expect((await call(h, "GET", "/v1/namespaces/pay-api/layers/production")).body.revision).toBe(0);
+  });
+
+  it("accepts OIDC bearer JWTs from the configured issuer, with grants from the roles claim", async () => {
+    const jwt = await issuer.token(["viewer:shop:production"], { subject: "erin" });
+    const ok = await call(
+      h,
+      "GET",
+      "/v1/namespaces/shop/environments/production/resolved",
+      undefined,
+      bearer(jwt),
+    );
+    expect(ok.status).toBe(200);
+    const staging = await call(
+      h,
+      "GET",
+      "/v1/namespaces/shop/environments/staging/resolved",
+      undefined,
+      bearer(jwt),
+    );
+    expect(staging.status).toBe(403);
+    const write = await call(h, "PUT", "/v1/namespaces/shop/layers/production", { y: 1 }, bearer(jwt));
+    expect(write.status).toBe(403);
+  });
+
+  it("refuses an expired JWT, a JWT from another issuer, and a forged API token", async () => {
+    const expired = await issuer.token(["admin"], { expiresIn: -120 });
+    const res = await call(h, "GET", "/v1/whoami", undefined, bearer(expired));
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe("token_expired");
+
+    const stranger = await startTestIssuer();
+    try {
+      const foreign = await stranger.token(["admin"]);
+      expect((await call(h, "GET", "/v1/whoami", undefined, bearer(foreign))).body.error.code).toBe(
+        "invalid_token",
+      );
+    } finally {
+      await stranger.close();
+    }
+    const real = h.adminToken;
+    const forged = `${real.slice(0, -1)}${real.endsWith("A") ? "B" : "A"}`;
+    const refused = await call(h, "GET", "/v1/whoami", undefined, bearer(forged));
+    expect(refused.status).toBe(401);
+    expect(JSON.stringify(refused.body)).not.toContain(forged);
+  });
+
+  it("refuses a revoked token at once, on this instance and on another", async () => {
+    const second: RegistryApp = await buildApp({
+      logger: createLogger({ service: "second", level: "silent" }),
+      pool: h.db.pool,
+      redis: h.redis.redis,
+      nc: h.nats.nc,
+      bus: h.nats.bus,
+      auth: { tokenKey: h.tokenKey },
+      config: {
+        databaseUrl: h.db.url,
+        schema: REGISTRY_SCHEMA,
+        defaultEnvironments: ["development", "staging", "production"],
+        cacheTtlSeconds: 60,
+        bodyLimit: 1024 * 1024,
+        outboxRelay: false,
+      },
+    });
+    await second.workers.start();
+    try {
+      const token = await h.tokenFor(["viewer"], { name: "to-revoke" });
+      const onSecond = () =>
+        second.app
+          .inject({ method: "GET", url: "/v1/whoami", headers: bearer(token) })
+          .then((r) => r.statusCode);
+      expect(await onSecond()).toBe(200); // now cached on the second instance
+      const id = (await call(h, "GET", "/v1/whoami", undefined, bearer(token))).body.subject.replace(
+        "token:",
+        "",
+      );
+      const revoked = await call(h, "DELETE", `/v1/tokens/${id}`);
+      expect(revoked.body.status).toBe("revoked");
+      const again = await call(h, "GET", "/v1/whoami", undefined, bearer(token));
+      expect(again.status).toBe(401);
+      expect(again.body.error.code).toBe("token_revoked");
+      await expect.poll(onSecond, { timeout: 2_000, interval: 20 }).toBe(401);
+    } finally {
+      await second.app.close();
+      await second.workers.stop();
+    }
+  });
+
+  it("refuses an expired API token", async () => {
+    const token = await h.tokenFor(["viewer"], { name: "short-lived", expiresInDays: 1 });
+    await h.db.pool.query(
+      "UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE name = 'short-lived'",
+    );
+    const res = await call(h, "GET", "/v1/whoami", undefined, bearer(token));
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe("token_expired");
+  });
+
+  it("records writes, denials and token changes in an append-only, queryable audit log", async () => {
+    const viewer = await h.tokenFor(["viewer:shop"], { owner: "frank" });
+    await call(h, "PUT", "/v1/namespaces/shop/layers/production", { z: 1 }, bearer(viewer)); // denied
+    await call(h, "PATCH", "/v1/namespaces/shop", { description: "audited" }); // allowed
+    const denied = await call(h, "GET", "/v1/audit?outcome=denied&resource=/v1/namespaces/shop");
+    expect(denied.status).toBe(200);
+    const entry = denied.body.entries.find(
+      (e: { action: string; resource: string }) =>
+        e.action.startsWith("PUT") && e.resource === "/v1/namespaces/shop/layers/production",
+    );
+    expect(entry).toMatchObject({
+      outcome: "denied",
+      statusCode: 403,
+      resource: "/v1/namespaces/shop/layers/production",
+      details: { reason: "needs editor" },
+    });
+    expect(entry.actor).toMatch(/^token:[0-9a-f]{16}$/);
+    expect(entry.requestId).toBeTruthy();
+    const allowed = await call(h, "GET", "/v1/audit?outcome=allowed&resource=/v1/namespaces/shop");
+    expect(
+      allowed.body.entries.some((e: { action: string }) => e.action === "PATCH /v1/namespaces/:ns"),
+    ).toBe(true);
+    const tokens = await call(h, "GET", "/v1/audit?resource=/v1/tokens");
+    expect(tokens.body.entries.some((e: { action: string }) => e.action === "DELETE /v1/tokens/:id")).toBe(
+      true,
+    );
+
+    const exported = await h.registry.app.inject({
+      method: "GET",
+      url: "/v1/audit/export?outcome=denied",
+      headers: bearer(h.adminToken),
+    });
+    expect(exported.headers["content-type"]).toContain("application/x-ndjson");
+    const lines = exported.body
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.every((l: { outcome: string }) => l.outcome === "denied")).toBe(true);
+    expect(exported.body).not.toContain(viewer);
+
+    await expect(h.db.pool.query("UPDATE audit_log SET outcome = 'allowed'")).rejects.toThrow(/append-only/);
+    await expect(h.db.pool.query("DELETE FROM audit_log")).rejects.toThrow(/append-only/);
+    const viewerAudit = await call(h, "GET", "/v1/audit", undefined, bearer(viewer));
+    expect(viewerAudit.status).toBe(403);
+  });
+});
+
+describe("guessing tokens", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    const redis = await import("@nexus/test-fixtures").then((m) => m.createTestRedis());
+    h = await startRegistry({
+      failures: createFailedAuthLimiter({
+        redis: redis.redis,
+        keyPrefix: "",
+        maxFailures: 5,
+        windowSeconds: 60,
+      }),
+    });
+    h.close = ((close) => async () => {
+      await close();
+      await redis.cleanup();
+    })(h.close);
+  });
+  afterAll(async () => h?.close());
+
+  it("gets rate-limited after a few invalid tokens from one address, valid ones included", async () => {
+    const guesses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const guess = `nxs_${"0".repeat(15)}${i}_${"a".repeat(43)}`;
+      guesses.push((await call(h, "GET", "/v1/whoami", undefined, bearer(guess))).status);
+    }
+    expect(guesses).toEqual([401, 401, 401, 401, 401, 429]);
+    const blocked = await call(h, "GET", "/v1/whoami");
+    expect(blocked.status).toBe(429);
+    expect(blocked.body.error.code).toBe("too_many_failed_logins");
+    expect(Number(blocked.headers["retry-after"])).toBeGreaterThan(0);
+  });
+});
