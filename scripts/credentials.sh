@@ -5,6 +5,8 @@
 #
 #   AUTH_TOKEN_KEY         32 random bytes, base64: the same for every service of the cluster
 #   NEXUS_BOOTSTRAP_TOKEN  the first admin token; installed on the registry's first start only
+#   SECRETS_MASTER_KEYS    the registry's master key for secrets, `<id>:<32 bytes base64>`, and
+#   SECRETS_ACTIVE_KEY_ID  its id (to rotate: append a new key, make it active, `nexus secrets rotate`)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -24,4 +26,10 @@ fi
 if ! has NEXUS_BOOTSTRAP_TOKEN; then
   echo "NEXUS_BOOTSTRAP_TOKEN=nxs_$(random_b64 8 hex)_$(random_b64 32 base64url)" >>"$FILE"
   echo "Created the bootstrap admin token (NEXUS_BOOTSTRAP_TOKEN) in .nexus/credentials.env."
+fi
+if ! has SECRETS_MASTER_KEYS; then
+  kid="k$(date +%Y%m%d)"
+  echo "SECRETS_MASTER_KEYS=$kid:$(random_b64 32 base64)" >>"$FILE"
+  echo "SECRETS_ACTIVE_KEY_ID=$kid" >>"$FILE"
+  echo "Created the master key for secrets (SECRETS_MASTER_KEYS, id $kid) in .nexus/credentials.env."
 fi
