@@ -5,6 +5,8 @@ import { usageError } from "./exit-codes.js";
 /** What `nexus login` stores. */
 export interface StoredConfig {
   url?: string | undefined;
+  /** The drift-detector (instances, findings); set by hand or NEXUS_DRIFT_URL. */
+  driftUrl?: string | undefined;
   token?: string | undefined;
   author?: string | undefined;
 }
@@ -13,12 +15,18 @@ export interface StoredConfig {
 export interface Settings {
   url: string | undefined;
   urlSource: "flag" | "env" | "config" | undefined;
+  driftUrl: string | undefined;
   token: string | undefined;
   author: string;
 }
 
 export interface SettingsInput {
-  flags: { url?: string | undefined; token?: string | undefined; author?: string | undefined };
+  flags: {
+    url?: string | undefined;
+    driftUrl?: string | undefined;
+    token?: string | undefined;
+    author?: string | undefined;
+  };
   env: NodeJS.ProcessEnv;
   file: StoredConfig | null;
   /** Used when no author is given anywhere (the login name). */
@@ -43,22 +51,34 @@ export function resolveSettings(input: SettingsInput): Settings {
     return { value: undefined, source: undefined };
   };
   const url = pick([flags.url, "flag"], [env.NEXUS_URL, "env"], [file?.url, "config"]);
+  const driftUrl = pick([flags.driftUrl, "flag"], [env.NEXUS_DRIFT_URL, "env"], [file?.driftUrl, "config"]);
   const token = pick([flags.token, "flag"], [env.NEXUS_TOKEN, "env"], [file?.token, "config"]);
   const author = pick([flags.author, "flag"], [env.NEXUS_AUTHOR, "env"], [file?.author, "config"]);
   return {
     url: url.value === undefined ? undefined : normalizeRegistryUrl(url.value, url.source ?? "flag"),
     urlSource: url.source,
+    driftUrl:
+      driftUrl.value === undefined
+        ? undefined
+        : normalizeRegistryUrl(driftUrl.value, driftUrl.source ?? "flag", DRIFT_URL_NAMES),
     token: token.value,
     author: validateAuthor(author.value ?? sanitizeAuthor(input.fallbackAuthor)),
   };
 }
 
+const REGISTRY_URL_NAMES = { flag: "--url", env: "NEXUS_URL", config: "the config file's url" };
+const DRIFT_URL_NAMES = { flag: "--drift-url", env: "NEXUS_DRIFT_URL", config: "the config file's driftUrl" };
+
 /**
  * A registry URL as stored and used: http(s), no credentials, query or fragment, no trailing
  * slash (a path prefix such as `https://host/nexus` is kept).
  */
-export function normalizeRegistryUrl(raw: string, source: Settings["urlSource"] = "flag"): string {
-  const where = source === "env" ? "NEXUS_URL" : source === "config" ? "the config file's url" : "--url";
+export function normalizeRegistryUrl(
+  raw: string,
+  source: Settings["urlSource"] = "flag",
+  names: Record<"flag" | "env" | "config", string> = REGISTRY_URL_NAMES,
+): string {
+  const where = names[source ?? "flag"];
   let url: URL;
   try {
     url = new URL(raw.trim());
@@ -115,7 +135,7 @@ export function parseStoredConfig(text: string, path: string): StoredConfig {
     throw usageError(`the config file ${path} must hold a JSON object`);
   }
   const out: StoredConfig = {};
-  for (const key of ["url", "token", "author"] as const) {
+  for (const key of ["url", "driftUrl", "token", "author"] as const) {
     const v = (value as Record<string, unknown>)[key];
     if (v === undefined) continue;
     if (typeof v !== "string") throw usageError(`the config file ${path}: "${key}" must be a string`, key);

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { ApiClient } from "./api-client.js";
 import { readConfigFile } from "./config-file.js";
+import { DriftClient } from "./drift-client.js";
 import { configPath, resolveSettings, type Settings, type StoredConfig } from "./config-fns.js";
 import { usageError } from "./exit-codes.js";
 import { colorEnabled, type Io, Output } from "./output/output.js";
@@ -9,6 +10,7 @@ import { colorEnabled, type Io, Output } from "./output/output.js";
 /** Options every command accepts (declared once, on the program). */
 export interface GlobalOptions {
   url?: string;
+  driftUrl?: string;
   token?: string;
   config?: string;
   author?: string;
@@ -64,6 +66,19 @@ export class Context {
     }
     return new ApiClient({ baseUrl: s.url, token: s.token, author: s.author });
   }
+}
+
+/** A client for the configured drift-detector; a usage error (exit 2) when none is configured. */
+export async function driftClientOf(ctx: Context): Promise<DriftClient> {
+  const s = await ctx.settings();
+  if (!s.driftUrl) {
+    throw usageError(
+      "no drift-detector configured",
+      "driftUrl",
+      'Pass --drift-url or set NEXUS_DRIFT_URL (or "driftUrl" in the config file), e.g. http://127.0.0.1:4200.',
+    );
+  }
+  return new DriftClient({ baseUrl: s.driftUrl, token: s.token });
 }
 
 export const contextOf = (io: Io, command: Command) =>

@@ -1,6 +1,7 @@
 /** The `nexus` program: global options, the commands, and the one place failures become exit codes. */
 import { homedir } from "node:os";
 import { Command, CommanderError } from "commander";
+import { registerDrift } from "./commands/drift.js";
 import { registerEdit } from "./commands/edit.js";
 import { registerGet } from "./commands/get.js";
 import { registerInstances } from "./commands/instances.js";
@@ -24,6 +25,7 @@ export function buildProgram(io: Io): Command {
     .description("Nexus configuration registry from the command line")
     .version(VERSION, "-V, --version", "print the CLI version")
     .option("--url <url>", "registry URL (env NEXUS_URL; default: the one saved by `nexus login`)")
+    .option("--drift-url <url>", "drift-detector URL for instances and drift (env NEXUS_DRIFT_URL)")
     .option("--token <token>", "API token (env NEXUS_TOKEN; default: the saved one)")
     .option("--config <path>", "config file (env NEXUS_CONFIG; default $XDG_CONFIG_HOME/nexus/config.json)")
     .option("--author <name>", "your name in the history (env NEXUS_AUTHOR; default: your login name)")
@@ -52,6 +54,7 @@ export function buildProgram(io: Io): Command {
   registerWatch(program, io);
   registerInstances(program, io);
   registerNotifier(program, io);
+  registerDrift(program, io);
   // Token administration waits for access control (issue 3): no command pretends to do it.
   return program;
 }

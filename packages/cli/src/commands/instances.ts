@@ -1,27 +1,52 @@
-/**
- * `nexus instances <ns> <env>`: who runs which revision. The inventory belongs to the
- * drift-detector, which this deployment does not run yet, so the command says so and exits 1
- * rather than show anything it cannot know.
- */
+/** `nexus instances <ns> <env>`: who runs which revision, from the drift-detector's inventory. */
 import type { Command } from "commander";
-import { CliError, ExitCode } from "../exit-codes.js";
+import { contextOf, driftClientOf } from "../context.js";
 import type { Io } from "../output/output.js";
+import { renderTable, shortHash, shortTime } from "../output/table-fns.js";
 import { envArgument, nsArgument } from "./args.js";
 
-export function registerInstances(program: Command, _io: Io): void {
+export function registerInstances(program: Command, io: Io): void {
   program
     .command("instances")
-    .description("which instances run which revision (needs the drift-detector; not available yet)")
+    .description("which instances run which revision, and how far behind they are (from the drift-detector)")
     .addArgument(nsArgument())
     .addArgument(envArgument())
-    .action(async (ns: string, env: string) => {
-      throw new CliError(
-        `the instance inventory for ${ns}/${env} is not available from this deployment: it is kept by the drift-detector service, which is not running here`,
-        {
-          exitCode: ExitCode.error,
-          code: "not_available",
-          hint: "Instances report what they applied as config.applied events on NATS; the drift-detector will serve them.",
-        },
+    .option("--all", "include instances that went away")
+    .action(async (ns: string, env: string, options: { all?: boolean }, command: Command) => {
+      const ctx = contextOf(io, command);
+      const result = await (await driftClientOf(ctx)).instances(ns, env, options.all === true);
+      if (ctx.out.json) {
+        ctx.out.data(result);
+        return;
+      }
+      const head = result.head
+        ? `${ns}/${env} should run revision ${result.head.revision} (sha256 ${shortHash(result.head.hash)}), published ${shortTime(result.head.changedAt)}`
+        : `${ns}/${env}: the drift-detector has not seen a revision yet`;
+      ctx.out.text(head);
+      if (result.items.length === 0) {
+        ctx.out.text("no instances have reported");
+        return;
+      }
+      const rows = result.items.map((i) => [
+        i.instanceId,
+        i.service,
+        i.revision ?? "-",
+        i.hash ? shortHash(i.hash) : "-",
+        i.status,
+        i.lag.revisions === null
+          ? "-"
+          : i.lag.seconds
+            ? `${i.lag.revisions} rev, ${i.lag.seconds} s`
+            : "current",
+        i.rejected ? `rejected ${i.rejected.revision}: ${i.rejected.reason ?? ""}` : "",
+        shortTime(i.lastSeenAt),
+      ]);
+      ctx.out.text(
+        renderTable(
+          ["instance", "service", "revision", "hash", "status", "behind", "note", "last seen"],
+          rows,
+          ctx.out.colors,
+        ),
       );
     });
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call } from "../../../../services/config-registry/test/integration/harness.js";
 import { type CliEnvironment, startCliEnvironment } from "./cli-harness.js";
 
-describe("nexus watch / instances", () => {
+describe("nexus watch", () => {
   let env: CliEnvironment;
   beforeAll(async () => {
     env = await startCliEnvironment();
@@ -81,18 +81,5 @@ describe("nexus watch / instances", () => {
     const r = await env.run(["watch", "shop", "qa", "--interval", "0.1"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("code environment_not_found");
-  });
-
-  it("instances: says the inventory is not available here and exits 1, printing no data", async () => {
-    const r = await env.run(["instances", "shop", "production"]);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toBe("");
-    expect(r.stderr).toContain(
-      "instance inventory for shop/production is not available from this deployment",
-    );
-    expect(r.stderr).toContain("drift-detector");
-    const json = await env.run(["instances", "shop", "production", "--json"]);
-    expect(json.code).toBe(1);
-    expect(JSON.parse(json.stderr)).toMatchObject({ error: { code: "not_available", exitCode: 1 } });
   });
 });

@@ -1,7 +1,13 @@
 import { fileURLToPath } from "node:url";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { CloudEvent, EventData, EventType, InstanceHeartbeat } from "@nexus/contracts";
-import { type Bus, createBus, createLogger } from "@nexus/kit";
+import {
+  type Bus,
+  combineAuthenticators,
+  createBus,
+  createLogger,
+  createRemoteTokenAuthenticator,
+} from "@nexus/kit";
 import {
   createTestDatabase,
   startTestIssuer,
@@ -57,6 +63,8 @@ export async function startDetector(
   prefix: string,
   issuer: TestIssuer,
   over: Partial<DetectorConfig> = {},
+  /** Also accept the registry's API tokens (checked with the registry over NATS). */
+  registryTokens?: { bus: Bus; key: Buffer },
 ): Promise<Detector> {
   const nc = await connect({ servers: TEST_NATS_URL, name: "drift-detector-test", noAsyncTraces: true });
   const logger = createLogger({
@@ -69,7 +77,14 @@ export async function startDetector(
     pool: db.pool,
     nc,
     bus,
-    access: { authenticator: issuer.authenticator(logger) },
+    access: {
+      authenticator: registryTokens
+        ? combineAuthenticators({
+            apiTokens: createRemoteTokenAuthenticator(registryTokens),
+            oidc: issuer.authenticator(logger),
+          })
+        : issuer.authenticator(logger),
+    },
     config: testConfig(db, over),
   });
   await app.workers.start();
