@@ -57,6 +57,7 @@ if [[ $has_asyncapi_check == yes ]]; then
 fi
 
 step "OpenAPI document is up to date" pnpm --filter @nexus/config-registry run check-openapi
+step "Drift-detector OpenAPI document is up to date" pnpm --filter @nexus/drift-detector run check-openapi
 step "Notifier OpenAPI document is up to date" pnpm --filter @nexus/notifier run check-openapi
 
 heading "Tests"
