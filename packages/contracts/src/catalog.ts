@@ -6,6 +6,19 @@ import {
   AuthTokenRevoked,
   authTokenRevokedSubject,
 } from "./events/auth-token-revoked.js";
+import {
+  CONFIG_CHANGE_APPROVED,
+  CONFIG_CHANGE_REJECTED,
+  ConfigChangeApproved,
+  ConfigChangeRejected,
+  configChangeApprovedSubject,
+  configChangeRejectedSubject,
+} from "./events/config-change-decided.js";
+import {
+  CONFIG_CHANGE_REQUESTED,
+  ConfigChangeRequested,
+  configChangeRequestedSubject,
+} from "./events/config-change-requested.js";
 import { CONFIG_APPLIED, ConfigApplied, configAppliedSubject } from "./events/config-applied.js";
 import { CONFIG_CHANGED, ConfigChanged, configChangedSubject } from "./events/config-changed.js";
 import { DRIFT_DETECTED, DriftDetected, driftDetectedSubject } from "./events/drift-detected.js";
@@ -39,6 +52,27 @@ const defineEvent = <S extends z.ZodType>(def: EventDefinition<S>) => def;
 
 /** Every event on the bus. Handlers are typed from this map; streams capture `<type>.>`. */
 export const eventCatalog = {
+  [CONFIG_CHANGE_REQUESTED]: defineEvent({
+    type: CONFIG_CHANGE_REQUESTED,
+    description: "A write to a protected environment waits for an approver other than its author.",
+    schema: ConfigChangeRequested,
+    subject: configChangeRequestedSubject,
+    about: (d) => `change-request/${d.changeRequestId}`,
+  }),
+  [CONFIG_CHANGE_APPROVED]: defineEvent({
+    type: CONFIG_CHANGE_APPROVED,
+    description: "A change request was approved and applied as a new revision.",
+    schema: ConfigChangeApproved,
+    subject: configChangeApprovedSubject,
+    about: (d) => `change-request/${d.changeRequestId}`,
+  }),
+  [CONFIG_CHANGE_REJECTED]: defineEvent({
+    type: CONFIG_CHANGE_REJECTED,
+    description: "A change request was rejected; nothing was written.",
+    schema: ConfigChangeRejected,
+    subject: configChangeRejectedSubject,
+    about: (d) => `change-request/${d.changeRequestId}`,
+  }),
   [AUTH_TOKEN_REVOKED]: defineEvent({
     type: AUTH_TOKEN_REVOKED,
     description: "An API token was revoked or expired; every service drops it from its cache at once.",

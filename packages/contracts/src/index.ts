@@ -11,6 +11,8 @@ export * from "./events/alert-raised.js";
 export * from "./events/alert-resolved.js";
 export * from "./events/auth-token-revoked.js";
 export * from "./events/config-applied.js";
+export * from "./events/config-change-decided.js";
+export * from "./events/config-change-requested.js";
 export * from "./events/config-changed.js";
 export * from "./events/drift-detected.js";
 export * from "./events/drift-escalated.js";

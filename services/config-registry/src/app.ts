@@ -16,6 +16,9 @@ import {
   registerAuditRoutes,
   type Stoppable,
 } from "@nexus/kit";
+import { registerChangeRequestRoutes } from "./change-requests/change-request-router.js";
+import { createChangeRequestService } from "./change-requests/change-request-service.js";
+import { createChangeRequestStore } from "./change-requests/change-request-store.js";
 import { serveConfigCommands } from "./commands/config-command.js";
 import { serveConfigReadCommands } from "./commands/config-read-command.js";
 import { registerConfigContentParsers } from "./http/content-parsers.js";
@@ -76,6 +79,8 @@ export interface RegistryDeps {
     memoryCacheTtlMs?: number;
     bodyLimit: number;
     outboxRelay: boolean;
+    /** Writes reaching these environments by non-admins wait for an approver (default: none). */
+    protectedEnvironments?: readonly string[];
   };
 }
 
@@ -162,6 +167,19 @@ export async function buildApp(deps: RegistryDeps) {
     secrets,
   });
 
+  const changeRequests = createChangeRequestService({
+    pool,
+    store: createChangeRequestStore(),
+    namespaces: namespaceStore,
+    layerStore,
+    revisions: revisionStore,
+    layers,
+    secrets,
+    bus,
+    wakeOutbox,
+    protectedEnvironments: config.protectedEnvironments ?? [],
+  });
+
   const tokens = createTokenService({
     pool,
     tokens: createTokenStore(),
@@ -205,8 +223,9 @@ export async function buildApp(deps: RegistryDeps) {
   });
   registerConfigContentParsers(http.app);
   registerNamespaceRoutes(http.app, { namespaces });
-  registerLayerRoutes(http.app, { layers });
-  registerRevisionRoutes(http.app, { revisions });
+  registerLayerRoutes(http.app, { layers, changeRequests });
+  registerRevisionRoutes(http.app, { revisions, changeRequests });
+  registerChangeRequestRoutes(http.app, { changeRequests });
   registerSchemaRoutes(http.app, { schemas });
   registerResolveRoutes(http.app, { reads });
   registerSecretRoutes(http.app, { secrets });
@@ -221,7 +240,7 @@ export async function buildApp(deps: RegistryDeps) {
 
   return {
     ...http,
-    services: { namespaces, layers, revisions, schemas, reads, tokens, secrets },
+    services: { namespaces, layers, revisions, schemas, reads, tokens, changeRequests, secrets },
     audit,
     relay,
     workers: {

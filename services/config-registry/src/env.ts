@@ -30,6 +30,16 @@ export const registryEnvSchema = baseEnvSchema.extend({
         .filter(Boolean),
     )
     .pipe(z.array(z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/)).min(1)),
+  /** Writes reaching these environments (their overlay, or base) by non-admins become change requests. */
+  PROTECTED_ENVIRONMENTS: z
+    .string()
+    .default("production")
+    .transform((s) =>
+      s
+        .split(",")
+        .map((e) => e.trim())
+        .filter(Boolean),
+    ),
   RESOLVED_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).default(300),
   /** In-process cache of resolved documents in front of Redis; 0 turns it off. */
   RESOLVED_MEMORY_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(DEFAULT_MEMORY_TTL_MS),

@@ -75,6 +75,7 @@ async function main(): Promise<void> {
       memoryCacheTtlMs: env.RESOLVED_MEMORY_TTL_MS,
       bodyLimit: env.MAX_BODY_BYTES,
       outboxRelay: env.OUTBOX_RELAY_ENABLED,
+      protectedEnvironments: env.PROTECTED_ENVIRONMENTS,
     },
   });
   await registry.services.tokens.ensureBootstrap(env.NEXUS_BOOTSTRAP_TOKEN);

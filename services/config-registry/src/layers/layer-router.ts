@@ -1,7 +1,11 @@
 import { ApiErrorBody } from "@nexus/contracts";
 import type { App } from "@nexus/kit";
 import { z } from "zod";
+import { pendingAnswer } from "../change-requests/change-request-fns.js";
+import type { ChangeRequestService } from "../change-requests/change-request-service.js";
+import { PendingChangeDto } from "../change-requests/change-request-types.js";
 import { access } from "../http/access-scopes.js";
+import { callerOf } from "../http/caller.js";
 import { authorOf, etag, expectedRevisionOf, traceparentOf } from "../http/request-context.js";
 import { secretReaderOfLayer } from "../secrets/secret-access.js";
 import type { LayerService } from "./layer-service.js";
@@ -20,8 +24,11 @@ const Document = z
   .record(z.string(), z.unknown())
   .describe("A JSON object (YAML and .env bodies are accepted too)");
 
-export function registerLayerRoutes(app: App, deps: { layers: LayerService }): void {
-  const { layers } = deps;
+export function registerLayerRoutes(
+  app: App,
+  deps: { layers: LayerService; changeRequests: Pick<ChangeRequestService, "propose"> },
+): void {
+  const { layers, changeRequests } = deps;
 
   const context = (request: Parameters<typeof authorOf>[0], message: string | undefined): WriteContext => ({
     author: authorOf(request),
@@ -56,6 +63,7 @@ export function registerLayerRoutes(app: App, deps: { layers: LayerService }): v
     summary: string,
     description: string,
     write: LayerService["replace"],
+    kind: "replace" | "patch",
   ) =>
     app.route({
       method,
@@ -68,28 +76,40 @@ export function registerLayerRoutes(app: App, deps: { layers: LayerService }): v
         params: LayerParams,
         querystring: WriteQuery,
         body: Document,
-        response: { 200: WriteResultDto, ...errors },
+        response: { 200: WriteResultDto, 202: PendingChangeDto, ...errors },
       },
       handler: async (request, reply) => {
         const { ns, layer } = request.params;
-        const result = await write(ns, layer, request.body, context(request, request.query.message));
+        const ctx = context(request, request.query.message);
+        const pending = await changeRequests.propose(
+          ns,
+          layer,
+          { kind, body: request.body, message: ctx.message, expectedRevision: ctx.expectedRevision },
+          callerOf(request),
+        );
+        if (pending) return reply.status(202).send(pendingAnswer(pending));
+        const result = await write(ns, layer, request.body, ctx);
         reply.header("etag", etag(result.revision));
         return result;
       },
     });
 
+  const gated =
+    "A write that reaches a protected environment by someone who is not an admin there becomes a change request (202) for an approver.";
   const concurrency =
     'Send `If-Match: "<revision>"` to refuse the write (409) when someone changed the layer since you read it.';
   writeRoute(
     "PUT",
     "Replace a layer; creates a revision",
-    `${concurrency} Content-Type: application/json, application/yaml or application/x-env.`,
+    `${concurrency} Content-Type: application/json, application/yaml or application/x-env. ${gated}`,
     layers.replace,
+    "replace",
   );
   writeRoute(
     "PATCH",
     "Change part of a layer with a JSON Merge Patch (RFC 7396); creates a revision",
-    `${concurrency} Content-Type: application/merge-patch+json; \`null\` deletes a key.`,
+    `${concurrency} Content-Type: application/merge-patch+json; \`null\` deletes a key. ${gated}`,
     layers.patch,
+    "patch",
   );
 }

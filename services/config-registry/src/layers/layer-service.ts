@@ -130,7 +130,7 @@ export function createLayerService(deps: LayerServiceDeps) {
       if (ctx.source === "nats" && deps.secrets.holdsPlaintext(content)) throw secretOverNats();
       content = await deps.secrets.seal(q, namespace, content, {
         trusted: head?.content,
-        fromHistory: trigger === "rollback",
+        fromHistory: trigger === "rollback" || ctx.trustSealed === true,
       });
       canonical = canonicalJson(hashFormOf(content));
     }

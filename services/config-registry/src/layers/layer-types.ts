@@ -20,6 +20,8 @@ export interface WriteContext {
   /** The layer revision the writer based its change on (If-Match); undefined = don't check. */
   expectedRevision?: number | undefined;
   traceparent?: string | undefined;
+  /** The content's sealed secrets were sealed by this registry (an approved change request). */
+  trustSealed?: boolean | undefined;
 }
 
 export interface WriteResult {

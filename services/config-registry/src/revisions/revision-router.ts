@@ -1,7 +1,11 @@
 import { ApiErrorBody } from "@nexus/contracts";
 import type { App } from "@nexus/kit";
 import { z } from "zod";
+import { pendingAnswer } from "../change-requests/change-request-fns.js";
+import type { ChangeRequestService } from "../change-requests/change-request-service.js";
+import { PendingChangeDto } from "../change-requests/change-request-types.js";
 import { access } from "../http/access-scopes.js";
+import { callerOf } from "../http/caller.js";
 import { authorOf, etag, expectedRevisionOf, traceparentOf } from "../http/request-context.js";
 import { LayerParams, WriteResultDto } from "../layers/layer-types.js";
 import { secretReaderOfLayer } from "../secrets/secret-access.js";
@@ -18,8 +22,11 @@ import {
 const tags = ["revisions"];
 const errors = { 400: ApiErrorBody, 404: ApiErrorBody, 409: ApiErrorBody, 422: ApiErrorBody };
 
-export function registerRevisionRoutes(app: App, deps: { revisions: RevisionService }): void {
-  const { revisions } = deps;
+export function registerRevisionRoutes(
+  app: App,
+  deps: { revisions: RevisionService; changeRequests: Pick<ChangeRequestService, "propose"> },
+): void {
+  const { revisions, changeRequests } = deps;
 
   app.get(
     "/v1/namespaces/:ns/layers/:layer/revisions",
@@ -89,10 +96,23 @@ export function registerRevisionRoutes(app: App, deps: { revisions: RevisionServ
         summary: "Roll a layer back: a new revision with the content of an older one",
         params: LayerParams,
         body: RollbackBody,
-        response: { 200: WriteResultDto, ...errors },
+        response: { 200: WriteResultDto, 202: PendingChangeDto, ...errors },
       },
     },
     async (request, reply) => {
+      const pending = await changeRequests.propose(
+        request.params.ns,
+        request.params.layer,
+        {
+          kind: "rollback",
+          body: {},
+          revision: request.body.revision,
+          message: request.body.message ?? "",
+          expectedRevision: expectedRevisionOf(request),
+        },
+        callerOf(request),
+      );
+      if (pending) return reply.status(202).send(pendingAnswer(pending));
       const result = await revisions.rollback(
         request.params.ns,
         request.params.layer,

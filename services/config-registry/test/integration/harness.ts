@@ -42,6 +42,8 @@ export interface HarnessOptions {
   /** Master keys for secrets; default: one random key per harness; null: secrets not configured. */
   secretKeys?: Keyring | null;
   failures?: FailedAuthLimiter;
+  /** Environments whose writes by non-admins become change requests (default none). */
+  protectedEnvironments?: string[];
 }
 
 /** The registry on real Postgres (cloned template), real NATS (own prefix) and real Redis (own prefix). */
@@ -68,6 +70,7 @@ export async function startRegistry(options: HarnessOptions = {}): Promise<Harne
       cacheTtlSeconds: 60,
       bodyLimit: 1024 * 1024,
       outboxRelay: options.outboxRelay ?? true,
+      protectedEnvironments: options.protectedEnvironments ?? [],
     },
   });
   await registry.workers.start();
