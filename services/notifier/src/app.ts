@@ -196,7 +196,10 @@ export async function buildApp(deps: NotifierDeps) {
           async (event) => {
             const alert = alertFromEvent(event.type, event.data, { links: config.links, time: event.time });
             if (!alert) return;
-            const done = await processOnce(pool, CONSUMER, event.id, (c) => alerts.ingestIn(c, [alert]));
+            const routing = await alerts.routingNow();
+            const done = await processOnce(pool, CONSUMER, event.id, (c) =>
+              alerts.ingestIn(c, [alert], routing),
+            );
             if (done.applied && done.result > 0) flushLoop.wake();
           },
         );

@@ -3,6 +3,7 @@ import { NotFoundError, type Pool, type PoolClient, withTransaction } from "@nex
 import { type DeliveryStore, toDeliveryDto } from "../delivery/delivery-store.js";
 import { groupKey, groupLabels, matchRoutes } from "../routing/routing-fns.js";
 import type { RoutingService } from "../routing/routing-service.js";
+import type { RoutingVersion } from "../routing/routing-store.js";
 import type { AlertStore, Change } from "./alert-store.js";
 import { toAlertDto } from "./alert-store.js";
 import type { AlertInput } from "./alert-types.js";
@@ -34,9 +35,16 @@ const isRetryableTxError = (err: unknown) =>
 export function createAlertService(deps: AlertServiceDeps) {
   const { pool, alerts, groups } = deps;
 
-  /** Store alerts and put the changed ones into their groups, in the caller's transaction. */
-  async function ingestIn(client: PoolClient, inputs: readonly AlertInput[]): Promise<number> {
-    const routing = await deps.routing.current();
+  /**
+   * Store alerts and put the changed ones into their groups, in the caller's transaction. The
+   * routing config is read before the transaction (`routingNow`): reading it inside would take a
+   * second pool connection while holding one, and concurrent handlers could starve the pool.
+   */
+  async function ingestIn(
+    client: PoolClient,
+    inputs: readonly AlertInput[],
+    routing: RoutingVersion | null,
+  ): Promise<number> {
     let changed = 0;
     // One order for every writer, so concurrent batches lock groups in the same order.
     for (const input of [...inputs].sort((a, b) => a.fingerprint.localeCompare(b.fingerprint))) {
@@ -69,11 +77,13 @@ export function createAlertService(deps: AlertServiceDeps) {
 
   return {
     ingestIn,
+    routingNow: () => deps.routing.current(),
     /** Store alerts in their own transaction (retried on a deadlock between concurrent batches). */
     async ingest(inputs: readonly AlertInput[]): Promise<number> {
       for (let attempt = 1; ; attempt++) {
         try {
-          const changed = await withTransaction(pool, (c) => ingestIn(c, inputs));
+          const routing = await deps.routing.current();
+          const changed = await withTransaction(pool, (c) => ingestIn(c, inputs, routing));
           if (changed > 0) deps.wakeFlusher();
           return changed;
         } catch (err) {

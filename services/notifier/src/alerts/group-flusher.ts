@@ -44,10 +44,11 @@ export function createGroupFlusher(deps: FlusherDeps) {
   const { pool, groups } = deps;
 
   async function flushOne(): Promise<boolean> {
+    // Read before the transaction: never ask the pool for a second connection while holding one.
+    const routing = await deps.routing.current();
     const created = await withTransaction(pool, async (c) => {
       const g = await groups.claimDue(c);
       if (!g) return null;
-      const routing = await deps.routing.current();
       const receiver = routing?.config.receivers.find((r) => r.name === g.receiver);
       const members = await groups.members(c, g.group_key);
       const rows = (
