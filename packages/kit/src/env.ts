@@ -72,5 +72,7 @@ export const baseEnvSchema = z.object({
   /** Invalid credentials allowed per client address per window before it gets 429. */
   AUTH_MAX_FAILURES: z.coerce.number().int().min(1).default(20),
   AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(300),
+  /** Requests per minute one token may make to one service (counted in Redis); 0 turns it off. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
 });
 export type BaseEnv = z.infer<typeof baseEnvSchema>;

@@ -79,6 +79,8 @@ export interface RegistryDeps {
     memoryCacheTtlMs?: number;
     bodyLimit: number;
     outboxRelay: boolean;
+    /** Requests per minute per token, counted in Redis; 0 or absent: no limit. */
+    rateLimitPerMinute?: number;
     /** Writes reaching these environments by non-admins wait for an approver (default: none). */
     protectedEnvironments?: readonly string[];
   };
@@ -215,6 +217,7 @@ export async function buildApp(deps: RegistryDeps) {
     logger,
     checks,
     bodyLimit: config.bodyLimit,
+    rateLimit: { perMinute: config.rateLimitPerMinute ?? 0, redis },
     access: {
       authenticator: combineAuthenticators({ apiTokens: tokens, oidc: deps.auth.oidc }),
       failures: deps.auth.failures,

@@ -76,6 +76,7 @@ async function main(): Promise<void> {
       bodyLimit: env.MAX_BODY_BYTES,
       outboxRelay: env.OUTBOX_RELAY_ENABLED,
       protectedEnvironments: env.PROTECTED_ENVIRONMENTS,
+      rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
     },
   });
   await registry.services.tokens.ensureBootstrap(env.NEXUS_BOOTSTRAP_TOKEN);

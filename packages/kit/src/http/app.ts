@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, {
@@ -15,8 +16,10 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
+import type { Redis } from "ioredis";
 import type { Registry } from "prom-client";
 import { type AccessControlOptions, type RouteAccess, registerAccessControl } from "../auth/access-hook.js";
+import { TooManyRequestsError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { registerErrorHandling } from "./error-handler.js";
 import { type HealthCheck, registerHealth } from "./health.js";
@@ -41,6 +44,8 @@ export interface HttpAppOptions {
   metrics?: Registry;
   /** Authentication and authorization; every route must then declare `config.access`. */
   access: AccessControlOptions;
+  /** Requests per minute per token (shared through Redis when given); 0 or absent: no limit. */
+  rateLimit?: { perMinute: number; redis: Redis | null };
 }
 
 export interface HttpApp {
@@ -109,6 +114,30 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       "request completed",
     );
   });
+
+  if (options.rateLimit && options.rateLimit.perMinute > 0) {
+    // After authentication (preHandler), so the key is the token, not a shared NAT address;
+    // requests without a valid token never get here (they are refused, and counted, on the way in).
+    await app.register(rateLimit, {
+      hook: "preHandler",
+      max: options.rateLimit.perMinute,
+      timeWindow: 60_000,
+      ...(options.rateLimit.redis ? { redis: options.rateLimit.redis } : {}),
+      nameSpace: "ratelimit:",
+      skipOnError: true,
+      keyGenerator: (request) => request.principal?.subject ?? `ip:${request.ip}`,
+      allowList: (request) => {
+        const rule = request.routeOptions.config.access;
+        return !rule || "public" in rule;
+      },
+      errorResponseBuilder: (_request, context) =>
+        new TooManyRequestsError(
+          "rate_limited",
+          `Too many requests with this token: at most ${context.max} per minute; retry in ${context.after}.`,
+          Math.max(1, Math.ceil(context.ttl / 1000)),
+        ),
+    });
+  }
 
   await app.register(swagger, {
     openapi: {

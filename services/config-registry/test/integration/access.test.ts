@@ -227,3 +227,27 @@ describe("guessing tokens", () => {
     expect(Number(blocked.headers["retry-after"])).toBeGreaterThan(0);
   });
 });
+
+describe("rate limits per token", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startRegistry({ rateLimitPerMinute: 5 });
+  });
+  afterAll(async () => h?.close());
+
+  it("answers 429 with Retry-After once a token used its requests, without touching other tokens or probes", async () => {
+    const busy = await h.tokenFor(["viewer"], { name: "busy" });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++)
+      statuses.push((await call(h, "GET", "/v1/whoami", undefined, bearer(busy))).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    const limited = await call(h, "GET", "/v1/whoami", undefined, bearer(busy));
+    expect(limited.body.error.code).toBe("rate_limited");
+    expect(Number(limited.headers["retry-after"])).toBeGreaterThan(0);
+    expect((await call(h, "GET", "/v1/whoami")).status).toBe(200); // the admin's own budget
+    expect((await call(h, "GET", "/livez", undefined, { authorization: "" })).status).toBe(200);
+    // Counted in Redis, so every instance shares the budget.
+    const keys = await h.redis.redis.keys("*ratelimit:*");
+    expect(keys.length).toBeGreaterThan(0);
+  });
+});

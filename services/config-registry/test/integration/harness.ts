@@ -42,6 +42,7 @@ export interface HarnessOptions {
   /** Master keys for secrets; default: one random key per harness; null: secrets not configured. */
   secretKeys?: Keyring | null;
   failures?: FailedAuthLimiter;
+  rateLimitPerMinute?: number;
   /** Environments whose writes by non-admins become change requests (default none). */
   protectedEnvironments?: string[];
 }
@@ -71,6 +72,7 @@ export async function startRegistry(options: HarnessOptions = {}): Promise<Harne
       bodyLimit: 1024 * 1024,
       outboxRelay: options.outboxRelay ?? true,
       protectedEnvironments: options.protectedEnvironments ?? [],
+      rateLimitPerMinute: options.rateLimitPerMinute ?? 0,
     },
   });
   await registry.workers.start();
