@@ -12,7 +12,18 @@ import type { RevealSecrets } from "./secret-types.js";
 export function secretReaderOf(request: FastifyRequest, environment: string | undefined): RevealSecrets {
   const principal = request.principal ?? null;
   if (!principal?.grants.some((g) => roleImplies(g.role, "secret-reader"))) return false;
-  return (namespace) => canAccess(principal, "secret-reader", { namespace, environment });
+  return (namespace) => {
+    const allowed = canAccess(principal, "secret-reader", { namespace, environment });
+    // Asked only for secrets actually in the document: a yes is a secret read, for the audit log.
+    if (allowed) noteSecretRead(request, namespace, environment);
+    return allowed;
+  };
+}
+
+function noteSecretRead(request: FastifyRequest, namespace: string, environment: string | undefined): void {
+  const namespaces = (request.auditNote?.details?.namespaces as string[] | undefined) ?? [];
+  if (!namespaces.includes(namespace)) namespaces.push(namespace);
+  request.auditNote = { action: "secret.read", details: { namespaces, environment: environment ?? null } };
 }
 
 /** The same for a layer: the base layer holds every environment's values, so any grant on the namespace. */

@@ -188,6 +188,27 @@ describe("authentication, scopes and the audit log", () => {
     expect(lines.every((l: { outcome: string }) => l.outcome === "denied")).toBe(true);
     expect(exported.body).not.toContain(viewer);
 
+    // A secret revealed is a secret read in the log; the same read redacted is not.
+    await call(h, "PUT", "/v1/namespaces/shop/layers/staging", { pw: { $secret: "hunter2" } });
+    const reader = await h.tokenFor(["secret-reader:shop:staging"], { owner: "gina" });
+    const read = await call(
+      h,
+      "GET",
+      "/v1/namespaces/shop/environments/staging/resolved",
+      undefined,
+      bearer(reader),
+    );
+    expect(read.body.content.pw).toBe("hunter2");
+    await call(h, "GET", "/v1/namespaces/shop/environments/staging/resolved", undefined, bearer(viewer));
+    const reads = await call(h, "GET", "/v1/audit?resource=/v1/namespaces/shop/environments/staging");
+    const secretReads = reads.body.entries.filter((e: { action: string }) => e.action === "secret.read");
+    expect(secretReads).toHaveLength(1);
+    expect(secretReads[0]).toMatchObject({
+      outcome: "allowed",
+      details: { namespaces: ["shop"], environment: "staging" },
+    });
+    expect(JSON.stringify(reads.body)).not.toContain("hunter2");
+
     await expect(h.db.pool.query("UPDATE audit_log SET outcome = 'allowed'")).rejects.toThrow(/append-only/);
     await expect(h.db.pool.query("DELETE FROM audit_log")).rejects.toThrow(/append-only/);
     const viewerAudit = await call(h, "GET", "/v1/audit", undefined, bearer(viewer));
