@@ -216,7 +216,9 @@ export function createSecretService(deps: SecretServiceDeps) {
         const sealed = sealedOf(node);
         if (Object.keys(node).length !== 1) throw secretInvalid(pointer, 'has keys besides "$secret"');
         if (!sealed) throw secretInvalid(pointer, "is not a string");
-        if (sealed.ns !== undefined || (!options.fromHistory && !trustedByCt.has(sealed.ct)))
+        const held = trustedByCt.get(sealed.ct);
+        const same = held !== undefined && held.key === sealed.key && held.digest === sealed.digest;
+        if (sealed.ns !== undefined || (!options.fromHistory && !same))
           throw secretInvalid(pointer, "is an encrypted secret this layer does not hold");
         return node;
       });

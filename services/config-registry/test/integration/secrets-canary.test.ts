@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type Subscription } from "@nats-io/transport-node";
-import { CONFIG_GET_COMMAND, ConfigGetReply } from "@nexus/contracts";
+import { ConfigGetReply, configGetSubject } from "@nexus/contracts";
 import { createLogger } from "@nexus/kit";
 import { TEST_NATS_URL } from "@nexus/test-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -168,7 +168,7 @@ describe("secrets canary: no plaintext anywhere but a secret-reader's response",
 
     // NATS reads (the SDK's transport) and the events the writes published.
     const got = await h.nats.bus.requestCommand(
-      CONFIG_GET_COMMAND,
+      configGetSubject({ environment: "production", namespace: "canary-shop" }),
       { schemaVersion: 1, namespace: "canary-shop", environment: "production" },
       ConfigGetReply,
     );
@@ -207,6 +207,7 @@ describe("secrets canary: no plaintext anywhere but a secret-reader's response",
       for (const k of keys) places.Redis!.push(`${k} ${await redis.get(k.slice(prefix.length))}`);
     } while (cursor !== "0");
     expect(places.Redis!.length).toBeGreaterThan(0);
+    await h.registry.audit.flush(); // the audit log writes in batches
     const tables = await h.db.pool.query<{ schema: string; name: string }>(
       `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
        WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')`,
@@ -218,6 +219,7 @@ describe("secrets canary: no plaintext anywhere but a secret-reader's response",
       places.Postgres!.push(...rows.rows.map((r) => `${t.schema}.${t.name} ${r.row}`));
     }
     expect(places.Postgres!.some((r) => r.includes("secret_keys"))).toBe(true);
+    expect(places.Postgres!.some((r) => r.includes("audit_log"))).toBe(true);
     expect(logLines.length).toBeGreaterThan(10);
     expect(wire.length).toBeGreaterThan(0);
 

@@ -1,4 +1,4 @@
-import { CONFIG_SET_COMMAND, ConfigSetReply } from "@nexus/contracts";
+import { ConfigSetReply, configSetSubject } from "@nexus/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, type Harness, startRegistry } from "./harness.js";
 
@@ -141,13 +141,22 @@ describe("secrets: write, read, hash, diff", () => {
     });
     expect(forged.status).toBe(400);
     expect(forged.body.error).toMatchObject({ code: "secret_invalid", field: "/token" });
+    // A PATCH cannot change what a stored secret claims (its digest) either.
+    const forgedDigest = await call(
+      h,
+      "PATCH",
+      "/v1/namespaces/payments/layers/base",
+      { db: { password: { $secret: { digest: "0".repeat(64) } } } },
+      { "content-type": "application/merge-patch+json" },
+    );
+    expect(forgedDigest.body.error).toMatchObject({ code: "secret_invalid", field: "/db/password" });
     const extra = await call(h, "PUT", "/v1/namespaces/payments/layers/staging", {
       token: { $secret: "x", note: "y" },
     });
     expect(extra.body.error).toMatchObject({ code: "secret_invalid", field: "/token" });
 
     const reply = await h.nats.bus.requestCommand(
-      CONFIG_SET_COMMAND,
+      configSetSubject({ layer: "staging", namespace: "payments" }),
       {
         schemaVersion: 1,
         namespace: "payments",
