@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { type Logger, type Pool, withTransaction } from "@nexus/kit";
+import type { Logger, Pool } from "@nexus/kit";
+import { withAsyncCommit } from "../async-commit.js";
 import type { DeliveryStore } from "../delivery/delivery-store.js";
 import type { MessageAlert } from "../receivers/message-types.js";
 import type { RoutingService } from "../routing/routing-service.js";
@@ -46,7 +47,7 @@ export function createGroupFlusher(deps: FlusherDeps) {
   async function flushOne(): Promise<boolean> {
     // Read before the transaction: never ask the pool for a second connection while holding one.
     const routing = await deps.routing.current();
-    const created = await withTransaction(pool, async (c) => {
+    const created = await withAsyncCommit(pool, async (c) => {
       const g = await groups.claimDue(c);
       if (!g) return null;
       const receiver = routing?.config.receivers.find((r) => r.name === g.receiver);

@@ -1,5 +1,6 @@
 import type { Logger, Pool } from "@nexus/kit";
 import type { AlertStore } from "../alerts/alert-store.js";
+import { withAsyncCommit } from "../async-commit.js";
 import type { Senders } from "../receivers/senders.js";
 import type { RoutingService } from "../routing/routing-service.js";
 import { type BackoffPolicy, nextState, type SendOutcome } from "./delivery-fns.js";
@@ -60,7 +61,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       type: row.receiver_type,
       attempt: row.attempts,
     };
-    if (!(await store.mark(pool, row.id, mark))) {
+    if (!(await withAsyncCommit(pool, (c) => store.mark(c, row.id, mark)))) {
       logger.warn(
         where,
         "a delivery changed while it was being sent (lease expired?); its result was not recorded",
@@ -100,7 +101,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
 
   return {
     async runOnce(): Promise<number> {
-      const rows = await store.claim(pool, deps.batchSize, deps.leaseMs);
+      const rows = await withAsyncCommit(pool, (c) => store.claim(c, deps.batchSize, deps.leaseMs));
       await Promise.all(
         rows.map((r) =>
           deliver(r).catch((err) => logger.error({ err, deliveryId: r.id }, "recording a delivery failed")),
