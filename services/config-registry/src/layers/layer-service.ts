@@ -4,6 +4,7 @@ import {
   NotFoundError,
   type Pool,
   type Queryable,
+  ValidationError,
   withTransaction,
 } from "@nexus/kit";
 import { assertJsonObject } from "../documents/content-fns.js";
@@ -19,7 +20,14 @@ import type { Namespace } from "../namespaces/namespace-types.js";
 import type { ResolveCache } from "../resolve/resolve-cache.js";
 import type { ResolveService } from "../resolve/resolve-service.js";
 import type { NamespaceState, ResolvedHead } from "../resolve/resolve-types.js";
-import { hashFormOf, holdsSecrets, mayHoldSecrets, redactDiff } from "../secrets/secret-doc-fns.js";
+import {
+  hashFormOf,
+  holdsSecrets,
+  mayHoldSecrets,
+  placeholderOverSecret,
+  REDACTED,
+  redactDiff,
+} from "../secrets/secret-doc-fns.js";
 import type { SecretService } from "../secrets/secret-service.js";
 import type { RevealOption } from "../secrets/secret-types.js";
 import type { LayerStore } from "./layer-store.js";
@@ -53,6 +61,14 @@ function secretOverNats(): BadRequestError {
     "secret_over_nats",
     "Secrets cannot be written over NATS (their values would travel on the bus); write them with PUT /v1/namespaces/{ns}/layers/{layer}",
     { field: "content" },
+  );
+}
+
+function placeholderWritten(pointer: string): ValidationError {
+  return new ValidationError(
+    "secret_placeholder",
+    `The value at ${pointer} is "***", the placeholder reads show for the secret stored there; send {"$secret": "<value>"} to change it, or leave it out of a PATCH to keep it`,
+    { field: pointer },
   );
 }
 
@@ -125,6 +141,10 @@ export function createLayerService(deps: LayerServiceDeps) {
     checkExpected(head, ctx, namespace, layer);
     let content = assertJsonObject(await makeContent(head, q));
     let canonical = canonicalJson(content);
+    if (head && canonical.includes(`"${REDACTED}"`)) {
+      const pointer = placeholderOverSecret(head.content, content);
+      if (pointer !== undefined) throw placeholderWritten(pointer);
+    }
     if (mayHoldSecrets(canonical)) {
       // Stored sealed; hashed over the secrets' digests, so the same value is "unchanged".
       if (ctx.source === "nats" && deps.secrets.holdsPlaintext(content)) throw secretOverNats();

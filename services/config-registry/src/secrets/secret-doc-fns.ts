@@ -112,6 +112,26 @@ export const redactSecrets = <T>(doc: T): T => mapSecrets(doc, () => REDACTED);
 export const hashFormOf = <T>(doc: T): T =>
   mapSecrets(doc, (node) => ({ [SECRET_KEY]: { digest: sealedOf(node)?.digest ?? "" } }));
 
+/**
+ * The first pointer where `next` holds the redaction placeholder `"***"` and `stored` holds a
+ * secret: what a layer read, edited and written back looks like. Undefined when there is none.
+ */
+export function placeholderOverSecret(stored: JsonObject, next: JsonObject): string | undefined {
+  for (const pointer of secretPointers(stored)) {
+    let node: unknown = next;
+    for (const token of parsePointer(pointer)) {
+      node =
+        isPlainObject(node) && Object.hasOwn(node, token)
+          ? node[token]
+          : Array.isArray(node)
+            ? node[Number(token)]
+            : undefined;
+    }
+    if (node === REDACTED) return pointer;
+  }
+  return undefined;
+}
+
 /** Pointer → digest of each secret, for the resolved response (clients check the hash with it). */
 export function secretDigestsOf(doc: unknown): Record<string, string> {
   const out: Record<string, string> = {};

@@ -141,6 +141,13 @@ describe("secrets: write, read, hash, diff", () => {
     });
     expect(forged.status).toBe(400);
     expect(forged.body.error).toMatchObject({ code: "secret_invalid", field: "/token" });
+    // A layer read back with its "***" and written again would replace the secret with "***".
+    const echoed = await call(h, "GET", "/v1/namespaces/payments/layers/base", undefined, {
+      authorization: `Bearer ${viewer}`,
+    });
+    const putBack = await call(h, "PUT", "/v1/namespaces/payments/layers/base", echoed.body.content);
+    expect(putBack.status).toBe(422);
+    expect(putBack.body.error).toMatchObject({ code: "secret_placeholder", field: "/db/password" });
     // A PATCH cannot change what a stored secret claims (its digest) either.
     const forgedDigest = await call(
       h,
