@@ -3,6 +3,21 @@
  * HTTP errors keep the server's code, field and request id; network failures say what happened.
  * The token goes in the Authorization header only and is never part of a message.
  */
+
+import { parseRetryAfter } from "./access-errors-fns.js";
+import {
+  type ApiToken,
+  ApiTokenSpec,
+  type AuditFilter,
+  type AuditPage,
+  AuditPageSpec,
+  type CreatedToken,
+  CreatedTokenSpec,
+  type CreateTokenInput,
+  TokenListSpec,
+  type WhoAmI,
+  WhoAmISpec,
+} from "./access-types.js";
 import {
   type ApiError,
   ApiErrorBodySpec,
@@ -26,7 +41,7 @@ import {
   type WriteResult,
   WriteResultSpec,
 } from "./api-types.js";
-import { CliError, ExitCode, errorFromResponse } from "./exit-codes.js";
+import { CliError, ExitCode, errorFromResponse, type ResponseContext } from "./exit-codes.js";
 import { mismatch, type Spec } from "./shape-fns.js";
 
 export const USER_AGENT = "nexus-cli/0.1.0";
@@ -34,7 +49,8 @@ export const USER_AGENT = "nexus-cli/0.1.0";
 export interface ApiClientOptions {
   baseUrl: string;
   token?: string | undefined;
-  author: string;
+  /** Where the token came from, in words, for messages about it (never the token itself). */
+  tokenSource?: string | undefined;
   timeoutMs?: number;
 }
 
@@ -46,6 +62,8 @@ interface RequestOptions {
   /** Statuses that are not errors besides 2xx (e.g. 304). */
   allow?: number[];
   signal?: AbortSignal;
+  /** The timeout covers the response headers only; the caller reads the body at its own pace. */
+  stream?: boolean;
 }
 
 export interface WriteOptions {
@@ -61,13 +79,13 @@ const seg = encodeURIComponent;
 export class ApiClient {
   readonly baseUrl: string;
   readonly #token: string | undefined;
-  readonly #author: string;
+  readonly #tokenSource: string | undefined;
   readonly #timeoutMs: number;
 
   constructor(options: ApiClientOptions) {
     this.baseUrl = options.baseUrl;
     this.#token = options.token;
-    this.#author = options.author;
+    this.#tokenSource = options.tokenSource;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
   }
 
@@ -81,11 +99,6 @@ export class ApiClient {
   async openApi(): Promise<Record<string, unknown> | null> {
     const res = await this.#send("GET", "/docs/json", { allow: [404] });
     return res.status === 404 ? null : ((await readJson(res, this.baseUrl)) as Record<string, unknown>);
-  }
-
-  /** Answers when this is a Nexus registry that accepts our token. */
-  async checkApi(): Promise<void> {
-    await this.#json<NamespacePage>(NamespacePageSpec, "GET", "/v1/namespaces", { query: { limit: 1 } });
   }
 
   // --- namespaces -----------------------------------------------------------------------------
@@ -196,6 +209,77 @@ export class ApiClient {
     return this.#json<Schema>(SchemaSpec, "PUT", `/v1/namespaces/${seg(ns)}/schema`, { body, contentType });
   }
 
+  // --- access control -------------------------------------------------------------------------
+
+  whoami() {
+    return this.#json<WhoAmI>(WhoAmISpec, "GET", "/v1/whoami");
+  }
+
+  createToken(input: CreateTokenInput) {
+    return this.#json<CreatedToken>(CreatedTokenSpec, "POST", "/v1/tokens", {
+      body: JSON.stringify(input),
+      contentType: "application/json",
+    });
+  }
+
+  async listTokens(includeRevoked: boolean): Promise<ApiToken[]> {
+    const list = await this.#json<{ tokens: ApiToken[] }>(TokenListSpec, "GET", "/v1/tokens", {
+      query: { includeRevoked },
+    });
+    return list.tokens;
+  }
+
+  getToken(id: string) {
+    return this.#json<ApiToken>(ApiTokenSpec, "GET", `/v1/tokens/${seg(id)}`);
+  }
+
+  revokeToken(id: string) {
+    return this.#json<ApiToken>(ApiTokenSpec, "DELETE", `/v1/tokens/${seg(id)}`);
+  }
+
+  audit(filter: AuditFilter, limit: number) {
+    return this.#json<AuditPage>(AuditPageSpec, "GET", "/v1/audit", { query: { ...filter, limit } });
+  }
+
+  /**
+   * The audit export as it arrives (JSON lines, in chunks). Fails when the registry sends
+   * nothing for `idleMs`, or when the connection breaks part-way.
+   */
+  async *auditExport(filter: AuditFilter, idleMs = 60_000): AsyncGenerator<Uint8Array> {
+    const idle = new AbortController();
+    let timer = setTimeout(() => idle.abort(), idleMs);
+    const rearm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => idle.abort(), idleMs);
+    };
+    try {
+      const res = await this.#send("GET", "/v1/audit/export", {
+        query: { ...filter },
+        headers: { accept: "application/x-ndjson" },
+        signal: idle.signal,
+        stream: true,
+      });
+      if (!res.body) return;
+      rearm();
+      for await (const chunk of res.body) {
+        rearm();
+        yield chunk;
+      }
+    } catch (err) {
+      if (err instanceof CliError) throw err;
+      const reason = idle.signal.aborted
+        ? `nothing arrived for ${Math.round(idleMs / 1000)} s`
+        : ((err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
+      throw new CliError(`the audit export from ${this.baseUrl} broke off (${reason})`, {
+        exitCode: ExitCode.error,
+        code: "export_interrupted",
+        cause: err,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   // --- plumbing -------------------------------------------------------------------------------
 
   async #json<T>(spec: Spec, method: string, path: string, options: RequestOptions = {}): Promise<T> {
@@ -208,13 +292,19 @@ export class ApiClient {
     for (const [k, v] of Object.entries(options.query ?? {}))
       if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: "application/json", "user-agent": USER_AGENT };
-    headers["nexus-author"] = this.#author;
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;
     if (options.contentType) headers["content-type"] = options.contentType;
     for (const [k, v] of Object.entries(options.headers ?? {})) if (v !== undefined) headers[k] = v;
 
-    const timeout = AbortSignal.timeout(this.#timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    // A stream (the audit export) may take as long as it needs once it started: its caller
+    // watches for silence instead. Everything else must be done within the timeout.
+    const timeout = new AbortController();
+    const timer = setTimeout(
+      () => timeout.abort(new DOMException("the registry took too long", "TimeoutError")),
+      this.#timeoutMs,
+    );
+    timer.unref();
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
     let res: Response;
     try {
       res = await fetch(url, {
@@ -226,9 +316,11 @@ export class ApiClient {
     } catch (err) {
       if (options.signal?.aborted) throw err;
       throw networkError(err, this.baseUrl, this.#timeoutMs);
+    } finally {
+      if (options.stream) clearTimeout(timer);
     }
     if (res.ok || options.allow?.includes(res.status)) return res;
-    throw await responseError(res);
+    throw await responseError(res, { tokenSent: Boolean(this.#token), tokenSource: this.#tokenSource });
   }
 }
 
@@ -255,7 +347,7 @@ const unexpected = (baseUrl: string, what: string) =>
     code: "unexpected_response",
   });
 
-async function responseError(res: Response): Promise<CliError> {
+async function responseError(res: Response, context: ResponseContext): Promise<CliError> {
   let body: unknown;
   try {
     body = JSON.parse(await res.text());
@@ -263,7 +355,10 @@ async function responseError(res: Response): Promise<CliError> {
     body = undefined;
   }
   const error = mismatch(body, ApiErrorBodySpec) ? undefined : (body as { error: ApiError }).error;
-  return errorFromResponse(res.status, res.statusText, error);
+  return errorFromResponse(res.status, res.statusText, error, {
+    ...context,
+    retryAfterSeconds: parseRetryAfter(res.headers.get("retry-after")),
+  });
 }
 
 function networkError(err: unknown, baseUrl: string, timeoutMs: number): CliError {

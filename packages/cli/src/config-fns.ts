@@ -8,7 +8,6 @@ export interface StoredConfig {
   /** The drift-detector (instances, findings); set by hand or NEXUS_DRIFT_URL. */
   driftUrl?: string | undefined;
   token?: string | undefined;
-  author?: string | undefined;
 }
 
 /** The settings a command runs with, and where each came from. */
@@ -17,7 +16,7 @@ export interface Settings {
   urlSource: "flag" | "env" | "config" | undefined;
   driftUrl: string | undefined;
   token: string | undefined;
-  author: string;
+  tokenSource: "flag" | "env" | "config" | undefined;
 }
 
 export interface SettingsInput {
@@ -25,12 +24,9 @@ export interface SettingsInput {
     url?: string | undefined;
     driftUrl?: string | undefined;
     token?: string | undefined;
-    author?: string | undefined;
   };
   env: NodeJS.ProcessEnv;
   file: StoredConfig | null;
-  /** Used when no author is given anywhere (the login name). */
-  fallbackAuthor: string;
 }
 
 /** `--config` > `NEXUS_CONFIG` > `$XDG_CONFIG_HOME/nexus/config.json` > `~/.config/nexus/config.json`. */
@@ -53,7 +49,6 @@ export function resolveSettings(input: SettingsInput): Settings {
   const url = pick([flags.url, "flag"], [env.NEXUS_URL, "env"], [file?.url, "config"]);
   const driftUrl = pick([flags.driftUrl, "flag"], [env.NEXUS_DRIFT_URL, "env"], [file?.driftUrl, "config"]);
   const token = pick([flags.token, "flag"], [env.NEXUS_TOKEN, "env"], [file?.token, "config"]);
-  const author = pick([flags.author, "flag"], [env.NEXUS_AUTHOR, "env"], [file?.author, "config"]);
   return {
     url: url.value === undefined ? undefined : normalizeRegistryUrl(url.value, url.source ?? "flag"),
     urlSource: url.source,
@@ -62,7 +57,7 @@ export function resolveSettings(input: SettingsInput): Settings {
         ? undefined
         : normalizeRegistryUrl(driftUrl.value, driftUrl.source ?? "flag", DRIFT_URL_NAMES),
     token: token.value,
-    author: validateAuthor(author.value ?? sanitizeAuthor(input.fallbackAuthor)),
+    tokenSource: token.source,
   };
 }
 
@@ -103,26 +98,6 @@ export function redactUrl(raw: string): string {
   return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^@]*@/i, "$1***@");
 }
 
-/** The registry's rule for `Nexus-Author`. */
-const AUTHOR = /^[\w.@+:/ -]{1,200}$/;
-
-export function validateAuthor(author: string): string {
-  if (!AUTHOR.test(author)) {
-    throw usageError(
-      "the author must be 1-200 letters, digits, spaces or . @ + : / _ -",
-      "author",
-      "Set it with --author, NEXUS_AUTHOR or `nexus login --author`.",
-    );
-  }
-  return author;
-}
-
-/** A login name made acceptable as an author (or a neutral name when nothing is left). */
-export function sanitizeAuthor(name: string): string {
-  const cleaned = name.replace(/[^\w.@+:/ -]/g, "").slice(0, 200);
-  return cleaned === "" ? "nexus-cli" : cleaned;
-}
-
 /** Parses the config file's text; anything unexpected is a usage error naming the file. */
 export function parseStoredConfig(text: string, path: string): StoredConfig {
   let value: unknown;
@@ -135,7 +110,8 @@ export function parseStoredConfig(text: string, path: string): StoredConfig {
     throw usageError(`the config file ${path} must hold a JSON object`);
   }
   const out: StoredConfig = {};
-  for (const key of ["url", "driftUrl", "token", "author"] as const) {
+  // Keys the CLI no longer uses (such as `author`, before tokens named the author) are ignored.
+  for (const key of ["url", "driftUrl", "token"] as const) {
     const v = (value as Record<string, unknown>)[key];
     if (v === undefined) continue;
     if (typeof v !== "string") throw usageError(`the config file ${path}: "${key}" must be a string`, key);

@@ -2,8 +2,8 @@
 import type { Command } from "commander";
 import { ApiClient } from "./api-client.js";
 import { readConfigFile } from "./config-file.js";
-import { DriftClient } from "./drift-client.js";
 import { configPath, resolveSettings, type Settings, type StoredConfig } from "./config-fns.js";
+import { DriftClient } from "./drift-client.js";
 import { usageError } from "./exit-codes.js";
 import { colorEnabled, type Io, Output } from "./output/output.js";
 
@@ -13,7 +13,6 @@ export interface GlobalOptions {
   driftUrl?: string;
   token?: string;
   config?: string;
-  author?: string;
   json?: boolean;
   color?: boolean;
 }
@@ -50,7 +49,6 @@ export class Context {
       flags: this.options,
       env: this.io.env,
       file: await this.stored(),
-      fallbackAuthor: this.io.username,
     });
   }
 
@@ -64,7 +62,19 @@ export class Context {
         "Run `nexus login <url>`, or pass --url / set NEXUS_URL.",
       );
     }
-    return new ApiClient({ baseUrl: s.url, token: s.token, author: s.author });
+    return new ApiClient({
+      baseUrl: s.url,
+      token: s.token,
+      tokenSource: this.tokenSourceWords(s.tokenSource),
+    });
+  }
+
+  /** Where the token came from, as an error message names it. */
+  tokenSourceWords(source: Settings["tokenSource"]): string | undefined {
+    if (source === "flag") return "--token";
+    if (source === "env") return "NEXUS_TOKEN";
+    if (source === "config") return `the config file ${this.configPath}`;
+    return undefined;
   }
 }
 

@@ -1,8 +1,6 @@
-import { userInfo } from "node:os";
-
 /**
  * The CLI's one read of the process environment. Its variables are user settings (NEXUS_URL,
- * NEXUS_TOKEN, NEXUS_CONFIG, NEXUS_AUTHOR, NO_COLOR, XDG_CONFIG_HOME, VISUAL/EDITOR) resolved by
+ * NEXUS_TOKEN, NEXUS_CONFIG, NO_COLOR, XDG_CONFIG_HOME, VISUAL/EDITOR) resolved by
  * `config-fns.ts` against flags and the config file; everything else receives this snapshot.
  */
 export function readEnvironment(): Readonly<NodeJS.ProcessEnv> {
@@ -16,13 +14,4 @@ export function readEnvironment(): Readonly<NodeJS.ProcessEnv> {
  */
 export function invocationDir(env: Readonly<NodeJS.ProcessEnv>): string {
   return env.npm_lifecycle_event === "nexus" && env.INIT_CWD ? env.INIT_CWD : process.cwd();
-}
-
-/** The default author of writes when none is configured. */
-export function loginName(env: Readonly<NodeJS.ProcessEnv>): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return env.USER ?? env.LOGNAME ?? "nexus-cli";
-  }
 }

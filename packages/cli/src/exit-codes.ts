@@ -1,3 +1,5 @@
+import { accessFailure } from "./access-errors-fns.js";
+
 /**
  * Exit codes scripts can rely on, and the one place that decides which failure gets which.
  *
@@ -8,6 +10,10 @@
  * | 2 | usage: unknown command or flag, bad argument, unreadable file, no registry configured |
  * | 3 | conflict: HTTP 409 / 412 (someone changed the layer since you read it; name taken) |
  * | 4 | validation failed: HTTP 400 / 413 / 422, or a local document that does not parse |
+ * | 5 | access refused: HTTP 401 (no token, unknown, expired or revoked token) / 403 (a role is missing) |
+ *
+ * HTTP 429 (too many failed logins from this address) stays 1; `--json` errors carry
+ * `retryAfterSeconds` so a script can wait that long.
  */
 export const ExitCode = {
   ok: 0,
@@ -15,6 +21,7 @@ export const ExitCode = {
   usage: 2,
   conflict: 3,
   validation: 4,
+  access: 5,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -22,6 +29,7 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 export function exitCodeForStatus(status: number): ExitCode {
   if (status === 409 || status === 412) return ExitCode.conflict;
   if (status === 400 || status === 413 || status === 422) return ExitCode.validation;
+  if (status === 401 || status === 403) return ExitCode.access;
   return ExitCode.error;
 }
 
@@ -42,6 +50,8 @@ export interface CliErrorOptions {
   details?: unknown;
   /** One sentence on what to do next. */
   hint?: string | undefined;
+  /** From Retry-After on a 429: how long to wait before trying again. */
+  retryAfterSeconds?: number | undefined;
   cause?: unknown;
 }
 
@@ -54,6 +64,7 @@ export class CliError extends Error {
   readonly requestId: string | undefined;
   readonly details: unknown;
   readonly hint: string | undefined;
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(message: string, options: CliErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -65,6 +76,7 @@ export class CliError extends Error {
     this.requestId = options.requestId;
     this.details = options.details;
     this.hint = options.hint;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 
@@ -82,27 +94,43 @@ export interface ServerErrorBody {
   requestId?: string | undefined;
 }
 
+/** What the CLI knows about the request besides the response body. */
+export interface ResponseContext {
+  /** Retry-After, in seconds, when the registry sent one. */
+  retryAfterSeconds?: number | undefined;
+  /** Whether the request carried a token. */
+  tokenSent?: boolean | undefined;
+  /** Where the token came from (`--token`, `NEXUS_TOKEN`, the config file), when known. */
+  tokenSource?: string | undefined;
+}
+
 /** A registry error response as a CliError; `body` is the `error` member of the response, if any. */
-export function errorFromResponse(status: number, statusText: string, body: ServerErrorBody | undefined) {
-  const message =
+export function errorFromResponse(
+  status: number,
+  statusText: string,
+  body: ServerErrorBody | undefined,
+  context: ResponseContext = {},
+) {
+  const serverMessage =
     body?.message ??
     `the registry answered HTTP ${status}${statusText ? ` ${statusText}` : ""} without an error body`;
-  return new CliError(message, {
+  const code = body?.code ?? `http_${status}`;
+  const access = accessFailure(status, code, serverMessage, context);
+  return new CliError(access?.message ?? serverMessage, {
     exitCode: exitCodeForStatus(status),
-    code: body?.code ?? `http_${status}`,
+    code,
     field: body?.field,
     status,
     requestId: body?.requestId,
     details: body?.details,
-    hint: hintFor(status, body?.code),
+    hint: access ? access.hint : hintFor(status, code),
+    retryAfterSeconds: status === 429 ? context.retryAfterSeconds : undefined,
   });
 }
 
 function hintFor(status: number, code: string | undefined): string | undefined {
   if (code === "revision_conflict")
     return "Fetch the layer again (nexus get / nexus edit), reapply your change, and retry.";
-  if (status === 401) return "Log in again with `nexus login` or pass a valid --token.";
-  if (status === 403) return "Your token is not allowed to do this.";
   if (status >= 500)
     return "This is a problem on the registry's side; quote the request id when reporting it.";
   return undefined;
@@ -118,6 +146,7 @@ export function withHint(err: CliError, hint: string): CliError {
     requestId: err.requestId,
     details: err.details,
     hint,
+    retryAfterSeconds: err.retryAfterSeconds,
     cause: err.cause,
   });
 }

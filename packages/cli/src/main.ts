@@ -1,6 +1,7 @@
 /** The `nexus` program: global options, the commands, and the one place failures become exit codes. */
 import { homedir } from "node:os";
 import { Command, CommanderError } from "commander";
+import { registerAudit } from "./commands/audit.js";
 import { registerDrift } from "./commands/drift.js";
 import { registerEdit } from "./commands/edit.js";
 import { registerGet } from "./commands/get.js";
@@ -12,8 +13,9 @@ import { registerRevisions } from "./commands/revisions.js";
 import { registerSchema } from "./commands/schema.js";
 import { registerSecrets } from "./commands/secrets.js";
 import { registerSet } from "./commands/set.js";
+import { registerToken } from "./commands/token.js";
 import { registerWatch } from "./commands/watch.js";
-import { invocationDir, loginName, readEnvironment } from "./env.js";
+import { invocationDir, readEnvironment } from "./env.js";
 import { ExitCode, exitCodeForCommander } from "./exit-codes.js";
 import { asCliError, errorAsJson, formatError } from "./output/error-fns.js";
 import type { Io } from "./output/output.js";
@@ -28,7 +30,6 @@ export function buildProgram(io: Io): Command {
     .option("--drift-url <url>", "drift-detector URL for instances and drift (env NEXUS_DRIFT_URL)")
     .option("--token <token>", "API token (env NEXUS_TOKEN; default: the saved one)")
     .option("--config <path>", "config file (env NEXUS_CONFIG; default $XDG_CONFIG_HOME/nexus/config.json)")
-    .option("--author <name>", "your name in the history (env NEXUS_AUTHOR; default: your login name)")
     .option("--json", "machine-readable JSON on stdout (errors as one JSON line on stderr)")
     .option("--no-color", "no colours, even on a terminal (NO_COLOR works too)")
     // Settings below are inherited by every command created afterwards with .command().
@@ -40,7 +41,8 @@ export function buildProgram(io: Io): Command {
     .showHelpAfterError("(add --help for usage)")
     .addHelpText(
       "after",
-      "\nExit codes: 0 ok, 1 error, 2 usage, 3 conflict (409), 4 validation failed (400/422 or a bad document).",
+      "\nExit codes: 0 ok, 1 error, 2 usage, 3 conflict (409), 4 validation failed (400/422 or a bad document),\n" +
+        "5 access refused (401: no, unknown, expired or revoked token; 403: a role is missing).",
     );
 
   registerLogin(program, io);
@@ -55,7 +57,8 @@ export function buildProgram(io: Io): Command {
   registerInstances(program, io);
   registerNotifier(program, io);
   registerDrift(program, io);
-  // Token administration waits for access control (issue 3): no command pretends to do it.
+  registerToken(program, io);
+  registerAudit(program, io);
   return program;
 }
 
@@ -98,6 +101,5 @@ export function processIo(): Io {
     env,
     cwd: invocationDir(env),
     home: homedir(),
-    username: loginName(env),
   };
 }

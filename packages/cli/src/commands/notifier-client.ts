@@ -8,12 +8,10 @@ const seg = encodeURIComponent;
 export class NotifierClient {
   readonly #baseUrl: string;
   readonly #token: string | undefined;
-  readonly #author: string;
 
-  constructor(options: { baseUrl: string; token: string | undefined; author: string }) {
+  constructor(options: { baseUrl: string; token: string | undefined }) {
     this.#baseUrl = options.baseUrl;
     this.#token = options.token;
-    this.#author = options.author;
   }
 
   routing = (version?: number) =>
@@ -46,7 +44,6 @@ export class NotifierClient {
     const headers: Record<string, string> = {
       accept: "application/json",
       "user-agent": USER_AGENT,
-      "nexus-author": this.#author,
       ...extra,
     };
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;

@@ -32,7 +32,7 @@ async function notifierFor(io: Io, command: Command) {
   }
   return {
     ctx,
-    api: new NotifierClient({ baseUrl: resolved.url, token: settings.token, author: settings.author }),
+    api: new NotifierClient({ baseUrl: resolved.url, token: settings.token }),
   };
 }
 

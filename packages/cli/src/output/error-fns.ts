@@ -59,6 +59,7 @@ export function errorAsJson(err: CliError) {
       ...(err.status !== undefined ? { status: err.status } : {}),
       ...(err.requestId !== undefined ? { requestId: err.requestId } : {}),
       ...(err.details !== undefined ? { details: err.details } : {}),
+      ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
     },
   };
 }

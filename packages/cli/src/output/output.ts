@@ -8,7 +8,8 @@ import pc from "picocolors";
 export type Colors = ReturnType<typeof pc.createColors>;
 
 export interface Writer {
-  write(text: string): unknown;
+  /** Bytes only for streams passed through as they arrive (`audit export`). */
+  write(text: string | Uint8Array): unknown;
   isTTY?: boolean | undefined;
 }
 
@@ -20,8 +21,6 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   cwd: string;
   home: string;
-  /** The login name, the author when none is configured. */
-  username: string;
 }
 
 export function colorEnabled(io: Pick<Io, "stdout" | "env">, flag: boolean | undefined): boolean {

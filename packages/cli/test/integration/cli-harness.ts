@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   type Harness,
+  type HarnessOptions,
   startRegistry,
 } from "../../../../services/config-registry/test/integration/harness.js";
 
@@ -45,12 +46,13 @@ export interface CliEnvironment {
 
 /**
  * Children get NEXUS_TOKEN: an admin token, owned by `tokenOwner` when given (the author of their
- * writes), or none with `withoutToken` (to test logging in).
+ * writes), or none with `withoutToken` (to test logging in). `registry` options go to the
+ * registry's harness (e.g. a failed-login limiter).
  */
 export async function startCliEnvironment(
-  options: { tokenOwner?: string; withoutToken?: boolean } = {},
+  options: { tokenOwner?: string; withoutToken?: boolean; registry?: HarnessOptions } = {},
 ): Promise<CliEnvironment> {
-  const registry = await startRegistry();
+  const registry = await startRegistry(options.registry);
   const token = options.tokenOwner
     ? await registry.tokenFor(["admin"], { owner: options.tokenOwner })
     : registry.adminToken;

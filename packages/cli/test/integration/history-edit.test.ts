@@ -20,7 +20,8 @@ describe("nexus diff / history / rollback / edit", () => {
 
   beforeAll(async () => {
     env = await startCliEnvironment({ tokenOwner: "ann" });
-    expect((await env.run(["login", env.url, "--author", "ann"])).code).toBe(0);
+    // The token is ann's: she is the author of every write below.
+    expect((await env.run(["login", env.url])).code).toBe(0);
     expect((await env.run(["ns", "create", "shop"])).code).toBe(0);
     // production: revision 1 then 2 (the namespace's revision sequence is shared by its layers).
     for (const doc of [

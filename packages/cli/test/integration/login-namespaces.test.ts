@@ -20,7 +20,7 @@ describe("nexus login", () => {
   let openTok: string;
   beforeAll(async () => {
     env = await startCliEnvironment({ withoutToken: true });
-    const token = (name: string) => env.registry.tokenFor(["viewer"], { name });
+    const token = (name: string) => env.registry.tokenFor(["viewer"], { name, owner: "lee" });
     [tok, stdinTok, openTok] = [await token("login"), await token("stdin"), await token("open")];
   });
   afterAll(async () => env?.close());
@@ -32,12 +32,14 @@ describe("nexus login", () => {
     expect(r.stderr).toContain("nexus login");
   });
 
-  it("checks the registry answers, then saves URL and token in a 0600 file", async () => {
+  it("checks the registry accepts the token, says who you are, then saves URL and token in a 0600 file", async () => {
     const r = await env.run(["login", `${env.url}/`, "--token", tok]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`Logged in to ${env.url}`);
-    expect(r.stdout).toContain("token saved");
+    expect(r.stdout).toContain(`You are lee at ${env.url}, through API token ${tok.slice(4, 20)}.`);
+    expect(r.stdout).toContain("Changes you make are recorded with lee as their author.");
+    expect(r.stdout).toMatch(/^ {2}viewer {2}read every namespace, in every environment$/m);
+    expect(r.stdout).toContain(`Logged in: URL and token saved in ${env.defaultConfigPath}.`);
     expect(r.stdout).not.toContain(tok);
 
     const mode = (await stat(env.defaultConfigPath)).mode & 0o777;
@@ -53,19 +55,65 @@ describe("nexus login", () => {
   });
 
   it("keeps the saved token when logging in again to the same registry, and reports JSON", async () => {
-    const r = await env.run(["login", "--json", "--author", "ann"]);
+    const r = await env.run(["login", "--json"]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({
       url: env.url,
       configPath: env.defaultConfigPath,
       token: true,
-      author: "ann",
+      whoami: {
+        subject: `token:${tok.slice(4, 20)}`,
+        name: "lee",
+        kind: "token",
+        grants: [{ role: "viewer", namespaces: ["*"], environments: ["*"] }],
+      },
     });
-    expect(JSON.parse(await readFile(env.defaultConfigPath, "utf8"))).toEqual({
-      url: env.url,
-      token: tok,
-      author: "ann",
-    });
+    expect(JSON.parse(await readFile(env.defaultConfigPath, "utf8"))).toEqual({ url: env.url, token: tok });
+  });
+
+  it("loads a config file an older CLI wrote with an author, and drops the author on the next login", async () => {
+    const old = join(env.dir, "old.json");
+    await writeFile(old, JSON.stringify({ url: env.url, token: tok, author: "ann" }), { mode: 0o600 });
+    const list = await env.run(["ns", "list", "--config", old]);
+    expect(list.stderr).toBe("");
+    expect(list.code).toBe(0);
+    const who = await env.run(["whoami", "--config", old]);
+    expect(who.stdout).toContain("You are lee");
+
+    expect((await env.run(["login", "--config", old])).code).toBe(0);
+    expect(JSON.parse(await readFile(old, "utf8"))).toEqual({ url: env.url, token: tok });
+  });
+
+  it("has no --author any more (exit 2), and ignores NEXUS_AUTHOR", async () => {
+    const flag = await env.run(["ns", "list", "--author", "ann"]);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain("unknown option '--author'");
+    const help = await env.run(["--help"]);
+    expect(help.stdout).not.toMatch(/author/i);
+    const who = await env.run(["whoami"], { env: { NEXUS_AUTHOR: "mallory" } });
+    expect(who.code).toBe(0);
+    expect(who.stdout).toContain("You are lee");
+    expect(who.stdout).not.toContain("mallory");
+  });
+
+  it("needs a token to log in (exit 2), and saves nothing", async () => {
+    const config = join(env.dir, "no-token.json");
+    const r = await env.run(["login", env.url, "--config", config]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("no token to log in with");
+    expect(r.stderr).toContain("--token-stdin");
+    await expect(stat(config)).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("refuses a token the registry does not know (exit 5), and saves nothing", async () => {
+    const config = join(env.dir, "bad-token.json");
+    const forged = `${tok.slice(0, 21)}${"A".repeat(43)}`;
+    const r = await env.run(["login", env.url, "--config", config, "--token-stdin"], { stdin: forged });
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain("the registry does not know your token (from --token-stdin)");
+    expect(r.stderr).toContain("code invalid_token, HTTP 401");
+    expect(r.stderr).not.toContain(forged);
+    await expect(stat(config)).rejects.toMatchObject({ code: "ENOENT" });
   });
 
   it("reads the token from stdin with --token-stdin", async () => {

@@ -39,7 +39,7 @@ describe("nexus secrets rotate", () => {
   it("needs an admin token", async () => {
     const viewer = await env.registry.tokenFor(["viewer"], { name: "viewer" });
     const r = await env.run(["secrets", "rotate", "--url", env.url], { env: { NEXUS_TOKEN: viewer } });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(5); // access refused (403)
     expect(r.stderr).toMatch(/forbidden|admin|permission|not allowed/i);
   });
 });

@@ -5,8 +5,6 @@ import {
   parseStoredConfig,
   redactUrl,
   resolveSettings,
-  sanitizeAuthor,
-  validateAuthor,
 } from "../../src/config-fns.js";
 import { CliError } from "../../src/exit-codes.js";
 
@@ -74,69 +72,65 @@ describe("normalizeRegistryUrl", () => {
 });
 
 describe("resolveSettings", () => {
-  const file = { url: "http://file:1", token: "file-token", author: "file-author" };
-  const env = { NEXUS_URL: "http://env:2", NEXUS_TOKEN: "env-token", NEXUS_AUTHOR: "env-author" };
+  const file = { url: "http://file:1", token: "file-token" };
+  const env = { NEXUS_URL: "http://env:2", NEXUS_TOKEN: "env-token" };
 
-  it("takes flags over environment over the config file", () => {
-    const flags = { url: "http://flag:3", token: "flag-token", author: "flag-author" };
-    expect(resolveSettings({ flags, env, file, fallbackAuthor: "me" })).toEqual({
+  it("takes flags over environment over the config file, and says where the token came from", () => {
+    const flags = { url: "http://flag:3", token: "flag-token" };
+    expect(resolveSettings({ flags, env, file })).toEqual({
       url: "http://flag:3",
       urlSource: "flag",
       token: "flag-token",
-      author: "flag-author",
+      tokenSource: "flag",
     });
-    expect(resolveSettings({ flags: {}, env, file, fallbackAuthor: "me" })).toEqual({
+    expect(resolveSettings({ flags: {}, env, file })).toEqual({
       url: "http://env:2",
       urlSource: "env",
       token: "env-token",
-      author: "env-author",
+      tokenSource: "env",
     });
-    expect(resolveSettings({ flags: {}, env: {}, file, fallbackAuthor: "me" })).toEqual({
+    expect(resolveSettings({ flags: {}, env: {}, file })).toEqual({
       url: "http://file:1",
       urlSource: "config",
       token: "file-token",
-      author: "file-author",
+      tokenSource: "config",
     });
   });
 
-  it("has no URL and no token when nothing is configured, and the login name as author", () => {
-    expect(resolveSettings({ flags: {}, env: {}, file: null, fallbackAuthor: "ann" })).toEqual({
+  it("has no URL and no token when nothing is configured", () => {
+    expect(resolveSettings({ flags: {}, env: {}, file: null })).toEqual({
       url: undefined,
       urlSource: undefined,
       token: undefined,
-      author: "ann",
+      tokenSource: undefined,
     });
   });
 
+  it("has no author any more: NEXUS_AUTHOR is ignored (the token's owner is the author)", () => {
+    const settings = resolveSettings({ flags: {}, env: { NEXUS_AUTHOR: "ann" }, file: null });
+    expect(settings).not.toHaveProperty("author");
+  });
+
   it("validates the URL wherever it came from", () => {
-    const err = usageFailure(() =>
-      resolveSettings({ flags: {}, env: {}, file: { url: "ftp://x" }, fallbackAuthor: "ann" }),
-    );
+    const err = usageFailure(() => resolveSettings({ flags: {}, env: {}, file: { url: "ftp://x" } }));
     expect(err.message).toContain("config file");
   });
 });
 
-describe("authors", () => {
-  it("accepts what the registry accepts and refuses the rest", () => {
-    expect(validateAuthor("ann.lee@example.com")).toBe("ann.lee@example.com");
-    expect(usageFailure(() => validateAuthor("ann\nlee")).field).toBe("author");
-    expect(usageFailure(() => validateAuthor("")).field).toBe("author");
-  });
-
-  it("cleans a login name into an author", () => {
-    expect(sanitizeAuthor("ann")).toBe("ann");
-    expect(sanitizeAuthor("ann$lee")).toBe("annlee");
-    expect(sanitizeAuthor("$$$")).toBe("nexus-cli");
-  });
-});
-
 describe("parseStoredConfig", () => {
-  it("reads url, token and author", () => {
-    expect(parseStoredConfig('{"url":"http://x","token":"t","author":"a","other":1}', "/c")).toEqual({
+  it("reads url and token", () => {
+    expect(parseStoredConfig('{"url":"http://x","token":"t","other":1}', "/c")).toEqual({
       url: "http://x",
       token: "t",
-      author: "a",
     });
+  });
+
+  it("still loads a file written by an older CLI with an author, and drops the author", () => {
+    const stored = parseStoredConfig('{"url":"http://x","token":"t","author":"ann lee"}', "/c");
+    expect(stored).toEqual({ url: "http://x", token: "t" });
+    expect(stored).not.toHaveProperty("author");
+    // Whatever its type: the key is not read at all.
+    expect(parseStoredConfig('{"url":"http://x","author":{"name":1}}', "/c")).toEqual({ url: "http://x" });
   });
 
   it.each([

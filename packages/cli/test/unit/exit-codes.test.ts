@@ -12,7 +12,7 @@ import {
 
 describe("exit codes", () => {
   it("are the documented numbers", () => {
-    expect(ExitCode).toEqual({ ok: 0, error: 1, usage: 2, conflict: 3, validation: 4 });
+    expect(ExitCode).toEqual({ ok: 0, error: 1, usage: 2, conflict: 3, validation: 4, access: 5 });
   });
 
   it.each([
@@ -21,8 +21,8 @@ describe("exit codes", () => {
     [422, 4],
     [409, 3],
     [412, 3],
-    [401, 1],
-    [403, 1],
+    [401, 5],
+    [403, 5],
     [404, 1],
     [415, 1],
     [429, 1],
