@@ -6,7 +6,7 @@ import type { Target } from "./subjects.js";
 
 export interface NatsReaderOptions extends Target {
   nc: NatsConnection;
-  /** The prefixed `nexus.config.cmd.get` subject. */
+  /** The prefixed `nexus.config.cmd.get.<environment>.<namespace>` subject. */
   subject: string;
   timeoutMs: number;
 }

@@ -1,4 +1,4 @@
-import { CONFIG_GET_COMMAND, configChangedSubject, instanceResyncSubject } from "@nexus/contracts";
+import { configChangedSubject, configGetSubject, instanceResyncSubject } from "@nexus/contracts";
 
 /**
  * Contracts spell every subject with the root token `nexus`; an installation (or a test run)
@@ -24,6 +24,6 @@ export function subjectsFor(prefix: string, target: Target) {
   return {
     changes: withPrefix(prefix, configChangedSubject(target)),
     resync: withPrefix(prefix, instanceResyncSubject(target)),
-    read: withPrefix(prefix, CONFIG_GET_COMMAND),
+    read: withPrefix(prefix, configGetSubject(target)),
   };
 }

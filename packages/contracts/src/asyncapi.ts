@@ -17,23 +17,31 @@ interface CommandDefinition {
   request: z.ZodType;
   /** Absent: fire-and-forget, nobody answers. */
   reply?: z.ZodType;
-  /** The subject ends in `.<environment>.<namespace>` like an event's. */
-  perTarget?: boolean;
+  /** The subject ends in `.<environment>.<namespace>` like an event's (`.<layer>.<namespace>` for writes). */
+  perTarget?: boolean | "layer";
 }
+
+const LAYER_PARAMS: Record<string, string> = {
+  layer: "Layer written: `base` or an environment name",
+  namespace: "Namespace name",
+};
 
 const COMMANDS: CommandDefinition[] = [
   {
     subject: CONFIG_SET_COMMAND,
-    description: "Request/reply: write one layer with the same validation and errors as the REST PUT.",
+    description:
+      "Request/reply: write one layer with the same validation and errors as the REST PUT. The body's namespace and layer must be the subject's (400 subject_mismatch otherwise).",
     request: ConfigSetCommand,
     reply: ConfigSetReply,
+    perTarget: "layer",
   },
   {
     subject: CONFIG_GET_COMMAND,
     description:
-      "Request/reply: read the resolved configuration like the REST GET .../resolved; `ifNoneMatch` answers `notModified` without content.",
+      "Request/reply: read the resolved configuration like the REST GET .../resolved; `ifNoneMatch` answers `notModified` without content. The body's namespace and environment must be the subject's (400 subject_mismatch otherwise).",
     request: ConfigGetCommand,
     reply: ConfigGetReply,
+    perTarget: true,
   },
   {
     subject: INSTANCE_RESYNC_COMMAND,
@@ -98,15 +106,16 @@ export function buildAsyncApi(version = "0.1.0") {
       contentType: "application/json",
       payload: z.toJSONSchema(command.request, { target: "draft-2020-12" }),
     };
+    const params = command.perTarget === "layer" ? LAYER_PARAMS : SUBJECT_PARAMS;
     channels[name] = {
-      address: command.perTarget ? `${command.subject}.{environment}.{namespace}` : command.subject,
+      address: command.perTarget
+        ? `${command.subject}.${Object.keys(params)
+            .map((k) => `{${k}}`)
+            .join(".")}`
+        : command.subject,
       description: command.description,
       ...(command.perTarget
-        ? {
-            parameters: Object.fromEntries(
-              Object.entries(SUBJECT_PARAMS).map(([k, d]) => [k, { description: d }]),
-            ),
-          }
+        ? { parameters: Object.fromEntries(Object.entries(params).map(([k, d]) => [k, { description: d }])) }
         : {}),
       messages: { request: { $ref: `#/components/messages/${name}-request` } },
     };

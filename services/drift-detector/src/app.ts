@@ -18,6 +18,7 @@ import { createReconciler } from "./findings/reconciler.js";
 import { consumeHeads } from "./heads/head-consumer.js";
 import { createHeadStore } from "./heads/head-store.js";
 import { createRegistryClient } from "./heads/registry-client.js";
+import { createIngestWatermark } from "./inventory/ingest-watermark.js";
 import { createInventoryBatcher } from "./inventory/inventory-batcher.js";
 import { consumeInventory } from "./inventory/inventory-consumer.js";
 import { createInventoryReadStore } from "./inventory/inventory-read-store.js";
@@ -115,8 +116,15 @@ export async function buildApp(deps: DetectorDeps) {
     logger,
     wakeOutbox,
   });
+  // Set once the inventory consumers run; until then nothing is pending and the clock is the mark.
+  let inventoryDurables: readonly string[] = [];
   const reconciler = createReconciler({
     pool,
+    watermark: createIngestWatermark({
+      nc,
+      stream: () => bus.streams.events,
+      durables: () => inventoryDurables,
+    }),
     logger,
     reconcile: createReconcileStore(),
     findings,
@@ -196,6 +204,7 @@ export async function buildApp(deps: DetectorDeps) {
           consumeHeads({ bus, pool, heads }),
           consumePolicyChanges({ bus, policies }),
         ]);
+        inventoryDurables = consumptions[0]?.durables ?? [];
         command = servePolicyCheck({ bus, policies });
         await duties.start();
       },

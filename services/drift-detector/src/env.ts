@@ -40,11 +40,11 @@ export const detectorEnvSchema = baseEnvSchema.extend({
     .min(1)
     .default(24 * 3600),
   /** Reports are merged in memory and written (and acked) in one statement this often. */
-  INVENTORY_FLUSH_MS: z.coerce.number().int().min(10).max(10_000).default(1_000),
+  INVENTORY_FLUSH_MS: z.coerce.number().int().min(10).max(10_000).default(500),
   /** An unacked inventory message (a crashed detector's batch) is redelivered after this long. */
   INVENTORY_ACK_WAIT_MS: z.coerce.number().int().min(1_000).max(300_000).default(30_000),
   /** How often the lease holder re-evaluates findings. */
-  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(250),
   /** A finding no longer true resolves after staying so this long; back within it, it re-opens silently. */
   FINDING_QUIET_SECONDS: z.coerce.number().min(0).default(30),
   /** Policy full scan (croner pattern, seconds optional). */

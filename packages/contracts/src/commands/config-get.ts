@@ -5,6 +5,9 @@ import { CommandErrorReply } from "./command-error.js";
 /**
  * Request/reply command: read the resolved configuration of one (namespace, environment), like
  * `GET /v1/namespaces/{ns}/environments/{env}/resolved`, for clients that only talk NATS.
+ * Sent to `nexus.config.cmd.get.<environment>.<namespace>` (see `configGetSubject`): the target is
+ * in the subject so NATS permissions can limit a client to its own namespaces, and the registry
+ * refuses a body naming another target than its subject.
  */
 export const CONFIG_GET_COMMAND = "nexus.config.cmd.get" as const;
 
@@ -16,6 +19,9 @@ export const ConfigGetCommand = z.object({
   ifNoneMatch: ContentHash.optional(),
 });
 export type ConfigGetCommand = z.infer<typeof ConfigGetCommand>;
+
+export const configGetSubject = (d: Pick<ConfigGetCommand, "environment" | "namespace">) =>
+  `${CONFIG_GET_COMMAND}.${d.environment}.${d.namespace}`;
 
 const Found = z.object({
   ok: z.literal(true),

@@ -1,21 +1,29 @@
 import { CONFIG_SET_COMMAND, ConfigSetCommand, ConfigSetReply } from "@nexus/contracts";
 import type { Bus } from "@nexus/kit";
 import type { LayerService } from "../layers/layer-service.js";
+import { assertSubjectMatchesBody } from "./command-target-fns.js";
 
 /**
- * `nexus.config.cmd.set` over NATS request/reply: the same write path, validation and error
- * codes as `PUT /v1/namespaces/{ns}/layers/{layer}`, for services that publish config changes.
+ * `nexus.config.cmd.set.<layer>.<namespace>` over NATS request/reply: the same write path,
+ * validation and error codes as `PUT /v1/namespaces/{ns}/layers/{layer}`, for services that
+ * publish config changes. The body must name the subject's target (NATS permissions scope the
+ * subject).
  */
 export function serveConfigCommands(deps: {
-  bus: Pick<Bus, "serveCommand">;
+  bus: Pick<Bus, "serveCommand" | "subject">;
   layers: Pick<LayerService, "replace">;
 }) {
+  const root = deps.bus.subject(CONFIG_SET_COMMAND);
   return deps.bus.serveCommand({
-    subject: CONFIG_SET_COMMAND,
+    subject: `${CONFIG_SET_COMMAND}.>`,
     request: ConfigSetCommand,
     reply: ConfigSetReply,
     queue: "config-registry",
     handler: async (cmd, ctx) => {
+      assertSubjectMatchesBody(root, ctx.subject, [
+        ["layer", cmd.layer],
+        ["namespace", cmd.namespace],
+      ]);
       const result = await deps.layers.replace(cmd.namespace, cmd.layer, cmd.content, {
         author: cmd.author,
         message: cmd.message ?? "",

@@ -1,11 +1,18 @@
-import { CONFIG_GET_COMMAND, ConfigGetReply } from "@nexus/contracts";
+import {
+  CONFIG_GET_COMMAND,
+  ConfigGetReply,
+  ConfigSetReply,
+  configGetSubject,
+  configSetSubject,
+} from "@nexus/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, type Harness, startRegistry } from "./harness.js";
 
-const get = (h: Harness, body: unknown) =>
-  h.nats.bus.requestCommand(CONFIG_GET_COMMAND, body, ConfigGetReply);
+/** Sent where a client sends it: the subject names the body's target. */
+const get = (h: Harness, body: { namespace: string; environment: string; [k: string]: unknown }) =>
+  h.nats.bus.requestCommand(configGetSubject(body), body, ConfigGetReply);
 
-describe("config read command over NATS (nexus.config.cmd.get)", () => {
+describe("config read command over NATS (nexus.config.cmd.get.<env>.<ns>)", () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startRegistry();
@@ -72,5 +79,71 @@ describe("config read command over NATS (nexus.config.cmd.get)", () => {
     expect(
       await get(h, { schemaVersion: 1, namespace: "billing", environment: "production", ifNoneMatch: "x" }),
     ).toMatchObject({ ok: false, error: { statusCode: 400, code: "invalid_command", field: "ifNoneMatch" } });
+  });
+
+  it("refuses a body naming another namespace or environment than the subject, so subject permissions hold", async () => {
+    await call(h, "POST", "/v1/namespaces", { name: "ledger" });
+    await call(h, "PUT", "/v1/namespaces/ledger/layers/base", { owner: "ledger" });
+    const asLedger = configGetSubject({ environment: "production", namespace: "ledger" });
+    const otherNamespace = await h.nats.bus.requestCommand(
+      asLedger,
+      { schemaVersion: 1, namespace: "billing", environment: "production" },
+      ConfigGetReply,
+    );
+    expect(otherNamespace).toMatchObject({
+      ok: false,
+      error: { statusCode: 400, code: "subject_mismatch", field: "namespace" },
+    });
+    const otherEnvironment = await h.nats.bus.requestCommand(
+      asLedger,
+      { schemaVersion: 1, namespace: "ledger", environment: "staging" },
+      ConfigGetReply,
+    );
+    expect(otherEnvironment).toMatchObject({
+      ok: false,
+      error: { statusCode: 400, code: "subject_mismatch", field: "environment" },
+    });
+    for (const subject of [`${CONFIG_GET_COMMAND}.production`, `${asLedger}.extra`]) {
+      const malformed = await h.nats.bus.requestCommand(
+        subject,
+        { schemaVersion: 1, namespace: "ledger", environment: "production" },
+        ConfigGetReply,
+      );
+      expect(malformed).toMatchObject({ ok: false, error: { statusCode: 400, code: "subject_mismatch" } });
+    }
+    // The bare root (the subject before it carried the target) has nobody serving it.
+    await expect(
+      h.nats.bus.requestCommand(
+        CONFIG_GET_COMMAND,
+        { schemaVersion: 1, namespace: "ledger", environment: "production" },
+        ConfigGetReply,
+        500,
+      ),
+    ).rejects.toThrow();
+    expect(await get(h, { schemaVersion: 1, namespace: "ledger", environment: "production" })).toMatchObject({
+      ok: true,
+      content: { owner: "ledger" },
+    });
+  });
+
+  it("refuses a config set whose body names another namespace or layer than the subject, and writes nothing", async () => {
+    const before = await call(h, "GET", "/v1/namespaces/billing/layers/base");
+    const write = (subject: string, namespace: string, layer: string) =>
+      h.nats.bus.requestCommand(
+        subject,
+        { schemaVersion: 1, namespace, layer, content: { hijacked: true }, author: "svc" },
+        ConfigSetReply,
+      );
+    const asLedgerBase = configSetSubject({ layer: "base", namespace: "ledger" });
+    expect(await write(asLedgerBase, "billing", "base")).toMatchObject({
+      ok: false,
+      error: { statusCode: 400, code: "subject_mismatch", field: "namespace" },
+    });
+    expect(
+      await write(configSetSubject({ layer: "staging", namespace: "billing" }), "billing", "base"),
+    ).toMatchObject({ ok: false, error: { statusCode: 400, code: "subject_mismatch", field: "layer" } });
+    const after = await call(h, "GET", "/v1/namespaces/billing/layers/base");
+    expect(after.body.revision).toBe(before.body.revision);
+    expect(after.body.content).not.toHaveProperty("hijacked");
   });
 });

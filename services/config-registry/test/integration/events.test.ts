@@ -1,4 +1,4 @@
-import { CONFIG_CHANGED, CONFIG_SET_COMMAND, type ConfigChanged, ConfigSetReply } from "@nexus/contracts";
+import { CONFIG_CHANGED, type ConfigChanged, ConfigSetReply, configSetSubject } from "@nexus/contracts";
 import type { EventOf } from "@nexus/kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, type Harness, startRegistry } from "./harness.js";
@@ -98,7 +98,7 @@ describe("config.changed events", () => {
 
   it("accepts config set commands over NATS request/reply with the same validation", async () => {
     const ok = await h.nats.bus.requestCommand(
-      CONFIG_SET_COMMAND,
+      configSetSubject({ layer: "development", namespace: "payments-api" }),
       {
         schemaVersion: 1,
         namespace: "payments-api",
@@ -115,7 +115,7 @@ describe("config.changed events", () => {
     expect(history.body.items[0]).toMatchObject({ source: "nats", author: "svc-a" });
 
     const stale = await h.nats.bus.requestCommand(
-      CONFIG_SET_COMMAND,
+      configSetSubject({ layer: "development", namespace: "payments-api" }),
       {
         schemaVersion: 1,
         namespace: "payments-api",
@@ -129,13 +129,13 @@ describe("config.changed events", () => {
     expect(stale).toMatchObject({ ok: false, error: { statusCode: 409, code: "revision_conflict" } });
 
     const invalid = await h.nats.bus.requestCommand(
-      CONFIG_SET_COMMAND,
+      configSetSubject({ layer: "base", namespace: "payments-api" }),
       { schemaVersion: 1, namespace: "Bad Name", layer: "base", content: {}, author: "svc-a" },
       ConfigSetReply,
     );
     expect(invalid).toMatchObject({ ok: false, error: { statusCode: 400, field: "namespace" } });
     const unknownEnv = await h.nats.bus.requestCommand(
-      CONFIG_SET_COMMAND,
+      configSetSubject({ layer: "moon", namespace: "payments-api" }),
       { schemaVersion: 1, namespace: "payments-api", layer: "moon", content: {}, author: "svc-a" },
       ConfigSetReply,
     );

@@ -42,12 +42,16 @@ export function createReconciler(deps: {
   remediation: RemediationService;
   config: ReconcilerConfig;
   wakeOutbox: () => void;
+  /** Time up to which reports are stored (see ingest-watermark); the wall clock when absent. */
+  watermark?: (now: number) => Promise<number>;
   /** After each pass, with what it announced (metrics, benchmark). */
   onPass?: (result: { opened: number; resolved: number; candidates: number; ms: number }) => void;
 }) {
   const { pool, config } = deps;
   const asked = new Map<string, number>();
   let lastHousekeeping = 0;
+  /** Judgement time only moves forward, so a finding never flips back for lack of news. */
+  let judgedUpTo = 0;
 
   const graceFor = (env: string) => config.graceMs.byEnvironment[env] ?? config.graceMs.defaultMs;
 
@@ -75,11 +79,11 @@ export function createReconciler(deps: {
     if (asked.size > 10_000) asked.clear();
   }
 
-  async function housekeeping(): Promise<void> {
+  async function housekeeping(judgedAt: Date): Promise<void> {
     const now = Date.now();
     if (now - lastHousekeeping < HOUSEKEEPING_EVERY_MS) return;
     lastHousekeeping = now;
-    const gone = await deps.inventory.markGone(pool, config.goneAfterMs);
+    const gone = await deps.inventory.markGone(pool, config.goneAfterMs, judgedAt);
     const deleted = await deps.inventory.deleteGone(pool, config.deleteAfterMs);
     if (gone || deleted)
       deps.logger.info({ gone, deleted }, `${gone} instance(s) went silent and are gone; ${deleted} removed`);
@@ -88,15 +92,19 @@ export function createReconciler(deps: {
   async function pass(): Promise<void> {
     const started = performance.now();
     await learnUnknowns();
-    await housekeeping();
     const now = new Date();
+    // Judge silence and staleness only as far as the reports are in: never ahead of the backlog.
+    const mark = deps.watermark ? await deps.watermark(now.getTime()) : now.getTime();
+    judgedUpTo = Math.max(judgedUpTo, mark);
+    const judgedAt = new Date(judgedUpTo);
+    await housekeeping(judgedAt);
     const modes = await deps.remediations.allModes(pool);
     const modeOf = (ns: string, env: string) => modes.get(`${ns}/${env}`) ?? DEFAULT_MODE;
-    const candidates = await deps.reconcile.candidates(pool, config.graceMs, now);
+    const candidates = await deps.reconcile.candidates(pool, config.graceMs, judgedAt);
     const desired: DesiredFinding[] = [];
     for (const c of candidates) {
       if (modeOf(c.namespace, c.environment) === "off") continue;
-      desired.push(...desiredForInstance(c, graceFor(c.environment), now.getTime()));
+      desired.push(...desiredForInstance(c, graceFor(c.environment), judgedAt.getTime()));
     }
     const result = await withTransaction(pool, async (db) => {
       const active = await deps.findings.listActive(db, INSTANCE_KINDS);
@@ -134,6 +142,15 @@ export function createReconciler(deps: {
       now: Date.now(),
     });
     if (steps.length) await deps.remediation.run(steps);
+    deps.logger.debug(
+      {
+        candidates: candidates.length,
+        opened: result.opened.length,
+        behindMs: now.getTime() - judgedAt.getTime(),
+        ms: Math.round(performance.now() - started),
+      },
+      "reconcile pass",
+    );
     deps.onPass?.({
       opened: result.opened.length,
       resolved: result.resolved.length,

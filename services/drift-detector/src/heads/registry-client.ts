@@ -1,4 +1,4 @@
-import { CONFIG_GET_COMMAND, ConfigGetReply } from "@nexus/contracts";
+import { ConfigGetReply, configGetSubject } from "@nexus/contracts";
 import { AppError, type Bus } from "@nexus/kit";
 
 export interface ResolvedDocument {
@@ -10,14 +10,14 @@ export interface ResolvedDocument {
 }
 
 /**
- * Reads resolved documents from the config-registry over NATS (`nexus.config.cmd.get`), under the
+ * Reads resolved documents from the config-registry over NATS (`nexus.config.cmd.get.<env>.<ns>`), under the
  * detector's own connection. Null when the namespace or environment does not exist (any more).
  */
 export function createRegistryClient(deps: { bus: Pick<Bus, "requestCommand">; timeoutMs: number }) {
   return {
     async resolved(namespace: string, environment: string): Promise<ResolvedDocument | null> {
       const reply = await deps.bus.requestCommand(
-        CONFIG_GET_COMMAND,
+        configGetSubject({ environment, namespace }),
         { schemaVersion: 1, namespace, environment },
         ConfigGetReply,
         deps.timeoutMs,

@@ -43,6 +43,7 @@ export function createInventoryBatcher(deps: {
     const settled = waiters;
     pending = new Map();
     waiters = [];
+    const started = performance.now();
     try {
       await deps.write(batch);
     } catch (err) {
@@ -54,6 +55,10 @@ export function createInventoryBatcher(deps: {
       return;
     }
     for (const w of settled) w.resolve();
+    deps.logger.debug(
+      { instances: batch.length, messages: settled.length, ms: Math.round(performance.now() - started) },
+      "instance reports written",
+    );
     deps.onFlushed?.(batch);
   };
 

@@ -95,12 +95,12 @@ export function createInventoryStore() {
     },
 
     /** Instances silent for longer than `goneAfterMs` and 3 of their own intervals are gone. */
-    async markGone(db: Queryable, goneAfterMs: number): Promise<number> {
+    async markGone(db: Queryable, goneAfterMs: number, judgedAt: Date): Promise<number> {
       const res = await db.query(
         `UPDATE instances SET gone_at = now()
          WHERE gone_at IS NULL
-           AND last_seen_at < now() - GREATEST($1::double precision, interval_seconds * 3000.0) * interval '1 millisecond'`,
-        [goneAfterMs],
+           AND last_seen_at < $2::timestamptz - GREATEST($1::double precision, interval_seconds * 3000.0) * interval '1 millisecond'`,
+        [goneAfterMs, judgedAt],
       );
       return res.rowCount ?? 0;
     },
