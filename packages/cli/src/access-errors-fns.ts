@@ -105,6 +105,12 @@ function tooManyRequests(code: string, serverMessage: string, retryAfter: number
       hint: "Check that the token you send is the right one before retrying.",
     };
   }
+  if (code === "rate_limited") {
+    return {
+      message: `your token sent more requests this minute than the registry allows: retry ${when}`,
+      hint: "Spread the calls out, or give each script its own token.",
+    };
+  }
   return { message: `the registry is limiting requests: retry ${when}`, hint: undefined };
 }
 

@@ -108,9 +108,19 @@ describe("429: how long to wait", () => {
   it("reads the wait from the message when the header is missing", () => {
     const failure = accessFailure(429, "too_many_failed_logins", "try again in 17 s.");
     expect(failure?.message).toContain("retry in 17 s");
-    expect(accessFailure(429, "rate_limited", "slow down")?.message).toBe(
+    expect(accessFailure(429, "slow_down", "slow down")?.message).toBe(
       "the registry is limiting requests: retry later",
     );
+    expect(
+      accessFailure(
+        429,
+        "rate_limited",
+        "Too many requests with this token: at most 5 per minute; retry in 1 minute.",
+        {
+          retryAfterSeconds: 31,
+        },
+      )?.message,
+    ).toBe("your token sent more requests this minute than the registry allows: retry in 31 s");
   });
 
   it("parses Retry-After as seconds or an HTTP date", () => {
