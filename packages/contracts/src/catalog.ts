@@ -6,6 +6,7 @@ import {
   AuthTokenRevoked,
   authTokenRevokedSubject,
 } from "./events/auth-token-revoked.js";
+import { CONFIG_APPLIED, ConfigApplied, configAppliedSubject } from "./events/config-applied.js";
 import {
   CONFIG_CHANGE_APPROVED,
   CONFIG_CHANGE_REJECTED,
@@ -19,7 +20,6 @@ import {
   ConfigChangeRequested,
   configChangeRequestedSubject,
 } from "./events/config-change-requested.js";
-import { CONFIG_APPLIED, ConfigApplied, configAppliedSubject } from "./events/config-applied.js";
 import { CONFIG_CHANGED, ConfigChanged, configChangedSubject } from "./events/config-changed.js";
 import { DRIFT_DETECTED, DriftDetected, driftDetectedSubject } from "./events/drift-detected.js";
 import { DRIFT_ESCALATED, DriftEscalated, driftEscalatedSubject } from "./events/drift-escalated.js";
