@@ -1,10 +1,10 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import {
+  type AccessControlOptions,
   type Bus,
   type Consumption,
   createHttpApp,
   type HealthCheck,
-  type HttpAppOptions,
   type Logger,
   type Pool,
   processOnce,
@@ -59,12 +59,9 @@ export interface NotifierConfig {
   routingCacheMs?: number;
 }
 
-/** The kit's authentication options (authenticator, failed-login limiter, audit), passed through. */
-export type AccessOptions = HttpAppOptions extends { access: infer A } ? A : never;
-
 export interface NotifierDeps {
-  /** Authentication for every non-public route (the kit's access hook). */
-  access?: AccessOptions | undefined;
+  /** Authentication (OIDC, API tokens checked by the registry) for every non-public route. */
+  access: AccessControlOptions;
   logger: Logger;
   pool: Pool;
   nc: NatsConnection;
@@ -171,8 +168,8 @@ export async function buildApp(deps: NotifierDeps) {
     logger,
     checks,
     bodyLimit: config.bodyLimit,
-    ...(deps.access ? { access: deps.access } : {}),
-  } as HttpAppOptions);
+    access: deps.access,
+  });
   registerRoutingRoutes(http.app, { routing });
   registerSilenceRoutes(http.app, { silences });
   registerAlertRoutes(http.app, { alerts });

@@ -4,6 +4,7 @@ import {
   createBus,
   createLogger,
   createPool,
+  createServiceAuth,
   installShutdown,
   migrate,
   redactUrl,
@@ -37,7 +38,11 @@ async function main(): Promise<void> {
   });
   const bus = createBus({ nc, prefix: env.NATS_PREFIX, source: `nexus/${SERVICE_NAME}`, logger });
 
+  // OIDC JWTs when configured; API tokens are checked by the registry over NATS (AUTH_TOKEN_KEY).
+  const auth = createServiceAuth({ env, logger, bus, redis: null });
+
   const notifier = await buildApp({
+    access: { authenticator: auth.authenticator, failures: auth.failures },
     logger,
     pool,
     nc,
@@ -74,6 +79,7 @@ async function main(): Promise<void> {
     closers: [
       { name: "http", close: () => notifier.app.close() },
       { name: "workers", close: () => notifier.workers.stop() },
+      { name: "auth", close: () => auth.stop() },
       { name: "nats", close: () => nc.drain() },
       { name: "postgres", close: () => pool.end() },
     ],

@@ -3,11 +3,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  ADMIN_TOKEN,
-  type Harness,
-  startNotifier,
-} from "../../../../services/notifier/test/integration/harness.js";
+import { type Harness, startNotifier } from "../../../../services/notifier/test/integration/harness.js";
 import {
   type ScriptedReceiver,
   startReceiver,
@@ -35,7 +31,7 @@ describe("nexus notifier", () => {
       stdout,
       stderr,
       stdin: new PassThrough(),
-      env: { NEXUS_NOTIFIER_URL: url, NEXUS_TOKEN: ADMIN_TOKEN, NEXUS_CONFIG: "/nonexistent/nexus.json" },
+      env: { NEXUS_NOTIFIER_URL: url, NEXUS_TOKEN: h.adminToken, NEXUS_CONFIG: "/nonexistent/nexus.json" },
       cwd: process.cwd(),
       home: "/nonexistent",
       username: "cli-user",

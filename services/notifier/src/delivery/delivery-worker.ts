@@ -61,26 +61,12 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       type: row.receiver_type,
       attempt: row.attempts,
     };
-    if (!(await withAsyncCommit(pool, (c) => store.mark(c, row.id, mark)))) {
-      logger.warn(
-        where,
-        "a delivery changed while it was being sent (lease expired?); its result was not recorded",
-      );
-      return;
-    }
-    if (mark.status === "delivered") {
-      logger.info({ ...where, status: statusCode }, "notification delivered");
-    } else if (mark.status === "dead") {
-      logger.error({ ...where, status: statusCode, reason: mark.reason }, "notification dead-lettered");
-    } else if (outcome.kind !== "postpone") {
-      logger.warn(
-        { ...where, status: statusCode, error, retryAt: mark.nextAttemptAt },
-        "notification failed, will retry",
-      );
-    }
-    if (mark.status !== "pending") {
+    // The outcome and its history line commit together: whoever sees the status sees the line.
+    const recorded = await withAsyncCommit(pool, async (c) => {
+      if (!(await store.mark(c, row.id, mark))) return false;
+      if (mark.status === "pending") return true;
       await deps.alerts.addHistory(
-        pool,
+        c,
         row.fingerprints.map((fingerprint) => ({
           fingerprint,
           kind: mark.status === "delivered" ? "notified" : "notification dead-lettered",
@@ -95,6 +81,24 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
             ...(mark.status === "dead" ? { reason: mark.reason } : {}),
           },
         })),
+      );
+      return true;
+    });
+    if (!recorded) {
+      logger.warn(
+        where,
+        "a delivery changed while it was being sent (lease expired?); its result was not recorded",
+      );
+      return;
+    }
+    if (mark.status === "delivered") {
+      logger.info({ ...where, status: statusCode }, "notification delivered");
+    } else if (mark.status === "dead") {
+      logger.error({ ...where, status: statusCode, reason: mark.reason }, "notification dead-lettered");
+    } else if (outcome.kind !== "postpone") {
+      logger.warn(
+        { ...where, status: statusCode, error, retryAt: mark.nextAttemptAt },
+        "notification failed, will retry",
       );
     }
   }

@@ -1,26 +1,19 @@
 import { fileURLToPath } from "node:url";
 import type { EventData, EventType } from "@nexus/contracts";
 import { createLogger } from "@nexus/kit";
-import { createTestBus, createTestDatabase, type TestBus, type TestDatabase } from "@nexus/test-fixtures";
-import { type AccessOptions, buildApp, type NotifierApp, type NotifierConfig } from "../../src/app.js";
+import {
+  createTestBus,
+  createTestDatabase,
+  startTestIssuer,
+  type TestBus,
+  type TestDatabase,
+  type TestIssuer,
+} from "@nexus/test-fixtures";
+import { buildApp, type NotifierApp, type NotifierConfig } from "../../src/app.js";
 
 export const NOTIFIER_MIGRATIONS = fileURLToPath(new URL("../../migrations", import.meta.url));
 export const NOTIFIER_SCHEMA = "notifier";
 export const INTAKE_TOKEN = "intake-token-0123456789abcdef";
-/** Bearer token of the test administrator (the harness's authenticator knows only this one). */
-export const ADMIN_TOKEN = "nxs_test_admin";
-
-const testAuthenticator = {
-  async authenticate(credential: string) {
-    if (credential !== ADMIN_TOKEN) return null;
-    return {
-      subject: "token:test-admin",
-      name: "tester",
-      kind: "token" as const,
-      grants: [{ role: "admin" as const, namespaces: ["*"], environments: ["*"] }],
-    };
-  },
-};
 
 export const testConfig = (overrides: Partial<NotifierConfig> = {}): NotifierConfig => ({
   alertmanagerToken: INTAKE_TOKEN,
@@ -38,6 +31,10 @@ export const testConfig = (overrides: Partial<NotifierConfig> = {}): NotifierCon
 
 export interface Harness {
   app: NotifierApp;
+  /** A real OIDC-style issuer; the notifier verifies its JWTs against its JWKS. */
+  issuer: TestIssuer;
+  /** Bearer token of an admin named `tester` (the actor of the harness's calls). */
+  adminToken: string;
   db: TestDatabase;
   nats: TestBus;
   publish<T extends EventType>(type: T, data: EventData<T>): Promise<void>;
@@ -65,13 +62,15 @@ const logger = createLogger({
 });
 
 export async function startNotifier(overrides: Partial<NotifierConfig> = {}): Promise<Harness> {
-  const [db, nats] = await Promise.all([
+  const [db, nats, issuer] = await Promise.all([
     createTestDatabase({ schema: NOTIFIER_SCHEMA, migrationsDir: NOTIFIER_MIGRATIONS }),
     createTestBus({ source: "nexus/test", logger }),
+    startTestIssuer(),
   ]);
+  const adminToken = await issuer.token(["admin"], { subject: "tester", expiresIn: "1h" });
   const build = async (o: Partial<NotifierConfig>) => {
     const app = await buildApp({
-      access: { authenticator: testAuthenticator } as AccessOptions,
+      access: { authenticator: issuer.authenticator(logger) },
       logger,
       pool: db.pool,
       nc: nats.nc,
@@ -89,6 +88,8 @@ export async function startNotifier(overrides: Partial<NotifierConfig> = {}): Pr
     },
     db,
     nats,
+    issuer,
+    adminToken,
     async publish(type, data) {
       await nats.bus.publish(type, data);
     },
@@ -98,7 +99,7 @@ export async function startNotifier(overrides: Partial<NotifierConfig> = {}): Pr
         url,
         headers: {
           ...(body !== undefined ? { "content-type": "application/json" } : {}),
-          authorization: `Bearer ${ADMIN_TOKEN}`,
+          authorization: `Bearer ${adminToken}`,
           ...headers,
         },
         ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
@@ -123,7 +124,7 @@ export async function startNotifier(overrides: Partial<NotifierConfig> = {}): Pr
     async close() {
       await app.app.close();
       await app.workers.stop();
-      await Promise.allSettled([db.drop(), nats.cleanup()]);
+      await Promise.allSettled([db.drop(), nats.cleanup(), issuer.close()]);
     },
   };
   return h;
