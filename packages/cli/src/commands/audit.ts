@@ -61,7 +61,7 @@ export function registerAudit(program: Command, io: Io): void {
       .command("audit")
       .description("who did what, and what was refused: the audit log (needs the admin role)"),
   )
-    .option("--limit <n>", "at most this many entries, oldest first (default 100)", positiveInt(1000), 100)
+    .option("--limit <n>", "at most this many entries, oldest first", positiveInt(1000), 100)
     .option("--after <seq>", "continue after this entry (the SEQ column)", nonNegativeInt)
     .addHelpText(
       "after",
