@@ -11,6 +11,7 @@ export { contentHash } from "./content-hash.js";
 export { isNexusConfigError, NexusConfigError, type NexusConfigErrorCode } from "./errors.js";
 export { createHttpReader, resolvedUrl } from "./http-reader.js";
 export type { ConfigLogFn, ConfigLogger } from "./logger.js";
+export type { NatsCredentials } from "./nats-auth.js";
 export type { ConfigSchema, ConnectConfigOptions } from "./options.js";
 export type { ReadResult, RegistryReader, ResolvedDocument } from "./registry-reader.js";
 export { DEFAULT_SUBJECT_PREFIX } from "./subjects.js";

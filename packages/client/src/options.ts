@@ -4,6 +4,7 @@ import { z } from "zod";
 import { NexusConfigError } from "./errors.js";
 import type { ConfigLogger } from "./logger.js";
 import { silentLogger } from "./logger.js";
+import { type NatsCredentials, NatsCredentialsSchema, NatsInboxPrefix, withNatsAuth } from "./nats-auth.js";
 import { DEFAULT_SUBJECT_PREFIX, SUBJECT_PREFIX_PATTERN } from "./subjects.js";
 
 /** Any zod 4 schema; its output type becomes the type of `get()`. */
@@ -26,6 +27,17 @@ export interface ConnectConfigOptions<T = Record<string, unknown>> {
    * forever and closes it on `close()`).
    */
   nats?: NatsConnection | ConnectionOptions;
+  /**
+   * This service's own NATS login, for the connection the client opens: `{ user, password }`,
+   * `{ token }`, `{ nkeySeed }` or `{ credsFile }`. The server's permissions decide which
+   * namespaces it hears (see infra/nats/nats-server.auth.conf).
+   */
+  natsCredentials?: NatsCredentials;
+  /**
+   * First tokens of this client's reply subjects instead of `_INBOX` (nats.js `inboxPrefix`), e.g.
+   * `_INBOX_payments-api`: with per-user permissions, the one inbox this user may subscribe to.
+   */
+  natsInboxPrefix?: string;
   /** First subject token, as the services' NATS_PREFIX. Default `nexus`. */
   subjectPrefix?: string;
   /** Validates (and types) the resolved content; a config that fails it is never applied. */
@@ -52,6 +64,8 @@ const Scalars = z.object({
   service: ServiceName,
   url: z.url({ protocol: /^https?$/ }).optional(),
   token: z.string().min(1).optional(),
+  natsCredentials: NatsCredentialsSchema.optional(),
+  natsInboxPrefix: NatsInboxPrefix.optional(),
   subjectPrefix: z
     .string()
     .regex(SUBJECT_PREFIX_PATTERN, "lowercase letters, digits, '-' or '_', starting with a letter")
@@ -64,7 +78,8 @@ const Scalars = z.object({
   startTimeoutMs: z.number().int().min(0).default(30_000),
 });
 
-export type Settings<T> = z.infer<typeof Scalars> & {
+/** Credentials live only inside the connection options, never in settings that could be logged. */
+export type Settings<T> = Omit<z.infer<typeof Scalars>, "natsCredentials" | "natsInboxPrefix"> & {
   nats: NatsConnection | ConnectionOptions | undefined;
   schema: ConfigSchema<T> | undefined;
   logger: ConfigLogger;
@@ -106,6 +121,7 @@ export function parseOptions<T>(options: ConnectConfigOptions<T>): Settings<T> {
       field: "nats",
     });
   }
+  const nats = natsSpec(options.nats, parsed.data);
   if (options.schema !== undefined && typeof options.schema?.safeParse !== "function") {
     throw new NexusConfigError("invalid_options", "option schema: expected a zod schema (with safeParse)", {
       field: "schema",
@@ -119,11 +135,35 @@ export function parseOptions<T>(options: ConnectConfigOptions<T>): Settings<T> {
       });
     }
   }
+  const { natsCredentials: _credentials, natsInboxPrefix: _inboxPrefix, ...scalars } = parsed.data;
   return {
-    ...parsed.data,
-    nats: options.nats,
+    ...scalars,
+    nats,
     schema: options.schema,
     logger,
     pollIntervalMs: parsed.data.pollIntervalMs ?? (options.nats ? 300_000 : 30_000),
   };
+}
+
+/** Credentials and inbox prefix go into the options of the connection the client opens. */
+function natsSpec(
+  spec: NatsConnection | ConnectionOptions | undefined,
+  given: Pick<z.infer<typeof Scalars>, "natsCredentials" | "natsInboxPrefix">,
+): NatsConnection | ConnectionOptions | undefined {
+  const { natsCredentials, natsInboxPrefix } = given;
+  if (!natsCredentials && !natsInboxPrefix) return spec;
+  const field = natsCredentials ? "natsCredentials" : "natsInboxPrefix";
+  if (!spec) {
+    throw new NexusConfigError("invalid_options", `option ${field} needs nats (connection options)`, {
+      field,
+    });
+  }
+  if (isNatsConnection(spec)) {
+    throw new NexusConfigError(
+      "invalid_options",
+      `option ${field} applies to a connection the client opens; set it on your own NatsConnection instead`,
+      { field },
+    );
+  }
+  return withNatsAuth(spec, natsCredentials, natsInboxPrefix);
 }
