@@ -1,5 +1,6 @@
 import { AlertSeverity, ApiErrorBody } from "@nexus/contracts";
-import type { App } from "@nexus/kit";
+import { type App, canAccess, ForbiddenError, NotFoundError } from "@nexus/kit";
+import type { FastifyRequest } from "fastify";
 import { z } from "zod";
 import { DeliveryDto } from "../delivery/delivery-types.js";
 import { actorOf } from "../http/actor.js";
@@ -10,16 +11,31 @@ const tags = ["alerts"];
 const errors = { 400: ApiErrorBody, 404: ApiErrorBody };
 const FingerprintParams = z.object({ fingerprint: z.string().min(1).max(200) });
 
+/** An alert's namespace and environment labels are its access scope (absent: every namespace). */
+const scopeOf = (a: AlertDto) => ({ namespace: a.labels.namespace, environment: a.labels.environment });
+const mayView = (request: FastifyRequest, a: AlertDto) => canAccess(request.principal, "viewer", scopeOf(a));
+
 export function registerAlertRoutes(app: App, deps: { alerts: AlertService }): void {
   const { alerts } = deps;
+  /** The alert if the caller may see it; otherwise 404, so its existence does not leak. */
+  const visible = async (request: FastifyRequest, fingerprint: string) => {
+    const found = await alerts.get(fingerprint);
+    if (!mayView(request, found.alert)) {
+      throw new NotFoundError("alert_not_found", `no alert with fingerprint ${fingerprint}`, {
+        field: "fingerprint",
+      });
+    }
+    return found;
+  };
 
   app.get(
     "/v1/alerts",
     {
-      config: { access: { role: "viewer" } },
+      config: { access: { authenticated: true } },
       schema: {
         tags,
-        summary: "Alerts, most recently received first",
+        summary:
+          "Alerts the caller may see (by their namespace/environment labels), most recently received first",
         querystring: z.object({
           status: z.enum(["firing", "resolved", "notice"]).optional(),
           severity: AlertSeverity.optional(),
@@ -32,13 +48,13 @@ export function registerAlertRoutes(app: App, deps: { alerts: AlertService }): v
         response: { 200: z.object({ items: z.array(AlertDto) }), ...errors },
       },
     },
-    async (request) => ({ items: await alerts.list(request.query) }),
+    async (request) => ({ items: (await alerts.list(request.query)).filter((a) => mayView(request, a)) }),
   );
 
   app.get(
     "/v1/alerts/:fingerprint",
     {
-      config: { access: { role: "viewer" } },
+      config: { access: { authenticated: true } },
       schema: {
         tags,
         summary: "One alert: what fired and when, who was told (deliveries), who acknowledged (history)",
@@ -53,13 +69,13 @@ export function registerAlertRoutes(app: App, deps: { alerts: AlertService }): v
         },
       },
     },
-    async (request) => alerts.get(request.params.fingerprint),
+    async (request) => visible(request, request.params.fingerprint),
   );
 
   app.post(
     "/v1/alerts/:fingerprint/ack",
     {
-      config: { access: { role: "editor" } },
+      config: { access: { authenticated: true } },
       schema: {
         tags,
         summary:
@@ -72,6 +88,15 @@ export function registerAlertRoutes(app: App, deps: { alerts: AlertService }): v
         },
       },
     },
-    async (request) => alerts.ack(request.params.fingerprint, actorOf(request), request.body.comment),
+    async (request) => {
+      const { alert } = await visible(request, request.params.fingerprint);
+      if (!canAccess(request.principal, "editor", scopeOf(alert))) {
+        throw new ForbiddenError(
+          "forbidden",
+          "acknowledging needs the editor role on the alert's namespace and environment",
+        );
+      }
+      return alerts.ack(request.params.fingerprint, actorOf(request), request.body.comment);
+    },
   );
 }

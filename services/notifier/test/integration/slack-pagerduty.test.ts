@@ -183,4 +183,19 @@ describe("Slack and PagerDuty receivers", () => {
     const deliveries = await h.call("GET", "/v1/deliveries");
     expect(JSON.stringify(deliveries.body)).not.toContain("R0UTINGKEY");
   });
+
+  it("shows and lets people acknowledge only the alerts of namespaces they hold a grant on", async () => {
+    const as = (token: string) => ({ authorization: `Bearer ${token}` });
+    const other = await h.issuer.token(["viewer:orders"], { subject: "olga" });
+    const viewer = await h.issuer.token(["viewer:payments"], { subject: "paula" });
+    const editor = await h.issuer.token(["editor:payments:production"], { subject: "eddie" });
+    expect((await h.call("GET", "/v1/alerts/fp-1", undefined, as(other))).status).toBe(404);
+    expect((await h.call("GET", "/v1/alerts", undefined, as(other))).body.items).toEqual([]);
+    const listed = await h.call("GET", "/v1/alerts", undefined, as(viewer));
+    expect(listed.body.items.map((a: { fingerprint: string }) => a.fingerprint)).toEqual(["fp-1"]);
+    expect((await h.call("POST", "/v1/alerts/fp-1/ack", {}, as(viewer))).status).toBe(403);
+    const acked = await h.call("POST", "/v1/alerts/fp-1/ack", { comment: "mine" }, as(editor));
+    expect(acked.status).toBe(200);
+    expect(acked.body.alert.ack).toMatchObject({ by: "eddie", comment: "mine" });
+  });
 });
