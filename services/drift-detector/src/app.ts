@@ -198,7 +198,7 @@ export async function buildApp(deps: DetectorDeps) {
           consumeInventory({
             bus,
             batcher,
-            inFlight: config.inventoryInFlight ?? 4_000,
+            inFlight: config.inventoryInFlight ?? 10_000,
             ackWaitMs: config.inventoryAckWaitMs ?? 30_000,
           }),
           consumeHeads({ bus, pool, heads }),

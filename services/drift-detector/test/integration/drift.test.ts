@@ -1,13 +1,21 @@
 import { CONFIG_APPLIED, INSTANCE_HEARTBEAT } from "@nexus/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call } from "../../../config-registry/test/integration/harness.js";
-import { eventually, heartbeat, sleep, startWorld, type World, watchDriftEvents } from "./harness.js";
+import {
+  eventually,
+  heartbeat,
+  type JsonBody,
+  sleep,
+  startWorld,
+  type World,
+  watchDriftEvents,
+} from "./harness.js";
 
 /** Findings of one kind for one instance, as the API lists them. */
 async function findingsOf(w: World, instanceId: string, status = "all") {
   const res = await w.call("GET", `/v1/findings?namespace=shop&status=${status}`);
   expect(res.status).toBe(200);
-  return (res.body.items as any[]).filter((f) => f.instanceIds.includes(instanceId));
+  return (res.body.items as JsonBody[]).filter((f) => f.instanceIds.includes(instanceId));
 }
 
 describe("drift findings from the inventory", () => {
@@ -100,11 +108,11 @@ describe("drift findings from the inventory", () => {
     await w.publish(INSTANCE_HEARTBEAT, heartbeat({ instanceId: "i-order", ...rev2 }), new Date(now));
     const list = await eventually(
       () => w.call("GET", "/v1/namespaces/shop/environments/production/instances"),
-      (r) => r.body.items.some((i: any) => i.instanceId === "i-order"),
+      (r) => r.body.items.some((i: JsonBody) => i.instanceId === "i-order"),
     );
     await sleep(300);
     const again = await w.call("GET", "/v1/namespaces/shop/environments/production/instances");
-    const inst = again.body.items.find((i: any) => i.instanceId === "i-order");
+    const inst = again.body.items.find((i: JsonBody) => i.instanceId === "i-order");
     expect(list.status).toBe(200);
     expect(inst).toMatchObject({
       revision: rev2.revision,
@@ -220,15 +228,15 @@ describe("drift findings from the inventory", () => {
       "GET",
       "/v1/namespaces/shop/environments/production/instances?includeGone=true",
     );
-    expect(listed.body.items.find((i: any) => i.instanceId === "i-bye").status).toBe("gone");
+    expect(listed.body.items.find((i: JsonBody) => i.instanceId === "i-bye").status).toBe("gone");
     const present = await w.call("GET", "/v1/namespaces/shop/environments/production/instances");
-    expect(present.body.items.some((i: any) => i.instanceId === "i-bye")).toBe(false);
+    expect(present.body.items.some((i: JsonBody) => i.instanceId === "i-bye")).toBe(false);
   });
 
   it("convergence per revision counts acks and instances still older", async () => {
     const res = await w.call("GET", "/v1/namespaces/shop/environments/production/convergence");
     expect(res.status).toBe(200);
-    const r2 = res.body.items.find((i: any) => i.revision === rev2.revision);
+    const r2 = res.body.items.find((i: JsonBody) => i.revision === rev2.revision);
     expect(r2.applied).toBeGreaterThanOrEqual(2); // i-ok and i-rej acked it
     expect(r2.rejected).toBe(1);
     expect(r2.stillOlder).toBe(0);

@@ -21,6 +21,9 @@ import {
 } from "../../../config-registry/test/integration/harness.js";
 import { buildApp, type DetectorApp, type DetectorConfig } from "../../src/app.js";
 
+/** Parsed JSON of a response or event (what JSON.parse gives). */
+export type JsonBody = ReturnType<typeof JSON.parse>;
+
 export const DETECTOR_MIGRATIONS = fileURLToPath(new URL("../../migrations", import.meta.url));
 export const DETECTOR_SCHEMA = "drift_detector";
 
@@ -127,7 +130,7 @@ export interface World {
     url: string,
     body?: unknown,
     token?: string,
-  ): Promise<{ status: number; body: any }>;
+  ): Promise<{ status: number; body: JsonBody }>;
   /** Publish as a consuming instance would (JetStream, through the registry's bus). */
   publish<T extends EventType>(type: T, data: EventData<T>, time?: Date): Promise<void>;
   close(): Promise<void>;
@@ -207,7 +210,7 @@ export const heartbeat = (
 
 /** Every drift-side event the detector publishes, read back from JetStream by a durable of its own. */
 export async function watchDriftEvents(bus: Bus) {
-  const received: CloudEvent<any>[] = [];
+  const received: CloudEvent<JsonBody>[] = [];
   const consumption = await bus.consume(
     [
       "nexus.drift.detected",
@@ -218,12 +221,12 @@ export async function watchDriftEvents(bus: Bus) {
     ],
     { durable: `watch-${Math.random().toString(36).slice(2, 8)}`, concurrency: 1 },
     async (event) => {
-      received.push(event as CloudEvent<any>);
+      received.push(event as CloudEvent<JsonBody>);
     },
   );
   return {
     received,
-    of: (type: string, pred: (d: any) => boolean = () => true) =>
+    of: (type: string, pred: (d: JsonBody) => boolean = () => true) =>
       received.filter((e) => e.type === type && pred(e.data)),
     stop: () => consumption.stop(),
   };

@@ -3,7 +3,7 @@ import { CONFIG_APPLIED, INSTANCE_HEARTBEAT, POLICY_CHECK_COMMAND, PolicyCheckRe
 import { collectEvents } from "@nexus/test-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call } from "../../../config-registry/test/integration/harness.js";
-import { eventually, heartbeat, startWorld, type World, watchDriftEvents } from "./harness.js";
+import { eventually, heartbeat, type JsonBody, startWorld, type World, watchDriftEvents } from "./harness.js";
 
 describe("policies, remediation and a real SDK instance", () => {
   let w: World;
@@ -16,7 +16,7 @@ describe("policies, remediation and a real SDK instance", () => {
   };
   const active = async (kind: string, env: string) =>
     ((await w.call("GET", `/v1/findings?namespace=pay&environment=${env}&kind=${kind}`)).body
-      .items as any[]) ?? [];
+      .items as JsonBody[]) ?? [];
 
   beforeAll(async () => {
     w = await startWorld({ quietMs: 0 });
@@ -81,7 +81,7 @@ describe("policies, remediation and a real SDK instance", () => {
     );
     const head = await resolved("production");
     expect(f).toMatchObject({ kind: "policy", severity: "critical", actual: head, instanceIds: [] });
-    expect(f.violations.map((v: any) => v.path).sort()).toEqual(["database.ssl", "log_level"]);
+    expect(f.violations.map((v: JsonBody) => v.path).sort()).toEqual(["database.ssl", "log_level"]);
     expect(f.summary).not.toContain('"debug"'.repeat(2));
     const violated = await eventually(
       async () => watch.of("nexus.policy.violated"),
@@ -159,7 +159,7 @@ describe("policies, remediation and a real SDK instance", () => {
       (x) => x.length === 1,
     );
     expect(f.expected).toEqual(staging);
-    const resyncs = collectEvents<any>(
+    const resyncs = collectEvents<JsonBody>(
       w.registry.nats.nc,
       `${w.registry.nats.prefix}.instance.resync.staging.pay`,
       1,
@@ -258,9 +258,9 @@ describe("policies, remediation and a real SDK instance", () => {
       const dev = await resolved("development");
       const listed = await eventually(
         () => w.call("GET", "/v1/namespaces/pay/environments/development/instances"),
-        (r) => r.body.items.some((i: any) => i.instanceId === "sdk-1"),
+        (r) => r.body.items.some((i: JsonBody) => i.instanceId === "sdk-1"),
       );
-      expect(listed.body.items.find((i: any) => i.instanceId === "sdk-1")).toMatchObject({
+      expect(listed.body.items.find((i: JsonBody) => i.instanceId === "sdk-1")).toMatchObject({
         service: "pay-api",
         ...dev,
         status: "live",
@@ -279,7 +279,7 @@ describe("policies, remediation and a real SDK instance", () => {
       async () =>
         (await w.call("GET", "/v1/findings?namespace=pay&environment=development&status=resolved")).body
           .items,
-      (x: any[]) => x.length === 1,
+      (x: JsonBody[]) => x.length === 1,
     );
     expect(gone.resolution).toBe("the instance went away");
   });
