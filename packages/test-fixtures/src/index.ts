@@ -3,3 +3,4 @@ export * from "./nats.js";
 export * from "./oidc.js";
 export * from "./postgres.js";
 export * from "./redis.js";
+export * from "./route-table.js";
