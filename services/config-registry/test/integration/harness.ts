@@ -45,13 +45,15 @@ export interface HarnessOptions {
   rateLimitPerMinute?: number;
   /** Environments whose writes by non-admins become change requests (default none). */
   protectedEnvironments?: string[];
+  /** A bus of the caller's (e.g. on a server with permissions) instead of a fresh prefix; cleaned up by close(). */
+  nats?: TestBus;
 }
 
 /** The registry on real Postgres (cloned template), real NATS (own prefix) and real Redis (own prefix). */
 export async function startRegistry(options: HarnessOptions = {}): Promise<Harness> {
   const [db, nats, redis] = await Promise.all([
     createTestDatabase({ schema: REGISTRY_SCHEMA, migrationsDir: REGISTRY_MIGRATIONS }),
-    createTestBus({ source: "nexus/config-registry" }),
+    options.nats ?? createTestBus({ source: "nexus/config-registry" }),
     createTestRedis(),
   ]);
   const logger = options.logger ?? createLogger({ service: "config-registry-test", level: "silent" });
