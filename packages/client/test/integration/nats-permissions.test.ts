@@ -1,11 +1,11 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { ConfigGetReply, configGetSubject } from "@nexus/contracts";
 import { createBus, createLogger, streamNames } from "@nexus/kit";
-import type { TestBus } from "@nexus/test-fixtures";
+import { natsServerBinary, type TestBus } from "@nexus/test-fixtures";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startRegistry } from "../../../../services/config-registry/test/integration/harness.js";
 import { connectConfig, type NexusConfig } from "../../src/index.js";
-import { type AuthNats, natsServerBinary, startAuthNats } from "./auth-nats-server.js";
+import { type AuthNats, startAuthNats } from "./auth-nats-server.js";
 import { type Harness, recordAcks, recordHeartbeats, writeLayer } from "./support.js";
 
 /**

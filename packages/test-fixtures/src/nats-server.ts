@@ -1,0 +1,103 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { accessSync, constants } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+
+/** nats-server on this machine: Debian's /usr/sbin/nats-server (what ensure-infra.sh installs), or one on PATH. */
+export function natsServerBinary(): string | undefined {
+  const onPath = (process.env.PATH ?? "").split(delimiter).map((d) => join(d, "nats-server"));
+  return ["/usr/sbin/nats-server", ...onPath].find((path) => {
+    try {
+      accessSync(path, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+export interface NatsServerProcess {
+  /** `nats://127.0.0.1:<port>` */
+  url: string;
+  /** What the server wrote to stdout/stderr so far. */
+  output(): string;
+  /** SIGTERM, wait for the exit, remove the config and the JetStream store. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A nats-server of a test's own (for what the shared test server cannot do: users, permissions),
+ * as a child process: `nats-server -c <config> -a 127.0.0.1 -p <free port> -js -sd <temp dir>`.
+ * The config must leave the listen address and store_dir out. `env` is the server's whole
+ * environment besides PATH (variables the config references as `$NAME`).
+ */
+export async function startNatsServer(
+  binary: string,
+  config: string,
+  env: Record<string, string> = {},
+): Promise<NatsServerProcess> {
+  const dir = await mkdtemp(join(tmpdir(), "nexus-nats-server-"));
+  const configFile = join(dir, "nats-server.conf");
+  await writeFile(configFile, config);
+  const port = await freePort();
+  const child = spawn(
+    binary,
+    ["-c", configFile, "-a", "127.0.0.1", "-p", String(port), "-js", "-sd", join(dir, "jetstream")],
+    { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let output = "";
+  const keep = (d: Buffer) => {
+    output += d.toString();
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  try {
+    await waitForReady(child, () => output);
+  } catch (err) {
+    child.kill("SIGKILL");
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.kill("SIGTERM");
+        await exited;
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function waitForReady(child: ChildProcess, output: () => string, timeoutMs = 10_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const timer = setInterval(() => {
+      if (output().includes("Server is ready")) {
+        clearInterval(timer);
+        resolve();
+      } else if (child.exitCode !== null || Date.now() - started > timeoutMs) {
+        clearInterval(timer);
+        reject(new Error(`nats-server did not start (exit code ${child.exitCode}):\n${output()}`));
+      }
+    }, 25);
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no free port")),
+      );
+    });
+  });
+}
