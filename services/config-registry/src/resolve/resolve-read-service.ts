@@ -86,14 +86,13 @@ export function createResolveReadService(deps: ResolveReadDeps) {
     };
   }
 
-  /** The fast path: memory, Redis, Postgres; secrets always `"***"`. */
-  async function fromCaches(
-    namespace: string,
-    environment: string,
-    options: ReadOptions,
-  ): Promise<ResolvedHead> {
-    const local = options.conditional ? null : deps.memory.get(namespace, environment);
-    if (local) return local;
+  /** The head as it is, or decrypted when it holds secrets (the caller may reveal some). */
+  function revealIfSecret(head: ResolvedHead, options: ReadOptions): ResolvedHead | Promise<ResolvedHead> {
+    return bodyHoldsSecrets(head.body, head.hash) ? revealed(head, options) : head;
+  }
+
+  /** Redis, then Postgres; secrets always `"***"`. */
+  function fromSharedStores(namespace: string, environment: string): Promise<ResolvedHead> {
     const epoch = deps.memory.epoch();
     const key = `${namespace}\u0000${environment}`;
     const running = inFlight.get(key);
@@ -111,9 +110,11 @@ export function createResolveReadService(deps: ResolveReadDeps) {
      * secrets and the document has some, decrypted from Postgres.
      */
     get(namespace: string, environment: string, options: ReadOptions = {}): Promise<ResolvedHead> {
-      const head = fromCaches(namespace, environment, options);
-      if (!options.revealSecrets) return head;
-      return head.then((h) => (bodyHoldsSecrets(h.body, h.hash) ? revealed(h, options) : h));
+      // A hit in this process's memory stays synchronous up to the response, secret check included.
+      const local = options.conditional ? null : deps.memory.get(namespace, environment);
+      if (local) return Promise.resolve(options.revealSecrets ? revealIfSecret(local, options) : local);
+      const head = fromSharedStores(namespace, environment);
+      return options.revealSecrets ? head.then((h) => revealIfSecret(h, options)) : head;
     },
 
     /** Per-key provenance: which layer (and revision) each resolved value came from. */
