@@ -48,6 +48,12 @@ export const baseEnvSchema = z.object({
   NATS_URL: z.string().min(1).default("nats://127.0.0.1:4222"),
   NATS_USER: z.string().optional(),
   NATS_PASSWORD: z.string().optional(),
+  /** Instead of a user/password: a `.creds` file (JWT + seed; re-read at each reconnect) or an nkey user seed. */
+  NATS_CREDS_FILE: z.string().min(1).optional(),
+  NATS_NKEY_SEED: z
+    .string()
+    .regex(/^SU[A-Z2-7]{56}$/, "must be an nkey user seed (SU followed by 56 characters)")
+    .optional(),
   /** First token of every subject and stream name; tests set their own to stay isolated. */
   NATS_PREFIX: z
     .string()

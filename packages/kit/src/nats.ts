@@ -1,4 +1,12 @@
-import { connect, type NatsConnection, type Status } from "@nats-io/transport-node";
+import { readFileSync } from "node:fs";
+import {
+  type ConnectionOptions,
+  connect,
+  credsAuthenticator,
+  type NatsConnection,
+  nkeyAuthenticator,
+  type Status,
+} from "@nats-io/transport-node";
 import { type Logger, redactUrl } from "./logger.js";
 
 export type { NatsConnection };
@@ -8,6 +16,10 @@ export interface NatsConfig {
   url: string;
   user?: string;
   password?: string;
+  /** A `.creds` file (NATS_CREDS_FILE), read at each (re)connect so it can be rotated in place. */
+  credsFile?: string;
+  /** An nkey user seed (NATS_NKEY_SEED). */
+  nkeySeed?: string;
   /** Client name shown in the server's monitoring pages. */
   name: string;
   logger: Pick<Logger, "debug" | "info" | "warn" | "error">;
@@ -33,7 +45,7 @@ export async function connectNats(config: NatsConfig): Promise<NatsConnection> {
   const nc = await connect({
     servers,
     name: config.name,
-    ...(config.user ? { user: config.user, pass: config.password ?? "" } : {}),
+    ...credentialsOf(config),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 1_000,
     reconnectJitter: 500,
@@ -47,6 +59,32 @@ export async function connectNats(config: NatsConfig): Promise<NatsConnection> {
   log.info({ server: redactServer(nc.getServer()), version: nc.info?.version }, "connected to NATS");
   void watchStatus(nc, log);
   return nc;
+}
+
+/** One way to log in, or none (a server without authorization). */
+function credentialsOf(config: NatsConfig): Partial<ConnectionOptions> {
+  const given = [
+    config.user && "NATS_USER",
+    config.credsFile && "NATS_CREDS_FILE",
+    config.nkeySeed && "NATS_NKEY_SEED",
+  ].filter(Boolean);
+  if (given.length > 1) {
+    throw new Error(
+      `NATS credentials: set one of NATS_USER, NATS_CREDS_FILE or NATS_NKEY_SEED, not ${given.join(" and ")}`,
+    );
+  }
+  if (config.user) return { user: config.user, pass: config.password ?? "" };
+  if (config.credsFile) {
+    const file = config.credsFile;
+    try {
+      readFileSync(file); // fail at start, naming the file, not later inside a reconnect loop
+    } catch (err) {
+      throw new Error(`cannot read NATS_CREDS_FILE ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    }
+    return { authenticator: credsAuthenticator(() => readFileSync(file)) };
+  }
+  if (config.nkeySeed) return { authenticator: nkeyAuthenticator(new TextEncoder().encode(config.nkeySeed)) };
+  return {};
 }
 
 async function watchStatus(nc: NatsConnection, log: NatsConfig["logger"]): Promise<void> {
