@@ -296,15 +296,17 @@ export class ApiClient {
     if (options.contentType) headers["content-type"] = options.contentType;
     for (const [k, v] of Object.entries(options.headers ?? {})) if (v !== undefined) headers[k] = v;
 
-    // A stream (the audit export) may take as long as it needs once it started: its caller
-    // watches for silence instead. Everything else must be done within the timeout.
-    const timeout = new AbortController();
-    const timer = setTimeout(
-      () => timeout.abort(new DOMException("the registry took too long", "TimeoutError")),
-      this.#timeoutMs,
-    );
-    timer.unref();
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
+    // A stream (the audit export) may take as long as it needs once the headers arrived: its
+    // caller watches for silence instead. Everything else must be done within the timeout.
+    const headersOnly = options.stream ? new AbortController() : undefined;
+    const timer = headersOnly
+      ? setTimeout(
+          () => headersOnly.abort(new DOMException("the registry took too long", "TimeoutError")),
+          this.#timeoutMs,
+        )
+      : undefined;
+    const timeout = headersOnly?.signal ?? AbortSignal.timeout(this.#timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     let res: Response;
     try {
       res = await fetch(url, {
@@ -317,7 +319,7 @@ export class ApiClient {
       if (options.signal?.aborted) throw err;
       throw networkError(err, this.baseUrl, this.#timeoutMs);
     } finally {
-      if (options.stream) clearTimeout(timer);
+      clearTimeout(timer);
     }
     if (res.ok || options.allow?.includes(res.status)) return res;
     throw await responseError(res, { tokenSent: Boolean(this.#token), tokenSource: this.#tokenSource });

@@ -2,7 +2,7 @@
  * `nexus whoami`, `nexus token`, `nexus audit` and the CLI's words for refusals, run as the real
  * binary against the real registry (tokens in its Postgres, revocation through its service).
  */
-import { readFile, stat, writeFile } from "node:fs/promises";
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createFailedAuthLimiter } from "@nexus/kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -247,6 +247,7 @@ describe("nexus whoami / token / audit", () => {
     expect(r.code).toBe(5);
     expect(r.stderr).toContain("lacks the admin role");
     expect(await readFile(out, "utf8")).toBe("old\n");
+    expect((await readdir(env.dir)).filter((f) => f.includes(".partial"))).toEqual([]);
   });
 
   it("says which token problem it is: none, unknown, expired", async () => {
