@@ -137,6 +137,8 @@ export function registerAccessControl(app: FastifyInstance, options: AccessContr
       ip: request.ip,
       userAgent: request.headers["user-agent"],
       details: {
+        // The token's owner or the OIDC user, so the log reads without a lookup.
+        ...(request.principal ? { actorName: request.principal.name } : {}),
         ...(request.auditNote?.details ?? {}),
         ...(denied ? { reason: request.accessDenied } : {}),
       },

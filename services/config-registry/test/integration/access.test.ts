@@ -160,7 +160,7 @@ describe("authentication, scopes and the audit log", () => {
       outcome: "denied",
       statusCode: 403,
       resource: "/v1/namespaces/shop/layers/production",
-      details: { reason: "needs editor" },
+      details: { reason: "needs editor", actorName: "frank" },
     });
     expect(entry.actor).toMatch(/^token:[0-9a-f]{16}$/);
     expect(JSON.stringify(denied.body)).not.toContain(viewer);
