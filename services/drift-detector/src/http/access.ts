@@ -1,13 +1,8 @@
 import { type AccessScope, canAccess, type Role } from "@nexus/kit";
 import type { FastifyRequest } from "fastify";
 
-/**
- * May the caller see a row of this scope? Until the kit's authentication hook is installed no
- * request carries a principal (undefined, not null) and every route is open, as in the registry;
- * once it is, rows are filtered by the caller's grants.
- */
+/** May the caller see a row of this scope? Listings show only what the caller's grants cover. */
 export function mayView(request: FastifyRequest, scope: AccessScope, role: Role = "viewer"): boolean {
-  if (request.principal === undefined) return true;
   return canAccess(request.principal, role, scope);
 }
 

@@ -242,10 +242,22 @@ describe("drift findings from the inventory", () => {
     expect(r2.stillOlder).toBe(0);
   });
 
-  it("findings need a viewer grant on the namespace; bad queries are refused with the field", async () => {
+  it("findings are filtered to what the caller may view; bad queries are refused with the field", async () => {
     const other = await w.issuer.token(["viewer:billing:*"]);
-    const none = await w.call("GET", "/v1/findings?namespace=shop", undefined, other);
-    expect(none.status).toBe(403);
+    const none = await w.call("GET", "/v1/findings?status=all", undefined, other);
+    expect(none.status).toBe(200);
+    expect(none.body.items).toEqual([]);
+    const shopViewer = await w.issuer.token(["viewer:shop:production"]);
+    const some = await w.call("GET", "/v1/findings?status=all", undefined, shopViewer);
+    expect(some.body.items.length).toBeGreaterThan(0);
+    expect(some.body.items.every((f: JsonBody) => f.namespace === "shop")).toBe(true);
+    const instances = await w.call(
+      "GET",
+      "/v1/namespaces/shop/environments/production/instances",
+      undefined,
+      other,
+    );
+    expect(instances.status).toBe(403);
     const bad = await w.call("GET", "/v1/findings?kind=nope");
     expect(bad.status).toBe(400);
     const noToken = await w.detector.app.app.inject({ method: "GET", url: "/v1/findings" });
