@@ -21,6 +21,7 @@ const CacheFile = z.object({
   revision: z.number().int().min(0),
   hash: ContentHash,
   content: z.record(z.string(), z.unknown()),
+  secretDigests: z.record(z.string(), z.string()).optional(),
   savedAt: z.string(),
 });
 
@@ -58,15 +59,26 @@ export async function readLastKnownGood(
     };
   }
   // The hash is what heartbeats will report as running: it must describe this content.
-  if (contentHash(c.content) !== c.hash) {
+  if (contentHash(c.content, c.secretDigests) !== c.hash) {
     return {
       ok: false,
       reason: "invalid",
       message: "the content does not match its hash (edited or corrupted)",
     };
   }
-  const { namespace, environment, revision, hash, content } = c;
-  return { ok: true, document: { namespace, environment, revision, hash, content }, savedAt: c.savedAt };
+  const { namespace, environment, revision, hash, content, secretDigests } = c;
+  return {
+    ok: true,
+    document: {
+      namespace,
+      environment,
+      revision,
+      hash,
+      content,
+      ...(secretDigests ? { secretDigests } : {}),
+    },
+    savedAt: c.savedAt,
+  };
 }
 
 /**
@@ -106,6 +118,7 @@ function pick(d: ResolvedDocument) {
     revision: d.revision,
     hash: d.hash,
     content: d.content,
+    ...(d.secretDigests ? { secretDigests: d.secretDigests } : {}),
   };
 }
 

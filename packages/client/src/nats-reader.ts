@@ -64,8 +64,18 @@ export function createNatsReader(options: NatsReaderOptions): RegistryReader {
       }
       if (r.notModified)
         return { kind: "not-modified", hash: r.hash, revision: r.revision } satisfies ReadResult;
-      const { namespace, environment, revision, hash, content } = r;
-      return { kind: "document", document: { namespace, environment, revision, hash, content } };
+      const { namespace, environment, revision, hash, content, secretDigests } = r;
+      return {
+        kind: "document",
+        document: {
+          namespace,
+          environment,
+          revision,
+          hash,
+          content,
+          ...(secretDigests ? { secretDigests } : {}),
+        },
+      };
     },
   };
 }

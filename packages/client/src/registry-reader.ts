@@ -5,6 +5,8 @@ export interface ResolvedDocument extends Position {
   namespace: string;
   environment: string;
   content: Record<string, unknown>;
+  /** Present when the document holds secrets: what its hash covers in their place. */
+  secretDigests?: Record<string, string> | undefined;
 }
 
 export type ReadResult =

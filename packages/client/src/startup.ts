@@ -37,7 +37,7 @@ export async function readVerified(reader: RegistryReader): Promise<ResolvedDocu
 }
 
 export function assertHash(document: ResolvedDocument): void {
-  if (contentHash(document.content) !== document.hash) {
+  if (contentHash(document.content, document.secretDigests) !== document.hash) {
     throw new NexusConfigError(
       "invalid_response",
       `the registry's document for revision ${document.revision} does not match its hash`,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { SecretDigests } from "../http/resolved-config.js";
 import { ContentHash, EnvironmentName, NamespaceName } from "../identifiers.js";
 import { CommandErrorReply } from "./command-error.js";
 
@@ -32,9 +33,11 @@ const Found = z.object({
 });
 
 export const ConfigGetReply = z.union([
-  Found.extend({ notModified: z.literal(false), content: z.record(z.string(), z.unknown()) }).describe(
-    "The resolved document",
-  ),
+  Found.extend({
+    notModified: z.literal(false),
+    content: z.record(z.string(), z.unknown()),
+    secretDigests: SecretDigests.optional(),
+  }).describe("The resolved document"),
   Found.extend({ notModified: z.literal(true) }).describe("`ifNoneMatch` is still current; no content"),
   CommandErrorReply,
 ]);

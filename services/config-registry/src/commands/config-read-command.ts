@@ -38,8 +38,11 @@ export function serveConfigReadCommands(deps: {
       };
       if (cmd.ifNoneMatch === head.hash) return { ...found, notModified: true as const };
       // The stored body is the exact HTTP response, rendered at write time from validated data.
-      const { content } = JSON.parse(head.body) as { content: Record<string, unknown> };
-      return { ...found, notModified: false as const, content };
+      const { content, secretDigests } = JSON.parse(head.body) as {
+        content: Record<string, unknown>;
+        secretDigests?: Record<string, string>;
+      };
+      return { ...found, notModified: false as const, content, ...(secretDigests ? { secretDigests } : {}) };
     },
   });
 }
