@@ -39,6 +39,8 @@ async function main(): Promise<void> {
     url: env.NATS_URL,
     user: env.NATS_USER,
     password: env.NATS_PASSWORD,
+    credsFile: env.NATS_CREDS_FILE,
+    nkeySeed: env.NATS_NKEY_SEED,
     name: SERVICE_NAME,
     logger,
   });

@@ -3,11 +3,13 @@ import {
   type AccessControlOptions,
   type Bus,
   type Consumption,
+  createAuditLog,
   createHttpApp,
   createOutboxRelay,
   type HealthCheck,
   type Logger,
   type Pool,
+  registerAuditRoutes,
   type Stoppable,
 } from "@nexus/kit";
 import { registerFindingRoutes } from "./findings/finding-router.js";
@@ -165,18 +167,20 @@ export async function buildApp(deps: DetectorDeps) {
       },
     },
   ];
+  const audit = createAuditLog({ pool, logger });
   const http = await createHttpApp({
     service: SERVICE_NAME,
     description:
       "Instance inventory, drift findings (stale, rejected, divergent, policy), compliance policies and remediation.",
     logger,
     checks,
-    access: deps.access,
+    access: { ...deps.access, audit },
   });
   registerInventoryRoutes(http.app, { pool, reads: createInventoryReadStore(), heads });
   registerFindingRoutes(http.app, { pool, findings });
   registerPolicyRoutes(http.app, { policies });
   registerRemediationRoutes(http.app, { pool, remediations });
+  registerAuditRoutes(http.app, audit);
 
   let consumptions: Consumption[] = [];
   let command: Stoppable | undefined;
@@ -188,6 +192,7 @@ export async function buildApp(deps: DetectorDeps) {
     duties,
     reconciler,
     services: { policies },
+    audit,
     workers: {
       /** Streams exist; inventory, heads and policy consumers run; duties compete for the lease. */
       async start() {
@@ -215,6 +220,7 @@ export async function buildApp(deps: DetectorDeps) {
         await batcher.stop();
         await duties.stop();
         await relay.stop();
+        await audit.close();
       },
     },
   };
