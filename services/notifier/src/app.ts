@@ -189,7 +189,9 @@ export async function buildApp(deps: NotifierDeps) {
         await bus.ensureStreams();
         consumption = await bus.consume(
           mappedEventTypes(),
-          { durable: CONSUMER, concurrency: config.consumerConcurrency },
+          // A new durable (first deployment, a newly mapped event type) starts at new events:
+          // replaying a week of stream history would page people about the past.
+          { durable: CONSUMER, concurrency: config.consumerConcurrency, deliverPolicy: "new" },
           async (event) => {
             const alert = alertFromEvent(event.type, event.data, { links: config.links, time: event.time });
             if (!alert) return;
