@@ -144,4 +144,37 @@ describe("grouping, dedup, inhibition and silences", () => {
     await sleep(700);
     expect(hook.requests.length).toBe(before + 1);
   });
+
+  it("consumes drift findings as alerts: drift.detected fires, drift.resolved resolves the same fingerprint", async () => {
+    const finding = {
+      schemaVersion: 1 as const,
+      findingId: "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+      kind: "stale" as const,
+      namespace: "drifty",
+      environment: "production",
+      service: "drifty-api",
+      instanceIds: ["pod-7"],
+      expected: { revision: 7, hash: null },
+      actual: { revision: 6, hash: null },
+      severity: "warning" as const,
+      firstSeenAt: "2026-01-01T00:00:00.000Z",
+      lastSeenAt: "2026-01-01T00:05:00.000Z",
+      summary: "pod-7 of drifty-api still runs revision 6 in production",
+    };
+    const before = hook.requests.length;
+    await h.publish("nexus.drift.detected", finding);
+    const [fired] = (await hook.waitFor(before + 1)).slice(before);
+    expect(fps(fired!)).toEqual([`drift:${finding.findingId}:firing`]);
+    expect((fired!.body as Hook).title).toBe(
+      "[FIRING] pod-7 of drifty-api still runs revision 6 in production",
+    );
+    await h.publish("nexus.drift.resolved", {
+      ...finding,
+      resolvedAt: "2026-01-01T00:09:00.000Z",
+      resolution: "pod-7 applied revision 7",
+    });
+    const [resolved] = (await hook.waitFor(before + 2)).slice(before + 1);
+    expect(fps(resolved!)).toEqual([`drift:${finding.findingId}:resolved`]);
+    expect((resolved!.body as { text: string }).text).toContain("What Nexus did: pod-7 applied revision 7");
+  });
 });
