@@ -3,11 +3,13 @@ import {
   type AccessControlOptions,
   type Bus,
   type Consumption,
+  createAuditLog,
   createHttpApp,
   type HealthCheck,
   type Logger,
   type Pool,
   processOnce,
+  registerAuditRoutes,
 } from "@nexus/kit";
 import { registerAlertRoutes } from "./alerts/alert-router.js";
 import { createAlertService } from "./alerts/alert-service.js";
@@ -162,25 +164,29 @@ export async function buildApp(deps: NotifierDeps) {
       },
     },
   ];
+  // Who changed routing, silenced, acknowledged or re-sent what (kit audit log, own schema).
+  const audit = createAuditLog({ pool, logger });
   const http = await createHttpApp({
     service: SERVICE_NAME,
     description: "Routes alerts and changes to Slack, PagerDuty, e-mail and webhooks; keeps the history.",
     logger,
     checks,
     bodyLimit: config.bodyLimit,
-    access: deps.access,
+    access: { ...deps.access, audit },
   });
   registerRoutingRoutes(http.app, { routing });
   registerSilenceRoutes(http.app, { silences });
   registerAlertRoutes(http.app, { alerts });
   registerDeliveryRoutes(http.app, { deliveries });
   registerIntakeRoutes(http.app, { alerts, alertmanagerToken: config.alertmanagerToken });
+  registerAuditRoutes(http.app, audit);
 
   let consumption: Consumption | undefined;
 
   return {
     ...http,
     services: { routing, alerts, silences, deliveries },
+    audit,
     workers: {
       async start() {
         flushLoop.start();
@@ -208,6 +214,7 @@ export async function buildApp(deps: NotifierDeps) {
         await flushLoop.stop();
         await sendLoop.stop();
         await outbound.close();
+        await audit.close();
       },
     },
   };

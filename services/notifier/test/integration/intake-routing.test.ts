@@ -178,6 +178,18 @@ describe("routing config API", () => {
     expect(stored.rows[0].config.receivers[0].signingSecret).toBe("s3cr3t-signing");
   });
 
+  it("keeps an audit trail of routing changes", async () => {
+    await h.app.audit.flush();
+    const res = await h.call("GET", "/v1/audit?actor=oidc:tester&resource=/v1/routing/route");
+    expect(res.status).toBe(200);
+    expect(res.body.entries.length).toBeGreaterThanOrEqual(1);
+    expect(res.body.entries[0]).toMatchObject({
+      actor: "oidc:tester",
+      resource: "/v1/routing/route",
+      outcome: "allowed",
+    });
+  });
+
   it("refuses an unauthenticated change", async () => {
     const res = await h.call("PUT", "/v1/routing/route", { route: {} }, { authorization: "" });
     expect(res.status).toBe(401);
