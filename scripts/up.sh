@@ -9,8 +9,8 @@ set -euo pipefail
 # Every service, in one place: name:port:start command (run from the repository root).
 SERVICES=(
   "config-registry:4100:pnpm --filter @nexus/config-registry start"
-  "notifier:4300:pnpm --filter @nexus/notifier start"
   "drift-detector:4200:pnpm --filter @nexus/drift-detector start"
+  "notifier:4300:pnpm --filter @nexus/notifier start"
 )
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

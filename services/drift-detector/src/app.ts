@@ -39,6 +39,8 @@ import { createDuties } from "./scan/duties.js";
 export const SERVICE_NAME = "drift-detector";
 
 export interface DetectorConfig {
+  /** Requests per minute per token, counted in this process (no Redis here); 0 or absent: no limit. */
+  rateLimitPerMinute?: number;
   databaseUrl: string;
   schema: string;
   outboxRelay: boolean;
@@ -174,6 +176,7 @@ export async function buildApp(deps: DetectorDeps) {
       "Instance inventory, drift findings (stale, rejected, divergent, policy), compliance policies and remediation.",
     logger,
     checks,
+    rateLimit: { perMinute: config.rateLimitPerMinute ?? 0, redis: null },
     access: { ...deps.access, audit },
   });
   registerInventoryRoutes(http.app, { pool, reads: createInventoryReadStore(), heads });

@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     bus,
     access: { authenticator: auth.authenticator, failures: auth.failures },
     config: {
+      rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
       databaseUrl: env.DATABASE_URL,
       schema: env.DATABASE_SCHEMA,
       outboxRelay: env.OUTBOX_RELAY_ENABLED,

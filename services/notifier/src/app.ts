@@ -37,6 +37,8 @@ export const SERVICE_NAME = "notifier";
 const CONSUMER = "notifier";
 
 export interface NotifierConfig {
+  /** Requests per minute per token, counted in this process (no Redis here); 0 or absent: no limit. */
+  rateLimitPerMinute?: number;
   alertmanagerToken?: string | undefined;
   links: LinkBases;
   outbound: {
@@ -172,6 +174,7 @@ export async function buildApp(deps: NotifierDeps) {
     logger,
     checks,
     bodyLimit: config.bodyLimit,
+    rateLimit: { perMinute: config.rateLimitPerMinute ?? 0, redis: null },
     access: { ...deps.access, audit },
   });
   registerRoutingRoutes(http.app, { routing });

@@ -50,6 +50,7 @@ async function main(): Promise<void> {
     nc,
     bus,
     config: {
+      rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
       alertmanagerToken: env.ALERTMANAGER_INTAKE_TOKEN,
       links: { dashboardUrl: env.DASHBOARD_URL, registryUrl: env.REGISTRY_PUBLIC_URL },
       outbound: {
