@@ -35,8 +35,9 @@ export function registerInstances(program: Command, io: Io): void {
         i.status,
         i.lag.revisions === null
           ? "-"
-          : i.lag.seconds
-            ? `${i.lag.revisions} rev, ${i.lag.seconds} s`
+          : // Behind by revisions counts even when the change is under a second old (0 s).
+            i.lag.revisions > 0 || i.lag.seconds
+            ? `${i.lag.revisions} rev, ${i.lag.seconds ?? 0} s`
             : "current",
         i.rejected ? `rejected ${i.rejected.revision}: ${i.rejected.reason ?? ""}` : "",
         shortTime(i.lastSeenAt),
