@@ -7,6 +7,8 @@ export const testConfig = Object.freeze({
     return process.env.NEXUS_TEST_RUN_ID ?? "adhoc";
   },
   natsUrl: process.env.NEXUS_TEST_NATS_URL ?? "nats://127.0.0.1:4222",
+  /** Where servers a test starts itself (nats-server) are looked for, and what they inherit. */
+  path: process.env.PATH ?? "/usr/sbin:/usr/bin:/bin",
 });
 
 /** Workers are forked after the global setup, so they inherit the run id through the environment. */

@@ -4,10 +4,11 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
+import { testConfig } from "./config.js";
 
 /** nats-server on this machine: Debian's /usr/sbin/nats-server (what ensure-infra.sh installs), or one on PATH. */
 export function natsServerBinary(): string | undefined {
-  const onPath = (process.env.PATH ?? "").split(delimiter).map((d) => join(d, "nats-server"));
+  const onPath = testConfig.path.split(delimiter).map((d) => join(d, "nats-server"));
   return ["/usr/sbin/nats-server", ...onPath].find((path) => {
     try {
       accessSync(path, constants.X_OK);
@@ -45,7 +46,7 @@ export async function startNatsServer(
   const child = spawn(
     binary,
     ["-c", configFile, "-a", "127.0.0.1", "-p", String(port), "-js", "-sd", join(dir, "jetstream")],
-    { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "pipe"] },
+    { env: { PATH: testConfig.path, ...env }, stdio: ["ignore", "pipe", "pipe"] },
   );
   let output = "";
   const keep = (d: Buffer) => {
