@@ -69,10 +69,14 @@ bash scripts/ensure-infra.sh
 heading "Credentials"
 bash scripts/credentials.sh
 # One KEY=value per line (values are base64 or token characters, never quoted or spaced).
+# Every service verifies tokens with AUTH_TOKEN_KEY; the bootstrap token and the secrets' master
+# keys are the registry's alone, so only it gets them.
+REGISTRY_ENV=()
 while IFS= read -r line; do
-  [[ $line == *=* ]] && SERVICE_ENV+=("$line")
+  [[ $line == *=* ]] || continue
+  if [[ $line == AUTH_TOKEN_KEY=* ]]; then SERVICE_ENV+=("$line"); else REGISTRY_ENV+=("$line"); fi
 done <.nexus/credentials.env
-echo "Services read their keys from .nexus/credentials.env (mode 600)."
+echo "Services read their keys from .nexus/credentials.env (mode 600); master keys go to the registry only."
 
 heading "Services"
 mkdir -p "$LOG_DIR" "$RUN_DIR"
@@ -98,7 +102,9 @@ for entry in "${SERVICES[@]}"; do
   # A new session per service: its pid is also its process group, so down.sh stops pnpm, tsx
   # and node together. The pid file is written by the session leader itself.
   # shellcheck disable=SC2016 # $$, $1 and $2 belong to the inner shell.
-  env PORT="$port" "${SERVICE_ENV[@]}" \
+  extra=()
+  [[ $name == config-registry ]] && extra=("${REGISTRY_ENV[@]}")
+  env PORT="$port" "${SERVICE_ENV[@]}" "${extra[@]}" \
     setsid bash -c 'echo $$ >"$1"; eval "exec $2"' nexus-service "$pidfile" "$cmd" \
     >>"$log" 2>&1 </dev/null &
   started+=("$name")
