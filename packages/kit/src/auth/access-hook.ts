@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { AuditSink } from "../audit/audit-types.js";
 import { ForbiddenError, NotFoundError, TooManyRequestsError, UnauthorizedError } from "../errors.js";
 import { canAccess } from "./access-fns.js";
-import type { AccessRule } from "./auth-types.js";
+import type { AccessRule, Principal } from "./auth-types.js";
 import type { Authenticator } from "./authenticator.js";
 import type { FailedAuthLimiter } from "./failed-auth-limiter.js";
 
@@ -32,6 +32,21 @@ declare module "fastify" {
 }
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+function tooManyFailures(request: FastifyRequest, seconds: number): TooManyRequestsError {
+  request.accessDenied = "too many failed logins";
+  return new TooManyRequestsError(
+    "too_many_failed_logins",
+    `Too many invalid tokens from this address; try again in ${seconds} s.`,
+    seconds,
+  );
+}
+
+/** An authenticator's refusal (expired, revoked) keeps its code; anything else passes through. */
+function refused(request: FastifyRequest, err: unknown): Error {
+  if (err instanceof UnauthorizedError) request.accessDenied = err.code;
+  return err instanceof Error ? err : new Error(String(err));
+}
 const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 function ruleOf(request: FastifyRequest): AccessRule | undefined {
@@ -62,48 +77,67 @@ export function registerAccessControl(app: FastifyInstance, options: AccessContr
     );
   });
 
-  app.addHook("onRequest", async (request) => {
+  // A callback hook with a synchronous path: a token the authenticator has cached costs no
+  // promise and no I/O (this runs on every request, including the hot cached read).
+  app.addHook("onRequest", (request, _reply, done) => {
     const rule = ruleOf(request);
-    if (!rule || "public" in rule) return;
+    if (!rule || "public" in rule) return done();
 
     const header = request.headers.authorization;
     const credential = typeof header === "string" ? BEARER.exec(header)?.[1] : undefined;
     if (!credential) {
       request.accessDenied = "no credentials";
-      throw new UnauthorizedError(
-        "unauthenticated",
-        "This endpoint needs an API token: send 'Authorization: Bearer <token>'.",
+      return done(
+        new UnauthorizedError(
+          "unauthenticated",
+          "This endpoint needs an API token: send 'Authorization: Bearer <token>'.",
+        ),
       );
     }
-    const wait = options.failures ? await options.failures.blockedFor(request.ip) : 0;
-    if (wait > 0) {
-      request.accessDenied = "too many failed logins";
-      throw new TooManyRequestsError(
-        "too_many_failed_logins",
-        `Too many invalid tokens from this address; try again in ${wait} s.`,
-        wait,
-      );
-    }
-    let principal: Awaited<ReturnType<Authenticator["authenticate"]>>;
+    const wait = options.failures?.blockedFor(request.ip) ?? 0;
+    if (wait > 0) return done(tooManyFailures(request, wait));
+
+    let result: ReturnType<Authenticator["authenticate"]>;
     try {
-      principal = await options.authenticator.authenticate(credential);
+      result = options.authenticator.authenticate(credential);
     } catch (err) {
-      if (err instanceof UnauthorizedError) request.accessDenied = err.code;
-      throw err;
+      return done(refused(request, err));
     }
+    if (result instanceof Promise) {
+      result.then(
+        (principal) => authorize(request, rule, principal, done),
+        (err: unknown) => done(refused(request, err)),
+      );
+      return;
+    }
+    authorize(request, rule, result, done);
+  });
+
+  function authorize(
+    request: FastifyRequest,
+    rule: Exclude<AccessRule, { public: true }>,
+    principal: Principal | null,
+    done: (err?: Error) => void,
+  ): void {
     if (!principal) {
       request.accessDenied = "invalid token";
-      await options.failures?.recordFailure(request.ip);
-      throw new UnauthorizedError("invalid_token", "This token is not valid.");
+      const invalid = new UnauthorizedError("invalid_token", "This token is not valid.");
+      if (!options.failures) return done(invalid);
+      // The failure that reaches the limit is still a 401; the block holds from the next request.
+      options.failures.recordFailure(request.ip).then(
+        () => done(invalid),
+        () => done(invalid),
+      );
+      return;
     }
     request.principal = principal;
-    if ("authenticated" in rule) return;
+    if ("authenticated" in rule) return done();
 
     const scope = rule.scope ? rule.scope(request) : {};
-    if (canAccess(principal, rule.role, scope)) return;
+    if (canAccess(principal, rule.role, scope)) return done();
     request.accessDenied = `needs ${rule.role}`;
     if (rule.hideExistence && !canAccess(principal, "viewer", { namespace: scope.namespace })) {
-      throw new NotFoundError("not_found", "Not found, or not visible to this token.");
+      return done(new NotFoundError("not_found", "Not found, or not visible to this token."));
     }
     const where = [
       scope.namespace && `namespace '${scope.namespace}'`,
@@ -111,11 +145,13 @@ export function registerAccessControl(app: FastifyInstance, options: AccessContr
     ]
       .filter(Boolean)
       .join(", ");
-    throw new ForbiddenError(
-      "forbidden",
-      `This token lacks the '${rule.role}' role${where ? ` for ${where}` : " on every namespace"}.`,
+    done(
+      new ForbiddenError(
+        "forbidden",
+        `This token lacks the '${rule.role}' role${where ? ` for ${where}` : " on every namespace"}.`,
+      ),
     );
-  });
+  }
 
   const audit = options.audit;
   if (!audit) return routes;

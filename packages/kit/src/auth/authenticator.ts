@@ -3,9 +3,10 @@ import type { Principal } from "./auth-types.js";
 /**
  * Turns a bearer credential into a principal. `null` means "not a credential we know" (401
  * invalid_token); an expired or revoked credential throws an UnauthorizedError with its own code.
+ * A cached answer may come back synchronously (no promise on the hot path).
  */
 export interface Authenticator {
-  authenticate(credential: string): Promise<Principal | null>;
+  authenticate(credential: string): Principal | null | Promise<Principal | null>;
 }
 
 /** API tokens look like `nxs_<id>_<secret>`; anything with two dots is a JWT. */
@@ -25,10 +26,10 @@ export function combineAuthenticators(parts: {
   return {
     authenticate(credential) {
       if (credential.startsWith(API_TOKEN_PREFIX)) {
-        return parts.apiTokens ? parts.apiTokens.authenticate(credential) : Promise.resolve(null);
+        return parts.apiTokens ? parts.apiTokens.authenticate(credential) : null;
       }
       if (looksLikeJwt(credential) && parts.oidc) return parts.oidc.authenticate(credential);
-      return Promise.resolve(null);
+      return null;
     },
   };
 }

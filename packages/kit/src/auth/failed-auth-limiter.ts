@@ -9,59 +9,66 @@ export interface FailedAuthLimiterOptions {
 }
 
 export interface FailedAuthLimiter {
-  /** Seconds the address must wait, or 0 when it may try. */
-  blockedFor(address: string): Promise<number>;
-  recordFailure(address: string): Promise<void>;
+  /** Seconds this address must still wait, as this instance knows it (no I/O: asked on every request). */
+  blockedFor(address: string): number;
+  /** Count a failure (shared through Redis); returns the seconds the address is now blocked for, or 0. */
+  recordFailure(address: string): Promise<number>;
 }
 
 /**
  * Slows token guessing: an address that presents too many bad credentials is refused (429) for
- * the rest of the window. Counted in Redis so all instances share it; while Redis is away each
- * instance counts on its own (never open, never a stall).
+ * the rest of the window, valid credentials included. Failures are counted in Redis, so guesses
+ * spread over instances add up; each instance learns of a block at the address's next failure
+ * there, and remembers it in memory, so a request with a good token costs no Redis round trip.
+ * While Redis is away each instance counts on its own (never open, never a stall).
  */
 export function createFailedAuthLimiter(options: FailedAuthLimiterOptions): FailedAuthLimiter {
   const local = new Map<string, { count: number; until: number }>();
+  const blocked = new Map<string, number>();
   const key = (address: string) => `${options.keyPrefix}authfail:${address}`;
 
-  const localCount = (address: string) => {
+  function countLocally(address: string): { count: number; ttl: number } {
+    const now = Date.now();
     const entry = local.get(address);
-    if (!entry || entry.until < Date.now()) return { count: 0, ttl: 0 };
-    return { count: entry.count, ttl: Math.ceil((entry.until - Date.now()) / 1000) };
-  };
+    if (!entry || entry.until < now) {
+      if (local.size > 10_000) local.clear();
+      local.set(address, { count: 1, until: now + options.windowSeconds * 1000 });
+      return { count: 1, ttl: options.windowSeconds };
+    }
+    entry.count += 1;
+    return { count: entry.count, ttl: Math.ceil((entry.until - now) / 1000) };
+  }
 
   return {
-    async blockedFor(address) {
-      let count: number;
-      let ttl: number;
-      try {
-        if (!options.redis) throw new Error("no redis");
-        const [[, c], [, t]] = (await options.redis.multi().get(key(address)).ttl(key(address)).exec()) as [
-          [unknown, string | null],
-          [unknown, number],
-        ];
-        count = Number(c ?? 0);
-        ttl = t;
-      } catch {
-        ({ count, ttl } = localCount(address));
-      }
-      return count >= options.maxFailures ? Math.max(ttl, 1) : 0;
+    blockedFor(address) {
+      const until = blocked.get(address);
+      if (until === undefined) return 0;
+      const left = Math.ceil((until - Date.now()) / 1000);
+      if (left > 0) return left;
+      blocked.delete(address);
+      return 0;
     },
     async recordFailure(address) {
-      const entry = local.get(address);
-      if (!entry || entry.until < Date.now()) {
-        if (local.size > 10_000) local.clear();
-        local.set(address, { count: 1, until: Date.now() + options.windowSeconds * 1000 });
-      } else entry.count += 1;
+      let { count, ttl } = countLocally(address);
       try {
-        if (!options.redis) return;
-        await options.redis
-          .multi()
-          .incr(key(address))
-          .expire(key(address), options.windowSeconds, "NX")
-          .exec();
+        if (options.redis) {
+          const results = (await options.redis
+            .multi()
+            .incr(key(address))
+            .expire(key(address), options.windowSeconds, "NX")
+            .ttl(key(address))
+            .exec()) as [[unknown, number], [unknown, number], [unknown, number]];
+          count = results[0][1];
+          ttl = results[2][1];
+        }
       } catch {
         // counted locally above
       }
+      if (count < options.maxFailures) return 0;
+      const seconds = Math.max(ttl, 1);
+      if (blocked.size > 10_000) blocked.clear();
+      blocked.set(address, Date.now() + seconds * 1000);
+      return seconds;
     },
   };
 }

@@ -29,8 +29,36 @@ export function createRemoteTokenAuthenticator(deps: { bus: Bus; key: Buffer }):
     cache.delete(event.data.tokenId);
   });
 
+  async function ask(tokenId: string, digest: string): Promise<Principal | null> {
+    const command: AuthIntrospectCommand = { schemaVersion: 1, tokenId, digest };
+    const reply = await deps.bus.requestCommand(AUTH_INTROSPECT_COMMAND, command, AuthIntrospectReply, 3_000);
+    if (!reply.ok) return null;
+    if (!reply.active) {
+      if (reply.reason === "expired") {
+        throw new UnauthorizedError("token_expired", "This token has expired; ask an admin for a new one.");
+      }
+      if (reply.reason === "revoked") throw new UnauthorizedError("token_revoked", "This token was revoked.");
+      return null;
+    }
+    const principal: Principal = {
+      subject: `token:${reply.tokenId}`,
+      name: reply.owner,
+      kind: "token",
+      tokenId: reply.tokenId,
+      grants: reply.grants,
+    };
+    if (cache.size >= MAX_CACHED) cache.clear();
+    cache.set(tokenId, {
+      digest,
+      principal,
+      until: Date.now() + CACHE_MS,
+      expiresAt: reply.expiresAt ? Date.parse(reply.expiresAt) : null,
+    });
+    return principal;
+  }
+
   return {
-    async authenticate(credential) {
+    authenticate(credential) {
       const tokenId = apiTokenId(credential);
       if (!tokenId) return null;
       const digest = apiTokenDigest(deps.key, credential);
@@ -43,37 +71,7 @@ export function createRemoteTokenAuthenticator(deps: { bus: Bus; key: Buffer }):
         }
         return hit.principal;
       }
-      const command: AuthIntrospectCommand = { schemaVersion: 1, tokenId, digest };
-      const reply = await deps.bus.requestCommand(
-        AUTH_INTROSPECT_COMMAND,
-        command,
-        AuthIntrospectReply,
-        3_000,
-      );
-      if (!reply.ok) return null;
-      if (!reply.active) {
-        if (reply.reason === "expired") {
-          throw new UnauthorizedError("token_expired", "This token has expired; ask an admin for a new one.");
-        }
-        if (reply.reason === "revoked")
-          throw new UnauthorizedError("token_revoked", "This token was revoked.");
-        return null;
-      }
-      const principal: Principal = {
-        subject: `token:${reply.tokenId}`,
-        name: reply.owner,
-        kind: "token",
-        tokenId: reply.tokenId,
-        grants: reply.grants,
-      };
-      if (cache.size >= MAX_CACHED) cache.clear();
-      cache.set(tokenId, {
-        digest,
-        principal,
-        until: now + CACHE_MS,
-        expiresAt: reply.expiresAt ? Date.parse(reply.expiresAt) : null,
-      });
-      return principal;
+      return ask(tokenId, digest);
     },
     stop: () => revocations.stop(),
   };
