@@ -29,6 +29,7 @@ import { createLayerWriteStore } from "./layers/layer-write-store.js";
 import { registerNamespaceRoutes } from "./namespaces/namespace-router.js";
 import { createNamespaceService } from "./namespaces/namespace-service.js";
 import { createNamespaceStore } from "./namespaces/namespace-store.js";
+import { createPolicyGate } from "./policies/policy-gate.js";
 import { createResolveCache } from "./resolve/resolve-cache.js";
 import { createResolveMemoryCache, DEFAULT_MEMORY_TTL_MS } from "./resolve/resolve-memory-cache.js";
 import { createResolveReadService } from "./resolve/resolve-read-service.js";
@@ -79,6 +80,8 @@ export interface RegistryDeps {
     memoryCacheTtlMs?: number;
     bodyLimit: number;
     outboxRelay: boolean;
+    /** Writes changing these environments are checked against the drift-detector's policies first. */
+    policyCheck?: { environments: readonly string[]; timeoutMs: number; failOpen: boolean };
     /** Requests per minute per token, counted in Redis; 0 or absent: no limit. */
     rateLimitPerMinute?: number;
     /** Writes reaching these environments by non-admins wait for an approver (default: none). */
@@ -124,6 +127,10 @@ export async function buildApp(deps: RegistryDeps) {
     prepareEvents: (events, traceparent) => prepareOutboxRows(bus, CONFIG_CHANGED, events, { traceparent }),
     secrets,
   });
+  const policies =
+    config.policyCheck && config.policyCheck.environments.length > 0
+      ? createPolicyGate({ bus, ...config.policyCheck })
+      : undefined;
   const layers = createLayerService({
     pool,
     namespaces: namespaceStore,
@@ -133,6 +140,7 @@ export async function buildApp(deps: RegistryDeps) {
     cache,
     wakeOutbox,
     secrets,
+    policies,
   });
   const namespaces = createNamespaceService({
     pool,

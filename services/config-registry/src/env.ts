@@ -40,6 +40,22 @@ export const registryEnvSchema = baseEnvSchema.extend({
         .map((e) => e.trim())
         .filter(Boolean),
     ),
+  /** Writes changing these environments wait for the drift-detector's policy check (default: none). */
+  POLICY_CHECK_ENVIRONMENTS: z
+    .string()
+    .default("")
+    .transform((s) =>
+      s
+        .split(",")
+        .map((e) => e.trim())
+        .filter(Boolean),
+    ),
+  POLICY_CHECK_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2000),
+  /** When the policy check does not answer: refuse the write (false, the default) or let it through. */
+  POLICY_CHECK_FAIL_OPEN: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((v) => v === "true"),
   RESOLVED_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).default(300),
   /** In-process cache of resolved documents in front of Redis; 0 turns it off. */
   RESOLVED_MEMORY_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(DEFAULT_MEMORY_TTL_MS),

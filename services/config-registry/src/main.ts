@@ -79,6 +79,11 @@ async function main(): Promise<void> {
       outboxRelay: env.OUTBOX_RELAY_ENABLED,
       protectedEnvironments: env.PROTECTED_ENVIRONMENTS,
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      policyCheck: {
+        environments: env.POLICY_CHECK_ENVIRONMENTS,
+        timeoutMs: env.POLICY_CHECK_TIMEOUT_MS,
+        failOpen: env.POLICY_CHECK_FAIL_OPEN,
+      },
     },
   });
   await registry.services.tokens.ensureBootstrap(env.NEXUS_BOOTSTRAP_TOKEN);

@@ -17,6 +17,7 @@ import {
 } from "../documents/document-fns.js";
 import type { NamespaceStore } from "../namespaces/namespace-store.js";
 import type { Namespace } from "../namespaces/namespace-types.js";
+import type { PolicyGate } from "../policies/policy-gate.js";
 import type { ResolveCache } from "../resolve/resolve-cache.js";
 import type { ResolveService } from "../resolve/resolve-service.js";
 import type { NamespaceState, ResolvedHead } from "../resolve/resolve-types.js";
@@ -44,6 +45,8 @@ export interface LayerServiceDeps {
   /** After a commit that enqueued events. */
   wakeOutbox: () => void;
   secrets: Pick<SecretService, "seal" | "reveal" | "holdsPlaintext">;
+  /** Policies as a blocking check (the drift-detector's); absent: writes are not checked. */
+  policies?: PolicyGate | undefined;
 }
 
 export function assertLayerOf(ns: Pick<Namespace, "name" | "environments">, layer: string): void {
@@ -191,6 +194,7 @@ export function createLayerService(deps: LayerServiceDeps) {
       traceparent: ctx.traceparent,
       preloaded: current,
     });
+    await deps.policies?.check(plan.heads);
     const applied = await deps.writes.commitWrite(q, {
       expectedWriteVersion: current.writeVersion,
       dependencies: plan.dependencies,

@@ -43,6 +43,8 @@ export interface HarnessOptions {
   secretKeys?: Keyring | null;
   failures?: FailedAuthLimiter;
   rateLimitPerMinute?: number;
+  /** Check writes to these environments against the drift-detector's policies. */
+  policyCheck?: { environments: string[]; timeoutMs: number; failOpen: boolean };
   /** Environments whose writes by non-admins become change requests (default none). */
   protectedEnvironments?: string[];
   /** A bus of the caller's (e.g. on a server with permissions) instead of a fresh prefix; cleaned up by close(). */
@@ -75,6 +77,7 @@ export async function startRegistry(options: HarnessOptions = {}): Promise<Harne
       outboxRelay: options.outboxRelay ?? true,
       protectedEnvironments: options.protectedEnvironments ?? [],
       rateLimitPerMinute: options.rateLimitPerMinute ?? 0,
+      ...(options.policyCheck ? { policyCheck: options.policyCheck } : {}),
     },
   });
   await registry.workers.start();

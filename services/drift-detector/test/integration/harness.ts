@@ -137,9 +137,12 @@ export interface World {
 }
 
 /** The registry and one detector on the same NATS prefix, each on its own database. */
-export async function startWorld(over: Partial<DetectorConfig> = {}): Promise<World> {
+export async function startWorld(
+  over: Partial<DetectorConfig> = {},
+  registryOptions: Parameters<typeof startRegistry>[0] = {},
+): Promise<World> {
   const [registry, db, issuer] = await Promise.all([
-    startRegistry(),
+    startRegistry(registryOptions),
     createTestDatabase({ schema: DETECTOR_SCHEMA, migrationsDir: DETECTOR_MIGRATIONS }),
     startTestIssuer(),
   ]);
