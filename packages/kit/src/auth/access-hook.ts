@@ -103,41 +103,44 @@ export function registerAccessControl(app: FastifyInstance, options: AccessContr
     } catch (err) {
       return done(refused(request, err));
     }
+    const finish = (outcome: Error | undefined | Promise<Error>) => {
+      if (outcome instanceof Promise) outcome.then(done);
+      else done(outcome);
+    };
     if (result instanceof Promise) {
       result.then(
-        (principal) => authorize(request, rule, principal, done),
+        (principal) => finish(authorize(request, rule, principal)),
         (err: unknown) => done(refused(request, err)),
       );
       return;
     }
-    authorize(request, rule, result, done);
+    finish(authorize(request, rule, result));
   });
 
+  /** The refusal for this principal on this route, or undefined to go ahead (async only to count a failure). */
   function authorize(
     request: FastifyRequest,
     rule: Exclude<AccessRule, { public: true }>,
     principal: Principal | null,
-    done: (err?: Error) => void,
-  ): void {
+  ): Error | undefined | Promise<Error> {
     if (!principal) {
       request.accessDenied = "invalid token";
       const invalid = new UnauthorizedError("invalid_token", "This token is not valid.");
-      if (!options.failures) return done(invalid);
+      if (!options.failures) return invalid;
       // The failure that reaches the limit is still a 401; the block holds from the next request.
-      options.failures.recordFailure(request.ip).then(
-        () => done(invalid),
-        () => done(invalid),
+      return options.failures.recordFailure(request.ip).then(
+        () => invalid,
+        () => invalid,
       );
-      return;
     }
     request.principal = principal;
-    if ("authenticated" in rule) return done();
+    if ("authenticated" in rule) return undefined;
 
     const scope = rule.scope ? rule.scope(request) : {};
-    if (canAccess(principal, rule.role, scope)) return done();
+    if (canAccess(principal, rule.role, scope)) return undefined;
     request.accessDenied = `needs ${rule.role}`;
     if (rule.hideExistence && !canAccess(principal, "viewer", { namespace: scope.namespace })) {
-      return done(new NotFoundError("not_found", "Not found, or not visible to this token."));
+      return new NotFoundError("not_found", "Not found, or not visible to this token.");
     }
     const where = [
       scope.namespace && `namespace '${scope.namespace}'`,
@@ -145,11 +148,9 @@ export function registerAccessControl(app: FastifyInstance, options: AccessContr
     ]
       .filter(Boolean)
       .join(", ");
-    done(
-      new ForbiddenError(
-        "forbidden",
-        `This token lacks the '${rule.role}' role${where ? ` for ${where}` : " on every namespace"}.`,
-      ),
+    return new ForbiddenError(
+      "forbidden",
+      `This token lacks the '${rule.role}' role${where ? ` for ${where}` : " on every namespace"}.`,
     );
   }
 
