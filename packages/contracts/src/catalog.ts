@@ -30,6 +30,9 @@ import {
   driftRemediationRequestedSubject,
 } from "./events/drift-remediation-requested.js";
 import { DRIFT_RESOLVED, DriftResolved, driftResolvedSubject } from "./events/drift-resolved.js";
+import { GIT_IMPORT_FAILED, GitImportFailed, gitImportFailedSubject } from "./events/git-import-failed.js";
+import { GIT_IMPORTED, GitImported, gitImportedSubject } from "./events/git-imported.js";
+import { GIT_PUSHED, GitPushed, gitPushedSubject } from "./events/git-pushed.js";
 import {
   INSTANCE_HEARTBEAT,
   InstanceHeartbeat,
@@ -153,6 +156,28 @@ export const eventCatalog = {
     schema: PolicyViolated,
     subject: policyViolatedSubject,
     about: findingAbout,
+  }),
+  [GIT_PUSHED]: defineEvent({
+    type: GIT_PUSHED,
+    description:
+      "A verified webhook reported a push to the repository of a Git source; the registry imports it.",
+    schema: GitPushed,
+    subject: gitPushedSubject,
+    about: (d) => `git-source/${d.sourceId}`,
+  }),
+  [GIT_IMPORTED]: defineEvent({
+    type: GIT_IMPORTED,
+    description: "A commit of a Git source was imported as revisions (all its files, in one transaction).",
+    schema: GitImported,
+    subject: gitImportedSubject,
+    about: (d) => `git-source/${d.sourceId}`,
+  }),
+  [GIT_IMPORT_FAILED]: defineEvent({
+    type: GIT_IMPORT_FAILED,
+    description: "A commit of a Git source could not be imported; nothing from it was applied.",
+    schema: GitImportFailed,
+    subject: gitImportFailedSubject,
+    about: (d) => `git-source/${d.sourceId}`,
   }),
 } as const;
 

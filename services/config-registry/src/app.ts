@@ -1,3 +1,5 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { AUTH_TOKEN_REVOKED, CONFIG_CHANGED } from "@nexus/contracts";
 import {
@@ -21,6 +23,14 @@ import { createChangeRequestService } from "./change-requests/change-request-ser
 import { createChangeRequestStore } from "./change-requests/change-request-store.js";
 import { serveConfigCommands } from "./commands/config-command.js";
 import { serveConfigReadCommands } from "./commands/config-read-command.js";
+import { createGitClient } from "./git-sources/git-client.js";
+import { createGitImportService } from "./git-sources/git-import-service.js";
+import { registerGitSourceRoutes } from "./git-sources/git-source-router.js";
+import { createGitSourceService } from "./git-sources/git-source-service.js";
+import { createGitSourceStore } from "./git-sources/git-source-store.js";
+import { consumeGitPushes, createGitReconciler } from "./git-sources/git-sync.js";
+import { registerGitWebhookRoutes } from "./git-sources/git-webhook-router.js";
+import { createGitWebhookService } from "./git-sources/git-webhook-service.js";
 import { registerConfigContentParsers } from "./http/content-parsers.js";
 import { registerLayerRoutes } from "./layers/layer-router.js";
 import { createLayerService } from "./layers/layer-service.js";
@@ -52,6 +62,25 @@ import { createTokenService } from "./tokens/token-service.js";
 import { createTokenStore } from "./tokens/token-store.js";
 
 export const SERVICE_NAME = "config-registry";
+
+export interface GitConfig {
+  cacheDir: string;
+  /** Cron pattern of the reconcile. */
+  reconcileSchedule: string;
+  /** Run the reconcile (under a lease); tests call `reconciler.runOnce()` instead. */
+  reconcile: boolean;
+  webhookMaxBytes: number;
+  webhookToleranceSeconds: number;
+  fetchTimeoutMs: number;
+}
+const GIT_DEFAULTS: GitConfig = {
+  cacheDir: join(tmpdir(), "nexus-git-cache"),
+  reconcileSchedule: "*/3 * * * *",
+  reconcile: true,
+  webhookMaxBytes: 5 * 1024 * 1024,
+  webhookToleranceSeconds: 300,
+  fetchTimeoutMs: 120_000,
+};
 /** Resolved documents held in memory at most (each a few KB). */
 const MEMORY_CACHE_ENTRIES = 10_000;
 
@@ -86,6 +115,7 @@ export interface RegistryDeps {
     rateLimitPerMinute?: number;
     /** Writes reaching these environments by non-admins wait for an approver (default: none). */
     protectedEnvironments?: readonly string[];
+    git?: Partial<GitConfig>;
   };
 }
 
@@ -131,6 +161,8 @@ export async function buildApp(deps: RegistryDeps) {
     config.policyCheck && config.policyCheck.environments.length > 0
       ? createPolicyGate({ bus, ...config.policyCheck })
       : undefined;
+  const gitConfig: GitConfig = { ...GIT_DEFAULTS, ...config.git };
+  const gitStore = createGitSourceStore();
   const layers = createLayerService({
     pool,
     namespaces: namespaceStore,
@@ -141,6 +173,8 @@ export async function buildApp(deps: RegistryDeps) {
     wakeOutbox,
     secrets,
     policies,
+    onGitOverride: (namespace, layer, actor, revision) =>
+      gitStore.markOverridden(pool, namespace, layer, actor, revision),
   });
   const namespaces = createNamespaceService({
     pool,
@@ -200,6 +234,30 @@ export async function buildApp(deps: RegistryDeps) {
   });
   const audit = createAuditLog({ pool, logger });
 
+  const git = createGitClient({ cacheDir: gitConfig.cacheDir, timeoutMs: gitConfig.fetchTimeoutMs });
+  const gitSources = createGitSourceService({ pool, store: gitStore, namespaces: namespaceStore, secrets });
+  const gitImports = createGitImportService({
+    pool,
+    bus,
+    git,
+    store: gitStore,
+    sources: gitSources,
+    layers,
+    wakeOutbox,
+    logger,
+  });
+  const gitReconciler = createGitReconciler({
+    pool,
+    databaseUrl: config.databaseUrl,
+    schema: config.schema,
+    schedule: gitConfig.reconcileSchedule,
+    git,
+    store: gitStore,
+    sources: gitSources,
+    imports: gitImports,
+    logger,
+  });
+
   const checks: HealthCheck[] = [
     { name: "postgres", critical: true, check: async () => void (await pool.query("SELECT 1")) },
     {
@@ -242,16 +300,43 @@ export async function buildApp(deps: RegistryDeps) {
   registerSecretRoutes(http.app, { secrets });
   registerTokenRoutes(http.app, { tokens });
   registerAuditRoutes(http.app, audit);
+  registerGitSourceRoutes(http.app, { sources: gitSources, store: gitStore, imports: gitImports, pool });
+  registerGitWebhookRoutes(http.app, {
+    bodyLimit: gitConfig.webhookMaxBytes,
+    webhooks: createGitWebhookService({
+      pool,
+      bus,
+      store: gitStore,
+      sources: gitSources,
+      wakeOutbox,
+      logger,
+      metrics: http.metrics,
+      toleranceSeconds: gitConfig.webhookToleranceSeconds,
+    }),
+  });
 
   let commands: Stoppable | undefined;
   let readCommands: Stoppable | undefined;
   let invalidations: Stoppable | undefined;
   let introspection: Stoppable | undefined;
   let revocations: Stoppable | undefined;
+  let gitPushes: Stoppable | undefined;
 
   return {
     ...http,
-    services: { namespaces, layers, revisions, schemas, reads, tokens, changeRequests, secrets },
+    services: {
+      namespaces,
+      layers,
+      revisions,
+      schemas,
+      reads,
+      tokens,
+      changeRequests,
+      secrets,
+      gitSources,
+      gitImports,
+    },
+    gitReconciler,
     audit,
     relay,
     workers: {
@@ -269,6 +354,8 @@ export async function buildApp(deps: RegistryDeps) {
         readCommands = serveConfigReadCommands({ bus, reads });
         introspection = serveTokenIntrospection({ bus, tokens });
         revocations = bus.subscribe(AUTH_TOKEN_REVOKED, {}, (event) => tokens.evict(event.data.tokenId));
+        gitPushes = await consumeGitPushes({ bus, pool, store: gitStore, imports: gitImports });
+        if (gitConfig.reconcile) await gitReconciler.start();
       },
       async stop() {
         await commands?.stop();
@@ -276,6 +363,8 @@ export async function buildApp(deps: RegistryDeps) {
         await invalidations?.stop();
         await introspection?.stop();
         await revocations?.stop();
+        await gitPushes?.stop();
+        await gitReconciler.stop();
         await relay.stop();
         await audit.close();
       },

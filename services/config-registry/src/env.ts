@@ -1,3 +1,5 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { baseEnvSchema, loadEnv } from "@nexus/kit";
 import { z } from "zod";
 import { DEFAULT_MEMORY_TTL_MS } from "./resolve/resolve-memory-cache.js";
@@ -64,6 +66,22 @@ export const registryEnvSchema = baseEnvSchema.extend({
     .int()
     .min(1024)
     .default(1024 * 1024),
+  /** Bare caches of Git sources' repositories, one per source (kept across restarts if on a volume). */
+  GIT_CACHE_DIR: z.string().min(1).default(join(tmpdir(), "nexus-git-cache")),
+  /** Cron pattern of the reconcile that catches missed webhooks; `off` disables it. */
+  GIT_RECONCILE_SCHEDULE: z
+    .string()
+    .default("*/3 * * * *")
+    .refine((v) => v === "off" || v.trim().split(/\s+/).length >= 5, "must be a cron pattern or `off`"),
+  /** Largest webhook body accepted (GitHub caps pushes at 25 MB). */
+  GIT_WEBHOOK_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(5 * 1024 * 1024),
+  /** A signed webhook timestamp (Standard Webhooks) older or newer than this is refused. */
+  GIT_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).default(300),
+  GIT_FETCH_TIMEOUT_MS: z.coerce.number().int().min(1000).default(120_000),
   // Secrets: master keys for envelope encryption (src/secrets/secret-env.ts).
   ...secretsEnvShape,
 });

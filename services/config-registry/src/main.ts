@@ -84,6 +84,14 @@ async function main(): Promise<void> {
         timeoutMs: env.POLICY_CHECK_TIMEOUT_MS,
         failOpen: env.POLICY_CHECK_FAIL_OPEN,
       },
+      git: {
+        cacheDir: env.GIT_CACHE_DIR,
+        reconcileSchedule: env.GIT_RECONCILE_SCHEDULE,
+        reconcile: env.GIT_RECONCILE_SCHEDULE !== "off",
+        webhookMaxBytes: env.GIT_WEBHOOK_MAX_BYTES,
+        webhookToleranceSeconds: env.GIT_WEBHOOK_TOLERANCE_SECONDS,
+        fetchTimeoutMs: env.GIT_FETCH_TIMEOUT_MS,
+      },
     },
   });
   await registry.services.tokens.ensureBootstrap(env.NEXUS_BOOTSTRAP_TOKEN);

@@ -30,12 +30,16 @@ export function registerLayerRoutes(
 ): void {
   const { layers, changeRequests } = deps;
 
-  const context = (request: Parameters<typeof authorOf>[0], message: string | undefined): WriteContext => ({
+  const context = (
+    request: Parameters<typeof authorOf>[0],
+    query: { message?: string | undefined; override?: "git" | undefined },
+  ): WriteContext => ({
     author: authorOf(request),
-    message: message ?? "",
+    message: query.message ?? "",
     source: "api",
     expectedRevision: expectedRevisionOf(request),
     traceparent: traceparentOf(request),
+    gitOverride: query.override === "git",
   });
 
   app.get(
@@ -80,7 +84,7 @@ export function registerLayerRoutes(
       },
       handler: async (request, reply) => {
         const { ns, layer } = request.params;
-        const ctx = context(request, request.query.message);
+        const ctx = context(request, request.query);
         const pending = await changeRequests.propose(
           ns,
           layer,
@@ -96,19 +100,21 @@ export function registerLayerRoutes(
 
   const gated =
     "A write that reaches a protected environment by someone who is not an admin there becomes a change request (202) for an approver.";
+  const git =
+    "A layer that follows a Git source refuses writes (409 `git_bound_layer`, naming the repository and file) unless `?override=git`, which is recorded and reported as source drift.";
   const concurrency =
     'Send `If-Match: "<revision>"` to refuse the write (409) when someone changed the layer since you read it.';
   writeRoute(
     "PUT",
     "Replace a layer; creates a revision",
-    `${concurrency} Content-Type: application/json, application/yaml or application/x-env. ${gated}`,
+    `${concurrency} Content-Type: application/json, application/yaml or application/x-env. ${gated} ${git}`,
     layers.replace,
     "replace",
   );
   writeRoute(
     "PATCH",
     "Change part of a layer with a JSON Merge Patch (RFC 7396); creates a revision",
-    `${concurrency} Content-Type: application/merge-patch+json; \`null\` deletes a key. ${gated}`,
+    `${concurrency} Content-Type: application/merge-patch+json; \`null\` deletes a key. ${gated} ${git}`,
     layers.patch,
     "patch",
   );

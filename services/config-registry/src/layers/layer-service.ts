@@ -15,6 +15,7 @@ import {
   diffDocuments,
   hashOfCanonical,
 } from "../documents/document-fns.js";
+import { redactUrl } from "../git-sources/git-source-fns.js";
 import type { NamespaceStore } from "../namespaces/namespace-store.js";
 import type { Namespace } from "../namespaces/namespace-types.js";
 import type { PolicyGate } from "../policies/policy-gate.js";
@@ -33,7 +34,7 @@ import type { SecretService } from "../secrets/secret-service.js";
 import type { RevealOption } from "../secrets/secret-types.js";
 import type { LayerStore } from "./layer-store.js";
 import { BASE_LAYER, type LayerHead, type WriteContext, type WriteResult } from "./layer-types.js";
-import type { LayerWriteStore } from "./layer-write-store.js";
+import type { GitBoundLayer, LayerWriteStore } from "./layer-write-store.js";
 
 export interface LayerServiceDeps {
   pool: Pool;
@@ -47,7 +48,20 @@ export interface LayerServiceDeps {
   secrets: Pick<SecretService, "seal" | "reveal" | "holdsPlaintext">;
   /** Policies as a blocking check (the drift-detector's); absent: writes are not checked. */
   policies?: PolicyGate | undefined;
+  /** Record an API write over a Git-bound layer (`?override=git`), for source-drift reports. */
+  onGitOverride?: (namespace: string, layer: string, actor: string, revision: number) => Promise<void>;
 }
+
+/** A layer written by a Git import: refused to everyone else unless they override. */
+function gitBoundLayer(namespace: string, layer: string, bound: GitBoundLayer): ConflictError {
+  return new ConflictError(
+    "git_bound_layer",
+    `Layer ${namespace}/${layer} follows Git source ${bound.source}: change ${bound.path} on branch ${bound.branch} of ${redactUrl(bound.url)} instead, or send ?override=git to write it here anyway (reported as source drift until the next import)`,
+    { field: "layer", details: { source: bound.source, path: bound.path, branch: bound.branch } },
+  );
+}
+
+const isGitImport = (ctx: WriteContext) => ctx.source.startsWith("git:");
 
 export function assertLayerOf(ns: Pick<Namespace, "name" | "environments">, layer: string): void {
   if (layer !== BASE_LAYER && !ns.environments.includes(layer)) {
@@ -120,6 +134,8 @@ export function createLayerService(deps: LayerServiceDeps) {
         attemptWrite(client, true, namespace, layer, makeContent, ctx, trigger),
       ));
     if (!outcome) throw new Error(`write to ${namespace}/${layer} lost its swap while holding the lock`);
+    if (outcome.overrodeGit && outcome.result.changed)
+      await deps.onGitOverride?.(namespace, layer, ctx.author, outcome.result.revision);
     // Caches first: a client that hears the event and reads again must find the new document.
     await deps.cache.replace(outcome.changed);
     if (outcome.changed.length > 0) deps.wakeOutbox();
@@ -135,11 +151,16 @@ export function createLayerService(deps: LayerServiceDeps) {
     makeContent: MakeContent,
     ctx: WriteContext,
     trigger: "write" | "rollback",
-  ): Promise<{ result: WriteResult; changed: ResolvedHead[] } | null> {
+  ): Promise<{ result: WriteResult; changed: ResolvedHead[]; overrodeGit?: boolean } | null> {
     const current = await deps.writes.readForWrite(q, namespace, { lock });
     if (!current) throw namespaceNotFound(namespace);
     const ns = current.namespace;
     assertLayerOf(ns, layer);
+    const bound = current.gitBound.find((b) => b.layer === layer);
+    if (bound && !isGitImport(ctx)) {
+      if (!ctx.gitOverride) throw gitBoundLayer(namespace, layer, bound);
+      ctx = { ...ctx, source: `${ctx.source}:git-override` };
+    }
     const head = current.layers.find((l) => l.layer === layer) ?? null;
     checkExpected(head, ctx, namespace, layer);
     let content = assertJsonObject(await makeContent(head, q));
@@ -222,7 +243,37 @@ export function createLayerService(deps: LayerServiceDeps) {
       changed: true,
       changedEnvironments: plan.heads.filter((h) => h.namespace === namespace).map((h) => h.environment),
     };
-    return { result: written, changed: plan.heads };
+    return {
+      result: written,
+      changed: plan.heads,
+      ...(bound && !isGitImport(ctx) ? { overrodeGit: true } : {}),
+    };
+  }
+
+  /**
+   * Several layer writes in the caller's transaction, all or nothing (a Git import: one push).
+   * Each takes its namespace's row lock (in namespace order, so two imports cannot deadlock) and
+   * sees the writes before it. The caller commits, then calls `publish` with `changed`.
+   */
+  async function writeAll(
+    client: Queryable,
+    writes: readonly {
+      namespace: string;
+      layer: string;
+      content: Record<string, unknown>;
+      ctx: WriteContext;
+    }[],
+  ): Promise<{ results: WriteResult[]; changed: ResolvedHead[] }> {
+    const results: WriteResult[] = [];
+    const changed: ResolvedHead[] = [];
+    for (const w of writes) {
+      const outcome = await attemptWrite(client, true, w.namespace, w.layer, () => w.content, w.ctx, "write");
+      if (!outcome)
+        throw new Error(`write to ${w.namespace}/${w.layer} lost its swap while holding the lock`);
+      results.push(outcome.result);
+      changed.push(...outcome.changed);
+    }
+    return { results, changed };
   }
 
   return {
@@ -259,6 +310,14 @@ export function createLayerService(deps: LayerServiceDeps) {
 
     /** Used by rollback: content chosen inside the lock. */
     writeWith: write,
+
+    writeAll,
+
+    /** After `writeAll` committed: caches, then wake the outbox relay. */
+    async publish(changed: ResolvedHead[]): Promise<void> {
+      await deps.cache.replace(changed);
+      if (changed.length > 0) deps.wakeOutbox();
+    },
   };
 }
 export type LayerService = ReturnType<typeof createLayerService>;

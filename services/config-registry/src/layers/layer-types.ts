@@ -22,6 +22,8 @@ export interface WriteContext {
   traceparent?: string | undefined;
   /** The content's sealed secrets were sealed by this registry (an approved change request). */
   trustSealed?: boolean | undefined;
+  /** Write a layer that follows a Git source anyway (`?override=git`); recorded as source drift. */
+  gitOverride?: boolean | undefined;
 }
 
 export interface WriteResult {
@@ -66,4 +68,8 @@ export const WriteResultDto = z.object({
 
 export const WriteQuery = z.object({
   message: z.string().max(1000).optional().describe("Why this change was made; recorded on the revision"),
+  override: z
+    .literal("git")
+    .optional()
+    .describe("`git`: write a layer that follows a Git source anyway (recorded; reported as source drift)"),
 });

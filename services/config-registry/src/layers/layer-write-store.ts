@@ -30,6 +30,16 @@ export interface WriteContextRow {
   dependencies: string[];
   schema: Record<string, unknown> | null;
   resolved: ResolvedHead[];
+  /** Layers of this namespace that follow a Git source (API writes to them are refused). */
+  gitBound: GitBoundLayer[];
+}
+
+export interface GitBoundLayer {
+  layer: string;
+  path: string;
+  branch: string;
+  source: string;
+  url: string;
 }
 
 interface ReadRow extends NamespaceRow {
@@ -45,6 +55,7 @@ interface ReadRow extends NamespaceRow {
   dependencies: string[];
   schema: Record<string, unknown> | null;
   resolved: { environment: string; revision: number; hash: string; body: string }[];
+  git_bound: GitBoundLayer[];
 }
 
 const READ_SQL = `
@@ -59,7 +70,10 @@ SELECT n.name, n.description, n.owners, n.environments, n.variables, n.head_revi
   (SELECT s.schema FROM schemas s WHERE s.namespace = n.name) AS schema,
   (SELECT COALESCE(json_agg(json_build_object('environment', h.environment, 'revision', h.revision,
                                               'hash', h.hash, 'body', h.body)), '[]'::json)
-     FROM resolved_heads h WHERE h.namespace = n.name) AS resolved
+     FROM resolved_heads h WHERE h.namespace = n.name) AS resolved,
+  (SELECT COALESCE(json_agg(json_build_object('layer', g.layer, 'path', g.path, 'branch', g.branch,
+                                              'source', s.name, 'url', s.url)), '[]'::json)
+     FROM git_bound_layers g JOIN git_sources s ON s.id = g.source_id WHERE g.namespace = n.name) AS git_bound
 FROM namespaces n WHERE n.name = $1`;
 
 // Every other part reads from `claimed`, so when the swap fails (a concurrent change committed
@@ -133,6 +147,7 @@ export function createLayerWriteStore() {
         dependencies: r.dependencies,
         schema: r.schema,
         resolved: r.resolved.map((h) => ({ namespace: r.name, ...h })),
+        gitBound: r.git_bound,
       };
     },
 
