@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Authenticator, createLogger, type FailedAuthLimiter, type Logger } from "@nexus/kit";
 import {
@@ -9,7 +11,7 @@ import {
   type TestDatabase,
   type TestRedis,
 } from "@nexus/test-fixtures";
-import { buildApp, type RegistryApp } from "../../src/app.js";
+import { buildApp, type GitConfig, type RegistryApp } from "../../src/app.js";
 import type { Keyring } from "../../src/secrets/secret-crypto-fns.js";
 
 export const REGISTRY_MIGRATIONS = fileURLToPath(new URL("../../migrations", import.meta.url));
@@ -47,6 +49,8 @@ export interface HarnessOptions {
   policyCheck?: { environments: string[]; timeoutMs: number; failOpen: boolean };
   /** Environments whose writes by non-admins become change requests (default none). */
   protectedEnvironments?: string[];
+  /** Git sources: default a fresh cache directory and no scheduled reconcile (call `gitReconciler.runOnce()`). */
+  git?: Partial<GitConfig>;
   /** A bus of the caller's (e.g. on a server with permissions) instead of a fresh prefix; cleaned up by close(). */
   nats?: TestBus;
 }
@@ -78,6 +82,11 @@ export async function startRegistry(options: HarnessOptions = {}): Promise<Harne
       protectedEnvironments: options.protectedEnvironments ?? [],
       rateLimitPerMinute: options.rateLimitPerMinute ?? 0,
       ...(options.policyCheck ? { policyCheck: options.policyCheck } : {}),
+      git: {
+        cacheDir: join(tmpdir(), `nexus-git-cache-${randomBytes(6).toString("hex")}`),
+        reconcile: false,
+        ...options.git,
+      },
     },
   });
   await registry.workers.start();
