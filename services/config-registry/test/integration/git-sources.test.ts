@@ -175,7 +175,9 @@ describe("a Git source followed through GitHub webhooks", () => {
     expect(failed!.problems[0]!.line).toBeGreaterThan(0);
     expect((await call(h, "GET", "/v1/namespaces/payments-api/layers/base")).body.revision).toBe(before);
     const reported = await events.waitFor((e) => e.type === GIT_IMPORT_FAILED);
-    expect(reported[0]!.data.problems[0]!.path).toBe("config/billing/base.yaml");
+    expect((reported[0]!.data as { problems: { path: string }[] }).problems[0]!.path).toBe(
+      "config/billing/base.yaml",
+    );
 
     // A file that parses but breaks the namespace's schema fails the whole push too.
     await pushAndNotify(
