@@ -22,7 +22,23 @@ describe("access control over the whole route table", () => {
     expect((await call(h, "PUT", `/v1/namespaces/${ns}/layers/base`, { a: 1 })).status).toBe(200);
     expect((await call(h, "PUT", `/v1/namespaces/${ns}/layers/production`, { b: 1 })).status).toBe(200);
     const token = await call(h, "POST", "/v1/tokens", { name: `rt-${counter}`, grants: ["viewer"] });
-    const values = { ns, layer: "production", env: "production", n: "1", id: token.body.id };
+    // A Git source on staging only (production stays writable for the layer routes); never fetched.
+    const source = await call(h, "POST", "/v1/git-sources", {
+      name: `${ns}-git`,
+      provider: "github",
+      url: `file:///nonexistent/${ns}.git`,
+      namespaces: [ns],
+      environments: { staging: "main" },
+    });
+    expect(source.status).toBe(201);
+    const values = {
+      ns,
+      layer: "production",
+      env: "production",
+      n: "1",
+      id: token.body.id,
+      name: `${ns}-git`,
+    };
     if (pass !== "admin") shared = values;
     return values;
   }
@@ -39,6 +55,8 @@ describe("access control over the whole route table", () => {
       "/v1/tokens/:id",
       "/v1/audit",
       "/v1/change-requests/:id/approve",
+      "/v1/git-sources/:name/imports",
+      "/v1/webhooks/github",
     ])
       expect(urls.has(url), url).toBe(true);
   });
@@ -48,7 +66,15 @@ describe("access control over the whole route table", () => {
       .filter((r) => "public" in r.access && !r.url.startsWith("/docs") && r.method !== "HEAD")
       .map((r) => `${r.method} ${r.url}`)
       .sort();
-    expect(open).toEqual(["GET /livez", "GET /metrics", "GET /readyz"]);
+    expect(open).toEqual([
+      "GET /livez",
+      "GET /metrics",
+      "GET /readyz",
+      "POST /v1/webhooks/bitbucket",
+      "POST /v1/webhooks/gitea",
+      "POST /v1/webhooks/github",
+      "POST /v1/webhooks/gitlab",
+    ]);
   });
 
   it("refuses anonymous callers and outsiders, and lets an admin through, on every route", async () => {
