@@ -5,6 +5,7 @@ import { registerAudit } from "./commands/audit.js";
 import { registerDrift } from "./commands/drift.js";
 import { registerEdit } from "./commands/edit.js";
 import { registerGet } from "./commands/get.js";
+import { registerGitSource } from "./commands/git-source.js";
 import { registerInstances } from "./commands/instances.js";
 import { registerLogin } from "./commands/login.js";
 import { registerNamespaces } from "./commands/namespaces.js";
@@ -59,6 +60,7 @@ export function buildProgram(io: Io): Command {
   registerDrift(program, io);
   registerToken(program, io);
   registerAudit(program, io);
+  registerGitSource(program, io);
   return program;
 }
 
