@@ -61,7 +61,7 @@ export const CreateGitSourceBody = z.strictObject({
     .max(500)
     .optional()
     .describe("The provider's full name (`owner/name`) webhooks carry; default: from the URL's path"),
-  namespaces: z.array(NamespaceName).min(1).max(100),
+  namespaces: z.array(NamespaceName).min(1).max(1000),
   environments: z
     .record(EnvironmentName, BranchName)
     .refine((e) => Object.keys(e).length > 0, "map at least one environment to a branch")
@@ -86,7 +86,7 @@ export type CreateGitSourceBody = z.infer<typeof CreateGitSourceBody>;
 export const UpdateGitSourceBody = z.strictObject({
   url: RepositoryUrl.optional(),
   repository: z.string().min(1).max(500).optional(),
-  namespaces: z.array(NamespaceName).min(1).max(100).optional(),
+  namespaces: z.array(NamespaceName).min(1).max(1000).optional(),
   environments: z.record(EnvironmentName, BranchName).optional(),
   baseBranch: BranchName.nullable().optional(),
   layout: Layout.optional(),
