@@ -72,6 +72,8 @@ export interface GitConfig {
   webhookMaxBytes: number;
   webhookToleranceSeconds: number;
   fetchTimeoutMs: number;
+  /** What `git` runs with: where to find it (and its helpers), and a HOME; nothing else of ours. */
+  processEnv: { PATH: string; HOME?: string | undefined };
 }
 const GIT_DEFAULTS: GitConfig = {
   cacheDir: join(tmpdir(), "nexus-git-cache"),
@@ -80,6 +82,7 @@ const GIT_DEFAULTS: GitConfig = {
   webhookMaxBytes: 5 * 1024 * 1024,
   webhookToleranceSeconds: 300,
   fetchTimeoutMs: 120_000,
+  processEnv: { PATH: "/usr/local/bin:/usr/bin:/bin" },
 };
 /** Resolved documents held in memory at most (each a few KB). */
 const MEMORY_CACHE_ENTRIES = 10_000;
@@ -234,7 +237,11 @@ export async function buildApp(deps: RegistryDeps) {
   });
   const audit = createAuditLog({ pool, logger });
 
-  const git = createGitClient({ cacheDir: gitConfig.cacheDir, timeoutMs: gitConfig.fetchTimeoutMs });
+  const git = createGitClient({
+    cacheDir: gitConfig.cacheDir,
+    timeoutMs: gitConfig.fetchTimeoutMs,
+    processEnv: gitConfig.processEnv,
+  });
   const gitSources = createGitSourceService({ pool, store: gitStore, namespaces: namespaceStore, secrets });
   const gitImports = createGitImportService({
     pool,

@@ -81,6 +81,9 @@ export const registryEnvSchema = baseEnvSchema.extend({
     .default(5 * 1024 * 1024),
   /** A signed webhook timestamp (Standard Webhooks) older or newer than this is refused. */
   GIT_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).default(300),
+  /** Passed on to `git` (and only these two of our variables). */
+  PATH: z.string().min(1).default("/usr/local/bin:/usr/bin:/bin"),
+  HOME: z.string().min(1).optional(),
   GIT_FETCH_TIMEOUT_MS: z.coerce.number().int().min(1000).default(120_000),
   // Secrets: master keys for envelope encryption (src/secrets/secret-env.ts).
   ...secretsEnvShape,

@@ -86,6 +86,7 @@ async function main(): Promise<void> {
       },
       git: {
         cacheDir: env.GIT_CACHE_DIR,
+        processEnv: { PATH: env.PATH, HOME: env.HOME },
         reconcileSchedule: env.GIT_RECONCILE_SCHEDULE,
         reconcile: env.GIT_RECONCILE_SCHEDULE !== "off",
         webhookMaxBytes: env.GIT_WEBHOOK_MAX_BYTES,

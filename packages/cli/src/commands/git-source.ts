@@ -77,10 +77,10 @@ interface SourceOptions {
 }
 
 /** Secrets come from environment variables or files, never from argv (other users can list it). */
-async function secretsOf(o: SourceOptions) {
+async function secretsOf(o: SourceOptions, env: Readonly<NodeJS.ProcessEnv>) {
   const fromEnv = (name: string | undefined, flag: string) => {
     if (name === undefined) return undefined;
-    const value = process.env[name];
+    const value = env[name];
     if (!value) throw usageError(`${flag}: the environment variable ${name} is empty or not set`, flag);
     return value;
   };
@@ -157,7 +157,7 @@ export function registerGitSource(program: Command, io: Io): void {
       environments: environmentsOf(o.env ?? []),
       baseBranch: o.baseBranch ?? null,
       ...layout,
-      ...(await secretsOf(o)),
+      ...(await secretsOf(o, io.env)),
     });
     if (out.json) out.data(created);
     else
@@ -176,7 +176,7 @@ export function registerGitSource(program: Command, io: Io): void {
     .option("--no-base", "stop following base layers in Git")
     .action(async (name: string, o: SourceOptions & { base?: boolean }, command: Command) => {
       const out = contextOf(io, command).out;
-      const body: Record<string, unknown> = { ...(await secretsOf(o)) };
+      const body: Record<string, unknown> = { ...(await secretsOf(o, io.env)) };
       if (o.repoUrl) body.url = o.repoUrl;
       if (o.repository) body.repository = o.repository;
       if (o.namespace) body.namespaces = o.namespace;

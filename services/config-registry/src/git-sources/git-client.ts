@@ -27,7 +27,12 @@ const MAX_OUTPUT = 256 * 1024 * 1024;
  * commit's changed files, never a clone. Calls for one source are queued: git locks the shallow
  * file and refs while fetching.
  */
-export function createGitClient(options: { cacheDir: string; timeoutMs: number }) {
+export function createGitClient(options: {
+  cacheDir: string;
+  timeoutMs: number;
+  /** The only environment git gets besides its own settings and the credentials: never the service's keys. */
+  processEnv: { PATH: string; HOME?: string | undefined };
+}) {
   const queues = new Map<string, Promise<unknown>>();
 
   function serial<T>(key: string, work: () => Promise<T>): Promise<T> {
@@ -52,7 +57,7 @@ export function createGitClient(options: { cacheDir: string; timeoutMs: number }
         args,
         {
           cwd: opts.cwd,
-          env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", ...opts.env },
+          env: { ...options.processEnv, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", ...opts.env },
           encoding: "buffer",
           maxBuffer: MAX_OUTPUT,
           timeout: options.timeoutMs,
