@@ -39,7 +39,7 @@ export interface Harness {
   nats: TestBus;
   publish<T extends EventType>(type: T, data: EventData<T>): Promise<void>;
   call(
-    method: "GET" | "POST" | "PUT" | "DELETE",
+    method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE",
     url: string,
     body?: unknown,
     headers?: Record<string, string>,
