@@ -5,11 +5,13 @@ import {
   type Consumption,
   createAuditLog,
   createHttpApp,
+  deriveKey,
   type HealthCheck,
   type Logger,
   type Pool,
   processOnce,
   registerAuditRoutes,
+  type SealingKeys,
 } from "@nexus/kit";
 import { registerAlertRoutes } from "./alerts/alert-router.js";
 import { createAlertService } from "./alerts/alert-service.js";
@@ -25,6 +27,7 @@ import { registerIntakeRoutes } from "./intake/intake-router.js";
 import { type OutboundPolicy, parseAllowList } from "./receivers/address-fns.js";
 import { createOutbound } from "./receivers/outbound.js";
 import { createSenders } from "./receivers/senders.js";
+import { createSlackPacing } from "./receivers/slack-pacing.js";
 import { registerRoutingRoutes } from "./routing/routing-router.js";
 import { createRoutingService } from "./routing/routing-service.js";
 import { createRoutingStore } from "./routing/routing-store.js";
@@ -59,6 +62,8 @@ export interface NotifierConfig {
   consumeEvents: boolean;
   consumerConcurrency: number;
   bodyLimit: number;
+  /** Receiver secrets are sealed with the active key and opened (any listed key) only to send. */
+  secretsKeys: SealingKeys;
   /** How long the routing config is cached before checking for a newer version. Default 1 s. */
   routingCacheMs?: number;
 }
@@ -95,11 +100,21 @@ export async function buildApp(deps: NotifierDeps) {
     outbound,
     timeoutMs: config.outbound.timeoutMs,
     slackIntervalMs: config.slackIntervalMs,
+    slackPacing: createSlackPacing({
+      db: pool,
+      digestKey: deriveKey(config.secretsKeys, "nexus notifier slack pacing v1"),
+    }),
     maxPacingWaitMs: Math.max(2_000, config.slackIntervalMs * 3),
     dashboardUrl: config.links.dashboardUrl,
   });
 
-  const routing = createRoutingService({ pool, store: routingStore, policy, cacheMs: config.routingCacheMs });
+  const routing = createRoutingService({
+    pool,
+    store: routingStore,
+    policy,
+    keys: config.secretsKeys,
+    cacheMs: config.routingCacheMs,
+  });
   // Loops are created below; the services only need a way to wake them.
   const wake: { flusher: () => void; sender: () => void } = {
     flusher: () => undefined,
@@ -136,6 +151,7 @@ export async function buildApp(deps: NotifierDeps) {
     alerts: alertStore,
     routing,
     senders,
+    keys: config.secretsKeys,
     backoff: { baseMs: config.delivery.backoffBaseMs, maxMs: config.delivery.backoffMaxMs },
     leaseMs: config.delivery.leaseMs,
     batchSize: config.delivery.batchSize ?? 32,

@@ -7,6 +7,7 @@ import {
   createServiceAuth,
   installShutdown,
   migrate,
+  parseSealingKeys,
   redactUrl,
 } from "@nexus/kit";
 import { buildApp, SERVICE_NAME } from "./app.js";
@@ -21,6 +22,8 @@ async function main(): Promise<void> {
   if (!env.ALERTMANAGER_INTAKE_TOKEN)
     logger.info("ALERTMANAGER_INTAKE_TOKEN is not set: the Alertmanager intake answers 503");
 
+  // The environment check has already refused keys that do not parse.
+  const secretsKeys = parseSealingKeys(env.NOTIFIER_SECRETS_KEY, env.NOTIFIER_SECRETS_PREVIOUS_KEYS).keys!;
   await migrate({ databaseUrl: env.DATABASE_URL, schema: env.DATABASE_SCHEMA, dir: MIGRATIONS_DIR, logger });
   const pool = createPool({
     connectionString: env.DATABASE_URL,
@@ -70,6 +73,7 @@ async function main(): Promise<void> {
       consumeEvents: env.CONSUME_EVENTS,
       consumerConcurrency: env.CONSUMER_CONCURRENCY,
       bodyLimit: env.MAX_BODY_BYTES,
+      secretsKeys,
     },
   });
   await notifier.workers.start();
