@@ -28,6 +28,8 @@ import { type OutboundPolicy, parseAllowList } from "./receivers/address-fns.js"
 import { createOutbound } from "./receivers/outbound.js";
 import { createSenders } from "./receivers/senders.js";
 import { createSlackPacing } from "./receivers/slack-pacing.js";
+import { createRetentionJob, type RetentionConfig } from "./retention/retention-job.js";
+import { createRetentionStore } from "./retention/retention-store.js";
 import { registerRoutingRoutes } from "./routing/routing-router.js";
 import { createRoutingService } from "./routing/routing-service.js";
 import { createRoutingStore } from "./routing/routing-store.js";
@@ -64,6 +66,8 @@ export interface NotifierConfig {
   bodyLimit: number;
   /** Receiver secrets are sealed with the active key and opened (any listed key) only to send. */
   secretsKeys: SealingKeys;
+  /** Deleting old alerts, history and deliveries on a schedule; absent: nothing is deleted. */
+  retention?: RetentionConfig | undefined;
   /** How long the routing config is cached before checking for a newer version. Default 1 s. */
   routingCacheMs?: number;
 }
@@ -156,6 +160,9 @@ export async function buildApp(deps: NotifierDeps) {
     leaseMs: config.delivery.leaseMs,
     batchSize: config.delivery.batchSize ?? 32,
   });
+  const retention = config.retention
+    ? createRetentionJob({ pool, store: createRetentionStore(), logger, config: config.retention })
+    : undefined;
   const flushLoop = createWorkerLoop({
     name: "group flusher",
     logger,
@@ -206,10 +213,12 @@ export async function buildApp(deps: NotifierDeps) {
     ...http,
     services: { routing, alerts, silences, deliveries },
     audit,
+    retention,
     workers: {
       async start() {
         flushLoop.start();
         sendLoop.start();
+        await retention?.start();
         if (!config.consumeEvents) return;
         await bus.ensureStreams();
         consumption = await bus.consume(
@@ -232,6 +241,7 @@ export async function buildApp(deps: NotifierDeps) {
         await consumption?.stop();
         await flushLoop.stop();
         await sendLoop.stop();
+        await retention?.stop();
         await outbound.close();
         await audit.close();
       },

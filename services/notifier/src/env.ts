@@ -1,4 +1,5 @@
 import { baseEnvSchema, loadEnv, parseSealingKeys } from "@nexus/kit";
+import { Cron } from "croner";
 import { z } from "zod";
 
 const list = z
@@ -62,6 +63,13 @@ export const notifierEnvSchema = baseEnvSchema
      */
     NOTIFIER_SECRETS_KEY: z.string().min(1, "is required (generate one with: openssl rand -base64 32)"),
     NOTIFIER_SECRETS_PREVIOUS_KEYS: z.string().default(""),
+    /** Alerts (not firing), their history and delivered deliveries older than this many days are deleted; 0 keeps them. */
+    RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(90),
+    /** Dead letters are kept longer (re-sendable until then); 0 keeps them. */
+    DEAD_LETTER_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(365),
+    /** When the retention sweep runs (croner pattern; one instance at a time, under a lease). */
+    RETENTION_CRON: z.string().min(1).default("23 * * * *"),
+    RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(1_000),
     MAX_BODY_BYTES: z.coerce
       .number()
       .int()
@@ -69,6 +77,21 @@ export const notifierEnvSchema = baseEnvSchema
       .default(1024 * 1024),
   })
   .superRefine((env, ctx) => {
+    if (env.DEAD_LETTER_RETENTION_DAYS !== 0 && env.DEAD_LETTER_RETENTION_DAYS < env.RETENTION_DAYS)
+      ctx.addIssue({
+        code: "custom",
+        path: ["DEAD_LETTER_RETENTION_DAYS"],
+        message: "must be at least RETENTION_DAYS (dead letters are kept longer), or 0 to keep them",
+      });
+    try {
+      new Cron(env.RETENTION_CRON, { paused: true }).stop();
+    } catch (err) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["RETENTION_CRON"],
+        message: `is not a cron pattern: ${(err as Error).message}`,
+      });
+    }
     const parsed = parseSealingKeys(env.NOTIFIER_SECRETS_KEY, env.NOTIFIER_SECRETS_PREVIOUS_KEYS);
     for (const message of parsed.problems)
       ctx.addIssue({

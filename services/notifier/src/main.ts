@@ -12,6 +12,7 @@ import {
 } from "@nexus/kit";
 import { buildApp, SERVICE_NAME } from "./app.js";
 import { loadNotifierEnv } from "./env.js";
+import { DAY_MS } from "./retention/retention-fns.js";
 
 const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations", import.meta.url));
 
@@ -74,6 +75,14 @@ async function main(): Promise<void> {
       consumerConcurrency: env.CONSUMER_CONCURRENCY,
       bodyLimit: env.MAX_BODY_BYTES,
       secretsKeys,
+      retention: {
+        maxAgeMs: env.RETENTION_DAYS * DAY_MS,
+        deadLetterMaxAgeMs: env.DEAD_LETTER_RETENTION_DAYS * DAY_MS,
+        cron: env.RETENTION_CRON,
+        batchSize: env.RETENTION_BATCH_SIZE,
+        databaseUrl: env.DATABASE_URL,
+        schema: env.DATABASE_SCHEMA,
+      },
     },
   });
   await notifier.workers.start();
