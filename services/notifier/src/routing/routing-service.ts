@@ -10,7 +10,7 @@ import { checkUrl, type OutboundPolicy } from "../receivers/address-fns.js";
 import { findConfigProblem, redactConfig, restoreSecrets } from "./routing-fns.js";
 import type { RoutingStore, RoutingVersion } from "./routing-store.js";
 import type { InhibitRule, Receiver, Route, RoutingConfig } from "./routing-types.js";
-import { sealConfigSecrets, sealedLookingInput } from "./secret-fns.js";
+import { ReceiverSecretError, sealConfigSecrets, sealedLookingInput } from "./secret-fns.js";
 
 export interface RoutingServiceDeps {
   pool: Pool;
@@ -71,7 +71,7 @@ export function createRoutingService(deps: RoutingServiceDeps) {
     if (problem) throw new ValidationError("invalid_routing", problem.message, { field: problem.field });
     const version = {
       version: beforeVersion + 1,
-      config: sealConfigSecrets(config, deps.keys),
+      config: sealed(config),
       author: meta.author,
       comment: meta.comment ?? "",
     };
@@ -83,6 +83,22 @@ export function createRoutingService(deps: RoutingServiceDeps) {
     }
     cached = null;
     return { ...version, createdAt: new Date().toISOString() };
+  }
+
+  /**
+   * The config with every secret sealed under the active key. A stored value that no longer opens
+   * (its key was removed before a rollback to it, or it was tampered with) refuses the save.
+   */
+  function sealed(config: RoutingConfig): RoutingConfig {
+    try {
+      return sealConfigSecrets(config, deps.keys);
+    } catch (err) {
+      if (!(err instanceof ReceiverSecretError)) throw err;
+      const i = config.receivers.findIndex((r) => r.name === err.receiver);
+      throw new ValidationError("secret_undecryptable", `${err.message}; give the secret again`, {
+        field: `receivers.${i}.${err.field}`,
+      });
+    }
   }
 
   /** Secrets people send are plaintext; one shaped like a sealed value would never open. */

@@ -6,12 +6,50 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Subscription } from "@nats-io/transport-node";
-import { createLogger, openSealed, SealError } from "@nexus/kit";
+import {
+  createLogger,
+  newSealingKey,
+  openSealed,
+  parseSealingKeys,
+  SealError,
+  sealedKeyId,
+} from "@nexus/kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getPath, secretFieldsOf } from "../../src/routing/routing-fns.js";
 import type { Receiver } from "../../src/routing/routing-types.js";
 import { openReceiverSecrets, ReceiverSecretError, secretAad } from "../../src/routing/secret-fns.js";
-import { type Harness, raised, startNotifier, testSecretsKeys } from "./harness.js";
+import {
+  type Harness,
+  INTAKE_TOKEN,
+  raised,
+  startNotifier,
+  TEST_SECRETS_KEY,
+  testSecretsKeys,
+} from "./harness.js";
 import { type ScriptedReceiver, type SmtpSink, startReceiver, startSmtpSink } from "./receivers.js";
+
+const alertmanagerAlert = (fingerprint: string) => ({
+  version: "4",
+  groupKey: "{}:{}",
+  truncatedAlerts: 0,
+  status: "firing",
+  receiver: "nexus",
+  groupLabels: {},
+  commonLabels: {},
+  commonAnnotations: {},
+  externalURL: "http://alertmanager.example.com:9093",
+  alerts: [
+    {
+      status: "firing",
+      labels: { alertname: "CanaryAfterRotation", severity: "critical" },
+      annotations: { summary: "after the key rotation" },
+      startsAt: "2026-01-01T00:00:00Z",
+      endsAt: "0001-01-01T00:00:00Z",
+      generatorURL: "http://prometheus.example.com/graph",
+      fingerprint,
+    },
+  ],
+});
 
 const canary = (what: string) => `CANARY${what}${randomBytes(8).toString("hex")}`;
 
@@ -198,5 +236,49 @@ describe("receiver secrets are encrypted at rest", () => {
     expect(reason).toContain("cannot decrypt url of receiver c-hook: the sealed value does not authenticate");
     expect(hook.requests.length).toBe(hookBefore);
     for (const s of all) expect(logs).not.toContain(s);
+  });
+
+  it("rotates keys: a save moves every secret to the new key; without the old key a save is refused, naming the field", async () => {
+    // Undo the tampering first (the hook's secrets are given again).
+    const fixed = await h.call("PUT", "/v1/receivers/c-hook", {
+      name: "c-hook",
+      type: "webhook",
+      url: `${hook.url}/hook?token=${secrets.hookToken}`,
+      signingSecret: secrets.signingSecret,
+    });
+    expect(fixed.status).toBe(200);
+    const route = (await h.call("GET", "/v1/routing")).body.config.route;
+
+    const k2 = newSealingKey("k2");
+    await h.restart({ secretsKeys: parseSealingKeys(k2).keys! });
+    const refused = await h.call("PUT", "/v1/routing/route", { route });
+    expect(refused.status).toBe(422);
+    expect(refused.body.error.code).toBe("secret_undecryptable");
+    expect(refused.body.error.field).toMatch(/^receivers\.\d+\.(webhookUrl|routingKey|smtp\.password|url)$/);
+    expect(refused.body.error.message).toContain('sealed with key "test1", which is not configured');
+
+    await h.restart({ secretsKeys: parseSealingKeys(k2, TEST_SECRETS_KEY).keys! });
+    expect((await h.call("PUT", "/v1/routing/route", { route, comment: "rotate to k2" })).status).toBe(200);
+    const stored = await h.db.pool.query(
+      "SELECT config FROM notifier.routing_versions ORDER BY version DESC LIMIT 1",
+    );
+    const values = (stored.rows[0].config.receivers as Receiver[]).flatMap((r) =>
+      secretFieldsOf(r.type)
+        .map((f) => getPath(r, f))
+        .filter((v) => v !== undefined),
+    );
+    expect(values).toHaveLength(5);
+    for (const v of values) expect(sealedKeyId(v as string)).toBe("k2");
+
+    // Only the new key now: everything still sends.
+    await h.restart({ secretsKeys: parseSealingKeys(k2).keys! });
+    // (Through the Alertmanager intake: a restarted in-process app's bus consumer is not the point here.)
+    const before = slack.requests.length;
+    const intake = await h.call("POST", "/v1/intake/alertmanager", alertmanagerAlert("cafe0123456789ab"), {
+      authorization: `Bearer ${INTAKE_TOKEN}`,
+    });
+    expect(intake.status).toBeLessThan(300);
+    const sent = await slack.waitFor(before + 1);
+    expect(sent[before]!.path).toBe(`/services/${secrets.slackPath}`);
   });
 });
