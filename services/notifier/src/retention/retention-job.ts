@@ -21,6 +21,7 @@ export interface RetentionReport {
   alerts: number;
   history: number;
   groups: number;
+  slackPacing: number;
 }
 
 /**
@@ -51,13 +52,21 @@ export function createRetentionJob(deps: {
 
   async function sweep(): Promise<RetentionReport> {
     const cut = retentionCutoffs(config, deps.now?.() ?? new Date());
-    const report: RetentionReport = { deliveries: 0, deadLetters: 0, alerts: 0, history: 0, groups: 0 };
+    const report: RetentionReport = {
+      deliveries: 0,
+      deadLetters: 0,
+      alerts: 0,
+      history: 0,
+      groups: 0,
+      slackPacing: 0,
+    };
     if (cut.records) {
       const at = cut.records;
       report.deliveries = await drain((n) => store.deliveredBefore(pool, at, n));
       report.alerts = await drain((n) => store.alertsBefore(pool, at, n));
       report.history = await drain((n) => store.historyBefore(pool, at, n));
       report.groups = await drain((n) => store.emptyGroupsBefore(pool, at, n));
+      report.slackPacing = await drain((n) => store.idlePacingBefore(pool, at, n));
     }
     if (cut.deadLetters) {
       const at = cut.deadLetters;

@@ -65,6 +65,15 @@ export function createRetentionStore() {
          AND next_flush_at IS NULL`,
         [cutoff, limit],
       ),
+    /** Pacing rows of Slack webhooks nothing was sent to since the cutoff (removed or renamed receivers). */
+    idlePacingBefore: (q: Queryable, cutoff: Date, limit: number) =>
+      count(
+        q,
+        `DELETE FROM slack_pacing WHERE webhook_key IN (
+           SELECT webhook_key FROM slack_pacing WHERE next_allowed_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
+         AND next_allowed_at < $1`,
+        [cutoff, limit],
+      ),
   };
 }
 export type RetentionStore = ReturnType<typeof createRetentionStore>;

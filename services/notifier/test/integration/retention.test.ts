@@ -71,12 +71,23 @@ describe("retention: old alerts, history and deliveries are deleted on a schedul
       [daysAgo(20)],
     );
     await q(
+      "INSERT INTO notifier.slack_pacing (webhook_key, next_allowed_at) VALUES ('idle', $1), ('busy', now())",
+      [daysAgo(20)],
+    );
+    await q(
       "INSERT INTO notifier.alert_group_members (group_key, fingerprint) VALUES ('with-member', 'old-firing')",
     );
 
     await h.until(async () => h.app.retention?.held());
     const report = await h.app.retention!.runOnce();
-    expect(report).toEqual({ deliveries: 3, deadLetters: 1, alerts: 1, history: 5, groups: 1 });
+    expect(report).toEqual({
+      deliveries: 3,
+      deadLetters: 1,
+      alerts: 1,
+      history: 5,
+      groups: 1,
+      slackPacing: 1,
+    });
 
     expect(await fingerprints()).toEqual(["old-but-acked-lately", "old-firing", "recent-resolved"]);
     const lines = await q(
@@ -90,6 +101,8 @@ describe("retention: old alerts, history and deliveries are deleted on a schedul
     expect(left.rows.map((r) => r.receiver)).toEqual(["dead-20d", "delivered-recent", "pending-old"]);
     const groups = await q("SELECT group_key FROM notifier.alert_groups ORDER BY 1");
     expect(groups.rows.map((r) => r.group_key)).toEqual(["with-member"]);
+    const pacing = await q("SELECT webhook_key FROM notifier.slack_pacing");
+    expect(pacing.rows.map((r) => r.webhook_key)).toEqual(["busy"]);
 
     // Nothing left past its age: a second sweep deletes nothing.
     expect(await h.app.retention!.runOnce()).toEqual({
@@ -98,6 +111,7 @@ describe("retention: old alerts, history and deliveries are deleted on a schedul
       alerts: 0,
       history: 0,
       groups: 0,
+      slackPacing: 0,
     });
   });
 
