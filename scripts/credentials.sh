@@ -7,6 +7,7 @@
 #   NEXUS_BOOTSTRAP_TOKEN  the first admin token; installed on the registry's first start only
 #   SECRETS_MASTER_KEYS    the registry's master key for secrets, `<id>:<32 bytes base64>`, and
 #   SECRETS_ACTIVE_KEY_ID  its id (to rotate: append a new key, make it active, `nexus secrets rotate`)
+#   NOTIFIER_SECRETS_KEY   the notifier's key for receiver secrets, `<id>:<32 bytes base64>`
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -32,4 +33,9 @@ if ! has SECRETS_MASTER_KEYS; then
   echo "SECRETS_MASTER_KEYS=$kid:$(random_b64 32 base64)" >>"$FILE"
   echo "SECRETS_ACTIVE_KEY_ID=$kid" >>"$FILE"
   echo "Created the master key for secrets (SECRETS_MASTER_KEYS, id $kid) in .nexus/credentials.env."
+fi
+if ! has NOTIFIER_SECRETS_KEY; then
+  kid="n$(date +%Y%m%d)"
+  echo "NOTIFIER_SECRETS_KEY=$kid:$(random_b64 32 base64)" >>"$FILE"
+  echo "Created the notifier's key for receiver secrets (NOTIFIER_SECRETS_KEY, id $kid) in .nexus/credentials.env."
 fi

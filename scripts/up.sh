@@ -70,13 +70,21 @@ heading "Credentials"
 bash scripts/credentials.sh
 # One KEY=value per line (values are base64 or token characters, never quoted or spaced).
 # Every service verifies tokens with AUTH_TOKEN_KEY; the bootstrap token and the secrets' master
-# keys are the registry's alone, so only it gets them.
+# keys are the registry's alone, so only it gets them; the notifier's key for receiver secrets
+# (NOTIFIER_SECRETS_*) goes to the notifier only.
 REGISTRY_ENV=()
+NOTIFIER_ENV=()
 while IFS= read -r line; do
   [[ $line == *=* ]] || continue
-  if [[ $line == AUTH_TOKEN_KEY=* ]]; then SERVICE_ENV+=("$line"); else REGISTRY_ENV+=("$line"); fi
+  if [[ $line == AUTH_TOKEN_KEY=* ]]; then
+    SERVICE_ENV+=("$line")
+  elif [[ $line == NOTIFIER_SECRETS_* ]]; then
+    NOTIFIER_ENV+=("$line")
+  else
+    REGISTRY_ENV+=("$line")
+  fi
 done <.nexus/credentials.env
-echo "Services read their keys from .nexus/credentials.env (mode 600); master keys go to the registry only."
+echo "Services read their keys from .nexus/credentials.env (mode 600); master keys go to the registry only, the notifier's key to the notifier only."
 
 heading "Services"
 mkdir -p "$LOG_DIR" "$RUN_DIR"
@@ -104,6 +112,7 @@ for entry in "${SERVICES[@]}"; do
   # shellcheck disable=SC2016 # $$, $1 and $2 belong to the inner shell.
   extra=()
   [[ $name == config-registry ]] && extra=("${REGISTRY_ENV[@]}")
+  [[ $name == notifier ]] && extra=("${NOTIFIER_ENV[@]}")
   env PORT="$port" "${SERVICE_ENV[@]}" "${extra[@]}" \
     setsid bash -c 'echo $$ >"$1"; eval "exec $2"' nexus-service "$pidfile" "$cmd" \
     >>"$log" 2>&1 </dev/null &

@@ -1,6 +1,7 @@
 export * from "./audit/index.js";
 export * from "./auth/index.js";
 export * from "./bus/index.js";
+export * from "./crypto/index.js";
 export * from "./db/migrate.js";
 export * from "./db/pool.js";
 export * from "./env.js";

@@ -1,3 +1,4 @@
+import { newSealingKey, parseSealingKeys } from "@nexus/kit";
 import type { NotifierConfig } from "../src/app.js";
 
 /** Settings that shape no route: the OpenAPI document does not depend on them. */
@@ -10,4 +11,5 @@ export const testConfigForDocs: NotifierConfig = {
   consumeEvents: false,
   consumerConcurrency: 1,
   bodyLimit: 1024 * 1024,
+  secretsKeys: parseSealingKeys(newSealingKey()).keys!,
 };

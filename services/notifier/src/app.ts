@@ -5,11 +5,13 @@ import {
   type Consumption,
   createAuditLog,
   createHttpApp,
+  deriveKey,
   type HealthCheck,
   type Logger,
   type Pool,
   processOnce,
   registerAuditRoutes,
+  type SealingKeys,
 } from "@nexus/kit";
 import { registerAlertRoutes } from "./alerts/alert-router.js";
 import { createAlertService } from "./alerts/alert-service.js";
@@ -25,6 +27,9 @@ import { registerIntakeRoutes } from "./intake/intake-router.js";
 import { type OutboundPolicy, parseAllowList } from "./receivers/address-fns.js";
 import { createOutbound } from "./receivers/outbound.js";
 import { createSenders } from "./receivers/senders.js";
+import { createSlackPacing } from "./receivers/slack-pacing.js";
+import { createRetentionJob, type RetentionConfig } from "./retention/retention-job.js";
+import { createRetentionStore } from "./retention/retention-store.js";
 import { registerRoutingRoutes } from "./routing/routing-router.js";
 import { createRoutingService } from "./routing/routing-service.js";
 import { createRoutingStore } from "./routing/routing-store.js";
@@ -59,6 +64,10 @@ export interface NotifierConfig {
   consumeEvents: boolean;
   consumerConcurrency: number;
   bodyLimit: number;
+  /** Receiver secrets are sealed with the active key and opened (any listed key) only to send. */
+  secretsKeys: SealingKeys;
+  /** Deleting old alerts, history and deliveries on a schedule; absent: nothing is deleted. */
+  retention?: RetentionConfig | undefined;
   /** How long the routing config is cached before checking for a newer version. Default 1 s. */
   routingCacheMs?: number;
 }
@@ -95,11 +104,21 @@ export async function buildApp(deps: NotifierDeps) {
     outbound,
     timeoutMs: config.outbound.timeoutMs,
     slackIntervalMs: config.slackIntervalMs,
+    slackPacing: createSlackPacing({
+      db: pool,
+      digestKey: deriveKey(config.secretsKeys, "nexus notifier slack pacing v1"),
+    }),
     maxPacingWaitMs: Math.max(2_000, config.slackIntervalMs * 3),
     dashboardUrl: config.links.dashboardUrl,
   });
 
-  const routing = createRoutingService({ pool, store: routingStore, policy, cacheMs: config.routingCacheMs });
+  const routing = createRoutingService({
+    pool,
+    store: routingStore,
+    policy,
+    keys: config.secretsKeys,
+    cacheMs: config.routingCacheMs,
+  });
   // Loops are created below; the services only need a way to wake them.
   const wake: { flusher: () => void; sender: () => void } = {
     flusher: () => undefined,
@@ -136,10 +155,14 @@ export async function buildApp(deps: NotifierDeps) {
     alerts: alertStore,
     routing,
     senders,
+    keys: config.secretsKeys,
     backoff: { baseMs: config.delivery.backoffBaseMs, maxMs: config.delivery.backoffMaxMs },
     leaseMs: config.delivery.leaseMs,
     batchSize: config.delivery.batchSize ?? 32,
   });
+  const retention = config.retention
+    ? createRetentionJob({ pool, store: createRetentionStore(), logger, config: config.retention })
+    : undefined;
   const flushLoop = createWorkerLoop({
     name: "group flusher",
     logger,
@@ -190,10 +213,12 @@ export async function buildApp(deps: NotifierDeps) {
     ...http,
     services: { routing, alerts, silences, deliveries },
     audit,
+    retention,
     workers: {
       async start() {
         flushLoop.start();
         sendLoop.start();
+        await retention?.start();
         if (!config.consumeEvents) return;
         await bus.ensureStreams();
         consumption = await bus.consume(
@@ -216,6 +241,7 @@ export async function buildApp(deps: NotifierDeps) {
         await consumption?.stop();
         await flushLoop.stop();
         await sendLoop.stop();
+        await retention?.stop();
         await outbound.close();
         await audit.close();
       },

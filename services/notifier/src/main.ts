@@ -7,10 +7,12 @@ import {
   createServiceAuth,
   installShutdown,
   migrate,
+  parseSealingKeys,
   redactUrl,
 } from "@nexus/kit";
 import { buildApp, SERVICE_NAME } from "./app.js";
 import { loadNotifierEnv } from "./env.js";
+import { DAY_MS } from "./retention/retention-fns.js";
 
 const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations", import.meta.url));
 
@@ -21,6 +23,8 @@ async function main(): Promise<void> {
   if (!env.ALERTMANAGER_INTAKE_TOKEN)
     logger.info("ALERTMANAGER_INTAKE_TOKEN is not set: the Alertmanager intake answers 503");
 
+  // The environment check has already refused keys that do not parse.
+  const secretsKeys = parseSealingKeys(env.NOTIFIER_SECRETS_KEY, env.NOTIFIER_SECRETS_PREVIOUS_KEYS).keys!;
   await migrate({ databaseUrl: env.DATABASE_URL, schema: env.DATABASE_SCHEMA, dir: MIGRATIONS_DIR, logger });
   const pool = createPool({
     connectionString: env.DATABASE_URL,
@@ -70,6 +74,15 @@ async function main(): Promise<void> {
       consumeEvents: env.CONSUME_EVENTS,
       consumerConcurrency: env.CONSUMER_CONCURRENCY,
       bodyLimit: env.MAX_BODY_BYTES,
+      secretsKeys,
+      retention: {
+        maxAgeMs: env.RETENTION_DAYS * DAY_MS,
+        deadLetterMaxAgeMs: env.DEAD_LETTER_RETENTION_DAYS * DAY_MS,
+        cron: env.RETENTION_CRON,
+        batchSize: env.RETENTION_BATCH_SIZE,
+        databaseUrl: env.DATABASE_URL,
+        schema: env.DATABASE_SCHEMA,
+      },
     },
   });
   await notifier.workers.start();

@@ -27,7 +27,12 @@ export class NotifierClient {
   deleteReceiver = (name: string) => this.#call("DELETE", `/v1/receivers/${seg(name)}`);
   silences = (expired: boolean) => this.#call("GET", `/v1/silences?expired=${expired}`);
   addSilence = (body: unknown) => this.#call("POST", "/v1/silences", body);
-  expireSilence = (id: string) => this.#call("DELETE", `/v1/silences/${seg(id)}`);
+  expireSilence = (id: string, comment?: string) =>
+    this.#call("DELETE", `/v1/silences/${seg(id)}${qs({ comment })}`);
+  editSilence = (id: string, body: unknown) => this.#call("PATCH", `/v1/silences/${seg(id)}`, body);
+  silenceVersions = (query: Record<string, string | undefined>) =>
+    this.#call("GET", `/v1/silences/versions${qs(query)}`);
+  silenceVersion = (version: number) => this.#call("GET", `/v1/silences/versions/${version}`);
   alerts = (query: Record<string, string | undefined>) => this.#call("GET", `/v1/alerts${qs(query)}`);
   alert = (fingerprint: string) => this.#call("GET", `/v1/alerts/${seg(fingerprint)}`);
   ack = (fingerprint: string, comment: string) =>

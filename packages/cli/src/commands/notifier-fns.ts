@@ -69,3 +69,18 @@ export function resolveNotifierUrl(
   }
   return { url: `${url.origin}${url.pathname.replace(/\/+$/, "")}`, source };
 }
+
+/** A silence version's changes in words: `endsAt 10:00Z → 12:00Z; comment a → b`. */
+export function describeSilenceChanges(
+  changes: readonly { field: string; from: unknown; to: unknown }[] | undefined,
+): string {
+  const show = (v: unknown): string =>
+    v === null || v === undefined
+      ? "none"
+      : Array.isArray(v)
+        ? v.map((m: Matcher) => `${m.label}${m.op}${m.value}`).join(",")
+        : typeof v === "string"
+          ? v
+          : JSON.stringify(v);
+  return (changes ?? []).map((c) => `${c.field} ${show(c.from)} → ${show(c.to)}`).join("; ") || "no change";
+}

@@ -12,7 +12,7 @@ import { usageError } from "../exit-codes.js";
 import type { Io } from "../output/output.js";
 import { collect, positiveInt, readInput } from "./args.js";
 import { NotifierClient } from "./notifier-client.js";
-import { parseDuration, parseMatcher, resolveNotifierUrl } from "./notifier-fns.js";
+import { describeSilenceChanges, parseDuration, parseMatcher, resolveNotifierUrl } from "./notifier-fns.js";
 
 async function notifierFor(io: Io, command: Command) {
   const ctx = contextOf(io, command);
@@ -217,11 +217,66 @@ export function registerNotifier(program: Command, io: Io): void {
   silences
     .command("expire <id>")
     .description("end a silence now")
-    .action((id: string, _o: object, c: Command) =>
+    .option("-m, --message <text>", "why, stored with the version")
+    .action((id: string, o: { message?: string }, c: Command) =>
       print(
         c,
-        (api) => api.expireSilence(id),
+        (api) => api.expireSilence(id, o.message),
         (v) => `Silence ${v.id} ended.`,
+      ),
+    );
+  silences
+    .command("edit <id>")
+    .description("change a silence that has not ended (a new version)")
+    .option("--matcher <label=value>", "replace the matchers (repeatable)", collect)
+    .option("--duration <d>", "end this long from now, e.g. 30m, 2h")
+    .option("--ends <iso>", "end at this ISO time")
+    .option("-c, --comment <text>", "the silence's new comment")
+    .option("-m, --message <text>", "why it changed, stored with the version")
+    .action(
+      async (
+        id: string,
+        o: { matcher?: string[]; duration?: string; ends?: string; comment?: string; message?: string },
+        c: Command,
+      ) => {
+        if (o.duration && o.ends) throw usageError("give --duration or --ends, not both", "ends");
+        const ends = o.ends ? new Date(o.ends) : undefined;
+        if (ends && Number.isNaN(ends.getTime())) throw usageError("--ends is not an ISO time", "ends");
+        const body = {
+          ...(o.matcher ? { matchers: o.matcher.map(parseMatcher) } : {}),
+          ...(o.duration ? { endsAt: new Date(Date.now() + parseDuration(o.duration)).toISOString() } : {}),
+          ...(ends ? { endsAt: ends.toISOString() } : {}),
+          ...(o.comment ? { comment: o.comment } : {}),
+          ...(o.message ? { changeComment: o.message } : {}),
+        };
+        await print(
+          c,
+          (api) => api.editSilence(id, body),
+          (v) => `Silence ${v.id} ${v.state} until ${v.endsAt}.`,
+        );
+      },
+    );
+  silences
+    .command("history [id]")
+    .description("every change to silences (or to one), newest first: who, why, what changed")
+    .option("--limit <n>", "how many", positiveInt(200), 20)
+    .action((id: string | undefined, o: { limit: number }, c: Command) =>
+      print(
+        c,
+        (api) => api.silenceVersions({ silence: id, limit: String(o.limit) }),
+        (v) =>
+          v.items
+            .map((x: any) =>
+              line(
+                `v${x.version}`,
+                x.createdAt,
+                x.action,
+                x.silenceId,
+                `by ${x.author}${x.comment ? `: ${x.comment}` : ""}`,
+                `(${describeSilenceChanges(x.changes)})`,
+              ),
+            )
+            .join("\n") || "No silence changes yet.",
       ),
     );
 

@@ -89,9 +89,28 @@ describe("nexus notifier", () => {
       matchers: [{ label: "namespace", op: "=", value: "payments" }],
     });
     expect((await nexus("notifier", "silences", "list")).out).toContain(silence.id);
-    expect((await nexus("notifier", "silences", "expire", silence.id)).out).toBe(
+    const edited = await nexus(
+      "notifier",
+      "silences",
+      "edit",
+      silence.id,
+      "--duration",
+      "3h",
+      "-m",
+      "runs long",
+    );
+    expect(edited.code).toBe(0);
+    expect(edited.out).toMatch(new RegExp(`^Silence ${silence.id} active until `));
+    expect((await nexus("notifier", "silences", "expire", silence.id, "-m", "done")).out).toBe(
       `Silence ${silence.id} ended.\n`,
     );
+    const history = (await nexus("notifier", "silences", "history", silence.id)).out.trim().split("\n");
+    expect(history).toHaveLength(3);
+    expect(history[0]).toMatch(/ expired .* by tester: done .*expiredBy none → tester/);
+    expect(history[1]).toMatch(/ edited .* by tester: runs long .*\(endsAt \S+ → \S+\)/);
+    expect(history[2]).toMatch(/ created .* by tester: deploy .*matchers none → namespace=payments/);
+    const json = JSON.parse((await nexus("--json", "notifier", "silences", "history")).out);
+    expect(json.items[0]).toMatchObject({ silenceId: silence.id, action: "expired", comment: "done" });
   });
 
   it("says when no notifier is configured (exit 2)", async () => {

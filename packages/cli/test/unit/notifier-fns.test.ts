@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { parseDuration, parseMatcher, resolveNotifierUrl } from "../../src/commands/notifier-fns.js";
+import {
+  describeSilenceChanges,
+  parseDuration,
+  parseMatcher,
+  resolveNotifierUrl,
+} from "../../src/commands/notifier-fns.js";
 import { CliError } from "../../src/exit-codes.js";
 
 describe("nexus notifier argument parsing", () => {
@@ -35,5 +40,17 @@ describe("nexus notifier argument parsing", () => {
     expect(resolveNotifierUrl(undefined, {}, null)).toBeNull();
     expect(() => resolveNotifierUrl("ftp://x", {}, null)).toThrow(/must start with http/);
     expect(() => resolveNotifierUrl("https://user:pw@x", {}, null)).toThrow(/credentials/);
+  });
+});
+
+describe("describeSilenceChanges", () => {
+  it("says what changed in words", () => {
+    expect(
+      describeSilenceChanges([
+        { field: "matchers", from: null, to: [{ label: "env", op: "!=", value: "dev" }] },
+        { field: "expiredBy", from: null, to: "ana" },
+      ]),
+    ).toBe("matchers none → env!=dev; expiredBy none → ana");
+    expect(describeSilenceChanges([])).toBe("no change");
   });
 });

@@ -1,8 +1,10 @@
-import type { Logger, Pool } from "@nexus/kit";
+import type { Logger, Pool, SealingKeys } from "@nexus/kit";
 import type { AlertStore } from "../alerts/alert-store.js";
 import { withAsyncCommit } from "../async-commit.js";
 import type { Senders } from "../receivers/senders.js";
 import type { RoutingService } from "../routing/routing-service.js";
+import type { Receiver } from "../routing/routing-types.js";
+import { openReceiverSecrets, ReceiverSecretError, scrubSecrets } from "../routing/secret-fns.js";
 import { type BackoffPolicy, nextState, type SendOutcome } from "./delivery-fns.js";
 import type { DeliveryRow, DeliveryStore, Mark } from "./delivery-store.js";
 
@@ -13,6 +15,8 @@ export interface DeliveryWorkerDeps {
   alerts: Pick<AlertStore, "addHistory">;
   routing: Pick<RoutingService, "current">;
   senders: Senders;
+  /** Opens receiver secrets right before sending. */
+  keys: SealingKeys;
   backoff: BackoffPolicy;
   /** How long a claim holds; a worker that dies mid-send leaves it to expire and another sends again. */
   leaseMs: number;
@@ -34,11 +38,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
             statusCode: null,
             error: `receiver ${row.receiver} is now of type ${receiver.type}`,
           }
-        : await deps.senders.send(receiver, {
-            id: row.id,
-            action: row.action as never,
-            message: row.message,
-          });
+        : await sendWithSecrets(receiver, row);
     const now = new Date();
     const next = nextState(outcome, row.attempts, row.max_attempts, deps.backoff, now);
     const statusCode = outcome.kind === "postpone" ? null : outcome.statusCode;
@@ -101,6 +101,28 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         "notification failed, will retry",
       );
     }
+  }
+
+  /** Secrets are opened here, for this one send, and cut out of whatever comes back. */
+  async function sendWithSecrets(sealed: Receiver, row: DeliveryRow): Promise<SendOutcome> {
+    let receiver: Receiver;
+    try {
+      receiver = openReceiverSecrets(sealed, deps.keys);
+    } catch (err) {
+      if (!(err instanceof ReceiverSecretError)) throw err;
+      // A key not configured here may be a rollout in progress (retry); a value that does not
+      // authenticate was changed, and retrying will not fix it.
+      const retry = err.sealError.reason === "unknown_key";
+      return { kind: retry ? "retry" : "fail", statusCode: null, error: err.message };
+    }
+    const outcome = await deps.senders.send(receiver, {
+      id: row.id,
+      action: row.action as never,
+      message: row.message,
+    });
+    return "error" in outcome && typeof outcome.error === "string"
+      ? { ...outcome, error: scrubSecrets(outcome.error, receiver) }
+      : outcome;
   }
 
   return {

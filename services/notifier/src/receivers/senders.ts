@@ -5,6 +5,7 @@ import type { Receiver } from "../routing/routing-types.js";
 import type { DeliveryAction, NotificationMessage } from "./message-types.js";
 import { type Outbound, OutboundRefusedError, resolveChecked } from "./outbound.js";
 import { pagerDutyPayload, signWebhook, slackPayload, webhookBody } from "./payload-fns.js";
+import type { SlackPacing } from "./slack-pacing.js";
 import { html, plainText, titleOf } from "./text-fns.js";
 
 export interface SendersConfig {
@@ -12,6 +13,8 @@ export interface SendersConfig {
   timeoutMs: number;
   /** Slack allows about one message per second per incoming webhook. */
   slackIntervalMs: number;
+  /** Where the per-webhook slots are kept (shared by every instance). */
+  slackPacing: SlackPacing;
   /** A Slack message whose slot is further away than this is put back in the queue instead of waited for. */
   maxPacingWaitMs: number;
   /** PagerDuty `client_url`: where the incident links back to. */
@@ -29,8 +32,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function createSenders(config: SendersConfig) {
   const now = config.now ?? Date.now;
-  /** Per Slack webhook: the earliest time the next message may go (the per-webhook queue). */
-  const slackNextAt = new Map<string, number>();
 
   const http = async (
     url: string,
@@ -48,15 +49,13 @@ export function createSenders(config: SendersConfig) {
   };
 
   async function slack(webhookUrl: string, d: OutgoingDelivery): Promise<SendOutcome> {
-    const t = now();
-    const slot = Math.max(t, slackNextAt.get(webhookUrl) ?? 0);
-    if (slot - t > config.maxPacingWaitMs) return { kind: "postpone", afterMs: slot - t };
-    slackNextAt.set(webhookUrl, slot + config.slackIntervalMs);
-    if (slot > t) await sleep(slot - t);
+    const slot = await config.slackPacing.claim(webhookUrl, config.slackIntervalMs, config.maxPacingWaitMs);
+    if (!slot.go) return { kind: "postpone", afterMs: slot.afterMs };
+    if (slot.waitMs > 0) await sleep(slot.waitMs);
     const outcome = await http(webhookUrl, JSON.stringify(slackPayload(d.message)));
     if (outcome.kind === "retry" && outcome.statusCode === 429 && outcome.afterMs !== undefined) {
       // Slack said how long this webhook must stay quiet: every queued message waits too.
-      slackNextAt.set(webhookUrl, Math.max(slackNextAt.get(webhookUrl) ?? 0, now() + outcome.afterMs));
+      await config.slackPacing.hold(webhookUrl, outcome.afterMs);
     }
     return outcome;
   }

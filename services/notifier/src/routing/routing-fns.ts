@@ -178,12 +178,12 @@ const SECRET_FIELDS: Record<Receiver["type"], readonly string[]> = {
 
 export const secretFieldsOf = (type: Receiver["type"]) => SECRET_FIELDS[type];
 
-function getPath(o: unknown, path: string): unknown {
+export function getPath(o: unknown, path: string): unknown {
   return path
     .split(".")
     .reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as never)[k] : undefined), o);
 }
-function setPath(o: Record<string, unknown>, path: string, value: unknown): void {
+export function setPath(o: Record<string, unknown>, path: string, value: unknown): void {
   const keys = path.split(".");
   let cur: Record<string, unknown> = o;
   for (const k of keys.slice(0, -1)) {

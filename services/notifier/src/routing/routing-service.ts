@@ -1,13 +1,23 @@
-import { ConflictError, NotFoundError, type Pool, ValidationError } from "@nexus/kit";
+import {
+  ConflictError,
+  isSealed,
+  NotFoundError,
+  type Pool,
+  type SealingKeys,
+  ValidationError,
+} from "@nexus/kit";
 import { checkUrl, type OutboundPolicy } from "../receivers/address-fns.js";
 import { findConfigProblem, redactConfig, restoreSecrets } from "./routing-fns.js";
 import type { RoutingStore, RoutingVersion } from "./routing-store.js";
 import type { InhibitRule, Receiver, Route, RoutingConfig } from "./routing-types.js";
+import { ReceiverSecretError, sealConfigSecrets, sealedLookingInput } from "./secret-fns.js";
 
 export interface RoutingServiceDeps {
   pool: Pool;
   store: RoutingStore;
   policy: OutboundPolicy;
+  /** Receiver secrets are sealed with these before they are stored. */
+  keys: SealingKeys;
   /** How long a cached config is trusted before asking Postgres whether another instance saved a newer one. */
   cacheMs?: number;
 }
@@ -59,7 +69,12 @@ export function createRoutingService(deps: RoutingServiceDeps) {
     const config = restored.config;
     const problem = findConfigProblem(config) ?? receiverUrlProblem(config.receivers, deps.policy);
     if (problem) throw new ValidationError("invalid_routing", problem.message, { field: problem.field });
-    const version = { version: beforeVersion + 1, config, author: meta.author, comment: meta.comment ?? "" };
+    const version = {
+      version: beforeVersion + 1,
+      config: sealed(config),
+      author: meta.author,
+      comment: meta.comment ?? "",
+    };
     if (!(await store.insert(pool, version))) {
       throw new ConflictError(
         "version_conflict",
@@ -68,6 +83,31 @@ export function createRoutingService(deps: RoutingServiceDeps) {
     }
     cached = null;
     return { ...version, createdAt: new Date().toISOString() };
+  }
+
+  /**
+   * The config with every secret sealed under the active key. A stored value that no longer opens
+   * (its key was removed before a rollback to it, or it was tampered with) refuses the save.
+   */
+  function sealed(config: RoutingConfig): RoutingConfig {
+    try {
+      return sealConfigSecrets(config, deps.keys);
+    } catch (err) {
+      if (!(err instanceof ReceiverSecretError)) throw err;
+      const i = config.receivers.findIndex((r) => r.name === err.receiver);
+      throw new ValidationError("secret_undecryptable", `${err.message}; give the secret again`, {
+        field: `receivers.${i}.${err.field}`,
+      });
+    }
+  }
+
+  /** Secrets people send are plaintext; one shaped like a sealed value would never open. */
+  function refuseSealedInput(config: Pick<RoutingConfig, "receivers">): void {
+    const field = sealedLookingInput(config);
+    if (field)
+      throw new ValidationError("invalid_routing", "a secret may not start with nxs1: (the sealed form)", {
+        field,
+      });
   }
 
   const base = async () => (await store.latest(pool))?.config ?? EMPTY_CONFIG;
@@ -94,6 +134,7 @@ export function createRoutingService(deps: RoutingServiceDeps) {
       return (await store.list(pool, limit, before)).map(redacted);
     },
     async replace(config: RoutingConfig, meta: ChangeMeta) {
+      refuseSealedInput(config);
       return redacted(await save(config, meta));
     },
     async putRoute(route: Route, meta: ChangeMeta) {
@@ -103,6 +144,7 @@ export function createRoutingService(deps: RoutingServiceDeps) {
       return redacted(await save({ ...(await base()), inhibitRules }, meta));
     },
     async putReceiver(receiver: Receiver, meta: ChangeMeta) {
+      refuseSealedInput({ receivers: [receiver] });
       const config = await base();
       const receivers = [...config.receivers.filter((r) => r.name !== receiver.name), receiver];
       return redacted(await save({ ...config, receivers }, meta));
@@ -142,6 +184,8 @@ function receiverUrlProblem(receivers: readonly Receiver[], policy: OutboundPoli
             ? [["url", r.url]]
             : [];
     for (const [field, url] of urls) {
+      // A sealed value was checked when it was saved; only values given now are checked here.
+      if (isSealed(url)) continue;
       const v = checkUrl(url, policy);
       if (!v.ok) return { field: `receivers.${i}.${field}`, message: `receiver ${r.name}: ${v.reason}` };
     }

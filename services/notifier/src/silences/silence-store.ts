@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Queryable } from "@nexus/kit";
 import type { SilenceView } from "../alerts/grouping-fns.js";
 import type { Matcher } from "../routing/routing-types.js";
-import type { SilenceDto } from "./silence-types.js";
+import type { SilenceChange, SilenceDto, SilenceRecord, SilenceVersionDto } from "./silence-types.js";
 
 interface Row {
   id: string;
@@ -27,6 +27,42 @@ const toDto = (r: Row, now = new Date()): SilenceDto => ({
   expiredBy: r.expired_by,
 });
 
+interface VersionRow {
+  version: number;
+  silence_id: string;
+  action: SilenceVersionDto["action"];
+  silence: SilenceRecord;
+  changes: SilenceChange[];
+  author: string;
+  comment: string;
+  created_at: Date;
+}
+
+const toVersion = (r: VersionRow): SilenceVersionDto => ({
+  version: r.version,
+  silenceId: r.silence_id,
+  action: r.action,
+  silence: r.silence,
+  changes: r.changes,
+  author: r.author,
+  comment: r.comment,
+  createdAt: r.created_at.toISOString(),
+});
+
+/** What a version keeps of a silence. */
+export const recordOf = (s: SilenceDto): SilenceRecord => ({
+  id: s.id,
+  matchers: s.matchers,
+  startsAt: s.startsAt,
+  endsAt: s.endsAt,
+  createdBy: s.createdBy,
+  comment: s.comment,
+  expiredBy: s.expiredBy,
+});
+
+/** Version numbers are taken one transaction at a time (gapless, like the routing config's). */
+const VERSION_LOCK = "notifier.silence_versions";
+
 export function createSilenceStore() {
   return {
     async insert(
@@ -50,6 +86,52 @@ export function createSilenceStore() {
     async find(q: Queryable, id: string): Promise<SilenceDto | null> {
       const res = await q.query<Row>("SELECT * FROM silences WHERE id = $1", [id]);
       return res.rows[0] ? toDto(res.rows[0]) : null;
+    },
+    /** The silence, locked until the transaction ends (a change reads, decides and writes under it). */
+    async findForUpdate(q: Queryable, id: string): Promise<SilenceDto | null> {
+      const res = await q.query<Row>("SELECT * FROM silences WHERE id = $1 FOR UPDATE", [id]);
+      return res.rows[0] ? toDto(res.rows[0]) : null;
+    },
+    async update(
+      q: Queryable,
+      id: string,
+      s: { matchers: Matcher[]; startsAt: Date; endsAt: Date; comment: string },
+    ): Promise<SilenceDto> {
+      const res = await q.query<Row>(
+        `UPDATE silences SET matchers = $2, starts_at = $3, ends_at = $4, comment = $5 WHERE id = $1 RETURNING *`,
+        [id, JSON.stringify(s.matchers), s.startsAt, s.endsAt, s.comment],
+      );
+      return toDto(res.rows[0]!);
+    },
+    /** Append the next numbered version (inside the transaction that made the change). */
+    async appendVersion(
+      q: Queryable,
+      v: Omit<SilenceVersionDto, "version" | "createdAt">,
+    ): Promise<SilenceVersionDto> {
+      await q.query("SELECT pg_advisory_xact_lock(hashtext($1))", [VERSION_LOCK]);
+      const res = await q.query<VersionRow>(
+        `INSERT INTO silence_versions (version, silence_id, action, silence, changes, author, comment)
+         SELECT coalesce(max(version), 0) + 1, $1, $2, $3, $4, $5, $6 FROM silence_versions
+         RETURNING *`,
+        [v.silenceId, v.action, JSON.stringify(v.silence), JSON.stringify(v.changes), v.author, v.comment],
+      );
+      return toVersion(res.rows[0]!);
+    },
+    async versions(
+      q: Queryable,
+      o: { limit: number; before?: number | undefined; silenceId?: string | undefined },
+    ): Promise<SilenceVersionDto[]> {
+      const res = await q.query<VersionRow>(
+        `SELECT * FROM silence_versions
+         WHERE ($2::int IS NULL OR version < $2) AND ($3::uuid IS NULL OR silence_id = $3)
+         ORDER BY version DESC LIMIT $1`,
+        [o.limit, o.before ?? null, o.silenceId ?? null],
+      );
+      return res.rows.map(toVersion);
+    },
+    async version(q: Queryable, version: number): Promise<SilenceVersionDto | null> {
+      const res = await q.query<VersionRow>("SELECT * FROM silence_versions WHERE version = $1", [version]);
+      return res.rows[0] ? toVersion(res.rows[0]) : null;
     },
     /** End a silence now (kept for the record). */
     async expire(q: Queryable, id: string, by: string): Promise<SilenceDto | null> {

@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import type { EventData, EventType } from "@nexus/contracts";
-import { createLogger } from "@nexus/kit";
+import { createLogger, type Logger, newSealingKey, parseSealingKeys, type SealingKeys } from "@nexus/kit";
 import {
   createTestBus,
   createTestDatabase,
@@ -15,6 +15,10 @@ export const NOTIFIER_MIGRATIONS = fileURLToPath(new URL("../../migrations", imp
 export const NOTIFIER_SCHEMA = "notifier";
 export const INTAKE_TOKEN = "intake-token-0123456789abcdef";
 
+/** One secrets key per test process: every app and spawned notifier of a test file shares it. */
+export const TEST_SECRETS_KEY = newSealingKey("test1");
+export const testSecretsKeys = (): SealingKeys => parseSealingKeys(TEST_SECRETS_KEY).keys!;
+
 export const testConfig = (overrides: Partial<NotifierConfig> = {}): NotifierConfig => ({
   alertmanagerToken: INTAKE_TOKEN,
   links: { dashboardUrl: "https://nexus.example.com", registryUrl: "https://api.nexus.example.com" },
@@ -26,6 +30,7 @@ export const testConfig = (overrides: Partial<NotifierConfig> = {}): NotifierCon
   consumerConcurrency: 4,
   bodyLimit: 1024 * 1024,
   routingCacheMs: 0,
+  secretsKeys: testSecretsKeys(),
   ...overrides,
 });
 
@@ -39,7 +44,7 @@ export interface Harness {
   nats: TestBus;
   publish<T extends EventType>(type: T, data: EventData<T>): Promise<void>;
   call(
-    method: "GET" | "POST" | "PUT" | "DELETE",
+    method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE",
     url: string,
     body?: unknown,
     headers?: Record<string, string>,
@@ -61,17 +66,21 @@ const logger = createLogger({
   level: (process.env.NOTIFIER_TEST_LOG as "silent") ?? "silent",
 });
 
-export async function startNotifier(overrides: Partial<NotifierConfig> = {}): Promise<Harness> {
+export async function startNotifier(
+  overrides: Partial<NotifierConfig> = {},
+  options: { logger?: Logger } = {},
+): Promise<Harness> {
+  const log = options.logger ?? logger;
   const [db, nats, issuer] = await Promise.all([
     createTestDatabase({ schema: NOTIFIER_SCHEMA, migrationsDir: NOTIFIER_MIGRATIONS }),
-    createTestBus({ source: "nexus/test", logger }),
+    createTestBus({ source: "nexus/test", logger: log }),
     startTestIssuer(),
   ]);
   const adminToken = await issuer.token(["admin"], { subject: "tester", expiresIn: "1h" });
   const build = async (o: Partial<NotifierConfig>) => {
     const app = await buildApp({
-      access: { authenticator: issuer.authenticator(logger) },
-      logger,
+      access: { authenticator: issuer.authenticator(log) },
+      logger: log,
       pool: db.pool,
       nc: nats.nc,
       bus: nats.bus,

@@ -1,5 +1,7 @@
+import { openSealed } from "@nexus/kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, INTAKE_TOKEN, startNotifier } from "./harness.js";
+import { secretAad } from "../../src/routing/secret-fns.js";
+import { type Harness, INTAKE_TOKEN, startNotifier, testSecretsKeys } from "./harness.js";
 import { type ScriptedReceiver, startReceiver } from "./receivers.js";
 
 const amPayload = (status: "firing" | "resolved") => ({
@@ -175,7 +177,12 @@ describe("routing config API", () => {
     );
     expect(back.status).toBe(200);
     const stored = await h.db.pool.query("SELECT config FROM routing_versions ORDER BY version DESC LIMIT 1");
-    expect(stored.rows[0].config.receivers[0].signingSecret).toBe("s3cr3t-signing");
+    // Stored sealed (AES-256-GCM); it opens to the value first given, bound to this receiver.
+    const kept = stored.rows[0].config.receivers[0];
+    expect(kept.signingSecret).toMatch(/^nxs1:test1:/);
+    expect(openSealed(testSecretsKeys(), kept.signingSecret, secretAad(kept, "signingSecret"))).toBe(
+      "s3cr3t-signing",
+    );
   });
 
   it("keeps an audit trail of routing changes", async () => {

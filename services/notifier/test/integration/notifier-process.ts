@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { TEST_SECRETS_KEY } from "./harness.js";
 
 const SERVICE_DIR = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -29,7 +30,14 @@ export async function startNotifierProcess(env: Record<string, string>): Promise
   const port = await freePort();
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: SERVICE_DIR,
-    env: { ...process.env, LOG_LEVEL: "warn", HOST: "127.0.0.1", PORT: String(port), ...env },
+    env: {
+      ...process.env,
+      LOG_LEVEL: "warn",
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      NOTIFIER_SECRETS_KEY: TEST_SECRETS_KEY,
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

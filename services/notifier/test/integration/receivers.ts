@@ -95,6 +95,8 @@ export async function startReceiver(
 export interface SmtpSink {
   port: number;
   mails: { from: string; to: string[]; raw: string }[];
+  /** The passwords clients logged in with (to see a secret arrived in plaintext). */
+  passwords: string[];
   waitFor(n: number, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -102,10 +104,14 @@ export interface SmtpSink {
 /** A real SMTP server on loopback that keeps every message it accepts (no TLS, any login). */
 export async function startSmtpSink(): Promise<SmtpSink> {
   const mails: SmtpSink["mails"] = [];
+  const passwords: string[] = [];
   const server = new SMTPServer({
     disabledCommands: ["STARTTLS"],
     authOptional: true,
-    onAuth: (_auth, _session, cb) => cb(null, { user: "test" }),
+    onAuth: (auth, _session, cb) => {
+      if (auth.password) passwords.push(auth.password);
+      cb(null, { user: "test" });
+    },
     onData(stream, session, cb) {
       const chunks: Buffer[] = [];
       stream.on("data", (c: Buffer) => chunks.push(c));
@@ -124,6 +130,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   return {
     port,
     mails,
+    passwords,
     async waitFor(n, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       while (mails.length < n) {
