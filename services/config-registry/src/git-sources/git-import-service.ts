@@ -35,6 +35,8 @@ export interface ImportRequest {
   what: string;
   /** Files the push touched; null reads every layout file of the branch. */
   changedFiles: readonly string[] | null;
+  /** The branch head the push started from (webhooks): a push not following the last import is not applied as is. */
+  before?: string | undefined;
   trigger: ImportTrigger;
   deliveryId?: string | undefined;
   /** The git.pushed event this import comes from: applied at most once. */
@@ -195,9 +197,21 @@ export function createGitImportService(deps: {
         inTransaction(req, (client) =>
           apply(client, req, commit, { author: "git", message: "", source: "git" }, [], [problem]),
         );
+      // A push that does not start where the last import ended arrived out of order (an older
+      // delivery after a newer one) or after missed ones: importing its commit could move the
+      // layers back, so take the branch's tip as it is now, whole layout, instead.
+      let what = req.what;
+      let changedFiles = req.changedFiles;
+      if (req.trigger === "webhook" && req.before !== undefined) {
+        const last = (await store.branchHeads(pool, source.id)).get(branch);
+        if (last !== undefined && last !== req.before) {
+          what = branch;
+          changedFiles = null;
+        }
+      }
       let commit: string;
       try {
-        commit = await git.fetch(source.id, source.url, await deps.sources.authOf(pool, source), req.what);
+        commit = await git.fetch(source.id, source.url, await deps.sources.authOf(pool, source), what);
       } catch (err) {
         deps.logger.warn(
           { source: source.name, branch, err: (err as Error).message },
@@ -214,9 +228,9 @@ export function createGitImportService(deps: {
         if (last?.commit === commit && last.status === "failed" && last.fileProblems)
           return { importId: null, status: "skipped", commit, problems: [] };
       }
-      const everything = first || req.trigger !== "webhook" || req.changedFiles === null;
+      const everything = first || req.trigger !== "webhook" || changedFiles === null;
       const wanted = importOrder(
-        layersToImport(boundLayersOf(source), branch, everything ? null : req.changedFiles),
+        layersToImport(boundLayersOf(source), branch, everything ? null : changedFiles),
       );
       const [files, info] = await Promise.all([
         git.readFiles(

@@ -28,6 +28,7 @@ export function consumeGitPushes(deps: {
         branch,
         what: d.after,
         changedFiles: d.changedFiles,
+        before: d.before,
         trigger: "webhook",
         deliveryId: d.deliveryId,
         eventId: event.id,

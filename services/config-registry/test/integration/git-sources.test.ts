@@ -293,4 +293,27 @@ describe("a Git source followed through GitHub webhooks", () => {
       currency: "CHF",
     });
   });
+
+  it("never moves a layer back when an older push's webhook arrives after a newer one", async () => {
+    const importOf = async (commit: string) => {
+      for (let i = 0; i < 400; i++) {
+        const found = (await importsOf(h, "acme-config")).find((x) => x.commit === commit);
+        if (found) return found;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error(`no import of ${commit}`);
+    };
+    const older = await pushAndNotify({ "config/billing/base.yaml": "currency: EUR\n" }, "EUR", false);
+    const newer = await pushAndNotify({ "config/billing/base.yaml": "currency: GBP\n" }, "GBP");
+    expect(await importOf(newer.after)).toMatchObject({ status: "applied" });
+    // The late delivery of the older push, then one more push: events are imported in order,
+    // so once the last one is in, the late one has been handled.
+    expect((await deliver(h, "github", older.delivery)).status).toBe(202);
+    const last = await pushAndNotify({ "config/billing/production.yaml": "region: eu\n" }, "production region");
+    expect(await importOf(last.after)).toMatchObject({ status: "applied" });
+    expect((await importsOf(h, "acme-config")).some((i) => i.commit === older.after)).toBe(false);
+    expect((await call(h, "GET", "/v1/namespaces/billing/layers/base")).body.content).toEqual({
+      currency: "GBP",
+    });
+  });
 });
