@@ -309,7 +309,10 @@ describe("a Git source followed through GitHub webhooks", () => {
     // The late delivery of the older push, then one more push: events are imported in order,
     // so once the last one is in, the late one has been handled.
     expect((await deliver(h, "github", older.delivery)).status).toBe(202);
-    const last = await pushAndNotify({ "config/billing/production.yaml": "region: eu\n" }, "production region");
+    const last = await pushAndNotify(
+      { "config/billing/production.yaml": "region: eu\n" },
+      "production region",
+    );
     expect(await importOf(last.after)).toMatchObject({ status: "applied" });
     expect((await importsOf(h, "acme-config")).some((i) => i.commit === older.after)).toBe(false);
     expect((await call(h, "GET", "/v1/namespaces/billing/layers/base")).body.content).toEqual({
