@@ -142,8 +142,12 @@ describe("drift findings from the inventory", () => {
       () => findingsOf(w, "i-rej", "open"),
       (x) => x.length >= 1,
     );
-    await sleep(500);
-    expect((await findingsOf(w, "i-rej", "active")).map((x) => x.kind)).toEqual(["rejected"]);
+    // Under load the heartbeat can be judged before the rejection is stored (a stale finding for a
+    // moment, resolved after the quiet period); what must hold is that it settles on rejected only.
+    await eventually(
+      async () => (await findingsOf(w, "i-rej", "active")).map((x) => x.kind),
+      (kinds) => kinds.length === 1 && kinds[0] === "rejected",
+    );
     expect(f).toMatchObject({
       kind: "rejected",
       reason: "pool must be below 15",
