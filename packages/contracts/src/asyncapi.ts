@@ -2,6 +2,7 @@ import { z } from "zod";
 import { eventCatalog } from "./catalog.js";
 import { CONFIG_GET_COMMAND, ConfigGetCommand, ConfigGetReply } from "./commands/config-get.js";
 import { CONFIG_SET_COMMAND, ConfigSetCommand, ConfigSetReply } from "./commands/config-set.js";
+import { GIT_RESYNC_COMMAND, GitResyncCommand, GitResyncReply } from "./commands/git-resync.js";
 import { INSTANCE_RESYNC_COMMAND, InstanceResyncCommand } from "./commands/instance-resync.js";
 import { POLICY_CHECK_COMMAND, PolicyCheckCommand, PolicyCheckReply } from "./commands/policy-check.js";
 import { CloudEventAttributes } from "./envelope.js";
@@ -18,13 +19,15 @@ interface CommandDefinition {
   /** Absent: fire-and-forget, nobody answers. */
   reply?: z.ZodType;
   /** The subject ends in `.<environment>.<namespace>` like an event's (`.<layer>.<namespace>` for writes). */
-  perTarget?: boolean | "layer";
+  perTarget?: boolean | "layer" | "source";
 }
 
 const LAYER_PARAMS: Record<string, string> = {
   layer: "Layer written: `base` or an environment name",
   namespace: "Namespace name",
 };
+
+const SOURCE_PARAMS: Record<string, string> = { source: "Git source name" };
 
 const COMMANDS: CommandDefinition[] = [
   {
@@ -56,6 +59,14 @@ const COMMANDS: CommandDefinition[] = [
       "Request/reply (served by the drift-detector): the policy violations a resolved document would have in its environment; for a blocking check before a write.",
     request: PolicyCheckCommand,
     reply: PolicyCheckReply,
+  },
+  {
+    subject: GIT_RESYNC_COMMAND,
+    description:
+      "Request/reply (served by the config-registry): import every layout file of the Git source named by the subject at its branch heads now, like POST /v1/git-sources/{name}/resync. The drift-detector sends it to repair source drift in remediate mode.",
+    request: GitResyncCommand,
+    reply: GitResyncReply,
+    perTarget: "source",
   },
 ];
 
@@ -106,7 +117,12 @@ export function buildAsyncApi(version = "0.1.0") {
       contentType: "application/json",
       payload: z.toJSONSchema(command.request, { target: "draft-2020-12" }),
     };
-    const params = command.perTarget === "layer" ? LAYER_PARAMS : SUBJECT_PARAMS;
+    const params =
+      command.perTarget === "layer"
+        ? LAYER_PARAMS
+        : command.perTarget === "source"
+          ? SOURCE_PARAMS
+          : SUBJECT_PARAMS;
     channels[name] = {
       address: command.perTarget
         ? `${command.subject}.${Object.keys(params)

@@ -145,10 +145,11 @@ export const eventCatalog = {
   }),
   [DRIFT_REMEDIATION_REQUESTED]: defineEvent({
     type: DRIFT_REMEDIATION_REQUESTED,
-    description: "The drift-detector sent a resync command to one instance to repair a finding.",
+    description:
+      "The drift-detector acted to repair a finding: a resync command to one instance, or a re-import of a Git source's head (source drift).",
     schema: DriftRemediationRequested,
     subject: driftRemediationRequestedSubject,
-    about: (d) => `${d.namespace}/${d.environment}/${d.instanceId}`,
+    about: (d) => `${d.namespace}/${d.environment}/${d.instanceId ?? d.gitSource ?? "git"}`,
   }),
   [POLICY_VIOLATED]: defineEvent({
     type: POLICY_VIOLATED,

@@ -4,6 +4,7 @@ export * from "./commands/auth-introspect.js";
 export * from "./commands/command-error.js";
 export * from "./commands/config-get.js";
 export * from "./commands/config-set.js";
+export * from "./commands/git-resync.js";
 export * from "./commands/instance-resync.js";
 export * from "./commands/policy-check.js";
 export * from "./envelope.js";

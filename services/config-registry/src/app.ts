@@ -24,6 +24,7 @@ import { createChangeRequestStore } from "./change-requests/change-request-store
 import { serveConfigCommands } from "./commands/config-command.js";
 import { serveConfigReadCommands } from "./commands/config-read-command.js";
 import { createGitClient } from "./git-sources/git-client.js";
+import { serveGitResync } from "./git-sources/git-command.js";
 import { createGitImportService } from "./git-sources/git-import-service.js";
 import { registerGitSourceRoutes } from "./git-sources/git-source-router.js";
 import { createGitSourceService } from "./git-sources/git-source-service.js";
@@ -328,6 +329,7 @@ export async function buildApp(deps: RegistryDeps) {
   let introspection: Stoppable | undefined;
   let revocations: Stoppable | undefined;
   let gitPushes: Stoppable | undefined;
+  let gitResyncs: Stoppable | undefined;
 
   return {
     ...http,
@@ -362,6 +364,7 @@ export async function buildApp(deps: RegistryDeps) {
         introspection = serveTokenIntrospection({ bus, tokens });
         revocations = bus.subscribe(AUTH_TOKEN_REVOKED, {}, (event) => tokens.evict(event.data.tokenId));
         gitPushes = await consumeGitPushes({ bus, pool, store: gitStore, imports: gitImports });
+        gitResyncs = serveGitResync({ bus, sources: gitSources, imports: gitImports });
         if (gitConfig.reconcile) await gitReconciler.start();
       },
       async stop() {
@@ -371,6 +374,7 @@ export async function buildApp(deps: RegistryDeps) {
         await introspection?.stop();
         await revocations?.stop();
         await gitPushes?.stop();
+        await gitResyncs?.stop();
         await gitReconciler.stop();
         await relay.stop();
         await audit.close();

@@ -8,7 +8,8 @@ import { InstanceId, ResolvedRevision, ServiceName } from "./config-applied.js";
  * - `stale`: an instance still runs an older revision after the environment's grace period;
  * - `rejected`: an instance refused a revision (its reason is in `reason`);
  * - `divergent`: an instance's hash is not the hash of the revision it claims to run;
- * - `source`: registry content differs from its Git source (reserved; needs Git sources);
+ * - `source`: a Git-bound layer differs from its Git source at the branch head (an API override,
+ *   or a failed import); `environment` is the layer (`base` or an environment name);
  * - `policy`: a resolved document breaks a compliance policy.
  */
 export const DriftKind = z.enum(["stale", "rejected", "divergent", "source", "policy"]);
@@ -44,7 +45,11 @@ export const DriftFinding = z.object({
   firstSeenAt: z.iso.datetime({ offset: true }),
   lastSeenAt: z.iso.datetime({ offset: true }),
   summary: z.string().min(1).max(1000).describe("The finding in plain words, for people"),
-  reason: z.string().max(2000).optional().describe("An instance's rejection reason (kind `rejected`)"),
+  reason: z
+    .string()
+    .max(2000)
+    .optional()
+    .describe("An instance's rejection reason (kind `rejected`); why the layer left Git (kind `source`)"),
 });
 export type DriftFinding = z.infer<typeof DriftFinding>;
 

@@ -6,8 +6,9 @@ import { DriftKind } from "./drift-finding.js";
 export const DRIFT_REMEDIATION_REQUESTED = "nexus.drift.remediation-requested" as const;
 
 /**
- * The detector (in `remediate` mode) sent a resync command to one instance to repair a finding.
- * `requestId` is echoed by the instance's next `config.applied`.
+ * The detector (in `remediate` mode) acted to repair a finding: `resync` sent a resync command to
+ * one instance (`requestId` is echoed by the instance's next `config.applied`); `reimport` asked
+ * the registry to re-import a Git source's branch head (kind `source`; no service or instance).
  */
 export const DriftRemediationRequested = z.object({
   schemaVersion: z.literal(1),
@@ -16,10 +17,14 @@ export const DriftRemediationRequested = z.object({
   kind: DriftKind,
   namespace: NamespaceName,
   environment: EnvironmentName,
-  service: ServiceName,
-  instanceId: InstanceId,
-  action: z.literal("resync"),
-  targetRevision: ResolvedRevision.describe("The published revision the instance is asked to run"),
+  service: ServiceName.nullable().describe("Null for `reimport`"),
+  instanceId: InstanceId.nullable().describe("Null for `reimport`"),
+  action: z.enum(["resync", "reimport"]),
+  targetRevision: ResolvedRevision.nullable().describe(
+    "The published revision the instance is asked to run; null for `reimport` (the Git head is the target)",
+  ),
+  gitSource: z.string().optional().describe("`reimport`: the Git source re-imported"),
+  branch: z.string().optional().describe("`reimport`: the branch re-imported"),
   attempt: z.number().int().min(1),
   requestId: z.string().min(1).max(200),
   requestedAt: z.iso.datetime({ offset: true }),

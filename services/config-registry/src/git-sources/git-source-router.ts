@@ -3,7 +3,7 @@ import type { App } from "@nexus/kit";
 import { z } from "zod";
 import { authorOf } from "../http/request-context.js";
 import type { GitImportService } from "./git-import-service.js";
-import { branchesOf } from "./git-source-fns.js";
+import { resyncSource } from "./git-command.js";
 import type { GitSourceService } from "./git-source-service.js";
 import { toGitSourceDto } from "./git-source-service.js";
 import type { GitSourceStore } from "./git-source-store.js";
@@ -176,20 +176,7 @@ export function registerGitSourceRoutes(
     },
     async (request) => {
       const source = await sources.find(request.params.name);
-      const branches = request.body?.branch ? [request.body.branch] : branchesOf(source);
-      const results = [];
-      for (const branch of branches)
-        results.push({
-          branch,
-          ...(await deps.imports.run({
-            source,
-            branch,
-            what: branch,
-            changedFiles: null,
-            trigger: "resync",
-          })),
-        });
-      return { results };
+      return { results: await resyncSource(deps.imports, source, request.body?.branch) };
     },
   );
 }
