@@ -35,6 +35,9 @@ import { registerRemediationRoutes } from "./remediation/remediation-router.js";
 import { createRemediationService } from "./remediation/remediation-service.js";
 import { createRemediationStore } from "./remediation/remediation-store.js";
 import { createDuties } from "./scan/duties.js";
+import { createGitLayerStore } from "./source/git-layer-store.js";
+import { consumeSourceEvents } from "./source/source-consumer.js";
+import { createSourceDriftService } from "./source/source-service.js";
 
 export const SERVICE_NAME = "drift-detector";
 
@@ -111,6 +114,15 @@ export async function buildApp(deps: DetectorDeps) {
     quietMs: () => 0,
     wakeOutbox,
   });
+  const sourceDrift = createSourceDriftService({
+    pool,
+    logger,
+    findings,
+    findingService,
+    gitLayers: createGitLayerStore(),
+    modes: remediations,
+    wakeOutbox,
+  });
   const remediation = createRemediationService({
     pool,
     nc,
@@ -173,7 +185,7 @@ export async function buildApp(deps: DetectorDeps) {
   const http = await createHttpApp({
     service: SERVICE_NAME,
     description:
-      "Instance inventory, drift findings (stale, rejected, divergent, policy), compliance policies and remediation.",
+      "Instance inventory, drift findings (stale, rejected, divergent, source, policy), compliance policies and remediation.",
     logger,
     checks,
     rateLimit: { perMinute: config.rateLimitPerMinute ?? 0, redis: null },
@@ -211,6 +223,7 @@ export async function buildApp(deps: DetectorDeps) {
           }),
           consumeHeads({ bus, pool, heads }),
           consumePolicyChanges({ bus, policies }),
+          consumeSourceEvents({ bus, sources: sourceDrift }),
         ]);
         inventoryDurables = consumptions[0]?.durables ?? [];
         command = servePolicyCheck({ bus, policies });

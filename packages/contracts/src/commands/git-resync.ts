@@ -12,7 +12,12 @@ export const GIT_RESYNC_COMMAND = "nexus.git.cmd.resync" as const;
 export const GitResyncCommand = z.object({
   schemaVersion: z.literal(1),
   source: z.string().min(1).max(63).describe("The Git source's name; must be the subject's"),
-  branch: z.string().min(1).max(255).optional().describe("One branch; absent: every branch the source follows"),
+  branch: z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .describe("One branch; absent: every branch the source follows"),
   requestedBy: z.string().min(1).max(200),
   reason: z.string().max(1000).optional(),
 });

@@ -38,9 +38,13 @@ export function serveGitResync(deps: {
         });
       const source = await deps.sources.find(cmd.source);
       if (cmd.branch && !branchesOf(source).includes(cmd.branch))
-        throw new ValidationError("branch_not_followed", `Git source ${cmd.source} does not follow ${cmd.branch}`, {
-          field: "branch",
-        });
+        throw new ValidationError(
+          "branch_not_followed",
+          `Git source ${cmd.source} does not follow ${cmd.branch}`,
+          {
+            field: "branch",
+          },
+        );
       return { ok: true as const, results: await resyncSource(deps.imports, source, cmd.branch) };
     },
   });

@@ -24,7 +24,7 @@ function toActive(r: Row): ActiveFinding {
     severity: r.severity,
     summary: r.summary,
     reason: r.reason ?? undefined,
-    details: r.details?.violations ? { violations: r.details.violations } : undefined,
+    details: r.details?.violations || r.details?.git ? r.details : undefined,
     status: r.status,
     firstSeenAt: r.first_seen_at,
     lastSeenAt: r.last_seen_at,

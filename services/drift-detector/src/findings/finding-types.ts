@@ -1,5 +1,6 @@
 import { DriftKind, DriftSeverity, PolicyViolation } from "@nexus/contracts";
 import { z } from "zod";
+import type { SourceFindingGit } from "../source/source-types.js";
 
 /** A finding as it should be now, computed from the inventory or a policy evaluation. */
 export interface DesiredFinding {
@@ -14,8 +15,8 @@ export interface DesiredFinding {
   severity: DriftSeverity;
   summary: string;
   reason?: string | undefined;
-  /** Kind-specific: policy violations. */
-  details?: { violations?: PolicyViolation[] };
+  /** Kind-specific: policy violations; the Git side of a source finding. */
+  details?: { violations?: PolicyViolation[]; git?: SourceFindingGit };
 }
 
 /** A finding row that is open or resolving. */

@@ -135,7 +135,7 @@ export function createReconciler(deps: {
     if (result.events) deps.wakeOutbox();
     for (const f of result.opened) deps.logger.info({ findingId: f.id, kind: f.kind }, f.summary);
 
-    const open = await deps.findings.listActive(pool, ["stale", "divergent"]);
+    const open = await deps.findings.listActive(pool, ["stale", "divergent", "source"]);
     const heads = await deps.reconcile.heads(pool);
     const steps = planRemediation(open, modeOf, (ns, env) => heads.get(`${ns}/${env}`), {
       ...config.remediation,

@@ -3,6 +3,7 @@ import type { RemediationMode } from "./remediation-store.js";
 
 export type RemediationStep =
   | { action: "resync"; finding: ActiveFinding; targetRevision: number; attempt: number }
+  | { action: "reimport"; finding: ActiveFinding; source: string; branch: string | null; attempt: number }
   | { action: "escalate"; finding: ActiveFinding; attempts: number };
 
 export interface RemediationPolicy {
@@ -12,10 +13,11 @@ export interface RemediationPolicy {
 }
 
 /**
- * What to do for each open finding in `remediate` mode. Only stale and divergent instances are
- * resynced, only towards the head revision the registry published (never anything else), at most
- * `maxAttempts` times `retryMs` apart; a finding still open after the last attempt escalates once
- * instead of looping.
+ * What to do for each open finding in `remediate` mode. Stale and divergent instances are
+ * resynced, only towards the head revision the registry published (never anything else); a
+ * source finding (its layer is the mode's environment, `base` for the base layer) has its Git
+ * source re-imported at the branch head. Each at most `maxAttempts` times `retryMs` apart; a
+ * finding still open after the last attempt escalates once instead of looping.
  */
 export function planRemediation(
   findings: readonly ActiveFinding[],
@@ -26,18 +28,27 @@ export function planRemediation(
   const steps: RemediationStep[] = [];
   for (const f of findings) {
     if (f.status !== "open" || f.escalatedAt) continue;
-    if (f.kind !== "stale" && f.kind !== "divergent") continue;
-    if (!f.service || f.instanceIds.length !== 1) continue;
     if (modeOf(f.namespace, f.environment) !== "remediate") continue;
-    const head = headOf(f.namespace, f.environment);
-    if (head === undefined) continue;
+    let next: RemediationStep;
+    const attempt = f.remediationAttempts + 1;
+    if (f.kind === "source") {
+      // Without its source (never seen imported) there is nothing to re-import.
+      const git = f.details?.git;
+      if (!git?.source) continue;
+      next = { action: "reimport", finding: f, source: git.source, branch: git.branch, attempt };
+    } else if (f.kind === "stale" || f.kind === "divergent") {
+      if (!f.service || f.instanceIds.length !== 1) continue;
+      const head = headOf(f.namespace, f.environment);
+      if (head === undefined) continue;
+      next = { action: "resync", finding: f, targetRevision: head, attempt };
+    } else continue;
     const due = !f.lastRemediationAt || p.now - f.lastRemediationAt.getTime() >= p.retryMs;
     if (!due) continue;
-    if (f.remediationAttempts >= p.maxAttempts) {
-      steps.push({ action: "escalate", finding: f, attempts: f.remediationAttempts });
-    } else {
-      steps.push({ action: "resync", finding: f, targetRevision: head, attempt: f.remediationAttempts + 1 });
-    }
+    steps.push(
+      f.remediationAttempts >= p.maxAttempts
+        ? { action: "escalate", finding: f, attempts: f.remediationAttempts }
+        : next,
+    );
   }
   return steps;
 }

@@ -22,7 +22,7 @@ export function registerRemediationRoutes(
       config: { access: { role: "viewer", scope: targetScope } },
       schema: {
         tags,
-        summary: "Remediation mode and the latest resyncs sent",
+        summary: "Remediation mode and the latest remediations (instance resyncs, Git re-imports)",
         params: Params,
         response: {
           200: ModeDto.extend({
@@ -30,9 +30,12 @@ export function registerRemediationRoutes(
               z.object({
                 id: z.string(),
                 findingId: z.string(),
-                service: z.string(),
-                instanceId: z.string(),
-                targetRevision: z.number(),
+                action: z.enum(["resync", "reimport"]),
+                service: z.string().nullable(),
+                instanceId: z.string().nullable(),
+                targetRevision: z.number().nullable(),
+                gitSource: z.string().nullable(),
+                branch: z.string().nullable(),
                 attempt: z.number(),
                 requestId: z.string(),
                 requestedAt: z.string(),
@@ -60,7 +63,7 @@ export function registerRemediationRoutes(
       schema: {
         tags,
         summary:
-          "Set the mode: off (no findings), report (default) or remediate (resync stale/divergent instances)",
+          "Set the mode: off (no findings), report (default) or remediate (resync stale/divergent instances, re-import the Git head of a layer with source drift; environment `base` holds the base layer's mode)",
         params: Params,
         body: z.object({ mode: Mode }),
         response: { 200: ModeDto, ...errors },

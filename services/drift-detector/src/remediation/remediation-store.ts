@@ -8,9 +8,13 @@ export interface RemediationRecord {
   findingId: string;
   namespace: string;
   environment: string;
-  service: string;
-  instanceId: string;
-  targetRevision: number;
+  action: "resync" | "reimport";
+  service: string | null;
+  instanceId: string | null;
+  targetRevision: number | null;
+  /** reimport: the Git source and branch (null: every branch) re-imported. */
+  gitSource?: string | null;
+  branch?: string | null;
   attempt: number;
   requestId: string;
   requestedAt: Date;
@@ -46,8 +50,8 @@ export function createRemediationStore() {
     async insert(db: Queryable, r: RemediationRecord): Promise<void> {
       await db.query(
         `INSERT INTO remediations (id, finding_id, namespace, environment, service, instance_id, action,
-           target_revision, attempt, request_id, requested_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 'resync', $7, $8, $9, $10)`,
+           target_revision, attempt, request_id, requested_at, git_source, branch)
+         VALUES ($1, $2, $3, $4, $5, $6, $11, $7, $8, $9, $10, $12, $13)`,
         [
           r.id,
           r.findingId,
@@ -59,21 +63,28 @@ export function createRemediationStore() {
           r.attempt,
           r.requestId,
           r.requestedAt,
+          r.action,
+          r.gitSource ?? null,
+          r.branch ?? null,
         ],
       );
     },
     async list(db: Queryable, namespace: string, environment: string, limit: number) {
       const res = await db.query(
-        `SELECT id, finding_id, service, instance_id, target_revision, attempt, request_id, requested_at
+        `SELECT id, finding_id, action, service, instance_id, target_revision, git_source, branch, attempt,
+           request_id, requested_at
          FROM remediations WHERE namespace = $1 AND environment = $2 ORDER BY requested_at DESC LIMIT $3`,
         [namespace, environment, limit],
       );
       return res.rows.map((r) => ({
         id: r.id as string,
         findingId: r.finding_id as string,
-        service: r.service as string,
-        instanceId: r.instance_id as string,
-        targetRevision: r.target_revision as number,
+        action: r.action as "resync" | "reimport",
+        service: r.service as string | null,
+        instanceId: r.instance_id as string | null,
+        targetRevision: r.target_revision as number | null,
+        gitSource: r.git_source as string | null,
+        branch: r.branch as string | null,
         attempt: r.attempt as number,
         requestId: r.request_id as string,
         requestedAt: (r.requested_at as Date).toISOString(),
