@@ -1,5 +1,5 @@
 import { GIT_RESYNC_COMMAND, GitResyncCommand, GitResyncReply } from "@nexus/contracts";
-import { type Bus, type Stoppable, ValidationError } from "@nexus/kit";
+import { BadRequestError, type Bus, type Stoppable, ValidationError } from "@nexus/kit";
 import type { GitImportService } from "./git-import-service.js";
 import { branchesOf } from "./git-source-fns.js";
 import type { GitSourceService } from "./git-source-service.js";
@@ -33,7 +33,7 @@ export function serveGitResync(deps: {
     queue: "config-registry",
     handler: async (cmd, ctx) => {
       if (ctx.subject.split(".").at(-1) !== cmd.source)
-        throw new ValidationError("subject_mismatch", "the body's source must be the subject's", {
+        throw new BadRequestError("subject_mismatch", "the body's source must be the subject's", {
           field: "source",
         });
       const source = await deps.sources.find(cmd.source);
