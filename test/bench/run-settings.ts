@@ -1,0 +1,31 @@
+/** The benchmark's settings, from BENCH_* variables (read here only), and its output line. */
+export const SECONDS = Math.min(positive("BENCH_SECONDS", 5), 120);
+export const CONNECTIONS = Math.max(1, Math.floor(positive("BENCH_CONNECTIONS", 10)));
+export const WRITERS = Math.max(1, Math.floor(positive("BENCH_WRITERS", 8)));
+/** Hard cap per write phase, so a fast machine still sends a bounded number of requests. */
+export const MAX_WRITES = positive("BENCH_MAX_WRITES", 50_000);
+/** `silent` (default, like the tests) or e.g. `info` to include the per-request log line (to /dev/null). */
+export const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? "silent";
+export const WARMUP_SECONDS = Math.min(2, Math.max(1, SECONDS / 5));
+export const WARMUP_WRITES = 200;
+/** `read` or `write` runs one half only (the table then has only its rows). */
+export const ONLY = process.env.BENCH_ONLY ?? "";
+if (!["", "read", "write"].includes(ONLY))
+  throw new Error(`BENCH_ONLY must be "read" or "write", got "${ONLY}"`);
+/** The whole run gives up (and cleans up) after this. */
+export const WATCHDOG_MS = (120 + SECONDS * 20) * 1_000;
+
+export const READ_NAMESPACE = "bench-read";
+export const READ_ENVIRONMENT = "production";
+
+export function positive(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return n;
+}
+
+export function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
