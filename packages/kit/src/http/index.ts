@@ -1,4 +1,5 @@
 export * from "./app.js";
 export * from "./error-handler.js";
+export * from "./fast-validator.js";
 export * from "./health.js";
 export * from "./metrics.js";

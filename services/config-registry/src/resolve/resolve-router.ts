@@ -1,10 +1,11 @@
 import { ApiErrorBody } from "@nexus/contracts";
-import type { App } from "@nexus/kit";
+import { type App, fastValidatorCompiler } from "@nexus/kit";
 import { access } from "../http/access-scopes.js";
 import { etag, matchesIfNoneMatch } from "../http/request-context.js";
 import { secretReaderOf } from "../secrets/secret-access.js";
 import type { ResolveReadService } from "./resolve-read-service.js";
 import { ResolvedDto, ResolvedParams, ResolvedQuery } from "./resolve-types.js";
+import { resolvedParamsCheck, resolvedQueryCheck } from "./resolved-route-fns.js";
 
 const errors = { 400: ApiErrorBody, 404: ApiErrorBody };
 
@@ -15,6 +16,11 @@ export function registerResolveRoutes(app: App, deps: { reads: ResolveReadServic
     "/v1/namespaces/:ns/environments/:env/resolved",
     {
       config: { access: access.readResolved },
+      // The hottest route: its params and query are checked without zod when they are valid.
+      validatorCompiler: fastValidatorCompiler({
+        params: resolvedParamsCheck,
+        querystring: resolvedQueryCheck,
+      }),
       schema: {
         tags: ["resolved"],
         summary: "The resolved configuration: base ⊕ overlay with references resolved",
