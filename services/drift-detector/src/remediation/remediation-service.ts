@@ -2,6 +2,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import {
   DRIFT_ESCALATED,
   DRIFT_REMEDIATION_REQUESTED,
+  type DriftKind,
   type GitResyncCommand,
   GitResyncReply,
   gitResyncSubject,
@@ -20,7 +21,7 @@ import {
 import { escalatedPayload } from "../findings/finding-events-fns.js";
 import type { FindingStore } from "../findings/finding-store.js";
 import type { RemediationStep } from "./remediation-fns.js";
-import type { RemediationStore } from "./remediation-store.js";
+import type { RemediationRecord, RemediationStore } from "./remediation-store.js";
 
 export const REQUESTED_BY = "drift-detector";
 
@@ -44,49 +45,54 @@ export function createRemediationService(deps: {
 }) {
   const { bus } = deps;
 
-  async function reimport(step: Extract<RemediationStep, { action: "reimport" }>): Promise<void> {
-    const f = step.finding;
-    const remediationId = uuidv7();
-    const now = new Date();
+  /** The remediation row, the finding's attempt count and its event, committed together. */
+  async function recordRequest(f: { id: string; kind: DriftKind }, r: RemediationRecord): Promise<void> {
     await withTransaction(deps.pool, async (db) => {
-      await deps.remediations.insert(db, {
-        id: remediationId,
-        findingId: f.id,
-        namespace: f.namespace,
-        environment: f.environment,
-        action: "reimport",
-        service: null,
-        instanceId: null,
-        targetRevision: null,
-        gitSource: step.source,
-        branch: step.branch,
-        attempt: step.attempt,
-        requestId: remediationId,
-        requestedAt: now,
-      });
-      await deps.findings.recordRemediation(db, f.id, now);
+      await deps.remediations.insert(db, r);
+      await deps.findings.recordRemediation(db, f.id, r.requestedAt);
       await enqueueEvents(
         db,
         prepareOutboxRows(bus, DRIFT_REMEDIATION_REQUESTED, [
           {
             schemaVersion: 1,
-            remediationId,
-            findingId: f.id,
+            remediationId: r.id,
+            findingId: r.findingId,
             kind: f.kind,
-            namespace: f.namespace,
-            environment: f.environment,
-            service: null,
-            instanceId: null,
-            action: "reimport",
-            targetRevision: null,
-            gitSource: step.source,
-            ...(step.branch ? { branch: step.branch } : {}),
-            attempt: step.attempt,
-            requestId: remediationId,
-            requestedAt: now.toISOString(),
+            namespace: r.namespace,
+            environment: r.environment,
+            service: r.service,
+            instanceId: r.instanceId,
+            action: r.action,
+            targetRevision: r.targetRevision,
+            ...(r.gitSource ? { gitSource: r.gitSource } : {}),
+            ...(r.branch ? { branch: r.branch } : {}),
+            attempt: r.attempt,
+            requestId: r.requestId,
+            requestedAt: r.requestedAt.toISOString(),
           },
         ]),
       );
+    });
+  }
+
+  async function reimport(step: Extract<RemediationStep, { action: "reimport" }>): Promise<void> {
+    const f = step.finding;
+    const remediationId = uuidv7();
+    const now = new Date();
+    await recordRequest(f, {
+      id: remediationId,
+      findingId: f.id,
+      namespace: f.namespace,
+      environment: f.environment,
+      action: "reimport",
+      service: null,
+      instanceId: null,
+      targetRevision: null,
+      gitSource: step.source,
+      branch: step.branch,
+      attempt: step.attempt,
+      requestId: remediationId,
+      requestedAt: now,
     });
     deps.wakeOutbox();
     const command: GitResyncCommand = {
@@ -168,41 +174,18 @@ export function createRemediationService(deps: {
           reason: `${f.kind} drift: ${f.summary}`.slice(0, 1000),
           requestedBy: REQUESTED_BY,
         };
-        await withTransaction(deps.pool, async (db) => {
-          await deps.remediations.insert(db, {
-            id: remediationId,
-            findingId: f.id,
-            namespace: f.namespace,
-            environment: f.environment,
-            action: "resync",
-            service: f.service ?? "",
-            instanceId,
-            targetRevision: step.targetRevision,
-            attempt: step.attempt,
-            requestId: remediationId,
-            requestedAt: now,
-          });
-          await deps.findings.recordRemediation(db, f.id, now);
-          await enqueueEvents(
-            db,
-            prepareOutboxRows(bus, DRIFT_REMEDIATION_REQUESTED, [
-              {
-                schemaVersion: 1,
-                remediationId,
-                findingId: f.id,
-                kind: f.kind,
-                namespace: f.namespace,
-                environment: f.environment,
-                service: f.service ?? "",
-                instanceId,
-                action: "resync",
-                targetRevision: step.targetRevision,
-                attempt: step.attempt,
-                requestId: remediationId,
-                requestedAt: now.toISOString(),
-              },
-            ]),
-          );
+        await recordRequest(f, {
+          id: remediationId,
+          findingId: f.id,
+          namespace: f.namespace,
+          environment: f.environment,
+          action: "resync",
+          service: f.service ?? "",
+          instanceId,
+          targetRevision: step.targetRevision,
+          attempt: step.attempt,
+          requestId: remediationId,
+          requestedAt: now,
         });
         deps.nc.publish(bus.subject(instanceResyncSubject(command)), JSON.stringify(command));
         deps.logger.info(
