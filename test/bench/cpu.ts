@@ -40,6 +40,17 @@ function readProcesses(): Map<number, [string, number]> {
   return out;
 }
 
+/** CPU time (user + system) a process has used so far, in ms; undefined when it cannot be read. */
+export function processCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND) * 1_000;
+  } catch {
+    return undefined;
+  }
+}
+
 function readMachine(): Snapshot["machine"] {
   try {
     const line = readFileSync("/proc/stat", "utf8").split("\n")[0]!;

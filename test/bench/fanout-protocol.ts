@@ -6,6 +6,8 @@ export interface FanoutStart {
   clients: number;
   worker: number;
   registryUrl: string;
+  /** The clients' API token (HTTP reads). */
+  token: string;
   natsUrl: string;
   prefix: string;
   namespace: string;
@@ -25,3 +27,17 @@ export type FromWorker =
 
 export const BARE_SUBJECT = (prefix: string) => `${prefix}.bench.fanout.bare`;
 export const BARE_ACK_SUBJECT = (prefix: string) => `${prefix}.bench.fanout.bare-ack`;
+
+/** Where the SDK clients' `config.applied` acks of one target go (the observer listens there). */
+export const SDK_ACK_SUBJECT = (prefix: string) => `${prefix}.config.applied.>`;
+
+export type ToObserver =
+  | { type: "start"; natsUrl: string; prefix: string }
+  /** Answer with the arrival times once `n` answers for `key` (a bare round, an SDK hash) are in. */
+  | { type: "wait"; key: string; n: number; timeoutMs: number }
+  | { type: "stop" };
+
+export type FromObserver =
+  | { type: "ready" }
+  | { type: "arrived"; key: string; times: number[] }
+  | { type: "error"; message: string };

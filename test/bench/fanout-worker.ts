@@ -14,7 +14,8 @@ async function start(job: Extract<ToWorker, { type: "start" }>): Promise<void> {
   const started = performance.now();
   const shared: NatsConnection | undefined =
     job.sharedNats || job.mode === "bare"
-      ? await connect({ servers: job.natsUrl, name: `fanout-${job.worker}` })
+      ? // As the SDK opens its own (see nats-link.ts): no stack trace captured per request.
+        await connect({ servers: job.natsUrl, name: `fanout-${job.worker}`, noAsyncTraces: true })
       : undefined;
   if (shared) closers.push(() => shared.drain());
 
@@ -35,7 +36,7 @@ async function start(job: Extract<ToWorker, { type: "start" }>): Promise<void> {
           environment: job.environment,
           service: "fanout-bench",
           instanceId: `w${job.worker}-c${i}`,
-          ...(job.read === "http" ? { url: job.registryUrl } : {}),
+          ...(job.read === "http" ? { url: job.registryUrl, token: job.token } : {}),
           nats: shared ?? { servers: job.natsUrl },
           subjectPrefix: job.prefix,
           heartbeatSeconds: 3_600,

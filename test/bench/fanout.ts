@@ -12,16 +12,23 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import type { CloudEvent, ConfigApplied } from "@nexus/contracts";
 import { TEST_NATS_URL } from "@nexus/test-fixtures";
 import { type Harness, startRegistry } from "../../services/config-registry/test/integration/harness.js";
-import { type CpuReport, since, snapshot } from "./cpu.js";
-import { BARE_ACK_SUBJECT, BARE_SUBJECT, type FromWorker, type ToWorker } from "./fanout-protocol.js";
+import { type CpuReport, processCpuMs, since, snapshot } from "./cpu.js";
+import {
+  BARE_SUBJECT,
+  type FromObserver,
+  type FromWorker,
+  type ToObserver,
+  type ToWorker,
+} from "./fanout-protocol.js";
 import { summarize } from "./stats.js";
 
 const CLIENTS = whole("BENCH_CLIENTS", 1_000);
 const WORKERS = Math.min(whole("BENCH_WORKERS", 4), CLIENTS);
 const WRITES = whole("BENCH_WRITES", 30);
+/** Unmeasured writes first: the clients' code paths are cold (V8 tiers them up over the first few). */
+const WARMUP = wholeOrZero("BENCH_WARMUP", 10);
 const SHARED_NATS = process.env.BENCH_SHARED_NATS === "1";
 const READ: "http" | "nats" = process.env.BENCH_READ === "nats" ? "nats" : "http";
 const ROUND_TIMEOUT_MS = 15_000;
@@ -36,33 +43,41 @@ function whole(name: string, fallback: number): number {
   if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
   return n;
 }
+function wholeOrZero(name: string, fallback: number): number {
+  return process.env[name] === "0" ? 0 : whole(name, fallback);
+}
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const ms = (v: number) => `${v.toFixed(v < 10 ? 2 : 1)} ms`;
 
-interface Worker {
+interface Child<Out> {
   child: ChildProcess;
-  next(): Promise<FromWorker>;
+  next(): Promise<Out>;
 }
+type Worker = Child<FromWorker>;
 
-function startWorker(): Worker {
-  const child = fork(fileURLToPath(new URL("./fanout-worker.ts", import.meta.url)), [], {
+/** A forked helper process and the messages it sends, one `next()` at a time. */
+function startChild<Out extends { type: string }>(file: string, profile: boolean): Child<Out> {
+  const child = fork(fileURLToPath(new URL(file, import.meta.url)), [], {
     // BENCH_PROFILE=<dir> writes a V8 CPU profile of every worker there.
     execArgv: [
       "--import",
       "tsx",
-      ...(process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []),
+      ...(profile && process.env.BENCH_PROFILE
+        ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+        : []),
     ],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
-  const inbox: FromWorker[] = [];
-  const waiting: ((m: FromWorker) => void)[] = [];
-  child.on("message", (m: FromWorker) => {
+  const inbox: Out[] = [];
+  const waiting: ((m: Out) => void)[] = [];
+  child.on("message", (m: Out) => {
     const w = waiting.shift();
     if (w) w(m);
     else inbox.push(m);
   });
   child.on("exit", (code) => {
-    for (const w of waiting.splice(0)) w({ type: "error", message: `worker exited (${code})` });
+    for (const w of waiting.splice(0))
+      w({ type: "error", message: `${file} exited (${code})` } as unknown as Out);
   });
   return {
     child,
@@ -73,7 +88,38 @@ function startWorker(): Worker {
   };
 }
 
-async function startFleet(h: Harness, url: string, mode: "sdk" | "bare"): Promise<Worker[]> {
+const startWorker = (): Worker => startChild<FromWorker>("./fanout-worker.ts", true);
+
+/** The stopwatch process (fanout-observer.ts): when did the answers for one key arrive. */
+async function startObserver(prefix: string) {
+  const observer = startChild<FromObserver>("./fanout-observer.ts", false);
+  observer.child.send({ type: "start", natsUrl: TEST_NATS_URL, prefix } satisfies ToObserver);
+  const ready = await observer.next();
+  if (ready.type !== "ready")
+    throw new Error(`observer failed: ${ready.type === "error" ? ready.message : ready.type}`);
+  return {
+    /** Arrival times (epoch ms) of the first `n` answers for `key`. */
+    async wait(key: string, n: number): Promise<number[]> {
+      observer.child.send({ type: "wait", key, n, timeoutMs: ROUND_TIMEOUT_MS } satisfies ToObserver);
+      const m = await observer.next();
+      if (m.type !== "arrived") throw new Error(m.type === "error" ? m.message : `observer said ${m.type}`);
+      return m.times;
+    },
+    stop() {
+      observer.child.send({ type: "stop" } satisfies ToObserver);
+    },
+  };
+}
+
+/** Now, in the observer's clock (epoch ms). */
+const epochNow = () => performance.timeOrigin + performance.now();
+
+async function startFleet(
+  h: Harness,
+  url: string,
+  mode: "sdk" | "bare",
+  readerToken: string,
+): Promise<Worker[]> {
   const workers = Array.from({ length: WORKERS }, () => startWorker());
   workers.forEach((w, i) => {
     const clients = Math.floor(CLIENTS / WORKERS) + (i < CLIENTS % WORKERS ? 1 : 0);
@@ -83,6 +129,7 @@ async function startFleet(h: Harness, url: string, mode: "sdk" | "bare"): Promis
       clients,
       worker: i,
       registryUrl: url,
+      token: readerToken,
       natsUrl: TEST_NATS_URL,
       prefix: h.nats.prefix,
       namespace: NAMESPACE,
@@ -118,36 +165,11 @@ async function stopFleet(workers: Worker[]): Promise<void> {
   );
 }
 
-/** Counts messages per key; resolves when `expected` arrived for `key`, with each arrival's time. */
-function arrivals() {
-  const seen = new Map<string, number[]>();
-  let wanted: { key: string; n: number; resolve: (times: number[]) => void } | undefined;
-  return {
-    add(key: string) {
-      const times = seen.get(key) ?? [];
-      times.push(performance.now());
-      seen.set(key, times);
-      if (wanted && wanted.key === key && times.length >= wanted.n) wanted.resolve(times);
-    },
-    wait(key: string, n: number): Promise<number[]> {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`only ${seen.get(key)?.length ?? 0} of ${n} arrived for ${key}`)),
-          ROUND_TIMEOUT_MS,
-        );
-        wanted = {
-          key,
-          n,
-          resolve: (t) => {
-            clearTimeout(timer);
-            resolve(t);
-          },
-        };
-        const have = seen.get(key);
-        if (have && have.length >= n) wanted.resolve(have);
-      });
-    },
-  };
+/** CPU ms used so far by this process (the registry) and by the worker processes (the clients). */
+function partyCpu(workers: Worker[]): { registry: number; clients: number } {
+  const u = process.cpuUsage();
+  const clients = workers.reduce((sum, w) => sum + (processCpuMs(w.child.pid ?? -1) ?? 0), 0);
+  return { registry: (u.user + u.system) / 1_000, clients };
 }
 
 /** Shares of one core of the servers, and how busy the whole machine was (the benchmark included). */
@@ -157,69 +179,102 @@ function cpuLine(report: CpuReport): string {
   return `postgres ${pct(s.postgres)}, redis ${pct(s["redis-server"])}, nats ${pct(s["nats-server"])}; machine busy ${pct(report.machine)} of all cores (this benchmark's processes included)`;
 }
 
+function perWrite(before: ReturnType<typeof partyCpu>, after: ReturnType<typeof partyCpu>): string {
+  const registry = (after.registry - before.registry) / WRITES;
+  const clients = (after.clients - before.clients) / WRITES;
+  return `bench process (registry, writer) ${ms(registry)}, worker processes ${ms(clients)} (${((clients / CLIENTS) * 1_000).toFixed(0)} µs per client)`;
+}
+
 async function main(): Promise<void> {
   log(
-    `fan-out: ${CLIENTS} clients, ${WORKERS} worker processes, ${WRITES} writes, NATS ${SHARED_NATS ? "one connection per process" : "one connection per client"}, reads over ${READ}`,
+    `fan-out: ${CLIENTS} clients, ${WORKERS} worker processes, ${WRITES} writes after ${WARMUP} unmeasured, NATS ${SHARED_NATS ? "one connection per process" : "one connection per client"}, reads over ${READ}`,
   );
   const h = await startRegistry();
   const url = await h.registry.app.listen({ port: 0, host: "127.0.0.1" });
   const put = async (content: unknown) => {
     const res = await fetch(`${url}/v1/namespaces/${NAMESPACE}/layers/${ENVIRONMENT}`, {
       method: "PUT",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${h.adminToken}` },
       body: JSON.stringify(content),
     });
     if (res.status !== 200) throw new Error(`write failed: ${res.status} ${await res.text()}`);
-    const at = performance.now();
-    const resolved = await fetch(`${url}/v1/namespaces/${NAMESPACE}/environments/${ENVIRONMENT}/resolved`);
+    const at = epochNow();
+    const resolved = await fetch(`${url}/v1/namespaces/${NAMESPACE}/environments/${ENVIRONMENT}/resolved`, {
+      headers: { authorization: `Bearer ${h.adminToken}` },
+    });
     const { hash } = (await resolved.json()) as { hash: string };
     return { at, hash };
   };
   let workers: Worker[] = [];
+  let observer: Awaited<ReturnType<typeof startObserver>> | undefined;
   try {
-    await h.registry.app.inject({ method: "POST", url: "/v1/namespaces", payload: { name: NAMESPACE } });
+    const created = await h.registry.app.inject({
+      method: "POST",
+      url: "/v1/namespaces",
+      headers: { authorization: `Bearer ${h.adminToken}` },
+      payload: { name: NAMESPACE },
+    });
+    if (created.statusCode !== 201)
+      throw new Error(`namespace not created: ${created.statusCode} ${created.body}`);
     await put({ service: { replicas: 3, timeoutMs: 1_000 }, round: 0 });
 
+    observer = await startObserver(h.nats.prefix);
+    const answers = observer;
     // Baseline: bare core fan-out, same process layout.
-    const bare = arrivals();
-    h.nats.nc.subscribe(BARE_ACK_SUBJECT(h.nats.prefix), {
-      callback: (_e, m) => bare.add((JSON.parse(m.string()) as { seq: string }).seq),
-    });
-    workers = await startFleet(h, url, "bare");
+    // The clients read with a viewer token of their own namespace, as a consuming service would.
+    const readerToken = await h.tokenFor([`viewer:${NAMESPACE}:${ENVIRONMENT}`], { name: "fanout-reader" });
+    workers = await startFleet(h, url, "bare", readerToken);
     const bareLast: number[] = [];
     const bareAll: number[] = [];
-    const bareCpu = snapshot();
-    for (let i = 0; i < WRITES; i++) {
-      const at = performance.now();
+    let bareCpu = snapshot();
+    let bareParty = partyCpu(workers);
+    for (let i = 1 - WARMUP; i <= WRITES; i++) {
+      const at = epochNow();
       h.nats.nc.publish(BARE_SUBJECT(h.nats.prefix), String(i));
-      const times = await bare.wait(String(i), CLIENTS);
+      const times = await answers.wait(String(i), CLIENTS);
+      if (i < 1) {
+        await new Promise((r) => setTimeout(r, 50));
+        bareCpu = snapshot();
+        bareParty = partyCpu(workers);
+        continue;
+      }
       bareLast.push(Math.max(...times) - at);
       for (const t of times) bareAll.push(t - at);
       await new Promise((r) => setTimeout(r, 50));
     }
     const bareCpuReport = since(bareCpu);
+    const bareSpent = perWrite(bareParty, partyCpu(workers));
     await stopFleet(workers);
 
     // Nexus: SDK clients; a write, then every client's applied-ack for its hash.
-    const acks = arrivals();
-    h.nats.nc.subscribe(`${h.nats.prefix}.config.applied.${ENVIRONMENT}.${NAMESPACE}`, {
-      callback: (_e, m) => {
-        const data = (JSON.parse(m.string()) as CloudEvent<ConfigApplied>).data;
-        if (data.status === "applied") acks.add(data.hash);
-      },
-    });
-    workers = await startFleet(h, url, "sdk");
+    workers = await startFleet(h, url, "sdk", readerToken);
     const sdkLast: number[] = [];
     const sdkAll: number[] = [];
-    const sdkCpu = snapshot();
-    for (let i = 1; i <= WRITES; i++) {
+    let sdkCpu = snapshot();
+    let sdkParty = partyCpu(workers);
+    for (let i = 1 - WARMUP; i <= WRITES; i++) {
       const { at, hash } = await put({ service: { replicas: 3, timeoutMs: 1_000 + i }, round: i });
-      const times = await acks.wait(hash, CLIENTS);
+      const times = await answers.wait(hash, CLIENTS);
+      if (i < 1) {
+        await new Promise((r) => setTimeout(r, 50));
+        sdkCpu = snapshot();
+        sdkParty = partyCpu(workers);
+        continue;
+      }
       sdkLast.push(Math.max(...times) - at);
+      if (process.env.BENCH_SERIES) {
+        const sorted = [...times].sort((a, b) => a - b);
+        const after = (q: number) => ms(sorted[Math.floor(q * (sorted.length - 1))]! - at);
+        const [announced] = await answers.wait(`changed:${hash}`, 1);
+        log(
+          `write ${i}: config.changed after ${ms(announced! - at)}; acks after ${after(0)} (first), ${after(0.5)} (half), ${after(1)} (last)`,
+        );
+      }
       for (const t of times) sdkAll.push(t - at);
       await new Promise((r) => setTimeout(r, 50));
     }
     const sdkCpuReport = since(sdkCpu);
+    const sdkSpent = perWrite(sdkParty, partyCpu(workers));
     await stopFleet(workers);
     workers = [];
 
@@ -233,8 +288,10 @@ async function main(): Promise<void> {
     };
     const b = row("bare  ", bareLast, bareAll);
     log(`      CPU: ${cpuLine(bareCpuReport)}`);
+    log(`      CPU per write: ${bareSpent}`);
     const n = row("nexus ", sdkLast, sdkAll);
     log(`      CPU: ${cpuLine(sdkCpuReport)}`);
+    log(`      CPU per write: ${sdkSpent}`);
     log("");
     log("| metric | nexus | bare fan-out | ratio | target | met? |");
     log("|:--|--:|--:|--:|--:|--:|");
@@ -246,6 +303,7 @@ async function main(): Promise<void> {
     );
   } finally {
     if (workers.length) await stopFleet(workers);
+    observer?.stop();
     await h.registry.app.close();
     await h.close();
   }

@@ -1,4 +1,5 @@
 import { ApiErrorBody, ResolvedConfigBody } from "@nexus/contracts";
+import { Agent, type Dispatcher, request } from "undici";
 import { NexusConfigError, reasonOf, registryError } from "./errors.js";
 import type { ReadResult, RegistryReader } from "./registry-reader.js";
 import type { Target } from "./subjects.js";
@@ -20,64 +21,96 @@ export function resolvedUrl(base: string, target: Target): string {
 }
 
 /** `"abc"` or `W/"abc"` → `abc`. */
-function unquoteEtag(value: string | null): string | undefined {
+function unquoteEtag(value: string | undefined): string | undefined {
   if (!value) return undefined;
   const m = /^(?:W\/)?"([^"]*)"$/.exec(value.trim());
   return m ? m[1] : undefined;
 }
 
-/** GET …/resolved with `If-None-Match`, over Node's fetch (undici). */
+/**
+ * One keep-alive pool per timeout, shared by the clients of a process: connecting gives up after
+ * the same time as a read.
+ */
+const dispatchers = new Map<number, Dispatcher>();
+function dispatcherFor(timeoutMs: number): Dispatcher {
+  let d = dispatchers.get(timeoutMs);
+  if (!d) {
+    d = new Agent({ connect: { timeout: timeoutMs } });
+    dispatchers.set(timeoutMs, d);
+  }
+  return d;
+}
+
+const TIMEOUT_CODES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
+
+/** One header's value (undici gives a list for a repeated header). */
+function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * GET …/resolved with `If-None-Match`, over undici's `request` (the engine under Node's `fetch`,
+ * without the WHATWG layers: about a third of fetch's CPU per read, which matters when a change
+ * reaches many instances at once). Each phase (connect, headers, body) has `timeoutMs`.
+ */
 export function createHttpReader(options: HttpReaderOptions): RegistryReader {
   const url = resolvedUrl(options.url, options);
   const baseHeaders: Record<string, string> = { accept: "application/json", "user-agent": options.userAgent };
   if (options.token) baseHeaders.authorization = `Bearer ${options.token}`;
+  const dispatcher = dispatcherFor(options.timeoutMs);
+  const unreachable = (err: unknown) => {
+    const why = TIMEOUT_CODES.has((err as { code?: string })?.code ?? "")
+      ? `no answer within ${options.timeoutMs} ms`
+      : reasonOf((err as Error)?.cause ?? err);
+    return new NexusConfigError("unavailable", `config-registry at ${options.url} is unreachable: ${why}`, {
+      cause: err,
+    });
+  };
 
   return {
     transport: "http",
     async read(ifNoneMatch) {
       const headers = { ...baseHeaders };
       if (ifNoneMatch) headers["if-none-match"] = `"${ifNoneMatch}"`;
-      let res: Response;
+      let res: Dispatcher.ResponseData;
       try {
-        res = await fetch(url, { headers, signal: AbortSignal.timeout(options.timeoutMs) });
+        res = await request(url, {
+          headers,
+          dispatcher,
+          headersTimeout: options.timeoutMs,
+          bodyTimeout: options.timeoutMs,
+        });
       } catch (err) {
-        const timedOut = (err as Error)?.name === "TimeoutError";
-        const why = timedOut
-          ? `no answer within ${options.timeoutMs} ms`
-          : reasonOf((err as Error)?.cause ?? err);
-        throw new NexusConfigError(
-          "unavailable",
-          `config-registry at ${options.url} is unreachable: ${why}`,
-          {
-            cause: err,
-          },
-        );
+        throw unreachable(err);
       }
-      const revisionHeader = res.headers.get("nexus-revision");
-      if (res.status === 304) {
-        await res.body?.cancel();
+      const status = res.statusCode;
+      const revisionHeader = header(res.headers, "nexus-revision");
+      if (status === 304) {
+        await res.body.dump().catch(() => undefined);
         return {
           kind: "not-modified",
-          hash: unquoteEtag(res.headers.get("etag")) ?? ifNoneMatch ?? "",
+          hash: unquoteEtag(header(res.headers, "etag")) ?? ifNoneMatch ?? "",
           revision:
-            revisionHeader !== null && /^\d+$/.test(revisionHeader) ? Number(revisionHeader) : undefined,
+            revisionHeader !== undefined && /^\d+$/.test(revisionHeader) ? Number(revisionHeader) : undefined,
         } satisfies ReadResult;
       }
-      const text = await res.text().catch((err: unknown) => {
+      const text = await res.body.text().catch((err: unknown) => {
+        if (TIMEOUT_CODES.has((err as { code?: string })?.code ?? "")) throw unreachable(err);
         throw new NexusConfigError("unavailable", `reading the registry's answer failed: ${reasonOf(err)}`, {
           cause: err,
         });
       });
-      if (!res.ok) throw errorFrom(res.status, text);
+      if (status < 200 || status > 299) throw errorFrom(status, text);
       let json: unknown;
       try {
         json = JSON.parse(text);
       } catch {
         throw new NexusConfigError(
           "invalid_response",
-          `the registry answered ${res.status} with a body that is not JSON`,
+          `the registry answered ${status} with a body that is not JSON`,
           {
-            statusCode: res.status,
+            statusCode: status,
           },
         );
       }
@@ -87,7 +120,7 @@ export function createHttpReader(options: HttpReaderOptions): RegistryReader {
           "invalid_response",
           "the registry's resolved document breaks the contract",
           {
-            statusCode: res.status,
+            statusCode: status,
             details: body.error.issues,
           },
         );

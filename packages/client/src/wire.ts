@@ -55,10 +55,11 @@ export function buildEvent<T extends EventType>(
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 const ChangedEnvelope = cloudEvent(ConfigChanged);
+const utf8 = new TextDecoder();
 
 function parseJson(bytes: Uint8Array): Parsed<unknown> {
   try {
-    return { ok: true, value: JSON.parse(new TextDecoder().decode(bytes)) };
+    return { ok: true, value: JSON.parse(utf8.decode(bytes)) };
   } catch (err) {
     return { ok: false, reason: `not JSON: ${(err as Error).message}` };
   }

@@ -12,4 +12,5 @@ export * from "./logger.js";
 export * from "./nats.js";
 export * from "./outbox/index.js";
 export * from "./redis.js";
+export * from "./service-base.js";
 export * from "./shutdown.js";

@@ -175,6 +175,7 @@ export async function buildApp(deps: RegistryDeps) {
     resolve,
     cache,
     wakeOutbox,
+    handOver: (rows) => relay.handOver(rows),
     secrets,
     policies,
     onGitOverride: (namespace, layer, actor, revision) =>
@@ -189,6 +190,7 @@ export async function buildApp(deps: RegistryDeps) {
     cache,
     wakeOutbox,
     defaultEnvironments: config.defaultEnvironments,
+    protectedEnvironments: config.protectedEnvironments ?? [],
   });
   const revisions = createRevisionService({
     pool,

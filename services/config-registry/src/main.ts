@@ -1,15 +1,13 @@
 import { fileURLToPath } from "node:url";
 import {
-  connectNats,
-  createBus,
   createFailedAuthLimiterFromEnv,
   createLogger,
   createOidcFromEnv,
-  createPool,
   createRedis,
   installShutdown,
-  migrate,
+  openServiceBase,
   redactUrl,
+  runMain,
 } from "@nexus/kit";
 import { buildApp, SERVICE_NAME } from "./app.js";
 import { loadRegistryEnv } from "./env.js";
@@ -25,26 +23,13 @@ async function main(): Promise<void> {
     "config-registry starting",
   );
 
-  await migrate({ databaseUrl: env.DATABASE_URL, schema: env.DATABASE_SCHEMA, dir: MIGRATIONS_DIR, logger });
-  const pool = createPool({
-    connectionString: env.DATABASE_URL,
-    schema: env.DATABASE_SCHEMA,
-    max: env.DATABASE_POOL_SIZE,
-    applicationName: SERVICE_NAME,
-    onError: (err) => logger.warn({ err }, "an idle Postgres connection failed; it will be replaced"),
+  const { pool, nc, bus } = await openServiceBase(env, {
+    service: SERVICE_NAME,
+    migrationsDir: MIGRATIONS_DIR,
+    logger,
   });
   const redis = createRedis({ url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX });
   redis.on("error", () => undefined); // reported by the cache and /readyz, not once per retry
-  const nc = await connectNats({
-    url: env.NATS_URL,
-    user: env.NATS_USER,
-    password: env.NATS_PASSWORD,
-    credsFile: env.NATS_CREDS_FILE,
-    nkeySeed: env.NATS_NKEY_SEED,
-    name: SERVICE_NAME,
-    logger,
-  });
-  const bus = createBus({ nc, prefix: env.NATS_PREFIX, source: `nexus/${SERVICE_NAME}`, logger });
 
   const secretKeys = keyringFromEnv(env);
   if (secretKeys) {
@@ -113,9 +98,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((err) => {
-  process.stderr.write(
-    `config-registry failed to start: ${err instanceof Error ? err.stack : String(err)}\n`,
-  );
-  process.exit(1);
-});
+runMain(SERVICE_NAME, main);

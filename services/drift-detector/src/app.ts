@@ -34,6 +34,8 @@ import { createPolicyStore } from "./policies/policy-store.js";
 import { registerRemediationRoutes } from "./remediation/remediation-router.js";
 import { createRemediationService } from "./remediation/remediation-service.js";
 import { createRemediationStore } from "./remediation/remediation-store.js";
+import { createRetentionService } from "./retention/retention-service.js";
+import { createRetentionStore } from "./retention/retention-store.js";
 import { createDuties } from "./scan/duties.js";
 import { createGitLayerStore } from "./source/git-layer-store.js";
 import { consumeSourceEvents } from "./source/source-consumer.js";
@@ -55,6 +57,10 @@ export interface DetectorConfig {
   reconcileIntervalMs: number;
   quietMs: number;
   policyScanCron: string;
+  /** Resolved findings and instance reports older than this go; 0 or absent keeps them. */
+  retentionMaxAgeMs?: number;
+  /** Default: hourly, at minute 17. */
+  retentionCron?: string;
   remediationMaxAttempts: number;
   remediationRetryMs: number;
   registryTimeoutMs: number;
@@ -159,14 +165,22 @@ export async function buildApp(deps: DetectorDeps) {
       remediation: { maxAttempts: config.remediationMaxAttempts, retryMs: config.remediationRetryMs },
     },
   });
+  const retention = createRetentionService({
+    pool,
+    store: createRetentionStore(),
+    logger,
+    maxAgeMs: config.retentionMaxAgeMs ?? 0,
+  });
   const duties = createDuties({
     databaseUrl: config.databaseUrl,
     schema: config.schema,
     logger,
     reconcileIntervalMs: config.reconcileIntervalMs,
     policyScanCron: config.policyScanCron,
+    retentionCron: config.retentionCron ?? "0 17 * * * *",
     reconcile: () => reconciler.pass(),
     scanPolicies: () => policies.scan(),
+    sweepRetention: () => retention.sweep(),
     ...(config.leaseRetryMs ? { lockRetryMs: config.leaseRetryMs } : {}),
   });
 
@@ -205,6 +219,7 @@ export async function buildApp(deps: DetectorDeps) {
     relay,
     batcher,
     duties,
+    retention,
     reconciler,
     services: { policies },
     audit,

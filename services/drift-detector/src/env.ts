@@ -49,6 +49,10 @@ export const detectorEnvSchema = baseEnvSchema.extend({
   FINDING_QUIET_SECONDS: z.coerce.number().min(0).default(30),
   /** Policy full scan (croner pattern, seconds optional). */
   POLICY_SCAN_CRON: z.string().min(1).default("0 */10 * * * *"),
+  /** Resolved findings (with their remediations) and instance reports older than this are deleted; 0 keeps them. */
+  DRIFT_RETENTION_DAYS: z.coerce.number().min(0).default(30),
+  /** When the retention sweep runs (croner pattern, seconds first; the duties' lease holder runs it). */
+  DRIFT_RETENTION_CRON: z.string().min(1).default("0 17 * * * *"),
   /** Resync attempts per finding before escalating, and the wait between them. */
   REMEDIATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
   REMEDIATION_RETRY_SECONDS: z.coerce.number().min(1).default(60),

@@ -1,13 +1,11 @@
 import { fileURLToPath } from "node:url";
 import {
-  connectNats,
-  createBus,
   createLogger,
-  createPool,
   createServiceAuth,
   installShutdown,
-  migrate,
+  openServiceBase,
   redactUrl,
+  runMain,
 } from "@nexus/kit";
 import { buildApp, SERVICE_NAME } from "./app.js";
 import { loadDetectorEnv } from "./env.js";
@@ -19,24 +17,11 @@ async function main(): Promise<void> {
   const logger = createLogger({ service: SERVICE_NAME, level: env.LOG_LEVEL });
   logger.info({ database: redactUrl(env.DATABASE_URL), nats: env.NATS_URL }, "drift-detector starting");
 
-  await migrate({ databaseUrl: env.DATABASE_URL, schema: env.DATABASE_SCHEMA, dir: MIGRATIONS_DIR, logger });
-  const pool = createPool({
-    connectionString: env.DATABASE_URL,
-    schema: env.DATABASE_SCHEMA,
-    max: env.DATABASE_POOL_SIZE,
-    applicationName: SERVICE_NAME,
-    onError: (err) => logger.warn({ err }, "an idle Postgres connection failed; it will be replaced"),
-  });
-  const nc = await connectNats({
-    url: env.NATS_URL,
-    user: env.NATS_USER,
-    password: env.NATS_PASSWORD,
-    credsFile: env.NATS_CREDS_FILE,
-    nkeySeed: env.NATS_NKEY_SEED,
-    name: SERVICE_NAME,
+  const { pool, nc, bus } = await openServiceBase(env, {
+    service: SERVICE_NAME,
+    migrationsDir: MIGRATIONS_DIR,
     logger,
   });
-  const bus = createBus({ nc, prefix: env.NATS_PREFIX, source: `nexus/${SERVICE_NAME}`, logger });
 
   // No Redis here: the failed-login limiter counts in memory.
   const auth = createServiceAuth({ env, logger, bus, redis: null });
@@ -60,6 +45,8 @@ async function main(): Promise<void> {
       reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
       quietMs: env.FINDING_QUIET_SECONDS * 1_000,
       policyScanCron: env.POLICY_SCAN_CRON,
+      retentionMaxAgeMs: env.DRIFT_RETENTION_DAYS * 86_400_000,
+      retentionCron: env.DRIFT_RETENTION_CRON,
       remediationMaxAttempts: env.REMEDIATION_MAX_ATTEMPTS,
       remediationRetryMs: env.REMEDIATION_RETRY_SECONDS * 1_000,
       registryTimeoutMs: env.REGISTRY_TIMEOUT_MS,
@@ -82,7 +69,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((err) => {
-  process.stderr.write(`drift-detector failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+runMain(SERVICE_NAME, main);

@@ -1,14 +1,12 @@
 import { fileURLToPath } from "node:url";
 import {
-  connectNats,
-  createBus,
   createLogger,
-  createPool,
   createServiceAuth,
   installShutdown,
-  migrate,
+  openServiceBase,
   parseSealingKeys,
   redactUrl,
+  runMain,
 } from "@nexus/kit";
 import { buildApp, SERVICE_NAME } from "./app.js";
 import { loadNotifierEnv } from "./env.js";
@@ -25,24 +23,11 @@ async function main(): Promise<void> {
 
   // The environment check has already refused keys that do not parse.
   const secretsKeys = parseSealingKeys(env.NOTIFIER_SECRETS_KEY, env.NOTIFIER_SECRETS_PREVIOUS_KEYS).keys!;
-  await migrate({ databaseUrl: env.DATABASE_URL, schema: env.DATABASE_SCHEMA, dir: MIGRATIONS_DIR, logger });
-  const pool = createPool({
-    connectionString: env.DATABASE_URL,
-    schema: env.DATABASE_SCHEMA,
-    max: env.DATABASE_POOL_SIZE,
-    applicationName: SERVICE_NAME,
-    onError: (err) => logger.warn({ err }, "an idle Postgres connection failed; it will be replaced"),
-  });
-  const nc = await connectNats({
-    url: env.NATS_URL,
-    user: env.NATS_USER,
-    password: env.NATS_PASSWORD,
-    credsFile: env.NATS_CREDS_FILE,
-    nkeySeed: env.NATS_NKEY_SEED,
-    name: SERVICE_NAME,
+  const { pool, nc, bus } = await openServiceBase(env, {
+    service: SERVICE_NAME,
+    migrationsDir: MIGRATIONS_DIR,
     logger,
   });
-  const bus = createBus({ nc, prefix: env.NATS_PREFIX, source: `nexus/${SERVICE_NAME}`, logger });
 
   // OIDC JWTs when configured; API tokens are checked by the registry over NATS (AUTH_TOKEN_KEY).
   const auth = createServiceAuth({ env, logger, bus, redis: null });
@@ -102,7 +87,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((err) => {
-  process.stderr.write(`notifier failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+runMain(SERVICE_NAME, main);

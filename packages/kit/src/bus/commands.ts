@@ -4,7 +4,13 @@ import type { z } from "zod";
 import { AppError, isAppError, ServiceUnavailableError } from "../errors.js";
 import { contextFromHeaders, TRACEPARENT, toMsgHdrs, traceHeaders } from "./headers.js";
 import { prefixSubject } from "./names.js";
-import type { BusContext, CommandError, ServeCommandOptions, Stoppable } from "./types.js";
+import {
+  type BusContext,
+  type CommandError,
+  EncodedReply,
+  type ServeCommandOptions,
+  type Stoppable,
+} from "./types.js";
 
 type ErrorReply = { ok: false; error: CommandError };
 
@@ -20,11 +26,12 @@ export function serveCommand<Req extends z.ZodType, Rep extends z.ZodType>(
   const subject = prefixSubject(ctx.prefix, opts.subject);
   const sub = ctx.nc.subscribe(subject, { queue: opts.queue });
   const inflight = new Set<Promise<void>>();
+  const replies = replyBatch((err) => ctx.logger.warn({ subject, err }, "could not send a command reply"));
 
   const answer = async (m: Msg): Promise<void> => {
     const reply = await context.with(contextFromHeaders(m.headers), () => handle(m));
     if (!m.reply) return;
-    m.respond(encode(reply));
+    replies.add(m, reply instanceof EncodedReply ? reply.json : encode(reply));
   };
 
   const handle = async (m: Msg): Promise<unknown> => {
@@ -50,6 +57,7 @@ export function serveCommand<Req extends z.ZodType, Rep extends z.ZodType>(
     try {
       const traceparent = m.headers?.get(TRACEPARENT) || undefined;
       const result = await opts.handler(req.data, { subject: m.subject, traceparent, msg: m });
+      if (result instanceof EncodedReply) return result;
       const checked = opts.reply.safeParse(result);
       if (checked.success) return checked.data;
       ctx.logger.error(
@@ -83,6 +91,48 @@ export function serveCommand<Req extends z.ZodType, Rep extends z.ZodType>(
       if (!sub.isClosed()) await sub.drain();
       await loop;
       await Promise.all(inflight);
+      replies.flush();
+    },
+  };
+}
+
+/**
+ * Check a reply against its schema and serialise it once, for a handler that answers many
+ * requests with the same reply (a document thousands of clients read after a change). Throws
+ * when the reply breaks the schema, like a handler's own reply would be refused.
+ */
+export function encodeReply<Rep extends z.ZodType>(schema: Rep, reply: z.input<Rep>): EncodedReply<Rep> {
+  return new EncodedReply<Rep>(JSON.stringify(schema.parse(reply)));
+}
+
+/**
+ * Replies finished in one turn of the event loop leave together: the connection writes what was
+ * published in one go, so a burst of requests (every client of a document reading it after a
+ * change) costs one socket write per turn instead of one per reply.
+ */
+function replyBatch(onError: (err: unknown) => void) {
+  let batch: [Msg, string][] = [];
+  let scheduled: NodeJS.Immediate | undefined;
+  const flush = () => {
+    scheduled = undefined;
+    const ready = batch;
+    batch = [];
+    for (const [m, json] of ready) {
+      try {
+        m.respond(json);
+      } catch (err) {
+        onError(err);
+      }
+    }
+  };
+  return {
+    add(m: Msg, json: string) {
+      batch.push([m, json]);
+      scheduled ??= setImmediate(flush);
+    },
+    flush() {
+      if (scheduled) clearImmediate(scheduled);
+      flush();
     },
   };
 }

@@ -1,4 +1,5 @@
 export { type BusConfig, createBus } from "./bus.js";
+export { encodeReply } from "./commands.js";
 export { type DeadLetterInfo, deadLetter } from "./dlq.js";
 export {
   buildEnvelope,
@@ -38,3 +39,4 @@ export type {
   Stoppable,
   SubscribeOptions,
 } from "./types.js";
+export { EncodedReply } from "./types.js";

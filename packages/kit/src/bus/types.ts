@@ -114,7 +114,19 @@ export interface ServeCommandOptions<Req extends z.ZodType, Rep extends z.ZodTyp
   reply: Rep;
   /** Queue group: one instance of the service answers each request. */
   queue: string;
-  handler: (request: z.infer<Req>, ctx: CommandContext) => Promise<z.infer<Rep>>;
+  /**
+   * The reply, checked against `reply` and serialised here; or an `EncodedReply` made earlier with
+   * `encodeReply` (checked and serialised once, then sent as is: many requests for one answer).
+   */
+  handler: (request: z.infer<Req>, ctx: CommandContext) => Promise<z.infer<Rep> | EncodedReply<Rep>>;
+}
+
+declare const encodedFor: unique symbol;
+
+/** A command reply already checked against its schema and serialised (see `encodeReply`). */
+export class EncodedReply<Rep extends z.ZodType = z.ZodType> {
+  declare readonly [encodedFor]: Rep;
+  constructor(readonly json: string) {}
 }
 
 export interface Bus {

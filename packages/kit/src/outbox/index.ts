@@ -14,4 +14,5 @@ export {
   deletePublishedOutbox,
   type OutboxRelay,
   type OutboxRelayConfig,
+  type OutboxTicket,
 } from "./relay.js";

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { Bus, BusLogger } from "../bus/types.js";
-import { DEFAULT_OUTBOX_CHANNEL } from "./enqueue.js";
+import { DEFAULT_OUTBOX_CHANNEL, type OutboxRows } from "./enqueue.js";
 import { createLease, type Lease } from "./lease.js";
 
 export interface OutboxRelayConfig {
@@ -33,7 +33,26 @@ export interface OutboxRelay {
    * starts a pass at once; otherwise a NOTIFY wakes whichever instance holds the lease.
    */
   wake(): void;
+  /**
+   * Call right after committing `rows` (before anything else awaits, so tickets follow commit
+   * order), and `release()` the ticket once the write may be announced (its caches updated). The
+   * active relay publishes released rows in ticket order without reading them back; a ticket is
+   * never published before the ones handed before it. Elsewhere, `release()` is `wake()`.
+   */
+  handOver(rows: OutboxRows): OutboxTicket;
   isActive(): boolean;
+}
+
+export interface OutboxTicket {
+  release(): void;
+}
+
+/** Rows a write handed over after its commit: published from memory once released. */
+interface Handed {
+  rows: { id: string; subject: string; payload: string; headers: Record<string, string> }[];
+  released: boolean;
+  /** When it was handed over (for the publish lag). */
+  at: number;
 }
 
 interface OutboxRow {
@@ -70,6 +89,16 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
 
   let lease: Lease = idleLease;
   const channel = config.channel ?? DEFAULT_OUTBOX_CHANNEL;
+  /** Handed-over rows, in commit order. */
+  const handed: Handed[] = [];
+  /**
+   * The last read of the outbox found nothing else pending and nothing failed since: the handed
+   * rows are then all there is to publish. Otherwise the next pass reads the outbox.
+   */
+  let clean = false;
+  let readNeeded = true;
+  /** Ids a read of the outbox published while they were also handed over (not to publish twice). */
+  const publishedByRead = new Set<string>();
 
   const newLease = (schema: string) =>
     createLease({
@@ -79,9 +108,20 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
       channel,
       retryMs: config.lockRetryMs ?? 2_000,
       logger,
-      onAcquired: () => void kick(true),
-      onLost: () => undefined,
-      onNotify: () => void kick(false),
+      onAcquired: () => {
+        readNeeded = true;
+        void kick(true);
+      },
+      onLost: () => {
+        // The new holder reads these from the table.
+        clean = false;
+        handed.length = 0;
+        publishedByRead.clear();
+      },
+      onNotify: () => {
+        readNeeded = true;
+        void kick(false);
+      },
     });
 
   /** Single flight: a wake-up during a pass asks for one more pass instead of a parallel one. */
@@ -105,7 +145,53 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
     return pumping;
   }
 
+  /** Released rows at the head of the queue; an unreleased ticket holds back those after it. */
+  function takeReleased(): { rows: Handed["rows"]; oldest: number } {
+    const rows: Handed["rows"] = [];
+    let oldest = Date.now();
+    while (handed.length > 0 && handed[0]!.released && rows.length < batchSize) {
+      const entry = handed.shift()!;
+      oldest = Math.min(oldest, entry.at);
+      for (const r of entry.rows) {
+        if (publishedByRead.delete(r.id)) continue;
+        rows.push(r);
+      }
+    }
+    if (handed.length === 0) publishedByRead.clear();
+    return { rows, oldest };
+  }
+
+  /** Publish what writes handed over, while nothing else is known to be pending. */
+  async function publishHanded(): Promise<void> {
+    while (!stopping && lease.held() && clean && !readNeeded) {
+      const { rows, oldest } = takeReleased();
+      if (rows.length === 0) return;
+      const results = await Promise.allSettled(
+        rows.map((r) => bus.publishSerialized(r.subject, r.id, r.payload, r.headers)),
+      );
+      const done = rows.filter((_, i) => results[i]!.status === "fulfilled").map((r) => r.id);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      try {
+        if (done.length) await markPublished(done);
+      } catch (err) {
+        // Published but not marked: the read that follows publishes them again, and JetStream
+        // drops the copies by their Nats-Msg-Id.
+        clean = false;
+        return backOff("could not mark outbox rows", err);
+      }
+      if (done.length) config.onPublished?.(done.length, Date.now() - oldest, 0);
+      if (failed) {
+        // The failed rows stay unpublished in the table: a read of the outbox retries them in order.
+        clean = false;
+        return backOff(`could not publish ${rows.length - done.length} outbox events`, failed.reason);
+      }
+    }
+  }
+
   async function publishPending(): Promise<void> {
+    await publishHanded();
+    if (stopping || !lease.held() || (clean && !readNeeded)) return;
+    readNeeded = false;
     while (!stopping && lease.held()) {
       let rows: OutboxRow[];
       try {
@@ -117,9 +203,13 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
           )
         ).rows;
       } catch (err) {
+        clean = false;
         return backOff("could not read the outbox", err);
       }
-      if (rows.length === 0) return;
+      if (rows.length === 0) {
+        clean = true;
+        return;
+      }
       // All in flight at once, then await every PubAck: one connection keeps them in order.
       const results = await Promise.allSettled(
         rows.map((r) => bus.publishSerialized(r.subject, r.id, r.payload, r.headers)),
@@ -131,7 +221,8 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
       results.forEach((r, i) => {
         const seq = rows[i]!.seq;
         if (r.status === "fulfilled") {
-          done.push(seq);
+          done.push(rows[i]!.id);
+          if (handed.length > 0) publishedByRead.add(rows[i]!.id);
           if (r.value.duplicate) duplicates++;
         } else {
           failed.push(seq);
@@ -147,6 +238,7 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
           );
         }
       } catch (err) {
+        clean = false;
         return backOff("could not mark outbox rows", err);
       }
       if (done.length) {
@@ -155,15 +247,22 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
         if (duplicates)
           logger.debug({ duplicates }, "JetStream already had some outbox events (re-publish after a crash)");
       }
-      if (failed.length) return backOff(`could not publish ${failed.length} outbox events`, firstError);
+      if (failed.length) {
+        clean = false;
+        return backOff(`could not publish ${failed.length} outbox events`, firstError);
+      }
       failures = 0;
       retryAt = 0;
-      if (rows.length < batchSize) return;
+      if (rows.length < batchSize) {
+        clean = true;
+        return;
+      }
     }
   }
 
   function backOff(what: string, err: unknown): void {
     failures++;
+    readNeeded = true;
     const wait = Math.min(100 * 2 ** failures, MAX_RETRY_DELAY_MS);
     retryAt = Date.now() + wait;
     logger.warn({ err, retryInMs: wait, failures }, `${what}, will retry`);
@@ -175,13 +274,25 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
   /**
    * Without waiting for the WAL flush: if the mark is lost in a crash, the rows go out again with
    * the same Nats-Msg-Id and JetStream drops them, so this commit needs no fsync of its own.
-   * One simple-protocol query is one implicit transaction, which `SET LOCAL` applies to.
+   * One simple-protocol query is one implicit transaction, which `SET LOCAL` applies to. By event
+   * id, since rows handed over carry no seq.
    */
-  async function markPublished(seqs: string[]): Promise<void> {
-    if (!seqs.every((s) => /^\d+$/.test(s))) throw new Error("outbox seq values must be integers");
+  async function markPublished(ids: string[]): Promise<void> {
+    if (!ids.every((id) => /^[0-9a-f-]{36}$/i.test(id))) throw new Error("outbox ids must be UUIDs");
     await pool.query(
-      `SET LOCAL synchronous_commit TO OFF; UPDATE outbox SET published_at = now() WHERE seq IN (${seqs.join(",")})`,
+      `SET LOCAL synchronous_commit TO OFF; UPDATE outbox SET published_at = now() WHERE id IN (${ids.map((id) => `'${id}'`).join(",")}) AND published_at IS NULL`,
     );
+  }
+
+  function wake(): void {
+    if (lease.held()) {
+      readNeeded = true;
+      void kick(false);
+      return;
+    }
+    pool.query("SELECT pg_notify($1, '')", [channel]).catch((err: unknown) => {
+      logger.debug({ err }, "could not notify the outbox relay; its poll will pick the events up");
+    });
   }
 
   async function cleanup(): Promise<void> {
@@ -200,7 +311,10 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
       const res = await pool.query<{ schema: string }>("SELECT current_schema() AS schema");
       lease = newLease(res.rows[0]?.schema ?? "public");
       await lease.start();
-      const poll = setInterval(() => void kick(false), config.pollIntervalMs ?? 1_000);
+      const poll = setInterval(() => {
+        readNeeded = true;
+        void kick(false);
+      }, config.pollIntervalMs ?? 1_000);
       const sweep = setInterval(() => void cleanup(), config.cleanupIntervalMs ?? 60 * 60 * 1_000);
       poll.unref();
       sweep.unref();
@@ -213,16 +327,31 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
       await pumping;
       await lease.stop();
     },
-    drain: () => kick(true),
-    wake() {
-      if (lease.held()) {
-        void kick(false);
-        return;
-      }
-      pool.query("SELECT pg_notify($1, '')", [channel]).catch((err: unknown) => {
-        logger.debug({ err }, "could not notify the outbox relay; its poll will pick the events up");
-      });
+    drain: () => {
+      readNeeded = true;
+      return kick(true);
     },
+    handOver(rows) {
+      if (rows.ids.length === 0 || !lease.held()) return { release: wake };
+      const entry: Handed = {
+        rows: rows.ids.map((id, i) => ({
+          id,
+          subject: rows.subjects[i]!,
+          payload: rows.payloads[i]!,
+          headers: JSON.parse(rows.headers[i]!) as Record<string, string>,
+        })),
+        released: false,
+        at: Date.now(),
+      };
+      handed.push(entry);
+      return {
+        release: () => {
+          entry.released = true;
+          void kick(false);
+        },
+      };
+    },
+    wake,
     isActive: () => lease.held(),
   };
 }

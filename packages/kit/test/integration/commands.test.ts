@@ -1,11 +1,20 @@
 import { CONFIG_SET_COMMAND, ConfigSetCommand, ConfigSetReply } from "@nexus/contracts";
 import { createTestBus, type TestBus } from "@nexus/test-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeReply } from "../../src/bus/commands.js";
 import { NotFoundError } from "../../src/errors.js";
 
 describe("commands", () => {
   let t: TestBus;
   let stop: () => Promise<void>;
+  // Checked and serialised once, sent as is to every request that gets it.
+  const encoded = encodeReply(ConfigSetReply, {
+    ok: true as const,
+    namespace: "encoded",
+    layer: "base",
+    revision: 9,
+    hash: "e",
+  });
   beforeAll(async () => {
     t = await createTestBus();
     const responder = t.bus.serveCommand({
@@ -18,6 +27,7 @@ describe("commands", () => {
           throw new NotFoundError("namespace_not_found", "no namespace missing", { field: "namespace" });
         }
         if (cmd.namespace === "crash") throw new Error("connection to postgres://admin:hunter2@db failed");
+        if (cmd.namespace === "encoded") return encoded;
         return { ok: true as const, namespace: cmd.namespace, layer: cmd.layer, revision: 3, hash: "h" };
       },
     });
@@ -41,6 +51,27 @@ describe("commands", () => {
   it("answers a valid command (and no stream answers it first)", async () => {
     const reply = await t.bus.requestCommand(CONFIG_SET_COMMAND, command(), ConfigSetReply, 2_000);
     expect(reply).toEqual({ ok: true, namespace: "payments-api", layer: "base", revision: 3, hash: "h" });
+  });
+
+  it("sends a reply encoded in advance as it is, and refuses to encode one that breaks its schema", async () => {
+    for (let i = 0; i < 2; i++) {
+      const raw = await t.nc.request(
+        t.bus.subject(CONFIG_SET_COMMAND),
+        JSON.stringify(command({ namespace: "encoded" })),
+        {
+          timeout: 2_000,
+        },
+      );
+      expect(raw.string()).toBe(encoded.json);
+    }
+    expect(JSON.parse(encoded.json)).toEqual({
+      ok: true,
+      namespace: "encoded",
+      layer: "base",
+      revision: 9,
+      hash: "e",
+    });
+    expect(() => encodeReply(ConfigSetReply, { ok: true, namespace: "x" } as never)).toThrow();
   });
 
   it("refuses an invalid command with 400 and the failing field", async () => {

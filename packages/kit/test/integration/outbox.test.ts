@@ -236,4 +236,73 @@ describe("transactional outbox", () => {
     await publishBatch(3, standby); // a NOTIFY from the instance that does not relay
     await expect.poll(unpublished).toBe(0);
   });
+
+  it("publishes handed-over rows from memory in ticket order, without reading them back", async () => {
+    // Count the relay's reads of the outbox through its pool; polls far apart.
+    const reads: string[] = [];
+    const counting = {
+      query: ((...args: Parameters<typeof db.pool.query>) => {
+        const text = typeof args[0] === "string" ? args[0] : (args[0] as { text: string }).text;
+        if (/SELECT seq, id, subject/.test(text)) reads.push(text);
+        return (db.pool.query as (...a: unknown[]) => unknown)(...args);
+      }) as typeof db.pool.query,
+    };
+    const r = relay({ pool: counting, pollIntervalMs: 60_000 });
+    await r.start();
+    await expect.poll(() => reads.length).toBeGreaterThan(0); // the first pass reads
+    await sleep(50);
+    const readsBefore = reads.length;
+
+    const rowsOf = (revision: number) =>
+      prepareOutboxRows(t.bus, CONFIG_CHANGED, [changed(revision, "handed")]);
+    const first = rowsOf(1);
+    const second = rowsOf(2);
+    const subject = t.bus.subject("nexus.config.changed.production.handed");
+    let arrived = 0;
+    t.nc.subscribe(subject, { callback: () => void arrived++ });
+    await t.nc.flush();
+    const got = collectEvents<{ id: string; data: ConfigChanged }>(t.nc, subject, 2, 5_000);
+    await withTransaction(db.pool, (c) => enqueueEvents(c, first));
+    const firstTicket = r.handOver(first);
+    await withTransaction(db.pool, (c) => enqueueEvents(c, second));
+    const secondTicket = r.handOver(second);
+    // The later write is ready first: it waits for the one committed before it.
+    secondTicket.release();
+    await sleep(150);
+    expect(arrived).toBe(0);
+    firstTicket.release();
+    const events = await got;
+    expect(events.map((e) => e.event.data.revision)).toEqual([1, 2]);
+    expect(events.map((e) => e.headers["Nats-Msg-Id"])).toEqual([...first.ids, ...second.ids]);
+    await expect.poll(unpublished).toBe(0);
+    expect(reads.length).toBe(readsBefore);
+
+    // A wake without rows (another kind of write) reads the outbox, and publishes nothing twice.
+    r.wake();
+    await expect.poll(() => reads.length).toBeGreaterThan(readsBefore);
+    await sleep(100);
+    expect(arrived).toBe(2);
+  });
+
+  it("falls back to reading the outbox when handed rows cannot be published, and loses none", async () => {
+    const r = relay({ pollIntervalMs: 200 });
+    await r.start();
+    await sleep(100);
+    const rows = prepareOutboxRows(t.bus, CONFIG_CHANGED, [changed(1, "fails"), changed(2, "fails")]);
+    await withTransaction(db.pool, (c) => enqueueEvents(c, rows));
+    const spy = vi.spyOn(t.bus, "publishSerialized").mockRejectedValueOnce(new Error("NATS is down"));
+    const got = collectEvents<{ data: ConfigChanged }>(
+      t.nc,
+      t.bus.subject("nexus.config.changed.production.fails"),
+      2,
+      10_000,
+    );
+    r.handOver(rows).release();
+    const events = await got;
+    spy.mockRestore();
+    // Both arrive (the failed one through the read that follows); a batch with a failure may
+    // reorder, as a read's batch may.
+    expect(events.map((e) => e.event.data.revision).sort()).toEqual([1, 2]);
+    await expect.poll(unpublished).toBe(0);
+  });
 });

@@ -1,7 +1,10 @@
 import { CONFIG_GET_COMMAND, ConfigGetCommand, ConfigGetReply } from "@nexus/contracts";
-import type { Bus } from "@nexus/kit";
+import { type Bus, type EncodedReply, encodeReply } from "@nexus/kit";
 import type { ResolveReadService } from "../resolve/resolve-read-service.js";
 import { assertSubjectMatchesBody } from "./command-target-fns.js";
+
+/** Documents whose encoded reply is kept; past that, the one encoded longest ago goes first. */
+const MAX_ENCODED_REPLIES = 500;
 
 /**
  * `nexus.config.cmd.get.<environment>.<namespace>` over NATS request/reply: the resolved document
@@ -16,6 +19,12 @@ export function serveConfigReadCommands(deps: {
   reads: Pick<ResolveReadService, "get">;
 }) {
   const root = deps.bus.subject(CONFIG_GET_COMMAND);
+  // After a change, every client of a document asks for it within a few ms: the reply with its
+  // content is parsed, checked and serialised once per (target, revision, hash), not per client.
+  const replies = new Map<
+    string,
+    { revision: number; hash: string; reply: EncodedReply<typeof ConfigGetReply> }
+  >();
   return deps.bus.serveCommand({
     subject: `${CONFIG_GET_COMMAND}.>`,
     request: ConfigGetCommand,
@@ -37,12 +46,24 @@ export function serveConfigReadCommands(deps: {
         hash: head.hash,
       };
       if (cmd.ifNoneMatch === head.hash) return { ...found, notModified: true as const };
+      const key = `${head.namespace}\u0000${head.environment}`;
+      const known = replies.get(key);
+      if (known && known.revision === head.revision && known.hash === head.hash) return known.reply;
       // The stored body is the exact HTTP response, rendered at write time from validated data.
       const { content, secretDigests } = JSON.parse(head.body) as {
         content: Record<string, unknown>;
         secretDigests?: Record<string, string>;
       };
-      return { ...found, notModified: false as const, content, ...(secretDigests ? { secretDigests } : {}) };
+      const reply = encodeReply(ConfigGetReply, {
+        ...found,
+        notModified: false as const,
+        content,
+        ...(secretDigests ? { secretDigests } : {}),
+      });
+      replies.delete(key);
+      replies.set(key, { revision: head.revision, hash: head.hash, reply });
+      if (replies.size > MAX_ENCODED_REPLIES) replies.delete(replies.keys().next().value!);
+      return reply;
     },
   });
 }

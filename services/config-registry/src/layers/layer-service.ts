@@ -2,6 +2,8 @@ import {
   BadRequestError,
   ConflictError,
   NotFoundError,
+  type OutboxRows,
+  type OutboxTicket,
   type Pool,
   type Queryable,
   ValidationError,
@@ -45,6 +47,8 @@ export interface LayerServiceDeps {
   cache: Pick<ResolveCache, "replace">;
   /** After a commit that enqueued events. */
   wakeOutbox: () => void;
+  /** Right after a write's commit: its events, published from memory once released (kit relay). */
+  handOver?: (rows: OutboxRows) => OutboxTicket;
   secrets: Pick<SecretService, "seal" | "reveal" | "holdsPlaintext">;
   /** Policies as a blocking check (the drift-detector's); absent: writes are not checked. */
   policies?: PolicyGate | undefined;
@@ -134,11 +138,21 @@ export function createLayerService(deps: LayerServiceDeps) {
         attemptWrite(client, true, namespace, layer, makeContent, ctx, trigger),
       ));
     if (!outcome) throw new Error(`write to ${namespace}/${layer} lost its swap while holding the lock`);
-    if (outcome.overrodeGit && outcome.result.changed)
-      await deps.onGitOverride?.(namespace, layer, ctx.author, outcome.result.revision);
-    // Caches first: a client that hears the event and reads again must find the new document.
-    await deps.cache.replace(outcome.changed);
-    if (outcome.changed.length > 0) deps.wakeOutbox();
+    // Handed over before anything awaits, so the relay's tickets follow commit order.
+    const ticket =
+      outcome.outbox && deps.handOver
+        ? deps.handOver(outcome.outbox)
+        : { release: () => (outcome.changed.length > 0 ? deps.wakeOutbox() : undefined) };
+    try {
+      if (outcome.overrodeGit && outcome.result.changed)
+        await deps.onGitOverride?.(namespace, layer, ctx.author, outcome.result.revision);
+      // Caches first: a client that hears the event and reads again must find the new document.
+      await deps.cache.replace(outcome.changed);
+    } finally {
+      // Released whatever happened after the commit: a ticket never released would hold back
+      // every one after it until the relay's next read of the outbox.
+      ticket.release();
+    }
     return outcome.result;
   }
 
@@ -151,7 +165,12 @@ export function createLayerService(deps: LayerServiceDeps) {
     makeContent: MakeContent,
     ctx: WriteContext,
     trigger: "write" | "rollback",
-  ): Promise<{ result: WriteResult; changed: ResolvedHead[]; overrodeGit?: boolean } | null> {
+  ): Promise<{
+    result: WriteResult;
+    changed: ResolvedHead[];
+    outbox?: OutboxRows;
+    overrodeGit?: boolean;
+  } | null> {
     const current = await deps.writes.readForWrite(q, namespace, { lock });
     if (!current) throw namespaceNotFound(namespace);
     const ns = current.namespace;
@@ -246,6 +265,7 @@ export function createLayerService(deps: LayerServiceDeps) {
     return {
       result: written,
       changed: plan.heads,
+      outbox: plan.outbox,
       ...(bound && !isGitImport(ctx) ? { overrodeGit: true } : {}),
     };
   }

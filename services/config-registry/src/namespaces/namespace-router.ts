@@ -2,7 +2,8 @@ import { ApiErrorBody } from "@nexus/contracts";
 import { type App, canAccess, requireAccess } from "@nexus/kit";
 import { z } from "zod";
 import { access } from "../http/access-scopes.js";
-import { authorOf, traceparentOf } from "../http/request-context.js";
+import { callerOf } from "../http/caller.js";
+import { traceparentOf } from "../http/request-context.js";
 import type { NamespaceService } from "./namespace-service.js";
 import {
   CreateNamespaceBody,
@@ -82,14 +83,14 @@ export function registerNamespaceRoutes(app: App, deps: { namespaces: NamespaceS
         tags,
         summary: "Update description, owners, environments or variables",
         description:
-          "Changing variables or environments re-resolves the namespace (and those referencing it) and publishes `config.changed` where the result changed.",
+          "Changing variables or environments re-resolves the namespace (and those referencing it) and publishes `config.changed` where the result changed. Variables reach every environment at once: where some are protected (`PROTECTED_ENVIRONMENTS`), only an admin of those may change them (403 `protected_environment`).",
         params: NamespaceParams,
         body: UpdateNamespaceBody,
         response: { 200: NamespaceDto, ...errors },
       },
     },
     async (request) =>
-      namespaces.update(request.params.ns, request.body, authorOf(request), traceparentOf(request)),
+      namespaces.update(request.params.ns, request.body, callerOf(request), traceparentOf(request)),
   );
 
   app.delete(

@@ -1,4 +1,5 @@
-import { ConflictError, type Pool, withTransaction } from "@nexus/kit";
+import { ConflictError, ForbiddenError, type Pool, withTransaction } from "@nexus/kit";
+import type { Caller } from "../change-requests/change-request-service.js";
 import { canonicalJson, contentHash } from "../documents/document-fns.js";
 import { namespaceNotFound } from "../layers/layer-service.js";
 import type { LayerStore } from "../layers/layer-store.js";
@@ -20,11 +21,33 @@ export interface NamespaceServiceDeps {
   /** After a commit that enqueued events. */
   wakeOutbox: () => void;
   defaultEnvironments: readonly string[];
+  /** Environments whose content changes need an approver or an admin (PROTECTED_ENVIRONMENTS). */
+  protectedEnvironments?: readonly string[];
 }
 
 const EMPTY = {};
 
 export function createNamespaceService(deps: NamespaceServiceDeps) {
+  /**
+   * Variables resolve into every environment at once, with no revision of a layer to approve: in
+   * a namespace with protected environments, only an admin of all of them may change them (a
+   * value that must differ goes in a layer, where a change becomes a change request).
+   */
+  function assertMayChangeVariables(
+    name: string,
+    environments: readonly string[],
+    caller: Pick<Caller, "can">,
+  ): void {
+    const reached = environments.filter((e) => deps.protectedEnvironments?.includes(e));
+    const refused = reached.filter((environment) => !caller.can("admin", { namespace: name, environment }));
+    if (refused.length === 0) return;
+    throw new ForbiddenError(
+      "protected_environment",
+      `The variables of ${name} resolve into ${refused.join(", ")}, which ${refused.length === 1 ? "is" : "are"} protected: only an admin there may change them. Put a value that must change in a layer instead; changes there go through a change request.`,
+      { field: "variables" },
+    );
+  }
+
   return {
     async create(body: CreateNamespaceBody): Promise<Namespace> {
       const environments = [...new Set(body.environments ?? deps.defaultEnvironments)];
@@ -83,12 +106,14 @@ export function createNamespaceService(deps: NamespaceServiceDeps) {
     async update(
       name: string,
       patch: UpdateNamespaceBody,
-      actor: string,
+      caller: Pick<Caller, "name" | "can">,
       traceparent?: string,
     ): Promise<Namespace> {
+      const actor = caller.name;
       const { ns, changed, removed } = await withTransaction(deps.pool, async (client) => {
         const current = await deps.namespaces.lockByName(client, name);
         if (!current) throw namespaceNotFound(name);
+        if (patch.variables !== undefined) assertMayChangeVariables(name, current.environments, caller);
         const environments = patch.environments ? [...new Set(patch.environments)] : current.environments;
         const removed = current.environments.filter((e) => !environments.includes(e));
         for (const environment of removed) {

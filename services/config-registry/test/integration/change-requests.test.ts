@@ -167,4 +167,51 @@ describe("protected environments: writes become change requests for another appr
     expect(res.status).toBe(202);
     expect(res.body.changeRequest).toMatchObject({ kind: "rollback", content: { limit: 1 } });
   });
+
+  it("lets only an admin of the protected environments change a namespace's variables", async () => {
+    const before = (await call(h, "GET", "/v1/namespaces/pay/environments/production/resolved")).body.hash;
+    const refused = await call(
+      h,
+      "PATCH",
+      "/v1/namespaces/pay",
+      { variables: { REGION: "eu" } },
+      bearer(editor),
+    );
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toMatchObject({ code: "protected_environment", field: "variables" });
+    expect(refused.body.error.message).toContain("production");
+    const ns = (await call(h, "GET", "/v1/namespaces/pay")).body;
+    expect(ns.variables ?? {}).not.toHaveProperty("REGION");
+    expect((await call(h, "GET", "/v1/namespaces/pay/environments/production/resolved")).body.hash).toBe(
+      before,
+    );
+
+    // Metadata is not content: an editor may still change the description.
+    const described = await call(
+      h,
+      "PATCH",
+      "/v1/namespaces/pay",
+      { description: "payments" },
+      bearer(editor),
+    );
+    expect(described.status).toBe(200);
+    // An admin may change the variables.
+    const byAdmin = await call(h, "PATCH", "/v1/namespaces/pay", { variables: { REGION: "eu" } });
+    expect(byAdmin.status).toBe(200);
+    expect(byAdmin.body.variables).toEqual({ REGION: "eu" });
+
+    // A namespace without protected environments: an editor may change its variables.
+    expect((await call(h, "POST", "/v1/namespaces", { name: "tools", environments: ["dev"] })).status).toBe(
+      201,
+    );
+    const toolsEditor = await h.tokenFor(["editor:tools"], { owner: "tia" });
+    const free = await call(
+      h,
+      "PATCH",
+      "/v1/namespaces/tools",
+      { variables: { A: "1" } },
+      bearer(toolsEditor),
+    );
+    expect(free.status).toBe(200);
+  });
 });

@@ -3,8 +3,8 @@ import { Cron } from "croner";
 
 /**
  * Singleton work of the detector, held by a Postgres advisory lease so exactly one instance does
- * it: the reconcile loop (findings, remediation, retiring silent instances) and the scheduled
- * policy scan. A standby takes over within `lockRetryMs` when the holder dies.
+ * it: the reconcile loop (findings, remediation, retiring silent instances), the scheduled
+ * policy scan and the retention sweep. A standby takes over within `lockRetryMs` when the holder dies.
  */
 export function createDuties(deps: {
   databaseUrl: string;
@@ -12,12 +12,14 @@ export function createDuties(deps: {
   logger: Pick<Logger, "info" | "warn" | "debug" | "error">;
   reconcileIntervalMs: number;
   policyScanCron: string;
+  retentionCron: string;
   reconcile(): Promise<void>;
   scanPolicies(): Promise<unknown>;
+  sweepRetention(): Promise<unknown>;
   lockRetryMs?: number;
 }) {
   let timer: NodeJS.Timeout | undefined;
-  let cron: Cron | undefined;
+  let crons: Cron[] = [];
   let running: Promise<void> | undefined;
   let active = false;
 
@@ -37,8 +39,8 @@ export function createDuties(deps: {
   const stopWork = async () => {
     active = false;
     clearTimeout(timer);
-    cron?.stop();
-    cron = undefined;
+    for (const c of crons) c.stop();
+    crons = [];
     await running;
   };
 
@@ -51,9 +53,16 @@ export function createDuties(deps: {
     onAcquired() {
       active = true;
       loop();
-      cron = new Cron(deps.policyScanCron, { protect: true, unref: true }, async () => {
-        await deps.scanPolicies().catch((err) => deps.logger.warn({ err }, "policy scan failed"));
-      });
+      crons = [
+        new Cron(deps.policyScanCron, { protect: true, unref: true }, async () => {
+          await deps.scanPolicies().catch((err) => deps.logger.warn({ err }, "policy scan failed"));
+        }),
+        new Cron(deps.retentionCron, { protect: true, unref: true }, async () => {
+          await deps
+            .sweepRetention()
+            .catch((err) => deps.logger.warn({ err }, "retention sweep failed; the next one retries"));
+        }),
+      ];
     },
     onLost() {
       void stopWork();
