@@ -28,6 +28,11 @@ export default defineConfig({
           hookTimeout: 60_000,
           pool: "forks",
           maxWorkers: 2,
+          // Each worker keeps its loaded modules from one test file to the next. Importing a
+          // service and its dependencies again for every file cost more than half of the
+          // integration run. Test files therefore own no module-level state: each builds its
+          // apps, connections and databases through @nexus/test-fixtures and closes them.
+          isolate: false,
         },
       },
     ],

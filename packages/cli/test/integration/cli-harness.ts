@@ -1,7 +1,13 @@
 /**
- * The real `nexus` binary, run as a child process against the real registry (Postgres, NATS,
- * Redis through the registry's own test harness) listening on a loopback port. Each environment
- * has its own HOME and TMPDIR, and children get no NEXUS_* variables from the outside.
+ * The `nexus` CLI, run as a child process against the real registry (Postgres, NATS, Redis
+ * through the registry's own test harness) listening on a loopback port. Each environment has
+ * its own HOME and TMPDIR, and children get no NEXUS_* variables from the outside.
+ *
+ * The children run the current sources bundled into one file by esbuild (built once per test
+ * file), not `bin/nexus.js`: the bin compiles every module through tsx at each start, which took
+ * three to four times as long as the command itself and made the CLI tests the slowest part of
+ * the suite. The bin is the same `run(process.argv, processIo())` behind tsx; `BIN` is still
+ * run for real by the edit-race test.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
@@ -9,6 +15,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 import {
   type Harness,
   type HarnessOptions,
@@ -16,6 +23,30 @@ import {
 } from "../../../../services/config-registry/test/integration/harness.js";
 
 export const BIN = fileURLToPath(new URL("../../bin/nexus.js", import.meta.url));
+const CLI_DIR = fileURLToPath(new URL("../..", import.meta.url));
+
+/** Writes the CLI with every dependency as one ES module to `outfile`; the same entry as the bin. */
+async function bundleCli(outfile: string): Promise<void> {
+  await build({
+    stdin: {
+      contents:
+        'import { run, processIo } from "./src/main.ts";\nprocess.exitCode = await run(process.argv, processIo());\n',
+      resolveDir: CLI_DIR,
+      loader: "ts",
+      sourcefile: "nexus-test-entry.ts",
+    },
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    outfile,
+    logLevel: "warning",
+    // CommonJS dependencies bundled into an ES module still call require() for node built-ins.
+    banner: {
+      js: 'import { createRequire as nexusCreateRequire } from "node:module";\nconst require = nexusCreateRequire(import.meta.url);',
+    },
+  });
+}
 
 export interface CliResult {
   code: number | null;
@@ -62,7 +93,8 @@ export async function startCliEnvironment(
   const home = join(root, "home");
   const tmp = join(root, "tmp");
   const dir = join(root, "files");
-  await Promise.all([mkdir(home), mkdir(tmp), mkdir(dir)]);
+  const program = join(root, "nexus.mjs");
+  await Promise.all([mkdir(home), mkdir(tmp), mkdir(dir), bundleCli(program)]);
   const running = new Set<RunningCli>();
 
   const childEnv = (extra: RunOptions["env"] = {}) => {
@@ -81,7 +113,7 @@ export async function startCliEnvironment(
   };
 
   const start = (args: readonly string[], options: RunOptions = {}) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [program, ...args], {
       cwd: options.cwd ?? dir,
       env: childEnv(options.env),
       stdio: ["pipe", "pipe", "pipe"],

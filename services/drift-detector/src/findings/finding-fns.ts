@@ -165,16 +165,27 @@ export function planTransitions(
   return plan;
 }
 
+/** What the inventory holds about an instance when its finding is resolved. */
+export interface InstanceNow {
+  revision: number | null;
+  hash: string | null;
+  goneAt: Date | null;
+  rejectedRevision: number | null;
+}
+
 /** Why an instance finding no longer holds, in words, from the instance's current row. */
 export function resolutionFor(
   f: Pick<ActiveFinding, "kind" | "instanceIds">,
-  instance: { revision: number | null; hash: string | null; goneAt: Date | null } | undefined,
+  instance: InstanceNow | undefined,
 ): string {
   if (f.kind === "policy") return "the document now passes every policy";
   if (!instance) return "the instance was removed from the inventory";
   if (instance.goneAt) return "the instance went away";
   switch (f.kind) {
     case "stale":
+      // Not behind any more because it refused the newer revision: a rejected finding tells it.
+      if (instance.rejectedRevision !== null && (instance.revision ?? 0) < instance.rejectedRevision)
+        return `the instance rejected revision ${instance.rejectedRevision}; a rejected finding replaces this one`;
       return `the instance now runs revision ${instance.revision}`;
     case "rejected":
       return `the instance applied revision ${instance.revision}`;

@@ -1,5 +1,5 @@
 import type { Queryable } from "@nexus/kit";
-import type { InstanceCandidate } from "./finding-fns.js";
+import type { InstanceCandidate, InstanceNow } from "./finding-fns.js";
 
 /**
  * Present instances that may have a finding now: they refused a newer revision, are behind their
@@ -64,10 +64,10 @@ export function createReconcileStore() {
       db: Queryable,
       keys: readonly { namespace: string; environment: string; instanceId: string }[],
     ) {
-      const map = new Map<string, { revision: number | null; hash: string | null; goneAt: Date | null }>();
+      const map = new Map<string, InstanceNow>();
       if (keys.length === 0) return map;
       const res = await db.query(
-        `SELECT i.namespace, i.environment, i.instance_id, i.revision, i.hash, i.gone_at
+        `SELECT i.namespace, i.environment, i.instance_id, i.revision, i.hash, i.gone_at, i.rejected_revision
          FROM instances i JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(ns, env, id)
            ON i.namespace = k.ns AND i.environment = k.env AND i.instance_id = k.id`,
         [keys.map((k) => k.namespace), keys.map((k) => k.environment), keys.map((k) => k.instanceId)],
@@ -77,6 +77,7 @@ export function createReconcileStore() {
           revision: r.revision,
           hash: r.hash,
           goneAt: r.gone_at,
+          rejectedRevision: r.rejected_revision,
         });
       }
       return map;

@@ -124,12 +124,19 @@ describe("planTransitions", () => {
 
 describe("resolutionFor", () => {
   it("says why in words", () => {
-    expect(
-      resolutionFor({ kind: "stale", instanceIds: ["i"] }, { revision: 5, hash: null, goneAt: null }),
-    ).toBe("the instance now runs revision 5");
-    expect(
-      resolutionFor({ kind: "stale", instanceIds: ["i"] }, { revision: 4, hash: null, goneAt: new Date() }),
-    ).toBe("the instance went away");
+    const instance = { revision: 5, hash: null, goneAt: null, rejectedRevision: null };
+    expect(resolutionFor({ kind: "stale", instanceIds: ["i"] }, instance)).toBe(
+      "the instance now runs revision 5",
+    );
+    expect(resolutionFor({ kind: "stale", instanceIds: ["i"] }, { ...instance, goneAt: new Date() })).toBe(
+      "the instance went away",
+    );
+    expect(resolutionFor({ kind: "stale", instanceIds: ["i"] }, { ...instance, rejectedRevision: 6 })).toBe(
+      "the instance rejected revision 6; a rejected finding replaces this one",
+    );
+    expect(resolutionFor({ kind: "stale", instanceIds: ["i"] }, { ...instance, rejectedRevision: 4 })).toBe(
+      "the instance now runs revision 5",
+    );
     expect(resolutionFor({ kind: "divergent", instanceIds: ["i"] }, undefined)).toMatch(/removed/);
   });
 });
