@@ -63,6 +63,7 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
 
 /** RFC 6901 escaping of one reference token. */
 export function escapePointerToken(token: string): string {
+  if (!token.includes("~") && !token.includes("/")) return token;
   return token.replaceAll("~", "~0").replaceAll("/", "~1");
 }
 
@@ -88,9 +89,69 @@ export function parsePointer(pointer: string): string[] {
  * (`undefined`, functions, `NaN`, `Infinity`, BigInt).
  */
 export function canonicalJson(value: unknown): string {
+  try {
+    return plainCanonicalJson(value);
+  } catch (err) {
+    if (err !== NOT_PLAIN_JSON) throw err;
+  }
+  // Anything beyond plain JSON data (toJSON, boxed primitives, a lone surrogate, NaN): the
+  // library decides, and throws where there is no canonical form.
   const out = canonicalize(value);
   if (out === undefined) throw new TypeError("value has no canonical JSON form");
   return out;
+}
+
+const NOT_PLAIN_JSON = Symbol("not plain JSON");
+
+/** `String.prototype.isWellFormed` (Node 20; not yet in the TypeScript lib this repo targets). */
+const isWellFormed = (s: string) => (s as string & { isWellFormed(): boolean }).isWellFormed();
+
+/** Property values JSON leaves out (in arrays: `null`). */
+const hasNoJsonForm = (v: unknown) => v === undefined || typeof v === "function" || typeof v === "symbol";
+
+/**
+ * JCS for what documents are made of (plain objects, arrays, well-formed strings, finite numbers,
+ * booleans, null), as the `canonicalize` library writes it, property-tested against it. Resolution
+ * canonicalises every document it produces, and this costs about half of the library's generic
+ * walk; anything else throws NOT_PLAIN_JSON for the library to handle.
+ */
+function plainCanonicalJson(value: unknown): string {
+  switch (typeof value) {
+    case "string":
+      if (!isWellFormed(value)) throw NOT_PLAIN_JSON;
+      return JSON.stringify(value);
+    case "number":
+      if (!Number.isFinite(value)) throw NOT_PLAIN_JSON;
+      return JSON.stringify(value);
+    case "boolean":
+      return value ? "true" : "false";
+    case "object": {
+      if (value === null) return "null";
+      if (Array.isArray(value)) {
+        let out = "[";
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out += ",";
+          const item: unknown = value[i];
+          out += hasNoJsonForm(item) ? "null" : plainCanonicalJson(item);
+        }
+        return `${out}]`;
+      }
+      if (!isPlainObject(value) || typeof value.toJSON === "function") throw NOT_PLAIN_JSON;
+      const keys = Object.keys(value).sort();
+      let out = "{";
+      let first = true;
+      for (const key of keys) {
+        const item = value[key];
+        if (hasNoJsonForm(item)) continue;
+        if (!isWellFormed(key)) throw NOT_PLAIN_JSON;
+        out += `${first ? "" : ","}${JSON.stringify(key)}:${plainCanonicalJson(item)}`;
+        first = false;
+      }
+      return `${out}}`;
+    }
+    default:
+      throw NOT_PLAIN_JSON;
+  }
 }
 
 /** Hex sha256 of the canonical JSON of `value`: the content hash of a revision. */
@@ -165,13 +226,21 @@ export function diffDocuments(from: JsonObject, to: JsonObject): Operation[] {
  */
 export function changedPaths(from: unknown, to: unknown): string[] {
   const out = new Set<string>();
-  collectChanges(from, to, "", out);
+  collectChanges(from, to, [], out);
   return [...out].sort();
 }
 
 const ABSENT = Symbol("absent");
 
-function collectChanges(a: unknown, b: unknown, pointer: string, out: Set<string>): void {
+/** The pointer of the key path walked so far: built only for what is reported. */
+function pointerOf(path: readonly string[]): string {
+  let pointer = "";
+  for (const token of path) pointer += `/${escapePointerToken(token)}`;
+  return pointer;
+}
+
+function collectChanges(a: unknown, b: unknown, path: string[], out: Set<string>): void {
+  if (a === b) return;
   const aObj = isPlainObject(a);
   const bObj = isPlainObject(b);
   if (aObj && bObj) {
@@ -180,15 +249,18 @@ function collectChanges(a: unknown, b: unknown, pointer: string, out: Set<string
     if (aKeys.length === 0 && bKeys.length === 0) return;
     if (aKeys.length === 0 || bKeys.length === 0) {
       // {} is a leaf: an empty object appearing or being filled is a change at its pointer.
-      if (pointer !== "") out.add(pointer);
+      if (path.length > 0) out.add(pointerOf(path));
     }
     for (const key of aKeys) {
-      const child = `${pointer}/${escapePointerToken(key)}`;
-      collectChanges(a[key], Object.hasOwn(b, key) ? b[key] : ABSENT, child, out);
+      path.push(key);
+      collectChanges(a[key], Object.hasOwn(b, key) ? b[key] : ABSENT, path, out);
+      path.pop();
     }
     for (const key of bKeys) {
       if (Object.hasOwn(a, key)) continue;
-      collectChanges(ABSENT, b[key], `${pointer}/${escapePointerToken(key)}`, out);
+      path.push(key);
+      collectChanges(ABSENT, b[key], path, out);
+      path.pop();
     }
     return;
   }
@@ -197,11 +269,12 @@ function collectChanges(a: unknown, b: unknown, pointer: string, out: Set<string
     // unless the other side is absent.
     const obj = (aObj ? a : b) as JsonObject;
     const other = aObj ? b : a;
+    const pointer = pointerOf(path);
     if (other !== ABSENT) out.add(pointer);
     collectLeaves(obj, pointer, out);
     return;
   }
-  if (a === ABSENT || b === ABSENT || !jsonEqual(a, b)) out.add(pointer);
+  if (a === ABSENT || b === ABSENT || !jsonEqual(a, b)) out.add(pointerOf(path));
 }
 
 function collectLeaves(obj: JsonObject, pointer: string, out: Set<string>): void {

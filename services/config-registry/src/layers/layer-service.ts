@@ -171,7 +171,7 @@ export function createLayerService(deps: LayerServiceDeps) {
     outbox?: OutboxRows;
     overrodeGit?: boolean;
   } | null> {
-    const current = await deps.writes.readForWrite(q, namespace, { lock });
+    const current = await deps.writes.readForWrite(q, namespace, layer, { lock });
     if (!current) throw namespaceNotFound(namespace);
     const ns = current.namespace;
     assertLayerOf(ns, layer);

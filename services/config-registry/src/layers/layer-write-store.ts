@@ -29,6 +29,7 @@ export interface WriteContextRow {
   /** Namespaces this one reads, as stored. */
   dependencies: string[];
   schema: Record<string, unknown> | null;
+  /** The resolved heads the write can change: all for `base`, the environment's for an overlay. */
   resolved: ResolvedHead[];
   /** Layers of this namespace that follow a Git source (API writes to them are refused). */
   gitBound: GitBoundLayer[];
@@ -70,7 +71,7 @@ SELECT n.name, n.description, n.owners, n.environments, n.variables, n.head_revi
   (SELECT s.schema FROM schemas s WHERE s.namespace = n.name) AS schema,
   (SELECT COALESCE(json_agg(json_build_object('environment', h.environment, 'revision', h.revision,
                                               'hash', h.hash, 'body', h.body)), '[]'::json)
-     FROM resolved_heads h WHERE h.namespace = n.name) AS resolved,
+     FROM resolved_heads h WHERE h.namespace = n.name AND ($2::text = 'base' OR h.environment = $2)) AS resolved,
   (SELECT COALESCE(json_agg(json_build_object('layer', g.layer, 'path', g.path, 'branch', g.branch,
                                               'source', s.name, 'url', s.url)), '[]'::json)
      FROM git_bound_layers g JOIN git_sources s ON s.id = g.source_id WHERE g.namespace = n.name) AS git_bound
@@ -117,18 +118,19 @@ export interface CommittedWrite {
 export function createLayerWriteStore() {
   return {
     /**
-     * The namespace with everything resolution needs, and the version to swap against; `lock`
-     * (inside a transaction) also takes the namespace's row lock until it ends.
+     * The namespace with everything resolution needs for a write of `layer`, and the version to
+     * swap against; `lock` (inside a transaction) also takes the namespace's row lock until it ends.
      */
     async readForWrite(
       q: Queryable,
       name: string,
+      layer: string,
       options: { lock: boolean },
     ): Promise<WriteContextRow | null> {
       const res = await q.query<ReadRow>(
         options.lock
-          ? { name: "layer-write-read-locked", text: `${READ_SQL} FOR UPDATE OF n`, values: [name] }
-          : { name: "layer-write-read", text: READ_SQL, values: [name] },
+          ? { name: "layer-write-read-locked", text: `${READ_SQL} FOR UPDATE OF n`, values: [name, layer] }
+          : { name: "layer-write-read", text: READ_SQL, values: [name, layer] },
       );
       const r = res.rows[0];
       if (!r) return null;

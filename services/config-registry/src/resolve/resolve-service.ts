@@ -81,7 +81,29 @@ function layerRevisionOf(state: NamespaceState, environment: string): number {
   return Math.max(state.layerRevisions.get(BASE_LAYER) ?? 0, state.layerRevisions.get(environment) ?? 0);
 }
 
+/** How many resolved documents `plan` keeps to compare the next write against. */
+const RECENT_RESOLUTIONS = 256;
+
 export function createResolveService(deps: ResolveServiceDeps) {
+  /**
+   * The comparable form of recently resolved documents by namespace, environment and hash, so the
+   * next write's changed paths need no parse of the stored body. Content-addressed: an entry from
+   * a write that was then refused or lost its swap is never wrong, only unused.
+   */
+  const recent = new Map<string, Record<string, unknown>>();
+  function remember(r: Resolution): void {
+    const key = `${r.namespace}\0${r.environment}\0${r.hash}`;
+    recent.delete(key);
+    recent.set(key, r.comparable);
+    if (recent.size > RECENT_RESOLUTIONS) recent.delete(recent.keys().next().value!);
+  }
+  function comparableBefore(before: ResolvedHead): Record<string, unknown> {
+    return (
+      recent.get(`${before.namespace}\0${before.environment}\0${before.hash}`) ??
+      comparableOfBody(before.body)
+    );
+  }
+
   /** Load namespaces by name (skipping ones already loaded) with their layer heads. */
   async function loadStates(q: Queryable, names: string[], into: Map<string, NamespaceState>): Promise<void> {
     const missing = [...new Set(names)].filter((n) => !into.has(n));
@@ -301,7 +323,8 @@ export function createResolveService(deps: ResolveServiceDeps) {
       };
       changed.push(head);
       if (revision === 0) continue; // nothing was ever written; no consumer can hold a revision yet
-      const previousContent = before ? comparableOfBody(before.body) : {};
+      remember(r);
+      const previousContent = before ? comparableBefore(before) : {};
       events.push({
         schemaVersion: 1,
         namespace: r.namespace,

@@ -1,3 +1,4 @@
+import canonicalize from "canonicalize";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -72,6 +73,44 @@ describe("canonicalJson / contentHash", () => {
 
   it("property: canonical JSON parses back to an equal value", () => {
     fc.assert(fc.property(jsonObject, (doc) => jsonEqual(JSON.parse(canonicalJson(doc)), doc)));
+  });
+
+  it("property: writes exactly what the canonicalize library writes, and refuses what it refuses", () => {
+    // Beyond plain JSON too: lone surrogates, -0, NaN, undefined and functions, toJSON, boxed values.
+    const oddString = fc.oneof(
+      fc.string({ maxLength: 3 }),
+      fc.constantFrom("\uD800", "a\uDC00", "\uD83D\uDE00"),
+    );
+    const odd = fc.oneof(
+      oddString,
+      fc.constantFrom(-0, Number.NaN, Number.POSITIVE_INFINITY, undefined, () => 1, new Date(0)),
+      fc.constantFrom(Object(1), Object("s"), { toJSON: () => "t" }, Object.create(null)),
+    );
+    const { value } = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: "small" },
+        fc.jsonValue({ maxDepth: 2 }),
+        odd,
+        fc.array(tie("value"), { maxLength: 4 }),
+        fc.dictionary(oddString, tie("value"), { maxKeys: 4 }),
+      ),
+    }));
+    const outcome = (f: () => string | undefined) => {
+      try {
+        return { out: f() };
+      } catch {
+        return { threw: true };
+      }
+    };
+    fc.assert(
+      fc.property(value, (v) => {
+        const expected = outcome(() => canonicalize(v));
+        const actual = outcome(() => canonicalJson(v));
+        if (expected.out === undefined && !expected.threw) expect(actual).toEqual({ threw: true });
+        else expect(actual).toEqual(expected);
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });
 
