@@ -1,7 +1,7 @@
 /** Cached resolved-config reads: the registry beside bare fastify and bare fastify + Redis GET. */
 import { startBareRead, startBareRedisRead } from "./baseline.js";
 import { CpuTally } from "./cpu.js";
-import type { Job, ReadJob, ReadSlice } from "./protocol.js";
+import type { Job, ReadSlice } from "./protocol.js";
 import {
   auth,
   fmt,

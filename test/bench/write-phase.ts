@@ -12,7 +12,7 @@ import {
   SLICE_SECONDS,
   slice,
 } from "./run-resources.js";
-import { log, MAX_WRITES, SECONDS, WARMUP_SECONDS, WARMUP_WRITES, WRITERS } from "./run-settings.js";
+import { log, MAX_WRITES, SECONDS, WARMUP_WRITES, WRITERS } from "./run-settings.js";
 import { summarize } from "./stats.js";
 
 interface WriteFigures {

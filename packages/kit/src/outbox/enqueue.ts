@@ -47,22 +47,31 @@ export function prepareOutboxRows<T extends EventType>(
 }
 
 /**
- * The INSERT for prepared rows, taking them as four array parameters starting at `$first`, so a
- * service can put it in a data-modifying CTE of its own write (one round trip instead of two).
- * `onlyIf` names a CTE that must have returned a row for the events to be written.
+ * The INSERT for prepared rows, taking them as one JSON parameter `$first`, so a service can put
+ * it in a data-modifying CTE of its own write (one round trip instead of two). `onlyIf` names a
+ * CTE that must have returned a row for the events to be written. One JSON text rather than an
+ * array per column: the driver writes a Postgres array literal by escaping every element in
+ * JavaScript, which cost more than the rest of the insert for event-sized payloads.
  */
 export function outboxInsertSql(first: number, onlyIf?: string): string {
-  const p = (i: number) => `$${first + i}`;
   return `INSERT INTO outbox (id, subject, payload, headers)
-    SELECT * FROM unnest(${p(0)}::uuid[], ${p(1)}::text[], ${p(2)}::jsonb[], ${p(3)}::jsonb[])
+    SELECT r.id, r.subject, r.payload::jsonb, r.headers::jsonb
+    FROM json_to_recordset($${first}::json) AS r(id uuid, subject text, payload text, headers text)
     ${onlyIf ? `WHERE EXISTS (SELECT 1 FROM ${onlyIf})` : ""}`;
 }
 
+/** How many parameters `outboxInsertSql` takes. */
+export const OUTBOX_INSERT_PARAMS = 1;
+
 export const outboxInsertParams = (rows: OutboxRows): unknown[] => [
-  rows.ids,
-  rows.subjects,
-  rows.payloads,
-  rows.headers,
+  JSON.stringify(
+    rows.ids.map((id, i) => ({
+      id,
+      subject: rows.subjects[i],
+      payload: rows.payloads[i],
+      headers: rows.headers[i],
+    })),
+  ),
 ];
 
 /**

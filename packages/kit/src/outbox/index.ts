@@ -3,6 +3,7 @@ export {
   type EnqueueOptions,
   enqueueEvent,
   enqueueEvents,
+  OUTBOX_INSERT_PARAMS,
   type OutboxRows,
   outboxInsertParams,
   outboxInsertSql,

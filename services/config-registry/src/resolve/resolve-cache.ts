@@ -82,6 +82,12 @@ export function createResolveCache(deps: {
       memory?.replace(heads);
       if (!redis) return;
       if (redis.status !== "ready") return;
+      const [only] = heads;
+      if (heads.length === 1 && only) {
+        // The common overlay write: one SET, without MULTI/EXEC around it.
+        await redis.set(key(only.namespace, only.environment), encode(only), "EX", ttlSeconds).catch(failed);
+        return;
+      }
       const multi = redis.multi();
       for (const h of heads) multi.set(key(h.namespace, h.environment), encode(h), "EX", ttlSeconds);
       await multi.exec().catch(failed);

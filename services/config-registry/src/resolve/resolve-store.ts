@@ -2,28 +2,34 @@ import type { Queryable } from "@nexus/kit";
 import type { ResolvedHead } from "./resolve-types.js";
 
 /**
- * Upsert of resolved heads passed as six array parameters from `$first`, usable in a CTE;
- * `onlyIf` names a CTE that must have returned a row for anything to be written.
+ * Upsert of resolved heads passed as one JSON parameter `$first` (see `outboxInsertSql` for why
+ * not arrays), usable in a CTE; `onlyIf` names a CTE that must have returned a row for anything
+ * to be written.
  */
-export const RESOLVED_HEADS_UPSERT_SQL = (first: number, onlyIf?: string) => {
-  const p = (i: number) => `$${first + i}`;
-  return `INSERT INTO resolved_heads (namespace, environment, revision, hash, body, sealed)
-    SELECT * FROM unnest(${p(0)}::text[], ${p(1)}::text[], ${p(2)}::int[], ${p(3)}::text[], ${p(4)}::text[], ${p(5)}::text[])
+export const RESOLVED_HEADS_UPSERT_SQL = (first: number, onlyIf?: string) =>
+  `INSERT INTO resolved_heads (namespace, environment, revision, hash, body, sealed)
+    SELECT r.namespace, r.environment, r.revision, r.hash, r.body, r.sealed
+    FROM json_to_recordset($${first}::json)
+      AS r(namespace text, environment text, revision int, hash text, body text, sealed text)
     ${onlyIf ? `WHERE EXISTS (SELECT 1 FROM ${onlyIf})` : ""}
     ON CONFLICT (namespace, environment) DO UPDATE
       SET revision = EXCLUDED.revision, hash = EXCLUDED.hash, body = EXCLUDED.body, sealed = EXCLUDED.sealed,
           updated_at = now()`;
-};
+
 /** How many parameters `RESOLVED_HEADS_UPSERT_SQL` takes. */
-export const RESOLVED_HEADS_PARAMS = 6;
+export const RESOLVED_HEADS_PARAMS = 1;
 
 export const resolvedHeadsParams = (heads: ResolvedHead[]): unknown[] => [
-  heads.map((h) => h.namespace),
-  heads.map((h) => h.environment),
-  heads.map((h) => h.revision),
-  heads.map((h) => h.hash),
-  heads.map((h) => h.body),
-  heads.map((h) => h.sealed ?? null),
+  JSON.stringify(
+    heads.map((h) => ({
+      namespace: h.namespace,
+      environment: h.environment,
+      revision: h.revision,
+      hash: h.hash,
+      body: h.body,
+      sealed: h.sealed ?? null,
+    })),
+  ),
 ];
 
 export function createResolveStore() {
