@@ -24,6 +24,7 @@ import type { Logger } from "../logger.js";
 import { registerErrorHandling } from "./error-handler.js";
 import { type HealthCheck, registerHealth } from "./health.js";
 import { createMetricsRegistry, registerMetrics } from "./metrics.js";
+import { deferredChildLogger } from "./request-logger.js";
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -80,6 +81,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     // One line per request is written by our onResponse hook, in plain words.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
+    childLoggerFactory: deferredChildLogger,
     genReqId: (req) => {
       const given = req.headers["x-request-id"];
       return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
