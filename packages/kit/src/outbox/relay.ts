@@ -15,6 +15,11 @@ export interface OutboxRelayConfig {
   batchSize?: number;
   /** How often a standby tries to take over. Default 2000. */
   lockRetryMs?: number;
+  /**
+   * How long stamps of published rows may wait to be written together. Default 100 ms; well inside
+   * JetStream's duplicate window, which is what makes a lost stamp harmless.
+   */
+  markDelayMs?: number;
   /** Published rows older than this are deleted. Default 7 days. */
   retentionMs?: number;
   cleanupIntervalMs?: number;
@@ -99,6 +104,10 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
   let readNeeded = true;
   /** Ids a read of the outbox published while they were also handed over (not to publish twice). */
   const publishedByRead = new Set<string>();
+  /** Published, handed-over rows whose stamp is not written yet (see `markSoon`). */
+  let unmarked: string[] = [];
+  let markTimer: NodeJS.Timeout | undefined;
+  let marking: Promise<void> | undefined;
 
   const newLease = (schema: string) =>
     createLease({
@@ -171,15 +180,10 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
       );
       const done = rows.filter((_, i) => results[i]!.status === "fulfilled").map((r) => r.id);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-      try {
-        if (done.length) await markPublished(done);
-      } catch (err) {
-        // Published but not marked: the read that follows publishes them again, and JetStream
-        // drops the copies by their Nats-Msg-Id.
-        clean = false;
-        return backOff("could not mark outbox rows", err);
+      if (done.length) {
+        markSoon(done);
+        config.onPublished?.(done.length, Date.now() - oldest, 0);
       }
-      if (done.length) config.onPublished?.(done.length, Date.now() - oldest, 0);
       if (failed) {
         // The failed rows stay unpublished in the table: a read of the outbox retries them in order.
         clean = false;
@@ -192,6 +196,13 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
     await publishHanded();
     if (stopping || !lease.held() || (clean && !readNeeded)) return;
     readNeeded = false;
+    try {
+      // A read must not find rows already published as pending (it would publish them again).
+      await flushMarks();
+    } catch (err) {
+      clean = false;
+      return backOff("could not mark outbox rows", err);
+    }
     while (!stopping && lease.held()) {
       let rows: OutboxRow[];
       try {
@@ -272,6 +283,42 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
   }
 
   /**
+   * Stamps of handed-over rows are written a few at a time: at one write in flight, a stamp per
+   * event was a Postgres round trip per write. Until written, the rows are still pending in the
+   * table; every read of the outbox (and stop) writes the stamps first.
+   */
+  function markSoon(ids: string[]): void {
+    for (const id of ids) unmarked.push(id);
+    if (unmarked.length >= batchSize) {
+      void flushMarks().catch(markFailed);
+      return;
+    }
+    if (markTimer) return;
+    markTimer = setTimeout(() => void flushMarks().catch(markFailed), config.markDelayMs ?? 100);
+    markTimer.unref();
+  }
+
+  async function flushMarks(): Promise<void> {
+    clearTimeout(markTimer);
+    markTimer = undefined;
+    while (marking) await marking;
+    if (unmarked.length === 0) return;
+    const ids = unmarked;
+    unmarked = [];
+    marking = markPublished(ids).finally(() => {
+      marking = undefined;
+    });
+    await marking;
+  }
+
+  /** Published but not stamped: the next read publishes them again and JetStream drops the copies. */
+  function markFailed(err: unknown): void {
+    clean = false;
+    readNeeded = true;
+    logger.warn({ err }, "could not mark outbox rows as published; the next pass sends them again");
+  }
+
+  /**
    * Without waiting for the WAL flush: if the mark is lost in a crash, the rows go out again with
    * the same Nats-Msg-Id and JetStream drops them, so this commit needs no fsync of its own.
    * One simple-protocol query is one implicit transaction, which `SET LOCAL` applies to. By event
@@ -325,6 +372,7 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
       for (const t of timers.splice(0)) clearInterval(t);
       clearTimeout(retryTimer);
       await pumping;
+      await flushMarks().catch(markFailed);
       await lease.stop();
     },
     drain: () => {

@@ -284,6 +284,44 @@ describe("transactional outbox", () => {
     expect(arrived).toBe(2);
   });
 
+  it("stamps handed-over rows together after the delay, and before a read or stop", async () => {
+    const marks: string[] = [];
+    const counting = {
+      query: ((...args: Parameters<typeof db.pool.query>) => {
+        const text = typeof args[0] === "string" ? args[0] : (args[0] as { text: string }).text;
+        if (/UPDATE outbox SET published_at/.test(text)) marks.push(text);
+        return (db.pool.query as (...a: unknown[]) => unknown)(...args);
+      }) as typeof db.pool.query,
+    };
+    const r = relay({ pool: counting, pollIntervalMs: 60_000, markDelayMs: 400 });
+    await r.start();
+    await sleep(100);
+    const subject = t.bus.subject("nexus.config.changed.production.stamped");
+    const got = collectEvents<{ data: ConfigChanged }>(t.nc, subject, 3, 5_000);
+    for (const revision of [1, 2, 3]) {
+      const rows = prepareOutboxRows(t.bus, CONFIG_CHANGED, [changed(revision, "stamped")]);
+      await withTransaction(db.pool, (c) => enqueueEvents(c, rows));
+      r.handOver(rows).release();
+      await sleep(20);
+    }
+    expect((await got).map((e) => e.event.data.revision)).toEqual([1, 2, 3]);
+    // Published, not yet stamped: still pending in the table until the delay is over.
+    expect(await unpublished()).toBe(3);
+    await expect.poll(unpublished, { timeout: 2_000 }).toBe(0);
+    expect(marks).toHaveLength(1);
+
+    // Stop writes the stamps it holds.
+    const more = prepareOutboxRows(t.bus, CONFIG_CHANGED, [changed(4, "stamped")]);
+    const fourth = collectEvents<{ data: ConfigChanged }>(t.nc, subject, 1, 5_000);
+    await withTransaction(db.pool, (c) => enqueueEvents(c, more));
+    r.handOver(more).release();
+    expect((await fourth).map((e) => e.event.data.revision)).toEqual([4]);
+    expect(await unpublished()).toBe(1);
+    await r.stop();
+    expect(await unpublished()).toBe(0);
+    expect(marks).toHaveLength(2);
+  });
+
   it("falls back to reading the outbox when handed rows cannot be published, and loses none", async () => {
     const r = relay({ pollIntervalMs: 200 });
     await r.start();

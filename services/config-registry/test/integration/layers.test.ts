@@ -182,4 +182,21 @@ describe("layers: writes, revisions and optimistic concurrency", () => {
       keep: true,
     });
   });
+  it("stores large documents lz4-compressed where the server has lz4", async () => {
+    const lz4 = await h.db.pool.query(
+      "SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)",
+    );
+    await call(h, "POST", "/v1/namespaces", { name: "big" });
+    const big = Object.fromEntries(
+      Array.from({ length: 120 }, (_, i) => [`key${i}`, `value ${i} `.repeat(6)]),
+    );
+    expect((await call(h, "PUT", "/v1/namespaces/big/layers/base", big)).status).toBe(200);
+    const stored = await h.db.pool.query<{ body: string | null; content: string | null }>(
+      `SELECT pg_column_compression(h.body) AS body, pg_column_compression(l.content) AS content
+         FROM resolved_heads h JOIN layers l ON l.namespace = h.namespace
+        WHERE h.namespace = 'big' AND h.environment = 'production' AND l.layer = 'base'`,
+    );
+    const expected = lz4.rowCount ? "lz4" : "pglz";
+    expect(stored.rows[0]).toEqual({ body: expected, content: expected });
+  });
 });
