@@ -41,6 +41,7 @@ import { registerNamespaceRoutes } from "./namespaces/namespace-router.js";
 import { createNamespaceService } from "./namespaces/namespace-service.js";
 import { createNamespaceStore } from "./namespaces/namespace-store.js";
 import { createPolicyGate } from "./policies/policy-gate.js";
+import { createKnownDocuments } from "./resolve/known-documents.js";
 import { createResolveCache } from "./resolve/resolve-cache.js";
 import { createResolveMemoryCache, DEFAULT_MEMORY_TTL_MS } from "./resolve/resolve-memory-cache.js";
 import { createResolveReadService } from "./resolve/resolve-read-service.js";
@@ -153,6 +154,7 @@ export async function buildApp(deps: RegistryDeps) {
     logger,
   });
 
+  const known = createKnownDocuments();
   const resolve = createResolveService({
     namespaces: namespaceStore,
     layers: layerStore,
@@ -160,6 +162,7 @@ export async function buildApp(deps: RegistryDeps) {
     resolved: resolveStore,
     prepareEvents: (events, traceparent) => prepareOutboxRows(bus, CONFIG_CHANGED, events, { traceparent }),
     secrets,
+    known,
   });
   const policies =
     config.policyCheck && config.policyCheck.environments.length > 0
@@ -174,6 +177,7 @@ export async function buildApp(deps: RegistryDeps) {
     writes: createLayerWriteStore(),
     resolve,
     cache,
+    known,
     wakeOutbox,
     handOver: (rows) => relay.handOver(rows),
     secrets,

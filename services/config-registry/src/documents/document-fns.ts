@@ -43,6 +43,13 @@ export function cloneJson<T>(value: T): T {
   return value;
 }
 
+/** Freeze a JSON value and everything in it, for documents shared between requests. */
+export function deepFreeze<T>(value: T): T {
+  if (value === null || typeof value !== "object" || Object.isFrozen(value)) return value;
+  for (const child of Object.values(value)) deepFreeze(child);
+  return Object.freeze(value);
+}
+
 /** Structural equality of two JSON values (object key order does not matter). */
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;

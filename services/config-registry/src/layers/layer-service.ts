@@ -21,6 +21,7 @@ import { redactUrl } from "../git-sources/git-source-fns.js";
 import type { NamespaceStore } from "../namespaces/namespace-store.js";
 import type { Namespace } from "../namespaces/namespace-types.js";
 import type { PolicyGate } from "../policies/policy-gate.js";
+import type { KnownDocumentsCache } from "../resolve/known-documents.js";
 import type { ResolveCache } from "../resolve/resolve-cache.js";
 import type { ResolveService } from "../resolve/resolve-service.js";
 import type { NamespaceState, ResolvedHead } from "../resolve/resolve-types.js";
@@ -45,6 +46,8 @@ export interface LayerServiceDeps {
   writes: LayerWriteStore;
   resolve: Pick<ResolveService, "plan">;
   cache: Pick<ResolveCache, "replace">;
+  /** Documents this process holds: a write's read leaves them out. */
+  known: Pick<KnownDocumentsCache, "snapshot" | "rememberLayer">;
   /** After a commit that enqueued events. */
   wakeOutbox: () => void;
   /** Right after a write's commit: its events, published from memory once released (kit relay). */
@@ -171,8 +174,12 @@ export function createLayerService(deps: LayerServiceDeps) {
     outbox?: OutboxRows;
     overrodeGit?: boolean;
   } | null> {
-    const current = await deps.writes.readForWrite(q, namespace, layer, { lock });
+    const known = deps.known.snapshot(namespace);
+    const current = await deps.writes.readForWrite(q, namespace, layer, { lock, known });
     if (!current) throw namespaceNotFound(namespace);
+    for (const l of current.layers) {
+      if (!Object.isFrozen(l.content)) deps.known.rememberLayer(namespace, l.layer, l.hash, l.content);
+    }
     const ns = current.namespace;
     assertLayerOf(ns, layer);
     const bound = current.gitBound.find((b) => b.layer === layer);
@@ -253,6 +260,7 @@ export function createLayerService(deps: LayerServiceDeps) {
       outbox: plan.outbox,
     });
     if (!applied) return null;
+    deps.known.rememberLayer(namespace, layer, hash, content);
     const written: WriteResult = {
       namespace,
       layer,

@@ -1,12 +1,13 @@
 import { type OutboxRows, outboxInsertParams, outboxInsertSql, type Queryable } from "@nexus/kit";
 import { type NamespaceRow, toNamespace } from "../namespaces/namespace-store.js";
 import type { Namespace } from "../namespaces/namespace-types.js";
+import { type KnownDocuments, knownKey } from "../resolve/known-documents.js";
 import {
   RESOLVED_HEADS_PARAMS,
   RESOLVED_HEADS_UPSERT_SQL,
   resolvedHeadsParams,
 } from "../resolve/resolve-store.js";
-import type { ResolvedHead } from "../resolve/resolve-types.js";
+import type { ResolvedHead, StoredHead } from "../resolve/resolve-types.js";
 import { revisionInsertParams } from "../revisions/revision-store.js";
 import type { Revision } from "../revisions/revision-types.js";
 import type { LayerHead } from "./layer-types.js";
@@ -30,7 +31,7 @@ export interface WriteContextRow {
   dependencies: string[];
   schema: Record<string, unknown> | null;
   /** The resolved heads the write can change: all for `base`, the environment's for an overlay. */
-  resolved: ResolvedHead[];
+  resolved: StoredHead[];
   /** Layers of this namespace that follow a Git source (API writes to them are refused). */
   gitBound: GitBoundLayer[];
 }
@@ -48,29 +49,33 @@ interface ReadRow extends NamespaceRow {
   layers: {
     layer: string;
     revision: number;
-    content: Record<string, unknown>;
+    /** Null when the caller already holds this (layer, hash). */
+    content: Record<string, unknown> | null;
     hash: string;
     updated_at: string;
   }[];
   dependents: string[];
   dependencies: string[];
   schema: Record<string, unknown> | null;
-  resolved: { environment: string; revision: number; hash: string; body: string }[];
+  /** `body` null when the caller already holds this (environment, hash). */
+  resolved: { environment: string; revision: number; hash: string; body: string | null }[];
   git_bound: GitBoundLayer[];
 }
 
 const READ_SQL = `
 SELECT n.name, n.description, n.owners, n.environments, n.variables, n.head_revision, n.write_version,
   n.created_at, n.updated_at,
-  (SELECT COALESCE(json_agg(json_build_object('layer', l.layer, 'revision', l.revision, 'content', l.content,
-                                              'hash', l.hash, 'updated_at', l.updated_at)), '[]'::json)
+  (SELECT COALESCE(json_agg(json_build_object('layer', l.layer, 'revision', l.revision,
+            'content', CASE WHEN l.layer || ':' || l.hash = ANY($3::text[]) THEN NULL ELSE l.content END,
+            'hash', l.hash, 'updated_at', l.updated_at)), '[]'::json)
      FROM layers l WHERE l.namespace = n.name) AS layers,
   ARRAY(SELECT d.namespace FROM namespace_dependencies d
          WHERE d.depends_on = n.name AND d.namespace <> n.name ORDER BY 1) AS dependents,
   ARRAY(SELECT d.depends_on FROM namespace_dependencies d WHERE d.namespace = n.name ORDER BY 1) AS dependencies,
   (SELECT s.schema FROM schemas s WHERE s.namespace = n.name) AS schema,
   (SELECT COALESCE(json_agg(json_build_object('environment', h.environment, 'revision', h.revision,
-                                              'hash', h.hash, 'body', h.body)), '[]'::json)
+            'hash', h.hash,
+            'body', CASE WHEN h.environment || ':' || h.hash = ANY($4::text[]) THEN NULL ELSE h.body END)), '[]'::json)
      FROM resolved_heads h WHERE h.namespace = n.name AND ($2::text = 'base' OR h.environment = $2)) AS resolved,
   (SELECT COALESCE(json_agg(json_build_object('layer', g.layer, 'path', g.path, 'branch', g.branch,
                                               'source', s.name, 'url', s.url)), '[]'::json)
@@ -115,22 +120,36 @@ export interface CommittedWrite {
   outbox: OutboxRows;
 }
 
+function knownDocument(
+  known: ReadonlyMap<string, Record<string, unknown>>,
+  name: string,
+  hash: string,
+): Record<string, unknown> {
+  const doc = known.get(knownKey(name, hash));
+  // Postgres leaves out only what the query named as known.
+  if (!doc) throw new Error(`document ${name}:${hash} was left out of the read but is not known`);
+  return doc;
+}
+
 export function createLayerWriteStore() {
   return {
     /**
      * The namespace with everything resolution needs for a write of `layer`, and the version to
      * swap against; `lock` (inside a transaction) also takes the namespace's row lock until it ends.
+     * Documents in `known` are not sent again: the result takes them from there.
      */
     async readForWrite(
       q: Queryable,
       name: string,
       layer: string,
-      options: { lock: boolean },
+      options: { lock: boolean; known: KnownDocuments },
     ): Promise<WriteContextRow | null> {
+      const { known } = options;
+      const values = [name, layer, [...known.layers.keys()], [...known.resolved.keys()]];
       const res = await q.query<ReadRow>(
         options.lock
-          ? { name: "layer-write-read-locked", text: `${READ_SQL} FOR UPDATE OF n`, values: [name, layer] }
-          : { name: "layer-write-read", text: READ_SQL, values: [name, layer] },
+          ? { name: "layer-write-read-locked", text: `${READ_SQL} FOR UPDATE OF n`, values }
+          : { name: "layer-write-read", text: READ_SQL, values },
       );
       const r = res.rows[0];
       if (!r) return null;
@@ -141,14 +160,18 @@ export function createLayerWriteStore() {
           namespace: r.name,
           layer: l.layer,
           revision: l.revision,
-          content: l.content,
+          content: l.content ?? knownDocument(known.layers, l.layer, l.hash),
           hash: l.hash,
           updatedAt: new Date(l.updated_at).toISOString(),
         })),
         dependents: r.dependents,
         dependencies: r.dependencies,
         schema: r.schema,
-        resolved: r.resolved.map((h) => ({ namespace: r.name, ...h })),
+        resolved: r.resolved.map((h) => ({
+          namespace: r.name,
+          ...h,
+          ...(h.body === null ? { comparable: knownDocument(known.resolved, h.environment, h.hash) } : {}),
+        })),
         gitBound: r.git_bound,
       };
     },

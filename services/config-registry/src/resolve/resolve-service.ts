@@ -9,9 +9,10 @@ import type { SchemaStore } from "../schemas/schema-store.js";
 import { mayHoldSecrets } from "../secrets/secret-doc-fns.js";
 import { comparableOfBody, resolvedSecretForms, violationsOfSecrets } from "../secrets/secret-resolve-fns.js";
 import type { SecretService } from "../secrets/secret-service.js";
+import type { KnownDocumentsCache } from "./known-documents.js";
 import { resolveDocument } from "./resolve-fns.js";
 import type { ResolveStore } from "./resolve-store.js";
-import type { NamespaceState, ResolvedHead } from "./resolve-types.js";
+import type { NamespaceState, ResolvedHead, StoredHead } from "./resolve-types.js";
 import { referencedNamespaces, renderResolvedBody } from "./resolved-fns.js";
 
 export interface ResolveServiceDeps {
@@ -23,6 +24,8 @@ export interface ResolveServiceDeps {
   prepareEvents: (events: ConfigChanged[], traceparent?: string) => OutboxRows;
   /** Decrypts secrets for schema validation (documents with secrets only). */
   secrets: Pick<SecretService, "reveal">;
+  /** Resolutions are kept here, so the next write's read can leave their bodies out. */
+  known: Pick<KnownDocumentsCache, "rememberResolved">;
 }
 
 /** What the write path already read about the target while locking it: saves four queries. */
@@ -32,7 +35,7 @@ export interface PreloadedTarget {
   /** Namespaces the target reads, as stored. */
   dependencies: string[];
   schema: Record<string, unknown> | null;
-  resolved: ResolvedHead[];
+  resolved: StoredHead[];
 }
 
 /** The outcome of a recompute, not yet stored: new resolved heads and their events. */
@@ -81,27 +84,10 @@ function layerRevisionOf(state: NamespaceState, environment: string): number {
   return Math.max(state.layerRevisions.get(BASE_LAYER) ?? 0, state.layerRevisions.get(environment) ?? 0);
 }
 
-/** How many resolved documents `plan` keeps to compare the next write against. */
-const RECENT_RESOLUTIONS = 256;
-
 export function createResolveService(deps: ResolveServiceDeps) {
-  /**
-   * The comparable form of recently resolved documents by namespace, environment and hash, so the
-   * next write's changed paths need no parse of the stored body. Content-addressed: an entry from
-   * a write that was then refused or lost its swap is never wrong, only unused.
-   */
-  const recent = new Map<string, Record<string, unknown>>();
-  function remember(r: Resolution): void {
-    const key = `${r.namespace}\0${r.environment}\0${r.hash}`;
-    recent.delete(key);
-    recent.set(key, r.comparable);
-    if (recent.size > RECENT_RESOLUTIONS) recent.delete(recent.keys().next().value!);
-  }
-  function comparableBefore(before: ResolvedHead): Record<string, unknown> {
-    return (
-      recent.get(`${before.namespace}\0${before.environment}\0${before.hash}`) ??
-      comparableOfBody(before.body)
-    );
+  /** The previous document, as the next write's changed paths compare it. */
+  function comparableBefore(before: StoredHead): Record<string, unknown> {
+    return before.comparable ?? comparableOfBody(before.body!);
   }
 
   /** Load namespaces by name (skipping ones already loaded) with their layer heads. */
@@ -297,7 +283,7 @@ export function createResolveService(deps: ResolveServiceDeps) {
       );
     }
 
-    const previous = new Map(
+    const previous = new Map<string, StoredHead>(
       (preloaded?.resolved ?? (await deps.resolved.findMany(q, affected))).map((h) => [
         `${h.namespace}/${h.environment}`,
         h,
@@ -323,7 +309,8 @@ export function createResolveService(deps: ResolveServiceDeps) {
       };
       changed.push(head);
       if (revision === 0) continue; // nothing was ever written; no consumer can hold a revision yet
-      remember(r);
+      // Kept before the commit: by hash, so an entry for a write then refused is only unused.
+      deps.known.rememberResolved(r.namespace, r.environment, r.hash, r.comparable);
       const previousContent = before ? comparableBefore(before) : {};
       events.push({
         schemaVersion: 1,

@@ -18,6 +18,19 @@ export interface ResolvedHead {
   sealed?: string | null;
 }
 
+/**
+ * A resolved head as a write reads it: the body may be left out when the process already holds
+ * the document, then `comparable` carries it in the form `changedPaths` compares.
+ */
+export interface StoredHead {
+  namespace: string;
+  environment: string;
+  revision: number;
+  hash: string;
+  body: string | null;
+  comparable?: Record<string, unknown>;
+}
+
 /** Everything resolution needs to know about one namespace. */
 export interface NamespaceState {
   name: string;

@@ -6,11 +6,18 @@ const CROSS_NAMESPACE_REF = /\$\{(?:ref|secret):([a-z0-9](?:[a-z0-9-]{0,61}[a-z0
  * (an escaped `$${ref:...}`); that only loads a namespace that resolution then ignores.
  */
 export function referencedNamespaces(content: unknown): string[] {
+  const frozen = typeof content === "object" && content !== null && Object.isFrozen(content);
+  const memo = frozen ? referencesOfFrozen.get(content) : undefined;
+  if (memo) return memo;
   const text = JSON.stringify(content);
   const found = new Set<string>();
   for (const m of text.matchAll(CROSS_NAMESPACE_REF)) found.add(m[1]!);
-  return [...found];
+  const namespaces = [...found];
+  // A frozen document (one kept between writes) cannot change: scanned once.
+  if (frozen) referencesOfFrozen.set(content, namespaces);
+  return namespaces;
 }
+const referencesOfFrozen = new WeakMap<object, string[]>();
 
 /**
  * The response body of a resolved read, built once at write time. `canonical` is the canonical
