@@ -43,7 +43,11 @@ import { createNamespaceStore } from "./namespaces/namespace-store.js";
 import { createPolicyGate } from "./policies/policy-gate.js";
 import { createKnownDocuments } from "./resolve/known-documents.js";
 import { createResolveCache } from "./resolve/resolve-cache.js";
-import { createResolveMemoryCache, DEFAULT_MEMORY_TTL_MS } from "./resolve/resolve-memory-cache.js";
+import {
+  createOwnChanges,
+  createResolveMemoryCache,
+  DEFAULT_MEMORY_TTL_MS,
+} from "./resolve/resolve-memory-cache.js";
 import { createResolveReadService } from "./resolve/resolve-read-service.js";
 import { registerResolveRoutes } from "./resolve/resolve-router.js";
 import { createResolveService } from "./resolve/resolve-service.js";
@@ -139,6 +143,7 @@ export async function buildApp(deps: RegistryDeps) {
     maxEntries: MEMORY_CACHE_ENTRIES,
   });
   const cache = createResolveCache({ redis, logger, ttlSeconds: config.cacheTtlSeconds, memory });
+  const ownChanges = createOwnChanges(memory);
   const relay = createOutboxRelay({
     pool,
     bus,
@@ -160,7 +165,11 @@ export async function buildApp(deps: RegistryDeps) {
     layers: layerStore,
     schemas: schemaStore,
     resolved: resolveStore,
-    prepareEvents: (events, traceparent) => prepareOutboxRows(bus, CONFIG_CHANGED, events, { traceparent }),
+    prepareEvents: (events, traceparent) => {
+      const rows = prepareOutboxRows(bus, CONFIG_CHANGED, events, { traceparent });
+      ownChanges.expect(rows.ids, events);
+      return rows;
+    },
     secrets,
     known,
   });
@@ -361,7 +370,7 @@ export async function buildApp(deps: RegistryDeps) {
        */
       async start() {
         await bus.ensureStreams();
-        invalidations = bus.subscribe(CONFIG_CHANGED, {}, (event) => {
+        invalidations = bus.subscribe(CONFIG_CHANGED, { skipId: ownChanges.heard }, (event) => {
           memory.invalidate(event.data.namespace, event.data.environment, event.data.hash);
         });
         if (config.outboxRelay) await relay.start();

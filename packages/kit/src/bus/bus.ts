@@ -4,10 +4,10 @@ import type { EventType } from "@nexus/contracts";
 import { requestCommand, serveCommand } from "./commands.js";
 import { startConsuming } from "./consume.js";
 import { buildEnvelope, canonicalSubjectFor, parseEvent } from "./envelope.js";
-import { TRACEPARENT, toMsgHdrs, traceHeaders } from "./headers.js";
+import { MSG_ID, TRACEPARENT, toMsgHdrs, traceHeaders } from "./headers.js";
 import { assertPrefix, CANONICAL_ROOT, prefixSubject, streamNames } from "./names.js";
 import { ensureStreams } from "./streams.js";
-import type { Bus, BusContext, BusLogger, LiveEventHandler, Stoppable } from "./types.js";
+import type { Bus, BusContext, BusLogger, LiveEventHandler, Stoppable, SubscribeOptions } from "./types.js";
 
 export interface BusConfig {
   nc: NatsConnection;
@@ -82,7 +82,7 @@ export function createBus(config: BusConfig): Bus {
     },
 
     subscribe(type, opts, handler) {
-      return subscribeLive(ctx, type, opts.subjectFilter, handler);
+      return subscribeLive(ctx, type, opts, handler);
     },
 
     serveCommand: (opts) => serveCommand(ctx, opts),
@@ -96,14 +96,19 @@ export function createBus(config: BusConfig): Bus {
 function subscribeLive<T extends EventType>(
   ctx: BusContext,
   type: T,
-  subjectFilter: string | undefined,
+  opts: SubscribeOptions,
   handler: LiveEventHandler<T>,
 ): Stoppable {
-  const subject = prefixSubject(ctx.prefix, subjectFilter ?? `${type}.>`);
+  const subject = prefixSubject(ctx.prefix, opts.subjectFilter ?? `${type}.>`);
+  const skipId = opts.skipId;
   const sub = ctx.nc.subscribe(subject);
   const expected = new Set<string>([type]);
   const loop = (async () => {
     for await (const m of sub) {
+      if (skipId) {
+        const id = m.headers?.get(MSG_ID);
+        if (id && skipId(id)) continue;
+      }
       const parsed = parseEvent<T>(m.data, expected);
       if (!parsed.ok) {
         ctx.logger.warn(

@@ -87,6 +87,11 @@ export type LiveEventHandler<T extends EventType> = (
 export interface SubscribeOptions {
   /** Narrower subject than `<type>.>`, e.g. `nexus.config.changed.production.>`. */
   subjectFilter?: string;
+  /**
+   * Called with each message's `Nats-Msg-Id` (the event id) before it is parsed; true drops it
+   * unread. For a process that hears its own events and has nothing to do for them.
+   */
+  skipId?: (eventId: string) => boolean;
 }
 
 export interface Stoppable {

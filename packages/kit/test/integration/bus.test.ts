@@ -290,4 +290,29 @@ describe("typed bus", () => {
     await vi.waitFor(() => expect(seen).toEqual(["production"]), { timeout: 3_000 });
     await live.stop();
   });
+  it("drops, unread, the live events its skipId claims", async () => {
+    const seen: number[] = [];
+    const skipped: string[] = [];
+    let skipNext = true;
+    const live = t.bus.subscribe(
+      CONFIG_CHANGED,
+      {
+        skipId: (id) => {
+          if (!skipNext) return false;
+          skipNext = false;
+          skipped.push(id);
+          return true;
+        },
+      },
+      (e) => {
+        seen.push(e.data.revision);
+      },
+    );
+    await t.nc.flush();
+    const first = await t.bus.publish(CONFIG_CHANGED, changed({ revision: 1 }));
+    await t.bus.publish(CONFIG_CHANGED, changed({ revision: 2 }));
+    await vi.waitFor(() => expect(seen).toEqual([2]), { timeout: 3_000 });
+    expect(skipped).toEqual([first.event.id]);
+    await live.stop();
+  });
 });

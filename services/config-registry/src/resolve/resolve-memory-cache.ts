@@ -82,3 +82,35 @@ export function createResolveMemoryCache(options: MemoryCacheOptions) {
   };
 }
 export type ResolveMemoryCache = ReturnType<typeof createResolveMemoryCache>;
+
+/** Own events awaited at most; one never heard (a refused write's, a gap) is dropped the oldest first. */
+const OWN_CHANGES_KEPT = 10_000;
+
+/**
+ * This instance's own `config.changed` events, by event id, so that when they come back on the
+ * invalidation subscription they are applied from what the write produced instead of parsed: the
+ * same `invalidate` call, without a JSON parse and a schema check per write of work done here.
+ */
+export function createOwnChanges(memory: Pick<ResolveMemoryCache, "invalidate">) {
+  const pending = new Map<string, { namespace: string; environment: string; hash: string }>();
+  return {
+    /** The events of a write about to commit (`ids[i]` is the id of `events[i]`). */
+    expect(
+      ids: readonly string[],
+      events: readonly { namespace: string; environment: string; hash: string }[],
+    ): void {
+      events.forEach((e, i) => {
+        pending.set(ids[i]!, { namespace: e.namespace, environment: e.environment, hash: e.hash });
+      });
+      while (pending.size > OWN_CHANGES_KEPT) pending.delete(pending.keys().next().value!);
+    },
+    /** True when `eventId` is one of ours: it is applied here and need not be read. */
+    heard(eventId: string): boolean {
+      const change = pending.get(eventId);
+      if (!change) return false;
+      pending.delete(eventId);
+      memory.invalidate(change.namespace, change.environment, change.hash);
+      return true;
+    },
+  };
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createResolveMemoryCache } from "../../src/resolve/resolve-memory-cache.js";
+import { createOwnChanges, createResolveMemoryCache } from "../../src/resolve/resolve-memory-cache.js";
 import type { ResolvedHead } from "../../src/resolve/resolve-types.js";
 
 const head = (
@@ -68,5 +68,23 @@ describe("in-process resolved cache", () => {
     cache.replace([head("shop", "production", 1)]);
     expect(cache.size()).toBe(0);
     expect(cache.get("shop", "production")).toBeNull();
+  });
+  it("applies this instance's own events from what the write produced, once, and no one else's", () => {
+    const { cache } = setup();
+    const own = createOwnChanges(cache);
+    cache.replace([head("shop", "production", 1), head("shop", "staging", 1)]);
+    own.expect(
+      ["e1", "e2"],
+      [
+        { namespace: "shop", environment: "production", hash: "h1" },
+        { namespace: "shop", environment: "staging", hash: "h9" },
+      ],
+    );
+    expect(own.heard("someone-else")).toBe(false);
+    expect(own.heard("e1")).toBe(true);
+    expect(cache.get("shop", "production")?.revision).toBe(1); // its own hash: kept
+    expect(own.heard("e2")).toBe(true);
+    expect(cache.get("shop", "staging")).toBeNull(); // another hash: dropped, as a parsed event would
+    expect(own.heard("e1")).toBe(false);
   });
 });
