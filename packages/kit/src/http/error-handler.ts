@@ -38,6 +38,9 @@ export interface ErrorBody {
   error: { code: string; message: string; field?: string; details?: unknown; requestId: string };
 }
 
+/** Deadlock detected, serialization failure: the transaction was rolled back and may be retried. */
+const RETRYABLE_POSTGRES_CODES = new Set(["40P01", "40001"]);
+
 /** Turn any thrown thing into (status, body). Unknown errors never leak their message. */
 export function toErrorResponse(
   err: unknown,
@@ -80,6 +83,20 @@ export function toErrorResponse(
     };
   }
   const fe = err as FastifyError;
+  if (fe?.code !== undefined && RETRYABLE_POSTGRES_CODES.has(fe.code)) {
+    // Postgres gave up one of two transactions that waited on each other: nothing was stored.
+    return {
+      status: 409,
+      expected: true,
+      body: {
+        error: {
+          code: "concurrent_change",
+          message: "Another change to the same data was stored at the same moment; send the request again.",
+          requestId,
+        },
+      },
+    };
+  }
   const known = fe?.code ? FASTIFY_CODES[fe.code] : undefined;
   if (known) {
     return {

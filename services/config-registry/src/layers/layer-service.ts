@@ -96,6 +96,9 @@ function placeholderWritten(pointer: string): ValidationError {
   );
 }
 
+const LOCKED_ATTEMPTS = 3;
+const isDeadlock = (err: unknown) => (err as { code?: unknown } | null)?.code === "40P01";
+
 export function namespaceNotFound(name: string): NotFoundError {
   return new NotFoundError("namespace_not_found", `Namespace ${name} does not exist`, { field: "namespace" });
 }
@@ -132,14 +135,18 @@ export function createLayerService(deps: LayerServiceDeps) {
     ctx: WriteContext,
     trigger: "write" | "rollback" = "write",
   ): Promise<WriteResult> {
-    const optimistic = await attemptWrite(deps.pool, false, namespace, layer, makeContent, ctx, trigger);
+    const optimistic = await attemptWrite(
+      deps.pool,
+      false,
+      namespace,
+      layer,
+      makeContent,
+      ctx,
+      trigger,
+    ).catch((err: unknown) => (isDeadlock(err) ? null : Promise.reject(err)));
     // Lost the swap to a concurrent change: go again holding the namespace's row lock, so that
     // writers queue instead of racing (and always make progress).
-    const outcome =
-      optimistic ??
-      (await withTransaction(deps.pool, (client) =>
-        attemptWrite(client, true, namespace, layer, makeContent, ctx, trigger),
-      ));
+    const outcome = optimistic ?? (await lockedWrite(namespace, layer, makeContent, ctx, trigger));
     if (!outcome) throw new Error(`write to ${namespace}/${layer} lost its swap while holding the lock`);
     // Handed over before anything awaits, so the relay's tickets follow commit order.
     const ticket =
@@ -157,6 +164,29 @@ export function createLayerService(deps: LayerServiceDeps) {
       ticket.release();
     }
     return outcome.result;
+  }
+
+  /**
+   * The write in a transaction that takes the namespace's row lock as it reads. Its commit then
+   * locks the namespaces that read this one in name order, which can close a cycle with another
+   * commit; Postgres breaks it by failing one of them, which goes again.
+   */
+  async function lockedWrite(
+    namespace: string,
+    layer: string,
+    makeContent: MakeContent,
+    ctx: WriteContext,
+    trigger: "write" | "rollback",
+  ): ReturnType<typeof attemptWrite> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await withTransaction(deps.pool, (client) =>
+          attemptWrite(client, true, namespace, layer, makeContent, ctx, trigger),
+        );
+      } catch (err) {
+        if (!isDeadlock(err) || attempt >= LOCKED_ATTEMPTS) throw err;
+      }
+    }
   }
 
   /** One read-resolve-swap pass; null when a concurrent change won the swap. */
@@ -258,6 +288,7 @@ export function createLayerService(deps: LayerServiceDeps) {
       },
       heads: plan.heads,
       outbox: plan.outbox,
+      others: plan.others,
     });
     if (!applied) return null;
     deps.known.rememberLayer(namespace, layer, hash, content);

@@ -1,4 +1,10 @@
-import { type OutboxRows, outboxInsertParams, outboxInsertSql, type Queryable } from "@nexus/kit";
+import {
+  OUTBOX_INSERT_PARAMS,
+  type OutboxRows,
+  outboxInsertParams,
+  outboxInsertSql,
+  type Queryable,
+} from "@nexus/kit";
 import { type NamespaceRow, toNamespace } from "../namespaces/namespace-store.js";
 import type { Namespace } from "../namespaces/namespace-types.js";
 import { type KnownDocuments, knownKey } from "../resolve/known-documents.js";
@@ -82,13 +88,31 @@ SELECT n.name, n.description, n.owners, n.environments, n.variables, n.head_revi
      FROM git_bound_layers g JOIN git_sources s ON s.id = g.source_id WHERE g.namespace = n.name) AS git_bound
 FROM namespaces n WHERE n.name = $1`;
 
-// Every other part reads from `claimed`, so when the swap fails (a concurrent change committed
-// first: the UPDATE waits for its row lock, then re-checks) the statement changes nothing.
+// Every other part reads from `claimed`, so when the swap fails the statement changes nothing.
+// A write to a namespace that others read re-resolves them: it also checks and moves on their
+// versions ($14, as read in $15), so that a concurrent write to one of them, resolved from what
+// it read before, fails its swap and starts over instead of storing a document built from old
+// content. Then `locked` first takes the row locks of the namespace and those others in name
+// order, the order every such commit takes them in (no deadlock between commits), waiting for a
+// concurrent commit on any of them and then seeing its result. Without others, nothing changes.
+const OTHERS = 12 + RESOLVED_HEADS_PARAMS + OUTBOX_INSERT_PARAMS;
 const COMMIT_SQL = `
-WITH claimed AS (
+WITH locked AS (
+  SELECT n.name, n.write_version FROM namespaces n
+  WHERE cardinality($${OTHERS}::text[]) > 0 AND (n.name = $1 OR n.name = ANY($${OTHERS}::text[]))
+  ORDER BY n.name FOR UPDATE
+), others_unchanged AS (
+  SELECT count(*) = cardinality($${OTHERS}::text[]) AS ok
+  FROM locked l
+  JOIN unnest($${OTHERS}::text[], $${OTHERS + 1}::bigint[]) AS e(name, version)
+    ON e.name = l.name AND e.version = l.write_version
+), claimed AS (
   UPDATE namespaces SET head_revision = $2, write_version = write_version + 1, updated_at = now()
-  WHERE name = $1 AND write_version = $10
+  WHERE name = $1 AND write_version = $10 AND (SELECT ok FROM others_unchanged)
   RETURNING name
+), others AS (
+  UPDATE namespaces SET write_version = write_version + 1
+  WHERE name = ANY($${OTHERS}::text[]) AND EXISTS (SELECT 1 FROM claimed)
 ), revision AS (
   INSERT INTO revisions (namespace, revision, layer, content, hash, diff, author, message, source)
   SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM claimed
@@ -118,6 +142,8 @@ export interface CommittedWrite {
   dependencies: string[] | null;
   heads: ResolvedHead[];
   outbox: OutboxRows;
+  /** Other namespaces whose heads are in `heads`, with the versions they were read at. */
+  others: { name: string; writeVersion: string }[];
 }
 
 function knownDocument(
@@ -190,6 +216,8 @@ export function createLayerWriteStore() {
           write.dependencies,
           ...resolvedHeadsParams(write.heads),
           ...outboxInsertParams(write.outbox),
+          write.others.map((o) => o.name),
+          write.others.map((o) => o.writeVersion),
         ],
       });
       return res.rows[0]?.applied === 1;

@@ -91,6 +91,31 @@ export function createNamespaceStore() {
       return toNamespace(res.rows[0]!);
     },
 
+    /**
+     * Lock these namespaces (in name order, the order every commit locks in) and move their
+     * `write_version` on, if each is still at the version given; false, changing nothing, if not.
+     */
+    async advanceVersions(
+      q: Queryable,
+      expected: { name: string; writeVersion: string }[],
+    ): Promise<boolean> {
+      if (expected.length === 0) return true;
+      const res = await q.query<{ ok: boolean }>(
+        `WITH locked AS (
+           SELECT n.name, n.write_version FROM namespaces n WHERE n.name = ANY($1::text[]) ORDER BY n.name FOR UPDATE
+         ), ok AS (
+           SELECT count(*) = cardinality($1::text[]) AS ok FROM locked l
+           JOIN unnest($1::text[], $2::bigint[]) AS e(name, version) ON e.name = l.name AND e.version = l.write_version
+         ), advanced AS (
+           UPDATE namespaces SET write_version = write_version + 1
+           WHERE name = ANY($1::text[]) AND (SELECT ok FROM ok)
+         )
+         SELECT ok FROM ok`,
+        [expected.map((e) => e.name), expected.map((e) => e.writeVersion)],
+      );
+      return res.rows[0]?.ok === true;
+    },
+
     /** A change stored elsewhere (the schema) alters what the namespace resolves to. */
     async bumpWriteVersion(q: Queryable, name: string): Promise<void> {
       await q.query("UPDATE namespaces SET write_version = write_version + 1 WHERE name = $1", [name]);

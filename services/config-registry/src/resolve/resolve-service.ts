@@ -1,5 +1,12 @@
 import type { ConfigChanged } from "@nexus/contracts";
-import { AppError, enqueueEvents, type OutboxRows, type Queryable, ValidationError } from "@nexus/kit";
+import {
+  AppError,
+  ConflictError,
+  enqueueEvents,
+  type OutboxRows,
+  type Queryable,
+  ValidationError,
+} from "@nexus/kit";
 import { canonicalJson, changedPaths, deepMerge, hashOfCanonical } from "../documents/document-fns.js";
 import type { LayerStore } from "../layers/layer-store.js";
 import { BASE_LAYER } from "../layers/layer-types.js";
@@ -16,7 +23,10 @@ import type { NamespaceState, ResolvedHead, StoredHead } from "./resolve-types.j
 import { referencedNamespaces, renderResolvedBody } from "./resolved-fns.js";
 
 export interface ResolveServiceDeps {
-  namespaces: Pick<NamespaceStore, "findByName" | "dependents" | "dependencies" | "setDependencies">;
+  namespaces: Pick<
+    NamespaceStore,
+    "findByName" | "dependents" | "dependencies" | "setDependencies" | "advanceVersions"
+  >;
   layers: Pick<LayerStore, "findAllOf">;
   schemas: Pick<SchemaStore, "findMany">;
   resolved: Pick<ResolveStore, "findMany" | "upsertMany">;
@@ -44,6 +54,11 @@ export interface ResolutionPlan {
   outbox: OutboxRows;
   /** The target's new cross-namespace dependencies; null when unchanged. */
   dependencies: string[] | null;
+  /**
+   * The other namespaces whose heads this plan writes, with the `write_version` they were read
+   * at: the commit applies only if they are unchanged, and moves them on (see `commitWrite`).
+   */
+  others: { name: string; writeVersion: string }[];
 }
 
 export interface RecomputeRequest {
@@ -79,6 +94,13 @@ interface Resolution {
   secretDigests?: Record<string, string>;
 }
 
+function concurrentDependentChange(): ConflictError {
+  return new ConflictError(
+    "concurrent_change",
+    "A namespace that reads this one changed while this change was being resolved; send it again.",
+  );
+}
+
 /** The newest revision among the layers an environment reads (for an environment just added). */
 function layerRevisionOf(state: NamespaceState, environment: string): number {
   return Math.max(state.layerRevisions.get(BASE_LAYER) ?? 0, state.layerRevisions.get(environment) ?? 0);
@@ -94,8 +116,13 @@ export function createResolveService(deps: ResolveServiceDeps) {
   async function loadStates(q: Queryable, names: string[], into: Map<string, NamespaceState>): Promise<void> {
     const missing = [...new Set(names)].filter((n) => !into.has(n));
     if (missing.length === 0) return;
-    const rows = await q.query<{ name: string; environments: string[]; variables: Record<string, string> }>(
-      "SELECT name, environments, variables FROM namespaces WHERE name = ANY($1)",
+    const rows = await q.query<{
+      name: string;
+      environments: string[];
+      variables: Record<string, string>;
+      writeVersion: string;
+    }>(
+      'SELECT name, environments, variables, write_version AS "writeVersion" FROM namespaces WHERE name = ANY($1)',
       [missing],
     );
     for (const r of rows.rows) {
@@ -189,9 +216,14 @@ export function createResolveService(deps: ResolveServiceDeps) {
 
     plan,
 
-    /** `plan`, then store its heads and events in the caller's transaction. */
+    /**
+     * `plan`, then store its heads and events in the caller's transaction (which holds the
+     * target's row lock). The other namespaces whose heads it writes are locked and moved on too,
+     * refused (409) if one changed since it was read.
+     */
     async recompute(q: Queryable, req: RecomputeRequest): Promise<ResolvedHead[]> {
-      const { heads, outbox, dependencies } = await plan(q, req);
+      const { heads, outbox, dependencies, others } = await plan(q, req);
+      if (!(await deps.namespaces.advanceVersions(q, others))) throw concurrentDependentChange();
       if (dependencies) await deps.namespaces.setDependencies(q, req.target.name, dependencies);
       await deps.resolved.upsertMany(q, heads);
       await enqueueEvents(q, outbox);
@@ -327,7 +359,16 @@ export function createResolveService(deps: ResolveServiceDeps) {
         source: req.source,
       });
     }
-    return { heads: changed, outbox: deps.prepareEvents(events, req.traceparent), dependencies };
+    const others = [...new Set(changed.map((h) => h.namespace))]
+      .filter((name) => name !== req.target.name)
+      .sort()
+      .map((name) => ({ name, writeVersion: states.get(name)!.writeVersion! }));
+    return {
+      heads: changed,
+      outbox: deps.prepareEvents(events, req.traceparent),
+      dependencies,
+      others,
+    };
   }
 }
 export type ResolveService = ReturnType<typeof createResolveService>;

@@ -40,6 +40,8 @@ export interface NamespaceState {
   layers: Map<string, Record<string, unknown>>;
   /** Layer name → head revision, for provenance. */
   layerRevisions: Map<string, number>;
+  /** `namespaces.write_version` as read: a commit that writes this namespace's heads checks it. */
+  writeVersion?: string;
 }
 
 export const ResolvedParams = z.object({ ns: NamespaceName, env: EnvironmentName });

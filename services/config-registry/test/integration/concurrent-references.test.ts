@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createNamespaceStore } from "../../src/namespaces/namespace-store.js";
+import { call, type Harness, startRegistry } from "./harness.js";
+
+/**
+ * Writes to a namespace and to one that reads it, at the same moment. Each resolves the other's
+ * side from what it read; without a check on the reader's version, the later commit stored a
+ * resolved document built from the other's old content (about one round in ten, in-process).
+ */
+describe("concurrent writes across a ${ref:...}", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startRegistry();
+    for (const name of ["upstream", "reader"]) {
+      expect((await call(h, "POST", "/v1/namespaces", { name })).status).toBe(201);
+    }
+    await call(h, "PUT", "/v1/namespaces/upstream/layers/base", { v: 0 });
+    await call(h, "PUT", "/v1/namespaces/reader/layers/base", { x: "${ref:upstream:v}", y: 0 });
+  });
+  afterAll(async () => h?.close());
+
+  it("never leaves the reader resolved from the upstream's old content", async () => {
+    const stale: string[] = [];
+    for (let round = 1; round <= 60; round++) {
+      const [upstream, reader] = await Promise.all([
+        call(h, "PUT", "/v1/namespaces/upstream/layers/base", { v: round }),
+        call(h, "PUT", "/v1/namespaces/reader/layers/base", { x: "${ref:upstream:v}", y: round }),
+      ]);
+      expect([upstream.status, reader.status]).toEqual([200, 200]);
+      const resolved = await call(h, "GET", "/v1/namespaces/reader/environments/production/resolved");
+      const { x, y } = resolved.body.content as { x: number; y: number };
+      if (x !== round || y !== round) stale.push(`round ${round}: x=${x}, y=${y}`);
+    }
+    expect(stale).toEqual([]);
+  });
+
+  it("moves other namespaces' versions on only when each is where it was read", async () => {
+    const store = createNamespaceStore();
+    const version = async (name: string) =>
+      (await h.db.pool.query("SELECT write_version FROM namespaces WHERE name = $1", [name])).rows[0]
+        .write_version as string;
+    const [up, rd] = [await version("upstream"), await version("reader")];
+    const wrong = [
+      { name: "reader", writeVersion: rd },
+      { name: "upstream", writeVersion: String(Number(up) - 1) },
+    ];
+    expect(await store.advanceVersions(h.db.pool, wrong)).toBe(false);
+    expect([await version("upstream"), await version("reader")]).toEqual([up, rd]);
+    const right = [
+      { name: "reader", writeVersion: rd },
+      { name: "upstream", writeVersion: up },
+    ];
+    expect(await store.advanceVersions(h.db.pool, right)).toBe(true);
+    expect([await version("upstream"), await version("reader")]).toEqual([
+      String(Number(up) + 1),
+      String(Number(rd) + 1),
+    ]);
+  });
+});
