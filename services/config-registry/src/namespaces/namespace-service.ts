@@ -4,7 +4,7 @@ import { canonicalJson, contentHash } from "../documents/document-fns.js";
 import { namespaceNotFound } from "../layers/layer-service.js";
 import type { LayerStore } from "../layers/layer-store.js";
 import type { ResolveCache } from "../resolve/resolve-cache.js";
-import type { ResolveService } from "../resolve/resolve-service.js";
+import { type ResolveService, retryConcurrentChange } from "../resolve/resolve-service.js";
 import type { ResolveStore } from "../resolve/resolve-store.js";
 import type { NamespaceState } from "../resolve/resolve-types.js";
 import { renderResolvedBody } from "../resolve/resolved-fns.js";
@@ -110,38 +110,40 @@ export function createNamespaceService(deps: NamespaceServiceDeps) {
       traceparent?: string,
     ): Promise<Namespace> {
       const actor = caller.name;
-      const { ns, changed, removed } = await withTransaction(deps.pool, async (client) => {
-        const current = await deps.namespaces.lockByName(client, name);
-        if (!current) throw namespaceNotFound(name);
-        if (patch.variables !== undefined) assertMayChangeVariables(name, current.environments, caller);
-        const environments = patch.environments ? [...new Set(patch.environments)] : current.environments;
-        const removed = current.environments.filter((e) => !environments.includes(e));
-        for (const environment of removed) {
-          if (await deps.layers.exists(client, name, environment)) {
-            throw new ConflictError(
-              "environment_in_use",
-              `Environment ${environment} of ${name} still has an overlay; clear it before removing the environment`,
-              { field: "environments" },
-            );
+      const { ns, changed, removed } = await retryConcurrentChange(() =>
+        withTransaction(deps.pool, async (client) => {
+          const current = await deps.namespaces.lockByName(client, name);
+          if (!current) throw namespaceNotFound(name);
+          if (patch.variables !== undefined) assertMayChangeVariables(name, current.environments, caller);
+          const environments = patch.environments ? [...new Set(patch.environments)] : current.environments;
+          const removed = current.environments.filter((e) => !environments.includes(e));
+          for (const environment of removed) {
+            if (await deps.layers.exists(client, name, environment)) {
+              throw new ConflictError(
+                "environment_in_use",
+                `Environment ${environment} of ${name} still has an overlay; clear it before removing the environment`,
+                { field: "environments" },
+              );
+            }
+            await deps.resolved.deleteEnvironment(client, name, environment);
           }
-          await deps.resolved.deleteEnvironment(client, name, environment);
-        }
-        const updated = await deps.namespaces.update(client, name, { ...patch, environments });
-        const resolutionChanged = patch.variables !== undefined || patch.environments !== undefined;
-        if (!resolutionChanged) return { ns: updated, changed: [], removed };
+          const updated = await deps.namespaces.update(client, name, { ...patch, environments });
+          const resolutionChanged = patch.variables !== undefined || patch.environments !== undefined;
+          if (!resolutionChanged) return { ns: updated, changed: [], removed };
 
-        const states = new Map<string, NamespaceState>();
-        await deps.resolve.loadStates(client, [name], states);
-        const changed = await deps.resolve.recompute(client, {
-          target: states.get(name)!,
-          trigger: "variables",
-          layer: "variables",
-          actor,
-          source: "api",
-          traceparent,
-        });
-        return { ns: updated, changed, removed };
-      });
+          const states = new Map<string, NamespaceState>();
+          await deps.resolve.loadStates(client, [name], states);
+          const changed = await deps.resolve.recompute(client, {
+            target: states.get(name)!,
+            trigger: "variables",
+            layer: "variables",
+            actor,
+            source: "api",
+            traceparent,
+          });
+          return { ns: updated, changed, removed };
+        }),
+      );
       await deps.cache.evict(name, removed);
       await deps.cache.replace(changed);
       if (changed.length > 0) deps.wakeOutbox();

@@ -94,11 +94,30 @@ interface Resolution {
   secretDigests?: Record<string, string>;
 }
 
+const CONCURRENT_CHANGE = "concurrent_change";
 function concurrentDependentChange(): ConflictError {
   return new ConflictError(
-    "concurrent_change",
+    CONCURRENT_CHANGE,
     "A namespace that reads this one changed while this change was being resolved; send it again.",
   );
+}
+
+const RECOMPUTE_ATTEMPTS = 3;
+
+/**
+ * Run a transaction that calls `recompute` again when a namespace reading the target moved on
+ * meanwhile, or Postgres broke a lock cycle: each attempt starts from what is committed then.
+ */
+export async function retryConcurrentChange<T>(transaction: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await transaction();
+    } catch (err) {
+      const code = (err as { code?: unknown } | null)?.code;
+      const retryable = code === CONCURRENT_CHANGE || code === "40P01";
+      if (!retryable || attempt >= RECOMPUTE_ATTEMPTS) throw err;
+    }
+  }
 }
 
 /** The newest revision among the layers an environment reads (for an environment just added). */

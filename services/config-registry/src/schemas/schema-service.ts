@@ -3,7 +3,7 @@ import { contentHash } from "../documents/document-fns.js";
 import { namespaceNotFound } from "../layers/layer-service.js";
 import type { NamespaceStore } from "../namespaces/namespace-store.js";
 import type { ResolveCache } from "../resolve/resolve-cache.js";
-import type { ResolveService } from "../resolve/resolve-service.js";
+import { type ResolveService, retryConcurrentChange } from "../resolve/resolve-service.js";
 import type { NamespaceState } from "../resolve/resolve-types.js";
 import { compileSchema } from "./schema-fns.js";
 import type { SchemaStore, StoredSchema } from "./schema-store.js";
@@ -30,27 +30,29 @@ export function createSchemaService(deps: SchemaServiceDeps) {
     /** Refused (422) when the schema is not a valid JSON Schema or the current config breaks it. */
     async put(namespace: string, schema: Record<string, unknown>, author: string): Promise<StoredSchema> {
       compileSchema(schema);
-      const changed = await withTransaction(deps.pool, async (client) => {
-        if (!(await deps.namespaces.lockByName(client, namespace))) throw namespaceNotFound(namespace);
-        const states = new Map<string, NamespaceState>();
-        await deps.resolve.loadStates(client, [namespace], states);
-        const changed = await deps.resolve.recompute(client, {
-          target: states.get(namespace)!,
-          schemaOverride: schema,
-          trigger: "write",
-          layer: "schema",
-          actor: author,
-          source: "api",
-        });
-        await deps.schemas.upsert(client, {
-          namespace,
-          schema,
-          hash: contentHash(schema),
-          updatedBy: author,
-        });
-        await deps.namespaces.bumpWriteVersion(client, namespace);
-        return changed;
-      });
+      const changed = await retryConcurrentChange(() =>
+        withTransaction(deps.pool, async (client) => {
+          if (!(await deps.namespaces.lockByName(client, namespace))) throw namespaceNotFound(namespace);
+          const states = new Map<string, NamespaceState>();
+          await deps.resolve.loadStates(client, [namespace], states);
+          const changed = await deps.resolve.recompute(client, {
+            target: states.get(namespace)!,
+            schemaOverride: schema,
+            trigger: "write",
+            layer: "schema",
+            actor: author,
+            source: "api",
+          });
+          await deps.schemas.upsert(client, {
+            namespace,
+            schema,
+            hash: contentHash(schema),
+            updatedBy: author,
+          });
+          await deps.namespaces.bumpWriteVersion(client, namespace);
+          return changed;
+        }),
+      );
       await deps.cache.replace(changed);
       if (changed.length > 0) deps.wakeOutbox();
       return this.get(namespace);

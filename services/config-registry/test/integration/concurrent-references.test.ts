@@ -34,6 +34,24 @@ describe("concurrent writes across a ${ref:...}", () => {
     expect(stale).toEqual([]);
   });
 
+  it("re-resolves the reader on a variables change that races a write to the reader", async () => {
+    await call(h, "PATCH", "/v1/namespaces/upstream", { variables: { X: "0" } });
+    await call(h, "PUT", "/v1/namespaces/upstream/layers/base", { v: "${env:X}" });
+    const stale: string[] = [];
+    for (let round = 1; round <= 40; round++) {
+      const [variables, reader] = await Promise.all([
+        call(h, "PATCH", "/v1/namespaces/upstream", { variables: { X: String(round) } }),
+        call(h, "PUT", "/v1/namespaces/reader/layers/base", { x: "${ref:upstream:v}", y: round }),
+      ]);
+      // A variables change that meets a concurrent write to a reader starts over, unseen.
+      expect([variables.status, reader.status]).toEqual([200, 200]);
+      const resolved = await call(h, "GET", "/v1/namespaces/reader/environments/production/resolved");
+      const { x, y } = resolved.body.content as { x: string; y: number };
+      if (x !== String(round) || y !== round) stale.push(`round ${round}: x=${x}, y=${y}`);
+    }
+    expect(stale).toEqual([]);
+  });
+
   it("moves other namespaces' versions on only when each is where it was read", async () => {
     const store = createNamespaceStore();
     const version = async (name: string) =>
