@@ -220,12 +220,13 @@ export function createResolveService(deps: ResolveServiceDeps) {
     found: Set<string>,
     complete: boolean,
     known: string[] | undefined,
-  ): Promise<string[] | null> {
+  ): Promise<{ next: string[] | null; added: string[] }> {
     found.delete(namespace);
     const stored = known ?? (await deps.namespaces.dependencies(q, namespace));
     const next = complete ? found : new Set([...stored, ...found]);
     const same = next.size === stored.length && stored.every((d) => next.has(d));
-    return same ? null : [...next].sort();
+    if (same) return { next: null, added: [] };
+    return { next: [...next].sort(), added: [...next].filter((d) => !stored.includes(d)) };
   }
 
   return {
@@ -276,6 +277,8 @@ export function createResolveService(deps: ResolveServiceDeps) {
     }
 
     let dependencies: string[] | null = null;
+    /** Namespaces the target starts reading with this change: a write to one of them must see it. */
+    let newlyRead: string[] = [];
     const resolutions: Resolution[] = [];
     const violations: {
       namespace: string;
@@ -315,14 +318,17 @@ export function createResolveService(deps: ResolveServiceDeps) {
         }
         resolutions.push({ namespace, environment, sealed: canonical, ...resolvedSecretForms(value) });
       }
-      if (namespace === req.target.name)
-        dependencies = await nextDependencies(
+      if (namespace === req.target.name) {
+        const found = await nextDependencies(
           q,
           namespace,
           dependsOn,
           !req.environments,
           req.preloaded?.dependencies,
         );
+        dependencies = found.next;
+        newlyRead = found.added;
+      }
     }
     if (violations.length > 0) {
       const first = violations[0]!;
@@ -378,8 +384,10 @@ export function createResolveService(deps: ResolveServiceDeps) {
         source: req.source,
       });
     }
-    const others = [...new Set(changed.map((h) => h.namespace))]
-      .filter((name) => name !== req.target.name)
+    // Those whose heads this writes, and those it starts reading: a concurrent write to one of
+    // the latter did not know the target reads it, so it must fail its swap and start over.
+    const others = [...new Set([...changed.map((h) => h.namespace), ...newlyRead])]
+      .filter((name) => name !== req.target.name && states.has(name))
       .sort()
       .map((name) => ({ name, writeVersion: states.get(name)!.writeVersion! }));
     return {

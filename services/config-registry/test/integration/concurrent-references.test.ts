@@ -5,7 +5,8 @@ import { call, type Harness, startRegistry } from "./harness.js";
 /**
  * Writes to a namespace and to one that reads it, at the same moment. Each resolves the other's
  * side from what it read; without a check on the reader's version, the later commit stored a
- * resolved document built from the other's old content (about one round in ten, in-process).
+ * resolved document built from the other's old content (about one round in ten, in-process; more
+ * than half the rounds when the reader starts reading with that write).
  */
 describe("concurrent writes across a ${ref:...}", () => {
   let h: Harness;
@@ -30,6 +31,23 @@ describe("concurrent writes across a ${ref:...}", () => {
       const resolved = await call(h, "GET", "/v1/namespaces/reader/environments/production/resolved");
       const { x, y } = resolved.body.content as { x: number; y: number };
       if (x !== round || y !== round) stale.push(`round ${round}: x=${x}, y=${y}`);
+    }
+    expect(stale).toEqual([]);
+  });
+
+  it("re-resolves a namespace that starts reading another while that one is written", async () => {
+    expect((await call(h, "POST", "/v1/namespaces", { name: "newcomer" })).status).toBe(201);
+    const stale: string[] = [];
+    for (let round = 1; round <= 40; round++) {
+      await call(h, "PUT", "/v1/namespaces/newcomer/layers/base", { y: -round }); // reads nothing
+      const [upstream, newcomer] = await Promise.all([
+        call(h, "PUT", "/v1/namespaces/upstream/layers/base", { v: 1_000 + round }),
+        call(h, "PUT", "/v1/namespaces/newcomer/layers/base", { x: "${ref:upstream:v}", y: round }),
+      ]);
+      expect([upstream.status, newcomer.status]).toEqual([200, 200]);
+      const resolved = await call(h, "GET", "/v1/namespaces/newcomer/environments/production/resolved");
+      const { x } = resolved.body.content as { x: number };
+      if (x !== 1_000 + round) stale.push(`round ${round}: x=${x}`);
     }
     expect(stale).toEqual([]);
   });
