@@ -8,6 +8,24 @@ import type { ResolvedHead } from "./resolve-types.js";
  * (SET NX), so a slow reader cannot put back what a writer just replaced. A TTL bounds the damage
  * of anything missed (e.g. Redis unreachable during a write); on reconnect the cache is flushed.
  */
+/** `SET key value EX ttl` unless the entry holds a later revision (values start with "<revision> "). */
+const SET_UNLESS_NEWER = `
+local current = redis.call('GET', KEYS[1])
+if current then
+  local revision = tonumber(string.match(current, '^(%d+) '))
+  if revision and revision > tonumber(ARGV[2]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+return 1`;
+
+interface UnlessNewer {
+  nexusSetUnlessNewer(key: string, value: string, revision: number, ttlSeconds: number): Promise<number>;
+}
+
+function setUnlessNewer(redis: Redis, key: string, value: string, revision: number, ttlSeconds: number) {
+  return (redis as unknown as UnlessNewer).nexusSetUnlessNewer(key, value, revision, ttlSeconds);
+}
+
 export function createResolveCache(deps: {
   redis: Redis | null;
   logger: Logger;
@@ -39,6 +57,10 @@ export function createResolveCache(deps: {
   };
 
   if (redis) {
+    // ioredis runs it by EVALSHA, loading it on first use; keys get the client's prefix.
+    if (!("nexusSetUnlessNewer" in redis)) {
+      redis.defineCommand("nexusSetUnlessNewer", { numberOfKeys: 1, lua: SET_UNLESS_NEWER });
+    }
     redis.on("ready", () => {
       if (!degraded) return;
       degraded = false;
@@ -77,6 +99,12 @@ export function createResolveCache(deps: {
         .catch(failed);
     },
 
+    /**
+     * A write's new heads, after its commit. Two writes to one document from different instances
+     * (or connections) can reach here in the other order than they committed: an entry is only
+     * replaced by one of the same or a later revision, so the earlier write cannot put back what
+     * the later one stored.
+     */
     async replace(heads: ResolvedHead[]): Promise<void> {
       if (heads.length === 0) return;
       memory?.replace(heads);
@@ -84,12 +112,25 @@ export function createResolveCache(deps: {
       if (redis.status !== "ready") return;
       const [only] = heads;
       if (heads.length === 1 && only) {
-        // The common overlay write: one SET, without MULTI/EXEC around it.
-        await redis.set(key(only.namespace, only.environment), encode(only), "EX", ttlSeconds).catch(failed);
+        // The common overlay write: one script call, without MULTI/EXEC around it.
+        await setUnlessNewer(
+          redis,
+          key(only.namespace, only.environment),
+          encode(only),
+          only.revision,
+          ttlSeconds,
+        ).catch(failed);
         return;
       }
       const multi = redis.multi();
-      for (const h of heads) multi.set(key(h.namespace, h.environment), encode(h), "EX", ttlSeconds);
+      for (const h of heads) {
+        (multi as unknown as UnlessNewer).nexusSetUnlessNewer(
+          key(h.namespace, h.environment),
+          encode(h),
+          h.revision,
+          ttlSeconds,
+        );
+      }
       await multi.exec().catch(failed);
     },
 

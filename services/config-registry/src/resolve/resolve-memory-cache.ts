@@ -60,10 +60,17 @@ export function createResolveMemoryCache(options: MemoryCacheOptions) {
       if (readEpoch === epoch) put(head);
     },
 
-    /** This instance's own write, already committed: the new heads are the truth. */
+    /**
+     * This instance's own write, already committed: the new heads are the truth, unless a write
+     * of a later revision got here first (two writes' answers can come back in either order).
+     */
     replace(heads: readonly ResolvedHead[]): void {
       epoch++;
-      for (const head of heads) put(head);
+      for (const head of heads) {
+        const held = entries.get(key(head.namespace, head.environment));
+        if (held && held.head.revision > head.revision) continue;
+        put(head);
+      }
     },
 
     /** Another writer changed (namespace, environment) to `hash`. */

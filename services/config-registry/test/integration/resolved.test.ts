@@ -1,4 +1,6 @@
+import { createLogger } from "@nexus/kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createResolveCache } from "../../src/resolve/resolve-cache.js";
 import { call, type Harness, startRegistry, withAuth } from "./harness.js";
 
 const resolved = (ns: string, env: string, query = "") =>
@@ -134,6 +136,29 @@ describe("resolved configuration", () => {
     expect((await call(h, "GET", resolved("nobody", "production"))).body.error.code).toBe(
       "namespace_not_found",
     );
+  });
+
+  it("does not let an earlier write's cache update replace a later one's", async () => {
+    const cache = createResolveCache({
+      redis: h.redis.redis,
+      logger: createLogger({ service: "cache-test", level: "silent" }),
+      ttlSeconds: 60,
+    });
+    const head = (revision: number, hash: string) => ({
+      namespace: "orders",
+      environment: "staging",
+      revision,
+      hash,
+      body: `{"revision":${revision}}`,
+    });
+    await cache.replace([head(900, "later")]);
+    await cache.replace([head(899, "earlier")]); // one write, its answer late
+    await cache.replace([head(899, "earlier"), head(899, "earlier-too")]); // several heads at once
+    const raw = await h.redis.redis.get("resolved:orders:staging");
+    expect(raw?.startsWith("900 later ")).toBe(true);
+    await cache.replace([head(901, "next")]);
+    expect((await h.redis.redis.get("resolved:orders:staging"))?.startsWith("901 next ")).toBe(true);
+    await cache.evict("orders", ["staging"]);
   });
 
   it("serves reads from Redis, and from Postgres when the cached copy is gone", async () => {

@@ -87,4 +87,13 @@ describe("in-process resolved cache", () => {
     expect(cache.get("shop", "staging")).toBeNull(); // another hash: dropped, as a parsed event would
     expect(own.heard("e1")).toBe(false);
   });
+  it("keeps a later revision when an earlier write's heads arrive after it", () => {
+    const { cache } = setup();
+    cache.replace([head("shop", "production", 7)]);
+    cache.replace([head("shop", "production", 6), head("shop", "staging", 6)]);
+    expect(cache.get("shop", "production")?.revision).toBe(7);
+    expect(cache.get("shop", "staging")?.revision).toBe(6);
+    cache.replace([head("shop", "production", 7, "h7-dependency")]); // same revision: replaced
+    expect(cache.get("shop", "production")?.hash).toBe("h7-dependency");
+  });
 });
