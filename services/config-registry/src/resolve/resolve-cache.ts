@@ -2,12 +2,6 @@ import type { Logger, Redis } from "@nexus/kit";
 import type { ResolveMemoryCache } from "./resolve-memory-cache.js";
 import type { ResolvedHead } from "./resolve-types.js";
 
-/**
- * Redis cache of resolved documents. Redis is optional: every failure is a miss, logged once per
- * outage, never an error to the caller. Writers overwrite after commit; readers only fill a gap
- * (SET NX), so a slow reader cannot put back what a writer just replaced. A TTL bounds the damage
- * of anything missed (e.g. Redis unreachable during a write); on reconnect the cache is flushed.
- */
 /** `SET key value EX ttl` unless the entry holds a later revision (values start with "<revision> "). */
 const SET_UNLESS_NEWER = `
 local current = redis.call('GET', KEYS[1])
@@ -26,6 +20,13 @@ function setUnlessNewer(redis: Redis, key: string, value: string, revision: numb
   return (redis as unknown as UnlessNewer).nexusSetUnlessNewer(key, value, revision, ttlSeconds);
 }
 
+/**
+ * Redis cache of resolved documents. Redis is optional: every failure is a miss, logged once per
+ * outage, never an error to the caller. Writers overwrite after commit unless a later revision is
+ * already there; readers only fill a gap (SET NX), so a slow reader cannot put back what a writer
+ * just replaced. A TTL bounds the damage of anything missed (e.g. Redis unreachable during a
+ * write); on reconnect the cache is flushed.
+ */
 export function createResolveCache(deps: {
   redis: Redis | null;
   logger: Logger;
