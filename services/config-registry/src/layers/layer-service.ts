@@ -97,6 +97,13 @@ function placeholderWritten(pointer: string): ValidationError {
 }
 
 const LOCKED_ATTEMPTS = 3;
+
+function concurrentChange(namespace: string, layer: string): ConflictError {
+  return new ConflictError(
+    "concurrent_change",
+    `Namespaces that read ${namespace} kept changing while ${namespace}/${layer} was being written; send it again.`,
+  );
+}
 const isDeadlock = (err: unknown) => (err as { code?: unknown } | null)?.code === "40P01";
 
 export function namespaceNotFound(name: string): NotFoundError {
@@ -147,7 +154,6 @@ export function createLayerService(deps: LayerServiceDeps) {
     // Lost the swap to a concurrent change: go again holding the namespace's row lock, so that
     // writers queue instead of racing (and always make progress).
     const outcome = optimistic ?? (await lockedWrite(namespace, layer, makeContent, ctx, trigger));
-    if (!outcome) throw new Error(`write to ${namespace}/${layer} lost its swap while holding the lock`);
     // Handed over before anything awaits, so the relay's tickets follow commit order.
     const ticket =
       outcome.outbox && deps.handOver
@@ -167,9 +173,10 @@ export function createLayerService(deps: LayerServiceDeps) {
   }
 
   /**
-   * The write in a transaction that takes the namespace's row lock as it reads. Its commit then
-   * locks the namespaces that read this one in name order, which can close a cycle with another
-   * commit; Postgres breaks it by failing one of them, which goes again.
+   * The write in a transaction that takes the namespace's row lock as it reads. The swap can still
+   * fail when a namespace that reads this one moved meanwhile (its version is checked too), and
+   * the commit's locks on those readers can close a cycle with another commit, which Postgres
+   * breaks by failing one: both go again, a few times.
    */
   async function lockedWrite(
     namespace: string,
@@ -177,16 +184,18 @@ export function createLayerService(deps: LayerServiceDeps) {
     makeContent: MakeContent,
     ctx: WriteContext,
     trigger: "write" | "rollback",
-  ): ReturnType<typeof attemptWrite> {
-    for (let attempt = 1; ; attempt++) {
+  ): Promise<NonNullable<Awaited<ReturnType<typeof attemptWrite>>>> {
+    for (let attempt = 1; attempt <= LOCKED_ATTEMPTS; attempt++) {
       try {
-        return await withTransaction(deps.pool, (client) =>
+        const outcome = await withTransaction(deps.pool, (client) =>
           attemptWrite(client, true, namespace, layer, makeContent, ctx, trigger),
         );
+        if (outcome) return outcome;
       } catch (err) {
-        if (!isDeadlock(err) || attempt >= LOCKED_ATTEMPTS) throw err;
+        if (!isDeadlock(err) || attempt === LOCKED_ATTEMPTS) throw err;
       }
     }
+    throw concurrentChange(namespace, layer);
   }
 
   /** One read-resolve-swap pass; null when a concurrent change won the swap. */
@@ -326,9 +335,12 @@ export function createLayerService(deps: LayerServiceDeps) {
     const results: WriteResult[] = [];
     const changed: ResolvedHead[] = [];
     for (const w of writes) {
-      const outcome = await attemptWrite(client, true, w.namespace, w.layer, () => w.content, w.ctx, "write");
-      if (!outcome)
-        throw new Error(`write to ${w.namespace}/${w.layer} lost its swap while holding the lock`);
+      let outcome: Awaited<ReturnType<typeof attemptWrite>> = null;
+      // Holding the namespace's lock, only a reader of it can move meanwhile: read again.
+      for (let attempt = 1; !outcome && attempt <= LOCKED_ATTEMPTS; attempt++) {
+        outcome = await attemptWrite(client, true, w.namespace, w.layer, () => w.content, w.ctx, "write");
+      }
+      if (!outcome) throw concurrentChange(w.namespace, w.layer);
       results.push(outcome.result);
       changed.push(...outcome.changed);
     }
