@@ -70,6 +70,18 @@ describe("a detector crash mid-stream", () => {
     await call(registry, "PUT", "/v1/namespaces/crashy/layers/production", { v: 2 });
     const head = await read();
     expect(head.revision).toBeGreaterThan(old.revision);
+    // The change itself is not what this test loses: the first detector records it before the
+    // reports come (were it still unacked at the kill, it would come back only after its own
+    // consumer's ack wait, longer than this test waits).
+    await eventually(
+      async () =>
+        (
+          await db.pool.query(
+            "SELECT revision FROM drift_detector.heads WHERE namespace = 'crashy' AND environment = 'production'",
+          )
+        ).rows,
+      (rows) => rows[0]?.revision === head.revision,
+    );
     for (let i = 0; i < INSTANCES; i++) {
       await registry.nats.bus.publish(
         INSTANCE_HEARTBEAT,
