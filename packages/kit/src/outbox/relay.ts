@@ -2,6 +2,7 @@ import type pg from "pg";
 import type { Bus, BusLogger } from "../bus/types.js";
 import { DEFAULT_OUTBOX_CHANNEL, type OutboxRows } from "./enqueue.js";
 import { createLease, type Lease } from "./lease.js";
+import { createDeferredStamps, markPublished } from "./stamps.js";
 
 export interface OutboxRelayConfig {
   pool: Pick<pg.Pool, "query">;
@@ -104,10 +105,13 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
   let readNeeded = true;
   /** Ids a read of the outbox published while they were also handed over (not to publish twice). */
   const publishedByRead = new Set<string>();
-  /** Published, handed-over rows whose stamp is not written yet (see `markSoon`). */
-  let unmarked: string[] = [];
-  let markTimer: NodeJS.Timeout | undefined;
-  let marking: Promise<void> | undefined;
+  /** Published, handed-over rows whose stamp is not written yet. */
+  const stamps = createDeferredStamps({
+    pool,
+    delayMs: config.markDelayMs ?? 100,
+    batchSize,
+    onFailure: markFailed,
+  });
 
   const newLease = (schema: string) =>
     createLease({
@@ -181,7 +185,7 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
       const done = rows.filter((_, i) => results[i]!.status === "fulfilled").map((r) => r.id);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
       if (done.length) {
-        markSoon(done);
+        stamps.add(done);
         config.onPublished?.(done.length, Date.now() - oldest, 0);
       }
       if (failed) {
@@ -198,7 +202,7 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
     readNeeded = false;
     try {
       // A read must not find rows already published as pending (it would publish them again).
-      await flushMarks();
+      await stamps.flush();
     } catch (err) {
       clean = false;
       return backOff("could not mark outbox rows", err);
@@ -241,7 +245,7 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
         }
       });
       try {
-        if (done.length) await markPublished(done);
+        if (done.length) await markPublished(pool, done);
         if (failed.length) {
           await pool.query(
             "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE seq = ANY($1::bigint[])",
@@ -282,53 +286,11 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
     retryTimer.unref();
   }
 
-  /**
-   * Stamps of handed-over rows are written a few at a time: at one write in flight, a stamp per
-   * event was a Postgres round trip per write. Until written, the rows are still pending in the
-   * table; every read of the outbox (and stop) writes the stamps first.
-   */
-  function markSoon(ids: string[]): void {
-    for (const id of ids) unmarked.push(id);
-    if (unmarked.length >= batchSize) {
-      void flushMarks().catch(markFailed);
-      return;
-    }
-    if (markTimer) return;
-    markTimer = setTimeout(() => void flushMarks().catch(markFailed), config.markDelayMs ?? 100);
-    markTimer.unref();
-  }
-
-  async function flushMarks(): Promise<void> {
-    clearTimeout(markTimer);
-    markTimer = undefined;
-    while (marking) await marking;
-    if (unmarked.length === 0) return;
-    const ids = unmarked;
-    unmarked = [];
-    marking = markPublished(ids).finally(() => {
-      marking = undefined;
-    });
-    await marking;
-  }
-
   /** Published but not stamped: the next read publishes them again and JetStream drops the copies. */
   function markFailed(err: unknown): void {
     clean = false;
     readNeeded = true;
     logger.warn({ err }, "could not mark outbox rows as published; the next pass sends them again");
-  }
-
-  /**
-   * Without waiting for the WAL flush: if the mark is lost in a crash, the rows go out again with
-   * the same Nats-Msg-Id and JetStream drops them, so this commit needs no fsync of its own.
-   * One simple-protocol query is one implicit transaction, which `SET LOCAL` applies to. By event
-   * id, since rows handed over carry no seq.
-   */
-  async function markPublished(ids: string[]): Promise<void> {
-    if (!ids.every((id) => /^[0-9a-f-]{36}$/i.test(id))) throw new Error("outbox ids must be UUIDs");
-    await pool.query(
-      `SET LOCAL synchronous_commit TO OFF; UPDATE outbox SET published_at = now() WHERE id IN (${ids.map((id) => `'${id}'`).join(",")}) AND published_at IS NULL`,
-    );
   }
 
   function wake(): void {
@@ -372,7 +334,7 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
       for (const t of timers.splice(0)) clearInterval(t);
       clearTimeout(retryTimer);
       await pumping;
-      await flushMarks().catch(markFailed);
+      await stamps.flush().catch(markFailed);
       await lease.stop();
     },
     drain: () => {
