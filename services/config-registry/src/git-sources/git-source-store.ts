@@ -116,6 +116,12 @@ export function createGitSourceStore() {
     },
 
     async remove(q: Queryable, id: string): Promise<void> {
+      // The bindings go with it (cascade): a write to those layers reads them, so move their versions.
+      await q.query(
+        `UPDATE namespaces SET write_version = write_version + 1
+         WHERE name IN (SELECT namespace FROM git_bound_layers WHERE source_id = $1)`,
+        [id],
+      );
       await q.query("DELETE FROM git_sources WHERE id = $1", [id]);
     },
 
@@ -160,8 +166,17 @@ export function createGitSourceStore() {
       return res.rows;
     },
 
-    /** Make the source own exactly these layers; import state of layers it keeps is kept. */
+    /**
+     * Make the source own exactly these layers; import state of layers it keeps is kept. A write
+     * reads its namespace's bindings, so every namespace bound or unbound here moves its version.
+     */
     async replaceBoundLayers(q: Queryable, sourceId: string, layers: readonly BoundLayer[]): Promise<void> {
+      await q.query(
+        `UPDATE namespaces SET write_version = write_version + 1
+         WHERE name IN (SELECT namespace FROM git_bound_layers WHERE source_id = $1)
+            OR name = ANY($2::text[])`,
+        [sourceId, layers.map((l) => l.namespace)],
+      );
       await q.query(
         `DELETE FROM git_bound_layers WHERE source_id = $1
            AND (namespace, layer) NOT IN (SELECT * FROM unnest($2::text[], $3::text[]))`,

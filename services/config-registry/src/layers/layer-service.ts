@@ -1,12 +1,9 @@
 import {
-  BadRequestError,
   ConflictError,
-  NotFoundError,
   type OutboxRows,
   type OutboxTicket,
   type Pool,
   type Queryable,
-  ValidationError,
   withTransaction,
 } from "@nexus/kit";
 import { assertJsonObject } from "../documents/content-fns.js";
@@ -17,9 +14,7 @@ import {
   diffDocuments,
   hashOfCanonical,
 } from "../documents/document-fns.js";
-import { redactUrl } from "../git-sources/git-source-fns.js";
 import type { NamespaceStore } from "../namespaces/namespace-store.js";
-import type { Namespace } from "../namespaces/namespace-types.js";
 import type { PolicyGate } from "../policies/policy-gate.js";
 import type { KnownDocumentsCache } from "../resolve/known-documents.js";
 import type { ResolveCache } from "../resolve/resolve-cache.js";
@@ -35,9 +30,17 @@ import {
 } from "../secrets/secret-doc-fns.js";
 import type { SecretService } from "../secrets/secret-service.js";
 import type { RevealOption } from "../secrets/secret-types.js";
+import {
+  assertLayerOf,
+  concurrentChange,
+  gitBoundLayer,
+  namespaceNotFound,
+  placeholderWritten,
+  secretOverNats,
+} from "./layer-errors.js";
 import type { LayerStore } from "./layer-store.js";
 import { BASE_LAYER, type LayerHead, type WriteContext, type WriteResult } from "./layer-types.js";
-import type { GitBoundLayer, LayerWriteStore } from "./layer-write-store.js";
+import type { LayerWriteStore } from "./layer-write-store.js";
 
 export interface LayerServiceDeps {
   pool: Pool;
@@ -59,56 +62,9 @@ export interface LayerServiceDeps {
   onGitOverride?: (namespace: string, layer: string, actor: string, revision: number) => Promise<void>;
 }
 
-/** A layer written by a Git import: refused to everyone else unless they override. */
-function gitBoundLayer(namespace: string, layer: string, bound: GitBoundLayer): ConflictError {
-  return new ConflictError(
-    "git_bound_layer",
-    `Layer ${namespace}/${layer} follows Git source ${bound.source}: change ${bound.path} on branch ${bound.branch} of ${redactUrl(bound.url)} instead, or send ?override=git to write it here anyway (reported as source drift until the next import)`,
-    { field: "layer", details: { source: bound.source, path: bound.path, branch: bound.branch } },
-  );
-}
-
 const isGitImport = (ctx: WriteContext) => ctx.source.startsWith("git:");
-
-export function assertLayerOf(ns: Pick<Namespace, "name" | "environments">, layer: string): void {
-  if (layer !== BASE_LAYER && !ns.environments.includes(layer)) {
-    throw new NotFoundError(
-      "environment_not_found",
-      `Namespace ${ns.name} has no environment "${layer}" (it has: ${ns.environments.join(", ")}); the layer must be "base" or one of them`,
-      { field: "layer" },
-    );
-  }
-}
-
-function secretOverNats(): BadRequestError {
-  return new BadRequestError(
-    "secret_over_nats",
-    "Secrets cannot be written over NATS (their values would travel on the bus); write them with PUT /v1/namespaces/{ns}/layers/{layer}",
-    { field: "content" },
-  );
-}
-
-function placeholderWritten(pointer: string): ValidationError {
-  return new ValidationError(
-    "secret_placeholder",
-    `The value at ${pointer} is "***", the placeholder reads show for the secret stored there; send {"$secret": "<value>"} to change it, or leave it out of a PATCH to keep it`,
-    { field: pointer },
-  );
-}
-
 const LOCKED_ATTEMPTS = 3;
-
-function concurrentChange(namespace: string, layer: string): ConflictError {
-  return new ConflictError(
-    "concurrent_change",
-    `Namespaces that read ${namespace} kept changing while ${namespace}/${layer} was being written; send it again.`,
-  );
-}
 const isDeadlock = (err: unknown) => (err as { code?: unknown } | null)?.code === "40P01";
-
-export function namespaceNotFound(name: string): NotFoundError {
-  return new NotFoundError("namespace_not_found", `Namespace ${name} does not exist`, { field: "namespace" });
-}
 
 /** The new content of the layer, from its current head (read outside any transaction). */
 type MakeContent = (

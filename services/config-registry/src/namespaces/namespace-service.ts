@@ -1,7 +1,7 @@
 import { ConflictError, ForbiddenError, type Pool, withTransaction } from "@nexus/kit";
 import type { Caller } from "../change-requests/change-request-service.js";
 import { canonicalJson, contentHash } from "../documents/document-fns.js";
-import { namespaceNotFound } from "../layers/layer-service.js";
+import { namespaceNotFound } from "../layers/layer-errors.js";
 import type { LayerStore } from "../layers/layer-store.js";
 import type { ResolveCache } from "../resolve/resolve-cache.js";
 import { type ResolveService, retryConcurrentChange } from "../resolve/resolve-service.js";

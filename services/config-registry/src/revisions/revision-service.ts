@@ -1,6 +1,7 @@
 import { NotFoundError, type Pool, type Queryable } from "@nexus/kit";
 import { diffDocuments } from "../documents/document-fns.js";
-import { assertLayerOf, type LayerService, namespaceNotFound } from "../layers/layer-service.js";
+import { assertLayerOf, namespaceNotFound } from "../layers/layer-errors.js";
+import type { LayerService } from "../layers/layer-service.js";
 import type { WriteContext, WriteResult } from "../layers/layer-types.js";
 import type { NamespaceStore } from "../namespaces/namespace-store.js";
 import { holdsSecrets, redactDiff } from "../secrets/secret-doc-fns.js";

@@ -52,6 +52,13 @@ describe("a Git source followed through GitHub webhooks", () => {
   });
 
   it("creates a source with sealed secrets that the API never returns", async () => {
+    const versions = async () =>
+      (
+        await h.db.pool.query(
+          "SELECT write_version FROM config_registry.namespaces WHERE name IN ('payments-api', 'billing') ORDER BY name",
+        )
+      ).rows.map((r) => Number(r.write_version));
+    const before = await versions();
     const res = await call(h, "POST", "/v1/git-sources", {
       name: "acme-config",
       provider: "github",
@@ -64,6 +71,8 @@ describe("a Git source followed through GitHub webhooks", () => {
       credentials: { username: "bot", token: "ghp_not-a-real-token" },
     });
     expect(res.status).toBe(201);
+    // A write in flight, which read the namespaces before they were bound, fails its swap and reads again.
+    expect((await versions()).map((v, i) => v > before[i]!)).toEqual([true, true]);
     expect(res.body).toMatchObject({ name: "acme-config", hasWebhookSecret: true, hasCredentials: true });
     expect(res.raw).not.toContain(SECRET);
     const stored = await h.db.pool.query(
