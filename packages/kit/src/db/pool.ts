@@ -47,6 +47,15 @@ export async function withTransaction<T>(
   }
 }
 
+/**
+ * Postgres rolled the transaction back because it met another one (deadlock detected,
+ * serialization failure): nothing it did was stored, and running it again may succeed.
+ */
+export function isTransactionConflict(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === "40P01" || code === "40001";
+}
+
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
+import { isTransactionConflict } from "../db/pool.js";
 import { AppError, isAppError, TooManyRequestsError } from "../errors.js";
 
 /** Fastify's own client errors, mapped onto the taxonomy's codes. */
@@ -37,9 +38,6 @@ const LOCATIONS: Record<string, string> = {
 export interface ErrorBody {
   error: { code: string; message: string; field?: string; details?: unknown; requestId: string };
 }
-
-/** Deadlock detected, serialization failure: the transaction was rolled back and may be retried. */
-const RETRYABLE_POSTGRES_CODES = new Set(["40P01", "40001"]);
 
 /** Turn any thrown thing into (status, body). Unknown errors never leak their message. */
 export function toErrorResponse(
@@ -83,7 +81,7 @@ export function toErrorResponse(
     };
   }
   const fe = err as FastifyError;
-  if (fe?.code !== undefined && RETRYABLE_POSTGRES_CODES.has(fe.code)) {
+  if (isTransactionConflict(err)) {
     // Postgres gave up one of two transactions that waited on each other: nothing was stored.
     return {
       status: 409,

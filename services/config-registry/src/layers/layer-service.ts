@@ -1,5 +1,6 @@
 import {
   ConflictError,
+  isTransactionConflict,
   type OutboxRows,
   type OutboxTicket,
   type Pool,
@@ -64,7 +65,6 @@ export interface LayerServiceDeps {
 
 const isGitImport = (ctx: WriteContext) => ctx.source.startsWith("git:");
 const LOCKED_ATTEMPTS = 3;
-const isDeadlock = (err: unknown) => (err as { code?: unknown } | null)?.code === "40P01";
 
 /** The new content of the layer, from its current head (read outside any transaction). */
 type MakeContent = (
@@ -106,7 +106,7 @@ export function createLayerService(deps: LayerServiceDeps) {
       makeContent,
       ctx,
       trigger,
-    ).catch((err: unknown) => (isDeadlock(err) ? null : Promise.reject(err)));
+    ).catch((err: unknown) => (isTransactionConflict(err) ? null : Promise.reject(err)));
     // Lost the swap to a concurrent change: go again holding the namespace's row lock, so that
     // writers queue instead of racing (and always make progress).
     const outcome = optimistic ?? (await lockedWrite(namespace, layer, makeContent, ctx, trigger));
@@ -148,7 +148,7 @@ export function createLayerService(deps: LayerServiceDeps) {
         );
         if (outcome) return outcome;
       } catch (err) {
-        if (!isDeadlock(err) || attempt === LOCKED_ATTEMPTS) throw err;
+        if (!isTransactionConflict(err) || attempt === LOCKED_ATTEMPTS) throw err;
       }
     }
     throw concurrentChange(namespace, layer);

@@ -3,6 +3,7 @@ import {
   AppError,
   ConflictError,
   enqueueEvents,
+  isTransactionConflict,
   type OutboxRows,
   type Queryable,
   ValidationError,
@@ -113,8 +114,8 @@ export async function retryConcurrentChange<T>(transaction: () => Promise<T>): P
     try {
       return await transaction();
     } catch (err) {
-      const code = (err as { code?: unknown } | null)?.code;
-      const retryable = code === CONCURRENT_CHANGE || code === "40P01";
+      const retryable =
+        (err as { code?: unknown } | null)?.code === CONCURRENT_CHANGE || isTransactionConflict(err);
       if (!retryable || attempt >= RECOMPUTE_ATTEMPTS) throw err;
     }
   }

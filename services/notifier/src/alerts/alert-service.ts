@@ -1,5 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { NotFoundError, type Pool, type PoolClient, withTransaction } from "@nexus/kit";
+import {
+  isTransactionConflict,
+  NotFoundError,
+  type Pool,
+  type PoolClient,
+  withTransaction,
+} from "@nexus/kit";
 import { type DeliveryStore, toDeliveryDto } from "../delivery/delivery-store.js";
 import { groupKey, groupLabels, matchRoutes } from "../routing/routing-fns.js";
 import type { RoutingService } from "../routing/routing-service.js";
@@ -28,9 +34,6 @@ const HISTORY_KIND: Partial<Record<Change, string>> = {
   resolved: "resolved",
   notice: "notice",
 };
-
-const isRetryableTxError = (err: unknown) =>
-  ["40P01", "40001"].includes((err as { code?: string }).code ?? "");
 
 export function createAlertService(deps: AlertServiceDeps) {
   const { pool, alerts, groups } = deps;
@@ -87,7 +90,7 @@ export function createAlertService(deps: AlertServiceDeps) {
           if (changed > 0) deps.wakeFlusher();
           return changed;
         } catch (err) {
-          if (attempt >= 3 || !isRetryableTxError(err)) throw err;
+          if (attempt >= 3 || !isTransactionConflict(err)) throw err;
         }
       }
     },
