@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { AuditSink } from "../audit/audit-types.js";
+import type { AuditEntry, AuditSink } from "../audit/audit-types.js";
 import { ForbiddenError, NotFoundError, TooManyRequestsError, UnauthorizedError } from "../errors.js";
 import { canAccess } from "./access-fns.js";
 import type { AccessRule, Principal } from "./auth-types.js";
@@ -28,6 +28,8 @@ declare module "fastify" {
     auditNote: { action: string; details?: Record<string, unknown> } | null;
     /** Why access was refused, for the audit line (a hidden refusal answers 404). */
     accessDenied: string | null;
+    /** The request's audit line was committed with the change it made: the response adds none. */
+    auditCommitted: boolean;
   }
 }
 
@@ -61,6 +63,7 @@ export function registerAccessControl(app: FastifyInstance, options: AccessContr
   const routes: RouteAccess[] = [];
   app.decorateRequest("principal", null);
   app.decorateRequest("auditNote", null);
+  app.decorateRequest("auditCommitted", false);
   app.decorateRequest("accessDenied", null);
 
   app.addHook("onRoute", (route) => {
@@ -159,27 +162,35 @@ export function registerAccessControl(app: FastifyInstance, options: AccessContr
   app.addHook("onResponse", (request, reply, done) => {
     done();
     const rule = ruleOf(request);
-    if (!rule) return;
+    if (!rule || request.auditCommitted) return;
     const denied = request.accessDenied !== null;
     const isWrite = !READ_METHODS.has(request.method) && !("public" in rule);
     if (!denied && !isWrite && !request.auditNote) return;
-    const status = reply.statusCode;
-    audit.record({
-      actor: request.principal?.subject ?? "anonymous",
-      action: request.auditNote?.action ?? `${request.method} ${request.routeOptions.url ?? request.url}`,
-      resource: request.url.split("?")[0] ?? request.url,
-      outcome: denied ? "denied" : status < 400 ? "allowed" : "failed",
-      statusCode: status,
-      requestId: request.id,
-      ip: request.ip,
-      userAgent: request.headers["user-agent"],
-      details: {
-        // The token's owner or the OIDC user, so the log reads without a lookup.
-        ...(request.principal ? { actorName: request.principal.name } : {}),
-        ...(request.auditNote?.details ?? {}),
-        ...(denied ? { reason: request.accessDenied } : {}),
-      },
-    });
+    audit.record(auditEntryOf(request, reply.statusCode));
   });
   return routes;
+}
+
+/**
+ * The audit line of a request that ends with `status`. A write that stores its line in its own
+ * transaction builds it here before answering (and sets `auditCommitted`), so both agree.
+ */
+export function auditEntryOf(request: FastifyRequest, status: number): AuditEntry {
+  const denied = request.accessDenied !== null;
+  return {
+    actor: request.principal?.subject ?? "anonymous",
+    action: request.auditNote?.action ?? `${request.method} ${request.routeOptions.url ?? request.url}`,
+    resource: request.url.split("?")[0] ?? request.url,
+    outcome: denied ? "denied" : status < 400 ? "allowed" : "failed",
+    statusCode: status,
+    requestId: request.id,
+    ip: request.ip,
+    userAgent: request.headers["user-agent"],
+    details: {
+      // The token's owner or the OIDC user, so the log reads without a lookup.
+      ...(request.principal ? { actorName: request.principal.name } : {}),
+      ...(request.auditNote?.details ?? {}),
+      ...(denied ? { reason: request.accessDenied } : {}),
+    },
+  };
 }

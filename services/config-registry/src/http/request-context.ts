@@ -1,4 +1,4 @@
-import { BadRequestError } from "@nexus/kit";
+import { type AuditEntry, auditEntryOf, BadRequestError } from "@nexus/kit";
 import type { FastifyRequest } from "fastify";
 
 /** Who is acting: the authenticated principal's name (a token's owner, an OIDC user's e-mail). */
@@ -39,4 +39,12 @@ export function matchesIfNoneMatch(header: string | string[] | undefined, tag: s
     .split(",")
     .map((v) => v.trim().replace(/^W\//, ""));
   return values.includes(tag) || values.includes("*");
+}
+
+/** The audit line a layer write stores in its own commit: the answer it gives when it applies is 200. */
+export const committedAuditOf = (request: FastifyRequest): AuditEntry => auditEntryOf(request, 200);
+
+/** After a write: when it stored a revision, its commit holds the request's audit line already. */
+export function noteAuditCommitted(request: FastifyRequest, result: { changed: boolean }): void {
+  if (result.changed) request.auditCommitted = true;
 }

@@ -6,7 +6,14 @@ import type { ChangeRequestService } from "../change-requests/change-request-ser
 import { PendingChangeDto } from "../change-requests/change-request-types.js";
 import { access } from "../http/access-scopes.js";
 import { callerOf } from "../http/caller.js";
-import { authorOf, etag, expectedRevisionOf, traceparentOf } from "../http/request-context.js";
+import {
+  authorOf,
+  committedAuditOf,
+  etag,
+  expectedRevisionOf,
+  noteAuditCommitted,
+  traceparentOf,
+} from "../http/request-context.js";
 import { secretReaderOfLayer } from "../secrets/secret-access.js";
 import type { LayerService } from "./layer-service.js";
 import { LayerDto, LayerParams, type WriteContext, WriteQuery, WriteResultDto } from "./layer-types.js";
@@ -40,6 +47,7 @@ export function registerLayerRoutes(
     expectedRevision: expectedRevisionOf(request),
     traceparent: traceparentOf(request),
     gitOverride: query.override === "git",
+    audit: committedAuditOf(request),
   });
 
   app.get(
@@ -93,6 +101,7 @@ export function registerLayerRoutes(
         );
         if (pending) return reply.status(202).send(pendingAnswer(pending));
         const result = await write(ns, layer, request.body, ctx);
+        noteAuditCommitted(request, result);
         reply.header("etag", etag(result.revision));
         return result;
       },

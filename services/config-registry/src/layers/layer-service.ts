@@ -254,6 +254,7 @@ export function createLayerService(deps: LayerServiceDeps) {
       heads: plan.heads,
       outbox: plan.outbox,
       others: plan.others,
+      audit: ctx.audit,
     });
     if (!applied) return null;
     deps.known.rememberLayer(namespace, layer, hash, content);

@@ -1,4 +1,5 @@
 import { NamespaceName } from "@nexus/contracts";
+import type { AuditEntry } from "@nexus/kit";
 import { z } from "zod";
 
 export const BASE_LAYER = "base";
@@ -24,6 +25,8 @@ export interface WriteContext {
   trustSealed?: boolean | undefined;
   /** Write a layer that follows a Git source anyway (`?override=git`); recorded as source drift. */
   gitOverride?: boolean | undefined;
+  /** The request's audit line, stored by the commit that applies the write (none if it changes nothing). */
+  audit?: AuditEntry | undefined;
 }
 
 export interface WriteResult {

@@ -1,4 +1,7 @@
 import {
+  type AuditEntry,
+  auditInsertParams,
+  auditInsertSql,
   OUTBOX_INSERT_PARAMS,
   type OutboxRows,
   outboxInsertParams,
@@ -131,6 +134,8 @@ WITH locked AS (
   ${RESOLVED_HEADS_UPSERT_SQL(12, "claimed")}
 ), events AS (
   ${outboxInsertSql(12 + RESOLVED_HEADS_PARAMS, "claimed")}
+), audit AS (
+  ${auditInsertSql(OTHERS + 2, "claimed")}
 )
 SELECT count(*)::int AS applied FROM claimed`;
 
@@ -144,6 +149,8 @@ export interface CommittedWrite {
   outbox: OutboxRows;
   /** Other namespaces whose heads are in `heads`, with the versions they were read at. */
   others: { name: string; writeVersion: string }[];
+  /** The request's audit line, committed with the write. */
+  audit?: AuditEntry | undefined;
 }
 
 function knownDocument(
@@ -203,8 +210,8 @@ export function createLayerWriteStore() {
     },
 
     /**
-     * Revision, layer head, namespace head revision, dependencies, resolved heads and outbox events
-     * in one autocommit statement. False when the namespace changed since it was read.
+     * Revision, layer head, namespace head revision, dependencies, resolved heads, outbox events and
+     * the audit line in one autocommit statement. False when the namespace changed since it was read.
      */
     async commitWrite(q: Queryable, write: CommittedWrite): Promise<boolean> {
       const res = await q.query<{ applied: number }>({
@@ -218,6 +225,7 @@ export function createLayerWriteStore() {
           ...outboxInsertParams(write.outbox),
           write.others.map((o) => o.name),
           write.others.map((o) => o.writeVersion),
+          ...auditInsertParams(write.audit),
         ],
       });
       return res.rows[0]?.applied === 1;

@@ -6,7 +6,14 @@ import type { ChangeRequestService } from "../change-requests/change-request-ser
 import { PendingChangeDto } from "../change-requests/change-request-types.js";
 import { access } from "../http/access-scopes.js";
 import { callerOf } from "../http/caller.js";
-import { authorOf, etag, expectedRevisionOf, traceparentOf } from "../http/request-context.js";
+import {
+  authorOf,
+  committedAuditOf,
+  etag,
+  expectedRevisionOf,
+  noteAuditCommitted,
+  traceparentOf,
+} from "../http/request-context.js";
 import { LayerParams, WriteResultDto } from "../layers/layer-types.js";
 import { secretReaderOfLayer } from "../secrets/secret-access.js";
 import type { RevisionService } from "./revision-service.js";
@@ -122,8 +129,10 @@ export function registerRevisionRoutes(
           message: request.body.message ?? "",
           expectedRevision: expectedRevisionOf(request),
           traceparent: traceparentOf(request),
+          audit: committedAuditOf(request),
         },
       );
+      noteAuditCommitted(request, result);
       reply.header("etag", etag(result.revision));
       return result;
     },
