@@ -237,7 +237,7 @@ export function createLayerService(deps: LayerServiceDeps) {
       preloaded: current,
     });
     await deps.policies?.check(plan.heads);
-    const applied = await deps.writes.commitWrite(q, {
+    const stored = await deps.writes.commitWrite(q, {
       expectedWriteVersion: current.writeVersion,
       dependencies: plan.dependencies,
       revision: {
@@ -256,7 +256,7 @@ export function createLayerService(deps: LayerServiceDeps) {
       others: plan.others,
       audit: ctx.audit,
     });
-    if (!applied) return null;
+    if (!stored) return null;
     deps.known.rememberLayer(namespace, layer, hash, content);
     const written: WriteResult = {
       namespace,
@@ -269,7 +269,7 @@ export function createLayerService(deps: LayerServiceDeps) {
     };
     return {
       result: written,
-      changed: plan.heads,
+      changed: stored,
       outbox: plan.outbox,
       ...(bound && !isGitImport(ctx) ? { overrodeGit: true } : {}),
     };

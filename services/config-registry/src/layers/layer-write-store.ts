@@ -15,6 +15,7 @@ import {
   RESOLVED_HEADS_PARAMS,
   RESOLVED_HEADS_UPSERT_SQL,
   resolvedHeadsParams,
+  withVersions,
 } from "../resolve/resolve-store.js";
 import type { ResolvedHead, StoredHead } from "../resolve/resolve-types.js";
 import { revisionInsertParams } from "../revisions/revision-store.js";
@@ -137,7 +138,9 @@ WITH locked AS (
 ), audit AS (
   ${auditInsertSql(OTHERS + 2, "claimed")}
 )
-SELECT count(*)::int AS applied FROM claimed`;
+SELECT (SELECT count(*)::int FROM claimed) AS applied,
+  (SELECT COALESCE(json_agg(json_build_object('namespace', h.namespace, 'environment', h.environment,
+                                              'version', h.version)), '[]'::json) FROM heads h) AS versions`;
 
 export interface CommittedWrite {
   revision: Omit<Revision, "createdAt">;
@@ -211,10 +214,14 @@ export function createLayerWriteStore() {
 
     /**
      * Revision, layer head, namespace head revision, dependencies, resolved heads, outbox events and
-     * the audit line in one autocommit statement. False when the namespace changed since it was read.
+     * the audit line in one autocommit statement. The heads as stored (with their versions), or
+     * null when the namespace changed since it was read and nothing was stored.
      */
-    async commitWrite(q: Queryable, write: CommittedWrite): Promise<boolean> {
-      const res = await q.query<{ applied: number }>({
+    async commitWrite(q: Queryable, write: CommittedWrite): Promise<ResolvedHead[] | null> {
+      const res = await q.query<{
+        applied: number;
+        versions: { namespace: string; environment: string; version: number }[];
+      }>({
         name: "layer-write-commit",
         text: COMMIT_SQL,
         values: [
@@ -228,7 +235,8 @@ export function createLayerWriteStore() {
           ...auditInsertParams(write.audit),
         ],
       });
-      return res.rows[0]?.applied === 1;
+      const row = res.rows[0];
+      return row?.applied === 1 ? withVersions(write.heads, row.versions) : null;
     },
   };
 }

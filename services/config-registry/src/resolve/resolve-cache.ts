@@ -1,23 +1,50 @@
 import type { Logger, Redis } from "@nexus/kit";
 import type { ResolveMemoryCache } from "./resolve-memory-cache.js";
 import type { ResolvedHead } from "./resolve-types.js";
+import { decodeCachedHead, encodeCachedHead } from "./resolved-fns.js";
 
-/** `SET key value EX ttl` unless the entry holds a later revision (values start with "<revision> "). */
+/**
+ * `SET key value EX ttl` unless the entry was committed later (`committedLater`): values start
+ * with "<revision>:<version> ", or "<revision> " when an older instance wrote them.
+ */
 const SET_UNLESS_NEWER = `
 local current = redis.call('GET', KEYS[1])
 if current then
-  local revision = tonumber(string.match(current, '^(%d+) '))
-  if revision and revision > tonumber(ARGV[2]) then return 0 end
+  local revision, version = string.match(current, '^(%d+):?(%d*) ')
+  if revision then
+    if version ~= '' and ARGV[4] ~= '' then
+      if tonumber(version) > tonumber(ARGV[4]) then return 0 end
+    elseif tonumber(revision) > tonumber(ARGV[2]) then
+      return 0
+    end
+  end
 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
 return 1`;
 
 interface UnlessNewer {
-  nexusSetUnlessNewer(key: string, value: string, revision: number, ttlSeconds: number): Promise<number>;
+  nexusSetUnlessNewer(
+    key: string,
+    value: string,
+    revision: number,
+    ttlSeconds: number,
+    version: string,
+  ): Promise<number>;
 }
 
-function setUnlessNewer(redis: Redis, key: string, value: string, revision: number, ttlSeconds: number) {
-  return (redis as unknown as UnlessNewer).nexusSetUnlessNewer(key, value, revision, ttlSeconds);
+function setUnlessNewer(
+  redis: Pick<UnlessNewer, "nexusSetUnlessNewer">,
+  key: string,
+  h: ResolvedHead,
+  ttl: number,
+) {
+  return redis.nexusSetUnlessNewer(
+    key,
+    encodeCachedHead(h),
+    h.revision,
+    ttl,
+    h.version ? String(h.version) : "",
+  );
 }
 
 /**
@@ -37,21 +64,6 @@ export function createResolveCache(deps: {
   const { redis, logger, ttlSeconds, memory } = deps;
   let degraded = false;
   const key = (namespace: string, environment: string) => `resolved:${namespace}:${environment}`;
-  // "<revision> <hash> <body>": a hit costs two indexOf calls, not a JSON parse of the body.
-  const encode = (h: ResolvedHead) => `${h.revision} ${h.hash} ${h.body}`;
-  const decode = (namespace: string, environment: string, raw: string): ResolvedHead | null => {
-    const a = raw.indexOf(" ");
-    const b = raw.indexOf(" ", a + 1);
-    if (a < 0 || b < 0) return null;
-    return {
-      namespace,
-      environment,
-      revision: Number(raw.slice(0, a)),
-      hash: raw.slice(a + 1, b),
-      body: raw.slice(b + 1),
-    };
-  };
-
   const failed = (err: unknown) => {
     if (!degraded) logger.warn({ err }, "Redis is unreachable: serving resolved config from Postgres");
     degraded = true;
@@ -86,7 +98,7 @@ export function createResolveCache(deps: {
       if (redis?.status !== "ready") return null;
       try {
         const raw = await redis.get(key(namespace, environment));
-        return raw ? decode(namespace, environment, raw) : null;
+        return raw ? decodeCachedHead(namespace, environment, raw) : null;
       } catch (err) {
         failed(err);
         return null;
@@ -96,15 +108,15 @@ export function createResolveCache(deps: {
     async fill(head: ResolvedHead): Promise<void> {
       if (redis?.status !== "ready") return;
       await redis
-        .set(key(head.namespace, head.environment), encode(head), "EX", ttlSeconds, "NX")
+        .set(key(head.namespace, head.environment), encodeCachedHead(head), "EX", ttlSeconds, "NX")
         .catch(failed);
     },
 
     /**
      * A write's new heads, after its commit. Two writes to one document from different instances
      * (or connections) can reach here in the other order than they committed: an entry is only
-     * replaced by one of the same or a later revision, so the earlier write cannot put back what
-     * the later one stored.
+     * replaced by one committed at the same time or later (its version), so the earlier write
+     * cannot put back what the later one stored, even when both kept the revision.
      */
     async replace(heads: ResolvedHead[]): Promise<void> {
       if (heads.length === 0) return;
@@ -115,23 +127,16 @@ export function createResolveCache(deps: {
       if (heads.length === 1 && only) {
         // The common overlay write: one script call, without MULTI/EXEC around it.
         await setUnlessNewer(
-          redis,
+          redis as unknown as UnlessNewer,
           key(only.namespace, only.environment),
-          encode(only),
-          only.revision,
+          only,
           ttlSeconds,
         ).catch(failed);
         return;
       }
       const multi = redis.multi();
-      for (const h of heads) {
-        (multi as unknown as UnlessNewer).nexusSetUnlessNewer(
-          key(h.namespace, h.environment),
-          encode(h),
-          h.revision,
-          ttlSeconds,
-        );
-      }
+      for (const h of heads)
+        setUnlessNewer(multi as unknown as UnlessNewer, key(h.namespace, h.environment), h, ttlSeconds);
       await multi.exec().catch(failed);
     },
 

@@ -1,4 +1,5 @@
 import type { ResolvedHead } from "./resolve-types.js";
+import { committedLater } from "./resolved-fns.js";
 
 export const DEFAULT_MEMORY_TTL_MS = 2_000;
 
@@ -61,14 +62,15 @@ export function createResolveMemoryCache(options: MemoryCacheOptions) {
     },
 
     /**
-     * This instance's own write, already committed: the new heads are the truth, unless a write
-     * of a later revision got here first (two writes' answers can come back in either order).
+     * This instance's own write, already committed: the new heads are the truth, unless a later
+     * commit of the same document got here first (two writes' answers can come back in either
+     * order, with the same revision when both re-resolved a namespace that reads another).
      */
     replace(heads: readonly ResolvedHead[]): void {
       epoch++;
       for (const head of heads) {
         const held = entries.get(key(head.namespace, head.environment));
-        if (held && held.head.revision > head.revision) continue;
+        if (held && committedLater(held.head, head)) continue;
         put(head);
       }
     },

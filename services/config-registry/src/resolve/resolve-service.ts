@@ -246,9 +246,9 @@ export function createResolveService(deps: ResolveServiceDeps) {
       const { heads, outbox, dependencies, others } = await plan(q, req);
       if (!(await deps.namespaces.advanceVersions(q, others))) throw concurrentDependentChange();
       if (dependencies) await deps.namespaces.setDependencies(q, req.target.name, dependencies);
-      await deps.resolved.upsertMany(q, heads);
+      const stored = await deps.resolved.upsertMany(q, heads);
       await enqueueEvents(q, outbox);
-      return heads;
+      return stored;
     },
   };
 

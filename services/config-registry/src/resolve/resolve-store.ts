@@ -14,7 +14,20 @@ export const RESOLVED_HEADS_UPSERT_SQL = (first: number, onlyIf?: string) =>
     ${onlyIf ? `WHERE EXISTS (SELECT 1 FROM ${onlyIf})` : ""}
     ON CONFLICT (namespace, environment) DO UPDATE
       SET revision = EXCLUDED.revision, hash = EXCLUDED.hash, body = EXCLUDED.body, sealed = EXCLUDED.sealed,
-          updated_at = now()`;
+          updated_at = now(), version = nextval('resolved_heads_version')
+    RETURNING namespace, environment, version`;
+
+/** Heads as committed: each with the version its upsert returned (`RESOLVED_HEADS_UPSERT_SQL`). */
+export function withVersions(
+  heads: readonly ResolvedHead[],
+  versions: readonly { namespace: string; environment: string; version: string | number }[],
+): ResolvedHead[] {
+  const byKey = new Map(versions.map((v) => [`${v.namespace}\u0000${v.environment}`, Number(v.version)]));
+  return heads.map((h) => {
+    const version = byKey.get(`${h.namespace}\u0000${h.environment}`);
+    return version === undefined ? h : { ...h, version };
+  });
+}
 
 /** How many parameters `RESOLVED_HEADS_UPSERT_SQL` takes. */
 export const RESOLVED_HEADS_PARAMS = 1;
@@ -32,11 +45,12 @@ export const resolvedHeadsParams = (heads: ResolvedHead[]): unknown[] => [
   ),
 ];
 
+// `version` as float8: a JavaScript number (exact below 2^53), where pg returns a bigint as a string.
 export function createResolveStore() {
   return {
     async find(q: Queryable, namespace: string, environment: string): Promise<ResolvedHead | null> {
       const res = await q.query<ResolvedHead>(
-        "SELECT namespace, environment, revision, hash, body FROM resolved_heads WHERE namespace = $1 AND environment = $2",
+        "SELECT namespace, environment, revision, version::float8 AS version, hash, body FROM resolved_heads WHERE namespace = $1 AND environment = $2",
         [namespace, environment],
       );
       return res.rows[0] ?? null;
@@ -46,7 +60,7 @@ export function createResolveStore() {
     async findSealed(q: Queryable, namespace: string, environment: string): Promise<ResolvedHead | null> {
       const res = await q.query<ResolvedHead>({
         name: "resolved-head-sealed",
-        text: "SELECT namespace, environment, revision, hash, body, sealed FROM resolved_heads WHERE namespace = $1 AND environment = $2",
+        text: "SELECT namespace, environment, revision, version::float8 AS version, hash, body, sealed FROM resolved_heads WHERE namespace = $1 AND environment = $2",
         values: [namespace, environment],
       });
       return res.rows[0] ?? null;
@@ -54,15 +68,20 @@ export function createResolveStore() {
 
     async findMany(q: Queryable, namespaces: string[]): Promise<ResolvedHead[]> {
       const res = await q.query<ResolvedHead>(
-        "SELECT namespace, environment, revision, hash, body FROM resolved_heads WHERE namespace = ANY($1)",
+        "SELECT namespace, environment, revision, version::float8 AS version, hash, body FROM resolved_heads WHERE namespace = ANY($1)",
         [namespaces],
       );
       return res.rows;
     },
 
-    async upsertMany(q: Queryable, heads: ResolvedHead[]): Promise<void> {
-      if (heads.length === 0) return;
-      await q.query(`${RESOLVED_HEADS_UPSERT_SQL(1)}`, resolvedHeadsParams(heads));
+    /** The heads as stored, with their versions. */
+    async upsertMany(q: Queryable, heads: ResolvedHead[]): Promise<ResolvedHead[]> {
+      if (heads.length === 0) return heads;
+      const res = await q.query<{ namespace: string; environment: string; version: string }>(
+        RESOLVED_HEADS_UPSERT_SQL(1),
+        resolvedHeadsParams(heads),
+      );
+      return withVersions(heads, res.rows);
     },
 
     async deleteEnvironment(q: Queryable, namespace: string, environment: string): Promise<void> {

@@ -9,6 +9,12 @@ export interface ResolvedHead {
   hash: string;
   /** The exact response body (JSON), so cache and database serve identical bytes. */
   body: string;
+  /**
+   * Commit order of this document (`resolved_heads.version`): a later commit of it has a larger
+   * one, even when the revision stays. Known after the commit that stored it; the caches keep the
+   * larger. Absent on heads not yet committed.
+   */
+  version?: number;
   /** `body` as UTF-8, kept by the in-process cache so a hit sends bytes without encoding them. */
   encoded?: Buffer;
   /**

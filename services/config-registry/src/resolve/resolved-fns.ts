@@ -1,3 +1,5 @@
+import type { ResolvedHead } from "./resolve-types.js";
+
 /** Cross-namespace references look like `${ref:<namespace>:<path>}` or `${secret:<namespace>:<path>}`. */
 const CROSS_NAMESPACE_REF = /\$\{(?:ref|secret):([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?):/g;
 
@@ -43,4 +45,41 @@ export function renderResolvedBody(r: {
 export function bodyHoldsSecrets(body: string, hash: string): boolean {
   const at = body.indexOf(`"hash":"${hash}",`);
   return at >= 0 && body.startsWith('"secretDigests":', at + hash.length + 10);
+}
+
+type Ordered = Pick<ResolvedHead, "revision" | "version">;
+
+/**
+ * Was `held` committed after `incoming`? By commit version when both have one (a re-resolution
+ * keeps the revision but gets a new version); by revision otherwise (an entry of an older
+ * instance, written before versions existed).
+ */
+export function committedLater(held: Ordered, incoming: Ordered): boolean {
+  if (held.version !== undefined && incoming.version !== undefined) return held.version > incoming.version;
+  return held.revision > incoming.revision;
+}
+
+/** The Redis form: `"<revision>:<version> <hash> <body>"`; a hit costs two indexOf calls, no JSON parse. */
+export function encodeCachedHead(h: ResolvedHead): string {
+  return `${h.revision}:${h.version ?? 0} ${h.hash} ${h.body}`;
+}
+
+/** `encodeCachedHead` back; also reads `"<revision> <hash> <body>"` (no version) of older instances. */
+export function decodeCachedHead(namespace: string, environment: string, raw: string): ResolvedHead | null {
+  const a = raw.indexOf(" ");
+  const b = raw.indexOf(" ", a + 1);
+  if (a < 0 || b < 0) return null;
+  const order = raw.slice(0, a);
+  const colon = order.indexOf(":");
+  const revision = Number(colon < 0 ? order : order.slice(0, colon));
+  const version = colon < 0 ? undefined : Number(order.slice(colon + 1));
+  if (!Number.isInteger(revision) || (version !== undefined && !Number.isInteger(version))) return null;
+  return {
+    namespace,
+    environment,
+    revision,
+    hash: raw.slice(a + 1, b),
+    body: raw.slice(b + 1),
+    ...(version ? { version } : {}),
+  };
 }

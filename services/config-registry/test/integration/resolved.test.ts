@@ -1,6 +1,7 @@
 import { createLogger } from "@nexus/kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createResolveCache } from "../../src/resolve/resolve-cache.js";
+import { createResolveMemoryCache } from "../../src/resolve/resolve-memory-cache.js";
 import { call, type Harness, startRegistry, withAuth } from "./harness.js";
 
 const resolved = (ns: string, env: string, query = "") =>
@@ -155,10 +156,64 @@ describe("resolved configuration", () => {
     await cache.replace([head(899, "earlier")]); // one write, its answer late
     await cache.replace([head(899, "earlier"), head(899, "earlier-too")]); // several heads at once
     const raw = await h.redis.redis.get("resolved:orders:staging");
-    expect(raw?.startsWith("900 later ")).toBe(true);
+    expect(raw?.startsWith("900:0 later ")).toBe(true);
     await cache.replace([head(901, "next")]);
-    expect((await h.redis.redis.get("resolved:orders:staging"))?.startsWith("901 next ")).toBe(true);
+    expect((await h.redis.redis.get("resolved:orders:staging"))?.startsWith("901:0 next ")).toBe(true);
     await cache.evict("orders", ["staging"]);
+  });
+
+  it("orders cache updates of one revision by commit version (a re-resolution keeps the revision)", async () => {
+    const memory = createResolveMemoryCache({ ttlMs: 60_000, maxEntries: 100 });
+    const cache = createResolveCache({
+      redis: h.redis.redis,
+      logger: createLogger({ service: "cache-test", level: "silent" }),
+      ttlSeconds: 60,
+      memory,
+    });
+    const head = (version: number, hash: string) => ({
+      namespace: "orders",
+      environment: "development",
+      revision: 7,
+      version,
+      hash,
+      body: `{"hash":"${hash}"}`,
+    });
+    // An entry written by an instance from before versions: a versioned write replaces it.
+    await h.redis.redis.set("resolved:orders:development", '7 old {"hash":"old"}');
+    expect((await cache.get("orders", "development"))?.version).toBeUndefined();
+    await cache.replace([head(41, "first")]);
+    await cache.replace([head(42, "second")]);
+    await cache.replace([head(41, "first")]); // the first write's update, arriving last
+    await cache.replace([head(40, "zeroth"), head(41, "first")]); // several heads at once
+    expect(await cache.get("orders", "development")).toMatchObject({
+      version: 42,
+      hash: "second",
+      revision: 7,
+    });
+    expect(memory.get("orders", "development")).toMatchObject({ version: 42, hash: "second" });
+    await cache.evict("orders", ["development"]);
+  });
+
+  it("gives a document re-resolved by a change elsewhere a later version with the same revision", async () => {
+    expect((await call(h, "POST", "/v1/namespaces", { name: "ver-upstream" })).status).toBe(201);
+    expect((await call(h, "POST", "/v1/namespaces", { name: "ver-reader" })).status).toBe(201);
+    await call(h, "PUT", "/v1/namespaces/ver-upstream/layers/base", { host: "a" });
+    await call(h, "PUT", "/v1/namespaces/ver-reader/layers/base", { host: "${ref:ver-upstream:host}" });
+    const stored = async () =>
+      (
+        await h.db.pool.query<{ revision: number; version: string; hash: string }>(
+          "SELECT revision, version, hash FROM resolved_heads WHERE namespace = 'ver-reader' AND environment = 'production'",
+        )
+      ).rows[0]!;
+    const before = await stored();
+    await call(h, "PUT", "/v1/namespaces/ver-upstream/layers/base", { host: "b" });
+    const after = await stored();
+    expect(after.revision).toBe(before.revision);
+    expect(after.hash).not.toBe(before.hash);
+    expect(Number(after.version)).toBeGreaterThan(Number(before.version));
+    // The cache holds what the later commit stored, with its version.
+    const cached = await h.redis.redis.get("resolved:ver-reader:production");
+    expect(cached?.startsWith(`${after.revision}:${after.version} ${after.hash} `)).toBe(true);
   });
 
   it("serves reads from Redis, and from Postgres when the cached copy is gone", async () => {
