@@ -30,6 +30,15 @@ export function serveConfigCommands(deps: {
         source: "nats",
         expectedRevision: cmd.expectedRevision,
         traceparent: ctx.traceparent,
+        // Committed with the revision, like an API write's. The author is the sender's own word:
+        // NATS permissions, not a token, decide who may send to this subject.
+        audit: {
+          actor: `nats:${cmd.author}`,
+          action: "config.cmd.set",
+          resource: `/v1/namespaces/${cmd.namespace}/layers/${cmd.layer}`,
+          outcome: "allowed",
+          details: { subject: ctx.subject, actorName: cmd.author },
+        },
       });
       return {
         ok: true as const,

@@ -113,6 +113,20 @@ describe("config.changed events", () => {
     expect(rev.body.content).toEqual({ via: "nats" });
     const history = await call(h, "GET", "/v1/namespaces/payments-api/layers/development/revisions");
     expect(history.body.items[0]).toMatchObject({ source: "nats", author: "svc-a" });
+    // Its audit line was committed with the revision (same transaction), not buffered.
+    const audited = await h.db.pool.query(
+      `SELECT a.actor, a.action, a.outcome, a.details->>'subject' AS subject FROM audit_log a
+         JOIN revisions r ON r.xmin = a.xmin AND r.namespace = 'payments-api' AND r.layer = 'development'
+        WHERE a.resource = '/v1/namespaces/payments-api/layers/development'`,
+    );
+    expect(audited.rows).toEqual([
+      {
+        actor: "nats:svc-a",
+        action: "config.cmd.set",
+        outcome: "allowed",
+        subject: `${h.nats.prefix}.config.cmd.set.development.payments-api`,
+      },
+    ]);
 
     const stale = await h.nats.bus.requestCommand(
       configSetSubject({ layer: "development", namespace: "payments-api" }),
