@@ -4,6 +4,7 @@ import {
   AppError,
   type Bus,
   enqueueEvents,
+  isTransactionConflict,
   type Logger,
   type Pool,
   type PoolClient,
@@ -27,6 +28,7 @@ import { type GitSourceStore, type ImportRecord, lastImportOf } from "./git-sour
 import type { BoundLayer, GitSource, ImportTrigger } from "./git-source-types.js";
 
 export const GIT_IMPORT_CONSUMER = "config-registry-git-import";
+const IMPORT_ATTEMPTS = 3;
 
 export interface ImportRequest {
   source: GitSource;
@@ -175,15 +177,33 @@ export function createGitImportService(deps: {
     return { outcome: { importId: r.id, status: "failed", commit, problems }, changed: [] };
   }
 
+  /**
+   * An import locks every namespace it writes, in namespace order, and a concurrent commit that
+   * re-resolves readers locks those too: Postgres can break such a cycle by failing the import.
+   * Nothing of it was stored, so it goes again (a few times) instead of failing the whole push.
+   */
+  async function retriedOnConflict<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let n = 1; ; n++) {
+      try {
+        return await attempt();
+      } catch (err) {
+        if (!isTransactionConflict(err) || n >= IMPORT_ATTEMPTS) throw err;
+        deps.logger.warn({ err, attempt: n }, "a Git import met a concurrent change; importing again");
+      }
+    }
+  }
+
   async function inTransaction(
     req: ImportRequest,
     work: (
       client: PoolClient,
     ) => Promise<{ outcome: ImportOutcome; changed: Parameters<LayerService["publish"]>[0] }>,
   ): Promise<ImportOutcome> {
-    const done = req.eventId
-      ? await processOnce(pool, GIT_IMPORT_CONSUMER, req.eventId, work)
-      : { applied: true as const, result: await withTransaction(pool, work) };
+    const done = await retriedOnConflict(() =>
+      req.eventId
+        ? processOnce(pool, GIT_IMPORT_CONSUMER, req.eventId, work)
+        : withTransaction(pool, work).then((result) => ({ applied: true as const, result })),
+    );
     if (!done.applied) return { importId: null, status: "skipped", commit: null, problems: [] };
     await deps.layers.publish(done.result.changed);
     deps.wakeOutbox();
