@@ -3,6 +3,7 @@ import type { App } from "@nexus/kit";
 import { z } from "zod";
 import { access } from "../http/access-scopes.js";
 import { callerOf } from "../http/caller.js";
+import { committedAuditOf } from "../http/request-context.js";
 import type { ChangeRequestService } from "./change-request-service.js";
 import {
   ChangeRequestDto,
@@ -66,7 +67,13 @@ export function registerChangeRequestRoutes(app: App, deps: { changeRequests: Ch
         response: { 200: ChangeRequestDto, ...errors },
       },
     },
-    async (request) => changeRequests.approve(request.params.id, request.body.comment, callerOf(request)),
+    async (request) =>
+      changeRequests.approve(request.params.id, request.body.comment, callerOf(request), {
+        entry: committedAuditOf(request),
+        committed: () => {
+          request.auditCommitted = true;
+        },
+      }),
   );
 
   app.post(

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { CONFIG_CHANGE_APPROVED, CONFIG_CHANGE_REJECTED, CONFIG_CHANGE_REQUESTED } from "@nexus/contracts";
 import {
   type AccessScope,
+  type AuditEntry,
   type Bus,
   ConflictError,
   enqueueEvents,
@@ -221,7 +222,13 @@ export function createChangeRequestService(deps: {
      * request stays pending, to be rejected and asked again. Approving again after a crash between
      * the write and the decision finds the written revision instead of writing twice.
      */
-    async approve(id: string, comment: string, caller: Caller): Promise<ChangeRequestDto> {
+    async approve(
+      id: string,
+      comment: string,
+      caller: Caller,
+      /** The approval's audit line: committed with the write when this approval writes it. */
+      audit?: { entry: AuditEntry; committed: () => void },
+    ): Promise<ChangeRequestDto> {
       const c = await visible(id, caller);
       assertDecidable(c, caller);
       let revision = await store.appliedRevision(pool, c);
@@ -234,7 +241,9 @@ export function createChangeRequestService(deps: {
             source: `change-request:${c.id}`,
             expectedRevision: c.baseRevision,
             trustSealed: true,
+            audit: audit?.entry,
           });
+          if (written.changed) audit?.committed();
         } catch (err) {
           if (err instanceof ConflictError) {
             throw new ConflictError(

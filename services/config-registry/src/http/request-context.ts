@@ -41,7 +41,7 @@ export function matchesIfNoneMatch(header: string | string[] | undefined, tag: s
   return values.includes(tag) || values.includes("*");
 }
 
-/** The audit line a layer write stores in its own commit: the answer it gives when it applies is 200. */
+/** The audit line a write stores in its own commit (a layer write, a rollback, an approval): each answers 200 when it applies. */
 export const committedAuditOf = (request: FastifyRequest): AuditEntry => auditEntryOf(request, 200);
 
 /** After a write: when it stored a revision, its commit holds the request's audit line already. */

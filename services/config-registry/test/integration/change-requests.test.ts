@@ -116,6 +116,14 @@ describe("protected environments: writes become change requests for another appr
     expect(layer.body).toMatchObject({ revision: head + 1, content: { limit: 9, admin: true } });
     const rev = await call(h, "GET", `${production}/revisions/${head + 1}`);
     expect(rev.body).toMatchObject({ author: "eve", source: `change-request:${id}` });
+    // The approval's audit line was committed with the revision it wrote, and only once.
+    await h.registry.audit.flush();
+    const lines = await h.db.pool.query(
+      `SELECT a.outcome, a.status_code, a.xmin = r.xmin AS same_commit FROM audit_log a, revisions r
+        WHERE a.request_id = $1 AND r.namespace = 'pay' AND r.layer = 'production' AND r.revision = $2`,
+      [ok.headers["x-request-id"], head + 1],
+    );
+    expect(lines.rows).toEqual([{ outcome: "allowed", status_code: 200, same_commit: true }]);
     expect((await approved)[0]!.event.data).toMatchObject({
       changeRequestId: id,
       decidedBy: "ann",
