@@ -14,9 +14,6 @@ export function auditInsertSql(first: number, onlyIf?: string): string {
     WHERE $${first}::jsonb IS NOT NULL ${onlyIf ? `AND EXISTS (SELECT 1 FROM ${onlyIf})` : ""}`;
 }
 
-/** How many parameters `auditInsertSql` takes. */
-export const AUDIT_INSERT_PARAMS = 1;
-
 export const auditInsertParams = (entry: AuditEntry | undefined): unknown[] => [
   entry
     ? JSON.stringify({
