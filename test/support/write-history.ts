@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: registry answers are recorded as they come; the checker reads what it needs
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import jsonPatch, { type Operation as PatchOperation } from "fast-json-patch";
