@@ -8,6 +8,7 @@ import {
   outboxInsertSql,
   type Queryable,
 } from "@nexus/kit";
+import type { LayerHead } from "../layers/layer-types.js";
 import { type NamespaceRow, toNamespace } from "../namespaces/namespace-store.js";
 import type { Namespace } from "../namespaces/namespace-types.js";
 import { type KnownDocuments, knownKey } from "../resolve/known-documents.js";
@@ -20,7 +21,6 @@ import {
 import type { ResolvedHead, StoredHead } from "../resolve/resolve-types.js";
 import { revisionInsertParams } from "../revisions/revision-store.js";
 import type { Revision } from "../revisions/revision-types.js";
-import type { LayerHead } from "./layer-types.js";
 
 /**
  * The two statements of a layer write. Each round trip to Postgres costs more than the work of
@@ -167,7 +167,7 @@ function knownDocument(
   return doc;
 }
 
-export function createLayerWriteStore() {
+export function createWriteStore() {
   return {
     /**
      * The namespace with everything resolution needs for a write of `layer`, and the version to
@@ -248,4 +248,4 @@ export function createLayerWriteStore() {
     },
   };
 }
-export type LayerWriteStore = ReturnType<typeof createLayerWriteStore>;
+export type WriteStore = ReturnType<typeof createWriteStore>;
