@@ -199,7 +199,6 @@ export async function buildApp(deps: RegistryDeps) {
   const namespaces = createNamespaceService({
     pool,
     namespaces: namespaceStore,
-    layers: layerStore,
     resolved: resolveStore,
     resolve,
     cache,
