@@ -9,6 +9,7 @@ import {
   createAuditLog,
   createHttpApp,
   createOutboxRelay,
+  eventStreamCheck,
   type FailedAuthLimiter,
   type HealthCheck,
   type Logger,
@@ -299,6 +300,7 @@ export async function buildApp(deps: RegistryDeps) {
         await redis.ping();
       },
     },
+    eventStreamCheck(bus),
   ];
   const http = await createHttpApp({
     service: SERVICE_NAME,
