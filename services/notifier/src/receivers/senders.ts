@@ -52,6 +52,10 @@ export function createSenders(config: SendersConfig) {
     const slot = await config.slackPacing.claim(webhookUrl, config.slackIntervalMs, config.maxPacingWaitMs);
     if (!slot.go) return { kind: "postpone", afterMs: slot.afterMs };
     if (slot.waitMs > 0) await sleep(slot.waitMs);
+    // A 429 that arrived while this message waited for its slot holds it too: it goes back to the
+    // queue until the hold ends, without using up an attempt (Slack asked to wait, nothing failed).
+    const heldMs = await config.slackPacing.heldForMs(webhookUrl);
+    if (heldMs > 0) return { kind: "postpone", afterMs: heldMs };
     const outcome = await http(webhookUrl, JSON.stringify(slackPayload(d.message)));
     if (outcome.kind === "retry" && outcome.statusCode === 429 && outcome.afterMs !== undefined) {
       // Slack said how long this webhook must stay quiet: every queued message waits too.
