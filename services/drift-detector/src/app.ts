@@ -19,6 +19,7 @@ import { createReconcileStore } from "./findings/reconcile-store.js";
 import { createReconciler } from "./findings/reconciler.js";
 import { consumeHeads } from "./heads/head-consumer.js";
 import { createHeadStore } from "./heads/head-store.js";
+import { createKnownTargets } from "./heads/known-targets.js";
 import { createRegistryClient } from "./heads/registry-client.js";
 import { createIngestWatermark } from "./inventory/ingest-watermark.js";
 import { createInventoryBatcher } from "./inventory/inventory-batcher.js";
@@ -233,6 +234,7 @@ export async function buildApp(deps: DetectorDeps) {
           consumeInventory({
             bus,
             batcher,
+            targets: createKnownTargets({ pool, heads, registry }),
             inFlight: config.inventoryInFlight ?? 10_000,
             ackWaitMs: config.inventoryAckWaitMs ?? 30_000,
           }),

@@ -13,9 +13,10 @@ import { nanos } from "@nats-io/transport-node";
 import type { EventType } from "@nexus/contracts";
 import { context } from "@opentelemetry/api";
 import { deadLetter } from "./dlq.js";
-import { parseEvent } from "./envelope.js";
+import { canonicalSubjectFor, parseEvent } from "./envelope.js";
 import { contextFromHeaders, TRACEPARENT } from "./headers.js";
-import { assertDurable, durableFor, prefixSubject } from "./names.js";
+import { assertDurable, canonicalSubject, durableFor, prefixSubject } from "./names.js";
+import { EventRefusedError } from "./refused.js";
 import { isApiError } from "./streams.js";
 import type { BusContext, ConsumeOptions, Consumption, EventHandler } from "./types.js";
 
@@ -85,6 +86,22 @@ export async function startConsuming<T extends EventType>(
       return;
     }
     const eventId = parsed.event.id;
+    // The subject is the authority (NATS permissions are per subject): a body naming another
+    // target than its subject could put data where its publisher may not.
+    const bodySubject = canonicalSubjectFor(parsed.event.type, parsed.event.data);
+    const arrivedOn = canonicalSubject(ctx.prefix, m.subject);
+    if (bodySubject !== arrivedOn) {
+      ctx.logger.warn(
+        { ...where, eventId, bodySubject },
+        "event whose body disagrees with its subject dead-lettered",
+      );
+      await settleDead(
+        m,
+        `subject_mismatch: the body belongs on ${bodySubject}, it came on ${arrivedOn}`,
+        eventId,
+      );
+      return;
+    }
     if (deliveryCount > settings.maxDeliver) {
       ctx.logger.error({ ...where, eventId }, "event ran out of deliveries without a verdict, dead-lettered");
       await settleDead(m, "no_verdict: the last delivery neither succeeded nor failed", eventId);
@@ -97,7 +114,13 @@ export async function startConsuming<T extends EventType>(
       await context.with(contextFromHeaders(m.headers), () => handler(parsed.event, eventCtx));
       m.ack();
     } catch (err) {
-      if (deliveryCount >= settings.maxDeliver) {
+      if (err instanceof EventRefusedError) {
+        ctx.logger.warn(
+          { ...where, eventId, code: err.code, reason: err.message },
+          "event refused, dead-lettered",
+        );
+        await settleDead(m, `${err.code}: ${err.message}`, eventId);
+      } else if (deliveryCount >= settings.maxDeliver) {
         ctx.logger.error({ ...where, eventId, err }, "handler failed on its last delivery, dead-lettered");
         await settleDead(m, `handler_failed: ${(err as Error)?.message ?? String(err)}`, eventId);
       } else {

@@ -21,6 +21,7 @@ export {
   type StreamNames,
   streamNames,
 } from "./names.js";
+export { EventRefusedError } from "./refused.js";
 export { DUPLICATE_WINDOW_MS, eventStreamSubjects, type StreamOptions } from "./streams.js";
 export type {
   Bus,
