@@ -2,6 +2,7 @@ export * from "./config.js";
 export * from "./nats.js";
 export * from "./nats-server.js";
 export * from "./oidc.js";
+export * from "./openapi.js";
 export * from "./postgres.js";
 export * from "./redis.js";
 export * from "./route-table.js";
