@@ -4,5 +4,6 @@ export * from "./nats-server.js";
 export * from "./oidc.js";
 export * from "./openapi.js";
 export * from "./postgres.js";
+export * from "./prometheus.js";
 export * from "./redis.js";
 export * from "./route-table.js";

@@ -8,6 +8,8 @@ import {
   combineAuthenticators,
   createAuditLog,
   createHttpApp,
+  createMetricsRegistry,
+  createOutboxMetrics,
   createOutboxRelay,
   type FailedAuthLimiter,
   type HealthCheck,
@@ -16,6 +18,7 @@ import {
   prepareOutboxRows,
   type Redis,
   registerAuditRoutes,
+  registerBusMetrics,
   type Stoppable,
 } from "@nexus/kit";
 import { registerChangeRequestRoutes } from "./change-requests/change-request-router.js";
@@ -33,6 +36,7 @@ import { consumeGitPushes, createGitReconciler } from "./git-sources/git-sync.js
 import { registerGitWebhookRoutes } from "./git-sources/git-webhook-router.js";
 import { createGitWebhookService } from "./git-sources/git-webhook-service.js";
 import { registerConfigContentParsers } from "./http/content-parsers.js";
+import { countedGitImports, countedReadCaches, registerConfigWriteMetrics } from "./http/registry-metrics.js";
 import { registerLayerRoutes } from "./layers/layer-router.js";
 import { createLayerService } from "./layers/layer-service.js";
 import { createLayerStore } from "./layers/layer-store.js";
@@ -144,12 +148,14 @@ export async function buildApp(deps: RegistryDeps) {
   });
   const cache = createResolveCache({ redis, logger, ttlSeconds: config.cacheTtlSeconds, memory });
   const ownChanges = createOwnChanges(memory);
+  const metrics = createMetricsRegistry(SERVICE_NAME);
   const relay = createOutboxRelay({
     pool,
     bus,
     logger,
     databaseUrl: config.databaseUrl,
     channel: outboxChannel,
+    ...createOutboxMetrics(metrics, pool),
   });
   const wakeOutbox = () => relay.wake();
   const secrets = createSecretService({
@@ -222,10 +228,9 @@ export async function buildApp(deps: RegistryDeps) {
   });
   const reads = createResolveReadService({
     pool,
-    memory,
+    ...countedReadCaches(metrics, memory, cache),
     namespaces: namespaceStore,
     resolved: resolveStore,
-    cache,
     resolve,
     secrets,
   });
@@ -259,16 +264,19 @@ export async function buildApp(deps: RegistryDeps) {
     processEnv: gitConfig.processEnv,
   });
   const gitSources = createGitSourceService({ pool, store: gitStore, namespaces: namespaceStore, secrets });
-  const gitImports = createGitImportService({
-    pool,
-    bus,
-    git,
-    store: gitStore,
-    sources: gitSources,
-    layers,
-    wakeOutbox,
-    logger,
-  });
+  const gitImports = countedGitImports(
+    metrics,
+    createGitImportService({
+      pool,
+      bus,
+      git,
+      store: gitStore,
+      sources: gitSources,
+      layers,
+      wakeOutbox,
+      logger,
+    }),
+  );
   const gitReconciler = createGitReconciler({
     pool,
     databaseUrl: config.databaseUrl,
@@ -305,6 +313,7 @@ export async function buildApp(deps: RegistryDeps) {
     description: "Namespaces, layered and versioned configuration, resolution, schemas and history.",
     logger,
     checks,
+    metrics,
     bodyLimit: config.bodyLimit,
     rateLimit: { perMinute: config.rateLimitPerMinute ?? 0, redis },
     access: {
@@ -313,6 +322,8 @@ export async function buildApp(deps: RegistryDeps) {
       audit,
     },
   });
+  registerConfigWriteMetrics(http.app, metrics);
+  const busMetrics = registerBusMetrics(metrics, bus);
   registerConfigContentParsers(http.app);
   registerNamespaceRoutes(http.app, { namespaces });
   registerLayerRoutes(http.app, { layers, changeRequests });
@@ -369,6 +380,7 @@ export async function buildApp(deps: RegistryDeps) {
        * other instances' changes evict this instance's in-memory resolved documents.
        */
       async start() {
+        busMetrics.start();
         await bus.ensureStreams();
         invalidations = bus.subscribe(CONFIG_CHANGED, { skipId: ownChanges.heard }, (event) => {
           memory.invalidate(event.data.namespace, event.data.environment, event.data.hash);
@@ -383,6 +395,7 @@ export async function buildApp(deps: RegistryDeps) {
         if (gitConfig.reconcile) await gitReconciler.start();
       },
       async stop() {
+        busMetrics.stop();
         await commands?.stop();
         await readCommands?.stop();
         await invalidations?.stop();

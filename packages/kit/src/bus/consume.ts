@@ -75,6 +75,7 @@ export async function startConsuming<T extends EventType>(
 
   const handleOne = async (m: JsMsg, name: string): Promise<void> => {
     const deliveryCount = m.info.deliveryCount;
+    if (deliveryCount > 1) for (const o of ctx.observers) o.redelivered?.(opts.durable);
     const where = { consumer: name, subject: m.subject, streamSeq: m.seq, deliveryCount };
     const parsed = parseEvent<T>(m.data, expected);
     if (!parsed.ok) {
@@ -135,6 +136,8 @@ export async function startConsuming<T extends EventType>(
     async function settleDead(msg: JsMsg, reason: string, id: string | undefined): Promise<void> {
       try {
         await deadLetter(ctx, msg, { durable: opts.durable, consumer: name, reason, eventId: id });
+        const code = reason.slice(0, Math.max(0, reason.indexOf(":"))) || "unknown";
+        for (const o of ctx.observers) o.deadLettered?.(opts.durable, code);
         // No reason argument: NATS 2.9 does not parse `+TERM <reason>` and would redeliver.
         msg.term();
       } catch (err) {
@@ -174,6 +177,7 @@ export async function startConsuming<T extends EventType>(
     await Promise.all(inflight);
   };
 
+  for (const { name } of consumers) ctx.consumers.set(name, opts.durable);
   const loops = consumers.map(({ name, consumer }) => run(name, consumer));
   ctx.logger.info({ durables: consumers.map((c) => c.name), filters }, "consuming events");
   return {
@@ -183,6 +187,7 @@ export async function startConsuming<T extends EventType>(
       wake();
       for (const m of open) void m.close();
       await Promise.all(loops);
+      for (const { name } of consumers) ctx.consumers.delete(name);
       // Acks are fire-and-forget; make sure the last ones reached the server before we return.
       if (!ctx.nc.isClosed()) await ctx.nc.flush().catch(() => undefined);
     },

@@ -26,9 +26,11 @@ export { DUPLICATE_WINDOW_MS, eventStreamSubjects, type StreamOptions } from "./
 export type {
   Bus,
   BusLogger,
+  BusObserver,
   CommandContext,
   CommandError,
   ConsumeOptions,
+  ConsumerStats,
   Consumption,
   EventContext,
   EventHandler,

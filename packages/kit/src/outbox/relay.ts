@@ -26,6 +26,8 @@ export interface OutboxRelayConfig {
   cleanupIntervalMs?: number;
   /** After each published batch: rows, age of the oldest row in ms, rows JetStream already had. */
   onPublished?: (count: number, lagMs: number, duplicates: number) => void;
+  /** After a publish that failed for `count` events (they stay in the outbox and are retried). */
+  onPublishFailed?: (count: number) => void;
 }
 
 export interface OutboxRelay {
@@ -189,6 +191,7 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
         config.onPublished?.(done.length, Date.now() - oldest, 0);
       }
       if (failed) {
+        config.onPublishFailed?.(rows.length - done.length);
         // The failed rows stay unpublished in the table: a read of the outbox retries them in order.
         clean = false;
         return backOff(`could not publish ${rows.length - done.length} outbox events`, failed.reason);
@@ -263,6 +266,7 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
           logger.debug({ duplicates }, "JetStream already had some outbox events (re-publish after a crash)");
       }
       if (failed.length) {
+        config.onPublishFailed?.(failed.length);
         clean = false;
         return backOff(`could not publish ${failed.length} outbox events`, firstError);
       }
