@@ -8,6 +8,8 @@ import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { DeliveryStore } from "../delivery/delivery-store.js";
 import type { SendersConfig } from "../receivers/senders.js";
 
+const RECEIVER_TYPES = ["slack", "pagerduty", "email", "webhook"] as const;
+
 export function registerNotifierMetrics(
   registry: Registry,
   deps: { pool: Pool; deliveries: Pick<DeliveryStore, "queueByType"> },
@@ -26,19 +28,23 @@ export function registerNotifierMetrics(
     registers: [registry],
     async collect() {
       this.reset();
-      for (const r of await queue().catch(() => [])) this.set({ receiver_type: r.receiver_type }, r.n);
+      const rows = await queue().catch(() => null);
+      if (!rows) return;
+      for (const receiver_type of RECEIVER_TYPES) this.set({ receiver_type }, 0);
+      for (const r of rows) this.set({ receiver_type: r.receiver_type }, r.n);
     },
   });
   new Gauge({
     name: "nexus_notifier_oldest_queued_delivery_age_seconds",
-    help: "Age of the oldest delivery waiting or being sent, by receiver type",
+    help: "Age of the oldest delivery waiting or being sent, by receiver type (0 when none is)",
     labelNames: ["receiver_type"] as const,
     registers: [registry],
     async collect() {
       this.reset();
-      for (const r of await queue().catch(() => [])) {
-        this.set({ receiver_type: r.receiver_type }, Math.max(0, r.age_seconds));
-      }
+      const rows = await queue().catch(() => null);
+      if (!rows) return;
+      for (const receiver_type of RECEIVER_TYPES) this.set({ receiver_type }, 0);
+      for (const r of rows) this.set({ receiver_type: r.receiver_type }, Math.max(0, r.age_seconds));
     },
   });
   const pacingWait = new Histogram({
