@@ -41,7 +41,7 @@ export function refusalReason(payload: unknown, status: number): string {
 
 /**
  * Config writes by route pattern and outcome, and refusals by the error code the caller got
- * (`etag_mismatch`, `schema_violation`, `forbidden`, …): counted from the answer, whatever
+ * (`revision_conflict`, `schema_violation`, `forbidden`, …): counted from the answer, whatever
  * decided it (validation, access control, the write path).
  */
 export function registerConfigWriteMetrics(app: FastifyInstance, registry: Registry): void {
