@@ -322,7 +322,7 @@ export async function buildApp(deps: RegistryDeps) {
       audit,
     },
   });
-  registerConfigWriteMetrics(http.app, metrics);
+  const writeMetrics = registerConfigWriteMetrics(http.app, metrics);
   const busMetrics = registerBusMetrics(metrics, bus);
   registerConfigContentParsers(http.app);
   registerNamespaceRoutes(http.app, { namespaces });
@@ -386,7 +386,7 @@ export async function buildApp(deps: RegistryDeps) {
           memory.invalidate(event.data.namespace, event.data.environment, event.data.hash);
         });
         if (config.outboxRelay) await relay.start();
-        commands = serveConfigCommands({ bus, layers });
+        commands = serveConfigCommands({ bus, layers: writeMetrics.countedCommandWrites(layers) });
         readCommands = serveConfigReadCommands({ bus, reads });
         introspection = serveTokenIntrospection({ bus, tokens });
         revocations = bus.subscribe(AUTH_TOKEN_REVOKED, {}, (event) => tokens.evict(event.data.tokenId));

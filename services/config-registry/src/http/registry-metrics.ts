@@ -3,9 +3,11 @@
  * config writes, the read path's caches and Git imports are wrapped where the composition root
  * wires them, so the services themselves stay free of metrics code.
  */
+import { AppError } from "@nexus/kit";
 import type { FastifyInstance } from "fastify";
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { GitImportService } from "../git-sources/git-import-service.js";
+import type { LayerService } from "../layers/layer-service.js";
 import type { ResolveCache } from "../resolve/resolve-cache.js";
 import type { ResolveMemoryCache } from "../resolve/resolve-memory-cache.js";
 
@@ -44,7 +46,7 @@ export function refusalReason(payload: unknown, status: number): string {
  * (`revision_conflict`, `schema_violation`, `forbidden`, …): counted from the answer, whatever
  * decided it (validation, access control, the write path).
  */
-export function registerConfigWriteMetrics(app: FastifyInstance, registry: Registry): void {
+export function registerConfigWriteMetrics(app: FastifyInstance, registry: Registry) {
   const writes = new Counter({
     name: "nexus_config_writes_total",
     help: "Configuration write requests by route and outcome (applied, change_request, refused, failed)",
@@ -66,6 +68,31 @@ export function registerConfigWriteMetrics(app: FastifyInstance, registry: Regis
     }
     done(null, payload);
   });
+  return {
+    /**
+     * The layer service as `nexus.config.cmd.set` uses it, its writes counted like the PUT's
+     * (method `NATS`, route `config.cmd.set`, refusals by the error code of the reply).
+     */
+    countedCommandWrites<L extends Pick<LayerService, "replace">>(layers: L): L {
+      const labels = { method: "NATS", route: "config.cmd.set" };
+      return {
+        ...layers,
+        async replace(...args: Parameters<LayerService["replace"]>) {
+          try {
+            const result = await layers.replace(...args);
+            writes.inc({ ...labels, outcome: "applied" });
+            return result;
+          } catch (err) {
+            const status = err instanceof AppError ? err.statusCode : 500;
+            const outcome = writeOutcome(status);
+            writes.inc({ ...labels, outcome });
+            if (outcome === "refused") refusals.inc({ reason: (err as AppError).code });
+            throw err;
+          }
+        },
+      };
+    },
+  };
 }
 
 /**

@@ -3,6 +3,7 @@
  * config writes and refusals by reason, the read caches, the outbox, the consumers and dead
  * letters (kit), and Git imports by result and duration.
  */
+import { ConfigSetReply, configSetSubject } from "@nexus/contracts";
 import { namingProblems, parsePrometheusText } from "@nexus/test-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGitRepo, type GitRepo } from "./git-repo.js";
@@ -43,6 +44,22 @@ describe("registry metrics", () => {
     for (let i = 0; i < 3; i++) {
       expect((await call(h, "GET", "/v1/namespaces/shop/environments/staging/resolved")).status).toBe(200);
     }
+    // Writes over NATS (config.cmd.set) count too: one stored, one refused for its stale revision.
+    const natsSet = (expectedRevision?: number) =>
+      h.nats.bus.requestCommand(
+        configSetSubject({ layer: "staging", namespace: "shop" }),
+        {
+          schemaVersion: 1,
+          namespace: "shop",
+          layer: "staging",
+          content: { pool: 12 },
+          author: "svc",
+          expectedRevision,
+        },
+        ConfigSetReply,
+      );
+    expect(await natsSet()).toMatchObject({ ok: true });
+    expect(await natsSet(99)).toMatchObject({ ok: false, error: { code: "revision_conflict" } });
     // A conditional read (what a client sends after an event) skips the memory: Redis answers.
     const conditional = await call(h, "GET", "/v1/namespaces/shop/environments/staging/resolved", undefined, {
       "if-none-match": '"0000"',
@@ -64,7 +81,11 @@ describe("registry metrics", () => {
     const layerRoute = { route: "/v1/namespaces/:ns/layers/:layer", method: "PUT" };
     expect(m.value("nexus_config_writes_total", { ...layerRoute, outcome: "applied" })).toBe(1);
     expect(m.value("nexus_config_writes_total", { ...layerRoute, outcome: "refused" })).toBe(2);
-    expect(m.value("nexus_config_write_refusals_total", { reason: stale.body.error.code })).toBe(1);
+    const nats = { method: "NATS", route: "config.cmd.set" };
+    expect(m.value("nexus_config_writes_total", { ...nats, outcome: "applied" })).toBe(1);
+    expect(m.value("nexus_config_writes_total", { ...nats, outcome: "refused" })).toBe(1);
+    expect(stale.body.error.code).toBe("revision_conflict");
+    expect(m.value("nexus_config_write_refusals_total", { reason: "revision_conflict" })).toBe(2);
     expect(m.value("nexus_config_write_refusals_total", { reason: unknown.body.error.code })).toBe(1);
     // The write filled the caches: reads after it hit this process's memory.
     expect(
