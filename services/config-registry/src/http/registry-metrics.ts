@@ -4,7 +4,7 @@
  * wires them, so the services themselves stay free of metrics code.
  */
 import { AppError } from "@nexus/kit";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, onSendHookHandler } from "fastify";
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { GitImportService } from "../git-sources/git-import-service.js";
 import type { LayerService } from "../layers/layer-service.js";
@@ -59,14 +59,19 @@ export function registerConfigWriteMetrics(app: FastifyInstance, registry: Regis
     labelNames: ["reason"] as const,
     registers: [registry],
   });
-  app.addHook("onSend", (request, reply, payload, done) => {
-    const route = request.routeOptions.url;
-    if (route && isConfigWriteRoute(request.method, route)) {
-      const outcome = writeOutcome(reply.statusCode);
-      writes.inc({ method: request.method, route, outcome });
-      if (outcome === "refused") refusals.inc({ reason: refusalReason(payload, reply.statusCode) });
-    }
+  const count: onSendHookHandler = (request, reply, payload, done) => {
+    const route = request.routeOptions.url ?? "unmatched";
+    const outcome = writeOutcome(reply.statusCode);
+    writes.inc({ method: request.method, route, outcome });
+    if (outcome === "refused") refusals.inc({ reason: refusalReason(payload, reply.statusCode) });
     done(null, payload);
+  };
+  // A hook on the write routes only: reads (the hot path) run no extra hook.
+  app.addHook("onRoute", (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!methods.some((m) => isConfigWriteRoute(m, route.url))) return;
+    const existing = route.onSend ? (Array.isArray(route.onSend) ? route.onSend : [route.onSend]) : [];
+    route.onSend = [...existing, count];
   });
   return {
     /**

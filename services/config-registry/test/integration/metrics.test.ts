@@ -39,6 +39,14 @@ describe("registry metrics", () => {
       { "if-match": '"999"' },
     );
     expect(stale.status).toBe(409);
+    const anonymous = await call(
+      h,
+      "PUT",
+      "/v1/namespaces/shop/layers/base",
+      { pool: 2 },
+      { authorization: "" },
+    );
+    expect(anonymous.status).toBe(401);
     const unknown = await call(h, "PUT", "/v1/namespaces/nope/layers/base", { pool: 1 });
     expect(unknown.status).toBe(404);
     for (let i = 0; i < 3; i++) {
@@ -80,7 +88,9 @@ describe("registry metrics", () => {
     expect(namingProblems(m)).toEqual([]);
     const layerRoute = { route: "/v1/namespaces/:ns/layers/:layer", method: "PUT" };
     expect(m.value("nexus_config_writes_total", { ...layerRoute, outcome: "applied" })).toBe(1);
-    expect(m.value("nexus_config_writes_total", { ...layerRoute, outcome: "refused" })).toBe(2);
+    expect(m.value("nexus_config_writes_total", { ...layerRoute, outcome: "refused" })).toBe(3);
+    // Refused by access control before any handler ran: counted with the code the caller got.
+    expect(m.value("nexus_config_write_refusals_total", { reason: anonymous.body.error.code })).toBe(1);
     const nats = { method: "NATS", route: "config.cmd.set" };
     expect(m.value("nexus_config_writes_total", { ...nats, outcome: "applied" })).toBe(1);
     expect(m.value("nexus_config_writes_total", { ...nats, outcome: "refused" })).toBe(1);
