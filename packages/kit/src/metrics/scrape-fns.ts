@@ -5,8 +5,8 @@
 
 const SCRAPE_TIMEOUT_MS = 2_000;
 
-/** `read` at most once per `ttlMs`; concurrent callers share the read in flight. */
-export function sharedRead<T>(read: () => Promise<T>, ttlMs = 1_000): () => Promise<T> {
+/** `read` at most once per `ttlMs` (long enough for the gauges of one scrape); concurrent callers share it. */
+export function sharedRead<T>(read: () => Promise<T>, ttlMs = 200): () => Promise<T> {
   let last: { at: number; value: Promise<T> } | undefined;
   return () => {
     const now = Date.now();
