@@ -61,7 +61,6 @@ export function createSenders(config: SendersConfig) {
       config.onSlackPacing?.({ kind: "postponed", reason: "slot_far" });
       return { kind: "postpone", afterMs: slot.afterMs };
     }
-    config.onSlackPacing?.({ kind: "waited", waitMs: slot.waitMs });
     if (slot.waitMs > 0) await sleep(slot.waitMs);
     // A 429 that arrived while this message waited for its slot holds it too: it goes back to the
     // queue until the hold ends, without using up an attempt (Slack asked to wait, nothing failed).
@@ -70,6 +69,7 @@ export function createSenders(config: SendersConfig) {
       config.onSlackPacing?.({ kind: "postponed", reason: "held" });
       return { kind: "postpone", afterMs: heldMs };
     }
+    config.onSlackPacing?.({ kind: "waited", waitMs: slot.waitMs });
     const outcome = await http(webhookUrl, JSON.stringify(slackPayload(d.message)));
     if (outcome.kind === "retry" && outcome.statusCode === 429 && outcome.afterMs !== undefined) {
       // Slack said how long this webhook must stay quiet: every queued message waits too.
