@@ -7,3 +7,4 @@ export * from "./postgres.js";
 export * from "./prometheus.js";
 export * from "./redis.js";
 export * from "./route-table.js";
+export * from "./tcp-proxy.js";
