@@ -8,6 +8,8 @@ import {
   combineAuthenticators,
   createAuditLog,
   createHttpApp,
+  createMetricsRegistry,
+  createOutboxMetrics,
   createOutboxRelay,
   eventStreamCheck,
   type FailedAuthLimiter,
@@ -17,6 +19,7 @@ import {
   prepareOutboxRows,
   type Redis,
   registerAuditRoutes,
+  registerBusMetrics,
   type Stoppable,
 } from "@nexus/kit";
 import { serveConfigCommands } from "./commands/config-command.js";
@@ -34,6 +37,11 @@ import { registerConfigContentParsers } from "./http/content-parsers.js";
 import { registerLayerRoutes } from "./layers/layer-router.js";
 import { createLayerService } from "./layers/layer-service.js";
 import { createLayerStore } from "./layers/layer-store.js";
+import {
+  countedGitImports,
+  countedReadCaches,
+  registerConfigWriteMetrics,
+} from "./metrics/registry-metrics.js";
 import { registerNamespaceRoutes } from "./namespaces/namespace-router.js";
 import { createNamespaceService } from "./namespaces/namespace-service.js";
 import { createNamespaceStore } from "./namespaces/namespace-store.js";
@@ -147,12 +155,14 @@ export async function buildApp(deps: RegistryDeps) {
   });
   const cache = createResolveCache({ redis, logger, ttlSeconds: config.cacheTtlSeconds, memory });
   const ownChanges = createOwnChanges(memory);
+  const metrics = createMetricsRegistry(SERVICE_NAME);
   const relay = createOutboxRelay({
     pool,
     bus,
     logger,
     databaseUrl: config.databaseUrl,
     channel: outboxChannel,
+    ...createOutboxMetrics(metrics, pool),
   });
   const wakeOutbox = () => relay.wake();
   const secrets = createSecretService({
@@ -223,10 +233,9 @@ export async function buildApp(deps: RegistryDeps) {
   });
   const reads = createResolveReadService({
     pool,
-    memory,
+    ...countedReadCaches(metrics, memory, cache),
     namespaces: namespaceStore,
     resolved: resolveStore,
-    cache,
     resolve,
     secrets,
   });
@@ -260,16 +269,19 @@ export async function buildApp(deps: RegistryDeps) {
     processEnv: gitConfig.processEnv,
   });
   const gitSources = createGitSourceService({ pool, store: gitStore, namespaces: namespaceStore, secrets });
-  const gitImports = createGitImportService({
-    pool,
-    bus,
-    git,
-    store: gitStore,
-    sources: gitSources,
-    writes,
-    wakeOutbox,
-    logger,
-  });
+  const gitImports = countedGitImports(
+    metrics,
+    createGitImportService({
+      pool,
+      bus,
+      git,
+      store: gitStore,
+      sources: gitSources,
+      writes,
+      wakeOutbox,
+      logger,
+    }),
+  );
   const gitReconciler = createGitReconciler({
     pool,
     databaseUrl: config.databaseUrl,
@@ -307,6 +319,7 @@ export async function buildApp(deps: RegistryDeps) {
     description: "Namespaces, layered and versioned configuration, resolution, schemas and history.",
     logger,
     checks,
+    metrics,
     bodyLimit: config.bodyLimit,
     rateLimit: { perMinute: config.rateLimitPerMinute ?? 0, redis },
     access: {
@@ -315,6 +328,8 @@ export async function buildApp(deps: RegistryDeps) {
       audit,
     },
   });
+  const writeMetrics = registerConfigWriteMetrics(http.app, metrics);
+  const busMetrics = registerBusMetrics(metrics, bus);
   registerConfigContentParsers(http.app);
   registerNamespaceRoutes(http.app, { namespaces });
   registerLayerRoutes(http.app, { layers });
@@ -373,12 +388,13 @@ export async function buildApp(deps: RegistryDeps) {
        * other instances' changes evict this instance's in-memory resolved documents.
        */
       async start() {
+        busMetrics.start();
         await bus.ensureStreams();
         invalidations = bus.subscribe(CONFIG_CHANGED, { skipId: ownChanges.heard }, (event) => {
           memory.invalidate(event.data.namespace, event.data.environment, event.data.hash);
         });
         if (config.outboxRelay) await relay.start();
-        commands = serveConfigCommands({ bus, writes });
+        commands = serveConfigCommands({ bus, writes: writeMetrics.countedCommandWrites(writes) });
         readCommands = serveConfigReadCommands({ bus, reads });
         introspection = serveTokenIntrospection({ bus, tokens });
         revocations = bus.subscribe(AUTH_TOKEN_REVOKED, {}, (event) => tokens.evict(event.data.tokenId));
@@ -387,6 +403,7 @@ export async function buildApp(deps: RegistryDeps) {
         if (gitConfig.reconcile) await gitReconciler.start();
       },
       async stop() {
+        busMetrics.stop();
         await commands?.stop();
         await readCommands?.stop();
         await invalidations?.stop();

@@ -6,6 +6,7 @@ import { startConsuming } from "./consume.js";
 import { buildEnvelope, canonicalSubjectFor, parseEvent } from "./envelope.js";
 import { MSG_ID, TRACEPARENT, toMsgHdrs, traceHeaders } from "./headers.js";
 import { assertPrefix, CANONICAL_ROOT, prefixSubject, streamNames } from "./names.js";
+import { consumerStats, deadLetterCounts } from "./stats.js";
 import { ensureStreams, isApiError, type StreamOptions } from "./streams.js";
 import type { Bus, BusContext, BusLogger, LiveEventHandler, Stoppable, SubscribeOptions } from "./types.js";
 
@@ -50,6 +51,8 @@ export function createBus(config: BusConfig): Bus {
     logger: config.logger,
     streams: streamNames(prefix),
     ensureStreams: ensure,
+    consumers: new Map(),
+    observers: new Set(),
   };
 
   const bus: Bus = {
@@ -103,6 +106,12 @@ export function createBus(config: BusConfig): Bus {
     serveCommand: (opts) => serveCommand(ctx, opts),
     requestCommand: (subject, body, replySchema, timeoutMs) =>
       requestCommand(ctx, subject, body, replySchema, timeoutMs),
+    consumerStats: () => consumerStats(ctx),
+    deadLetterCounts: (durables) => deadLetterCounts(ctx, durables),
+    observe(observer) {
+      ctx.observers.add(observer);
+      return () => void ctx.observers.delete(observer);
+    },
   };
   return bus;
 }

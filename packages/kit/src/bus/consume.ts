@@ -13,9 +13,10 @@ import { nanos } from "@nats-io/transport-node";
 import type { EventType } from "@nexus/contracts";
 import { context } from "@opentelemetry/api";
 import { deadLetter } from "./dlq.js";
-import { parseEvent } from "./envelope.js";
+import { canonicalSubjectFor, parseEvent } from "./envelope.js";
 import { contextFromHeaders, TRACEPARENT } from "./headers.js";
-import { assertDurable, durableFor, prefixSubject } from "./names.js";
+import { assertDurable, canonicalSubject, durableFor, prefixSubject } from "./names.js";
+import { EventRefusedError } from "./refused.js";
 import { isApiError } from "./streams.js";
 import type { BusContext, ConsumeOptions, Consumption, EventHandler } from "./types.js";
 
@@ -87,6 +88,7 @@ export async function startConsuming<T extends EventType>(
 
   const handleOne = async (m: JsMsg, name: string): Promise<void> => {
     const deliveryCount = m.info.deliveryCount;
+    if (deliveryCount > 1) for (const o of ctx.observers) o.redelivered?.(opts.durable);
     const where = { consumer: name, subject: m.subject, streamSeq: m.seq, deliveryCount };
     const parsed = parseEvent<T>(m.data, expected);
     if (!parsed.ok) {
@@ -98,6 +100,22 @@ export async function startConsuming<T extends EventType>(
       return;
     }
     const eventId = parsed.event.id;
+    // The subject is the authority (NATS permissions are per subject): a body naming another
+    // target than its subject could put data where its publisher may not.
+    const bodySubject = canonicalSubjectFor(parsed.event.type, parsed.event.data);
+    const arrivedOn = canonicalSubject(ctx.prefix, m.subject);
+    if (bodySubject !== arrivedOn) {
+      ctx.logger.warn(
+        { ...where, eventId, bodySubject },
+        "event whose body disagrees with its subject dead-lettered",
+      );
+      await settleDead(
+        m,
+        `subject_mismatch: the body belongs on ${bodySubject}, it came on ${arrivedOn}`,
+        eventId,
+      );
+      return;
+    }
     if (deliveryCount > settings.maxDeliver) {
       ctx.logger.error({ ...where, eventId }, "event ran out of deliveries without a verdict, dead-lettered");
       await settleDead(m, "no_verdict: the last delivery neither succeeded nor failed", eventId);
@@ -110,7 +128,13 @@ export async function startConsuming<T extends EventType>(
       await context.with(contextFromHeaders(m.headers), () => handler(parsed.event, eventCtx));
       m.ack();
     } catch (err) {
-      if (deliveryCount >= settings.maxDeliver) {
+      if (err instanceof EventRefusedError) {
+        ctx.logger.warn(
+          { ...where, eventId, code: err.code, reason: err.message },
+          "event refused, dead-lettered",
+        );
+        await settleDead(m, `${err.code}: ${err.message}`, eventId);
+      } else if (deliveryCount >= settings.maxDeliver) {
         ctx.logger.error({ ...where, eventId, err }, "handler failed on its last delivery, dead-lettered");
         await settleDead(m, `handler_failed: ${(err as Error)?.message ?? String(err)}`, eventId);
       } else {
@@ -125,6 +149,8 @@ export async function startConsuming<T extends EventType>(
     async function settleDead(msg: JsMsg, reason: string, id: string | undefined): Promise<void> {
       try {
         await deadLetter(ctx, msg, { durable: opts.durable, consumer: name, reason, eventId: id });
+        const code = reason.slice(0, Math.max(0, reason.indexOf(":"))) || "unknown";
+        for (const o of ctx.observers) o.deadLettered?.(opts.durable, code);
         // No reason argument: NATS 2.9 does not parse `+TERM <reason>` and would redeliver.
         msg.term();
       } catch (err) {
@@ -178,6 +204,7 @@ export async function startConsuming<T extends EventType>(
     await Promise.all(inflight);
   };
 
+  for (const { name } of consumers) ctx.consumers.set(name, opts.durable);
   const loops = consumers.map(({ name, consumer, wanted }) => run(name, consumer, wanted));
   ctx.logger.info({ durables: consumers.map((c) => c.name), filters }, "consuming events");
   return {
@@ -187,6 +214,7 @@ export async function startConsuming<T extends EventType>(
       wake();
       for (const m of open) void m.close();
       await Promise.all(loops);
+      for (const { name } of consumers) ctx.consumers.delete(name);
       // Acks are fire-and-forget; make sure the last ones reached the server before we return.
       if (!ctx.nc.isClosed()) await ctx.nc.flush().catch(() => undefined);
     },

@@ -36,6 +36,8 @@ export interface OutboxRelayConfig {
   streamCheckMs?: number;
   /** After each published batch: rows, age of the oldest row in ms, rows JetStream already had. */
   onPublished?: (count: number, lagMs: number, duplicates: number) => void;
+  /** After a publish that failed for `count` events (they stay in the outbox and are retried). */
+  onPublishFailed?: (count: number) => void;
 }
 
 export interface OutboxRelay {
@@ -226,6 +228,7 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
         stamps.add(done);
         config.onPublished?.(done.length, Date.now() - oldest, 0);
       }
+      if (failed) config.onPublishFailed?.(results.filter((r) => r.status === "rejected").length);
       if (failed || held) {
         // The failed rows stay unpublished in the table: a read of the outbox retries them in order.
         clean = false;
@@ -312,6 +315,7 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
         if (duplicates)
           logger.debug({ duplicates }, "JetStream already had some outbox events (re-publish after a crash)");
       }
+      if (failed.length) config.onPublishFailed?.(failed.length);
       if (failed.length || held) {
         clean = false;
         return backOff(`could not publish ${failed.length + held} outbox events`, firstError);
