@@ -1,0 +1,119 @@
+import { quoteIdent, type SealingKeys } from "@nexus/kit";
+import type pg from "pg";
+import copyStreams from "pg-copy-streams";
+import { copyInSql, migrationMismatch, qualified, restoreOrder } from "../bundle/bundle-fns.js";
+import { openPart } from "../bundle/bundle-reader.js";
+import type { Manifest } from "../bundle/bundle-types.js";
+import { pipeAll } from "../bundle/hash-stream.js";
+import type { BundleStorage } from "../storage/storage-types.js";
+
+export interface RestorePlanTable {
+  table: string;
+  rowsNow: number | null;
+  rowsInBackup: number;
+}
+
+export interface RestorePlan {
+  backupId: string;
+  snapshotAt: string;
+  tables: RestorePlanTable[];
+  /** Why the restore cannot run (schemas at other migrations, missing tables); empty when it can. */
+  problems: string[];
+}
+
+async function migrationsOf(client: pg.ClientBase, schema: string): Promise<string[] | null> {
+  const out: string[] = [];
+  let any = false;
+  for (const [table, label] of [
+    ["kit_migrations", "kit:"],
+    ["migrations", ""],
+  ] as const) {
+    const exists = await client.query<{ r: string | null }>("SELECT to_regclass($1) AS r", [
+      `${quoteIdent(schema)}.${table}`,
+    ]);
+    if (!exists.rows[0]?.r) continue;
+    any = true;
+    const rows = await client.query<{ name: string }>(
+      `SELECT name FROM ${quoteIdent(schema)}.${table} ORDER BY run_on, id`,
+    );
+    out.push(...rows.rows.map((r) => `${label}${r.name}`));
+  }
+  return any ? out : null;
+}
+
+/**
+ * What a whole-system restore would do: each table's rows now and in the backup, and anything
+ * that stops it (a service schema missing or migrated to another version than the backup's:
+ * start that service's version first, it creates its tables).
+ */
+export async function planSystemRestore(client: pg.ClientBase, manifest: Manifest): Promise<RestorePlan> {
+  const problems: string[] = [];
+  for (const s of manifest.schemas) {
+    const now = await migrationsOf(client, s.name);
+    if (now === null) {
+      if (s.migrations.length > 0)
+        problems.push(`schema ${s.name} has no migrations: start its service once to create it`);
+      continue;
+    }
+    const mismatch = migrationMismatch(s.migrations, now);
+    if (mismatch) problems.push(`schema ${s.name} is at other migrations than the backup: ${mismatch}`);
+  }
+  const tables: RestorePlanTable[] = [];
+  for (const t of manifest.tables) {
+    const exists = await client.query<{ r: string | null }>("SELECT to_regclass($1) AS r", [
+      qualified(t.schema, t.table),
+    ]);
+    let rowsNow: number | null = null;
+    if (exists.rows[0]?.r) {
+      const n = await client.query<{ n: string }>(
+        `SELECT count(*)::text AS n FROM ${qualified(t.schema, t.table)}`,
+      );
+      rowsNow = Number(n.rows[0]!.n);
+    } else problems.push(`table ${t.schema}.${t.table} does not exist`);
+    tables.push({ table: `${t.schema}.${t.table}`, rowsNow, rowsInBackup: t.rows });
+  }
+  return { backupId: manifest.id, snapshotAt: manifest.snapshotAt, tables, problems };
+}
+
+/**
+ * Put every service schema back to the backup's point, in one transaction: empty the tables,
+ * COPY each part in (parents before children), set the sequences. Either all of it commits or
+ * none. Stop the services first (they hold caches and would write meanwhile). The caller has
+ * checked the parts' checksums and the plan's problems.
+ */
+export async function restoreSystem(input: {
+  client: pg.ClientBase;
+  storage: BundleStorage;
+  manifest: Manifest;
+  keys: SealingKeys | null;
+  onTable?: (done: number, total: number, table: string) => void | Promise<void>;
+}): Promise<{ tables: number; rows: number }> {
+  const { client, storage, manifest, keys } = input;
+  const ordered = restoreOrder(manifest.tables);
+  await client.query("BEGIN");
+  try {
+    if (ordered.length > 0)
+      await client.query(`TRUNCATE ${ordered.map((t) => qualified(t.schema, t.table)).join(", ")}`);
+    let done = 0;
+    let rows = 0;
+    for (const part of ordered) {
+      await input.onTable?.(done, ordered.length, `${part.schema}.${part.table}`);
+      const { source, stages } = await openPart(storage, manifest, part, keys);
+      const ingest = client.query(copyStreams.from(copyInSql(part.schema, part.table, part)));
+      await pipeAll([source, ...stages, ingest]);
+      rows += part.rows;
+      done++;
+    }
+    for (const s of manifest.schemas)
+      for (const seq of s.sequences) {
+        const name = qualified(s.name, seq.name);
+        if (seq.lastValue === null) await client.query(`ALTER SEQUENCE ${name} RESTART`);
+        else await client.query("SELECT setval($1::regclass, $2::bigint, true)", [name, seq.lastValue]);
+      }
+    await client.query("COMMIT");
+    return { tables: ordered.length, rows };
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  }
+}
