@@ -76,10 +76,28 @@ export async function planSystemRestore(client: pg.ClientBase, manifest: Manifes
 }
 
 /**
+ * Tables that refuse TRUNCATE by a trigger of their own (the kit's append-only `audit_log`).
+ * A restore keeps their rows and adds the backup's missing ones: history is never rewritten,
+ * and what happened after the backup (the restore itself included) stays on record.
+ */
+async function appendOnlyTables(client: pg.ClientBase, tables: Manifest["tables"]): Promise<Set<string>> {
+  const r = await client.query<{ name: string }>(
+    `SELECT DISTINCT n.nspname || '.' || c.relname AS name
+       FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE NOT t.tgisinternal AND (t.tgtype & 32) <> 0
+        AND n.nspname || '.' || c.relname = ANY($1)`,
+    [tables.map((t) => `${t.schema}.${t.table}`)],
+  );
+  return new Set(r.rows.map((x) => x.name));
+}
+
+/**
  * Put every service schema back to the backup's point, in one transaction: empty the tables,
- * COPY each part in (parents before children), set the sequences. Either all of it commits or
- * none. Stop the services first (they hold caches and would write meanwhile). The caller has
- * checked the parts' checksums and the plan's problems.
+ * COPY each part in (parents before children), move the sequences forward to at least the
+ * backup's values (never back: ids, and versions other services or caches hold, are not
+ * reused). Append-only tables keep their rows and get the backup's missing ones. Either all of
+ * it commits or none. Stop the services first (they hold caches and would write meanwhile).
+ * The caller has checked the parts' checksums and the plan's problems.
  */
 export async function restoreSystem(input: {
   client: pg.ClientBase;
@@ -92,23 +110,42 @@ export async function restoreSystem(input: {
   const ordered = restoreOrder(manifest.tables);
   await client.query("BEGIN");
   try {
-    if (ordered.length > 0)
-      await client.query(`TRUNCATE ${ordered.map((t) => qualified(t.schema, t.table)).join(", ")}`);
+    const appendOnly = await appendOnlyTables(client, ordered);
+    const replaced = ordered.filter((t) => !appendOnly.has(`${t.schema}.${t.table}`));
+    if (replaced.length > 0)
+      await client.query(`TRUNCATE ${replaced.map((t) => qualified(t.schema, t.table)).join(", ")}`);
     let done = 0;
     let rows = 0;
     for (const part of ordered) {
-      await input.onTable?.(done, ordered.length, `${part.schema}.${part.table}`);
+      const name = `${part.schema}.${part.table}`;
+      await input.onTable?.(done, ordered.length, name);
       const { source, stages } = await openPart(storage, manifest, part, keys);
-      const ingest = client.query(copyStreams.from(copyInSql(part.schema, part.table, part)));
-      await pipeAll([source, ...stages, ingest]);
+      if (appendOnly.has(name)) {
+        const staging = `restore_${done}`;
+        await client.query(
+          `CREATE TEMP TABLE ${quoteIdent(staging)} (LIKE ${qualified(part.schema, part.table)} INCLUDING DEFAULTS) ON COMMIT DROP`,
+        );
+        const ingest = client.query(copyStreams.from(copyInSql("pg_temp", staging, part)));
+        await pipeAll([source, ...stages, ingest]);
+        const cols = part.columns.map((c) => quoteIdent(c.name)).join(", ");
+        await client.query(
+          `INSERT INTO ${qualified(part.schema, part.table)} (${cols}) SELECT ${cols} FROM pg_temp.${quoteIdent(staging)} ON CONFLICT DO NOTHING`,
+        );
+      } else {
+        const ingest = client.query(copyStreams.from(copyInSql(part.schema, part.table, part)));
+        await pipeAll([source, ...stages, ingest]);
+      }
       rows += part.rows;
       done++;
     }
     for (const s of manifest.schemas)
       for (const seq of s.sequences) {
+        if (seq.lastValue === null) continue;
         const name = qualified(s.name, seq.name);
-        if (seq.lastValue === null) await client.query(`ALTER SEQUENCE ${name} RESTART`);
-        else await client.query("SELECT setval($1::regclass, $2::bigint, true)", [name, seq.lastValue]);
+        await client.query(
+          `SELECT setval($1::regclass, GREATEST($2::bigint, (SELECT coalesce(last_value, 0) FROM pg_sequences WHERE schemaname = $3 AND sequencename = $4)), true)`,
+          [name, seq.lastValue, s.name, seq.name],
+        );
       }
     await client.query("COMMIT");
     return { tables: ordered.length, rows };
