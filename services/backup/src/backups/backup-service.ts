@@ -136,9 +136,9 @@ export function createBackupService(deps: BackupServiceDeps) {
     return mustGet(b.id);
   }
 
-  async function runVerification(b: BackupDto): Promise<VerificationDto> {
+  /** The drill; `verificationId` is the row recorded (verification `running`) before it starts. */
+  async function runVerification(b: BackupDto, verificationId: number): Promise<VerificationDto> {
     const started = Date.now();
-    const verificationId = await store.startVerification(pool, b.id);
     let ok = false;
     let error: string | null = null;
     let failedTable: string | undefined;
@@ -244,7 +244,9 @@ export function createBackupService(deps: BackupServiceDeps) {
             const taken = await takeBackup(b, client);
             await client.query("SELECT pg_advisory_unlock(hashtext($1))", [RUN_LOCK]).catch(() => undefined);
             client.release();
-            if (taken.status === "completed") await runVerification(taken);
+            const verificationId =
+              taken.status === "completed" ? await store.startVerification(pool, b.id) : undefined;
+            if (verificationId !== undefined) await runVerification(taken, verificationId);
           } catch (err) {
             client.release(err as Error);
             logger.error({ err, backup: b.id }, `backup ${b.id} ended with an error`);
@@ -267,10 +269,12 @@ export function createBackupService(deps: BackupServiceDeps) {
         throw new ConflictError("backup_not_usable", `backup ${id} is ${b.status}, not completed`, {
           field: "id",
         });
-      if (b.verification === "running")
+      // Recorded before answering: whoever reads the backup next sees the drill running.
+      const verificationId = await store.startVerification(pool, id);
+      if (verificationId === undefined)
         throw new ConflictError("verification_running", `backup ${id} is being verified already`);
-      const done = runVerification(b).then(() => mustGet(id));
-      return { started: { ...b, verification: "running" }, done };
+      const done = runVerification(b, verificationId).then(() => mustGet(id));
+      return { started: await mustGet(id), done };
     },
 
     /** What a whole-system restore would change, after checking every part's checksum. */

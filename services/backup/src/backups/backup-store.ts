@@ -105,8 +105,13 @@ export function createBackupStore() {
       );
       return r.rows.map(backupOf);
     },
-    async startVerification(db: Queryable, backupId: string): Promise<number> {
-      await db.query("UPDATE backups SET verification = 'running' WHERE id = $1", [backupId]);
+    /** The drill's row, or undefined when one is running already (the check and the mark are one statement). */
+    async startVerification(db: Queryable, backupId: string): Promise<number | undefined> {
+      const marked = await db.query(
+        "UPDATE backups SET verification = 'running' WHERE id = $1 AND verification <> 'running' RETURNING id",
+        [backupId],
+      );
+      if (marked.rowCount === 0) return undefined;
       const r = await db.query<{ id: string }>(
         "INSERT INTO verifications (backup_id, status) VALUES ($1, 'running') RETURNING id",
         [backupId],
