@@ -122,6 +122,7 @@ export async function buildApp(deps: BackupDeps) {
       },
       async stop() {
         await schedule?.stop();
+        await backups.settle();
         await relay.stop();
         await audit.close();
       },

@@ -49,6 +49,13 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
 
 export function createBackupService(deps: BackupServiceDeps) {
   const { pool, store, storage, logger } = deps;
+  /** Runs in the background, so a shutdown can let them end (a killed one is marked interrupted later). */
+  const inFlight = new Set<Promise<unknown>>();
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p)).catch(() => undefined);
+    return p;
+  };
 
   async function publishFailure(
     db: Parameters<typeof enqueueEvent>[0],
@@ -239,20 +246,24 @@ export function createBackupService(deps: BackupServiceDeps) {
           keyId: deps.keys?.activeKeyId ?? null,
         });
         release = false;
-        const done = (async () => {
-          try {
-            const taken = await takeBackup(b, client);
-            await client.query("SELECT pg_advisory_unlock(hashtext($1))", [RUN_LOCK]).catch(() => undefined);
-            client.release();
-            const verificationId =
-              taken.status === "completed" ? await store.startVerification(pool, b.id) : undefined;
-            if (verificationId !== undefined) await runVerification(taken, verificationId);
-          } catch (err) {
-            client.release(err as Error);
-            logger.error({ err, backup: b.id }, `backup ${b.id} ended with an error`);
-          }
-          return mustGet(b.id);
-        })();
+        const done = track(
+          (async () => {
+            try {
+              const taken = await takeBackup(b, client);
+              await client
+                .query("SELECT pg_advisory_unlock(hashtext($1))", [RUN_LOCK])
+                .catch(() => undefined);
+              client.release();
+              const verificationId =
+                taken.status === "completed" ? await store.startVerification(pool, b.id) : undefined;
+              if (verificationId !== undefined) await runVerification(taken, verificationId);
+            } catch (err) {
+              client.release(err as Error);
+              logger.error({ err, backup: b.id }, `backup ${b.id} ended with an error`);
+            }
+            return mustGet(b.id);
+          })(),
+        );
         return { started: b, done };
       } finally {
         if (release) {
@@ -273,7 +284,7 @@ export function createBackupService(deps: BackupServiceDeps) {
       const verificationId = await store.startVerification(pool, id);
       if (verificationId === undefined)
         throw new ConflictError("verification_running", `backup ${id} is being verified already`);
-      const done = runVerification(b, verificationId).then(() => mustGet(id));
+      const done = track(runVerification(b, verificationId).then(() => mustGet(id)));
       return { started: await mustGet(id), done };
     },
 
@@ -313,36 +324,43 @@ export function createBackupService(deps: BackupServiceDeps) {
       const b = await mustGet(id);
       const manifest = await usableManifest(b);
       const r = await store.insertRestore(pool, { id: randomUUID(), backupId: id, requestedBy });
-      const done = (async () => {
-        const client = await pool.connect();
-        try {
-          const result = await restoreSystem({
-            client,
-            storage,
-            manifest,
-            keys: deps.keys,
-            onTable: (done, total, table) =>
-              store.restoreProgress(pool, r.id, {
-                stage: "restoring tables",
-                tablesDone: done,
-                tablesTotal: total,
-                current: table,
-              }),
-          });
-          await store.finishRestore(pool, r.id, { ok: true, ...result });
-          logger.info(
-            { backup: id, restore: r.id },
-            `restored the system to backup ${id} (${result.rows} rows)`,
-          );
-        } catch (err) {
-          logger.error({ err, backup: id, restore: r.id }, `restore of ${id} failed: ${message(err)}`);
-          await store.finishRestore(pool, r.id, { ok: false, error: message(err) });
-        } finally {
-          client.release();
-        }
-        return (await store.getRestore(pool, r.id))!;
-      })();
+      const done = track(
+        (async () => {
+          const client = await pool.connect();
+          try {
+            const result = await restoreSystem({
+              client,
+              storage,
+              manifest,
+              keys: deps.keys,
+              onTable: (done, total, table) =>
+                store.restoreProgress(pool, r.id, {
+                  stage: "restoring tables",
+                  tablesDone: done,
+                  tablesTotal: total,
+                  current: table,
+                }),
+            });
+            await store.finishRestore(pool, r.id, { ok: true, ...result });
+            logger.info(
+              { backup: id, restore: r.id },
+              `restored the system to backup ${id} (${result.rows} rows)`,
+            );
+          } catch (err) {
+            logger.error({ err, backup: id, restore: r.id }, `restore of ${id} failed: ${message(err)}`);
+            await store.finishRestore(pool, r.id, { ok: false, error: message(err) });
+          } finally {
+            client.release();
+          }
+          return (await store.getRestore(pool, r.id))!;
+        })(),
+      );
       return { started: r, done };
+    },
+
+    /** Wait for the backups, drills and restores this instance is running. */
+    async settle(): Promise<void> {
+      await Promise.allSettled([...inFlight]);
     },
 
     async getRestore(id: string): Promise<RestoreDto> {
