@@ -35,9 +35,14 @@ export const backupEnvSchema = baseEnvSchema
       .default("backup"),
     /** The service schemas to back up, read in one snapshot (each service's own schema). */
     BACKUP_SCHEMAS: identifiers,
-    /** Where bundles go: a local directory (default) or an S3-compatible bucket. */
-    BACKUP_STORAGE: z.enum(["local", "s3"]).default("local"),
+    /** Where bundles go: a local directory (default), an S3-compatible bucket, or a NATS object store. */
+    BACKUP_STORAGE: z.enum(["local", "s3", "nats"]).default("local"),
     BACKUP_DIR: z.string().min(1).default(".nexus/backups"),
+    BACKUP_NATS_BUCKET: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, "must be letters, digits, _ and -")
+      .default("nexus-backups"),
+    BACKUP_NATS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
     BACKUP_S3_BUCKET: z.preprocess(emptyAsUndefined, z.string().min(3).optional()),
     BACKUP_S3_PREFIX: z.string().default(""),
     BACKUP_S3_REGION: z.string().min(1).default("us-east-1"),

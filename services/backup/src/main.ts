@@ -17,9 +17,8 @@ const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations", import.meta.url));
 async function main(): Promise<void> {
   const env = loadBackupEnv();
   const logger = createLogger({ service: SERVICE_NAME, level: env.LOG_LEVEL });
-  const storage = storageFromEnv(env);
   logger.info(
-    { database: redactUrl(env.DATABASE_URL), schemas: env.BACKUP_SCHEMAS, storage: storage.description },
+    { database: redactUrl(env.DATABASE_URL), schemas: env.BACKUP_SCHEMAS, storage: env.BACKUP_STORAGE },
     "backup starting",
   );
   // The environment check has already refused keys that do not parse.
@@ -34,6 +33,8 @@ async function main(): Promise<void> {
     migrationsDir: MIGRATIONS_DIR,
     logger,
   });
+  const storage = storageFromEnv(env, nc);
+  logger.info({ storage: storage.description }, `bundles are stored in ${storage.description}`);
   // OIDC JWTs when configured; API tokens are checked by the registry over NATS (AUTH_TOKEN_KEY).
   const auth = createServiceAuth({ env, logger, bus, redis: null });
 

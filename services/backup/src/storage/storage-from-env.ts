@@ -1,11 +1,15 @@
 import { resolve } from "node:path";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { BackupEnv } from "../env.js";
 import { createLocalStorage } from "./local-storage.js";
+import { createNatsStorage } from "./nats-storage.js";
 import { createS3Storage } from "./s3-storage.js";
 import type { BundleStorage } from "./storage-types.js";
 
 /** The backend the environment names (the environment check has refused incomplete settings). */
-export function storageFromEnv(env: Readonly<BackupEnv>): BundleStorage {
+export function storageFromEnv(env: Readonly<BackupEnv>, nc: NatsConnection): BundleStorage {
+  if (env.BACKUP_STORAGE === "nats")
+    return createNatsStorage({ nc, bucket: env.BACKUP_NATS_BUCKET, replicas: env.BACKUP_NATS_REPLICAS });
   if (env.BACKUP_STORAGE === "s3")
     return createS3Storage({
       bucket: env.BACKUP_S3_BUCKET!,
