@@ -14,6 +14,7 @@ import {
 import { registerBackupRoutes } from "./backups/backup-router.js";
 import { createBackupService } from "./backups/backup-service.js";
 import { createBackupStore } from "./backups/backup-store.js";
+import { rescanStorage } from "./backups/catalogue-rescan.js";
 import { createScheduleJob, type ScheduleConfig } from "./retention/schedule-job.js";
 import type { BundleStorage } from "./storage/storage-types.js";
 
@@ -112,8 +113,13 @@ export async function buildApp(deps: BackupDeps) {
     services: { backups },
     schedule,
     relay,
+    /** Add backups found in storage to the catalogue (done at start; after a lost database, the bundles are all there is). */
+    rescan: () => rescanStorage({ pool, store, storage, logger }),
     workers: {
       async start() {
+        await rescanStorage({ pool, store, storage, logger }).catch((err) =>
+          logger.warn({ err }, `could not look for backups in ${storage.description}: ${err.message}`),
+        );
         if (config.outboxRelay) {
           await bus.ensureStreams();
           await relay.start();

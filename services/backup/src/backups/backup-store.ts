@@ -63,6 +63,42 @@ export function createBackupStore() {
       );
       return backupOf(r.rows[0]);
     },
+    /** A backup found in storage that the catalogue does not know (the catalogue was lost with the database). */
+    async adopt(
+      db: Queryable,
+      b: {
+        id: string;
+        kind: string;
+        storage: string;
+        createdAt: string;
+        snapshotAt: string;
+        tables: number;
+        rows: number;
+        bytes: number;
+        manifestSha256: string;
+        keyId: string | null;
+      },
+    ): Promise<boolean> {
+      const r = await db.query(
+        `INSERT INTO backups (id, kind, status, trigger, requested_by, storage, started_at, finished_at, snapshot_at,
+                              tables, rows, bytes, manifest_sha256, encryption_key_id, progress)
+         VALUES ($1, $2, 'completed', 'api', 'found in storage', $3, $4, $4, $5, $6, $7, $8, $9, $10, '{"stage":"done"}')
+         ON CONFLICT (id) DO NOTHING`,
+        [
+          b.id,
+          b.kind,
+          b.storage,
+          b.createdAt,
+          b.snapshotAt,
+          b.tables,
+          b.rows,
+          b.bytes,
+          b.manifestSha256,
+          b.keyId,
+        ],
+      );
+      return (r.rowCount ?? 0) > 0;
+    },
     async progress(db: Queryable, id: string, p: BundleProgress & { stage?: string }): Promise<void> {
       await db.query("UPDATE backups SET progress = $2 WHERE id = $1", [id, JSON.stringify(p)]);
     },

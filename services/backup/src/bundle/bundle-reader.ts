@@ -31,6 +31,15 @@ async function readAll(stream: Readable): Promise<Buffer> {
 
 /** The manifest, checked against the sha256 the catalogue recorded (when it has one). */
 export async function readManifest(storage: BundleStorage, backupId: string, expectedSha256?: string | null) {
+  return (await readManifestAndDigest(storage, backupId, expectedSha256)).manifest;
+}
+
+/** The manifest and the sha256 of its stored bytes. */
+export async function readManifestAndDigest(
+  storage: BundleStorage,
+  backupId: string,
+  expectedSha256?: string | null,
+): Promise<{ manifest: Manifest; sha256: string }> {
   const text = await readAll(await storage.get(objectKey(backupId, MANIFEST_NAME)));
   const sha = createHash("sha256").update(text).digest("hex");
   if (expectedSha256 && sha !== expectedSha256)
@@ -47,7 +56,7 @@ export async function readManifest(storage: BundleStorage, backupId: string, exp
       "corrupt",
       `the manifest of ${backupId} is not a Nexus backup manifest for this backup`,
     );
-  return manifest.data;
+  return { manifest: manifest.data, sha256: sha };
 }
 
 /** A backup that is encrypted needs its key before anything is read. */
