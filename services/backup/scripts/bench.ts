@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { createPool, migrate, newSealingKey, parseSealingKeys } from "@nexus/kit";
 import pg from "pg";
-import { checkParts } from "../src/bundle/bundle-reader.js";
+import { checkParts, partsNeeded } from "../src/bundle/bundle-reader.js";
 import { writeBundle } from "../src/bundle/bundle-writer.js";
 import { verifyInScratch } from "../src/restore/scratch-verify.js";
 import { createLocalStorage } from "../src/storage/local-storage.js";
@@ -79,9 +79,9 @@ try {
           keys: encrypted ? keys : null,
         }),
       );
-      const [, checkMs] = await timed(() => checkParts(storage, manifest));
+      const [, checkMs] = await timed(() => checkParts(storage, partsNeeded([manifest])));
       const [check, restoreMs] = await timed(() =>
-        verifyInScratch({ client, storage, manifest, keys: encrypted ? keys : null }),
+        verifyInScratch({ client, storage, chain: [manifest], keys: encrypted ? keys : null }),
       );
       if (check.mismatches.length > 0)
         throw new Error(`verification failed: ${JSON.stringify(check.mismatches)}`);

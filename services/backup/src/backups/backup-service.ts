@@ -12,12 +12,13 @@ import {
   withTransaction,
 } from "@nexus/kit";
 import { newBackupId } from "../bundle/bundle-fns.js";
-import { assertKeyAvailable, BundleError, checkParts, readManifest } from "../bundle/bundle-reader.js";
+import { BundleError, checkParts, partsNeeded } from "../bundle/bundle-reader.js";
 import type { Manifest } from "../bundle/bundle-types.js";
 import { writeBundle } from "../bundle/bundle-writer.js";
 import { verifyInScratch } from "../restore/scratch-verify.js";
 import { planSystemRestore, restoreSystem } from "../restore/system-restore.js";
 import type { BundleStorage } from "../storage/storage-types.js";
+import { createChains } from "./backup-chain.js";
 import type { BackupStore } from "./backup-store.js";
 import type { BackupDto, RestoreDto, VerificationDto } from "./backup-types.js";
 
@@ -51,6 +52,7 @@ export function createBackupService(deps: BackupServiceDeps) {
   const { pool, store, storage, logger } = deps;
   /** Runs in the background, so a shutdown can let them end (a killed one is marked interrupted later). */
   const inFlight = new Set<Promise<unknown>>();
+  const { usableChain, parentForIncremental } = createChains({ pool, store, storage, keys: deps.keys });
   const track = <T>(p: Promise<T>): Promise<T> => {
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p)).catch(() => undefined);
@@ -87,17 +89,6 @@ export function createBackupService(deps: BackupServiceDeps) {
     return b;
   }
 
-  /** The manifest of a completed backup, checked against the catalogue's checksum and the keys. */
-  async function usableManifest(b: BackupDto): Promise<Manifest> {
-    if (b.status !== "completed")
-      throw new ConflictError("backup_not_usable", `backup ${b.id} is ${b.status}, not completed`, {
-        field: "id",
-      });
-    const manifest = await readManifest(storage, b.id, b.manifestSha256);
-    assertKeyAvailable(manifest, deps.keys);
-    return manifest;
-  }
-
   /** A bundle problem as the API's refusal: corrupt/missing 422, no key 422 with its own code. */
   function asAppError(err: unknown): unknown {
     if (!(err instanceof BundleError)) return err;
@@ -108,13 +99,18 @@ export function createBackupService(deps: BackupServiceDeps) {
     });
   }
 
-  async function takeBackup(b: BackupDto, client: import("pg").PoolClient): Promise<BackupDto> {
+  async function takeBackup(
+    b: BackupDto,
+    client: import("pg").PoolClient,
+    parent: Manifest | null,
+  ): Promise<BackupDto> {
     try {
       const { manifest, manifestSha256 } = await writeBundle({
         client,
         storage,
         id: b.id,
         kind: b.kind,
+        parent,
         schemas: deps.schemas,
         keys: deps.keys,
         onProgress: (p) => store.progress(pool, b.id, { ...p, stage: "copying tables" }),
@@ -152,11 +148,12 @@ export function createBackupService(deps: BackupServiceDeps) {
     let tables: unknown[] = [];
     let manifest: Manifest | undefined;
     try {
-      manifest = await usableManifest(b);
-      await checkParts(storage, manifest);
+      const chain = await usableChain(b);
+      manifest = chain.at(-1)!;
+      await checkParts(storage, partsNeeded(chain));
       const client = await pool.connect();
       try {
-        const report = await verifyInScratch({ client, storage, manifest, keys: deps.keys });
+        const report = await verifyInScratch({ client, storage, chain, keys: deps.keys });
         tables = report.tables;
         if (report.mismatches.length > 0) {
           failedTable = report.mismatches[0]!.table;
@@ -237,9 +234,11 @@ export function createBackupService(deps: BackupServiceDeps) {
           );
         const interrupted = await store.failInterrupted(pool);
         for (const id of interrupted) await storage.removePrefix(`${id}/`).catch(() => undefined);
+        const parent = opts.kind === "incremental" ? await parentForIncremental() : null;
         const b = await store.insert(pool, {
           id: newBackupId(opts.kind, new Date()),
           kind: opts.kind,
+          parentId: parent?.id ?? null,
           trigger: opts.trigger,
           requestedBy: opts.requestedBy,
           storage: storage.description,
@@ -249,7 +248,7 @@ export function createBackupService(deps: BackupServiceDeps) {
         const done = track(
           (async () => {
             try {
-              const taken = await takeBackup(b, client);
+              const taken = await takeBackup(b, client, parent);
               await client
                 .query("SELECT pg_advisory_unlock(hashtext($1))", [RUN_LOCK])
                 .catch(() => undefined);
@@ -292,11 +291,11 @@ export function createBackupService(deps: BackupServiceDeps) {
     async planRestore(id: string) {
       const b = await mustGet(id);
       try {
-        const manifest = await usableManifest(b);
-        await checkParts(storage, manifest);
+        const chain = await usableChain(b);
+        await checkParts(storage, partsNeeded(chain));
         const client = await pool.connect();
         try {
-          return await planSystemRestore(client, manifest);
+          return await planSystemRestore(client, chain.at(-1)!);
         } finally {
           client.release();
         }
@@ -322,7 +321,7 @@ export function createBackupService(deps: BackupServiceDeps) {
           },
         );
       const b = await mustGet(id);
-      const manifest = await usableManifest(b);
+      const chain = await usableChain(b);
       const r = await store.insertRestore(pool, { id: randomUUID(), backupId: id, requestedBy });
       const done = track(
         (async () => {
@@ -331,7 +330,7 @@ export function createBackupService(deps: BackupServiceDeps) {
             const result = await restoreSystem({
               client,
               storage,
-              manifest,
+              chain,
               keys: deps.keys,
               onTable: (done, total, table) =>
                 store.restoreProgress(pool, r.id, {

@@ -9,6 +9,7 @@ const num = (v: string | number | null) => (v === null ? null : Number(v));
 const backupOf = (r: any): BackupDto => ({
   id: r.id,
   kind: r.kind,
+  parentId: r.parent_id,
   status: r.status,
   trigger: r.trigger,
   requestedBy: r.requested_by,
@@ -50,6 +51,7 @@ export function createBackupStore() {
       b: {
         id: string;
         kind: string;
+        parentId: string | null;
         trigger: string;
         requestedBy: string;
         storage: string;
@@ -57,9 +59,9 @@ export function createBackupStore() {
       },
     ): Promise<BackupDto> {
       const r = await db.query(
-        `INSERT INTO backups (id, kind, status, trigger, requested_by, storage, encryption_key_id, progress)
-         VALUES ($1, $2, 'running', $3, $4, $5, $6, '{"stage":"starting"}') RETURNING *`,
-        [b.id, b.kind, b.trigger, b.requestedBy, b.storage, b.keyId],
+        `INSERT INTO backups (id, kind, parent_id, status, trigger, requested_by, storage, encryption_key_id, progress)
+         VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, '{"stage":"starting"}') RETURNING *`,
+        [b.id, b.kind, b.parentId, b.trigger, b.requestedBy, b.storage, b.keyId],
       );
       return backupOf(r.rows[0]);
     },
@@ -69,6 +71,7 @@ export function createBackupStore() {
       b: {
         id: string;
         kind: string;
+        parentId: string | null;
         storage: string;
         createdAt: string;
         snapshotAt: string;
@@ -189,6 +192,14 @@ export function createBackupStore() {
         error: v.error,
         tables: v.tables,
       }));
+    },
+    /** The catalogue's checksum of a backup's manifest (null when it has none). */
+    async manifestSha256(db: Queryable, id: string): Promise<string | null> {
+      const r = await db.query<{ manifest_sha256: string | null }>(
+        "SELECT manifest_sha256 FROM backups WHERE id = $1",
+        [id],
+      );
+      return r.rows[0]?.manifest_sha256 ?? null;
     },
     async markPruned(db: Queryable, id: string): Promise<void> {
       await db.query("UPDATE backups SET status = 'pruned', pruned_at = now() WHERE id = $1", [id]);

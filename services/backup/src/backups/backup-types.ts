@@ -15,6 +15,7 @@ export const BackupProgress = z.object({
 export const BackupDto = z.object({
   id: BackupId,
   kind: BackupKind,
+  parentId: BackupId.nullable().describe("An incremental backup's parent: the previous backup of its chain"),
   status: z.enum(["running", "completed", "failed", "pruned"]),
   trigger: z.enum(["api", "schedule"]),
   requestedBy: z.string(),
@@ -79,7 +80,9 @@ export const RestorePlanDto = z.object({
 });
 
 export const RunBackupBody = z.object({
-  kind: z.literal("full").default("full").describe("Only full backups are built so far"),
+  kind: BackupKind.default("full").describe(
+    "full: every row; incremental: the registry's revisions added since the newest backup (other tables in full)",
+  ),
 });
 
 export const RestoreBody = z.object({

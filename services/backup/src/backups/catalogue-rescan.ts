@@ -22,6 +22,7 @@ export async function rescanStorage(deps: {
   const { pool, store, storage, logger } = deps;
   const known = new Set((await store.list(pool, 100_000, true)).map((b) => b.id));
   const adopted: string[] = [];
+  // Oldest first, so a parent is in the catalogue before the incrementals that name it.
   for (const key of await storage.list("bk-")) {
     const id = MANIFEST_KEY.exec(key)?.[1];
     if (!id || known.has(id)) continue;
@@ -30,6 +31,7 @@ export async function rescanStorage(deps: {
       const added = await store.adopt(pool, {
         id,
         kind: manifest.kind,
+        parentId: manifest.parent,
         storage: storage.description,
         createdAt: manifest.createdAt,
         snapshotAt: manifest.snapshotAt,

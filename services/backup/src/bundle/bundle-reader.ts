@@ -59,6 +59,11 @@ export async function readManifestAndDigest(
   return { manifest: manifest.data, sha256: sha };
 }
 
+/** Every backup of a chain that is encrypted needs its key before anything is read. */
+export function assertKeysAvailable(chain: Manifest[], keys: SealingKeys | null): void {
+  for (const m of chain) assertKeyAvailable(m, keys);
+}
+
 /** A backup that is encrypted needs its key before anything is read. */
 export function assertKeyAvailable(manifest: Manifest, keys: SealingKeys | null): void {
   if (!manifest.encryption) return;
@@ -75,18 +80,78 @@ export function assertKeyAvailable(manifest: Manifest, keys: SealingKeys | null)
     );
 }
 
+/** One stored part of one bundle of a chain. */
+export interface PartRef {
+  manifest: Manifest;
+  part: TablePart;
+}
+
+/**
+ * The bundles a backup needs, oldest first: the full backup its chain starts from, the
+ * incrementals after it, and itself. `expectedSha256Of` gives the catalogue's checksum of a
+ * parent's manifest (null when the catalogue has none).
+ */
+export async function manifestChain(
+  storage: BundleStorage,
+  manifest: Manifest,
+  expectedSha256Of: (id: string) => Promise<string | null>,
+): Promise<Manifest[]> {
+  const chain = [manifest];
+  for (let m = manifest; m.parent; ) {
+    if (chain.length > 10_000 || chain.some((c) => c.id === m.parent))
+      throw new BundleError("corrupt", `the chain of ${manifest.id} loops at ${m.parent}`);
+    let parent: Manifest;
+    try {
+      parent = await readManifest(storage, m.parent, await expectedSha256Of(m.parent));
+    } catch (err) {
+      if ((err as Error).name === "StorageNotFoundError")
+        throw new BundleError(
+          "missing",
+          `${manifest.id} builds on ${m.parent}, which is missing from storage`,
+        );
+      throw err;
+    }
+    chain.unshift(parent);
+    m = parent;
+  }
+  return chain;
+}
+
+/** The parts a restore of the chain's last backup reads: a history table's from each link, others' from the last. */
+export function partsNeeded(chain: Manifest[]): PartRef[] {
+  const last = chain.at(-1)!;
+  const refs: PartRef[] = [];
+  for (const part of last.tables) {
+    if (!part.delta) {
+      refs.push({ manifest: last, part });
+      continue;
+    }
+    for (const m of chain) {
+      const p = m.tables.find((t) => t.schema === part.schema && t.table === part.table);
+      if (!p)
+        throw new BundleError(
+          "corrupt",
+          `${m.id} lacks table ${part.schema}.${part.table} that ${last.id} builds on`,
+        );
+      refs.push({ manifest: m, part: p });
+    }
+  }
+  return refs;
+}
+
 /**
  * Read every stored part once and compare its size and sha256 with the manifest: a changed or
  * missing byte anywhere is found before any row is restored.
  */
 export async function checkParts(
   storage: BundleStorage,
-  manifest: Manifest,
-  onPart?: (part: TablePart, index: number) => void | Promise<void>,
+  refs: PartRef[],
+  onPart?: (ref: PartRef, index: number) => void | Promise<void>,
 ): Promise<void> {
   let i = 0;
-  for (const t of manifest.tables) {
-    await onPart?.(t, i++);
+  for (const ref of refs) {
+    await onPart?.(ref, i++);
+    const { manifest, part: t } = ref;
     const label = `${t.schema}.${t.table}`;
     let body: Readable;
     try {

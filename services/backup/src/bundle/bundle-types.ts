@@ -25,6 +25,13 @@ export const TablePart = z.object({
   contentSha256: Sha256,
   /** The stored object: name inside the bundle, size and sha256 of the stored bytes. */
   part: z.object({ name: z.string().min(1), bytes: z.number().int().min(0), sha256: Sha256 }),
+  /**
+   * In an incremental backup, a history table's part holds only rows added since the parent:
+   * `rows` and `contentSha256` still describe the whole table at the snapshot. A restore applies
+   * the chain: the full backup's part, then for each incremental: delete the rows of `resets`
+   * (groups deleted or re-created since the parent), add its part.
+   */
+  delta: z.object({ rows: z.number().int().min(0), resets: z.array(z.string()) }).optional(),
 });
 export type TablePart = z.infer<typeof TablePart>;
 
@@ -37,10 +44,20 @@ export const SchemaState = z.object({
 });
 export type SchemaState = z.infer<typeof SchemaState>;
 
+/** Per history table, what the snapshot held: each group's incarnation and its newest sequence number. */
+export const Watermarks = z.record(
+  z.string(),
+  z.record(z.string(), z.object({ incarnation: z.string(), max: z.number().int() })),
+);
+export type Watermarks = z.infer<typeof Watermarks>;
+
 export const Manifest = z.object({
   format: z.literal(BUNDLE_FORMAT),
   id: BackupId,
   kind: BackupKind,
+  /** An incremental backup's parent (the previous backup of its chain); null for a full one. */
+  parent: BackupId.nullable(),
+  watermarks: Watermarks,
   createdAt: z.iso.datetime({ offset: true }),
   snapshotAt: z.iso.datetime({ offset: true }),
   compression: z.literal("gzip"),

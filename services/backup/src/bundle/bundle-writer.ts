@@ -13,9 +13,11 @@ import {
   type Manifest,
   type SchemaState,
   type TablePart,
+  type Watermarks,
 } from "./bundle-types.js";
 import { createEncryptStream } from "./crypto-stream.js";
-import { createDigestStream, pipeAll } from "./hash-stream.js";
+import { createDigestStream, drain, pipeAll } from "./hash-stream.js";
+import { deltaCopySql, deltaPlan, HISTORY_TABLES, historyKey, watermarkSql } from "./history-fns.js";
 
 /** Tables the kit's migrator keeps: recorded as the schema's migration state, not as data. */
 const MIGRATION_TABLES = ["kit_migrations", "migrations"];
@@ -38,6 +40,8 @@ export interface WriteBundleInput {
   schemas: readonly string[];
   /** Encrypt every part with the active backup key; null stores them compressed only. */
   keys: SealingKeys | null;
+  /** For an incremental backup: the parent's manifest (history tables then hold only newer rows). */
+  parent?: Manifest | null | undefined;
   onProgress?: (p: BundleProgress) => void | Promise<void>;
 }
 
@@ -125,6 +129,15 @@ export async function writeBundle(
     const schemas: SchemaState[] = [];
     for (const s of input.schemas) schemas.push(await schemaState(client, s));
 
+    const watermarks: Watermarks = {};
+    for (const h of HISTORY_TABLES) {
+      if (!found.rows.some((t) => t.schema === h.schema && t.table === h.table)) continue;
+      const rows = await client.query<{ group: string; incarnation: string; max: number }>(watermarkSql(h));
+      watermarks[historyKey(h)] = Object.fromEntries(
+        rows.rows.map((r) => [r.group, { incarnation: r.incarnation, max: r.max }]),
+      );
+    }
+
     const progress: BundleProgress = { tablesDone: 0, tablesTotal: found.rows.length, rows: 0, bytes: 0 };
     const tables: TablePart[] = [];
     for (const t of found.rows) {
@@ -138,13 +151,30 @@ export async function writeBundle(
       const name = partName(t.schema, t.table, keys !== null);
       const plain = createDigestStream({ countRows: true });
       const stored = createDigestStream();
-      const copy = client.query(copyStreams.to(copyOutSql(t.schema, t.table, shape)));
-      await storeThrough(storage, objectKey(id, name), copy, [
-        plain.stream,
+      const sealing = [
         createGzip({ level: 6 }),
         ...(keys ? [createEncryptStream(keys, `${id}/${name}`)] : []),
         stored.stream,
-      ]);
+      ];
+      const history = HISTORY_TABLES.find((h) => h.schema === t.schema && h.table === t.table);
+      const parentMarks = history && input.parent?.watermarks[historyKey(history)];
+      let delta: TablePart["delta"];
+      if (history && parentMarks) {
+        // The whole table is read for its content hash; only the rows added since the parent are stored.
+        const plan = deltaPlan(parentMarks, watermarks[historyKey(history)] ?? {});
+        await pipeAll([
+          client.query(copyStreams.to(copyOutSql(t.schema, t.table, shape))),
+          plain.stream,
+          drain(),
+        ]);
+        const added = createDigestStream({ countRows: true });
+        const copy = client.query(copyStreams.to(deltaCopySql(history, shape, plan.skipUpTo)));
+        await storeThrough(storage, objectKey(id, name), copy, [added.stream, ...sealing]);
+        delta = { rows: added.result().rows, resets: plan.resets };
+      } else {
+        const copy = client.query(copyStreams.to(copyOutSql(t.schema, t.table, shape)));
+        await storeThrough(storage, objectKey(id, name), copy, [plain.stream, ...sealing]);
+      }
       const p = plain.result();
       const s = stored.result();
       tables.push({
@@ -155,6 +185,7 @@ export async function writeBundle(
         rows: p.rows,
         contentSha256: p.sha256,
         part: { name, bytes: s.bytes, sha256: s.sha256 },
+        ...(delta ? { delta } : {}),
       });
       progress.tablesDone++;
       progress.rows += p.rows;
@@ -168,6 +199,8 @@ export async function writeBundle(
       format: BUNDLE_FORMAT,
       id,
       kind: input.kind,
+      parent: input.parent?.id ?? null,
+      watermarks,
       createdAt,
       snapshotAt,
       compression: "gzip",

@@ -2,11 +2,11 @@ import { randomBytes } from "node:crypto";
 import { quoteIdent, type SealingKeys } from "@nexus/kit";
 import type pg from "pg";
 import copyStreams from "pg-copy-streams";
-import { copyInSql, copyOutSql, scratchTableName, scratchTableSql } from "../bundle/bundle-fns.js";
-import { openPart } from "../bundle/bundle-reader.js";
+import { copyOutSql, scratchTableName, scratchTableSql } from "../bundle/bundle-fns.js";
 import type { Manifest } from "../bundle/bundle-types.js";
 import { createDigestStream, drain, pipeAll } from "../bundle/hash-stream.js";
 import type { BundleStorage } from "../storage/storage-types.js";
+import { ingestTable } from "./ingest.js";
 
 export interface TableCheck {
   table: string;
@@ -32,11 +32,13 @@ export interface ScratchReport {
 export async function verifyInScratch(input: {
   client: pg.ClientBase;
   storage: BundleStorage;
-  manifest: Manifest;
+  /** The backup's chain, oldest first (just the backup for a full one). */
+  chain: Manifest[];
   keys: SealingKeys | null;
   onTable?: (done: number, total: number, table: string) => void | Promise<void>;
 }): Promise<ScratchReport> {
-  const { client, storage, manifest, keys } = input;
+  const { client, storage, chain, keys } = input;
+  const manifest = chain.at(-1)!;
   const scratch = `backup_verify_${randomBytes(6).toString("hex")}`;
   const tables: TableCheck[] = [];
   await client.query("BEGIN");
@@ -47,9 +49,14 @@ export async function verifyInScratch(input: {
       const label = `${part.schema}.${part.table}`;
       await input.onTable?.(done, manifest.tables.length, label);
       await client.query(scratchTableSql(scratch, part));
-      const { source, stages } = await openPart(storage, manifest, part, keys);
-      const ingest = client.query(copyStreams.from(copyInSql(scratch, scratchTableName(part), part)));
-      await pipeAll([source, ...stages, ingest]);
+      await ingestTable({
+        client,
+        target: { schema: scratch, table: scratchTableName(part) },
+        chain,
+        part,
+        storage,
+        keys,
+      });
 
       const digest = createDigestStream({ countRows: true });
       const out = client.query(copyStreams.to(copyOutSql(scratch, scratchTableName(part), part)));

@@ -1,11 +1,9 @@
 import { quoteIdent, type SealingKeys } from "@nexus/kit";
 import type pg from "pg";
-import copyStreams from "pg-copy-streams";
-import { copyInSql, migrationMismatch, qualified, restoreOrder } from "../bundle/bundle-fns.js";
-import { openPart } from "../bundle/bundle-reader.js";
+import { migrationMismatch, qualified, restoreOrder } from "../bundle/bundle-fns.js";
 import type { Manifest } from "../bundle/bundle-types.js";
-import { pipeAll } from "../bundle/hash-stream.js";
 import type { BundleStorage } from "../storage/storage-types.js";
+import { ingestTable } from "./ingest.js";
 
 export interface RestorePlanTable {
   table: string;
@@ -102,11 +100,13 @@ async function appendOnlyTables(client: pg.ClientBase, tables: Manifest["tables"
 export async function restoreSystem(input: {
   client: pg.ClientBase;
   storage: BundleStorage;
-  manifest: Manifest;
+  /** The backup's chain, oldest first (just the backup for a full one). */
+  chain: Manifest[];
   keys: SealingKeys | null;
   onTable?: (done: number, total: number, table: string) => void | Promise<void>;
 }): Promise<{ tables: number; rows: number }> {
-  const { client, storage, manifest, keys } = input;
+  const { client, storage, chain, keys } = input;
+  const manifest = chain.at(-1)!;
   const ordered = restoreOrder(manifest.tables);
   await client.query("BEGIN");
   try {
@@ -119,22 +119,24 @@ export async function restoreSystem(input: {
     for (const part of ordered) {
       const name = `${part.schema}.${part.table}`;
       await input.onTable?.(done, ordered.length, name);
-      const { source, stages } = await openPart(storage, manifest, part, keys);
       if (appendOnly.has(name)) {
         const staging = `restore_${done}`;
         await client.query(
           `CREATE TEMP TABLE ${quoteIdent(staging)} (LIKE ${qualified(part.schema, part.table)} INCLUDING DEFAULTS) ON COMMIT DROP`,
         );
-        const ingest = client.query(copyStreams.from(copyInSql("pg_temp", staging, part)));
-        await pipeAll([source, ...stages, ingest]);
+        await ingestTable({
+          client,
+          target: { schema: "pg_temp", table: staging },
+          chain,
+          part,
+          storage,
+          keys,
+        });
         const cols = part.columns.map((c) => quoteIdent(c.name)).join(", ");
         await client.query(
           `INSERT INTO ${qualified(part.schema, part.table)} (${cols}) SELECT ${cols} FROM pg_temp.${quoteIdent(staging)} ON CONFLICT DO NOTHING`,
         );
-      } else {
-        const ingest = client.query(copyStreams.from(copyInSql(part.schema, part.table, part)));
-        await pipeAll([source, ...stages, ingest]);
-      }
+      } else await ingestTable({ client, target: part, chain, part, storage, keys });
       rows += part.rows;
       done++;
     }
