@@ -60,6 +60,8 @@ export const backupEnvSchema = baseEnvSchema
     BACKUP_PREVIOUS_KEYS: z.string().default(""),
     /** When a full backup is taken (croner; one instance at a time, under a lease). */
     BACKUP_CRON: z.string().min(1).default("17 2 * * *"),
+    /** When an incremental backup is taken (revisions since the newest backup); "" for never. */
+    INCREMENTAL_CRON: z.string().default("*/15 * * * *"),
     /** When the newest backup is restored again as a drill; "" for only after each backup. */
     VERIFY_CRON: z.string().default("47 */6 * * *"),
     /** Run the schedules at all (off for an instance that only serves the API). */
@@ -69,8 +71,8 @@ export const backupEnvSchema = baseEnvSchema
     RETENTION_WEEKLY_WEEKS: z.coerce.number().int().min(0).max(520).default(8),
   })
   .superRefine((env, ctx) => {
-    for (const key of ["BACKUP_CRON", "VERIFY_CRON"] as const) {
-      if (key === "VERIFY_CRON" && env[key] === "") continue;
+    for (const key of ["BACKUP_CRON", "INCREMENTAL_CRON", "VERIFY_CRON"] as const) {
+      if (key !== "BACKUP_CRON" && env[key] === "") continue;
       const problem = cronProblem(env[key]);
       if (problem) ctx.addIssue({ code: "custom", path: [key], message: problem });
     }

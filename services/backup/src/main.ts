@@ -55,6 +55,7 @@ async function main(): Promise<void> {
       schedule: env.SCHEDULE_ENABLED
         ? {
             backupCron: env.BACKUP_CRON,
+            incrementalCron: env.INCREMENTAL_CRON,
             verifyCron: env.VERIFY_CRON,
             retention: {
               keepLast: env.RETENTION_KEEP_LAST,

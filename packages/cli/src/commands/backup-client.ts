@@ -16,7 +16,7 @@ export class BackupClient {
 
   list = (limit: number) => this.#call("GET", `/v1/backups?limit=${limit}`);
   get = (id: string) => this.#call("GET", `/v1/backups/${seg(id)}`);
-  run = () => this.#call("POST", "/v1/backups", { kind: "full" });
+  run = (kind: "full" | "incremental") => this.#call("POST", "/v1/backups", { kind });
   verify = (id: string) => this.#call("POST", `/v1/backups/${seg(id)}/verify`);
   verifications = (id: string) => this.#call("GET", `/v1/backups/${seg(id)}/verifications`);
   restore = (id: string, dryRun: boolean) =>

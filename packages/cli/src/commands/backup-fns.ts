@@ -66,7 +66,7 @@ export function backupLine(b: any): string {
 /** The outcome of a run in words. */
 export function backupSummary(b: any): string {
   if (b.status === "failed") return `Backup ${b.id} failed: ${b.error}`;
-  const head = `Backup ${b.id}: ${count(b.tables)} tables, ${count(b.rows)} rows, ${formatBytes(b.bytes)} in ${b.storage}, snapshot at ${b.snapshotAt}`;
+  const head = `${b.kind === "incremental" ? `Incremental backup ${b.id} (on ${b.parentId})` : `Backup ${b.id}`}: ${count(b.tables)} tables, ${count(b.rows)} rows, ${formatBytes(b.bytes)} in ${b.storage}, snapshot at ${b.snapshotAt}`;
   const encrypted = b.encryptionKeyId
     ? ` Encrypted with backup key "${b.encryptionKeyId}".`
     : " Not encrypted.";

@@ -126,10 +126,11 @@ export function registerBackup(program: Command, io: Io): void {
   backup
     .command("run")
     .description("take a full backup now and wait until it is written and verified")
+    .option("--incremental", "only the registry's revisions since the newest backup (other tables in full)")
     .option("--no-wait", "start it and return at once")
-    .action(async (o: { wait: boolean }, c: Command) => {
+    .action(async (o: { wait: boolean; incremental?: boolean }, c: Command) => {
       const { ctx, api } = await backupFor(io, c);
-      const started = await api.run();
+      const started = await api.run(o.incremental ? "incremental" : "full");
       if (!o.wait) {
         if (ctx.out.json) return ctx.out.data(started);
         return ctx.out.text(`Started backup ${started.id}. Follow it with: nexus backup show ${started.id}`);

@@ -66,6 +66,16 @@ describe("nexus backup", () => {
     expect(shown.out.match(/drill .*: verified/g)).toHaveLength(2);
   });
 
+  it("takes an incremental backup on the newest one", async () => {
+    const [newest] = JSON.parse((await nexus("--json", "backup", "list")).out).items;
+    const taken = await nexus("backup", "run", "--incremental");
+    expect(taken.code).toBe(0);
+    expect(taken.out).toMatch(
+      new RegExp(`^Incremental backup bk-\\S+-incremental-\\S+ \\(on ${newest.id}\\): `),
+    );
+    expect(taken.out).toContain("Verified by a restore into a scratch schema");
+  });
+
   it("shows a dry run of a restore table by table and changes nothing", async () => {
     const [newest] = JSON.parse((await nexus("--json", "backup", "list")).out).items;
     expect(

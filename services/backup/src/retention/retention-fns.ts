@@ -13,6 +13,8 @@ export interface RetentionCandidate {
   /** When the data was taken (the snapshot), ISO time. */
   snapshotAt: string;
   verified: boolean;
+  /** An incremental's parent: kept as long as the incremental is. */
+  parentId?: string | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -31,7 +33,8 @@ export function isoWeekOf(date: Date): string {
  * Which completed backups to prune: everything not kept by one of the rules. Kept are the
  * `keepLast` newest, the newest of each of the last `dailyDays` days, the newest of each of the
  * last `weeklyWeeks` weeks, and always the newest verified full backup (the one a restore can
- * trust), whatever the policy says.
+ * trust), whatever the policy says. A kept incremental keeps its whole chain: it cannot be
+ * restored without its parents.
  */
 export function backupsToPrune(backups: RetentionCandidate[], policy: RetentionPolicy, now: Date): string[] {
   const newestFirst = [...backups].sort(
@@ -58,5 +61,9 @@ export function backupsToPrune(backups: RetentionCandidate[], policy: RetentionP
   }
   const lastVerifiedFull = newestFirst.find((b) => b.kind === "full" && b.verified);
   if (lastVerifiedFull) keep.add(lastVerifiedFull.id);
+  const byId = new Map(backups.map((b) => [b.id, b]));
+  for (const id of [...keep]) {
+    for (let p = byId.get(id)?.parentId; p && !keep.has(p); p = byId.get(p)?.parentId) keep.add(p);
+  }
   return newestFirst.filter((b) => !keep.has(b.id)).map((b) => b.id);
 }

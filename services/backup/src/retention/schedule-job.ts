@@ -8,6 +8,8 @@ import { backupsToPrune, type RetentionPolicy } from "./retention-fns.js";
 export interface ScheduleConfig {
   /** When a full backup is taken (croner pattern); it is verified right after. */
   backupCron: string;
+  /** When an incremental backup is taken (the revisions since the newest backup); "" for never. */
+  incrementalCron?: string;
   /** When the newest completed backup is verified again (a restore drill on schedule); "" for never. */
   verifyCron: string;
   retention: RetentionPolicy;
@@ -55,8 +57,14 @@ export function createScheduleJob(deps: {
     return ids;
   }
 
-  async function scheduledBackup() {
-    const run = await backups.run({ kind: "full", trigger: "schedule", requestedBy: "schedule" });
+  async function scheduledBackup(kind: "full" | "incremental") {
+    // An incremental needs something to build on: the first scheduled one is a full backup.
+    const hasBase = (await store.list(pool, 50)).some((b) => b.status === "completed");
+    const run = await backups.run({
+      kind: kind === "incremental" && hasBase ? "incremental" : "full",
+      trigger: "schedule",
+      requestedBy: "schedule",
+    });
     const b = await run.done;
     if (b.status === "completed") await prune();
   }
@@ -79,11 +87,19 @@ export function createScheduleJob(deps: {
     onAcquired() {
       crons.push(
         new Cron(config.backupCron, { protect: true, unref: true }, async () => {
-          await scheduledBackup().catch((err) =>
+          await scheduledBackup("full").catch((err) =>
             logger.warn({ err }, `scheduled backup did not run: ${err.message}`),
           );
         }),
       );
+      if (config.incrementalCron)
+        crons.push(
+          new Cron(config.incrementalCron, { protect: true, unref: true }, async () => {
+            await scheduledBackup("incremental").catch((err) =>
+              logger.warn({ err }, `scheduled incremental backup did not run: ${err.message}`),
+            );
+          }),
+        );
       if (config.verifyCron)
         crons.push(
           new Cron(config.verifyCron, { protect: true, unref: true }, async () => {

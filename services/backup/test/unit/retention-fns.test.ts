@@ -62,3 +62,15 @@ describe("retention", () => {
     expect(isoWeekOf(new Date("2024-12-30T00:00:00Z"))).toBe("2025-W01");
   });
 });
+
+describe("retention of incremental chains", () => {
+  it("keeps every parent of a kept incremental", () => {
+    const all: RetentionCandidate[] = [
+      { id: "inc-2", kind: "incremental", snapshotAt: at(0, 3), verified: true, parentId: "inc-1" },
+      { id: "inc-1", kind: "incremental", snapshotAt: at(0, 2), verified: true, parentId: "full-1" },
+      { id: "full-1", kind: "full", snapshotAt: at(1), verified: false },
+      { id: "full-0", kind: "full", snapshotAt: at(2), verified: false },
+    ];
+    expect(backupsToPrune(all, { keepLast: 1, dailyDays: 0, weeklyWeeks: 0 }, now)).toEqual(["full-0"]);
+  });
+});
