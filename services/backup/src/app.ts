@@ -16,7 +16,7 @@ import { createBackupService } from "./backups/backup-service.js";
 import { createBackupStore } from "./backups/backup-store.js";
 import { rescanStorage } from "./backups/catalogue-rescan.js";
 import { createScheduleJob, type ScheduleConfig } from "./retention/schedule-job.js";
-import type { BundleStorage } from "./storage/storage-types.js";
+import { type BundleStorage, guardStorage } from "./storage/storage-types.js";
 
 export const SERVICE_NAME = "backup";
 
@@ -48,7 +48,9 @@ export interface BackupDeps {
 
 /** Compose the service. Nothing is scheduled or published until `workers.start()`. */
 export async function buildApp(deps: BackupDeps) {
-  const { logger, pool, bus, storage, config } = deps;
+  const { logger, pool, bus, config } = deps;
+  // Storage failures become 503 storage_unavailable, not 500s.
+  const storage = guardStorage(deps.storage);
   const outboxChannel = `${config.schema}_outbox`;
   const relay = createOutboxRelay({
     pool,

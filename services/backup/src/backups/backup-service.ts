@@ -8,6 +8,7 @@ import {
   NotFoundError,
   type Pool,
   type SealingKeys,
+  ServiceUnavailableError,
   ValidationError,
   withTransaction,
 } from "@nexus/kit";
@@ -17,10 +18,11 @@ import type { Manifest } from "../bundle/bundle-types.js";
 import { writeBundle } from "../bundle/bundle-writer.js";
 import { verifyInScratch } from "../restore/scratch-verify.js";
 import { planSystemRestore, restoreSystem } from "../restore/system-restore.js";
-import type { BundleStorage } from "../storage/storage-types.js";
+import { type BundleStorage, StorageUnavailableError } from "../storage/storage-types.js";
 import { createChains } from "./backup-chain.js";
 import type { BackupStore } from "./backup-store.js";
 import type { BackupDto, RestoreDto, VerificationDto } from "./backup-types.js";
+import { tryHoldLock } from "./run-lock.js";
 
 export interface BackupServiceDeps {
   pool: Pool;
@@ -45,6 +47,8 @@ export interface Started<T> {
 
 /** Advisory-lock key of "a backup is being taken" (session lock on the snapshot's connection). */
 const RUN_LOCK = "nexus-backup:run";
+/** Advisory-lock key of "the system is being restored". */
+const RESTORE_LOCK = "nexus-backup:restore";
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
@@ -90,7 +94,11 @@ export function createBackupService(deps: BackupServiceDeps) {
   }
 
   /** A bundle problem as the API's refusal: corrupt/missing 422, no key 422 with its own code. */
-  function asAppError(err: unknown): unknown {
+  function asAppError(err: unknown, storageName: string): unknown {
+    if (err instanceof StorageUnavailableError)
+      return new ServiceUnavailableError("storage_unavailable", err.message, {
+        details: { storage: storageName },
+      });
     if (!(err instanceof BundleError)) return err;
     const code = err.reason === "key" ? "backup_key_missing" : `backup_${err.reason}`;
     return new ValidationError(code, err.message, {
@@ -140,7 +148,11 @@ export function createBackupService(deps: BackupServiceDeps) {
   }
 
   /** The drill; `verificationId` is the row recorded (verification `running`) before it starts. */
-  async function runVerification(b: BackupDto, verificationId: number): Promise<VerificationDto> {
+  async function runVerification(
+    b: BackupDto,
+    verificationId: number,
+    client: import("pg").PoolClient,
+  ): Promise<VerificationDto> {
     const started = Date.now();
     let ok = false;
     let error: string | null = null;
@@ -151,17 +163,12 @@ export function createBackupService(deps: BackupServiceDeps) {
       const chain = await usableChain(b);
       manifest = chain.at(-1)!;
       await checkParts(storage, partsNeeded(chain));
-      const client = await pool.connect();
-      try {
-        const report = await verifyInScratch({ client, storage, chain, keys: deps.keys });
-        tables = report.tables;
-        if (report.mismatches.length > 0) {
-          failedTable = report.mismatches[0]!.table;
-          error = `restored rows differ from the source at the snapshot in ${report.mismatches.map((m) => m.table).join(", ")}`;
-        } else ok = true;
-      } finally {
-        client.release();
-      }
+      const report = await verifyInScratch({ client, storage, chain, keys: deps.keys });
+      tables = report.tables;
+      if (report.mismatches.length > 0) {
+        failedTable = report.mismatches[0]!.table;
+        error = `restored rows differ from the source at the snapshot in ${report.mismatches.map((m) => m.table).join(", ")}`;
+      } else ok = true;
     } catch (err) {
       error = message(err);
       if (err instanceof BundleError) failedTable = err.table;
@@ -204,6 +211,23 @@ export function createBackupService(deps: BackupServiceDeps) {
     return (await store.verifications(pool, b.id))[0]!;
   }
 
+  /**
+   * Start a drill of one backup: one at a time per backup (a session lock on its connection), the
+   * record marked running before this returns (a reader sees it at once).
+   */
+  async function startDrill(b: BackupDto): Promise<{ done: Promise<VerificationDto> }> {
+    const held = await tryHoldLock(pool, `nexus-backup:verify:${b.id}`);
+    if (!held) throw new ConflictError("verification_running", `backup ${b.id} is being verified already`);
+    try {
+      const verificationId = await store.startVerification(pool, b.id);
+      const done = track(runVerification(b, verificationId, held.client).finally(() => held.release()));
+      return { done };
+    } catch (err) {
+      await held.release();
+      throw err;
+    }
+  }
+
   return {
     list: (limit: number) => store.list(pool, limit),
     get: mustGet,
@@ -221,21 +245,16 @@ export function createBackupService(deps: BackupServiceDeps) {
       trigger: "api" | "schedule";
       requestedBy: string;
     }): Promise<Started<BackupDto>> {
-      const client = await pool.connect();
-      let release = true;
+      const held = await tryHoldLock(pool, RUN_LOCK);
+      if (!held)
+        throw new ConflictError("backup_running", "a backup is being taken already; try again when it ends");
+      let b: BackupDto;
+      let parent: Manifest | null;
       try {
-        const lock = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock(hashtext($1)) AS ok", [
-          RUN_LOCK,
-        ]);
-        if (!lock.rows[0]!.ok)
-          throw new ConflictError(
-            "backup_running",
-            "a backup is being taken already; try again when it ends",
-          );
         const interrupted = await store.failInterrupted(pool);
         for (const id of interrupted) await storage.removePrefix(`${id}/`).catch(() => undefined);
-        const parent = opts.kind === "incremental" ? await parentForIncremental() : null;
-        const b = await store.insert(pool, {
+        parent = opts.kind === "incremental" ? await parentForIncremental() : null;
+        b = await store.insert(pool, {
           id: newBackupId(opts.kind, new Date()),
           kind: opts.kind,
           parentId: parent?.id ?? null,
@@ -244,32 +263,24 @@ export function createBackupService(deps: BackupServiceDeps) {
           storage: storage.description,
           keyId: deps.keys?.activeKeyId ?? null,
         });
-        release = false;
-        const done = track(
-          (async () => {
-            try {
-              const taken = await takeBackup(b, client, parent);
-              await client
-                .query("SELECT pg_advisory_unlock(hashtext($1))", [RUN_LOCK])
-                .catch(() => undefined);
-              client.release();
-              const verificationId =
-                taken.status === "completed" ? await store.startVerification(pool, b.id) : undefined;
-              if (verificationId !== undefined) await runVerification(taken, verificationId);
-            } catch (err) {
-              client.release(err as Error);
-              logger.error({ err, backup: b.id }, `backup ${b.id} ended with an error`);
-            }
-            return mustGet(b.id);
-          })(),
-        );
-        return { started: b, done };
-      } finally {
-        if (release) {
-          await client.query("SELECT pg_advisory_unlock_all()").catch(() => undefined);
-          client.release();
-        }
+      } catch (err) {
+        await held.release();
+        throw err;
       }
+      const done = track(
+        (async () => {
+          try {
+            const taken = await takeBackup(b, held.client, parent);
+            await held.release();
+            if (taken.status === "completed") await (await startDrill(taken)).done;
+          } catch (err) {
+            await held.release(err);
+            logger.error({ err, backup: b.id }, `backup ${b.id} ended with an error`);
+          }
+          return mustGet(b.id);
+        })(),
+      );
+      return { started: b, done };
     },
 
     /** Restore the backup into a scratch schema and compare; records and publishes the outcome. */
@@ -279,12 +290,8 @@ export function createBackupService(deps: BackupServiceDeps) {
         throw new ConflictError("backup_not_usable", `backup ${id} is ${b.status}, not completed`, {
           field: "id",
         });
-      // Recorded before answering: whoever reads the backup next sees the drill running.
-      const verificationId = await store.startVerification(pool, id);
-      if (verificationId === undefined)
-        throw new ConflictError("verification_running", `backup ${id} is being verified already`);
-      const done = track(runVerification(b, verificationId).then(() => mustGet(id)));
-      return { started: await mustGet(id), done };
+      const drill = await startDrill(b);
+      return { started: await mustGet(id), done: drill.done.then(() => mustGet(id)) };
     },
 
     /** What a whole-system restore would change, after checking every part's checksum. */
@@ -300,7 +307,7 @@ export function createBackupService(deps: BackupServiceDeps) {
           client.release();
         }
       } catch (err) {
-        throw asAppError(err);
+        throw asAppError(err, storage.description);
       }
     },
 
@@ -322,10 +329,20 @@ export function createBackupService(deps: BackupServiceDeps) {
         );
       const b = await mustGet(id);
       const chain = await usableChain(b);
-      const r = await store.insertRestore(pool, { id: randomUUID(), backupId: id, requestedBy });
+      const held = await tryHoldLock(pool, RESTORE_LOCK);
+      if (!held)
+        throw new ConflictError("restore_running", "a restore is running already; wait until it ends");
+      let r: RestoreDto;
+      try {
+        await store.failInterruptedRestores(pool);
+        r = await store.insertRestore(pool, { id: randomUUID(), backupId: id, requestedBy });
+      } catch (err) {
+        await held.release();
+        throw err;
+      }
+      const client = held.client;
       const done = track(
         (async () => {
-          const client = await pool.connect();
           try {
             const result = await restoreSystem({
               client,
@@ -349,7 +366,7 @@ export function createBackupService(deps: BackupServiceDeps) {
             logger.error({ err, backup: id, restore: r.id }, `restore of ${id} failed: ${message(err)}`);
             await store.finishRestore(pool, r.id, { ok: false, error: message(err) });
           } finally {
-            client.release();
+            await held.release();
           }
           return (await store.getRestore(pool, r.id))!;
         })(),

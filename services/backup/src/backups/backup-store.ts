@@ -144,13 +144,15 @@ export function createBackupStore() {
       );
       return r.rows.map(backupOf);
     },
-    /** The drill's row, or undefined when one is running already (the check and the mark are one statement). */
-    async startVerification(db: Queryable, backupId: string): Promise<number | undefined> {
-      const marked = await db.query(
-        "UPDATE backups SET verification = 'running' WHERE id = $1 AND verification <> 'running' RETURNING id",
+    /** A drill's row (the caller holds the backup's drill lock, so a `running` one left behind was interrupted). */
+    async startVerification(db: Queryable, backupId: string): Promise<number> {
+      await db.query(
+        `UPDATE verifications SET status = 'failed', finished_at = now(),
+                error = 'interrupted: the backup service stopped during the drill'
+          WHERE backup_id = $1 AND status = 'running'`,
         [backupId],
       );
-      if (marked.rowCount === 0) return undefined;
+      await db.query("UPDATE backups SET verification = 'running' WHERE id = $1", [backupId]);
       const r = await db.query<{ id: string }>(
         "INSERT INTO verifications (backup_id, status) VALUES ($1, 'running') RETURNING id",
         [backupId],
@@ -214,6 +216,14 @@ export function createBackupStore() {
         [r.id, r.backupId, r.requestedBy],
       );
       return restoreOf(res.rows[0]);
+    },
+    /** Restores left `running` by a process that died (the caller holds the restore lock). */
+    async failInterruptedRestores(db: Queryable): Promise<void> {
+      await db.query(
+        `UPDATE restores SET status = 'failed', finished_at = now(),
+                error = 'interrupted: the backup service stopped during the restore (its transaction was rolled back)'
+          WHERE status = 'running'`,
+      );
     },
     async restoreProgress(db: Queryable, id: string, p: Record<string, unknown>): Promise<void> {
       await db.query("UPDATE restores SET progress = $2 WHERE id = $1", [id, JSON.stringify(p)]);

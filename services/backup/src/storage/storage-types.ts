@@ -33,3 +33,36 @@ export function assertSafeKey(key: string): void {
   )
     throw new Error(`invalid storage key ${JSON.stringify(key)}`);
 }
+
+/** The storage backend failed (unreachable, refused, timed out): a dependency outage, not a bad bundle. */
+export class StorageUnavailableError extends Error {
+  constructor(
+    readonly storage: string,
+    cause: unknown,
+  ) {
+    super(`backup storage ${storage} did not answer: ${(cause as Error)?.message ?? String(cause)}`, {
+      cause,
+    });
+    this.name = "StorageUnavailableError";
+  }
+}
+
+/** The same storage, with its failures (other than a missing object) as StorageUnavailableError. */
+export function guardStorage(storage: BundleStorage): BundleStorage {
+  const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof StorageNotFoundError || err instanceof StorageUnavailableError) throw err;
+      throw new StorageUnavailableError(storage.description, err);
+    }
+  };
+  return {
+    description: storage.description,
+    put: (key, body) => guard(() => storage.put(key, body)),
+    get: (key) => guard(() => storage.get(key)),
+    list: (prefix) => guard(() => storage.list(prefix)),
+    removePrefix: (prefix) => guard(() => storage.removePrefix(prefix)),
+    close: () => storage.close(),
+  };
+}

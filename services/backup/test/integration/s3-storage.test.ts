@@ -15,6 +15,9 @@ let server: S3rver;
 let dir: string;
 let storage: BundleStorage;
 let h: BackupHarness;
+let serverStopped = false;
+let s3BackupId: string;
+let s3App: Awaited<ReturnType<BackupHarness["build"]>>;
 
 async function sha256Of(stream: Readable): Promise<{ sha: string; bytes: number }> {
   const hash = createHash("sha256");
@@ -51,7 +54,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await storage?.close();
   await h?.close();
-  await server?.close();
+  if (!serverStopped) await server?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -77,6 +80,7 @@ describe("S3-compatible storage", () => {
       (await h.registryCall("PUT", "/v1/namespaces/s3-shop/layers/base", { stored: "in s3" })).status,
     ).toBeLessThan(300);
     const app = await h.build({ storage, keys: parseSealingKeys(newSealingKey("s3key")).keys! });
+    s3App = app;
     const started = await h.call(app, "POST", "/v1/backups", {});
     expect(started.status).toBe(202);
     const b = await until(async () => {
@@ -98,5 +102,17 @@ describe("S3-compatible storage", () => {
     expect(
       plan.body.tables.find((t: { table: string }) => t.table === "config_registry.namespaces").rowsInBackup,
     ).toBe(1);
+    s3BackupId = b.id;
+  }, 60_000);
+
+  it("answers 503 naming the storage when it is down, and reports it in the health check", async () => {
+    await server.close();
+    serverStopped = true;
+    const res = await h.call(s3App, "POST", `/v1/backups/${s3BackupId}/restore`, { dryRun: true });
+    expect(res.status).toBe(503);
+    expect(res.body.error.code).toBe("storage_unavailable");
+    expect(res.body.error.message).toContain(`backup storage s3:${BUCKET}/nexus/ did not answer`);
+    const ready = await s3App.app.inject({ method: "GET", url: "/readyz" });
+    expect(ready.json()).toMatchObject({ status: "degraded", checks: { storage: { status: "down" } } });
   }, 60_000);
 });
