@@ -11,6 +11,7 @@ import {
   registerAuditRoutes,
   type SealingKeys,
 } from "@nexus/kit";
+import { registerBackupMetrics } from "./backups/backup-metrics.js";
 import { registerBackupRoutes } from "./backups/backup-router.js";
 import { createBackupService } from "./backups/backup-service.js";
 import { createBackupStore } from "./backups/backup-store.js";
@@ -108,6 +109,7 @@ export async function buildApp(deps: BackupDeps) {
     access: { ...deps.access, audit },
   });
   registerBackupRoutes(http.app, { backups });
+  registerBackupMetrics(http.metrics, pool);
   registerAuditRoutes(http.app, audit);
 
   return {

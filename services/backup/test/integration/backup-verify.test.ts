@@ -92,6 +92,18 @@ describe("a backup", () => {
       "notifier",
     ]);
 
+    // Overdue and failed backups are alert rules over these gauges.
+    const metrics = (await app.app.inject({ method: "GET", url: "/metrics" })).body;
+    const gauge = (name: string) =>
+      Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(metrics)?.[1]);
+    expect(gauge("nexus_backup_last_verified_timestamp_seconds")).toBeGreaterThanOrEqual(
+      Math.floor(new Date(b.snapshotAt).getTime() / 1000),
+    );
+    expect(gauge("nexus_backup_last_completed_timestamp_seconds")).toBeCloseTo(
+      new Date(b.snapshotAt).getTime() / 1000,
+      0,
+    );
+
     const drills = (await h.call(app, "GET", `/v1/backups/${b.id}/verifications`)).body.items;
     expect(drills[0]).toMatchObject({ status: "verified" });
     expect(drills[0].tables.every((t: { matches: boolean }) => t.matches)).toBe(true);
