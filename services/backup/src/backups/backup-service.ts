@@ -39,7 +39,7 @@ export interface BackupServiceDeps {
   wakeOutbox: () => void;
 }
 
-/** A run in the background: the row as it started, and the row when it ends (never rejects). */
+/** A run in the background: the row as it started, and the row when it ends (its failure is recorded on the row). */
 export interface Started<T> {
   started: T;
   done: Promise<T>;

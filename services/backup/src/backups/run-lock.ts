@@ -31,8 +31,11 @@ export async function tryHoldLock(pool: Pool, name: string): Promise<HeldLock | 
       if (released) return;
       released = true;
       if (err) return client.release(err as Error); // a broken connection is closed, and its lock with it
-      await client.query("SELECT pg_advisory_unlock(hashtext($1))", [name]).catch(() => undefined);
-      client.release();
+      // A connection that cannot even unlock is broken: closing it frees the lock too.
+      await client.query("SELECT pg_advisory_unlock(hashtext($1))", [name]).then(
+        () => client.release(),
+        (e: Error) => client.release(e),
+      );
     },
   };
 }
