@@ -90,6 +90,19 @@ describe("nexus backup", () => {
     expect(still.rows[0].n).toBe(1);
   });
 
+  it("restores the system with --apply, following its progress", async () => {
+    const [newest] = JSON.parse((await nexus("--json", "backup", "list")).out).items;
+    const applied = await nexus("backup", "restore", newest.id, "--apply");
+    expect(applied.code).toBe(0);
+    expect(applied.out).toMatch(
+      new RegExp(
+        `^Restored the system to backup ${newest.id}: \\d+ tables, [\\d,]+ rows\\. Start the services again\\.`,
+      ),
+    );
+    const now = await h.pool.query("SELECT count(*)::int AS n FROM config_registry.revisions");
+    expect(now.rows[0].n).toBe(0);
+  });
+
   it("refuses a malformed id as a usage error and an unknown one as not found", async () => {
     const bad = await nexus("backup", "show", "yesterday");
     expect(bad.code).toBe(2);
