@@ -16,7 +16,14 @@ import { pendingAnswer } from "./change-request-fns.js";
 import type { ChangeRequestService } from "./change-request-service.js";
 import { PendingChangeDto } from "./change-request-types.js";
 import type { WriteService } from "./write-service.js";
-import { RollbackBody, type WriteContext, WriteQuery, WriteResultDto } from "./write-types.js";
+import {
+  RestoreBody,
+  RestoreResultDto,
+  RollbackBody,
+  type WriteContext,
+  WriteQuery,
+  WriteResultDto,
+} from "./write-types.js";
 
 const tags = ["layers"];
 const errors = {
@@ -150,5 +157,30 @@ export function registerWriteRoutes(
       reply.header("etag", etag(result.revision));
       return result;
     },
+  );
+
+  app.post(
+    "/v1/namespaces/:ns/restore",
+    {
+      config: { access: access.restoreNamespace },
+      schema: {
+        tags: ["revisions"],
+        summary:
+          "Restore layers from a backup: a new revision per changed layer, source `restore:<label>` (admin)",
+        description:
+          "What the backup service's point-in-time restore calls. Each layer's content replaces the layer through the normal write path (schemas, references and policies apply; protected environments are not gated: only an admin may restore). `dryRun` reports the diffs only.",
+        params: z.object({ ns: LayerParams.shape.ns }),
+        body: RestoreBody,
+        response: { 200: RestoreResultDto, ...errors },
+      },
+    },
+    async (request) =>
+      writes.restore(request.params.ns, request.body.layers, {
+        author: authorOf(request),
+        message: request.body.message ?? "",
+        traceparent: traceparentOf(request),
+        label: request.body.label,
+        dryRun: request.body.dryRun,
+      }),
   );
 }

@@ -51,3 +51,38 @@ export const RollbackBody = z.strictObject({
   revision: z.coerce.number().int().min(1).max(2_147_483_647),
   message: z.string().max(1000).optional(),
 });
+
+export const RestoreBody = z.strictObject({
+  label: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[A-Za-z0-9._:@+-]+$/, "letters, digits and . _ : @ + - only")
+    .describe("What is restored, e.g. `<backup id>@<time>`; each revision's source is `restore:<label>`"),
+  layers: z
+    .record(z.string(), z.record(z.string(), z.unknown()))
+    .describe(
+      "Layer name (`base` or an environment) → the content to restore; layers not named stay as they are",
+    ),
+  message: z.string().max(1000).optional(),
+  dryRun: z.boolean().default(false).describe("Only report what would change"),
+});
+
+export const RestoreResultDto = z.object({
+  namespace: z.string(),
+  label: z.string(),
+  dryRun: z.boolean(),
+  layers: z.array(
+    z.object({
+      layer: z.string(),
+      changed: z.boolean(),
+      revision: z
+        .number()
+        .int()
+        .describe("The new revision (or the current one when unchanged or a dry run)"),
+      operations: z
+        .array(z.unknown())
+        .describe("RFC 6902 from the current layer to the restored one; secrets `***`"),
+    }),
+  ),
+});

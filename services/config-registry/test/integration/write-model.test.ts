@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../src/app.js";
 import { applyMergePatch, deepMerge } from "../../src/documents/document-fns.js";
-import { call, type Harness, startRegistry } from "./harness.js";
+import { type Harness, startRegistry } from "./harness.js";
 
 /**
  * Model-based test of the write path (fast-check `commands`): PUT and PATCH with and without
