@@ -1,0 +1,74 @@
+import { canAccess, type Pool, type Principal } from "@nexus/kit";
+import type { AlertDto } from "../alerts/alert-router.js";
+import type { ConfigHead, HeadStore } from "../heads/head-store.js";
+import type { HealthSummary } from "../health/health-types.js";
+import type { Convergence, DriftClient } from "./drift-client.js";
+
+export interface GridCell extends ConfigHead {
+  convergence: Convergence | null;
+  openFindings: number | null;
+}
+
+export interface DashboardState {
+  user: string;
+  health: HealthSummary;
+  alerts: AlertDto[];
+  grid: GridCell[];
+  /** False when the drift-detector could not be asked: convergence and findings are unknown. */
+  driftAvailable: boolean;
+}
+
+const GRID_LIMIT = 1_000;
+const DRIFT_CONCURRENCY = 8;
+
+export const mayView = (p: Principal, h: Pick<ConfigHead, "namespace" | "environment">) =>
+  canAccess(p, "viewer", { namespace: h.namespace, environment: h.environment });
+
+/** Run `fn` over `items`, at most `limit` at a time. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+export function createDashboardService(deps: {
+  pool: Pool;
+  heads: HeadStore;
+  drift: DriftClient;
+  health: () => HealthSummary;
+  alerts: () => Promise<AlertDto[]>;
+}) {
+  return {
+    /** Everything the dashboard shows, as this user may see it. */
+    async state(principal: Principal, token: string | undefined): Promise<DashboardState> {
+      const [heads, alerts, findings] = await Promise.all([
+        deps.heads.list(deps.pool, GRID_LIMIT),
+        deps.alerts(),
+        token ? deps.drift.findings(token) : Promise.resolve(null),
+      ]);
+      const visible = heads.filter((h) => mayView(principal, h));
+      const convergence = await mapLimited(visible, DRIFT_CONCURRENCY, (h) =>
+        token && findings !== null
+          ? deps.drift.convergence(token, h.namespace, h.environment)
+          : Promise.resolve(null),
+      );
+      const grid = visible.map((h, i) => ({
+        ...h,
+        convergence: convergence[i] ?? null,
+        openFindings:
+          findings === null
+            ? null
+            : findings.filter((f) => f.namespace === h.namespace && f.environment === h.environment).length,
+      }));
+      return { user: principal.name, health: deps.health(), alerts, grid, driftAvailable: findings !== null };
+    },
+  };
+}
+export type DashboardService = ReturnType<typeof createDashboardService>;
