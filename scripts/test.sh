@@ -44,6 +44,9 @@ if ! bash scripts/ensure-infra.sh; then
   exit 1
 fi
 
+# Chromium and Prometheus for the monitor's browser and Prometheus tests (installed when root).
+step "Test tools" bash scripts/ensure-test-tools.sh
+
 step "Typecheck" pnpm exec tsc -p tsconfig.json
 
 step "Lint and format check" pnpm exec biome ci "${biome_colors[@]}" .

@@ -22,6 +22,7 @@ import { createDriftClient } from "./dashboard/drift-client.js";
 import { createLiveHub } from "./dashboard/live-hub.js";
 import { consumeHeads } from "./heads/head-consumer.js";
 import { createHeadStore } from "./heads/head-store.js";
+import { registerHealthMetrics } from "./health/health-metrics.js";
 import { createHealthModel } from "./health/health-model.js";
 import { registerHealthRoutes } from "./health/health-router.js";
 import { createHealthStore } from "./health/health-store.js";
@@ -147,6 +148,7 @@ export async function buildApp(deps: MonitorDeps) {
     access: { ...deps.access, audit },
   });
   registerHealthRoutes(http.app, { summary, pool, store: healthStore });
+  registerHealthMetrics(http.metrics, { summary, findings: () => findingStore.open(pool) });
   registerRuleRoutes(http.app, { rules });
   registerAlertRoutes(http.app, { pool, alerts: alertStore });
   registerDashboardRoutes(http.app, { dashboard, hub });
