@@ -11,6 +11,7 @@ SERVICES=(
   "config-registry:4100:pnpm --filter @nexus/config-registry start"
   "drift-detector:4200:pnpm --filter @nexus/drift-detector start"
   "notifier:4300:pnpm --filter @nexus/notifier start"
+  "monitor:4400:pnpm --filter @nexus/monitor start"
 )
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -113,6 +114,8 @@ for entry in "${SERVICES[@]}"; do
   extra=()
   [[ $name == config-registry ]] && extra=("${REGISTRY_ENV[@]}")
   [[ $name == notifier ]] && extra=("${NOTIFIER_ENV[@]}")
+  # The monitor reads convergence and findings from the drift-detector with the dashboard user's token.
+  [[ $name == monitor ]] && extra=(DRIFT_DETECTOR_URL=http://127.0.0.1:4200 DASHBOARD_URL=http://127.0.0.1:4400/dashboard)
   env PORT="$port" "${SERVICE_ENV[@]}" "${extra[@]}" \
     setsid bash -c 'echo $$ >"$1"; eval "exec $2"' nexus-service "$pidfile" "$cmd" \
     >>"$log" 2>&1 </dev/null &
@@ -153,6 +156,7 @@ heading "Demo data"
 NEXUS_TOKEN=$(sed -n 's/^NEXUS_BOOTSTRAP_TOKEN=//p' .nexus/credentials.env) bash scripts/demo-seed.sh http://127.0.0.1:4100
 
 heading "Nexus is up"
+printf '  Open the dashboard first: http://127.0.0.1:4400/dashboard   (sign in with an API token)\n\n'
 for entry in "${SERVICES[@]}"; do
   IFS=: read -r name port _ <<<"$entry"
   printf '  %-16s http://127.0.0.1:%s   (API docs /docs, health /readyz, metrics /metrics)\n' "$name" "$port"
