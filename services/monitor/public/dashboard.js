@@ -5,7 +5,6 @@
 const TOKEN_KEY = "nexus.dashboard.token";
 const $ = (id) => document.getElementById(id);
 let controller = null;
-let refreshTimer = null;
 
 const el = (tag, attrs = {}, ...children) => {
   const node = document.createElement(tag);
@@ -120,18 +119,54 @@ function renderGrid(state) {
   $("grid").replaceChildren(...state.grid.map(gridRow));
 }
 
+const rowOf = (key) => document.querySelector(`#grid tr[data-key="${CSS.escape(key)}"]`);
+const shownRevision = (key) => Number(rowOf(key)?.querySelector(".revision")?.textContent ?? 0);
+const cellTimers = new Map();
+
+/** Put a cell in the grid; a cell older than the one shown only brings its convergence and findings. */
+function putCell(cell, flash) {
+  const key = `${cell.namespace}/${cell.environment}`;
+  const old = rowOf(key);
+  const shown = shownRevision(key);
+  if (old && cell.revision < shown) return;
+  const row = gridRow(cell);
+  if (old) old.replaceWith(row);
+  else $("grid").append(row);
+  if (flash) row.classList.add("changed");
+}
+
+/** Read one cell again (convergence, findings) soon; several hints for it in a row make one read. */
+function refreshCell(namespace, environment, delayMs) {
+  const key = `${namespace}/${environment}`;
+  clearTimeout(cellTimers.get(key));
+  cellTimers.set(
+    key,
+    setTimeout(async () => {
+      cellTimers.delete(key);
+      const token = sessionStorage.getItem(TOKEN_KEY);
+      if (!token) return;
+      try {
+        putCell(
+          await api(
+            `/v1/dashboard/cells/${encodeURIComponent(namespace)}/${encodeURIComponent(environment)}`,
+            token,
+          ),
+          false,
+        );
+      } catch (err) {
+        if (err.status === 401) signOut("Your token is no longer accepted. Sign in again.");
+      }
+    }, delayMs),
+  );
+}
+
 /** A config.changed pushed by the server: update (or add) the cell at once. */
 function applyHead(head) {
   const key = `${head.namespace}/${head.environment}`;
-  const old = document.querySelector(`#grid tr[data-key="${CSS.escape(key)}"]`);
-  const row = gridRow({ ...head, convergence: null, openFindings: null });
-  if (old) old.replaceWith(row);
-  else $("grid").append(row);
-  row.classList.add("changed");
+  putCell({ ...head, convergence: null, openFindings: null }, true);
   $("live").textContent = `${key} is now at revision ${head.revision} (by ${head.actor}).`;
-  // Convergence and findings for the new revision come from the drift-detector a little later.
-  clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => void loadState(sessionStorage.getItem(TOKEN_KEY)), 2_000);
+  // Convergence and findings of the new revision come from the drift-detector a little later.
+  refreshCell(head.namespace, head.environment, 1_000);
 }
 
 async function loadState(token) {
@@ -192,6 +227,7 @@ function handleFrame(frame) {
   if (!data) return;
   const payload = JSON.parse(data);
   if (event === "head") applyHead(payload);
+  else if (event === "applied") refreshCell(payload.namespace, payload.environment, 100);
   else if (event === "health") renderHealth(payload);
   else if (event === "alerts") renderAlerts(payload);
 }

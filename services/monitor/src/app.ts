@@ -16,6 +16,7 @@ import { createAlertEvaluator } from "./alerts/alert-evaluator.js";
 import { alertDto, registerAlertRoutes } from "./alerts/alert-router.js";
 import { createAlertStore, createFindingStore } from "./alerts/alert-store.js";
 import { consumeFindings } from "./alerts/finding-consumer.js";
+import { subscribeApplied } from "./dashboard/applied-hints.js";
 import { registerDashboardRoutes } from "./dashboard/dashboard-router.js";
 import { createDashboardService, mayView } from "./dashboard/dashboard-service.js";
 import { createDriftClient } from "./dashboard/drift-client.js";
@@ -181,6 +182,7 @@ export async function buildApp(deps: MonitorDeps) {
         consumptions = [heads.consumption, await consumeFindings({ bus, pool, findings: findingStore })];
         subscriptions = [
           heads.live,
+          subscribeApplied({ bus, hub }),
           subscribeHeartbeats({
             nc,
             bus,

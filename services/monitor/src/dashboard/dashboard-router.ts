@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { ApiErrorBody } from "@nexus/contracts";
+import { ApiErrorBody, EnvironmentName, NamespaceName } from "@nexus/contracts";
 import { type App, UnauthorizedError } from "@nexus/kit";
 import { z } from "zod";
 import { AlertDto } from "../alerts/alert-router.js";
@@ -8,32 +8,31 @@ import { bearerOf } from "../http/request-meta.js";
 import type { DashboardService } from "./dashboard-service.js";
 import type { LiveHub } from "./live-hub.js";
 
+const GridCellDto = z.object({
+  namespace: z.string(),
+  environment: z.string(),
+  revision: z.number(),
+  hash: z.string(),
+  actor: z.string(),
+  source: z.string(),
+  changedAt: z.string(),
+  convergence: z
+    .object({
+      revision: z.number(),
+      applied: z.number(),
+      rejected: z.number(),
+      runningNow: z.number(),
+      stillOlder: z.number(),
+      converged: z.boolean(),
+    })
+    .nullable(),
+  openFindings: z.number().nullable(),
+});
 const DashboardStateDto = z.object({
   user: z.string(),
   health: HealthSummaryDto,
   alerts: z.array(AlertDto),
-  grid: z.array(
-    z.object({
-      namespace: z.string(),
-      environment: z.string(),
-      revision: z.number(),
-      hash: z.string(),
-      actor: z.string(),
-      source: z.string(),
-      changedAt: z.string(),
-      convergence: z
-        .object({
-          revision: z.number(),
-          applied: z.number(),
-          rejected: z.number(),
-          runningNow: z.number(),
-          stillOlder: z.number(),
-          converged: z.boolean(),
-        })
-        .nullable(),
-      openFindings: z.number().nullable(),
-    }),
-  ),
+  grid: z.array(GridCellDto),
   driftAvailable: z.boolean(),
 });
 
@@ -100,13 +99,39 @@ export function registerDashboardRoutes(app: App, deps: { dashboard: DashboardSe
   );
 
   app.get(
+    "/v1/dashboard/cells/:ns/:env",
+    {
+      config: {
+        access: {
+          role: "viewer",
+          hideExistence: true,
+          scope: (request) => {
+            const p = request.params as { ns?: string; env?: string };
+            return { namespace: p.ns, environment: p.env };
+          },
+        },
+      },
+      schema: {
+        tags: ["dashboard"],
+        summary: "One namespace/environment of the grid: revision, who and when, convergence, open findings",
+        params: z.object({ ns: NamespaceName, env: EnvironmentName }),
+        response: { 200: GridCellDto, 400: ApiErrorBody, 401: ApiErrorBody, 404: ApiErrorBody },
+      },
+    },
+    async (request) => {
+      if (!request.principal) throw new UnauthorizedError("unauthenticated", "a token is required");
+      return deps.dashboard.cell(request.principal, bearerOf(request), request.params.ns, request.params.env);
+    },
+  );
+
+  app.get(
     "/v1/dashboard/events",
     {
       config: { access: { authenticated: true } },
       schema: {
         tags: ["dashboard"],
         summary:
-          "Server-sent events: `head` (a namespace/environment moved to a new revision), `health` (services), `alerts` (firing and pending); only what the caller may view",
+          "Server-sent events: `head` (a namespace/environment moved to a new revision), `applied` (instances of a namespace/environment reported; read its cell again), `health` (services), `alerts` (firing and pending); only what the caller may view",
         response: { 401: ApiErrorBody },
       },
     },

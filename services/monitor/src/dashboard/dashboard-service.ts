@@ -1,4 +1,4 @@
-import { canAccess, type Pool, type Principal } from "@nexus/kit";
+import { canAccess, NotFoundError, type Pool, type Principal } from "@nexus/kit";
 import type { AlertDto } from "../alerts/alert-router.js";
 import type { ConfigHead, HeadStore } from "../heads/head-store.js";
 import type { HealthSummary } from "../health/health-types.js";
@@ -68,6 +68,34 @@ export function createDashboardService(deps: {
             : findings.filter((f) => f.namespace === h.namespace && f.environment === h.environment).length,
       }));
       return { user: principal.name, health: deps.health(), alerts, grid, driftAvailable: findings !== null };
+    },
+
+    /** One grid cell again (after an instance acked, or a new revision): two calls, not the grid's. */
+    async cell(
+      principal: Principal,
+      token: string | undefined,
+      namespace: string,
+      environment: string,
+    ): Promise<GridCell> {
+      const head = await deps.heads.get(deps.pool, namespace, environment);
+      if (!head || !mayView(principal, head))
+        throw new NotFoundError("not_found", `no configuration of ${namespace} in ${environment} is known`, {
+          field: "ns",
+        });
+      const [convergence, findings] = token
+        ? await Promise.all([
+            deps.drift.convergence(token, namespace, environment),
+            deps.drift.findings(token),
+          ])
+        : [null, null];
+      return {
+        ...head,
+        convergence,
+        openFindings:
+          findings === null
+            ? null
+            : findings.filter((f) => f.namespace === namespace && f.environment === environment).length,
+      };
     },
   };
 }

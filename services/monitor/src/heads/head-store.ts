@@ -22,6 +22,25 @@ export const headOfEvent = (d: ConfigChanged, time: string): ConfigHead => ({
   changedAt: time,
 });
 
+interface HeadRow {
+  namespace: string;
+  environment: string;
+  revision: number;
+  hash: string;
+  actor: string;
+  source: string;
+  changed_at: Date;
+}
+const fromRow = (r: HeadRow): ConfigHead => ({
+  namespace: r.namespace,
+  environment: r.environment,
+  revision: r.revision,
+  hash: r.hash,
+  actor: r.actor,
+  source: r.source,
+  changedAt: r.changed_at.toISOString(),
+});
+
 export function createHeadStore() {
   return {
     /** Revisions only grow; a late or repeated event changes nothing. */
@@ -36,25 +55,19 @@ export function createHeadStore() {
         [h.namespace, h.environment, h.revision, h.hash, h.actor, h.source, h.changedAt],
       );
     },
+    async get(q: Queryable, namespace: string, environment: string): Promise<ConfigHead | null> {
+      const res = await q.query<HeadRow>(
+        "SELECT * FROM config_heads WHERE namespace = $1 AND environment = $2",
+        [namespace, environment],
+      );
+      return res.rows[0] ? fromRow(res.rows[0]) : null;
+    },
     async list(q: Queryable, limit: number): Promise<ConfigHead[]> {
-      const res = await q.query<{
-        namespace: string;
-        environment: string;
-        revision: number;
-        hash: string;
-        actor: string;
-        source: string;
-        changed_at: Date;
-      }>("SELECT * FROM config_heads ORDER BY namespace, environment LIMIT $1", [limit]);
-      return res.rows.map((r) => ({
-        namespace: r.namespace,
-        environment: r.environment,
-        revision: r.revision,
-        hash: r.hash,
-        actor: r.actor,
-        source: r.source,
-        changedAt: r.changed_at.toISOString(),
-      }));
+      const res = await q.query<HeadRow>(
+        "SELECT * FROM config_heads ORDER BY namespace, environment LIMIT $1",
+        [limit],
+      );
+      return res.rows.map(fromRow);
     },
   };
 }

@@ -1,11 +1,18 @@
 import { mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
+import { CONFIG_APPLIED } from "@nexus/contracts";
 import {
   combineAuthenticators,
   createRemoteTokenAuthenticator,
   type RemoteTokenAuthenticator,
 } from "@nexus/kit";
+import {
+  createTestDatabase,
+  startTestIssuer,
+  type TestDatabase,
+  type TestIssuer,
+} from "@nexus/test-fixtures";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -13,6 +20,12 @@ import {
   type Harness as Registry,
   startRegistry,
 } from "../../../config-registry/test/integration/harness.js";
+import {
+  DETECTOR_MIGRATIONS,
+  DETECTOR_SCHEMA,
+  type Detector,
+  startDetector,
+} from "../../../drift-detector/test/integration/harness.js";
 import { eventually, type Harness, startBeating, startMonitor } from "./harness.js";
 
 /** Screenshots are kept as test artifacts (test-results/ is git-ignored). */
@@ -28,8 +41,9 @@ const CHROMIUM_ARGS = [
 ];
 
 /**
- * The dashboard in Debian's Chromium against the real registry and monitor: sign in with a
- * registry API token, see a configuration write appear within 1 s, on a laptop and a phone.
+ * The dashboard in Debian's Chromium against the real registry, drift-detector and monitor: sign in
+ * with a registry API token, see a configuration write appear within 1 s and an instance's ack move
+ * convergence, on a laptop and a phone.
  */
 describe("monitor: the dashboard in a browser", () => {
   let registry: Registry;
@@ -38,11 +52,31 @@ describe("monitor: the dashboard in a browser", () => {
   let browser: Browser;
   let base: string;
   let beating: Awaited<ReturnType<typeof startBeating>>;
+  let detectorDb: TestDatabase;
+  let detectorIssuer: TestIssuer;
+  let detector: Detector;
 
   beforeAll(async () => {
     registry = await startRegistry();
+    [detectorDb, detectorIssuer] = await Promise.all([
+      createTestDatabase({ schema: DETECTOR_SCHEMA, migrationsDir: DETECTOR_MIGRATIONS }),
+      startTestIssuer(),
+    ]);
+    // The drift-detector, accepting the registry's API tokens, on its own port.
+    detector = await startDetector(
+      detectorDb,
+      registry.nats.prefix,
+      detectorIssuer,
+      {},
+      {
+        bus: registry.nats.bus,
+        key: registry.tokenKey,
+      },
+    );
+    await detector.app.app.listen({ host: "127.0.0.1", port: 0 });
+    const detectorUrl = `http://127.0.0.1:${(detector.app.app.server.address() as AddressInfo).port}`;
     h = await startMonitor(
-      { expectedServices: ["config-registry"] },
+      { expectedServices: ["config-registry"], driftDetectorUrl: detectorUrl },
       {
         nats: registry.nats,
         authenticator: () => {
@@ -74,6 +108,9 @@ describe("monitor: the dashboard in a browser", () => {
     await beating?.stop();
     await tokens?.stop();
     await h?.close();
+    await detector?.stop();
+    await detectorIssuer?.close();
+    await detectorDb?.drop();
     await registry?.close();
   });
 
@@ -123,6 +160,36 @@ describe("monitor: the dashboard in a browser", () => {
     await page.waitForTimeout(300);
     expect(await page.locator('#grid tr[data-key="hr-api/production"]').count()).toBe(0);
     await page.screenshot({ path: `${SHOTS}dashboard-laptop.png`, fullPage: true });
+    await page.close();
+  });
+
+  it("moves convergence when an instance acks the revision", async () => {
+    const token = await registry.tokenFor(["viewer:pay-*:*"], { name: "convergence-viewer" });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, token);
+    const convergence = page.locator('#grid tr[data-key="pay-api/production"] td[data-label="Convergence"]');
+    await expect.poll(() => convergence.textContent(), { timeout: 10_000 }).toContain("0 applied");
+    const resolved = await call(registry, "GET", "/v1/namespaces/pay-api/environments/production/resolved");
+    const revision = Number(resolved.headers["nexus-revision"]);
+    const hash = String(resolved.headers.etag).replaceAll('"', "");
+    for (const instanceId of ["pay-1", "pay-2"])
+      await registry.nats.bus.publish(CONFIG_APPLIED, {
+        schemaVersion: 1,
+        status: "applied",
+        service: "pay-api",
+        instanceId,
+        namespace: "pay-api",
+        environment: "production",
+        revision,
+        hash,
+        source: "live",
+        trigger: "change",
+        appliedAt: new Date().toISOString(),
+      });
+    // No reload: the ack's hint over the stream makes the page read that one cell again.
+    await expect.poll(() => convergence.textContent(), { timeout: 5_000 }).toContain("2 applied");
+    expect(await page.locator("#drift-note").isHidden()).toBe(true);
+    await page.screenshot({ path: `${SHOTS}dashboard-convergence.png`, fullPage: true });
     await page.close();
   });
 

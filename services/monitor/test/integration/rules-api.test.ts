@@ -101,7 +101,7 @@ describe("monitor: alert rules API and access", () => {
     const failures = await checkRouteTable({
       inject: (opts) => h.app.app.inject(opts as never),
       routes: h.app.routes.filter((r) => r.url !== stream),
-      samples: async () => ({ service: "notifier", version: "0" }),
+      samples: async () => ({ service: "notifier", version: "0", ns: "pay-api", env: "production" }),
       adminToken: h.adminToken,
       outsiderToken: await h.issuer.token(["viewer:elsewhere-*"], { subject: "outsider" }),
     });
