@@ -52,6 +52,13 @@ export function registerDashboardRoutes(app: App, deps: { dashboard: DashboardSe
     css: asset("dashboard.css"),
   };
 
+  // Open streams would hold the server's close until the grace period ends: end them first (the
+  // pages reconnect, to another instance behind a load balancer).
+  app.addHook("preClose", (done) => {
+    deps.hub.close();
+    done();
+  });
+
   app.get("/", { schema: { hide: true }, config: { access: PAGE } }, async (_request, reply) =>
     reply.redirect("/dashboard", 302),
   );

@@ -28,6 +28,7 @@ export function createLiveHub(options: { keepAliveMs?: number } = {}) {
       for (const c of clients) if (allowed(c.principal)) c.res.write(frame);
     },
     size: () => clients.size,
+    /** End every stream (idempotent). */
     close(): void {
       clearInterval(keepAlive);
       for (const c of clients) c.res.end();
