@@ -24,7 +24,6 @@ const keyOf = (service: string, instanceId: string) => `${service}/${instanceId}
 export function createHealthModel() {
   const records = new Map<string, InstanceRecord>();
   const pending = new Map<string, PendingSample>();
-  const listeners = new Set<(r: InstanceRecord) => void>();
 
   /**
    * A heartbeat as received on `<prefix>.service.heartbeat.<service>.<instance>`: the subject is
@@ -68,7 +67,6 @@ export function createHealthModel() {
       JSON.stringify(before.heartbeat.dependencies.map((d) => d.status)) !==
         JSON.stringify(hb.dependencies.map((d) => d.status)) ||
       JSON.stringify(before.heartbeat.gauges) !== JSON.stringify(hb.gauges);
-    for (const l of listeners) l(record);
     return { ok: true, record, changed };
   }
 
@@ -91,10 +89,6 @@ export function createHealthModel() {
       const out = [...pending.values()];
       pending.clear();
       return out;
-    },
-    onHeartbeat(listener: (r: InstanceRecord) => void): () => void {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -122,6 +122,17 @@ describe("infra/prometheus: the rules file and a real Prometheus scraping the mo
       data: { groups: Array<{ rules: Array<{ name: string }> }> };
     };
     expect(rules.data.groups[0]?.rules.map((r) => r.name)).toContain("service-down");
+
+    // Every query of the Grafana dashboard is valid PromQL here; those over the monitor's series have data.
+    const dashboard = JSON.parse(await readFile(join(INFRA, "grafana/nexus-dashboard.json"), "utf8")) as {
+      panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
+    };
+    for (const panel of dashboard.panels)
+      for (const { expr } of panel.targets) {
+        const res = await fetch(`${api}/api/v1/query?query=${encodeURIComponent(expr)}`);
+        expect({ panel: panel.title, status: res.status }).toEqual({ panel: panel.title, status: 200 });
+      }
+    expect((await query(dashboard.panels[0]?.targets[0]?.expr ?? "")).length).toBeGreaterThan(0);
 
     await beating.crash();
     const alerts = await eventually(
