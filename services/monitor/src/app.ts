@@ -53,6 +53,8 @@ export interface MonitorConfig {
   leaseRetryMs?: number;
   /** How often dashboards hear the alert list again when it changed on another instance. */
   alertsPollMs?: number;
+  /** How often old history, silent instances and old resolved alerts are deleted. Default 10 min. */
+  sweepIntervalMs?: number;
 }
 
 export interface MonitorDeps {
@@ -115,6 +117,7 @@ export async function buildApp(deps: MonitorDeps) {
       forgetInstanceMs: config.forgetInstanceMs,
       dashboardUrl: config.dashboardUrl,
       ...(config.leaseRetryMs ? { leaseRetryMs: config.leaseRetryMs } : {}),
+      ...(config.sweepIntervalMs ? { sweepIntervalMs: config.sweepIntervalMs } : {}),
     },
     onAlertsChanged: () => void pushAlerts().catch(() => undefined),
   });

@@ -22,9 +22,9 @@ export interface EvaluatorConfig {
   forgetInstanceMs: number;
   dashboardUrl?: string | undefined;
   leaseRetryMs?: number;
+  /** How often the retention sweep runs on the lease holder. Default 10 minutes. */
+  sweepIntervalMs?: number;
 }
-
-const SWEEP_EVERY_MS = 10 * 60_000;
 
 /**
  * The singleton duties, on the holder of the `monitor-evaluator:<schema>` advisory lease: write
@@ -51,12 +51,18 @@ export function createAlertEvaluator(deps: {
   let lastSaved = 0;
   let lastSweep = 0;
 
+  // An instance silent longer than forgetInstanceMs is left out everywhere, also on instances
+  // that do not hold the lease (only the holder deletes its row and forgets it).
   const summary = (now: number): HealthSummary =>
-    summarize(model.records(), now, {
-      missedHeartbeats: config.missedHeartbeats,
-      expectedServices: config.expectedServices,
-      judgeAbsentAfter: startedAt + config.absentGraceMs,
-    });
+    summarize(
+      model.records().filter((r) => now - r.lastSeenAt < config.forgetInstanceMs),
+      now,
+      {
+        missedHeartbeats: config.missedHeartbeats,
+        expectedServices: config.expectedServices,
+        judgeAbsentAfter: startedAt + config.absentGraceMs,
+      },
+    );
 
   async function writeHealth(now: number) {
     const records = model.records();
@@ -143,7 +149,7 @@ export function createAlertEvaluator(deps: {
       await writeHealth(now);
       const changed = await evaluate(new Date(now));
       if (changed > 0) deps.onAlertsChanged();
-      if (now - lastSweep >= SWEEP_EVERY_MS) {
+      if (now - lastSweep >= (config.sweepIntervalMs ?? 10 * 60_000)) {
         lastSweep = now;
         await sweep(now);
       }
