@@ -19,24 +19,9 @@ export interface DashboardState {
 }
 
 const GRID_LIMIT = 1_000;
-const DRIFT_CONCURRENCY = 8;
 
 export const mayView = (p: Principal, h: Pick<ConfigHead, "namespace" | "environment">) =>
   canAccess(p, "viewer", { namespace: h.namespace, environment: h.environment });
-
-/** Run `fn` over `items`, at most `limit` at a time. */
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 export function createDashboardService(deps: {
   pool: Pool;
@@ -48,25 +33,22 @@ export function createDashboardService(deps: {
   return {
     /** Everything the dashboard shows, as this user may see it. */
     async state(principal: Principal, token: string | undefined): Promise<DashboardState> {
-      const [heads, alerts, findings] = await Promise.all([
+      const [heads, alerts, findings, convergence] = await Promise.all([
         deps.heads.list(deps.pool, GRID_LIMIT),
         deps.alerts(),
         token ? deps.drift.findings(token) : Promise.resolve(null),
+        token ? deps.drift.allConvergence(token) : Promise.resolve(null),
       ]);
-      const visible = heads.filter((h) => mayView(principal, h));
-      const convergence = await mapLimited(visible, DRIFT_CONCURRENCY, (h) =>
-        token && findings !== null
-          ? deps.drift.convergence(token, h.namespace, h.environment)
-          : Promise.resolve(null),
-      );
-      const grid = visible.map((h, i) => ({
-        ...h,
-        convergence: convergence[i] ?? null,
-        openFindings:
-          findings === null
-            ? null
-            : findings.filter((f) => f.namespace === h.namespace && f.environment === h.environment).length,
-      }));
+      const grid = heads
+        .filter((h) => mayView(principal, h))
+        .map((h) => ({
+          ...h,
+          convergence: convergence?.get(`${h.namespace}/${h.environment}`) ?? null,
+          openFindings:
+            findings === null
+              ? null
+              : findings.filter((f) => f.namespace === h.namespace && f.environment === h.environment).length,
+        }));
       return { user: principal.name, health: deps.health(), alerts, grid, driftAvailable: findings !== null };
     },
 

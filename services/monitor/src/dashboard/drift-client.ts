@@ -46,6 +46,14 @@ export function createDriftClient(options: { baseUrl: string | undefined; timeou
       const body = await get<{ items: FindingSummary[] }>("/v1/findings", token);
       return body?.items ?? null;
     },
+    /** The newest revision's convergence of every namespace/environment the token may view, by `ns/env`. */
+    async allConvergence(token: string): Promise<Map<string, Convergence> | null> {
+      const body = await get<{ items: Array<Convergence & { namespace: string; environment: string }> }>(
+        "/v1/convergence",
+        token,
+      );
+      return body ? new Map(body.items.map((c) => [`${c.namespace}/${c.environment}`, c])) : null;
+    },
     async convergence(token: string, namespace: string, environment: string): Promise<Convergence | null> {
       const body = await get<{ items: Convergence[] }>(
         `/v1/namespaces/${encodeURIComponent(namespace)}/environments/${encodeURIComponent(environment)}/convergence?limit=1`,

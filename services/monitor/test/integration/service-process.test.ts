@@ -75,7 +75,7 @@ describe("monitor: a real service process stopping and starting", () => {
     );
     const raised = seen.find((s) => s.type === ALERT_RAISED);
     expect(raised?.fingerprint).toBe("monitor:notifier-down:notifier");
-    expect((raised?.at ?? 0) - killedAt).toBeLessThanOrEqual(INTERVAL_S * 3 * 1_000 + EVALUATE_MS + 300);
+    expect((raised?.at ?? 0) - killedAt).toBeLessThanOrEqual(INTERVAL_S * 3 * 1_000 + EVALUATE_MS + 700);
 
     proc = await start();
     await eventually(
