@@ -13,7 +13,7 @@ import {
   type Stoppable,
 } from "@nexus/kit";
 import { createAlertEvaluator } from "./alerts/alert-evaluator.js";
-import { alertDto, registerAlertRoutes } from "./alerts/alert-router.js";
+import { alertDto, mayViewAlert, registerAlertRoutes } from "./alerts/alert-router.js";
 import { createAlertStore, createFindingStore } from "./alerts/alert-store.js";
 import { consumeFindings } from "./alerts/finding-consumer.js";
 import { subscribeApplied } from "./dashboard/applied-hints.js";
@@ -93,7 +93,7 @@ export async function buildApp(deps: MonitorDeps) {
     const text = JSON.stringify(alerts);
     if (text === lastAlerts) return;
     lastAlerts = text;
-    hub.send("alerts", alerts);
+    hub.sendEach("alerts", (p) => alerts.filter((a) => mayViewAlert(p, a)));
   };
 
   const evaluator = createAlertEvaluator({

@@ -1,5 +1,5 @@
 import { AlertSeverity, ApiErrorBody } from "@nexus/contracts";
-import type { App, Pool } from "@nexus/kit";
+import { type App, canAccess, type Pool, type Principal } from "@nexus/kit";
 import { z } from "zod";
 import type { AlertStore } from "./alert-store.js";
 import type { AlertState } from "./alert-types.js";
@@ -24,6 +24,14 @@ export const alertDto = (a: AlertState): AlertDto => ({
   resolvedAt: a.resolvedAt?.toISOString() ?? null,
 });
 
+/**
+ * An alert about a namespace (drift findings: labels `namespace`, `environment`) is shown only to
+ * those who may view it; alerts about services are for every signed-in user.
+ */
+export const mayViewAlert = (p: Principal | null, a: Pick<AlertDto, "labels">) =>
+  a.labels.namespace === undefined ||
+  canAccess(p, "viewer", { namespace: a.labels.namespace, environment: a.labels.environment });
+
 export function registerAlertRoutes(app: App, deps: { pool: Pool; alerts: AlertStore }): void {
   app.get(
     "/v1/alerts",
@@ -31,7 +39,8 @@ export function registerAlertRoutes(app: App, deps: { pool: Pool; alerts: AlertS
       config: { access: { authenticated: true } },
       schema: {
         tags: ["alerts"],
-        summary: "Alerts the monitor's rules raised: pending and firing by default",
+        summary:
+          "Alerts the monitor's rules raised: pending and firing by default; alerts about a namespace only for those who may view it",
         querystring: z.object({
           status: z
             .string()
@@ -44,7 +53,9 @@ export function registerAlertRoutes(app: App, deps: { pool: Pool; alerts: AlertS
       },
     },
     async (request) => ({
-      items: (await deps.alerts.list(deps.pool, request.query.status, request.query.limit)).map(alertDto),
+      items: (await deps.alerts.list(deps.pool, request.query.status, request.query.limit))
+        .map(alertDto)
+        .filter((a) => mayViewAlert(request.principal, a)),
     }),
   );
 }

@@ -1,5 +1,5 @@
 import { canAccess, NotFoundError, type Pool, type Principal } from "@nexus/kit";
-import type { AlertDto } from "../alerts/alert-router.js";
+import { type AlertDto, mayViewAlert } from "../alerts/alert-router.js";
 import type { ConfigHead, HeadStore } from "../heads/head-store.js";
 import type { HealthSummary } from "../health/health-types.js";
 import type { Convergence, DriftClient } from "./drift-client.js";
@@ -49,7 +49,13 @@ export function createDashboardService(deps: {
               ? null
               : findings.filter((f) => f.namespace === h.namespace && f.environment === h.environment).length,
         }));
-      return { user: principal.name, health: deps.health(), alerts, grid, driftAvailable: findings !== null };
+      return {
+        user: principal.name,
+        health: deps.health(),
+        alerts: alerts.filter((a) => mayViewAlert(principal, a)),
+        grid,
+        driftAvailable: findings !== null,
+      };
     },
 
     /** One grid cell again (after an instance acked, or a new revision): two calls, not the grid's. */

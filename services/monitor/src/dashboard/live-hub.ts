@@ -27,6 +27,11 @@ export function createLiveHub(options: { keepAliveMs?: number } = {}) {
       const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
       for (const c of clients) if (allowed(c.principal)) c.res.write(frame);
     },
+    /** A message cut to each client (e.g. only the alerts it may see). */
+    sendEach(event: string, dataFor: (p: Principal) => unknown): void {
+      for (const c of clients)
+        c.res.write(`event: ${event}\ndata: ${JSON.stringify(dataFor(c.principal))}\n\n`);
+    },
     size: () => clients.size,
     /** End every stream (idempotent). */
     close(): void {
