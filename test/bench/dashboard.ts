@@ -115,7 +115,8 @@ async function main() {
       60_000,
     );
     await eventually(
-      async () => (await detectorDb.pool.query("SELECT count(*)::int AS n FROM drift_detector.heads")).rows[0].n,
+      async () =>
+        (await detectorDb.pool.query("SELECT count(*)::int AS n FROM drift_detector.heads")).rows[0].n,
       (n) => n === cells.length,
       60_000,
     );
