@@ -94,5 +94,5 @@ describe("monitor: a real service process stopping and starting", () => {
     const after = await eventually(health, (s) => s?.instances[0]?.health === "stopped", 5_000);
     expect(Date.now() - stoppedAt).toBeLessThan(INTERVAL_S * 3 * 1_000 + 1_000);
     expect(after.reason).toBe("every instance stopped");
-  });
+  }, 120_000);
 });
