@@ -87,12 +87,11 @@ describe("monitor: a real service process stopping and starting", () => {
       "monitor:notifier-down:notifier",
     );
 
-    // SIGTERM: the shutdown sends a last heartbeat, so the instance is `stopped` at once, not missing later.
-    const stoppedAt = Date.now();
+    // SIGTERM: the shutdown sends a last heartbeat, so the instance is `stopped` (without it, it
+    // would turn `missing` and stay so).
     await proc.stop();
     proc = undefined;
     const after = await eventually(health, (s) => s?.instances[0]?.health === "stopped", 5_000);
-    expect(Date.now() - stoppedAt).toBeLessThan(INTERVAL_S * 3 * 1_000 + 1_000);
     expect(after.reason).toBe("every instance stopped");
   }, 120_000);
 });
