@@ -6,6 +6,7 @@ import {
   createAuditLog,
   createHttpApp,
   createOutboxRelay,
+  eventStreamCheck,
   type HealthCheck,
   type Logger,
   type Pool,
@@ -194,6 +195,7 @@ export async function buildApp(deps: DetectorDeps) {
         await nc.flush();
       },
     },
+    eventStreamCheck(bus),
   ];
   const audit = createAuditLog({ pool, logger });
   const http = await createHttpApp({

@@ -6,6 +6,7 @@ import {
   createAuditLog,
   createHttpApp,
   deriveKey,
+  eventStreamCheck,
   type HealthCheck,
   type Logger,
   type Pool,
@@ -188,6 +189,7 @@ export async function buildApp(deps: NotifierDeps) {
         await deps.nc.flush();
       },
     },
+    eventStreamCheck(bus),
   ];
   // Who changed routing, silenced, acknowledged or re-sent what (kit audit log, own schema).
   const audit = createAuditLog({ pool, logger });

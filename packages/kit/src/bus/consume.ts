@@ -45,10 +45,10 @@ export async function startConsuming<T extends EventType>(
     prefixSubject(ctx.prefix, s),
   );
   const jsm = await ctx.jsm();
-  const consumers: { name: string; consumer: Consumer }[] = [];
+  const consumers: { name: string; consumer: Consumer; wanted: WantedConsumer }[] = [];
   for (const filter of filters) {
     const name = durableFor(opts.durable, ctx.prefix, filter);
-    await ensureConsumer(jsm, ctx.streams.events, {
+    const wanted: WantedConsumer = {
       durable_name: name,
       description: `${opts.durable} reading ${filter}`,
       filter_subject: filter,
@@ -60,9 +60,22 @@ export async function startConsuming<T extends EventType>(
       // dead-letters the event instead of the server dropping it silently.
       max_deliver: settings.maxDeliver + 1,
       max_ack_pending: opts.maxAckPending ?? 1_000,
-    });
-    consumers.push({ name, consumer: await ctx.js.consumers.get(ctx.streams.events, name) });
+    };
+    await ensureConsumer(jsm, ctx.streams.events, wanted);
+    consumers.push({ name, wanted, consumer: await ctx.js.consumers.get(ctx.streams.events, name) });
   }
+
+  /**
+   * The stream or the durable is gone (a JetStream store lost, someone deleted it): make both
+   * again and go on. The new durable starts at the beginning of the (new) stream; the outbox
+   * relays re-publish what the lost stream held, and handlers are idempotent.
+   */
+  const recreate = async (name: string, wanted: WantedConsumer): Promise<Consumer> => {
+    await ctx.ensureStreams();
+    await ensureConsumer(await ctx.jsm(), ctx.streams.events, wanted);
+    ctx.logger.warn({ consumer: name }, "consumer was missing and has been created again");
+    return ctx.js.consumers.get(ctx.streams.events, name);
+  };
 
   const expected = new Set<string>(types);
   let stopping = false;
@@ -122,12 +135,23 @@ export async function startConsuming<T extends EventType>(
     }
   };
 
-  const run = async (name: string, consumer: Consumer): Promise<void> => {
+  const run = async (name: string, first: Consumer, wanted: WantedConsumer): Promise<void> => {
     const inflight = new Set<Promise<void>>();
+    let consumer = first;
+    let missing = false;
     while (!stopping) {
       let messages: ConsumerMessages | undefined;
       try {
-        messages = await consumer.consume({ max_messages: Math.max(2, settings.concurrency * 2) });
+        if (missing) {
+          consumer = await recreate(name, wanted);
+          missing = false;
+        }
+        // Without the abort the client waits, silently and for ever, for someone else to make
+        // a deleted stream or durable again.
+        messages = await consumer.consume({
+          max_messages: Math.max(2, settings.concurrency * 2),
+          abort_on_missing_resource: true,
+        });
         open.add(messages);
         if (stopping) messages.close();
         for await (const m of messages) {
@@ -141,8 +165,11 @@ export async function startConsuming<T extends EventType>(
           inflight.add(p);
           if (inflight.size >= settings.concurrency) await Promise.race(inflight);
         }
+        // The iterator ends by itself only when something ended it: check the durable first.
+        missing = true;
       } catch (err) {
         if (!stopping) ctx.logger.warn({ consumer: name, err }, "consumer stopped unexpectedly, restarting");
+        missing = true; // checked (and made again if gone) before the next attempt
       } finally {
         if (messages) open.delete(messages);
       }
@@ -151,7 +178,7 @@ export async function startConsuming<T extends EventType>(
     await Promise.all(inflight);
   };
 
-  const loops = consumers.map(({ name, consumer }) => run(name, consumer));
+  const loops = consumers.map(({ name, consumer, wanted }) => run(name, consumer, wanted));
   ctx.logger.info({ durables: consumers.map((c) => c.name), filters }, "consuming events");
   return {
     durables: consumers.map((c) => c.name),

@@ -18,6 +18,8 @@ export interface BusContext {
   source: string;
   logger: BusLogger;
   streams: StreamNames;
+  /** Create or update the streams with the options last given to `Bus.ensureStreams`. */
+  ensureStreams(): Promise<StreamNames>;
 }
 
 export interface PublishOptions {
@@ -142,7 +144,16 @@ export interface Bus {
   subject(canonical: string): string;
   subjectFor<T extends EventType>(type: T, data: EventData<T>): string;
   envelope<T extends EventType>(type: T, data: EventData<T>, opts?: EnvelopeOptions): EventOf<T>;
+  /**
+   * Create or update the streams; the options are remembered, so a later call without them (a
+   * consumer or relay recreating a stream lost with a JetStream store) builds the same streams.
+   */
   ensureStreams(options?: StreamOptions): Promise<StreamNames>;
+  /**
+   * When the events stream was created (the server's timestamp), or null when it does not exist: a
+   * new value means the stream, and everything it held, was lost and made again.
+   */
+  eventStreamCreated(): Promise<string | null>;
   publish<T extends EventType>(type: T, data: EventData<T>, opts?: PublishOptions): Promise<PublishResult<T>>;
   publishEnvelope(
     subject: string,

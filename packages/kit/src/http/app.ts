@@ -23,6 +23,7 @@ import { TooManyRequestsError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { registerErrorHandling } from "./error-handler.js";
 import { checkReadiness, type HealthCheck, type Readiness, registerHealth } from "./health.js";
+import { clientErrorHandler, frameworkErrorHandler, registerInputGuards } from "./input-guards.js";
 import { createMetricsRegistry, registerMetrics } from "./metrics.js";
 import { deferredChildLogger } from "./request-logger.js";
 
@@ -83,6 +84,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     // One line per request is written by our onResponse hook, in plain words.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
+    clientErrorHandler: clientErrorHandler(SECURITY_HEADERS),
+    frameworkErrors: frameworkErrorHandler(SECURITY_HEADERS),
     childLoggerFactory: deferredChildLogger,
     genReqId: (req) => {
       const given = req.headers["x-request-id"];
@@ -94,6 +97,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  registerInputGuards(app);
   const routes = registerAccessControl(app, options.access);
 
   // Fixed security headers set in one call: @fastify/helmet rebuilds its middleware per request,

@@ -142,6 +142,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     if (status === 401) reply.header("www-authenticate", 'Bearer realm="nexus"');
     if (err instanceof TooManyRequestsError) reply.header("retry-after", String(err.retryAfterSeconds));
+    // A dependency outage: worth trying again soon, unlike a bug.
+    if (status === 503 && !reply.hasHeader("retry-after")) reply.header("retry-after", "5");
     return reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {

@@ -64,7 +64,11 @@ describe("monitor: a real service process stopping and starting", () => {
     proc = await start();
     const up = await eventually(health, (s) => s?.health === "up", 15_000);
     expect(up.instances[0]).toMatchObject({ instanceId: "notifier-e2e", version: "0.1.0", health: "up" });
-    expect(up.instances[0].dependencies.map((d: { name: string }) => d.name)).toEqual(["postgres", "nats"]);
+    expect(up.instances[0].dependencies.map((d: { name: string }) => d.name)).toEqual([
+      "postgres",
+      "nats",
+      "jetstream",
+    ]);
 
     const killedAt = Date.now();
     await proc.kill();
