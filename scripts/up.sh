@@ -114,8 +114,9 @@ for entry in "${SERVICES[@]}"; do
   extra=()
   [[ $name == config-registry ]] && extra=("${REGISTRY_ENV[@]}")
   [[ $name == notifier ]] && extra=("${NOTIFIER_ENV[@]}")
-  # The monitor reads convergence and findings from the drift-detector with the dashboard user's token.
-  [[ $name == monitor ]] && extra=(DRIFT_DETECTOR_URL=http://127.0.0.1:4200 DASHBOARD_URL=http://127.0.0.1:4400/dashboard)
+  # The monitor reads convergence and findings (drift-detector), notifications and silences
+  # (notifier) with the dashboard user's token.
+  [[ $name == monitor ]] && extra=(DRIFT_DETECTOR_URL=http://127.0.0.1:4200 NOTIFIER_URL=http://127.0.0.1:4300 DASHBOARD_URL=http://127.0.0.1:4400/dashboard)
   env PORT="$port" "${SERVICE_ENV[@]}" "${extra[@]}" \
     setsid bash -c 'echo $$ >"$1"; eval "exec $2"' nexus-service "$pidfile" "$cmd" \
     >>"$log" 2>&1 </dev/null &

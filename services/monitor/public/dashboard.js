@@ -5,6 +5,7 @@
 const TOKEN_KEY = "nexus.dashboard.token";
 const $ = (id) => document.getElementById(id);
 let controller = null;
+let notifierTimer = null;
 
 const el = (tag, attrs = {}, ...children) => {
   const node = document.createElement(tag);
@@ -94,6 +95,37 @@ function renderAlerts(alerts) {
   );
 }
 
+function renderNotifier(state) {
+  const unavailable = state.notifications === null && state.silences === null;
+  $("notify-note").hidden = !unavailable;
+  $("notifications").replaceChildren(
+    ...(state.notifications ?? []).map((n) =>
+      el(
+        "li",
+        {},
+        badge(n.status),
+        ` ${n.title} → ${n.receiver} `,
+        el("span", { class: "help" }, when(n.updatedAt)),
+      ),
+    ),
+  );
+  if (state.notifications?.length === 0)
+    $("notifications").replaceChildren(el("li", {}, "Nothing sent yet."));
+  $("silences").replaceChildren(
+    ...(state.silences ?? []).map((s) =>
+      el(
+        "li",
+        {},
+        s.matchers.map((m) => `${m.label}${m.op}${m.value}`).join(", "),
+        ` until `,
+        when(s.endsAt),
+        ` (${s.createdBy}: ${s.comment})`,
+      ),
+    ),
+  );
+  if (state.silences?.length === 0) $("silences").replaceChildren(el("li", {}, "No silence in force."));
+}
+
 function gridRow(c) {
   const conv = c.convergence;
   return el(
@@ -176,6 +208,7 @@ async function loadState(token) {
     $("who").textContent = `Signed in as ${state.user}`;
     renderHealth(state.health);
     renderAlerts(state.alerts);
+    renderNotifier(state);
     renderGrid(state);
   } catch (err) {
     if (err.status === 401) signOut("Your token is no longer accepted. Sign in again.");
@@ -229,7 +262,12 @@ function handleFrame(frame) {
   if (event === "head") applyHead(payload);
   else if (event === "applied") refreshCell(payload.namespace, payload.environment, 100);
   else if (event === "health") renderHealth(payload);
-  else if (event === "alerts") renderAlerts(payload);
+  else if (event === "alerts") {
+    renderAlerts(payload);
+    // The notifier sends about changed alerts shortly after: read its history again then.
+    clearTimeout(notifierTimer);
+    notifierTimer = setTimeout(() => void loadState(sessionStorage.getItem(TOKEN_KEY)), 1_500);
+  }
 }
 
 async function signIn(token) {

@@ -22,6 +22,7 @@ import { registerDashboardRoutes } from "./dashboard/dashboard-router.js";
 import { createDashboardService, mayView } from "./dashboard/dashboard-service.js";
 import { createDriftClient } from "./dashboard/drift-client.js";
 import { createLiveHub } from "./dashboard/live-hub.js";
+import { createNotifierClient } from "./dashboard/notifier-client.js";
 import { consumeHeads } from "./heads/head-consumer.js";
 import { createHeadStore } from "./heads/head-store.js";
 import { registerHealthMetrics } from "./health/health-metrics.js";
@@ -50,6 +51,8 @@ export interface MonitorConfig {
   retentionMs: number;
   forgetInstanceMs: number;
   driftDetectorUrl?: string | undefined;
+  /** The notifier's API (recent notifications and silences on the dashboard, as the user). */
+  notifierUrl?: string | undefined;
   dashboardUrl?: string | undefined;
   leaseRetryMs?: number;
   /** How often dashboards hear the alert list again when it changed on another instance. */
@@ -127,6 +130,7 @@ export async function buildApp(deps: MonitorDeps) {
     pool,
     heads: headStore,
     drift: createDriftClient({ baseUrl: config.driftDetectorUrl }),
+    notifier: createNotifierClient({ baseUrl: config.notifierUrl }),
     health: summary,
     alerts: readAlerts,
   });

@@ -34,6 +34,8 @@ export const monitorEnvSchema = baseEnvSchema.extend({
   INSTANCE_FORGET_SECONDS: z.coerce.number().int().min(60).default(86_400),
   /** The drift-detector's API, called with the dashboard user's own token (convergence, findings). */
   DRIFT_DETECTOR_URL: optionalUrl,
+  /** The notifier's API, called with the dashboard user's token (recent notifications, silences). */
+  NOTIFIER_URL: optionalUrl,
   /** Links in alerts and the dashboard's own address, printed by up.sh. */
   DASHBOARD_URL: optionalUrl,
 });

@@ -46,6 +46,7 @@ async function main(): Promise<void> {
       retentionMs: env.HEALTH_RETENTION_DAYS * 86_400_000,
       forgetInstanceMs: env.INSTANCE_FORGET_SECONDS * 1_000,
       driftDetectorUrl: env.DRIFT_DETECTOR_URL,
+      notifierUrl: env.NOTIFIER_URL,
       dashboardUrl: env.DASHBOARD_URL,
     },
   });

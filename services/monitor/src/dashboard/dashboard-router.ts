@@ -34,6 +34,19 @@ const DashboardStateDto = z.object({
   alerts: z.array(AlertDto),
   grid: z.array(GridCellDto),
   driftAvailable: z.boolean(),
+  notifications: z
+    .array(z.object({ title: z.string(), receiver: z.string(), status: z.string(), updatedAt: z.string() }))
+    .nullable(),
+  silences: z
+    .array(
+      z.object({
+        matchers: z.array(z.object({ label: z.string(), op: z.string(), value: z.string() })),
+        endsAt: z.string(),
+        createdBy: z.string(),
+        comment: z.string(),
+      }),
+    )
+    .nullable(),
 });
 
 const PAGE = { public: true, reason: "the dashboard's static page and assets; data needs a token" } as const;
@@ -95,7 +108,7 @@ export function registerDashboardRoutes(app: App, deps: { dashboard: DashboardSe
       schema: {
         tags: ["dashboard"],
         summary:
-          "What the dashboard shows, as the caller may see it: services, alerts, and per namespace and environment the revision, who changed it when, convergence and open findings",
+          "What the dashboard shows, as the caller may see it: services, alerts, recent notifications and silences (from the notifier), and per namespace and environment the revision, who changed it when, convergence and open findings",
         response: { 200: DashboardStateDto, 401: ApiErrorBody },
       },
     },

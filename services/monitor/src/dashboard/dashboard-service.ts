@@ -3,6 +3,7 @@ import { type AlertDto, mayViewAlert } from "../alerts/alert-router.js";
 import type { ConfigHead, HeadStore } from "../heads/head-store.js";
 import type { HealthSummary } from "../health/health-types.js";
 import type { Convergence, DriftClient } from "./drift-client.js";
+import type { NotificationSummary, NotifierClient, SilenceSummary } from "./notifier-client.js";
 
 export interface GridCell extends ConfigHead {
   convergence: Convergence | null;
@@ -16,6 +17,9 @@ export interface DashboardState {
   grid: GridCell[];
   /** False when the drift-detector could not be asked: convergence and findings are unknown. */
   driftAvailable: boolean;
+  /** From the notifier with the user's token; null when it could not be asked or refused the token. */
+  notifications: NotificationSummary[] | null;
+  silences: SilenceSummary[] | null;
 }
 
 const GRID_LIMIT = 1_000;
@@ -27,17 +31,20 @@ export function createDashboardService(deps: {
   pool: Pool;
   heads: HeadStore;
   drift: DriftClient;
+  notifier: NotifierClient;
   health: () => HealthSummary;
   alerts: () => Promise<AlertDto[]>;
 }) {
   return {
     /** Everything the dashboard shows, as this user may see it. */
     async state(principal: Principal, token: string | undefined): Promise<DashboardState> {
-      const [heads, alerts, findings, convergence] = await Promise.all([
+      const [heads, alerts, findings, convergence, notifications, silences] = await Promise.all([
         deps.heads.list(deps.pool, GRID_LIMIT),
         deps.alerts(),
         token ? deps.drift.findings(token) : Promise.resolve(null),
         token ? deps.drift.allConvergence(token) : Promise.resolve(null),
+        token ? deps.notifier.recentNotifications(token) : Promise.resolve(null),
+        token ? deps.notifier.activeSilences(token) : Promise.resolve(null),
       ]);
       const grid = heads
         .filter((h) => mayView(principal, h))
@@ -55,6 +62,8 @@ export function createDashboardService(deps: {
         alerts: alerts.filter((a) => mayViewAlert(principal, a)),
         grid,
         driftAvailable: findings !== null,
+        notifications,
+        silences,
       };
     },
 
