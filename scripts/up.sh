@@ -12,6 +12,7 @@ SERVICES=(
   "drift-detector:4200:pnpm --filter @nexus/drift-detector start"
   "notifier:4300:pnpm --filter @nexus/notifier start"
   "backup:4600:pnpm --filter @nexus/backup start"
+  "monitor:4400:pnpm --filter @nexus/monitor start"
 )
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -119,6 +120,9 @@ for entry in "${SERVICES[@]}"; do
   [[ $name == config-registry ]] && extra=("${REGISTRY_ENV[@]}")
   [[ $name == notifier ]] && extra=("${NOTIFIER_ENV[@]}")
   [[ $name == backup ]] && extra=("${BACKUP_ENV[@]}" BACKUP_DIR="$ROOT/.nexus/backups")
+  # The monitor reads convergence and findings (drift-detector), notifications and silences
+  # (notifier) with the dashboard user's token.
+  [[ $name == monitor ]] && extra=(DRIFT_DETECTOR_URL=http://127.0.0.1:4200 NOTIFIER_URL=http://127.0.0.1:4300 DASHBOARD_URL=http://127.0.0.1:4400/dashboard)
   env PORT="$port" "${SERVICE_ENV[@]}" "${extra[@]}" \
     setsid bash -c 'echo $$ >"$1"; eval "exec $2"' nexus-service "$pidfile" "$cmd" \
     >>"$log" 2>&1 </dev/null &
@@ -159,6 +163,7 @@ heading "Demo data"
 NEXUS_TOKEN=$(sed -n 's/^NEXUS_BOOTSTRAP_TOKEN=//p' .nexus/credentials.env) bash scripts/demo-seed.sh http://127.0.0.1:4100
 
 heading "Nexus is up"
+printf '  Open the dashboard first: http://127.0.0.1:4400/dashboard   (sign in with an API token)\n\n'
 for entry in "${SERVICES[@]}"; do
   IFS=: read -r name port _ <<<"$entry"
   printf '  %-16s http://127.0.0.1:%s   (API docs /docs, health /readyz, metrics /metrics)\n' "$name" "$port"

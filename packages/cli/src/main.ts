@@ -9,6 +9,7 @@ import { registerGet } from "./commands/get.js";
 import { registerGitSource } from "./commands/git-source.js";
 import { registerInstances } from "./commands/instances.js";
 import { registerLogin } from "./commands/login.js";
+import { registerMonitor } from "./commands/monitor.js";
 import { registerNamespaces } from "./commands/namespaces.js";
 import { registerNotifier } from "./commands/notifier.js";
 import { registerRevisions } from "./commands/revisions.js";
@@ -58,6 +59,7 @@ export function buildProgram(io: Io): Command {
   registerWatch(program, io);
   registerInstances(program, io);
   registerNotifier(program, io);
+  registerMonitor(program, io);
   registerDrift(program, io);
   registerToken(program, io);
   registerAudit(program, io);

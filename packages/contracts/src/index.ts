@@ -30,3 +30,4 @@ export * from "./events/policy-violated.js";
 export * from "./http/error.js";
 export * from "./http/resolved-config.js";
 export * from "./identifiers.js";
+export * from "./signals/service-heartbeat.js";

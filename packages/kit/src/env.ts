@@ -80,5 +80,15 @@ export const baseEnvSchema = z.object({
   AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(300),
   /** Requests per minute one token may make to one service (counted in Redis); 0 turns it off. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
+  /** Seconds between service heartbeats (`nexus.service.heartbeat.*`, read by the monitor); 0 turns them off. */
+  HEARTBEAT_INTERVAL_SECONDS: z.coerce
+    .number()
+    .refine((v) => v === 0 || (v >= 0.05 && v <= 3_600), "must be 0 (off) or between 0.05 and 3600")
+    .default(5),
+  /** This instance's name in heartbeats; default `<hostname>-<pid>`. */
+  INSTANCE_ID: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,99}$/, "must be lowercase letters, digits, '-' or '_'")
+    .optional(),
 });
 export type BaseEnv = z.infer<typeof baseEnvSchema>;

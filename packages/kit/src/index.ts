@@ -7,6 +7,7 @@ export * from "./db/migrate.js";
 export * from "./db/pool.js";
 export * from "./env.js";
 export * from "./errors.js";
+export * from "./heartbeat/index.js";
 export * from "./http/index.js";
 export * from "./idempotency.js";
 export * from "./logger.js";

@@ -22,7 +22,7 @@ import { type AccessControlOptions, type RouteAccess, registerAccessControl } fr
 import { TooManyRequestsError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { registerErrorHandling } from "./error-handler.js";
-import { type HealthCheck, registerHealth } from "./health.js";
+import { checkReadiness, type HealthCheck, type Readiness, registerHealth } from "./health.js";
 import { clientErrorHandler, frameworkErrorHandler, registerInputGuards } from "./input-guards.js";
 import { createMetricsRegistry, registerMetrics } from "./metrics.js";
 import { openApiComponents } from "./openapi-components.js";
@@ -59,6 +59,8 @@ export interface HttpApp {
   /** Flip /readyz to 503 before closing, so traffic drains away first. */
   startDraining(): void;
   isDraining(): boolean;
+  /** What `/readyz` would answer now (the service heartbeat reports it). */
+  readiness(): Promise<Readiness>;
 }
 
 /** APIs serve JSON only; these close the browser-side holes helmet would (CSP stays off for /docs). */
@@ -174,5 +176,6 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       draining = true;
     },
     isDraining: () => draining,
+    readiness: () => checkReadiness(options.checks, draining),
   };
 }

@@ -54,6 +54,39 @@ export function createInventoryReadStore() {
       );
       return res.rows;
     },
+
+    /**
+     * For every namespace/environment the detector knows a head of: its newest revision's acks
+     * and where its present instances are (the same figures as `convergence`, one row per head, one
+     * statement for all: what a dashboard showing the whole grid needs).
+     */
+    async latestConvergence(db: Queryable): Promise<Row[]> {
+      const res = await db.query(
+        `SELECT h.namespace, h.environment, r.revision, r.published_at, rep.applied, rep.rejected,
+                rep.last_applied_at, pres.running, pres.older
+           FROM heads h
+           CROSS JOIN LATERAL (
+             SELECT revision, min(first_seen_at) AS published_at FROM revision_hashes
+              WHERE namespace = h.namespace AND environment = h.environment
+              GROUP BY revision ORDER BY revision DESC LIMIT 1
+           ) r
+           CROSS JOIN LATERAL (
+             SELECT count(DISTINCT instance_id) FILTER (WHERE status = 'applied')::int AS applied,
+                    count(DISTINCT instance_id) FILTER (WHERE status = 'rejected')::int AS rejected,
+                    max(reported_at) FILTER (WHERE status = 'applied') AS last_applied_at
+               FROM revision_reports p
+              WHERE p.namespace = h.namespace AND p.environment = h.environment AND p.revision = r.revision
+           ) rep
+           CROSS JOIN LATERAL (
+             SELECT count(*) FILTER (WHERE i.revision = r.revision)::int AS running,
+                    count(*) FILTER (WHERE i.revision < r.revision)::int AS older
+               FROM instances i
+              WHERE i.namespace = h.namespace AND i.environment = h.environment AND i.gone_at IS NULL
+           ) pres
+          ORDER BY h.namespace, h.environment`,
+      );
+      return res.rows;
+    },
   };
 }
 export type InventoryReadStore = ReturnType<typeof createInventoryReadStore>;
