@@ -33,6 +33,7 @@ import { consumeGitPushes, createGitReconciler } from "./git-sources/git-sync.js
 import { registerGitWebhookRoutes } from "./git-sources/git-webhook-router.js";
 import { createGitWebhookService } from "./git-sources/git-webhook-service.js";
 import { registerConfigContentParsers } from "./http/content-parsers.js";
+import { registerSecretReadHeaders } from "./http/secret-read-headers.js";
 import { registerLayerRoutes } from "./layers/layer-router.js";
 import { createLayerService } from "./layers/layer-service.js";
 import { createLayerStore } from "./layers/layer-store.js";
@@ -314,6 +315,7 @@ export async function buildApp(deps: RegistryDeps) {
     },
   });
   registerConfigContentParsers(http.app);
+  registerSecretReadHeaders(http.app);
   registerNamespaceRoutes(http.app, { namespaces });
   registerLayerRoutes(http.app, { layers, changeRequests });
   registerRevisionRoutes(http.app, { revisions, changeRequests });
