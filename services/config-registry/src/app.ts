@@ -123,6 +123,8 @@ export interface RegistryDeps {
     policyCheck?: { environments: readonly string[]; timeoutMs: number; failOpen: boolean };
     /** Requests per minute per token, counted in Redis; 0 or absent: no limit. */
     rateLimitPerMinute?: number;
+    /** Proxies believed for the client address (TRUST_PROXY). */
+    trustProxy?: readonly string[];
     /** Writes reaching these environments by non-admins wait for an approver (default: none). */
     protectedEnvironments?: readonly string[];
     git?: Partial<GitConfig>;
@@ -308,6 +310,7 @@ export async function buildApp(deps: RegistryDeps) {
     checks,
     bodyLimit: config.bodyLimit,
     rateLimit: { perMinute: config.rateLimitPerMinute ?? 0, redis },
+    trustProxy: config.trustProxy ?? [],
     access: {
       authenticator: combineAuthenticators({ apiTokens: tokens, oidc: deps.auth.oidc }),
       failures: deps.auth.failures,
