@@ -2,6 +2,7 @@ export * from "./audit/index.js";
 export * from "./auth/index.js";
 export * from "./bus/index.js";
 export * from "./crypto/index.js";
+export * from "./db/connection-errors.js";
 export * from "./db/migrate.js";
 export * from "./db/pool.js";
 export * from "./env.js";

@@ -5,3 +5,4 @@ export * from "./oidc.js";
 export * from "./postgres.js";
 export * from "./redis.js";
 export * from "./route-table.js";
+export * from "./tcp-proxy.js";

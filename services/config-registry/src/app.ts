@@ -18,9 +18,6 @@ import {
   registerAuditRoutes,
   type Stoppable,
 } from "@nexus/kit";
-import { registerChangeRequestRoutes } from "./change-requests/change-request-router.js";
-import { createChangeRequestService } from "./change-requests/change-request-service.js";
-import { createChangeRequestStore } from "./change-requests/change-request-store.js";
 import { serveConfigCommands } from "./commands/config-command.js";
 import { serveConfigReadCommands } from "./commands/config-read-command.js";
 import { createGitClient } from "./git-sources/git-client.js";
@@ -37,7 +34,6 @@ import { registerSecretReadHeaders } from "./http/secret-read-headers.js";
 import { registerLayerRoutes } from "./layers/layer-router.js";
 import { createLayerService } from "./layers/layer-service.js";
 import { createLayerStore } from "./layers/layer-store.js";
-import { createLayerWriteStore } from "./layers/layer-write-store.js";
 import { registerNamespaceRoutes } from "./namespaces/namespace-router.js";
 import { createNamespaceService } from "./namespaces/namespace-service.js";
 import { createNamespaceStore } from "./namespaces/namespace-store.js";
@@ -67,6 +63,12 @@ import { serveTokenIntrospection } from "./tokens/token-command.js";
 import { registerTokenRoutes } from "./tokens/token-router.js";
 import { createTokenService } from "./tokens/token-service.js";
 import { createTokenStore } from "./tokens/token-store.js";
+import { registerChangeRequestRoutes } from "./writes/change-request-router.js";
+import { createChangeRequestService } from "./writes/change-request-service.js";
+import { createChangeRequestStore } from "./writes/change-request-store.js";
+import { registerWriteRoutes } from "./writes/write-router.js";
+import { createWriteService } from "./writes/write-service.js";
+import { createWriteStore } from "./writes/write-store.js";
 
 export const SERVICE_NAME = "config-registry";
 
@@ -182,11 +184,11 @@ export async function buildApp(deps: RegistryDeps) {
       : undefined;
   const gitConfig: GitConfig = { ...GIT_DEFAULTS, ...config.git };
   const gitStore = createGitSourceStore();
-  const layers = createLayerService({
+  const layers = createLayerService({ pool, namespaces: namespaceStore, layers: layerStore, secrets });
+  const writes = createWriteService({
     pool,
-    namespaces: namespaceStore,
-    layers: layerStore,
-    writes: createLayerWriteStore(),
+    writes: createWriteStore(),
+    revisions: revisionStore,
     resolve,
     cache,
     known,
@@ -212,7 +214,6 @@ export async function buildApp(deps: RegistryDeps) {
     pool,
     namespaces: namespaceStore,
     revisions: revisionStore,
-    layers,
     secrets,
   });
   const schemas = createSchemaService({
@@ -239,7 +240,7 @@ export async function buildApp(deps: RegistryDeps) {
     namespaces: namespaceStore,
     layerStore,
     revisions: revisionStore,
-    layers,
+    layers: writes,
     secrets,
     bus,
     wakeOutbox,
@@ -268,7 +269,7 @@ export async function buildApp(deps: RegistryDeps) {
     git,
     store: gitStore,
     sources: gitSources,
-    layers,
+    writes,
     wakeOutbox,
     logger,
   });
@@ -320,8 +321,9 @@ export async function buildApp(deps: RegistryDeps) {
   registerConfigContentParsers(http.app);
   registerSecretReadHeaders(http.app);
   registerNamespaceRoutes(http.app, { namespaces });
-  registerLayerRoutes(http.app, { layers, changeRequests });
-  registerRevisionRoutes(http.app, { revisions, changeRequests });
+  registerLayerRoutes(http.app, { layers });
+  registerWriteRoutes(http.app, { writes, changeRequests });
+  registerRevisionRoutes(http.app, { revisions });
   registerChangeRequestRoutes(http.app, { changeRequests });
   registerSchemaRoutes(http.app, { schemas });
   registerResolveRoutes(http.app, { reads });
@@ -356,6 +358,7 @@ export async function buildApp(deps: RegistryDeps) {
     services: {
       namespaces,
       layers,
+      writes,
       revisions,
       schemas,
       reads,
@@ -379,7 +382,7 @@ export async function buildApp(deps: RegistryDeps) {
           memory.invalidate(event.data.namespace, event.data.environment, event.data.hash);
         });
         if (config.outboxRelay) await relay.start();
-        commands = serveConfigCommands({ bus, layers });
+        commands = serveConfigCommands({ bus, writes });
         readCommands = serveConfigReadCommands({ bus, reads });
         introspection = serveTokenIntrospection({ bus, tokens });
         revocations = bus.subscribe(AUTH_TOKEN_REVOKED, {}, (event) => tokens.evict(event.data.tokenId));

@@ -21,15 +21,10 @@ import type { Registry } from "prom-client";
 import { type AccessControlOptions, type RouteAccess, registerAccessControl } from "../auth/access-hook.js";
 import { TooManyRequestsError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import {
-  answerClientError,
-  answerFrameworkError,
-  discardUnreadBody,
-  type LingeringSockets,
-  SECURITY_HEADERS,
-} from "./connection-errors.js";
+import { discardUnreadBody, type LingeringSockets, SECURITY_HEADERS } from "./connection-errors.js";
 import { registerErrorHandling } from "./error-handler.js";
 import { type HealthCheck, registerHealth } from "./health.js";
+import { clientErrorHandler, frameworkErrorHandler, registerInputGuards } from "./input-guards.js";
 import { createMetricsRegistry, registerMetrics } from "./metrics.js";
 import { deferredChildLogger } from "./request-logger.js";
 
@@ -83,10 +78,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
     ...(options.trustProxy?.length ? { trustProxy: [...options.trustProxy] } : {}),
-    // Answers fastify gives before routing (bad URL, over-long path parameter) and the ones
-    // Node's parser gives (431 and other malformed requests) carry the same headers and body.
-    frameworkErrors: answerFrameworkError,
-    clientErrorHandler: answerClientError,
+    clientErrorHandler: clientErrorHandler(SECURITY_HEADERS),
+    frameworkErrors: frameworkErrorHandler(SECURITY_HEADERS),
     childLoggerFactory: deferredChildLogger,
     genReqId: (req) => {
       const given = req.headers["x-request-id"];
@@ -107,6 +100,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     reply.headers(SECURITY_HEADERS).header("x-request-id", request.id);
     done();
   });
+  registerInputGuards(app);
   const routes = registerAccessControl(app, options.access);
 
   const lingering: LingeringSockets = new Set();

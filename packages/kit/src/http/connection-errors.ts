@@ -1,9 +1,5 @@
-import { randomUUID } from "node:crypto";
-import { type IncomingMessage, maxHeaderSize } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { Socket } from "node:net";
-import type { Duplex } from "node:stream";
-import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { toErrorResponse } from "./error-handler.js";
 
 /** APIs serve JSON only; these close the browser-side holes helmet would (CSP stays off for /docs). */
 export const SECURITY_HEADERS = {
@@ -62,65 +58,4 @@ export function discardUnreadBody(req: IncomingMessage, lingering: LingeringSock
   req.once("end", stop);
   req.once("close", stop);
   req.resume();
-}
-
-/**
- * Fastify's `frameworkErrors`: answers given before routing (a URL that does not decode, a path
- * parameter longer than allowed) in the taxonomy's shape, with the headers every answer has.
- */
-export function answerFrameworkError(
-  error: FastifyError,
-  request: FastifyRequest,
-  reply: FastifyReply,
-): void {
-  const { status, body } = toErrorResponse(error, request.id);
-  reply.headers(SECURITY_HEADERS).header("x-request-id", request.id).status(status).send(body);
-}
-
-const CLIENT_ERRORS: Record<string, { status: number; code: string; message: string }> = {
-  ERR_HTTP_REQUEST_TIMEOUT: {
-    status: 408,
-    code: "request_timeout",
-    message: "The request was not received in time.",
-  },
-  HPE_HEADER_OVERFLOW: {
-    status: 431,
-    code: "headers_too_large",
-    message: `The request's headers (URL included) are larger than allowed: at most ${Math.floor(maxHeaderSize / 1024)} KiB.`,
-  },
-};
-const REASONS: Record<number, string> = {
-  400: "Bad Request",
-  408: "Request Timeout",
-  431: "Request Header Fields Too Large",
-};
-
-/**
- * Fastify's `clientErrorHandler`: what Node's HTTP parser refuses never reaches a route or a
- * hook, so it is answered here, on the socket, in the same shape and with the same headers.
- */
-export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
-  if (err.code === "ECONNRESET" || socket.destroyed) return;
-  const known = (err.code && CLIENT_ERRORS[err.code]) || {
-    status: 400,
-    code: "malformed_request",
-    message: "The request is not valid HTTP.",
-  };
-  const requestId = randomUUID();
-  const body = JSON.stringify({ error: { code: known.code, message: known.message, requestId } });
-  const headers = {
-    ...SECURITY_HEADERS,
-    "x-request-id": requestId,
-    "content-type": "application/json; charset=utf-8",
-    "content-length": String(Buffer.byteLength(body)),
-    connection: "close",
-  };
-  const head = Object.entries(headers)
-    .map(([name, value]) => `${name}: ${value}\r\n`)
-    .join("");
-  if (socket.writable) {
-    socket.end(`HTTP/1.1 ${known.status} ${REASONS[known.status]}\r\n${head}\r\n${body}`);
-  }
-  // As in discardUnreadBody: give the client a moment to read the answer before the reset.
-  setTimeout(() => socket.destroy(), 1_000).unref();
 }

@@ -26,12 +26,6 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; message: str
     code: "malformed_body",
     message: "Content-Length does not match the body",
   },
-  FST_ERR_BAD_URL: { status: 400, code: "malformed_url", message: "The URL's path does not decode" },
-  FST_ERR_MAX_PARAM_LENGTH: {
-    status: 414,
-    code: "uri_too_long",
-    message: "A path segment of the URL is longer than allowed",
-  },
 };
 
 /** A byte count as people say it: "1 MiB", "512 KiB", "300 bytes". */
@@ -172,6 +166,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     if (status === 401) reply.header("www-authenticate", 'Bearer realm="nexus"');
     if (err instanceof TooManyRequestsError) reply.header("retry-after", String(err.retryAfterSeconds));
+    // A dependency outage: worth trying again soon, unlike a bug.
+    if (status === 503 && !reply.hasHeader("retry-after")) reply.header("retry-after", "5");
     return reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {

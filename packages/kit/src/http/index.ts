@@ -3,4 +3,5 @@ export { DISCARD_MAX_BYTES, DISCARD_MAX_MS, SECURITY_HEADERS } from "./connectio
 export * from "./error-handler.js";
 export * from "./fast-validator.js";
 export * from "./health.js";
+export * from "./input-guards.js";
 export * from "./metrics.js";

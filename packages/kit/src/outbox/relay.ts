@@ -2,6 +2,7 @@ import type pg from "pg";
 import type { Bus, BusLogger } from "../bus/types.js";
 import { DEFAULT_OUTBOX_CHANNEL, type OutboxRows } from "./enqueue.js";
 import { createLease, type Lease } from "./lease.js";
+import { handedRowsBehind, publishInSubjectOrder } from "./order.js";
 import { createDeferredStamps, markPublished } from "./stamps.js";
 
 export interface OutboxRelayConfig {
@@ -179,19 +180,35 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
     while (!stopping && lease.held() && clean && !readNeeded) {
       const { rows, oldest } = takeReleased();
       if (rows.length === 0) return;
-      const results = await Promise.allSettled(
-        rows.map((r) => bus.publishSerialized(r.subject, r.id, r.payload, r.headers)),
+      try {
+        if (await handedRowsBehind(pool, rows, stamps.pending())) {
+          // An earlier event of one of these subjects is still in the table only (another
+          // instance's, or a path that hands nothing over): the read publishes all in seq order.
+          clean = false;
+          readNeeded = true;
+          return;
+        }
+      } catch (err) {
+        clean = false;
+        return backOff("could not check the outbox order", err);
+      }
+      const results = await publishInSubjectOrder(rows, (r) =>
+        bus.publishSerialized(r.subject, r.id, r.payload, r.headers),
       );
       const done = rows.filter((_, i) => results[i]!.status === "fulfilled").map((r) => r.id);
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      const failed = results.find((r) => r.status === "rejected");
+      const held = results.some((r) => r.status === "held");
       if (done.length) {
         stamps.add(done);
         config.onPublished?.(done.length, Date.now() - oldest, 0);
       }
-      if (failed) {
+      if (failed || held) {
         // The failed rows stay unpublished in the table: a read of the outbox retries them in order.
         clean = false;
-        return backOff(`could not publish ${rows.length - done.length} outbox events`, failed.reason);
+        return backOff(
+          `could not publish ${rows.length - done.length} outbox events`,
+          failed?.status === "rejected" ? failed.reason : undefined,
+        );
       }
     }
   }
@@ -225,13 +242,14 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
         clean = true;
         return;
       }
-      // All in flight at once, then await every PubAck: one connection keeps them in order.
-      const results = await Promise.allSettled(
-        rows.map((r) => bus.publishSerialized(r.subject, r.id, r.payload, r.headers)),
+      // Subjects in parallel, each subject's rows one after the other (see order.ts).
+      const results = await publishInSubjectOrder(rows, (r) =>
+        bus.publishSerialized(r.subject, r.id, r.payload, r.headers),
       );
       const done: string[] = [];
       const failed: string[] = [];
       let duplicates = 0;
+      let held = 0;
       let firstError: unknown;
       results.forEach((r, i) => {
         const seq = rows[i]!.seq;
@@ -239,9 +257,11 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
           done.push(rows[i]!.id);
           if (handed.length > 0) publishedByRead.add(rows[i]!.id);
           if (r.value.duplicate) duplicates++;
-        } else {
+        } else if (r.status === "rejected") {
           failed.push(seq);
           firstError ??= r.reason;
+        } else {
+          held++;
         }
       });
       try {
@@ -262,9 +282,9 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
         if (duplicates)
           logger.debug({ duplicates }, "JetStream already had some outbox events (re-publish after a crash)");
       }
-      if (failed.length) {
+      if (failed.length || held) {
         clean = false;
-        return backOff(`could not publish ${failed.length} outbox events`, firstError);
+        return backOff(`could not publish ${failed.length + held} outbox events`, firstError);
       }
       failures = 0;
       retryAt = 0;

@@ -1,13 +1,13 @@
 import { ConflictError, ForbiddenError, type Pool, withTransaction } from "@nexus/kit";
-import type { Caller } from "../change-requests/change-request-service.js";
 import { canonicalJson, contentHash } from "../documents/document-fns.js";
-import { namespaceNotFound } from "../layers/layer-errors.js";
+import type { Caller } from "../http/caller.js";
 import type { LayerStore } from "../layers/layer-store.js";
 import type { ResolveCache } from "../resolve/resolve-cache.js";
 import { type ResolveService, retryConcurrentChange } from "../resolve/resolve-service.js";
 import type { ResolveStore } from "../resolve/resolve-store.js";
 import type { NamespaceState } from "../resolve/resolve-types.js";
 import { renderResolvedBody } from "../resolve/resolved-fns.js";
+import { namespaceNotFound } from "./namespace-errors.js";
 import type { NamespaceStore } from "./namespace-store.js";
 import type { CreateNamespaceBody, Namespace, UpdateNamespaceBody } from "./namespace-types.js";
 

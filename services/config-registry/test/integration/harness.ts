@@ -19,6 +19,8 @@ export const REGISTRY_SCHEMA = "config_registry";
 
 export interface Harness {
   registry: RegistryApp;
+  /** What `registry` was built from: a second instance (or a restarted one) uses the same. */
+  registryDeps: Parameters<typeof buildApp>[0];
   db: TestDatabase;
   nats: TestBus;
   redis: TestRedis;
@@ -66,7 +68,7 @@ export async function startRegistry(options: HarnessOptions = {}): Promise<Harne
   ]);
   const logger = options.logger ?? createLogger({ service: "config-registry-test", level: "silent" });
   const tokenKey = randomBytes(32);
-  const registry = await buildApp({
+  const registryDeps: Parameters<typeof buildApp>[0] = {
     logger,
     pool: db.pool,
     redis: options.withoutRedis ? null : redis.redis,
@@ -91,7 +93,8 @@ export async function startRegistry(options: HarnessOptions = {}): Promise<Harne
         ...options.git,
       },
     },
-  });
+  };
+  const registry = await buildApp(registryDeps);
   await registry.workers.start();
   await registry.app.ready();
   const tokenFor: Harness["tokenFor"] = async (grants, opts = {}) =>
@@ -102,8 +105,9 @@ export async function startRegistry(options: HarnessOptions = {}): Promise<Harne
       )
     ).token;
   const adminToken = await tokenFor(["admin"], { name: "test-admin" });
-  return {
+  const harness: Harness = {
     registry,
+    registryDeps,
     db,
     nats,
     redis,
@@ -111,11 +115,13 @@ export async function startRegistry(options: HarnessOptions = {}): Promise<Harne
     adminToken,
     tokenFor,
     async close() {
-      await registry.app.close();
-      await registry.workers.stop();
+      // The instance answering now (a test may have replaced the first one, as a restart).
+      await harness.registry.app.close();
+      await harness.registry.workers.stop();
       await Promise.allSettled([db.drop(), nats.cleanup(), redis.cleanup()]);
     },
   };
+  return harness;
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   outboxInsertSql,
   type Queryable,
 } from "@nexus/kit";
+import type { LayerHead } from "../layers/layer-types.js";
 import { type NamespaceRow, toNamespace } from "../namespaces/namespace-store.js";
 import type { Namespace } from "../namespaces/namespace-types.js";
 import { type KnownDocuments, knownKey } from "../resolve/known-documents.js";
@@ -20,7 +21,6 @@ import {
 import type { ResolvedHead, StoredHead } from "../resolve/resolve-types.js";
 import { revisionInsertParams } from "../revisions/revision-store.js";
 import type { Revision } from "../revisions/revision-types.js";
-import type { LayerHead } from "./layer-types.js";
 
 /**
  * The two statements of a layer write. Each round trip to Postgres costs more than the work of
@@ -167,7 +167,7 @@ function knownDocument(
   return doc;
 }
 
-export function createLayerWriteStore() {
+export function createWriteStore() {
   return {
     /**
      * The namespace with everything resolution needs for a write of `layer`, and the version to
@@ -182,11 +182,19 @@ export function createLayerWriteStore() {
     ): Promise<WriteContextRow | null> {
       const { known } = options;
       const values = [name, layer, [...known.layers.keys()], [...known.resolved.keys()]];
-      const res = await q.query<ReadRow>(
-        options.lock
-          ? { name: "layer-write-read-locked", text: `${READ_SQL} FOR UPDATE OF n`, values }
-          : { name: "layer-write-read", text: READ_SQL, values },
-      );
+      if (options.lock) {
+        // The lock in a statement of its own, and the read in the next one. Under READ COMMITTED a
+        // statement reads from the snapshot it started with: a `SELECT … FOR UPDATE` that waited
+        // for a concurrent commit re-reads only the locked row, while its subqueries (layers,
+        // resolved heads) still see the older snapshot. That let a stale layer revision pass the
+        // If-Match check while the fresh write_version passed the swap: a lost update.
+        await q.query({
+          name: "layer-write-lock",
+          text: "SELECT 1 FROM namespaces WHERE name = $1 FOR UPDATE",
+          values: [name],
+        });
+      }
+      const res = await q.query<ReadRow>({ name: "layer-write-read", text: READ_SQL, values });
       const r = res.rows[0];
       if (!r) return null;
       return {
@@ -240,4 +248,4 @@ export function createLayerWriteStore() {
     },
   };
 }
-export type LayerWriteStore = ReturnType<typeof createLayerWriteStore>;
+export type WriteStore = ReturnType<typeof createWriteStore>;

@@ -1,10 +1,8 @@
-import { BadRequestError, ConflictError, NotFoundError, ValidationError } from "@nexus/kit";
+import { BadRequestError, ConflictError, ValidationError } from "@nexus/kit";
 import { redactUrl } from "../git-sources/git-source-fns.js";
-import type { Namespace } from "../namespaces/namespace-types.js";
-import { BASE_LAYER } from "./layer-types.js";
-import type { GitBoundLayer } from "./layer-write-store.js";
+import type { GitBoundLayer } from "./write-store.js";
 
-/** The refusals of the layer write path, in the words a caller sees. */
+/** The refusals of the write path, in the words a caller sees. */
 
 /** A layer written by a Git import: refused to everyone else unless they override. */
 export function gitBoundLayer(namespace: string, layer: string, bound: GitBoundLayer): ConflictError {
@@ -13,16 +11,6 @@ export function gitBoundLayer(namespace: string, layer: string, bound: GitBoundL
     `Layer ${namespace}/${layer} follows Git source ${bound.source}: change ${bound.path} on branch ${bound.branch} of ${redactUrl(bound.url)} instead, or send ?override=git to write it here anyway (reported as source drift until the next import)`,
     { field: "layer", details: { source: bound.source, path: bound.path, branch: bound.branch } },
   );
-}
-
-export function assertLayerOf(ns: Pick<Namespace, "name" | "environments">, layer: string): void {
-  if (layer !== BASE_LAYER && !ns.environments.includes(layer)) {
-    throw new NotFoundError(
-      "environment_not_found",
-      `Namespace ${ns.name} has no environment "${layer}" (it has: ${ns.environments.join(", ")}); the layer must be "base" or one of them`,
-      { field: "layer" },
-    );
-  }
 }
 
 export function secretOverNats(): BadRequestError {
@@ -46,8 +34,4 @@ export function concurrentChange(namespace: string, layer: string): ConflictErro
     "concurrent_change",
     `Namespaces that read ${namespace} kept changing while ${namespace}/${layer} was being written; send it again.`,
   );
-}
-
-export function namespaceNotFound(name: string): NotFoundError {
-  return new NotFoundError("namespace_not_found", `Namespace ${name} does not exist`, { field: "namespace" });
 }

@@ -10,13 +10,11 @@ import {
   NotFoundError,
   type Pool,
   prepareOutboxRows,
-  type Role,
   withTransaction,
 } from "@nexus/kit";
 import { applyMergePatch } from "../documents/document-fns.js";
-import type { LayerService } from "../layers/layer-service.js";
+import type { Caller } from "../http/caller.js";
 import type { LayerStore } from "../layers/layer-store.js";
-import type { WriteResult } from "../layers/layer-types.js";
 import type { NamespaceStore } from "../namespaces/namespace-store.js";
 import type { RevisionStore } from "../revisions/revision-store.js";
 import { mayHoldSecrets } from "../secrets/secret-doc-fns.js";
@@ -24,13 +22,8 @@ import type { SecretService } from "../secrets/secret-service.js";
 import { protectedEnvironmentsReached } from "./change-request-fns.js";
 import type { ChangeRequestStore } from "./change-request-store.js";
 import type { ChangeKind, ChangeRequest, ChangeRequestDto } from "./change-request-types.js";
-
-/** Who is asking, and what their grants allow (the router binds it to the request's principal). */
-export interface Caller {
-  subject: string;
-  name: string;
-  can(role: Role, scope: AccessScope): boolean;
-}
+import type { WriteService } from "./write-service.js";
+import type { WriteResult } from "./write-types.js";
 
 export interface Proposal {
   kind: ChangeKind;
@@ -57,7 +50,7 @@ export function createChangeRequestService(deps: {
   namespaces: Pick<NamespaceStore, "findByName">;
   layerStore: Pick<LayerStore, "find">;
   revisions: Pick<RevisionStore, "find">;
-  layers: Pick<LayerService, "writeWith">;
+  layers: Pick<WriteService, "writeWith">;
   secrets: Pick<SecretService, "seal" | "reveal">;
   bus: Pick<Bus, "envelope" | "subjectFor">;
   wakeOutbox: () => void;
