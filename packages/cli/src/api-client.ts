@@ -44,6 +44,7 @@ import {
 } from "./api-types.js";
 import { CliError, ExitCode, errorFromResponse, type ResponseContext } from "./exit-codes.js";
 import { mismatch, type Spec } from "./shape-fns.js";
+import { sendWithBody } from "./upload.js";
 
 export const USER_AGENT = "nexus-cli/0.1.0";
 
@@ -314,12 +315,10 @@ export class ApiClient {
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     let res: Response;
     try {
-      res = await fetch(url, {
-        method,
-        headers,
-        signal,
-        ...(options.body !== undefined ? { body: options.body } : {}),
-      });
+      res =
+        options.body === undefined
+          ? await fetch(url, { method, headers, signal })
+          : await sendWithBody(url, { method, headers, signal, body: options.body });
     } catch (err) {
       if (options.signal?.aborted) throw err;
       throw networkError(err, this.baseUrl, this.#timeoutMs);

@@ -1,5 +1,8 @@
 import { execFile } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -105,6 +108,57 @@ describe("nexus set / edit / rollback on a protected environment", () => {
       expect(r.stderr).toContain("The body is larger than allowed: at most 1 MiB");
       expect(r.stderr).toContain("HTTP 413");
       expect(r.code).toBe(4);
+    }
+  });
+});
+
+/**
+ * A proxy in front of the registry that refuses a body by its Content-Length, as nginx does with
+ * client_max_body_size: it answers 413 at once, instead of `100 Continue` when asked, and closes
+ * the connection without reading the body. The CLI reports that answer, not "cannot reach".
+ */
+describe("nexus set through a proxy that refuses a large body without reading it", () => {
+  let server: Server;
+  let url: string;
+  let dir: string;
+  beforeAll(async () => {
+    const refuse = (_req: IncomingMessage, res: ServerResponse) => {
+      const body = JSON.stringify({
+        error: {
+          code: "body_too_large",
+          message: "The body is larger than allowed: at most 1 MiB",
+          requestId: "r-1",
+        },
+      });
+      // Node closes the connection after this answer, whatever is still on its way.
+      res.writeHead(413, { "content-type": "application/json", connection: "close" });
+      res.end(body);
+    };
+    server = createServer(refuse);
+    server.on("checkContinue", refuse);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    dir = await mkdtemp(join(tmpdir(), "nexus-cli-413-"));
+  });
+  afterAll(async () => {
+    server?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("reports the 413 with its message and exits 4, every time", async () => {
+    const env = await startCliEnvironment();
+    try {
+      await writeFile(join(dir, "big.yaml"), `${"x: ".concat("y".repeat(64))}\n`.repeat(100_000));
+      for (let i = 0; i < 5; i++) {
+        const r = await env.run(["set", "shop", "staging", "-f", join(dir, "big.yaml")], {
+          env: { NEXUS_URL: url },
+        });
+        expect(r.stderr).toContain("The body is larger than allowed: at most 1 MiB");
+        expect(r.stderr).not.toContain("cannot reach");
+        expect(r.code).toBe(4);
+      }
+    } finally {
+      await env.close();
     }
   });
 });
