@@ -11,6 +11,7 @@ SERVICES=(
   "config-registry:4100:pnpm --filter @nexus/config-registry start"
   "drift-detector:4200:pnpm --filter @nexus/drift-detector start"
   "notifier:4300:pnpm --filter @nexus/notifier start"
+  "backup:4600:pnpm --filter @nexus/backup start"
 )
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -71,20 +72,24 @@ bash scripts/credentials.sh
 # One KEY=value per line (values are base64 or token characters, never quoted or spaced).
 # Every service verifies tokens with AUTH_TOKEN_KEY; the bootstrap token and the secrets' master
 # keys are the registry's alone, so only it gets them; the notifier's key for receiver secrets
-# (NOTIFIER_SECRETS_*) goes to the notifier only.
+# (NOTIFIER_SECRETS_*) goes to the notifier only, the bundle key (BACKUP_*) to the backup service only.
 REGISTRY_ENV=()
 NOTIFIER_ENV=()
+BACKUP_ENV=()
 while IFS= read -r line; do
   [[ $line == *=* ]] || continue
   if [[ $line == AUTH_TOKEN_KEY=* ]]; then
     SERVICE_ENV+=("$line")
   elif [[ $line == NOTIFIER_SECRETS_* ]]; then
     NOTIFIER_ENV+=("$line")
+  elif [[ $line == BACKUP_* ]]; then
+    # The backup service's bundle key (BACKUP_ENCRYPTION_KEY): the backup service's alone.
+    BACKUP_ENV+=("$line")
   else
     REGISTRY_ENV+=("$line")
   fi
 done <.nexus/credentials.env
-echo "Services read their keys from .nexus/credentials.env (mode 600); master keys go to the registry only, the notifier's key to the notifier only."
+echo "Services read their keys from .nexus/credentials.env (mode 600); master keys go to the registry only, the notifier's key to the notifier only, the backup key to the backup service only."
 
 heading "Services"
 mkdir -p "$LOG_DIR" "$RUN_DIR"
@@ -113,6 +118,7 @@ for entry in "${SERVICES[@]}"; do
   extra=()
   [[ $name == config-registry ]] && extra=("${REGISTRY_ENV[@]}")
   [[ $name == notifier ]] && extra=("${NOTIFIER_ENV[@]}")
+  [[ $name == backup ]] && extra=("${BACKUP_ENV[@]}" BACKUP_DIR="$ROOT/.nexus/backups")
   env PORT="$port" "${SERVICE_ENV[@]}" "${extra[@]}" \
     setsid bash -c 'echo $$ >"$1"; eval "exec $2"' nexus-service "$pidfile" "$cmd" \
     >>"$log" 2>&1 </dev/null &

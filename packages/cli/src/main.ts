@@ -2,6 +2,7 @@
 import { homedir } from "node:os";
 import { Command, CommanderError } from "commander";
 import { registerAudit } from "./commands/audit.js";
+import { registerBackup } from "./commands/backup.js";
 import { registerDrift } from "./commands/drift.js";
 import { registerEdit } from "./commands/edit.js";
 import { registerGet } from "./commands/get.js";
@@ -62,6 +63,7 @@ export function buildProgram(io: Io): Command {
   registerToken(program, io);
   registerAudit(program, io);
   registerGitSource(program, io);
+  registerBackup(program, io);
   return program;
 }
 

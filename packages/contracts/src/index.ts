@@ -11,6 +11,8 @@ export * from "./envelope.js";
 export * from "./events/alert-raised.js";
 export * from "./events/alert-resolved.js";
 export * from "./events/auth-token-revoked.js";
+export * from "./events/backup-failed.js";
+export * from "./events/backup-verified.js";
 export * from "./events/config-applied.js";
 export * from "./events/config-change-decided.js";
 export * from "./events/config-change-requested.js";

@@ -10,6 +10,7 @@ export * from "./errors.js";
 export * from "./http/index.js";
 export * from "./idempotency.js";
 export * from "./logger.js";
+export * from "./metrics/index.js";
 export * from "./nats.js";
 export * from "./outbox/index.js";
 export * from "./redis.js";

@@ -8,7 +8,10 @@ import {
   combineAuthenticators,
   createAuditLog,
   createHttpApp,
+  createMetricsRegistry,
+  createOutboxMetrics,
   createOutboxRelay,
+  eventStreamCheck,
   type FailedAuthLimiter,
   type HealthCheck,
   type Logger,
@@ -16,6 +19,7 @@ import {
   prepareOutboxRows,
   type Redis,
   registerAuditRoutes,
+  registerBusMetrics,
   type Stoppable,
 } from "@nexus/kit";
 import { serveConfigCommands } from "./commands/config-command.js";
@@ -34,6 +38,11 @@ import { registerSecretReadHeaders } from "./http/secret-read-headers.js";
 import { registerLayerRoutes } from "./layers/layer-router.js";
 import { createLayerService } from "./layers/layer-service.js";
 import { createLayerStore } from "./layers/layer-store.js";
+import {
+  countedGitImports,
+  countedReadCaches,
+  registerConfigWriteMetrics,
+} from "./metrics/registry-metrics.js";
 import { registerNamespaceRoutes } from "./namespaces/namespace-router.js";
 import { createNamespaceService } from "./namespaces/namespace-service.js";
 import { createNamespaceStore } from "./namespaces/namespace-store.js";
@@ -149,12 +158,14 @@ export async function buildApp(deps: RegistryDeps) {
   });
   const cache = createResolveCache({ redis, logger, ttlSeconds: config.cacheTtlSeconds, memory });
   const ownChanges = createOwnChanges(memory);
+  const metrics = createMetricsRegistry(SERVICE_NAME);
   const relay = createOutboxRelay({
     pool,
     bus,
     logger,
     databaseUrl: config.databaseUrl,
     channel: outboxChannel,
+    ...createOutboxMetrics(metrics, pool),
   });
   const wakeOutbox = () => relay.wake();
   const secrets = createSecretService({
@@ -202,7 +213,6 @@ export async function buildApp(deps: RegistryDeps) {
   const namespaces = createNamespaceService({
     pool,
     namespaces: namespaceStore,
-    layers: layerStore,
     resolved: resolveStore,
     resolve,
     cache,
@@ -226,10 +236,9 @@ export async function buildApp(deps: RegistryDeps) {
   });
   const reads = createResolveReadService({
     pool,
-    memory,
+    ...countedReadCaches(metrics, memory, cache),
     namespaces: namespaceStore,
     resolved: resolveStore,
-    cache,
     resolve,
     secrets,
   });
@@ -263,16 +272,19 @@ export async function buildApp(deps: RegistryDeps) {
     processEnv: gitConfig.processEnv,
   });
   const gitSources = createGitSourceService({ pool, store: gitStore, namespaces: namespaceStore, secrets });
-  const gitImports = createGitImportService({
-    pool,
-    bus,
-    git,
-    store: gitStore,
-    sources: gitSources,
-    writes,
-    wakeOutbox,
-    logger,
-  });
+  const gitImports = countedGitImports(
+    metrics,
+    createGitImportService({
+      pool,
+      bus,
+      git,
+      store: gitStore,
+      sources: gitSources,
+      writes,
+      wakeOutbox,
+      logger,
+    }),
+  );
   const gitReconciler = createGitReconciler({
     pool,
     databaseUrl: config.databaseUrl,
@@ -303,12 +315,14 @@ export async function buildApp(deps: RegistryDeps) {
         await redis.ping();
       },
     },
+    eventStreamCheck(bus),
   ];
   const http = await createHttpApp({
     service: SERVICE_NAME,
     description: "Namespaces, layered and versioned configuration, resolution, schemas and history.",
     logger,
     checks,
+    metrics,
     bodyLimit: config.bodyLimit,
     rateLimit: { perMinute: config.rateLimitPerMinute ?? 0, redis },
     trustProxy: config.trustProxy ?? [],
@@ -318,6 +332,8 @@ export async function buildApp(deps: RegistryDeps) {
       audit,
     },
   });
+  const writeMetrics = registerConfigWriteMetrics(http.app, metrics);
+  const busMetrics = registerBusMetrics(metrics, bus);
   registerConfigContentParsers(http.app);
   registerSecretReadHeaders(http.app);
   registerNamespaceRoutes(http.app, { namespaces });
@@ -377,12 +393,13 @@ export async function buildApp(deps: RegistryDeps) {
        * other instances' changes evict this instance's in-memory resolved documents.
        */
       async start() {
+        busMetrics.start();
         await bus.ensureStreams();
         invalidations = bus.subscribe(CONFIG_CHANGED, { skipId: ownChanges.heard }, (event) => {
           memory.invalidate(event.data.namespace, event.data.environment, event.data.hash);
         });
         if (config.outboxRelay) await relay.start();
-        commands = serveConfigCommands({ bus, writes });
+        commands = serveConfigCommands({ bus, writes: writeMetrics.countedCommandWrites(writes) });
         readCommands = serveConfigReadCommands({ bus, reads });
         introspection = serveTokenIntrospection({ bus, tokens });
         revocations = bus.subscribe(AUTH_TOKEN_REVOKED, {}, (event) => tokens.evict(event.data.tokenId));
@@ -391,6 +408,7 @@ export async function buildApp(deps: RegistryDeps) {
         if (gitConfig.reconcile) await gitReconciler.start();
       },
       async stop() {
+        busMetrics.stop();
         await commands?.stop();
         await readCommands?.stop();
         await invalidations?.stop();

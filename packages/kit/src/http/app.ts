@@ -26,6 +26,7 @@ import { registerErrorHandling } from "./error-handler.js";
 import { type HealthCheck, registerHealth } from "./health.js";
 import { clientErrorHandler, frameworkErrorHandler, registerInputGuards } from "./input-guards.js";
 import { createMetricsRegistry, registerMetrics } from "./metrics.js";
+import { openApiComponents } from "./openapi-components.js";
 import { deferredChildLogger } from "./request-logger.js";
 
 export type App = FastifyInstance<
@@ -159,6 +160,9 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       },
     },
     transform: jsonSchemaTransform,
+    // Schemas with a zod `.meta({ id })` (recursive ones: the notifier's route tree) are `$ref`s
+    // in the routes; this puts their definitions under components.schemas.
+    transformObject: openApiComponents,
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
 

@@ -9,6 +9,24 @@ export interface HealthCheck {
   check: () => Promise<void>;
 }
 
+/**
+ * The events stream exists (non-critical: the services make it again by themselves within
+ * seconds, and writes still commit to the outbox meanwhile; `/readyz` says `degraded` and why).
+ */
+export function eventStreamCheck(bus: {
+  eventStreamCreated(): Promise<string | null>;
+  streams: { events: string };
+}): HealthCheck {
+  return {
+    name: "jetstream",
+    critical: false,
+    check: async () => {
+      if ((await bus.eventStreamCreated()) === null)
+        throw new Error(`the events stream ${bus.streams.events} is missing; it is being created again`);
+    },
+  };
+}
+
 export interface CheckResult {
   status: "up" | "down";
   latencyMs: number;

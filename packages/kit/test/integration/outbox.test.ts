@@ -291,7 +291,7 @@ describe("transactional outbox", () => {
     const counting = {
       query: ((...args: Parameters<typeof db.pool.query>) => {
         const text = typeof args[0] === "string" ? args[0] : (args[0] as { text: string }).text;
-        if (/UPDATE outbox SET published_at/.test(text)) marks.push(text);
+        if (/UPDATE outbox SET published_at = now\(\)/.test(text)) marks.push(text);
         return (db.pool.query as (...a: unknown[]) => unknown)(...args);
       }) as typeof db.pool.query,
     };

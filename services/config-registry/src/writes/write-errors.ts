@@ -1,5 +1,5 @@
 import { BadRequestError, ConflictError, ValidationError } from "@nexus/kit";
-import { redactUrl } from "../git-sources/git-source-fns.js";
+import { redactUrl } from "../documents/url-fns.js";
 import type { GitBoundLayer } from "./write-store.js";
 
 /** The refusals of the write path, in the words a caller sees. */

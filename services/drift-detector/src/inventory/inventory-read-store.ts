@@ -5,6 +5,15 @@ type Row = Record<string, any>;
 
 export function createInventoryReadStore() {
   return {
+    /** Instances per state: gone, or the status of the last report (`unreported` before one) (metrics). */
+    async countByState(db: Queryable): Promise<{ state: string; n: number }[]> {
+      const res = await db.query(
+        `SELECT CASE WHEN gone_at IS NOT NULL THEN 'gone' ELSE coalesce(status, 'unreported') END AS state,
+                count(*)::int AS n
+         FROM instances GROUP BY 1`,
+      );
+      return res.rows;
+    },
     async instances(
       db: Queryable,
       namespace: string,
