@@ -27,6 +27,7 @@ export * from "./events/git-imported.js";
 export * from "./events/git-pushed.js";
 export * from "./events/instance-heartbeat.js";
 export * from "./events/policy-violated.js";
+export * from "./http/change-request.js";
 export * from "./http/error.js";
 export * from "./http/resolved-config.js";
 export * from "./identifiers.js";

@@ -23,6 +23,8 @@ export const SERVICE_NAME = "backup";
 
 export interface BackupConfig {
   rateLimitPerMinute?: number;
+  /** Proxies believed for the client address (TRUST_PROXY). */
+  trustProxy?: readonly string[];
   /** The service schemas backed up, in one snapshot. */
   schemas: readonly string[];
   /** Backup keys (active encrypts, any listed opens); null: bundles are not encrypted. */
@@ -106,6 +108,7 @@ export async function buildApp(deps: BackupDeps) {
     checks,
     bodyLimit: config.bodyLimit ?? 64 * 1024,
     rateLimit: { perMinute: config.rateLimitPerMinute ?? 0, redis: null },
+    trustProxy: config.trustProxy ?? [],
     access: { ...deps.access, audit },
   });
   registerBackupRoutes(http.app, { backups });

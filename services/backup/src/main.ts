@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     storage,
     config: {
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      trustProxy: env.TRUST_PROXY,
       schemas: env.BACKUP_SCHEMAS,
       keys,
       databaseUrl: env.DATABASE_URL,

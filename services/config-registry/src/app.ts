@@ -34,6 +34,7 @@ import { consumeGitPushes, createGitReconciler } from "./git-sources/git-sync.js
 import { registerGitWebhookRoutes } from "./git-sources/git-webhook-router.js";
 import { createGitWebhookService } from "./git-sources/git-webhook-service.js";
 import { registerConfigContentParsers } from "./http/content-parsers.js";
+import { registerSecretReadHeaders } from "./http/secret-read-headers.js";
 import { registerLayerRoutes } from "./layers/layer-router.js";
 import { createLayerService } from "./layers/layer-service.js";
 import { createLayerStore } from "./layers/layer-store.js";
@@ -133,6 +134,8 @@ export interface RegistryDeps {
     policyCheck?: { environments: readonly string[]; timeoutMs: number; failOpen: boolean };
     /** Requests per minute per token, counted in Redis; 0 or absent: no limit. */
     rateLimitPerMinute?: number;
+    /** Proxies believed for the client address (TRUST_PROXY). */
+    trustProxy?: readonly string[];
     /** Writes reaching these environments by non-admins wait for an approver (default: none). */
     protectedEnvironments?: readonly string[];
     git?: Partial<GitConfig>;
@@ -322,6 +325,7 @@ export async function buildApp(deps: RegistryDeps) {
     metrics,
     bodyLimit: config.bodyLimit,
     rateLimit: { perMinute: config.rateLimitPerMinute ?? 0, redis },
+    trustProxy: config.trustProxy ?? [],
     access: {
       authenticator: combineAuthenticators({ apiTokens: tokens, oidc: deps.auth.oidc }),
       failures: deps.auth.failures,
@@ -331,6 +335,7 @@ export async function buildApp(deps: RegistryDeps) {
   const writeMetrics = registerConfigWriteMetrics(http.app, metrics);
   const busMetrics = registerBusMetrics(metrics, bus);
   registerConfigContentParsers(http.app);
+  registerSecretReadHeaders(http.app);
   registerNamespaceRoutes(http.app, { namespaces });
   registerLayerRoutes(http.app, { layers });
   registerWriteRoutes(http.app, { writes, changeRequests });

@@ -66,6 +66,7 @@ async function main(): Promise<void> {
       outboxRelay: env.OUTBOX_RELAY_ENABLED,
       protectedEnvironments: env.PROTECTED_ENVIRONMENTS,
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      trustProxy: env.TRUST_PROXY,
       policyCheck: {
         environments: env.POLICY_CHECK_ENVIRONMENTS,
         timeoutMs: env.POLICY_CHECK_TIMEOUT_MS,

@@ -52,6 +52,8 @@ export const SERVICE_NAME = "drift-detector";
 export interface DetectorConfig {
   /** Requests per minute per token, counted in this process (no Redis here); 0 or absent: no limit. */
   rateLimitPerMinute?: number;
+  /** Proxies believed for the client address (TRUST_PROXY). */
+  trustProxy?: readonly string[];
   databaseUrl: string;
   schema: string;
   outboxRelay: boolean;
@@ -216,6 +218,7 @@ export async function buildApp(deps: DetectorDeps) {
     checks,
     metrics,
     rateLimit: { perMinute: config.rateLimitPerMinute ?? 0, redis: null },
+    trustProxy: config.trustProxy ?? [],
     access: { ...deps.access, audit },
   });
   const busMetrics = registerBusMetrics(metrics, bus);

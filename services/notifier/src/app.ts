@@ -48,6 +48,8 @@ const CONSUMER = "notifier";
 export interface NotifierConfig {
   /** Requests per minute per token, counted in this process (no Redis here); 0 or absent: no limit. */
   rateLimitPerMinute?: number;
+  /** Proxies believed for the client address (TRUST_PROXY). */
+  trustProxy?: readonly string[];
   alertmanagerToken?: string | undefined;
   links: LinkBases;
   outbound: {
@@ -208,6 +210,7 @@ export async function buildApp(deps: NotifierDeps) {
     metrics,
     bodyLimit: config.bodyLimit,
     rateLimit: { perMinute: config.rateLimitPerMinute ?? 0, redis: null },
+    trustProxy: config.trustProxy ?? [],
     access: { ...deps.access, audit },
   });
   const busMetrics = registerBusMetrics(metrics, bus);

@@ -42,6 +42,7 @@ async function main(): Promise<void> {
     bus,
     config: {
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      trustProxy: env.TRUST_PROXY,
       alertmanagerToken: env.ALERTMANAGER_INTAKE_TOKEN,
       links: { dashboardUrl: env.DASHBOARD_URL, registryUrl: env.REGISTRY_PUBLIC_URL },
       outbound: {

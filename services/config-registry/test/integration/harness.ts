@@ -47,6 +47,8 @@ export interface HarnessOptions {
   secretKeys?: Keyring | null;
   failures?: FailedAuthLimiter;
   rateLimitPerMinute?: number;
+  /** Proxies whose X-Forwarded-For is believed (TRUST_PROXY). */
+  trustProxy?: string[];
   /** Check writes to these environments against the drift-detector's policies. */
   policyCheck?: { environments: string[]; timeoutMs: number; failOpen: boolean };
   /** Environments whose writes by non-admins become change requests (default none). */
@@ -83,6 +85,7 @@ export async function startRegistry(options: HarnessOptions = {}): Promise<Harne
       outboxRelay: options.outboxRelay ?? true,
       protectedEnvironments: options.protectedEnvironments ?? [],
       rateLimitPerMinute: options.rateLimitPerMinute ?? 0,
+      trustProxy: options.trustProxy ?? [],
       ...(options.policyCheck ? { policyCheck: options.policyCheck } : {}),
       git: {
         cacheDir: join(tmpdir(), `nexus-git-cache-${randomBytes(6).toString("hex")}`),
