@@ -39,6 +39,8 @@ export const SERVICE_NAME = "monitor";
 export interface MonitorConfig {
   /** Requests per minute per token, counted in this process; 0 or absent: no limit. */
   rateLimitPerMinute?: number;
+  /** Proxies believed for the client address (TRUST_PROXY). */
+  trustProxy?: readonly string[];
   databaseUrl: string;
   schema: string;
   outboxRelay: boolean;
@@ -155,6 +157,7 @@ export async function buildApp(deps: MonitorDeps) {
     logger,
     checks,
     rateLimit: { perMinute: config.rateLimitPerMinute ?? 0, redis: null },
+    trustProxy: config.trustProxy ?? [],
     access: { ...deps.access, audit },
   });
   registerHealthRoutes(http.app, { summary, pool, store: healthStore });

@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     access: { authenticator: auth.authenticator, failures: auth.failures },
     config: {
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      trustProxy: env.TRUST_PROXY,
       databaseUrl: env.DATABASE_URL,
       schema: env.DATABASE_SCHEMA,
       outboxRelay: env.OUTBOX_RELAY_ENABLED,
