@@ -1,3 +1,4 @@
+import { ChangeRequestBody, PendingChangeBody } from "@nexus/contracts";
 import { z } from "zod";
 
 export type ChangeKind = "replace" | "patch" | "rollback";
@@ -34,28 +35,9 @@ export const DecisionBody = z.object({
   comment: z.string().max(2000).default(""),
 });
 
-export const ChangeRequestDto = z.object({
-  id: z.string(),
-  namespace: z.string(),
-  layer: z.string(),
-  kind: z.enum(["replace", "patch", "rollback"]),
-  content: z
-    .record(z.string(), z.unknown())
-    .describe("The proposed layer; secrets `***` unless you may read them"),
-  baseRevision: z.number().int(),
-  message: z.string(),
-  author: z.string(),
-  status: z.enum(["pending", "approved", "rejected"]),
-  createdAt: z.string(),
-  decidedBy: z.string().nullable(),
-  decidedAt: z.string().nullable(),
-  comment: z.string(),
-  revision: z.number().int().nullable().describe("The revision an approval wrote"),
-});
-export type ChangeRequestDto = z.infer<typeof ChangeRequestDto>;
+/** The shapes the HTTP API shows live once, in the contracts (the CLI reads them from there). */
+export const ChangeRequestDto = ChangeRequestBody;
+export type ChangeRequestDto = ChangeRequestBody;
 
 /** What a gated write answers (202) instead of a revision. */
-export const PendingChangeDto = z.object({
-  changeRequest: ChangeRequestDto,
-  message: z.string(),
-});
+export const PendingChangeDto = PendingChangeBody;
