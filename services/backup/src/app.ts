@@ -11,12 +11,12 @@ import {
   registerAuditRoutes,
   type SealingKeys,
 } from "@nexus/kit";
+import { createChains } from "./backups/backup-chain.js";
 import { registerBackupMetrics } from "./backups/backup-metrics.js";
 import { registerBackupRoutes } from "./backups/backup-router.js";
 import { asAppError, createBackupService } from "./backups/backup-service.js";
 import { createBackupStore } from "./backups/backup-store.js";
 import { rescanStorage } from "./backups/catalogue-rescan.js";
-import { createChains } from "./backups/backup-chain.js";
 import { createNamespaceRestores } from "./restore/namespace-restore.js";
 import { createRegistryClient, type RegistryClientConfig } from "./restore/registry-client.js";
 import { createScheduleJob, type ScheduleConfig } from "./retention/schedule-job.js";

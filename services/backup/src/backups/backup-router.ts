@@ -128,7 +128,8 @@ export function registerBackupRoutes(
       config: admin,
       schema: {
         tags,
-        summary: "Restore the whole system, or one namespace to a point in time, from this backup (dry run by default)",
+        summary:
+          "Restore the whole system, or one namespace to a point in time, from this backup (dry run by default)",
         description: [
           "Whole system (no `namespace`): with dryRun (the default) nothing changes: every part's checksum is checked and the answer lists each table's rows now and in the backup, and any problem. With dryRun false the restore starts (202) after the same checks; stop the services first. A corrupt part or a missing backup key refuses it (422) before any row changes.",
           "One namespace (`namespace`, optional `at`, default the backup's point): each layer gets the content of its newest revision in the backup's history created at or before `at` (a layer with no revision by then is emptied), written by the config registry as new revisions with source `restore:<backup id>@<at>`; layers created after the backup stay as they are. The dry run (200) shows each layer's diff (secrets as ***). An `at` after the backup or before the namespace's oldest revision in it is refused (422, field `at`); with dryRun false the history is read and checked before the answer (202), the registry write follows.",

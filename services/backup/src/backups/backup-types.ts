@@ -61,7 +61,9 @@ const RestoredLayer = z.object({
     .number()
     .int()
     .nullable()
-    .describe("The revision of the backup's history the content is from; null: none by then, the layer is emptied"),
+    .describe(
+      "The revision of the backup's history the content is from; null: none by then, the layer is emptied",
+    ),
   fromCreatedAt: Time.nullable(),
   changed: z.boolean().describe("Whether the layer differs now (an unchanged layer gets no new revision)"),
   revision: z.number().int().describe("The namespace's revision that holds the layer afterwards"),
@@ -83,7 +85,9 @@ export const RestoreDto = z.object({
   layers: z
     .array(RestoredLayer)
     .nullable()
-    .describe("A completed namespace restore: each layer, the revision its content came from, and the new one"),
+    .describe(
+      "A completed namespace restore: each layer, the revision its content came from, and the new one",
+    ),
   error: z.string().nullable(),
 });
 export type RestoreDto = z.infer<typeof RestoreDto>;
@@ -129,8 +133,9 @@ export const RestoreBody = z
       .describe(
         "system: every backed-up service schema; namespace: one namespace's layers, through the registry (the default when `namespace` is given)",
       ),
-    namespace: NamespaceName.optional()
-      .describe("Restore only this namespace: its layers as they were at `at`, as new registry revisions"),
+    namespace: NamespaceName.optional().describe(
+      "Restore only this namespace: its layers as they were at `at`, as new registry revisions",
+    ),
     at: z.iso
       .datetime({ offset: true })
       .optional()
@@ -148,5 +153,9 @@ export const RestoreBody = z
     if (b.scope === "system" && b.namespace)
       ctx.addIssue({ code: "custom", path: ["namespace"], message: "is only for scope namespace" });
     if (b.at && !b.namespace)
-      ctx.addIssue({ code: "custom", path: ["at"], message: "needs a namespace: the system is restored to the backup's point" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["at"],
+        message: "needs a namespace: the system is restored to the backup's point",
+      });
   });

@@ -7,11 +7,11 @@ import {
   type SealingKeys,
   ValidationError,
 } from "@nexus/kit";
+import type { BackupStore } from "../backups/backup-store.js";
+import type { BackupDto, NamespaceRestorePlanDto, RestoreDto } from "../backups/backup-types.js";
+import { RESTORE_LOCK, tryHoldLock } from "../backups/run-lock.js";
 import { checkParts, partsNeeded } from "../bundle/bundle-reader.js";
 import type { Manifest } from "../bundle/bundle-types.js";
-import type { BackupStore } from "../backups/backup-store.js";
-import { RESTORE_LOCK, tryHoldLock } from "../backups/run-lock.js";
-import type { BackupDto, NamespaceRestorePlanDto, RestoreDto } from "../backups/backup-types.js";
 import type { BundleStorage } from "../storage/storage-types.js";
 import { isoMicros, restoreLabel } from "./point-in-time-fns.js";
 import type { RegistryClient } from "./registry-client.js";

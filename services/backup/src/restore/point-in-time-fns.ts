@@ -38,9 +38,10 @@ export const splitCopyRow = (line: string): string[] => line.split("\t");
  * microseconds since the epoch: revisions are compared with the requested time to the microsecond.
  */
 export function copyTimestampMicros(text: string): number {
-  const m = /^(\d{4,})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?([+-])(\d{2})(?::?(\d{2}))?(?::?(\d{2}))?$/.exec(
-    text,
-  );
+  const m =
+    /^(\d{4,})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?([+-])(\d{2})(?::?(\d{2}))?(?::?(\d{2}))?$/.exec(
+      text,
+    );
   if (!m) throw new Error(`"${text}" is not a timestamp with time zone`);
   const [, y, mo, d, h, mi, s, frac, sign, oh, om, os] = m;
   const utcMs = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
