@@ -108,7 +108,12 @@ export function createNamespaceRestores(deps: {
   ) => ({
     label: chosen.label,
     layers: Object.fromEntries(chosen.layers.map((l) => [l.layer, l.content])),
-    message: `restored from backup ${chosen.backup.id} to ${chosen.atIso}, requested by ${req.requestedBy}`,
+    // The registry records its token's owner as the author; who asked is kept in the message.
+    message:
+      `restored from backup ${chosen.backup.id} to ${chosen.atIso}, requested by ${req.requestedBy}`.slice(
+        0,
+        1000,
+      ),
     dryRun,
   });
 
