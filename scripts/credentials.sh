@@ -10,6 +10,8 @@
 #   NOTIFIER_SECRETS_KEY   the notifier's key for receiver secrets, `<id>:<32 bytes base64>`
 #   BACKUP_ENCRYPTION_KEY  the backup service's key for bundles, `<id>:<32 bytes base64>` (its own,
 #                          never a secrets master key: keep a copy off this machine, or backups are lost with it)
+#   BACKUP_REGISTRY_TOKEN  (added by hand, not here: only the running registry can mint it) an admin
+#                          token for the backup service's namespace restores: nexus token create backup-restore --grant admin
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -84,7 +84,8 @@ while IFS= read -r line; do
   elif [[ $line == NOTIFIER_SECRETS_* ]]; then
     NOTIFIER_ENV+=("$line")
   elif [[ $line == BACKUP_* ]]; then
-    # The backup service's bundle key (BACKUP_ENCRYPTION_KEY): the backup service's alone.
+    # The backup service's bundle key (BACKUP_ENCRYPTION_KEY) and, when added, its registry token
+    # for namespace restores (BACKUP_REGISTRY_TOKEN): the backup service's alone.
     BACKUP_ENV+=("$line")
   else
     REGISTRY_ENV+=("$line")
@@ -119,7 +120,7 @@ for entry in "${SERVICES[@]}"; do
   extra=()
   [[ $name == config-registry ]] && extra=("${REGISTRY_ENV[@]}")
   [[ $name == notifier ]] && extra=("${NOTIFIER_ENV[@]}")
-  [[ $name == backup ]] && extra=("${BACKUP_ENV[@]}" BACKUP_DIR="$ROOT/.nexus/backups")
+  [[ $name == backup ]] && extra=("${BACKUP_ENV[@]}" BACKUP_DIR="$ROOT/.nexus/backups" REGISTRY_URL=http://127.0.0.1:4100)
   # The monitor reads convergence and findings (drift-detector), notifications and silences
   # (notifier) with the dashboard user's token.
   [[ $name == monitor ]] && extra=(DRIFT_DETECTOR_URL=http://127.0.0.1:4200 NOTIFIER_URL=http://127.0.0.1:4300 DASHBOARD_URL=http://127.0.0.1:4400/dashboard)

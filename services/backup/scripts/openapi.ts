@@ -24,6 +24,7 @@ const backup = await buildApp({
     databaseUrl: "postgres://unused@127.0.0.1:1/unused",
     schema: "backup",
     outboxRelay: false,
+    registry: { url: "http://127.0.0.1:1", token: null, timeoutMs: 1_000 },
   },
 });
 await backup.app.ready();

@@ -11,11 +11,14 @@ import {
   registerAuditRoutes,
   type SealingKeys,
 } from "@nexus/kit";
+import { createChains } from "./backups/backup-chain.js";
 import { registerBackupMetrics } from "./backups/backup-metrics.js";
 import { registerBackupRoutes } from "./backups/backup-router.js";
-import { createBackupService } from "./backups/backup-service.js";
+import { asAppError, createBackupService } from "./backups/backup-service.js";
 import { createBackupStore } from "./backups/backup-store.js";
 import { rescanStorage } from "./backups/catalogue-rescan.js";
+import { createNamespaceRestores } from "./restore/namespace-restore.js";
+import { createRegistryClient, type RegistryClientConfig } from "./restore/registry-client.js";
 import { createScheduleJob, type ScheduleConfig } from "./retention/schedule-job.js";
 import { type BundleStorage, guardStorage } from "./storage/storage-types.js";
 
@@ -37,6 +40,8 @@ export interface BackupConfig {
   /** Scheduled backups, drills and retention; absent: only the API takes backups. */
   schedule?: Omit<ScheduleConfig, "databaseUrl" | "schema"> | undefined;
   bodyLimit?: number;
+  /** The config registry, which writes a namespace restore's layers (its admin token; null: not configured). */
+  registry: RegistryClientConfig;
 }
 
 export interface BackupDeps {
@@ -75,6 +80,16 @@ export async function buildApp(deps: BackupDeps) {
     outboxChannel,
     wakeOutbox: () => relay.wake(),
   });
+  const namespaceRestores = createNamespaceRestores({
+    pool,
+    store,
+    storage,
+    keys: config.keys,
+    registry: createRegistryClient(config.registry),
+    logger,
+    usableChain: createChains({ pool, store, storage, keys: config.keys }).usableChain,
+    asAppError: (err) => asAppError(err, storage.description),
+  });
   const schedule = config.schedule
     ? createScheduleJob({
         pool,
@@ -103,7 +118,7 @@ export async function buildApp(deps: BackupDeps) {
   const http = await createHttpApp({
     service: SERVICE_NAME,
     description:
-      "Backups of every service's data: streamed, compressed, checksummed, optionally encrypted bundles, each verified by a restore into a scratch schema; retention and whole-system restore.",
+      "Backups of every service's data: streamed, compressed, checksummed, optionally encrypted bundles, each verified by a restore into a scratch schema; retention, whole-system restore, and one namespace restored to a point in time through the registry.",
     logger,
     checks,
     bodyLimit: config.bodyLimit ?? 64 * 1024,
@@ -111,13 +126,13 @@ export async function buildApp(deps: BackupDeps) {
     trustProxy: config.trustProxy ?? [],
     access: { ...deps.access, audit },
   });
-  registerBackupRoutes(http.app, { backups });
+  registerBackupRoutes(http.app, { backups, namespaceRestores });
   registerBackupMetrics(http.metrics, pool);
   registerAuditRoutes(http.app, audit);
 
   return {
     ...http,
-    services: { backups },
+    services: { backups, namespaceRestores },
     schedule,
     relay,
     /** Add backups found in storage to the catalogue (done at start; after a lost database, the bundles are all there is). */
@@ -136,6 +151,7 @@ export async function buildApp(deps: BackupDeps) {
       async stop() {
         await schedule?.stop();
         await backups.settle();
+        await namespaceRestores.settle();
         await relay.stop();
         await audit.close();
       },

@@ -66,6 +66,18 @@ export const backupEnvSchema = baseEnvSchema
     VERIFY_CRON: z.string().default("47 */6 * * *"),
     /** Run the schedules at all (off for an instance that only serves the API). */
     SCHEDULE_ENABLED: booleanString.default(true),
+    /** The config registry, which writes a namespace restore's layers (POST /v1/namespaces/{ns}/restore). */
+    REGISTRY_URL: z
+      .url()
+      .default("http://127.0.0.1:4100")
+      .transform((u) => u.replace(/\/+$/, "")),
+    /**
+     * An admin API token of the registry for namespace restores (`nexus token create`); unset:
+     * namespace restores answer 503 registry_not_configured. BACKUP_ so that scripts/up.sh hands
+     * it from .nexus/credentials.env to this service alone.
+     */
+    BACKUP_REGISTRY_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
+    REGISTRY_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
     RETENTION_KEEP_LAST: z.coerce.number().int().min(1).max(10_000).default(7),
     RETENTION_DAILY_DAYS: z.coerce.number().int().min(0).max(3_650).default(14),
     RETENTION_WEEKLY_WEEKS: z.coerce.number().int().min(0).max(520).default(8),

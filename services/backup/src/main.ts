@@ -53,6 +53,11 @@ async function main(): Promise<void> {
       databaseUrl: env.DATABASE_URL,
       schema: env.DATABASE_SCHEMA,
       outboxRelay: true,
+      registry: {
+        url: env.REGISTRY_URL,
+        token: env.BACKUP_REGISTRY_TOKEN ?? null,
+        timeoutMs: env.REGISTRY_TIMEOUT_MS,
+      },
       schedule: env.SCHEDULE_ENABLED
         ? {
             backupCron: env.BACKUP_CRON,

@@ -21,6 +21,13 @@ export class BackupClient {
   verifications = (id: string) => this.#call("GET", `/v1/backups/${seg(id)}/verifications`);
   restore = (id: string, dryRun: boolean) =>
     this.#call("POST", `/v1/backups/${seg(id)}/restore`, { scope: "system", dryRun });
+  restoreNamespace = (id: string, namespace: string, at: string | undefined, dryRun: boolean) =>
+    this.#call("POST", `/v1/backups/${seg(id)}/restore`, {
+      scope: "namespace",
+      namespace,
+      ...(at ? { at } : {}),
+      dryRun,
+    });
   getRestore = (id: string) => this.#call("GET", `/v1/restores/${seg(id)}`);
 
   async #call(method: string, path: string, body?: unknown): Promise<any> {

@@ -93,3 +93,41 @@ export function restorePlanText(plan: any): string {
   } else lines.push("Every part's checksum matches. Stop the services, then run again with --apply.");
   return lines.join("\n");
 }
+
+const layerSource = (l: any) =>
+  l.fromRevision === null
+    ? "no revision by then: emptied"
+    : `revision ${l.fromRevision} of ${l.fromCreatedAt}`;
+
+/** A namespace restore's dry run: per layer where its content comes from and what would change. */
+export function namespaceRestorePlanText(plan: any): string {
+  const lines = [
+    `Restoring namespace ${plan.namespace} to ${plan.at} from backup ${plan.backupId} (${count(plan.revisionsRead)} revisions in its history) would:`,
+  ];
+  for (const l of plan.layers) {
+    lines.push(
+      `  ${l.layer} (${layerSource(l)}): ${l.changed ? `${l.operations.length} change${l.operations.length === 1 ? "" : "s"}` : "unchanged"}`,
+    );
+    for (const op of l.operations) {
+      const value = op.value === undefined ? "" : ` ${JSON.stringify(op.value)}`;
+      lines.push(`      ${op.op} ${op.path}${value}`);
+    }
+  }
+  lines.push(
+    plan.layers.some((l: any) => l.changed)
+      ? `Each changed layer gets a new revision with source restore:${plan.label}. Run again with --apply.`
+      : "Nothing would change.",
+  );
+  return lines.join("\n");
+}
+
+/** A completed namespace restore in words. */
+export function namespaceRestoreText(r: any): string {
+  const changed = (r.layers ?? []).filter((l: any) => l.changed);
+  const lines = [
+    `Restored namespace ${r.namespace} to ${r.at ?? "the backup's point"} from backup ${r.backupId}: ${changed.length} of ${(r.layers ?? []).length} layers changed.`,
+  ];
+  for (const l of r.layers ?? [])
+    lines.push(`  ${l.layer}: ${l.changed ? `now revision ${l.revision}` : "unchanged"} (${layerSource(l)})`);
+  return lines.join("\n");
+}

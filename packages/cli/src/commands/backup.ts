@@ -12,7 +12,15 @@ import { CliError, ExitCode, usageError } from "../exit-codes.js";
 import type { Io } from "../output/output.js";
 import { positiveInt } from "./args.js";
 import { BackupClient } from "./backup-client.js";
-import { backupLine, backupSummary, progressLine, resolveBackupUrl, restorePlanText } from "./backup-fns.js";
+import {
+  backupLine,
+  backupSummary,
+  namespaceRestorePlanText,
+  namespaceRestoreText,
+  progressLine,
+  resolveBackupUrl,
+  restorePlanText,
+} from "./backup-fns.js";
 
 const BACKUP_ID = /^bk-\d{8}T\d{6}Z-(full|incremental)-[0-9a-f]{6}$/;
 const POLL_MS = 500;
@@ -161,12 +169,19 @@ export function registerBackup(program: Command, io: Io): void {
   backup
     .command("restore <id>")
     .description(
-      "put the whole system back to a backup: a dry run that shows what would change, unless --apply",
+      "put the whole system, or one namespace (--namespace, to a point in time with --at), back to a backup: a dry run that shows what would change, unless --apply",
     )
-    .option("--apply", "restore for real (stop the services first)")
-    .action(async (id: string, o: { apply?: boolean }, c: Command) => {
+    .option("--namespace <ns>", "only this namespace: its layers as they were, as new registry revisions")
+    .option("--at <time>", "with --namespace: the point in time (ISO 8601; default: the backup's point)")
+    .option("--apply", "restore for real (a whole-system restore: stop the services first)")
+    .action(async (id: string, o: { apply?: boolean; namespace?: string; at?: string }, c: Command) => {
       const { ctx, api } = await backupFor(io, c);
       const backupId = parseBackupId(id);
+      if (o.at && !o.namespace)
+        throw usageError("--at needs --namespace: the whole system is restored to the backup's point", "at");
+      if (o.at !== undefined && Number.isNaN(Date.parse(o.at)))
+        throw usageError(`"${o.at}" is not a time (like 2026-12-06T10:00:00Z)`, "at");
+      if (o.namespace) return restoreNamespace(ctx, api, backupId, o.namespace, o.at, o.apply === true);
       if (!o.apply) {
         const plan = await api.restore(backupId, true);
         if (ctx.out.json) return ctx.out.data(plan);
@@ -190,4 +205,39 @@ export function registerBackup(program: Command, io: Io): void {
           `Restored the system to backup ${backupId}: ${r.tables} tables, ${r.rows.toLocaleString("en-US")} rows. Start the services again.`,
         );
     });
+
+  /** One namespace: the dry run's diffs, or the restore followed until the registry wrote it. */
+  async function restoreNamespace(
+    ctx: ReturnType<typeof contextOf>,
+    api: BackupClient,
+    backupId: string,
+    namespace: string,
+    at: string | undefined,
+    apply: boolean,
+  ) {
+    const point = at ?? "the backup's point";
+    io.stderr.write(
+      `Reading the revision history of ${namespace} in backup ${backupId} (checksums first) for ${point}…\n`,
+    );
+    if (!apply) {
+      const plan = await api.restoreNamespace(backupId, namespace, at, true);
+      if (ctx.out.json) return ctx.out.data(plan);
+      return ctx.out.text(namespaceRestorePlanText(plan));
+    }
+    const started = await api.restoreNamespace(backupId, namespace, at, false);
+    const r = await follow(
+      io,
+      () => api.getRestore(started.id),
+      (x) => x.status !== "running",
+      (x) => x.progress,
+    );
+    if (ctx.out.json) ctx.out.data(r);
+    if (r.status === "failed")
+      throw new CliError(`Restore of namespace ${namespace} from ${backupId} failed: ${r.error}`, {
+        exitCode: ExitCode.error,
+        code: "restore_failed",
+        hint: `See what the registry holds with: nexus history ${namespace} base`,
+      });
+    if (!ctx.out.json) ctx.out.text(namespaceRestoreText(r));
+  }
 }

@@ -103,6 +103,55 @@ describe("nexus backup", () => {
     expect(now.rows[0].n).toBe(0);
   });
 
+  it("restores one namespace to a point in time: a dry run with diffs, then --apply with progress", async () => {
+    const write = async (v: number) =>
+      expect((await h.registryCall("PUT", "/v1/namespaces/cli-shop/layers/base", { v })).status).toBeLessThan(
+        300,
+      );
+    await write(1);
+    const taken = await nexus("--json", "backup", "run");
+    expect(taken.code).toBe(0);
+    const { id, snapshotAt: at } = JSON.parse(taken.out);
+    await write(2);
+    const revisions = async () =>
+      (await h.pool.query("SELECT count(*)::int AS n FROM config_registry.revisions")).rows[0].n;
+    const before = await revisions();
+
+    const plan = await nexus("backup", "restore", id, "--namespace", "cli-shop", "--at", at);
+    expect(plan.code).toBe(0);
+    expect(plan.err).toContain(`Reading the revision history of cli-shop in backup ${id}`);
+    expect(plan.out).toContain(`Restoring namespace cli-shop to ${at} from backup ${id}`);
+    expect(plan.out).toMatch(/base \(revision \d+ of [^)]+\): 1 change/);
+    expect(plan.out).toContain("replace /v 1");
+    expect(await revisions()).toBe(before);
+
+    const applied = await nexus("backup", "restore", id, "--namespace", "cli-shop", "--apply");
+    expect(applied.code).toBe(0);
+    expect(applied.out).toMatch(
+      /^Restored namespace cli-shop to .* from backup \S+: 1 of 1 layers changed\./,
+    );
+    expect(applied.out).toMatch(/base: now revision \d+/);
+    const last = await h.pool.query(
+      "SELECT source, content FROM config_registry.revisions WHERE namespace = 'cli-shop' ORDER BY revision DESC LIMIT 1",
+    );
+    expect(last.rows[0]).toEqual({ source: `restore:${id}@${at}`, content: { v: 1 } });
+
+    const early = await nexus(
+      "backup",
+      "restore",
+      id,
+      "--namespace",
+      "cli-shop",
+      "--at",
+      "2000-01-01T00:00:00Z",
+    );
+    expect(early.code).not.toBe(0);
+    expect(early.err).toContain("before the oldest revision");
+    const noNamespace = await nexus("backup", "restore", id, "--at", at);
+    expect(noNamespace.code).toBe(2);
+    expect(noNamespace.err).toContain("--at needs --namespace");
+  });
+
   it("refuses a malformed id as a usage error and an unknown one as not found", async () => {
     const bad = await nexus("backup", "show", "yesterday");
     expect(bad.code).toBe(2);

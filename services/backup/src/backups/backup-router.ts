@@ -2,9 +2,11 @@ import { ApiErrorBody, BackupId } from "@nexus/contracts";
 import type { App } from "@nexus/kit";
 import { z } from "zod";
 import { actorOf } from "../http/actor.js";
+import type { NamespaceRestores } from "../restore/namespace-restore.js";
 import type { BackupService } from "./backup-service.js";
 import {
   BackupDto,
+  NamespaceRestorePlanDto,
   RestoreBody,
   RestoreDto,
   RestorePlanDto,
@@ -27,8 +29,11 @@ const admin = { access: { role: "admin" as const } };
 /** Runs in the background report their failure through the catalogue; this keeps them off the log as unhandled. */
 const background = (p: Promise<unknown>) => void p.catch(() => undefined);
 
-export function registerBackupRoutes(app: App, deps: { backups: BackupService }): void {
-  const { backups } = deps;
+export function registerBackupRoutes(
+  app: App,
+  deps: { backups: BackupService; namespaceRestores: NamespaceRestores },
+): void {
+  const { backups, namespaceRestores } = deps;
 
   app.get(
     "/v1/backups",
@@ -123,16 +128,28 @@ export function registerBackupRoutes(app: App, deps: { backups: BackupService })
       config: admin,
       schema: {
         tags,
-        summary: "Restore the whole system to this backup (dry run by default)",
-        description:
-          "With dryRun (the default) nothing changes: every part's checksum is checked and the answer lists each table's rows now and in the backup, and any problem. With dryRun false the restore starts (202) after the same checks; stop the services first. A corrupt part or a missing backup key refuses it (422) before any row changes.",
+        summary:
+          "Restore the whole system, or one namespace to a point in time, from this backup (dry run by default)",
+        description: [
+          "Whole system (no `namespace`): with dryRun (the default) nothing changes: every part's checksum is checked and the answer lists each table's rows now and in the backup, and any problem. With dryRun false the restore starts (202) after the same checks; stop the services first. A corrupt part or a missing backup key refuses it (422) before any row changes.",
+          "One namespace (`namespace`, optional `at`, default the backup's point): each layer gets the content of its newest revision in the backup's history created at or before `at` (a layer with no revision by then is emptied), written by the config registry as new revisions with source `restore:<backup id>@<at>`; layers created after the backup stay as they are. The dry run (200) shows each layer's diff (secrets as ***). An `at` after the backup or before the namespace's oldest revision in it is refused (422, field `at`); with dryRun false the history is read and checked before the answer (202), the registry write follows.",
+        ].join("\n\n"),
         params: IdParams,
         body: RestoreBody,
-        response: { 200: RestorePlanDto, 202: RestoreDto, ...errors },
+        response: { 200: z.union([RestorePlanDto, NamespaceRestorePlanDto]), 202: RestoreDto, ...errors },
       },
     },
     async (request, reply) => {
-      if (request.body.dryRun) return reply.status(200).send(await backups.planRestore(request.params.id));
+      const { namespace, at, dryRun } = request.body;
+      if (namespace) {
+        const req = { backupId: request.params.id, namespace, at, requestedBy: actorOf(request) };
+        if (dryRun) return reply.status(200).send(await namespaceRestores.plan(req));
+        const run = await namespaceRestores.start(req);
+        background(run.done);
+        reply.header("location", `/v1/restores/${run.started.id}`);
+        return reply.status(202).send(run.started);
+      }
+      if (dryRun) return reply.status(200).send(await backups.planRestore(request.params.id));
       const run = await backups.restore(request.params.id, actorOf(request));
       background(run.done);
       reply.header("location", `/v1/restores/${run.started.id}`);

@@ -22,7 +22,7 @@ import { type BundleStorage, StorageUnavailableError } from "../storage/storage-
 import { createChains } from "./backup-chain.js";
 import type { BackupStore } from "./backup-store.js";
 import type { BackupDto, RestoreDto, VerificationDto } from "./backup-types.js";
-import { tryHoldLock } from "./run-lock.js";
+import { RESTORE_LOCK, tryHoldLock } from "./run-lock.js";
 
 export interface BackupServiceDeps {
   pool: Pool;
@@ -47,10 +47,22 @@ export interface Started<T> {
 
 /** Advisory-lock key of "a backup is being taken" (session lock on the snapshot's connection). */
 const RUN_LOCK = "nexus-backup:run";
-/** Advisory-lock key of "the system is being restored". */
-const RESTORE_LOCK = "nexus-backup:restore";
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** A bundle problem as the API's refusal: corrupt/missing 422, no key 422 with its own code; storage down 503. */
+export function asAppError(err: unknown, storageName: string): unknown {
+  if (err instanceof StorageUnavailableError)
+    return new ServiceUnavailableError("storage_unavailable", err.message, {
+      details: { storage: storageName },
+    });
+  if (!(err instanceof BundleError)) return err;
+  const code = err.reason === "key" ? "backup_key_missing" : `backup_${err.reason}`;
+  return new ValidationError(code, err.message, {
+    field: "id",
+    details: err.table ? { table: err.table } : undefined,
+  });
+}
 
 export function createBackupService(deps: BackupServiceDeps) {
   const { pool, store, storage, logger } = deps;
@@ -91,20 +103,6 @@ export function createBackupService(deps: BackupServiceDeps) {
     const b = await store.get(pool, id);
     if (!b) throw new NotFoundError("backup_not_found", `no backup ${id}`, { field: "id" });
     return b;
-  }
-
-  /** A bundle problem as the API's refusal: corrupt/missing 422, no key 422 with its own code. */
-  function asAppError(err: unknown, storageName: string): unknown {
-    if (err instanceof StorageUnavailableError)
-      return new ServiceUnavailableError("storage_unavailable", err.message, {
-        details: { storage: storageName },
-      });
-    if (!(err instanceof BundleError)) return err;
-    const code = err.reason === "key" ? "backup_key_missing" : `backup_${err.reason}`;
-    return new ValidationError(code, err.message, {
-      field: "id",
-      details: err.table ? { table: err.table } : undefined,
-    });
   }
 
   async function takeBackup(

@@ -34,6 +34,8 @@ const restoreOf = (r: any): RestoreDto => ({
   id: r.id,
   backupId: r.backup_id,
   scope: r.scope,
+  namespace: r.namespace,
+  at: iso(r.restore_at),
   status: r.status,
   requestedBy: r.requested_by,
   startedAt: r.started_at.toISOString(),
@@ -41,6 +43,7 @@ const restoreOf = (r: any): RestoreDto => ({
   progress: r.progress,
   tables: r.tables,
   rows: num(r.rows),
+  layers: r.layers,
   error: r.error,
 });
 
@@ -208,12 +211,19 @@ export function createBackupStore() {
     },
     async insertRestore(
       db: Queryable,
-      r: { id: string; backupId: string; requestedBy: string },
+      r: { id: string; backupId: string; requestedBy: string; namespace?: string; at?: string | null },
     ): Promise<RestoreDto> {
       const res = await db.query(
-        `INSERT INTO restores (id, backup_id, scope, status, requested_by, progress)
-         VALUES ($1, $2, 'system', 'running', $3, '{"stage":"checking the bundle"}') RETURNING *`,
-        [r.id, r.backupId, r.requestedBy],
+        `INSERT INTO restores (id, backup_id, scope, namespace, restore_at, status, requested_by, progress)
+         VALUES ($1, $2, $3, $4, $5, 'running', $6, '{"stage":"checking the bundle"}') RETURNING *`,
+        [
+          r.id,
+          r.backupId,
+          r.namespace ? "namespace" : "system",
+          r.namespace ?? null,
+          r.at ?? null,
+          r.requestedBy,
+        ],
       );
       return restoreOf(res.rows[0]);
     },
@@ -221,7 +231,10 @@ export function createBackupStore() {
     async failInterruptedRestores(db: Queryable): Promise<void> {
       await db.query(
         `UPDATE restores SET status = 'failed', finished_at = now(),
-                error = 'interrupted: the backup service stopped during the restore (its transaction was rolled back)'
+                error = CASE scope
+                  WHEN 'system' THEN 'interrupted: the backup service stopped during the restore (its transaction was rolled back)'
+                  ELSE 'interrupted: the backup service stopped during the restore; the namespace''s revisions with source restore:' || backup_id || '@… show whether the registry wrote it'
+                END
           WHERE status = 'running'`,
       );
     },
@@ -231,12 +244,19 @@ export function createBackupStore() {
     async finishRestore(
       db: Queryable,
       id: string,
-      r: { ok: boolean; tables?: number; rows?: number; error?: string },
+      r: { ok: boolean; tables?: number; rows?: number; error?: string; layers?: unknown[] },
     ): Promise<void> {
       await db.query(
-        `UPDATE restores SET status = $2, finished_at = now(), tables = $3, rows = $4, error = $5,
+        `UPDATE restores SET status = $2, finished_at = now(), tables = $3, rows = $4, error = $5, layers = $6,
                 progress = progress - 'current' || jsonb_build_object('stage', $2::text) WHERE id = $1`,
-        [id, r.ok ? "completed" : "failed", r.tables ?? null, r.rows ?? null, r.error ?? null],
+        [
+          id,
+          r.ok ? "completed" : "failed",
+          r.tables ?? null,
+          r.rows ?? null,
+          r.error ?? null,
+          r.layers ? JSON.stringify(r.layers) : null,
+        ],
       );
     },
     async getRestore(db: Queryable, id: string): Promise<RestoreDto | undefined> {

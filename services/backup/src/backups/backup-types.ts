@@ -1,4 +1,4 @@
-import { BackupId, BackupKind } from "@nexus/contracts";
+import { BackupId, BackupKind, NamespaceName } from "@nexus/contracts";
 import { z } from "zod";
 
 const Time = z.iso.datetime({ offset: true });
@@ -55,10 +55,26 @@ export const VerificationDto = z.object({
 });
 export type VerificationDto = z.infer<typeof VerificationDto>;
 
+const RestoredLayer = z.object({
+  layer: z.string(),
+  fromRevision: z
+    .number()
+    .int()
+    .nullable()
+    .describe(
+      "The revision of the backup's history the content is from; null: none by then, the layer is emptied",
+    ),
+  fromCreatedAt: Time.nullable(),
+  changed: z.boolean().describe("Whether the layer differs now (an unchanged layer gets no new revision)"),
+  revision: z.number().int().describe("The namespace's revision that holds the layer afterwards"),
+});
+
 export const RestoreDto = z.object({
   id: z.uuid(),
   backupId: BackupId,
-  scope: z.literal("system"),
+  scope: z.enum(["system", "namespace"]),
+  namespace: z.string().nullable().describe("A namespace restore's namespace"),
+  at: Time.nullable().describe("A namespace restore's point in time (null: the backup's point)"),
   status: z.enum(["running", "completed", "failed"]),
   requestedBy: z.string(),
   startedAt: Time,
@@ -66,6 +82,12 @@ export const RestoreDto = z.object({
   progress: BackupProgress,
   tables: z.number().int().nullable(),
   rows: z.number().int().nullable(),
+  layers: z
+    .array(RestoredLayer)
+    .nullable()
+    .describe(
+      "A completed namespace restore: each layer, the revision its content came from, and the new one",
+    ),
   error: z.string().nullable(),
 });
 export type RestoreDto = z.infer<typeof RestoreDto>;
@@ -79,16 +101,61 @@ export const RestorePlanDto = z.object({
   problems: z.array(z.string()).describe("Why the restore cannot run; empty when it can"),
 });
 
+export const NamespaceRestorePlanDto = z.object({
+  backupId: BackupId,
+  namespace: z.string(),
+  at: Time.describe("The point in time the layers are restored to"),
+  label: z.string().describe("The restored revisions' source is `restore:<label>`"),
+  dryRun: z.literal(true),
+  revisionsRead: z.number().int().describe("The namespace's revisions in the backup's history"),
+  layers: z.array(
+    RestoredLayer.extend({
+      revision: z.number().int().describe("The namespace's revision now"),
+      operations: z
+        .array(z.record(z.string(), z.unknown()))
+        .describe("What would change (RFC 6902, secret values as ***)"),
+    }),
+  ),
+});
+export type NamespaceRestorePlanDto = z.infer<typeof NamespaceRestorePlanDto>;
+
 export const RunBackupBody = z.object({
   kind: BackupKind.default("full").describe(
     "full: every row; incremental: the registry's revisions added since the newest backup (other tables in full)",
   ),
 });
 
-export const RestoreBody = z.object({
-  scope: z.literal("system").default("system").describe("The whole system: every backed-up service schema"),
-  dryRun: z
-    .boolean()
-    .default(true)
-    .describe("Show what would change without changing anything (the default)"),
-});
+export const RestoreBody = z
+  .object({
+    scope: z
+      .enum(["system", "namespace"])
+      .optional()
+      .describe(
+        "system: every backed-up service schema; namespace: one namespace's layers, through the registry (the default when `namespace` is given)",
+      ),
+    namespace: NamespaceName.optional().describe(
+      "Restore only this namespace: its layers as they were at `at`, as new registry revisions",
+    ),
+    at: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe(
+        "With `namespace`: the point in time (default: the backup's point); not before the namespace's oldest revision in the backup, not after the backup",
+      ),
+    dryRun: z
+      .boolean()
+      .default(true)
+      .describe("Show what would change without changing anything (the default)"),
+  })
+  .superRefine((b, ctx) => {
+    if (b.scope === "namespace" && !b.namespace)
+      ctx.addIssue({ code: "custom", path: ["namespace"], message: "is required for a namespace restore" });
+    if (b.scope === "system" && b.namespace)
+      ctx.addIssue({ code: "custom", path: ["namespace"], message: "is only for scope namespace" });
+    if (b.at && !b.namespace)
+      ctx.addIssue({
+        code: "custom",
+        path: ["at"],
+        message: "needs a namespace: the system is restored to the backup's point",
+      });
+  });

@@ -1,5 +1,8 @@
 import type { Pool, PoolClient } from "@nexus/kit";
 
+/** Advisory-lock key of "a restore is running" (the system's, or a namespace's): one at a time. */
+export const RESTORE_LOCK = "nexus-backup:restore";
+
 /** A session advisory lock held on a connection of its own for as long as a run lasts. */
 export interface HeldLock {
   client: PoolClient;

@@ -63,6 +63,8 @@ export async function startBackupHarness(): Promise<BackupHarness> {
     await migrate({ databaseUrl: registry.db.url, schema: s.schema, dir: s.dir });
   await migrate({ databaseUrl: registry.db.url, schema: "backup", dir: BACKUP_MIGRATIONS });
   const pool = createPool({ connectionString: registry.db.url, schema: "backup" });
+  // The registry over real HTTP: namespace restores call its restore endpoint with its admin token.
+  const registryUrl = await registry.registry.app.listen({ host: "127.0.0.1", port: 0 });
   const adminToken = await issuer.token(["admin"], { subject: "backup-tester", expiresIn: "1h" });
   const storage = createLocalStorage(dir);
   const apps: BackupApp[] = [];
@@ -89,6 +91,7 @@ export async function startBackupHarness(): Promise<BackupHarness> {
           databaseUrl: registry.db.url,
           schema: "backup",
           outboxRelay: true,
+          registry: { url: registryUrl, token: registry.adminToken, timeoutMs: 10_000 },
           ...config,
         },
       });

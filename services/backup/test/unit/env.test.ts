@@ -49,4 +49,13 @@ describe("backup environment", () => {
       "BACKUP_ENCRYPTION_KEY: is required when BACKUP_PREVIOUS_KEYS is set",
     );
   });
+
+  it("takes the registry a namespace restore writes through, and its token", () => {
+    expect(parse({})).toMatchObject({ REGISTRY_URL: "http://127.0.0.1:4100", REGISTRY_TIMEOUT_MS: 30_000 });
+    expect(parse({}).BACKUP_REGISTRY_TOKEN).toBeUndefined();
+    expect(
+      parse({ REGISTRY_URL: "http://config-registry:4100/", BACKUP_REGISTRY_TOKEN: "nxs_a_b" }),
+    ).toMatchObject({ REGISTRY_URL: "http://config-registry:4100", BACKUP_REGISTRY_TOKEN: "nxs_a_b" });
+    expect(() => parse({ REGISTRY_URL: "registry" })).toThrow("REGISTRY_URL");
+  });
 });
