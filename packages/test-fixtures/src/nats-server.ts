@@ -26,6 +26,10 @@ export interface NatsServerProcess {
   output(): string;
   /** SIGTERM, wait for the exit, remove the config and the JetStream store. */
   stop(): Promise<void>;
+  /** SIGKILL (a crash): no flush, no goodbye to clients. */
+  kill(): Promise<void>;
+  /** Start again on the same port; `wipe` first deletes the JetStream store (a lost disk). */
+  restart(options?: { wipe?: boolean }): Promise<void>;
 }
 
 /**
@@ -43,21 +47,37 @@ export async function startNatsServer(
   const configFile = join(dir, "nats-server.conf");
   await writeFile(configFile, config);
   const port = await freePort();
-  const child = spawn(
-    binary,
-    ["-c", configFile, "-a", "127.0.0.1", "-p", String(port), "-js", "-sd", join(dir, "jetstream")],
-    { env: { PATH: testConfig.path, ...env }, stdio: ["ignore", "pipe", "pipe"] },
-  );
+  const store = join(dir, "jetstream");
   let output = "";
-  const keep = (d: Buffer) => {
-    output += d.toString();
+  const launch = async (): Promise<ChildProcess> => {
+    const started = output.length;
+    const child = spawn(binary, ["-c", configFile, "-a", "127.0.0.1", "-p", String(port), "-js", "-sd", store], {
+      env: { PATH: testConfig.path, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const keep = (d: Buffer) => {
+      output += d.toString();
+    };
+    child.stdout?.on("data", keep);
+    child.stderr?.on("data", keep);
+    try {
+      await waitForReady(child, () => output.slice(started));
+    } catch (err) {
+      child.kill("SIGKILL");
+      throw err;
+    }
+    return child;
   };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
+  const end = async (child: ChildProcess, signal: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill(signal);
+    await exited;
+  };
+  let child: ChildProcess;
   try {
-    await waitForReady(child, () => output);
+    child = await launch();
   } catch (err) {
-    child.kill("SIGKILL");
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
@@ -65,12 +85,14 @@ export async function startNatsServer(
     url: `nats://127.0.0.1:${port}`,
     output: () => output,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((resolve) => child.once("exit", resolve));
-        child.kill("SIGTERM");
-        await exited;
-      }
+      await end(child, "SIGTERM");
       await rm(dir, { recursive: true, force: true });
+    },
+    kill: () => end(child, "SIGKILL"),
+    async restart(options = {}) {
+      await end(child, "SIGKILL");
+      if (options.wipe) await rm(store, { recursive: true, force: true });
+      child = await launch();
     },
   };
 }

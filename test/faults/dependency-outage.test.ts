@@ -14,6 +14,7 @@ import {
   REGISTRY_SCHEMA,
 } from "../../services/config-registry/test/integration/harness.js";
 import { type RegistryProcess, registryAuth, startRegistryProcess } from "../support/registry-process.js";
+import { recordFigure } from "./figures.js";
 
 /**
  * Postgres and NATS behind TCP pass-throughs, so this test alone sees them go away: a write answers
@@ -109,6 +110,7 @@ describe("dependency outages", () => {
     expect(((await cached.json()) as { content: { pool: number } }).content.pool).toBe(5);
 
     await pg.up();
+    const upAt = Date.now();
     const deadline = Date.now() + 15_000;
     let status = 0;
     while (Date.now() < deadline) {
@@ -119,5 +121,10 @@ describe("dependency outages", () => {
     expect(status).toBe(200);
     const after = await send("GET", "/v1/namespaces/outage/environments/production/resolved");
     expect(((await after.json()) as { content: { pool: number } }).content.pool).toBe(7);
+    await recordFigure({
+      fault: "Postgres unreachable under a running registry (TCP cut)",
+      outcome: "writes 503 postgres_unavailable + Retry-After, cached reads 200, nothing lost",
+      figure: `writes back ${((Date.now() - upAt) / 1000).toFixed(1)} s after Postgres returned`,
+    });
   }, 60_000);
 });
