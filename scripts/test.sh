@@ -59,6 +59,7 @@ fi
 step "OpenAPI document is up to date" pnpm --filter @nexus/config-registry run check-openapi
 step "Drift-detector OpenAPI document is up to date" pnpm --filter @nexus/drift-detector run check-openapi
 step "Notifier OpenAPI document is up to date" pnpm --filter @nexus/notifier run check-openapi
+step "Orchestrator OpenAPI document is up to date" pnpm --filter @nexus/orchestrator run check-openapi
 
 heading "Tests"
 mkdir -p "$(dirname "$RESULTS")"

@@ -1,0 +1,34 @@
+import { baseEnvSchema, loadEnv } from "@nexus/kit";
+import { z } from "zod";
+
+export const orchestratorEnvSchema = baseEnvSchema.extend({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4400),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/)
+    .default("orchestrator"),
+  /** The config-registry's HTTP API (layer revisions, rollbacks, schemas). */
+  REGISTRY_URL: z.url().default("http://127.0.0.1:4000"),
+  /** The drift-detector's HTTP API (instances, findings). */
+  DRIFT_DETECTOR_URL: z.url().default("http://127.0.0.1:4200"),
+  /**
+   * The API token the orchestrator reads and rolls back layers with, and reads instances and
+   * findings with (an `nxs_` token of the registry: editor on the namespaces it promotes).
+   */
+  ORCHESTRATOR_API_TOKEN: z.string().min(1),
+  /** Key the `http-hook` step signs bodies with (HMAC-SHA256, `x-nexus-signature`). */
+  HOOK_SIGNING_KEY: z.string().min(16),
+  /** How long a claimed run stays this instance's without a renewal; a dead instance's runs resume after it. */
+  RUN_LEASE_SECONDS: z.coerce.number().int().min(2).max(3_600).default(30),
+  /** How often an idle executor looks for runs to go on with. */
+  RUN_POLL_MS: z.coerce.number().int().min(20).max(60_000).default(1_000),
+  /** How often wait-applied and health-gate steps look at the instances again. */
+  WATCH_POLL_MS: z.coerce.number().int().min(20).max(60_000).default(1_000),
+  /** PATH of the commands `run` steps start (they get nothing else from this process's environment). */
+  RUN_COMMAND_PATH: z.string().min(1).default("/usr/local/bin:/usr/bin:/bin"),
+  /** Time an HTTP call to the registry or the drift-detector, or a NATS command, may take. */
+  DEPENDENCY_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+});
+export type OrchestratorEnv = z.infer<typeof orchestratorEnvSchema>;
+
+export const loadOrchestratorEnv = (): Readonly<OrchestratorEnv> => loadEnv(orchestratorEnvSchema);

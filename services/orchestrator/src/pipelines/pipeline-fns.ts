@@ -1,0 +1,65 @@
+/** Pipeline documents: YAML or JSON text (or parsed JSON) in, a checked definition out. No I/O. */
+import { BadRequestError } from "@nexus/kit";
+import { parseDocument } from "yaml";
+import type { z } from "zod";
+import { PipelineDefinition, type StepDefinition } from "./pipeline-types.js";
+
+/** A zod issue path as the field name the error body carries: `steps[2].percent`. */
+export function fieldOf(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const p of path) out += typeof p === "number" ? `[${p}]` : `${out ? "." : ""}${String(p)}`;
+  return out || "(root)";
+}
+
+function issuesOf(error: z.ZodError): { field: string; message: string }[] {
+  return error.issues.map((i) => ({ field: fieldOf(i.path), message: i.message }));
+}
+
+/** YAML is a superset of JSON, so one parser reads both; a syntax error names its line. */
+export function parsePipelineText(text: string): unknown {
+  const doc = parseDocument(text, { prettyErrors: true });
+  const first = doc.errors[0];
+  if (first) {
+    const line = first.linePos?.[0]?.line;
+    throw new BadRequestError(
+      "invalid_pipeline",
+      `the pipeline is not valid YAML or JSON${line ? ` (line ${line})` : ""}: ${first.message.split("\n")[0]}`,
+      { field: "(body)", details: { line } },
+    );
+  }
+  return doc.toJS({ maxAliasCount: 50 });
+}
+
+/** Check a pipeline document; every problem is listed, the first names the field. */
+export function checkPipeline(input: unknown): PipelineDefinition {
+  const raw = typeof input === "string" ? parsePipelineText(input) : input;
+  const parsed = PipelineDefinition.safeParse(raw);
+  if (!parsed.success) {
+    const issues = issuesOf(parsed.error);
+    const first = issues[0]!;
+    throw new BadRequestError("invalid_pipeline", `${first.field}: ${first.message}`, {
+      field: first.field,
+      details: { issues },
+    });
+  }
+  return { ...parsed.data, steps: nameSteps(parsed.data.steps) };
+}
+
+/** Unnamed steps are named after their type, numbered from the second of a type on (`approve-2`). */
+export function nameSteps(steps: readonly StepDefinition[]): StepDefinition[] {
+  const used = new Set(steps.map((s) => s.name).filter(Boolean));
+  const count = new Map<string, number>();
+  return steps.map((s) => {
+    if (s.name) return s;
+    let n = (count.get(s.type) ?? 0) + 1;
+    let name = n === 1 ? s.type : `${s.type}-${n}`;
+    while (used.has(name)) name = `${s.type}-${++n}`;
+    count.set(s.type, n);
+    used.add(name);
+    return { ...s, name };
+  });
+}
+
+/** May a run of this pipeline start from this kind of event? */
+export const triggeredBy = (p: PipelineDefinition, type: PipelineDefinition["triggers"][number]["type"]) =>
+  p.triggers.some((t) => t.type === type);
