@@ -57,8 +57,9 @@ export interface World {
   apiToken: string;
   orchestrator: OrchestratorApp | undefined;
   config(over?: Partial<OrchestratorConfig>): OrchestratorConfig;
-  /** Start (again) an orchestrator in this process. */
+  /** Start an orchestrator in this process (one more, sharing the database, if one runs). */
   startOrchestrator(over?: Partial<OrchestratorConfig>): Promise<OrchestratorApp>;
+  /** Stop every orchestrator of this process. */
   stopOrchestrator(): Promise<void>;
   /** OIDC tokens: alice edits (starts runs), bob and carol approve production. */
   tokens: { alice: string; bob: string; carol: string; viewer: string };
@@ -134,7 +135,8 @@ export async function startWorld(): Promise<World> {
     },
   );
 
-  let running: { app: OrchestratorApp; close(): Promise<void> } | undefined;
+  /** Orchestrators running in this process (several share the runs); `call` talks to the first. */
+  const running: { app: OrchestratorApp; close(): Promise<void> }[] = [];
   const config = (over: Partial<OrchestratorConfig> = {}): OrchestratorConfig => ({
     databaseUrl: db.url,
     schema: ORCHESTRATOR_SCHEMA,
@@ -161,7 +163,7 @@ export async function startWorld(): Promise<World> {
     apiToken,
     events,
     get orchestrator() {
-      return running?.app;
+      return running[0]?.app;
     },
     config,
     async startOrchestrator(over = {}) {
@@ -186,19 +188,18 @@ export async function startWorld(): Promise<World> {
       });
       await app.workers.start();
       await app.app.ready();
-      running = {
+      running.push({
         app,
         async close() {
           await app.app.close();
           await app.workers.stop();
           await nc.close();
         },
-      };
+      });
       return app;
     },
     async stopOrchestrator() {
-      await running?.close();
-      running = undefined;
+      await Promise.all(running.splice(0).map((r) => r.close()));
     },
     tokens: {
       alice: await issuer.token(["editor:shop:*"], { subject: "alice" }),
@@ -207,8 +208,9 @@ export async function startWorld(): Promise<World> {
       viewer: await issuer.token(["viewer:other:*"], { subject: "vera" }),
     },
     async call(method, url, body, token, contentType) {
-      if (!running) throw new Error("no orchestrator running");
-      const res = await running.app.app.inject({
+      const first = running[0];
+      if (!first) throw new Error("no orchestrator running");
+      const res = await first.app.app.inject({
         method,
         url,
         headers: {
