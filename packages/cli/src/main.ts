@@ -10,6 +10,7 @@ import { registerInstances } from "./commands/instances.js";
 import { registerLogin } from "./commands/login.js";
 import { registerNamespaces } from "./commands/namespaces.js";
 import { registerNotifier } from "./commands/notifier.js";
+import { registerApprove, registerPipeline, registerRun } from "./commands/pipeline.js";
 import { registerRevisions } from "./commands/revisions.js";
 import { registerSchema } from "./commands/schema.js";
 import { registerSecrets } from "./commands/secrets.js";
@@ -61,6 +62,9 @@ export function buildProgram(io: Io): Command {
   registerToken(program, io);
   registerAudit(program, io);
   registerGitSource(program, io);
+  registerPipeline(program, io);
+  registerRun(program, io);
+  registerApprove(program, io);
   return program;
 }
 

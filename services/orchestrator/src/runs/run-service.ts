@@ -94,6 +94,13 @@ export function createRunService(deps: {
         throw new ForbiddenError("own_run", "the author of a run may not approve or reject it");
       if (!(await runs.insertDecision(tx, id, run.currentStep, decision)))
         throw new ConflictError("already_decided", `${decision.actor} already decided on this step`);
+      // A decisive answer (a rejection, or the last approval needed) puts the run back to running
+      // now, so nobody reads it as still waiting; the executor finishes the step at once.
+      const approvals = (await runs.decisions(tx, id, run.currentStep)).filter(
+        (d) => d.decision === "approve",
+      );
+      if (decision.decision === "reject" || approvals.length >= step.approvals)
+        await runs.updateRun(tx, id, { status: "running" });
       await runs.wake(tx, id);
     });
     deps.wake();
