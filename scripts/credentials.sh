@@ -8,6 +8,8 @@
 #   SECRETS_MASTER_KEYS    the registry's master key for secrets, `<id>:<32 bytes base64>`, and
 #   SECRETS_ACTIVE_KEY_ID  its id (to rotate: append a new key, make it active, `nexus secrets rotate`)
 #   NOTIFIER_SECRETS_KEY   the notifier's key for receiver secrets, `<id>:<32 bytes base64>`
+#   ORCHESTRATOR_HOOK_KEY  the key the orchestrator signs http-hook calls with (32 bytes base64url)
+#   (ORCHESTRATOR_API_TOKEN, the orchestrator's registry token, is added by orchestrator-token.sh)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -38,4 +40,8 @@ if ! has NOTIFIER_SECRETS_KEY; then
   kid="n$(date +%Y%m%d)"
   echo "NOTIFIER_SECRETS_KEY=$kid:$(random_b64 32 base64)" >>"$FILE"
   echo "Created the notifier's key for receiver secrets (NOTIFIER_SECRETS_KEY, id $kid) in .nexus/credentials.env."
+fi
+if ! has ORCHESTRATOR_HOOK_KEY; then
+  echo "ORCHESTRATOR_HOOK_KEY=$(random_b64 32 base64url)" >>"$FILE"
+  echo "Created the orchestrator's key for signing hook calls (ORCHESTRATOR_HOOK_KEY) in .nexus/credentials.env."
 fi

@@ -11,6 +11,7 @@ SERVICES=(
   "config-registry:4100:pnpm --filter @nexus/config-registry start"
   "drift-detector:4200:pnpm --filter @nexus/drift-detector start"
   "notifier:4300:pnpm --filter @nexus/notifier start"
+  "orchestrator:4400:pnpm --filter @nexus/orchestrator start"
 )
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -80,6 +81,8 @@ while IFS= read -r line; do
     SERVICE_ENV+=("$line")
   elif [[ $line == NOTIFIER_SECRETS_* ]]; then
     NOTIFIER_ENV+=("$line")
+  elif [[ $line == ORCHESTRATOR_* ]]; then
+    continue # the orchestrator's own, read when it starts (below)
   else
     REGISTRY_ENV+=("$line")
   fi
@@ -113,6 +116,13 @@ for entry in "${SERVICES[@]}"; do
   extra=()
   [[ $name == config-registry ]] && extra=("${REGISTRY_ENV[@]}")
   [[ $name == notifier ]] && extra=("${NOTIFIER_ENV[@]}")
+  # The orchestrator reads layers through the registry's API with a token of its own, made once
+  # the registry answers; its ORCHESTRATOR_* lines (hook key, token) go to it alone.
+  if [[ $name == orchestrator ]]; then
+    bash scripts/orchestrator-token.sh http://127.0.0.1:4100 "$READY_TIMEOUT" ||
+      fail "could not give the orchestrator its API token (see above)."
+    mapfile -t extra < <(grep '^ORCHESTRATOR_' .nexus/credentials.env)
+  fi
   env PORT="$port" "${SERVICE_ENV[@]}" "${extra[@]}" \
     setsid bash -c 'echo $$ >"$1"; eval "exec $2"' nexus-service "$pidfile" "$cmd" \
     >>"$log" 2>&1 </dev/null &
@@ -151,6 +161,7 @@ done
 
 heading "Demo data"
 NEXUS_TOKEN=$(sed -n 's/^NEXUS_BOOTSTRAP_TOKEN=//p' .nexus/credentials.env) bash scripts/demo-seed.sh http://127.0.0.1:4100
+NEXUS_TOKEN=$(sed -n 's/^NEXUS_BOOTSTRAP_TOKEN=//p' .nexus/credentials.env) bash scripts/demo-pipeline.sh http://127.0.0.1:4400
 
 heading "Nexus is up"
 for entry in "${SERVICES[@]}"; do

@@ -35,8 +35,8 @@ export interface OrchestratorConfig {
   outboxRelay: boolean;
   registryUrl: string;
   driftDetectorUrl: string;
-  /** The API token used with the registry's and the drift-detector's HTTP APIs. */
-  apiToken: string;
+  /** The API token used with the registry's and the drift-detector's HTTP APIs (absent: those steps wait). */
+  apiToken: string | undefined;
   hookSigningKey: string;
   /** A claimed run not renewed for this long is free for another instance. */
   runLeaseMs: number;
@@ -137,6 +137,14 @@ export async function buildApp(deps: OrchestratorDeps) {
       check: async () => {
         if (nc.isClosed()) throw new Error("connection closed");
         await nc.flush();
+      },
+    },
+    {
+      name: "api-token",
+      critical: false,
+      check: async () => {
+        if (!config.apiToken)
+          throw new Error("ORCHESTRATOR_API_TOKEN is not set: promotions wait until it is");
       },
     },
   ];

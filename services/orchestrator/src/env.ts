@@ -8,16 +8,17 @@ export const orchestratorEnvSchema = baseEnvSchema.extend({
     .regex(/^[a-z_][a-z0-9_]*$/)
     .default("orchestrator"),
   /** The config-registry's HTTP API (layer revisions, rollbacks, schemas). */
-  REGISTRY_URL: z.url().default("http://127.0.0.1:4000"),
+  REGISTRY_URL: z.url().default("http://127.0.0.1:4100"),
   /** The drift-detector's HTTP API (instances, findings). */
   DRIFT_DETECTOR_URL: z.url().default("http://127.0.0.1:4200"),
   /**
-   * The API token the orchestrator reads and rolls back layers with, and reads instances and
-   * findings with (an `nxs_` token of the registry: editor on the namespaces it promotes).
+   * The API token the orchestrator reads layer revisions, schemas, instances and findings with
+   * (a registry token: viewer and secret-reader of the namespaces it promotes; writes go over
+   * NATS). Unset: the service starts, /readyz says degraded, and steps that need it wait.
    */
-  ORCHESTRATOR_API_TOKEN: z.string().min(1),
+  ORCHESTRATOR_API_TOKEN: z.string().min(1).optional(),
   /** Key the `http-hook` step signs bodies with (HMAC-SHA256, `x-nexus-signature`). */
-  HOOK_SIGNING_KEY: z.string().min(16),
+  ORCHESTRATOR_HOOK_KEY: z.string().min(16),
   /** How long a claimed run stays this instance's without a renewal; a dead instance's runs resume after it. */
   RUN_LEASE_SECONDS: z.coerce.number().int().min(2).max(3_600).default(30),
   /** How often an idle executor looks for runs to go on with. */

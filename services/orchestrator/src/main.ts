@@ -39,7 +39,7 @@ async function main(): Promise<void> {
       registryUrl: env.REGISTRY_URL,
       driftDetectorUrl: env.DRIFT_DETECTOR_URL,
       apiToken: env.ORCHESTRATOR_API_TOKEN,
-      hookSigningKey: env.HOOK_SIGNING_KEY,
+      hookSigningKey: env.ORCHESTRATOR_HOOK_KEY,
       runLeaseMs: env.RUN_LEASE_SECONDS * 1_000,
       runPollMs: env.RUN_POLL_MS,
       dependencyTimeoutMs: env.DEPENDENCY_TIMEOUT_MS,

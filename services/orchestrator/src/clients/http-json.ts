@@ -13,12 +13,17 @@ export interface HttpJsonClient {
 export function createHttpJsonClient(opts: {
   name: string;
   baseUrl: string;
-  token: string;
+  token: string | undefined;
   timeoutMs: number;
 }): HttpJsonClient {
   const base = opts.baseUrl.replace(/\/+$/, "");
   return {
     async get<T>(path: string, o: { allow404?: boolean } = {}): Promise<T | null> {
+      if (!opts.token)
+        throw new ServiceUnavailableError(
+          `${opts.name}_unavailable`,
+          `no API token for the ${opts.name} (set ORCHESTRATOR_API_TOKEN)`,
+        );
       let res: Response;
       try {
         res = await fetch(`${base}${path}`, {

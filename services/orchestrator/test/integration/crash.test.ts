@@ -30,7 +30,7 @@ describe("an orchestrator killed mid-run", () => {
     REGISTRY_URL: world.registryUrl,
     DRIFT_DETECTOR_URL: world.detectorUrl,
     ORCHESTRATOR_API_TOKEN: world.apiToken,
-    HOOK_SIGNING_KEY: HOOK_KEY,
+    ORCHESTRATOR_HOOK_KEY: HOOK_KEY,
     RUN_LEASE_SECONDS: "2",
     RUN_POLL_MS: "50",
     WATCH_POLL_MS: "100",
