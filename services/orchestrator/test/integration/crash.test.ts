@@ -64,7 +64,10 @@ describe("an orchestrator killed mid-run", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("resumes a run killed while it waits for instances, and runs each step once", async () => {
+  // Two process starts each: slower than the 30 s default on a busy machine.
+  it("resumes a run killed while it waits for instances, and runs each step once", {
+    timeout: 90_000,
+  }, async () => {
     proc = await startOrchestratorProcess(env());
     const created = await api("POST", "/v1/pipelines", {
       name: "shop-crash",
@@ -123,7 +126,9 @@ describe("an orchestrator killed mid-run", () => {
     expect(events.filter((t) => t === "nexus.pipeline.succeeded")).toHaveLength(1);
   });
 
-  it("starts a step killed while it executed once more, as attempt 2, and never the finished ones", async () => {
+  it("starts a step killed while it executed once more, as attempt 2, and never the finished ones", {
+    timeout: 90_000,
+  }, async () => {
     const marks = join(dir, "marks");
     const created = await api("POST", "/v1/pipelines", {
       name: "shop-crash-run",
