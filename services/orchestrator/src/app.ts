@@ -21,6 +21,9 @@ import { createExecutor } from "./runs/executor.js";
 import { registerRunRoutes } from "./runs/run-router.js";
 import { createRunService } from "./runs/run-service.js";
 import { createRunStore } from "./runs/run-store.js";
+import { registerScheduleRoutes } from "./schedules/schedule-router.js";
+import { createScheduleStore } from "./schedules/schedule-store.js";
+import { createScheduler } from "./schedules/scheduler.js";
 import { type CommandRunner, createLocalCommandRunner } from "./steps/command-runner.js";
 import { createStepHandlers } from "./steps/step-handlers.js";
 import { consumeTriggers } from "./triggers/trigger-consumer.js";
@@ -50,6 +53,10 @@ export interface OrchestratorConfig {
   retryMs?: number;
   /** PATH given to `run` commands. */
   commandPath?: string;
+  /** How often the schedules' lease holder looks for due times. Default 1 s. */
+  scheduleTickMs?: number;
+  /** How often a standby tries to take the schedules' lease. Default 2 s. */
+  leaseRetryMs?: number;
 }
 
 export interface OrchestratorDeps {
@@ -129,6 +136,21 @@ export async function buildApp(deps: OrchestratorDeps) {
     wake: () => executor.wake(),
   });
 
+  const scheduleStore = createScheduleStore();
+  const scheduler = createScheduler({
+    pool,
+    databaseUrl: config.databaseUrl,
+    schema: config.schema,
+    logger,
+    pipelines: pipelineStore,
+    schedules: scheduleStore,
+    runs,
+    registry,
+    tickMs: config.scheduleTickMs ?? 1_000,
+    leaseRetryMs: config.leaseRetryMs ?? 2_000,
+    wake: () => executor.wake(),
+  });
+
   const checks: HealthCheck[] = [
     { name: "postgres", critical: true, check: async () => void (await pool.query("SELECT 1")) },
     {
@@ -160,6 +182,7 @@ export async function buildApp(deps: OrchestratorDeps) {
   });
   registerPipelineRoutes(http.app, { pipelines });
   registerRunRoutes(http.app, { runs });
+  registerScheduleRoutes(http.app, { pool, pipelines: pipelineStore, schedules: scheduleStore });
   registerAuditRoutes(http.app, audit);
 
   let consumptions: Consumption[] = [];
@@ -168,10 +191,11 @@ export async function buildApp(deps: OrchestratorDeps) {
     ...http,
     relay,
     executor,
+    scheduler,
     audit,
     services: { pipelines, runs },
     workers: {
-      /** Streams exist, the relay and the trigger consumer run, the executor drives runs. */
+      /** Streams exist, the relay and the trigger consumer run, the executor drives runs, schedules compete for their lease. */
       async start() {
         await bus.ensureStreams();
         if (config.outboxRelay) await relay.start();
@@ -186,9 +210,11 @@ export async function buildApp(deps: OrchestratorDeps) {
           }),
         ];
         executor.start();
+        await scheduler.start();
       },
       /** Finish the steps in progress and give their runs back, then stop consuming and publishing. */
       async stop() {
+        await scheduler.stop();
         await executor.stop();
         await Promise.all(consumptions.map((c) => c.stop()));
         await relay.stop();

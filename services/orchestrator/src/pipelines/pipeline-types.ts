@@ -1,5 +1,20 @@
 import { EnvironmentName, NamespaceName, ResourceName } from "@nexus/contracts";
+import { Cron } from "croner";
 import { z } from "zod";
+
+/** A croner pattern (seconds optional) that croner accepts, in a timezone it knows. */
+const CronPattern = z
+  .string()
+  .min(9)
+  .max(120)
+  .refine((pattern) => {
+    try {
+      new Cron(pattern, { paused: true });
+      return true;
+    } catch {
+      return false;
+    }
+  }, "is not a cron pattern (e.g. `0 30 2 * * 1-5`: seconds, minutes, hours, day, month, weekday)");
 
 /** A JSON pointer into a configuration document (`/database/host`). */
 const JsonPointer = z.string().regex(/^(\/[^/]*)+$/, "must be a JSON pointer such as /database/host");
@@ -90,6 +105,31 @@ export const TriggerDefinition = z.discriminatedUnion("type", [
   z
     .strictObject({ type: z.literal("config.changed") })
     .describe("A write to the source environment's overlay starts a run promoting that revision"),
+  z
+    .strictObject({
+      type: z.literal("schedule"),
+      cron: CronPattern,
+      timezone: z
+        .string()
+        .max(64)
+        .refine((tz) => {
+          try {
+            new Intl.DateTimeFormat("en", { timeZone: tz });
+            return true;
+          } catch {
+            return false;
+          }
+        }, "is not a known time zone")
+        .default("UTC"),
+      misfireGraceSeconds: z
+        .number()
+        .int()
+        .min(1)
+        .max(86_400)
+        .default(300)
+        .describe("A time missed while no instance ran still fires if it is at most this old"),
+    })
+    .describe("Start a run at these times, promoting the source overlay's revision at that moment"),
 ]);
 export type TriggerDefinition = z.infer<typeof TriggerDefinition>;
 
