@@ -53,6 +53,8 @@ export interface OrchestratorConfig {
   retryMs?: number;
   /** PATH given to `run` commands. */
   commandPath?: string;
+  /** Programs `run` steps may start (default none: `run` steps are refused). */
+  allowedCommands?: readonly string[];
   /** How often the schedules' lease holder looks for due times. Default 1 s. */
   scheduleTickMs?: number;
   /** How often a standby tries to take the schedules' lease. Default 2 s. */
@@ -115,6 +117,7 @@ export async function buildApp(deps: OrchestratorDeps) {
       lastPassed: (pipeline, except) => runStore.lastPassedRevision(pool, pipeline, except),
       signingKey: config.hookSigningKey,
       commandPath: config.commandPath ?? "/usr/local/bin:/usr/bin:/bin",
+      allowedCommands: config.allowedCommands ?? [],
       watchPollMs: config.watchPollMs ?? 1_000,
     }),
     config: {
@@ -125,7 +128,11 @@ export async function buildApp(deps: OrchestratorDeps) {
       outboxChannel,
     },
   });
-  const pipelines = createPipelineService({ pool, pipelines: pipelineStore });
+  const pipelines = createPipelineService({
+    pool,
+    pipelines: pipelineStore,
+    allowedCommands: config.allowedCommands ?? [],
+  });
   const runs = createRunService({
     pool,
     bus,

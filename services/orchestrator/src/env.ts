@@ -25,6 +25,19 @@ export const orchestratorEnvSchema = baseEnvSchema.extend({
   RUN_POLL_MS: z.coerce.number().int().min(20).max(60_000).default(1_000),
   /** How often wait-applied and health-gate steps look at the instances again. */
   WATCH_POLL_MS: z.coerce.number().int().min(20).max(60_000).default(1_000),
+  /**
+   * Programs `run` steps may start (comma-separated names or paths, e.g. `./scripts/smoke.sh,curl`):
+   * they run on this host, so nothing runs unless listed. Empty: pipelines with `run` steps are refused.
+   */
+  RUN_ALLOWED_COMMANDS: z
+    .string()
+    .default("")
+    .transform((s) =>
+      s
+        .split(",")
+        .map((c) => c.trim())
+        .filter(Boolean),
+    ),
   /** PATH of the commands `run` steps start (they get nothing else from this process's environment). */
   RUN_COMMAND_PATH: z.string().min(1).default("/usr/local/bin:/usr/bin:/bin"),
   /** Time an HTTP call to the registry or the drift-detector, or a NATS command, may take. */

@@ -45,6 +45,7 @@ async function main(): Promise<void> {
       dependencyTimeoutMs: env.DEPENDENCY_TIMEOUT_MS,
       watchPollMs: env.WATCH_POLL_MS,
       commandPath: env.RUN_COMMAND_PATH,
+      allowedCommands: env.RUN_ALLOWED_COMMANDS,
     },
   });
   await orchestrator.workers.start();

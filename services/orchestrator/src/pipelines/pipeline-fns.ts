@@ -60,6 +60,23 @@ export function nameSteps(steps: readonly StepDefinition[]): StepDefinition[] {
   });
 }
 
+/**
+ * `run` steps execute on the orchestrator's host, so only programs the operator listed
+ * (`RUN_ALLOWED_COMMANDS`) may be named; a pipeline naming another is refused at save time.
+ */
+export function checkCommands(p: PipelineDefinition, allowed: readonly string[]): void {
+  p.steps.forEach((s, i) => {
+    if (s.type !== "run" || allowed.includes(s.command[0]!)) return;
+    throw new BadRequestError(
+      "command_not_allowed",
+      allowed.length === 0
+        ? "this orchestrator runs no commands (RUN_ALLOWED_COMMANDS is empty)"
+        : `'${s.command[0]}' is not one of the commands this orchestrator runs: ${allowed.join(", ")}`,
+      { field: `steps[${i}].command` },
+    );
+  });
+}
+
 /** May a run of this pipeline start from this kind of event? */
 export const triggeredBy = (p: PipelineDefinition, type: PipelineDefinition["triggers"][number]["type"]) =>
   p.triggers.some((t) => t.type === type);

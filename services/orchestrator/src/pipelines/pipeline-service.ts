@@ -1,14 +1,24 @@
 import { type AccessScope, ConflictError, NotFoundError, type Pool, withTransaction } from "@nexus/kit";
 import { pipelineScope } from "../http/access.js";
-import { checkPipeline } from "./pipeline-fns.js";
+import { checkCommands, checkPipeline } from "./pipeline-fns.js";
 import type { PipelineStore } from "./pipeline-store.js";
 import type { PipelineDto, PipelineVersionDto } from "./pipeline-types.js";
 
 /** Checks the caller may act on a scope; throws the kit's 403 otherwise. */
 export type Authorize = (scope: AccessScope) => void;
 
-export function createPipelineService(deps: { pool: Pool; pipelines: PipelineStore }) {
+export function createPipelineService(deps: {
+  pool: Pool;
+  pipelines: PipelineStore;
+  /** Programs `run` steps may start. */
+  allowedCommands: readonly string[];
+}) {
   const { pool, pipelines } = deps;
+  const check = (input: unknown) => {
+    const def = checkPipeline(input);
+    checkCommands(def, deps.allowedCommands);
+    return def;
+  };
 
   const mustGet = async (name: string): Promise<PipelineDto> => {
     const found = await pipelines.get(pool, name);
@@ -27,7 +37,7 @@ export function createPipelineService(deps: { pool: Pool; pipelines: PipelineSto
     },
 
     async create(input: unknown, actor: string, authorize: Authorize): Promise<PipelineDto> {
-      const def = checkPipeline(input);
+      const def = check(input);
       authorize(pipelineScope(def));
       if (!(await pipelines.insert(pool, def, actor)))
         throw new ConflictError("pipeline_exists", `a pipeline named '${def.name}' exists`, {
@@ -38,7 +48,7 @@ export function createPipelineService(deps: { pool: Pool; pipelines: PipelineSto
 
     /** A new version; runs already started keep the version they started with. */
     async update(name: string, input: unknown, actor: string, authorize: Authorize): Promise<PipelineDto> {
-      const def = checkPipeline(input);
+      const def = check(input);
       if (def.name !== name)
         throw new ConflictError("name_mismatch", `the document names '${def.name}', the path '${name}'`, {
           field: "name",

@@ -57,8 +57,12 @@ export function createRunStep(deps: {
   registry: RegistryClient;
   runner: CommandRunner;
   path: string;
+  allowedCommands: readonly string[];
 }): StepHandler<"run"> {
   return async ({ run, step }): Promise<StepOutcome> => {
+    // Checked at save time too; the list may have changed since.
+    if (!deps.allowedCommands.includes(step.command[0]!))
+      return { kind: "failed", reason: `${step.command[0]} is not in RUN_ALLOWED_COMMANDS` };
     const config = step.configEnv ? (await deps.registry.resolved(run.namespace, run.target)).content : {};
     const env = commandEnv(
       config,

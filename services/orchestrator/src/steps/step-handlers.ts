@@ -16,6 +16,7 @@ export function createStepHandlers(deps: {
   lastPassed: LastPassedRevision;
   signingKey: string;
   commandPath: string;
+  allowedCommands: readonly string[];
   /** How often wait-applied and health-gate look again. */
   watchPollMs: number;
 }): StepHandlers {
@@ -27,7 +28,12 @@ export function createStepHandlers(deps: {
     "wait-applied": createWaitAppliedStep({ drift, pollMs: deps.watchPollMs }),
     "health-gate": createHealthGateStep({ drift, pollMs: deps.watchPollMs }),
     "http-hook": createHttpHookStep({ signingKey: deps.signingKey }),
-    run: createRunStep({ registry, runner: deps.runner, path: deps.commandPath }),
+    run: createRunStep({
+      registry,
+      runner: deps.runner,
+      path: deps.commandPath,
+      allowedCommands: deps.allowedCommands,
+    }),
     rollback: createRollbackStep({ registry, lastPassed: deps.lastPassed }),
   };
 }

@@ -34,6 +34,7 @@ describe("an orchestrator killed mid-run", () => {
     RUN_LEASE_SECONDS: "2",
     RUN_POLL_MS: "50",
     WATCH_POLL_MS: "100",
+    RUN_ALLOWED_COMMANDS: "sh",
   });
   const api = (method: string, path: string, body?: unknown) =>
     fetch(`${proc!.url}${path}`, {

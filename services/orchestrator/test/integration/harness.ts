@@ -150,6 +150,7 @@ export async function startWorld(): Promise<World> {
     watchPollMs: 100,
     retryMs: 200,
     dependencyTimeoutMs: 2_000,
+    allowedCommands: ["sh", "true", "sleep"],
     ...over,
   });
 

@@ -179,6 +179,18 @@ describe("automatic rollback", () => {
     expect(JSON.parse(call.body)).toMatchObject({ runId: id, promotedRevision: done.promotedRevision });
   });
 
+  it("refuses a run step naming a program the operator did not allow", async () => {
+    const refused = await world.call("POST", "/v1/pipelines", {
+      name: "shop-curl",
+      namespace: "shop",
+      source: "staging",
+      target: "production",
+      steps: [{ type: "promote" }, { type: "run", command: ["curl", "http://example.invalid"] }],
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ code: "command_not_allowed", field: "steps[1].command" });
+  });
+
   it("runs a local command with the target's config in its environment and keeps its output", async () => {
     const created = await world.call("POST", "/v1/pipelines", {
       name: "shop-smoke",

@@ -1,6 +1,6 @@
 import { AppError } from "@nexus/kit";
 import { describe, expect, it } from "vitest";
-import { checkPipeline, fieldOf, nameSteps } from "../../src/pipelines/pipeline-fns.js";
+import { checkCommands, checkPipeline, fieldOf, nameSteps } from "../../src/pipelines/pipeline-fns.js";
 
 const base = { name: "p", namespace: "shop", source: "staging", target: "production" };
 const refusal = (input: unknown): AppError => {
@@ -85,5 +85,25 @@ describe("fieldOf", () => {
   it("joins keys with dots and indexes with brackets", () => {
     expect(fieldOf(["steps", 2, "url"])).toBe("steps[2].url");
     expect(fieldOf([])).toBe("(root)");
+  });
+});
+
+describe("checkCommands", () => {
+  const p = checkPipeline({
+    ...base,
+    steps: [{ type: "promote" }, { type: "run", command: ["./smoke.sh", "-q"] }],
+  });
+
+  it("lets through only programs the operator listed, naming the step", () => {
+    expect(() => checkCommands(p, ["./smoke.sh"])).not.toThrow();
+    const e = (() => {
+      try {
+        checkCommands(p, ["curl"]);
+      } catch (err) {
+        return err as AppError;
+      }
+    })();
+    expect(e).toMatchObject({ code: "command_not_allowed", field: "steps[1].command" });
+    expect(() => checkCommands(p, [])).toThrow(/runs no commands/);
   });
 });
