@@ -27,6 +27,7 @@ export class OrchestratorClient {
   run = (id: string) => this.#call("GET", `/v1/runs/${seg(id)}`);
   approve = (id: string, comment: string) => this.#call("POST", `/v1/runs/${seg(id)}/approve`, { comment });
   reject = (id: string, comment: string) => this.#call("POST", `/v1/runs/${seg(id)}/reject`, { comment });
+  cancel = (id: string) => this.#call("POST", `/v1/runs/${seg(id)}/cancel`);
 
   async #call(method: string, path: string, body?: unknown): Promise<any> {
     const headers: Record<string, string> = { accept: "application/json", "user-agent": USER_AGENT };

@@ -228,6 +228,17 @@ export function registerRun(program: Command, io: Io): void {
     });
 
   run
+    .command("cancel")
+    .description("stop a run at the step it is on; what it promoted is rolled back")
+    .argument("<id>", "run id")
+    .action(async (id: string, _o: unknown, c: Command) => {
+      const { ctx, api } = await orchestratorFor(io, c);
+      const r = (await api.cancel(id)) as RunView;
+      if (ctx.out.json) return ctx.out.data(r);
+      ctx.out.text(`Asked run ${id} of ${r.pipeline} to stop; follow it with: nexus run show ${id} --follow`);
+    });
+
+  run
     .command("show")
     .description("a run with its steps; --follow prints each change until it ends or waits for approval")
     .argument("<id>", "run id")

@@ -211,6 +211,11 @@ export function createExecutor(deps: {
       let step = await runs.step(pool, runId, run.currentStep);
       if (!step) throw new Error(`run ${runId} has no step ${run.currentStep}`);
       const def = stepOf(run, run.currentStep);
+      // A cancelled run stops at the step it is on (and rolls back what it promoted, like a failure).
+      if (run.cancelRequestedBy && run.status !== "rolling-back") {
+        if (await fail(run, step, def, `cancelled by ${run.cancelRequestedBy}`)) continue;
+        return;
+      }
       if (step.status === "pending" || step.status === "running") {
         // "running" here means the instance that started it died: this is its next attempt.
         const attempt = step.attempts + 1;

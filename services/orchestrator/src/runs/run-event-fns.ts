@@ -2,7 +2,9 @@
 import type { PipelineRun, PipelineStepRef } from "@nexus/contracts";
 import type { RunRow, StepRow } from "./run-types.js";
 
-export const runFacts = (run: RunRow): PipelineRun => ({
+export const runFacts = (
+  run: Pick<RunRow, "id" | "pipeline" | "pipelineVersion" | "namespace" | "source" | "target">,
+): PipelineRun => ({
   schemaVersion: 1,
   runId: run.id,
   pipeline: run.pipeline,

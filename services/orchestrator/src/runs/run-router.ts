@@ -104,6 +104,21 @@ export function registerRunRoutes(app: App, deps: { runs: RunService }): void {
   );
 
   app.post(
+    "/v1/runs/:id/cancel",
+    {
+      config: anyToken,
+      schema: {
+        tags,
+        summary:
+          "Stop a run (editor of the namespace in the target environment): it fails at the step it is on and rolls back what it promoted",
+        params: RunParams,
+        response: { 200: RunDetailDto, ...errors },
+      },
+    },
+    async (request) => runs.cancel(request.params.id, actorOf(request), needs(request, "editor")),
+  );
+
+  app.post(
     "/v1/runs/:id/reject",
     {
       config: anyToken,

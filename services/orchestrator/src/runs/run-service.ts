@@ -73,7 +73,7 @@ export function createRunService(deps: {
       tx,
       deps.bus,
       PIPELINE_STARTED,
-      { ...runFacts({ ...run, status: "running" } as RunRow), trigger, startedBy: actor, sourceRevision },
+      { ...runFacts(run), trigger, startedBy: actor, sourceRevision },
       { channel: deps.outboxChannel },
     );
     return run.id;
@@ -156,6 +156,25 @@ export function createRunService(deps: {
       actor: string,
     ) {
       return insertRun(tx, p, sourceRevision, trigger, actor);
+    },
+
+    /** Ask an active run to stop; it stops at its next look, rolling back what it promoted. */
+    async cancel(id: string, actor: string, authorize: Authorize): Promise<RunDetailDto> {
+      await withTransaction(pool, async (tx) => {
+        const run = await runs.lockForDecision(tx, id);
+        if (!run) throw new NotFoundError("run_not_found", `no run ${id}`, { field: "id" });
+        authorize(pipelineScope(run));
+        if (run.status === "succeeded" || run.status === "failed" || run.status === "rolled-back")
+          throw new ConflictError("run_finished", `run ${id} already ${run.status}`);
+        if (run.status === "rolling-back")
+          throw new ConflictError(
+            "run_rolling_back",
+            `run ${id} is rolling back; it stops when that is done`,
+          );
+        await runs.requestCancel(tx, id, actor);
+      });
+      deps.wake();
+      return detail(await mustGet(id));
     },
 
     approve: (id: string, actor: string, comment: string, authorize: Authorize) =>

@@ -4,7 +4,8 @@ import type { JsonObject, RunContext } from "../steps/step-types.js";
 import type { RunQuery, RunRow, RunStatus, StepRow, StepStatus } from "./run-types.js";
 
 const RUN_COLUMNS = `id, pipeline, pipeline_version, definition, namespace, source_env, target_env, source_revision,
-  trigger, started_by, status, current_step, context, failure, created_at, updated_at, finished_at`;
+  trigger, started_by, status, current_step, context, failure, created_at, updated_at, finished_at,
+  cancel_requested_by`;
 const STEP_COLUMNS = "idx, name, type, status, attempts, state, summary, output, started_at, finished_at";
 const ACTIVE = "('running', 'awaiting-approval', 'rolling-back')";
 
@@ -27,6 +28,7 @@ const toRun = (r: Record<string, any>): RunRow => ({
   createdAt: r.created_at,
   updatedAt: r.updated_at,
   finishedAt: r.finished_at,
+  cancelRequestedBy: r.cancel_requested_by,
 });
 
 // biome-ignore lint/suspicious/noExplicitAny: a pg row
@@ -67,7 +69,14 @@ export function createRunStore() {
       db: Queryable,
       run: Omit<
         RunRow,
-        "status" | "currentStep" | "context" | "failure" | "createdAt" | "updatedAt" | "finishedAt"
+        | "status"
+        | "currentStep"
+        | "context"
+        | "failure"
+        | "createdAt"
+        | "updatedAt"
+        | "finishedAt"
+        | "cancelRequestedBy"
       >,
     ): Promise<void> {
       await db.query(
@@ -237,6 +246,10 @@ export function createRunStore() {
            wake_at = now() + make_interval(secs => $2::float8 / 1000) WHERE id = $1`,
         [id, wakeInMs],
       );
+    },
+
+    async requestCancel(db: Queryable, id: string, actor: string): Promise<void> {
+      await db.query("UPDATE runs SET cancel_requested_by = $2, wake_at = now() WHERE id = $1", [id, actor]);
     },
 
     /** Look at a waiting run now (an approval came in). */

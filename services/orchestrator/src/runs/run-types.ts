@@ -36,6 +36,8 @@ export interface RunRow {
   createdAt: Date;
   updatedAt: Date;
   finishedAt: Date | null;
+  /** Who asked to stop it (the executor stops it at its next look). */
+  cancelRequestedBy: string | null;
 }
 
 export interface StepRow {

@@ -104,6 +104,39 @@ describe("automatic rollback", () => {
     expect(failed[0]?.data.rolledBack).toBe(true);
   });
 
+  it("stops a cancelled run at the step it waits on and rolls back what it promoted", async () => {
+    await world.registryCall("PATCH", "/v1/namespaces/shop/layers/staging", { banner: "cancel-me" });
+    const created = await world.call("POST", "/v1/pipelines", {
+      name: "shop-cancel",
+      namespace: "shop",
+      source: "staging",
+      target: "production",
+      pinnedPaths: ["/db/host", "/replicas"],
+      steps: [{ type: "promote" }, { type: "wait-applied", timeoutSeconds: 600 }],
+    });
+    expect(created.status).toBe(201);
+    const before = await production();
+    const id = (await world.call("POST", "/v1/pipelines/shop-cancel/runs", {})).body.id as string;
+    await eventually(
+      () => run(id),
+      (r) => r.steps[1].status === "waiting",
+    );
+    expect((await production()).content.banner).toBe("cancel-me");
+    // An approver of production is not an editor: only editors stop runs.
+    expect((await world.call("POST", `/v1/runs/${id}/cancel`, undefined, world.tokens.bob)).status).toBe(403);
+    const cancelled = await world.call("POST", `/v1/runs/${id}/cancel`);
+    expect(cancelled.status).toBe(200);
+    const done = await eventually(
+      () => run(id),
+      (r) => r.status === "rolled-back" || r.status === "failed",
+    );
+    expect(done.status).toBe("rolled-back");
+    expect(done.failure).toBe("wait-applied: cancelled by alice");
+    expect((await production()).content).toEqual(before.content);
+    const again = await world.call("POST", `/v1/runs/${id}/cancel`);
+    expect(again.status).toBe(409);
+  });
+
   it("rolls back when the health gate sees an instance reject the revision", async () => {
     await world.registryCall("PATCH", "/v1/namespaces/shop/layers/staging", { banner: "gate" });
     const created = await world.call("POST", "/v1/pipelines", {
