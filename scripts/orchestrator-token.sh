@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Give the orchestrator a registry API token of its own (viewer and secret-reader everywhere: it
-# reads layer revisions, schemas, instances and findings over HTTP; its writes go over NATS),
+# Give the orchestrator a registry API token of its own (viewer everywhere: it reads layer
+# revisions, schemas, instances and findings over HTTP; its writes go over NATS; it never needs
+# secret values, since promotions refuse overlays that hold secrets),
 # kept as ORCHESTRATOR_API_TOKEN in .nexus/credentials.env (mode 600). Waits for the registry,
 # keeps a token that still works, replaces one the registry no longer knows. Prints nothing secret.
 #
@@ -48,7 +49,7 @@ fi
 printf 'Authorization: Bearer %s\n' "$bootstrap" >"$header_file"
 status=$(curl -s -o "$body_file" -w '%{http_code}' --max-time 10 -X POST "$BASE_URL/v1/tokens" \
   -H "@$header_file" -H 'Content-Type: application/json' \
-  --data-binary '{"name":"orchestrator","owner":"orchestrator","grants":["viewer:*:*","secret-reader:*:*"]}' || true)
+  --data-binary '{"name":"orchestrator","owner":"orchestrator","grants":["viewer:*:*"]}' || true)
 if [[ $status != 201 ]]; then
   echo "orchestrator-token: POST $BASE_URL/v1/tokens answered HTTP $status:" >&2
   cat "$body_file" >&2

@@ -13,8 +13,7 @@ export const orchestratorEnvSchema = baseEnvSchema.extend({
   DRIFT_DETECTOR_URL: z.url().default("http://127.0.0.1:4200"),
   /**
    * The API token the orchestrator reads layer revisions, schemas, instances and findings with
-   * (a registry token: viewer and secret-reader of the namespaces it promotes; writes go over
-   * NATS). Unset: the service starts, /readyz says degraded, and steps that need it wait.
+   * (a registry token: viewer of the namespaces it promotes; writes go over NATS). Unset: the service starts, /readyz says degraded, and steps that need it wait.
    */
   ORCHESTRATOR_API_TOKEN: z.string().min(1).optional(),
   /** Key the `http-hook` step signs bodies with (HMAC-SHA256, `x-nexus-signature`). */

@@ -61,10 +61,11 @@ export function createRegistryClient(deps: {
       return got?.schema ?? null;
     },
 
+    /** The resolved document as stored (secrets redacted) and the pointers of its secrets. */
     async resolved(
       namespace: string,
       environment: string,
-    ): Promise<{ revision: number; content: JsonObject }> {
+    ): Promise<{ revision: number; content: JsonObject; secretPointers: string[] }> {
       const reply = await bus.requestCommand(
         configGetSubject({ environment, namespace }),
         { schemaVersion: 1, namespace, environment },
@@ -73,7 +74,11 @@ export function createRegistryClient(deps: {
       );
       if (!reply.ok) throw refused(`reading ${namespace}/${environment}`, reply.error);
       if (reply.notModified) throw new AppError(503, "registry_unavailable", "unexpected notModified reply");
-      return { revision: reply.revision, content: reply.content };
+      return {
+        revision: reply.revision,
+        content: reply.content,
+        secretPointers: Object.keys(reply.secretDigests ?? {}),
+      };
     },
 
     /** Write a layer only if it is still at `expectedRevision` (a conflict is reported, not thrown). */

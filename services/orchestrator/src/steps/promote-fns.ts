@@ -55,6 +55,15 @@ export function promotedContent(
   return out;
 }
 
+/**
+ * The secret pointers (from a resolved document's `secretDigests`) that this overlay itself sets:
+ * values a layer write cannot carry as secrets (reads give them redacted, or in plain text to a
+ * secret-reader), so a promotion must neither copy nor rewrite them.
+ */
+export function secretsIn(overlay: JsonObject, secretPointers: readonly string[]): string[] {
+  return secretPointers.filter((p) => getAt(overlay, pointerTokens(p)).found);
+}
+
 /** Key-order-insensitive JSON equality (documents come back from JSONB in its own key order). */
 export function sameJson(a: unknown, b: unknown): boolean {
   if (a === b) return true;

@@ -1,5 +1,5 @@
 import type { LayerState, RegistryClient } from "../clients/registry-client.js";
-import { promotedContent, sameJson } from "./promote-fns.js";
+import { promotedContent, sameJson, secretsIn } from "./promote-fns.js";
 import type { JsonObject, RunView, StepHandler, StepInput, StepOutcome } from "./step-types.js";
 
 /** The newest revision of the target overlay written by a run of this pipeline that succeeded. */
@@ -46,6 +46,26 @@ async function writeOnce(
 
 const runLabel = (run: RunView) => `pipeline ${run.pipeline} run ${run.id}`;
 
+/**
+ * Why these overlays cannot be written by a promotion, or null: a secret set in either overlay
+ * would be copied as a plain value, or lost (a layer write replaces the whole layer, and the
+ * orchestrator never holds secret values).
+ */
+async function secretRefusal(
+  registry: RegistryClient,
+  run: RunView,
+  overlays: { environment: string; content: JsonObject }[],
+): Promise<string | null> {
+  const found: string[] = [];
+  for (const o of overlays) {
+    const { secretPointers } = await registry.resolved(run.namespace, o.environment);
+    const paths = secretsIn(o.content, secretPointers);
+    if (paths.length) found.push(`the ${o.environment} overlay at ${paths.join(", ")}`);
+  }
+  if (found.length === 0) return null;
+  return `secrets are never copied or rewritten by a promotion, and ${found.join("; ")} holds secrets: keep per-environment secrets out of promoted overlays (in the base layer, or as \${secret:...} references)`;
+}
+
 export function createPromoteStep(deps: { registry: RegistryClient }): StepHandler<"promote"> {
   const { registry } = deps;
   return async (input): Promise<StepOutcome> => {
@@ -57,6 +77,12 @@ export function createPromoteStep(deps: { registry: RegistryClient }): StepHandl
         kind: "failed",
         reason: `revision ${run.sourceRevision} is not a revision of the ${def.source} overlay of ${run.namespace}`,
       };
+    const target = await registry.layer(run.namespace, run.target);
+    const refusal = await secretRefusal(registry, run, [
+      { environment: def.source, content: source },
+      { environment: run.target, content: target.content },
+    ]);
+    if (refusal) return { kind: "failed", reason: refusal };
     const result = await writeOnce(
       registry,
       input,
@@ -108,6 +134,10 @@ export function createRollbackStep(deps: {
     }
     if (!to) return { kind: "failed", reason: "nothing to roll back to: no run of this pipeline passed yet" };
     const target = to;
+    const refusal = await secretRefusal(registry, run, [
+      { environment: run.target, content: target.content },
+    ]);
+    if (refusal) return { kind: "failed", reason: refusal };
     const result = await writeOnce(
       registry,
       input,

@@ -176,6 +176,41 @@ steps:
     expect(world.eventsOf("nexus.pipeline.started", id)[0]?.subject).toBe(`pipeline-run/${id}`);
   });
 
+  it("refuses to promote overlays that hold secrets, writing nothing", async () => {
+    const root = await world.issuer.token(["admin"], { subject: "root" });
+    expect((await world.registryCall("POST", "/v1/namespaces", { name: "vault" })).status).toBe(201);
+    const put = (layer: string, content: unknown) =>
+      world.registryCall("PUT", `/v1/namespaces/vault/layers/${layer}`, content);
+    expect((await put("base", { app: "vault" })).status).toBe(200);
+    expect((await put("staging", { level: 2, db: { password: { $secret: "staging-pw" } } })).status).toBe(
+      200,
+    );
+    expect((await put("production", { level: 1 })).status).toBe(200);
+    const before = (await world.registryCall("GET", "/v1/namespaces/vault/layers/production")).body;
+    const created = await world.call(
+      "POST",
+      "/v1/pipelines",
+      {
+        name: "vault-up",
+        namespace: "vault",
+        source: "staging",
+        target: "production",
+        steps: [{ type: "promote" }],
+      },
+      root,
+    );
+    expect(created.status).toBe(201);
+    const id = (await world.call("POST", "/v1/pipelines/vault-up/runs", {}, root)).body.id as string;
+    const done = await eventually(
+      () => world.call("GET", `/v1/runs/${id}`, undefined, root).then((r) => r.body),
+      (r) => r.status === "failed",
+    );
+    expect(done.failure).toContain("the staging overlay at /db/password holds secrets");
+    const after = (await world.registryCall("GET", "/v1/namespaces/vault/layers/production")).body;
+    expect(after.revision).toBe(before.revision);
+    expect(JSON.stringify(after.content)).not.toContain("staging-pw");
+  });
+
   it("stops a run an approver rejects, writing nothing", async () => {
     const productionBefore = (await world.registryCall("GET", "/v1/namespaces/shop/layers/production")).body;
     await world.registryCall("PATCH", "/v1/namespaces/shop/layers/staging", { replicas: 3, banner: "sale" });

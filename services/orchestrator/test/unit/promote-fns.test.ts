@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { pointerTokens, promotedContent, rolloutProgress, sameJson } from "../../src/steps/promote-fns.js";
+import {
+  pointerTokens,
+  promotedContent,
+  rolloutProgress,
+  sameJson,
+  secretsIn,
+} from "../../src/steps/promote-fns.js";
 import { commandEnv, hookSignature, tailOf } from "../../src/steps/step-fns.js";
 
 describe("promotedContent", () => {
@@ -36,6 +42,14 @@ describe("promotedContent", () => {
 
   it("unescapes RFC 6901 tokens", () => {
     expect(pointerTokens("/a~1b/c~0d")).toEqual(["a/b", "c~d"]);
+  });
+});
+
+describe("secretsIn", () => {
+  it("keeps the secret pointers the overlay itself sets, not those from the base", () => {
+    const overlay = { db: { password: "plain-to-a-reader" }, level: 1 };
+    expect(secretsIn(overlay, ["/db/password", "/api/key"])).toEqual(["/db/password"]);
+    expect(secretsIn({}, ["/db/password"])).toEqual([]);
   });
 });
 
