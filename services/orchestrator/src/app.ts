@@ -55,6 +55,8 @@ export interface OrchestratorConfig {
   commandPath?: string;
   /** Programs `run` steps may start (default none: `run` steps are refused). */
   allowedCommands?: readonly string[];
+  /** URL prefixes `http-hook` steps may call (default none: `http-hook` steps are refused). */
+  allowedHookUrls?: readonly string[];
   /** How often the schedules' lease holder looks for due times. Default 1 s. */
   scheduleTickMs?: number;
   /** How often a standby tries to take the schedules' lease. Default 2 s. */
@@ -116,6 +118,7 @@ export async function buildApp(deps: OrchestratorDeps) {
       decisions: (runId, index) => runStore.decisions(pool, runId, index),
       lastPassed: (pipeline, except) => runStore.lastPassedRevision(pool, pipeline, except),
       signingKey: config.hookSigningKey,
+      allowedHookUrls: config.allowedHookUrls ?? [],
       commandPath: config.commandPath ?? "/usr/local/bin:/usr/bin:/bin",
       allowedCommands: config.allowedCommands ?? [],
       watchPollMs: config.watchPollMs ?? 1_000,
@@ -132,6 +135,7 @@ export async function buildApp(deps: OrchestratorDeps) {
     pool,
     pipelines: pipelineStore,
     allowedCommands: config.allowedCommands ?? [],
+    allowedHookUrls: config.allowedHookUrls ?? [],
   });
   const runs = createRunService({
     pool,

@@ -1,6 +1,8 @@
 import { baseEnvSchema, loadEnv } from "@nexus/kit";
 import { z } from "zod";
 
+const HttpUrl = z.url({ protocol: /^https?$/ });
+
 export const orchestratorEnvSchema = baseEnvSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(4400),
   DATABASE_SCHEMA: z
@@ -13,7 +15,8 @@ export const orchestratorEnvSchema = baseEnvSchema.extend({
   DRIFT_DETECTOR_URL: z.url().default("http://127.0.0.1:4200"),
   /**
    * The API token the orchestrator reads layer revisions, schemas, instances and findings with
-   * (a registry token: viewer of the namespaces it promotes; writes go over NATS). Unset: the service starts, /readyz says degraded, and steps that need it wait.
+   * (a registry token: viewer of the namespaces it promotes; writes go over NATS). Unset: the
+   * service starts, /readyz says degraded, and steps that need it wait.
    */
   ORCHESTRATOR_API_TOKEN: z.string().min(1).optional(),
   /** Key the `http-hook` step signs bodies with (HMAC-SHA256, `x-nexus-signature`). */
@@ -37,6 +40,24 @@ export const orchestratorEnvSchema = baseEnvSchema.extend({
         .map((c) => c.trim())
         .filter(Boolean),
     ),
+  /**
+   * URL prefixes `http-hook` steps may call (comma-separated, e.g. `https://ci.example.com/hooks/`):
+   * the orchestrator sits inside the network, so an editor must not point it anywhere. Empty:
+   * pipelines with `http-hook` steps are refused.
+   */
+  HOOK_ALLOWED_URLS: z
+    .string()
+    .default("")
+    .transform((s, ctx) => {
+      const urls = s
+        .split(",")
+        .map((c) => c.trim())
+        .filter(Boolean);
+      for (const u of urls)
+        if (!HttpUrl.safeParse(u).success)
+          ctx.addIssue({ code: "custom", message: `"${u}" is not an http(s) URL` });
+      return urls;
+    }),
   /** PATH of the commands `run` steps start (they get nothing else from this process's environment). */
   RUN_COMMAND_PATH: z.string().min(1).default("/usr/local/bin:/usr/bin:/bin"),
   /** Time an HTTP call to the registry or the drift-detector, or a NATS command, may take. */

@@ -46,6 +46,7 @@ async function main(): Promise<void> {
       watchPollMs: env.WATCH_POLL_MS,
       commandPath: env.RUN_COMMAND_PATH,
       allowedCommands: env.RUN_ALLOWED_COMMANDS,
+      allowedHookUrls: env.HOOK_ALLOWED_URLS,
     },
   });
   await orchestrator.workers.start();

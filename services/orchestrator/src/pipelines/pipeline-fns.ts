@@ -77,6 +77,46 @@ export function checkCommands(p: PipelineDefinition, allowed: readonly string[])
   });
 }
 
+/** `new URL` without the throw (URL.parse needs Node 20.18). */
+export function parseUrl(text: string): URL | null {
+  try {
+    return new URL(text);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * An http-hook URL is allowed when it has the origin (scheme, host, port) of one of the operator's
+ * URLs and its path starts with that URL's path: `https://ci.example.com/hooks/` allows
+ * `https://ci.example.com/hooks/deploy`, not `https://ci.example.com.evil.test/` nor `/admin`.
+ */
+export function hookUrlAllowed(url: string, allowed: readonly string[]): boolean {
+  const parsed = parseUrl(url);
+  if (!parsed) return false;
+  return allowed.some((entry) => {
+    const base = parseUrl(entry);
+    return base !== null && parsed.origin === base.origin && parsed.pathname.startsWith(base.pathname);
+  });
+}
+
+/**
+ * `http-hook` steps call out from inside the network, so only URLs under prefixes the operator
+ * listed (`HOOK_ALLOWED_URLS`) may be named; another is refused at save time.
+ */
+export function checkHookUrls(p: PipelineDefinition, allowed: readonly string[]): void {
+  p.steps.forEach((s, i) => {
+    if (s.type !== "http-hook" || hookUrlAllowed(s.url, allowed)) return;
+    throw new BadRequestError(
+      "hook_url_not_allowed",
+      allowed.length === 0
+        ? "this orchestrator calls no hooks (HOOK_ALLOWED_URLS is empty)"
+        : `${s.url} is not under a URL this orchestrator may call: ${allowed.join(", ")}`,
+      { field: `steps[${i}].url` },
+    );
+  });
+}
+
 /** May a run of this pipeline start from this kind of event? */
 export const triggeredBy = (p: PipelineDefinition, type: PipelineDefinition["triggers"][number]["type"]) =>
   p.triggers.some((t) => t.type === type);

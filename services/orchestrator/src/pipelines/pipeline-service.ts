@@ -1,6 +1,6 @@
 import { type AccessScope, ConflictError, NotFoundError, type Pool, withTransaction } from "@nexus/kit";
 import { pipelineScope } from "../http/access.js";
-import { checkCommands, checkPipeline } from "./pipeline-fns.js";
+import { checkCommands, checkHookUrls, checkPipeline } from "./pipeline-fns.js";
 import type { PipelineStore } from "./pipeline-store.js";
 import type { PipelineDto, PipelineVersionDto } from "./pipeline-types.js";
 
@@ -12,11 +12,14 @@ export function createPipelineService(deps: {
   pipelines: PipelineStore;
   /** Programs `run` steps may start. */
   allowedCommands: readonly string[];
+  /** URL prefixes `http-hook` steps may call. */
+  allowedHookUrls: readonly string[];
 }) {
   const { pool, pipelines } = deps;
   const check = (input: unknown) => {
     const def = checkPipeline(input);
     checkCommands(def, deps.allowedCommands);
+    checkHookUrls(def, deps.allowedHookUrls);
     return def;
   };
 

@@ -1,4 +1,5 @@
 import type { RegistryClient } from "../clients/registry-client.js";
+import { hookUrlAllowed } from "../pipelines/pipeline-fns.js";
 import type { CommandRunner } from "./command-runner.js";
 import { commandEnv, hookSignature, tailOf } from "./step-fns.js";
 import type { StepHandler, StepOutcome } from "./step-types.js";
@@ -8,8 +9,14 @@ import type { StepHandler, StepOutcome } from "./step-types.js";
  * "<timestamp>.<body>")`); a 2xx passes. `x-nexus-delivery` is the same for a retry after a crash,
  * so the receiver can ignore a second delivery.
  */
-export function createHttpHookStep(deps: { signingKey: string }): StepHandler<"http-hook"> {
+export function createHttpHookStep(deps: {
+  signingKey: string;
+  allowedUrls: readonly string[];
+}): StepHandler<"http-hook"> {
   return async ({ run, step, index }): Promise<StepOutcome> => {
+    // Checked at save time too; the list may have changed since.
+    if (!hookUrlAllowed(step.url, deps.allowedUrls))
+      return { kind: "failed", reason: `${step.url} is not under HOOK_ALLOWED_URLS` };
     const delivery = `${run.id}:${index}`;
     const body = JSON.stringify({
       delivery,

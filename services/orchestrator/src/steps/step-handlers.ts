@@ -15,6 +15,7 @@ export function createStepHandlers(deps: {
   decisions: DecisionsOf;
   lastPassed: LastPassedRevision;
   signingKey: string;
+  allowedHookUrls: readonly string[];
   commandPath: string;
   allowedCommands: readonly string[];
   /** How often wait-applied and health-gate look again. */
@@ -27,7 +28,7 @@ export function createStepHandlers(deps: {
     promote: createPromoteStep({ registry }),
     "wait-applied": createWaitAppliedStep({ drift, pollMs: deps.watchPollMs }),
     "health-gate": createHealthGateStep({ drift, pollMs: deps.watchPollMs }),
-    "http-hook": createHttpHookStep({ signingKey: deps.signingKey }),
+    "http-hook": createHttpHookStep({ signingKey: deps.signingKey, allowedUrls: deps.allowedHookUrls }),
     run: createRunStep({
       registry,
       runner: deps.runner,

@@ -46,7 +46,7 @@ describe("automatic rollback", () => {
   beforeAll(async () => {
     [world, hook] = await Promise.all([startWorld(), startReceiver()]);
     await seedShop(world);
-    await world.startOrchestrator();
+    await world.startOrchestrator({ allowedHookUrls: [new URL("/hook", hook.url).href] });
   });
   afterAll(async () => {
     await world?.close();
@@ -210,6 +210,19 @@ describe("automatic rollback", () => {
       .digest("hex");
     expect(call.headers["x-nexus-signature"]).toBe(`sha256=${signature}`);
     expect(JSON.parse(call.body)).toMatchObject({ runId: id, promotedRevision: done.promotedRevision });
+  });
+
+  it("refuses a hook outside the URLs the operator allowed", async () => {
+    const elsewhere = new URL("/admin", hook.url).href;
+    const refused = await world.call("POST", "/v1/pipelines", {
+      name: "shop-ssrf",
+      namespace: "shop",
+      source: "staging",
+      target: "production",
+      steps: [{ type: "promote" }, { type: "http-hook", url: elsewhere }],
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ code: "hook_url_not_allowed", field: "steps[1].url" });
   });
 
   it("refuses a run step naming a program the operator did not allow", async () => {

@@ -1,6 +1,12 @@
 import { AppError } from "@nexus/kit";
 import { describe, expect, it } from "vitest";
-import { checkCommands, checkPipeline, fieldOf, nameSteps } from "../../src/pipelines/pipeline-fns.js";
+import {
+  checkCommands,
+  checkPipeline,
+  fieldOf,
+  hookUrlAllowed,
+  nameSteps,
+} from "../../src/pipelines/pipeline-fns.js";
 
 const base = { name: "p", namespace: "shop", source: "staging", target: "production" };
 const refusal = (input: unknown): AppError => {
@@ -105,5 +111,17 @@ describe("checkCommands", () => {
     })();
     expect(e).toMatchObject({ code: "command_not_allowed", field: "steps[1].command" });
     expect(() => checkCommands(p, [])).toThrow(/runs no commands/);
+  });
+});
+
+describe("hookUrlAllowed", () => {
+  const allowed = ["https://ci.example.com/hooks/"];
+  it("needs the same origin and a path under the allowed one", () => {
+    expect(hookUrlAllowed("https://ci.example.com/hooks/deploy", allowed)).toBe(true);
+    expect(hookUrlAllowed("https://ci.example.com/admin", allowed)).toBe(false);
+    expect(hookUrlAllowed("https://ci.example.com.evil.test/hooks/x", allowed)).toBe(false);
+    expect(hookUrlAllowed("http://ci.example.com/hooks/x", allowed)).toBe(false);
+    expect(hookUrlAllowed("https://ci.example.com:8443/hooks/x", allowed)).toBe(false);
+    expect(hookUrlAllowed("https://ci.example.com/hooks/x", [])).toBe(false);
   });
 });
