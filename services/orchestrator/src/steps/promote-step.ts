@@ -15,6 +15,7 @@ async function writeOnce(
   input: StepInput,
   desired: (before: LayerState) => JsonObject,
   message: string,
+  author: string,
 ): Promise<{ ok: true; before: LayerState; revision: number | null } | { ok: false; reason: string }> {
   const { run } = input;
   let before = input.state.before as LayerState | undefined;
@@ -30,7 +31,7 @@ async function writeOnce(
     content,
     expectedRevision: before.revision,
     message,
-    author: `pipeline:${run.pipeline}`,
+    author,
   });
   if (written.ok) return { ok: true, before, revision: written.revision };
   if (written.conflict) {
@@ -45,6 +46,12 @@ async function writeOnce(
 }
 
 const runLabel = (run: RunView) => `pipeline ${run.pipeline} run ${run.id}`;
+
+/** Authors of the registry revisions a pipeline writes (what `config.changed` carries as `actor`). */
+export const promotionAuthor = (pipeline: string) => `pipeline:${pipeline}`;
+export const rollbackAuthor = (pipeline: string) => `pipeline:${pipeline}:rollback`;
+export const isRollbackAuthor = (actor: string) =>
+  actor.startsWith("pipeline:") && actor.endsWith(":rollback");
 
 /**
  * Why these overlays cannot be written by a promotion, or null: a secret set in either overlay
@@ -88,6 +95,7 @@ export function createPromoteStep(deps: { registry: RegistryClient }): StepHandl
       input,
       (before) => promotedContent(source, before.content, def.pinnedPaths),
       `promoted from ${def.source} revision ${run.sourceRevision} by ${runLabel(run)}`,
+      promotionAuthor(run.pipeline),
     );
     if (!result.ok) return { kind: "failed", reason: result.reason };
     const pinned = def.pinnedPaths.length ? `, keeping ${def.pinnedPaths.length} pinned path(s)` : "";
@@ -143,6 +151,7 @@ export function createRollbackStep(deps: {
       input,
       () => target.content,
       `rolled back to revision ${target.revision} by ${runLabel(run)}`,
+      rollbackAuthor(run.pipeline),
     );
     if (!result.ok) return { kind: "failed", reason: result.reason };
     const revision = result.revision ?? result.before.revision;

@@ -4,6 +4,7 @@ import { triggeredBy } from "../pipelines/pipeline-fns.js";
 import type { PipelineStore } from "../pipelines/pipeline-store.js";
 import type { PipelineDefinition } from "../pipelines/pipeline-types.js";
 import type { RunService } from "../runs/run-service.js";
+import { isRollbackAuthor } from "../steps/promote-step.js";
 
 export const TRIGGER_DURABLE = "orchestrator-triggers";
 
@@ -22,8 +23,10 @@ export function consumeTriggers(deps: {
 }): Promise<Consumption> {
   return deps.bus.consume(CONFIG_CHANGED, { durable: TRIGGER_DURABLE }, async (event) => {
     const d = event.data;
-    // Only a write to the source overlay itself moves what a promotion copies.
+    // Only a write to the source overlay itself moves what a promotion copies; a pipeline's own
+    // rollback puts back what was there and is not promoted onwards.
     if (d.layer !== d.environment || (d.trigger !== "write" && d.trigger !== "rollback")) return;
+    if (isRollbackAuthor(d.actor)) return;
     const started = await processOnce(deps.pool, TRIGGER_DURABLE, event.id, async (tx) => {
       const ids: string[] = [];
       for (const p of await deps.pipelines.bySource(tx, d.namespace, d.environment)) {

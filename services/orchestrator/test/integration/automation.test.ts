@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, seedShop, startWorld, type World } from "./harness.js";
+import { eventually, seedShop, sleep, startWorld, type World } from "./harness.js";
 
 /** Event triggers, chained promotions, versions, and several orchestrators sharing the runs. */
 describe("pipelines on events and across instances", () => {
@@ -89,6 +89,37 @@ describe("pipelines on events and across instances", () => {
     });
     // Its own promotion into production starts nothing more (no pipeline reads production).
     expect(await runsOf("shop-dev-to-staging")).toHaveLength(1);
+  });
+
+  it("does not promote a pipeline's own rollback onwards", async () => {
+    // The chain from the first test is in place; make the first hop fail after its promotion.
+    const toStaging = await world.call("PUT", "/v1/pipelines/shop-dev-to-staging", {
+      name: "shop-dev-to-staging",
+      namespace: "shop",
+      source: "development",
+      target: "staging",
+      pinnedPaths: ["/db/host", "/replicas"],
+      triggers: [{ type: "config.changed" }],
+      steps: [{ type: "promote" }, { type: "wait-applied", timeoutSeconds: 1 }],
+    });
+    expect(toStaging.status).toBe(200);
+    await world.report("shop", "staging", "staging-1", await world.resolved("shop", "staging"));
+    const stagingBefore = (await world.registryCall("GET", "/v1/namespaces/shop/layers/staging")).body;
+    const onwardBefore = (await runsOf("shop-staging-to-production")).length;
+
+    await world.registryCall("PATCH", "/v1/namespaces/shop/layers/development", {
+      feature: { reviews: false },
+    });
+    await eventually(
+      () => runsOf("shop-dev-to-staging"),
+      (r) => r.length === 2 && r[0]?.status === "rolled-back",
+    );
+    expect((await world.registryCall("GET", "/v1/namespaces/shop/layers/staging")).body.content).toEqual(
+      stagingBefore.content,
+    );
+    // The promotion into staging started one onward run; the rollback of staging started none.
+    await sleep(1_000);
+    expect(await runsOf("shop-staging-to-production")).toHaveLength(onwardBefore + 1);
   });
 
   it("keeps every version of a pipeline; a run keeps the version it started with", async () => {
