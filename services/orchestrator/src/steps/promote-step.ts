@@ -141,6 +141,16 @@ export function createRollbackStep(deps: {
       }
     }
     if (!to) return { kind: "failed", reason: "nothing to roll back to: no run of this pipeline passed yet" };
+    // The automatic rollback undoes this run's own write only: someone who wrote the target since
+    // (a person, another run) keeps their change. Checked once, before the checkpoint.
+    if (automatic && !input.state.before && run.context.promotedRevision != null) {
+      const now = await registry.layer(run.namespace, run.target);
+      if (now.revision !== run.context.promotedRevision)
+        return {
+          kind: "failed",
+          reason: `${run.target} was written since this run promoted revision ${run.context.promotedRevision} (it is at revision ${now.revision}); not rolled back over that change`,
+        };
+    }
     const target = to;
     const refusal = await secretRefusal(registry, run, [
       { environment: run.target, content: target.content },

@@ -137,6 +137,39 @@ describe("automatic rollback", () => {
     expect(again.status).toBe(409);
   });
 
+  it("does not roll back over a change someone else wrote after the promotion", async () => {
+    await world.registryCall("PATCH", "/v1/namespaces/shop/layers/staging", { banner: "overtaken" });
+    const created = await world.call("POST", "/v1/pipelines", {
+      name: "shop-overtaken",
+      namespace: "shop",
+      source: "staging",
+      target: "production",
+      pinnedPaths: ["/db/host", "/replicas"],
+      steps: [{ type: "promote" }, { type: "wait-applied", timeoutSeconds: 2 }],
+    });
+    expect(created.status).toBe(201);
+    const live = await world.resolved("shop", "production");
+    await world.report("shop", "production", "prod-1", live);
+    const id = (await world.call("POST", "/v1/pipelines/shop-overtaken/runs", {})).body.id as string;
+    await eventually(
+      () => run(id),
+      (r) => r.steps[1].status === "waiting",
+    );
+    const hotfix = await world.registryCall("PATCH", "/v1/namespaces/shop/layers/production", {
+      hotfix: true,
+    });
+    expect(hotfix.status).toBe(200);
+    const done = await eventually(
+      () => run(id),
+      (r) => r.status === "failed" || r.status === "rolled-back",
+    );
+    expect(done.status).toBe("failed");
+    expect(done.failure).toContain(`was written since this run promoted revision ${done.promotedRevision}`);
+    const after = await production();
+    expect(after.content.hotfix).toBe(true);
+    expect(after.content.banner).toBe("overtaken");
+  });
+
   it("rolls back when the health gate sees an instance reject the revision", async () => {
     await world.registryCall("PATCH", "/v1/namespaces/shop/layers/staging", { banner: "gate" });
     const created = await world.call("POST", "/v1/pipelines", {
