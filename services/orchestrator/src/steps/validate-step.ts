@@ -51,11 +51,11 @@ export function createValidateStep(deps: { registry: RegistryClient }): StepHand
     ]);
     const doc = candidateDocument(source.content, target.content, run.definition.pinnedPaths);
     const problems = schema ? schemaErrors(schema, doc) : [];
-    let policies = "";
+    const checks = schema ? ["the namespace's JSON Schema"] : [];
     if (step.policies) {
       const checked = await registry.checkPolicies(run.namespace, run.target, doc);
       problems.push(...checked.violations.map((v) => `policy ${v.policyName} at ${v.path}: ${v.message}`));
-      policies = `, ${checked.evaluated} ${run.target} polic${checked.evaluated === 1 ? "y" : "ies"}`;
+      checks.push(`${checked.evaluated} ${run.target} polic${checked.evaluated === 1 ? "y" : "ies"}`);
     }
     if (problems.length > 0)
       return {
@@ -65,7 +65,10 @@ export function createValidateStep(deps: { registry: RegistryClient }): StepHand
       };
     return {
       kind: "succeeded",
-      summary: `${run.source} revision ${source.revision} passes ${schema ? "the schema" : "(no schema)"}${policies}`,
+      summary:
+        checks.length === 0
+          ? "nothing to check: the namespace has no schema and policies are off for this step"
+          : `the promoted document passes ${checks.join(" and ")}${schema ? "" : " (the namespace has no schema)"}`,
     };
   };
 }

@@ -176,6 +176,67 @@ steps:
     expect(world.eventsOf("nexus.pipeline.started", id)[0]?.subject).toBe(`pipeline-run/${id}`);
   });
 
+  it("stops at validate when the promoted document would break a policy of the target", async () => {
+    const admin = await world.issuer.token(["admin"], { subject: "root" });
+    const policy = await world.detector.app.app.inject({
+      method: "POST",
+      url: "/v1/policies",
+      headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+      payload: JSON.stringify({
+        name: "few-replicas",
+        environment: "production",
+        rules: [{ op: "min", path: "replicas", value: 4 }],
+      }),
+    });
+    expect(policy.statusCode).toBe(201);
+    const created = await world.call("POST", "/v1/pipelines", {
+      name: "shop-checked",
+      namespace: "shop",
+      source: "staging",
+      target: "production",
+      steps: [{ type: "validate" }, { type: "promote" }],
+    });
+    expect(created.status).toBe(201);
+    const before = (await world.registryCall("GET", "/v1/namespaces/shop/layers/production")).body;
+    const id = (await world.call("POST", "/v1/pipelines/shop-checked/runs", {})).body.id as string;
+    const done = await eventually(
+      () => run(id),
+      (r) => r.status === "failed",
+    );
+    // Without pinning, staging's 2 replicas would be copied; production's policy wants at least 4.
+    expect(done.steps[0].status).toBe("failed");
+    expect(done.failure).toMatch(
+      /validate: the promoted document would break 1 rule\(s\): policy few-replicas at replicas/,
+    );
+    expect(done.steps[1].status).toBe("pending");
+    expect((await world.registryCall("GET", "/v1/namespaces/shop/layers/production")).body.revision).toBe(
+      before.revision,
+    );
+    // With replicas pinned, production keeps its 8 and the same check passes.
+    const pinned = await world.call("PUT", "/v1/pipelines/shop-checked", {
+      name: "shop-checked",
+      namespace: "shop",
+      source: "staging",
+      target: "production",
+      pinnedPaths: ["/db/host", "/replicas"],
+      steps: [{ type: "validate" }],
+    });
+    expect(pinned.status).toBe(200);
+    const second = (await world.call("POST", "/v1/pipelines/shop-checked/runs", {})).body.id as string;
+    const passed = await eventually(
+      () => run(second),
+      (r) => r.status === "succeeded" || r.status === "failed",
+    );
+    expect(passed.steps[0].summary).toBe(
+      "the promoted document passes 1 production policy (the namespace has no schema)",
+    );
+    await world.detector.app.app.inject({
+      method: "DELETE",
+      url: `/v1/policies/${policy.json().id}`,
+      headers: { authorization: `Bearer ${admin}` },
+    });
+  });
+
   it("refuses to promote overlays that hold secrets, writing nothing", async () => {
     const root = await world.issuer.token(["admin"], { subject: "root" });
     expect((await world.registryCall("POST", "/v1/namespaces", { name: "vault" })).status).toBe(201);
