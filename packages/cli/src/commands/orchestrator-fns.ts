@@ -48,6 +48,7 @@ export interface RunView {
     status: string;
     attempts: number;
     summary: string | null;
+    output?: string | null;
   }[];
   decisions?: { actor: string; decision: string; comment: string }[];
 }
@@ -60,7 +61,10 @@ export function runHeadline(run: RunView): string {
   return `run ${run.id} of ${run.pipeline} v${run.pipelineVersion}: ${run.namespace} ${run.source}@${run.sourceRevision} → ${run.target}, ${run.status}${promoted}`;
 }
 
-/** One line per step: `✓ promote  copied staging revision 12 ...`; attempts shown when above 1. */
+/**
+ * One line per step: `✓ promote  copied staging revision 12 ...`; attempts shown when above 1. A
+ * waiting step's output (an approval's preview of what the promotion will write) follows it, indented.
+ */
 export function stepLines(run: RunView): string[] {
   const mark: Record<string, string> = {
     succeeded: "✓",
@@ -69,9 +73,11 @@ export function stepLines(run: RunView): string[] {
     running: "▶",
     pending: "·",
   };
-  return (run.steps ?? []).map((s) => {
+  return (run.steps ?? []).flatMap((s) => {
     const again = s.attempts > 1 ? ` (attempt ${s.attempts})` : "";
-    return `  ${mark[s.status] ?? "?"} ${s.name}${again}${s.summary ? `  ${s.summary}` : ""}`;
+    const line = `  ${mark[s.status] ?? "?"} ${s.name}${again}${s.summary ? `  ${s.summary}` : ""}`;
+    const shown = s.status === "waiting" && s.output ? s.output.split("\n").map((l) => `      ${l}`) : [];
+    return [line, ...shown];
   });
 }
 

@@ -60,7 +60,11 @@ async function follow(ctx: Context, api: OrchestratorClient, id: string, pollMs 
     } else for (const line of progressLines(last, now)) ctx.out.note(line);
     last = now;
     if (now.status === "awaiting-approval") {
-      if (!ctx.out.json) ctx.out.note(`waiting for approval: nexus approve ${id}`);
+      if (!ctx.out.json) {
+        const preview = now.steps?.find((s) => s.status === "waiting")?.output;
+        if (preview) ctx.out.note(preview);
+        ctx.out.note(`waiting for approval: nexus approve ${id}`);
+      }
       return;
     }
     if (FINISHED.has(now.status)) {

@@ -86,6 +86,7 @@ steps:
     const id = /run ([0-9a-f-]{36})/.exec(started.out)?.[1] as string;
     expect(id).toBeDefined();
     expect(started.err).toContain(`waiting for approval: nexus approve ${id}`);
+    expect(started.err).toMatch(/production revision \d+ would change:\nadd \/checkout = \{"enabled":true\}/);
 
     const own = await nexus(world.tokens.alice, "approve", id);
     expect(own.code).toBe(5);

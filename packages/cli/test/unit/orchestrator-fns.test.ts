@@ -62,6 +62,24 @@ describe("run views", () => {
       "run r1 of p v2: shop staging@12 → production, succeeded (production revision 40)",
     );
     expect(stepLines(run())).toEqual(["  ✓ approve  approved by bob", "  ▶ promote (attempt 2)"]);
+    const waiting = run({
+      steps: [
+        {
+          index: 0,
+          name: "approve",
+          type: "approve",
+          status: "waiting",
+          attempts: 1,
+          summary: "waiting for approval: 0 of 1",
+          output: "production revision 3 would change:\nreplace /a = 1",
+        },
+      ],
+    });
+    expect(stepLines(waiting)).toEqual([
+      "  … approve  waiting for approval: 0 of 1",
+      "      production revision 3 would change:",
+      "      replace /a = 1",
+    ]);
   });
 
   it("prints only what changed since the last look", () => {

@@ -177,6 +177,7 @@ export function createExecutor(deps: {
         status: "waiting",
         state: outcome.state,
         summary: outcome.progress,
+        ...(outcome.output !== undefined ? { output: outcome.output } : {}),
       });
       if (outcome.awaitingApproval && r.status !== "awaiting-approval") {
         await runs.updateRun(tx, r.id, { status: "awaiting-approval" });

@@ -1,4 +1,5 @@
 /** What a promotion writes and what a rollout has reached. No I/O. */
+import jsonPatch from "fast-json-patch";
 import type { JsonObject } from "./step-types.js";
 
 const isObject = (v: unknown): v is JsonObject => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -62,6 +63,16 @@ export function promotedContent(
  */
 export function secretsIn(overlay: JsonObject, secretPointers: readonly string[]): string[] {
   return secretPointers.filter((p) => getAt(overlay, pointerTokens(p)).found);
+}
+
+/** What a promotion would change in the target overlay, one RFC 6902 operation a line. */
+export function previewLines(before: JsonObject, after: JsonObject, maxValueChars = 200): string[] {
+  return jsonPatch.compare(before, after).map((op) => {
+    if (op.op === "remove") return `remove ${op.path}`;
+    const value = "value" in op ? JSON.stringify(op.value) : "";
+    const shown = value.length > maxValueChars ? `${value.slice(0, maxValueChars)}…` : value;
+    return `${op.op} ${op.path} = ${shown}`;
+  });
 }
 
 /** Key-order-insensitive JSON equality (documents come back from JSONB in its own key order). */

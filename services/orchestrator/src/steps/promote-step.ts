@@ -1,5 +1,6 @@
 import type { LayerState, RegistryClient } from "../clients/registry-client.js";
-import { promotedContent, sameJson, secretsIn } from "./promote-fns.js";
+import type { PreviewOf } from "./approve-step.js";
+import { previewLines, promotedContent, sameJson, secretsIn } from "./promote-fns.js";
 import type { JsonObject, RunView, StepHandler, StepInput, StepOutcome } from "./step-types.js";
 
 /** The newest revision of the target overlay written by a run of this pipeline that succeeded. */
@@ -73,6 +74,20 @@ async function secretRefusal(
   return `secrets are never copied or rewritten by a promotion, and ${found.join("; ")} holds secrets: keep per-environment secrets out of promoted overlays (in the base layer, or as \${secret:...} references)`;
 }
 
+/** What the promote step of this run would write now, as lines for approvers. */
+export function createPreview(registry: RegistryClient): PreviewOf {
+  return async (run) => {
+    const [source, target] = await Promise.all([
+      registry.layerRevision(run.namespace, run.source, run.sourceRevision),
+      registry.layer(run.namespace, run.target),
+    ]);
+    const after = source
+      ? promotedContent(source, target.content, run.definition.pinnedPaths)
+      : target.content;
+    return { targetRevision: target.revision, lines: previewLines(target.content, after) };
+  };
+}
+
 export function createPromoteStep(deps: { registry: RegistryClient }): StepHandler<"promote"> {
   const { registry } = deps;
   return async (input): Promise<StepOutcome> => {
@@ -85,6 +100,12 @@ export function createPromoteStep(deps: { registry: RegistryClient }): StepHandl
         reason: `revision ${run.sourceRevision} is not a revision of the ${def.source} overlay of ${run.namespace}`,
       };
     const target = await registry.layer(run.namespace, run.target);
+    const approvedAt = run.context.approvedTargetRevision;
+    if (approvedAt !== undefined && !input.state.before && target.revision !== approvedAt)
+      return {
+        kind: "failed",
+        reason: `${run.target} changed since the promotion was approved (approved against revision ${approvedAt}, now ${target.revision}); nothing was written`,
+      };
     const refusal = await secretRefusal(registry, run, [
       { environment: def.source, content: source },
       { environment: run.target, content: target.content },

@@ -3,7 +3,12 @@ import type { RegistryClient } from "../clients/registry-client.js";
 import { createHttpHookStep, createRunStep } from "./action-steps.js";
 import { createApproveStep, type DecisionsOf } from "./approve-step.js";
 import type { CommandRunner } from "./command-runner.js";
-import { createPromoteStep, createRollbackStep, type LastPassedRevision } from "./promote-step.js";
+import {
+  createPreview,
+  createPromoteStep,
+  createRollbackStep,
+  type LastPassedRevision,
+} from "./promote-step.js";
 import type { StepHandlers } from "./step-types.js";
 import { createValidateStep } from "./validate-step.js";
 import { createHealthGateStep, createWaitAppliedStep } from "./watch-steps.js";
@@ -24,7 +29,7 @@ export function createStepHandlers(deps: {
   const { registry, drift } = deps;
   return {
     validate: createValidateStep({ registry }),
-    approve: createApproveStep({ decisions: deps.decisions }),
+    approve: createApproveStep({ decisions: deps.decisions, preview: createPreview(registry) }),
     promote: createPromoteStep({ registry }),
     "wait-applied": createWaitAppliedStep({ drift, pollMs: deps.watchPollMs }),
     "health-gate": createHealthGateStep({ drift, pollMs: deps.watchPollMs }),

@@ -10,6 +10,8 @@ export interface RunContext {
   promotedRevision?: number | null;
   /** The revision instances must reach (the promoted one, or the target's when nothing changed). */
   watchRevision?: number;
+  /** The target overlay revision the approved preview was computed against (the approval is bound to it). */
+  approvedTargetRevision?: number;
   /** What a rollback step did. */
   rollback?: { fromRevision: number; toRevision: number; revision: number };
 }
@@ -42,7 +44,13 @@ export interface StepInput<S extends StepDefinition = StepDefinition> {
 }
 
 export type StepOutcome =
-  | { kind: "succeeded"; summary: string; output?: string; context?: RunContext; approvers?: string[] }
+  | {
+      kind: "succeeded";
+      summary: string;
+      output?: string;
+      context?: RunContext;
+      approvers?: string[];
+    }
   | { kind: "failed"; reason: string; output?: string }
   | {
       kind: "wait";
@@ -50,6 +58,8 @@ export type StepOutcome =
       recheckMs: number;
       /** Plain words for `summary` while waiting ("2 of 5 instances on revision 14"). */
       progress: string;
+      /** Shown with the step while it waits (an approval's preview). */
+      output?: string;
       awaitingApproval?: { required: number; given: number };
     };
 

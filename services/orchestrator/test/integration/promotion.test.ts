@@ -112,6 +112,10 @@ steps:
     );
     expect(waiting.steps[0].status).toBe("succeeded");
     expect(waiting.steps[1].status).toBe("waiting");
+    // Approvers see what will be written (the pinned revision's content, not the later write).
+    expect(waiting.steps[1].output).toBe(
+      `production revision ${productionBefore.revision} would change:\nadd /checkout = {"enabled":true}`,
+    );
 
     // The author may not approve; an approver of production may.
     const own = await world.call("POST", `/v1/runs/${id}/approve`, {});
@@ -270,6 +274,28 @@ steps:
     const after = (await world.registryCall("GET", "/v1/namespaces/vault/layers/production")).body;
     expect(after.revision).toBe(before.revision);
     expect(JSON.stringify(after.content)).not.toContain("staging-pw");
+  });
+
+  it("binds an approval to the target revision it previewed", async () => {
+    await world.registryCall("PATCH", "/v1/namespaces/shop/layers/staging", { banner: "bound" });
+    const id = (await world.call("POST", "/v1/pipelines/shop-to-production/runs", {})).body.id as string;
+    await eventually(
+      () => run(id),
+      (r) => r.status === "awaiting-approval",
+    );
+    // Someone changes production after the preview was computed, before the approval lands.
+    const hotfix = await world.registryCall("PATCH", "/v1/namespaces/shop/layers/production", { hotfix: 1 });
+    expect(hotfix.status).toBe(200);
+    expect((await world.call("POST", `/v1/runs/${id}/approve`, {}, world.tokens.bob)).status).toBe(200);
+    const done = await eventually(
+      () => run(id),
+      (r) => r.status === "failed" || r.status === "succeeded",
+    );
+    expect(done.status).toBe("failed");
+    expect(done.failure).toContain("production changed since the promotion was approved");
+    expect((await world.registryCall("GET", "/v1/namespaces/shop/layers/production")).body.revision).toBe(
+      hotfix.body.revision,
+    );
   });
 
   it("stops a run an approver rejects, writing nothing", async () => {

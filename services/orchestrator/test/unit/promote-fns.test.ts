@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   pointerTokens,
+  previewLines,
   promotedContent,
   rolloutProgress,
   sameJson,
@@ -42,6 +43,15 @@ describe("promotedContent", () => {
 
   it("unescapes RFC 6901 tokens", () => {
     expect(pointerTokens("/a~1b/c~0d")).toEqual(["a/b", "c~d"]);
+  });
+});
+
+describe("previewLines", () => {
+  it("lists each change as an operation, a path and the new value, long values cut", () => {
+    expect(
+      previewLines({ a: 1, b: { c: 2 }, gone: true }, { a: 2, b: { c: 2, d: "x".repeat(5) } }, 4),
+    ).toEqual(["remove /gone", 'add /b/d = "xxx…', "replace /a = 2"]);
+    expect(previewLines({ a: 1 }, { a: 1 })).toEqual([]);
   });
 });
 
