@@ -34,6 +34,10 @@ ENV SERVICE=${SERVICE} \
     NODE_ENV=production \
     HOST=0.0.0.0
 
+# Where the backup service keeps bundles with local storage; a named volume mounted here takes
+# this directory's owner, so the service (user node) can write it.
+RUN mkdir -p /var/lib/nexus/backups && chown node:node /var/lib/nexus/backups
+
 USER node
 EXPOSE 4100
 

@@ -8,6 +8,10 @@
 #   SECRETS_MASTER_KEYS    the registry's master key for secrets, `<id>:<32 bytes base64>`, and
 #   SECRETS_ACTIVE_KEY_ID  its id (to rotate: append a new key, make it active, `nexus secrets rotate`)
 #   NOTIFIER_SECRETS_KEY   the notifier's key for receiver secrets, `<id>:<32 bytes base64>`
+#   BACKUP_ENCRYPTION_KEY  the backup service's key for bundles, `<id>:<32 bytes base64>` (its own,
+#                          never a secrets master key: keep a copy off this machine, or backups are lost with it)
+#   BACKUP_REGISTRY_TOKEN  (added by hand, not here: only the running registry can mint it) an admin
+#                          token for the backup service's namespace restores: nexus token create backup-restore --grant admin
 #   ORCHESTRATOR_HOOK_KEY  the key the orchestrator signs http-hook calls with (32 bytes base64url)
 #   (ORCHESTRATOR_API_TOKEN, the orchestrator's registry token, is added by orchestrator-token.sh)
 set -euo pipefail
@@ -40,6 +44,11 @@ if ! has NOTIFIER_SECRETS_KEY; then
   kid="n$(date +%Y%m%d)"
   echo "NOTIFIER_SECRETS_KEY=$kid:$(random_b64 32 base64)" >>"$FILE"
   echo "Created the notifier's key for receiver secrets (NOTIFIER_SECRETS_KEY, id $kid) in .nexus/credentials.env."
+fi
+if ! has BACKUP_ENCRYPTION_KEY; then
+  kid="b$(date +%Y%m%d)"
+  echo "BACKUP_ENCRYPTION_KEY=$kid:$(random_b64 32 base64)" >>"$FILE"
+  echo "Created the backup service's key for bundles (BACKUP_ENCRYPTION_KEY, id $kid) in .nexus/credentials.env; keep a copy elsewhere."
 fi
 if ! has ORCHESTRATOR_HOOK_KEY; then
   echo "ORCHESTRATOR_HOOK_KEY=$(random_b64 32 base64url)" >>"$FILE"

@@ -4,10 +4,10 @@
 # wait until every live instance applied it, health-gate for a minute. If it exists already
 # nothing is touched, so running this again is harmless.
 #
-# Usage: NEXUS_TOKEN=<admin token> bash scripts/demo-pipeline.sh [orchestrator base URL, default http://127.0.0.1:4400]
+# Usage: NEXUS_TOKEN=<admin token> bash scripts/demo-pipeline.sh [orchestrator base URL, default http://127.0.0.1:4500]
 set -euo pipefail
 
-BASE_URL=${1:-http://127.0.0.1:4400}
+BASE_URL=${1:-http://127.0.0.1:4500}
 BASE_URL=${BASE_URL%/}
 [[ -n ${NEXUS_TOKEN:-} ]] || {
   echo "demo-pipeline: set NEXUS_TOKEN to an admin token (scripts/up.sh passes the bootstrap token)." >&2

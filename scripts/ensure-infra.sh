@@ -377,6 +377,15 @@ else
   [[ -n $(redis_bin) ]] || missing+=(redis-server)
 fi
 
+# Debian's Prometheus, for the test that scrapes every service (it runs its own, on a free port).
+if ! command -v prometheus >/dev/null 2>&1; then
+  if [[ $IS_ROOT -eq 1 ]]; then
+    missing+=(prometheus)
+  else
+    say "Prometheus is not installed: test/e2e/prometheus-scrape.test.ts will fail (apt-get install prometheus)."
+  fi
+fi
+
 if ((${#missing[@]} > 0)); then
   apt_install "${missing[@]}"
 fi

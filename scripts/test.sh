@@ -44,6 +44,9 @@ if ! bash scripts/ensure-infra.sh; then
   exit 1
 fi
 
+# Chromium and Prometheus for the monitor's browser and Prometheus tests (installed when root).
+step "Test tools" bash scripts/ensure-test-tools.sh
+
 step "Typecheck" pnpm exec tsc -p tsconfig.json
 
 step "Lint and format check" pnpm exec biome ci "${biome_colors[@]}" .
@@ -59,6 +62,8 @@ fi
 step "OpenAPI document is up to date" pnpm --filter @nexus/config-registry run check-openapi
 step "Drift-detector OpenAPI document is up to date" pnpm --filter @nexus/drift-detector run check-openapi
 step "Notifier OpenAPI document is up to date" pnpm --filter @nexus/notifier run check-openapi
+step "Backup OpenAPI document is up to date" pnpm --filter @nexus/backup run check-openapi
+step "Monitor OpenAPI document is up to date" pnpm --filter @nexus/monitor run check-openapi
 step "Orchestrator OpenAPI document is up to date" pnpm --filter @nexus/orchestrator run check-openapi
 
 heading "Tests"

@@ -11,7 +11,9 @@ SERVICES=(
   "config-registry:4100:pnpm --filter @nexus/config-registry start"
   "drift-detector:4200:pnpm --filter @nexus/drift-detector start"
   "notifier:4300:pnpm --filter @nexus/notifier start"
-  "orchestrator:4400:pnpm --filter @nexus/orchestrator start"
+  "backup:4600:pnpm --filter @nexus/backup start"
+  "monitor:4400:pnpm --filter @nexus/monitor start"
+  "orchestrator:4500:pnpm --filter @nexus/orchestrator start"
 )
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -72,22 +74,27 @@ bash scripts/credentials.sh
 # One KEY=value per line (values are base64 or token characters, never quoted or spaced).
 # Every service verifies tokens with AUTH_TOKEN_KEY; the bootstrap token and the secrets' master
 # keys are the registry's alone, so only it gets them; the notifier's key for receiver secrets
-# (NOTIFIER_SECRETS_*) goes to the notifier only.
+# (NOTIFIER_SECRETS_*) goes to the notifier only, the bundle key (BACKUP_*) to the backup service only.
 REGISTRY_ENV=()
 NOTIFIER_ENV=()
+BACKUP_ENV=()
 while IFS= read -r line; do
   [[ $line == *=* ]] || continue
   if [[ $line == AUTH_TOKEN_KEY=* ]]; then
     SERVICE_ENV+=("$line")
   elif [[ $line == NOTIFIER_SECRETS_* ]]; then
     NOTIFIER_ENV+=("$line")
+  elif [[ $line == BACKUP_* ]]; then
+    # The backup service's bundle key (BACKUP_ENCRYPTION_KEY) and, when added, its registry token
+    # for namespace restores (BACKUP_REGISTRY_TOKEN): the backup service's alone.
+    BACKUP_ENV+=("$line")
   elif [[ $line == ORCHESTRATOR_* ]]; then
     continue # the orchestrator's own, read when it starts (below)
   else
     REGISTRY_ENV+=("$line")
   fi
 done <.nexus/credentials.env
-echo "Services read their keys from .nexus/credentials.env (mode 600); master keys go to the registry only, the notifier's key to the notifier only."
+echo "Services read their keys from .nexus/credentials.env (mode 600); master keys go to the registry only, the notifier's key to the notifier only, the backup key to the backup service only."
 
 heading "Services"
 mkdir -p "$LOG_DIR" "$RUN_DIR"
@@ -116,6 +123,10 @@ for entry in "${SERVICES[@]}"; do
   extra=()
   [[ $name == config-registry ]] && extra=("${REGISTRY_ENV[@]}")
   [[ $name == notifier ]] && extra=("${NOTIFIER_ENV[@]}")
+  [[ $name == backup ]] && extra=("${BACKUP_ENV[@]}" BACKUP_DIR="$ROOT/.nexus/backups" REGISTRY_URL=http://127.0.0.1:4100)
+  # The monitor reads convergence and findings (drift-detector), notifications and silences
+  # (notifier) with the dashboard user's token.
+  [[ $name == monitor ]] && extra=(DRIFT_DETECTOR_URL=http://127.0.0.1:4200 NOTIFIER_URL=http://127.0.0.1:4300 DASHBOARD_URL=http://127.0.0.1:4400/dashboard)
   # The orchestrator reads layers through the registry's API with a token of its own, made once
   # the registry answers; its ORCHESTRATOR_* lines (hook key, token) go to it alone.
   if [[ $name == orchestrator ]]; then
@@ -161,9 +172,10 @@ done
 
 heading "Demo data"
 NEXUS_TOKEN=$(sed -n 's/^NEXUS_BOOTSTRAP_TOKEN=//p' .nexus/credentials.env) bash scripts/demo-seed.sh http://127.0.0.1:4100
-NEXUS_TOKEN=$(sed -n 's/^NEXUS_BOOTSTRAP_TOKEN=//p' .nexus/credentials.env) bash scripts/demo-pipeline.sh http://127.0.0.1:4400
+NEXUS_TOKEN=$(sed -n 's/^NEXUS_BOOTSTRAP_TOKEN=//p' .nexus/credentials.env) bash scripts/demo-pipeline.sh http://127.0.0.1:4500
 
 heading "Nexus is up"
+printf '  Open the dashboard first: http://127.0.0.1:4400/dashboard   (sign in with an API token)\n\n'
 for entry in "${SERVICES[@]}"; do
   IFS=: read -r name port _ <<<"$entry"
   printf '  %-16s http://127.0.0.1:%s   (API docs /docs, health /readyz, metrics /metrics)\n' "$name" "$port"

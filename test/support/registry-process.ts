@@ -23,5 +23,8 @@ export function registryAuth(): {
 export type RegistryProcess = ServiceProcess;
 
 /** The real config-registry as its own process, started the way scripts/up.sh starts it. */
-export const startRegistryProcess = (env: Record<string, string>): Promise<RegistryProcess> =>
-  startServiceProcess("config-registry", "services/config-registry/src/main.ts", env);
+export const startRegistryProcess = (
+  env: Record<string, string>,
+  options: { onOutput?: (text: string) => void } = {},
+): Promise<RegistryProcess> =>
+  startServiceProcess("config-registry", "services/config-registry/src/main.ts", env, options);

@@ -33,6 +33,7 @@ export async function startServiceProcess(
   name: string,
   main: string,
   env: Record<string, string>,
+  options: { onOutput?: (text: string) => void } = {},
 ): Promise<ServiceProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(process.execPath, ["--import", "tsx", main], {
@@ -43,9 +44,11 @@ export async function startServiceProcess(
   let output = "";
   child.stdout?.on("data", (d) => {
     output += d;
+    options.onOutput?.(String(d));
   });
   child.stderr?.on("data", (d) => {
     output += d;
+    options.onOutput?.(String(d));
   });
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

@@ -32,17 +32,19 @@ import {
   type NamespacePage,
   NamespacePageSpec,
   NamespaceSpec,
+  PendingChangeSpec,
   type Resolved,
   ResolvedSpec,
   type Revision,
   RevisionSpec,
   type Schema,
   SchemaSpec,
-  type WriteResult,
+  type WriteOutcome,
   WriteResultSpec,
 } from "./api-types.js";
 import { CliError, ExitCode, errorFromResponse, type ResponseContext } from "./exit-codes.js";
 import { mismatch, type Spec } from "./shape-fns.js";
+import { sendWithBody } from "./upload.js";
 
 export const USER_AGENT = "nexus-cli/0.1.0";
 
@@ -134,7 +136,7 @@ export class ApiClient {
   }
 
   putLayer(ns: string, layer: string, body: string, contentType: string, options: WriteOptions = {}) {
-    return this.#json<WriteResult>(WriteResultSpec, "PUT", `/v1/namespaces/${seg(ns)}/layers/${seg(layer)}`, {
+    return this.#write("PUT", `/v1/namespaces/${seg(ns)}/layers/${seg(layer)}`, {
       body,
       contentType,
       query: { message: options.message },
@@ -166,16 +168,11 @@ export class ApiClient {
   }
 
   rollback(ns: string, layer: string, revision: number, options: WriteOptions = {}) {
-    return this.#json<WriteResult>(
-      WriteResultSpec,
-      "POST",
-      `/v1/namespaces/${seg(ns)}/layers/${seg(layer)}/rollback`,
-      {
-        body: JSON.stringify({ revision, ...(options.message ? { message: options.message } : {}) }),
-        contentType: "application/json",
-        headers: { "if-match": ifMatch(options.ifMatch) },
-      },
-    );
+    return this.#write("POST", `/v1/namespaces/${seg(ns)}/layers/${seg(layer)}/rollback`, {
+      body: JSON.stringify({ revision, ...(options.message ? { message: options.message } : {}) }),
+      contentType: "application/json",
+      headers: { "if-match": ifMatch(options.ifMatch) },
+    });
   }
 
   // --- resolved configuration -----------------------------------------------------------------
@@ -287,6 +284,15 @@ export class ApiClient {
     return parseBody<T>(spec, await readJson(res, this.baseUrl), this.baseUrl);
   }
 
+  /** A layer write: 200 with the new revision, or 202 with the change request it opened instead. */
+  async #write(method: string, path: string, options: RequestOptions): Promise<WriteOutcome> {
+    const res = await this.#send(method, path, options);
+    const body = await readJson(res, this.baseUrl);
+    return res.status === 202
+      ? { pending: parseBody(PendingChangeSpec, body, this.baseUrl) }
+      : { written: parseBody(WriteResultSpec, body, this.baseUrl) };
+  }
+
   async #send(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
     const url = new URL(this.baseUrl + path);
     for (const [k, v] of Object.entries(options.query ?? {}))
@@ -309,12 +315,10 @@ export class ApiClient {
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     let res: Response;
     try {
-      res = await fetch(url, {
-        method,
-        headers,
-        signal,
-        ...(options.body !== undefined ? { body: options.body } : {}),
-      });
+      res =
+        options.body === undefined
+          ? await fetch(url, { method, headers, signal })
+          : await sendWithBody(url, { method, headers, signal, body: options.body });
     } catch (err) {
       if (options.signal?.aborted) throw err;
       throw networkError(err, this.baseUrl, this.#timeoutMs);

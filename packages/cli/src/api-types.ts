@@ -3,6 +3,7 @@
  * each with the spec `api-client.ts` checks it against. Fields a newer registry adds pass through
  * to `--json` output untouched.
  */
+import type { PendingChangeBody } from "@nexus/contracts";
 import type { Spec } from "./shape-fns.js";
 
 type JsonObject = Record<string, unknown>;
@@ -69,6 +70,35 @@ export const WriteResultSpec = {
   changed: "boolean",
   changedEnvironments: ["string"],
 } as const satisfies Spec;
+
+/**
+ * What a gated write answers (202): the change request that waits for an approver. The shape is
+ * @nexus/contracts' `PendingChangeBody` (a type-only import: the CLI does not load zod); the spec
+ * is the structural check, kept equal to it by a unit test.
+ */
+export type PendingChange = PendingChangeBody;
+export const PendingChangeSpec = {
+  changeRequest: {
+    id: "string",
+    namespace: "string",
+    layer: "string",
+    kind: "string",
+    content: "object",
+    baseRevision: "number",
+    message: "string",
+    author: "string",
+    status: "string",
+    createdAt: "string",
+    decidedBy: "string|null",
+    decidedAt: "string|null",
+    comment: "string",
+    revision: "number|null",
+  },
+  message: "string",
+} as const satisfies Spec;
+
+/** A layer write's outcome: a new revision (200), or a change request opened instead (202). */
+export type WriteOutcome = { written: WriteResult } | { pending: PendingChange };
 
 export interface RevisionSummary {
   namespace: string;

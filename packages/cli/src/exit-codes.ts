@@ -11,6 +11,7 @@ import { accessFailure } from "./access-errors-fns.js";
  * | 3 | conflict: HTTP 409 / 412 (someone changed the layer since you read it; name taken) |
  * | 4 | validation failed: HTTP 400 / 413 / 422, or a local document that does not parse |
  * | 5 | access refused: HTTP 401 (no token, unknown, expired or revoked token) / 403 (a role is missing) |
+ * | 6 | change request opened: HTTP 202 on a write to a protected environment; nothing is written until an approver approves it |
  *
  * HTTP 429 (too many failed logins from this address) stays 1; `--json` errors carry
  * `retryAfterSeconds` so a script can wait that long.
@@ -22,8 +23,17 @@ export const ExitCode = {
   conflict: 3,
   validation: 4,
   access: 5,
+  pendingApproval: 6,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/**
+ * Thrown by a command that has printed its result but must not exit 0: a write that opened a
+ * change request instead of writing. Not a failure: nothing more is printed.
+ */
+export class ExitWith {
+  constructor(readonly exitCode: ExitCode) {}
+}
 
 /** The exit code for a failed HTTP response. */
 export function exitCodeForStatus(status: number): ExitCode {

@@ -2,12 +2,14 @@
 import { homedir } from "node:os";
 import { Command, CommanderError } from "commander";
 import { registerAudit } from "./commands/audit.js";
+import { registerBackup } from "./commands/backup.js";
 import { registerDrift } from "./commands/drift.js";
 import { registerEdit } from "./commands/edit.js";
 import { registerGet } from "./commands/get.js";
 import { registerGitSource } from "./commands/git-source.js";
 import { registerInstances } from "./commands/instances.js";
 import { registerLogin } from "./commands/login.js";
+import { registerMonitor } from "./commands/monitor.js";
 import { registerNamespaces } from "./commands/namespaces.js";
 import { registerNotifier } from "./commands/notifier.js";
 import { registerApprove, registerPipeline, registerRun } from "./commands/pipeline.js";
@@ -18,7 +20,7 @@ import { registerSet } from "./commands/set.js";
 import { registerToken } from "./commands/token.js";
 import { registerWatch } from "./commands/watch.js";
 import { invocationDir, readEnvironment } from "./env.js";
-import { ExitCode, exitCodeForCommander } from "./exit-codes.js";
+import { ExitCode, ExitWith, exitCodeForCommander } from "./exit-codes.js";
 import { asCliError, errorAsJson, formatError } from "./output/error-fns.js";
 import type { Io } from "./output/output.js";
 
@@ -44,7 +46,8 @@ export function buildProgram(io: Io): Command {
     .addHelpText(
       "after",
       "\nExit codes: 0 ok, 1 error, 2 usage, 3 conflict (409), 4 validation failed (400/422 or a bad document),\n" +
-        "5 access refused (401: no, unknown, expired or revoked token; 403: a role is missing).",
+        "5 access refused (401: no, unknown, expired or revoked token; 403: a role is missing),\n" +
+        "6 change request opened (202: a protected environment; nothing written until an approver approves it).",
     );
 
   registerLogin(program, io);
@@ -58,10 +61,12 @@ export function buildProgram(io: Io): Command {
   registerWatch(program, io);
   registerInstances(program, io);
   registerNotifier(program, io);
+  registerMonitor(program, io);
   registerDrift(program, io);
   registerToken(program, io);
   registerAudit(program, io);
   registerGitSource(program, io);
+  registerBackup(program, io);
   registerPipeline(program, io);
   registerRun(program, io);
   registerApprove(program, io);
@@ -77,6 +82,7 @@ export async function run(argv: readonly string[], io: Io): Promise<ExitCode> {
   } catch (err) {
     // Commander has already printed its message (and the help hint).
     if (err instanceof CommanderError) return exitCodeForCommander(err.exitCode);
+    if (err instanceof ExitWith) return err.exitCode;
     const failure = asCliError(err);
     io.stderr.write(wantsJson(argv) ? `${JSON.stringify(errorAsJson(failure))}\n` : formatError(failure));
     return failure.exitCode;

@@ -6,6 +6,7 @@ import { GIT_RESYNC_COMMAND, GitResyncCommand, GitResyncReply } from "./commands
 import { INSTANCE_RESYNC_COMMAND, InstanceResyncCommand } from "./commands/instance-resync.js";
 import { POLICY_CHECK_COMMAND, PolicyCheckCommand, PolicyCheckReply } from "./commands/policy-check.js";
 import { CloudEventAttributes } from "./envelope.js";
+import { SERVICE_HEARTBEAT, ServiceHeartbeat } from "./signals/service-heartbeat.js";
 
 const SUBJECT_PARAMS: Record<string, string> = {
   environment: "Environment name",
@@ -19,7 +20,7 @@ interface CommandDefinition {
   /** Absent: fire-and-forget, nobody answers. */
   reply?: z.ZodType;
   /** The subject ends in `.<environment>.<namespace>` like an event's (`.<layer>.<namespace>` for writes). */
-  perTarget?: boolean | "layer" | "source";
+  perTarget?: boolean | "layer" | "source" | "instance";
 }
 
 const LAYER_PARAMS: Record<string, string> = {
@@ -28,6 +29,11 @@ const LAYER_PARAMS: Record<string, string> = {
 };
 
 const SOURCE_PARAMS: Record<string, string> = { source: "Git source name" };
+
+const INSTANCE_PARAMS: Record<string, string> = {
+  service: "Nexus service name",
+  instance: "Instance id of that service",
+};
 
 const COMMANDS: CommandDefinition[] = [
   {
@@ -67,6 +73,13 @@ const COMMANDS: CommandDefinition[] = [
     request: GitResyncCommand,
     reply: GitResyncReply,
     perTarget: "source",
+  },
+  {
+    subject: SERVICE_HEARTBEAT,
+    description:
+      "Core NATS, not stored, no reply: a Nexus service instance is alive, with the readiness of each dependency, its outbox backlog, consumer backlog and dead letters. The monitor refuses a body whose service or instance is not the subject's.",
+    request: ServiceHeartbeat,
+    perTarget: "instance",
   },
 ];
 
@@ -122,7 +135,9 @@ export function buildAsyncApi(version = "0.1.0") {
         ? LAYER_PARAMS
         : command.perTarget === "source"
           ? SOURCE_PARAMS
-          : SUBJECT_PARAMS;
+          : command.perTarget === "instance"
+            ? INSTANCE_PARAMS
+            : SUBJECT_PARAMS;
     channels[name] = {
       address: command.perTarget
         ? `${command.subject}.${Object.keys(params)

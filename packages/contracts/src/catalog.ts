@@ -6,6 +6,8 @@ import {
   AuthTokenRevoked,
   authTokenRevokedSubject,
 } from "./events/auth-token-revoked.js";
+import { BACKUP_FAILED, BackupFailed, backupFailedSubject } from "./events/backup-failed.js";
+import { BACKUP_VERIFIED, BackupVerified, backupVerifiedSubject } from "./events/backup-verified.js";
 import { CONFIG_APPLIED, ConfigApplied, configAppliedSubject } from "./events/config-applied.js";
 import {
   CONFIG_CHANGE_APPROVED,
@@ -212,6 +214,21 @@ export const eventCatalog = {
     schema: GitImportFailed,
     subject: gitImportFailedSubject,
     about: (d) => `git-source/${d.sourceId}`,
+  }),
+  [BACKUP_VERIFIED]: defineEvent({
+    type: BACKUP_VERIFIED,
+    description:
+      "A backup was restored into a scratch schema and matched its source table by table (row counts and ordered content hashes).",
+    schema: BackupVerified,
+    subject: backupVerifiedSubject,
+    about: (d) => `backup/${d.backupId}`,
+  }),
+  [BACKUP_FAILED]: defineEvent({
+    type: BACKUP_FAILED,
+    description: "A backup could not be taken, or its verification restore did not reproduce the source.",
+    schema: BackupFailed,
+    subject: backupFailedSubject,
+    about: (d) => `backup/${d.backupId}`,
   }),
   [PIPELINE_STARTED]: defineEvent({
     type: PIPELINE_STARTED,

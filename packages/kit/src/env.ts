@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 
 /**
@@ -36,6 +37,18 @@ export function parseEnv<S extends z.ZodObject>(
 const booleanString = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const PROXY_KEYWORDS = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+/** An address, a CIDR range or one of proxy-addr's names for ranges (what fastify's trustProxy takes). */
+function isProxyEntry(entry: string): boolean {
+  if (PROXY_KEYWORDS.has(entry)) return true;
+  const [address = "", bits, ...rest] = entry.split("/");
+  const family = isIP(address);
+  if (!family || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
 
 /** Variables every Nexus service reads. Services `.extend()` this with their own. */
 export const baseEnvSchema = z.object({
@@ -78,7 +91,35 @@ export const baseEnvSchema = z.object({
   /** Invalid credentials allowed per client address per window before it gets 429. */
   AUTH_MAX_FAILURES: z.coerce.number().int().min(1).default(20),
   AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(300),
+  /**
+   * Reverse proxies whose X-Forwarded-For gives the client address (comma-separated addresses,
+   * CIDR ranges, or loopback / linklocal / uniquelocal). Empty: the connecting peer is the client.
+   * The failed-login limiter and the audit log count and record that address.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default("")
+    .transform((s) =>
+      s
+        .split(",")
+        .map((e) => e.trim())
+        .filter(Boolean),
+    )
+    .refine((entries) => entries.every(isProxyEntry), {
+      message:
+        "must be comma-separated IP addresses, CIDR ranges (10.0.0.0/8), loopback, linklocal or uniquelocal",
+    }),
   /** Requests per minute one token may make to one service (counted in Redis); 0 turns it off. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
+  /** Seconds between service heartbeats (`nexus.service.heartbeat.*`, read by the monitor); 0 turns them off. */
+  HEARTBEAT_INTERVAL_SECONDS: z.coerce
+    .number()
+    .refine((v) => v === 0 || (v >= 0.05 && v <= 3_600), "must be 0 (off) or between 0.05 and 3600")
+    .default(5),
+  /** This instance's name in heartbeats; default `<hostname>-<pid>`. */
+  INSTANCE_ID: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,99}$/, "must be lowercase letters, digits, '-' or '_'")
+    .optional(),
 });
 export type BaseEnv = z.infer<typeof baseEnvSchema>;

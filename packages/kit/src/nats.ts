@@ -42,23 +42,50 @@ export async function connectNats(config: NatsConfig): Promise<NatsConnection> {
   const shown = servers.map(redactServer).join(", ");
   const log = config.logger;
   log.info({ servers: shown, name: config.name }, "connecting to NATS");
-  const nc = await connect({
-    servers,
-    name: config.name,
-    ...credentialsOf(config),
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 1_000,
-    reconnectJitter: 500,
-    waitOnFirstConnect: config.waitOnFirstConnect ?? true,
-    pingInterval: 20_000,
-    maxPingOut: 3,
-    // Otherwise every request (each JetStream publish is one) builds two Error objects up front
-    // for their stack traces: a measurable share of the CPU of a write. Our logs carry context.
-    noAsyncTraces: true,
-  });
+  const open = () =>
+    connect({
+      servers,
+      name: config.name,
+      ...credentialsOf(config),
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 1_000,
+      reconnectJitter: 500,
+      pingInterval: 20_000,
+      maxPingOut: 3,
+      // Otherwise every request (each JetStream publish is one) builds two Error objects up front
+      // for their stack traces: a measurable share of the CPU of a write. Our logs carry context.
+      noAsyncTraces: true,
+    });
+  // Started before NATS (a host reboot, `docker compose up`): wait, and say so each time.
+  const nc = await (config.waitOnFirstConnect === false ? open() : untilNatsReachable(open, shown, log));
   log.info({ server: redactServer(nc.getServer()), version: nc.info?.version }, "connected to NATS");
   void watchStatus(nc, log);
   return nc;
+}
+
+const UNREACHABLE = /refused|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|timeout|closed/i;
+
+async function untilNatsReachable(
+  open: () => Promise<NatsConnection>,
+  where: string,
+  log: NatsConfig["logger"],
+): Promise<NatsConnection> {
+  for (let tries = 1; ; tries++) {
+    try {
+      const nc = await open();
+      if (tries > 1) log.info({ dependency: "NATS", where }, "NATS is reachable now; starting");
+      return nc;
+    } catch (err) {
+      const message = `${(err as Error)?.message ?? err} ${(err as { code?: unknown })?.code ?? ""}`;
+      if (!UNREACHABLE.test(message)) throw err;
+      const waitMs = Math.min(1_000 * 2 ** (tries - 1), 15_000);
+      log.warn(
+        { dependency: "NATS", where, err: message.trim(), retryInMs: waitMs, attempt: tries },
+        `NATS is not reachable at ${where}; not ready, trying again in ${Math.round(waitMs / 1_000)} s`,
+      );
+      await new Promise((r) => setTimeout(r, waitMs));
+    }
+  }
 }
 
 /** One way to log in, or none (a server without authorization). */

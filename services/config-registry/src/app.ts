@@ -8,7 +8,10 @@ import {
   combineAuthenticators,
   createAuditLog,
   createHttpApp,
+  createMetricsRegistry,
+  createOutboxMetrics,
   createOutboxRelay,
+  eventStreamCheck,
   type FailedAuthLimiter,
   type HealthCheck,
   type Logger,
@@ -16,11 +19,9 @@ import {
   prepareOutboxRows,
   type Redis,
   registerAuditRoutes,
+  registerBusMetrics,
   type Stoppable,
 } from "@nexus/kit";
-import { registerChangeRequestRoutes } from "./change-requests/change-request-router.js";
-import { createChangeRequestService } from "./change-requests/change-request-service.js";
-import { createChangeRequestStore } from "./change-requests/change-request-store.js";
 import { serveConfigCommands } from "./commands/config-command.js";
 import { serveConfigReadCommands } from "./commands/config-read-command.js";
 import { createGitClient } from "./git-sources/git-client.js";
@@ -33,10 +34,15 @@ import { consumeGitPushes, createGitReconciler } from "./git-sources/git-sync.js
 import { registerGitWebhookRoutes } from "./git-sources/git-webhook-router.js";
 import { createGitWebhookService } from "./git-sources/git-webhook-service.js";
 import { registerConfigContentParsers } from "./http/content-parsers.js";
+import { registerSecretReadHeaders } from "./http/secret-read-headers.js";
 import { registerLayerRoutes } from "./layers/layer-router.js";
 import { createLayerService } from "./layers/layer-service.js";
 import { createLayerStore } from "./layers/layer-store.js";
-import { createLayerWriteStore } from "./layers/layer-write-store.js";
+import {
+  countedGitImports,
+  countedReadCaches,
+  registerConfigWriteMetrics,
+} from "./metrics/registry-metrics.js";
 import { registerNamespaceRoutes } from "./namespaces/namespace-router.js";
 import { createNamespaceService } from "./namespaces/namespace-service.js";
 import { createNamespaceStore } from "./namespaces/namespace-store.js";
@@ -66,6 +72,12 @@ import { serveTokenIntrospection } from "./tokens/token-command.js";
 import { registerTokenRoutes } from "./tokens/token-router.js";
 import { createTokenService } from "./tokens/token-service.js";
 import { createTokenStore } from "./tokens/token-store.js";
+import { registerChangeRequestRoutes } from "./writes/change-request-router.js";
+import { createChangeRequestService } from "./writes/change-request-service.js";
+import { createChangeRequestStore } from "./writes/change-request-store.js";
+import { registerWriteRoutes } from "./writes/write-router.js";
+import { createWriteService } from "./writes/write-service.js";
+import { createWriteStore } from "./writes/write-store.js";
 
 export const SERVICE_NAME = "config-registry";
 
@@ -122,6 +134,8 @@ export interface RegistryDeps {
     policyCheck?: { environments: readonly string[]; timeoutMs: number; failOpen: boolean };
     /** Requests per minute per token, counted in Redis; 0 or absent: no limit. */
     rateLimitPerMinute?: number;
+    /** Proxies believed for the client address (TRUST_PROXY). */
+    trustProxy?: readonly string[];
     /** Writes reaching these environments by non-admins wait for an approver (default: none). */
     protectedEnvironments?: readonly string[];
     git?: Partial<GitConfig>;
@@ -144,12 +158,14 @@ export async function buildApp(deps: RegistryDeps) {
   });
   const cache = createResolveCache({ redis, logger, ttlSeconds: config.cacheTtlSeconds, memory });
   const ownChanges = createOwnChanges(memory);
+  const metrics = createMetricsRegistry(SERVICE_NAME);
   const relay = createOutboxRelay({
     pool,
     bus,
     logger,
     databaseUrl: config.databaseUrl,
     channel: outboxChannel,
+    ...createOutboxMetrics(metrics, pool),
   });
   const wakeOutbox = () => relay.wake();
   const secrets = createSecretService({
@@ -179,11 +195,11 @@ export async function buildApp(deps: RegistryDeps) {
       : undefined;
   const gitConfig: GitConfig = { ...GIT_DEFAULTS, ...config.git };
   const gitStore = createGitSourceStore();
-  const layers = createLayerService({
+  const layers = createLayerService({ pool, namespaces: namespaceStore, layers: layerStore, secrets });
+  const writes = createWriteService({
     pool,
-    namespaces: namespaceStore,
-    layers: layerStore,
-    writes: createLayerWriteStore(),
+    writes: createWriteStore(),
+    revisions: revisionStore,
     resolve,
     cache,
     known,
@@ -197,7 +213,6 @@ export async function buildApp(deps: RegistryDeps) {
   const namespaces = createNamespaceService({
     pool,
     namespaces: namespaceStore,
-    layers: layerStore,
     resolved: resolveStore,
     resolve,
     cache,
@@ -209,7 +224,6 @@ export async function buildApp(deps: RegistryDeps) {
     pool,
     namespaces: namespaceStore,
     revisions: revisionStore,
-    layers,
     secrets,
   });
   const schemas = createSchemaService({
@@ -222,10 +236,9 @@ export async function buildApp(deps: RegistryDeps) {
   });
   const reads = createResolveReadService({
     pool,
-    memory,
+    ...countedReadCaches(metrics, memory, cache),
     namespaces: namespaceStore,
     resolved: resolveStore,
-    cache,
     resolve,
     secrets,
   });
@@ -236,7 +249,7 @@ export async function buildApp(deps: RegistryDeps) {
     namespaces: namespaceStore,
     layerStore,
     revisions: revisionStore,
-    layers,
+    layers: writes,
     secrets,
     bus,
     wakeOutbox,
@@ -259,16 +272,19 @@ export async function buildApp(deps: RegistryDeps) {
     processEnv: gitConfig.processEnv,
   });
   const gitSources = createGitSourceService({ pool, store: gitStore, namespaces: namespaceStore, secrets });
-  const gitImports = createGitImportService({
-    pool,
-    bus,
-    git,
-    store: gitStore,
-    sources: gitSources,
-    layers,
-    wakeOutbox,
-    logger,
-  });
+  const gitImports = countedGitImports(
+    metrics,
+    createGitImportService({
+      pool,
+      bus,
+      git,
+      store: gitStore,
+      sources: gitSources,
+      writes,
+      wakeOutbox,
+      logger,
+    }),
+  );
   const gitReconciler = createGitReconciler({
     pool,
     databaseUrl: config.databaseUrl,
@@ -299,24 +315,31 @@ export async function buildApp(deps: RegistryDeps) {
         await redis.ping();
       },
     },
+    eventStreamCheck(bus),
   ];
   const http = await createHttpApp({
     service: SERVICE_NAME,
     description: "Namespaces, layered and versioned configuration, resolution, schemas and history.",
     logger,
     checks,
+    metrics,
     bodyLimit: config.bodyLimit,
     rateLimit: { perMinute: config.rateLimitPerMinute ?? 0, redis },
+    trustProxy: config.trustProxy ?? [],
     access: {
       authenticator: combineAuthenticators({ apiTokens: tokens, oidc: deps.auth.oidc }),
       failures: deps.auth.failures,
       audit,
     },
   });
+  const writeMetrics = registerConfigWriteMetrics(http.app, metrics);
+  const busMetrics = registerBusMetrics(metrics, bus);
   registerConfigContentParsers(http.app);
+  registerSecretReadHeaders(http.app);
   registerNamespaceRoutes(http.app, { namespaces });
-  registerLayerRoutes(http.app, { layers, changeRequests });
-  registerRevisionRoutes(http.app, { revisions, changeRequests });
+  registerLayerRoutes(http.app, { layers });
+  registerWriteRoutes(http.app, { writes, changeRequests });
+  registerRevisionRoutes(http.app, { revisions });
   registerChangeRequestRoutes(http.app, { changeRequests });
   registerSchemaRoutes(http.app, { schemas });
   registerResolveRoutes(http.app, { reads });
@@ -351,6 +374,7 @@ export async function buildApp(deps: RegistryDeps) {
     services: {
       namespaces,
       layers,
+      writes,
       revisions,
       schemas,
       reads,
@@ -369,12 +393,13 @@ export async function buildApp(deps: RegistryDeps) {
        * other instances' changes evict this instance's in-memory resolved documents.
        */
       async start() {
+        busMetrics.start();
         await bus.ensureStreams();
         invalidations = bus.subscribe(CONFIG_CHANGED, { skipId: ownChanges.heard }, (event) => {
           memory.invalidate(event.data.namespace, event.data.environment, event.data.hash);
         });
         if (config.outboxRelay) await relay.start();
-        commands = serveConfigCommands({ bus, layers });
+        commands = serveConfigCommands({ bus, writes: writeMetrics.countedCommandWrites(writes) });
         readCommands = serveConfigReadCommands({ bus, reads });
         introspection = serveTokenIntrospection({ bus, tokens });
         revocations = bus.subscribe(AUTH_TOKEN_REVOKED, {}, (event) => tokens.evict(event.data.tokenId));
@@ -383,6 +408,7 @@ export async function buildApp(deps: RegistryDeps) {
         if (gitConfig.reconcile) await gitReconciler.start();
       },
       async stop() {
+        busMetrics.stop();
         await commands?.stop();
         await readCommands?.stop();
         await invalidations?.stop();

@@ -8,12 +8,14 @@ import {
   openServiceBase,
   redactUrl,
   runMain,
+  startServiceHeartbeat,
 } from "@nexus/kit";
 import { buildApp, SERVICE_NAME } from "./app.js";
 import { loadRegistryEnv } from "./env.js";
 import { keyringFromEnv } from "./secrets/secret-env.js";
 
 const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations", import.meta.url));
+const PACKAGE_JSON = new URL("../package.json", import.meta.url);
 
 async function main(): Promise<void> {
   const env = loadRegistryEnv();
@@ -64,6 +66,7 @@ async function main(): Promise<void> {
       outboxRelay: env.OUTBOX_RELAY_ENABLED,
       protectedEnvironments: env.PROTECTED_ENVIRONMENTS,
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      trustProxy: env.TRUST_PROXY,
       policyCheck: {
         environments: env.POLICY_CHECK_ENVIRONMENTS,
         timeoutMs: env.POLICY_CHECK_TIMEOUT_MS,
@@ -83,12 +86,26 @@ async function main(): Promise<void> {
   await registry.services.tokens.ensureBootstrap(env.NEXUS_BOOTSTRAP_TOKEN);
   await registry.workers.start();
   await registry.app.listen({ host: env.HOST, port: env.PORT });
+  // Service heartbeat for the monitor (nexus.service.heartbeat.*).
+  const heartbeat = startServiceHeartbeat({
+    service: SERVICE_NAME,
+    packageJsonUrl: PACKAGE_JSON,
+    instanceId: env.INSTANCE_ID,
+    intervalSeconds: env.HEARTBEAT_INTERVAL_SECONDS,
+    nc,
+    bus,
+    pool,
+    readiness: registry.readiness,
+    durables: ["config-registry"],
+    logger,
+  });
 
   installShutdown({
     logger,
     graceMs: env.SHUTDOWN_GRACE_MS,
     startDraining: registry.startDraining,
     closers: [
+      { name: "heartbeat", close: () => heartbeat.stop() },
       { name: "http", close: () => registry.app.close() },
       { name: "workers", close: () => registry.workers.stop() },
       { name: "nats", close: () => nc.drain() },

@@ -5,11 +5,15 @@ import {
   type Consumption,
   createAuditLog,
   createHttpApp,
+  createMetricsRegistry,
+  createOutboxMetrics,
   createOutboxRelay,
+  eventStreamCheck,
   type HealthCheck,
   type Logger,
   type Pool,
   registerAuditRoutes,
+  registerBusMetrics,
   type Stoppable,
 } from "@nexus/kit";
 import { registerFindingRoutes } from "./findings/finding-router.js";
@@ -19,7 +23,9 @@ import { createReconcileStore } from "./findings/reconcile-store.js";
 import { createReconciler } from "./findings/reconciler.js";
 import { consumeHeads } from "./heads/head-consumer.js";
 import { createHeadStore } from "./heads/head-store.js";
+import { createKnownTargets } from "./heads/known-targets.js";
 import { createRegistryClient } from "./heads/registry-client.js";
+import { registerDriftMetrics } from "./http/drift-metrics.js";
 import { createIngestWatermark } from "./inventory/ingest-watermark.js";
 import { createInventoryBatcher } from "./inventory/inventory-batcher.js";
 import { consumeInventory } from "./inventory/inventory-consumer.js";
@@ -46,6 +52,8 @@ export const SERVICE_NAME = "drift-detector";
 export interface DetectorConfig {
   /** Requests per minute per token, counted in this process (no Redis here); 0 or absent: no limit. */
   rateLimitPerMinute?: number;
+  /** Proxies believed for the client address (TRUST_PROXY). */
+  trustProxy?: readonly string[];
   databaseUrl: string;
   schema: string;
   outboxRelay: boolean;
@@ -86,12 +94,14 @@ export interface DetectorDeps {
 export async function buildApp(deps: DetectorDeps) {
   const { logger, pool, bus, nc, config } = deps;
 
+  const metrics = createMetricsRegistry(SERVICE_NAME);
   const relay = createOutboxRelay({
     pool,
     bus,
     logger,
     databaseUrl: config.databaseUrl,
     channel: `${config.schema}_outbox`,
+    ...createOutboxMetrics(metrics, pool),
   });
   const wakeOutbox = () => relay.wake();
 
@@ -140,6 +150,8 @@ export async function buildApp(deps: DetectorDeps) {
   });
   // Set once the inventory consumers run; until then nothing is pending and the clock is the mark.
   let inventoryDurables: readonly string[] = [];
+  const inventoryReads = createInventoryReadStore();
+  const driftMetrics = registerDriftMetrics(metrics, { pool, findings, inventory: inventoryReads });
   const reconciler = createReconciler({
     pool,
     watermark: createIngestWatermark({
@@ -157,6 +169,7 @@ export async function buildApp(deps: DetectorDeps) {
     remediations,
     remediation,
     wakeOutbox,
+    onPass: driftMetrics.onPass,
     config: {
       graceMs: { byEnvironment: config.staleGraceByEnvironment, defaultMs: config.staleGraceMs },
       quietMs: config.quietMs,
@@ -194,6 +207,7 @@ export async function buildApp(deps: DetectorDeps) {
         await nc.flush();
       },
     },
+    eventStreamCheck(bus),
   ];
   const audit = createAuditLog({ pool, logger });
   const http = await createHttpApp({
@@ -202,10 +216,13 @@ export async function buildApp(deps: DetectorDeps) {
       "Instance inventory, drift findings (stale, rejected, divergent, source, policy), compliance policies and remediation.",
     logger,
     checks,
+    metrics,
     rateLimit: { perMinute: config.rateLimitPerMinute ?? 0, redis: null },
+    trustProxy: config.trustProxy ?? [],
     access: { ...deps.access, audit },
   });
-  registerInventoryRoutes(http.app, { pool, reads: createInventoryReadStore(), heads });
+  const busMetrics = registerBusMetrics(metrics, bus);
+  registerInventoryRoutes(http.app, { pool, reads: inventoryReads, heads });
   registerFindingRoutes(http.app, { pool, findings });
   registerPolicyRoutes(http.app, { policies });
   registerRemediationRoutes(http.app, { pool, remediations });
@@ -226,6 +243,7 @@ export async function buildApp(deps: DetectorDeps) {
     workers: {
       /** Streams exist; inventory, heads and policy consumers run; duties compete for the lease. */
       async start() {
+        busMetrics.start();
         await bus.ensureStreams();
         if (config.outboxRelay) await relay.start();
         batcher.start();
@@ -233,6 +251,7 @@ export async function buildApp(deps: DetectorDeps) {
           consumeInventory({
             bus,
             batcher,
+            targets: createKnownTargets({ pool, heads, registry }),
             inFlight: config.inventoryInFlight ?? 10_000,
             ackWaitMs: config.inventoryAckWaitMs ?? 30_000,
           }),
@@ -246,6 +265,7 @@ export async function buildApp(deps: DetectorDeps) {
       },
       /** Stop pulling, write (and so ack) what is batched, then release the lease and the relay. */
       async stop() {
+        busMetrics.stop();
         await command?.stop();
         await Promise.all(consumptions.map((c) => c.stop()));
         await batcher.stop();

@@ -6,11 +6,13 @@ import {
   openServiceBase,
   redactUrl,
   runMain,
+  startServiceHeartbeat,
 } from "@nexus/kit";
 import { buildApp, SERVICE_NAME } from "./app.js";
 import { loadDetectorEnv } from "./env.js";
 
 const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations", import.meta.url));
+const PACKAGE_JSON = new URL("../package.json", import.meta.url);
 
 async function main(): Promise<void> {
   const env = loadDetectorEnv();
@@ -33,6 +35,7 @@ async function main(): Promise<void> {
     access: { authenticator: auth.authenticator, failures: auth.failures },
     config: {
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      trustProxy: env.TRUST_PROXY,
       databaseUrl: env.DATABASE_URL,
       schema: env.DATABASE_SCHEMA,
       outboxRelay: env.OUTBOX_RELAY_ENABLED,
@@ -54,12 +57,26 @@ async function main(): Promise<void> {
   });
   await detector.workers.start();
   await detector.app.listen({ host: env.HOST, port: env.PORT });
+  // Service heartbeat for the monitor (nexus.service.heartbeat.*).
+  const heartbeat = startServiceHeartbeat({
+    service: SERVICE_NAME,
+    packageJsonUrl: PACKAGE_JSON,
+    instanceId: env.INSTANCE_ID,
+    intervalSeconds: env.HEARTBEAT_INTERVAL_SECONDS,
+    nc,
+    bus,
+    pool,
+    readiness: detector.readiness,
+    durables: ["drift"],
+    logger,
+  });
 
   installShutdown({
     logger,
     graceMs: env.SHUTDOWN_GRACE_MS,
     startDraining: detector.startDraining,
     closers: [
+      { name: "heartbeat", close: () => heartbeat.stop() },
       { name: "http", close: () => detector.app.close() },
       { name: "workers", close: () => detector.workers.stop() },
       { name: "auth", close: () => auth.stop() },

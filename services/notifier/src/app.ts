@@ -5,12 +5,15 @@ import {
   type Consumption,
   createAuditLog,
   createHttpApp,
+  createMetricsRegistry,
   deriveKey,
+  eventStreamCheck,
   type HealthCheck,
   type Logger,
   type Pool,
   processOnce,
   registerAuditRoutes,
+  registerBusMetrics,
   type SealingKeys,
 } from "@nexus/kit";
 import { registerAlertRoutes } from "./alerts/alert-router.js";
@@ -22,6 +25,7 @@ import { registerDeliveryRoutes } from "./delivery/delivery-router.js";
 import { createDeliveryService } from "./delivery/delivery-service.js";
 import { createDeliveryStore } from "./delivery/delivery-store.js";
 import { createDeliveryWorker } from "./delivery/delivery-worker.js";
+import { registerNotifierMetrics } from "./http/notifier-metrics.js";
 import { alertFromEvent, type LinkBases, mappedEventTypes } from "./intake/event-alert-fns.js";
 import { registerIntakeRoutes } from "./intake/intake-router.js";
 import { type OutboundPolicy, parseAllowList } from "./receivers/address-fns.js";
@@ -44,6 +48,8 @@ const CONSUMER = "notifier";
 export interface NotifierConfig {
   /** Requests per minute per token, counted in this process (no Redis here); 0 or absent: no limit. */
   rateLimitPerMinute?: number;
+  /** Proxies believed for the client address (TRUST_PROXY). */
+  trustProxy?: readonly string[];
   alertmanagerToken?: string | undefined;
   links: LinkBases;
   outbound: {
@@ -100,6 +106,8 @@ export async function buildApp(deps: NotifierDeps) {
     timeoutMs: config.outbound.timeoutMs,
     maxResponseBytes: config.outbound.maxResponseBytes,
   });
+  const metrics = createMetricsRegistry(SERVICE_NAME);
+  const notifierMetrics = registerNotifierMetrics(metrics, { pool, deliveries: deliveryStore });
   const senders = createSenders({
     outbound,
     timeoutMs: config.outbound.timeoutMs,
@@ -110,6 +118,7 @@ export async function buildApp(deps: NotifierDeps) {
     }),
     maxPacingWaitMs: Math.max(2_000, config.slackIntervalMs * 3),
     dashboardUrl: config.links.dashboardUrl,
+    onSlackPacing: notifierMetrics.onSlackPacing,
   });
 
   const routing = createRoutingService({
@@ -159,6 +168,7 @@ export async function buildApp(deps: NotifierDeps) {
     backoff: { baseMs: config.delivery.backoffBaseMs, maxMs: config.delivery.backoffMaxMs },
     leaseMs: config.delivery.leaseMs,
     batchSize: config.delivery.batchSize ?? 32,
+    onRecorded: notifierMetrics.onRecorded,
   });
   const retention = config.retention
     ? createRetentionJob({ pool, store: createRetentionStore(), logger, config: config.retention })
@@ -188,6 +198,7 @@ export async function buildApp(deps: NotifierDeps) {
         await deps.nc.flush();
       },
     },
+    eventStreamCheck(bus),
   ];
   // Who changed routing, silenced, acknowledged or re-sent what (kit audit log, own schema).
   const audit = createAuditLog({ pool, logger });
@@ -196,10 +207,13 @@ export async function buildApp(deps: NotifierDeps) {
     description: "Routes alerts and changes to Slack, PagerDuty, e-mail and webhooks; keeps the history.",
     logger,
     checks,
+    metrics,
     bodyLimit: config.bodyLimit,
     rateLimit: { perMinute: config.rateLimitPerMinute ?? 0, redis: null },
+    trustProxy: config.trustProxy ?? [],
     access: { ...deps.access, audit },
   });
+  const busMetrics = registerBusMetrics(metrics, bus);
   registerRoutingRoutes(http.app, { routing });
   registerSilenceRoutes(http.app, { silences });
   registerAlertRoutes(http.app, { alerts });
@@ -216,6 +230,7 @@ export async function buildApp(deps: NotifierDeps) {
     retention,
     workers: {
       async start() {
+        busMetrics.start();
         flushLoop.start();
         sendLoop.start();
         await retention?.start();
@@ -238,6 +253,7 @@ export async function buildApp(deps: NotifierDeps) {
         );
       },
       async stop() {
+        busMetrics.stop();
         await consumption?.stop();
         await flushLoop.stop();
         await sendLoop.stop();

@@ -7,12 +7,14 @@ import {
   parseSealingKeys,
   redactUrl,
   runMain,
+  startServiceHeartbeat,
 } from "@nexus/kit";
 import { buildApp, SERVICE_NAME } from "./app.js";
 import { loadNotifierEnv } from "./env.js";
 import { DAY_MS } from "./retention/retention-fns.js";
 
 const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations", import.meta.url));
+const PACKAGE_JSON = new URL("../package.json", import.meta.url);
 
 async function main(): Promise<void> {
   const env = loadNotifierEnv();
@@ -40,6 +42,7 @@ async function main(): Promise<void> {
     bus,
     config: {
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      trustProxy: env.TRUST_PROXY,
       alertmanagerToken: env.ALERTMANAGER_INTAKE_TOKEN,
       links: { dashboardUrl: env.DASHBOARD_URL, registryUrl: env.REGISTRY_PUBLIC_URL },
       outbound: {
@@ -72,12 +75,26 @@ async function main(): Promise<void> {
   });
   await notifier.workers.start();
   await notifier.app.listen({ host: env.HOST, port: env.PORT });
+  // Service heartbeat for the monitor (nexus.service.heartbeat.*).
+  const heartbeat = startServiceHeartbeat({
+    service: SERVICE_NAME,
+    packageJsonUrl: PACKAGE_JSON,
+    instanceId: env.INSTANCE_ID,
+    intervalSeconds: env.HEARTBEAT_INTERVAL_SECONDS,
+    nc,
+    bus,
+    pool,
+    readiness: notifier.readiness,
+    durables: ["notifier"],
+    logger,
+  });
 
   installShutdown({
     logger,
     graceMs: env.SHUTDOWN_GRACE_MS,
     startDraining: notifier.startDraining,
     closers: [
+      { name: "heartbeat", close: () => heartbeat.stop() },
       { name: "http", close: () => notifier.app.close() },
       { name: "workers", close: () => notifier.workers.stop() },
       { name: "auth", close: () => auth.stop() },

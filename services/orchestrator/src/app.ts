@@ -5,11 +5,15 @@ import {
   type Consumption,
   createAuditLog,
   createHttpApp,
+  createMetricsRegistry,
+  createOutboxMetrics,
   createOutboxRelay,
+  eventStreamCheck,
   type HealthCheck,
   type Logger,
   type Pool,
   registerAuditRoutes,
+  registerBusMetrics,
 } from "@nexus/kit";
 import { createDriftClient } from "./clients/drift-client.js";
 import { createHttpJsonClient } from "./clients/http-json.js";
@@ -33,6 +37,8 @@ export const SERVICE_NAME = "orchestrator";
 export interface OrchestratorConfig {
   /** Requests per minute per token, counted in this process (no Redis here); 0 or absent: no limit. */
   rateLimitPerMinute?: number;
+  /** Proxies believed for the client address (TRUST_PROXY). */
+  trustProxy?: readonly string[];
   databaseUrl: string;
   schema: string;
   outboxRelay: boolean;
@@ -78,12 +84,14 @@ export interface OrchestratorDeps {
 export async function buildApp(deps: OrchestratorDeps) {
   const { logger, pool, bus, nc, config } = deps;
   const outboxChannel = `${config.schema}_outbox`;
+  const metrics = createMetricsRegistry(SERVICE_NAME);
   const relay = createOutboxRelay({
     pool,
     bus,
     logger,
     databaseUrl: config.databaseUrl,
     channel: outboxChannel,
+    ...createOutboxMetrics(metrics, pool),
   });
 
   const registry = createRegistryClient({
@@ -172,6 +180,7 @@ export async function buildApp(deps: OrchestratorDeps) {
         await nc.flush();
       },
     },
+    eventStreamCheck(bus),
     {
       name: "api-token",
       critical: false,
@@ -188,9 +197,12 @@ export async function buildApp(deps: OrchestratorDeps) {
       "Promotion pipelines: validate, approve, promote an exact revision, wait until applied, health-gate, hooks, commands, rollback; durable runs.",
     logger,
     checks,
+    metrics,
     rateLimit: { perMinute: config.rateLimitPerMinute ?? 0, redis: null },
+    trustProxy: config.trustProxy ?? [],
     access: { ...deps.access, audit },
   });
+  const busMetrics = registerBusMetrics(metrics, bus);
   registerPipelineRoutes(http.app, { pipelines });
   registerRunRoutes(http.app, { runs });
   registerScheduleRoutes(http.app, { pool, pipelines: pipelineStore, schedules: scheduleStore });
@@ -208,6 +220,7 @@ export async function buildApp(deps: OrchestratorDeps) {
     workers: {
       /** Streams exist, the relay and the trigger consumer run, the executor drives runs, schedules compete for their lease. */
       async start() {
+        busMetrics.start();
         await bus.ensureStreams();
         if (config.outboxRelay) await relay.start();
         consumptions = [
@@ -225,6 +238,7 @@ export async function buildApp(deps: OrchestratorDeps) {
       },
       /** Finish the steps in progress and give their runs back, then stop consuming and publishing. */
       async stop() {
+        busMetrics.stop();
         await scheduler.stop();
         await executor.stop();
         await Promise.all(consumptions.map((c) => c.stop()));

@@ -4,7 +4,7 @@ import { z } from "zod";
 const HttpUrl = z.url({ protocol: /^https?$/ });
 
 export const orchestratorEnvSchema = baseEnvSchema.extend({
-  PORT: z.coerce.number().int().min(0).max(65535).default(4400),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4500),
   DATABASE_SCHEMA: z
     .string()
     .regex(/^[a-z_][a-z0-9_]*$/)

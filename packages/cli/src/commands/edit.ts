@@ -15,6 +15,7 @@ import { jsonEqual, readYamlDocument, renderDocument } from "../output/format-fn
 import type { Io } from "../output/output.js";
 import { writeResultLine } from "../output/views-fns.js";
 import { layerArgument, nsArgument } from "./args.js";
+import { reportWrite } from "./write-outcome.js";
 
 interface EditOptions {
   message?: string;
@@ -62,10 +63,10 @@ export function registerEdit(program: Command, io: Io): void {
         return;
       }
 
-      let result: Awaited<ReturnType<typeof client.putLayer>>;
+      let outcome: Awaited<ReturnType<typeof client.putLayer>>;
       try {
         // The YAML itself goes to the registry, which parses it by the same rules as any write.
-        result = await client.putLayer(ns, layerName, edited, "application/yaml", {
+        outcome = await client.putLayer(ns, layerName, edited, "application/yaml", {
           message: options.message,
           ifMatch: layer.revision,
         });
@@ -77,9 +78,9 @@ export function registerEdit(program: Command, io: Io): void {
             : "Nothing was written. ";
         throw withHint(err, `${again}${kept}`);
       }
+      // A change request holds the edited content, so the file is not needed either way.
       await discard();
-      if (ctx.out.json) ctx.out.data(result);
-      else ctx.out.text(writeResultLine(result, ctx.out.colors));
+      reportWrite(ctx, client.baseUrl, outcome, (result) => writeResultLine(result, ctx.out.colors));
     });
 }
 

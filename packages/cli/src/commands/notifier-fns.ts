@@ -40,32 +40,47 @@ export function resolveNotifierUrl(
   env: NodeJS.ProcessEnv,
   file: Record<string, unknown> | null,
 ): { url: string; source: "flag" | "env" | "config" } | null {
-  const fromFile = typeof file?.notifierUrl === "string" ? file.notifierUrl : undefined;
+  return resolveServiceUrl(flag, env, file, {
+    flag: "notifier-url",
+    env: "NEXUS_NOTIFIER_URL",
+    fileKey: "notifierUrl",
+  });
+}
+
+/** A service's URL: its flag > its environment variable > its key in the config file. */
+export function resolveServiceUrl(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  file: Record<string, unknown> | null,
+  names: { flag: string; env: string; fileKey: string },
+): { url: string; source: "flag" | "env" | "config" } | null {
+  const fromFile = typeof file?.[names.fileKey] === "string" ? (file[names.fileKey] as string) : undefined;
+  const fromEnv = env[names.env];
   const [raw, source] = flag
     ? [flag, "flag" as const]
-    : env.NEXUS_NOTIFIER_URL
-      ? [env.NEXUS_NOTIFIER_URL, "env" as const]
+    : fromEnv
+      ? [fromEnv, "env" as const]
       : fromFile
         ? [fromFile, "config" as const]
         : [undefined, undefined];
   if (!raw || !source) return null;
   const where =
     source === "flag"
-      ? "--notifier-url"
+      ? `--${names.flag}`
       : source === "env"
-        ? "NEXUS_NOTIFIER_URL"
-        : "the config file's notifierUrl";
+        ? names.env
+        : `the config file's ${names.fileKey}`;
   let url: URL;
   try {
     url = new URL(raw.trim());
   } catch {
-    throw usageError(`${where} is not a URL`, "notifier-url");
+    throw usageError(`${where} is not a URL`, names.flag);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw usageError(`${where} must start with http:// or https://`, "notifier-url");
+    throw usageError(`${where} must start with http:// or https://`, names.flag);
   }
   if (url.username || url.password || url.search || url.hash) {
-    throw usageError(`${where} must not carry credentials, a query or a fragment`, "notifier-url");
+    throw usageError(`${where} must not carry credentials, a query or a fragment`, names.flag);
   }
   return { url: `${url.origin}${url.pathname.replace(/\/+$/, "")}`, source };
 }

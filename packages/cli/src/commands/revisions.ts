@@ -5,6 +5,7 @@ import { describeOperations, entriesAsJson, renderDiffLines } from "../output/di
 import type { Io } from "../output/output.js";
 import { historyTable, writeResultLine } from "../output/views-fns.js";
 import { layerArgument, nsArgument, parseRevision, parseRevisionOrZero, positiveInt } from "./args.js";
+import { reportWrite } from "./write-outcome.js";
 
 interface HistoryOptions {
   limit: number;
@@ -74,15 +75,18 @@ export function registerRevisions(program: Command, io: Io): void {
     .action(
       async (ns: string, layer: string, revision: number, options: RollbackOptions, command: Command) => {
         const ctx = contextOf(io, command);
-        const result = await (await ctx.client()).rollback(ns, layer, revision, {
+        const client = await ctx.client();
+        const outcome = await client.rollback(ns, layer, revision, {
           message: options.message,
           ifMatch: options.ifMatch,
         });
-        if (ctx.out.json) ctx.out.data(result);
-        else
-          ctx.out.text(
+        reportWrite(
+          ctx,
+          client.baseUrl,
+          outcome,
+          (result) =>
             `Rolled back to the content of revision ${revision}.\n${writeResultLine(result, ctx.out.colors)}`,
-          );
+        );
       },
     );
 }

@@ -5,6 +5,7 @@ import { type DocumentFormat, detectInputFormat, mediaTypeOf } from "../output/f
 import type { Io } from "../output/output.js";
 import { writeResultLine } from "../output/views-fns.js";
 import { formatOption, layerArgument, nsArgument, parseRevisionOrZero, readInput } from "./args.js";
+import { reportWrite } from "./write-outcome.js";
 
 interface SetOptions {
   file: string;
@@ -39,11 +40,10 @@ export function registerSet(program: Command, io: Io): void {
       const format = detectInputFormat(options.file, text, options.format);
       // The registry parses the document itself (the same rules for every client); a document
       // that does not parse comes back as a 400 with the line and column: exit 4.
-      const result = await client.putLayer(ns, layer, text, mediaTypeOf(format), {
+      const outcome = await client.putLayer(ns, layer, text, mediaTypeOf(format), {
         message: options.message,
         ifMatch: options.ifMatch,
       });
-      if (ctx.out.json) ctx.out.data(result);
-      else ctx.out.text(writeResultLine(result, ctx.out.colors));
+      reportWrite(ctx, client.baseUrl, outcome, (result) => writeResultLine(result, ctx.out.colors));
     });
 }

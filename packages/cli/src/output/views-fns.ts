@@ -1,5 +1,12 @@
 /** The human form of each registry resource. No I/O. */
-import type { Namespace, Provenance, Resolved, RevisionSummary, WriteResult } from "../api-types.js";
+import type {
+  Namespace,
+  PendingChange,
+  Provenance,
+  Resolved,
+  RevisionSummary,
+  WriteResult,
+} from "../api-types.js";
 import { formatValue } from "./diff-fns.js";
 import type { Colors } from "./output.js";
 import { listCell, renderFields, renderTable, shortHash, shortTime } from "./table-fns.js";
@@ -79,4 +86,21 @@ export function explainTable(resolved: Resolved, colors: Colors): string {
 /** A comment line naming what was fetched: valid in YAML and .env, so output can be saved and reused. */
 export function resolvedHeader(r: Resolved): string {
   return `# ${r.namespace}/${r.environment} · revision ${r.revision} · sha256 ${shortHash(r.hash)}`;
+}
+
+/**
+ * A write that opened a change request instead: what happened, its id, and how an approver
+ * approves it (there is no `nexus` command for change requests yet, so the API call).
+ */
+export function pendingChangeText(pending: PendingChange, baseUrl: string, colors: Colors): string {
+  const c = pending.changeRequest;
+  const target = colors.bold(`${c.namespace}/${c.layer}`);
+  const approve = `${baseUrl}/v1/change-requests/${c.id}`;
+  return (
+    `${target}: change request ${colors.yellow(c.id)} opened; nothing is written until an approver approves it.\n` +
+    `${pending.message}\n` +
+    "An approver (someone else with the approver role there) approves it (or /reject) with:\n" +
+    `  curl -X POST -H "Authorization: Bearer $NEXUS_TOKEN" -H "Content-Type: application/json" -d '{"comment":""}' ${approve}/approve\n` +
+    `See it with: curl -H "Authorization: Bearer $NEXUS_TOKEN" ${approve}\n`
+  );
 }

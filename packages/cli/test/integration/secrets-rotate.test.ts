@@ -12,7 +12,7 @@ describe("nexus secrets rotate", () => {
       owners: [],
       variables: {},
     });
-    await h.registry.services.layers.replace(
+    await h.registry.services.writes.replace(
       "vault-demo",
       "base",
       { db: { password: { $secret: "p4ss" } } },

@@ -12,7 +12,15 @@ import {
 
 describe("exit codes", () => {
   it("are the documented numbers", () => {
-    expect(ExitCode).toEqual({ ok: 0, error: 1, usage: 2, conflict: 3, validation: 4, access: 5 });
+    expect(ExitCode).toEqual({
+      ok: 0,
+      error: 1,
+      usage: 2,
+      conflict: 3,
+      validation: 4,
+      access: 5,
+      pendingApproval: 6,
+    });
   });
 
   it.each([

@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from "node:fs/promises";
-import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
@@ -150,49 +149,4 @@ export async function tempDir(): Promise<{ path: string; remove(): Promise<void>
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }
 
-/**
- * A TCP pass-through in front of the registry, so a test can make Nexus unreachable for the
- * client (connection refused, like a crashed or partitioned registry) while the registry itself,
- * its database and its events keep going, and bring it back on the same address.
- */
-export async function startProxy(targetPort: number) {
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  let port = 0;
-  const listen = () =>
-    new Promise<void>((resolve, reject) => {
-      const s = createServer((client) => {
-        const upstream = connect(targetPort, "127.0.0.1");
-        for (const sock of [client, upstream]) {
-          sockets.add(sock);
-          sock.on("close", () => sockets.delete(sock));
-          sock.on("error", () => undefined);
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      s.once("error", reject);
-      s.listen(port, "127.0.0.1", () => {
-        port = (s.address() as AddressInfo).port;
-        server = s;
-        resolve();
-      });
-    });
-  await listen();
-  return {
-    get url() {
-      return `http://127.0.0.1:${port}`;
-    },
-    /** Refuse new connections and cut the open ones. */
-    async down() {
-      const s = server;
-      server = undefined;
-      for (const sock of sockets) sock.destroy();
-      if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
-    },
-    /** Listen again on the same port. */
-    up: listen,
-    close() {
-      return this.down();
-    },
-  };
-}
+export { startTcpProxy as startProxy } from "@nexus/test-fixtures";

@@ -97,14 +97,13 @@ export function registerAccessControl(app: FastifyInstance, options: AccessContr
         ),
       );
     }
-    const wait = options.failures?.blockedFor(request.ip) ?? 0;
-    if (wait > 0) return done(tooManyFailures(request, wait));
-
+    // The limiter is asked only once a credential has proved invalid: a valid one always goes
+    // through, whatever others behind the same address (a NAT, a proxy, a CI runner) got wrong.
     let result: ReturnType<Authenticator["authenticate"]>;
     try {
       result = options.authenticator.authenticate(credential);
     } catch (err) {
-      return done(refused(request, err));
+      return done(refusedOrBlocked(request, err));
     }
     const finish = (outcome: Error | undefined | Promise<Error>) => {
       if (outcome instanceof Promise) outcome.then(done);
@@ -113,12 +112,18 @@ export function registerAccessControl(app: FastifyInstance, options: AccessContr
     if (result instanceof Promise) {
       result.then(
         (principal) => finish(authorize(request, rule, principal)),
-        (err: unknown) => done(refused(request, err)),
+        (err: unknown) => done(refusedOrBlocked(request, err)),
       );
       return;
     }
     finish(authorize(request, rule, result));
   });
+
+  /** An authenticator's refusal (expired, revoked), or 429 while this address is blocked. */
+  function refusedOrBlocked(request: FastifyRequest, err: unknown): Error {
+    const wait = err instanceof UnauthorizedError ? (options.failures?.blockedFor(request.ip) ?? 0) : 0;
+    return wait > 0 ? tooManyFailures(request, wait) : refused(request, err);
+  }
 
   /** The refusal for this principal on this route, or undefined to go ahead (async only to count a failure). */
   function authorize(
@@ -127,6 +132,8 @@ export function registerAccessControl(app: FastifyInstance, options: AccessContr
     principal: Principal | null,
   ): Error | undefined | Promise<Error> {
     if (!principal) {
+      const wait = options.failures?.blockedFor(request.ip) ?? 0;
+      if (wait > 0) return tooManyFailures(request, wait);
       request.accessDenied = "invalid token";
       const invalid = new UnauthorizedError("invalid_token", "This token is not valid.");
       if (!options.failures) return invalid;

@@ -16,8 +16,11 @@ export interface FailedAuthLimiter {
 }
 
 /**
- * Slows token guessing: an address that presents too many bad credentials is refused (429) for
- * the rest of the window, valid credentials included. Failures are counted in Redis, so guesses
+ * Slows token guessing: an address that presents too many bad credentials has its further bad
+ * ones refused with 429 for the rest of the window. A valid credential from that address is never
+ * refused (the access hook asks only after a credential failed): behind a NAT, a proxy or a shared
+ * CI runner, one misconfigured client must not lock everyone out. The address is the client's as
+ * fastify sees it, so behind a reverse proxy set TRUST_PROXY. Failures are counted in Redis, so guesses
  * spread over instances add up; each instance learns of a block at the address's next failure
  * there, and remembers it in memory, so a request with a good token costs no Redis round trip.
  * While Redis is away each instance counts on its own (never open, never a stall).

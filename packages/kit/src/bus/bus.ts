@@ -1,4 +1,4 @@
-import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { JetStreamApiCodes, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { EventType } from "@nexus/contracts";
 import { requestCommand, serveCommand } from "./commands.js";
@@ -6,7 +6,8 @@ import { startConsuming } from "./consume.js";
 import { buildEnvelope, canonicalSubjectFor, parseEvent } from "./envelope.js";
 import { MSG_ID, TRACEPARENT, toMsgHdrs, traceHeaders } from "./headers.js";
 import { assertPrefix, CANONICAL_ROOT, prefixSubject, streamNames } from "./names.js";
-import { ensureStreams } from "./streams.js";
+import { consumerStats, deadLetterCounts } from "./stats.js";
+import { ensureStreams, isApiError, type StreamOptions } from "./streams.js";
 import type { Bus, BusContext, BusLogger, LiveEventHandler, Stoppable, SubscribeOptions } from "./types.js";
 
 export interface BusConfig {
@@ -29,6 +30,12 @@ export function createBus(config: BusConfig): Bus {
   assertPrefix(prefix);
   const js = jetstream(config.nc, { timeout: config.timeoutMs ?? 5_000 });
   let jsm: Promise<JetStreamManager> | undefined;
+  let streamOptions: StreamOptions = {};
+  const ensure = async () => {
+    const names = await ensureStreams(await ctx.jsm(), prefix, streamOptions);
+    config.logger.debug({ streams: names }, "JetStream streams are in place");
+    return names;
+  };
   const ctx: BusContext = {
     nc: config.nc,
     js,
@@ -43,6 +50,9 @@ export function createBus(config: BusConfig): Bus {
     source: config.source,
     logger: config.logger,
     streams: streamNames(prefix),
+    ensureStreams: ensure,
+    consumers: new Map(),
+    observers: new Set(),
   };
 
   const bus: Bus = {
@@ -53,10 +63,18 @@ export function createBus(config: BusConfig): Bus {
     subjectFor: (type, data) => prefixSubject(prefix, canonicalSubjectFor(type, data)),
     envelope: (type, data, opts) => buildEnvelope(type, data, config.source, opts),
 
-    async ensureStreams(options) {
-      const names = await ensureStreams(await ctx.jsm(), prefix, options);
-      config.logger.debug({ streams: names }, "JetStream streams are in place");
-      return names;
+    ensureStreams(options) {
+      if (options) streamOptions = options;
+      return ensure();
+    },
+
+    async eventStreamCreated() {
+      try {
+        return (await (await ctx.jsm()).streams.info(ctx.streams.events)).created;
+      } catch (err) {
+        if (isApiError(err, JetStreamApiCodes.StreamNotFound)) return null;
+        throw err;
+      }
     },
 
     async publish(type, data, opts = {}) {
@@ -88,6 +106,12 @@ export function createBus(config: BusConfig): Bus {
     serveCommand: (opts) => serveCommand(ctx, opts),
     requestCommand: (subject, body, replySchema, timeoutMs) =>
       requestCommand(ctx, subject, body, replySchema, timeoutMs),
+    consumerStats: () => consumerStats(ctx),
+    deadLetterCounts: (durables) => deadLetterCounts(ctx, durables),
+    observe(observer) {
+      ctx.observers.add(observer);
+      return () => void ctx.observers.delete(observer);
+    },
   };
   return bus;
 }

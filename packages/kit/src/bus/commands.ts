@@ -2,6 +2,7 @@ import { type Msg, NoRespondersError, RequestError, TimeoutError } from "@nats-i
 import { context } from "@opentelemetry/api";
 import type { z } from "zod";
 import { AppError, isAppError, ServiceUnavailableError } from "../errors.js";
+import { parseStrictJson } from "../http/input-guards.js";
 import { contextFromHeaders, TRACEPARENT, toMsgHdrs, traceHeaders } from "./headers.js";
 import { prefixSubject } from "./names.js";
 import {
@@ -37,8 +38,10 @@ export function serveCommand<Req extends z.ZodType, Rep extends z.ZodType>(
   const handle = async (m: Msg): Promise<unknown> => {
     let body: unknown;
     try {
-      body = JSON.parse(m.string());
-    } catch {
+      body = parseStrictJson(m.data);
+    } catch (err) {
+      // NUL characters, lone surrogates, reserved keys, too deep: refused with their own codes.
+      if (isAppError(err) && err.code !== "malformed_body") return fromAppError(err);
       return invalid("request body is not valid JSON");
     }
     const req = opts.request.safeParse(body);

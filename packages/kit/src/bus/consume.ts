@@ -13,9 +13,10 @@ import { nanos } from "@nats-io/transport-node";
 import type { EventType } from "@nexus/contracts";
 import { context } from "@opentelemetry/api";
 import { deadLetter } from "./dlq.js";
-import { parseEvent } from "./envelope.js";
+import { canonicalSubjectFor, parseEvent } from "./envelope.js";
 import { contextFromHeaders, TRACEPARENT } from "./headers.js";
-import { assertDurable, durableFor, prefixSubject } from "./names.js";
+import { assertDurable, canonicalSubject, durableFor, prefixSubject } from "./names.js";
+import { EventRefusedError } from "./refused.js";
 import { isApiError } from "./streams.js";
 import type { BusContext, ConsumeOptions, Consumption, EventHandler } from "./types.js";
 
@@ -45,10 +46,10 @@ export async function startConsuming<T extends EventType>(
     prefixSubject(ctx.prefix, s),
   );
   const jsm = await ctx.jsm();
-  const consumers: { name: string; consumer: Consumer }[] = [];
+  const consumers: { name: string; consumer: Consumer; wanted: WantedConsumer }[] = [];
   for (const filter of filters) {
     const name = durableFor(opts.durable, ctx.prefix, filter);
-    await ensureConsumer(jsm, ctx.streams.events, {
+    const wanted: WantedConsumer = {
       durable_name: name,
       description: `${opts.durable} reading ${filter}`,
       filter_subject: filter,
@@ -60,9 +61,22 @@ export async function startConsuming<T extends EventType>(
       // dead-letters the event instead of the server dropping it silently.
       max_deliver: settings.maxDeliver + 1,
       max_ack_pending: opts.maxAckPending ?? 1_000,
-    });
-    consumers.push({ name, consumer: await ctx.js.consumers.get(ctx.streams.events, name) });
+    };
+    await ensureConsumer(jsm, ctx.streams.events, wanted);
+    consumers.push({ name, wanted, consumer: await ctx.js.consumers.get(ctx.streams.events, name) });
   }
+
+  /**
+   * The stream or the durable is gone (a JetStream store lost, someone deleted it): make both
+   * again and go on. The new durable starts at the beginning of the (new) stream; the outbox
+   * relays re-publish what the lost stream held, and handlers are idempotent.
+   */
+  const recreate = async (name: string, wanted: WantedConsumer): Promise<Consumer> => {
+    await ctx.ensureStreams();
+    await ensureConsumer(await ctx.jsm(), ctx.streams.events, wanted);
+    ctx.logger.warn({ consumer: name }, "consumer was missing and has been created again");
+    return ctx.js.consumers.get(ctx.streams.events, name);
+  };
 
   const expected = new Set<string>(types);
   let stopping = false;
@@ -74,6 +88,7 @@ export async function startConsuming<T extends EventType>(
 
   const handleOne = async (m: JsMsg, name: string): Promise<void> => {
     const deliveryCount = m.info.deliveryCount;
+    if (deliveryCount > 1) for (const o of ctx.observers) o.redelivered?.(opts.durable);
     const where = { consumer: name, subject: m.subject, streamSeq: m.seq, deliveryCount };
     const parsed = parseEvent<T>(m.data, expected);
     if (!parsed.ok) {
@@ -85,6 +100,22 @@ export async function startConsuming<T extends EventType>(
       return;
     }
     const eventId = parsed.event.id;
+    // The subject is the authority (NATS permissions are per subject): a body naming another
+    // target than its subject could put data where its publisher may not.
+    const bodySubject = canonicalSubjectFor(parsed.event.type, parsed.event.data);
+    const arrivedOn = canonicalSubject(ctx.prefix, m.subject);
+    if (bodySubject !== arrivedOn) {
+      ctx.logger.warn(
+        { ...where, eventId, bodySubject },
+        "event whose body disagrees with its subject dead-lettered",
+      );
+      await settleDead(
+        m,
+        `subject_mismatch: the body belongs on ${bodySubject}, it came on ${arrivedOn}`,
+        eventId,
+      );
+      return;
+    }
     if (deliveryCount > settings.maxDeliver) {
       ctx.logger.error({ ...where, eventId }, "event ran out of deliveries without a verdict, dead-lettered");
       await settleDead(m, "no_verdict: the last delivery neither succeeded nor failed", eventId);
@@ -97,7 +128,13 @@ export async function startConsuming<T extends EventType>(
       await context.with(contextFromHeaders(m.headers), () => handler(parsed.event, eventCtx));
       m.ack();
     } catch (err) {
-      if (deliveryCount >= settings.maxDeliver) {
+      if (err instanceof EventRefusedError) {
+        ctx.logger.warn(
+          { ...where, eventId, code: err.code, reason: err.message },
+          "event refused, dead-lettered",
+        );
+        await settleDead(m, `${err.code}: ${err.message}`, eventId);
+      } else if (deliveryCount >= settings.maxDeliver) {
         ctx.logger.error({ ...where, eventId, err }, "handler failed on its last delivery, dead-lettered");
         await settleDead(m, `handler_failed: ${(err as Error)?.message ?? String(err)}`, eventId);
       } else {
@@ -112,6 +149,8 @@ export async function startConsuming<T extends EventType>(
     async function settleDead(msg: JsMsg, reason: string, id: string | undefined): Promise<void> {
       try {
         await deadLetter(ctx, msg, { durable: opts.durable, consumer: name, reason, eventId: id });
+        const code = reason.slice(0, Math.max(0, reason.indexOf(":"))) || "unknown";
+        for (const o of ctx.observers) o.deadLettered?.(opts.durable, code);
         // No reason argument: NATS 2.9 does not parse `+TERM <reason>` and would redeliver.
         msg.term();
       } catch (err) {
@@ -122,12 +161,23 @@ export async function startConsuming<T extends EventType>(
     }
   };
 
-  const run = async (name: string, consumer: Consumer): Promise<void> => {
+  const run = async (name: string, first: Consumer, wanted: WantedConsumer): Promise<void> => {
     const inflight = new Set<Promise<void>>();
+    let consumer = first;
+    let missing = false;
     while (!stopping) {
       let messages: ConsumerMessages | undefined;
       try {
-        messages = await consumer.consume({ max_messages: Math.max(2, settings.concurrency * 2) });
+        if (missing) {
+          consumer = await recreate(name, wanted);
+          missing = false;
+        }
+        // Without the abort the client waits, silently and for ever, for someone else to make
+        // a deleted stream or durable again.
+        messages = await consumer.consume({
+          max_messages: Math.max(2, settings.concurrency * 2),
+          abort_on_missing_resource: true,
+        });
         open.add(messages);
         if (stopping) messages.close();
         for await (const m of messages) {
@@ -141,8 +191,11 @@ export async function startConsuming<T extends EventType>(
           inflight.add(p);
           if (inflight.size >= settings.concurrency) await Promise.race(inflight);
         }
+        // The iterator ends by itself only when something ended it: check the durable first.
+        missing = true;
       } catch (err) {
         if (!stopping) ctx.logger.warn({ consumer: name, err }, "consumer stopped unexpectedly, restarting");
+        missing = true; // checked (and made again if gone) before the next attempt
       } finally {
         if (messages) open.delete(messages);
       }
@@ -151,7 +204,8 @@ export async function startConsuming<T extends EventType>(
     await Promise.all(inflight);
   };
 
-  const loops = consumers.map(({ name, consumer }) => run(name, consumer));
+  for (const { name } of consumers) ctx.consumers.set(name, opts.durable);
+  const loops = consumers.map(({ name, consumer, wanted }) => run(name, consumer, wanted));
   ctx.logger.info({ durables: consumers.map((c) => c.name), filters }, "consuming events");
   return {
     durables: consumers.map((c) => c.name),
@@ -160,6 +214,7 @@ export async function startConsuming<T extends EventType>(
       wake();
       for (const m of open) void m.close();
       await Promise.all(loops);
+      for (const { name } of consumers) ctx.consumers.delete(name);
       // Acks are fire-and-forget; make sure the last ones reached the server before we return.
       if (!ctx.nc.isClosed()) await ctx.nc.flush().catch(() => undefined);
     },

@@ -21,13 +21,16 @@ export {
   type StreamNames,
   streamNames,
 } from "./names.js";
+export { EventRefusedError } from "./refused.js";
 export { DUPLICATE_WINDOW_MS, eventStreamSubjects, type StreamOptions } from "./streams.js";
 export type {
   Bus,
   BusLogger,
+  BusObserver,
   CommandContext,
   CommandError,
   ConsumeOptions,
+  ConsumerStats,
   Consumption,
   EventContext,
   EventHandler,

@@ -18,6 +18,33 @@ export interface BusContext {
   source: string;
   logger: BusLogger;
   streams: StreamNames;
+  /** Create or update the streams with the options last given to `Bus.ensureStreams`. */
+  ensureStreams(): Promise<StreamNames>;
+  /** JetStream durables this bus consumes now → their logical consumer name. */
+  consumers: Map<string, string>;
+  observers: Set<BusObserver>;
+}
+
+/** Told of what consumers do (for metrics); must not throw or block. */
+export interface BusObserver {
+  /** An event went to the dead-letter stream; `reason` is the reason's code (`handler_failed`, …). */
+  deadLettered?(durable: string, reason: string): void;
+  /** A delivery after the first of an event (a handler failed, or its ack came too late). */
+  redelivered?(durable: string): void;
+}
+
+/** One durable's counts as the server keeps them. */
+export interface ConsumerStats {
+  /** Logical consumer name (`ConsumeOptions.durable`). */
+  durable: string;
+  /** The JetStream durable (one per filter subject). */
+  consumer: string;
+  /** In the stream, not yet delivered to this durable. */
+  pending: number;
+  /** Delivered, not yet acknowledged. */
+  ackPending: number;
+  /** Delivered more than once and not yet acknowledged. */
+  redelivered: number;
 }
 
 export interface PublishOptions {
@@ -142,7 +169,16 @@ export interface Bus {
   subject(canonical: string): string;
   subjectFor<T extends EventType>(type: T, data: EventData<T>): string;
   envelope<T extends EventType>(type: T, data: EventData<T>, opts?: EnvelopeOptions): EventOf<T>;
+  /**
+   * Create or update the streams; the options are remembered, so a later call without them (a
+   * consumer or relay recreating a stream lost with a JetStream store) builds the same streams.
+   */
   ensureStreams(options?: StreamOptions): Promise<StreamNames>;
+  /**
+   * When the events stream was created (the server's timestamp), or null when it does not exist: a
+   * new value means the stream, and everything it held, was lost and made again.
+   */
+  eventStreamCreated(): Promise<string | null>;
   publish<T extends EventType>(type: T, data: EventData<T>, opts?: PublishOptions): Promise<PublishResult<T>>;
   publishEnvelope(
     subject: string,
@@ -169,4 +205,10 @@ export interface Bus {
     replySchema: Rep,
     timeoutMs?: number,
   ): Promise<z.infer<Rep>>;
+  /** The server's counts for every durable this bus consumes now (asked per call: metrics). */
+  consumerStats(): Promise<ConsumerStats[]>;
+  /** Messages in the dead-letter stream for each of these logical consumers. */
+  deadLetterCounts(durables: readonly string[]): Promise<Map<string, number>>;
+  /** Be told of dead letters and redeliveries handled in this process; returns the way to stop. */
+  observe(observer: BusObserver): () => void;
 }

@@ -1,4 +1,6 @@
 import pg from "pg";
+import { ServiceUnavailableError } from "../errors.js";
+import { isConnectionFailure } from "./connection-errors.js";
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -25,7 +27,42 @@ export function createPool(config: PoolConfig): pg.Pool {
     idleTimeoutMillis: 30_000,
   });
   pool.on("error", config.onError ?? (() => undefined));
+  reportOutages(pool);
   return pool;
+}
+
+/** What a request meets while Postgres is down: 503 `postgres_unavailable`, not a 500. */
+export function postgresUnavailable(cause: unknown): ServiceUnavailableError {
+  return new ServiceUnavailableError(
+    "postgres_unavailable",
+    "The database (Postgres) is not reachable right now; nothing was changed. Try again shortly.",
+    { details: { dependency: "postgres" }, cause },
+  );
+}
+
+const asOutage = (err: unknown) => (isConnectionFailure(err) ? postgresUnavailable(err) : err);
+
+/**
+ * Connection failures surface as `postgresUnavailable` from the pool's `query` and `connect` and
+ * from every client's `query`, so each caller, whatever it does, tells an outage from a bug.
+ */
+function reportOutages(pool: pg.Pool): void {
+  const wrapQuery = (target: { query: (...args: never[]) => unknown }) => {
+    const query = target.query.bind(target) as (...args: unknown[]) => unknown;
+    target.query = ((...args: unknown[]) => {
+      const result = query(...args);
+      return result instanceof Promise
+        ? result.catch((err: unknown) => Promise.reject(asOutage(err)))
+        : result;
+    }) as never;
+  };
+  wrapQuery(pool as never);
+  const connect = pool.connect.bind(pool) as (...args: unknown[]) => unknown;
+  pool.connect = ((...args: unknown[]) => {
+    const result = connect(...args);
+    return result instanceof Promise ? result.catch((err: unknown) => Promise.reject(asOutage(err))) : result;
+  }) as never;
+  pool.on("connect", (client) => wrapQuery(client as never));
 }
 
 /** Run `fn` in one transaction; roll back on any throw and rethrow. */

@@ -21,9 +21,12 @@ import type { Registry } from "prom-client";
 import { type AccessControlOptions, type RouteAccess, registerAccessControl } from "../auth/access-hook.js";
 import { TooManyRequestsError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { discardUnreadBody, type LingeringSockets, SECURITY_HEADERS } from "./connection-errors.js";
 import { registerErrorHandling } from "./error-handler.js";
-import { type HealthCheck, registerHealth } from "./health.js";
+import { checkReadiness, type HealthCheck, type Readiness, registerHealth } from "./health.js";
+import { clientErrorHandler, frameworkErrorHandler, registerInputGuards } from "./input-guards.js";
 import { createMetricsRegistry, registerMetrics } from "./metrics.js";
+import { openApiComponents } from "./openapi-components.js";
 import { deferredChildLogger } from "./request-logger.js";
 
 export type App = FastifyInstance<
@@ -47,6 +50,11 @@ export interface HttpAppOptions {
   access: AccessControlOptions;
   /** Requests per minute per token (shared through Redis when given); 0 or absent: no limit. */
   rateLimit?: { perMinute: number; redis: Redis | null };
+  /**
+   * Proxies whose `X-Forwarded-For` is believed for the client address (addresses or CIDR
+   * ranges, TRUST_PROXY); empty or absent: the peer address is the client's.
+   */
+  trustProxy?: readonly string[];
 }
 
 export interface HttpApp {
@@ -57,18 +65,9 @@ export interface HttpApp {
   /** Flip /readyz to 503 before closing, so traffic drains away first. */
   startDraining(): void;
   isDraining(): boolean;
+  /** What `/readyz` would answer now (the service heartbeat reports it). */
+  readiness(): Promise<Readiness>;
 }
-
-/** APIs serve JSON only; these close the browser-side holes helmet would (CSP stays off for /docs). */
-const SECURITY_HEADERS = {
-  "x-content-type-options": "nosniff",
-  "x-frame-options": "DENY",
-  "referrer-policy": "no-referrer",
-  "cross-origin-opener-policy": "same-origin",
-  "cross-origin-resource-policy": "same-origin",
-  "x-dns-prefetch-control": "off",
-  "x-permitted-cross-domain-policies": "none",
-} as const;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -81,6 +80,9 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     // One line per request is written by our onResponse hook, in plain words.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
+    ...(options.trustProxy?.length ? { trustProxy: [...options.trustProxy] } : {}),
+    clientErrorHandler: clientErrorHandler(SECURITY_HEADERS),
+    frameworkErrors: frameworkErrorHandler(SECURITY_HEADERS),
     childLoggerFactory: deferredChildLogger,
     genReqId: (req) => {
       const given = req.headers["x-request-id"];
@@ -92,17 +94,26 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
-  const routes = registerAccessControl(app, options.access);
-
   // Fixed security headers set in one call: @fastify/helmet rebuilds its middleware per request,
   // which cost more than half the throughput of a cached read (see test/bench/README.md).
+  // The first onRequest hook, before access control: a hook that refuses ends the chain, so
+  // headers set by a later hook would be missing from 401s, 403s and hidden 404s.
   // Callback hooks, not async ones: no promise per hook per request on the hot read path.
   app.addHook("onRequest", (request, reply, done) => {
     reply.headers(SECURITY_HEADERS).header("x-request-id", request.id);
     done();
   });
+  registerInputGuards(app);
+  const routes = registerAccessControl(app, options.access);
+
+  const lingering: LingeringSockets = new Set();
+  app.addHook("preClose", (done) => {
+    for (const socket of lingering) socket.destroy();
+    done();
+  });
   app.addHook("onResponse", (request, reply, done) => {
     done();
+    if (request.raw.complete === false) discardUnreadBody(request.raw, lingering);
     if (request.url === "/livez" || request.url === "/readyz" || request.url === "/metrics") return;
     const level = reply.statusCode >= 500 ? "error" : "info";
     if (!(request.log as Logger).isLevelEnabled(level)) return;
@@ -151,6 +162,9 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       },
     },
     transform: jsonSchemaTransform,
+    // Schemas with a zod `.meta({ id })` (recursive ones: the notifier's route tree) are `$ref`s
+    // in the routes; this puts their definitions under components.schemas.
+    transformObject: openApiComponents,
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
 
@@ -166,5 +180,6 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       draining = true;
     },
     isDraining: () => draining,
+    readiness: () => checkReadiness(options.checks, draining),
   };
 }

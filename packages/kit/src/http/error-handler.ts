@@ -28,6 +28,18 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; message: str
   },
 };
 
+/** A byte count as people say it: "1 MiB", "512 KiB", "300 bytes". */
+export function formatBytes(bytes: number): string {
+  for (const [unit, size] of [
+    ["GiB", 1024 ** 3],
+    ["MiB", 1024 ** 2],
+    ["KiB", 1024],
+  ] as const) {
+    if (bytes >= size) return `${Number((bytes / size).toFixed(1))} ${unit}`;
+  }
+  return `${bytes} bytes`;
+}
+
 const LOCATIONS: Record<string, string> = {
   body: "body",
   querystring: "query",
@@ -43,6 +55,8 @@ export interface ErrorBody {
 export function toErrorResponse(
   err: unknown,
   requestId: string,
+  /** The route's body limit, stated in a 413's message. */
+  context: { bodyLimit?: number } = {},
 ): { status: number; body: ErrorBody; expected: boolean } {
   if (isAppError(err)) {
     return {
@@ -97,10 +111,12 @@ export function toErrorResponse(
   }
   const known = fe?.code ? FASTIFY_CODES[fe.code] : undefined;
   if (known) {
+    const limit =
+      known.status === 413 && context.bodyLimit ? `: at most ${formatBytes(context.bodyLimit)}` : "";
     return {
       status: known.status,
       expected: true,
-      body: { error: { code: known.code, message: known.message, requestId } },
+      body: { error: { code: known.code, message: `${known.message}${limit}`, requestId } },
     };
   }
   if (
@@ -134,7 +150,15 @@ function pointerToField(pointer: string): string {
 /** The one error handler and not-found handler every Nexus HTTP API uses. */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const { status, body, expected } = toErrorResponse(err, request.id);
+    const { status, body, expected } = toErrorResponse(err, request.id, {
+      bodyLimit: request.routeOptions.bodyLimit,
+    });
+    if (request.raw.complete === false && reply.getHeader("connection") === "close") {
+      // Fastify closes the connection on a body it did not read (a 413), and a client still
+      // uploading then gets a reset instead of this answer. The server reads and discards the
+      // rest instead, within bounds (discardUnreadBody), and the connection stays usable.
+      reply.removeHeader("connection");
+    }
     if (expected) {
       request.log.warn({ code: body.error.code, field: body.error.field, status }, body.error.message);
     } else {
@@ -142,6 +166,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     if (status === 401) reply.header("www-authenticate", 'Bearer realm="nexus"');
     if (err instanceof TooManyRequestsError) reply.header("retry-after", String(err.retryAfterSeconds));
+    // A dependency outage: worth trying again soon, unlike a bug.
+    if (status === 503 && !reply.hasHeader("retry-after")) reply.header("retry-after", "5");
     return reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {

@@ -2,11 +2,19 @@ import type pg from "pg";
 import type { Bus, BusLogger } from "../bus/types.js";
 import { DEFAULT_OUTBOX_CHANNEL, type OutboxRows } from "./enqueue.js";
 import { createLease, type Lease } from "./lease.js";
+import { handedRowsBehind, publishInSubjectOrder } from "./order.js";
 import { createDeferredStamps, markPublished } from "./stamps.js";
+import { watchEventStream } from "./stream-watch.js";
 
 export interface OutboxRelayConfig {
   pool: Pick<pg.Pool, "query">;
-  bus: Pick<Bus, "publishSerialized">;
+  /**
+   * With `ensureStreams`, `eventStreamCreated` and `streams` (a real bus has them), the relay also
+   * watches the events stream: a missing one is created before anything is sent (so nothing goes
+   * to live subscribers without being stored), and a new one gets every retained event again.
+   */
+  bus: Pick<Bus, "publishSerialized"> &
+    Partial<Pick<Bus, "ensureStreams" | "eventStreamCreated" | "streams">>;
   logger: BusLogger;
   /** For the relay's own connection, which holds the lease and LISTENs. */
   databaseUrl: string;
@@ -24,8 +32,12 @@ export interface OutboxRelayConfig {
   /** Published rows older than this are deleted. Default 7 days. */
   retentionMs?: number;
   cleanupIntervalMs?: number;
+  /** How often the active relay checks that its events stream is the one it published to. Default 5000. */
+  streamCheckMs?: number;
   /** After each published batch: rows, age of the oldest row in ms, rows JetStream already had. */
   onPublished?: (count: number, lagMs: number, duplicates: number) => void;
+  /** After a publish that failed for `count` events (they stay in the outbox and are retried). */
+  onPublishFailed?: (count: number) => void;
 }
 
 export interface OutboxRelay {
@@ -113,6 +125,20 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
     onFailure: markFailed,
   });
 
+  const streamWatch = watchEventStream({
+    pool,
+    bus,
+    logger,
+    everyMs: config.streamCheckMs ?? 5_000,
+    onRecreated: () => {
+      // Every retained row is pending again: forget what memory knew, read the table.
+      clean = false;
+      readNeeded = true;
+      handed.length = 0;
+      publishedByRead.clear();
+    },
+  });
+
   const newLease = (schema: string) =>
     createLease({
       databaseUrl: config.databaseUrl,
@@ -123,6 +149,7 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
       logger,
       onAcquired: () => {
         readNeeded = true;
+        streamWatch.due();
         void kick(true);
       },
       onLost: () => {
@@ -179,19 +206,36 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
     while (!stopping && lease.held() && clean && !readNeeded) {
       const { rows, oldest } = takeReleased();
       if (rows.length === 0) return;
-      const results = await Promise.allSettled(
-        rows.map((r) => bus.publishSerialized(r.subject, r.id, r.payload, r.headers)),
+      try {
+        if (await handedRowsBehind(pool, rows, stamps.pending())) {
+          // An earlier event of one of these subjects is still in the table only (another
+          // instance's, or a path that hands nothing over): the read publishes all in seq order.
+          clean = false;
+          readNeeded = true;
+          return;
+        }
+      } catch (err) {
+        clean = false;
+        return backOff("could not check the outbox order", err);
+      }
+      const results = await publishInSubjectOrder(rows, (r) =>
+        bus.publishSerialized(r.subject, r.id, r.payload, r.headers),
       );
       const done = rows.filter((_, i) => results[i]!.status === "fulfilled").map((r) => r.id);
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      const failed = results.find((r) => r.status === "rejected");
+      const held = results.some((r) => r.status === "held");
       if (done.length) {
         stamps.add(done);
         config.onPublished?.(done.length, Date.now() - oldest, 0);
       }
-      if (failed) {
+      if (failed) config.onPublishFailed?.(results.filter((r) => r.status === "rejected").length);
+      if (failed || held) {
         // The failed rows stay unpublished in the table: a read of the outbox retries them in order.
         clean = false;
-        return backOff(`could not publish ${rows.length - done.length} outbox events`, failed.reason);
+        return backOff(
+          `could not publish ${rows.length - done.length} outbox events`,
+          failed?.status === "rejected" ? failed.reason : undefined,
+        );
       }
     }
   }
@@ -206,6 +250,12 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
     } catch (err) {
       clean = false;
       return backOff("could not mark outbox rows", err);
+    }
+    try {
+      await streamWatch.checkIfDue();
+    } catch (err) {
+      clean = false;
+      return backOff("could not check the events stream", err);
     }
     while (!stopping && lease.held()) {
       let rows: OutboxRow[];
@@ -225,13 +275,14 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
         clean = true;
         return;
       }
-      // All in flight at once, then await every PubAck: one connection keeps them in order.
-      const results = await Promise.allSettled(
-        rows.map((r) => bus.publishSerialized(r.subject, r.id, r.payload, r.headers)),
+      // Subjects in parallel, each subject's rows one after the other (see order.ts).
+      const results = await publishInSubjectOrder(rows, (r) =>
+        bus.publishSerialized(r.subject, r.id, r.payload, r.headers),
       );
       const done: string[] = [];
       const failed: string[] = [];
       let duplicates = 0;
+      let held = 0;
       let firstError: unknown;
       results.forEach((r, i) => {
         const seq = rows[i]!.seq;
@@ -239,9 +290,11 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
           done.push(rows[i]!.id);
           if (handed.length > 0) publishedByRead.add(rows[i]!.id);
           if (r.value.duplicate) duplicates++;
-        } else {
+        } else if (r.status === "rejected") {
           failed.push(seq);
           firstError ??= r.reason;
+        } else {
+          held++;
         }
       });
       try {
@@ -262,9 +315,10 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
         if (duplicates)
           logger.debug({ duplicates }, "JetStream already had some outbox events (re-publish after a crash)");
       }
-      if (failed.length) {
+      if (failed.length) config.onPublishFailed?.(failed.length);
+      if (failed.length || held) {
         clean = false;
-        return backOff(`could not publish ${failed.length} outbox events`, firstError);
+        return backOff(`could not publish ${failed.length + held} outbox events`, firstError);
       }
       failures = 0;
       retryAt = 0;
@@ -278,6 +332,8 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
   function backOff(what: string, err: unknown): void {
     failures++;
     readNeeded = true;
+    // A failure may be a stream that is gone: look before sending anything again.
+    streamWatch.due();
     const wait = Math.min(100 * 2 ** failures, MAX_RETRY_DELAY_MS);
     retryAt = Date.now() + wait;
     logger.warn({ err, retryInMs: wait, failures }, `${what}, will retry`);

@@ -26,6 +26,8 @@ export function createDeferredStamps(opts: {
   onFailure: (err: unknown) => void;
 }) {
   let waiting: string[] = [];
+  /** The ids of the stamp being written now. */
+  let inWrite: string[] = [];
   let timer: NodeJS.Timeout | undefined;
   let writing: Promise<void> | undefined;
 
@@ -36,8 +38,10 @@ export function createDeferredStamps(opts: {
     if (waiting.length === 0) return;
     const ids = waiting;
     waiting = [];
+    inWrite = ids;
     writing = markPublished(opts.pool, ids).finally(() => {
       writing = undefined;
+      inWrite = [];
     });
     await writing;
   }
@@ -54,5 +58,7 @@ export function createDeferredStamps(opts: {
       timer.unref();
     },
     flush,
+    /** Published rows whose stamp is not committed yet (still unpublished in the table). */
+    pending: (): string[] => [...inWrite, ...waiting],
   };
 }

@@ -3,7 +3,7 @@ import { CONFIG_CHANGED, type ConfigChanged, eventTypes } from "@nexus/contracts
 import { collectEvents, createTestBus, type TestBus } from "@nexus/test-fixtures";
 import { propagation } from "@opentelemetry/api";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { type EventOf, InvalidEventError } from "../../src/bus/index.js";
+import { type EventOf, EventRefusedError, InvalidEventError } from "../../src/bus/index.js";
 
 const changed = (over: Partial<ConfigChanged> = {}): ConfigChanged => ({
   schemaVersion: 1,
@@ -116,6 +116,55 @@ describe("typed bus", () => {
     const info = await jsm.consumers.info(t.streams.events, "poison-config-changed");
     expect(info.num_ack_pending).toBe(0);
     expect(info.num_redelivered).toBe(0);
+  });
+
+  it("dead-letters at once an event whose body names another target than its subject", async () => {
+    const js = jetstream(t.nc);
+    const dlq = collectEvents(t.nc, `${t.prefix}.dlq.authority`, 1);
+    const handled: string[] = [];
+    const consumption = await t.bus.consume(
+      CONFIG_CHANGED,
+      { durable: "authority", deliverPolicy: "new" },
+      (e) => {
+        handled.push(e.data.namespace);
+      },
+    );
+    // Published on staging/billing, the body says production/payments-api.
+    const spoofed = t.bus.envelope(CONFIG_CHANGED, changed());
+    await js.publish(`${t.prefix}.config.changed.staging.billing`, JSON.stringify(spoofed));
+    await t.bus.publish(CONFIG_CHANGED, changed({ namespace: "after-spoof" }));
+    const [letter] = await dlq;
+    await vi.waitFor(() => expect(handled).toEqual(["after-spoof"]), { timeout: 3_000 });
+    await consumption.stop();
+    expect(letter!.headers).toMatchObject({
+      "Nexus-Dlq-Reason":
+        "subject_mismatch: the body belongs on nexus.config.changed.production.payments-api, it came on nexus.config.changed.staging.billing",
+      "Nexus-Dlq-Deliveries": "1",
+      "Nexus-Dlq-Event-Id": spoofed.id,
+    });
+  });
+
+  it("dead-letters at once an event its handler refuses, without retrying it", async () => {
+    const dlq = collectEvents(t.nc, `${t.prefix}.dlq.refuser`, 1);
+    let calls = 0;
+    const consumption = await t.bus.consume(
+      CONFIG_CHANGED,
+      { durable: "refuser", deliverPolicy: "new", backoffMs: [50] },
+      () => {
+        calls++;
+        throw new EventRefusedError("unknown_target", "no such namespace");
+      },
+    );
+    const { event } = await t.bus.publish(CONFIG_CHANGED, changed());
+    const [letter] = await dlq;
+    await sleep(200); // a retry would show up here
+    await consumption.stop();
+    expect(calls).toBe(1);
+    expect(letter!.headers).toMatchObject({
+      "Nexus-Dlq-Reason": "unknown_target: no such namespace",
+      "Nexus-Dlq-Deliveries": "1",
+      "Nexus-Dlq-Event-Id": event.id,
+    });
   });
 
   it("retries a failing handler with backoff, then dead-letters it after maxDeliver", async () => {

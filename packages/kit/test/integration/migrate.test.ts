@@ -18,6 +18,7 @@ describe("migrations", () => {
       "audit_log",
       "kit_migrations",
       "outbox",
+      "outbox_streams",
       "processed_events",
     ]);
   });

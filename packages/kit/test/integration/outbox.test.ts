@@ -189,7 +189,9 @@ describe("transactional outbox", () => {
     });
     expect((await got).map((m) => m.event.data.revision)).toEqual([1, 2]);
     const rows = await db.pool.query("SELECT attempts, last_error FROM outbox ORDER BY seq");
-    expect(rows.rows[0]).toMatchObject({ attempts: 1, last_error: "nats unavailable" });
+    // Both failures hit the first row; the second, of the same subject, waited for it.
+    expect(rows.rows[0]).toMatchObject({ attempts: 2, last_error: "nats unavailable" });
+    expect(rows.rows[1]).toMatchObject({ attempts: 0 });
   });
 
   it("deletes published rows past the retention, and only those", async () => {
@@ -289,7 +291,7 @@ describe("transactional outbox", () => {
     const counting = {
       query: ((...args: Parameters<typeof db.pool.query>) => {
         const text = typeof args[0] === "string" ? args[0] : (args[0] as { text: string }).text;
-        if (/UPDATE outbox SET published_at/.test(text)) marks.push(text);
+        if (/UPDATE outbox SET published_at = now\(\)/.test(text)) marks.push(text);
         return (db.pool.query as (...a: unknown[]) => unknown)(...args);
       }) as typeof db.pool.query,
     };
@@ -338,9 +340,29 @@ describe("transactional outbox", () => {
     r.handOver(rows).release();
     const events = await got;
     spy.mockRestore();
-    // Both arrive (the failed one through the read that follows); a batch with a failure may
-    // reorder, as a read's batch may.
-    expect(events.map((e) => e.event.data.revision).sort()).toEqual([1, 2]);
+    // Both arrive, in order: the second is held back until the first is through (by the read
+    // that follows the failure).
+    expect(events.map((e) => e.event.data.revision)).toEqual([1, 2]);
+    await expect.poll(unpublished).toBe(0);
+  });
+
+  it("never publishes a handed row ahead of an earlier row of its subject that only the table holds", async () => {
+    // What another instance's write (or a path that hands nothing over) leaves: committed, in
+    // the table, not handed to this relay, and its NOTIFY not yet heard (polls far apart).
+    const r = relay({ pollIntervalMs: 60_000 });
+    await r.start();
+    await sleep(100);
+    const subject = t.bus.subject("nexus.config.changed.production.elsewhere");
+    const got = collectEvents<{ data: ConfigChanged }>(t.nc, subject, 2, 5_000);
+    const earlier = prepareOutboxRows(t.bus, CONFIG_CHANGED, [changed(1, "elsewhere")]);
+    await db.pool.query(
+      "INSERT INTO outbox (id, subject, payload, headers) VALUES ($1, $2, $3::jsonb, $4::jsonb)",
+      [earlier.ids[0], earlier.subjects[0], earlier.payloads[0], earlier.headers[0]],
+    );
+    const later = prepareOutboxRows(t.bus, CONFIG_CHANGED, [changed(2, "elsewhere")]);
+    await withTransaction(db.pool, (c) => enqueueEvents(c, later));
+    r.handOver(later).release();
+    expect((await got).map((e) => e.event.data.revision)).toEqual([1, 2]);
     await expect.poll(unpublished).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
 import { CONFIG_SET_COMMAND, ConfigSetCommand, ConfigSetReply } from "@nexus/contracts";
 import type { Bus } from "@nexus/kit";
-import type { LayerService } from "../layers/layer-service.js";
+import type { WriteService } from "../writes/write-service.js";
 import { assertSubjectMatchesBody } from "./command-target-fns.js";
 
 /**
@@ -11,7 +11,7 @@ import { assertSubjectMatchesBody } from "./command-target-fns.js";
  */
 export function serveConfigCommands(deps: {
   bus: Pick<Bus, "serveCommand" | "subject">;
-  layers: Pick<LayerService, "replace">;
+  writes: Pick<WriteService, "replace">;
 }) {
   const root = deps.bus.subject(CONFIG_SET_COMMAND);
   return deps.bus.serveCommand({
@@ -24,7 +24,7 @@ export function serveConfigCommands(deps: {
         ["layer", cmd.layer],
         ["namespace", cmd.namespace],
       ]);
-      const result = await deps.layers.replace(cmd.namespace, cmd.layer, cmd.content, {
+      const result = await deps.writes.replace(cmd.namespace, cmd.layer, cmd.content, {
         author: cmd.author,
         message: cmd.message ?? "",
         source: "nats",

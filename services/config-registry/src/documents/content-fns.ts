@@ -19,7 +19,13 @@
  *   `field` = its JSON pointer;
  * - `content_too_deep`: nesting deeper than `MAX_DOCUMENT_DEPTH`.
  */
-import { BadRequestError, UnsupportedMediaTypeError } from "@nexus/kit";
+import {
+  assertCleanValue,
+  BadRequestError,
+  RESERVED_KEYS,
+  reservedKey,
+  UnsupportedMediaTypeError,
+} from "@nexus/kit";
 import { parse as parseDotenv } from "dotenv";
 import { type Document, isNode, isScalar, LineCounter, parseDocument, visit } from "yaml";
 import { escapePointerToken, isPlainObject, type JsonObject, setOwn } from "./document-fns.js";
@@ -131,6 +137,8 @@ export function assertJsonObject(value: unknown): JsonObject {
     const kind = value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
     throw new BadRequestError("content_not_object", `the document must be a JSON object, not ${kind}`);
   }
+  // The kit's rules for every body: no NUL or lone surrogate, no reserved key, bounded depth.
+  assertCleanValue(value, MAX_DOCUMENT_DEPTH);
   assertJsonValue(value, "", 0);
   return value;
 }
@@ -352,6 +360,21 @@ function yamlError(message: string, lineCounter: LineCounter, offset: number | u
   );
 }
 
+/** An integer written in YAML is the number JSON will store (a 97-bit one would be rounded). */
+function isExactNumber(value: unknown, source: string | undefined): boolean {
+  if (typeof value !== "number" || !Number.isInteger(value) || Number.isSafeInteger(value)) return true;
+  const written = (source ?? "").trim();
+  const match = /^([-+]?)(0x[0-9a-f]+|0o[0-7]+|[0-9]+)$/i.exec(written);
+  if (!match) return true; // a float (`1e30`): stored as the float it is
+  const digits = match[2]!.toLowerCase();
+  if (/^[0-9]+$/.test(digits)) {
+    // Read back, the stored number prints as these digits (it is the shortest form of itself).
+    return `${match[1] === "-" ? "-" : ""}${digits.replace(/^0+(?=\d)/, "")}` === String(value);
+  }
+  const magnitude = BigInt(digits);
+  return (match[1] === "-" ? -magnitude : magnitude) === BigInt(value);
+}
+
 function parseYamlText(text: string): unknown {
   const lineCounter = new LineCounter();
   const doc: Document = parseDocument(text, {
@@ -372,11 +395,28 @@ function parseYamlText(text: string): unknown {
       if (node.tag !== undefined && !ALLOWED_YAML_TAGS.has(node.tag)) {
         throw yamlError(`the tag ${node.tag} is not allowed (only JSON types)`, lineCounter, node.range?.[0]);
       }
+      if (isScalar(node) && !isExactNumber(node.value, node.source)) {
+        throw yamlError(
+          `the integer ${node.source} cannot be stored exactly (beyond ±${Number.MAX_SAFE_INTEGER}); quote it to keep it as a string`,
+          lineCounter,
+          node.range?.[0],
+        );
+      }
     },
     Pair(_key, pair) {
-      if (pair.key !== null && !isScalar(pair.key)) {
+      if (pair.key === null || (isScalar(pair.key) && pair.key.value === null && pair.key.source === "")) {
+        // `: value` is a pair with no key; turned into JSON it would be the key "".
+        const range = isNode(pair.value) ? pair.value.range : undefined;
+        throw yamlError("a mapping entry has no key", lineCounter, range?.[0]);
+      }
+      if (!isScalar(pair.key)) {
         const range = isNode(pair.key) ? pair.key.range : undefined;
         throw yamlError("mapping keys must be plain scalars", lineCounter, range?.[0]);
+      }
+      if (RESERVED_KEYS.has(String(pair.key.value))) {
+        const { line } = lineCounter.linePos(pair.key.range?.[0] ?? 0);
+        const err = reservedKey(`line ${line}`, String(pair.key.value));
+        throw new BadRequestError(err.code, err.message, { details: { format: "yaml", line } });
       }
     },
   });
@@ -394,6 +434,15 @@ function parseYamlText(text: string): unknown {
 // .env
 
 function parseEnvText(text: string): JsonObject {
+  // dotenv assigns keys onto a plain object, where `__proto__=…` vanishes: look at the lines.
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const key = /^\s*(?:export\s+)?([^\s=#]+)\s*=/.exec(lines[i]!)?.[1];
+    if (key !== undefined && RESERVED_KEYS.has(key)) {
+      const err = reservedKey(`line ${i + 1}`, key);
+      throw new BadRequestError(err.code, err.message, { details: { format: "env", line: i + 1 } });
+    }
+  }
   const parsed = parseDotenv(text);
   const out: JsonObject = {};
   for (const key of Object.keys(parsed)) setOwn(out, key, parsed[key]);

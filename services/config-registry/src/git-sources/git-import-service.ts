@@ -13,8 +13,8 @@ import {
   withTransaction,
 } from "@nexus/kit";
 import { parseContent } from "../documents/content-fns.js";
-import type { LayerService } from "../layers/layer-service.js";
-import type { WriteContext } from "../layers/layer-types.js";
+import type { WriteService } from "../writes/write-service.js";
+import type { WriteContext } from "../writes/write-types.js";
 import type { GitClient } from "./git-client.js";
 import {
   boundLayersOf,
@@ -82,7 +82,7 @@ export function createGitImportService(deps: {
   git: GitClient;
   store: GitSourceStore;
   sources: Pick<GitSourceService, "authOf">;
-  layers: Pick<LayerService, "writeAll" | "publish">;
+  writes: Pick<WriteService, "writeAll" | "publish">;
   wakeOutbox: () => void;
   logger: Pick<Logger, "info" | "warn">;
 }) {
@@ -114,7 +114,7 @@ export function createGitImportService(deps: {
     ctx: WriteContext,
     writes: PreparedWrite[],
     problems: GitImportProblem[],
-  ): Promise<{ outcome: ImportOutcome; changed: Parameters<LayerService["publish"]>[0] }> {
+  ): Promise<{ outcome: ImportOutcome; changed: Parameters<WriteService["publish"]>[0] }> {
     const base: ImportRecord = {
       id: randomUUID(),
       sourceId: req.source.id,
@@ -130,14 +130,14 @@ export function createGitImportService(deps: {
     };
     if (problems.length === 0) {
       await client.query("SAVEPOINT git_import");
-      const changed: Parameters<LayerService["publish"]>[0] = [];
+      const changed: Parameters<WriteService["publish"]>[0] = [];
       const imported: { namespace: string; layer: string; commit: string; hash: string; revision: number }[] =
         [];
       const layers: ImportRecord["layers"] = [];
       let failed: GitImportProblem | null = null;
       for (const w of writes) {
         try {
-          const { results, changed: heads } = await deps.layers.writeAll(client, [
+          const { results, changed: heads } = await deps.writes.writeAll(client, [
             { namespace: w.bound.namespace, layer: w.bound.layer, content: w.content, ctx },
           ]);
           const result = results[0]!;
@@ -197,7 +197,7 @@ export function createGitImportService(deps: {
     req: ImportRequest,
     work: (
       client: PoolClient,
-    ) => Promise<{ outcome: ImportOutcome; changed: Parameters<LayerService["publish"]>[0] }>,
+    ) => Promise<{ outcome: ImportOutcome; changed: Parameters<WriteService["publish"]>[0] }>,
   ): Promise<ImportOutcome> {
     const done = await retriedOnConflict(() =>
       req.eventId
@@ -205,7 +205,7 @@ export function createGitImportService(deps: {
         : withTransaction(pool, work).then((result) => ({ applied: true as const, result })),
     );
     if (!done.applied) return { importId: null, status: "skipped", commit: null, problems: [] };
-    await deps.layers.publish(done.result.changed);
+    await deps.writes.publish(done.result.changed);
     deps.wakeOutbox();
     return done.result.outcome;
   }

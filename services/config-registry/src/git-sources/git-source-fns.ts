@@ -99,7 +99,4 @@ export function importOrder<T extends { namespace: string; layer: string }>(laye
   );
 }
 
-/** A URL safe to show and log: any `user:password@` removed. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z]+:\/\/)[^@/]*@/, "$1");
-}
+export { redactUrl } from "../documents/url-fns.js";

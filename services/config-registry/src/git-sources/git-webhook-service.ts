@@ -44,7 +44,7 @@ export function createGitWebhookService(deps: {
   toleranceSeconds: number;
 }) {
   const rejected = new Counter({
-    name: "git_webhook_rejected_total",
+    name: "nexus_git_webhook_rejections_total",
     help: "Webhook deliveries refused for a missing or wrong signature",
     labelNames: ["provider"] as const,
     registers: [deps.metrics],

@@ -37,6 +37,8 @@ export const access = {
   readNamespace: { role: "viewer", scope: namespaceScope, hideExistence: true },
   editNamespace: { role: "editor", scope: wholeNamespaceScope, hideExistence: true },
   deleteNamespace: { role: "admin", scope: namespaceScope, hideExistence: true },
+  /** Restoring layers from a backup: admin on the whole namespace. */
+  restoreNamespace: { role: "admin", scope: wholeNamespaceScope, hideExistence: true },
   readLayer: { role: "viewer", scope: layerReadScope, hideExistence: true },
   writeLayer: { role: "editor", scope: layerWriteScope, hideExistence: true },
   readResolved: { role: "viewer", scope: environmentScope, hideExistence: true },

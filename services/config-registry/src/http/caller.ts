@@ -1,6 +1,12 @@
-import { canAccess } from "@nexus/kit";
+import { type AccessScope, canAccess, type Role } from "@nexus/kit";
 import type { FastifyRequest } from "fastify";
-import type { Caller } from "../change-requests/change-request-service.js";
+
+/** Who is asking, and what their grants allow (bound to the request's principal). */
+export interface Caller {
+  subject: string;
+  name: string;
+  can(role: Role, scope: AccessScope): boolean;
+}
 
 /** The request's principal as the services see it: a name, a stable subject, and its grants. */
 export function callerOf(request: FastifyRequest): Caller {

@@ -10,22 +10,21 @@ const ENV_TYPES = ["application/x-env", "text/x-env"];
  */
 export function registerConfigContentParsers(app: App): void {
   const parseAs =
-    (contentType: string) =>
-    (_req: unknown, body: string | Buffer, done: (e: Error | null, v?: unknown) => void) => {
+    (contentType: string) => (_req: unknown, body: Buffer, done: (e: Error | null, v?: unknown) => void) => {
       try {
-        done(null, parseContent(body.toString(), contentType));
+        done(null, parseContent(body, contentType));
       } catch (err) {
         done(err as Error);
       }
     };
-  for (const type of YAML_TYPES) app.addContentTypeParser(type, { parseAs: "string" }, parseAs(type));
-  for (const type of ENV_TYPES) app.addContentTypeParser(type, { parseAs: "string" }, parseAs(type));
-  app.addContentTypeParser("text/plain", { parseAs: "string" }, (req, body, done) =>
-    parseAs(String(req.headers["content-type"]))(req, body, done),
+  for (const type of YAML_TYPES) app.addContentTypeParser(type, { parseAs: "buffer" }, parseAs(type));
+  for (const type of ENV_TYPES) app.addContentTypeParser(type, { parseAs: "buffer" }, parseAs(type));
+  app.addContentTypeParser("text/plain", { parseAs: "buffer" }, (req, body, done) =>
+    parseAs(String(req.headers["content-type"]))(req, body as Buffer, done),
   );
   app.addContentTypeParser(
     "application/merge-patch+json",
-    { parseAs: "string" },
+    { parseAs: "buffer" },
     parseAs("application/json"),
   );
 }

@@ -43,14 +43,6 @@ export function createLayerStore() {
         [head.namespace, head.layer, head.revision, JSON.stringify(head.content), head.hash],
       );
     },
-
-    async exists(q: Queryable, namespace: string, layer: string): Promise<boolean> {
-      const res = await q.query("SELECT 1 FROM layers WHERE namespace = $1 AND layer = $2", [
-        namespace,
-        layer,
-      ]);
-      return (res.rowCount ?? 0) > 0;
-    },
   };
 }
 export type LayerStore = ReturnType<typeof createLayerStore>;

@@ -1,8 +1,7 @@
 import { NamespaceName } from "@nexus/contracts";
-import type { AuditEntry } from "@nexus/kit";
 import { z } from "zod";
 
-export const BASE_LAYER = "base";
+export { BASE_LAYER } from "../namespaces/namespace-types.js";
 
 export interface LayerHead {
   namespace: string;
@@ -11,34 +10,6 @@ export interface LayerHead {
   content: Record<string, unknown>;
   hash: string;
   updatedAt: string;
-}
-
-/** Who wrote, why, and through what: recorded on the revision and carried by the event. */
-export interface WriteContext {
-  author: string;
-  message: string;
-  source: string;
-  /** The layer revision the writer based its change on (If-Match); undefined = don't check. */
-  expectedRevision?: number | undefined;
-  traceparent?: string | undefined;
-  /** The content's sealed secrets were sealed by this registry (an approved change request). */
-  trustSealed?: boolean | undefined;
-  /** Write a layer that follows a Git source anyway (`?override=git`); recorded as source drift. */
-  gitOverride?: boolean | undefined;
-  /** The request's audit line, stored by the commit that applies the write (none if it changes nothing). */
-  audit?: AuditEntry | undefined;
-}
-
-export interface WriteResult {
-  namespace: string;
-  layer: string;
-  revision: number;
-  previousRevision: number;
-  hash: string;
-  /** False when the content equalled the head: no revision, no event. */
-  changed: boolean;
-  /** Environments whose resolved configuration changed (events were published for these). */
-  changedEnvironments: string[];
 }
 
 export const LayerParams = z.object({
@@ -57,22 +28,4 @@ export const LayerDto = z.object({
   hash: z.string(),
   content: z.record(z.string(), z.unknown()),
   updatedAt: z.string().nullable(),
-});
-
-export const WriteResultDto = z.object({
-  namespace: z.string(),
-  layer: z.string(),
-  revision: z.number().int(),
-  previousRevision: z.number().int(),
-  hash: z.string(),
-  changed: z.boolean(),
-  changedEnvironments: z.array(z.string()),
-});
-
-export const WriteQuery = z.object({
-  message: z.string().max(1000).optional().describe("Why this change was made; recorded on the revision"),
-  override: z
-    .literal("git")
-    .optional()
-    .describe("`git`: write a layer that follows a Git source anyway (recorded; reported as source drift)"),
 });

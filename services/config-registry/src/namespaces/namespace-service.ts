@@ -1,20 +1,18 @@
 import { ConflictError, ForbiddenError, type Pool, withTransaction } from "@nexus/kit";
-import type { Caller } from "../change-requests/change-request-service.js";
 import { canonicalJson, contentHash } from "../documents/document-fns.js";
-import { namespaceNotFound } from "../layers/layer-errors.js";
-import type { LayerStore } from "../layers/layer-store.js";
+import type { Caller } from "../http/caller.js";
 import type { ResolveCache } from "../resolve/resolve-cache.js";
 import { type ResolveService, retryConcurrentChange } from "../resolve/resolve-service.js";
 import type { ResolveStore } from "../resolve/resolve-store.js";
 import type { NamespaceState } from "../resolve/resolve-types.js";
 import { renderResolvedBody } from "../resolve/resolved-fns.js";
+import { namespaceNotFound } from "./namespace-errors.js";
 import type { NamespaceStore } from "./namespace-store.js";
 import type { CreateNamespaceBody, Namespace, UpdateNamespaceBody } from "./namespace-types.js";
 
 export interface NamespaceServiceDeps {
   pool: Pool;
   namespaces: NamespaceStore;
-  layers: Pick<LayerStore, "exists">;
   resolved: Pick<ResolveStore, "upsertMany" | "deleteEnvironment">;
   resolve: Pick<ResolveService, "recompute" | "loadStates">;
   cache: Pick<ResolveCache, "replace" | "evict">;
@@ -118,7 +116,7 @@ export function createNamespaceService(deps: NamespaceServiceDeps) {
           const environments = patch.environments ? [...new Set(patch.environments)] : current.environments;
           const removed = current.environments.filter((e) => !environments.includes(e));
           for (const environment of removed) {
-            if (await deps.layers.exists(client, name, environment)) {
+            if (await deps.namespaces.hasLayer(client, name, environment)) {
               throw new ConflictError(
                 "environment_in_use",
                 `Environment ${environment} of ${name} still has an overlay; clear it before removing the environment`,

@@ -121,6 +121,15 @@ export function createNamespaceStore() {
       await q.query("UPDATE namespaces SET write_version = write_version + 1 WHERE name = $1", [name]);
     },
 
+    /** Whether a layer of the namespace has ever been written (an environment in use). */
+    async hasLayer(q: Queryable, namespace: string, layer: string): Promise<boolean> {
+      const res = await q.query("SELECT 1 FROM layers WHERE namespace = $1 AND layer = $2", [
+        namespace,
+        layer,
+      ]);
+      return (res.rowCount ?? 0) > 0;
+    },
+
     async delete(q: Queryable, name: string): Promise<void> {
       await q.query("DELETE FROM namespaces WHERE name = $1", [name]);
     },

@@ -1,3 +1,6 @@
+/** The layer every environment of a namespace starts from. */
+export const BASE_LAYER = "base";
+
 import { EnvironmentName, NamespaceName } from "@nexus/contracts";
 import { z } from "zod";
 

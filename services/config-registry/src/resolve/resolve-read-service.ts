@@ -1,7 +1,7 @@
 import type { Pool } from "@nexus/kit";
 import { canonicalJson } from "../documents/document-fns.js";
-import { assertLayerOf, namespaceNotFound } from "../layers/layer-errors.js";
 import { BASE_LAYER } from "../layers/layer-types.js";
+import { assertLayerOf, namespaceNotFound } from "../namespaces/namespace-errors.js";
 import type { NamespaceStore } from "../namespaces/namespace-store.js";
 import type { SecretService } from "../secrets/secret-service.js";
 import type { RevealOption } from "../secrets/secret-types.js";

@@ -1,20 +1,9 @@
 import { ApiErrorBody } from "@nexus/contracts";
 import type { App } from "@nexus/kit";
 import { z } from "zod";
-import { pendingAnswer } from "../change-requests/change-request-fns.js";
-import type { ChangeRequestService } from "../change-requests/change-request-service.js";
-import { PendingChangeDto } from "../change-requests/change-request-types.js";
 import { access } from "../http/access-scopes.js";
-import { callerOf } from "../http/caller.js";
-import {
-  authorOf,
-  committedAuditOf,
-  etag,
-  expectedRevisionOf,
-  noteAuditCommitted,
-  traceparentOf,
-} from "../http/request-context.js";
-import { LayerParams, WriteResultDto } from "../layers/layer-types.js";
+
+import { LayerParams } from "../layers/layer-types.js";
 import { secretReaderOfLayer } from "../secrets/secret-access.js";
 import type { RevisionService } from "./revision-service.js";
 import {
@@ -23,17 +12,13 @@ import {
   RevisionDto,
   RevisionParams,
   RevisionSummaryDto,
-  RollbackBody,
 } from "./revision-types.js";
 
 const tags = ["revisions"];
 const errors = { 400: ApiErrorBody, 404: ApiErrorBody, 409: ApiErrorBody, 422: ApiErrorBody };
 
-export function registerRevisionRoutes(
-  app: App,
-  deps: { revisions: RevisionService; changeRequests: Pick<ChangeRequestService, "propose"> },
-): void {
-  const { revisions, changeRequests } = deps;
+export function registerRevisionRoutes(app: App, deps: { revisions: RevisionService }): void {
+  const { revisions } = deps;
 
   app.get(
     "/v1/namespaces/:ns/layers/:layer/revisions",
@@ -92,49 +77,5 @@ export function registerRevisionRoutes(
     },
     async (request) =>
       revisions.diff(request.params.ns, request.params.layer, request.query.from, request.query.to),
-  );
-
-  app.post(
-    "/v1/namespaces/:ns/layers/:layer/rollback",
-    {
-      config: { access: access.writeLayer },
-      schema: {
-        tags,
-        summary: "Roll a layer back: a new revision with the content of an older one",
-        params: LayerParams,
-        body: RollbackBody,
-        response: { 200: WriteResultDto, 202: PendingChangeDto, ...errors },
-      },
-    },
-    async (request, reply) => {
-      const pending = await changeRequests.propose(
-        request.params.ns,
-        request.params.layer,
-        {
-          kind: "rollback",
-          body: {},
-          revision: request.body.revision,
-          message: request.body.message ?? "",
-          expectedRevision: expectedRevisionOf(request),
-        },
-        callerOf(request),
-      );
-      if (pending) return reply.status(202).send(pendingAnswer(pending));
-      const result = await revisions.rollback(
-        request.params.ns,
-        request.params.layer,
-        request.body.revision,
-        {
-          author: authorOf(request),
-          message: request.body.message ?? "",
-          expectedRevision: expectedRevisionOf(request),
-          traceparent: traceparentOf(request),
-          audit: committedAuditOf(request),
-        },
-      );
-      noteAuditCommitted(request, result);
-      reply.header("etag", etag(result.revision));
-      return result;
-    },
   );
 }

@@ -1,12 +1,11 @@
-import { NotFoundError, type Pool, type Queryable } from "@nexus/kit";
+import type { Pool, Queryable } from "@nexus/kit";
 import { diffDocuments } from "../documents/document-fns.js";
-import { assertLayerOf, namespaceNotFound } from "../layers/layer-errors.js";
-import type { LayerService } from "../layers/layer-service.js";
-import type { WriteContext, WriteResult } from "../layers/layer-types.js";
+import { assertLayerOf, namespaceNotFound } from "../namespaces/namespace-errors.js";
 import type { NamespaceStore } from "../namespaces/namespace-store.js";
 import { holdsSecrets, redactDiff } from "../secrets/secret-doc-fns.js";
 import type { SecretService } from "../secrets/secret-service.js";
 import type { RevealOption } from "../secrets/secret-types.js";
+import { revisionNotFound } from "./revision-errors.js";
 import type { RevisionStore } from "./revision-store.js";
 import type { Revision, RevisionSummary } from "./revision-types.js";
 
@@ -14,7 +13,6 @@ export interface RevisionServiceDeps {
   pool: Pool;
   namespaces: Pick<NamespaceStore, "findByName">;
   revisions: RevisionStore;
-  layers: Pick<LayerService, "writeWith">;
   secrets: Pick<SecretService, "reveal">;
 }
 
@@ -33,13 +31,7 @@ export function createRevisionService(deps: RevisionServiceDeps) {
     field: string,
   ): Promise<Revision> {
     const found = await deps.revisions.find(q, namespace, layer, revision);
-    if (!found) {
-      throw new NotFoundError(
-        "revision_not_found",
-        `Layer ${namespace}/${layer} has no revision ${revision} (revisions are numbered per namespace; list them with GET .../revisions)`,
-        { field },
-      );
-    }
+    if (!found) throw revisionNotFound(namespace, layer, revision, field);
     return found;
   }
 
@@ -85,22 +77,6 @@ export function createRevisionService(deps: RevisionServiceDeps) {
         n === 0 ? {} : (await find(deps.pool, namespace, layer, n, field)).content;
       const [a, b] = await Promise.all([load(from, "from"), load(to, "to")]);
       return { namespace, layer, from, to, operations: redactDiff(diffDocuments(a, b)) };
-    },
-
-    /** A new revision whose content equals revision `target`; source `rollback:<target>`. */
-    rollback(
-      namespace: string,
-      layer: string,
-      target: number,
-      ctx: Omit<WriteContext, "source">,
-    ): Promise<WriteResult> {
-      return deps.layers.writeWith(
-        namespace,
-        layer,
-        async (_head, q) => (await find(q, namespace, layer, target, "revision")).content,
-        { ...ctx, source: `rollback:${target}`, message: ctx.message || `Roll back to revision ${target}` },
-        "rollback",
-      );
     },
   };
 }

@@ -44,8 +44,3 @@ export const DiffQuery = z.object({
   from: z.coerce.number().int().min(0).max(2_147_483_647).describe("0 means the empty document"),
   to: z.coerce.number().int().min(0).max(2_147_483_647),
 });
-
-export const RollbackBody = z.strictObject({
-  revision: RevisionParam,
-  message: z.string().max(1000).optional(),
-});

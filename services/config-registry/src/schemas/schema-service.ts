@@ -1,6 +1,6 @@
 import { NotFoundError, type Pool, withTransaction } from "@nexus/kit";
 import { contentHash } from "../documents/document-fns.js";
-import { namespaceNotFound } from "../layers/layer-errors.js";
+import { namespaceNotFound } from "../namespaces/namespace-errors.js";
 import type { NamespaceStore } from "../namespaces/namespace-store.js";
 import type { ResolveCache } from "../resolve/resolve-cache.js";
 import { type ResolveService, retryConcurrentChange } from "../resolve/resolve-service.js";

@@ -1,6 +1,6 @@
 import { canAccess, roleImplies } from "@nexus/kit";
 import type { FastifyRequest } from "fastify";
-import { BASE_LAYER } from "../layers/layer-types.js";
+import { BASE_LAYER } from "../namespaces/namespace-types.js";
 import type { RevealSecrets } from "./secret-types.js";
 
 /**

@@ -221,12 +221,15 @@ describe("guessing tokens", () => {
   beforeAll(async () => {
     const redis = await import("@nexus/test-fixtures").then((m) => m.createTestRedis());
     h = await startRegistry({
+      // The defaults (AUTH_MAX_FAILURES=20), counted in Redis as in production.
       failures: createFailedAuthLimiter({
         redis: redis.redis,
         keyPrefix: "",
-        maxFailures: 5,
+        maxFailures: 20,
         windowSeconds: 60,
       }),
+      // The registry sits behind a reverse proxy on loopback (where injected requests come from).
+      trustProxy: ["127.0.0.1"],
     });
     h.close = ((close) => async () => {
       await close();
@@ -235,17 +238,41 @@ describe("guessing tokens", () => {
   });
   afterAll(async () => h?.close());
 
-  it("gets rate-limited after a few invalid tokens from one address, valid ones included", async () => {
+  const guess = (i: number, from: string) =>
+    call(h, "GET", "/v1/whoami", undefined, {
+      ...bearer(`nxs_${i.toString(16).padStart(16, "0")}_${"a".repeat(43)}`),
+      "x-forwarded-for": from,
+    });
+
+  it("refuses further invalid tokens from an address after 20, never a valid token from it", async () => {
     const guesses: number[] = [];
-    for (let i = 0; i < 6; i++) {
-      const guess = `nxs_${"0".repeat(15)}${i}_${"a".repeat(43)}`;
-      guesses.push((await call(h, "GET", "/v1/whoami", undefined, bearer(guess))).status);
-    }
-    expect(guesses).toEqual([401, 401, 401, 401, 401, 429]);
-    const blocked = await call(h, "GET", "/v1/whoami");
+    for (let i = 0; i < 25; i++) guesses.push((await guess(i, "203.0.113.7")).status);
+    expect(guesses).toEqual([...Array<number>(20).fill(401), ...Array<number>(5).fill(429)]);
+
+    // Someone else behind the same address, with a good token, is not locked out.
+    const valid = await call(h, "GET", "/v1/whoami", undefined, { "x-forwarded-for": "203.0.113.7" });
+    expect(valid.status).toBe(200);
+    const viewer = await h.tokenFor(["viewer:shop"], { name: "colleague" });
+    const colleague = await call(h, "GET", "/v1/whoami", undefined, {
+      ...bearer(viewer),
+      "x-forwarded-for": "203.0.113.7",
+    });
+    expect(colleague.status).toBe(200);
+
+    // The guesser still is.
+    const blocked = await guess(99, "203.0.113.7");
     expect(blocked.status).toBe(429);
     expect(blocked.body.error.code).toBe("too_many_failed_logins");
     expect(Number(blocked.headers["retry-after"])).toBeGreaterThan(0);
+    expect(blocked.headers["x-request-id"]).toBeTruthy();
+  });
+
+  it("counts per client address, as the trusted proxy reports it", async () => {
+    // Another client behind the same proxy has its own count: a bad token is a 401, not a 429.
+    expect((await guess(100, "198.51.100.20")).status).toBe(401);
+    // An address claimed by a client that is not a trusted proxy is ignored: the claim comes
+    // through the proxy as the first of two hops, and the proxy's own entry is what counts.
+    expect((await guess(101, "203.0.113.7, 198.51.100.21")).status).toBe(401);
   });
 });
 

@@ -19,6 +19,8 @@ export const REGISTRY_SCHEMA = "config_registry";
 
 export interface Harness {
   registry: RegistryApp;
+  /** What `registry` was built from: a second instance (or a restarted one) uses the same. */
+  registryDeps: Parameters<typeof buildApp>[0];
   db: TestDatabase;
   nats: TestBus;
   redis: TestRedis;
@@ -45,6 +47,8 @@ export interface HarnessOptions {
   secretKeys?: Keyring | null;
   failures?: FailedAuthLimiter;
   rateLimitPerMinute?: number;
+  /** Proxies whose X-Forwarded-For is believed (TRUST_PROXY). */
+  trustProxy?: string[];
   /** Check writes to these environments against the drift-detector's policies. */
   policyCheck?: { environments: string[]; timeoutMs: number; failOpen: boolean };
   /** Environments whose writes by non-admins become change requests (default none). */
@@ -64,7 +68,7 @@ export async function startRegistry(options: HarnessOptions = {}): Promise<Harne
   ]);
   const logger = options.logger ?? createLogger({ service: "config-registry-test", level: "silent" });
   const tokenKey = randomBytes(32);
-  const registry = await buildApp({
+  const registryDeps: Parameters<typeof buildApp>[0] = {
     logger,
     pool: db.pool,
     redis: options.withoutRedis ? null : redis.redis,
@@ -81,6 +85,7 @@ export async function startRegistry(options: HarnessOptions = {}): Promise<Harne
       outboxRelay: options.outboxRelay ?? true,
       protectedEnvironments: options.protectedEnvironments ?? [],
       rateLimitPerMinute: options.rateLimitPerMinute ?? 0,
+      trustProxy: options.trustProxy ?? [],
       ...(options.policyCheck ? { policyCheck: options.policyCheck } : {}),
       git: {
         cacheDir: join(tmpdir(), `nexus-git-cache-${randomBytes(6).toString("hex")}`),
@@ -88,7 +93,8 @@ export async function startRegistry(options: HarnessOptions = {}): Promise<Harne
         ...options.git,
       },
     },
-  });
+  };
+  const registry = await buildApp(registryDeps);
   await registry.workers.start();
   await registry.app.ready();
   const tokenFor: Harness["tokenFor"] = async (grants, opts = {}) =>
@@ -99,8 +105,9 @@ export async function startRegistry(options: HarnessOptions = {}): Promise<Harne
       )
     ).token;
   const adminToken = await tokenFor(["admin"], { name: "test-admin" });
-  return {
+  const harness: Harness = {
     registry,
+    registryDeps,
     db,
     nats,
     redis,
@@ -108,11 +115,13 @@ export async function startRegistry(options: HarnessOptions = {}): Promise<Harne
     adminToken,
     tokenFor,
     async close() {
-      await registry.app.close();
-      await registry.workers.stop();
+      // The instance answering now (a test may have replaced the first one, as a restart).
+      await harness.registry.app.close();
+      await harness.registry.workers.stop();
       await Promise.allSettled([db.drop(), nats.cleanup(), redis.cleanup()]);
     },
   };
+  return harness;
 }
 
 /**

@@ -13,7 +13,7 @@ describe("platform endpoints", () => {
     const ready = await call(h, "GET", "/readyz");
     expect(ready.status).toBe(200);
     expect(ready.body.status).toBe("ready");
-    expect(Object.keys(ready.body.checks).sort()).toEqual(["nats", "postgres", "redis"]);
+    expect(Object.keys(ready.body.checks).sort()).toEqual(["jetstream", "nats", "postgres", "redis"]);
   });
 
   it("/readyz turns 503 while draining", async () => {

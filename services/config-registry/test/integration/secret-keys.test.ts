@@ -151,7 +151,7 @@ describe("secret keys: tampering, moving, rotation", () => {
     );
     expect(revealed.content.api.key).toBe(`${VALUE}-alpha`);
     // ...and writes new secrets with the same data key.
-    await onlyNew.services.layers.replace(
+    await onlyNew.services.writes.replace(
       "alpha",
       "staging",
       { extra: { $secret: "later" } },
@@ -180,7 +180,7 @@ describe("secret keys: tampering, moving, rotation", () => {
     const none = await instance(h, null);
     others.push(none);
     const err = await catchError(
-      none.services.layers.replace(
+      none.services.writes.replace(
         "alpha",
         "development",
         { x: { $secret: "y" } },

@@ -75,6 +75,22 @@ describe("secrets: write, read, hash, diff", () => {
     expect(layer.body.content.db.password).toBe("***");
   });
 
+  it("over HTTP: an answer that reveals a secret is no-store, one that hides it stays revalidatable", async () => {
+    const asViewer = await resolved(viewer);
+    expect(asViewer.headers["cache-control"]).toBe("no-cache");
+    const asReader = await resolved(reader);
+    expect(asReader.body.content.db.password).toBe(PASSWORD);
+    expect(asReader.headers["cache-control"]).toBe("no-store");
+    const explained = await resolved(reader, "?explain=true");
+    expect(explained.raw).toContain(PASSWORD);
+    expect(explained.headers["cache-control"]).toBe("no-store");
+    const layer = await call(h, "GET", "/v1/namespaces/payments/layers/base", undefined, {
+      authorization: `Bearer ${reader}`,
+    });
+    expect(layer.body.content.db.password).toBe(PASSWORD);
+    expect(layer.headers["cache-control"]).toBe("no-store");
+  });
+
   it("re-writing the same secret value is unchanged; a new value is a new revision and hash", async () => {
     const before = await call(h, "GET", "/v1/namespaces/payments/layers/base");
     const same = await call(h, "PUT", "/v1/namespaces/payments/layers/base", {

@@ -104,10 +104,35 @@ describe("parseContent: JSON", () => {
     expect(catchError(() => parseContent(undefined, "application/json")).code).toBe("malformed_body");
   });
 
-  it("keeps __proto__ as data", () => {
-    const doc = parseContent('{"__proto__": {"polluted": 1}}', "application/json");
-    expect(Object.hasOwn(doc, "__proto__")).toBe(true);
+  it("refuses __proto__, constructor and prototype keys, naming where", () => {
+    for (const [body, field] of [
+      ['{"__proto__": {"polluted": 1}}', "/__proto__"],
+      ['{"a": {"constructor": {"prototype": {"x": 1}}}}', "/a/constructor"],
+      ['{"a": [{"prototype": 1}]}', "/a/0/prototype"],
+    ] as const) {
+      const err = catchError(() => parseContent(body, "application/json"));
+      expect(err.code).toBe("reserved_key");
+      expect(err.field).toBe(field);
+    }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it("refuses NUL characters and lone surrogates in keys and values", () => {
+    for (const body of ['{"a": "x\\u0000y"}', '{"a\\u0000": 1}', '{"a": "\\ud800"}', '{"\\udc00": 1}']) {
+      expect(catchError(() => parseContent(body, "application/json")).code).toBe("invalid_character");
+    }
+    expect(parseContent('{"a": "\ud83d\ude00"}', "application/json")).toEqual({ a: "😀" });
+  });
+
+  it("refuses a body that is not valid UTF-8 instead of repairing it", () => {
+    for (const type of ["application/json", "application/yaml", "text/plain; format=dotenv"]) {
+      const body = Buffer.concat([
+        Buffer.from(type.includes("json") ? '{"a": "' : "a: "),
+        Buffer.from([0xc3, 0x28]),
+        Buffer.from(type.includes("json") ? '"}' : "\n"),
+      ]);
+      expect(catchError(() => parseContent(body, type)).code).toBe("malformed_body");
+    }
   });
 
   it("refuses documents nested too deep", () => {
@@ -253,11 +278,28 @@ describe("parseContent: YAML", () => {
     expect(catchError(() => parseContent("just a string", yaml)).code).toBe("content_not_object");
   });
 
-  it("keeps __proto__ and constructor as data", () => {
-    const doc = parseContent("__proto__:\n  polluted: 1\nconstructor: 2\n", yaml);
-    expect(Object.hasOwn(doc, "__proto__")).toBe(true);
-    expect(doc.constructor).toBe(2);
+  it("refuses __proto__, constructor and prototype keys, like every format", () => {
+    for (const body of ["__proto__:\n  polluted: 1\n", "a:\n  constructor: 2\n", "prototype: 1\n"]) {
+      expect(catchError(() => parseContent(body, yaml)).code).toBe("reserved_key");
+    }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it("refuses a pair without a key, a raw NUL, and integers it cannot store exactly", () => {
+    expect(catchError(() => parseContent(": nokey\n", yaml)).code).toBe("malformed_body");
+    expect(catchError(() => parseContent("a: x\u0000y\n", yaml)).code).toMatch(
+      /malformed_body|invalid_character/,
+    );
+    const big = catchError(() => parseContent("id: 123456789012345678901234567890\n", yaml));
+    expect(big.code).toBe("malformed_body");
+    expect(big.message).toMatch(/cannot be stored exactly/);
+    expect(
+      parseContent("id: '123456789012345678901234567890'\nmin: -9007199254740992\nf: 1e30\n", yaml),
+    ).toEqual({
+      id: "123456789012345678901234567890",
+      min: -9007199254740992,
+      f: 1e30,
+    });
   });
 });
 

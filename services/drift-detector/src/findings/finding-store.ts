@@ -84,6 +84,16 @@ const RECORD_TYPE = `finding_key text, kind text, namespace text, environment te
 
 export function createFindingStore() {
   return {
+    /** Active findings (open, or resolving within the quiet period) per kind and severity (metrics). */
+    async countActive(
+      db: Queryable,
+    ): Promise<{ kind: string; severity: string; status: string; n: number }[]> {
+      const res = await db.query(
+        `SELECT kind, severity, status, count(*)::int AS n FROM findings
+         WHERE status IN ('open', 'resolving') GROUP BY kind, severity, status`,
+      );
+      return res.rows;
+    },
     /** Open and resolving findings of the given kinds, optionally of one (namespace, environment). */
     async listActive(
       db: Queryable,

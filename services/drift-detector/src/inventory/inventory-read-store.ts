@@ -5,6 +5,15 @@ type Row = Record<string, any>;
 
 export function createInventoryReadStore() {
   return {
+    /** Instances per state: gone, or the status of the last report (`unreported` before one) (metrics). */
+    async countByState(db: Queryable): Promise<{ state: string; n: number }[]> {
+      const res = await db.query(
+        `SELECT CASE WHEN gone_at IS NOT NULL THEN 'gone' ELSE coalesce(status, 'unreported') END AS state,
+                count(*)::int AS n
+         FROM instances GROUP BY 1`,
+      );
+      return res.rows;
+    },
     async instances(
       db: Queryable,
       namespace: string,
@@ -42,6 +51,39 @@ export function createInventoryReadStore() {
            (SELECT count(*) FROM present WHERE present.revision < r.revision)::int AS older
          FROM revs r ORDER BY r.revision DESC`,
         [namespace, environment, limit],
+      );
+      return res.rows;
+    },
+
+    /**
+     * For every namespace/environment the detector knows a head of: its newest revision's acks
+     * and where its present instances are (the same figures as `convergence`, one row per head, one
+     * statement for all: what a dashboard showing the whole grid needs).
+     */
+    async latestConvergence(db: Queryable): Promise<Row[]> {
+      const res = await db.query(
+        `SELECT h.namespace, h.environment, r.revision, r.published_at, rep.applied, rep.rejected,
+                rep.last_applied_at, pres.running, pres.older
+           FROM heads h
+           CROSS JOIN LATERAL (
+             SELECT revision, min(first_seen_at) AS published_at FROM revision_hashes
+              WHERE namespace = h.namespace AND environment = h.environment
+              GROUP BY revision ORDER BY revision DESC LIMIT 1
+           ) r
+           CROSS JOIN LATERAL (
+             SELECT count(DISTINCT instance_id) FILTER (WHERE status = 'applied')::int AS applied,
+                    count(DISTINCT instance_id) FILTER (WHERE status = 'rejected')::int AS rejected,
+                    max(reported_at) FILTER (WHERE status = 'applied') AS last_applied_at
+               FROM revision_reports p
+              WHERE p.namespace = h.namespace AND p.environment = h.environment AND p.revision = r.revision
+           ) rep
+           CROSS JOIN LATERAL (
+             SELECT count(*) FILTER (WHERE i.revision = r.revision)::int AS running,
+                    count(*) FILTER (WHERE i.revision < r.revision)::int AS older
+               FROM instances i
+              WHERE i.namespace = h.namespace AND i.environment = h.environment AND i.gone_at IS NULL
+           ) pres
+          ORDER BY h.namespace, h.environment`,
       );
       return res.rows;
     },

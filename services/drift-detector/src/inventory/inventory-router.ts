@@ -2,7 +2,7 @@ import { ApiErrorBody, EnvironmentName, NamespaceName } from "@nexus/contracts";
 import type { App, Pool } from "@nexus/kit";
 import { z } from "zod";
 import type { HeadStore } from "../heads/head-store.js";
-import { targetScope } from "../http/access.js";
+import { mayView, targetScope } from "../http/access.js";
 import type { InventoryReadStore } from "./inventory-read-store.js";
 import { convergenceOf, lagOf } from "./inventory-view-fns.js";
 
@@ -78,6 +78,56 @@ export function registerInventoryRoutes(
               ? { revision: r.rejected_revision, reason: r.rejected_reason }
               : null,
         })),
+      };
+    },
+  );
+
+  app.get(
+    "/v1/convergence",
+    {
+      // Any valid credential; rows are filtered below to the namespaces/environments it may view.
+      config: { access: { authenticated: true } },
+      schema: {
+        tags,
+        summary:
+          "Convergence of the newest revision of every namespace/environment the caller may view, in one answer",
+        response: {
+          200: z.object({
+            items: z.array(
+              z.object({
+                namespace: z.string(),
+                environment: z.string(),
+                revision: z.number(),
+                firstSeenAt: z.string(),
+                applied: z.number(),
+                rejected: z.number(),
+                runningNow: z.number(),
+                stillOlder: z.number(),
+                converged: z.boolean(),
+                convergenceSeconds: z.number().nullable(),
+              }),
+            ),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const rows = await reads.latestConvergence(pool);
+      return {
+        items: rows
+          .filter((r) => mayView(request, { namespace: r.namespace, environment: r.environment }))
+          .map((r) => ({
+            namespace: r.namespace,
+            environment: r.environment,
+            revision: r.revision,
+            firstSeenAt: r.published_at.toISOString(),
+            applied: r.applied,
+            rejected: r.rejected,
+            runningNow: r.running,
+            stillOlder: r.older,
+            ...convergenceOf(r as never),
+          })),
       };
     },
   );

@@ -126,6 +126,16 @@ export function createDeliveryStore() {
       return res.rowCount === 1;
     },
 
+    /** The queue per receiver type: deliveries waiting or being sent, and the oldest one's age (metrics). */
+    async queueByType(q: Queryable): Promise<{ receiver_type: string; n: number; age_seconds: number }[]> {
+      const res = await q.query(
+        `SELECT receiver_type, count(*)::int AS n,
+                extract(epoch FROM now() - min(created_at))::float8 AS age_seconds
+         FROM deliveries WHERE status IN ('pending', 'sending') GROUP BY receiver_type`,
+      );
+      return res.rows;
+    },
+
     async nextDueAt(q: Queryable): Promise<Date | null> {
       const res = await q.query<{ at: Date | null }>(
         `SELECT min(CASE WHEN status = 'pending' THEN next_attempt_at ELSE claimed_until END) AS at

@@ -21,6 +21,8 @@ export interface DeliveryWorkerDeps {
   /** How long a claim holds; a worker that dies mid-send leaves it to expire and another sends again. */
   leaseMs: number;
   batchSize: number;
+  /** After a delivery's result is recorded (metrics): delivered, retry, dead or postponed. */
+  onRecorded?: (receiverType: string, outcome: "delivered" | "retry" | "dead" | "postponed") => void;
 }
 
 /** Claims due deliveries (SKIP LOCKED: instances share them), sends each, records the outcome. */
@@ -91,6 +93,10 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       );
       return;
     }
+    deps.onRecorded?.(
+      row.receiver_type,
+      mark.status === "pending" ? (outcome.kind === "postpone" ? "postponed" : "retry") : mark.status,
+    );
     if (mark.status === "delivered") {
       logger.info({ ...where, status: statusCode }, "notification delivered");
     } else if (mark.status === "dead") {

@@ -45,13 +45,17 @@ export function checkUrl(raw: string, policy: OutboundPolicy): Verdict & { url?:
   if (url.protocol !== "https:" && !(url.protocol === "http:" && policy.allowHttp)) {
     return { ok: false, reason: policy.allowHttp ? "must be http(s)" : "must be https" };
   }
-  const host = url.hostname.replace(/^\[|\]$/g, "");
-  if (ipaddr.isValid(host)) {
-    const v = checkAddress(host, policy);
-    if (!v.ok) return v;
-  } else if (host === "localhost" || host.endsWith(".localhost")) {
-    const v = checkAddress("127.0.0.1", policy);
-    if (!v.ok) return v;
-  }
-  return { ok: true, url };
+  const v = checkHost(url.hostname, policy);
+  return v.ok ? { ok: true, url } : v;
+}
+
+/**
+ * A host (of a URL, or an SMTP server) given as a literal address or as `localhost`: checked as
+ * that address. Other names are checked after DNS, when connecting.
+ */
+export function checkHost(rawHost: string, policy: Pick<OutboundPolicy, "allow">): Verdict {
+  const host = rawHost.replace(/^\[|\]$/g, "").toLowerCase();
+  if (ipaddr.isValid(host)) return checkAddress(host, policy);
+  if (host === "localhost" || host.endsWith(".localhost")) return checkAddress("127.0.0.1", policy);
+  return { ok: true };
 }

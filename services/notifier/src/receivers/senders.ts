@@ -20,6 +20,13 @@ export interface SendersConfig {
   /** PagerDuty `client_url`: where the incident links back to. */
   dashboardUrl?: string | undefined;
   now?: () => number;
+  /**
+   * What pacing did to a Slack message (metrics): waited `waitMs` for its slot, or went back to
+   * the queue because its slot was far off (`slot_far`) or a 429 held the webhook (`held`).
+   */
+  onSlackPacing?: (
+    event: { kind: "waited"; waitMs: number } | { kind: "postponed"; reason: "slot_far" | "held" },
+  ) => void;
 }
 
 export interface OutgoingDelivery {
@@ -50,8 +57,19 @@ export function createSenders(config: SendersConfig) {
 
   async function slack(webhookUrl: string, d: OutgoingDelivery): Promise<SendOutcome> {
     const slot = await config.slackPacing.claim(webhookUrl, config.slackIntervalMs, config.maxPacingWaitMs);
-    if (!slot.go) return { kind: "postpone", afterMs: slot.afterMs };
+    if (!slot.go) {
+      config.onSlackPacing?.({ kind: "postponed", reason: "slot_far" });
+      return { kind: "postpone", afterMs: slot.afterMs };
+    }
     if (slot.waitMs > 0) await sleep(slot.waitMs);
+    // A 429 that arrived while this message waited for its slot holds it too: it goes back to the
+    // queue until the hold ends, without using up an attempt (Slack asked to wait, nothing failed).
+    const heldMs = await config.slackPacing.heldForMs(webhookUrl);
+    if (heldMs > 0) {
+      config.onSlackPacing?.({ kind: "postponed", reason: "held" });
+      return { kind: "postpone", afterMs: heldMs };
+    }
+    config.onSlackPacing?.({ kind: "waited", waitMs: slot.waitMs });
     const outcome = await http(webhookUrl, JSON.stringify(slackPayload(d.message)));
     if (outcome.kind === "retry" && outcome.statusCode === 429 && outcome.afterMs !== undefined) {
       // Slack said how long this webhook must stay quiet: every queued message waits too.

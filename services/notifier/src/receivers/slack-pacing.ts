@@ -9,6 +9,11 @@ export interface SlackPacing {
   claim(webhookUrl: string, intervalMs: number, maxWaitMs: number): Promise<PacingSlot>;
   /** Slack said 429 with Retry-After: nobody sends to this webhook for `ms`. */
   hold(webhookUrl: string, ms: number): Promise<void>;
+  /**
+   * How long the webhook is still held by a 429 (0 when it is not). Checked right before a send:
+   * a message that claimed its slot before the 429 arrived must not go out during the hold.
+   */
+  heldForMs(webhookUrl: string): Promise<number>;
 }
 
 /**
@@ -42,12 +47,22 @@ export function createSlackPacing(deps: { db: Queryable; digestKey: Buffer }): S
     },
     async hold(webhookUrl, ms) {
       await deps.db.query(
-        `INSERT INTO slack_pacing AS p (webhook_key, next_allowed_at)
-         VALUES ($1, clock_timestamp() + $2::int * interval '1 millisecond')
+        `INSERT INTO slack_pacing AS p (webhook_key, next_allowed_at, held_until)
+         VALUES ($1, clock_timestamp() + $2::int * interval '1 millisecond',
+                 clock_timestamp() + $2::int * interval '1 millisecond')
          ON CONFLICT (webhook_key) DO UPDATE
-           SET next_allowed_at = GREATEST(p.next_allowed_at, EXCLUDED.next_allowed_at)`,
+           SET next_allowed_at = GREATEST(p.next_allowed_at, EXCLUDED.next_allowed_at),
+               held_until = GREATEST(p.held_until, EXCLUDED.held_until)`,
         [keyOf(webhookUrl), Math.ceil(ms)],
       );
+    },
+    async heldForMs(webhookUrl) {
+      const res = await deps.db.query<{ held_ms: number }>(
+        `SELECT GREATEST(0, extract(epoch FROM (held_until - clock_timestamp())) * 1000)::float8 AS held_ms
+         FROM slack_pacing WHERE webhook_key = $1 AND held_until > clock_timestamp()`,
+        [keyOf(webhookUrl)],
+      );
+      return Math.ceil(res.rows[0]?.held_ms ?? 0);
     },
   };
 }

@@ -6,7 +6,7 @@ import {
   type SealingKeys,
   ValidationError,
 } from "@nexus/kit";
-import { checkUrl, type OutboundPolicy } from "../receivers/address-fns.js";
+import { checkHost, checkUrl, type OutboundPolicy } from "../receivers/address-fns.js";
 import { findConfigProblem, redactConfig, restoreSecrets } from "./routing-fns.js";
 import type { RoutingStore, RoutingVersion } from "./routing-store.js";
 import type { InhibitRule, Receiver, Route, RoutingConfig } from "./routing-types.js";
@@ -188,6 +188,11 @@ function receiverUrlProblem(receivers: readonly Receiver[], policy: OutboundPoli
       if (isSealed(url)) continue;
       const v = checkUrl(url, policy);
       if (!v.ok) return { field: `receivers.${i}.${field}`, message: `receiver ${r.name}: ${v.reason}` };
+    }
+    if (r.type === "email") {
+      // The SMTP host is resolved and checked again when connecting; a literal address is refused now.
+      const v = checkHost(r.smtp.host, policy);
+      if (!v.ok) return { field: `receivers.${i}.smtp.host`, message: `receiver ${r.name}: ${v.reason}` };
     }
   }
   return null;

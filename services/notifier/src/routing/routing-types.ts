@@ -59,7 +59,11 @@ export const RouteSchema: z.ZodType<Route> = z
     },
   })
   .strict()
-  .meta({ id: "Route" });
+  .meta({
+    id: "Route",
+    description:
+      "One node of the routing tree; unset fields inherit from the parent. An alert goes down the first matching child (or stays at this node when none matches); `continue: true` on a child lets it also try the children after it. A root without a receiver sends nothing for alerts no child takes.",
+  });
 
 const SecretString = z.string().min(1).max(2000);
 const receiverBase = {

@@ -136,6 +136,37 @@ describe("outbound safety", () => {
     }
   });
 
+  it("refuses an SMTP host that is a literal private, loopback or metadata address when the receiver is saved", async () => {
+    for (const host of [
+      "127.0.0.1",
+      "10.1.2.3",
+      "169.254.169.254",
+      "::1",
+      "[::ffff:127.0.0.1]",
+      "localhost",
+    ]) {
+      const res = await h.call("PUT", "/v1/receivers/mail", {
+        name: "mail",
+        type: "email",
+        to: ["oncall@example.com"],
+        from: "nexus@example.com",
+        smtp: { host, port: 25 },
+      });
+      expect(res.status, host).toBe(422);
+      expect(res.body.error.field).toBe("receivers.0.smtp.host");
+      expect(res.body.error.message).toMatch(/^receiver mail: /);
+    }
+    // A host name is checked after DNS, when connecting: saving it is fine.
+    const named = await h.call("PUT", "/v1/receivers/mail", {
+      name: "mail",
+      type: "email",
+      to: ["oncall@example.com"],
+      from: "nexus@example.com",
+      smtp: { host: "smtp.example.com", port: 25 },
+    });
+    expect(named.status).toBe(200);
+  });
+
   it("refuses http:// unless allowed", async () => {
     const strict = await startNotifier({
       outbound: { allowHttp: false, allowAddresses: [], timeoutMs: 1_000, maxResponseBytes: 1024 },

@@ -1,0 +1,2 @@
+export * from "./heartbeat-fns.js";
+export * from "./service-heartbeat.js";

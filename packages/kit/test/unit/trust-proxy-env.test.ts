@@ -1,0 +1,23 @@
+import { describe, expect, it } from "vitest";
+import { baseEnvSchema, parseEnv } from "../../src/env.js";
+
+describe("TRUST_PROXY", () => {
+  const parse = (value?: string) => parseEnv(baseEnvSchema, { PORT: "1", TRUST_PROXY: value }).TRUST_PROXY;
+
+  it("is a list of addresses, CIDR ranges and proxy-addr's range names; empty trusts no proxy", () => {
+    expect(parse()).toEqual([]);
+    expect(parse(" 10.0.0.0/8, 192.168.1.5 ,::1, fd00::/8,loopback")).toEqual([
+      "10.0.0.0/8",
+      "192.168.1.5",
+      "::1",
+      "fd00::/8",
+      "loopback",
+    ]);
+  });
+
+  it("refuses what fastify could not use, naming the variable", () => {
+    for (const bad of ["true", "10.0.0.0/33", "proxy.internal", "10.0.0.1/8/2", "::1/129"]) {
+      expect(() => parse(bad), bad).toThrow(/TRUST_PROXY: must be comma-separated IP addresses/);
+    }
+  });
+});

@@ -1,0 +1,381 @@
+import {
+  ConflictError,
+  isTransactionConflict,
+  type OutboxRows,
+  type OutboxTicket,
+  type Pool,
+  type Queryable,
+  withTransaction,
+} from "@nexus/kit";
+import { assertJsonObject } from "../documents/content-fns.js";
+import { applyMergePatch, canonicalJson, diffDocuments, hashOfCanonical } from "../documents/document-fns.js";
+import type { LayerHead } from "../layers/layer-types.js";
+import { assertLayerOf, namespaceNotFound } from "../namespaces/namespace-errors.js";
+import { BASE_LAYER } from "../namespaces/namespace-types.js";
+import type { PolicyGate } from "../policies/policy-gate.js";
+import type { KnownDocumentsCache } from "../resolve/known-documents.js";
+import type { ResolveCache } from "../resolve/resolve-cache.js";
+import type { ResolveService } from "../resolve/resolve-service.js";
+import type { NamespaceState, ResolvedHead } from "../resolve/resolve-types.js";
+import { revisionNotFound } from "../revisions/revision-errors.js";
+import type { RevisionStore } from "../revisions/revision-store.js";
+import {
+  hashFormOf,
+  mayHoldSecrets,
+  placeholderOverSecret,
+  REDACTED,
+  redactDiff,
+} from "../secrets/secret-doc-fns.js";
+import type { SecretService } from "../secrets/secret-service.js";
+import { concurrentChange, gitBoundLayer, placeholderWritten, secretOverNats } from "./write-errors.js";
+import type { WriteStore } from "./write-store.js";
+import type { WriteContext, WriteResult } from "./write-types.js";
+
+export interface WriteServiceDeps {
+  pool: Pool;
+  writes: WriteStore;
+  /** Rollbacks read the revision they restore. */
+  revisions: Pick<RevisionStore, "find">;
+  resolve: Pick<ResolveService, "plan">;
+  cache: Pick<ResolveCache, "replace">;
+  /** Documents this process holds: a write's read leaves them out. */
+  known: Pick<KnownDocumentsCache, "snapshot" | "rememberLayer">;
+  /** After a commit that enqueued events. */
+  wakeOutbox: () => void;
+  /** Right after a write's commit: its events, published from memory once released (kit relay). */
+  handOver?: (rows: OutboxRows) => OutboxTicket;
+  secrets: Pick<SecretService, "seal" | "reveal" | "holdsPlaintext">;
+  /** Policies as a blocking check (the drift-detector's); absent: writes are not checked. */
+  policies?: PolicyGate | undefined;
+  /** Record an API write over a Git-bound layer (`?override=git`), for source-drift reports. */
+  onGitOverride?: (namespace: string, layer: string, actor: string, revision: number) => Promise<void>;
+}
+
+const isGitImport = (ctx: WriteContext) => ctx.source.startsWith("git:");
+const LOCKED_ATTEMPTS = 3;
+
+/** The new content of the layer, from its current head (read outside any transaction). */
+type MakeContent = (
+  head: LayerHead | null,
+  q: Queryable,
+) => Promise<Record<string, unknown>> | Record<string, unknown>;
+
+/**
+ * The write path of the registry, top to bottom: every change to a layer (REST PUT / PATCH,
+ * rollback, an approved change request, the NATS set command, a Git import) goes through
+ * `write` (or `writeAll`): read the namespace, check If-Match, compute the new content, seal
+ * secrets, re-resolve everything the change reaches, check policies, then commit revision,
+ * heads, events and audit line in one statement that applies only if nothing moved meanwhile.
+ */
+export function createWriteService(deps: WriteServiceDeps) {
+  function checkExpected(head: LayerHead | null, ctx: WriteContext, namespace: string, layer: string): void {
+    const current = head?.revision ?? 0;
+    if (ctx.expectedRevision !== undefined && ctx.expectedRevision !== current) {
+      throw new ConflictError(
+        "revision_conflict",
+        `Layer ${namespace}/${layer} is at revision ${current}, not ${ctx.expectedRevision}: someone changed it since you read it. Fetch it again and reapply your change.`,
+        { field: "If-Match", details: { currentRevision: current, expectedRevision: ctx.expectedRevision } },
+      );
+    }
+  }
+
+  /**
+   * The one write path (REST PUT/PATCH, rollback, NATS command): read the namespace, check the
+   * expected revision, re-resolve and validate everything the change touches, then store the
+   * revision, the new heads and the events in one statement that applies only if nothing changed
+   * the namespace meanwhile; if something did, start over from the new state (and its If-Match).
+   * Uncontended, that is two round trips and one commit, with no lock held while resolving.
+   */
+  async function write(
+    namespace: string,
+    layer: string,
+    makeContent: MakeContent,
+    ctx: WriteContext,
+    trigger: "write" | "rollback" = "write",
+  ): Promise<WriteResult> {
+    const optimistic = await attemptWrite(
+      deps.pool,
+      false,
+      namespace,
+      layer,
+      makeContent,
+      ctx,
+      trigger,
+    ).catch((err: unknown) => (isTransactionConflict(err) ? null : Promise.reject(err)));
+    // Lost the swap to a concurrent change: go again holding the namespace's row lock, so that
+    // writers queue instead of racing (and always make progress).
+    const outcome = optimistic ?? (await lockedWrite(namespace, layer, makeContent, ctx, trigger));
+    // Handed over before anything awaits, so the relay's tickets follow commit order.
+    const ticket =
+      outcome.outbox && deps.handOver
+        ? deps.handOver(outcome.outbox)
+        : { release: () => (outcome.changed.length > 0 ? deps.wakeOutbox() : undefined) };
+    try {
+      if (outcome.overrodeGit && outcome.result.changed)
+        await deps.onGitOverride?.(namespace, layer, ctx.author, outcome.result.revision);
+      // Caches first: a client that hears the event and reads again must find the new document.
+      await deps.cache.replace(outcome.changed);
+    } finally {
+      // Released whatever happened after the commit: a ticket never released would hold back
+      // every one after it until the relay's next read of the outbox.
+      ticket.release();
+    }
+    return outcome.result;
+  }
+
+  /**
+   * The write in a transaction that takes the namespace's row lock as it reads. The swap can still
+   * fail when a namespace that reads this one moved meanwhile (its version is checked too), and
+   * the commit's locks on those readers can close a cycle with another commit, which Postgres
+   * breaks by failing one: both go again, a few times.
+   */
+  async function lockedWrite(
+    namespace: string,
+    layer: string,
+    makeContent: MakeContent,
+    ctx: WriteContext,
+    trigger: "write" | "rollback",
+  ): Promise<NonNullable<Awaited<ReturnType<typeof attemptWrite>>>> {
+    for (let attempt = 1; attempt <= LOCKED_ATTEMPTS; attempt++) {
+      try {
+        const outcome = await withTransaction(deps.pool, (client) =>
+          attemptWrite(client, true, namespace, layer, makeContent, ctx, trigger),
+        );
+        if (outcome) return outcome;
+      } catch (err) {
+        if (!isTransactionConflict(err) || attempt === LOCKED_ATTEMPTS) throw err;
+      }
+    }
+    throw concurrentChange(namespace, layer);
+  }
+
+  /** One read-resolve-swap pass; null when a concurrent change won the swap. */
+  async function attemptWrite(
+    q: Queryable,
+    lock: boolean,
+    namespace: string,
+    layer: string,
+    makeContent: MakeContent,
+    ctx: WriteContext,
+    trigger: "write" | "rollback",
+  ): Promise<{
+    result: WriteResult;
+    changed: ResolvedHead[];
+    outbox?: OutboxRows;
+    overrodeGit?: boolean;
+  } | null> {
+    const known = deps.known.snapshot(namespace);
+    const current = await deps.writes.readForWrite(q, namespace, layer, { lock, known });
+    if (!current) throw namespaceNotFound(namespace);
+    for (const l of current.layers) {
+      if (!Object.isFrozen(l.content)) deps.known.rememberLayer(namespace, l.layer, l.hash, l.content);
+    }
+    const ns = current.namespace;
+    assertLayerOf(ns, layer);
+    const bound = current.gitBound.find((b) => b.layer === layer);
+    if (bound && !isGitImport(ctx)) {
+      if (!ctx.gitOverride) throw gitBoundLayer(namespace, layer, bound);
+      ctx = { ...ctx, source: `${ctx.source}:git-override` };
+    }
+    const head = current.layers.find((l) => l.layer === layer) ?? null;
+    checkExpected(head, ctx, namespace, layer);
+    let content = assertJsonObject(await makeContent(head, q));
+    let canonical = canonicalJson(content);
+    if (head && canonical.includes(`"${REDACTED}"`)) {
+      const pointer = placeholderOverSecret(head.content, content);
+      if (pointer !== undefined) throw placeholderWritten(pointer);
+    }
+    if (mayHoldSecrets(canonical)) {
+      // Stored sealed; hashed over the secrets' digests, so the same value is "unchanged".
+      if (ctx.source === "nats" && deps.secrets.holdsPlaintext(content)) throw secretOverNats();
+      content = await deps.secrets.seal(q, namespace, content, {
+        trusted: head?.content,
+        fromHistory: trigger === "rollback" || ctx.trustSealed === true,
+      });
+      canonical = canonicalJson(hashFormOf(content));
+    }
+    const hash = hashOfCanonical(canonical);
+    const previousRevision = head?.revision ?? 0;
+    if (head && head.hash === hash && trigger === "write") {
+      const unchanged: WriteResult = {
+        namespace,
+        layer,
+        revision: head.revision,
+        previousRevision,
+        hash,
+        changed: false,
+        changedEnvironments: [],
+      };
+      return { result: unchanged, changed: [] };
+    }
+
+    const revision = ns.headRevision + 1;
+    const target: NamespaceState = {
+      name: ns.name,
+      environments: ns.environments,
+      variables: ns.variables,
+      layers: new Map(current.layers.map((l) => [l.layer, l.content])),
+      layerRevisions: new Map(current.layers.map((l) => [l.layer, l.revision])),
+    };
+    target.layers.set(layer, content);
+    target.layerRevisions.set(layer, revision);
+
+    const plan = await deps.resolve.plan(q, {
+      target,
+      ...(layer === BASE_LAYER ? {} : { environments: [layer] }),
+      newRevision: revision,
+      trigger,
+      layer,
+      actor: ctx.author,
+      source: ctx.source,
+      traceparent: ctx.traceparent,
+      preloaded: current,
+    });
+    await deps.policies?.check(plan.heads);
+    const stored = await deps.writes.commitWrite(q, {
+      expectedWriteVersion: current.writeVersion,
+      dependencies: plan.dependencies,
+      revision: {
+        namespace,
+        revision,
+        layer,
+        content,
+        hash,
+        diff: redactDiff(diffDocuments(head?.content ?? {}, content)),
+        author: ctx.author,
+        message: ctx.message,
+        source: ctx.source,
+      },
+      heads: plan.heads,
+      outbox: plan.outbox,
+      others: plan.others,
+      audit: ctx.audit,
+    });
+    if (!stored) return null;
+    deps.known.rememberLayer(namespace, layer, hash, content);
+    const written: WriteResult = {
+      namespace,
+      layer,
+      revision,
+      previousRevision,
+      hash,
+      changed: true,
+      changedEnvironments: plan.heads.filter((h) => h.namespace === namespace).map((h) => h.environment),
+    };
+    return {
+      result: written,
+      changed: stored,
+      outbox: plan.outbox,
+      ...(bound && !isGitImport(ctx) ? { overrodeGit: true } : {}),
+    };
+  }
+
+  /**
+   * Several layer writes in the caller's transaction, all or nothing (a Git import: one push).
+   * Each takes its namespace's row lock (in namespace order, so two imports cannot deadlock) and
+   * sees the writes before it. The caller commits, then calls `publish` with `changed`.
+   */
+  async function writeAll(
+    client: Queryable,
+    writes: readonly {
+      namespace: string;
+      layer: string;
+      content: Record<string, unknown>;
+      ctx: WriteContext;
+    }[],
+  ): Promise<{ results: WriteResult[]; changed: ResolvedHead[] }> {
+    const results: WriteResult[] = [];
+    const changed: ResolvedHead[] = [];
+    for (const w of writes) {
+      let outcome: Awaited<ReturnType<typeof attemptWrite>> = null;
+      // Holding the namespace's lock, only a reader of it can move meanwhile: read again.
+      for (let attempt = 1; !outcome && attempt <= LOCKED_ATTEMPTS; attempt++) {
+        outcome = await attemptWrite(client, true, w.namespace, w.layer, () => w.content, w.ctx, "write");
+      }
+      if (!outcome) throw concurrentChange(w.namespace, w.layer);
+      results.push(outcome.result);
+      changed.push(...outcome.changed);
+    }
+    return { results, changed };
+  }
+
+  return {
+    replace(namespace: string, layer: string, content: Record<string, unknown>, ctx: WriteContext) {
+      return write(namespace, layer, () => content, ctx);
+    },
+
+    /** RFC 7396 JSON Merge Patch against the current head. */
+    patch(namespace: string, layer: string, patch: Record<string, unknown>, ctx: WriteContext) {
+      return write(
+        namespace,
+        layer,
+        (head) => applyMergePatch(head?.content ?? {}, patch) as Record<string, unknown>,
+        ctx,
+      );
+    },
+
+    /** A new revision whose content equals revision `target`; source `rollback:<target>`. */
+    rollback(namespace: string, layer: string, target: number, ctx: Omit<WriteContext, "source">) {
+      return write(
+        namespace,
+        layer,
+        async (_head, q) => {
+          const found = await deps.revisions.find(q, namespace, layer, target);
+          if (!found) throw revisionNotFound(namespace, layer, target, "revision");
+          return found.content;
+        },
+        { ...ctx, source: `rollback:${target}`, message: ctx.message || `Roll back to revision ${target}` },
+        "rollback",
+      );
+    },
+
+    /**
+     * Layers of a namespace set back to contents taken from a backup of this registry: each a new
+     * revision with source `restore:<label>`, through the same path as any write. Sealed secrets in
+     * the contents are accepted as stored (they decrypt only with this registry's keys, bound to
+     * this namespace). A dry run reports the diffs and writes nothing.
+     */
+    async restore(
+      namespace: string,
+      layers: Record<string, Record<string, unknown>>,
+      ctx: Omit<WriteContext, "source" | "trustSealed"> & { label: string; dryRun: boolean },
+    ) {
+      const results: { layer: string; changed: boolean; revision: number; operations: unknown[] }[] = [];
+      for (const layer of Object.keys(layers).sort()) {
+        const content = assertJsonObject(layers[layer]);
+        const current = await deps.writes.readForWrite(deps.pool, namespace, layer, {
+          lock: false,
+          known: deps.known.snapshot(namespace),
+        });
+        if (!current) throw namespaceNotFound(namespace);
+        assertLayerOf(current.namespace, layer);
+        const head = current.layers.find((l) => l.layer === layer);
+        const operations = redactDiff(diffDocuments(head?.content ?? {}, content));
+        if (ctx.dryRun) {
+          results.push({ layer, changed: operations.length > 0, revision: head?.revision ?? 0, operations });
+          continue;
+        }
+        const written = await write(namespace, layer, () => content, {
+          ...ctx,
+          source: `restore:${ctx.label}`,
+          message: ctx.message || `Restore from ${ctx.label}`,
+          trustSealed: true,
+        });
+        results.push({ layer, changed: written.changed, revision: written.revision, operations });
+      }
+      return { namespace, label: ctx.label, dryRun: ctx.dryRun, layers: results };
+    },
+
+    /** Content computed from the head the write read (an approved change request). */
+    writeWith: write,
+
+    writeAll,
+
+    /** After `writeAll` committed: caches, then wake the outbox relay. */
+    async publish(changed: ResolvedHead[]): Promise<void> {
+      await deps.cache.replace(changed);
+      if (changed.length > 0) deps.wakeOutbox();
+    },
+  };
+}
+export type WriteService = ReturnType<typeof createWriteService>;

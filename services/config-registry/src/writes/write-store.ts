@@ -1,0 +1,251 @@
+import {
+  type AuditEntry,
+  auditInsertParams,
+  auditInsertSql,
+  OUTBOX_INSERT_PARAMS,
+  type OutboxRows,
+  outboxInsertParams,
+  outboxInsertSql,
+  type Queryable,
+} from "@nexus/kit";
+import type { LayerHead } from "../layers/layer-types.js";
+import { type NamespaceRow, toNamespace } from "../namespaces/namespace-store.js";
+import type { Namespace } from "../namespaces/namespace-types.js";
+import { type KnownDocuments, knownKey } from "../resolve/known-documents.js";
+import {
+  RESOLVED_HEADS_PARAMS,
+  RESOLVED_HEADS_UPSERT_SQL,
+  resolvedHeadsParams,
+  withVersions,
+} from "../resolve/resolve-store.js";
+import type { ResolvedHead, StoredHead } from "../resolve/resolve-types.js";
+import { revisionInsertParams } from "../revisions/revision-store.js";
+import type { Revision } from "../revisions/revision-types.js";
+
+/**
+ * The two statements of a layer write. Each round trip to Postgres costs more than the work of
+ * the write itself, so one statement reads everything resolution needs, and one stores everything
+ * the write produced and commits (no BEGIN, no COMMIT, no lock held while resolving): it applies
+ * only if the namespace's `write_version` is still the one read, otherwise the caller starts over.
+ * Both are named, so each connection plans them once.
+ */
+
+export interface WriteContextRow {
+  namespace: Namespace;
+  /** Compare-and-swap token for `commitWrite`. */
+  writeVersion: string;
+  layers: LayerHead[];
+  /** Namespaces that read this one (without itself). */
+  dependents: string[];
+  /** Namespaces this one reads, as stored. */
+  dependencies: string[];
+  schema: Record<string, unknown> | null;
+  /** The resolved heads the write can change: all for `base`, the environment's for an overlay. */
+  resolved: StoredHead[];
+  /** Layers of this namespace that follow a Git source (API writes to them are refused). */
+  gitBound: GitBoundLayer[];
+}
+
+export interface GitBoundLayer {
+  layer: string;
+  path: string;
+  branch: string;
+  source: string;
+  url: string;
+}
+
+interface ReadRow extends NamespaceRow {
+  write_version: string;
+  layers: {
+    layer: string;
+    revision: number;
+    /** Null when the caller already holds this (layer, hash). */
+    content: Record<string, unknown> | null;
+    hash: string;
+    updated_at: string;
+  }[];
+  dependents: string[];
+  dependencies: string[];
+  schema: Record<string, unknown> | null;
+  /** `body` null when the caller already holds this (environment, hash). */
+  resolved: { environment: string; revision: number; hash: string; body: string | null }[];
+  git_bound: GitBoundLayer[];
+}
+
+const READ_SQL = `
+SELECT n.name, n.description, n.owners, n.environments, n.variables, n.head_revision, n.write_version,
+  n.created_at, n.updated_at,
+  (SELECT COALESCE(json_agg(json_build_object('layer', l.layer, 'revision', l.revision,
+            'content', CASE WHEN l.layer || ':' || l.hash = ANY($3::text[]) THEN NULL ELSE l.content END,
+            'hash', l.hash, 'updated_at', l.updated_at)), '[]'::json)
+     FROM layers l WHERE l.namespace = n.name) AS layers,
+  ARRAY(SELECT d.namespace FROM namespace_dependencies d
+         WHERE d.depends_on = n.name AND d.namespace <> n.name ORDER BY 1) AS dependents,
+  ARRAY(SELECT d.depends_on FROM namespace_dependencies d WHERE d.namespace = n.name ORDER BY 1) AS dependencies,
+  (SELECT s.schema FROM schemas s WHERE s.namespace = n.name) AS schema,
+  (SELECT COALESCE(json_agg(json_build_object('environment', h.environment, 'revision', h.revision,
+            'hash', h.hash,
+            'body', CASE WHEN h.environment || ':' || h.hash = ANY($4::text[]) THEN NULL ELSE h.body END)), '[]'::json)
+     FROM resolved_heads h WHERE h.namespace = n.name AND ($2::text = 'base' OR h.environment = $2)) AS resolved,
+  (SELECT COALESCE(json_agg(json_build_object('layer', g.layer, 'path', g.path, 'branch', g.branch,
+                                              'source', s.name, 'url', s.url)), '[]'::json)
+     FROM git_bound_layers g JOIN git_sources s ON s.id = g.source_id WHERE g.namespace = n.name) AS git_bound
+FROM namespaces n WHERE n.name = $1`;
+
+// Every other part reads from `claimed`, so when the swap fails the statement changes nothing.
+// A write to a namespace that others read re-resolves them: it also checks and moves on their
+// versions ($14, as read in $15), so that a concurrent write to one of them, resolved from what
+// it read before, fails its swap and starts over instead of storing a document built from old
+// content. Then `locked` first takes the row locks of the namespace and those others in name
+// order, the order every such commit takes them in (no deadlock between commits), waiting for a
+// concurrent commit on any of them and then seeing its result. Without others, nothing changes.
+const OTHERS = 12 + RESOLVED_HEADS_PARAMS + OUTBOX_INSERT_PARAMS;
+const COMMIT_SQL = `
+WITH locked AS (
+  SELECT n.name, n.write_version FROM namespaces n
+  WHERE cardinality($${OTHERS}::text[]) > 0 AND (n.name = $1 OR n.name = ANY($${OTHERS}::text[]))
+  ORDER BY n.name FOR UPDATE
+), others_unchanged AS (
+  SELECT count(*) = cardinality($${OTHERS}::text[]) AS ok
+  FROM locked l
+  JOIN unnest($${OTHERS}::text[], $${OTHERS + 1}::bigint[]) AS e(name, version)
+    ON e.name = l.name AND e.version = l.write_version
+), claimed AS (
+  UPDATE namespaces SET head_revision = $2, write_version = write_version + 1, updated_at = now()
+  WHERE name = $1 AND write_version = $10 AND (SELECT ok FROM others_unchanged)
+  RETURNING name
+), others AS (
+  UPDATE namespaces SET write_version = write_version + 1
+  WHERE name = ANY($${OTHERS}::text[]) AND EXISTS (SELECT 1 FROM claimed)
+), revision AS (
+  INSERT INTO revisions (namespace, revision, layer, content, hash, diff, author, message, source)
+  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM claimed
+), layer AS (
+  INSERT INTO layers (namespace, layer, revision, content, hash) SELECT $1, $3, $2, $4, $5 FROM claimed
+  ON CONFLICT (namespace, layer) DO UPDATE
+    SET revision = EXCLUDED.revision, content = EXCLUDED.content, hash = EXCLUDED.hash, updated_at = now()
+), dependencies_removed AS (
+  DELETE FROM namespace_dependencies
+  WHERE $11::text[] IS NOT NULL AND namespace = (SELECT name FROM claimed) AND NOT (depends_on = ANY($11))
+), dependencies_added AS (
+  INSERT INTO namespace_dependencies (namespace, depends_on)
+  SELECT name, unnest($11::text[]) FROM claimed WHERE $11::text[] IS NOT NULL
+  ON CONFLICT DO NOTHING
+), heads AS (
+  ${RESOLVED_HEADS_UPSERT_SQL(12, "claimed")}
+), events AS (
+  ${outboxInsertSql(12 + RESOLVED_HEADS_PARAMS, "claimed")}
+), audit AS (
+  ${auditInsertSql(OTHERS + 2, "claimed")}
+)
+SELECT (SELECT count(*)::int FROM claimed) AS applied,
+  (SELECT COALESCE(json_agg(json_build_object('namespace', h.namespace, 'environment', h.environment,
+                                              'version', h.version)), '[]'::json) FROM heads h) AS versions`;
+
+export interface CommittedWrite {
+  revision: Omit<Revision, "createdAt">;
+  /** `writeVersion` from `readForWrite`. */
+  expectedWriteVersion: string;
+  /** The target's new cross-namespace dependencies; null leaves them as they are. */
+  dependencies: string[] | null;
+  heads: ResolvedHead[];
+  outbox: OutboxRows;
+  /** Other namespaces whose heads are in `heads`, with the versions they were read at. */
+  others: { name: string; writeVersion: string }[];
+  /** The request's audit line, committed with the write. */
+  audit?: AuditEntry | undefined;
+}
+
+function knownDocument(
+  known: ReadonlyMap<string, Record<string, unknown>>,
+  name: string,
+  hash: string,
+): Record<string, unknown> {
+  const doc = known.get(knownKey(name, hash));
+  // Postgres leaves out only what the query named as known.
+  if (!doc) throw new Error(`document ${name}:${hash} was left out of the read but is not known`);
+  return doc;
+}
+
+export function createWriteStore() {
+  return {
+    /**
+     * The namespace with everything resolution needs for a write of `layer`, and the version to
+     * swap against; `lock` (inside a transaction) also takes the namespace's row lock until it ends.
+     * Documents in `known` are not sent again: the result takes them from there.
+     */
+    async readForWrite(
+      q: Queryable,
+      name: string,
+      layer: string,
+      options: { lock: boolean; known: KnownDocuments },
+    ): Promise<WriteContextRow | null> {
+      const { known } = options;
+      const values = [name, layer, [...known.layers.keys()], [...known.resolved.keys()]];
+      if (options.lock) {
+        // The lock in a statement of its own, and the read in the next one. Under READ COMMITTED a
+        // statement reads from the snapshot it started with: a `SELECT … FOR UPDATE` that waited
+        // for a concurrent commit re-reads only the locked row, while its subqueries (layers,
+        // resolved heads) still see the older snapshot. That let a stale layer revision pass the
+        // If-Match check while the fresh write_version passed the swap: a lost update.
+        await q.query({
+          name: "layer-write-lock",
+          text: "SELECT 1 FROM namespaces WHERE name = $1 FOR UPDATE",
+          values: [name],
+        });
+      }
+      const res = await q.query<ReadRow>({ name: "layer-write-read", text: READ_SQL, values });
+      const r = res.rows[0];
+      if (!r) return null;
+      return {
+        namespace: toNamespace(r),
+        writeVersion: r.write_version,
+        layers: r.layers.map((l) => ({
+          namespace: r.name,
+          layer: l.layer,
+          revision: l.revision,
+          content: l.content ?? knownDocument(known.layers, l.layer, l.hash),
+          hash: l.hash,
+          updatedAt: new Date(l.updated_at).toISOString(),
+        })),
+        dependents: r.dependents,
+        dependencies: r.dependencies,
+        schema: r.schema,
+        resolved: r.resolved.map((h) => ({
+          namespace: r.name,
+          ...h,
+          ...(h.body === null ? { comparable: knownDocument(known.resolved, h.environment, h.hash) } : {}),
+        })),
+        gitBound: r.git_bound,
+      };
+    },
+
+    /**
+     * Revision, layer head, namespace head revision, dependencies, resolved heads, outbox events and
+     * the audit line in one autocommit statement. The heads as stored (with their versions), or
+     * null when the namespace changed since it was read and nothing was stored.
+     */
+    async commitWrite(q: Queryable, write: CommittedWrite): Promise<ResolvedHead[] | null> {
+      const res = await q.query<{
+        applied: number;
+        versions: { namespace: string; environment: string; version: number }[];
+      }>({
+        name: "layer-write-commit",
+        text: COMMIT_SQL,
+        values: [
+          ...revisionInsertParams(write.revision),
+          write.expectedWriteVersion,
+          write.dependencies,
+          ...resolvedHeadsParams(write.heads),
+          ...outboxInsertParams(write.outbox),
+          write.others.map((o) => o.name),
+          write.others.map((o) => o.writeVersion),
+          ...auditInsertParams(write.audit),
+        ],
+      });
+      const row = res.rows[0];
+      return row?.applied === 1 ? withVersions(write.heads, row.versions) : null;
+    },
+  };
+}
+export type WriteStore = ReturnType<typeof createWriteStore>;

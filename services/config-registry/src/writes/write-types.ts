@@ -1,0 +1,88 @@
+import type { AuditEntry } from "@nexus/kit";
+import { z } from "zod";
+
+/** Who wrote, why, and through what: recorded on the revision and carried by the event. */
+export interface WriteContext {
+  author: string;
+  message: string;
+  source: string;
+  /** The layer revision the writer based its change on (If-Match); undefined = don't check. */
+  expectedRevision?: number | undefined;
+  traceparent?: string | undefined;
+  /** The content's sealed secrets were sealed by this registry (an approved change request). */
+  trustSealed?: boolean | undefined;
+  /** Write a layer that follows a Git source anyway (`?override=git`); recorded as source drift. */
+  gitOverride?: boolean | undefined;
+  /** The request's audit line, stored by the commit that applies the write (none if it changes nothing). */
+  audit?: AuditEntry | undefined;
+}
+
+export interface WriteResult {
+  namespace: string;
+  layer: string;
+  revision: number;
+  previousRevision: number;
+  hash: string;
+  /** False when the content equalled the head: no revision, no event. */
+  changed: boolean;
+  /** Environments whose resolved configuration changed (events were published for these). */
+  changedEnvironments: string[];
+}
+
+export const WriteResultDto = z.object({
+  namespace: z.string(),
+  layer: z.string(),
+  revision: z.number().int(),
+  previousRevision: z.number().int(),
+  hash: z.string(),
+  changed: z.boolean(),
+  changedEnvironments: z.array(z.string()),
+});
+
+export const WriteQuery = z.object({
+  message: z.string().max(1000).optional().describe("Why this change was made; recorded on the revision"),
+  override: z
+    .literal("git")
+    .optional()
+    .describe("`git`: write a layer that follows a Git source anyway (recorded; reported as source drift)"),
+});
+
+export const RollbackBody = z.strictObject({
+  revision: z.coerce.number().int().min(1).max(2_147_483_647),
+  message: z.string().max(1000).optional(),
+});
+
+export const RestoreBody = z.strictObject({
+  label: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[A-Za-z0-9._:@+-]+$/, "letters, digits and . _ : @ + - only")
+    .describe("What is restored, e.g. `<backup id>@<time>`; each revision's source is `restore:<label>`"),
+  layers: z
+    .record(z.string(), z.record(z.string(), z.unknown()))
+    .describe(
+      "Layer name (`base` or an environment) → the content to restore; layers not named stay as they are",
+    ),
+  message: z.string().max(1000).optional(),
+  dryRun: z.boolean().default(false).describe("Only report what would change"),
+});
+
+export const RestoreResultDto = z.object({
+  namespace: z.string(),
+  label: z.string(),
+  dryRun: z.boolean(),
+  layers: z.array(
+    z.object({
+      layer: z.string(),
+      changed: z.boolean(),
+      revision: z
+        .number()
+        .int()
+        .describe("The new revision (or the current one when unchanged or a dry run)"),
+      operations: z
+        .array(z.unknown())
+        .describe("RFC 6902 from the current layer to the restored one; secrets `***`"),
+    }),
+  ),
+});

@@ -1,0 +1,185 @@
+import type { HealthSummary, InstanceView, ServiceView } from "../health/health-types.js";
+import { durationMs, globMatches } from "../rules/rule-fns.js";
+import type { AlertRule } from "../rules/rule-types.js";
+import type { AlertState, Condition, OpenFinding, TransitionPlan } from "./alert-types.js";
+
+export interface Snapshot {
+  health: HealthSummary;
+  findings: readonly OpenFinding[];
+  now: number;
+}
+
+const watched = (rule: { services: readonly string[] }, service: string) =>
+  rule.services.some((p) => globMatches(p, service));
+
+/** Instances that count for gauges: alive (a missing instance's numbers are old). */
+const liveInstances = (s: ServiceView) =>
+  s.instances.filter((i) => i.health === "up" || i.health === "degraded");
+
+function condition(
+  rule: AlertRule,
+  key: readonly string[],
+  summary: string,
+  details: string,
+  labels: Record<string, string>,
+): Condition {
+  return {
+    fingerprint: ["monitor", rule.name, ...key].join(":"),
+    rule: rule.name,
+    severity: rule.severity,
+    summary: rule.summary ?? summary,
+    details,
+    labels: { ...labels, ...rule.labels, alertname: rule.name, kind: rule.kind },
+    forMs: durationMs(rule.for),
+  };
+}
+
+/** A service gauge: the largest any live instance reports (outbox and durables are shared). */
+function serviceGauge(s: ServiceView, read: (i: InstanceView) => number | null): number | null {
+  let max: number | null = null;
+  for (const i of liveInstances(s)) {
+    const v = read(i);
+    if (v !== null) max = Math.max(max ?? 0, v);
+  }
+  return max;
+}
+
+/** Every condition that holds now, one per (rule, subject). Pure: the same snapshot, the same list. */
+export function evaluateRules(rules: readonly AlertRule[], snap: Snapshot): Condition[] {
+  const out: Condition[] = [];
+  for (const rule of rules) {
+    if (rule.kind === "drift_finding_open") {
+      const minAge = durationMs(rule.olderThan);
+      for (const f of snap.findings) {
+        if (rule.findingKinds && !rule.findingKinds.includes(f.kind)) continue;
+        const age = snap.now - f.openedAt.getTime();
+        if (age < minAge) continue;
+        out.push(
+          condition(
+            rule,
+            [f.findingId],
+            `${f.kind} drift in ${f.namespace}/${f.environment} open for ${Math.floor(age / 60_000)} min`,
+            f.summary,
+            { namespace: f.namespace, environment: f.environment, finding_kind: f.kind },
+          ),
+        );
+      }
+      continue;
+    }
+    for (const s of snap.health.services) {
+      if (!watched(rule, s.service)) continue;
+      switch (rule.kind) {
+        case "service_down":
+          if (s.health === "down")
+            out.push(
+              condition(rule, [s.service], `${s.service} is down: ${s.reason}`, s.reason, {
+                service: s.service,
+              }),
+            );
+          break;
+        case "instance_down":
+          for (const i of s.instances)
+            if (i.health === "missing")
+              out.push(
+                condition(
+                  rule,
+                  [s.service, i.instanceId],
+                  `${s.service} instance ${i.instanceId} stopped sending heartbeats`,
+                  `Last heartbeat at ${i.lastSeenAt} (every ${i.intervalSeconds} s).`,
+                  { service: s.service, instance: i.instanceId },
+                ),
+              );
+          break;
+        case "dependency_down":
+          for (const i of liveOrNotReady(s))
+            for (const d of i.dependencies)
+              if (d.status === "down" && globMatches(rule.dependency, d.name))
+                out.push(
+                  condition(
+                    rule,
+                    [s.service, i.instanceId, d.name],
+                    `${s.service} instance ${i.instanceId} cannot reach ${d.name}`,
+                    d.error ?? "",
+                    { service: s.service, instance: i.instanceId, dependency: d.name },
+                  ),
+                );
+          break;
+        case "outbox_backlog": {
+          const v = serviceGauge(s, (i) => i.gauges.outboxBacklog);
+          if (v !== null && v > rule.threshold)
+            out.push(
+              condition(
+                rule,
+                [s.service],
+                `${s.service} has ${v} unpublished events (over ${rule.threshold})`,
+                "",
+                {
+                  service: s.service,
+                },
+              ),
+            );
+          break;
+        }
+        case "consumer_lag": {
+          const v = serviceGauge(s, (i) => i.gauges.consumerPending + i.gauges.consumerAckPending);
+          if (v !== null && v > rule.threshold)
+            out.push(
+              condition(
+                rule,
+                [s.service],
+                `${s.service} is ${v} messages behind (over ${rule.threshold})`,
+                "",
+                {
+                  service: s.service,
+                },
+              ),
+            );
+          break;
+        }
+        case "dead_letters": {
+          const v = serviceGauge(s, (i) => i.gauges.deadLetters);
+          if (v !== null && v > rule.threshold)
+            out.push(
+              condition(rule, [s.service], `${s.service} has ${v} dead letters`, "Look at the DLQ stream.", {
+                service: s.service,
+              }),
+            );
+          break;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+const liveOrNotReady = (s: ServiceView) =>
+  s.instances.filter((i) => i.health === "up" || i.health === "degraded" || i.health === "not_ready");
+
+/**
+ * pending → firing once a condition has held for its rule's `for`; firing → resolved when it stops
+ * holding; a pending alert that clears is dropped without a word.
+ */
+export function planTransitions(
+  active: readonly AlertState[],
+  conditions: readonly Condition[],
+  now: Date,
+): TransitionPlan {
+  const plan: TransitionPlan = { pending: [], fire: [], resolve: [], drop: [] };
+  const byFingerprint = new Map(active.map((a) => [a.fingerprint, a]));
+  const holding = new Set<string>();
+  for (const c of conditions) {
+    if (holding.has(c.fingerprint)) continue;
+    holding.add(c.fingerprint);
+    const current = byFingerprint.get(c.fingerprint);
+    if (current?.status === "firing") continue;
+    const activeSince = current?.status === "pending" ? current.activeSince : now;
+    if (now.getTime() - activeSince.getTime() >= c.forMs) plan.fire.push({ ...c, activeSince });
+    else if (current?.status !== "pending") plan.pending.push({ ...c, activeSince });
+  }
+  for (const a of active) {
+    if (holding.has(a.fingerprint)) continue;
+    if (a.status === "firing") plan.resolve.push(a);
+    else if (a.status === "pending") plan.drop.push(a);
+  }
+  return plan;
+}

@@ -1,0 +1,235 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import {
+  type AccessControlOptions,
+  type Bus,
+  type Consumption,
+  createAuditLog,
+  createHttpApp,
+  createOutboxRelay,
+  eventStreamCheck,
+  type HealthCheck,
+  type Logger,
+  type Pool,
+  registerAuditRoutes,
+  type Stoppable,
+} from "@nexus/kit";
+import { createAlertEvaluator } from "./alerts/alert-evaluator.js";
+import { alertDto, mayViewAlert, registerAlertRoutes } from "./alerts/alert-router.js";
+import { createAlertStore, createFindingStore } from "./alerts/alert-store.js";
+import { consumeFindings } from "./alerts/finding-consumer.js";
+import { subscribeApplied } from "./dashboard/applied-hints.js";
+import { registerDashboardRoutes } from "./dashboard/dashboard-router.js";
+import { createDashboardService, mayView } from "./dashboard/dashboard-service.js";
+import { createDriftClient } from "./dashboard/drift-client.js";
+import { createLiveHub } from "./dashboard/live-hub.js";
+import { createNotifierClient } from "./dashboard/notifier-client.js";
+import { consumeHeads } from "./heads/head-consumer.js";
+import { createHeadStore } from "./heads/head-store.js";
+import { registerHealthMetrics } from "./health/health-metrics.js";
+import { createHealthModel } from "./health/health-model.js";
+import { registerHealthRoutes } from "./health/health-router.js";
+import { createHealthStore } from "./health/health-store.js";
+import { subscribeHeartbeats } from "./health/heartbeat-subscriber.js";
+import { registerRuleRoutes } from "./rules/rule-router.js";
+import { createRuleService } from "./rules/rule-service.js";
+import { createRuleStore } from "./rules/rule-store.js";
+
+export const SERVICE_NAME = "monitor";
+
+export interface MonitorConfig {
+  /** Requests per minute per token, counted in this process; 0 or absent: no limit. */
+  rateLimitPerMinute?: number;
+  /** Proxies believed for the client address (TRUST_PROXY). */
+  trustProxy?: readonly string[];
+  databaseUrl: string;
+  schema: string;
+  outboxRelay: boolean;
+  expectedServices: readonly string[];
+  missedHeartbeats: number;
+  evaluateIntervalMs: number;
+  /** Expected services not heard from are `unknown`, not down, this long after start. */
+  absentGraceMs: number;
+  bucketMs: number;
+  retentionMs: number;
+  forgetInstanceMs: number;
+  driftDetectorUrl?: string | undefined;
+  /** The notifier's API (recent notifications and silences on the dashboard, as the user). */
+  notifierUrl?: string | undefined;
+  dashboardUrl?: string | undefined;
+  leaseRetryMs?: number;
+  /** How often dashboards hear the alert list again when it changed on another instance. */
+  alertsPollMs?: number;
+  /** How often old history, silent instances and old resolved alerts are deleted. Default 10 min. */
+  sweepIntervalMs?: number;
+}
+
+export interface MonitorDeps {
+  logger: Logger;
+  pool: Pool;
+  nc: NatsConnection;
+  bus: Bus;
+  /** Authentication (OIDC, API tokens checked by the registry) for every non-public route. */
+  access: AccessControlOptions;
+  config: MonitorConfig;
+}
+
+/** Compose the service. Nothing subscribes, consumes or evaluates until `workers.start()`. */
+export async function buildApp(deps: MonitorDeps) {
+  const { logger, pool, bus, nc, config } = deps;
+
+  const relay = createOutboxRelay({
+    pool,
+    bus,
+    logger,
+    databaseUrl: config.databaseUrl,
+    channel: `${config.schema}_outbox`,
+  });
+  const model = createHealthModel();
+  const healthStore = createHealthStore();
+  const alertStore = createAlertStore();
+  const findingStore = createFindingStore();
+  const headStore = createHeadStore();
+  const rules = createRuleService({ pool, store: createRuleStore() });
+  const hub = createLiveHub();
+  const readAlerts = async () => (await alertStore.list(pool, ["firing", "pending"], 200)).map(alertDto);
+  let lastAlerts = "";
+  const pushAlerts = async () => {
+    if (hub.size() === 0) return;
+    const alerts = await readAlerts();
+    const text = JSON.stringify(alerts);
+    if (text === lastAlerts) return;
+    lastAlerts = text;
+    hub.sendEach("alerts", (p) => alerts.filter((a) => mayViewAlert(p, a)));
+  };
+
+  const evaluator = createAlertEvaluator({
+    pool,
+    bus,
+    logger,
+    model,
+    healthStore,
+    alerts: alertStore,
+    findings: findingStore,
+    rules,
+    config: {
+      databaseUrl: config.databaseUrl,
+      schema: config.schema,
+      intervalMs: config.evaluateIntervalMs,
+      missedHeartbeats: config.missedHeartbeats,
+      expectedServices: config.expectedServices,
+      absentGraceMs: config.absentGraceMs,
+      bucketMs: config.bucketMs,
+      retentionMs: config.retentionMs,
+      forgetInstanceMs: config.forgetInstanceMs,
+      dashboardUrl: config.dashboardUrl,
+      ...(config.leaseRetryMs ? { leaseRetryMs: config.leaseRetryMs } : {}),
+      ...(config.sweepIntervalMs ? { sweepIntervalMs: config.sweepIntervalMs } : {}),
+    },
+    onAlertsChanged: () => void pushAlerts().catch(() => undefined),
+  });
+  const summary = () => evaluator.summary(Date.now());
+  const dashboard = createDashboardService({
+    pool,
+    heads: headStore,
+    drift: createDriftClient({ baseUrl: config.driftDetectorUrl }),
+    notifier: createNotifierClient({ baseUrl: config.notifierUrl }),
+    health: summary,
+    alerts: readAlerts,
+  });
+
+  const checks: HealthCheck[] = [
+    { name: "postgres", critical: true, check: async () => void (await pool.query("SELECT 1")) },
+    {
+      name: "nats",
+      critical: true,
+      check: async () => {
+        if (nc.isClosed()) throw new Error("connection closed");
+        await nc.flush();
+      },
+    },
+    eventStreamCheck(bus),
+  ];
+  const audit = createAuditLog({ pool, logger });
+  const http = await createHttpApp({
+    service: SERVICE_NAME,
+    description:
+      "Health of every Nexus service from their heartbeats, alert rules and alerts, and the live dashboard.",
+    logger,
+    checks,
+    rateLimit: { perMinute: config.rateLimitPerMinute ?? 0, redis: null },
+    trustProxy: config.trustProxy ?? [],
+    access: { ...deps.access, audit },
+  });
+  registerHealthRoutes(http.app, { summary, pool, store: healthStore });
+  registerHealthMetrics(http.metrics, { summary, findings: () => findingStore.open(pool) });
+  registerRuleRoutes(http.app, { rules });
+  registerAlertRoutes(http.app, { pool, alerts: alertStore });
+  registerDashboardRoutes(http.app, { dashboard, hub });
+  registerAuditRoutes(http.app, audit);
+
+  let consumptions: Consumption[] = [];
+  let subscriptions: Stoppable[] = [];
+  let healthPush: NodeJS.Timeout | undefined;
+  let healthDirty = false;
+  let alertsPoll: NodeJS.Timeout | undefined;
+
+  return {
+    ...http,
+    relay,
+    evaluator,
+    model,
+    hub,
+    services: { rules, dashboard },
+    audit,
+    workers: {
+      async start() {
+        await bus.ensureStreams();
+        if (config.outboxRelay) await relay.start();
+        const heads = await consumeHeads({
+          bus,
+          pool,
+          heads: headStore,
+          onHead: (head) => hub.send("head", head, (p) => mayView(p, head)),
+        });
+        consumptions = [heads.consumption, await consumeFindings({ bus, pool, findings: findingStore })];
+        subscriptions = [
+          heads.live,
+          subscribeApplied({ bus, hub }),
+          subscribeHeartbeats({
+            nc,
+            bus,
+            model,
+            logger,
+            onChange: () => {
+              healthDirty = true;
+            },
+          }),
+        ];
+        // Health changes reach dashboards at most every 500 ms, and at least every 5 s (ages move).
+        let lastPush = 0;
+        healthPush = setInterval(() => {
+          if (hub.size() === 0 || (!healthDirty && Date.now() - lastPush < 5_000)) return;
+          healthDirty = false;
+          lastPush = Date.now();
+          hub.send("health", summary());
+        }, 500);
+        alertsPoll = setInterval(
+          () => void pushAlerts().catch(() => undefined),
+          config.alertsPollMs ?? 2_000,
+        );
+        await evaluator.start();
+      },
+      async stop() {
+        clearInterval(healthPush);
+        clearInterval(alertsPoll);
+        hub.close();
+        await Promise.all(subscriptions.map((s) => s.stop()));
+        await Promise.all(consumptions.map((c) => c.stop()));
+        await evaluator.stop();
+        await relay.stop();
+        await audit.close();
+      },
+    },
+  };
+}
+export type MonitorApp = Awaited<ReturnType<typeof buildApp>>;

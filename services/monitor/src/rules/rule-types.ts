@@ -1,0 +1,78 @@
+import { AlertLabels, AlertSeverity, DriftKind, ResourceName } from "@nexus/contracts";
+import { z } from "zod";
+
+/** `30s`, `5m`, `1h`, `2d`, `500ms`: how long a condition must hold, or how old a finding is. */
+export const Duration = z
+  .string()
+  .regex(/^\d{1,6}(ms|s|m|h|d)$/, "must be a number and a unit: ms, s, m, h or d (e.g. 30s, 5m)");
+
+/** Service name globs (`*` matches anything): which services a rule watches. */
+const ServiceGlobs = z
+  .array(z.string().regex(/^[a-z0-9*-]{1,63}$/, "must be a service name, `*` as a wildcard"))
+  .min(1)
+  .max(50)
+  .default(["*"]);
+
+const RuleBase = z.object({
+  name: ResourceName.describe("Unique in the rule set; part of every alert's fingerprint"),
+  severity: AlertSeverity.default("error"),
+  for: Duration.default("0s").describe("How long the condition must hold before the alert fires"),
+  summary: z.string().min(1).max(300).optional().describe("Replaces the generated one-line summary"),
+  labels: AlertLabels.default({}).describe("Added to every alert of the rule (routing in the notifier)"),
+});
+
+export const AlertRule = z.discriminatedUnion("kind", [
+  RuleBase.extend({
+    kind: z.literal("instance_down").describe("An instance missed its heartbeats (it did not say goodbye)"),
+    services: ServiceGlobs,
+  }),
+  RuleBase.extend({
+    kind: z.literal("service_down").describe("No instance of the service is up (or none was ever heard)"),
+    services: ServiceGlobs,
+  }),
+  RuleBase.extend({
+    kind: z.literal("dependency_down").describe("An instance reports one of its dependencies down"),
+    services: ServiceGlobs,
+    dependency: z
+      .string()
+      .regex(/^[a-z0-9*_-]{1,60}$/)
+      .default("*")
+      .describe("Dependency name glob: postgres, nats, redis, ..."),
+  }),
+  RuleBase.extend({
+    kind: z.literal("outbox_backlog").describe("Unpublished outbox rows above the threshold"),
+    services: ServiceGlobs,
+    threshold: z.number().int().min(0),
+  }),
+  RuleBase.extend({
+    kind: z
+      .literal("consumer_lag")
+      .describe("Messages not yet delivered or acknowledged above the threshold"),
+    services: ServiceGlobs,
+    threshold: z.number().int().min(0),
+  }),
+  RuleBase.extend({
+    kind: z.literal("dead_letters").describe("More dead letters than the threshold"),
+    services: ServiceGlobs,
+    threshold: z.number().int().min(0).default(0),
+  }),
+  RuleBase.extend({
+    kind: z.literal("drift_finding_open").describe("A drift finding open for longer than `olderThan`"),
+    olderThan: Duration,
+    findingKinds: z.array(DriftKind).min(1).optional().describe("Only these kinds; absent: all"),
+  }),
+]);
+export type AlertRule = z.infer<typeof AlertRule>;
+export type AlertRuleInput = z.input<typeof AlertRule>;
+
+export const AlertRuleSet = z.object({ rules: z.array(AlertRule).max(200) });
+export type AlertRuleSet = z.infer<typeof AlertRuleSet>;
+
+export const AlertRuleVersionDto = z.object({
+  version: z.number().int().min(0).describe("0: the built-in defaults, never saved"),
+  rules: z.array(AlertRule),
+  author: z.string(),
+  comment: z.string(),
+  createdAt: z.string().nullable(),
+});
+export type AlertRuleVersionDto = z.infer<typeof AlertRuleVersionDto>;

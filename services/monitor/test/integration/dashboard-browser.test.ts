@@ -1,0 +1,215 @@
+import { mkdirSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { CONFIG_APPLIED } from "@nexus/contracts";
+import {
+  combineAuthenticators,
+  createRemoteTokenAuthenticator,
+  type RemoteTokenAuthenticator,
+} from "@nexus/kit";
+import {
+  createTestDatabase,
+  startTestIssuer,
+  type TestDatabase,
+  type TestIssuer,
+} from "@nexus/test-fixtures";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  call,
+  type Harness as Registry,
+  startRegistry,
+} from "../../../config-registry/test/integration/harness.js";
+import {
+  DETECTOR_MIGRATIONS,
+  DETECTOR_SCHEMA,
+  type Detector,
+  startDetector,
+} from "../../../drift-detector/test/integration/harness.js";
+import { eventually, type Harness, startBeating, startMonitor } from "./harness.js";
+
+/** Screenshots are kept as test artifacts (test-results/ is git-ignored). */
+const SHOTS = fileURLToPath(new URL("../../../../test-results/screenshots/", import.meta.url));
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/**
+ * The dashboard in Debian's Chromium against the real registry, drift-detector and monitor: sign in
+ * with a registry API token, see a configuration write appear within 1 s and an instance's ack move
+ * convergence, on a laptop and a phone.
+ */
+describe("monitor: the dashboard in a browser", () => {
+  let registry: Registry;
+  let h: Harness;
+  let tokens: RemoteTokenAuthenticator;
+  let browser: Browser;
+  let base: string;
+  let beating: Awaited<ReturnType<typeof startBeating>>;
+  let detectorDb: TestDatabase;
+  let detectorIssuer: TestIssuer;
+  let detector: Detector;
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    [detectorDb, detectorIssuer] = await Promise.all([
+      createTestDatabase({ schema: DETECTOR_SCHEMA, migrationsDir: DETECTOR_MIGRATIONS }),
+      startTestIssuer(),
+    ]);
+    // The drift-detector, accepting the registry's API tokens, on its own port.
+    detector = await startDetector(
+      detectorDb,
+      registry.nats.prefix,
+      detectorIssuer,
+      {},
+      {
+        bus: registry.nats.bus,
+        key: registry.tokenKey,
+      },
+    );
+    await detector.app.app.listen({ host: "127.0.0.1", port: 0 });
+    const detectorUrl = `http://127.0.0.1:${(detector.app.app.server.address() as AddressInfo).port}`;
+    h = await startMonitor(
+      { expectedServices: ["config-registry"], driftDetectorUrl: detectorUrl },
+      {
+        nats: registry.nats,
+        authenticator: () => {
+          tokens = createRemoteTokenAuthenticator({ bus: registry.nats.bus, key: registry.tokenKey });
+          return combineAuthenticators({ apiTokens: tokens });
+        },
+      },
+    );
+    await h.app.app.listen({ host: "127.0.0.1", port: 0 });
+    base = `http://127.0.0.1:${(h.app.app.server.address() as AddressInfo).port}`;
+    beating = await startBeating(h, "config-registry", "r-1", 0.5);
+    for (const ns of ["pay-api", "hr-api"]) {
+      expect((await call(registry, "POST", "/v1/namespaces", { name: ns })).status).toBe(201);
+      expect(
+        (await call(registry, "PUT", `/v1/namespaces/${ns}/layers/production`, { replicas: 1 })).status,
+      ).toBe(200);
+    }
+    // The grid is written from config.changed by the monitor's durable consumer.
+    await eventually(
+      async () => (await h.db.pool.query("SELECT count(*)::int AS n FROM config_heads")).rows[0].n,
+      (n) => n >= 2,
+    );
+    mkdirSync(SHOTS, { recursive: true });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await beating?.stop();
+    await tokens?.stop();
+    await h?.close();
+    await detector?.stop();
+    await detectorIssuer?.close();
+    await detectorDb?.drop();
+    await registry?.close();
+  });
+
+  const signIn = async (page: Page, token: string) => {
+    await page.goto(`${base}/dashboard`);
+    await page.getByLabel("API token").fill(token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+  };
+  const revisionCell = (page: Page, key: string) => page.locator(`#grid tr[data-key="${key}"] .revision`);
+
+  it("refuses a token the registry does not know, in words", async () => {
+    const page = await browser.newPage();
+    await signIn(page, "nxs_0123456789abcdef_notarealsecretnotarealsecretnotarealsecret0000");
+    await expect.poll(() => page.locator("#login-error").textContent()).toBe("This token was not accepted.");
+    expect(await page.locator("#board").isHidden()).toBe(true);
+    await page.close();
+  });
+
+  it("shows a write within 1 s of it, and only the namespaces the token may view", async () => {
+    const token = await registry.tokenFor(["viewer:pay-*:*"], { name: "dashboard-viewer" });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, token);
+    await page.locator('#grid tr[data-key="pay-api/production"]').waitFor();
+    await expect.poll(() => page.locator("#live").textContent()).toContain("Live");
+    expect(await page.locator('#grid tr[data-key="hr-api/production"]').count()).toBe(0);
+    await expect
+      .poll(() => page.locator('#services tr[data-service="config-registry"]').textContent())
+      .toContain("up");
+    const before = Number(await revisionCell(page, "pay-api/production").textContent());
+
+    const written = Date.now();
+    const write = await call(registry, "PUT", "/v1/namespaces/pay-api/layers/production", { replicas: 2 });
+    expect(write.status).toBe(200);
+    const revision = Number(write.headers["nexus-revision"] ?? before + 1);
+    await revisionCell(page, "pay-api/production")
+      .filter({ hasText: String(revision) })
+      .waitFor({ timeout: 5_000 });
+    const latencyMs = Date.now() - written;
+    expect(revision).toBeGreaterThan(before);
+    expect(latencyMs).toBeLessThan(1_000);
+    expect(await page.locator('#grid tr[data-key="pay-api/production"] .actor').textContent()).toBe(
+      "harness",
+    );
+
+    // A write the token may not view is not pushed to it.
+    await call(registry, "PUT", "/v1/namespaces/hr-api/layers/production", { replicas: 3 });
+    await page.waitForTimeout(300);
+    expect(await page.locator('#grid tr[data-key="hr-api/production"]').count()).toBe(0);
+    await page.screenshot({ path: `${SHOTS}dashboard-laptop.png`, fullPage: true });
+    await page.close();
+  });
+
+  it("moves convergence when an instance acks the revision", async () => {
+    const token = await registry.tokenFor(["viewer:pay-*:*"], { name: "convergence-viewer" });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, token);
+    const convergence = page.locator('#grid tr[data-key="pay-api/production"] td[data-label="Convergence"]');
+    await expect.poll(() => convergence.textContent(), { timeout: 10_000 }).toContain("0 applied");
+    const resolved = await call(registry, "GET", "/v1/namespaces/pay-api/environments/production/resolved");
+    const revision = Number(resolved.headers["nexus-revision"]);
+    const hash = String(resolved.headers.etag).replaceAll('"', "");
+    for (const instanceId of ["pay-1", "pay-2"])
+      await registry.nats.bus.publish(CONFIG_APPLIED, {
+        schemaVersion: 1,
+        status: "applied",
+        service: "pay-api",
+        instanceId,
+        namespace: "pay-api",
+        environment: "production",
+        revision,
+        hash,
+        source: "live",
+        trigger: "change",
+        appliedAt: new Date().toISOString(),
+      });
+    // No reload: the ack's hint over the stream makes the page read that one cell again.
+    await expect.poll(() => convergence.textContent(), { timeout: 5_000 }).toContain("2 applied");
+    expect(await page.locator("#drift-note").isHidden()).toBe(true);
+    await page.screenshot({ path: `${SHOTS}dashboard-convergence.png`, fullPage: true });
+    await page.close();
+  });
+
+  it("is usable on a phone: labelled rows as cards, no sideways scrolling", async () => {
+    const token = await registry.tokenFor(["viewer:*:*"], { name: "phone" });
+    const page = await browser.newPage({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    await signIn(page, token);
+    await page.locator('#grid tr[data-key="hr-api/production"]').waitFor();
+    // Evaluated in the page (strings: this file is compiled without the DOM's types).
+    const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
+    expect(overflow).toBeLessThanOrEqual(0);
+    const label = await page.evaluate<string>(
+      `getComputedStyle(document.querySelector('#grid tr[data-key="hr-api/production"] td:nth-child(3)'), "::before").content`,
+    );
+    expect(label).toBe('"Revision"');
+    await page.screenshot({ path: `${SHOTS}dashboard-phone.png`, fullPage: true });
+    await page.close();
+  });
+});

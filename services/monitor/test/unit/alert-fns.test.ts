@@ -1,0 +1,159 @@
+import { describe, expect, it } from "vitest";
+import { evaluateRules, planTransitions } from "../../src/alerts/alert-fns.js";
+import type { AlertState } from "../../src/alerts/alert-types.js";
+import { summarize } from "../../src/health/health-fns.js";
+import { defaultRules, durationMs, findRuleSetProblem, globMatches } from "../../src/rules/rule-fns.js";
+import { AlertRule } from "../../src/rules/rule-types.js";
+import { heartbeat, NOW } from "./heartbeat-fixture.js";
+
+const rule = (r: unknown) => AlertRule.parse(r);
+const health = (records: Parameters<typeof summarize>[0]) =>
+  summarize(records, NOW, { missedHeartbeats: 3, expectedServices: ["notifier"], judgeAbsentAfter: 0 });
+
+describe("rules", () => {
+  it("parse durations and globs", () => {
+    expect(durationMs("5m")).toBe(300_000);
+    expect(durationMs("250ms")).toBe(250);
+    expect(globMatches("drift-*", "drift-detector")).toBe(true);
+    expect(globMatches("drift-*", "notifier")).toBe(false);
+    expect(globMatches("a.b", "axb")).toBe(false);
+  });
+  it("refuse two rules of the same name, naming the second", () => {
+    const rules = [rule({ name: "x", kind: "service_down" }), rule({ name: "x", kind: "instance_down" })];
+    expect(findRuleSetProblem(rules)).toEqual({
+      message: expect.stringContaining('"x"'),
+      field: "rules.1.name",
+    });
+    expect(findRuleSetProblem(defaultRules())).toBeNull();
+  });
+  it("refuse a threshold rule without its threshold", () => {
+    expect(AlertRule.safeParse({ name: "x", kind: "outbox_backlog" }).success).toBe(false);
+  });
+});
+
+describe("conditions", () => {
+  const records = [
+    {
+      service: "notifier",
+      instanceId: "a-1",
+      lastSeenAt: NOW,
+      heartbeat: heartbeat({
+        status: "degraded",
+        dependencies: [{ name: "redis", critical: false, status: "down", latencyMs: 1000, error: "timeout" }],
+        gauges: {
+          outboxBacklog: 50,
+          consumerPending: 7,
+          consumerAckPending: 5,
+          consumerRedelivered: 0,
+          deadLetters: 2,
+        },
+      }),
+    },
+    {
+      service: "notifier",
+      instanceId: "a-2",
+      lastSeenAt: NOW - 60_000,
+      heartbeat: heartbeat({ instanceId: "a-2" }),
+    },
+  ];
+  const snap = { health: health(records), findings: [], now: NOW };
+
+  it("name each subject in a stable fingerprint", () => {
+    const conditions = evaluateRules(
+      [
+        rule({ name: "inst", kind: "instance_down" }),
+        rule({ name: "dep", kind: "dependency_down", dependency: "red*" }),
+        rule({ name: "outbox", kind: "outbox_backlog", threshold: 49 }),
+        rule({ name: "lag", kind: "consumer_lag", threshold: 12 }),
+        rule({ name: "dlq", kind: "dead_letters" }),
+        rule({ name: "svc", kind: "service_down" }),
+      ],
+      snap,
+    );
+    expect(conditions.map((c) => c.fingerprint).sort()).toEqual([
+      "monitor:dep:notifier:a-1:redis",
+      "monitor:dlq:notifier",
+      "monitor:inst:notifier:a-2",
+      "monitor:outbox:notifier",
+    ]);
+    expect(evaluateRules(defaultRules(), snap)).toEqual(evaluateRules(defaultRules(), snap));
+  });
+  it("only watch the services a rule names", () => {
+    expect(
+      evaluateRules([rule({ name: "inst", kind: "instance_down", services: ["config-*"] })], snap),
+    ).toEqual([]);
+  });
+  it("report drift findings only once they are older than the rule says", () => {
+    const finding = {
+      findingId: "f1",
+      kind: "stale" as const,
+      namespace: "payments",
+      environment: "production",
+      severity: "warning",
+      summary: "2 instances behind",
+      openedAt: new Date(NOW - 10 * 60_000),
+    };
+    const r = [rule({ name: "old-drift", kind: "drift_finding_open", olderThan: "5m" })];
+    expect(evaluateRules(r, { ...snap, findings: [finding] })).toHaveLength(1);
+    expect(
+      evaluateRules([rule({ name: "old", kind: "drift_finding_open", olderThan: "1h" })], {
+        ...snap,
+        findings: [finding],
+      }),
+    ).toHaveLength(0);
+    expect(
+      evaluateRules([rule({ ...r[0], findingKinds: ["policy"] })], { ...snap, findings: [finding] }),
+    ).toHaveLength(0);
+  });
+});
+
+describe("transitions", () => {
+  const cond = {
+    fingerprint: "monitor:x:notifier",
+    rule: "x",
+    severity: "error" as const,
+    summary: "s",
+    details: "",
+    labels: {},
+    forMs: 30_000,
+  };
+  const state = (status: AlertState["status"], sinceMsAgo: number): AlertState => ({
+    fingerprint: cond.fingerprint,
+    rule: "x",
+    status,
+    severity: "error",
+    summary: "s",
+    labels: {},
+    activeSince: new Date(NOW - sinceMsAgo),
+    firedAt: null,
+    resolvedAt: null,
+  });
+  const now = new Date(NOW);
+
+  it("hold a new condition pending until its `for` has passed, then fire it", () => {
+    expect(planTransitions([], [cond], now).pending).toHaveLength(1);
+    expect(planTransitions([state("pending", 10_000)], [cond], now)).toEqual({
+      pending: [],
+      fire: [],
+      resolve: [],
+      drop: [],
+    });
+    const fired = planTransitions([state("pending", 30_000)], [cond], now).fire;
+    expect(fired).toHaveLength(1);
+    expect(fired[0]?.activeSince.getTime()).toBe(NOW - 30_000);
+  });
+  it("fire at once with for 0, and do not fire a firing alert again", () => {
+    expect(planTransitions([], [{ ...cond, forMs: 0 }], now).fire).toHaveLength(1);
+    expect(planTransitions([state("firing", 1)], [cond], now).fire).toHaveLength(0);
+  });
+  it("resolve a firing alert whose condition stopped, and drop a pending one silently", () => {
+    expect(planTransitions([state("firing", 60_000)], [], now).resolve).toHaveLength(1);
+    expect(planTransitions([state("pending", 1)], [], now)).toMatchObject({
+      drop: [{ fingerprint: cond.fingerprint }],
+      resolve: [],
+    });
+  });
+  it("start over after a resolve: the condition is pending again", () => {
+    expect(planTransitions([state("resolved", 60_000)], [cond], now).pending).toHaveLength(1);
+  });
+});
