@@ -12,6 +12,7 @@ import { registerLogin } from "./commands/login.js";
 import { registerMonitor } from "./commands/monitor.js";
 import { registerNamespaces } from "./commands/namespaces.js";
 import { registerNotifier } from "./commands/notifier.js";
+import { registerApprove, registerPipeline, registerRun } from "./commands/pipeline.js";
 import { registerRevisions } from "./commands/revisions.js";
 import { registerSchema } from "./commands/schema.js";
 import { registerSecrets } from "./commands/secrets.js";
@@ -66,6 +67,9 @@ export function buildProgram(io: Io): Command {
   registerAudit(program, io);
   registerGitSource(program, io);
   registerBackup(program, io);
+  registerPipeline(program, io);
+  registerRun(program, io);
+  registerApprove(program, io);
   return program;
 }
 
