@@ -33,14 +33,16 @@ export function serviceCaller(options: ServiceCallerOptions): ServiceCall {
       ...extraHeaders,
     };
     if (token) headers.authorization = `Bearer ${token}`;
-    if (body !== undefined) headers["content-type"] = "application/json";
+    // A string is a YAML document (its errors then name the line); anything else goes as JSON.
+    if (body !== undefined)
+      headers["content-type"] = typeof body === "string" ? "application/yaml" : "application/json";
     let res: Response;
     try {
       res = await fetch(baseUrl + path, {
         method,
         headers,
         signal: AbortSignal.timeout(30_000),
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
       });
     } catch (err) {
       const code = (err as { cause?: { code?: string } }).cause?.code;
