@@ -3,6 +3,7 @@ import { homedir } from "node:os";
 import { Command, CommanderError } from "commander";
 import { registerAudit } from "./commands/audit.js";
 import { registerBackup } from "./commands/backup.js";
+import { registerCompare } from "./commands/compare.js";
 import { registerDrift } from "./commands/drift.js";
 import { registerEdit } from "./commands/edit.js";
 import { registerGet } from "./commands/get.js";
@@ -53,6 +54,7 @@ export function buildProgram(io: Io): Command {
   registerLogin(program, io);
   registerNamespaces(program, io);
   registerGet(program, io);
+  registerCompare(program, io);
   registerSet(program, io);
   registerEdit(program, io);
   registerRevisions(program, io);
