@@ -5,8 +5,8 @@ import { assertLayerOf, namespaceNotFound } from "../namespaces/namespace-errors
 import type { NamespaceStore } from "../namespaces/namespace-store.js";
 import type { SecretService } from "../secrets/secret-service.js";
 import type { RevealOption } from "../secrets/secret-types.js";
-import type { ResolveCache } from "./resolve-cache.js";
 import { type CompareSide, compareResolved } from "./compare-fns.js";
+import type { ResolveCache } from "./resolve-cache.js";
 import { explainDocument } from "./resolve-fns.js";
 import type { ResolveMemoryCache } from "./resolve-memory-cache.js";
 import type { ResolveService } from "./resolve-service.js";

@@ -105,5 +105,7 @@ export const CompareDto = z.object({
         toSource: Source.optional(),
       }),
     )
-    .describe("RFC 6902 operations from `from` to `to`, each with both values and where they come from; secrets `***`"),
+    .describe(
+      "RFC 6902 operations from `from` to `to`, each with both values and where they come from; secrets `***`",
+    ),
 });

@@ -7,9 +7,15 @@ describe("environment comparison", () => {
   beforeAll(async () => {
     h = await startRegistry();
     expect((await call(h, "POST", "/v1/namespaces", { name: "shop" })).status).toBe(201);
-    await call(h, "PUT", "/v1/namespaces/shop/layers/base", { db: { host: "db", pool: 5 }, key: { $secret: "a" } });
+    await call(h, "PUT", "/v1/namespaces/shop/layers/base", {
+      db: { host: "db", pool: 5 },
+      key: { $secret: "a" },
+    });
     await call(h, "PUT", "/v1/namespaces/shop/layers/staging", { db: { pool: 10 }, feature: true });
-    await call(h, "PUT", "/v1/namespaces/shop/layers/production", { db: { host: "db.prod" }, key: { $secret: "b" } });
+    await call(h, "PUT", "/v1/namespaces/shop/layers/production", {
+      db: { host: "db.prod" },
+      key: { $secret: "b" },
+    });
   });
   afterAll(async () => h?.close());
 
@@ -26,7 +32,12 @@ describe("environment comparison", () => {
       fromSource: { layer: "base", revision: 1 },
       toSource: { layer: "production", revision: 3 },
     });
-    expect(byPath["/db/pool"]).toMatchObject({ op: "replace", from: 10, to: 5, fromSource: { layer: "staging" } });
+    expect(byPath["/db/pool"]).toMatchObject({
+      op: "replace",
+      from: 10,
+      to: 5,
+      fromSource: { layer: "staging" },
+    });
     expect(byPath["/feature"]).toMatchObject({ op: "remove", from: true, fromSource: { layer: "staging" } });
     expect(JSON.stringify(res.body)).not.toMatch(/"a"|"b"/);
     const same = await call(h, "GET", "/v1/namespaces/shop/compare?from=production&to=production");
@@ -35,9 +46,15 @@ describe("environment comparison", () => {
 
   it("needs viewer on both environments and names a bad field", async () => {
     const stagingOnly = await h.tokenFor(["viewer:shop:staging"]);
-    const refused = await call(h, "GET", "/v1/namespaces/shop/compare?from=staging&to=production", undefined, {
-      authorization: `Bearer ${stagingOnly}`,
-    });
+    const refused = await call(
+      h,
+      "GET",
+      "/v1/namespaces/shop/compare?from=staging&to=production",
+      undefined,
+      {
+        authorization: `Bearer ${stagingOnly}`,
+      },
+    );
     expect(refused.status).toBe(403);
     const bad = await call(h, "GET", "/v1/namespaces/shop/compare?from=staging");
     expect(bad.status).toBe(400);

@@ -42,6 +42,9 @@ describe("a Git import that Postgres picks as a deadlock victim", () => {
     let resync: Promise<Awaited<ReturnType<typeof call>>> | undefined;
     try {
       await other.query("BEGIN");
+      // Postgres fails the transaction whose deadlock_timeout runs out first: make it never be
+      // this one (on a loaded machine the import's wait could start less than 1 s before ours).
+      await other.query("SET LOCAL deadlock_timeout = '60s'");
       // Held first: the import locks billing, then waits for this one.
       await other.query("SELECT 1 FROM namespaces WHERE name = 'payments-api' FOR UPDATE");
       resync = call(h, "POST", "/v1/git-sources/locks/resync", { branch: "main" });

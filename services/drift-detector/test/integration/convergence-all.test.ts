@@ -42,6 +42,12 @@ describe("drift-detector: convergence of every namespace/environment at once", (
         trigger: "change",
         appliedAt: new Date().toISOString(),
       });
+    // Reports are taken only for namespaces the detector knows (from their heads, or by asking
+    // the registry, which this world has not): let the heads arrive first.
+    await eventually(
+      () => w.call("GET", "/v1/convergence"),
+      (r) => r.body.items?.length === 2,
+    );
     await ack("p-1", 2);
     await ack("p-2", 1);
 
