@@ -1,6 +1,7 @@
 /** The `nexus` program: global options, the commands, and the one place failures become exit codes. */
 import { homedir } from "node:os";
 import { Command, CommanderError } from "commander";
+import { registerAgent } from "./commands/agent.js";
 import { registerAudit } from "./commands/audit.js";
 import { registerBackup } from "./commands/backup.js";
 import { registerDrift } from "./commands/drift.js";
@@ -66,6 +67,7 @@ export function buildProgram(io: Io): Command {
   registerAudit(program, io);
   registerGitSource(program, io);
   registerBackup(program, io);
+  registerAgent(program, io);
   return program;
 }
 

@@ -155,14 +155,14 @@ export class ConfigClient<T> implements NexusConfig<T> {
 
   /**
    * Start-up failed after NATS was attached: report the refused first config (when that was the
-   * failure), flush, and let go of everything. The client was never handed out.
+   * failure, with the full reason), flush, and let go of everything. The client was never handed out.
    */
   async abandon(rejectedReason?: string): Promise<void> {
     this.closed = true;
     this.watcher?.stop();
     if (rejectedReason) {
       this.rejected = { revision: this.revision, hash: this.hash, reason: rejectedReason };
-      this.ack("rejected", this.held.document, "initial", `schema: ${rejectedReason}`);
+      this.ack("rejected", this.held.document, "initial", rejectedReason);
     }
     await this.reports.stop(false);
     await this.nats.close();

@@ -42,6 +42,12 @@ export interface ConnectConfigOptions<T = Record<string, unknown>> {
   subjectPrefix?: string;
   /** Validates (and types) the resolved content; a config that fails it is never applied. */
   schema?: ConfigSchema<T>;
+  /**
+   * Puts the first config to work before it is acknowledged (the nexus agent renders its files
+   * here). Throw to refuse it: connectConfig acks it `rejected` with the message and fails with
+   * `initial_rejected`. Without it, the first config is acked `applied` as soon as it is in hand.
+   */
+  applyInitial?: (value: T) => void | Promise<void>;
   /** Unique per running copy. Default `<hostname>:<pid>:<random>`. */
   instanceId?: string;
   /** Where the last applied config is kept, to start from when Nexus is unreachable. */
@@ -82,6 +88,7 @@ const Scalars = z.object({
 export type Settings<T> = Omit<z.infer<typeof Scalars>, "natsCredentials" | "natsInboxPrefix"> & {
   nats: NatsConnection | ConnectionOptions | undefined;
   schema: ConfigSchema<T> | undefined;
+  applyInitial: ((value: T) => void | Promise<void>) | undefined;
   logger: ConfigLogger;
   pollIntervalMs: number;
 };
@@ -127,6 +134,11 @@ export function parseOptions<T>(options: ConnectConfigOptions<T>): Settings<T> {
       field: "schema",
     });
   }
+  if (options.applyInitial !== undefined && typeof options.applyInitial !== "function") {
+    throw new NexusConfigError("invalid_options", "option applyInitial: expected a function", {
+      field: "applyInitial",
+    });
+  }
   const logger = options.logger ?? silentLogger;
   for (const level of ["debug", "info", "warn", "error"] as const) {
     if (typeof logger[level] !== "function") {
@@ -140,6 +152,7 @@ export function parseOptions<T>(options: ConnectConfigOptions<T>): Settings<T> {
     ...scalars,
     nats,
     schema: options.schema,
+    applyInitial: options.applyInitial,
     logger,
     pollIntervalMs: parsed.data.pollIntervalMs ?? (options.nats ? 300_000 : 30_000),
   };
