@@ -6,6 +6,7 @@ import type { ConfigLogger } from "./logger.js";
 import { silentLogger } from "./logger.js";
 import { type NatsCredentials, NatsCredentialsSchema, NatsInboxPrefix, withNatsAuth } from "./nats-auth.js";
 import { DEFAULT_SUBJECT_PREFIX, SUBJECT_PREFIX_PATTERN } from "./subjects.js";
+import type { ChangeListener } from "./types.js";
 
 /** Any zod 4 schema; its output type becomes the type of `get()`. */
 export type ConfigSchema<T> = z.ZodType<T>;
@@ -48,6 +49,12 @@ export interface ConnectConfigOptions<T = Record<string, unknown>> {
    * `initial_rejected`. Without it, the first config is acked `applied` as soon as it is in hand.
    */
   applyInitial?: (value: T) => void | Promise<void>;
+  /**
+   * A change listener registered before anything can change, as `on("change", …)` would be.
+   * Use it with `applyInitial`: a change announced while the first config is put to work then
+   * reaches it (after the first config is acked) instead of being applied with no listener yet.
+   */
+  onChange?: ChangeListener<T>;
   /** Unique per running copy. Default `<hostname>:<pid>:<random>`. */
   instanceId?: string;
   /** Where the last applied config is kept, to start from when Nexus is unreachable. */
@@ -89,6 +96,7 @@ export type Settings<T> = Omit<z.infer<typeof Scalars>, "natsCredentials" | "nat
   nats: NatsConnection | ConnectionOptions | undefined;
   schema: ConfigSchema<T> | undefined;
   applyInitial: ((value: T) => void | Promise<void>) | undefined;
+  onChange: ChangeListener<T> | undefined;
   logger: ConfigLogger;
   pollIntervalMs: number;
 };
@@ -134,10 +142,10 @@ export function parseOptions<T>(options: ConnectConfigOptions<T>): Settings<T> {
       field: "schema",
     });
   }
-  if (options.applyInitial !== undefined && typeof options.applyInitial !== "function") {
-    throw new NexusConfigError("invalid_options", "option applyInitial: expected a function", {
-      field: "applyInitial",
-    });
+  for (const field of ["applyInitial", "onChange"] as const) {
+    if (options[field] !== undefined && typeof options[field] !== "function") {
+      throw new NexusConfigError("invalid_options", `option ${field}: expected a function`, { field });
+    }
   }
   const logger = options.logger ?? silentLogger;
   for (const level of ["debug", "info", "warn", "error"] as const) {
@@ -153,6 +161,7 @@ export function parseOptions<T>(options: ConnectConfigOptions<T>): Settings<T> {
     nats,
     schema: options.schema,
     applyInitial: options.applyInitial,
+    onChange: options.onChange,
     logger,
     pollIntervalMs: parsed.data.pollIntervalMs ?? (options.nats ? 300_000 : 30_000),
   };

@@ -130,12 +130,14 @@ export async function runAgent(run: AgentRun): Promise<number> {
   };
   try {
     for (const [index, source] of config.sources.entries()) {
-      const client = await connectSource(run, index, source, (content) => reported(index, content, true));
+      const client = await connectSource(run, index, source, {
+        applyInitial: (content) => reported(index, content, true),
+        onChange: (next) => reported(index, next, false),
+      });
       if (!client) {
         await stopAll();
         return run.signal.aborted ? 0 : 1;
       }
-      client.on("change", (next) => reported(index, next, false));
       clients.push(client);
       log.line("info", `${source.namespace}/${source.environment}: watching`, {
         revision: client.revision,
@@ -162,7 +164,10 @@ async function connectSource(
   run: AgentRun,
   index: number,
   source: AgentSource,
-  applyInitial: (content: Record<string, unknown>) => Promise<void>,
+  handlers: {
+    applyInitial: (content: Record<string, unknown>) => Promise<void>;
+    onChange: (next: Record<string, unknown>) => Promise<void>;
+  },
 ): Promise<NexusConfig<Record<string, unknown>> | undefined> {
   const { config, log } = run;
   for (;;) {
@@ -185,7 +190,7 @@ async function connectSource(
           : undefined,
         heartbeatSeconds: config.heartbeatSeconds,
         logger: run.log,
-        applyInitial,
+        ...handlers,
       });
     } catch (err) {
       if (!isNexusConfigError(err) || err.code !== "initial_rejected" || run.signal.aborted) throw err;
