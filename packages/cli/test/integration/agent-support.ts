@@ -20,7 +20,10 @@ export function startAgent(
   childCommand?: string[],
 ): RunningAgent {
   const lines: string[] = [];
-  const log = createAgentLog({ write: (t) => void lines.push(String(t).trimEnd()) }, process.env.DEBUG_AGENT === "1");
+  const log = createAgentLog(
+    { write: (t) => void lines.push(String(t).trimEnd()) },
+    process.env.DEBUG_AGENT === "1",
+  );
   const abort = new AbortController();
   const done = runAgent({
     config: parseAgentConfig(yamlText, "agent.yaml"),

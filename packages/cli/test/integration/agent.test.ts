@@ -151,7 +151,9 @@ reload:
       const bad = await writeLayer(h, "guarded", "production", { mode: "broken" });
       const rejected = await acks.waitFor((a) => a.revision === bad.revision, "ack of the broken config");
       expect(rejected.status).toBe("rejected");
-      expect("reason" in rejected && rejected.reason).toMatch(/^validate: .*exit code 1.*mode broken is not allowed/);
+      expect("reason" in rejected && rejected.reason).toMatch(
+        /^validate: .*exit code 1.*mode broken is not allowed/,
+      );
       expect(await readText(file)).toBe(before);
 
       await writeFile(reloadFlag, "");
@@ -244,7 +246,6 @@ sources:
 
     await registryProxy.down();
     await natsProxy.down();
-    const acks = recordAcks(h.nats.nc, h.nats.prefix, "offline");
     const beats = recordHeartbeats(h.nats.nc, h.nats.prefix, "offline");
     const second = startAgent(config("instanceId: offline-2"), h.adminToken);
     try {
@@ -262,21 +263,17 @@ sources:
         "catch-up",
         20_000,
       );
-      const ack = await acks.waitFor(
-        (a) => a.instanceId === "offline-2" && a.revision === written.revision,
-        "ack of the caught-up config",
-        20_000,
-      );
-      expect(ack).toMatchObject({ status: "applied", trigger: "recovered", source: "live" });
+      // Acks are not queued while NATS is away (the SDK's rule); the heartbeats after it returns
+      // carry the state, and that is what the drift-detector reads.
       const live = await resolvedNow(h, "offline");
+      expect(live.revision).toBe(written.revision);
       const beat = await beats.waitFor(
         (b) => b.instanceId === "offline-2" && b.hash === live.hash && b.status === "live",
         "a live heartbeat at the new hash",
-        10_000,
+        20_000,
       );
       expect(beat.service).toBe("offline-app");
     } finally {
-      acks.stop();
       beats.stop();
       await second.stop();
       if (process.env.DEBUG_AGENT) console.log(second.lines.join("\n"));
