@@ -60,8 +60,16 @@ export function envLines(config: Record<string, unknown>, prefix = ""): [string,
   return out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-/** Double quotes with escapes, as dotenv reads them, when the value needs any. */
+/**
+ * Quoted the way dotenv (and a shell, for the first two) reads back exactly: bare when safe,
+ * single quotes (taken literally), double quotes (where only `\n` is expanded) for newlines,
+ * backticks when the value holds both kinds of quote. A value none of these can carry is a
+ * render failure rather than a silently different value.
+ */
 function quoteEnv(value: string): string {
   if (/^[A-Za-z0-9_./:@+-]*$/.test(value)) return value;
-  return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`;
+  if (!/['\n]/.test(value)) return `'${value}'`;
+  if (!/["\\]/.test(value)) return `"${value.replace(/\n/g, "\\n")}"`;
+  if (!/[`\n]/.test(value)) return `\`${value}\``;
+  throw new Error("a value holds quotes of every kind and a newline; it cannot be written to a .env file");
 }
