@@ -36,7 +36,7 @@ ${extra}`;
   beforeAll(async () => {
     ({ h, url, port } = await startListeningRegistry());
     dir = await tempDir();
-    for (const name of ["edge", "guarded", "child", "offline", "vault"]) {
+    for (const name of ["edge", "guarded", "child", "offline", "vault", "first"]) {
       await inject(h, { method: "POST", url: "/v1/namespaces", payload: { name } });
       await writeLayer(h, name, "base", { mode: "v1", upstream: { host: "app-1", port: 8080 } });
     }
@@ -177,6 +177,41 @@ reload:
     } finally {
       acks.stop();
       await agent.stop();
+    }
+  });
+
+  it("a first config that fails validation is acked rejected, leaves the file alone, and the fixed one is taken", async () => {
+    const file = join(dir.path, "first.json");
+    await writeFile(file, "kept\n");
+    const bad = await writeLayer(h, "first", "production", { mode: "broken" });
+    const acks = recordAcks(h.nats.nc, h.nats.prefix, "first");
+    const agent = startAgent(
+      header(`sources:
+  - namespace: first
+    environment: production
+    files:
+      - { path: ${file}, format: json, validate: "sh ${join(dir.path, "validate.sh")} {file}" }
+`),
+      h.adminToken,
+    );
+    try {
+      const refused = await acks.waitFor(
+        (a) => a.revision === bad.revision,
+        "ack of the broken first config",
+      );
+      expect(refused).toMatchObject({ status: "rejected", trigger: "initial" });
+      expect("reason" in refused && refused.reason).toMatch(/^validate: /);
+      expect(await readText(file)).toBe("kept\n");
+      const fixed = await writeLayer(h, "first", "production", { mode: "v5" });
+      const taken = await acks.waitFor(
+        (a) => a.revision === fixed.revision && a.status === "applied",
+        "ack of the fixed config",
+      );
+      expect(taken.trigger).toBe("initial");
+      expect(JSON.parse(await readText(file)).mode).toBe("v5");
+    } finally {
+      acks.stop();
+      expect(await agent.stop()).toBe(0);
     }
   });
 
