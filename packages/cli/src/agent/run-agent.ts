@@ -39,6 +39,14 @@ type Template = (input: RenderInput) => string;
 export async function runAgent(run: AgentRun): Promise<number> {
   const { config, log } = run;
   const templates = await loadTemplates(config);
+  const owned = config.sources
+    .flatMap((s) => s.files)
+    .filter((f) => f.uid !== undefined || f.gid !== undefined);
+  if (owned.length > 0 && process.getuid?.() !== 0) {
+    log.line("warn", "not running as root: files keep the agent's owner, uid/gid are not applied", {
+      files: owned.map((f) => f.path).join(","),
+    });
+  }
   const contents: (Record<string, unknown> | undefined)[] = config.sources.map(() => undefined);
   const childCommand = run.childCommand?.length ? run.childCommand : config.supervise?.command;
   let childExit: ((code: number) => void) | undefined;
@@ -78,7 +86,7 @@ export async function runAgent(run: AgentRun): Promise<number> {
   const applySource = async (index: number, content: Record<string, unknown>, initial: boolean) => {
     const source = config.sources[index]!;
     const started = performance.now();
-    const staged = await stageAll(source, index, content, templates, stepTimeoutMs);
+    const staged = await stageAll(source, content, templates, stepTimeoutMs);
     const changed = staged.some((s) => !s.same);
     for (const s of staged) await commitStaged(s.staged);
     const before = contents[index];
@@ -226,7 +234,6 @@ interface StagedRender {
 /** Render, stage and validate every file of a source; on any failure nothing is put in place. */
 async function stageAll(
   source: AgentSource,
-  _index: number,
   content: Record<string, unknown>,
   templates: Map<string, Template>,
   timeoutMs: number,
