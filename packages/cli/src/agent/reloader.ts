@@ -13,12 +13,21 @@ export type ChildEnv = Record<string, string>;
 export interface Reloader {
   /** Starts what has to run from the first config (the supervised child); nothing for the others. */
   start(env: ChildEnv): Promise<void>;
-  reload(env: ChildEnv): Promise<void>;
+  /**
+   * `initial`: the agent's first config. A process to signal that is not running yet (no pid
+   * file, no such pid) is then not a failure: it reads the files when it starts (a sidecar
+   * renders before its main container starts). Resolves to what was done, in words.
+   */
+  reload(env: ChildEnv, initial?: boolean): Promise<string>;
   stop(): Promise<void>;
 }
 
 export function noReload(): Reloader {
-  return { start: async () => undefined, reload: async () => undefined, stop: async () => undefined };
+  return {
+    start: async () => undefined,
+    reload: async () => "nothing to reload",
+    stop: async () => undefined,
+  };
 }
 
 export function commandReloader(reload: Reload): Reloader {
@@ -26,7 +35,7 @@ export function commandReloader(reload: Reload): Reloader {
   return {
     start: async () => undefined,
     stop: async () => undefined,
-    async reload() {
+    async reload(_env, initial = false) {
       if (reload.command) {
         const [program, ...args] = parseCommandString(reload.command);
         const result = await execa(program!, args, {
@@ -42,27 +51,30 @@ export function commandReloader(reload: Reload): Reloader {
             : `exit code ${result.exitCode ?? "none"}`;
           throw new StepFailure("reload", `${reload.command} failed (${why})${output ? `: ${output}` : ""}`);
         }
-        return;
+        return "command done";
       }
-      if (reload.signal) {
-        const pid = reload.pid ?? (await pidFrom(reload.pidFile!));
-        try {
-          process.kill(pid, reload.signal);
-        } catch (err) {
-          throw new StepFailure(
-            "reload",
-            `could not send ${reload.signal} to pid ${pid}: ${(err as Error).message}`,
-          );
-        }
+      const pid = reload.pid ?? (await pidFrom(reload.pidFile!, initial));
+      if (pid === undefined) return "not running yet (no pid file)";
+      try {
+        process.kill(pid, reload.signal);
+        return `${reload.signal} sent to pid ${pid}`;
+      } catch (err) {
+        if (initial && (err as NodeJS.ErrnoException).code === "ESRCH") return "not running yet";
+        throw new StepFailure(
+          "reload",
+          `could not send ${reload.signal} to pid ${pid}: ${(err as Error).message}`,
+        );
       }
     },
   };
 }
 
-async function pidFrom(pidFile: string): Promise<number> {
-  const text = await readFile(pidFile, "utf8").catch((err: Error) => {
+async function pidFrom(pidFile: string, initial: boolean): Promise<number | undefined> {
+  const text = await readFile(pidFile, "utf8").catch((err: NodeJS.ErrnoException) => {
+    if (initial && err.code === "ENOENT") return undefined;
     throw new StepFailure("reload", `could not read the pid file ${pidFile}: ${err.message}`);
   });
+  if (text === undefined) return undefined;
   const pid = Number(text.trim());
   if (!Number.isInteger(pid) || pid <= 0) throw new StepFailure("reload", `${pidFile} does not hold a pid`);
   return pid;
@@ -131,6 +143,7 @@ export function supervisor(command: string[], options: Supervise, events: Superv
       try {
         await launch(env);
         running = env;
+        return "child restarted";
       } catch (err) {
         // The new environment does not run: bring back the child as it was, then refuse.
         events.log(`the restarted child failed; starting it again with the previous config`);

@@ -91,14 +91,17 @@ export async function runAgent(run: AgentRun): Promise<number> {
     for (const s of staged) await commitStaged(s.staged);
     const before = contents[index];
     contents[index] = content;
+    let reloaded = "files unchanged; nothing reloaded";
     try {
       if (childCommand) {
         const allIn = contents.every((c) => c !== undefined);
-        if (!childStarted && allIn) {
+        if (childStarted) reloaded = await reloader.reload(childEnv());
+        else if (allIn) {
           await reloader.start(childEnv());
           childStarted = true;
-        } else if (childStarted) await reloader.reload(childEnv());
-      } else if (!initial || changed) await reloader.reload(childEnv());
+          reloaded = "child started";
+        } else reloaded = "child starts once every source has a config";
+      } else if (!initial || changed) reloaded = await reloader.reload(childEnv(), initial);
     } catch (err) {
       contents[index] = before;
       for (const s of staged) await restorePrevious(s.file, s.staged);
@@ -106,13 +109,7 @@ export async function runAgent(run: AgentRun): Promise<number> {
     }
     log.line("info", `${source.namespace}/${source.environment}: config in place`, {
       files: staged.map((s) => s.file.path).join(","),
-      reloaded: childCommand
-        ? "child restarted"
-        : config.reload
-          ? !initial || changed
-            ? "yes"
-            : "unchanged"
-          : "nothing to reload",
+      reload: reloaded,
       ms: Math.round(performance.now() - started),
     });
   };

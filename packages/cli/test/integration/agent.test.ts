@@ -3,6 +3,7 @@
  * reloads, a supervised child, last-known-good start, and secrets for a viewer token. Every
  * outcome is also checked where Nexus sees it: the config.applied acks the agent sends.
  */
+import { spawn } from "node:child_process";
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startTcpProxy, TEST_NATS_URL } from "@nexus/test-fixtures";
@@ -36,7 +37,7 @@ ${extra}`;
   beforeAll(async () => {
     ({ h, url, port } = await startListeningRegistry());
     dir = await tempDir();
-    for (const name of ["edge", "guarded", "child", "offline", "vault", "first"]) {
+    for (const name of ["edge", "guarded", "child", "offline", "vault", "first", "signal"]) {
       await inject(h, { method: "POST", url: "/v1/namespaces", payload: { name } });
       await writeLayer(h, name, "base", { mode: "v1", upstream: { host: "app-1", port: 8080 } });
     }
@@ -212,6 +213,44 @@ reload:
     } finally {
       acks.stop();
       expect(await agent.stop()).toBe(0);
+    }
+  });
+
+  it("signals the process in a pid file; before that process runs, the first config is still taken", async () => {
+    const pidFile = join(dir.path, "server.pid");
+    const hups = join(dir.path, "hups.log");
+    const file = join(dir.path, "signal.json");
+    const acks = recordAcks(h.nats.nc, h.nats.prefix, "signal");
+    const agent = startAgent(
+      header(`sources:
+  - namespace: signal
+    environment: production
+    files:
+      - { path: ${file}, format: json }
+reload:
+  signal: SIGHUP
+  pidFile: ${pidFile}
+`),
+      h.adminToken,
+    );
+    // The server starts after the first render, as a main container after its sidecar.
+    const first = await acks.waitFor((a) => a.trigger === "initial", "initial ack");
+    expect(first.status).toBe("applied");
+    const script = `require("fs").writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));
+process.on("SIGHUP", () => require("fs").appendFileSync(${JSON.stringify(hups)}, require("fs").readFileSync(${JSON.stringify(file)}, "utf8").includes("v2") ? "v2\\n" : "old\\n"));
+setInterval(() => {}, 1000);`;
+    const server = spawn(process.execPath, ["-e", script], { stdio: "ignore" });
+    try {
+      await eventually(async () => ((await readText(pidFile)) ? true : undefined), "the server's pid file");
+      const written = await writeLayer(h, "signal", "production", { mode: "v2" });
+      const ack = await acks.waitFor((a) => a.revision === written.revision, "ack of the change");
+      expect(ack.status).toBe("applied");
+      // The signal came after the new file was in place: the server read v2 when it got SIGHUP.
+      expect(await eventually(async () => (await linesOf(hups))[0], "SIGHUP received")).toBe("v2");
+    } finally {
+      server.kill("SIGTERM");
+      acks.stop();
+      await agent.stop();
     }
   });
 
