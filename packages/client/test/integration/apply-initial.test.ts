@@ -5,7 +5,15 @@
 import { TEST_NATS_URL } from "@nexus/test-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectConfig } from "../../src/index.js";
-import { type Harness, inject, recordAcks, startListeningRegistry, writeLayer } from "./support.js";
+import {
+  type Harness,
+  inject,
+  recordAcks,
+  recordHeartbeats,
+  startListeningRegistry,
+  startProxy,
+  writeLayer,
+} from "./support.js";
 
 describe("putting the first config to work before it is acked", () => {
   let h: Harness;
@@ -23,7 +31,7 @@ describe("putting the first config to work before it is acked", () => {
 
   beforeAll(async () => {
     ({ h, url } = await startListeningRegistry());
-    for (const name of ["first-refused", "first-slow"]) {
+    for (const name of ["first-refused", "first-slow", "first-late-nats"]) {
       await inject(h, { method: "POST", url: "/v1/namespaces", payload: { name } });
       await writeLayer(h, name, "base", { mode: "v1" });
     }
@@ -75,6 +83,32 @@ describe("putting the first config to work before it is acked", () => {
     } finally {
       acks.stop();
       await cfg.close();
+    }
+  });
+
+  it("a NATS connection that comes up while the first config is applied is attached", async () => {
+    const natsProxy = await startProxy(Number(new URL(TEST_NATS_URL).port || 4222));
+    await natsProxy.down();
+    const beats = recordHeartbeats(h.nats.nc, h.nats.prefix, "first-late-nats");
+    const cfg = await connectConfig({
+      ...options("first-late-nats", "late-nats-1"),
+      nats: { servers: natsProxy.url.replace("http://", ""), reconnectTimeWait: 100 },
+      heartbeatSeconds: 1,
+      applyInitial: async () => {
+        await natsProxy.up();
+        await new Promise((r) => setTimeout(r, 1_500)); // NATS connects meanwhile
+      },
+    });
+    try {
+      const beat = await beats.waitFor(
+        (b) => b.instanceId === "late-nats-1",
+        "a heartbeat over the late connection",
+      );
+      expect(beat).toMatchObject({ status: "live", hash: cfg.hash });
+    } finally {
+      beats.stop();
+      await cfg.close();
+      await natsProxy.close();
     }
   });
 });
