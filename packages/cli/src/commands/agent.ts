@@ -77,6 +77,8 @@ export function registerAgent(program: Command, io: Io): void {
           log: createAgentLog(io.stderr, options.verbose === true),
           signal: stop.signal,
         });
+        // The supervised child's own exit code, passed on as a process manager expects; it is
+        // outside the CLI's table on purpose.
         if (code !== 0) throw new ExitWith(code as never);
       } finally {
         process.off("SIGINT", onSignal);
