@@ -1,6 +1,7 @@
 /** The `nexus` program: global options, the commands, and the one place failures become exit codes. */
 import { homedir } from "node:os";
 import { Command, CommanderError } from "commander";
+import { registerAgent } from "./commands/agent.js";
 import { registerAudit } from "./commands/audit.js";
 import { registerBackup } from "./commands/backup.js";
 import { registerCompare } from "./commands/compare.js";
@@ -72,6 +73,7 @@ export function buildProgram(io: Io): Command {
   registerPipeline(program, io);
   registerRun(program, io);
   registerApprove(program, io);
+  registerAgent(program, io);
   return program;
 }
 

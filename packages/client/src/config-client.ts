@@ -55,6 +55,14 @@ export class ConfigClient<T> implements NexusConfig<T> {
   private staleReads = 0;
   private nextCheck: NodeJS.Timeout | undefined;
   private closed = false;
+  /**
+   * Syncs wait for start(): an announcement heard while the first config is being put to work
+   * (`applyInitial`) is applied after it, and acked after the initial ack.
+   */
+  private openGate!: () => void;
+  private readonly gate = new Promise<void>((resolve) => {
+    this.openGate = resolve;
+  });
 
   private readonly settings: Settings<T>;
   private readonly reader: RegistryReader;
@@ -71,7 +79,11 @@ export class ConfigClient<T> implements NexusConfig<T> {
     this.log = deps.settings.logger;
     this.held = initial;
     this.seen = initial.document;
-    this.queue = createSyncQueue((job) => this.sync(job));
+    if (deps.settings.onChange) this.listeners.add(deps.settings.onChange);
+    this.queue = createSyncQueue(async (job) => {
+      await this.gate;
+      return this.sync(job);
+    });
   }
 
   get(): T {
@@ -131,6 +143,7 @@ export class ConfigClient<T> implements NexusConfig<T> {
    */
   async start(liveError: unknown): Promise<void> {
     this.ack("applied", this.held.document, "initial");
+    this.openGate();
     this.log.info(
       { revision: this.revision, hash: this.hash, source: this.source, instanceId: this.instanceId },
       this.source === "live"
@@ -155,14 +168,15 @@ export class ConfigClient<T> implements NexusConfig<T> {
 
   /**
    * Start-up failed after NATS was attached: report the refused first config (when that was the
-   * failure), flush, and let go of everything. The client was never handed out.
+   * failure, with the full reason), flush, and let go of everything. The client was never handed out.
    */
   async abandon(rejectedReason?: string): Promise<void> {
     this.closed = true;
+    this.openGate();
     this.watcher?.stop();
     if (rejectedReason) {
       this.rejected = { revision: this.revision, hash: this.hash, reason: rejectedReason };
-      this.ack("rejected", this.held.document, "initial", `schema: ${rejectedReason}`);
+      this.ack("rejected", this.held.document, "initial", rejectedReason);
     }
     await this.reports.stop(false);
     await this.nats.close();
@@ -171,6 +185,7 @@ export class ConfigClient<T> implements NexusConfig<T> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.openGate();
     clearTimeout(this.nextCheck);
     this.watcher?.stop();
     await this.queue.idle();

@@ -87,10 +87,21 @@ export async function connectConfig<T = Record<string, unknown>>(
       // Nexus holds a config this service cannot run: refuse to start, and say so on the bus.
       const refused = client;
       client = undefined;
-      await refused.abandon(checked.message);
+      await refused.abandon(`schema: ${checked.message}`);
       throw new NexusConfigError(
         "schema_validation_failed",
         `the resolved config of ${settings.namespace}/${settings.environment} (revision ${initial.document.revision}) fails the schema: ${checked.message}`,
+        { details: { revision: initial.document.revision, hash: initial.document.hash } },
+      );
+    }
+    const refusal = await applyFirst(settings, held.value);
+    if (refusal !== undefined) {
+      const refused = client;
+      client = undefined;
+      await refused.abandon(refusal);
+      throw new NexusConfigError(
+        "initial_rejected",
+        `the first config of ${settings.namespace}/${settings.environment} (revision ${initial.document.revision}) was refused: ${refusal}`,
         { details: { revision: initial.document.revision, hash: initial.document.hash } },
       );
     }
@@ -101,6 +112,17 @@ export async function connectConfig<T = Record<string, unknown>>(
   } catch (err) {
     await (client ? client.abandon() : link.close()).catch(() => undefined);
     throw err;
+  }
+}
+
+/** Runs `applyInitial`; resolves to the refusal's reason, or undefined when the config was taken. */
+async function applyFirst<T>(settings: Settings<T>, value: T): Promise<string | undefined> {
+  if (!settings.applyInitial) return undefined;
+  try {
+    await settings.applyInitial(value);
+    return undefined;
+  } catch (err) {
+    return reasonOf(err) || "the first config was refused";
   }
 }
 

@@ -20,6 +20,7 @@ export type NexusConfigErrorCode =
   | "request_failed"
   /** The resolved config does not satisfy the schema given to connectConfig. */
   | "schema_validation_failed"
+  | "initial_rejected"
   /** The client was closed. */
   | "closed";
 

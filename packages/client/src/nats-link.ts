@@ -28,6 +28,8 @@ export async function openNats(
   let nc: NatsConnection | undefined;
   let closed = false;
   let late: ((nc: NatsConnection) => void) | undefined;
+  /** A late connection that came up before anyone asked to hear of it (during the first read). */
+  let unannounced: NatsConnection | undefined;
   const connecting = connect({
     name: options.name,
     maxReconnectAttempts: -1,
@@ -70,7 +72,9 @@ export async function openNats(
       "nexus-client: NATS is not reachable yet; polling over HTTP until it is",
     );
     void connecting.then((conn) => {
-      if (conn && !closed) late?.(conn);
+      if (!conn || closed) return;
+      if (late) late(conn);
+      else unannounced = conn;
     });
   }
 
@@ -80,6 +84,9 @@ export async function openNats(
     },
     onLateConnect(callback) {
       late = callback;
+      const conn = unannounced;
+      unannounced = undefined;
+      if (conn && !closed) callback(conn);
     },
     async close() {
       closed = true;

@@ -6,6 +6,7 @@ import type { ConfigLogger } from "./logger.js";
 import { silentLogger } from "./logger.js";
 import { type NatsCredentials, NatsCredentialsSchema, NatsInboxPrefix, withNatsAuth } from "./nats-auth.js";
 import { DEFAULT_SUBJECT_PREFIX, SUBJECT_PREFIX_PATTERN } from "./subjects.js";
+import type { ChangeListener } from "./types.js";
 
 /** Any zod 4 schema; its output type becomes the type of `get()`. */
 export type ConfigSchema<T> = z.ZodType<T>;
@@ -42,6 +43,18 @@ export interface ConnectConfigOptions<T = Record<string, unknown>> {
   subjectPrefix?: string;
   /** Validates (and types) the resolved content; a config that fails it is never applied. */
   schema?: ConfigSchema<T>;
+  /**
+   * Puts the first config to work before it is acknowledged (the nexus agent renders its files
+   * here). Throw to refuse it: connectConfig acks it `rejected` with the message and fails with
+   * `initial_rejected`. Without it, the first config is acked `applied` as soon as it is in hand.
+   */
+  applyInitial?: (value: T) => void | Promise<void>;
+  /**
+   * A change listener registered before anything can change, as `on("change", …)` would be.
+   * Use it with `applyInitial`: a change announced while the first config is put to work then
+   * reaches it (after the first config is acked) instead of being applied with no listener yet.
+   */
+  onChange?: ChangeListener<T>;
   /** Unique per running copy. Default `<hostname>:<pid>:<random>`. */
   instanceId?: string;
   /** Where the last applied config is kept, to start from when Nexus is unreachable. */
@@ -82,6 +95,8 @@ const Scalars = z.object({
 export type Settings<T> = Omit<z.infer<typeof Scalars>, "natsCredentials" | "natsInboxPrefix"> & {
   nats: NatsConnection | ConnectionOptions | undefined;
   schema: ConfigSchema<T> | undefined;
+  applyInitial: ((value: T) => void | Promise<void>) | undefined;
+  onChange: ChangeListener<T> | undefined;
   logger: ConfigLogger;
   pollIntervalMs: number;
 };
@@ -127,6 +142,11 @@ export function parseOptions<T>(options: ConnectConfigOptions<T>): Settings<T> {
       field: "schema",
     });
   }
+  for (const field of ["applyInitial", "onChange"] as const) {
+    if (options[field] !== undefined && typeof options[field] !== "function") {
+      throw new NexusConfigError("invalid_options", `option ${field}: expected a function`, { field });
+    }
+  }
   const logger = options.logger ?? silentLogger;
   for (const level of ["debug", "info", "warn", "error"] as const) {
     if (typeof logger[level] !== "function") {
@@ -140,6 +160,8 @@ export function parseOptions<T>(options: ConnectConfigOptions<T>): Settings<T> {
     ...scalars,
     nats,
     schema: options.schema,
+    applyInitial: options.applyInitial,
+    onChange: options.onChange,
     logger,
     pollIntervalMs: parsed.data.pollIntervalMs ?? (options.nats ? 300_000 : 30_000),
   };
