@@ -26,6 +26,8 @@ import { createDashboardService, mayView } from "./dashboard/dashboard-service.j
 import { createDriftClient } from "./dashboard/drift-client.js";
 import { createLiveHub } from "./dashboard/live-hub.js";
 import { createNotifierClient } from "./dashboard/notifier-client.js";
+import { createRegistryClient } from "./dashboard/registry-client.js";
+import { registerRevisionRoutes } from "./dashboard/revision-router.js";
 import { consumeHeads } from "./heads/head-consumer.js";
 import { createHeadStore } from "./heads/head-store.js";
 import { registerHealthMetrics } from "./health/health-metrics.js";
@@ -175,6 +177,7 @@ export async function buildApp(deps: MonitorDeps) {
   registerRuleRoutes(http.app, { rules });
   registerAlertRoutes(http.app, { pool, alerts: alertStore });
   registerDashboardRoutes(http.app, { dashboard, hub });
+  registerRevisionRoutes(http.app, { registry: createRegistryClient({ baseUrl: config.registryUrl }) });
   registerAuditRoutes(http.app, audit);
 
   let consumptions: Consumption[] = [];

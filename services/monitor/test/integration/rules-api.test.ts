@@ -86,6 +86,7 @@ describe("monitor: alert rules API and access", () => {
       "GET /dashboard",
       "GET /dashboard/app.css",
       "GET /dashboard/app.js",
+      "GET /dashboard/revisions.js",
       "GET /livez",
       "GET /metrics",
       "GET /readyz",
@@ -101,7 +102,14 @@ describe("monitor: alert rules API and access", () => {
     const failures = await checkRouteTable({
       inject: (opts) => h.app.app.inject(opts as never),
       routes: h.app.routes.filter((r) => r.url !== stream),
-      samples: async () => ({ service: "notifier", version: "0", ns: "pay-api", env: "production" }),
+      samples: async () => ({
+        service: "notifier",
+        version: "0",
+        ns: "pay-api",
+        env: "production",
+        layer: "production",
+        n: "1",
+      }),
       adminToken: h.adminToken,
       outsiderToken: await h.issuer.token(["viewer:elsewhere-*"], { subject: "outsider" }),
     });
