@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subscription } from "@nats-io/transport-node";
+import { AUTH_TOKEN_EXPIRIES_COMMAND, AuthTokenExpiriesReply } from "@nexus/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BackupApp } from "../../../backup/src/app.js";
 import { createLocalStorage } from "../../../backup/src/storage/local-storage.js";
@@ -114,7 +115,7 @@ describe("monitor: backup alerts from the backup service's events", () => {
       15_000,
     );
     expect(Date.parse(again[1]!.startsAt)).toBeGreaterThan(Date.parse(again[0]!.startsAt));
-    // Each outcome was applied once: one alert.raised for the failure, however often redelivered.
+    // The failure was announced once, though the alert held across many evaluation passes.
     expect(
       announced.filter(
         (e) => e.fingerprint === "monitor:backup-failed:full" && e.type === "nexus.alert.raised",
@@ -144,4 +145,21 @@ describe("monitor: token expiry alerts from the registry's token list", () => {
     await b.registry.registry.services.tokens.revoke(soon.id, "monitor-test");
     await eventually(alerts, (list) => alertOf(list, fingerprint)?.status === "resolved");
   }, 30_000);
+
+  it("the registry refuses a bad question with the failing field, and answers names and dates only", async () => {
+    const bad = await b.registry.nats.bus.requestCommand(
+      AUTH_TOKEN_EXPIRIES_COMMAND,
+      { schemaVersion: 1, withinDays: 0 },
+      AuthTokenExpiriesReply,
+    );
+    expect(bad).toMatchObject({ ok: false, error: { statusCode: 400, field: "withinDays" } });
+    const good = await b.registry.nats.bus.requestCommand(
+      AUTH_TOKEN_EXPIRIES_COMMAND,
+      { schemaVersion: 1, withinDays: 60 },
+      AuthTokenExpiriesReply,
+    );
+    if (!good.ok) throw new Error(good.error.message);
+    expect(good.tokens.map((t) => t.name)).toEqual(["ci-later"]);
+    expect(Object.keys(good.tokens[0]!).sort()).toEqual(["expiresAt", "name", "owner", "tokenId"]);
+  });
 });
