@@ -12,6 +12,8 @@
 #                          never a secrets master key: keep a copy off this machine, or backups are lost with it)
 #   BACKUP_REGISTRY_TOKEN  (added by hand, not here: only the running registry can mint it) an admin
 #                          token for the backup service's namespace restores: nexus token create backup-restore --grant admin
+#   ORCHESTRATOR_HOOK_KEY  the key the orchestrator signs http-hook calls with (32 bytes base64url)
+#   (ORCHESTRATOR_API_TOKEN, the orchestrator's registry token, is added by orchestrator-token.sh)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -47,4 +49,8 @@ if ! has BACKUP_ENCRYPTION_KEY; then
   kid="b$(date +%Y%m%d)"
   echo "BACKUP_ENCRYPTION_KEY=$kid:$(random_b64 32 base64)" >>"$FILE"
   echo "Created the backup service's key for bundles (BACKUP_ENCRYPTION_KEY, id $kid) in .nexus/credentials.env; keep a copy elsewhere."
+fi
+if ! has ORCHESTRATOR_HOOK_KEY; then
+  echo "ORCHESTRATOR_HOOK_KEY=$(random_b64 32 base64url)" >>"$FILE"
+  echo "Created the orchestrator's key for signing hook calls (ORCHESTRATOR_HOOK_KEY) in .nexus/credentials.env."
 fi

@@ -64,6 +64,7 @@ step "Drift-detector OpenAPI document is up to date" pnpm --filter @nexus/drift-
 step "Notifier OpenAPI document is up to date" pnpm --filter @nexus/notifier run check-openapi
 step "Backup OpenAPI document is up to date" pnpm --filter @nexus/backup run check-openapi
 step "Monitor OpenAPI document is up to date" pnpm --filter @nexus/monitor run check-openapi
+step "Orchestrator OpenAPI document is up to date" pnpm --filter @nexus/orchestrator run check-openapi
 
 heading "Tests"
 mkdir -p "$(dirname "$RESULTS")"

@@ -13,6 +13,7 @@ SERVICES=(
   "notifier:4300:pnpm --filter @nexus/notifier start"
   "backup:4600:pnpm --filter @nexus/backup start"
   "monitor:4400:pnpm --filter @nexus/monitor start"
+  "orchestrator:4500:pnpm --filter @nexus/orchestrator start"
 )
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -87,6 +88,8 @@ while IFS= read -r line; do
     # The backup service's bundle key (BACKUP_ENCRYPTION_KEY) and, when added, its registry token
     # for namespace restores (BACKUP_REGISTRY_TOKEN): the backup service's alone.
     BACKUP_ENV+=("$line")
+  elif [[ $line == ORCHESTRATOR_* ]]; then
+    continue # the orchestrator's own, read when it starts (below)
   else
     REGISTRY_ENV+=("$line")
   fi
@@ -124,6 +127,13 @@ for entry in "${SERVICES[@]}"; do
   # The monitor reads convergence and findings (drift-detector), notifications and silences
   # (notifier) with the dashboard user's token.
   [[ $name == monitor ]] && extra=(DRIFT_DETECTOR_URL=http://127.0.0.1:4200 NOTIFIER_URL=http://127.0.0.1:4300 REGISTRY_URL=http://127.0.0.1:4100 DASHBOARD_URL=http://127.0.0.1:4400/dashboard)
+  # The orchestrator reads layers through the registry's API with a token of its own, made once
+  # the registry answers; its ORCHESTRATOR_* lines (hook key, token) go to it alone.
+  if [[ $name == orchestrator ]]; then
+    bash scripts/orchestrator-token.sh http://127.0.0.1:4100 "$READY_TIMEOUT" ||
+      fail "could not give the orchestrator its API token (see above)."
+    mapfile -t extra < <(grep '^ORCHESTRATOR_' .nexus/credentials.env)
+  fi
   env PORT="$port" "${SERVICE_ENV[@]}" "${extra[@]}" \
     setsid bash -c 'echo $$ >"$1"; eval "exec $2"' nexus-service "$pidfile" "$cmd" \
     >>"$log" 2>&1 </dev/null &
@@ -162,6 +172,7 @@ done
 
 heading "Demo data"
 NEXUS_TOKEN=$(sed -n 's/^NEXUS_BOOTSTRAP_TOKEN=//p' .nexus/credentials.env) bash scripts/demo-seed.sh http://127.0.0.1:4100
+NEXUS_TOKEN=$(sed -n 's/^NEXUS_BOOTSTRAP_TOKEN=//p' .nexus/credentials.env) bash scripts/demo-pipeline.sh http://127.0.0.1:4500
 
 heading "Nexus is up"
 printf '  Open the dashboard first: http://127.0.0.1:4400/dashboard   (sign in with an API token)\n\n'

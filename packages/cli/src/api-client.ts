@@ -21,6 +21,8 @@ import {
 import {
   type ApiError,
   ApiErrorBodySpec,
+  type Comparison,
+  ComparisonSpec,
   type CreateNamespaceInput,
   type Diff,
   DiffSpec,
@@ -159,6 +161,12 @@ export class ApiClient {
       "GET",
       `/v1/namespaces/${seg(ns)}/layers/${seg(layer)}/revisions/${revision}`,
     );
+  }
+
+  compare(ns: string, from: string, to: string) {
+    return this.#json<Comparison>(ComparisonSpec, "GET", `/v1/namespaces/${seg(ns)}/compare`, {
+      query: { from, to },
+    });
   }
 
   diff(ns: string, layer: string, from: number, to: number) {

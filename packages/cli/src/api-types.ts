@@ -159,6 +159,29 @@ export const DiffSpec = {
   operations: [PatchOperationSpec],
 } as const satisfies Spec;
 
+/** `GET /v1/namespaces/{ns}/compare`: two environments side by side. */
+export interface ComparedChange {
+  op: "add" | "remove" | "replace";
+  path: string;
+  from?: unknown;
+  to?: unknown;
+  fromSource?: { layer: string; revision: number | null };
+  toSource?: { layer: string; revision: number | null };
+}
+export interface Comparison {
+  namespace: string;
+  from: { environment: string; revision: number; hash: string };
+  to: { environment: string; revision: number; hash: string };
+  changes: ComparedChange[];
+}
+const CompareSideSpec = { environment: "string", revision: "number", hash: "string" } as const satisfies Spec;
+export const ComparisonSpec = {
+  namespace: "string",
+  from: CompareSideSpec,
+  to: CompareSideSpec,
+  changes: [{ op: "string", path: "string", "from?": "any", "to?": "any" }],
+} as const satisfies Spec;
+
 export interface Provenance {
   layer: string;
   revision: number | null;

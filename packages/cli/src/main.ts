@@ -3,6 +3,7 @@ import { homedir } from "node:os";
 import { Command, CommanderError } from "commander";
 import { registerAudit } from "./commands/audit.js";
 import { registerBackup } from "./commands/backup.js";
+import { registerCompare } from "./commands/compare.js";
 import { registerDrift } from "./commands/drift.js";
 import { registerEdit } from "./commands/edit.js";
 import { registerGet } from "./commands/get.js";
@@ -12,6 +13,7 @@ import { registerLogin } from "./commands/login.js";
 import { registerMonitor } from "./commands/monitor.js";
 import { registerNamespaces } from "./commands/namespaces.js";
 import { registerNotifier } from "./commands/notifier.js";
+import { registerApprove, registerPipeline, registerRun } from "./commands/pipeline.js";
 import { registerRevisions } from "./commands/revisions.js";
 import { registerSchema } from "./commands/schema.js";
 import { registerSecrets } from "./commands/secrets.js";
@@ -52,6 +54,7 @@ export function buildProgram(io: Io): Command {
   registerLogin(program, io);
   registerNamespaces(program, io);
   registerGet(program, io);
+  registerCompare(program, io);
   registerSet(program, io);
   registerEdit(program, io);
   registerRevisions(program, io);
@@ -66,6 +69,9 @@ export function buildProgram(io: Io): Command {
   registerAudit(program, io);
   registerGitSource(program, io);
   registerBackup(program, io);
+  registerPipeline(program, io);
+  registerRun(program, io);
+  registerApprove(program, io);
   return program;
 }
 

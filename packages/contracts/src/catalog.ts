@@ -40,6 +40,39 @@ import {
   InstanceHeartbeat,
   instanceHeartbeatSubject,
 } from "./events/instance-heartbeat.js";
+import { PIPELINE_APPROVED, PipelineApproved, pipelineApprovedSubject } from "./events/pipeline-approved.js";
+import {
+  PIPELINE_AWAITING_APPROVAL,
+  PipelineAwaitingApproval,
+  pipelineAwaitingApprovalSubject,
+} from "./events/pipeline-awaiting-approval.js";
+import { PIPELINE_FAILED, PipelineFailed, pipelineFailedSubject } from "./events/pipeline-failed.js";
+import {
+  PIPELINE_ROLLED_BACK,
+  PipelineRolledBack,
+  pipelineRolledBackSubject,
+} from "./events/pipeline-rolled-back.js";
+import { PIPELINE_STARTED, PipelineStarted, pipelineStartedSubject } from "./events/pipeline-started.js";
+import {
+  PIPELINE_STEP_FAILED,
+  PipelineStepFailed,
+  pipelineStepFailedSubject,
+} from "./events/pipeline-step-failed.js";
+import {
+  PIPELINE_STEP_STARTED,
+  PipelineStepStarted,
+  pipelineStepStartedSubject,
+} from "./events/pipeline-step-started.js";
+import {
+  PIPELINE_STEP_SUCCEEDED,
+  PipelineStepSucceeded,
+  pipelineStepSucceededSubject,
+} from "./events/pipeline-step-succeeded.js";
+import {
+  PIPELINE_SUCCEEDED,
+  PipelineSucceeded,
+  pipelineSucceededSubject,
+} from "./events/pipeline-succeeded.js";
 import { POLICY_VIOLATED, PolicyViolated, policyViolatedSubject } from "./events/policy-violated.js";
 
 export interface EventDefinition<S extends z.ZodType = z.ZodType> {
@@ -196,6 +229,70 @@ export const eventCatalog = {
     schema: BackupFailed,
     subject: backupFailedSubject,
     about: (d) => `backup/${d.backupId}`,
+  }),
+  [PIPELINE_STARTED]: defineEvent({
+    type: PIPELINE_STARTED,
+    description:
+      "A run of a pipeline started: manually, on a config change or change request, or on a schedule.",
+    schema: PipelineStarted,
+    subject: pipelineStartedSubject,
+    about: (d) => `pipeline-run/${d.runId}`,
+  }),
+  [PIPELINE_STEP_STARTED]: defineEvent({
+    type: PIPELINE_STEP_STARTED,
+    description: "A step of a pipeline run started (attempt > 1: resumed after an instance died).",
+    schema: PipelineStepStarted,
+    subject: pipelineStepStartedSubject,
+    about: (d) => `pipeline-run/${d.runId}`,
+  }),
+  [PIPELINE_STEP_SUCCEEDED]: defineEvent({
+    type: PIPELINE_STEP_SUCCEEDED,
+    description: "A step of a pipeline run finished; it will not run again.",
+    schema: PipelineStepSucceeded,
+    subject: pipelineStepSucceededSubject,
+    about: (d) => `pipeline-run/${d.runId}`,
+  }),
+  [PIPELINE_STEP_FAILED]: defineEvent({
+    type: PIPELINE_STEP_FAILED,
+    description: "A step of a pipeline run failed.",
+    schema: PipelineStepFailed,
+    subject: pipelineStepFailedSubject,
+    about: (d) => `pipeline-run/${d.runId}`,
+  }),
+  [PIPELINE_AWAITING_APPROVAL]: defineEvent({
+    type: PIPELINE_AWAITING_APPROVAL,
+    description: "A pipeline run waits for approvals before it goes on.",
+    schema: PipelineAwaitingApproval,
+    subject: pipelineAwaitingApprovalSubject,
+    about: (d) => `pipeline-run/${d.runId}`,
+  }),
+  [PIPELINE_APPROVED]: defineEvent({
+    type: PIPELINE_APPROVED,
+    description: "A pipeline run's approve step got the approvals it needs.",
+    schema: PipelineApproved,
+    subject: pipelineApprovedSubject,
+    about: (d) => `pipeline-run/${d.runId}`,
+  }),
+  [PIPELINE_ROLLED_BACK]: defineEvent({
+    type: PIPELINE_ROLLED_BACK,
+    description: "A pipeline run put the target environment back on the last revision that passed.",
+    schema: PipelineRolledBack,
+    subject: pipelineRolledBackSubject,
+    about: (d) => `pipeline-run/${d.runId}`,
+  }),
+  [PIPELINE_SUCCEEDED]: defineEvent({
+    type: PIPELINE_SUCCEEDED,
+    description: "Every step of a pipeline run passed.",
+    schema: PipelineSucceeded,
+    subject: pipelineSucceededSubject,
+    about: (d) => `pipeline-run/${d.runId}`,
+  }),
+  [PIPELINE_FAILED]: defineEvent({
+    type: PIPELINE_FAILED,
+    description: "A pipeline run stopped: a step failed, an approval was rejected, or it was cancelled.",
+    schema: PipelineFailed,
+    subject: pipelineFailedSubject,
+    about: (d) => `pipeline-run/${d.runId}`,
   }),
 } as const;
 

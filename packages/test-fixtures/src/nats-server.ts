@@ -51,10 +51,14 @@ export async function startNatsServer(
   let output = "";
   const launch = async (): Promise<ChildProcess> => {
     const started = output.length;
-    const child = spawn(binary, ["-c", configFile, "-a", "127.0.0.1", "-p", String(port), "-js", "-sd", store], {
-      env: { PATH: testConfig.path, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      binary,
+      ["-c", configFile, "-a", "127.0.0.1", "-p", String(port), "-js", "-sd", store],
+      {
+        env: { PATH: testConfig.path, ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     const keep = (d: Buffer) => {
       output += d.toString();
     };

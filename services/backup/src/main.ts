@@ -7,11 +7,13 @@ import {
   parseSealingKeys,
   redactUrl,
   runMain,
+  startServiceHeartbeat,
 } from "@nexus/kit";
 import { buildApp, SERVICE_NAME } from "./app.js";
 import { loadBackupEnv } from "./env.js";
 import { storageFromEnv } from "./storage/storage-from-env.js";
 
+const PACKAGE_JSON = new URL("../package.json", import.meta.url);
 const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations", import.meta.url));
 
 async function main(): Promise<void> {
@@ -74,12 +76,26 @@ async function main(): Promise<void> {
   });
   await backup.workers.start();
   await backup.app.listen({ host: env.HOST, port: env.PORT });
+  // Service heartbeat for the monitor (nexus.service.heartbeat.*).
+  const heartbeat = startServiceHeartbeat({
+    service: SERVICE_NAME,
+    packageJsonUrl: PACKAGE_JSON,
+    instanceId: env.INSTANCE_ID,
+    intervalSeconds: env.HEARTBEAT_INTERVAL_SECONDS,
+    nc,
+    bus,
+    pool,
+    readiness: backup.readiness,
+    durables: [],
+    logger,
+  });
 
   installShutdown({
     logger,
     graceMs: env.SHUTDOWN_GRACE_MS,
     startDraining: backup.startDraining,
     closers: [
+      { name: "heartbeat", close: () => heartbeat.stop() },
       { name: "http", close: () => backup.app.close() },
       { name: "workers", close: () => backup.workers.stop() },
       { name: "auth", close: () => auth.stop() },

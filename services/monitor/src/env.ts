@@ -22,7 +22,14 @@ export const monitorEnvSchema = baseEnvSchema.extend({
     .regex(/^[a-z_][a-z0-9_]*$/)
     .default("monitor"),
   /** Services whose absence makes `/v1/health` unhealthy even before any heartbeat of theirs arrived. */
-  EXPECTED_SERVICES: list.default(["config-registry", "drift-detector", "notifier", "monitor"]),
+  EXPECTED_SERVICES: list.default([
+    "config-registry",
+    "drift-detector",
+    "notifier",
+    "monitor",
+    "orchestrator",
+    "backup",
+  ]),
   /** A heartbeat missing for this many of its intervals marks the instance missing. */
   MISSED_HEARTBEATS: z.coerce.number().int().min(2).max(100).default(3),
   /** How often the lease holder evaluates the alert rules. */

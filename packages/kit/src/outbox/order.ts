@@ -10,9 +10,10 @@ import type pg from "pg";
  * Two things could still reorder them on the way out, and this module closes both:
  * - a publish that fails while a later one of the same subject succeeds (the failed one goes out
  *   later): `publishInSubjectOrder` sends a subject's next row only after the previous one's PubAck;
- * - a row handed over from memory (kit relay `handOver`) ahead of an earlier row of its subject that
- *   another instance, or another path of this one, committed and has not handed over:
- *   `handedRowsBehind` finds such a row in the table, and the relay then reads the table instead.
+ * - a row handed over from memory (kit relay `handOver`) ahead of an earlier row of its subject:
+ *   two commits' answers heard the other way round (`orderHandedRows` sorts a batch by `seq`), or
+ *   a row another instance, or another path of this one, committed and has not handed over (found
+ *   in the table: the relay then reads the table instead).
  */
 
 export interface PublishableRow {
@@ -57,24 +58,32 @@ export async function publishInSubjectOrder<R extends PublishableRow, T>(
 }
 
 /**
- * Whether the outbox holds an unpublished row of one of these rows' subjects that comes before
- * them (`seq`) and is neither among them nor in `published` (sent, stamp not yet written).
+ * Handed-over rows put in `seq` order (the order of their commits for each subject; a process may
+ * hear two commits' answers the other way round), and whether the outbox holds an unpublished row
+ * of one of their subjects that comes before them and is neither among them nor in `published`
+ * (sent, stamp not yet written): then they must not go out from memory.
  */
-export async function handedRowsBehind(
+export async function orderHandedRows<R extends PublishableRow>(
   pool: Pick<pg.Pool, "query">,
-  rows: readonly PublishableRow[],
+  rows: readonly R[],
   published: readonly string[],
-): Promise<boolean> {
+): Promise<{ behind: boolean; ordered: R[] }> {
   const ids = rows.map((r) => r.id);
-  const res = await pool.query<{ behind: boolean }>({
-    name: "outbox-handed-behind",
-    text: `SELECT EXISTS (
-             SELECT 1 FROM outbox o
-             WHERE o.published_at IS NULL AND o.subject = ANY($1::text[])
-               AND o.seq < (SELECT max(seq) FROM outbox WHERE id = ANY($2::uuid[]))
-               AND NOT (o.id = ANY($2::uuid[])) AND NOT (o.id = ANY($3::uuid[]))
-           ) AS behind`,
+  const res = await pool.query<{ behind: boolean; ordered: string[] }>({
+    name: "outbox-handed-order",
+    text: `WITH batch AS (SELECT id, seq FROM outbox WHERE id = ANY($2::uuid[]))
+           SELECT EXISTS (
+                    SELECT 1 FROM outbox o
+                    WHERE o.published_at IS NULL AND o.subject = ANY($1::text[])
+                      AND o.seq < (SELECT max(seq) FROM batch)
+                      AND NOT (o.id = ANY($2::uuid[])) AND NOT (o.id = ANY($3::uuid[]))
+                  ) AS behind,
+                  ARRAY(SELECT id::text FROM batch ORDER BY seq) AS ordered`,
     values: [[...new Set(rows.map((r) => r.subject))], ids, published],
   });
-  return res.rows[0]?.behind === true;
+  const row = res.rows[0];
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const ordered = (row?.ordered ?? []).map((id) => byId.get(id)).filter((r): r is R => r !== undefined);
+  // A row the table does not have (cannot happen for a committed write) is never sent from memory.
+  return { behind: row?.behind === true || ordered.length !== rows.length, ordered };
 }

@@ -2,7 +2,7 @@ import type pg from "pg";
 import type { Bus, BusLogger } from "../bus/types.js";
 import { DEFAULT_OUTBOX_CHANNEL, type OutboxRows } from "./enqueue.js";
 import { createLease, type Lease } from "./lease.js";
-import { handedRowsBehind, publishInSubjectOrder } from "./order.js";
+import { orderHandedRows, publishInSubjectOrder } from "./order.js";
 import { createDeferredStamps, markPublished } from "./stamps.js";
 import { watchEventStream } from "./stream-watch.js";
 
@@ -204,10 +204,13 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
   /** Publish what writes handed over, while nothing else is known to be pending. */
   async function publishHanded(): Promise<void> {
     while (!stopping && lease.held() && clean && !readNeeded) {
-      const { rows, oldest } = takeReleased();
-      if (rows.length === 0) return;
+      const { rows: taken, oldest } = takeReleased();
+      if (taken.length === 0) return;
+      let rows: typeof taken;
       try {
-        if (await handedRowsBehind(pool, rows, stamps.pending())) {
+        const order = await orderHandedRows(pool, taken, stamps.pending());
+        rows = order.ordered;
+        if (order.behind) {
           // An earlier event of one of these subjects is still in the table only (another
           // instance's, or a path that hands nothing over): the read publishes all in seq order.
           clean = false;

@@ -346,6 +346,25 @@ describe("transactional outbox", () => {
     await expect.poll(unpublished).toBe(0);
   });
 
+  it("publishes handed rows in commit order when their commits' answers were heard the other way round", async () => {
+    const r = relay({ pollIntervalMs: 60_000 });
+    await r.start();
+    await sleep(100);
+    const subject = t.bus.subject("nexus.config.changed.production.swapped");
+    const got = collectEvents<{ data: ConfigChanged }>(t.nc, subject, 2, 5_000);
+    const first = prepareOutboxRows(t.bus, CONFIG_CHANGED, [changed(1, "swapped")]);
+    const second = prepareOutboxRows(t.bus, CONFIG_CHANGED, [changed(2, "swapped")]);
+    await withTransaction(db.pool, (c) => enqueueEvents(c, first));
+    await withTransaction(db.pool, (c) => enqueueEvents(c, second));
+    // The second commit's answer is processed first, so it is handed over first; both are
+    // released before the relay takes them, so they go out as one batch.
+    const late = r.handOver(second);
+    const early = r.handOver(first);
+    early.release(); // held back by the ticket before it
+    late.release(); // now both, in one batch: second, first
+    expect((await got).map((e) => e.event.data.revision)).toEqual([1, 2]);
+  });
+
   it("never publishes a handed row ahead of an earlier row of its subject that only the table holds", async () => {
     // What another instance's write (or a path that hands nothing over) leaves: committed, in
     // the table, not handed to this relay, and its NOTIFY not yet heard (polls far apart).

@@ -6,6 +6,7 @@ import type { NamespaceStore } from "../namespaces/namespace-store.js";
 import type { SecretService } from "../secrets/secret-service.js";
 import type { RevealOption } from "../secrets/secret-types.js";
 import type { ResolveCache } from "./resolve-cache.js";
+import { type CompareSide, compareResolved } from "./compare-fns.js";
 import { explainDocument } from "./resolve-fns.js";
 import type { ResolveMemoryCache } from "./resolve-memory-cache.js";
 import type { ResolveService } from "./resolve-service.js";
@@ -139,6 +140,25 @@ export function createResolveReadService(deps: ResolveReadDeps) {
           resolved: value,
           ...(references ? { references } : {}),
         }),
+      };
+    },
+
+    /**
+     * Two environments of a namespace side by side, as served (secrets `***` whoever asks): the
+     * operations from `from` to `to` with each side's value and provenance.
+     */
+    async compare(namespace: string, from: string, to: string) {
+      const side = async (environment: string): Promise<CompareSide> => {
+        const { head, explain } = await this.explain(namespace, environment);
+        const body = JSON.parse(head.body) as { content: Record<string, unknown> };
+        return { environment, revision: head.revision, hash: head.hash, content: body.content, explain };
+      };
+      const [a, b] = await Promise.all([side(from), side(to)]);
+      return {
+        namespace,
+        from: { environment: from, revision: a.revision, hash: a.hash },
+        to: { environment: to, revision: b.revision, hash: b.hash },
+        changes: compareResolved(a, b),
       };
     },
   };

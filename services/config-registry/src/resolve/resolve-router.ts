@@ -1,10 +1,10 @@
 import { ApiErrorBody } from "@nexus/contracts";
-import { type App, fastValidatorCompiler } from "@nexus/kit";
+import { type App, fastValidatorCompiler, requireAccess } from "@nexus/kit";
 import { access } from "../http/access-scopes.js";
 import { etag, matchesIfNoneMatch } from "../http/request-context.js";
 import { secretReaderOf } from "../secrets/secret-access.js";
 import type { ResolveReadService } from "./resolve-read-service.js";
-import { ResolvedDto, ResolvedParams, ResolvedQuery } from "./resolve-types.js";
+import { CompareDto, CompareQuery, ResolvedDto, ResolvedParams, ResolvedQuery } from "./resolve-types.js";
 import { resolvedParamsCheck, resolvedQueryCheck } from "./resolved-route-fns.js";
 
 const errors = { 400: ApiErrorBody, 404: ApiErrorBody };
@@ -53,6 +53,28 @@ export function registerResolveRoutes(app: App, deps: { reads: ResolveReadServic
         .serializer((payload: unknown) => payload as string)
         .type("application/json; charset=utf-8")
         .send((head.encoded ?? head.body) as never);
+    },
+  );
+
+  app.get(
+    "/v1/namespaces/:ns/compare",
+    {
+      config: { access: access.readNamespace },
+      schema: {
+        tags: ["resolved"],
+        summary: "Two environments side by side: the RFC 6902 changes from one to the other, with provenance",
+        description:
+          "What a promotion from `from` to `to` would change, key by key, with where each side's value comes from (layer and revision). Secrets are `***` on both sides, for everyone. Needs viewer on both environments.",
+        params: ResolvedParams.pick({ ns: true }),
+        querystring: CompareQuery,
+        response: { 200: CompareDto, ...errors, 403: ApiErrorBody },
+      },
+    },
+    async (request) => {
+      const { ns } = request.params;
+      const { from, to } = request.query;
+      for (const environment of [from, to]) requireAccess(request, "viewer", { namespace: ns, environment });
+      return reads.compare(ns, from, to);
     },
   );
 }

@@ -83,3 +83,27 @@ export const ResolvedDto = z.object({
     )
     .optional(),
 });
+
+export const CompareQuery = z.object({
+  from: EnvironmentName.describe("The environment compared from (e.g. staging)"),
+  to: EnvironmentName.describe("The environment compared to (e.g. production)"),
+});
+
+const Source = z.object({ layer: z.string(), revision: z.number().int().nullable() });
+export const CompareDto = z.object({
+  namespace: z.string(),
+  from: z.object({ environment: z.string(), revision: z.number().int(), hash: z.string() }),
+  to: z.object({ environment: z.string(), revision: z.number().int(), hash: z.string() }),
+  changes: z
+    .array(
+      z.object({
+        op: z.enum(["add", "remove", "replace"]),
+        path: z.string().describe("JSON pointer"),
+        from: z.unknown().optional(),
+        to: z.unknown().optional(),
+        fromSource: Source.optional(),
+        toSource: Source.optional(),
+      }),
+    )
+    .describe("RFC 6902 operations from `from` to `to`, each with both values and where they come from; secrets `***`"),
+});

@@ -17,6 +17,7 @@ import {
   POLICY_VIOLATED,
 } from "@nexus/contracts";
 import type { AlertInput } from "../alerts/alert-types.js";
+import { PIPELINE_MAPPINGS } from "./pipeline-alert-fns.js";
 
 /** Where people can look: the dashboard and the registry's API, when configured. */
 export interface LinkBases {
@@ -151,6 +152,7 @@ export const EVENT_MAPPINGS: MappingTable = {
     actionTaken: "Nexus told the running instances about the change.",
     startsAt: time,
   }),
+  ...PIPELINE_MAPPINGS,
 };
 
 export const mappedEventTypes = (): EventType[] => Object.keys(EVENT_MAPPINGS) as EventType[];

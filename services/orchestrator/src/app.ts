@@ -1,0 +1,251 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import {
+  type AccessControlOptions,
+  type Bus,
+  type Consumption,
+  createAuditLog,
+  createHttpApp,
+  createMetricsRegistry,
+  createOutboxMetrics,
+  createOutboxRelay,
+  eventStreamCheck,
+  type HealthCheck,
+  type Logger,
+  type Pool,
+  registerAuditRoutes,
+  registerBusMetrics,
+} from "@nexus/kit";
+import { createDriftClient } from "./clients/drift-client.js";
+import { createHttpJsonClient } from "./clients/http-json.js";
+import { createRegistryClient } from "./clients/registry-client.js";
+import { registerPipelineRoutes } from "./pipelines/pipeline-router.js";
+import { createPipelineService } from "./pipelines/pipeline-service.js";
+import { createPipelineStore } from "./pipelines/pipeline-store.js";
+import { createExecutor } from "./runs/executor.js";
+import { registerRunRoutes } from "./runs/run-router.js";
+import { createRunService } from "./runs/run-service.js";
+import { createRunStore } from "./runs/run-store.js";
+import { registerScheduleRoutes } from "./schedules/schedule-router.js";
+import { createScheduleStore } from "./schedules/schedule-store.js";
+import { createScheduler } from "./schedules/scheduler.js";
+import { type CommandRunner, createLocalCommandRunner } from "./steps/command-runner.js";
+import { createStepHandlers } from "./steps/step-handlers.js";
+import { consumeTriggers } from "./triggers/trigger-consumer.js";
+
+export const SERVICE_NAME = "orchestrator";
+
+export interface OrchestratorConfig {
+  /** Requests per minute per token, counted in this process (no Redis here); 0 or absent: no limit. */
+  rateLimitPerMinute?: number;
+  /** Proxies believed for the client address (TRUST_PROXY). */
+  trustProxy?: readonly string[];
+  databaseUrl: string;
+  schema: string;
+  outboxRelay: boolean;
+  registryUrl: string;
+  driftDetectorUrl: string;
+  /** The API token used with the registry's and the drift-detector's HTTP APIs (absent: those steps wait). */
+  apiToken: string | undefined;
+  hookSigningKey: string;
+  /** A claimed run not renewed for this long is free for another instance. */
+  runLeaseMs: number;
+  runPollMs: number;
+  dependencyTimeoutMs: number;
+  /** Runs driven at once by this instance. Default 4. */
+  runConcurrency?: number;
+  /** How often wait-applied and health-gate look again. Default 1 s. */
+  watchPollMs?: number;
+  /** A step whose dependency is away looks again after this long. Default 2 s. */
+  retryMs?: number;
+  /** PATH given to `run` commands. */
+  commandPath?: string;
+  /** Programs `run` steps may start (default none: `run` steps are refused). */
+  allowedCommands?: readonly string[];
+  /** URL prefixes `http-hook` steps may call (default none: `http-hook` steps are refused). */
+  allowedHookUrls?: readonly string[];
+  /** How often the schedules' lease holder looks for due times. Default 1 s. */
+  scheduleTickMs?: number;
+  /** How often a standby tries to take the schedules' lease. Default 2 s. */
+  leaseRetryMs?: number;
+}
+
+export interface OrchestratorDeps {
+  logger: Logger;
+  pool: Pool;
+  nc: NatsConnection;
+  bus: Bus;
+  access: AccessControlOptions;
+  config: OrchestratorConfig;
+  /** Where `run` steps execute; default: local child processes. */
+  runner?: CommandRunner;
+}
+
+/** Compose the service. Nothing listens, consumes or runs steps until `workers.start()`. */
+export async function buildApp(deps: OrchestratorDeps) {
+  const { logger, pool, bus, nc, config } = deps;
+  const outboxChannel = `${config.schema}_outbox`;
+  const metrics = createMetricsRegistry(SERVICE_NAME);
+  const relay = createOutboxRelay({
+    pool,
+    bus,
+    logger,
+    databaseUrl: config.databaseUrl,
+    channel: outboxChannel,
+    ...createOutboxMetrics(metrics, pool),
+  });
+
+  const registry = createRegistryClient({
+    http: createHttpJsonClient({
+      name: "registry",
+      baseUrl: config.registryUrl,
+      token: config.apiToken,
+      timeoutMs: config.dependencyTimeoutMs,
+    }),
+    bus,
+    timeoutMs: config.dependencyTimeoutMs,
+  });
+  const drift = createDriftClient(
+    createHttpJsonClient({
+      name: "drift-detector",
+      baseUrl: config.driftDetectorUrl,
+      token: config.apiToken,
+      timeoutMs: config.dependencyTimeoutMs,
+    }),
+  );
+  const pipelineStore = createPipelineStore();
+  const runStore = createRunStore();
+  const executor = createExecutor({
+    pool,
+    bus,
+    logger,
+    runs: runStore,
+    handlers: createStepHandlers({
+      registry,
+      drift,
+      runner: deps.runner ?? createLocalCommandRunner(),
+      decisions: (runId, index) => runStore.decisions(pool, runId, index),
+      lastPassed: (pipeline, except) => runStore.lastPassedRevision(pool, pipeline, except),
+      signingKey: config.hookSigningKey,
+      allowedHookUrls: config.allowedHookUrls ?? [],
+      commandPath: config.commandPath ?? "/usr/local/bin:/usr/bin:/bin",
+      allowedCommands: config.allowedCommands ?? [],
+      watchPollMs: config.watchPollMs ?? 1_000,
+    }),
+    config: {
+      leaseMs: config.runLeaseMs,
+      pollMs: config.runPollMs,
+      concurrency: config.runConcurrency ?? 4,
+      retryMs: config.retryMs ?? 2_000,
+      outboxChannel,
+    },
+  });
+  const pipelines = createPipelineService({
+    pool,
+    pipelines: pipelineStore,
+    allowedCommands: config.allowedCommands ?? [],
+    allowedHookUrls: config.allowedHookUrls ?? [],
+  });
+  const runs = createRunService({
+    pool,
+    bus,
+    runs: runStore,
+    pipelines: pipelineStore,
+    registry,
+    outboxChannel,
+    wake: () => executor.wake(),
+  });
+
+  const scheduleStore = createScheduleStore();
+  const scheduler = createScheduler({
+    pool,
+    databaseUrl: config.databaseUrl,
+    schema: config.schema,
+    logger,
+    pipelines: pipelineStore,
+    schedules: scheduleStore,
+    runs,
+    registry,
+    tickMs: config.scheduleTickMs ?? 1_000,
+    leaseRetryMs: config.leaseRetryMs ?? 2_000,
+    wake: () => executor.wake(),
+  });
+
+  const checks: HealthCheck[] = [
+    { name: "postgres", critical: true, check: async () => void (await pool.query("SELECT 1")) },
+    {
+      name: "nats",
+      critical: true,
+      check: async () => {
+        if (nc.isClosed()) throw new Error("connection closed");
+        await nc.flush();
+      },
+    },
+    eventStreamCheck(bus),
+    {
+      name: "api-token",
+      critical: false,
+      check: async () => {
+        if (!config.apiToken)
+          throw new Error("ORCHESTRATOR_API_TOKEN is not set: promotions wait until it is");
+      },
+    },
+  ];
+  const audit = createAuditLog({ pool, logger });
+  const http = await createHttpApp({
+    service: SERVICE_NAME,
+    description:
+      "Promotion pipelines: validate, approve, promote an exact revision, wait until applied, health-gate, hooks, commands, rollback; durable runs.",
+    logger,
+    checks,
+    metrics,
+    rateLimit: { perMinute: config.rateLimitPerMinute ?? 0, redis: null },
+    trustProxy: config.trustProxy ?? [],
+    access: { ...deps.access, audit },
+  });
+  const busMetrics = registerBusMetrics(metrics, bus);
+  registerPipelineRoutes(http.app, { pipelines });
+  registerRunRoutes(http.app, { runs });
+  registerScheduleRoutes(http.app, { pool, pipelines: pipelineStore, schedules: scheduleStore });
+  registerAuditRoutes(http.app, audit);
+
+  let consumptions: Consumption[] = [];
+
+  return {
+    ...http,
+    relay,
+    executor,
+    scheduler,
+    audit,
+    services: { pipelines, runs },
+    workers: {
+      /** Streams exist, the relay and the trigger consumer run, the executor drives runs, schedules compete for their lease. */
+      async start() {
+        busMetrics.start();
+        await bus.ensureStreams();
+        if (config.outboxRelay) await relay.start();
+        consumptions = [
+          await consumeTriggers({
+            bus,
+            pool,
+            pipelines: pipelineStore,
+            runs,
+            logger,
+            wake: () => executor.wake(),
+          }),
+        ];
+        executor.start();
+        await scheduler.start();
+      },
+      /** Finish the steps in progress and give their runs back, then stop consuming and publishing. */
+      async stop() {
+        busMetrics.stop();
+        await scheduler.stop();
+        await executor.stop();
+        await Promise.all(consumptions.map((c) => c.stop()));
+        await relay.stop();
+        await audit.close();
+      },
+    },
+  };
+}
+export type OrchestratorApp = Awaited<ReturnType<typeof buildApp>>;

@@ -1,0 +1,124 @@
+import {
+  ConfigGetReply,
+  ConfigSetReply,
+  configGetSubject,
+  configSetSubject,
+  POLICY_CHECK_COMMAND,
+  PolicyCheckReply,
+  type PolicyViolation,
+} from "@nexus/contracts";
+import { AppError, type Bus } from "@nexus/kit";
+import type { HttpJsonClient } from "./http-json.js";
+
+export type JsonObject = Record<string, unknown>;
+
+export interface LayerState {
+  /** The layer's head revision; 0 when the layer was never written. */
+  revision: number;
+  content: JsonObject;
+}
+
+export type SetResult = { ok: true; revision: number } | { ok: false; conflict: boolean; message: string };
+
+const refused = (what: string, e: { statusCode: number; code: string; message: string }) =>
+  new AppError(e.statusCode >= 500 ? 503 : 422, e.code, `${what}: ${e.message}`);
+
+/**
+ * The registry, only through its public interfaces: layer reads over HTTP (a revision's content,
+ * the schema), resolved documents and writes over NATS (`nexus.config.cmd.get|set`), never its tables.
+ */
+export function createRegistryClient(deps: {
+  http: HttpJsonClient;
+  bus: Pick<Bus, "requestCommand">;
+  timeoutMs: number;
+}) {
+  const { http, bus, timeoutMs } = deps;
+  const path = (ns: string, layer: string) =>
+    `/v1/namespaces/${encodeURIComponent(ns)}/layers/${encodeURIComponent(layer)}`;
+
+  return {
+    async layer(namespace: string, layer: string): Promise<LayerState> {
+      const got = await http.get<{ revision: number; content: JsonObject }>(path(namespace, layer), {
+        allow404: true,
+      });
+      return got ? { revision: got.revision, content: got.content } : { revision: 0, content: {} };
+    },
+
+    /** One revision's content, checked to belong to this layer; null when there is no such revision. */
+    async layerRevision(namespace: string, layer: string, revision: number): Promise<JsonObject | null> {
+      const got = await http.get<{ layer: string; content: JsonObject }>(
+        `${path(namespace, layer)}/revisions/${revision}`,
+        { allow404: true },
+      );
+      return got && got.layer === layer ? got.content : null;
+    },
+
+    async schema(namespace: string): Promise<JsonObject | null> {
+      const got = await http.get<{ schema: JsonObject }>(
+        `/v1/namespaces/${encodeURIComponent(namespace)}/schema`,
+        { allow404: true },
+      );
+      return got?.schema ?? null;
+    },
+
+    /** The resolved document as stored (secrets redacted) and the pointers of its secrets. */
+    async resolved(
+      namespace: string,
+      environment: string,
+    ): Promise<{ revision: number; content: JsonObject; secretPointers: string[] }> {
+      const reply = await bus.requestCommand(
+        configGetSubject({ environment, namespace }),
+        { schemaVersion: 1, namespace, environment },
+        ConfigGetReply,
+        timeoutMs,
+      );
+      if (!reply.ok) throw refused(`reading ${namespace}/${environment}`, reply.error);
+      if (reply.notModified) throw new AppError(503, "registry_unavailable", "unexpected notModified reply");
+      return {
+        revision: reply.revision,
+        content: reply.content,
+        secretPointers: Object.keys(reply.secretDigests ?? {}),
+      };
+    },
+
+    /** Write a layer only if it is still at `expectedRevision` (a conflict is reported, not thrown). */
+    async setLayer(input: {
+      namespace: string;
+      layer: string;
+      content: JsonObject;
+      expectedRevision: number;
+      message: string;
+      author: string;
+    }): Promise<SetResult> {
+      const reply = await bus.requestCommand(
+        configSetSubject(input),
+        { schemaVersion: 1, ...input },
+        ConfigSetReply,
+        timeoutMs,
+      );
+      if (reply.ok) return { ok: true, revision: reply.revision };
+      if (reply.error.statusCode === 409 || reply.error.statusCode === 412)
+        return { ok: false, conflict: true, message: reply.error.message };
+      if (reply.error.statusCode >= 500)
+        throw refused(`writing ${input.namespace}/${input.layer}`, reply.error);
+      return { ok: false, conflict: false, message: reply.error.message };
+    },
+
+    /** The drift-detector's policy check of a would-be resolved document. */
+    async checkPolicies(
+      namespace: string,
+      environment: string,
+      document: JsonObject,
+    ): Promise<{ evaluated: number; violations: PolicyViolation[] }> {
+      const reply = await bus.requestCommand(
+        POLICY_CHECK_COMMAND,
+        { schemaVersion: 1, namespace, environment, document },
+        PolicyCheckReply,
+        timeoutMs,
+      );
+      if (!reply.ok) throw refused("the policy check", reply.error);
+      return { evaluated: reply.policiesEvaluated, violations: reply.violations };
+    },
+  };
+}
+export type RegistryClient = ReturnType<typeof createRegistryClient>;

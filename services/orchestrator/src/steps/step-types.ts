@@ -1,0 +1,69 @@
+import type { PipelineDefinition, StepDefinition, StepOf, StepType } from "../pipelines/pipeline-types.js";
+
+export type JsonObject = Record<string, unknown>;
+
+/** What a run remembers between steps (stored in `runs.context`). */
+export interface RunContext {
+  /** The target overlay as the promote step found it: what an automatic rollback restores. */
+  targetBefore?: { revision: number; content: JsonObject };
+  /** The revision the promote step wrote; null when the target already had that content. */
+  promotedRevision?: number | null;
+  /** The revision instances must reach (the promoted one, or the target's when nothing changed). */
+  watchRevision?: number;
+  /** The target overlay revision the approved preview was computed against (the approval is bound to it). */
+  approvedTargetRevision?: number;
+  /** What a rollback step did. */
+  rollback?: { fromRevision: number; toRevision: number; revision: number };
+}
+
+/** The run as a step sees it. */
+export interface RunView {
+  id: string;
+  pipeline: string;
+  pipelineVersion: number;
+  definition: PipelineDefinition;
+  namespace: string;
+  source: string;
+  target: string;
+  sourceRevision: number;
+  startedBy: string;
+  context: RunContext;
+}
+
+export interface StepInput<S extends StepDefinition = StepDefinition> {
+  run: RunView;
+  step: S;
+  index: number;
+  /** What the step kept from its earlier looks (waiting steps) or a checkpoint before a write. */
+  state: JsonObject;
+  /** When the step first started (a waiting step's timeout and bake time count from here). */
+  startedAt: Date;
+  now: Date;
+  /** Commit `state` now, before an outside write, so a resumed step knows what it already saw. */
+  checkpoint(state: JsonObject): Promise<void>;
+}
+
+export type StepOutcome =
+  | {
+      kind: "succeeded";
+      summary: string;
+      output?: string;
+      context?: RunContext;
+      approvers?: string[];
+    }
+  | { kind: "failed"; reason: string; output?: string }
+  | {
+      kind: "wait";
+      state: JsonObject;
+      recheckMs: number;
+      /** Plain words for `summary` while waiting ("2 of 5 instances on revision 14"). */
+      progress: string;
+      /** Shown with the step while it waits (an approval's preview). */
+      output?: string;
+      awaitingApproval?: { required: number; given: number };
+    };
+
+export type StepHandler<T extends StepType = StepType> = (
+  input: StepInput<StepOf<T>>,
+) => Promise<StepOutcome>;
+export type StepHandlers = { [T in StepType]: StepHandler<T> };
