@@ -1,5 +1,10 @@
 import { z } from "zod";
 import { eventCatalog } from "./catalog.js";
+import {
+  AUTH_TOKEN_EXPIRIES_COMMAND,
+  AuthTokenExpiriesCommand,
+  AuthTokenExpiriesReply,
+} from "./commands/auth-token-expiries.js";
 import { CONFIG_GET_COMMAND, ConfigGetCommand, ConfigGetReply } from "./commands/config-get.js";
 import { CONFIG_SET_COMMAND, ConfigSetCommand, ConfigSetReply } from "./commands/config-set.js";
 import { GIT_RESYNC_COMMAND, GitResyncCommand, GitResyncReply } from "./commands/git-resync.js";
@@ -73,6 +78,13 @@ const COMMANDS: CommandDefinition[] = [
     request: GitResyncCommand,
     reply: GitResyncReply,
     perTarget: "source",
+  },
+  {
+    subject: AUTH_TOKEN_EXPIRIES_COMMAND,
+    description:
+      "Request/reply (served by the config-registry): active API tokens expiring within `withinDays`, names and dates only. The monitor asks for its token_expiring rule.",
+    request: AuthTokenExpiriesCommand,
+    reply: AuthTokenExpiriesReply,
   },
   {
     subject: SERVICE_HEARTBEAT,

@@ -1,6 +1,7 @@
 export * from "./asyncapi.js";
 export * from "./catalog.js";
 export * from "./commands/auth-introspect.js";
+export * from "./commands/auth-token-expiries.js";
 export * from "./commands/command-error.js";
 export * from "./commands/config-get.js";
 export * from "./commands/config-set.js";

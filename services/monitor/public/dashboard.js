@@ -149,6 +149,7 @@ function gridRow(c) {
 function renderGrid(state) {
   $("drift-note").hidden = state.driftAvailable;
   $("grid").replaceChildren(...state.grid.map(gridRow));
+  window.nexusRevisions?.setGrid(state.grid);
 }
 
 const rowOf = (key) => document.querySelector(`#grid tr[data-key="${CSS.escape(key)}"]`);

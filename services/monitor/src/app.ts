@@ -17,12 +17,17 @@ import { createAlertEvaluator } from "./alerts/alert-evaluator.js";
 import { alertDto, mayViewAlert, registerAlertRoutes } from "./alerts/alert-router.js";
 import { createAlertStore, createFindingStore } from "./alerts/alert-store.js";
 import { consumeFindings } from "./alerts/finding-consumer.js";
+import { createTokenExpirySource } from "./alerts/token-expiry-source.js";
+import { consumeBackupOutcomes } from "./backups/backup-consumer.js";
+import { createBackupStatusStore } from "./backups/backup-store.js";
 import { subscribeApplied } from "./dashboard/applied-hints.js";
 import { registerDashboardRoutes } from "./dashboard/dashboard-router.js";
 import { createDashboardService, mayView } from "./dashboard/dashboard-service.js";
 import { createDriftClient } from "./dashboard/drift-client.js";
 import { createLiveHub } from "./dashboard/live-hub.js";
 import { createNotifierClient } from "./dashboard/notifier-client.js";
+import { createRegistryClient } from "./dashboard/registry-client.js";
+import { registerRevisionRoutes } from "./dashboard/revision-router.js";
 import { consumeHeads } from "./heads/head-consumer.js";
 import { createHeadStore } from "./heads/head-store.js";
 import { registerHealthMetrics } from "./health/health-metrics.js";
@@ -55,12 +60,16 @@ export interface MonitorConfig {
   driftDetectorUrl?: string | undefined;
   /** The notifier's API (recent notifications and silences on the dashboard, as the user). */
   notifierUrl?: string | undefined;
+  /** The registry's API (revision history, diffs and rollback on the dashboard, as the user). */
+  registryUrl?: string | undefined;
   dashboardUrl?: string | undefined;
   leaseRetryMs?: number;
   /** How often dashboards hear the alert list again when it changed on another instance. */
   alertsPollMs?: number;
   /** How often old history, silent instances and old resolved alerts are deleted. Default 10 min. */
   sweepIntervalMs?: number;
+  /** How often the registry is asked for expiring API tokens (token_expiring rules). Default 5 min. */
+  tokenRefreshMs?: number;
 }
 
 export interface MonitorDeps {
@@ -89,6 +98,7 @@ export async function buildApp(deps: MonitorDeps) {
   const alertStore = createAlertStore();
   const findingStore = createFindingStore();
   const headStore = createHeadStore();
+  const backupStore = createBackupStatusStore();
   const rules = createRuleService({ pool, store: createRuleStore() });
   const hub = createLiveHub();
   const readAlerts = async () => (await alertStore.list(pool, ["firing", "pending"], 200)).map(alertDto);
@@ -110,6 +120,8 @@ export async function buildApp(deps: MonitorDeps) {
     healthStore,
     alerts: alertStore,
     findings: findingStore,
+    backups: backupStore,
+    tokens: createTokenExpirySource({ bus, logger, refreshMs: config.tokenRefreshMs ?? 5 * 60_000 }),
     rules,
     config: {
       databaseUrl: config.databaseUrl,
@@ -165,6 +177,7 @@ export async function buildApp(deps: MonitorDeps) {
   registerRuleRoutes(http.app, { rules });
   registerAlertRoutes(http.app, { pool, alerts: alertStore });
   registerDashboardRoutes(http.app, { dashboard, hub });
+  registerRevisionRoutes(http.app, { registry: createRegistryClient({ baseUrl: config.registryUrl }) });
   registerAuditRoutes(http.app, audit);
 
   let consumptions: Consumption[] = [];
@@ -191,7 +204,11 @@ export async function buildApp(deps: MonitorDeps) {
           heads: headStore,
           onHead: (head) => hub.send("head", head, (p) => mayView(p, head)),
         });
-        consumptions = [heads.consumption, await consumeFindings({ bus, pool, findings: findingStore })];
+        consumptions = [
+          heads.consumption,
+          await consumeFindings({ bus, pool, findings: findingStore }),
+          await consumeBackupOutcomes({ bus, pool, store: backupStore }),
+        ];
         subscriptions = [
           heads.live,
           subscribeApplied({ bus, hub }),

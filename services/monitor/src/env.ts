@@ -43,6 +43,10 @@ export const monitorEnvSchema = baseEnvSchema.extend({
   DRIFT_DETECTOR_URL: optionalUrl,
   /** The notifier's API, called with the dashboard user's token (recent notifications, silences). */
   NOTIFIER_URL: optionalUrl,
+  /** How often the registry is asked which API tokens expire soon (the token_expiring rule). */
+  TOKEN_REFRESH_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  /** The registry's API, called with the dashboard user's own token (revisions, diffs, rollback). */
+  REGISTRY_URL: optionalUrl,
   /** Links in alerts and the dashboard's own address, printed by up.sh. */
   DASHBOARD_URL: optionalUrl,
 });

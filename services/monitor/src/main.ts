@@ -48,6 +48,8 @@ async function main(): Promise<void> {
       forgetInstanceMs: env.INSTANCE_FORGET_SECONDS * 1_000,
       driftDetectorUrl: env.DRIFT_DETECTOR_URL,
       notifierUrl: env.NOTIFIER_URL,
+      registryUrl: env.REGISTRY_URL,
+      tokenRefreshMs: env.TOKEN_REFRESH_SECONDS * 1_000,
       dashboardUrl: env.DASHBOARD_URL,
     },
   });

@@ -1,13 +1,23 @@
-import { AUTH_INTROSPECT_COMMAND, AuthIntrospectCommand, AuthIntrospectReply } from "@nexus/contracts";
+import {
+  AUTH_INTROSPECT_COMMAND,
+  AUTH_TOKEN_EXPIRIES_COMMAND,
+  AuthIntrospectCommand,
+  AuthIntrospectReply,
+  AuthTokenExpiriesCommand,
+  AuthTokenExpiriesReply,
+} from "@nexus/contracts";
 import type { Bus, Stoppable } from "@nexus/kit";
 import type { TokenService } from "./token-service.js";
 
-/** Other services verify API tokens here (id + keyed digest in, grants out). */
+/**
+ * Other services verify API tokens here (id + keyed digest in, grants out), and the monitor asks
+ * which active tokens expire soon (names and dates only).
+ */
 export function serveTokenIntrospection(deps: {
   bus: Bus;
-  tokens: Pick<TokenService, "introspect">;
+  tokens: Pick<TokenService, "introspect" | "list">;
 }): Stoppable {
-  return deps.bus.serveCommand({
+  const introspection = deps.bus.serveCommand({
     subject: AUTH_INTROSPECT_COMMAND,
     request: AuthIntrospectCommand,
     reply: AuthIntrospectReply,
@@ -31,4 +41,25 @@ export function serveTokenIntrospection(deps: {
       };
     },
   });
+  const expiries = deps.bus.serveCommand({
+    subject: AUTH_TOKEN_EXPIRIES_COMMAND,
+    request: AuthTokenExpiriesCommand,
+    reply: AuthTokenExpiriesReply,
+    queue: "config-registry",
+    handler: async (cmd) => {
+      const until = Date.now() + cmd.withinDays * 86_400_000;
+      const tokens = (await deps.tokens.list(false)).filter(
+        (t) => t.status === "active" && t.expiresAt !== null && Date.parse(t.expiresAt) <= until,
+      );
+      return {
+        ok: true as const,
+        tokens: tokens.map((t) => ({ tokenId: t.id, name: t.name, owner: t.owner, expiresAt: t.expiresAt! })),
+      };
+    },
+  });
+  return {
+    async stop() {
+      await Promise.all([introspection.stop(), expiries.stop()]);
+    },
+  };
 }

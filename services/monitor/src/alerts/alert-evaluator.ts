@@ -1,13 +1,16 @@
 import { ALERT_RAISED, ALERT_RESOLVED, type AlertRaised } from "@nexus/contracts";
 import { type Bus, createLease, enqueueEvent, type Logger, type Pool, withTransaction } from "@nexus/kit";
+import type { BackupStatusStore } from "../backups/backup-store.js";
 import { bucketOf, instanceHealth, summarize } from "../health/health-fns.js";
 import type { HealthModel } from "../health/health-model.js";
 import type { HealthStore } from "../health/health-store.js";
 import type { HealthSummary } from "../health/health-types.js";
+import { durationMs } from "../rules/rule-fns.js";
 import type { RuleService } from "../rules/rule-service.js";
 import { evaluateRules, planTransitions } from "./alert-fns.js";
 import type { AlertStore, FindingStore } from "./alert-store.js";
 import type { Condition } from "./alert-types.js";
+import type { TokenExpirySource } from "./token-expiry-source.js";
 
 export interface EvaluatorConfig {
   databaseUrl: string;
@@ -39,6 +42,8 @@ export function createAlertEvaluator(deps: {
   healthStore: HealthStore;
   alerts: AlertStore;
   findings: FindingStore;
+  backups: BackupStatusStore;
+  tokens: TokenExpirySource;
   rules: RuleService;
   config: EvaluatorConfig;
   onAlertsChanged: () => void;
@@ -93,10 +98,22 @@ export function createAlertEvaluator(deps: {
 
   /** One evaluation: conditions now → transitions, stored and announced in one commit. */
   async function evaluate(now: Date): Promise<number> {
-    const [rules, open] = await Promise.all([deps.rules.rulesInForce(), deps.findings.open(pool)]);
+    const [rules, open, backups] = await Promise.all([
+      deps.rules.rulesInForce(),
+      deps.findings.open(pool),
+      deps.backups.all(pool),
+    ]);
+    // Asked only when a rule wants tokens, for the longest window any rule asks about.
+    const tokenWindows = rules.flatMap((r) => (r.kind === "token_expiring" ? [durationMs(r.within)] : []));
+    const tokens =
+      tokenWindows.length > 0
+        ? deps.tokens.current(Math.max(1, Math.ceil(Math.max(...tokenWindows) / 86_400_000)), now.getTime())
+        : null;
     const conditions = evaluateRules(rules, {
       health: summary(now.getTime()),
       findings: open,
+      backups,
+      tokens,
       now: now.getTime(),
     });
     return withTransaction(pool, async (c) => {
@@ -195,6 +212,7 @@ export function createAlertEvaluator(deps: {
       stopped = true;
       clearTimeout(timer);
       await running;
+      await deps.tokens.settle();
       await lease.stop();
     },
   };

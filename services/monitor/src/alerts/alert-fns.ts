@@ -1,11 +1,15 @@
+import type { BackupStatus } from "../backups/backup-types.js";
 import type { HealthSummary, InstanceView, ServiceView } from "../health/health-types.js";
 import { durationMs, globMatches } from "../rules/rule-fns.js";
 import type { AlertRule } from "../rules/rule-types.js";
-import type { AlertState, Condition, OpenFinding, TransitionPlan } from "./alert-types.js";
+import type { AlertState, Condition, ExpiringToken, OpenFinding, TransitionPlan } from "./alert-types.js";
 
 export interface Snapshot {
   health: HealthSummary;
   findings: readonly OpenFinding[];
+  backups: readonly BackupStatus[];
+  /** Active tokens with an expiry; null when the registry could not be asked (no alert either way). */
+  tokens: readonly ExpiringToken[] | null;
   now: number;
 }
 
@@ -64,6 +68,10 @@ export function evaluateRules(rules: readonly AlertRule[], snap: Snapshot): Cond
           ),
         );
       }
+      continue;
+    }
+    if (rule.kind === "backup_failed" || rule.kind === "backup_overdue" || rule.kind === "token_expiring") {
+      out.push(...outsideConditions(rule, snap));
       continue;
     }
     for (const s of snap.health.services) {
@@ -148,6 +156,69 @@ export function evaluateRules(rules: readonly AlertRule[], snap: Snapshot): Cond
         }
       }
     }
+  }
+  return out;
+}
+
+type OutsideRule = Extract<AlertRule, { kind: "backup_failed" | "backup_overdue" | "token_expiring" }>;
+
+const minutes = (ms: number) =>
+  ms >= 7_200_000 ? `${Math.floor(ms / 3_600_000)} h` : `${Math.floor(ms / 60_000)} min`;
+
+/** Conditions on what other services announce or answer: backups and API tokens. */
+function outsideConditions(rule: OutsideRule, snap: Snapshot): Condition[] {
+  const out: Condition[] = [];
+  switch (rule.kind) {
+    case "backup_failed":
+      for (const b of snap.backups) {
+        if (!rule.backupKinds.includes(b.kind) || !b.failedAt) continue;
+        // The newest run failed: a failure no verified backup of the kind has come after.
+        if (b.verifiedAt && b.verifiedAt >= b.failedAt) continue;
+        out.push(
+          condition(
+            rule,
+            [b.kind],
+            `The newest ${b.kind} backup failed (${b.failedStage === "verify" ? "its verification restore" : "taking it"})`,
+            `${b.failedBackupId}: ${b.failureReason ?? ""}`,
+            { backup_kind: b.kind },
+          ),
+        );
+      }
+      break;
+    case "backup_overdue": {
+      const b = snap.backups.find((x) => x.kind === rule.backupKind);
+      if (!b) break;
+      const since = b.verifiedAt ?? b.watchedSince;
+      const age = snap.now - since.getTime();
+      if (age < durationMs(rule.within)) break;
+      out.push(
+        condition(
+          rule,
+          [b.kind],
+          b.verifiedAt
+            ? `No ${b.kind} backup verified for ${minutes(age)} (expected within ${rule.within})`
+            : `No ${b.kind} backup verified since the monitor began watching ${minutes(age)} ago`,
+          b.verifiedBackupId ? `The last verified ${b.kind} backup is ${b.verifiedBackupId}.` : "",
+          { backup_kind: b.kind },
+        ),
+      );
+      break;
+    }
+    case "token_expiring":
+      for (const t of snap.tokens ?? []) {
+        const left = t.expiresAt.getTime() - snap.now;
+        if (left <= 0 || left > durationMs(rule.within)) continue;
+        out.push(
+          condition(
+            rule,
+            [t.id],
+            `API token "${t.name}" of ${t.owner} expires in ${left >= 86_400_000 ? `${Math.floor(left / 86_400_000)} days` : minutes(left)}`,
+            `Expires at ${t.expiresAt.toISOString()}; create a new token and revoke this one.`,
+            { token_id: t.id, token_name: t.name, owner: t.owner },
+          ),
+        );
+      }
+      break;
   }
   return out;
 }

@@ -47,3 +47,11 @@ export interface TransitionPlan {
   /** Pending alerts whose condition cleared before firing: forgotten silently. */
   drop: AlertState[];
 }
+
+/** An active API token with an expiry, as the registry lists them (never its value). */
+export interface ExpiringToken {
+  id: string;
+  name: string;
+  owner: string;
+  expiresAt: Date;
+}

@@ -62,6 +62,7 @@ export function registerDashboardRoutes(app: App, deps: { dashboard: DashboardSe
   const files = {
     html: asset("dashboard.html"),
     js: asset("dashboard.js"),
+    revisionsJs: asset("revisions.js"),
     css: asset("dashboard.css"),
   };
 
@@ -90,6 +91,15 @@ export function registerDashboardRoutes(app: App, deps: { dashboard: DashboardSe
         .header("content-type", "text/javascript; charset=utf-8")
         .header("cache-control", "no-cache")
         .send(files.js),
+  );
+  app.get(
+    "/dashboard/revisions.js",
+    { schema: { hide: true }, config: { access: PAGE } },
+    async (_request, reply) =>
+      reply
+        .header("content-type", "text/javascript; charset=utf-8")
+        .header("cache-control", "no-cache")
+        .send(files.revisionsJs),
   );
   app.get(
     "/dashboard/app.css",

@@ -45,6 +45,23 @@ const DEFAULT_RULES: AlertRuleInput[] = [
   { name: "consumer-lag", kind: "consumer_lag", severity: "warning", threshold: 10_000, for: "5m" },
   { name: "dead-letters", kind: "dead_letters", severity: "warning", threshold: 0, for: "0s" },
   { name: "drift-finding-open", kind: "drift_finding_open", severity: "warning", olderThan: "1h" },
+  { name: "backup-failed", kind: "backup_failed", severity: "error" },
+  // Incrementals run every 15 minutes: two missed in a row. A full runs daily: two hours' slack.
+  {
+    name: "backup-overdue-incremental",
+    kind: "backup_overdue",
+    backupKind: "incremental",
+    within: "30m",
+    severity: "warning",
+  },
+  {
+    name: "backup-overdue-full",
+    kind: "backup_overdue",
+    backupKind: "full",
+    within: "26h",
+    severity: "error",
+  },
+  { name: "token-expiring", kind: "token_expiring", within: "14d", severity: "warning" },
 ];
 
 /** In force until someone saves a rule set (the same rules as infra/prometheus/nexus-rules.yml). */

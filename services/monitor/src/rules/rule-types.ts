@@ -1,4 +1,4 @@
-import { AlertLabels, AlertSeverity, DriftKind, ResourceName } from "@nexus/contracts";
+import { AlertLabels, AlertSeverity, BackupKind, DriftKind, ResourceName } from "@nexus/contracts";
 import { z } from "zod";
 
 /** `30s`, `5m`, `1h`, `2d`, `500ms`: how long a condition must hold, or how old a finding is. */
@@ -60,6 +60,25 @@ export const AlertRule = z.discriminatedUnion("kind", [
     kind: z.literal("drift_finding_open").describe("A drift finding open for longer than `olderThan`"),
     olderThan: Duration,
     findingKinds: z.array(DriftKind).min(1).optional().describe("Only these kinds; absent: all"),
+  }),
+  RuleBase.extend({
+    kind: z
+      .literal("backup_failed")
+      .describe("The newest backup run of a kind failed (taking it or its verification restore)"),
+    backupKinds: z.array(BackupKind).min(1).default(["full", "incremental"]),
+  }),
+  RuleBase.extend({
+    kind: z
+      .literal("backup_overdue")
+      .describe(
+        "No backup of this kind verified within `within` (counted from when the monitor began watching if none ever was)",
+      ),
+    backupKind: BackupKind,
+    within: Duration,
+  }),
+  RuleBase.extend({
+    kind: z.literal("token_expiring").describe("An active API token expires within `within`"),
+    within: Duration.default("14d"),
   }),
 ]);
 export type AlertRule = z.infer<typeof AlertRule>;

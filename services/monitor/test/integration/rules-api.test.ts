@@ -26,6 +26,21 @@ describe("monitor: alert rules API and access", () => {
     });
     expect(badDuration.status).toBe(400);
     expect(badDuration.body.error.field).toBe("rules.0.for");
+    const badBackupKind = await h.call("PUT", "/v1/alert-rules", {
+      rules: [{ name: "late", kind: "backup_overdue", backupKind: "weekly", within: "1h" }],
+    });
+    expect(badBackupKind.status).toBe(400);
+    expect(badBackupKind.body.error.field).toBe("rules.0.backupKind");
+    const noWindow = await h.call("PUT", "/v1/alert-rules", {
+      rules: [{ name: "late", kind: "backup_overdue", backupKind: "full" }],
+    });
+    expect(noWindow.status).toBe(400);
+    expect(noWindow.body.error.field).toBe("rules.0.within");
+    const badTokenWindow = await h.call("PUT", "/v1/alert-rules", {
+      rules: [{ name: "tokens", kind: "token_expiring", within: "two weeks" }],
+    });
+    expect(badTokenWindow.status).toBe(400);
+    expect(badTokenWindow.body.error.field).toBe("rules.0.within");
     const duplicate = await h.call("PUT", "/v1/alert-rules", {
       rules: [
         { name: "x", kind: "service_down" },
@@ -86,6 +101,7 @@ describe("monitor: alert rules API and access", () => {
       "GET /dashboard",
       "GET /dashboard/app.css",
       "GET /dashboard/app.js",
+      "GET /dashboard/revisions.js",
       "GET /livez",
       "GET /metrics",
       "GET /readyz",
@@ -101,7 +117,14 @@ describe("monitor: alert rules API and access", () => {
     const failures = await checkRouteTable({
       inject: (opts) => h.app.app.inject(opts as never),
       routes: h.app.routes.filter((r) => r.url !== stream),
-      samples: async () => ({ service: "notifier", version: "0", ns: "pay-api", env: "production" }),
+      samples: async () => ({
+        service: "notifier",
+        version: "0",
+        ns: "pay-api",
+        env: "production",
+        layer: "production",
+        n: "1",
+      }),
       adminToken: h.adminToken,
       outsiderToken: await h.issuer.token(["viewer:elsewhere-*"], { subject: "outsider" }),
     });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { evaluateRules, planTransitions } from "../../src/alerts/alert-fns.js";
+import { evaluateRules, planTransitions, type Snapshot } from "../../src/alerts/alert-fns.js";
 import type { AlertState } from "../../src/alerts/alert-types.js";
+import type { BackupStatus } from "../../src/backups/backup-types.js";
 import { summarize } from "../../src/health/health-fns.js";
 import { defaultRules, durationMs, findRuleSetProblem, globMatches } from "../../src/rules/rule-fns.js";
 import { AlertRule } from "../../src/rules/rule-types.js";
@@ -56,7 +57,7 @@ describe("conditions", () => {
       heartbeat: heartbeat({ instanceId: "a-2" }),
     },
   ];
-  const snap = { health: health(records), findings: [], now: NOW };
+  const snap: Snapshot = { health: health(records), findings: [], backups: [], tokens: null, now: NOW };
 
   it("name each subject in a stable fingerprint", () => {
     const conditions = evaluateRules(
@@ -104,6 +105,67 @@ describe("conditions", () => {
     expect(
       evaluateRules([rule({ ...r[0], findingKinds: ["policy"] })], { ...snap, findings: [finding] }),
     ).toHaveLength(0);
+  });
+  const backup = (over: Partial<BackupStatus> = {}): BackupStatus => ({
+    kind: "incremental",
+    watchedSince: new Date(NOW - 86_400_000),
+    verifiedAt: null,
+    verifiedBackupId: null,
+    failedAt: null,
+    failedBackupId: null,
+    failedStage: null,
+    failureReason: null,
+    ...over,
+  });
+  it("report a failed backup only while no verified backup of its kind came after the failure", () => {
+    const failed = backup({
+      failedAt: new Date(NOW - 60_000),
+      failedBackupId: "bk-20261206T210501Z-incremental-3f9a2c",
+      failedStage: "backup",
+      failureReason: "EACCES",
+    });
+    const r = [rule({ name: "bf", kind: "backup_failed" })];
+    const [c] = evaluateRules(r, { ...snap, backups: [failed] });
+    expect(c).toMatchObject({
+      fingerprint: "monitor:bf:incremental",
+      labels: { backup_kind: "incremental" },
+    });
+    expect(c?.details).toContain("EACCES");
+    const later = { ...failed, verifiedAt: new Date(NOW - 1_000) };
+    expect(evaluateRules(r, { ...snap, backups: [later] })).toEqual([]);
+    const older = { ...failed, verifiedAt: new Date(NOW - 120_000) };
+    expect(evaluateRules(r, { ...snap, backups: [older] })).toHaveLength(1);
+    expect(
+      evaluateRules([rule({ name: "bf", kind: "backup_failed", backupKinds: ["full"] })], {
+        ...snap,
+        backups: [failed],
+      }),
+    ).toEqual([]);
+  });
+  it("count a backup overdue from its last verification, or from when watching began", () => {
+    const r = [rule({ name: "late", kind: "backup_overdue", backupKind: "incremental", within: "30m" })];
+    const fresh = backup({ verifiedAt: new Date(NOW - 10 * 60_000) });
+    expect(evaluateRules(r, { ...snap, backups: [fresh] })).toEqual([]);
+    const stale = backup({ verifiedAt: new Date(NOW - 31 * 60_000) });
+    expect(evaluateRules(r, { ...snap, backups: [stale] })[0]?.fingerprint).toBe("monitor:late:incremental");
+    const never = backup({ watchedSince: new Date(NOW - 5 * 60_000) });
+    expect(evaluateRules(r, { ...snap, backups: [never] })).toEqual([]);
+    expect(evaluateRules(r, { ...snap, backups: [backup()] })[0]?.summary).toContain("began watching");
+    expect(evaluateRules(r, { ...snap, backups: [backup({ kind: "full" })] })).toEqual([]);
+  });
+  it("report tokens expiring within the window, not expired ones, and nothing without an answer", () => {
+    const token = (id: string, inMs: number) => ({
+      id,
+      name: `ci-${id}`,
+      owner: "ops",
+      expiresAt: new Date(NOW + inMs),
+    });
+    const r = [rule({ name: "tok", kind: "token_expiring", within: "7d" })];
+    const tokens = [token("tok_a", 3 * 86_400_000), token("tok_b", 30 * 86_400_000), token("tok_c", -1)];
+    const out = evaluateRules(r, { ...snap, tokens });
+    expect(out.map((c) => c.fingerprint)).toEqual(["monitor:tok:tok_a"]);
+    expect(out[0]?.summary).toContain("expires in 3 days");
+    expect(evaluateRules(r, { ...snap, tokens: null })).toEqual([]);
   });
 });
 
