@@ -82,9 +82,11 @@ describe("monitor: a real service process stopping and starting", () => {
     expect((raised?.at ?? 0) - killedAt).toBeLessThanOrEqual(INTERVAL_S * 3 * 1_000 + EVALUATE_MS + 700);
 
     proc = await start();
+    // At least one: on a machine loaded enough to delay a fresh process's heartbeats past
+    // MISSED_HEARTBEATS intervals, the instance really is missing again for a moment.
     await eventually(
       async () => seen.filter((s) => s.type === ALERT_RESOLVED),
-      (r) => r.length === 1,
+      (r) => r.length >= 1,
       10_000,
     );
     expect(seen.filter((s) => s.type === ALERT_RESOLVED)[0]?.fingerprint).toBe(
