@@ -22,6 +22,7 @@ export default defineConfig({
             "packages/*/test/integration/**/*.test.ts",
             "services/*/test/integration/**/*.test.ts",
             "test/e2e/**/*.test.ts",
+            "test/deploy/**/*.test.ts",
           ],
           globalSetup: ["packages/test-fixtures/src/global-setup.ts"],
           testTimeout: 30_000,

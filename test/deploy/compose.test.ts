@@ -1,0 +1,142 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { promisify } from "node:util";
+import { Ajv } from "ajv";
+import { describe, expect, it } from "vitest";
+import { ROOT, readYaml, serviceNames } from "./deploy-files.js";
+
+const run = promisify(execFile);
+
+interface ComposeService {
+  build?: { context: string; dockerfile: string; args?: Record<string, string> };
+  image?: string;
+  profiles?: string[];
+  environment?: Record<string, string>;
+  depends_on?: Record<string, unknown> | string[];
+  volumes?: string[];
+  healthcheck?: { test: string[] };
+  command?: string[];
+}
+interface ComposeFile {
+  services: Record<string, ComposeService>;
+  volumes?: Record<string, unknown>;
+}
+
+/**
+ * There is no Docker engine (nor a Compose v2 plugin in Debian's packages; Debian's docker-compose
+ * 1.29 predates the spec's top-level `name`) on the machines the tests run on, so the compose
+ * file is checked against the Compose Specification's JSON schema (shipped by dclint, the Compose
+ * linter, from npm) with ajv, and for what the schema cannot know: every service of the
+ * repository is in it, every file it mounts exists, the profiles are complete.
+ */
+describe("docker-compose.yml", async () => {
+  const compose = await readYaml<ComposeFile>("docker-compose.yml");
+  const raw = await readYaml("docker-compose.yml");
+
+  it("is valid against the Compose Specification's JSON schema", async () => {
+    const require = createRequire(import.meta.url);
+    const dclint = dirname(require.resolve("dclint/package.json", { paths: [ROOT] }));
+    const schema = JSON.parse(await readFile(join(dclint, "schemas/compose.schema.json"), "utf8"));
+    // Draft-07 (ajv's default dialect), named by its https URL, which ajv registers as http only.
+    expect(schema.$schema).toMatch(/draft-07/);
+    delete schema.$schema;
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    const validate = ajv.compile(schema);
+    const valid = validate(raw);
+    expect(validate.errors ?? [], JSON.stringify(validate.errors, null, 2)).toEqual([]);
+    expect(valid).toBe(true);
+    // The schema is strict enough to refuse what Compose refuses.
+    expect(validate({ ...raw, services: { x: { image: "a", restart: 3 } } })).toBe(false);
+    expect(validate({ ...raw, servicez: {} })).toBe(false);
+  });
+
+  it("runs every service of the repository from the one Dockerfile, logged in to NATS as itself", async () => {
+    const names = await serviceNames();
+    expect(names.length).toBeGreaterThanOrEqual(5);
+    for (const name of names) {
+      const svc = compose.services[name];
+      expect(svc, `service ${name} in docker-compose.yml`).toBeDefined();
+      expect(svc?.build?.args?.SERVICE).toBe(name);
+      expect(svc?.build?.dockerfile).toBe("Dockerfile");
+      expect(svc?.profiles ?? []).toEqual([]); // part of a plain `docker compose up`
+      expect(svc?.environment?.NATS_USER).toBe(name);
+      expect(svc?.environment?.NATS_PASSWORD).toMatch(/^\$\{NEXUS_NATS_[A-Z]+_PASSWORD:\?/);
+      expect(svc?.environment?.OTEL_SERVICE_NAME).toBe(name);
+      expect(svc?.environment?.NATS_URL).toBe("nats://nats:4222");
+      expect(Object.keys(svc?.depends_on ?? {})).toEqual(
+        expect.arrayContaining(["nats", "postgres", "redis"]),
+      );
+      expect(svc?.healthcheck?.test.join(" ")).toContain("/readyz");
+    }
+  });
+
+  it("gives the NATS server a bcrypt hash for every user of the shipped auth config", async () => {
+    const nats = compose.services.nats;
+    expect(nats?.command).toContain("/etc/nats/nats-server.auth.conf");
+    const conf = await readFile(join(ROOT, "infra/nats/nats-server.auth.conf"), "utf8");
+    const referenced = [...conf.matchAll(/password:\s*\$([A-Z0-9_]+)/g)].map((m) => m[1]);
+    expect(referenced.length).toBeGreaterThanOrEqual(6);
+    for (const variable of referenced) {
+      // Quoted for the server's parser: the hash contains `$`.
+      expect(nats?.environment?.[variable as string], variable).toMatch(/^"\$\{[A-Z0-9_]+_HASH:\?.*\}"$/);
+    }
+    // Every service password the compose file asks for is one scripts/credentials.sh creates.
+    const script = await readFile(join(ROOT, "scripts/credentials.sh"), "utf8");
+    const loginList = script.match(/for login in ([A-Z ]+); do/)?.[1]?.split(" ") ?? [];
+    for (const [name, svc] of Object.entries(compose.services)) {
+      const login = svc.environment?.NATS_PASSWORD?.match(/NEXUS_NATS_([A-Z]+)_PASSWORD/)?.[1];
+      if (login) expect(loginList, `${name}: ${login}`).toContain(login);
+    }
+  });
+
+  it("has a tracing profile (collector → Jaeger) and a metrics profile (Prometheus + Grafana)", () => {
+    const inProfile = (p: string) =>
+      Object.entries(compose.services)
+        .filter(([, s]) => s.profiles?.includes(p))
+        .map(([n]) => n)
+        .sort();
+    expect(inProfile("tracing")).toEqual(["jaeger", "otel-collector"]);
+    expect(inProfile("metrics")).toEqual(["grafana", "prometheus"]);
+  });
+
+  it("mounts only files that exist in the repository", () => {
+    const mounts = Object.values(compose.services).flatMap((s) =>
+      (s.volumes ?? []).filter((v) => v.startsWith("./")).map((v) => v.split(":")[0] as string),
+    );
+    expect(mounts.length).toBeGreaterThanOrEqual(5);
+    for (const source of mounts) expect(existsSync(join(ROOT, source)), source).toBe(true);
+  });
+
+  it("points the metrics profile's Prometheus at every service, with a config promtool accepts", async () => {
+    const prom = await readYaml<{ scrape_configs: { static_configs: { targets: string[] }[] }[] }>(
+      "infra/prometheus/prometheus.docker.yml",
+    );
+    const targets = prom.scrape_configs.flatMap((j) => j.static_configs.flatMap((c) => c.targets));
+    for (const name of await serviceNames()) {
+      const port = compose.services[name]?.environment?.PORT;
+      expect(targets, name).toContain(`${name}:${port}`);
+    }
+    // promtool resolves rule_files relative to the config, as the container's mounts lay them out.
+    const checked = await run("promtool", ["check", "config", "infra/prometheus/prometheus.docker.yml"], {
+      cwd: ROOT,
+    }).catch((err: { stdout: string; stderr: string }) => err);
+    expect(`${checked.stdout}${checked.stderr}`).toMatch(/SUCCESS/);
+    expect(`${checked.stdout}${checked.stderr}`).not.toMatch(/FAILED/);
+  });
+
+  it("sends the collector's traces to Jaeger over OTLP", async () => {
+    const collector = await readYaml<{
+      receivers: { otlp: { protocols: { http: { endpoint: string } } } };
+      exporters: Record<string, { endpoint: string }>;
+      service: { pipelines: { traces: { receivers: string[]; exporters: string[] } } };
+    }>("infra/otel/collector.yaml");
+    expect(collector.receivers.otlp.protocols.http.endpoint).toBe("0.0.0.0:4318");
+    const pipeline = collector.service.pipelines.traces;
+    expect(pipeline.receivers).toEqual(["otlp"]);
+    for (const exporter of pipeline.exporters) expect(collector.exporters[exporter]).toBeDefined();
+    expect(collector.exporters[pipeline.exporters[0] as string]?.endpoint).toBe("jaeger:4317");
+  });
+});
