@@ -3,7 +3,7 @@
 # of one service: the production dependencies of the service and of the workspace packages it
 # uses, installed from the lockfile (frozen, patches applied, no devDependencies), and nothing
 # else: no other service, no tests, no tooling. The Dockerfile's `prod` stage runs it; so does
-# test/e2e/runtime-image.test.ts, on a copy, to prove the result starts with plain node.
+# test/deploy/runtime-tree.test.ts, on a copy, to prove the result starts with plain node.
 #
 # Usage (from the copy's root): bash scripts/lib/runtime-tree.sh <service>
 # Environment: PNPM_STORE_DIR  the pnpm store to install from (offline); pnpm's default otherwise
