@@ -142,8 +142,11 @@ describe("runtime tree of the image", () => {
           env: { ...env, PORT: String(port), BACKUP_DIR: join(tree, "backups") },
           stdio: ["ignore", "pipe", "pipe"],
         });
-        child.stdout?.on("data", (d) => void (output += d));
-        child.stderr?.on("data", (d) => void (output += d));
+        const keep = (d: Buffer) => {
+          output += d.toString();
+        };
+        child.stdout?.on("data", keep);
+        child.stderr?.on("data", keep);
         const ready = async () => {
           if (child?.exitCode !== null) throw new Error(`${service} exited:\n${output}`);
           return fetch(`http://127.0.0.1:${port}/readyz`).then(

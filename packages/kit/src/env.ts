@@ -72,6 +72,8 @@ export const baseEnvSchema = z.object({
     .string()
     .regex(/^[a-z][a-z0-9_-]*$/)
     .default("nexus"),
+  /** Copies of each JetStream stream: 1 on a single server, 3 on a three-node cluster (R3). */
+  NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   REDIS_URL: z.string().min(1).default("redis://127.0.0.1:6379"),
   REDIS_KEY_PREFIX: z.string().default("nexus:"),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),

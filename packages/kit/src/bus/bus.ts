@@ -19,6 +19,8 @@ export interface BusConfig {
   logger: BusLogger;
   /** JetStream API timeout, ms. Default 5000. */
   timeoutMs?: number;
+  /** Replicas of the streams this bus creates (NATS_STREAM_REPLICAS): 3 on a three-node cluster. */
+  streamReplicas?: number;
 }
 
 /**
@@ -30,7 +32,8 @@ export function createBus(config: BusConfig): Bus {
   assertPrefix(prefix);
   const js = jetstream(config.nc, { timeout: config.timeoutMs ?? 5_000 });
   let jsm: Promise<JetStreamManager> | undefined;
-  let streamOptions: StreamOptions = {};
+  const defaults: StreamOptions = config.streamReplicas ? { replicas: config.streamReplicas } : {};
+  let streamOptions: StreamOptions = defaults;
   const ensure = async () => {
     const names = await ensureStreams(await ctx.jsm(), prefix, streamOptions);
     config.logger.debug({ streams: names }, "JetStream streams are in place");
@@ -64,7 +67,7 @@ export function createBus(config: BusConfig): Bus {
     envelope: (type, data, opts) => buildEnvelope(type, data, config.source, opts),
 
     ensureStreams(options) {
-      if (options) streamOptions = options;
+      if (options) streamOptions = { ...defaults, ...options };
       return ensure();
     },
 
