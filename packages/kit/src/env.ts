@@ -38,6 +38,8 @@ const booleanString = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((v) => v === "true" || v === "1" || v === "yes");
 
+const emptyAsUndefined = (v: unknown) => (v === "" ? undefined : v);
+
 const PROXY_KEYWORDS = new Set(["loopback", "linklocal", "uniquelocal"]);
 
 /** An address, a CIDR range or one of proxy-addr's names for ranges (what fastify's trustProxy takes). */
@@ -118,6 +120,23 @@ export const baseEnvSchema = z.object({
     .number()
     .refine((v) => v === 0 || (v >= 0.05 && v <= 3_600), "must be 0 (off) or between 0.05 and 3600")
     .default(5),
+  /**
+   * OpenTelemetry (standard variables; tracing is off unless one of them asks for it, see
+   * tracing/tracing.ts). Empty values count as unset, as compose files pass them.
+   */
+  OTEL_SDK_DISABLED: z.preprocess(emptyAsUndefined, booleanString.default(false)),
+  OTEL_TRACES_EXPORTER: z.preprocess(emptyAsUndefined, z.enum(["otlp", "console", "none"]).optional()),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(emptyAsUndefined, z.url().optional()),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.preprocess(emptyAsUndefined, z.url().optional()),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .enum(["http/protobuf", "http/json"], {
+        message: "must be http/protobuf or http/json (OTLP over gRPC is not supported)",
+      })
+      .default("http/protobuf"),
+  ),
+  OTEL_SERVICE_NAME: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
   /** This instance's name in heartbeats; default `<hostname>-<pid>`. */
   INSTANCE_ID: z
     .string()
