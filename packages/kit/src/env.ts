@@ -39,6 +39,7 @@ const booleanString = z
   .transform((v) => v === "true" || v === "1" || v === "yes");
 
 const emptyAsUndefined = (v: unknown) => (v === "" ? undefined : v);
+const httpUrl = z.url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" });
 
 const PROXY_KEYWORDS = new Set(["loopback", "linklocal", "uniquelocal"]);
 
@@ -126,8 +127,8 @@ export const baseEnvSchema = z.object({
    */
   OTEL_SDK_DISABLED: z.preprocess(emptyAsUndefined, booleanString.default(false)),
   OTEL_TRACES_EXPORTER: z.preprocess(emptyAsUndefined, z.enum(["otlp", "console", "none"]).optional()),
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(emptyAsUndefined, z.url().optional()),
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.preprocess(emptyAsUndefined, z.url().optional()),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(emptyAsUndefined, httpUrl.optional()),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.preprocess(emptyAsUndefined, httpUrl.optional()),
   OTEL_EXPORTER_OTLP_PROTOCOL: z.preprocess(
     emptyAsUndefined,
     z
