@@ -24,7 +24,7 @@ export default defineConfig({
             "test/e2e/**/*.test.ts",
             "test/deploy/**/*.test.ts",
           ],
-          globalSetup: ["packages/test-fixtures/src/global-setup.ts"],
+          globalSetup: ["packages/test-fixtures/src/global-setup.ts", "test/support/build-once.ts"],
           testTimeout: 30_000,
           hookTimeout: 60_000,
           pool: "forks",

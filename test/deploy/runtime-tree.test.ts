@@ -61,7 +61,7 @@ describe("runtime tree of the image", () => {
   let context: string;
 
   beforeAll(async () => {
-    await run(process.execPath, ["--import", "tsx", "scripts/lib/build.ts"], { cwd: ROOT });
+    // dist/ is built once per run by test/support/build-once.ts (vitest global setup).
     [db, nats, redis] = await Promise.all([
       createTestDatabase({ schema: "runtime_probe" }),
       createTestNats(),

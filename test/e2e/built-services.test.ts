@@ -19,7 +19,6 @@ import { type ServiceProcess, startServiceProcess } from "../support/service-pro
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const sealingKey = () => `k1:${randomBytes(32).toString("base64")}`;
 
 /** Every service of the repository (a new one under services/ is picked up without edits). */
 async function serviceNames(): Promise<string[]> {
@@ -31,56 +30,53 @@ async function serviceNames(): Promise<string[]> {
 }
 
 /**
- * `pnpm build`'s output is what runs in production: every service starts from dist/ with plain
- * node (which cannot load TypeScript, so nothing falls back to the sources), and the CLI packs into
- * a tarball that `npm i -g` installs without this workspace.
+ * `pnpm build`'s output is what runs: a service starts from dist/ with plain node (which cannot
+ * load TypeScript, so nothing falls back to the sources), and the CLI packs into a tarball that
+ * `npm i -g` installs without this workspace.
  */
 describe("built output", () => {
   let db: TestDatabase;
   let nats: TestNats;
   let redis: TestRedis;
-  let backupDir: string;
   const running: ServiceProcess[] = [];
 
   beforeAll(async () => {
-    await run(process.execPath, ["--import", "tsx", "scripts/lib/build.ts"], { cwd: ROOT });
+    // dist/ is built once per run by test/support/build-once.ts (vitest global setup).
     [db, nats, redis] = await Promise.all([
       createTestDatabase({ schema: "built_probe" }),
       createTestNats(),
       createTestRedis(),
     ]);
-    backupDir = await mkdtemp(join(tmpdir(), "nexus-built-backups-"));
   }, 120_000);
   afterAll(async () => {
     await Promise.all(running.map((p) => p.stop()));
     await db?.drop();
     await nats?.cleanup();
     await redis?.cleanup();
-    if (backupDir) await rm(backupDir, { recursive: true, force: true });
   });
 
-  it("starts every service from dist/ with node alone, ready with its dependencies up", async () => {
+  // Every service's runtime tree is started by test/deploy/runtime-tree.test.ts; here the
+  // repository's own layout, as scripts/up.sh runs it (pnpm start: node on dist/main.js).
+  it("starts a service from dist/ in the repository with node alone, ready with its dependencies up", async () => {
     const names = await serviceNames();
-    expect(names).toContain("config-registry");
-    // One environment for all (each service reads only its own variables).
+    for (const name of names) {
+      expect(existsSync(join(ROOT, "services", name, "dist/main.js")), `${name}: dist/main.js`).toBe(true);
+      const { scripts } = JSON.parse(await readFile(join(ROOT, "services", name, "package.json"), "utf8"));
+      expect(scripts.start, name).toMatch(/^node --conditions=nexus-dist .*dist\/main\.js$/);
+    }
     const env = {
       DATABASE_URL: db.url,
       NATS_PREFIX: nats.prefix,
       REDIS_KEY_PREFIX: redis.keyPrefix,
       AUTH_TOKEN_KEY: randomBytes(32).toString("base64"),
-      NOTIFIER_SECRETS_KEY: sealingKey(),
-      BACKUP_ENCRYPTION_KEY: sealingKey(),
-      BACKUP_DIR: backupDir,
     };
-    for (const name of names) {
-      expect(existsSync(join(ROOT, "services", name, "dist/main.js")), `${name}: dist/main.js`).toBe(true);
-      const proc = await startServiceProcess(name, `services/${name}/src/main.ts`, env, { built: true });
-      running.push(proc);
-      const ready = await fetch(`${proc.url}/readyz`);
-      expect(ready.status, name).toBe(200);
-      expect(proc.child.spawnargs.join(" ")).not.toContain("tsx");
-    }
-  }, 180_000);
+    const proc = await startServiceProcess("config-registry", "services/config-registry/src/main.ts", env, {
+      built: true,
+    });
+    running.push(proc);
+    expect((await fetch(`${proc.url}/readyz`)).status).toBe(200);
+    expect(proc.child.spawnargs.join(" ")).not.toContain("tsx");
+  }, 120_000);
 
   it("packs the CLI into a tarball that npm installs globally and runs as `nexus`", async () => {
     const work = await mkdtemp(join(tmpdir(), "nexus-cli-pack-"));
