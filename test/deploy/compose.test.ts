@@ -1,11 +1,17 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
+import { connect } from "@nats-io/transport-node";
+import { natsServerBinary } from "@nexus/test-fixtures";
 import { Ajv } from "ajv";
+import bcrypt from "bcryptjs";
 import { describe, expect, it } from "vitest";
+import { freePort } from "../support/service-process.js";
 import { ROOT, readYaml, serviceNames } from "./deploy-files.js";
 
 const run = promisify(execFile);
@@ -89,6 +95,86 @@ describe("docker-compose.yml", async () => {
     for (const [name, svc] of Object.entries(compose.services)) {
       const login = svc.environment?.NATS_PASSWORD?.match(/NEXUS_NATS_([A-Z]+)_PASSWORD/)?.[1];
       if (login) expect(loginList, `${name}: ${login}`).toContain(login);
+    }
+  });
+
+  it("starts the NATS service as composed (its command, config and environment) and lets each service log in", async () => {
+    const nats = compose.services.nats as ComposeService;
+    const binary = natsServerBinary();
+    expect(binary, "nats-server (Debian package) is installed").toBeDefined();
+    // The container's paths on this machine: the mounted config file, with the store directory
+    // (the volume in the container) moved to a temporary one.
+    const mounts = new Map(
+      (nats.volumes ?? []).map((v) => v.split(":").slice(0, 2).reverse() as [string, string]),
+    );
+    const [executable, ...args] = nats.command ?? [];
+    expect(executable).toBe("nats-server");
+    const configPath = args[args.indexOf("-c") + 1] as string;
+    const shipped = await readFile(join(ROOT, mounts.get(configPath) as string), "utf8");
+    const storeDir = shipped.match(/store_dir: "([^"]+)"/)?.[1];
+    expect([...mounts.keys()], "the JetStream store is a volume").toContain(storeDir);
+    const dir = await mkdtemp(join(tmpdir(), "nexus-compose-nats-"));
+    const config = join(dir, "nats.conf");
+    await writeFile(config, shipped.replace(`"${storeDir}"`, JSON.stringify(join(dir, "js"))));
+    // Compose's interpolation of the server's environment, with hashes of fresh passwords.
+    const passwords = new Map<string, string>();
+    const env: Record<string, string> = { PATH: process.env.PATH ?? "" };
+    for (const [name, value] of Object.entries(nats.environment ?? {})) {
+      env[name] = value.replace(/\$\{([A-Z0-9_]+)_HASH:\?[^}]*\}/, (_, login: string) => {
+        const password = randomBytes(12).toString("hex");
+        passwords.set(login, password);
+        return bcrypt.hashSync(password, 4);
+      });
+    }
+    const port = await freePort();
+    const monitor = await freePort();
+    const commandArgs = args.map((a) => (a === configPath ? config : a));
+    const server = spawn(binary as string, [...commandArgs, "-p", String(port), "-m", String(monitor)], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    server.stdout?.on("data", (d: Buffer) => {
+      output += d.toString();
+    });
+    server.stderr?.on("data", (d: Buffer) => {
+      output += d.toString();
+    });
+    try {
+      const deadline = Date.now() + 10_000;
+      while (!output.includes("Server is ready")) {
+        if (server.exitCode !== null || Date.now() > deadline)
+          throw new Error(`nats-server did not start:\n${output}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(output).toContain(`Listening for client connections on 0.0.0.0:${port}`);
+      const loggedIn: string[] = [];
+      for (const [name, svc] of Object.entries(compose.services)) {
+        const login = svc.environment?.NATS_PASSWORD?.match(/\$\{([A-Z0-9_]+):\?/)?.[1];
+        if (!login) continue;
+        const nc = await connect({
+          servers: `nats://127.0.0.1:${port}`,
+          user: svc.environment?.NATS_USER,
+          pass: passwords.get(login),
+        });
+        await nc.flush();
+        await nc.close();
+        loggedIn.push(name);
+      }
+      expect(loggedIn.sort()).toEqual(await serviceNames());
+      await expect(
+        connect({
+          servers: `nats://127.0.0.1:${port}`,
+          user: "config-registry",
+          pass: "wrong",
+          reconnect: false,
+        }),
+      ).rejects.toThrow(/Authorization/i);
+    } finally {
+      const exited = new Promise((r) => server.once("exit", r));
+      server.kill("SIGTERM");
+      await exited;
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
