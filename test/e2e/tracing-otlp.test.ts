@@ -1,9 +1,14 @@
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connectConfig } from "@nexus/client";
 import {
   createTestDatabase,
   createTestNats,
   createTestRedis,
+  TEST_NATS_URL,
   type TestDatabase,
   type TestNats,
   type TestRedis,
@@ -46,8 +51,9 @@ const attr = (s: OtlpSpan, key: string) => {
 
 /**
  * Two real service processes export their spans over OTLP/HTTP (the JSON encoding) to a local
- * receiver speaking the protocol: the registry's write and its publish of config.changed, and
- * the drift-detector's processing of it, arrive as one trace across both services.
+ * receiver speaking the protocol: the registry's write and its publish of config.changed, the
+ * drift-detector's processing of it, and of the applied-ack of an SDK instance that applied the
+ * change, arrive as one trace across the services.
  */
 describe("tracing over OTLP/HTTP", () => {
   let receiver: Server;
@@ -125,9 +131,25 @@ describe("tracing over OTLP/HTTP", () => {
         body: JSON.stringify(body),
       });
     expect((await send("POST", "/v1/namespaces", { name: "otlp-shop" })).status).toBe(201);
-    expect((await send("PUT", "/v1/namespaces/otlp-shop/layers/production", { replicas: 3 })).status).toBe(
-      200,
-    );
+    // An instance of a consuming service (the SDK, over NATS), running the first revision.
+    const cacheDir = await mkdtemp(join(tmpdir(), "nexus-otlp-client-"));
+    const client = await connectConfig({
+      namespace: "otlp-shop",
+      environment: "production",
+      service: "otlp-consumer",
+      nats: { servers: TEST_NATS_URL },
+      subjectPrefix: nats.prefix,
+      cacheFile: join(cacheDir, "cache.json"),
+    });
+    try {
+      expect((await send("PUT", "/v1/namespaces/otlp-shop/layers/production", { replicas: 3 })).status).toBe(
+        200,
+      );
+      await expect.poll(() => client.get(), { timeout: 10_000 }).toMatchObject({ replicas: 3 });
+    } finally {
+      await client.close();
+      await rm(cacheDir, { recursive: true, force: true });
+    }
 
     const findTrace = () => {
       const write = received.find(
@@ -146,13 +168,21 @@ describe("tracing over OTLP/HTTP", () => {
       const processed = received.filter(
         (s) => s.service === "drift-detector" && s.kind === CONSUMER && s.parentSpanId === publish?.spanId,
       );
-      return { write, publish, processed };
+      // The instance's applied-ack carries the change's trace context: the drift-detector's
+      // processing of the ack is in the same trace.
+      const ackProcessed = processed.filter((s) =>
+        attr(s, "messaging.destination.name")?.startsWith(
+          `${nats.prefix}.config.applied.production.otlp-shop`,
+        ),
+      );
+      return { write, publish, processed, ackProcessed };
     };
     await expect
-      .poll(() => findTrace().processed.length, { timeout: 20_000, interval: 200 })
+      .poll(() => findTrace().ackProcessed.length, { timeout: 20_000, interval: 200 })
       .toBeGreaterThan(0);
 
-    const { write, publish, processed } = findTrace();
+    const { write, publish, processed, ackProcessed } = findTrace();
+    expect(processed.length).toBeGreaterThan(ackProcessed.length); // config.changed itself, too
     expect(publish?.service).toBe("config-registry");
     expect(publish?.parentSpanId).toBe(write?.spanId);
     expect(attr(publish as OtlpSpan, "messaging.system")).toBe("nats");
