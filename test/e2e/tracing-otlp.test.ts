@@ -1,6 +1,4 @@
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectConfig } from "@nexus/client";
@@ -18,36 +16,18 @@ import {
   REGISTRY_MIGRATIONS,
   REGISTRY_SCHEMA,
 } from "../../services/config-registry/test/integration/harness.js";
+import {
+  type OtlpReceiver,
+  type ReceivedSpan,
+  SPAN_KIND,
+  spanAttribute,
+  startOtlpReceiver,
+} from "../support/otlp-receiver.js";
 import { registryAuth } from "../support/registry-process.js";
 import { type ServiceProcess, startServiceProcess } from "../support/service-process.js";
 
-/** OTLP/JSON as the protocol defines it (ids are hex strings; kinds numbered from SPAN_KIND_UNSPECIFIED = 0). */
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  attributes?: { key: string; value: { stringValue?: string; intValue?: string | number } }[];
-}
-interface OtlpExport {
-  resourceSpans: {
-    resource: { attributes: { key: string; value: { stringValue?: string } }[] };
-    scopeSpans: { spans: OtlpSpan[] }[];
-  }[];
-}
-const SERVER = 2;
-const PRODUCER = 4;
-const CONSUMER = 5;
-
-interface ReceivedSpan extends OtlpSpan {
-  service: string;
-}
-
-const attr = (s: OtlpSpan, key: string) => {
-  const v = s.attributes?.find((a) => a.key === key)?.value;
-  return v?.stringValue ?? (v?.intValue !== undefined ? String(v.intValue) : undefined);
-};
+const { SERVER, PRODUCER, CONSUMER } = SPAN_KIND;
+const attr = spanAttribute;
 
 /**
  * Two real service processes export their spans over OTLP/HTTP (the JSON encoding) to a local
@@ -56,9 +36,7 @@ const attr = (s: OtlpSpan, key: string) => {
  * change, arrive as one trace across the services.
  */
 describe("tracing over OTLP/HTTP", () => {
-  let receiver: Server;
-  const received: ReceivedSpan[] = [];
-  const contentTypes = new Set<string>();
+  let receiver: OtlpReceiver;
   let db: TestDatabase;
   let nats: TestNats;
   let redis: TestRedis;
@@ -67,28 +45,8 @@ describe("tracing over OTLP/HTTP", () => {
   const auth = registryAuth();
 
   beforeAll(async () => {
-    receiver = createServer((req, res) => {
-      let body = "";
-      req.on("data", (d) => {
-        body += d;
-      });
-      req.on("end", () => {
-        if (req.method !== "POST" || req.url !== "/v1/traces") {
-          res.writeHead(404).end();
-          return;
-        }
-        contentTypes.add(String(req.headers["content-type"]));
-        const payload = JSON.parse(body) as OtlpExport;
-        for (const rs of payload.resourceSpans) {
-          const service =
-            rs.resource.attributes.find((a) => a.key === "service.name")?.value.stringValue ?? "";
-          for (const ss of rs.scopeSpans) for (const span of ss.spans) received.push({ ...span, service });
-        }
-        res.writeHead(200, { "content-type": "application/json" }).end("{}");
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-    const endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    receiver = await startOtlpReceiver();
+    const endpoint = receiver.endpoint;
 
     [db, nats, redis] = await Promise.all([
       createTestDatabase({ schema: REGISTRY_SCHEMA, migrationsDir: REGISTRY_MIGRATIONS }),
@@ -117,7 +75,7 @@ describe("tracing over OTLP/HTTP", () => {
   }, 120_000);
   afterAll(async () => {
     await Promise.all([registry?.stop(), detector?.stop()]);
-    await new Promise((resolve) => receiver?.close(resolve));
+    await receiver?.close();
     await db?.drop();
     await nats?.cleanup();
     await redis?.cleanup();
@@ -152,20 +110,20 @@ describe("tracing over OTLP/HTTP", () => {
     }
 
     const findTrace = () => {
-      const write = received.find(
+      const write = receiver.spans.find(
         (s) =>
           s.service === "config-registry" &&
           s.kind === SERVER &&
           attr(s, "http.request.method") === "PUT" &&
           attr(s, "url.path") === "/v1/namespaces/otlp-shop/layers/production",
       );
-      const publish = received.find(
+      const publish = receiver.spans.find(
         (s) =>
           s.kind === PRODUCER &&
           s.traceId === write?.traceId &&
           attr(s, "messaging.destination.name") === `${nats.prefix}.config.changed.production.otlp-shop`,
       );
-      const processed = received.filter(
+      const processed = receiver.spans.filter(
         (s) => s.service === "drift-detector" && s.kind === CONSUMER && s.parentSpanId === publish?.spanId,
       );
       // The instance's applied-ack carries the change's trace context: the drift-detector's
@@ -185,12 +143,12 @@ describe("tracing over OTLP/HTTP", () => {
     expect(processed.length).toBeGreaterThan(ackProcessed.length); // config.changed itself, too
     expect(publish?.service).toBe("config-registry");
     expect(publish?.parentSpanId).toBe(write?.spanId);
-    expect(attr(publish as OtlpSpan, "messaging.system")).toBe("nats");
+    expect(attr(publish as ReceivedSpan, "messaging.system")).toBe("nats");
     for (const span of processed) {
       expect(span.traceId).toBe(write?.traceId);
       expect(attr(span, "messaging.operation.type")).toBe("process");
       expect(attr(span, "messaging.consumer.group.name")).toMatch(/^drift-/); // its durables
     }
-    expect([...contentTypes]).toEqual(["application/json"]);
+    expect([...receiver.contentTypes]).toEqual(["application/json"]);
   });
 });

@@ -26,7 +26,11 @@ describe("tracing: a config write to its consumers, as one span tree", () => {
   beforeAll(async () => {
     // Before the apps are built, as in each main.ts.
     tracing = startTracing(
-      { OTEL_SDK_DISABLED: false, OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf" },
+      {
+        OTEL_SDK_DISABLED: false,
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+        OTEL_BSP_SCHEDULE_DELAY: 5_000,
+      },
       {
         service: "tracing-test",
         spanExporter: exporter,

@@ -138,6 +138,11 @@ export const baseEnvSchema = z.object({
       .default("http/protobuf"),
   ),
   OTEL_SERVICE_NAME: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
+  /** Milliseconds between exports of batched spans (the standard batch processor variable). */
+  OTEL_BSP_SCHEDULE_DELAY: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(1).max(600_000).default(5_000),
+  ),
   /** This instance's name in heartbeats; default `<hostname>-<pid>`. */
   INSTANCE_ID: z
     .string()

@@ -19,6 +19,7 @@ export type TracingEnv = Pick<
   | "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
   | "OTEL_EXPORTER_OTLP_PROTOCOL"
   | "OTEL_SERVICE_NAME"
+  | "OTEL_BSP_SCHEDULE_DELAY"
 >;
 
 export type TracingPlan =
@@ -94,7 +95,9 @@ export function startTracing(env: TracingEnv, options: StartTracingOptions): Tra
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? options.service,
     spanProcessors: [
-      options.spanExporter ? new SimpleSpanProcessor({ exporter }) : new BatchSpanProcessor({ exporter }),
+      options.spanExporter
+        ? new SimpleSpanProcessor({ exporter })
+        : new BatchSpanProcessor({ exporter, scheduledDelayMillis: env.OTEL_BSP_SCHEDULE_DELAY }),
     ],
     instrumentations: [],
     metricReaders: [],
