@@ -48,8 +48,8 @@ const changed = (revision: number): ConfigChanged => ({
 /**
  * infra/nats/nats-cluster.conf as shipped, on three local nats-server processes (each node's
  * store directory and ports are the only changes), with the streams the kit creates at three
- * replicas (NATS_STREAM_REPLICAS=3). The stream's leader is killed while events are being
- * published: every event is stored once and the consumer receives all of them.
+ * replicas (NATS_STREAM_REPLICAS=3). The node leading the durable consumer is killed while events
+ * are being published: every event is stored once and the consumer receives all of them.
  */
 describe("three-node NATS cluster, one node killed under writes", () => {
   const binary = natsServerBinary();
@@ -159,7 +159,7 @@ describe("three-node NATS cluster, one node killed under writes", () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it("stores every event once on three replicas and delivers them all after the leader dies", async () => {
+  it("stores every event once on three replicas and delivers them all after the consumer's leader dies", async () => {
     const jsm = await jetstreamManager(nc);
     const info = await jsm.streams.info(bus.streams.events);
     expect(info.config.num_replicas).toBe(3);
@@ -175,9 +175,12 @@ describe("three-node NATS cluster, one node killed under writes", () => {
       let killed: Node | undefined;
       for (let revision = 1; revision <= total; revision++) {
         if (revision === killAt) {
-          const leader = (await jsm.streams.info(bus.streams.events)).cluster?.leader;
+          // The node leading the consumer (often the stream's leader too): the harder loss, since
+          // the pull requests waiting there die with it.
+          const durable = consumption.durables[0] as string;
+          const leader = (await jsm.consumers.info(bus.streams.events, durable)).cluster?.leader;
           killed = nodes.find((n) => n.name === leader);
-          expect(killed, `stream leader ${leader} is one of ours`).toBeDefined();
+          expect(killed, `consumer leader ${leader} is one of ours`).toBeDefined();
           killed?.child.kill("SIGKILL");
         }
         // What the outbox relay does: retry a publish that failed, under the same Nats-Msg-Id
@@ -197,7 +200,10 @@ describe("three-node NATS cluster, one node killed under writes", () => {
       const after = await jsm.streams.info(bus.streams.events);
       expect(after.state.messages).toBe(total);
       expect(after.cluster?.leader).not.toBe(killed?.name);
-      await expect.poll(() => received.size, { timeout: 30_000, interval: 200 }).toBe(total);
+      const started = Date.now();
+      await expect.poll(() => received.size, { timeout: 45_000, interval: 200 }).toBe(total);
+      // Within the new pull's lifetime and a heartbeat or two, not the old 30 s expiry.
+      expect(Date.now() - started).toBeLessThan(20_000);
     } finally {
       await consumption.stop();
     }

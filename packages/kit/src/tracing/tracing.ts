@@ -1,6 +1,8 @@
+import { hostname } from "node:os";
 import { context, propagation, trace } from "@opentelemetry/api";
 import { OTLPTraceExporter as OtlpJsonExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { OTLPTraceExporter as OtlpProtobufExporter } from "@opentelemetry/exporter-trace-otlp-proto";
+import { resourceFromAttributes } from "@opentelemetry/resources";
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import {
   BatchSpanProcessor,
@@ -9,6 +11,7 @@ import {
   type SpanExporter,
 } from "@opentelemetry/sdk-trace";
 import type { BaseEnv } from "../env.js";
+import { instanceIdOf } from "../heartbeat/heartbeat-fns.js";
 
 /** The standard OTEL_* variables Nexus reads (declared and checked in baseEnvSchema). */
 export type TracingEnv = Pick<
@@ -20,6 +23,7 @@ export type TracingEnv = Pick<
   | "OTEL_EXPORTER_OTLP_PROTOCOL"
   | "OTEL_SERVICE_NAME"
   | "OTEL_BSP_SCHEDULE_DELAY"
+  | "INSTANCE_ID"
 >;
 
 export type TracingPlan =
@@ -94,6 +98,10 @@ export function startTracing(env: TracingEnv, options: StartTracingOptions): Tra
   }
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? options.service,
+    // The instance's name as its heartbeats give it, so a trace tells the replicas apart.
+    resource: resourceFromAttributes({
+      "service.instance.id": env.INSTANCE_ID ?? instanceIdOf(hostname(), process.pid),
+    }),
     spanProcessors: [
       options.spanExporter
         ? new SimpleSpanProcessor({ exporter })
