@@ -21,7 +21,7 @@ import { type ServiceProcess, startServiceProcess } from "../support/service-pro
  * Two instances of every service (built, as deployed) on one NATS, Postgres and Redis. Config
  * writes go to both registry instances; one instance of each service is killed halfway. Every
  * write is published once (one outbox relay at a time), the drift-detector's durable shares the
- * events between its instances (their process ids on the consumer spans) and records each one
+ * events between its instances (their names on the consumer spans) and records each one
  * exactly once, and the survivors finish the work.
  */
 describe("scale-out: two instances of every service", () => {
@@ -100,19 +100,23 @@ describe("scale-out: two instances of every service", () => {
     };
     for (let i = 1; i <= writes / 2; i++) await write(i, registries[i % 2]);
 
-    // Shared: both drift-detector processes handle config.changed (their pids on the spans).
-    const headsPids = () =>
-      new Set(
-        receiver.spans
-          .filter(
-            (s) =>
-              s.service === "drift-detector" &&
-              s.kind === SPAN_KIND.CONSUMER &&
-              spanAttribute(s, "messaging.consumer.group.name") === "drift-heads",
-          )
-          .map((s) => s.pid),
-      ).size;
-    await expect.poll(headsPids, { timeout: 15_000, interval: 250 }).toBe(2);
+    // Shared: both drift-detector instances handle config.changed (their names on the spans).
+    const headsInstances = () =>
+      [
+        ...new Set(
+          receiver.spans
+            .filter(
+              (s) =>
+                s.service === "drift-detector" &&
+                s.kind === SPAN_KIND.CONSUMER &&
+                spanAttribute(s, "messaging.consumer.group.name") === "drift-heads",
+            )
+            .map((s) => s.instance),
+        ),
+      ].sort();
+    await expect
+      .poll(headsInstances, { timeout: 15_000, interval: 250 })
+      .toEqual(["drift-detector-1", "drift-detector-2"]);
 
     // One instance of every service dies (SIGKILL: no shutdown, no hand-over); the rest goes on.
     await Promise.all([...instances.values()].map((pair) => pair[0]?.kill()));

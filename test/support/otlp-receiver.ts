@@ -19,8 +19,9 @@ interface OtlpExport {
 export const SPAN_KIND = { SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 } as const;
 
 export interface ReceivedSpan extends OtlpSpan {
-  /** The exporting process's `service.name` and `process.pid` resource attributes. */
+  /** The exporting process's `service.name`, `service.instance.id` and `process.pid` resource attributes. */
   service: string;
+  instance: string;
   pid: string;
 }
 
@@ -60,7 +61,12 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         };
         for (const ss of rs.scopeSpans)
           for (const span of ss.spans)
-            spans.push({ ...span, service: resource("service.name"), pid: resource("process.pid") });
+            spans.push({
+              ...span,
+              service: resource("service.name"),
+              instance: resource("service.instance.id"),
+              pid: resource("process.pid"),
+            });
       }
       res.writeHead(200, { "content-type": "application/json" }).end("{}");
     });

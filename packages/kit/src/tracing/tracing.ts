@@ -2,7 +2,13 @@ import { hostname } from "node:os";
 import { context, propagation, trace } from "@opentelemetry/api";
 import { OTLPTraceExporter as OtlpJsonExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { OTLPTraceExporter as OtlpProtobufExporter } from "@opentelemetry/exporter-trace-otlp-proto";
-import { resourceFromAttributes } from "@opentelemetry/resources";
+import {
+  envDetector,
+  hostDetector,
+  osDetector,
+  processDetector,
+  resourceFromAttributes,
+} from "@opentelemetry/resources";
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import {
   BatchSpanProcessor,
@@ -102,6 +108,8 @@ export function startTracing(env: TracingEnv, options: StartTracingOptions): Tra
     resource: resourceFromAttributes({
       "service.instance.id": env.INSTANCE_ID ?? instanceIdOf(hostname(), process.pid),
     }),
+    // The default detectors less the one that would replace that name by a random UUID.
+    resourceDetectors: [envDetector, hostDetector, osDetector, processDetector],
     spanProcessors: [
       options.spanExporter
         ? new SimpleSpanProcessor({ exporter })
