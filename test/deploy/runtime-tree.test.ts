@@ -108,6 +108,7 @@ describe("runtime tree of the image", () => {
       REDIS_KEY_PREFIX: redis.keyPrefix,
       AUTH_TOKEN_KEY: randomBytes(32).toString("base64"),
       NOTIFIER_SECRETS_KEY: `k1:${randomBytes(32).toString("base64")}`,
+      ORCHESTRATOR_HOOK_KEY: randomBytes(32).toString("base64url"),
       HEARTBEAT_INTERVAL_SECONDS: "0",
     };
     for (const service of await serviceNames()) {
