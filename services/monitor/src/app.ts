@@ -35,6 +35,8 @@ import { createHealthModel } from "./health/health-model.js";
 import { registerHealthRoutes } from "./health/health-router.js";
 import { createHealthStore } from "./health/health-store.js";
 import { subscribeHeartbeats } from "./health/heartbeat-subscriber.js";
+import { consumePipelineOutcomes } from "./pipelines/pipeline-consumer.js";
+import { createPipelineStatusStore } from "./pipelines/pipeline-store.js";
 import { registerRuleRoutes } from "./rules/rule-router.js";
 import { createRuleService } from "./rules/rule-service.js";
 import { createRuleStore } from "./rules/rule-store.js";
@@ -99,6 +101,7 @@ export async function buildApp(deps: MonitorDeps) {
   const findingStore = createFindingStore();
   const headStore = createHeadStore();
   const backupStore = createBackupStatusStore();
+  const pipelineStore = createPipelineStatusStore();
   const rules = createRuleService({ pool, store: createRuleStore() });
   const hub = createLiveHub();
   const readAlerts = async () => (await alertStore.list(pool, ["firing", "pending"], 200)).map(alertDto);
@@ -121,6 +124,7 @@ export async function buildApp(deps: MonitorDeps) {
     alerts: alertStore,
     findings: findingStore,
     backups: backupStore,
+    pipelines: pipelineStore,
     tokens: createTokenExpirySource({ bus, logger, refreshMs: config.tokenRefreshMs ?? 5 * 60_000 }),
     rules,
     config: {
@@ -208,6 +212,7 @@ export async function buildApp(deps: MonitorDeps) {
           heads.consumption,
           await consumeFindings({ bus, pool, findings: findingStore }),
           await consumeBackupOutcomes({ bus, pool, store: backupStore }),
+          await consumePipelineOutcomes({ bus, pool, store: pipelineStore }),
         ];
         subscriptions = [
           heads.live,
