@@ -26,7 +26,8 @@ import { createDashboardService, mayView } from "./dashboard/dashboard-service.j
 import { createDriftClient } from "./dashboard/drift-client.js";
 import { createLiveHub } from "./dashboard/live-hub.js";
 import { createNotifierClient } from "./dashboard/notifier-client.js";
-import { createRegistryClient } from "./dashboard/registry-client.js";
+import { registerPipelineRoutes } from "./dashboard/pipeline-router.js";
+import { createOrchestratorClient, createRegistryClient } from "./dashboard/relay-client.js";
 import { registerRevisionRoutes } from "./dashboard/revision-router.js";
 import { consumeHeads } from "./heads/head-consumer.js";
 import { createHeadStore } from "./heads/head-store.js";
@@ -64,6 +65,8 @@ export interface MonitorConfig {
   notifierUrl?: string | undefined;
   /** The registry's API (revision history, diffs and rollback on the dashboard, as the user). */
   registryUrl?: string | undefined;
+  /** The orchestrator's API (runs in progress, approve and reject on the dashboard, as the user). */
+  orchestratorUrl?: string | undefined;
   dashboardUrl?: string | undefined;
   leaseRetryMs?: number;
   /** How often dashboards hear the alert list again when it changed on another instance. */
@@ -182,6 +185,9 @@ export async function buildApp(deps: MonitorDeps) {
   registerAlertRoutes(http.app, { pool, alerts: alertStore });
   registerDashboardRoutes(http.app, { dashboard, hub });
   registerRevisionRoutes(http.app, { registry: createRegistryClient({ baseUrl: config.registryUrl }) });
+  registerPipelineRoutes(http.app, {
+    orchestrator: createOrchestratorClient({ baseUrl: config.orchestratorUrl }),
+  });
   registerAuditRoutes(http.app, audit);
 
   let consumptions: Consumption[] = [];

@@ -124,6 +124,7 @@ describe("monitor: alert rules API and access", () => {
         env: "production",
         layer: "production",
         n: "1",
+        id: "00000000-0000-4000-8000-000000000000",
       }),
       adminToken: h.adminToken,
       outsiderToken: await h.issuer.token(["viewer:elsewhere-*"], { subject: "outsider" }),
