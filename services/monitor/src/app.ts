@@ -21,11 +21,13 @@ import { createTokenExpirySource } from "./alerts/token-expiry-source.js";
 import { consumeBackupOutcomes } from "./backups/backup-consumer.js";
 import { createBackupStatusStore } from "./backups/backup-store.js";
 import { subscribeApplied } from "./dashboard/applied-hints.js";
+import { registerCompareRoutes } from "./dashboard/compare-router.js";
 import { registerDashboardRoutes } from "./dashboard/dashboard-router.js";
 import { createDashboardService, mayView } from "./dashboard/dashboard-service.js";
 import { createDriftClient } from "./dashboard/drift-client.js";
 import { createLiveHub } from "./dashboard/live-hub.js";
 import { createNotifierClient } from "./dashboard/notifier-client.js";
+import { subscribePipelineHints } from "./dashboard/pipeline-hints.js";
 import { registerPipelineRoutes } from "./dashboard/pipeline-router.js";
 import { createOrchestratorClient, createRegistryClient } from "./dashboard/relay-client.js";
 import { registerRevisionRoutes } from "./dashboard/revision-router.js";
@@ -184,7 +186,9 @@ export async function buildApp(deps: MonitorDeps) {
   registerRuleRoutes(http.app, { rules });
   registerAlertRoutes(http.app, { pool, alerts: alertStore });
   registerDashboardRoutes(http.app, { dashboard, hub });
-  registerRevisionRoutes(http.app, { registry: createRegistryClient({ baseUrl: config.registryUrl }) });
+  const registryRelay = createRegistryClient({ baseUrl: config.registryUrl });
+  registerRevisionRoutes(http.app, { registry: registryRelay });
+  registerCompareRoutes(http.app, { registry: registryRelay });
   registerPipelineRoutes(http.app, {
     orchestrator: createOrchestratorClient({ baseUrl: config.orchestratorUrl }),
   });
@@ -223,6 +227,7 @@ export async function buildApp(deps: MonitorDeps) {
         subscriptions = [
           heads.live,
           subscribeApplied({ bus, hub }),
+          subscribePipelineHints({ bus, hub }),
           subscribeHeartbeats({
             nc,
             bus,

@@ -5,13 +5,41 @@ import { seedShop, startWorld, type World } from "../../../orchestrator/test/int
 import { eventually, type Harness, type JsonBody, startMonitor } from "./harness.js";
 
 /**
- * The dashboard's pipelines view against the real orchestrator (and the registry and
- * drift-detector it works with), built in this process and listening on a loopback port: the
- * monitor relays with the user's own token, the orchestrator decides who may approve.
+ * The dashboard's pipelines and comparison views against the real orchestrator and registry (and
+ * the drift-detector), built in this process and listening on loopback ports: the monitor relays
+ * with the user's own token; the orchestrator decides who may approve, the registry who may read.
  */
 let world: World;
 let h: Harness;
 let unset: Harness;
+let base: string;
+
+interface Frame {
+  event: string;
+  data: JsonBody;
+}
+/** The dashboard's event stream as `token` sees it, over real HTTP. */
+async function openStream(token: string): Promise<{ frames: Frame[]; close(): void }> {
+  const abort = new AbortController();
+  const res = await fetch(`${base}/v1/dashboard/events`, { headers: as(token), signal: abort.signal });
+  expect(res.status).toBe(200);
+  const frames: Frame[] = [];
+  void (async () => {
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+        const lines = buffer.slice(0, end).split("\n");
+        buffer = buffer.slice(end + 2);
+        const event = lines.find((l) => l.startsWith("event: "))?.slice(7);
+        const data = lines.find((l) => l.startsWith("data: "))?.slice(6);
+        if (event && data) frames.push({ event, data: JSON.parse(data) });
+      }
+    }
+  })().catch(() => undefined);
+  return { frames, close: () => abort.abort() };
+}
 
 const as = (token: string) => ({ authorization: `Bearer ${token}` });
 const runsAs = async (token: string): Promise<JsonBody[]> => {
@@ -39,8 +67,10 @@ beforeAll(async () => {
   const logger = createLogger({ service: "monitor-test", level: "silent" });
   h = await startMonitor(
     { orchestratorUrl, registryUrl: world.registryUrl },
-    { authenticator: () => world.issuer.authenticator(logger) },
+    { authenticator: () => world.issuer.authenticator(logger), nats: world.registry.nats },
   );
+  await h.app.app.listen({ host: "127.0.0.1", port: 0 });
+  base = `http://127.0.0.1:${(h.app.app.server.address() as AddressInfo).port}`;
   unset = await startMonitor();
   const created = await world.call("POST", "/v1/pipelines", {
     name: "to-production",
@@ -59,7 +89,21 @@ afterAll(async () => {
 
 describe("monitor: pipelines view through the orchestrator", () => {
   it("lists a run awaiting approval, with mayDecide for an approver only, and hides it from outsiders", async () => {
+    const bobs = await openStream(world.tokens.bob);
+    const outsiders = await openStream(world.tokens.viewer);
+    await eventually(
+      async () => h.app.hub.size(),
+      (n) => n === 2,
+    );
     const id = await startAwaitingRun();
+    // The page hears that shop/production's pipelines moved (and asks again); an outsider hears nothing.
+    await eventually(
+      async () => bobs.frames.filter((f) => f.event === "pipeline"),
+      (list) => list.some((f) => f.data.namespace === "shop" && f.data.environment === "production"),
+    );
+    expect(outsiders.frames.filter((f) => f.event === "pipeline")).toEqual([]);
+    bobs.close();
+    outsiders.close();
     const forBob = (await runsAs(world.tokens.bob)).find((r) => r.id === id);
     expect(forBob).toMatchObject({
       pipeline: "to-production",
@@ -128,5 +172,43 @@ describe("monitor: pipelines view through the orchestrator", () => {
     const none = await unset.call("GET", "/v1/dashboard/runs");
     expect(none.status).toBe(503);
     expect(none.body.error.code).toBe("orchestrator_not_configured");
+  });
+});
+
+describe("monitor: environment comparison through the registry", () => {
+  const compare = (token: string, query: string) =>
+    h.call("GET", `/v1/dashboard/namespaces/shop/compare?${query}`, undefined, as(token));
+
+  it("answers what the registry answers for the same token, provenance included", async () => {
+    const relayed = await compare(world.tokens.alice, "from=staging&to=production");
+    expect(relayed.status).toBe(200);
+    const direct = await world.registryCall("GET", "/v1/namespaces/shop/compare?from=staging&to=production");
+    expect(relayed.body).toEqual(direct.body);
+    const replicas = relayed.body.changes.find((c: JsonBody) => c.path === "/replicas");
+    expect(replicas).toMatchObject({
+      op: "replace",
+      from: 2,
+      to: 8,
+      fromSource: { layer: "staging" },
+      toSource: { layer: "production" },
+    });
+  });
+
+  it("passes the registry's refusals through and refuses bad input itself", async () => {
+    // A token for another namespace: whatever the registry says to it (it hides the namespace), said again.
+    const outsider = await compare(world.tokens.viewer, "from=staging&to=production");
+    const direct = await fetch(`${world.registryUrl}/v1/namespaces/shop/compare?from=staging&to=production`, {
+      headers: as(world.tokens.viewer),
+    });
+    const directBody = (await direct.json()) as JsonBody;
+    expect(direct.status).toBeGreaterThanOrEqual(400);
+    expect(outsider.status).toBe(direct.status);
+    expect(outsider.body.error.code).toBe(directBody.error.code);
+    const missing = await compare(world.tokens.alice, "from=staging");
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.field).toContain("to");
+    const none = await unset.call("GET", "/v1/dashboard/namespaces/shop/compare?from=staging&to=production");
+    expect(none.status).toBe(503);
+    expect(none.body.error.code).toBe("registry_not_configured");
   });
 });
