@@ -206,7 +206,7 @@ describe("monitor: the dashboard in a browser", () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await signIn(page, token);
     await page.locator('#grid tr[data-key="pay-api/staging"]').waitFor();
-    await page.getByLabel("Namespace").selectOption("pay-api");
+    await page.getByLabel("Namespace", { exact: true }).selectOption("pay-api");
     await page.getByLabel("Layer").selectOption("staging");
     await page.getByRole("button", { name: "Show revisions" }).click();
     const rows = page.locator("#revisions li");
@@ -268,7 +268,7 @@ describe("monitor: the dashboard in a browser", () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await signIn(page, token);
     await page.locator('#grid tr[data-key="pay-api/staging"]').waitFor();
-    await page.getByLabel("Namespace").selectOption("pay-api");
+    await page.getByLabel("Namespace", { exact: true }).selectOption("pay-api");
     await page.getByLabel("Layer").selectOption("staging");
     await page.getByRole("button", { name: "Show revisions" }).click();
     await expect.poll(() => page.locator("#revisions li").count()).toBeGreaterThan(1);
