@@ -1,5 +1,8 @@
+import { mkdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
 import { createLogger } from "@nexus/kit";
+import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedShop, startWorld, type World } from "../../../orchestrator/test/integration/harness.js";
 import { eventually, type Harness, type JsonBody, startMonitor } from "./harness.js";
@@ -211,4 +214,38 @@ describe("monitor: environment comparison through the registry", () => {
     expect(none.status).toBe(503);
     expect(none.body.error.code).toBe("registry_not_configured");
   });
+});
+
+describe("monitor: the pipelines view in a browser", () => {
+  const shots = fileURLToPath(new URL("../../../../test-results/screenshots/", import.meta.url));
+
+  it("shows a run awaiting approval to an approver, approves it, and drops it when the run ends", async () => {
+    const id = await startAwaitingRun();
+    const browser = await chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      args: ["--headless", "--no-sandbox", "--disable-gpu"],
+      headless: true,
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(`${base}/dashboard`);
+      await page.getByLabel("API token").fill(world.tokens.bob);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      const row = page.locator(`#runs li[data-run="${id}"]`);
+      await row.waitFor();
+      expect(await row.textContent()).toMatch(/awaiting approval.*to-production: shop staging → production/);
+      await page.getByLabel("Comment for an approval or rejection (optional)").fill("from the browser");
+      await mkdir(shots, { recursive: true });
+      await page.screenshot({ path: `${shots}dashboard-pipelines.png`, fullPage: true });
+      await row.getByRole("button", { name: "Approve to-production" }).click();
+      await expect.poll(() => page.locator("#runs-status").textContent()).toMatch(/^Approved: to-production/);
+      // The run finishes after the approval: the orchestrator's events make the page ask again.
+      await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(0);
+      const run = await world.call("GET", `/v1/runs/${id}`);
+      expect(run.body.status).toBe("succeeded");
+      expect(run.body.decisions.some((d: JsonBody) => d.comment === "from the browser")).toBe(true);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 });
