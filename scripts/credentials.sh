@@ -54,3 +54,29 @@ if ! has ORCHESTRATOR_HOOK_KEY; then
   echo "ORCHESTRATOR_HOOK_KEY=$(random_b64 32 base64url)" >>"$FILE"
   echo "Created the orchestrator's key for signing hook calls (ORCHESTRATOR_HOOK_KEY) in .nexus/credentials.env."
 fi
+
+# NATS logins for docker-compose.yml, whose NATS runs infra/nats/nats-server.auth.conf: a password
+# per Nexus service (the service gets it in clear, NATS_PASSWORD) and its bcrypt hash (what the
+# server compares against; single-quoted here, since it contains `$`). The local NATS of up.sh
+# has no users and ignores them. The hash needs bcryptjs from the workspace (pnpm install first).
+bcrypt_hash() {
+  node -e "const b = require(require.resolve('bcryptjs', { paths: ['$ROOT/packages/client'] })); process.stdout.write(b.hashSync(process.argv[1], 11))" "$1"
+}
+for login in REGISTRY DRIFT NOTIFIER ORCHESTRATOR MONITOR BACKUP; do
+  var=NEXUS_NATS_${login}_PASSWORD
+  if ! has "$var"; then
+    password=$(random_b64 24 base64url)
+    hash=$(bcrypt_hash "$password") || {
+      echo "credentials: could not hash a NATS password (is bcryptjs installed? run bash scripts/bootstrap.sh)" >&2
+      exit 1
+    }
+    printf "%s=%s\n%s_HASH='%s'\n" "$var" "$password" "$var" "$hash" >>"$FILE"
+    echo "Created the NATS login of ${login,,} for Docker ($var and its hash) in .nexus/credentials.env."
+  fi
+done
+# The example consuming service of nats-server.auth.conf (payments-api) needs a hash too.
+if ! has PAYMENTS_API_NATS_PASSWORD; then
+  password=$(random_b64 24 base64url)
+  printf "PAYMENTS_API_NATS_PASSWORD=%s\nPAYMENTS_API_NATS_PASSWORD_HASH='%s'\n" "$password" "$(bcrypt_hash "$password")" >>"$FILE"
+  echo "Created the NATS login of the example consumer payments-api in .nexus/credentials.env."
+fi

@@ -6,7 +6,8 @@
 # Environment: NEXUS_READY_TIMEOUT  seconds to wait for each service's /readyz (default 120)
 set -euo pipefail
 
-# Every service, in one place: name:port:start command (run from the repository root).
+# Every service, in one place: name:port:start command (run from the repository root). `start`
+# runs the service's built output (dist/main.js with node); the Build step below makes it.
 SERVICES=(
   "config-registry:4100:pnpm --filter @nexus/config-registry start"
   "drift-detector:4200:pnpm --filter @nexus/drift-detector start"
@@ -66,6 +67,11 @@ if ! command -v curl >/dev/null 2>&1; then
   fi
 fi
 
+heading "Build"
+# Plain JavaScript for every package and service (esbuild, about two seconds): services run from
+# dist/, so a start always follows a build of the current sources.
+pnpm build || fail "the build failed (see above)." "Fix it, or run a service from its sources with: pnpm --filter @nexus/<service> dev"
+
 heading "Infrastructure"
 bash scripts/ensure-infra.sh
 
@@ -80,7 +86,9 @@ NOTIFIER_ENV=()
 BACKUP_ENV=()
 while IFS= read -r line; do
   [[ $line == *=* ]] || continue
-  if [[ $line == AUTH_TOKEN_KEY=* ]]; then
+  if [[ $line == NEXUS_NATS_* || $line == PAYMENTS_API_NATS_* ]]; then
+    continue # NATS logins for docker-compose.yml; this NATS has no users
+  elif [[ $line == AUTH_TOKEN_KEY=* ]]; then
     SERVICE_ENV+=("$line")
   elif [[ $line == NOTIFIER_SECRETS_* ]]; then
     NOTIFIER_ENV+=("$line")
@@ -117,8 +125,8 @@ for entry in "${SERVICES[@]}"; do
   fi
   echo "Starting $name on port $port (log $log)…"
   printf '\n===== %s: starting %s (%s) =====\n' "$(date -Is)" "$name" "$cmd" >>"$log"
-  # A new session per service: its pid is also its process group, so down.sh stops pnpm, tsx
-  # and node together. The pid file is written by the session leader itself.
+  # A new session per service: its pid is also its process group, so down.sh stops pnpm and node
+  # together. The pid file is written by the session leader itself.
   # shellcheck disable=SC2016 # $$, $1 and $2 belong to the inner shell.
   extra=()
   [[ $name == config-registry ]] && extra=("${REGISTRY_ENV[@]}")

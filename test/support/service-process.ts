@@ -25,18 +25,29 @@ export interface ServiceProcess {
 }
 
 /**
- * A Nexus service (`main`, from the repository root) as its own process, started the way
- * scripts/up.sh starts it, ready once `/readyz` answers. A given PORT restarts a service where its
- * clients already point.
+ * How a service's `src/main.ts` is started: through tsx (the default: no build step, so tests see
+ * the current sources), or `built` from `pnpm build`'s dist/main.js with plain node, the way
+ * scripts/up.sh and the image start it.
+ */
+function commandFor(main: string, built: boolean): string[] {
+  if (!built) return ["--import", "tsx", main];
+  const dist = main.replace(/\/src\/main\.ts$/, "/dist/main.js");
+  if (dist === main) throw new Error(`${main}: a built start needs a src/main.ts entry`);
+  return ["--conditions=nexus-dist", "--enable-source-maps", dist];
+}
+
+/**
+ * A Nexus service (`main`, from the repository root) as its own process, ready once `/readyz`
+ * answers. A given PORT restarts a service where its clients already point.
  */
 export async function startServiceProcess(
   name: string,
   main: string,
   env: Record<string, string>,
-  options: { onOutput?: (text: string) => void } = {},
+  options: { onOutput?: (text: string) => void; built?: boolean } = {},
 ): Promise<ServiceProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", main], {
+  const child = spawn(process.execPath, commandFor(main, options.built ?? false), {
     cwd: REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: "warn", HOST: "127.0.0.1", ...env, PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe"],

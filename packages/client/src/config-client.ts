@@ -42,6 +42,8 @@ export class ConfigClient<T> implements NexusConfig<T> {
   private held: Held<T>;
   private seen: Position;
   private target: Position | undefined;
+  /** The trace of the latest config.changed heard, continued by the ack that applies it. */
+  private changeTrace: { revision: number; traceparent: string } | undefined;
   private rejected: Rejection | undefined;
   private readonly listeners = new Set<ChangeListener<T>>();
   private readonly queue: SyncQueue;
@@ -130,7 +132,7 @@ export class ConfigClient<T> implements NexusConfig<T> {
       nc,
       subjects: subjectsFor(prefix, this.settings),
       logger: this.log,
-      onChange: (event, eventId) => this.onChange(event, eventId),
+      onChange: (event, eventId, traceparent) => this.onChange(event, eventId, traceparent),
       onResync: (command) => this.onResync(command),
       onReconnect: () => void this.queue.schedule({ reason: "reconnect" }),
     });
@@ -195,8 +197,9 @@ export class ConfigClient<T> implements NexusConfig<T> {
     this.log.info({ instanceId: this.instanceId }, "nexus-client: closed");
   }
 
-  private onChange(event: ConfigChanged, eventId: string): void {
+  private onChange(event: ConfigChanged, eventId: string, traceparent?: string): void {
     if (this.closed) return;
+    if (traceparent) this.changeTrace = { revision: event.revision, traceparent };
     const decision = decideOnChange(this.held.document, this.seen, event);
     const at = { eventId, revision: event.revision, hash: event.hash, trigger: event.trigger };
     if (decision.action === "ignore") {
@@ -364,6 +367,10 @@ export class ConfigClient<T> implements NexusConfig<T> {
   ): void {
     // A rejected document came from Nexus; an applied one runs from wherever it came.
     const source = status === "applied" ? this.held.source : "live";
-    this.reports.applied({ status, document, source, trigger, reason, resyncRequestId });
+    // The ack of the announced revision (or a later one) continues that change's trace.
+    const trace =
+      this.changeTrace && document.revision >= this.changeTrace.revision ? this.changeTrace : undefined;
+    if (trace) this.changeTrace = undefined;
+    this.reports.applied({ status, document, source, trigger, reason, resyncRequestId }, trace?.traceparent);
   }
 }

@@ -42,8 +42,8 @@ export class InstanceReports {
     });
   }
 
-  applied(facts: AppliedFacts): void {
-    this.reporter?.applied(appliedReport(this.options.identity, facts));
+  applied(facts: AppliedFacts, traceparent?: string): void {
+    this.reporter?.applied(appliedReport(this.options.identity, facts), traceparent);
   }
 
   startHeartbeats(): void {

@@ -7,7 +7,8 @@ export interface WatcherOptions {
   nc: NatsConnection;
   subjects: { changes: string; resync: string };
   logger: ConfigLogger;
-  onChange(event: ConfigChanged, eventId: string): void;
+  /** `traceparent`: the W3C trace context the registry published the change in, if any. */
+  onChange(event: ConfigChanged, eventId: string, traceparent?: string): void;
   onResync(command: InstanceResyncCommand): void;
   /** The connection came back: anything published meanwhile was missed by core subscriptions. */
   onReconnect(): void;
@@ -45,7 +46,7 @@ export function watchNats(options: WatcherOptions): Watcher {
           );
           return;
         }
-        options.onChange(parsed.value.data, parsed.value.id);
+        options.onChange(parsed.value.data, parsed.value.id, msg.headers?.get("traceparent") || undefined);
       },
     }),
   );

@@ -1,5 +1,5 @@
 import { type JetStreamClient, jetstream } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
+import { headers, type NatsConnection } from "@nats-io/transport-node";
 import {
   CONFIG_APPLIED,
   type ConfigApplied,
@@ -25,7 +25,7 @@ export interface ReporterOptions {
 
 export interface Reporter {
   /** Queue an applied-ack; acks leave in order, each retried with the same Nats-Msg-Id. */
-  applied(data: ConfigApplied): void;
+  applied(data: ConfigApplied, traceparent?: string): void;
   /**
    * Send a heartbeat now, unless the previous one is still waiting for its PubAck (then this one
    * is skipped; with `wait`, it is sent once the previous one is done, as the last one must be).
@@ -49,7 +49,7 @@ export function createReporter(options: ReporterOptions): Reporter {
   let queue: Promise<void> = Promise.resolve();
   let heartbeatInFlight: Promise<void> | undefined;
 
-  async function publishWithRetry(data: ConfigApplied): Promise<void> {
+  async function publishWithRetry(data: ConfigApplied, traceparent?: string): Promise<void> {
     let event: ReturnType<typeof buildEvent<typeof CONFIG_APPLIED>>;
     try {
       event = buildEvent(options.prefix, CONFIG_APPLIED, data, options.source);
@@ -63,6 +63,8 @@ export function createReporter(options: ReporterOptions): Reporter {
         await js.publish(event.subject, JSON.stringify(event.envelope), {
           msgID: event.envelope.id,
           timeout: options.timeoutMs,
+          // The ack joins the change's trace: the services that process it show in that trace.
+          ...(traceparent ? { headers: traceHeaders(traceparent) } : {}),
         });
         log.debug(
           { revision: data.revision, hash: data.hash, status: data.status, eventId: event.envelope.id },
@@ -83,8 +85,8 @@ export function createReporter(options: ReporterOptions): Reporter {
   }
 
   return {
-    applied(data) {
-      queue = queue.then(() => publishWithRetry(data));
+    applied(data, traceparent) {
+      queue = queue.then(() => publishWithRetry(data, traceparent));
     },
 
     async heartbeat(data, wait = false) {
@@ -120,4 +122,10 @@ export function createReporter(options: ReporterOptions): Reporter {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+function traceHeaders(traceparent: string) {
+  const h = headers();
+  h.set("traceparent", traceparent);
+  return h;
 }

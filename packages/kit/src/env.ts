@@ -38,6 +38,9 @@ const booleanString = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((v) => v === "true" || v === "1" || v === "yes");
 
+const emptyAsUndefined = (v: unknown) => (v === "" ? undefined : v);
+const httpUrl = z.url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" });
+
 const PROXY_KEYWORDS = new Set(["loopback", "linklocal", "uniquelocal"]);
 
 /** An address, a CIDR range or one of proxy-addr's names for ranges (what fastify's trustProxy takes). */
@@ -72,6 +75,8 @@ export const baseEnvSchema = z.object({
     .string()
     .regex(/^[a-z][a-z0-9_-]*$/)
     .default("nexus"),
+  /** Copies of each JetStream stream: 1 on a single server, 3 on a three-node cluster (R3). */
+  NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   REDIS_URL: z.string().min(1).default("redis://127.0.0.1:6379"),
   REDIS_KEY_PREFIX: z.string().default("nexus:"),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
@@ -116,6 +121,28 @@ export const baseEnvSchema = z.object({
     .number()
     .refine((v) => v === 0 || (v >= 0.05 && v <= 3_600), "must be 0 (off) or between 0.05 and 3600")
     .default(5),
+  /**
+   * OpenTelemetry (standard variables; tracing is off unless one of them asks for it, see
+   * tracing/tracing.ts). Empty values count as unset, as compose files pass them.
+   */
+  OTEL_SDK_DISABLED: z.preprocess(emptyAsUndefined, booleanString.default(false)),
+  OTEL_TRACES_EXPORTER: z.preprocess(emptyAsUndefined, z.enum(["otlp", "console", "none"]).optional()),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(emptyAsUndefined, httpUrl.optional()),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.preprocess(emptyAsUndefined, httpUrl.optional()),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .enum(["http/protobuf", "http/json"], {
+        message: "must be http/protobuf or http/json (OTLP over gRPC is not supported)",
+      })
+      .default("http/protobuf"),
+  ),
+  OTEL_SERVICE_NAME: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
+  /** Milliseconds between exports of batched spans (the standard batch processor variable). */
+  OTEL_BSP_SCHEDULE_DELAY: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(1).max(600_000).default(5_000),
+  ),
   /** This instance's name in heartbeats; default `<hostname>-<pid>`. */
   INSTANCE_ID: z
     .string()

@@ -17,3 +17,4 @@ export * from "./outbox/index.js";
 export * from "./redis.js";
 export * from "./service-base.js";
 export * from "./shutdown.js";
+export * from "./tracing/index.js";

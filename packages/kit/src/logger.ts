@@ -1,4 +1,5 @@
 import { type Logger, type LoggerOptions, pino } from "pino";
+import { activeTraceIds } from "./tracing/spans.js";
 
 export type { Logger };
 
@@ -41,6 +42,8 @@ export function createLogger(config: LoggerConfig, destination?: pino.Destinatio
     redact: { paths: [...REDACT_PATHS, ...(config.redact ?? [])], censor: "[redacted]" },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
+    // trace_id and span_id of the active span (when tracing is on), to find a line's trace.
+    mixin: activeTraceIds,
   };
   return destination ? pino(options, destination) : pino(options);
 }

@@ -19,7 +19,7 @@ export type ServiceBaseEnv = Pick<
   | "NATS_CREDS_FILE"
   | "NATS_NKEY_SEED"
   | "NATS_PREFIX"
-> & { DATABASE_SCHEMA: string };
+> & { DATABASE_SCHEMA: string } & Partial<Pick<BaseEnv, "NATS_STREAM_REPLICAS">>;
 
 export interface ServiceBase {
   pool: pg.Pool;
@@ -61,7 +61,13 @@ export async function openServiceBase(
     name: service,
     logger,
   });
-  const bus = createBus({ nc, prefix: env.NATS_PREFIX, source: `nexus/${service}`, logger });
+  const bus = createBus({
+    nc,
+    prefix: env.NATS_PREFIX,
+    source: `nexus/${service}`,
+    logger,
+    streamReplicas: env.NATS_STREAM_REPLICAS,
+  });
   return { pool, nc, bus };
 }
 

@@ -8,6 +8,7 @@ import {
   redactUrl,
   runMain,
   startServiceHeartbeat,
+  startTracing,
 } from "@nexus/kit";
 import { buildApp, SERVICE_NAME } from "./app.js";
 import { loadBackupEnv } from "./env.js";
@@ -18,7 +19,10 @@ const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations", import.meta.url));
 
 async function main(): Promise<void> {
   const env = loadBackupEnv();
+  // First: spans of everything built below (off unless the OTEL_* variables ask for it).
+  const tracing = startTracing(env, { service: SERVICE_NAME });
   const logger = createLogger({ service: SERVICE_NAME, level: env.LOG_LEVEL });
+  logger.info(`tracing: ${tracing.description}`);
   logger.info(
     { database: redactUrl(env.DATABASE_URL), schemas: env.BACKUP_SCHEMAS, storage: env.BACKUP_STORAGE },
     "backup starting",
@@ -102,6 +106,7 @@ async function main(): Promise<void> {
       { name: "storage", close: () => storage.close() },
       { name: "nats", close: () => nc.drain() },
       { name: "postgres", close: () => pool.end() },
+      { name: "tracing", close: () => tracing.shutdown() },
     ],
   });
 }

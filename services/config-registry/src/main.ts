@@ -9,6 +9,7 @@ import {
   redactUrl,
   runMain,
   startServiceHeartbeat,
+  startTracing,
 } from "@nexus/kit";
 import { buildApp, SERVICE_NAME } from "./app.js";
 import { loadRegistryEnv } from "./env.js";
@@ -19,7 +20,10 @@ const PACKAGE_JSON = new URL("../package.json", import.meta.url);
 
 async function main(): Promise<void> {
   const env = loadRegistryEnv();
+  // First: spans of everything built below (off unless the OTEL_* variables ask for it).
+  const tracing = startTracing(env, { service: SERVICE_NAME });
   const logger = createLogger({ service: SERVICE_NAME, level: env.LOG_LEVEL });
+  logger.info(`tracing: ${tracing.description}`);
   logger.info(
     { database: redactUrl(env.DATABASE_URL), nats: env.NATS_URL, redis: redactUrl(env.REDIS_URL) },
     "config-registry starting",
@@ -111,6 +115,7 @@ async function main(): Promise<void> {
       { name: "nats", close: () => nc.drain() },
       { name: "redis", close: async () => void (await redis.quit()) },
       { name: "postgres", close: () => pool.end() },
+      { name: "tracing", close: () => tracing.shutdown() },
     ],
   });
 }

@@ -8,6 +8,7 @@ import {
   redactUrl,
   runMain,
   startServiceHeartbeat,
+  startTracing,
 } from "@nexus/kit";
 import { buildApp, SERVICE_NAME } from "./app.js";
 import { loadNotifierEnv } from "./env.js";
@@ -18,7 +19,10 @@ const PACKAGE_JSON = new URL("../package.json", import.meta.url);
 
 async function main(): Promise<void> {
   const env = loadNotifierEnv();
+  // First: spans of everything built below (off unless the OTEL_* variables ask for it).
+  const tracing = startTracing(env, { service: SERVICE_NAME });
   const logger = createLogger({ service: SERVICE_NAME, level: env.LOG_LEVEL });
+  logger.info(`tracing: ${tracing.description}`);
   logger.info({ database: redactUrl(env.DATABASE_URL), nats: env.NATS_URL }, "notifier starting");
   if (!env.ALERTMANAGER_INTAKE_TOKEN)
     logger.info("ALERTMANAGER_INTAKE_TOKEN is not set: the Alertmanager intake answers 503");
@@ -100,6 +104,7 @@ async function main(): Promise<void> {
       { name: "auth", close: () => auth.stop() },
       { name: "nats", close: () => nc.drain() },
       { name: "postgres", close: () => pool.end() },
+      { name: "tracing", close: () => tracing.shutdown() },
     ],
   });
 }

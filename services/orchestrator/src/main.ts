@@ -7,6 +7,7 @@ import {
   redactUrl,
   runMain,
   startServiceHeartbeat,
+  startTracing,
 } from "@nexus/kit";
 import { buildApp, SERVICE_NAME } from "./app.js";
 import { loadOrchestratorEnv } from "./env.js";
@@ -16,7 +17,10 @@ const PACKAGE_JSON = new URL("../package.json", import.meta.url);
 
 async function main(): Promise<void> {
   const env = loadOrchestratorEnv();
+  // First: spans of everything built below (off unless the OTEL_* variables ask for it).
+  const tracing = startTracing(env, { service: SERVICE_NAME });
   const logger = createLogger({ service: SERVICE_NAME, level: env.LOG_LEVEL });
+  logger.info(`tracing: ${tracing.description}`);
   logger.info({ database: redactUrl(env.DATABASE_URL), nats: env.NATS_URL }, "orchestrator starting");
 
   const { pool, nc, bus } = await openServiceBase(env, {
@@ -79,6 +83,7 @@ async function main(): Promise<void> {
       { name: "auth", close: () => auth.stop() },
       { name: "nats", close: () => nc.drain() },
       { name: "postgres", close: () => pool.end() },
+      { name: "tracing", close: () => tracing.shutdown() },
     ],
   });
 }

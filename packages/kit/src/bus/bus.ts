@@ -1,10 +1,14 @@
 import { JetStreamApiCodes, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { EventType } from "@nexus/contracts";
+import { context, trace } from "@opentelemetry/api";
+import { NEXUS_EVENT_TYPE } from "../tracing/semconv.js";
+import { contextFromCarrier, withConsumerSpan, withProducerSpan } from "../tracing/spans.js";
+import { isTracingEnabled } from "../tracing/tracing.js";
 import { requestCommand, serveCommand } from "./commands.js";
 import { startConsuming } from "./consume.js";
 import { buildEnvelope, canonicalSubjectFor, parseEvent } from "./envelope.js";
-import { MSG_ID, TRACEPARENT, toMsgHdrs, traceHeaders } from "./headers.js";
+import { contextFromHeaders, MSG_ID, TRACEPARENT, toMsgHdrs, traceHeaders } from "./headers.js";
 import { assertPrefix, CANONICAL_ROOT, prefixSubject, streamNames } from "./names.js";
 import { consumerStats, deadLetterCounts } from "./stats.js";
 import { ensureStreams, isApiError, type StreamOptions } from "./streams.js";
@@ -19,6 +23,8 @@ export interface BusConfig {
   logger: BusLogger;
   /** JetStream API timeout, ms. Default 5000. */
   timeoutMs?: number;
+  /** Replicas of the streams this bus creates (NATS_STREAM_REPLICAS): 3 on a three-node cluster. */
+  streamReplicas?: number;
 }
 
 /**
@@ -30,7 +36,8 @@ export function createBus(config: BusConfig): Bus {
   assertPrefix(prefix);
   const js = jetstream(config.nc, { timeout: config.timeoutMs ?? 5_000 });
   let jsm: Promise<JetStreamManager> | undefined;
-  let streamOptions: StreamOptions = {};
+  const defaults: StreamOptions = config.streamReplicas ? { replicas: config.streamReplicas } : {};
+  let streamOptions: StreamOptions = defaults;
   const ensure = async () => {
     const names = await ensureStreams(await ctx.jsm(), prefix, streamOptions);
     config.logger.debug({ streams: names }, "JetStream streams are in place");
@@ -64,7 +71,7 @@ export function createBus(config: BusConfig): Bus {
     envelope: (type, data, opts) => buildEnvelope(type, data, config.source, opts),
 
     ensureStreams(options) {
-      if (options) streamOptions = options;
+      if (options) streamOptions = { ...defaults, ...options };
       return ensure();
     },
 
@@ -80,10 +87,28 @@ export function createBus(config: BusConfig): Bus {
     async publish(type, data, opts = {}) {
       const event = buildEnvelope(type, data, config.source, opts.envelope);
       const subject = prefixSubject(prefix, canonicalSubjectFor(type, event.data));
-      const ack = await js.publish(subject, JSON.stringify(event), {
-        msgID: opts.msgId ?? event.id,
-        headers: toMsgHdrs(traceHeaders(opts.traceparent)),
-      });
+      const json = JSON.stringify(event);
+      const msgID = opts.msgId ?? event.id;
+      if (!isTracingEnabled()) {
+        const ack = await js.publish(subject, json, {
+          msgID,
+          headers: toMsgHdrs(traceHeaders(opts.traceparent)),
+        });
+        return { event, ack };
+      }
+      // The active span is the parent; else the caller's traceparent (work started elsewhere).
+      const parent = trace.getActiveSpan()
+        ? context.active()
+        : contextFromCarrier({ [TRACEPARENT]: opts.traceparent });
+      const info = {
+        subject,
+        messageId: event.id,
+        bodySize: json.length,
+        attributes: { [NEXUS_EVENT_TYPE]: type },
+      };
+      const ack = await withProducerSpan(parent, info, (headers) =>
+        js.publish(subject, json, { msgID, headers: toMsgHdrs(headers) }),
+      );
       return { event, ack };
     },
 
@@ -92,7 +117,14 @@ export function createBus(config: BusConfig): Bus {
     },
 
     publishSerialized(subject, id, json, headers = {}) {
-      return js.publish(prefixSubject(prefix, subject), json, { msgID: id, headers: toMsgHdrs(headers) });
+      const full = prefixSubject(prefix, subject);
+      if (!isTracingEnabled()) return js.publish(full, json, { msgID: id, headers: toMsgHdrs(headers) });
+      // The outbox relay's path: the parent is the trace stored with the row (the request that
+      // wrote it), not whatever the relay happens to be doing.
+      const info = { subject: full, messageId: id, bodySize: json.length };
+      return withProducerSpan(contextFromCarrier(headers), info, (trace) =>
+        js.publish(full, json, { msgID: id, headers: toMsgHdrs({ ...headers, ...trace }) }),
+      );
     },
 
     consume(types, opts, handler) {
@@ -143,7 +175,16 @@ function subscribeLive<T extends EventType>(
       }
       try {
         const traceparent = m.headers?.get(TRACEPARENT) || undefined;
-        await handler(parsed.event, { subject: m.subject, traceparent, msg: m });
+        const run = async () => await handler(parsed.event, { subject: m.subject, traceparent, msg: m });
+        if (!isTracingEnabled()) await run();
+        else {
+          const info = {
+            subject: m.subject,
+            messageId: parsed.event.id,
+            attributes: { [NEXUS_EVENT_TYPE]: type },
+          };
+          await withConsumerSpan(contextFromHeaders(m.headers), info, run);
+        }
       } catch (err) {
         ctx.logger.error({ subject: m.subject, eventId: parsed.event.id, err }, "live event handler failed");
       }

@@ -21,6 +21,8 @@ import type { Registry } from "prom-client";
 import { type AccessControlOptions, type RouteAccess, registerAccessControl } from "../auth/access-hook.js";
 import { TooManyRequestsError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { registerHttpTracing } from "../tracing/http-tracing.js";
+import { isTracingEnabled } from "../tracing/tracing.js";
 import { discardUnreadBody, type LingeringSockets, SECURITY_HEADERS } from "./connection-errors.js";
 import { registerErrorHandling } from "./error-handler.js";
 import { checkReadiness, type HealthCheck, type Readiness, registerHealth } from "./health.js";
@@ -90,6 +92,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     },
   });
   const app: App = base.withTypeProvider<ZodTypeProvider>();
+  // First of all hooks, so the request's span covers access control and the handler.
+  if (isTracingEnabled()) registerHttpTracing(base);
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

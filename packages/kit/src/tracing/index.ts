@@ -1,0 +1,20 @@
+export { registerHttpTracing } from "./http-tracing.js";
+export * from "./semconv.js";
+export {
+  activeTraceIds,
+  contextFromCarrier,
+  failSpan,
+  inSpan,
+  tracer,
+  withConsumerSpan,
+  withProducerSpan,
+} from "./spans.js";
+export {
+  isTracingEnabled,
+  type StartTracingOptions,
+  startTracing,
+  type Tracing,
+  type TracingEnv,
+  type TracingPlan,
+  tracingPlan,
+} from "./tracing.js";
