@@ -134,7 +134,7 @@ for entry in "${SERVICES[@]}"; do
   [[ $name == backup ]] && extra=("${BACKUP_ENV[@]}" BACKUP_DIR="$ROOT/.nexus/backups" REGISTRY_URL=http://127.0.0.1:4100)
   # The monitor reads convergence and findings (drift-detector), notifications and silences
   # (notifier) with the dashboard user's token.
-  [[ $name == monitor ]] && extra=(DRIFT_DETECTOR_URL=http://127.0.0.1:4200 NOTIFIER_URL=http://127.0.0.1:4300 REGISTRY_URL=http://127.0.0.1:4100 DASHBOARD_URL=http://127.0.0.1:4400/dashboard)
+  [[ $name == monitor ]] && extra=(DRIFT_DETECTOR_URL=http://127.0.0.1:4200 NOTIFIER_URL=http://127.0.0.1:4300 REGISTRY_URL=http://127.0.0.1:4100 ORCHESTRATOR_URL=http://127.0.0.1:4500 DASHBOARD_URL=http://127.0.0.1:4400/dashboard)
   # The orchestrator reads layers through the registry's API with a token of its own, made once
   # the registry answers; its ORCHESTRATOR_* lines (hook key, token) go to it alone.
   if [[ $name == orchestrator ]]; then

@@ -150,6 +150,7 @@ function renderGrid(state) {
   $("drift-note").hidden = state.driftAvailable;
   $("grid").replaceChildren(...state.grid.map(gridRow));
   window.nexusRevisions?.setGrid(state.grid);
+  window.nexusCompare?.setGrid(state.grid);
 }
 
 const rowOf = (key) => document.querySelector(`#grid tr[data-key="${CSS.escape(key)}"]`);
@@ -263,6 +264,7 @@ function handleFrame(frame) {
   if (event === "head") applyHead(payload);
   else if (event === "applied") refreshCell(payload.namespace, payload.environment, 100);
   else if (event === "health") renderHealth(payload);
+  else if (event === "pipeline") window.nexusPipelines?.soon();
   else if (event === "alerts") {
     renderAlerts(payload);
     // The notifier sends about changed alerts shortly after: read its history again then.
@@ -287,6 +289,7 @@ async function signIn(token) {
   $("who").hidden = false;
   $("signout").hidden = false;
   await loadState(token);
+  void window.nexusPipelines?.refresh();
   controller = new AbortController();
   void stream(token);
 }

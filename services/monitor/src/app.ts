@@ -21,12 +21,15 @@ import { createTokenExpirySource } from "./alerts/token-expiry-source.js";
 import { consumeBackupOutcomes } from "./backups/backup-consumer.js";
 import { createBackupStatusStore } from "./backups/backup-store.js";
 import { subscribeApplied } from "./dashboard/applied-hints.js";
+import { registerCompareRoutes } from "./dashboard/compare-router.js";
 import { registerDashboardRoutes } from "./dashboard/dashboard-router.js";
 import { createDashboardService, mayView } from "./dashboard/dashboard-service.js";
 import { createDriftClient } from "./dashboard/drift-client.js";
 import { createLiveHub } from "./dashboard/live-hub.js";
 import { createNotifierClient } from "./dashboard/notifier-client.js";
-import { createRegistryClient } from "./dashboard/registry-client.js";
+import { subscribePipelineHints } from "./dashboard/pipeline-hints.js";
+import { registerPipelineRoutes } from "./dashboard/pipeline-router.js";
+import { createOrchestratorClient, createRegistryClient } from "./dashboard/relay-client.js";
 import { registerRevisionRoutes } from "./dashboard/revision-router.js";
 import { consumeHeads } from "./heads/head-consumer.js";
 import { createHeadStore } from "./heads/head-store.js";
@@ -35,6 +38,8 @@ import { createHealthModel } from "./health/health-model.js";
 import { registerHealthRoutes } from "./health/health-router.js";
 import { createHealthStore } from "./health/health-store.js";
 import { subscribeHeartbeats } from "./health/heartbeat-subscriber.js";
+import { consumePipelineOutcomes } from "./pipelines/pipeline-consumer.js";
+import { createPipelineStatusStore } from "./pipelines/pipeline-store.js";
 import { registerRuleRoutes } from "./rules/rule-router.js";
 import { createRuleService } from "./rules/rule-service.js";
 import { createRuleStore } from "./rules/rule-store.js";
@@ -62,6 +67,8 @@ export interface MonitorConfig {
   notifierUrl?: string | undefined;
   /** The registry's API (revision history, diffs and rollback on the dashboard, as the user). */
   registryUrl?: string | undefined;
+  /** The orchestrator's API (runs in progress, approve and reject on the dashboard, as the user). */
+  orchestratorUrl?: string | undefined;
   dashboardUrl?: string | undefined;
   leaseRetryMs?: number;
   /** How often dashboards hear the alert list again when it changed on another instance. */
@@ -99,6 +106,7 @@ export async function buildApp(deps: MonitorDeps) {
   const findingStore = createFindingStore();
   const headStore = createHeadStore();
   const backupStore = createBackupStatusStore();
+  const pipelineStore = createPipelineStatusStore();
   const rules = createRuleService({ pool, store: createRuleStore() });
   const hub = createLiveHub();
   const readAlerts = async () => (await alertStore.list(pool, ["firing", "pending"], 200)).map(alertDto);
@@ -121,6 +129,7 @@ export async function buildApp(deps: MonitorDeps) {
     alerts: alertStore,
     findings: findingStore,
     backups: backupStore,
+    pipelines: pipelineStore,
     tokens: createTokenExpirySource({ bus, logger, refreshMs: config.tokenRefreshMs ?? 5 * 60_000 }),
     rules,
     config: {
@@ -177,7 +186,12 @@ export async function buildApp(deps: MonitorDeps) {
   registerRuleRoutes(http.app, { rules });
   registerAlertRoutes(http.app, { pool, alerts: alertStore });
   registerDashboardRoutes(http.app, { dashboard, hub });
-  registerRevisionRoutes(http.app, { registry: createRegistryClient({ baseUrl: config.registryUrl }) });
+  const registryRelay = createRegistryClient({ baseUrl: config.registryUrl });
+  registerRevisionRoutes(http.app, { registry: registryRelay });
+  registerCompareRoutes(http.app, { registry: registryRelay });
+  registerPipelineRoutes(http.app, {
+    orchestrator: createOrchestratorClient({ baseUrl: config.orchestratorUrl }),
+  });
   registerAuditRoutes(http.app, audit);
 
   let consumptions: Consumption[] = [];
@@ -208,10 +222,12 @@ export async function buildApp(deps: MonitorDeps) {
           heads.consumption,
           await consumeFindings({ bus, pool, findings: findingStore }),
           await consumeBackupOutcomes({ bus, pool, store: backupStore }),
+          await consumePipelineOutcomes({ bus, pool, store: pipelineStore }),
         ];
         subscriptions = [
           heads.live,
           subscribeApplied({ bus, hub }),
+          subscribePipelineHints({ bus, hub }),
           subscribeHeartbeats({
             nc,
             bus,

@@ -47,6 +47,8 @@ export const monitorEnvSchema = baseEnvSchema.extend({
   TOKEN_REFRESH_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   /** The registry's API, called with the dashboard user's own token (revisions, diffs, rollback). */
   REGISTRY_URL: optionalUrl,
+  /** The orchestrator's API, called with the dashboard user's own token (runs, approve, reject). */
+  ORCHESTRATOR_URL: optionalUrl,
   /** Links in alerts and the dashboard's own address, printed by up.sh. */
   DASHBOARD_URL: optionalUrl,
 });

@@ -53,6 +53,7 @@ async function main(): Promise<void> {
       driftDetectorUrl: env.DRIFT_DETECTOR_URL,
       notifierUrl: env.NOTIFIER_URL,
       registryUrl: env.REGISTRY_URL,
+      orchestratorUrl: env.ORCHESTRATOR_URL,
       tokenRefreshMs: env.TOKEN_REFRESH_SECONDS * 1_000,
       dashboardUrl: env.DASHBOARD_URL,
     },

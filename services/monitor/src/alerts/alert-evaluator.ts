@@ -5,6 +5,7 @@ import { bucketOf, instanceHealth, summarize } from "../health/health-fns.js";
 import type { HealthModel } from "../health/health-model.js";
 import type { HealthStore } from "../health/health-store.js";
 import type { HealthSummary } from "../health/health-types.js";
+import type { PipelineStatusStore } from "../pipelines/pipeline-store.js";
 import { durationMs } from "../rules/rule-fns.js";
 import type { RuleService } from "../rules/rule-service.js";
 import { evaluateRules, planTransitions } from "./alert-fns.js";
@@ -43,6 +44,7 @@ export function createAlertEvaluator(deps: {
   alerts: AlertStore;
   findings: FindingStore;
   backups: BackupStatusStore;
+  pipelines: PipelineStatusStore;
   tokens: TokenExpirySource;
   rules: RuleService;
   config: EvaluatorConfig;
@@ -98,10 +100,11 @@ export function createAlertEvaluator(deps: {
 
   /** One evaluation: conditions now → transitions, stored and announced in one commit. */
   async function evaluate(now: Date): Promise<number> {
-    const [rules, open, backups] = await Promise.all([
+    const [rules, open, backups, pipelines] = await Promise.all([
       deps.rules.rulesInForce(),
       deps.findings.open(pool),
       deps.backups.all(pool),
+      deps.pipelines.all(pool),
     ]);
     // Asked only when a rule wants tokens, for the longest window any rule asks about.
     const tokenWindows = rules.flatMap((r) => (r.kind === "token_expiring" ? [durationMs(r.within)] : []));
@@ -113,6 +116,7 @@ export function createAlertEvaluator(deps: {
       health: summary(now.getTime()),
       findings: open,
       backups,
+      pipelines,
       tokens,
       now: now.getTime(),
     });

@@ -1,5 +1,6 @@
 import type { BackupStatus } from "../backups/backup-types.js";
 import type { HealthSummary, InstanceView, ServiceView } from "../health/health-types.js";
+import type { PipelineStatus } from "../pipelines/pipeline-types.js";
 import { durationMs, globMatches } from "../rules/rule-fns.js";
 import type { AlertRule } from "../rules/rule-types.js";
 import type { AlertState, Condition, ExpiringToken, OpenFinding, TransitionPlan } from "./alert-types.js";
@@ -8,6 +9,7 @@ export interface Snapshot {
   health: HealthSummary;
   findings: readonly OpenFinding[];
   backups: readonly BackupStatus[];
+  pipelines: readonly PipelineStatus[];
   /** Active tokens with an expiry; null when the registry could not be asked (no alert either way). */
   tokens: readonly ExpiringToken[] | null;
   now: number;
@@ -70,7 +72,12 @@ export function evaluateRules(rules: readonly AlertRule[], snap: Snapshot): Cond
       }
       continue;
     }
-    if (rule.kind === "backup_failed" || rule.kind === "backup_overdue" || rule.kind === "token_expiring") {
+    if (
+      rule.kind === "backup_failed" ||
+      rule.kind === "backup_overdue" ||
+      rule.kind === "token_expiring" ||
+      rule.kind === "pipeline_failed"
+    ) {
       out.push(...outsideConditions(rule, snap));
       continue;
     }
@@ -160,12 +167,15 @@ export function evaluateRules(rules: readonly AlertRule[], snap: Snapshot): Cond
   return out;
 }
 
-type OutsideRule = Extract<AlertRule, { kind: "backup_failed" | "backup_overdue" | "token_expiring" }>;
+type OutsideRule = Extract<
+  AlertRule,
+  { kind: "backup_failed" | "backup_overdue" | "token_expiring" | "pipeline_failed" }
+>;
 
 const minutes = (ms: number) =>
   ms >= 7_200_000 ? `${Math.floor(ms / 3_600_000)} h` : `${Math.floor(ms / 60_000)} min`;
 
-/** Conditions on what other services announce or answer: backups and API tokens. */
+/** Conditions on what other services announce or answer: backups, pipelines and API tokens. */
 function outsideConditions(rule: OutsideRule, snap: Snapshot): Condition[] {
   const out: Condition[] = [];
   switch (rule.kind) {
@@ -204,6 +214,20 @@ function outsideConditions(rule: OutsideRule, snap: Snapshot): Condition[] {
       );
       break;
     }
+    case "pipeline_failed":
+      for (const p of snap.pipelines) {
+        if (p.outcome !== "failed" || !rule.pipelines.some((g) => globMatches(g, p.pipeline))) continue;
+        out.push(
+          condition(
+            rule,
+            [p.pipeline],
+            `Pipeline ${p.pipeline} failed promoting ${p.namespace} into ${p.environment}${p.failedStep ? ` at step ${p.failedStep}` : ""}`,
+            `Run ${p.runId}: ${p.failureReason ?? ""}${p.rolledBack ? " The target was rolled back." : ""}`,
+            { pipeline: p.pipeline, namespace: p.namespace, environment: p.environment },
+          ),
+        );
+      }
+      break;
     case "token_expiring":
       for (const t of snap.tokens ?? []) {
         const left = t.expiresAt.getTime() - snap.now;

@@ -62,7 +62,7 @@ export function registerDashboardRoutes(app: App, deps: { dashboard: DashboardSe
   const files = {
     html: asset("dashboard.html"),
     js: asset("dashboard.js"),
-    revisionsJs: asset("revisions.js"),
+    views: Object.fromEntries(["revisions.js", "pipelines.js", "compare.js"].map((n) => [n, asset(n)])),
     css: asset("dashboard.css"),
   };
 
@@ -92,15 +92,17 @@ export function registerDashboardRoutes(app: App, deps: { dashboard: DashboardSe
         .header("cache-control", "no-cache")
         .send(files.js),
   );
-  app.get(
-    "/dashboard/revisions.js",
-    { schema: { hide: true }, config: { access: PAGE } },
-    async (_request, reply) =>
-      reply
-        .header("content-type", "text/javascript; charset=utf-8")
-        .header("cache-control", "no-cache")
-        .send(files.revisionsJs),
-  );
+  // One script per view beside app.js; each is read once at start like the page.
+  for (const [name, body] of Object.entries(files.views))
+    app.get(
+      `/dashboard/${name}`,
+      { schema: { hide: true }, config: { access: PAGE } },
+      async (_request, reply) =>
+        reply
+          .header("content-type", "text/javascript; charset=utf-8")
+          .header("cache-control", "no-cache")
+          .send(body),
+    );
   app.get(
     "/dashboard/app.css",
     { schema: { hide: true }, config: { access: PAGE } },

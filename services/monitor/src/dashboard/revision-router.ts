@@ -1,9 +1,8 @@
 import { ApiErrorBody, NamespaceName } from "@nexus/contracts";
-import { type App, canAccess, UnauthorizedError } from "@nexus/kit";
-import type { FastifyRequest } from "fastify";
+import { type App, canAccess } from "@nexus/kit";
 import { z } from "zod";
-import { bearerOf } from "../http/request-meta.js";
-import type { RegistryClient } from "./registry-client.js";
+import { tokenOf } from "../http/request-meta.js";
+import type { RegistryClient } from "./relay-client.js";
 
 const LayerParams = z.object({
   ns: NamespaceName,
@@ -55,12 +54,6 @@ const errors = {
 const tags = ["dashboard"];
 const layerPath = (p: { ns: string; layer: string }) =>
   `/v1/namespaces/${encodeURIComponent(p.ns)}/layers/${encodeURIComponent(p.layer)}`;
-
-function tokenOf(request: FastifyRequest): string {
-  const token = bearerOf(request);
-  if (!request.principal || !token) throw new UnauthorizedError("unauthenticated", "a token is required");
-  return token;
-}
 
 /**
  * The dashboard's revision view: a layer's history, one revision with its diff, and rollback, all

@@ -1,4 +1,4 @@
-import { BadRequestError } from "@nexus/kit";
+import { BadRequestError, UnauthorizedError } from "@nexus/kit";
 import type { FastifyRequest } from "fastify";
 
 /** Who did it: the authenticated principal's name. */
@@ -24,4 +24,11 @@ export function ifMatchOf(request: FastifyRequest): number | undefined {
 export function bearerOf(request: FastifyRequest): string | undefined {
   const h = request.headers.authorization;
   return typeof h === "string" && h.startsWith("Bearer ") ? h.slice(7) : undefined;
+}
+
+/** The caller's token for a relay: a signed-in principal with a bearer credential, or 401. */
+export function tokenOf(request: FastifyRequest): string {
+  const token = bearerOf(request);
+  if (!request.principal || !token) throw new UnauthorizedError("unauthenticated", "a token is required");
+  return token;
 }

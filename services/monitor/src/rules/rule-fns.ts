@@ -62,6 +62,8 @@ const DEFAULT_RULES: AlertRuleInput[] = [
     severity: "error",
   },
   { name: "token-expiring", kind: "token_expiring", within: "14d", severity: "warning" },
+  // The monitor's alone: the orchestrator exports no per-pipeline outcome series for Prometheus.
+  { name: "pipeline-failed", kind: "pipeline_failed", severity: "error" },
 ];
 
 /** In force until someone saves a rule set (the same rules as infra/prometheus/nexus-rules.yml). */

@@ -77,6 +77,17 @@ export const AlertRule = z.discriminatedUnion("kind", [
     within: Duration,
   }),
   RuleBase.extend({
+    kind: z
+      .literal("pipeline_failed")
+      .describe("A pipeline's newest finished run failed (a later succeeded run resolves it)"),
+    pipelines: z
+      .array(z.string().regex(/^[a-z0-9*-]{1,63}$/, "must be a pipeline name, `*` as a wildcard"))
+      .min(1)
+      .max(50)
+      .default(["*"])
+      .describe("Pipeline name globs"),
+  }),
+  RuleBase.extend({
     kind: z.literal("token_expiring").describe("An active API token expires within `within`"),
     within: Duration.default("14d"),
   }),

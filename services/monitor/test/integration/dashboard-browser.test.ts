@@ -206,7 +206,7 @@ describe("monitor: the dashboard in a browser", () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await signIn(page, token);
     await page.locator('#grid tr[data-key="pay-api/staging"]').waitFor();
-    await page.getByLabel("Namespace").selectOption("pay-api");
+    await page.getByLabel("Namespace", { exact: true }).selectOption("pay-api");
     await page.getByLabel("Layer").selectOption("staging");
     await page.getByRole("button", { name: "Show revisions" }).click();
     const rows = page.locator("#revisions li");
@@ -268,7 +268,7 @@ describe("monitor: the dashboard in a browser", () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await signIn(page, token);
     await page.locator('#grid tr[data-key="pay-api/staging"]').waitFor();
-    await page.getByLabel("Namespace").selectOption("pay-api");
+    await page.getByLabel("Namespace", { exact: true }).selectOption("pay-api");
     await page.getByLabel("Layer").selectOption("staging");
     await page.getByRole("button", { name: "Show revisions" }).click();
     await expect.poll(() => page.locator("#revisions li").count()).toBeGreaterThan(1);
@@ -297,6 +297,40 @@ describe("monitor: the dashboard in a browser", () => {
     });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { field: string } }).error.field).toContain("revision");
+    await page.close();
+  });
+
+  it("compares two environments key by key with provenance, secrets masked", async () => {
+    const canary = `canary-${Math.random().toString(36).slice(2)}`;
+    expect((await call(registry, "POST", "/v1/namespaces", { name: "cmp-api" })).status).toBe(201);
+    const writes = [
+      ["staging", { replicas: 2, tier: "web", password: { $secret: canary } }],
+      ["production", { replicas: 5 }],
+    ] as const;
+    for (const [layer, content] of writes)
+      expect((await call(registry, "PUT", `/v1/namespaces/cmp-api/layers/${layer}`, content)).status).toBe(
+        200,
+      );
+    const token = await registry.tokenFor(["viewer:cmp-*:*"], { name: "compare-viewer" });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, token);
+    await page.locator('#grid tr[data-key="cmp-api/staging"]').waitFor();
+    await page.locator('#grid tr[data-key="cmp-api/production"]').waitFor();
+    await page.getByLabel("Namespace to compare").selectOption("cmp-api");
+    await page.getByLabel("From environment").selectOption("staging");
+    await page.getByLabel("To environment").selectOption("production");
+    await page.getByRole("button", { name: "Compare" }).click();
+    await expect.poll(() => page.locator("#compare li").count()).toBeGreaterThan(1);
+    const lines = await page.locator("#compare li").allTextContents();
+    expect(lines.find((l) => l.includes("replicas"))).toMatch(
+      /replicas: 2 in staging \(from staging r\d+\) → 5 in production \(from production r\d+\)/,
+    );
+    expect(lines.find((l) => l.includes("tier"))).toMatch(/− tier = web in staging/);
+    expect(await page.locator("#cmp-status").textContent()).toMatch(
+      /cmp-api: staging \(revision \d+\) → production/,
+    );
+    expect(await page.content()).not.toContain(canary);
+    await page.screenshot({ path: `${SHOTS}dashboard-compare.png`, fullPage: true });
     await page.close();
   });
 

@@ -57,7 +57,14 @@ describe("conditions", () => {
       heartbeat: heartbeat({ instanceId: "a-2" }),
     },
   ];
-  const snap: Snapshot = { health: health(records), findings: [], backups: [], tokens: null, now: NOW };
+  const snap: Snapshot = {
+    health: health(records),
+    findings: [],
+    backups: [],
+    pipelines: [],
+    tokens: null,
+    now: NOW,
+  };
 
   it("name each subject in a stable fingerprint", () => {
     const conditions = evaluateRules(
@@ -141,6 +148,36 @@ describe("conditions", () => {
         backups: [failed],
       }),
     ).toEqual([]);
+  });
+  it("report a pipeline whose newest finished run failed, per pipeline and only those its globs name", () => {
+    const failed = {
+      pipeline: "payments-to-prod",
+      namespace: "payments",
+      environment: "prod",
+      runId: "6f1c2a7e-2b8d-4c1e-9a53-0d7f1e2b3c4d",
+      outcome: "failed" as const,
+      finishedAt: new Date(NOW - 5_000),
+      failedStep: "smoke",
+      failureReason: "exit code 3",
+      rolledBack: true,
+    };
+    const ok = { ...failed, pipeline: "billing-to-prod", outcome: "succeeded" as const, failedStep: null };
+    const r = [rule({ name: "pf", kind: "pipeline_failed" })];
+    const found = evaluateRules(r, { ...snap, pipelines: [failed, ok] });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({
+      fingerprint: "monitor:pf:payments-to-prod",
+      labels: {
+        pipeline: "payments-to-prod",
+        namespace: "payments",
+        environment: "prod",
+        kind: "pipeline_failed",
+      },
+    });
+    expect(found[0]?.summary).toContain("at step smoke");
+    expect(found[0]?.details).toContain("rolled back");
+    const onlyBilling = [rule({ name: "pf", kind: "pipeline_failed", pipelines: ["billing-*"] })];
+    expect(evaluateRules(onlyBilling, { ...snap, pipelines: [failed, ok] })).toEqual([]);
   });
   it("count a backup overdue from its last verification, or from when watching began", () => {
     const r = [rule({ name: "late", kind: "backup_overdue", backupKind: "incremental", within: "30m" })];
