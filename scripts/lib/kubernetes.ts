@@ -35,9 +35,19 @@ const SERVICE_SETTINGS: Record<string, Record<string, string>> = {
   monitor: {
     DRIFT_DETECTOR_URL: `http://drift-detector:${HTTP_PORT}`,
     NOTIFIER_URL: `http://notifier:${HTTP_PORT}`,
+    REGISTRY_URL: `http://config-registry:${HTTP_PORT}`,
+    ORCHESTRATOR_URL: `http://orchestrator:${HTTP_PORT}`,
+  },
+  orchestrator: {
+    REGISTRY_URL: `http://config-registry:${HTTP_PORT}`,
+    DRIFT_DETECTOR_URL: `http://drift-detector:${HTTP_PORT}`,
   },
   // Bundles in a replicated JetStream object store: no volume shared between the replicas.
-  backup: { BACKUP_STORAGE: "nats", BACKUP_NATS_REPLICAS: String(NATS_REPLICAS) },
+  backup: {
+    BACKUP_STORAGE: "nats",
+    BACKUP_NATS_REPLICAS: String(NATS_REPLICAS),
+    REGISTRY_URL: `http://config-registry:${HTTP_PORT}`,
+  },
 };
 
 type Manifest = { toJSON(): unknown; validate(): void };
