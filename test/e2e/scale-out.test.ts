@@ -47,6 +47,7 @@ describe("scale-out: two instances of every service", () => {
       NATS_PREFIX: nats.prefix,
       REDIS_KEY_PREFIX: redis.keyPrefix,
       NOTIFIER_SECRETS_KEY: `n1:${randomBytes(32).toString("base64")}`,
+      ORCHESTRATOR_HOOK_KEY: randomBytes(32).toString("base64url"),
       BACKUP_DIR: backupDir,
       HEARTBEAT_INTERVAL_SECONDS: "0",
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
