@@ -146,7 +146,12 @@ export const TriggerDefinition = z.discriminatedUnion("type", [
   z
     .strictObject({
       type: z.literal("git-push"),
-      source: ResourceName.describe("The registry's name of the Git source"),
+      source: z
+        .union([ResourceName, z.uuid()])
+        .describe(
+          "The Git source's name in the registry (looked up with the orchestrator's registry token, " +
+            "which needs the admin role for it) or its id",
+        ),
       branch: BranchGlob.default("*").describe(
         "Branch name or glob (`main`, `release/*`, `**`); `*` does not cross `/`",
       ),

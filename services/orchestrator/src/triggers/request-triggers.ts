@@ -1,11 +1,17 @@
 import { CONFIG_CHANGE_REQUESTED, GIT_PUSHED } from "@nexus/contracts";
-import { type Bus, type Consumption, type Logger, type Pool, processOnce } from "@nexus/kit";
+import { AppError, type Bus, type Consumption, type Logger, type Pool, processOnce } from "@nexus/kit";
 import type { RegistryClient } from "../clients/registry-client.js";
 import type { PipelineStore } from "../pipelines/pipeline-store.js";
 import type { PipelineDto } from "../pipelines/pipeline-types.js";
 import type { RunService } from "../runs/run-service.js";
 import type { Trigger } from "../runs/run-types.js";
-import { branchOf, startsOnChangeRequest, startsOnGitPush, watchesGitPushes } from "./trigger-fns.js";
+import {
+  branchOf,
+  needsSourceName,
+  startsOnChangeRequest,
+  startsOnGitPush,
+  watchesGitPushes,
+} from "./trigger-fns.js";
 
 export const CHANGE_REQUEST_DURABLE = "orchestrator-change-requests";
 export const GIT_PUSH_DURABLE = "orchestrator-git-pushes";
@@ -87,6 +93,32 @@ export function consumeChangeRequests(deps: Deps): Promise<Consumption> {
   );
 }
 
+/**
+ * The name of a Git source, for triggers that name it. Listing sources needs an admin token at the
+ * registry: a refusal is not going to change on a retry, so it is logged and only triggers naming
+ * the source by id can match; a registry that is away throws and the event comes back later.
+ */
+async function sourceName(deps: Deps, sourceId: string): Promise<string | null> {
+  try {
+    const name = await deps.registry.gitSourceName(sourceId);
+    if (!name)
+      deps.logger.warn(
+        { sourceId },
+        `the registry knows no Git source ${sourceId}; only triggers naming it by id match`,
+      );
+    return name;
+  } catch (err) {
+    if (err instanceof AppError && err.statusCode < 500) {
+      deps.logger.warn(
+        { sourceId, err: err.message },
+        `could not look up the name of Git source ${sourceId} (the orchestrator's registry token needs the admin role to list Git sources); only triggers naming it by id match`,
+      );
+      return null;
+    }
+    throw err;
+  }
+}
+
 /** A push to a branch of a Git source starts the pipelines whose git-push trigger takes it. */
 export function consumeGitPushes(deps: Deps): Promise<Consumption> {
   return deps.bus.consume(GIT_PUSHED, { durable: GIT_PUSH_DURABLE, deliverPolicy: "new" }, async (event) => {
@@ -95,15 +127,10 @@ export function consumeGitPushes(deps: Deps): Promise<Consumption> {
     if (!branch) return;
     const watching = (await deps.pipelines.list(deps.pool)).filter(watchesGitPushes);
     if (watching.length === 0) return;
-    const source = await deps.registry.gitSourceName(d.sourceId);
-    if (!source) {
-      deps.logger.warn(
-        { sourceId: d.sourceId },
-        `a push to Git source ${d.sourceId}, which the registry does not know, starts no run`,
-      );
-      return;
-    }
-    const matching = watching.filter((p) => startsOnGitPush(p, source, branch));
+    const name = needsSourceName(watching, d.sourceId) ? await sourceName(deps, d.sourceId) : null;
+    const source = name ?? d.sourceId;
+    const names = name ? [d.sourceId, name] : [d.sourceId];
+    const matching = watching.filter((p) => startsOnGitPush(p, names, branch));
     if (matching.length === 0) return;
     const commit = d.after.slice(0, 12);
     await startRuns(deps, GIT_PUSH_DURABLE, event.id, matching, {

@@ -28,12 +28,19 @@ export function startsOnChangeRequest(
   return definitionOf(p).triggers.some((t) => t.type === "change-request");
 }
 
-/** A push reaches a pipeline when one of its git-push triggers names the source and takes the branch. */
-export function startsOnGitPush(p: PipelineDto, sourceName: string, branch: string): boolean {
+/**
+ * A push reaches a pipeline when one of its git-push triggers names the source (by any of the
+ * names given: its id, and its name when known) and takes the branch.
+ */
+export function startsOnGitPush(p: PipelineDto, source: readonly string[], branch: string): boolean {
   return definitionOf(p).triggers.some(
-    (t) => t.type === "git-push" && t.source === sourceName && branchMatches(t.branch, branch),
+    (t) => t.type === "git-push" && source.includes(t.source) && branchMatches(t.branch, branch),
   );
 }
+
+/** Must the source's name be looked up, or do all these pipelines name their Git sources by this id? */
+export const needsSourceName = (pipelines: readonly PipelineDto[], sourceId: string): boolean =>
+  pipelines.some((p) => definitionOf(p).triggers.some((t) => t.type === "git-push" && t.source !== sourceId));
 
 /** Pipelines that listen to pushes at all (so a push to an unwatched source asks the registry nothing). */
 export const watchesGitPushes = (p: PipelineDto): boolean =>

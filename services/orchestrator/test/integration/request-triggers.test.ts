@@ -165,6 +165,15 @@ describe("change-request and git-push triggers", () => {
       steps: [{ type: "approve" }],
     });
     expect(created.status).toBe(201);
+    const byId = await world.call("POST", "/v1/pipelines", {
+      name: "shop-main-push-by-id",
+      namespace: "shop",
+      source: "staging",
+      target: "production",
+      triggers: [{ type: "git-push", source: sourceId, branch: "main" }],
+      steps: [{ type: "approve" }],
+    });
+    expect(byId.status).toBe(201);
     const push = (over: Partial<GitPushed>): GitPushed => ({
       schemaVersion: 1,
       sourceId,
@@ -178,7 +187,8 @@ describe("change-request and git-push triggers", () => {
       ...over,
     });
 
-    // Not for this pipeline: another branch, a branch `*` does not reach, a tag, another source.
+    // Not for the release pipeline: another branch (the by-id pipeline's), a branch `*` does not
+    // reach, a tag, another source.
     await world.publish(GIT_PUSHED, push({ ref: "refs/heads/main" }));
     await world.publish(GIT_PUSHED, push({ ref: "refs/heads/release/2026/12" }));
     await world.publish(GIT_PUSHED, push({ ref: "refs/tags/release/2026.12" }));
@@ -210,5 +220,8 @@ describe("change-request and git-push triggers", () => {
         expect.stringContaining("push to shop-repo@release/2027.01"),
       ]),
     );
+    const [main, ...more] = await runsOf("shop-main-push-by-id");
+    expect(more).toEqual([]);
+    expect(main?.triggerDetail).toMatch(/^push to shop-repo@main \(/);
   });
 });

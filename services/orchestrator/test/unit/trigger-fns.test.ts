@@ -5,6 +5,7 @@ import type { PipelineDto } from "../../src/pipelines/pipeline-types.js";
 import {
   branchMatches,
   branchOf,
+  needsSourceName,
   startsOnChangeRequest,
   startsOnGitPush,
   watchesGitPushes,
@@ -102,9 +103,15 @@ describe("which pipelines an event starts", () => {
   it("starts git-push pipelines naming the source whose branch glob takes the branch", () => {
     const p = pipeline([{ type: "git-push", source: "repo", branch: "release/*" }]);
     expect(watchesGitPushes(p)).toBe(true);
-    expect(startsOnGitPush(p, "repo", "release/1")).toBe(true);
-    expect(startsOnGitPush(p, "repo", "main")).toBe(false);
-    expect(startsOnGitPush(p, "other-repo", "release/1")).toBe(false);
+    const id = "7d1c7a3e-2b8f-4c1e-9a3b-0c2d4e6f8a10";
+    expect(startsOnGitPush(p, [id, "repo"], "release/1")).toBe(true);
+    expect(startsOnGitPush(p, [id, "repo"], "main")).toBe(false);
+    expect(startsOnGitPush(p, [id], "release/1")).toBe(false);
+    expect(startsOnGitPush(p, [id, "other-repo"], "release/1")).toBe(false);
+    expect(needsSourceName([p], id)).toBe(true);
+    const byId = pipeline([{ type: "git-push", source: id, branch: "main" }]);
+    expect(startsOnGitPush(byId, [id], "main")).toBe(true);
+    expect(needsSourceName([byId], id)).toBe(false);
     expect(watchesGitPushes(pipeline([{ type: "change-request" }]))).toBe(false);
   });
 });
