@@ -30,6 +30,7 @@ import { createScheduleStore } from "./schedules/schedule-store.js";
 import { createScheduler } from "./schedules/scheduler.js";
 import { type CommandRunner, createLocalCommandRunner } from "./steps/command-runner.js";
 import { createStepHandlers } from "./steps/step-handlers.js";
+import { consumeChangeRequests, consumeGitPushes } from "./triggers/request-triggers.js";
 import { consumeTriggers } from "./triggers/trigger-consumer.js";
 
 export const SERVICE_NAME = "orchestrator";
@@ -218,7 +219,7 @@ export async function buildApp(deps: OrchestratorDeps) {
     audit,
     services: { pipelines, runs },
     workers: {
-      /** Streams exist, the relay and the trigger consumer run, the executor drives runs, schedules compete for their lease. */
+      /** Streams exist, the relay and the trigger consumers run, the executor drives runs, schedules compete for their lease. */
       async start() {
         busMetrics.start();
         await bus.ensureStreams();
@@ -233,6 +234,19 @@ export async function buildApp(deps: OrchestratorDeps) {
             wake: () => executor.wake(),
           }),
         ];
+        const requestTriggers = {
+          bus,
+          pool,
+          pipelines: pipelineStore,
+          runs,
+          registry,
+          logger,
+          wake: () => executor.wake(),
+        };
+        consumptions.push(
+          await consumeChangeRequests(requestTriggers),
+          await consumeGitPushes(requestTriggers),
+        );
         executor.start();
         await scheduler.start();
       },

@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     bus,
     pool,
     readiness: orchestrator.readiness,
-    durables: ["orchestrator-triggers"],
+    durables: ["orchestrator-triggers", "orchestrator-change-requests", "orchestrator-git-pushes"],
     logger,
   });
 

@@ -5,7 +5,7 @@ export const PIPELINE_STARTED = "nexus.pipeline.started" as const;
 
 /** A run of a pipeline started (manually, on an event or on a schedule). */
 export const PipelineStarted = PipelineRun.extend({
-  trigger: z.enum(["manual", "config.changed", "config.change-requested", "schedule"]),
+  trigger: z.enum(["manual", "config.changed", "config.change-requested", "git.pushed", "schedule"]),
   startedBy: z.string().min(1),
   sourceRevision: z
     .number()

@@ -61,6 +61,13 @@ export function createRegistryClient(deps: {
       return got?.schema ?? null;
     },
 
+    /** The name of the Git source with this id; null when the registry has none (deleted since). */
+    async gitSourceName(id: string): Promise<string | null> {
+      // The registry addresses sources by name; the push event carries the id.
+      const got = await http.get<{ items: { id: string; name: string }[] }>("/v1/git-sources");
+      return got?.items.find((s) => s.id === id)?.name ?? null;
+    },
+
     /** The resolved document as stored (secrets redacted) and the pointers of its secrets. */
     async resolved(
       namespace: string,

@@ -16,6 +16,13 @@ const CronPattern = z
     }
   }, "is not a cron pattern (e.g. `0 30 2 * * 1-5`: seconds, minutes, hours, day, month, weekday)");
 
+/** A branch name, or a glob over branch names (picomatch syntax: `*`, `**`, `?`, `{a,b}`). */
+const BranchGlob = z
+  .string()
+  .min(1)
+  .max(250)
+  .regex(/^(?!-)(?!.*\.\.)[A-Za-z0-9._/*?{},!-]+$/, "must be a branch name or a glob such as release/*");
+
 /** A JSON pointer into a configuration document (`/database/host`). */
 const JsonPointer = z.string().regex(/^(\/[^/]*)+$/, "must be a JSON pointer such as /database/host");
 
@@ -130,6 +137,28 @@ export const TriggerDefinition = z.discriminatedUnion("type", [
         .describe("A time missed while no instance ran still fires if it is at most this old"),
     })
     .describe("Start a run at these times, promoting the source overlay's revision at that moment"),
+  z
+    .strictObject({ type: z.literal("change-request") })
+    .describe(
+      "A change request opened in the registry for the target environment (of this namespace) starts a run " +
+        "promoting the source overlay's revision at that moment; the run's approve steps are its approval path",
+    ),
+  z
+    .strictObject({
+      type: z.literal("git-push"),
+      source: z
+        .union([ResourceName, z.uuid()])
+        .describe(
+          "The Git source's name in the registry (looked up with the orchestrator's registry token, " +
+            "which needs the admin role for it) or its id",
+        ),
+      branch: BranchGlob.default("*").describe(
+        "Branch name or glob (`main`, `release/*`, `**`); `*` does not cross `/`",
+      ),
+    })
+    .describe(
+      "A push to a branch of a Git source starts a run promoting the source overlay's revision at that moment",
+    ),
 ]);
 export type TriggerDefinition = z.infer<typeof TriggerDefinition>;
 
@@ -160,6 +189,17 @@ export const PipelineDefinition = z
       seen.add(s.name);
     });
     const promote = p.steps.findIndex((s) => s.type === "promote");
+    const approve = p.steps.findIndex((s) => s.type === "approve");
+    p.triggers.forEach((t, i) => {
+      // The run stands in for the registry's approval of the change, so it must ask for one
+      // before it writes anything.
+      if (t.type === "change-request" && (approve < 0 || (promote >= 0 && approve > promote)))
+        ctx.addIssue({
+          code: "custom",
+          path: ["triggers", i, "type"],
+          message: "a change-request run is the change's approval path: add an approve step before promote",
+        });
+    });
     p.steps.forEach((s, i) => {
       if ((s.type === "wait-applied" || s.type === "health-gate") && (promote < 0 || i < promote))
         ctx.addIssue({

@@ -54,6 +54,7 @@ export function createRunService(deps: {
     sourceRevision: number,
     trigger: Trigger,
     actor: string,
+    triggerDetail: string | null = null,
   ): Promise<string> {
     const definition = p.definition as unknown as PipelineDefinition;
     const run = {
@@ -66,6 +67,7 @@ export function createRunService(deps: {
       target: p.target,
       sourceRevision,
       trigger,
+      triggerDetail,
       startedBy: actor,
     };
     await runs.insert(tx, run);
@@ -154,8 +156,9 @@ export function createRunService(deps: {
       sourceRevision: number,
       trigger: Trigger,
       actor: string,
+      detail: string | null = null,
     ) {
-      return insertRun(tx, p, sourceRevision, trigger, actor);
+      return insertRun(tx, p, sourceRevision, trigger, actor, detail);
     },
 
     /** Ask an active run to stop; it stops at its next look, rolling back what it promoted. */

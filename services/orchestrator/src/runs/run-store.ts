@@ -5,7 +5,7 @@ import type { RunQuery, RunRow, RunStatus, StepRow, StepStatus } from "./run-typ
 
 const RUN_COLUMNS = `id, pipeline, pipeline_version, definition, namespace, source_env, target_env, source_revision,
   trigger, started_by, status, current_step, context, failure, created_at, updated_at, finished_at,
-  cancel_requested_by`;
+  cancel_requested_by, trigger_detail`;
 const STEP_COLUMNS = "idx, name, type, status, attempts, state, summary, output, started_at, finished_at";
 const ACTIVE = "('running', 'awaiting-approval', 'rolling-back')";
 
@@ -20,6 +20,7 @@ const toRun = (r: Record<string, any>): RunRow => ({
   target: r.target_env,
   sourceRevision: r.source_revision,
   trigger: r.trigger,
+  triggerDetail: r.trigger_detail,
   startedBy: r.started_by,
   status: r.status,
   currentStep: r.current_step,
@@ -81,8 +82,8 @@ export function createRunStore() {
     ): Promise<void> {
       await db.query(
         `INSERT INTO runs (id, pipeline, pipeline_version, definition, namespace, source_env, target_env,
-           source_revision, trigger, started_by, status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'running')`,
+           source_revision, trigger, trigger_detail, started_by, status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'running')`,
         [
           run.id,
           run.pipeline,
@@ -93,6 +94,7 @@ export function createRunStore() {
           run.target,
           run.sourceRevision,
           run.trigger,
+          run.triggerDetail,
           run.startedBy,
         ],
       );

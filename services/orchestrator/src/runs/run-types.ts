@@ -16,7 +16,7 @@ export const ACTIVE_STATUSES: readonly RunStatus[] = ["running", "awaiting-appro
 export const StepStatus = z.enum(["pending", "running", "waiting", "succeeded", "failed"]);
 export type StepStatus = z.infer<typeof StepStatus>;
 
-export type Trigger = "manual" | "config.changed" | "config.change-requested" | "schedule";
+export type Trigger = "manual" | "config.changed" | "config.change-requested" | "git.pushed" | "schedule";
 
 export interface RunRow {
   id: string;
@@ -28,6 +28,8 @@ export interface RunRow {
   target: string;
   sourceRevision: number;
   trigger: Trigger;
+  /** What started it, in words: the change request's id, the pushed branch and commit. */
+  triggerDetail: string | null;
   startedBy: string;
   status: RunStatus;
   currentStep: number;
@@ -85,6 +87,10 @@ export const RunDto = z.object({
   target: z.string(),
   sourceRevision: z.number().int(),
   trigger: z.string(),
+  triggerDetail: z
+    .string()
+    .nullable()
+    .describe("What started it: `change request <id>`, `push to <source>@<branch> (<commit>)`"),
   startedBy: z.string(),
   status: RunStatus,
   currentStep: z.number().int(),
@@ -146,6 +152,7 @@ export const toRunDto = (r: RunRow): RunDto => ({
   target: r.target,
   sourceRevision: r.sourceRevision,
   trigger: r.trigger,
+  triggerDetail: r.triggerDetail,
   startedBy: r.startedBy,
   status: r.status,
   currentStep: r.currentStep,
