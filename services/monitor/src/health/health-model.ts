@@ -14,6 +14,20 @@ export interface PendingSample {
   gauges: ServiceHeartbeat["gauges"];
 }
 
+/** One instance's HTTP traffic for one heartbeat interval, as received. */
+export interface TrafficSample {
+  service: string;
+  instanceId: string;
+  /** When the monitor received it (ms). */
+  at: number;
+  requests: number;
+  errors5xx: number;
+  p99Ms: number | null;
+}
+
+/** The longest SLO window a rule may ask for. */
+export const TRAFFIC_KEPT_MS = 3_600_000;
+
 const keyOf = (service: string, instanceId: string) => `${service}/${instanceId}`;
 
 /**
@@ -24,6 +38,13 @@ const keyOf = (service: string, instanceId: string) => `${service}/${instanceId}
 export function createHealthModel() {
   const records = new Map<string, InstanceRecord>();
   const pending = new Map<string, PendingSample>();
+  const traffic = new Map<string, TrafficSample[]>();
+
+  function keepTraffic(key: string, sample: TrafficSample) {
+    const list = (traffic.get(key) ?? []).filter((t) => sample.at - t.at < TRAFFIC_KEPT_MS);
+    list.push(sample);
+    traffic.set(key, list);
+  }
 
   /**
    * A heartbeat as received on `<prefix>.service.heartbeat.<service>.<instance>`: the subject is
@@ -52,6 +73,7 @@ export function createHealthModel() {
       return { ok: true, record: before, changed: false };
     const record: InstanceRecord = { service, instanceId, lastSeenAt: now, heartbeat: hb };
     records.set(key, record);
+    if (hb.http) keepTraffic(key, { service, instanceId, at: now, ...hb.http });
     const p = pending.get(key);
     pending.set(key, {
       service,
@@ -82,6 +104,11 @@ export function createHealthModel() {
     forget(service: string, instanceId: string) {
       records.delete(keyOf(service, instanceId));
       pending.delete(keyOf(service, instanceId));
+      traffic.delete(keyOf(service, instanceId));
+    },
+    /** The HTTP traffic received within the last `TRAFFIC_KEPT_MS`, every instance. */
+    traffic(now: number): TrafficSample[] {
+      return [...traffic.values()].flat().filter((t) => now - t.at < TRAFFIC_KEPT_MS);
     },
     records: (): InstanceRecord[] => [...records.values()],
     /** What arrived since the last call (for the history), and start counting again. */
