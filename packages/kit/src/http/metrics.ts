@@ -66,8 +66,18 @@ export interface HttpTotals {
  * a heartbeat is per process, and a process serves one app.
  */
 export async function readProcessHttpTotals(): Promise<HttpTotals> {
+  return sumHttpTotals([...processHttpHistograms]);
+}
+
+/** The same totals from one app's registry (several apps in one process: tests). */
+export async function readHttpTotals(registry: Registry): Promise<HttpTotals> {
+  const h = registry.getSingleMetric("http_request_duration_seconds");
+  return sumHttpTotals(h instanceof Histogram ? [h] : []);
+}
+
+async function sumHttpTotals(histograms: readonly Histogram<string>[]): Promise<HttpTotals> {
   const totals: HttpTotals = { requests: 0, errors5xx: 0, buckets: new Map() };
-  for (const h of processHttpHistograms) {
+  for (const h of histograms) {
     const { values } = await h.get();
     for (const v of values) {
       if (v.metricName === "http_request_duration_seconds_count") {
