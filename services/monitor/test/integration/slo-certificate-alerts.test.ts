@@ -104,7 +104,7 @@ beforeAll(async () => {
         name: "slow",
         kind: "slo_latency",
         services: ["payments-*"],
-        threshold: 100,
+        threshold: 400,
         window: "2s",
         minRequests: 5,
       },
@@ -176,9 +176,9 @@ describe("monitor: SLO rules from the kit heartbeat's HTTP traffic", () => {
   it("fires slo_latency on a p99 over the threshold and resolves when requests are fast again", async () => {
     const fp = "monitor:slow:payments-api";
     expect(count("nexus.alert.raised", fp)).toBe(0);
-    await Promise.all(Array.from({ length: 6 }, () => traffic(1, "/pay?delayMs=150")));
+    await Promise.all(Array.from({ length: 6 }, () => traffic(1, "/pay?delayMs=600")));
     const firing = await eventually(alerts, (items) => alertOf(items, fp)?.status === "firing");
-    expect(alertOf(firing, fp).summary).toMatch(/p99 latency is (250|500) ms/);
+    expect(alertOf(firing, fp).summary).toMatch(/p99 latency is 1000 ms/);
     const until = Date.now() + 2_600;
     while (Date.now() < until) await traffic(5, "/pay");
     await eventually(
