@@ -120,7 +120,15 @@ export function createAlertEvaluator(deps: {
       backups,
       pipelines,
       tokens,
-      traffic: model.traffic(now.getTime()),
+      traffic: model.traffic(
+        now.getTime(),
+        Math.max(
+          0,
+          ...rules.flatMap((r) =>
+            r.kind === "slo_error_rate" || r.kind === "slo_latency" ? [durationMs(r.window)] : [],
+          ),
+        ),
+      ),
       certificates: deps.certificates.current(
         rules.flatMap((r) => (r.kind === "certificate_expiring" ? r.endpoints : [])),
         now.getTime(),

@@ -27,6 +27,8 @@ export interface TrafficSample {
 
 /** The longest SLO window a rule may ask for. */
 export const TRAFFIC_KEPT_MS = 3_600_000;
+/** Kept until an evaluation says how long the rules in force look back (the default rules: 5m). */
+const TRAFFIC_KEPT_DEFAULT_MS = 300_000;
 
 const keyOf = (service: string, instanceId: string) => `${service}/${instanceId}`;
 
@@ -39,9 +41,12 @@ export function createHealthModel() {
   const records = new Map<string, InstanceRecord>();
   const pending = new Map<string, PendingSample>();
   const traffic = new Map<string, TrafficSample[]>();
+  // Samples are kept only as long as the longest window in force: a 1,000-instance fleet beating
+  // every 5 s holds 60,000 of them for 5 minutes, not 720,000 for an hour.
+  let trafficKeptMs = TRAFFIC_KEPT_DEFAULT_MS;
 
   function keepTraffic(key: string, sample: TrafficSample) {
-    const list = (traffic.get(key) ?? []).filter((t) => sample.at - t.at < TRAFFIC_KEPT_MS);
+    const list = (traffic.get(key) ?? []).filter((t) => sample.at - t.at < trafficKeptMs);
     list.push(sample);
     traffic.set(key, list);
   }
@@ -106,9 +111,20 @@ export function createHealthModel() {
       pending.delete(keyOf(service, instanceId));
       traffic.delete(keyOf(service, instanceId));
     },
-    /** The HTTP traffic received within the last `TRAFFIC_KEPT_MS`, every instance. */
-    traffic(now: number): TrafficSample[] {
-      return [...traffic.values()].flat().filter((t) => now - t.at < TRAFFIC_KEPT_MS);
+    /**
+     * The HTTP traffic received within `lookBackMs` (the longest SLO window in force), every
+     * instance; from now on samples are kept that long (at most `TRAFFIC_KEPT_MS`).
+     */
+    traffic(now: number, lookBackMs: number): TrafficSample[] {
+      trafficKeptMs = Math.min(Math.max(lookBackMs, 1_000), TRAFFIC_KEPT_MS);
+      const out: TrafficSample[] = [];
+      for (const [key, list] of traffic) {
+        const kept = list.filter((t) => now - t.at < trafficKeptMs);
+        if (kept.length === 0) traffic.delete(key);
+        else traffic.set(key, kept);
+        out.push(...kept);
+      }
+      return out;
     },
     records: (): InstanceRecord[] => [...records.values()],
     /** What arrived since the last call (for the history), and start counting again. */

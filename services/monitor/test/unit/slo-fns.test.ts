@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { evaluateRules, type Snapshot, trafficOver } from "../../src/alerts/alert-fns.js";
 import { summarize } from "../../src/health/health-fns.js";
 import type { TrafficSample } from "../../src/health/health-model.js";
+import { createHealthModel } from "../../src/health/health-model.js";
 import { defaultRules } from "../../src/rules/rule-fns.js";
 import { AlertRule } from "../../src/rules/rule-types.js";
 import { heartbeat, NOW } from "./heartbeat-fixture.js";
@@ -133,5 +134,25 @@ describe("certificate_expiring", () => {
     const r = AlertRule.safeParse({ name: "c", kind: "certificate_expiring", endpoints: ["nats.internal"] });
     expect(r.success).toBe(false);
     expect(r.error?.issues[0]?.path).toEqual(["endpoints", 0]);
+  });
+});
+
+describe("the model's traffic", () => {
+  it("keeps each instance's samples as long as the longest window asks, and accepts a heartbeat without http", () => {
+    const model = createHealthModel();
+    const beat = (at: number, requests: number) =>
+      model.ingest(
+        ["notifier", "a-1"],
+        heartbeat({ sentAt: new Date(at).toISOString(), http: { requests, errors5xx: 0, p99Ms: 5 } }),
+        at,
+      );
+    expect(model.ingest(["notifier", "a-2"], heartbeat({ instanceId: "a-2" }), NOW).ok).toBe(true);
+    beat(NOW - 120_000, 1);
+    beat(NOW - 30_000, 2);
+    beat(NOW, 3);
+    expect(model.traffic(NOW, 300_000).map((t) => t.requests)).toEqual([1, 2, 3]);
+    expect(model.traffic(NOW, 60_000).map((t) => t.requests)).toEqual([2, 3]);
+    // The shorter window dropped the oldest sample for good.
+    expect(model.traffic(NOW, 300_000).map((t) => t.requests)).toEqual([2, 3]);
   });
 });
