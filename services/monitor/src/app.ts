@@ -16,6 +16,7 @@ import {
 import { createAlertEvaluator } from "./alerts/alert-evaluator.js";
 import { alertDto, mayViewAlert, registerAlertRoutes } from "./alerts/alert-router.js";
 import { createAlertStore, createFindingStore } from "./alerts/alert-store.js";
+import { createCertificateSource } from "./alerts/certificate-source.js";
 import { consumeFindings } from "./alerts/finding-consumer.js";
 import { createTokenExpirySource } from "./alerts/token-expiry-source.js";
 import { consumeBackupOutcomes } from "./backups/backup-consumer.js";
@@ -77,6 +78,8 @@ export interface MonitorConfig {
   sweepIntervalMs?: number;
   /** How often the registry is asked for expiring API tokens (token_expiring rules). Default 5 min. */
   tokenRefreshMs?: number;
+  /** How often the `certificate_expiring` endpoints are read again (default hourly). */
+  certificateRefreshMs?: number;
 }
 
 export interface MonitorDeps {
@@ -131,6 +134,7 @@ export async function buildApp(deps: MonitorDeps) {
     backups: backupStore,
     pipelines: pipelineStore,
     tokens: createTokenExpirySource({ bus, logger, refreshMs: config.tokenRefreshMs ?? 5 * 60_000 }),
+    certificates: createCertificateSource({ logger, refreshMs: config.certificateRefreshMs ?? 3_600_000 }),
     rules,
     config: {
       databaseUrl: config.databaseUrl,

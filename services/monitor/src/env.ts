@@ -45,6 +45,8 @@ export const monitorEnvSchema = baseEnvSchema.extend({
   NOTIFIER_URL: optionalUrl,
   /** How often the registry is asked which API tokens expire soon (the token_expiring rule). */
   TOKEN_REFRESH_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  /** How often the TLS endpoints of `certificate_expiring` rules are read again. */
+  CERTIFICATE_REFRESH_SECONDS: z.coerce.number().int().min(10).max(86_400).default(3_600),
   /** The registry's API, called with the dashboard user's own token (revisions, diffs, rollback). */
   REGISTRY_URL: optionalUrl,
   /** The orchestrator's API, called with the dashboard user's own token (runs, approve, reject). */

@@ -55,6 +55,7 @@ async function main(): Promise<void> {
       registryUrl: env.REGISTRY_URL,
       orchestratorUrl: env.ORCHESTRATOR_URL,
       tokenRefreshMs: env.TOKEN_REFRESH_SECONDS * 1_000,
+      certificateRefreshMs: env.CERTIFICATE_REFRESH_SECONDS * 1_000,
       dashboardUrl: env.DASHBOARD_URL,
     },
   });

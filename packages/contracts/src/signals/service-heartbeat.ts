@@ -25,6 +25,23 @@ export const DependencyStatus = z.object({
 });
 export type DependencyStatus = z.infer<typeof DependencyStatus>;
 
+/**
+ * The instance's HTTP traffic since its previous heartbeat. Optional, so a schemaVersion 1 body
+ * without it (an older kit, a service without an HTTP API) stays valid: no new version needed.
+ */
+export const HeartbeatHttpTraffic = z.object({
+  requests: z.number().int().min(0).describe("Requests answered in the interval (/metrics excluded)"),
+  errors5xx: z.number().int().min(0).describe("Of those, answered with a 5xx status"),
+  p99Ms: z
+    .number()
+    .min(0)
+    .nullable()
+    .describe(
+      "99th percentile latency: the upper bound of its histogram bucket (above the largest bucket, 2.5 s, reported as 2500); null: no requests",
+    ),
+});
+export type HeartbeatHttpTraffic = z.infer<typeof HeartbeatHttpTraffic>;
+
 export const ServiceHeartbeat = z.object({
   schemaVersion: z.literal(1),
   service: ResourceName.describe("Nexus service name, e.g. `config-registry`"),
@@ -53,6 +70,9 @@ export const ServiceHeartbeat = z.object({
     deadLetters: z.number().int().min(0).describe("Messages this service's durables gave up on (in the DLQ)"),
   }),
   intervalSeconds: z.number().min(0.05).max(3_600).describe("Seconds until the next heartbeat"),
+  http: HeartbeatHttpTraffic.optional().describe(
+    "HTTP traffic since the previous heartbeat; absent: not measured",
+  ),
 });
 export type ServiceHeartbeat = z.infer<typeof ServiceHeartbeat>;
 

@@ -10,7 +10,14 @@ import {
 import type pg from "pg";
 import type { Bus, BusLogger } from "../bus/types.js";
 import type { Readiness } from "../http/health.js";
-import { type HeartbeatGauges, instanceIdOf, sumGauges } from "./heartbeat-fns.js";
+import { readProcessHttpTotals } from "../http/metrics.js";
+import {
+  type HeartbeatGauges,
+  type HttpCounts,
+  instanceIdOf,
+  sumGauges,
+  trafficBetween,
+} from "./heartbeat-fns.js";
 
 export interface ServiceHeartbeatOptions {
   service: string;
@@ -28,6 +35,11 @@ export interface ServiceHeartbeatOptions {
   /** Logical durable names (prefixes) of the service's consumers, e.g. `["notifier"]`. */
   durables: readonly string[];
   logger: BusLogger;
+  /**
+   * Cumulative HTTP counts; default: this process's HTTP apps (the kit's RED histograms). Each
+   * heartbeat reports the difference from the previous reading.
+   */
+  readHttpCounts?: () => Promise<HttpCounts>;
 }
 
 export interface ServiceHeartbeatPublisher {
@@ -68,6 +80,20 @@ export function startServiceHeartbeat(options: ServiceHeartbeatOptions): Service
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let inFlight: Promise<void> | undefined;
+  const readHttpCounts = options.readHttpCounts ?? readProcessHttpTotals;
+  let lastHttp: HttpCounts | null = null;
+
+  const readTraffic = async () => {
+    try {
+      const counts = await readHttpCounts();
+      const traffic = trafficBetween(lastHttp, counts);
+      lastHttp = counts;
+      return traffic;
+    } catch (err) {
+      logger.debug({ err }, "heartbeat: could not read the HTTP counts");
+      return undefined;
+    }
+  };
 
   const matches = (name: string) => options.durables.some((d) => name === d || name.startsWith(`${d}-`));
 
@@ -104,7 +130,7 @@ export function startServiceHeartbeat(options: ServiceHeartbeatOptions): Service
   };
 
   const send = async (stopping: boolean) => {
-    const [readiness, gauges] = await Promise.all([options.readiness(), readGauges()]);
+    const [readiness, gauges, http] = await Promise.all([options.readiness(), readGauges(), readTraffic()]);
     const now = new Date();
     const body: ServiceHeartbeat = {
       schemaVersion: 1,
@@ -124,6 +150,7 @@ export function startServiceHeartbeat(options: ServiceHeartbeatOptions): Service
       })),
       gauges,
       intervalSeconds: options.intervalSeconds,
+      ...(http ? { http } : {}),
     };
     if (nc.isClosed()) return;
     nc.publish(subject, JSON.stringify(ServiceHeartbeatSchema.parse(body)));

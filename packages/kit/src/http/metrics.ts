@@ -6,12 +6,17 @@ import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
  * in one process (tests) don't collide. Labels use the route pattern, never the raw URL.
  */
 export function registerMetrics(app: FastifyInstance, registry: Registry): void {
-  const duration = new Histogram({
+  const duration: Histogram<"method" | "route" | "status"> = new Histogram({
     name: "http_request_duration_seconds",
     help: "HTTP request duration in seconds",
     labelNames: ["method", "route", "status"] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
+  });
+  processHttpHistograms.add(duration);
+  app.addHook("onClose", (_app, done) => {
+    processHttpHistograms.delete(duration);
+    done();
   });
 
   // The histogram's `_count` series is the request rate (and, by status, the error rate).
@@ -43,4 +48,47 @@ export function createMetricsRegistry(service: string): Registry {
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
   return registry;
+}
+
+/** Every app's request histogram in this process: what the service heartbeat reports from. */
+const processHttpHistograms = new Set<Histogram<"method" | "route" | "status">>();
+
+/** Counts since the process started, summed over routes: requests, 5xx, and cumulative buckets. */
+export interface HttpTotals {
+  requests: number;
+  errors5xx: number;
+  /** Upper bound in seconds (`Infinity` for +Inf) → requests at most that slow. */
+  buckets: Map<number, number>;
+}
+
+/**
+ * The HTTP totals of this process, read from the RED histograms above (no second counting path):
+ * a heartbeat is per process, and a process serves one app.
+ */
+export async function readProcessHttpTotals(): Promise<HttpTotals> {
+  return sumHttpTotals([...processHttpHistograms]);
+}
+
+/** The same totals from one app's registry (several apps in one process: tests). */
+export async function readHttpTotals(registry: Registry): Promise<HttpTotals> {
+  const h = registry.getSingleMetric("http_request_duration_seconds");
+  return sumHttpTotals(h instanceof Histogram ? [h] : []);
+}
+
+async function sumHttpTotals(histograms: readonly Histogram<string>[]): Promise<HttpTotals> {
+  const totals: HttpTotals = { requests: 0, errors5xx: 0, buckets: new Map() };
+  for (const h of histograms) {
+    const { values } = await h.get();
+    for (const v of values) {
+      if (v.metricName === "http_request_duration_seconds_count") {
+        totals.requests += v.value;
+        if (Number(v.labels.status) >= 500) totals.errors5xx += v.value;
+      } else if (v.metricName === "http_request_duration_seconds_bucket") {
+        const bound = (v.labels as { le?: string | number }).le;
+        const le = bound === "+Inf" ? Number.POSITIVE_INFINITY : Number(bound);
+        totals.buckets.set(le, (totals.buckets.get(le) ?? 0) + v.value);
+      }
+    }
+  }
+  return totals;
 }

@@ -6,9 +6,12 @@ import {
   type TestBus,
   type TestDatabase,
 } from "@nexus/test-fixtures";
+import Fastify from "fastify";
+import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServiceHeartbeat } from "../../src/heartbeat/index.js";
 import { checkReadiness } from "../../src/http/health.js";
+import { registerMetrics } from "../../src/http/metrics.js";
 import { createLogger } from "../../src/logger.js";
 import { enqueueEvent } from "../../src/outbox/index.js";
 
@@ -102,5 +105,36 @@ describe("service heartbeat", () => {
       },
     ]);
     expect(last?.status).toBe("stopping");
+  });
+
+  it("carries the process's HTTP traffic since the previous beat, read from the kit's RED histogram", async () => {
+    const api = Fastify();
+    registerMetrics(api, new Registry());
+    api.get("/ok", async () => ({ ok: true }));
+    api.get("/broken", async (_request, reply) => reply.code(500).send({ error: "broken" }));
+    await api.ready();
+    const subject = `${t.prefix}.service.heartbeat.web.w-1`;
+    const beats = collectEvents<ServiceHeartbeat>(t.nc, subject, 4, 5_000);
+    const hb = startServiceHeartbeat({
+      service: "web",
+      packageJsonUrl: new URL("../../package.json", import.meta.url),
+      instanceId: "w-1",
+      intervalSeconds: 60,
+      nc: t.nc,
+      bus: t.bus,
+      pool: null,
+      readiness: () => checkReadiness([], false),
+      durables: [],
+      logger,
+    });
+    await hb.beat(); // settles the first reading (the immediate beat may be in flight)
+    for (const url of ["/ok", "/ok", "/ok", "/broken"]) await api.inject({ method: "GET", url });
+    await hb.beat();
+    await hb.stop();
+    await api.close();
+    const bodies = (await beats).map((m) => m.event);
+    expect(bodies[2]?.http).toEqual({ requests: 4, errors5xx: 1, p99Ms: expect.any(Number) });
+    expect(bodies[2]?.http?.p99Ms).toBeGreaterThan(0);
+    expect(bodies[3]?.http).toEqual({ requests: 0, errors5xx: 0, p99Ms: null });
   });
 });

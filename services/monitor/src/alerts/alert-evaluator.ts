@@ -11,6 +11,7 @@ import type { RuleService } from "../rules/rule-service.js";
 import { evaluateRules, planTransitions } from "./alert-fns.js";
 import type { AlertStore, FindingStore } from "./alert-store.js";
 import type { Condition } from "./alert-types.js";
+import type { CertificateSource } from "./certificate-source.js";
 import type { TokenExpirySource } from "./token-expiry-source.js";
 
 export interface EvaluatorConfig {
@@ -46,6 +47,7 @@ export function createAlertEvaluator(deps: {
   backups: BackupStatusStore;
   pipelines: PipelineStatusStore;
   tokens: TokenExpirySource;
+  certificates: CertificateSource;
   rules: RuleService;
   config: EvaluatorConfig;
   onAlertsChanged: () => void;
@@ -118,6 +120,19 @@ export function createAlertEvaluator(deps: {
       backups,
       pipelines,
       tokens,
+      traffic: model.traffic(
+        now.getTime(),
+        Math.max(
+          0,
+          ...rules.flatMap((r) =>
+            r.kind === "slo_error_rate" || r.kind === "slo_latency" ? [durationMs(r.window)] : [],
+          ),
+        ),
+      ),
+      certificates: deps.certificates.current(
+        rules.flatMap((r) => (r.kind === "certificate_expiring" ? r.endpoints : [])),
+        now.getTime(),
+      ),
       now: now.getTime(),
     });
     return withTransaction(pool, async (c) => {
@@ -217,6 +232,7 @@ export function createAlertEvaluator(deps: {
       clearTimeout(timer);
       await running;
       await deps.tokens.settle();
+      await deps.certificates.settle();
       await lease.stop();
     },
   };

@@ -1,9 +1,17 @@
 import type { BackupStatus } from "../backups/backup-types.js";
+import type { TrafficSample } from "../health/health-model.js";
 import type { HealthSummary, InstanceView, ServiceView } from "../health/health-types.js";
 import type { PipelineStatus } from "../pipelines/pipeline-types.js";
 import { durationMs, globMatches } from "../rules/rule-fns.js";
 import type { AlertRule } from "../rules/rule-types.js";
-import type { AlertState, Condition, ExpiringToken, OpenFinding, TransitionPlan } from "./alert-types.js";
+import type {
+  AlertState,
+  Condition,
+  ExpiringToken,
+  OpenFinding,
+  SeenCertificate,
+  TransitionPlan,
+} from "./alert-types.js";
 
 export interface Snapshot {
   health: HealthSummary;
@@ -12,7 +20,30 @@ export interface Snapshot {
   pipelines: readonly PipelineStatus[];
   /** Active tokens with an expiry; null when the registry could not be asked (no alert either way). */
   tokens: readonly ExpiringToken[] | null;
+  /** HTTP traffic per instance and heartbeat interval (the SLO rules' input). */
+  traffic: readonly TrafficSample[];
+  /** The last certificate read from each endpoint a rule names; absent: never read. */
+  certificates: ReadonlyMap<string, SeenCertificate>;
   now: number;
+}
+
+export interface TrafficTotals {
+  requests: number;
+  errors5xx: number;
+  /** The worst p99 of any instance in any interval of the window: conservative, never averaged. */
+  p99Ms: number | null;
+}
+
+/** A service's traffic received since `from` (ms), summed over its instances and intervals. */
+export function trafficOver(samples: readonly TrafficSample[], service: string, from: number): TrafficTotals {
+  const totals: TrafficTotals = { requests: 0, errors5xx: 0, p99Ms: null };
+  for (const t of samples) {
+    if (t.service !== service || t.at < from) continue;
+    totals.requests += t.requests;
+    totals.errors5xx += t.errors5xx;
+    if (t.p99Ms !== null && t.requests > 0) totals.p99Ms = Math.max(totals.p99Ms ?? 0, t.p99Ms);
+  }
+  return totals;
 }
 
 const watched = (rule: { services: readonly string[] }, service: string) =>
@@ -76,7 +107,8 @@ export function evaluateRules(rules: readonly AlertRule[], snap: Snapshot): Cond
       rule.kind === "backup_failed" ||
       rule.kind === "backup_overdue" ||
       rule.kind === "token_expiring" ||
-      rule.kind === "pipeline_failed"
+      rule.kind === "pipeline_failed" ||
+      rule.kind === "certificate_expiring"
     ) {
       out.push(...outsideConditions(rule, snap));
       continue;
@@ -151,6 +183,37 @@ export function evaluateRules(rules: readonly AlertRule[], snap: Snapshot): Cond
             );
           break;
         }
+        case "slo_error_rate": {
+          const t = trafficOver(snap.traffic, s.service, snap.now - durationMs(rule.window));
+          if (t.requests < rule.minRequests) break;
+          const ratio = t.errors5xx / t.requests;
+          if (ratio > rule.threshold)
+            out.push(
+              condition(
+                rule,
+                [s.service],
+                `${s.service} answered ${percent(ratio)} of its requests with a server error over ${rule.window} (SLO ${percent(rule.threshold)})`,
+                `${t.errors5xx} of ${t.requests} requests answered 5xx.`,
+                { service: s.service },
+              ),
+            );
+          break;
+        }
+        case "slo_latency": {
+          const t = trafficOver(snap.traffic, s.service, snap.now - durationMs(rule.window));
+          if (t.requests < rule.minRequests || t.p99Ms === null) break;
+          if (t.p99Ms > rule.threshold)
+            out.push(
+              condition(
+                rule,
+                [s.service],
+                `${s.service} p99 latency is ${t.p99Ms} ms over ${rule.window} (SLO ${rule.threshold} ms)`,
+                `${t.requests} requests in the window; the p99 is the worst interval's, as a histogram bucket bound.`,
+                { service: s.service },
+              ),
+            );
+          break;
+        }
         case "dead_letters": {
           const v = serviceGauge(s, (i) => i.gauges.deadLetters);
           if (v !== null && v > rule.threshold)
@@ -169,8 +232,13 @@ export function evaluateRules(rules: readonly AlertRule[], snap: Snapshot): Cond
 
 type OutsideRule = Extract<
   AlertRule,
-  { kind: "backup_failed" | "backup_overdue" | "token_expiring" | "pipeline_failed" }
+  {
+    kind: "backup_failed" | "backup_overdue" | "token_expiring" | "pipeline_failed" | "certificate_expiring";
+  }
 >;
+
+const percent = (ratio: number) => `${Math.round(ratio * 1_000) / 10} %`;
+const timeLeft = (ms: number) => (ms >= 86_400_000 ? `${Math.floor(ms / 86_400_000)} days` : minutes(ms));
 
 const minutes = (ms: number) =>
   ms >= 7_200_000 ? `${Math.floor(ms / 3_600_000)} h` : `${Math.floor(ms / 60_000)} min`;
@@ -236,9 +304,28 @@ function outsideConditions(rule: OutsideRule, snap: Snapshot): Condition[] {
           condition(
             rule,
             [t.id],
-            `API token "${t.name}" of ${t.owner} expires in ${left >= 86_400_000 ? `${Math.floor(left / 86_400_000)} days` : minutes(left)}`,
+            `API token "${t.name}" of ${t.owner} expires in ${timeLeft(left)}`,
             `Expires at ${t.expiresAt.toISOString()}; create a new token and revoke this one.`,
             { token_id: t.id, token_name: t.name, owner: t.owner },
+          ),
+        );
+      }
+      break;
+    case "certificate_expiring":
+      for (const endpoint of rule.endpoints) {
+        const cert = snap.certificates.get(endpoint);
+        if (!cert) continue;
+        const left = cert.validTo.getTime() - snap.now;
+        if (left > durationMs(rule.within)) continue;
+        out.push(
+          condition(
+            rule,
+            [endpoint],
+            left <= 0
+              ? `The TLS certificate of ${endpoint} has expired`
+              : `The TLS certificate of ${endpoint} expires in ${timeLeft(left)}`,
+            `${cert.subject ? `"${cert.subject}" ` : ""}issued by ${cert.issuer || "an unnamed issuer"}, valid to ${cert.validTo.toISOString()}; renew it.`,
+            { endpoint },
           ),
         );
       }

@@ -55,3 +55,11 @@ export interface ExpiringToken {
   owner: string;
   expiresAt: Date;
 }
+
+/** What a TLS endpoint presented when last asked. */
+export interface SeenCertificate {
+  endpoint: string;
+  validTo: Date;
+  subject: string;
+  issuer: string;
+}

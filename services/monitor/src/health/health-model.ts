@@ -14,6 +14,22 @@ export interface PendingSample {
   gauges: ServiceHeartbeat["gauges"];
 }
 
+/** One instance's HTTP traffic for one heartbeat interval, as received. */
+export interface TrafficSample {
+  service: string;
+  instanceId: string;
+  /** When the monitor received it (ms). */
+  at: number;
+  requests: number;
+  errors5xx: number;
+  p99Ms: number | null;
+}
+
+/** The longest SLO window a rule may ask for. */
+export const TRAFFIC_KEPT_MS = 3_600_000;
+/** Kept until an evaluation says how long the rules in force look back (the default rules: 5m). */
+const TRAFFIC_KEPT_DEFAULT_MS = 300_000;
+
 const keyOf = (service: string, instanceId: string) => `${service}/${instanceId}`;
 
 /**
@@ -24,6 +40,16 @@ const keyOf = (service: string, instanceId: string) => `${service}/${instanceId}
 export function createHealthModel() {
   const records = new Map<string, InstanceRecord>();
   const pending = new Map<string, PendingSample>();
+  const traffic = new Map<string, TrafficSample[]>();
+  // Samples are kept only as long as the longest window in force: a 1,000-instance fleet beating
+  // every 5 s holds 60,000 of them for 5 minutes, not 720,000 for an hour.
+  let trafficKeptMs = TRAFFIC_KEPT_DEFAULT_MS;
+
+  function keepTraffic(key: string, sample: TrafficSample) {
+    const list = (traffic.get(key) ?? []).filter((t) => sample.at - t.at < trafficKeptMs);
+    list.push(sample);
+    traffic.set(key, list);
+  }
 
   /**
    * A heartbeat as received on `<prefix>.service.heartbeat.<service>.<instance>`: the subject is
@@ -52,6 +78,7 @@ export function createHealthModel() {
       return { ok: true, record: before, changed: false };
     const record: InstanceRecord = { service, instanceId, lastSeenAt: now, heartbeat: hb };
     records.set(key, record);
+    if (hb.http) keepTraffic(key, { service, instanceId, at: now, ...hb.http });
     const p = pending.get(key);
     pending.set(key, {
       service,
@@ -82,6 +109,22 @@ export function createHealthModel() {
     forget(service: string, instanceId: string) {
       records.delete(keyOf(service, instanceId));
       pending.delete(keyOf(service, instanceId));
+      traffic.delete(keyOf(service, instanceId));
+    },
+    /**
+     * The HTTP traffic received within `lookBackMs` (the longest SLO window in force), every
+     * instance; from now on samples are kept that long (at most `TRAFFIC_KEPT_MS`).
+     */
+    traffic(now: number, lookBackMs: number): TrafficSample[] {
+      trafficKeptMs = Math.min(Math.max(lookBackMs, 1_000), TRAFFIC_KEPT_MS);
+      const out: TrafficSample[] = [];
+      for (const [key, list] of traffic) {
+        const kept = list.filter((t) => now - t.at < trafficKeptMs);
+        if (kept.length === 0) traffic.delete(key);
+        else traffic.set(key, kept);
+        out.push(...kept);
+      }
+      return out;
     },
     records: (): InstanceRecord[] => [...records.values()],
     /** What arrived since the last call (for the history), and start counting again. */

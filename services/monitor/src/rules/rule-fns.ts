@@ -62,6 +62,23 @@ const DEFAULT_RULES: AlertRuleInput[] = [
     severity: "error",
   },
   { name: "token-expiring", kind: "token_expiring", within: "14d", severity: "warning" },
+  // Over 5 minutes of traffic, held for 5 more: a burst of errors during a deploy is not an outage.
+  {
+    name: "slo-error-rate",
+    kind: "slo_error_rate",
+    threshold: 0.05,
+    window: "5m",
+    for: "5m",
+    severity: "error",
+  },
+  {
+    name: "slo-latency",
+    kind: "slo_latency",
+    threshold: 1_000,
+    window: "5m",
+    for: "5m",
+    severity: "warning",
+  },
   // The monitor's alone: the orchestrator exports no per-pipeline outcome series for Prometheus.
   { name: "pipeline-failed", kind: "pipeline_failed", severity: "error" },
 ];

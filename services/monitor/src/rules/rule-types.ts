@@ -13,6 +13,19 @@ const ServiceGlobs = z
   .max(50)
   .default(["*"]);
 
+/** The monitor keeps an hour of HTTP traffic per instance: SLO windows fit in it. */
+const SloWindow = Duration.refine((t) => {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(t);
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m?.[2] as "s"] ?? 0;
+  const ms = Number(m?.[1] ?? 0) * unit;
+  return ms >= 1_000 && ms <= 3_600_000;
+}, "must be between 1s and 1h (the traffic the monitor keeps)");
+
+/** `host:port` of a TLS endpoint (a name or an IPv4 address; IPv6 in brackets). */
+const TlsEndpoint = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]{1,253}):\d{1,5}$/, "must be host:port, e.g. nats.internal:4222");
+
 const RuleBase = z.object({
   name: ResourceName.describe("Unique in the rule set; part of every alert's fingerprint"),
   severity: AlertSeverity.default("error"),
@@ -86,6 +99,36 @@ export const AlertRule = z.discriminatedUnion("kind", [
       .max(50)
       .default(["*"])
       .describe("Pipeline name globs"),
+  }),
+  RuleBase.extend({
+    kind: z
+      .literal("slo_error_rate")
+      .describe("Share of a service's HTTP requests answered 5xx over `window` above `threshold`"),
+    services: ServiceGlobs,
+    threshold: z.number().gt(0).max(1).describe("A ratio: 0.05 is 5 %"),
+    window: SloWindow.default("5m"),
+    minRequests: z
+      .number()
+      .int()
+      .min(1)
+      .default(20)
+      .describe("Fewer requests in the window: no judgement (one failed request of two is not an outage)"),
+  }),
+  RuleBase.extend({
+    kind: z
+      .literal("slo_latency")
+      .describe("A service's p99 HTTP latency over `window` above `threshold` milliseconds"),
+    services: ServiceGlobs,
+    threshold: z.number().gt(0).describe("Milliseconds"),
+    window: SloWindow.default("5m"),
+    minRequests: z.number().int().min(1).default(20),
+  }),
+  RuleBase.extend({
+    kind: z
+      .literal("certificate_expiring")
+      .describe("The TLS certificate an endpoint presents expires within `within` (or has expired)"),
+    endpoints: z.array(TlsEndpoint).min(1).max(50),
+    within: Duration.default("14d"),
   }),
   RuleBase.extend({
     kind: z.literal("token_expiring").describe("An active API token expires within `within`"),

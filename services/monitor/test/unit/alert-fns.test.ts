@@ -63,6 +63,8 @@ describe("conditions", () => {
     backups: [],
     pipelines: [],
     tokens: null,
+    traffic: [],
+    certificates: new Map(),
     now: NOW,
   };
 
