@@ -18,7 +18,13 @@ describe("monitor: alerts from heartbeats", () => {
   const seen: Seen[] = [];
 
   beforeAll(async () => {
-    h = await startMonitor({ expectedServices: ["notifier"], evaluateIntervalMs: EVALUATE_MS });
+    // Not heard of yet is not down (a long grace): otherwise the rule saved below can fire and
+    // resolve before the first heartbeat, on a loaded machine.
+    h = await startMonitor({
+      expectedServices: ["notifier"],
+      evaluateIntervalMs: EVALUATE_MS,
+      absentGraceMs: 600_000,
+    });
     watch = await h.nats.bus.consume(
       [ALERT_RAISED, ALERT_RESOLVED],
       { durable: "test-alert-watch" },
