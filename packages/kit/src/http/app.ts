@@ -115,6 +115,15 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     for (const socket of lingering) socket.destroy();
     done();
   });
+  // fastify asks to close the connection after refusing a body (a 413, a parse error). Closed while
+  // the client is still uploading, the client's stack gets a reset and may drop the answer it had
+  // not read yet (EPIPE instead of the 413). Keep the connection: the rest of the body is read and
+  // thrown away (bounded, below) and the answer reaches the client.
+  app.addHook("onSend", (request, reply, payload, done) => {
+    if (request.raw.complete === false && reply.getHeader("connection") === "close")
+      reply.removeHeader("connection");
+    done(null, payload);
+  });
   app.addHook("onResponse", (request, reply, done) => {
     done();
     if (request.raw.complete === false) discardUnreadBody(request.raw, lingering);
