@@ -87,7 +87,7 @@ describe("infra/prometheus: the rules file and a real Prometheus scraping the mo
 
   it("passes promtool's check and its unit tests", async () => {
     const checked = await run("promtool", ["check", "rules", RULES]);
-    expect(checked.stdout).toContain("SUCCESS: 10 rules found");
+    expect(checked.stdout).toContain("SUCCESS: 12 rules found");
     const config = await run("promtool", ["check", "config", join(INFRA, "prometheus/prometheus.yml")]);
     expect(config.stdout).toContain("is valid prometheus config file syntax");
     const tested = await run("promtool", ["test", "rules", "nexus-rules.test.yml"], {
