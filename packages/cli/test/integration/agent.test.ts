@@ -380,10 +380,15 @@ sources:
       );
       expect(JSON.parse(viewerJson).db.password).toBe("***");
       expect(JSON.parse(readerJson).db.password).toBe("s3cr3t-Value");
+      // The last-known-good file is written after the render: wait for it, then look inside too.
+      const cached = await eventually(async () => {
+        const names = await readdir(join(dir.path, "viewer-cache")).catch(() => [] as string[]);
+        return names.length > 0 ? names : undefined;
+      }, "viewer cache");
       const viewerFiles = [
         join(dir.path, "viewer.json"),
         join(dir.path, "viewer.env"),
-        ...(await readdir(join(dir.path, "viewer-cache"))).map((f) => join(dir.path, "viewer-cache", f)),
+        ...cached.map((f) => join(dir.path, "viewer-cache", f)),
       ];
       for (const f of viewerFiles) expect(await readText(f)).not.toContain("s3cr3t-Value");
       expect(await readText(join(dir.path, "reader.env"))).toContain("DB_PASSWORD=s3cr3t-Value");
