@@ -28,23 +28,24 @@ if ((${#services[@]} == 0)); then
   exit 0
 fi
 
-stopped_any=0
-for f in "${services[@]}"; do
-  name=$(basename "$f" .pid)
-  pid=$(tr -cd '0-9' <"$f")
-  if ! service_running "$pid"; then
-    echo "$name is not running."
-    rm -f "$f"
-    continue
-  fi
-  echo "Stopping $name (pid $pid)…"
-  kill -TERM -- "-$pid" 2>/dev/null || true
-  stopped_any=1
-done
-
-if ((stopped_any)); then
+# Stop these pid files' services: SIGTERM to each, then wait for each (SIGKILL past the timeout).
+stop_services() {
+  local f name pid deadline stopped_any=0
+  for f in "$@"; do
+    name=$(basename "$f" .pid)
+    pid=$(tr -cd '0-9' <"$f")
+    if ! service_running "$pid"; then
+      echo "$name is not running."
+      rm -f "$f"
+      continue
+    fi
+    echo "Stopping $name (pid $pid)…"
+    kill -TERM -- "-$pid" 2>/dev/null || true
+    stopped_any=1
+  done
+  ((stopped_any)) || return 0
   deadline=$((SECONDS + STOP_TIMEOUT))
-  for f in "${services[@]}"; do
+  for f in "$@"; do
     [[ -f $f ]] || continue
     name=$(basename "$f" .pid)
     pid=$(tr -cd '0-9' <"$f")
@@ -60,6 +61,19 @@ if ((stopped_any)); then
     rm -f "$f"
     echo "$name stopped."
   done
+}
+
+# The monitor last: it then hears every other service's goodbye heartbeat and shows them stopped
+# (not missing) when the system comes back.
+others=()
+monitor=()
+for f in "${services[@]}"; do
+  if [[ $(basename "$f") == monitor.pid ]]; then monitor+=("$f"); else others+=("$f"); fi
+done
+stop_services "${others[@]}"
+if ((${#monitor[@]} > 0)); then
+  sleep 1 # the goodbyes are on their way
+  stop_services "${monitor[@]}"
 fi
 
 echo "Services are stopped. NATS, Postgres and Redis are still running (they are shared infrastructure)."
