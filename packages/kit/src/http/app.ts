@@ -110,6 +110,20 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   registerInputGuards(app);
   const routes = registerAccessControl(app, options.access);
 
+  // `Expect: 100-continue`: without a checkContinue listener Node says "100 Continue" before any
+  // hook runs, so a client uploads megabytes that a 401 or a 413 then refuses, and may see the
+  // reset before the answer. Here the go-ahead is given only once routing and access control
+  // passed and the announced length fits the route's limit; otherwise the refusal goes out first.
+  base.server.on("checkContinue", (req, res) => base.server.emit("request", req, res));
+  app.addHook("preParsing", (request, reply, payload, done) => {
+    if (wantsContinue(request.headers.expect) && typeof reply.raw.writeContinue === "function") {
+      const length = Number(request.headers["content-length"]);
+      const limit = request.routeOptions.bodyLimit ?? options.bodyLimit ?? 1024 * 1024;
+      if (!(length > limit)) reply.raw.writeContinue();
+    }
+    done(null, payload);
+  });
+
   const lingering: LingeringSockets = new Set();
   app.addHook("preClose", (done) => {
     for (const socket of lingering) socket.destroy();
@@ -195,4 +209,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     isDraining: () => draining,
     readiness: () => checkReadiness(options.checks, draining),
   };
+}
+
+function wantsContinue(expect: string | undefined): boolean {
+  return expect?.trim().toLowerCase() === "100-continue";
 }
