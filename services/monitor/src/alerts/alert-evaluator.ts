@@ -1,7 +1,7 @@
 import { ALERT_RAISED, ALERT_RESOLVED, type AlertRaised } from "@nexus/contracts";
 import { type Bus, createLease, enqueueEvent, type Logger, type Pool, withTransaction } from "@nexus/kit";
 import type { BackupStatusStore } from "../backups/backup-store.js";
-import { bucketOf, instanceHealth, summarize } from "../health/health-fns.js";
+import { bucketOf, instanceHealth, isReplaced, replacedInstances, summarize } from "../health/health-fns.js";
 import type { HealthModel } from "../health/health-model.js";
 import type { HealthStore } from "../health/health-store.js";
 import type { HealthSummary } from "../health/health-types.js";
@@ -77,8 +77,11 @@ export function createAlertEvaluator(deps: {
     const records = model.records();
     const fresh = records.filter((r) => r.lastSeenAt > lastSaved);
     const bucket = new Date(bucketOf(now, config.bucketMs));
+    const replaced = replacedInstances(records, now, config.missedHeartbeats);
     const missing = records
-      .filter((r) => instanceHealth(r, now, config.missedHeartbeats) === "missing")
+      .filter(
+        (r) => instanceHealth(r, now, config.missedHeartbeats) === "missing" && !isReplaced(replaced, r),
+      )
       .map((r) => ({ service: r.service, instanceId: r.instanceId, missing: true as const }));
     await deps.healthStore.saveInstances(pool, fresh);
     await deps.healthStore.addSamples(pool, bucket, [...model.takePending(), ...missing]);

@@ -33,7 +33,14 @@ const LIVE: ReadonlySet<InstanceHealth> = new Set(["up", "degraded"]);
 export const isLive = (h: InstanceHealth) => LIVE.has(h);
 
 /** Worse first, for history buckets that keep the worst status seen. */
-export const HEALTH_ORDER: readonly InstanceHealth[] = ["missing", "not_ready", "degraded", "up", "stopped"];
+export const HEALTH_ORDER: readonly InstanceHealth[] = [
+  "missing",
+  "not_ready",
+  "degraded",
+  "up",
+  "replaced",
+  "stopped",
+];
 export const worseHealth = (a: InstanceHealth, b: InstanceHealth): InstanceHealth =>
   HEALTH_ORDER.indexOf(a) <= HEALTH_ORDER.indexOf(b) ? a : b;
 
@@ -56,7 +63,7 @@ export function serviceHealth(
   instances: readonly InstanceView[],
   expectedAbsentUnknown: boolean,
 ): { health: ServiceHealth; reason: string } {
-  const running = instances.filter((i) => i.health !== "stopped");
+  const running = instances.filter((i) => i.health !== "stopped" && i.health !== "replaced");
   const live = running.filter((i) => isLive(i.health));
   if (live.length === 0) {
     if (instances.length === 0)
@@ -79,9 +86,12 @@ export function summarize(
 ): HealthSummary {
   const byService = new Map<string, InstanceView[]>();
   for (const name of opts.expectedServices) byService.set(name, []);
-  for (const r of records) {
+  const all = [...records];
+  const replaced = replacedInstances(all, now, opts.missedHeartbeats);
+  for (const r of all) {
     const list = byService.get(r.service) ?? [];
-    list.push(viewInstance(r, now, opts.missedHeartbeats));
+    const view = viewInstance(r, now, opts.missedHeartbeats);
+    list.push(replaced.has(instanceKey(r)) ? { ...view, health: "replaced" } : view);
     byService.set(r.service, list);
   }
   const services: ServiceView[] = [...byService.entries()]
@@ -104,6 +114,42 @@ function overall(services: readonly ServiceView[], expected: readonly string[]):
   if (services.some((s) => s.health === "degraded" || s.health === "down")) return "degraded";
   return "healthy";
 }
+
+const instanceKey = (r: Pick<InstanceRecord, "service" | "instanceId">) =>
+  `${r.service}\u0000${r.instanceId}`;
+
+/**
+ * Missing instances that a newer one stands in for: a live instance of the same service started
+ * after the missing one's last heartbeat. A process killed and restarted by its supervisor gets a
+ * new instance id; without this its old id stayed "missing" (service degraded, an instance-down
+ * alert) until forgotten a day later. A replica that dies with nothing started after it stays
+ * missing.
+ */
+export function replacedInstances(
+  records: readonly InstanceRecord[],
+  now: number,
+  missed: number,
+): Set<string> {
+  const newestLiveStart = new Map<string, number>();
+  for (const r of records) {
+    if (!isLive(instanceHealth(r, now, missed))) continue;
+    const started = Date.parse(r.heartbeat.startedAt);
+    if (started > (newestLiveStart.get(r.service) ?? Number.NEGATIVE_INFINITY))
+      newestLiveStart.set(r.service, started);
+  }
+  const out = new Set<string>();
+  for (const r of records)
+    if (
+      instanceHealth(r, now, missed) === "missing" &&
+      (newestLiveStart.get(r.service) ?? Number.NEGATIVE_INFINITY) > r.lastSeenAt
+    )
+      out.add(instanceKey(r));
+  return out;
+}
+
+/** Whether `replacedInstances` named this instance. */
+export const isReplaced = (set: ReadonlySet<string>, r: Pick<InstanceRecord, "service" | "instanceId">) =>
+  set.has(instanceKey(r));
 
 /** Start of the history bucket holding `at`. */
 export const bucketOf = (at: number, bucketMs: number) => Math.floor(at / bucketMs) * bucketMs;

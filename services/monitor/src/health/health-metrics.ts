@@ -19,7 +19,7 @@ export function registerHealthMetrics(
       this.reset();
       for (const s of deps.summary().services)
         for (const i of s.instances)
-          if (i.health !== "stopped")
+          if (i.health !== "stopped" && i.health !== "replaced")
             this.set(
               { service: s.service, instance: i.instanceId },
               i.health === "up" || i.health === "degraded" ? 1 : 0,
@@ -46,7 +46,7 @@ export function registerHealthMetrics(
       this.reset();
       for (const s of deps.summary().services)
         for (const i of s.instances)
-          if (i.health !== "missing" && i.health !== "stopped")
+          if (i.health !== "missing" && i.health !== "stopped" && i.health !== "replaced")
             for (const d of i.dependencies)
               this.set(
                 { service: s.service, instance: i.instanceId, dependency: d.name },

@@ -17,7 +17,7 @@ const Dependency = z.object({
 const InstanceDto = z.object({
   service: z.string(),
   instanceId: z.string(),
-  health: z.enum(["up", "degraded", "not_ready", "missing", "stopped"]),
+  health: z.enum(["up", "degraded", "not_ready", "missing", "stopped", "replaced"]),
   version: z.string(),
   uptimeSeconds: z.number(),
   lastSeenAt: z.string(),

@@ -10,9 +10,11 @@ export interface InstanceRecord {
 
 /**
  * `up`: ready; `degraded`: a non-critical dependency is down; `not_ready`: a critical one is;
- * `missing`: no heartbeat for MISSED_HEARTBEATS intervals; `stopped`: said goodbye on shutdown.
+ * `missing`: no heartbeat for MISSED_HEARTBEATS intervals; `stopped`: said goodbye on shutdown;
+ * `replaced`: missing, but a live instance of the same service started after its last heartbeat
+ * (a crashed process that its supervisor restarted): shown, not counted against the service.
  */
-export type InstanceHealth = "up" | "degraded" | "not_ready" | "missing" | "stopped";
+export type InstanceHealth = "up" | "degraded" | "not_ready" | "missing" | "stopped" | "replaced";
 
 /** `unknown`: expected, not heard from yet, and the monitor has not been up long enough to say. */
 export type ServiceHealth = "up" | "degraded" | "down" | "unknown";

@@ -99,3 +99,29 @@ describe("health model", () => {
     expect(model.takePending()).toHaveLength(0);
   });
 });
+
+describe("an instance replaced after a crash", () => {
+  const crashedAt = NOW - 60_000;
+  const crashed = record(heartbeat({ instanceId: "old" }), crashedAt);
+  const restarted = (startedAt: number) =>
+    record(heartbeat({ instanceId: "new", startedAt: new Date(startedAt).toISOString() }));
+
+  it("is `replaced`, not missing, when a live instance started after its last heartbeat", () => {
+    const s = summarize([crashed, restarted(crashedAt + 5_000)], NOW, opts);
+    const notifier = s.services.find((v) => v.service === "notifier");
+    expect(notifier?.instances.find((i) => i.instanceId === "old")?.health).toBe("replaced");
+    expect(notifier).toMatchObject({ health: "up", reason: "1 instance(s) up" });
+  });
+  it("stays missing when the live instance was already running before it went silent", () => {
+    const s = summarize([crashed, restarted(crashedAt - 5_000)], NOW, opts);
+    const notifier = s.services.find((v) => v.service === "notifier");
+    expect(notifier?.instances.find((i) => i.instanceId === "old")?.health).toBe("missing");
+    expect(notifier).toMatchObject({ health: "degraded", reason: "1 of 2 instance(s) up" });
+  });
+  it("stays missing when the newer instance is itself missing", () => {
+    const s = summarize([crashed, record(heartbeat({ instanceId: "new" }), crashedAt + 1_000)], NOW, opts);
+    const notifier = s.services.find((v) => v.service === "notifier");
+    expect(notifier?.instances.map((i) => i.health)).toEqual(["missing", "missing"]);
+    expect(notifier?.health).toBe("down");
+  });
+});
