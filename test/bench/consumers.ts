@@ -101,14 +101,19 @@ try {
       schema: spec.schema,
       migrationsDir: fileURLToPath(new URL(`../../services/${spec.name}/migrations`, import.meta.url)),
     });
-    const proc = await startServiceProcess(spec.name, `services/${spec.name}/src/main.ts`, {
-      DATABASE_URL: db.url,
-      DATABASE_SCHEMA: spec.schema,
-      NATS_PREFIX: registry.nats.prefix,
-      REDIS_KEY_PREFIX: `${registry.nats.prefix}:${spec.name}:`,
-      LOG_LEVEL: process.env.BENCH_CONSUMERS_LOG_LEVEL ?? "warn",
-      ...spec.env,
-    });
+    const proc = await startServiceProcess(
+      spec.name,
+      `services/${spec.name}/src/main.ts`,
+      {
+        DATABASE_URL: db.url,
+        DATABASE_SCHEMA: spec.schema,
+        NATS_PREFIX: registry.nats.prefix,
+        REDIS_KEY_PREFIX: `${registry.nats.prefix}:${spec.name}:`,
+        LOG_LEVEL: process.env.BENCH_CONSUMERS_LOG_LEVEL ?? "warn",
+        ...spec.env,
+      },
+      { readyTimeoutMs: 180_000 },
+    );
     started.push({ spec, db, proc });
   }
   bare = fork(fileURLToPath(new URL("./drift-bare-consumer.ts", import.meta.url)), [], {
