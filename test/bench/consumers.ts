@@ -89,7 +89,7 @@ const watchdog = setTimeout(
     log("consumers bench: watchdog fired, giving up");
     void cleanup().finally(() => process.exit(2));
   },
-  (180 + IDLE_S + WRITE_S * 4) * 1_000,
+  (900 + IDLE_S + WRITE_S * 4) * 1_000,
 );
 watchdog.unref();
 

@@ -36,6 +36,7 @@ import { createRetentionJob, type RetentionConfig } from "./retention/retention-
 import { createRetentionStore } from "./retention/retention-store.js";
 import { registerRoutingRoutes } from "./routing/routing-router.js";
 import { createRoutingService } from "./routing/routing-service.js";
+import { noticeWanted } from "./routing/routing-fns.js";
 import { createRoutingStore } from "./routing/routing-store.js";
 import { registerSilenceRoutes } from "./silences/silence-router.js";
 import { createSilenceService } from "./silences/silence-service.js";
@@ -245,6 +246,9 @@ export async function buildApp(deps: NotifierDeps) {
             const alert = alertFromEvent(event.type, event.data, { links: config.links, time: event.time });
             if (!alert) return;
             const routing = await alerts.routingNow();
+            // Notices (config.changed, pipeline steps) go only where a route asked for them;
+            // most systems ask for none, and then a change costs this process no database work.
+            if (alert.status === "notice" && !noticeWanted(routing?.config.route, alert.labels)) return;
             const done = await processOnce(pool, CONSUMER, event.id, (c) =>
               alerts.ingestIn(c, [alert], routing),
             );
