@@ -13,12 +13,12 @@ import { NEXUS_EVENT_TYPE } from "../tracing/semconv.js";
 import { withConsumerSpan } from "../tracing/spans.js";
 import { isTracingEnabled } from "../tracing/tracing.js";
 import { deadLetter } from "./dlq.js";
+import { ensureConsumer, takeOver, type WantedConsumer } from "./durables.js";
+import type { EventOf } from "./envelope.js";
 import { canonicalSubjectFor, parseEvent } from "./envelope.js";
 import { contextFromHeaders, TRACEPARENT } from "./headers.js";
 import { assertDurable, canonicalSubject, durableFor, prefixSubject } from "./names.js";
 import { EventRefusedError } from "./refused.js";
-import { ensureConsumer, takeOver, type WantedConsumer } from "./durables.js";
-import type { EventOf } from "./envelope.js";
 import type {
   BatchHandler,
   BusContext,
@@ -32,7 +32,9 @@ const DEFAULT_BACKOFF_MS = [1_000, 5_000, 15_000, 30_000] as const;
 const RESTART_DELAY_MS = 1_000;
 
 /** A handler per event, or a batch handler with the most events it takes at once. */
-export type Handling<T extends EventType> = { each: EventHandler<T> } | { batch: BatchHandler<T>; max: number };
+export type Handling<T extends EventType> =
+  | { each: EventHandler<T> }
+  | { batch: BatchHandler<T>; max: number };
 
 /** A delivery that passed the checks, ready for a handler. */
 interface Admitted<T extends EventType> {

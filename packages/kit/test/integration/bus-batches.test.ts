@@ -52,7 +52,8 @@ describe("batch consumers", () => {
         ackedTooEarly += items.filter((i) => i.ctx.msg.seq <= floor).length;
         // All or nothing, as one transaction would be.
         const refused = items.find((i) => i.event.data.namespace === "refused");
-        if (refused) throw new EventRefusedError("not_wanted", `no changes for ${refused.event.data.namespace}`);
+        if (refused)
+          throw new EventRefusedError("not_wanted", `no changes for ${refused.event.data.namespace}`);
         applied.push(...items.map((i) => i.event.data.namespace));
       },
     );

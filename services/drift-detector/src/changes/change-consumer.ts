@@ -58,7 +58,10 @@ export function consumeChanges(deps: {
         },
       );
       for (const t of toEvaluate)
-        await deps.policies.evaluateTarget(t.namespace, t.environment, { name: POLICY_DURABLE, eventId: t.eventId });
+        await deps.policies.evaluateTarget(t.namespace, t.environment, {
+          name: POLICY_DURABLE,
+          eventId: t.eventId,
+        });
       for (const c of changes) await deps.sources.changed(c.id, c.data);
     },
   );

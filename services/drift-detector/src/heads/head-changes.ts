@@ -32,7 +32,8 @@ export async function recordHeads(
       learntFrom: "event",
     });
     const pairs = [{ revision: d.revision, hash: d.hash }];
-    if (d.previousRevision && d.previousHash) pairs.push({ revision: d.previousRevision, hash: d.previousHash });
+    if (d.previousRevision && d.previousHash)
+      pairs.push({ revision: d.previousRevision, hash: d.previousHash });
     await heads.rememberHashes(db, d.namespace, d.environment, pairs, at);
   }
 }

@@ -36,7 +36,8 @@ export function consumeTriggers(deps: {
       const triggered = (list: Awaited<ReturnType<PipelineStore["bySource"]>>) =>
         list.filter((p) => triggeredBy(p.definition as unknown as PipelineDefinition, "config.changed"));
       // Most changes start nothing: one read, and no transaction or handled mark for them.
-      if (triggered(await deps.pipelines.bySource(deps.pool, d.namespace, d.environment)).length === 0) return;
+      if (triggered(await deps.pipelines.bySource(deps.pool, d.namespace, d.environment)).length === 0)
+        return;
       const started = await processOnce(deps.pool, TRIGGER_DURABLE, event.id, async (tx) => {
         const ids: string[] = [];
         for (const p of triggered(await deps.pipelines.bySource(tx, d.namespace, d.environment)))
