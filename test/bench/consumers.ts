@@ -6,7 +6,9 @@
  * orchestrator and monitor each run as their own process on their own test database and the
  * registry's NATS prefix, with default settings (no routing config, no pipelines, no policies: what
  * a change costs a system where nobody asked for anything about it). One client writes small
- * documents to one layer, one write in flight, for BENCH_CONSUMERS_SECONDS (10). Then the run waits
+ * documents to one layer, one write in flight, for BENCH_CONSUMERS_SECONDS (10); with BENCH_CONSUMERS_DIRECT=1 the
+ * `config.changed` events are published directly instead (one in flight), so a busy machine still
+ * gives enough changes to count. Then the run waits
  * until every durable of those services has nothing pending or unacknowledged.
  *
  * Printed per service: CPU ms (user + system, `/proc/<pid>/stat`) per change over the writes and
@@ -19,12 +21,13 @@
  * BENCH_CONSUMERS_SERVICES (comma list; default drift-detector,notifier,orchestrator,monitor).
  */
 import { type ChildProcess, fork } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { jetstreamManager } from "@nats-io/jetstream";
+import { CONFIG_CHANGED } from "@nexus/contracts";
 import { createTestDatabase, type TestDatabase } from "@nexus/test-fixtures";
 import { call, startRegistry } from "../../services/config-registry/test/integration/harness.js";
 import { type ServiceProcess, startServiceProcess } from "../support/service-process.js";
@@ -36,6 +39,8 @@ const num = (name: string, fallback: number) => {
   return n;
 };
 const WRITE_S = num("BENCH_CONSUMERS_SECONDS", 10);
+/** Publish the `config.changed` events directly (one in flight) instead of writing through the registry. */
+const DIRECT = process.env.BENCH_CONSUMERS_DIRECT === "1";
 const IDLE_S = num("BENCH_CONSUMERS_IDLE_SECONDS", 5);
 const NS = "bench-consumers";
 const ENV = "production";
@@ -166,8 +171,29 @@ try {
   const t0 = performance.now();
   let changes = 0;
   const stopAt = t0 + WRITE_S * 1_000;
+  let previous = { revision: 0, hash: "0".repeat(64) };
   while (performance.now() < stopAt) {
     const n = changes++;
+    if (DIRECT) {
+      // The event a write would publish, without the write: more changes per second on a busy machine.
+      const next = { revision: 1_000 + n, hash: createHash("sha256").update(String(n)).digest("hex") };
+      await registry.nats.bus.publish(CONFIG_CHANGED, {
+        schemaVersion: 1,
+        namespace: NS,
+        environment: ENV,
+        revision: next.revision,
+        previousRevision: previous.revision,
+        hash: next.hash,
+        previousHash: previous.hash,
+        layer: ENV,
+        changedPaths: ["/pool"],
+        trigger: "write",
+        actor: "bench",
+        source: "api",
+      });
+      previous = next;
+      continue;
+    }
     const res = await call(registry, "PUT", `/v1/namespaces/${NS}/layers/${ENV}`, {
       pool: 100 + n,
       note: `write ${n}`,
@@ -200,7 +226,7 @@ try {
     );
   }
   log(
-    `consumers bench: ${changes} changes in ${writeWall.toFixed(1)} s (${(changes / writeWall).toFixed(0)}/s, one in flight), drained after ${wall.toFixed(1)} s; load average ${loadavg()[0]!.toFixed(1)}`,
+    `consumers bench${DIRECT ? " (events published directly)" : ""}: ${changes} changes in ${writeWall.toFixed(1)} s (${(changes / writeWall).toFixed(0)}/s, one in flight), drained after ${wall.toFixed(1)} s; load average ${loadavg()[0]!.toFixed(1)}`,
   );
   log("| process | CPU per change | net of idle | idle CPU | ratio to baseline (per change) |");
   log("|---|---|---|---|---|");
