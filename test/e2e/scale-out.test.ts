@@ -110,7 +110,7 @@ describe("scale-out: two instances of every service", () => {
               (s) =>
                 s.service === "drift-detector" &&
                 s.kind === SPAN_KIND.CONSUMER &&
-                spanAttribute(s, "messaging.consumer.group.name") === "drift-heads",
+                spanAttribute(s, "messaging.consumer.group.name") === "drift-changes",
             )
             .map((s) => s.instance),
         ),
@@ -138,7 +138,8 @@ describe("scale-out: two instances of every service", () => {
     };
     await expect.poll(streamCount, { timeout: 20_000, interval: 200 }).toBe(changes);
 
-    // Processed exactly once by the drift-detector's durable, the survivor finishing the rest.
+    // Processed exactly once by the drift-detector's durable (its heads part's key), the survivor
+    // finishing the rest.
     const processed = async () =>
       (
         await db.pool.query(

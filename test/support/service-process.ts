@@ -44,7 +44,7 @@ export async function startServiceProcess(
   name: string,
   main: string,
   env: Record<string, string>,
-  options: { onOutput?: (text: string) => void; built?: boolean } = {},
+  options: { onOutput?: (text: string) => void; built?: boolean; readyTimeoutMs?: number } = {},
 ): Promise<ServiceProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(process.execPath, commandFor(main, options.built ?? false), {
@@ -63,7 +63,8 @@ export async function startServiceProcess(
   });
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const deadline = Date.now() + 30_000;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+  const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${name} exited during start-up:\n${output}`);
     const ready = await fetch(`${url}/readyz`).then(
@@ -73,7 +74,7 @@ export async function startServiceProcess(
     if (ready) break;
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`${name} did not become ready within 30 s:\n${output}`);
+      throw new Error(`${name} did not become ready within ${readyTimeoutMs / 1_000} s:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -36,3 +36,36 @@ export async function processOnce<T>(
     client.release();
   }
 }
+
+/**
+ * `processOnce` for many events in one transaction: the rows of the events not seen before are
+ * claimed with one statement, `fn` gets their ids (in the order given) and the claims commit with
+ * its effect. When `fn` throws nothing is recorded.
+ */
+export async function processEachOnce<T>(
+  pool: Pick<pg.Pool, "connect">,
+  consumer: string,
+  eventIds: readonly string[],
+  fn: (client: pg.PoolClient, fresh: ReadonlySet<string>) => Promise<T>,
+): Promise<{ fresh: ReadonlySet<string>; result: T }> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const claimed = await client.query<{ event_id: string }>(
+      `INSERT INTO processed_events (consumer, event_id) SELECT $1, id FROM unnest($2::uuid[]) AS t(id)
+       ON CONFLICT DO NOTHING RETURNING event_id::text`,
+      [consumer, [...new Set(eventIds)]],
+    );
+    // Postgres answers uuids in lower case; give back the ids as the caller spelt them.
+    const returned = new Set(claimed.rows.map((r) => r.event_id));
+    const fresh = new Set(eventIds.filter((id) => returned.has(id.toLowerCase())));
+    const result = await fn(client, fresh);
+    await client.query("COMMIT");
+    return { fresh, result };
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

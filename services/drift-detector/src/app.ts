@@ -16,12 +16,12 @@ import {
   registerBusMetrics,
   type Stoppable,
 } from "@nexus/kit";
+import { consumeChanges } from "./changes/change-consumer.js";
 import { registerFindingRoutes } from "./findings/finding-router.js";
 import { createFindingService } from "./findings/finding-service.js";
 import { createFindingStore } from "./findings/finding-store.js";
 import { createReconcileStore } from "./findings/reconcile-store.js";
 import { createReconciler } from "./findings/reconciler.js";
-import { consumeHeads } from "./heads/head-consumer.js";
 import { createHeadStore } from "./heads/head-store.js";
 import { createKnownTargets } from "./heads/known-targets.js";
 import { createRegistryClient } from "./heads/registry-client.js";
@@ -33,7 +33,6 @@ import { createInventoryReadStore } from "./inventory/inventory-read-store.js";
 import { registerInventoryRoutes } from "./inventory/inventory-router.js";
 import { createInventoryStore } from "./inventory/inventory-store.js";
 import { servePolicyCheck } from "./policies/policy-command.js";
-import { consumePolicyChanges } from "./policies/policy-consumer.js";
 import { registerPolicyRoutes } from "./policies/policy-router.js";
 import { createPolicyService } from "./policies/policy-service.js";
 import { createPolicyStore } from "./policies/policy-store.js";
@@ -255,8 +254,7 @@ export async function buildApp(deps: DetectorDeps) {
             inFlight: config.inventoryInFlight ?? 10_000,
             ackWaitMs: config.inventoryAckWaitMs ?? 30_000,
           }),
-          consumeHeads({ bus, pool, heads }),
-          consumePolicyChanges({ bus, policies }),
+          consumeChanges({ bus, pool, heads, policies, sources: sourceDrift }),
           consumeSourceEvents({ bus, sources: sourceDrift }),
         ]);
         inventoryDurables = consumptions[0]?.durables ?? [];

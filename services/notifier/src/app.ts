@@ -34,6 +34,7 @@ import { createSenders } from "./receivers/senders.js";
 import { createSlackPacing } from "./receivers/slack-pacing.js";
 import { createRetentionJob, type RetentionConfig } from "./retention/retention-job.js";
 import { createRetentionStore } from "./retention/retention-store.js";
+import { noticeWanted } from "./routing/routing-fns.js";
 import { registerRoutingRoutes } from "./routing/routing-router.js";
 import { createRoutingService } from "./routing/routing-service.js";
 import { createRoutingStore } from "./routing/routing-store.js";
@@ -245,6 +246,9 @@ export async function buildApp(deps: NotifierDeps) {
             const alert = alertFromEvent(event.type, event.data, { links: config.links, time: event.time });
             if (!alert) return;
             const routing = await alerts.routingNow();
+            // Notices (config.changed, pipeline steps) go only where a route asked for them;
+            // most systems ask for none, and then a change costs this process no database work.
+            if (alert.status === "notice" && !noticeWanted(routing?.config.route, alert.labels)) return;
             const done = await processOnce(pool, CONSUMER, event.id, (c) =>
               alerts.ingestIn(c, [alert], routing),
             );

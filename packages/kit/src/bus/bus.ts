@@ -128,7 +128,12 @@ export function createBus(config: BusConfig): Bus {
     },
 
     consume(types, opts, handler) {
-      return startConsuming(ctx, typeof types === "string" ? [types] : types, opts, handler);
+      return startConsuming(ctx, typeof types === "string" ? [types] : types, opts, { each: handler });
+    },
+
+    consumeBatches(types, opts, handler) {
+      const max = Math.max(1, opts.maxBatch ?? 100);
+      return startConsuming(ctx, typeof types === "string" ? [types] : types, opts, { batch: handler, max });
     },
 
     subscribe(type, opts, handler) {

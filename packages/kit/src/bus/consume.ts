@@ -1,11 +1,8 @@
 import {
   AckPolicy,
   type Consumer,
-  type ConsumerConfig,
   type ConsumerMessages,
   DeliverPolicy,
-  JetStreamApiCodes,
-  type JetStreamManager,
   type JsMsg,
   ReplayPolicy,
 } from "@nats-io/jetstream";
@@ -16,15 +13,35 @@ import { NEXUS_EVENT_TYPE } from "../tracing/semconv.js";
 import { withConsumerSpan } from "../tracing/spans.js";
 import { isTracingEnabled } from "../tracing/tracing.js";
 import { deadLetter } from "./dlq.js";
+import { ensureConsumer, takeOver, type WantedConsumer } from "./durables.js";
+import type { EventOf } from "./envelope.js";
 import { canonicalSubjectFor, parseEvent } from "./envelope.js";
 import { contextFromHeaders, TRACEPARENT } from "./headers.js";
 import { assertDurable, canonicalSubject, durableFor, prefixSubject } from "./names.js";
 import { EventRefusedError } from "./refused.js";
-import { isApiError } from "./streams.js";
-import type { BusContext, ConsumeOptions, Consumption, EventHandler } from "./types.js";
+import type {
+  BatchHandler,
+  BusContext,
+  ConsumeOptions,
+  Consumption,
+  EventContext,
+  EventHandler,
+} from "./types.js";
 
 const DEFAULT_BACKOFF_MS = [1_000, 5_000, 15_000, 30_000] as const;
 const RESTART_DELAY_MS = 1_000;
+
+/** A handler per event, or a batch handler with the most events it takes at once. */
+export type Handling<T extends EventType> =
+  | { each: EventHandler<T> }
+  | { batch: BatchHandler<T>; max: number };
+
+/** A delivery that passed the checks, ready for a handler. */
+interface Admitted<T extends EventType> {
+  event: EventOf<T>;
+  ctx: EventContext;
+  where: { consumer: string; subject: string; streamSeq: number; deliveryCount: number };
+}
 
 /**
  * Durable pull consumers for one or more event types. NATS 2.9 allows one filter subject per
@@ -35,7 +52,7 @@ export async function startConsuming<T extends EventType>(
   ctx: BusContext,
   types: readonly T[],
   opts: ConsumeOptions,
-  handler: EventHandler<T>,
+  handling: Handling<T>,
 ): Promise<Consumption> {
   assertDurable(opts.durable);
   if (types.length === 0) throw new Error("consume needs at least one event type");
@@ -44,6 +61,7 @@ export async function startConsuming<T extends EventType>(
     backoffMs: opts.backoffMs?.length ? opts.backoffMs : DEFAULT_BACKOFF_MS,
     ackWaitMs: opts.ackWaitMs ?? 30_000,
     concurrency: Math.max(1, opts.concurrency ?? 1),
+    maxBatch: "max" in handling ? Math.max(1, handling.max) : 1,
   };
   const filters = (opts.filterSubjects ?? types.map((t) => `${t}.>`)).map((s) =>
     prefixSubject(ctx.prefix, s),
@@ -65,7 +83,11 @@ export async function startConsuming<T extends EventType>(
       max_deliver: settings.maxDeliver + 1,
       max_ack_pending: opts.maxAckPending ?? 1_000,
     };
-    await ensureConsumer(jsm, ctx.streams.events, wanted);
+    const obsolete = (opts.replaces ?? [])
+      .map((old) => durableFor(old, ctx.prefix, filter))
+      .filter((old) => old !== name);
+    if (obsolete.length > 0) await takeOver(jsm, ctx.streams.events, wanted, obsolete, ctx.logger);
+    else await ensureConsumer(jsm, ctx.streams.events, wanted);
     consumers.push({ name, wanted, consumer: await ctx.js.consumers.get(ctx.streams.events, name) });
   }
 
@@ -89,7 +111,11 @@ export async function startConsuming<T extends EventType>(
   });
   const open = new Set<ConsumerMessages>();
 
-  const handleOne = async (m: JsMsg, name: string): Promise<void> => {
+  /**
+   * The checks every delivery passes before a handler sees it. A message that fails them is
+   * dead-lettered here and `undefined` returned.
+   */
+  const admit = async (m: JsMsg, name: string): Promise<Admitted<T> | undefined> => {
     const deliveryCount = m.info.deliveryCount;
     if (deliveryCount > 1) for (const o of ctx.observers) o.redelivered?.(opts.durable);
     const where = { consumer: name, subject: m.subject, streamSeq: m.seq, deliveryCount };
@@ -99,8 +125,8 @@ export async function startConsuming<T extends EventType>(
         { ...where, reason: parsed.reason, error: parsed.message },
         "poison message dead-lettered",
       );
-      await settleDead(m, `${parsed.reason}: ${parsed.message}`, parsed.eventId);
-      return;
+      await settleDead(m, name, `${parsed.reason}: ${parsed.message}`, parsed.eventId);
+      return undefined;
     }
     const eventId = parsed.event.id;
     // The subject is the authority (NATS permissions are per subject): a body naming another
@@ -114,67 +140,126 @@ export async function startConsuming<T extends EventType>(
       );
       await settleDead(
         m,
+        name,
         `subject_mismatch: the body belongs on ${bodySubject}, it came on ${arrivedOn}`,
         eventId,
       );
-      return;
+      return undefined;
     }
     if (deliveryCount > settings.maxDeliver) {
       ctx.logger.error({ ...where, eventId }, "event ran out of deliveries without a verdict, dead-lettered");
-      await settleDead(m, "no_verdict: the last delivery neither succeeded nor failed", eventId);
-      return;
+      await settleDead(m, name, "no_verdict: the last delivery neither succeeded nor failed", eventId);
+      return undefined;
     }
-    const keepAlive = setInterval(() => m.working(), Math.max(500, settings.ackWaitMs / 2));
+    const traceparent = m.headers?.get(TRACEPARENT) || undefined;
+    return { event: parsed.event, ctx: { subject: m.subject, deliveryCount, traceparent, msg: m }, where };
+  };
+
+  /** The handler (or the batch handler) on these events, in a consumer span when tracing is on. */
+  const invoke = async (items: readonly Admitted<T>[]): Promise<void> => {
+    const first = items[0]!;
+    const run =
+      "each" in handling
+        ? async () => await handling.each(first.event, first.ctx)
+        : async () => await handling.batch(items);
+    const parent = contextFromHeaders(first.ctx.msg.headers);
+    if (!isTracingEnabled()) return context.with(parent, run);
+    const info = {
+      subject: first.ctx.subject,
+      group: opts.durable,
+      messageId: first.event.id,
+      deliveryCount: first.ctx.deliveryCount,
+      attributes: {
+        [NEXUS_EVENT_TYPE]: first.event.type,
+        ...(items.length > 1 ? { "messaging.batch.message_count": items.length } : {}),
+      },
+    };
+    return withConsumerSpan(parent, info, run);
+  };
+
+  /** Keep the server from redelivering these while a handler works on them. */
+  const keepAlive = (items: readonly Admitted<T>[]) =>
+    setInterval(
+      () => {
+        for (const a of items) a.ctx.msg.working();
+      },
+      Math.max(500, settings.ackWaitMs / 2),
+    );
+
+  /** One event, alone: acknowledged, retried later, or dead-lettered. */
+  const handleAlone = async (a: Admitted<T>, name: string): Promise<void> => {
+    const m = a.ctx.msg;
+    const eventId = a.event.id;
+    const timer = keepAlive([a]);
     try {
-      const traceparent = m.headers?.get(TRACEPARENT) || undefined;
-      const eventCtx = { subject: m.subject, deliveryCount, traceparent, msg: m };
-      const parent = contextFromHeaders(m.headers);
-      const run = async () => await handler(parsed.event, eventCtx);
-      if (!isTracingEnabled()) await context.with(parent, run);
-      else {
-        const info = {
-          subject: m.subject,
-          group: opts.durable,
-          messageId: eventId,
-          deliveryCount,
-          attributes: { [NEXUS_EVENT_TYPE]: parsed.event.type },
-        };
-        await withConsumerSpan(parent, info, run);
-      }
+      await invoke([a]);
       m.ack();
     } catch (err) {
       if (err instanceof EventRefusedError) {
         ctx.logger.warn(
-          { ...where, eventId, code: err.code, reason: err.message },
+          { ...a.where, eventId, code: err.code, reason: err.message },
           "event refused, dead-lettered",
         );
-        await settleDead(m, `${err.code}: ${err.message}`, eventId);
-      } else if (deliveryCount >= settings.maxDeliver) {
-        ctx.logger.error({ ...where, eventId, err }, "handler failed on its last delivery, dead-lettered");
-        await settleDead(m, `handler_failed: ${(err as Error)?.message ?? String(err)}`, eventId);
+        await settleDead(m, name, `${err.code}: ${err.message}`, eventId);
+      } else if (a.ctx.deliveryCount >= settings.maxDeliver) {
+        ctx.logger.error({ ...a.where, eventId, err }, "handler failed on its last delivery, dead-lettered");
+        await settleDead(m, name, `handler_failed: ${(err as Error)?.message ?? String(err)}`, eventId);
       } else {
-        const delay = backoffFor(settings.backoffMs, deliveryCount);
-        ctx.logger.warn({ ...where, eventId, err, retryInMs: delay }, "handler failed, will retry");
+        const delay = backoffFor(settings.backoffMs, a.ctx.deliveryCount);
+        ctx.logger.warn({ ...a.where, eventId, err, retryInMs: delay }, "handler failed, will retry");
         m.nak(delay);
       }
     } finally {
-      clearInterval(keepAlive);
-    }
-
-    async function settleDead(msg: JsMsg, reason: string, id: string | undefined): Promise<void> {
-      try {
-        await deadLetter(ctx, msg, { durable: opts.durable, consumer: name, reason, eventId: id });
-        const code = reason.slice(0, Math.max(0, reason.indexOf(":"))) || "unknown";
-        for (const o of ctx.observers) o.deadLettered?.(opts.durable, code);
-        // No reason argument: NATS 2.9 does not parse `+TERM <reason>` and would redeliver.
-        msg.term();
-      } catch (err) {
-        // Keep the event: a later delivery (the spare one, at worst) tries the dead-letter again.
-        ctx.logger.error({ ...where, err }, "could not dead-letter an event, will retry");
-        msg.nak(backoffFor(settings.backoffMs, msg.info.deliveryCount));
-      }
+      clearInterval(timer);
     }
   };
+
+  /**
+   * Messages delivered together: one handler call and one round of acks when it succeeds. When it
+   * fails, nothing is acknowledged and each event goes through the handler again alone, so the
+   * failing one gets its own retries or dead letter and the others apply.
+   */
+  const handleBatch = async (msgs: readonly JsMsg[], name: string): Promise<void> => {
+    const admitted: Admitted<T>[] = [];
+    for (const m of msgs) {
+      const a = await admit(m, name);
+      if (a) admitted.push(a);
+    }
+    if (admitted.length === 0) return;
+    if (admitted.length > 1) {
+      const timer = keepAlive(admitted);
+      try {
+        await invoke(admitted);
+        for (const a of admitted) a.ctx.msg.ack();
+        return;
+      } catch (err) {
+        ctx.logger.warn(
+          { consumer: name, events: admitted.length, err },
+          "a batch failed; handling its events one at a time",
+        );
+      } finally {
+        clearInterval(timer);
+      }
+    }
+    for (const a of admitted) await handleAlone(a, name);
+  };
+
+  async function settleDead(msg: JsMsg, name: string, reason: string, id: string | undefined): Promise<void> {
+    try {
+      await deadLetter(ctx, msg, { durable: opts.durable, consumer: name, reason, eventId: id });
+      const code = reason.slice(0, Math.max(0, reason.indexOf(":"))) || "unknown";
+      for (const o of ctx.observers) o.deadLettered?.(opts.durable, code);
+      // No reason argument: NATS 2.9 does not parse `+TERM <reason>` and would redeliver.
+      msg.term();
+    } catch (err) {
+      // Keep the event: a later delivery (the spare one, at worst) tries the dead-letter again.
+      ctx.logger.error(
+        { consumer: name, subject: msg.subject, streamSeq: msg.seq, err },
+        "could not dead-letter an event, will retry",
+      );
+      msg.nak(backoffFor(settings.backoffMs, msg.info.deliveryCount));
+    }
+  }
 
   const run = async (name: string, first: Consumer, wanted: WantedConsumer): Promise<void> => {
     const inflight = new Set<Promise<void>>();
@@ -190,7 +275,7 @@ export async function startConsuming<T extends EventType>(
         // Without the abort the client waits, silently and for ever, for someone else to make
         // a deleted stream or durable again.
         messages = await consumer.consume({
-          max_messages: Math.max(2, settings.concurrency * 2),
+          max_messages: Math.max(2, settings.concurrency * 2, settings.maxBatch * 2),
           abort_on_missing_resource: true,
           // Pull requests live 5 s (idle heartbeats every 2.5 s) instead of 30 s: when the NATS
           // node leading this durable dies, the client notices the silence and pulls from the
@@ -199,14 +284,14 @@ export async function startConsuming<T extends EventType>(
         });
         open.add(messages);
         if (stopping) messages.close();
-        for await (const m of messages) {
+        for await (const taken of batchesOf(messages, settings.maxBatch)) {
           // Buffered but not started: hand back at once so another instance takes it now
           // rather than after ack_wait.
           if (stopping) {
-            m.nak();
+            for (const m of taken) m.nak();
             continue;
           }
-          const p = handleOne(m, name).finally(() => inflight.delete(p));
+          const p = handleBatch(taken, name).finally(() => inflight.delete(p));
           inflight.add(p);
           if (inflight.size >= settings.concurrency) await Promise.race(inflight);
         }
@@ -240,47 +325,42 @@ export async function startConsuming<T extends EventType>(
   };
 }
 
+/**
+ * The messages in groups of what has already arrived (at most `max`): after each message, the
+ * next is taken only if the iterator has it before the event loop turns, so a batch never waits
+ * for the network to fill it.
+ */
+async function* batchesOf(messages: AsyncIterable<JsMsg>, max: number): AsyncGenerator<JsMsg[]> {
+  const it = messages[Symbol.asyncIterator]();
+  let ahead: Promise<IteratorResult<JsMsg>> | undefined;
+  for (;;) {
+    const first = await (ahead ?? it.next());
+    ahead = undefined;
+    if (first.done) return;
+    const batch = [first.value];
+    while (batch.length < max) {
+      const next = it.next();
+      const r = await Promise.race([next, afterThisTurn()]);
+      if (r === undefined) {
+        ahead = next;
+        break;
+      }
+      if (r.done) {
+        yield batch;
+        return;
+      }
+      batch.push(r.value);
+    }
+    yield batch;
+  }
+}
+
+const afterThisTurn = () => new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined)));
+
 function backoffFor(backoffMs: readonly number[], deliveryCount: number): number {
   return backoffMs[Math.min(deliveryCount - 1, backoffMs.length - 1)] ?? 1_000;
 }
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-type WantedConsumer = Partial<ConsumerConfig> & { durable_name: string; filter_subject: string };
-
-/** Create the durable, or bring its tunable settings up to date; safe on every instance start. */
-async function ensureConsumer(jsm: JetStreamManager, stream: string, wanted: WantedConsumer): Promise<void> {
-  const name = wanted.durable_name;
-  const existing = await jsm.consumers.info(stream, name).catch((err: unknown) => {
-    if (isApiError(err, JetStreamApiCodes.ConsumerNotFound)) return undefined;
-    throw err;
-  });
-  if (!existing) {
-    try {
-      await jsm.consumers.add(stream, wanted);
-      return;
-    } catch (err) {
-      // A sibling instance may have created it a moment ago; if it now exists, carry on.
-      const now = await jsm.consumers.info(stream, name).catch(() => undefined);
-      if (!now) throw err;
-      return;
-    }
-  }
-  const c = existing.config;
-  if (c.filter_subject !== wanted.filter_subject) {
-    throw new Error(`consumer ${name} filters ${c.filter_subject}, expected ${wanted.filter_subject}`);
-  }
-  if (
-    c.ack_wait !== wanted.ack_wait ||
-    c.max_deliver !== wanted.max_deliver ||
-    c.max_ack_pending !== wanted.max_ack_pending
-  ) {
-    await jsm.consumers.update(stream, name, {
-      ack_wait: wanted.ack_wait,
-      max_deliver: wanted.max_deliver,
-      max_ack_pending: wanted.max_ack_pending,
-    });
-  }
 }

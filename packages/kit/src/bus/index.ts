@@ -24,6 +24,9 @@ export {
 export { EventRefusedError } from "./refused.js";
 export { DUPLICATE_WINDOW_MS, eventStreamSubjects, type StreamOptions } from "./streams.js";
 export type {
+  BatchConsumeOptions,
+  BatchHandler,
+  BatchItem,
   Bus,
   BusLogger,
   BusObserver,

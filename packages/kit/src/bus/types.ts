@@ -74,6 +74,19 @@ export type EventHandler<T extends EventType> = (
   ctx: EventContext,
 ) => Promise<void> | void;
 
+/** One event of a batch, with where it came from. */
+export interface BatchItem<T extends EventType> {
+  event: EventOf<T>;
+  ctx: EventContext;
+}
+
+/**
+ * Several events at once, in stream order, all acknowledged when it returns. It must be all or
+ * nothing (one transaction, or idempotent parts): when it throws, the kit hands each event to it
+ * again alone, so one bad event is retried or dead-lettered by itself and the others still apply.
+ */
+export type BatchHandler<T extends EventType> = (items: readonly BatchItem<T>[]) => Promise<void>;
+
 export interface ConsumeOptions {
   /** Logical consumer name; each filter subject gets its own durable `<durable>-<subject tokens>`. */
   durable: string;
@@ -91,6 +104,18 @@ export interface ConsumeOptions {
   deliverPolicy?: "all" | "new";
   /** Server-side cap on unacknowledged messages per durable. Default 1000. */
   maxAckPending?: number;
+  /**
+   * Logical consumer names this one takes over (a service that merged several durables on the same
+   * subjects into one). At start, a durable of theirs on the same filter is deleted; when this
+   * durable does not exist yet, it is created to start after the lowest point those had
+   * acknowledged, so nothing is skipped and little is seen twice.
+   */
+  replaces?: readonly string[];
+}
+
+export interface BatchConsumeOptions extends ConsumeOptions {
+  /** Most events handed to the handler at once: those already delivered, never waited for. Default 100. */
+  maxBatch?: number;
 }
 
 export interface Consumption {
@@ -196,6 +221,12 @@ export interface Bus {
     types: T | readonly T[],
     opts: ConsumeOptions,
     handler: EventHandler<T>,
+  ): Promise<Consumption>;
+  /** Like `consume`, but the handler gets the events already delivered together (see `BatchHandler`). */
+  consumeBatches<T extends EventType>(
+    types: T | readonly T[],
+    opts: BatchConsumeOptions,
+    handler: BatchHandler<T>,
   ): Promise<Consumption>;
   subscribe<T extends EventType>(type: T, opts: SubscribeOptions, handler: LiveEventHandler<T>): Stoppable;
   serveCommand<Req extends z.ZodType, Rep extends z.ZodType>(opts: ServeCommandOptions<Req, Rep>): Stoppable;

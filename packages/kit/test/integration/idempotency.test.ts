@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createTestDatabase, type TestDatabase } from "@nexus/test-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { processOnce } from "../../src/idempotency.js";
+import { processEachOnce, processOnce } from "../../src/idempotency.js";
 
 describe("processOnce", () => {
   let db: TestDatabase;
@@ -58,5 +58,24 @@ describe("processOnce", () => {
     const other = await processOnce(db.pool, "notifier", id, async () => "sent");
     expect(other).toEqual({ applied: true, result: "sent" });
     expect(await apply(id)).toEqual({ applied: true, result: "done" });
+  });
+
+  it("processEachOnce claims a batch in one transaction: only unseen events are fresh, nothing on failure", async () => {
+    const [seen, a, b] = [randomUUID(), randomUUID(), randomUUID()];
+    await apply(seen);
+    const batch = (fail: boolean) =>
+      processEachOnce(db.pool, "projector", [seen, a, b], async (client, fresh) => {
+        for (const id of fresh)
+          await client.query("INSERT INTO effects (event_id, note) VALUES ($1, 'batch')", [id]);
+        if (fail) throw new Error("later part failed");
+        return fresh.size;
+      });
+    await expect(batch(true)).rejects.toThrow("later part failed");
+    expect([await effects(a), await effects(b)]).toEqual([0, 0]);
+    const done = await batch(false);
+    expect([...done.fresh].sort()).toEqual([a, b].sort());
+    expect(done.result).toBe(2);
+    expect((await batch(false)).fresh.size).toBe(0);
+    expect([await effects(seen), await effects(a), await effects(b)]).toEqual([1, 1, 1]);
   });
 });

@@ -31,6 +31,14 @@ export function createPolicyStore() {
       );
       return res.rows.map(toDto);
     },
+    /** The enabled policies of these environments. */
+    async enabledIn(db: Queryable, environments: readonly string[]): Promise<PolicyDto[]> {
+      const res = await db.query(
+        `SELECT ${COLUMNS} FROM policies WHERE enabled AND environment = ANY($1::text[]) ORDER BY environment, name`,
+        [environments],
+      );
+      return res.rows.map(toDto);
+    },
     async get(db: Queryable, id: string): Promise<PolicyDto | null> {
       const res = await db.query(`SELECT ${COLUMNS} FROM policies WHERE id = $1`, [id]);
       return res.rows[0] ? toDto(res.rows[0]) : null;

@@ -18,11 +18,15 @@ export async function consumeHeads(deps: {
   const live = deps.bus.subscribe(CONFIG_CHANGED, {}, (event) =>
     deps.onHead(headOfEvent(event.data, event.time)),
   );
-  const consumption = await deps.bus.consume(
+  // The changes already delivered are written with one statement.
+  const consumption = await deps.bus.consumeBatches(
     CONFIG_CHANGED,
-    { durable: HEADS_DURABLE, concurrency: 1 },
-    async (event) => {
-      await deps.heads.record(deps.pool, headOfEvent(event.data, event.time));
+    { durable: HEADS_DURABLE, concurrency: 1, maxBatch: 100 },
+    async (items) => {
+      await deps.heads.recordAll(
+        deps.pool,
+        items.map(({ event }) => headOfEvent(event.data, event.time)),
+      );
     },
   );
   return { consumption, live };

@@ -41,19 +41,54 @@ const fromRow = (r: HeadRow): ConfigHead => ({
   changedAt: r.changed_at.toISOString(),
 });
 
+/**
+ * One head per (namespace, environment): the highest revision, then the latest change time (the
+ * rule the upsert applies; one statement may not update a row twice).
+ */
+export function newestPerCell(all: readonly ConfigHead[]): ConfigHead[] {
+  const cells = new Map<string, ConfigHead>();
+  for (const h of all) {
+    const key = `${h.namespace}\u0000${h.environment}`;
+    const seen = cells.get(key);
+    if (
+      !seen ||
+      h.revision > seen.revision ||
+      (h.revision === seen.revision && Date.parse(h.changedAt) > Date.parse(seen.changedAt))
+    )
+      cells.set(key, h);
+  }
+  return [...cells.values()];
+}
+
+/** Many heads in one statement (a batch of changes); the newest per cell wins. */
+async function recordAll(q: Queryable, all: readonly ConfigHead[]): Promise<void> {
+  const cells = newestPerCell(all);
+  if (cells.length === 0) return;
+  await q.query(
+    `INSERT INTO config_heads (namespace, environment, revision, hash, actor, source, changed_at)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+     ON CONFLICT (namespace, environment) DO UPDATE SET revision = EXCLUDED.revision, hash = EXCLUDED.hash,
+       actor = EXCLUDED.actor, source = EXCLUDED.source, changed_at = EXCLUDED.changed_at
+     WHERE config_heads.revision < EXCLUDED.revision
+        OR (config_heads.revision = EXCLUDED.revision AND config_heads.changed_at < EXCLUDED.changed_at)`,
+    [
+      cells.map((h) => h.namespace),
+      cells.map((h) => h.environment),
+      cells.map((h) => h.revision),
+      cells.map((h) => h.hash),
+      cells.map((h) => h.actor),
+      cells.map((h) => h.source),
+      cells.map((h) => h.changedAt),
+    ],
+  );
+}
+
 export function createHeadStore() {
   return {
+    recordAll,
     /** Revisions only grow; a late or repeated event changes nothing. */
     async record(q: Queryable, h: ConfigHead): Promise<void> {
-      await q.query(
-        `INSERT INTO config_heads (namespace, environment, revision, hash, actor, source, changed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (namespace, environment) DO UPDATE SET revision = EXCLUDED.revision, hash = EXCLUDED.hash,
-           actor = EXCLUDED.actor, source = EXCLUDED.source, changed_at = EXCLUDED.changed_at
-         WHERE config_heads.revision < EXCLUDED.revision
-            OR (config_heads.revision = EXCLUDED.revision AND config_heads.changed_at < EXCLUDED.changed_at)`,
-        [h.namespace, h.environment, h.revision, h.hash, h.actor, h.source, h.changedAt],
-      );
+      await recordAll(q, [h]);
     },
     async get(q: Queryable, namespace: string, environment: string): Promise<ConfigHead | null> {
       const res = await q.query<HeadRow>(

@@ -76,6 +76,17 @@ describe("monitor: the dashboard event stream", () => {
       revision: 7,
       actor: "alice",
     });
+    // The shared durable writes the grid (the changes delivered together in one statement).
+    await eventually(
+      async () =>
+        (await h.db.pool.query("SELECT namespace, revision FROM config_heads ORDER BY namespace")).rows,
+      (rows) =>
+        JSON.stringify(rows) ===
+        JSON.stringify([
+          { namespace: "hr-api", revision: 4 },
+          { namespace: "pay-api", revision: 7 },
+        ]),
+    );
 
     const beating = await startBeating(h, "notifier", "n-1", 0.2);
     const health = await eventually(

@@ -76,6 +76,13 @@ export function matchRoutes(root: Route, labels: Labels, options: MatchOptions =
   return options.subscribedOnly ? out.filter((m) => m.subscribed).map(strip) : out.map(strip);
 }
 
+/**
+ * Whether any route subscribes to a notice with these labels. A notice nobody subscribes to is
+ * dropped on arrival: it would reach no receiver, so storing it is work for nothing.
+ */
+export const noticeWanted = (root: Route | undefined, labels: Labels): boolean =>
+  root !== undefined && matchRoutes(root, labels, { subscribedOnly: true }).length > 0;
+
 type Walked = RouteMatch & { subscribed: boolean };
 const strip = ({ subscribed: _s, ...m }: Walked): RouteMatch => m;
 const namesEventType = (r: Route) => (r.matchers ?? []).some((m) => m.label === "event_type");

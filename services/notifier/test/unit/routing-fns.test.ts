@@ -6,6 +6,7 @@ import {
   groupLabels,
   matches,
   matchRoutes,
+  noticeWanted,
   redactConfig,
   restoreSecrets,
 } from "../../src/routing/routing-fns.js";
@@ -78,6 +79,18 @@ describe("matchRoutes", () => {
         {},
       ),
     ).toEqual([expect.objectContaining({ receiver: "default", path: "" })]);
+  });
+
+  it("wants a notice only when some route subscribes to it", () => {
+    const labels = { event_type: "config.changed", namespace: "shop" };
+    expect(noticeWanted(undefined, labels)).toBe(false);
+    expect(noticeWanted({ receiver: "catch-all" }, labels)).toBe(false);
+    const subscribed: Route = {
+      receiver: "catch-all",
+      routes: [{ matchers: [{ label: "event_type", op: "=", value: "config.changed" }], receiver: "ops" }],
+    };
+    expect(noticeWanted(subscribed, labels)).toBe(true);
+    expect(noticeWanted(subscribed, { ...labels, event_type: "pipeline" })).toBe(false);
   });
 
   it("routes notices only where a route names event_type", () => {

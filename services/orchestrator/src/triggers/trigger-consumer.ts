@@ -33,12 +33,15 @@ export function consumeTriggers(deps: {
       // rollback puts back what was there and is not promoted onwards.
       if (d.layer !== d.environment || (d.trigger !== "write" && d.trigger !== "rollback")) return;
       if (isRollbackAuthor(d.actor)) return;
+      const triggered = (list: Awaited<ReturnType<PipelineStore["bySource"]>>) =>
+        list.filter((p) => triggeredBy(p.definition as unknown as PipelineDefinition, "config.changed"));
+      // Most changes start nothing: one read, and no transaction or handled mark for them.
+      if (triggered(await deps.pipelines.bySource(deps.pool, d.namespace, d.environment)).length === 0)
+        return;
       const started = await processOnce(deps.pool, TRIGGER_DURABLE, event.id, async (tx) => {
         const ids: string[] = [];
-        for (const p of await deps.pipelines.bySource(tx, d.namespace, d.environment)) {
-          if (!triggeredBy(p.definition as unknown as PipelineDefinition, "config.changed")) continue;
+        for (const p of triggered(await deps.pipelines.bySource(tx, d.namespace, d.environment)))
           ids.push(await deps.runs.startFromEvent(tx, p, d.revision, "config.changed", `event:${d.actor}`));
-        }
         return ids;
       });
       if (started.applied && started.result.length > 0) {

@@ -1,0 +1,68 @@
+import { CONFIG_CHANGED } from "@nexus/contracts";
+import { type Bus, type Consumption, type Pool, processEachOnce } from "@nexus/kit";
+import { type Change, HEADS_DURABLE, recordHeads } from "../heads/head-changes.js";
+import type { HeadStore } from "../heads/head-store.js";
+import { POLICY_DURABLE, type PolicyService } from "../policies/policy-service.js";
+import { SOURCE_DURABLE, type SourceDriftService } from "../source/source-service.js";
+
+export const CHANGES_DURABLE = "drift-changes";
+
+/**
+ * Every part of the detector that follows `config.changed`, on one durable (NATS 2.9 has one
+ * filter per consumer, and all of them want the same subjects): the events already delivered are
+ * taken together, in stream order.
+ *
+ * 1. Heads (heads/): one transaction for the batch, which also reads what the policies need.
+ * 2. Policies (policies/): only targets that a policy applies to, or that have an open policy
+ *    finding, are evaluated, each once per batch, against the document the registry serves now;
+ *    every other change costs no registry round trip.
+ * 3. Source drift (source/): only for writes by the API to a Git-bound layer, or by Git.
+ *
+ * Each part keeps its own idempotency key (the names of the durables it once had), so a batch
+ * retried after one part failed redoes only what did not commit, and the first start after the
+ * upgrade (the new durable starts where the oldest of the old ones had got to) skips what they did.
+ * This durable replaces `drift-heads`, `drift-policy` and `drift-source`'s config.changed durable.
+ */
+export function consumeChanges(deps: {
+  bus: Pick<Bus, "consumeBatches">;
+  pool: Pool;
+  heads: Pick<HeadStore, "advance" | "rememberHashes">;
+  policies: Pick<PolicyService, "targetsToEvaluate" | "evaluateTarget">;
+  sources: Pick<SourceDriftService, "changed">;
+  maxBatch?: number;
+}): Promise<Consumption> {
+  return deps.bus.consumeBatches(
+    CONFIG_CHANGED,
+    {
+      durable: CHANGES_DURABLE,
+      replaces: [HEADS_DURABLE, POLICY_DURABLE, SOURCE_DURABLE],
+      maxBatch: deps.maxBatch ?? 100,
+    },
+    async (items) => {
+      const changes: Change[] = items.map(({ event }) => ({
+        id: event.id,
+        data: event.data,
+        at: new Date(Date.parse(event.time ?? "") || Date.now()),
+      }));
+      const { result: toEvaluate } = await processEachOnce(
+        deps.pool,
+        HEADS_DURABLE,
+        changes.map((c) => c.id),
+        async (db, fresh) => {
+          await recordHeads(
+            db,
+            deps.heads,
+            changes.filter((c) => fresh.has(c.id)),
+          );
+          return deps.policies.targetsToEvaluate(db, changes);
+        },
+      );
+      for (const t of toEvaluate)
+        await deps.policies.evaluateTarget(t.namespace, t.environment, {
+          name: POLICY_DURABLE,
+          eventId: t.eventId,
+        });
+      for (const c of changes) await deps.sources.changed(c.id, c.data);
+    },
+  );
+}
