@@ -28,6 +28,10 @@ export interface NatsServerProcess {
   stop(): Promise<void>;
   /** SIGKILL (a crash): no flush, no goodbye to clients. */
   kill(): Promise<void>;
+  /** SIGSTOP: the server hangs (a stalled VM, a GC pause, a full disk's blocked write); connections stay open. */
+  pause(): void;
+  /** SIGCONT after `pause`. */
+  resume(): void;
   /** Start again on the same port; `wipe` first deletes the JetStream store (a lost disk). */
   restart(options?: { wipe?: boolean }): Promise<void>;
 }
@@ -93,6 +97,8 @@ export async function startNatsServer(
       await rm(dir, { recursive: true, force: true });
     },
     kill: () => end(child, "SIGKILL"),
+    pause: () => void child.kill("SIGSTOP"),
+    resume: () => void child.kill("SIGCONT"),
     async restart(options = {}) {
       await end(child, "SIGKILL");
       if (options.wipe) await rm(store, { recursive: true, force: true });

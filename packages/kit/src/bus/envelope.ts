@@ -8,6 +8,7 @@ import {
   eventCatalog,
 } from "@nexus/contracts";
 import { z } from "zod";
+import { assertCleanValue } from "../http/input-guards.js";
 
 /** A CloudEvent whose `type` narrows `data`: a union of these is a discriminated union. */
 export type EventOf<T extends EventType> = T extends EventType
@@ -106,7 +107,11 @@ export type ParseFailureReason =
   | "invalid_envelope"
   | "unknown_type"
   | "unexpected_type"
-  | "invalid_data";
+  | "invalid_data"
+  /** The input guards' refusals (kit http/input-guards), the same as on HTTP. */
+  | "invalid_character"
+  | "reserved_key"
+  | "content_too_deep";
 
 export type ParseResult<T extends EventType> =
   | { ok: true; event: EventOf<T> }
@@ -124,9 +129,19 @@ export function parseEvent<T extends EventType>(
 ): ParseResult<T> {
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder().decode(bytes));
+    // Fatal: bytes that are not UTF-8 are refused, never read as U+FFFD.
+    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch (err) {
     return { ok: false, reason: "invalid_json", message: (err as Error).message };
+  }
+  try {
+    // The HTTP APIs' rule for every value: no NUL or lone surrogate (Postgres cannot store them
+    // exactly), no `__proto__`-style keys, no nesting past 64.
+    assertCleanValue(json);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const reason = code === "reserved_key" || code === "content_too_deep" ? code : "invalid_character";
+    return { ok: false, reason, message: (err as Error).message };
   }
   const env = AnyEnvelope.safeParse(json);
   if (!env.success) {

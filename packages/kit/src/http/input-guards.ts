@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyServerOptions } from "fastify";
-import { BadRequestError } from "../errors.js";
+import { BadRequestError, UnsupportedMediaTypeError } from "../errors.js";
 
 /**
  * What every Nexus API refuses before a handler sees it, the same way on every route and in
@@ -122,8 +122,18 @@ export function parseStrictJson(body: Buffer | Uint8Array | string): unknown {
 /** Register the JSON parser and the query / path guard on an app (kit `createHttpApp`). */
 export function registerInputGuards(app: FastifyInstance): void {
   app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_req, body, done) => {
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (req, body, done) => {
     try {
+      // JSON is UTF-8 (RFC 8259); a body labelled otherwise would be read as something it is not.
+      const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers["content-type"] ?? "")?.[1];
+      if (charset && charset.toLowerCase() !== "utf-8" && charset.toLowerCase() !== "utf8") {
+        throw new UnsupportedMediaTypeError(
+          `JSON bodies are UTF-8; charset=${charset.slice(0, 40)} is not accepted`,
+          {
+            field: "content-type",
+          },
+        );
+      }
       done(null, parseStrictJson(body as Buffer));
     } catch (err) {
       done(err as Error);

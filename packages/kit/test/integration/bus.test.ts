@@ -118,6 +118,38 @@ describe("typed bus", () => {
     expect(info.num_redelivered).toBe(0);
   });
 
+  it("dead-letters at once what HTTP would refuse: bytes that are not UTF-8, NUL, lone surrogates, __proto__", async () => {
+    const js = jetstream(t.nc);
+    const subject = `${t.prefix}.config.changed.staging.unclean`;
+    const dlq = collectEvents(t.nc, `${t.prefix}.dlq.unclean`, 4);
+    const handled: string[] = [];
+    const consumption = await t.bus.consume(
+      CONFIG_CHANGED,
+      { durable: "unclean", deliverPolicy: "new" },
+      (e) => {
+        handled.push(e.data.actor);
+      },
+    );
+    const good = t.bus.envelope(
+      CONFIG_CHANGED,
+      changed({ namespace: "unclean", environment: "staging", actor: "ACTOR" }),
+    );
+    const text = JSON.stringify(good);
+    await js.publish(
+      subject,
+      Buffer.concat([Buffer.from(text.slice(0, 20)), Buffer.from([0xff]), Buffer.from(text.slice(20))]),
+    );
+    await js.publish(subject, text.replace("ACTOR", "a\\u0000b"));
+    await js.publish(subject, text.replace("ACTOR", "\\ud800"));
+    await js.publish(subject, text.replace('"data":{', '"data":{"__proto__":{"x":1},'));
+    await t.bus.publish(CONFIG_CHANGED, changed({ namespace: "unclean", actor: "after" }));
+
+    const reasons = (await dlq).map((l) => String(l.headers["Nexus-Dlq-Reason"]).split(":")[0]);
+    await vi.waitFor(() => expect(handled).toEqual(["after"]), { timeout: 3_000 });
+    await consumption.stop();
+    expect(reasons).toEqual(["invalid_json", "invalid_character", "invalid_character", "reserved_key"]);
+  });
+
   it("dead-letters at once an event whose body names another target than its subject", async () => {
     const js = jetstream(t.nc);
     const dlq = collectEvents(t.nc, `${t.prefix}.dlq.authority`, 1);

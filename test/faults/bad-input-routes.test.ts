@@ -1,0 +1,194 @@
+import { fileURLToPath } from "node:url";
+import type { TestBus } from "@nexus/test-fixtures";
+import { afterAll, describe, expect, it } from "vitest";
+import { startBackupHarness } from "../../services/backup/test/integration/harness.js";
+import { REGISTRY_SCHEMA, startRegistry } from "../../services/config-registry/test/integration/harness.js";
+import {
+  DETECTOR_SCHEMA,
+  startWorld as startDetectorWorld,
+} from "../../services/drift-detector/test/integration/harness.js";
+import { MONITOR_SCHEMA, startMonitor } from "../../services/monitor/test/integration/harness.js";
+import { NOTIFIER_SCHEMA, startNotifier } from "../../services/notifier/test/integration/harness.js";
+import {
+  ORCHESTRATOR_SCHEMA,
+  startWorld as startOrchestratorWorld,
+} from "../../services/orchestrator/test/integration/harness.js";
+import { deadLetterReasons, hostileMessages, publishHostile, settleBus } from "../support/bus-fuzz.js";
+import { type FuzzResult, type FuzzTarget, fuzzRoutes, stateDigest } from "../support/route-fuzz.js";
+import { recordFigure } from "./figures.js";
+
+/**
+ * Every operation of every service's generated OpenAPI document, sent hostile requests
+ * (test/support/route-fuzz.ts) as an admin: never a 5xx, a 4xx in the error shape with the
+ * headers every answer carries, and no table of the service changed.
+ */
+const openapi = (service: string) =>
+  fileURLToPath(new URL(`../../services/${service}/openapi.json`, import.meta.url));
+
+/** CI sends a seeded sample per operation; FAULTS_LONG=1 sends every generated request. */
+const LONG = process.env.FAULTS_LONG === "1";
+const SEED = Number(process.env.FAULTS_SEED ?? 20261206);
+
+const totals = { services: 0, operations: 0, requests: 0, failures: 0, fivexx: 0, ms: 0 };
+
+const busTotals = { services: 0, messages: 0, deadLetters: 0, durables: 0, reasons: new Set<string>() };
+
+/**
+ * Hostile messages on every event subject of the service's bus prefix: every durable settles them
+ * (dead-lettered, or acked as nothing to do), no table changes, the service stays ready.
+ */
+async function checkBus(target: FuzzTarget, bus: Pick<TestBus, "nc" | "prefix" | "streams">): Promise<void> {
+  await settleBus(bus.nc, bus.streams);
+  const before = await stateDigest(target.state);
+  const dlqBefore = (await settleBus(bus.nc, bus.streams)).deadLetters;
+  const messages = hostileMessages(bus.prefix);
+  await publishHostile(bus.nc, messages);
+  const settled = await settleBus(bus.nc, bus.streams, 90_000);
+  const after = await stateDigest(target.state);
+  expect([...after].filter(([k, v]) => before.get(k) !== v).map(([k]) => k)).toEqual([]);
+  const ready = await target.inject({ method: "GET", url: "/readyz", headers: {} });
+  expect(ready.statusCode).toBe(200);
+  expect(settled.durables).toBeGreaterThan(0);
+  expect(settled.deadLetters).toBeGreaterThan(dlqBefore);
+  busTotals.services += 1;
+  busTotals.messages += messages.length;
+  busTotals.deadLetters += settled.deadLetters - dlqBefore;
+  busTotals.durables += settled.durables;
+  for (const r of Object.keys(await deadLetterReasons(bus.nc, bus.streams.dlq))) busTotals.reasons.add(r);
+}
+
+async function check(target: FuzzTarget): Promise<FuzzResult> {
+  const started = Date.now();
+  const result = await fuzzRoutes({ perOperation: LONG ? undefined : 10, seed: SEED, ...target });
+  totals.ms += Date.now() - started;
+  totals.services += 1;
+  totals.operations += result.operations;
+  totals.requests += result.requests;
+  totals.failures += result.failures.length;
+  totals.fivexx += result.byStatus["5xx"] ?? 0;
+  return result;
+}
+
+describe("bad input on every HTTP route of every service", () => {
+  afterAll(async () => {
+    if (totals.services === 0) return;
+    await recordFigure({
+      fault: `generated bad input on every HTTP route (${totals.services} services, ${totals.operations} operations)`,
+      outcome: "4xx in the error shape with the usual headers, no table changed",
+      figure: `${totals.requests} requests${LONG ? "" : " (sample; FAULTS_LONG=1: all)"} in ${(totals.ms / 1000).toFixed(0)} s: ${totals.fivexx} 5xx, ${totals.failures} failures`,
+    });
+    if (busTotals.services === 0) return;
+    await recordFigure({
+      fault: `malformed messages on every event subject (${busTotals.services} services' buses, ${busTotals.durables} durables)`,
+      outcome: "each dead-lettered or acked, no table changed, services ready",
+      figure: `${busTotals.messages} messages, ${busTotals.deadLetters} dead letters (${[...busTotals.reasons].sort().join(", ")})`,
+    });
+  });
+
+  it("config-registry", async () => {
+    const h = await startRegistry();
+    try {
+      const target: FuzzTarget = {
+        service: "config-registry",
+        openapiFile: openapi("config-registry"),
+        inject: (r) => h.registry.app.inject(r as never),
+        token: h.adminToken,
+        // api_tokens: the admin token's last-used stamp moves with every request.
+        state: [{ pool: h.db.pool, schema: REGISTRY_SCHEMA, ignore: ["api_tokens"] }],
+      };
+      expect((await check(target)).failures).toEqual([]);
+      await checkBus(target, h.nats);
+    } finally {
+      await h.close();
+    }
+  }, 180_000);
+
+  it("notifier", async () => {
+    const h = await startNotifier();
+    try {
+      const target: FuzzTarget = {
+        service: "notifier",
+        openapiFile: openapi("notifier"),
+        inject: (r) => h.app.app.inject(r as never),
+        token: h.adminToken,
+        state: [{ pool: h.db.pool, schema: NOTIFIER_SCHEMA }],
+      };
+      expect((await check(target)).failures).toEqual([]);
+      await checkBus(target, h.nats);
+    } finally {
+      await h.close();
+    }
+  }, 180_000);
+
+  it("drift-detector", async () => {
+    const w = await startDetectorWorld();
+    try {
+      const target: FuzzTarget = {
+        service: "drift-detector",
+        openapiFile: openapi("drift-detector"),
+        inject: (r) => w.detector.app.app.inject(r as never),
+        token: w.adminToken,
+        state: [{ pool: w.db.pool, schema: DETECTOR_SCHEMA }],
+      };
+      expect((await check(target)).failures).toEqual([]);
+      await checkBus(target, w.registry.nats);
+    } finally {
+      await w.close();
+    }
+  }, 180_000);
+
+  it("orchestrator", async () => {
+    const w = await startOrchestratorWorld();
+    try {
+      const app = await w.startOrchestrator();
+      const target: FuzzTarget = {
+        service: "orchestrator",
+        openapiFile: openapi("orchestrator"),
+        inject: (r) => app.app.inject(r as never),
+        token: await w.issuer.token(["admin"], { subject: "fuzz-admin" }),
+        state: [{ pool: w.db.pool, schema: ORCHESTRATOR_SCHEMA }],
+      };
+      expect((await check(target)).failures).toEqual([]);
+      await checkBus(target, w.registry.nats);
+    } finally {
+      await w.close();
+    }
+  }, 180_000);
+
+  it("monitor", async () => {
+    const h = await startMonitor();
+    try {
+      const target: FuzzTarget = {
+        service: "monitor",
+        openapiFile: openapi("monitor"),
+        inject: (r) => h.app.app.inject(r as never),
+        token: h.adminToken,
+        state: [{ pool: h.db.pool, schema: MONITOR_SCHEMA }],
+        streaming: ["/v1/dashboard/events"],
+        // Run without a registry or orchestrator to relay to: a valid relay request gets their 503.
+        absentDependencies: ["registry_not_configured", "orchestrator_not_configured"],
+      };
+      expect((await check(target)).failures).toEqual([]);
+      await checkBus(target, h.nats);
+    } finally {
+      await h.close();
+    }
+  }, 180_000);
+
+  it("backup", async () => {
+    const h = await startBackupHarness();
+    try {
+      const app = await h.build();
+      const target: FuzzTarget = {
+        service: "backup",
+        openapiFile: openapi("backup"),
+        inject: (r) => app.app.inject(r as never),
+        token: h.adminToken,
+        state: [{ pool: h.pool, schema: "backup" }],
+      };
+      expect((await check(target)).failures).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  }, 180_000);
+});
