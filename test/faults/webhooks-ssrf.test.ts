@@ -251,12 +251,9 @@ describe("URLs pointed at loopback and metadata addresses (SSRF)", () => {
     }
   }, 120_000);
 
-  // Skipped: a real finding, not fixed here. The registry accepts a Git source at
-  // https://127.0.0.1:<port>/… (and other loopback, private and link-local hosts) and `git` fetches
-  // from it on resync and reconcile: the canary sees the connection. The fix needs an address
-  // policy for Git like the notifier's (literal hosts refused when saved, names checked after DNS
-  // before each fetch, GIT_ALLOW_ADDRESSES for local servers); remove the skip with it.
-  it.skip("registry: Git sources at those addresses are refused and never fetched", async () => {
+  // Git sources follow the same address policy (GIT_ALLOW_ADDRESSES empty here): literal hosts
+  // are refused when saved, host names are checked after DNS before each fetch.
+  it("registry: Git sources at those addresses are refused and never fetched", async () => {
     const h = await startRegistry();
     try {
       expect((await call(h, "POST", "/v1/namespaces", { name: "ssrf" })).status).toBe(201);

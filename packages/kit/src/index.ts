@@ -13,6 +13,7 @@ export * from "./idempotency.js";
 export * from "./logger.js";
 export * from "./metrics/index.js";
 export * from "./nats.js";
+export * from "./net/address-policy.js";
 export * from "./outbox/index.js";
 export * from "./redis.js";
 export * from "./service-base.js";

@@ -16,6 +16,7 @@ import {
   type HealthCheck,
   type Logger,
   type Pool,
+  parseAllowList,
   prepareOutboxRows,
   type Redis,
   registerAuditRoutes,
@@ -92,6 +93,8 @@ export interface GitConfig {
   fetchTimeoutMs: number;
   /** What `git` runs with: where to find it (and its helpers), and a HOME; nothing else of ours. */
   processEnv: { PATH: string; HOME?: string | undefined };
+  /** Loopback/private/link-local addresses (or CIDRs) Git sources may still reach; none by default. */
+  allowAddresses: readonly string[];
 }
 const GIT_DEFAULTS: GitConfig = {
   cacheDir: join(tmpdir(), "nexus-git-cache"),
@@ -101,6 +104,7 @@ const GIT_DEFAULTS: GitConfig = {
   webhookToleranceSeconds: 300,
   fetchTimeoutMs: 120_000,
   processEnv: { PATH: "/usr/local/bin:/usr/bin:/bin" },
+  allowAddresses: [],
 };
 /** Resolved documents held in memory at most (each a few KB). */
 const MEMORY_CACHE_ENTRIES = 10_000;
@@ -194,6 +198,7 @@ export async function buildApp(deps: RegistryDeps) {
       ? createPolicyGate({ bus, ...config.policyCheck })
       : undefined;
   const gitConfig: GitConfig = { ...GIT_DEFAULTS, ...config.git };
+  const gitAllow = parseAllowList(gitConfig.allowAddresses);
   const gitStore = createGitSourceStore();
   const layers = createLayerService({ pool, namespaces: namespaceStore, layers: layerStore, secrets });
   const writes = createWriteService({
@@ -270,8 +275,15 @@ export async function buildApp(deps: RegistryDeps) {
     cacheDir: gitConfig.cacheDir,
     timeoutMs: gitConfig.fetchTimeoutMs,
     processEnv: gitConfig.processEnv,
+    allow: gitAllow,
   });
-  const gitSources = createGitSourceService({ pool, store: gitStore, namespaces: namespaceStore, secrets });
+  const gitSources = createGitSourceService({
+    pool,
+    store: gitStore,
+    namespaces: namespaceStore,
+    secrets,
+    allow: gitAllow,
+  });
   const gitImports = countedGitImports(
     metrics,
     createGitImportService({

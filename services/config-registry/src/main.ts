@@ -84,6 +84,7 @@ async function main(): Promise<void> {
         webhookMaxBytes: env.GIT_WEBHOOK_MAX_BYTES,
         webhookToleranceSeconds: env.GIT_WEBHOOK_TOLERANCE_SECONDS,
         fetchTimeoutMs: env.GIT_FETCH_TIMEOUT_MS,
+        allowAddresses: env.GIT_ALLOW_ADDRESSES,
       },
     },
   });

@@ -10,7 +10,9 @@ import {
   eventStreamCheck,
   type HealthCheck,
   type Logger,
+  type OutboundPolicy,
   type Pool,
+  parseAllowList,
   processOnce,
   registerAuditRoutes,
   registerBusMetrics,
@@ -28,7 +30,6 @@ import { createDeliveryWorker } from "./delivery/delivery-worker.js";
 import { registerNotifierMetrics } from "./http/notifier-metrics.js";
 import { alertFromEvent, type LinkBases, mappedEventTypes } from "./intake/event-alert-fns.js";
 import { registerIntakeRoutes } from "./intake/intake-router.js";
-import { type OutboundPolicy, parseAllowList } from "./receivers/address-fns.js";
 import { createOutbound } from "./receivers/outbound.js";
 import { createSenders } from "./receivers/senders.js";
 import { createSlackPacing } from "./receivers/slack-pacing.js";

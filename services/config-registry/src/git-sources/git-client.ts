@@ -1,8 +1,11 @@
 import { execFile } from "node:child_process";
+import { lookup } from "node:dns/promises";
 import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { isIP } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { redactUrl } from "./git-source-fns.js";
+import { checkAddress, checkHost, type OutboundPolicy } from "@nexus/kit";
+import { redactUrl, repositoryHost } from "./git-source-fns.js";
 
 /** Plaintext credentials for one fetch (revealed from their sealed form just before). */
 export interface GitAuth {
@@ -32,7 +35,29 @@ export function createGitClient(options: {
   timeoutMs: number;
   /** The only environment git gets besides its own settings and the credentials: never the service's keys. */
   processEnv: { PATH: string; HOME?: string | undefined };
+  /** Loopback/private/link-local addresses git may still reach (GIT_ALLOW_ADDRESSES). */
+  allow?: OutboundPolicy["allow"];
 }) {
+  const policy = { allow: options.allow ?? [] };
+
+  /**
+   * Before git connects: every address the source's host name resolves to must be one git may
+   * reach, so a name pointing at loopback, a private network or the cloud metadata address is
+   * refused (literal addresses were refused when the source was saved, and are checked again).
+   * git resolves the name again itself; a DNS answer that changes in between is not caught.
+   */
+  async function checkRemote(url: string): Promise<void> {
+    const host = repositoryHost(url);
+    if (host === null) return;
+    const literal = checkHost(host, policy);
+    if (!literal.ok) throw new GitCommandError(`git may not connect to ${host}: ${literal.reason}`);
+    if (isIP(host)) return;
+    const addresses = await lookup(host, { all: true }).catch(() => []);
+    for (const { address } of addresses) {
+      const verdict = checkAddress(address, policy);
+      if (!verdict.ok) throw new GitCommandError(`git may not connect to ${host}: ${verdict.reason}`);
+    }
+  }
   const queues = new Map<string, Promise<unknown>>();
 
   function serial<T>(key: string, work: () => Promise<T>): Promise<T> {
@@ -125,6 +150,7 @@ export function createGitClient(options: {
      */
     fetch(sourceId: string, url: string, auth: GitAuth | null, what: string): Promise<string> {
       return serial(sourceId, async () => {
+        await checkRemote(url);
         const dir = await ensureRepo(sourceId, url);
         await withAuth(auth, (env) =>
           run(
@@ -157,6 +183,7 @@ export function createGitClient(options: {
       branches: string[],
     ): Promise<Map<string, string>> {
       return serial(sourceId, async () => {
+        await checkRemote(url);
         const dir = await ensureRepo(sourceId, url);
         const out = await withAuth(auth, (env) =>
           run(["ls-remote", "origin", ...branches.map((b) => `refs/heads/${b}`)], { cwd: dir, env }),

@@ -14,6 +14,21 @@ export function repositoryOfUrl(url: string): string {
   return (url.startsWith("file://") ? parts.slice(-2) : parts).join("/");
 }
 
+/**
+ * The host a repository URL makes git connect to (https://, ssh://, scp-like `user@host:path`);
+ * null for file:// (a path on the registry's own host, no connection).
+ */
+export function repositoryHost(url: string): string | null {
+  if (url.startsWith("file://")) return null;
+  const scp = /^[^@/]+@([^:/]+):/.exec(url);
+  if (scp) return scp[1]!;
+  try {
+    return new URL(url).hostname.replace(/^\[|\]$/g, "") || null;
+  } catch {
+    return null;
+  }
+}
+
 export function renderPath(template: string, namespace: string, environment?: string): string {
   return template.replaceAll("<namespace>", namespace).replaceAll("<environment>", environment ?? "");
 }

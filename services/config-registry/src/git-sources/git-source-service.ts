@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import {
   ConflictError,
+  checkHost,
   NotFoundError,
+  type OutboundPolicy,
   type Pool,
   type Queryable,
   ServiceUnavailableError,
@@ -11,7 +13,7 @@ import {
 import type { NamespaceStore } from "../namespaces/namespace-store.js";
 import type { SecretService } from "../secrets/secret-service.js";
 import type { GitAuth } from "./git-client.js";
-import { boundLayersOf, redactUrl, repositoryOfUrl } from "./git-source-fns.js";
+import { boundLayersOf, redactUrl, repositoryHost, repositoryOfUrl } from "./git-source-fns.js";
 import type { GitSourceStore } from "./git-source-store.js";
 import type {
   CreateGitSourceBody,
@@ -27,6 +29,18 @@ export interface GitSourceServiceDeps {
   store: GitSourceStore;
   namespaces: Pick<NamespaceStore, "findByName">;
   secrets: Pick<SecretService, "seal" | "reveal" | "enabled">;
+  /** Loopback/private/link-local addresses git may still reach (GIT_ALLOW_ADDRESSES). */
+  allow: OutboundPolicy["allow"];
+}
+
+/** A URL whose host is a literal address (or `localhost`) that git may not reach is refused when saved. */
+function checkRepositoryUrl(url: string, allow: OutboundPolicy["allow"]): void {
+  const host = repositoryHost(url);
+  const verdict = host === null ? { ok: true as const } : checkHost(host, { allow });
+  if (!verdict.ok)
+    throw new ValidationError("url_not_allowed", `The repository URL is refused: ${verdict.reason}`, {
+      field: "url",
+    });
 }
 
 export const gitSourceNotFound = (name: string) =>
@@ -116,6 +130,7 @@ export function createGitSourceService(deps: GitSourceServiceDeps) {
     find: (name: string) => find(pool, name),
 
     async create(body: CreateGitSourceBody, actor: string): Promise<GitSource> {
+      checkRepositoryUrl(body.url, deps.allow);
       return withTransaction(pool, async (client) => {
         if (await store.findByName(client, body.name))
           throw new ConflictError("git_source_exists", `Git source ${body.name} already exists`, {
@@ -162,6 +177,7 @@ export function createGitSourceService(deps: GitSourceServiceDeps) {
     },
 
     async update(name: string, body: UpdateGitSourceBody): Promise<GitSource> {
+      if (body.url !== undefined) checkRepositoryUrl(body.url, deps.allow);
       return withTransaction(pool, async (client) => {
         const s = await find(client, name, { lock: true });
         const sealed = async (v: Sealable | null | undefined, current: Record<string, unknown> | null) =>

@@ -7,6 +7,7 @@ import {
   importOrder,
   layersToImport,
   redactUrl,
+  repositoryHost,
   repositoryOfUrl,
 } from "../../src/git-sources/git-source-fns.js";
 
@@ -76,5 +77,15 @@ describe("Git source layout", () => {
     expect(contentTypeOfPath("a/prod.env")).toBe("application/x-env");
     expect(contentTypeOfPath("a/b.json")).toBe("application/json");
     expect(redactUrl("https://user:pass@example.test/a.git")).toBe("https://example.test/a.git");
+  });
+});
+
+describe("repositoryHost", () => {
+  it("names the host git connects to, and none for a local path", () => {
+    expect(repositoryHost("https://git.example.com/acme/config.git")).toBe("git.example.com");
+    expect(repositoryHost("ssh://git@10.0.0.5:2222/acme/config.git")).toBe("10.0.0.5");
+    expect(repositoryHost("git@github.com:acme/config.git")).toBe("github.com");
+    expect(repositoryHost("https://[::1]:8443/acme/config.git")).toBe("::1");
+    expect(repositoryHost("file:///srv/git/config.git")).toBeNull();
   });
 });

@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import type { LookupFunction } from "node:net";
+import { checkAddress, checkUrl, type OutboundPolicy } from "@nexus/kit";
 import { Agent, request } from "undici";
-import { checkAddress, checkUrl, type OutboundPolicy } from "./address-fns.js";
 
 /** The receiver's address is not allowed: retrying cannot help. */
 export class OutboundRefusedError extends Error {}

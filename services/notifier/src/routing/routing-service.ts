@@ -1,12 +1,14 @@
 import {
   ConflictError,
+  checkHost,
+  checkUrl,
   isSealed,
   NotFoundError,
+  type OutboundPolicy,
   type Pool,
   type SealingKeys,
   ValidationError,
 } from "@nexus/kit";
-import { checkHost, checkUrl, type OutboundPolicy } from "../receivers/address-fns.js";
 import { findConfigProblem, redactConfig, restoreSecrets } from "./routing-fns.js";
 import type { RoutingStore, RoutingVersion } from "./routing-store.js";
 import type { InhibitRule, Receiver, Route, RoutingConfig } from "./routing-types.js";

@@ -1,5 +1,5 @@
+import { checkAddress, checkUrl, parseAllowList } from "@nexus/kit";
 import { describe, expect, it } from "vitest";
-import { checkAddress, checkUrl, parseAllowList } from "../../src/receivers/address-fns.js";
 import type { MessageAlert, NotificationMessage } from "../../src/receivers/message-types.js";
 import { pagerDutyPayload, signWebhook, slackPayload } from "../../src/receivers/payload-fns.js";
 import { plainText } from "../../src/receivers/text-fns.js";

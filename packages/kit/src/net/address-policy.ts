@@ -1,4 +1,4 @@
-/** Which outbound addresses and URLs a receiver may use. No I/O. */
+/** Which outbound addresses and URLs a service may reach for a user-given target (SSRF). No I/O. */
 import ipaddr from "ipaddr.js";
 
 export interface OutboundPolicy {
@@ -31,7 +31,10 @@ export function checkAddress(ip: string, policy: Pick<OutboundPolicy, "allow">):
   }
   const range = addr.range();
   if (range === "unicast") return { ok: true };
-  return { ok: false, reason: `address ${addr.toString()} is ${range}, which receivers may not reach` };
+  return {
+    ok: false,
+    reason: `address ${addr.toString()} is ${range}, which outbound connections may not reach`,
+  };
 }
 
 /** Scheme and literal-address checks on a receiver URL; host names are checked again after DNS. */
