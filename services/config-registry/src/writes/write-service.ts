@@ -212,10 +212,11 @@ export function createWriteService(deps: WriteServiceDeps) {
     trigger: "write" | "rollback",
     held?: HeldWriteState,
   ): Promise<WriteOutcome | null> {
-    const known = deps.known.snapshot(namespace);
     const view = held && heldView(held, layer);
     if (held && !view) return null;
-    const current = view ?? (await deps.writes.readForWrite(q, namespace, layer, { lock, known }));
+    const current =
+      view ??
+      (await deps.writes.readForWrite(q, namespace, layer, { lock, known: deps.known.snapshot(namespace) }));
     if (!current) throw namespaceNotFound(namespace);
     for (const l of current.layers) {
       if (!Object.isFrozen(l.content)) deps.known.rememberLayer(namespace, l.layer, l.hash, l.content);
