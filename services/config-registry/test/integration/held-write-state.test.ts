@@ -45,6 +45,49 @@ describe("writes from a held write state", () => {
       [ns, layer],
     );
 
+  it("an instance holding a stale state (it has not heard the other's events) answers from what is stored", async () => {
+    // `other` runs no workers: it hears no events, so nothing drops the state it holds.
+    expect((await send(other, "POST", "/v1/namespaces", { name: "stale" })).status).toBe(201);
+    expect(
+      (await send(other, "PUT", "/v1/namespaces/stale/layers/base", { v: 1, keep: 1 })).body.revision,
+    ).toBe(1);
+    expect(
+      (await send(h.registry, "PUT", "/v1/namespaces/stale/layers/base", { v: 2, keep: 1 })).body.revision,
+    ).toBe(2);
+
+    // If-Match of the stored revision: accepted, although the held state says revision 1.
+    const current = await send(
+      other,
+      "PATCH",
+      "/v1/namespaces/stale/layers/base",
+      { p: 1 },
+      {
+        "content-type": "application/merge-patch+json",
+        "if-match": '"2"',
+      },
+    );
+    expect(current.status).toBe(200);
+    expect(current.body).toMatchObject({ revision: 3, previousRevision: 2, changed: true });
+    // Patched onto what is stored ({v: 2}), not onto the held {v: 1}.
+    expect((await layerOf("stale", "base")).rows).toEqual([
+      { revision: 3, content: { v: 2, keep: 1, p: 1 } },
+    ]);
+
+    // Stale again; equal to the held head but not to the stored one: a change, not "unchanged".
+    expect((await send(h.registry, "PUT", "/v1/namespaces/stale/layers/base", { v: 4 })).body.revision).toBe(
+      4,
+    );
+    const same = await send(other, "PUT", "/v1/namespaces/stale/layers/base", { v: 2, keep: 1, p: 1 });
+    expect(same.body).toMatchObject({ revision: 5, changed: true });
+    // And an If-Match the held state would accept is refused.
+    expect((await send(h.registry, "PUT", "/v1/namespaces/stale/layers/base", { v: 6 })).body.revision).toBe(
+      6,
+    );
+    const old = await send(other, "PUT", "/v1/namespaces/stale/layers/base", { v: 7 }, { "if-match": '"5"' });
+    expect(old.status).toBe(409);
+    expect((await layerOf("stale", "base")).rows).toEqual([{ revision: 6, content: { v: 6 } }]);
+  });
+
   it("a namespace deleted and created again is read again, although its version is the same", async () => {
     const a = h.registry;
     expect((await send(a, "POST", "/v1/namespaces", { name: "reborn" })).status).toBe(201);

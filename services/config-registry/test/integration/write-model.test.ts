@@ -8,8 +8,10 @@ import { type Harness, startRegistry } from "./harness.js";
 /**
  * Model-based test of the write path (fast-check `commands`): PUT and PATCH with and without
  * If-Match (current or stale), rollbacks, restarts of the registry (a new instance on the same
- * database, with empty in-memory caches), and switches to a second live instance (whose held
- * write state is then stale), against a plain in-memory model of revisions. After
+ * database, with empty in-memory caches), and switches to a second live instance (writes from
+ * both, each instance's caches catching up through the other's events; held-write-state.test.ts
+ * covers an instance writing from a state it has not heard is stale), against a plain in-memory
+ * model of revisions. After
  * every command the registry must agree with the model: answer, layer, revision, history and the
  * resolved document. MODEL_RUNS sets the number of runs (default 1,000; more on demand).
  */
@@ -151,8 +153,8 @@ class Restart implements fc.AsyncCommand<Model, Real> {
 }
 
 /**
- * The other instance answers from now on: the write state it holds of the namespace may be stale.
- * Its in-memory resolved documents catch up when it hears the other's events (within moments).
+ * The other instance answers from now on. Its in-memory resolved documents (and held write states)
+ * catch up when it hears the other's events, within moments: the check waits for that.
  */
 class Switch implements fc.AsyncCommand<Model, Real> {
   check = () => true;
