@@ -10,7 +10,7 @@ import { type Harness, startRegistry } from "./harness.js";
  * If-Match (current or stale), rollbacks, restarts of the registry (a new instance on the same
  * database, with empty in-memory caches), and switches to a second live instance (writes from
  * both, each instance's caches catching up through the other's events; held-write-state.test.ts
- * covers an instance writing from a state it has not heard is stale), against a plain in-memory
+ * covers an instance writing from a state it does not know is stale), against a plain in-memory
  * model of revisions. After
  * every command the registry must agree with the model: answer, layer, revision, history and the
  * resolved document. MODEL_RUNS sets the number of runs (default 1,000; more on demand).
