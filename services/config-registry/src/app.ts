@@ -78,6 +78,7 @@ import { createChangeRequestService } from "./writes/change-request-service.js";
 import { createChangeRequestStore } from "./writes/change-request-store.js";
 import { registerWriteRoutes } from "./writes/write-router.js";
 import { createWriteService } from "./writes/write-service.js";
+import { createWriteStateCache } from "./writes/write-state-cache.js";
 import { createWriteStore } from "./writes/write-store.js";
 
 export const SERVICE_NAME = "config-registry";
@@ -180,6 +181,7 @@ export async function buildApp(deps: RegistryDeps) {
   });
 
   const known = createKnownDocuments();
+  const heldWriteStates = createWriteStateCache();
   const resolve = createResolveService({
     namespaces: namespaceStore,
     layers: layerStore,
@@ -204,6 +206,7 @@ export async function buildApp(deps: RegistryDeps) {
   const writes = createWriteService({
     pool,
     writes: createWriteStore(),
+    held: heldWriteStates,
     revisions: revisionStore,
     resolve,
     cache,
@@ -409,6 +412,8 @@ export async function buildApp(deps: RegistryDeps) {
         await bus.ensureStreams();
         invalidations = bus.subscribe(CONFIG_CHANGED, { skipId: ownChanges.heard }, (event) => {
           memory.invalidate(event.data.namespace, event.data.environment, event.data.hash);
+          // Another instance wrote it: a held state would only lose its swap now.
+          heldWriteStates.forget(event.data.namespace);
         });
         if (config.outboxRelay) await relay.start();
         commands = serveConfigCommands({ bus, writes: writeMetrics.countedCommandWrites(writes) });

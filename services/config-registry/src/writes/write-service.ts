@@ -1,5 +1,6 @@
 import {
   ConflictError,
+  isAppError,
   isTransactionConflict,
   type OutboxRows,
   type OutboxTicket,
@@ -14,6 +15,7 @@ import { assertLayerOf, namespaceNotFound } from "../namespaces/namespace-errors
 import { BASE_LAYER } from "../namespaces/namespace-types.js";
 import type { PolicyGate } from "../policies/policy-gate.js";
 import type { KnownDocumentsCache } from "../resolve/known-documents.js";
+import { knownKey } from "../resolve/known-documents.js";
 import type { ResolveCache } from "../resolve/resolve-cache.js";
 import type { ResolveService } from "../resolve/resolve-service.js";
 import type { NamespaceState, ResolvedHead } from "../resolve/resolve-types.js";
@@ -28,12 +30,21 @@ import {
 } from "../secrets/secret-doc-fns.js";
 import type { SecretService } from "../secrets/secret-service.js";
 import { concurrentChange, gitBoundLayer, placeholderWritten, secretOverNats } from "./write-errors.js";
+import {
+  type HeldWriteState,
+  heldAfterCommit,
+  heldFromRead,
+  heldView,
+  type WriteStateCache,
+} from "./write-state-cache.js";
 import type { WriteStore } from "./write-store.js";
 import type { WriteContext, WriteResult } from "./write-types.js";
 
 export interface WriteServiceDeps {
   pool: Pool;
   writes: WriteStore;
+  /** Each namespace's write context as this instance last committed it (a write then reads nothing). */
+  held: WriteStateCache;
   /** Rollbacks read the revision they restore. */
   revisions: Pick<RevisionStore, "find">;
   resolve: Pick<ResolveService, "plan">;
@@ -52,6 +63,16 @@ export interface WriteServiceDeps {
 }
 
 const isGitImport = (ctx: WriteContext) => ctx.source.startsWith("git:");
+
+/** A committed (or unchanged) write, and what follows from it. */
+interface WriteOutcome {
+  result: WriteResult;
+  changed: ResolvedHead[];
+  outbox?: OutboxRows;
+  overrodeGit?: boolean;
+  /** The namespace's state after this commit, for the next write (only once it is committed). */
+  held?: HeldWriteState;
+}
 const LOCKED_ATTEMPTS = 3;
 
 /** The new content of the layer, from its current head (read outside any transaction). */
@@ -84,7 +105,9 @@ export function createWriteService(deps: WriteServiceDeps) {
    * expected revision, re-resolve and validate everything the change touches, then store the
    * revision, the new heads and the events in one statement that applies only if nothing changed
    * the namespace meanwhile; if something did, start over from the new state (and its If-Match).
-   * Uncontended, that is two round trips and one commit, with no lock held while resolving.
+   * The read is skipped when this instance holds the namespace's state from its own last commit
+   * (`write-state-cache.ts`): then the commit is the only round trip, and the swap checks the held
+   * state; whatever else it leads to is decided again from a fresh read (two round trips).
    */
   async function write(
     namespace: string,
@@ -93,18 +116,15 @@ export function createWriteService(deps: WriteServiceDeps) {
     ctx: WriteContext,
     trigger: "write" | "rollback" = "write",
   ): Promise<WriteResult> {
-    const optimistic = await attemptWrite(
-      deps.pool,
-      false,
-      namespace,
-      layer,
-      makeContent,
-      ctx,
-      trigger,
-    ).catch((err: unknown) => (isTransactionConflict(err) ? null : Promise.reject(err)));
-    // Lost the swap to a concurrent change: go again holding the namespace's row lock, so that
-    // writers queue instead of racing (and always make progress).
-    const outcome = optimistic ?? (await lockedWrite(namespace, layer, makeContent, ctx, trigger));
+    const outcome =
+      (await heldWrite(namespace, layer, makeContent, ctx, trigger)) ??
+      (await attemptWrite(deps.pool, false, namespace, layer, makeContent, ctx, trigger).catch(
+        (err: unknown) => (isTransactionConflict(err) ? null : Promise.reject(err)),
+      )) ??
+      // Lost the swap to a concurrent change: go again holding the namespace's row lock, so that
+      // writers queue instead of racing (and always make progress).
+      (await lockedWrite(namespace, layer, makeContent, ctx, trigger));
+    if (outcome.held) deps.held.put(namespace, outcome.held);
     // Handed over before anything awaits, so the relay's tickets follow commit order.
     const ticket =
       outcome.outbox && deps.handOver
@@ -124,6 +144,35 @@ export function createWriteService(deps: WriteServiceDeps) {
   }
 
   /**
+   * The write from the held state, without a read; null (and the state dropped) unless it
+   * committed. A refusal (If-Match, a missing layer, a Git-bound layer, a schema) or "unchanged"
+   * decided from a state that may be stale is not answered: the fresh read decides it again.
+   */
+  async function heldWrite(
+    namespace: string,
+    layer: string,
+    makeContent: MakeContent,
+    ctx: WriteContext,
+    trigger: "write" | "rollback",
+  ): Promise<WriteOutcome | null> {
+    const held = deps.held.get(namespace);
+    if (!held) return null;
+    const outcome = await attemptWrite(
+      deps.pool,
+      false,
+      namespace,
+      layer,
+      makeContent,
+      ctx,
+      trigger,
+      held,
+    ).catch((err: unknown) => (isAppError(err) || isTransactionConflict(err) ? null : Promise.reject(err)));
+    if (outcome?.result.changed) return outcome;
+    deps.held.forget(namespace, held);
+    return null;
+  }
+
+  /**
    * The write in a transaction that takes the namespace's row lock as it reads. The swap can still
    * fail when a namespace that reads this one moved meanwhile (its version is checked too), and
    * the commit's locks on those readers can close a cycle with another commit, which Postgres
@@ -135,7 +184,7 @@ export function createWriteService(deps: WriteServiceDeps) {
     makeContent: MakeContent,
     ctx: WriteContext,
     trigger: "write" | "rollback",
-  ): Promise<NonNullable<Awaited<ReturnType<typeof attemptWrite>>>> {
+  ): Promise<WriteOutcome> {
     for (let attempt = 1; attempt <= LOCKED_ATTEMPTS; attempt++) {
       try {
         const outcome = await withTransaction(deps.pool, (client) =>
@@ -149,7 +198,10 @@ export function createWriteService(deps: WriteServiceDeps) {
     throw concurrentChange(namespace, layer);
   }
 
-  /** One read-resolve-swap pass; null when a concurrent change won the swap. */
+  /**
+   * One read-resolve-swap pass (from `held` instead of a read, when given); null when a concurrent
+   * change won the swap.
+   */
   async function attemptWrite(
     q: Queryable,
     lock: boolean,
@@ -158,14 +210,13 @@ export function createWriteService(deps: WriteServiceDeps) {
     makeContent: MakeContent,
     ctx: WriteContext,
     trigger: "write" | "rollback",
-  ): Promise<{
-    result: WriteResult;
-    changed: ResolvedHead[];
-    outbox?: OutboxRows;
-    overrodeGit?: boolean;
-  } | null> {
-    const known = deps.known.snapshot(namespace);
-    const current = await deps.writes.readForWrite(q, namespace, layer, { lock, known });
+    held?: HeldWriteState,
+  ): Promise<WriteOutcome | null> {
+    const view = held && heldView(held, layer);
+    if (held && !view) return null;
+    const current =
+      view ??
+      (await deps.writes.readForWrite(q, namespace, layer, { lock, known: deps.known.snapshot(namespace) }));
     if (!current) throw namespaceNotFound(namespace);
     for (const l of current.layers) {
       if (!Object.isFrozen(l.content)) deps.known.rememberLayer(namespace, l.layer, l.hash, l.content);
@@ -234,6 +285,7 @@ export function createWriteService(deps: WriteServiceDeps) {
     await deps.policies?.check(plan.heads);
     const stored = await deps.writes.commitWrite(q, {
       expectedWriteVersion: current.writeVersion,
+      incarnation: current.incarnation,
       dependencies: plan.dependencies,
       revision: {
         namespace,
@@ -262,10 +314,22 @@ export function createWriteService(deps: WriteServiceDeps) {
       changed: true,
       changedEnvironments: plan.heads.filter((h) => h.namespace === namespace).map((h) => h.environment),
     };
+    // Namespaces this commit re-resolved moved on: their held states cannot swap any more.
+    for (const other of plan.others) deps.held.forget(other.name);
+    const knownAfter = deps.known.snapshot(namespace);
     return {
       result: written,
       changed: stored,
       outbox: plan.outbox,
+      held: heldAfterCommit(held ?? heldFromRead(current, layer), {
+        layer,
+        revision,
+        content,
+        hash,
+        dependencies: plan.dependencies,
+        heads: stored,
+        comparableOf: (environment, h) => knownAfter.resolved.get(knownKey(environment, h)),
+      }),
       ...(bound && !isGitImport(ctx) ? { overrodeGit: true } : {}),
     };
   }
@@ -287,7 +351,9 @@ export function createWriteService(deps: WriteServiceDeps) {
     const results: WriteResult[] = [];
     const changed: ResolvedHead[] = [];
     for (const w of writes) {
-      let outcome: Awaited<ReturnType<typeof attemptWrite>> = null;
+      // Committed by the caller, maybe not at all: no state is held from these writes.
+      deps.held.forget(w.namespace);
+      let outcome: WriteOutcome | null = null;
       // Holding the namespace's lock, only a reader of it can move meanwhile: read again.
       for (let attempt = 1; !outcome && attempt <= LOCKED_ATTEMPTS; attempt++) {
         outcome = await attemptWrite(client, true, w.namespace, w.layer, () => w.content, w.ctx, "write");

@@ -34,6 +34,11 @@ export interface WriteContextRow {
   namespace: Namespace;
   /** Compare-and-swap token for `commitWrite`. */
   writeVersion: string;
+  /**
+   * `created_at` as Postgres writes it, swapped against with `writeVersion`: a namespace deleted
+   * and created again starts at version 0 again, and a held state of the old one must not apply.
+   */
+  incarnation: string;
   layers: LayerHead[];
   /** Namespaces that read this one (without itself). */
   dependents: string[];
@@ -56,6 +61,7 @@ export interface GitBoundLayer {
 
 interface ReadRow extends NamespaceRow {
   write_version: string;
+  incarnation: string;
   layers: {
     layer: string;
     revision: number;
@@ -74,7 +80,7 @@ interface ReadRow extends NamespaceRow {
 
 const READ_SQL = `
 SELECT n.name, n.description, n.owners, n.environments, n.variables, n.head_revision, n.write_version,
-  n.created_at, n.updated_at,
+  n.created_at, n.created_at::text AS incarnation, n.updated_at,
   (SELECT COALESCE(json_agg(json_build_object('layer', l.layer, 'revision', l.revision,
             'content', CASE WHEN l.layer || ':' || l.hash = ANY($3::text[]) THEN NULL ELSE l.content END,
             'hash', l.hash, 'updated_at', l.updated_at)), '[]'::json)
@@ -112,7 +118,8 @@ WITH locked AS (
     ON e.name = l.name AND e.version = l.write_version
 ), claimed AS (
   UPDATE namespaces SET head_revision = $2, write_version = write_version + 1, updated_at = now()
-  WHERE name = $1 AND write_version = $10 AND (SELECT ok FROM others_unchanged)
+  WHERE name = $1 AND write_version = $10 AND created_at = $${OTHERS + 2}::timestamptz
+    AND (SELECT ok FROM others_unchanged)
   RETURNING name
 ), others AS (
   UPDATE namespaces SET write_version = write_version + 1
@@ -136,7 +143,7 @@ WITH locked AS (
 ), events AS (
   ${outboxInsertSql(12 + RESOLVED_HEADS_PARAMS, "claimed")}
 ), audit AS (
-  ${auditInsertSql(OTHERS + 2, "claimed")}
+  ${auditInsertSql(OTHERS + 3, "claimed")}
 )
 SELECT (SELECT count(*)::int FROM claimed) AS applied,
   (SELECT COALESCE(json_agg(json_build_object('namespace', h.namespace, 'environment', h.environment,
@@ -144,8 +151,9 @@ SELECT (SELECT count(*)::int FROM claimed) AS applied,
 
 export interface CommittedWrite {
   revision: Omit<Revision, "createdAt">;
-  /** `writeVersion` from `readForWrite`. */
+  /** `writeVersion` and `incarnation` from `readForWrite` (or a held state). */
   expectedWriteVersion: string;
+  incarnation: string;
   /** The target's new cross-namespace dependencies; null leaves them as they are. */
   dependencies: string[] | null;
   heads: ResolvedHead[];
@@ -200,6 +208,7 @@ export function createWriteStore() {
       return {
         namespace: toNamespace(r),
         writeVersion: r.write_version,
+        incarnation: r.incarnation,
         layers: r.layers.map((l) => ({
           namespace: r.name,
           layer: l.layer,
@@ -240,6 +249,7 @@ export function createWriteStore() {
           ...outboxInsertParams(write.outbox),
           write.others.map((o) => o.name),
           write.others.map((o) => o.writeVersion),
+          write.incarnation,
           ...auditInsertParams(write.audit),
         ],
       });
