@@ -99,6 +99,12 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
   return performance.now() - started;
 }
 
+/** CPU (user + system) this process used since `start`, in ms: the registry's share, robust to load. */
+const cpuMsSince = (start: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1_000;
+};
+
 const median = (samples: number[]) => summarize([Float64Array.from(samples)]).p50;
 
 async function createNamespace(registryUrl: string, name: string, base: Record<string, unknown>) {
@@ -118,7 +124,7 @@ async function faninCurve(res: Resources, registryUrl: string): Promise<Row[]> {
   const put = (doc: Record<string, unknown>) =>
     http("PUT", `${registryUrl}/v1/namespaces/${UPSTREAM}/layers/base`, doc);
   let readers = 0;
-  const points: { n: number; changed: number; unchanged: number; events: number }[] = [];
+  const points: { n: number; changed: number; unchanged: number; events: number; cpu: number }[] = [];
   log(`fan-in: one write at a time to ${UPSTREAM}/base, median of ${WRITES} writes per point`);
   try {
     for (const n of READER_COUNTS) {
@@ -129,13 +135,16 @@ async function faninCurve(res: Resources, registryUrl: string): Promise<Row[]> {
       const changed: number[] = [];
       const unchanged: number[] = [];
       const drained: number[] = [];
+      const cpu: number[] = [];
       for (let i = -2; i < WRITES; i++) {
         // Every reader reads database.host: each of its environments gets a new head and an event.
         const expected = events.count + ENVIRONMENTS * (n + 1);
         const startedAt = performance.now();
+        const cpuAt = process.cpuUsage();
         const ackMs = await timed(() => put(upstreamDocument(++seq, ++shared)));
         await events.until(expected, 30_000 + n * 100);
         const allEventsMs = performance.now() - startedAt;
+        const cpuMs = cpuMsSince(cpuAt);
         // Nobody reads `unread`: only the upstream's own documents change.
         const quietExpected = events.count + ENVIRONMENTS;
         const quietMs = await timed(() => put(upstreamDocument(++seq, shared)));
@@ -143,12 +152,20 @@ async function faninCurve(res: Resources, registryUrl: string): Promise<Row[]> {
         if (i < 0) continue;
         changed.push(ackMs);
         drained.push(allEventsMs);
+        cpu.push(cpuMs);
         unchanged.push(quietMs);
       }
-      const point = { n, changed: median(changed), unchanged: median(unchanged), events: median(drained) };
+      const point = {
+        n,
+        changed: median(changed),
+        unchanged: median(unchanged),
+        events: median(drained),
+        cpu: median(cpu),
+      };
       points.push(point);
       log(
-        `  ${String(n).padStart(4)} readers: write ${fmt(point.changed, "ms")} ms (all ${ENVIRONMENTS * (n + 1)} events in ${fmt(point.events, "ms")} ms); ` +
+        `  ${String(n).padStart(4)} readers: write ${fmt(point.changed, "ms")} ms (all ${ENVIRONMENTS * (n + 1)} events in ${fmt(point.events, "ms")} ms, ` +
+          `${fmt(point.cpu, "ms")} ms of this process's CPU); ` +
           `write that no reader sees ${fmt(point.unchanged, "ms")} ms`,
       );
     }
@@ -165,7 +182,7 @@ async function faninCurve(res: Resources, registryUrl: string): Promise<Row[]> {
   const per = (t: number, t0: number, n: number) => (n === 0 ? "-" : ((t - t0) / n).toFixed(3));
   for (const p of points) {
     log(
-      `| ${p.n} | ${fmt(p.changed, "ms")} | ${per(p.changed, zero.changed, p.n)} | ${fmt(p.events, "ms")} | ${per(p.events, zero.events, p.n)} | ${fmt(p.unchanged, "ms")} | ${per(p.unchanged, zero.unchanged, p.n)} |`,
+      `| ${p.n} | ${fmt(p.changed, "ms")} | ${per(p.changed, zero.changed, p.n)} | ${fmt(p.events, "ms")} | ${per(p.events, zero.events, p.n)} | ${fmt(p.cpu, "ms")} | ${per(p.cpu, zero.cpu, p.n)} | ${fmt(p.unchanged, "ms")} | ${per(p.unchanged, zero.unchanged, p.n)} |`,
     );
   }
   const largest = points[points.length - 1]!;
