@@ -176,9 +176,9 @@ async function faninCurve(res: Resources, registryUrl: string): Promise<Row[]> {
   if (!zero) return [];
   log("");
   log(
-    "| readers | write ms | per reader ms | all events ms | per reader ms | unseen write ms | per reader ms |",
+    "| readers | write ms | per reader | all events ms | per reader | registry CPU ms | per reader | unseen write ms | per reader |",
   );
-  log("|---:|---:|---:|---:|---:|---:|---:|");
+  log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   const per = (t: number, t0: number, n: number) => (n === 0 ? "-" : ((t - t0) / n).toFixed(3));
   for (const p of points) {
     log(

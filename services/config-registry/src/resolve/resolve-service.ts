@@ -17,7 +17,7 @@ import type { SchemaStore } from "../schemas/schema-store.js";
 import { mayHoldSecrets } from "../secrets/secret-doc-fns.js";
 import { comparableOfBody, resolvedSecretForms, violationsOfSecrets } from "../secrets/secret-resolve-fns.js";
 import type { SecretService } from "../secrets/secret-service.js";
-import type { KnownDocumentsCache } from "./known-documents.js";
+import { type KnownDocumentsCache, knownHeadKey } from "./known-documents.js";
 import { resolveDocument } from "./resolve-fns.js";
 import type { ResolveStore } from "./resolve-store.js";
 import type { NamespaceState, ResolvedHead, StoredHead } from "./resolve-types.js";
@@ -30,13 +30,13 @@ export interface ResolveServiceDeps {
   >;
   layers: Pick<LayerStore, "findAllOf">;
   schemas: Pick<SchemaStore, "findMany">;
-  resolved: Pick<ResolveStore, "findMany" | "upsertMany">;
+  resolved: Pick<ResolveStore, "findManyLeavingOut" | "upsertMany">;
   /** Wrap `config.changed` events as outbox rows (written in the caller's transaction). */
   prepareEvents: (events: ConfigChanged[], traceparent?: string) => OutboxRows;
   /** Decrypts secrets for schema validation (documents with secrets only). */
   secrets: Pick<SecretService, "reveal">;
   /** Resolutions are kept here, so the next write's read can leave their bodies out. */
-  known: Pick<KnownDocumentsCache, "rememberResolved">;
+  known: Pick<KnownDocumentsCache, "rememberResolved" | "resolvedOf">;
 }
 
 /** What the write path already read about the target while locking it: saves four queries. */
@@ -178,11 +178,33 @@ export function createResolveService(deps: ResolveServiceDeps) {
     return deepMerge(state.layers.get(BASE_LAYER) ?? {}, state.layers.get(environment) ?? {});
   }
 
+  /**
+   * `merged`, kept for the rest of one resolution pass: N readers of an upstream read the same
+   * merged upstream document, which would otherwise be built again for each of them (its size
+   * times N). Safe to share: the resolver never changes a document it reads, and returns copies.
+   */
+  function mergedOnce(
+    memo: Map<string, Record<string, unknown>> | undefined,
+    state: NamespaceState,
+    environment: string,
+  ): Record<string, unknown> {
+    if (!memo) return merged(state, environment);
+    const key = `${state.name}\u0000${environment}`;
+    let doc = memo.get(key);
+    if (!doc) {
+      doc = merged(state, environment);
+      memo.set(key, doc);
+    }
+    return doc;
+  }
+
   function resolveIn(
     states: Map<string, NamespaceState>,
     namespace: string,
     environment: string,
     trace = false,
+    /** Merged documents of other namespaces, shared by the resolutions of one pass. */
+    memo?: Map<string, Record<string, unknown>>,
   ) {
     const state = states.get(namespace)!;
     try {
@@ -192,7 +214,7 @@ export function createResolveService(deps: ResolveServiceDeps) {
         variables: state.variables,
         loadNamespace: (other) => {
           const s = states.get(other);
-          return s ? merged(s, environment) : undefined;
+          return s ? mergedOnce(memo, s, environment) : undefined;
         },
         loadVariables: (other) => states.get(other)?.variables,
         trace,
@@ -228,6 +250,24 @@ export function createResolveService(deps: ResolveServiceDeps) {
     const same = next.size === stored.length && stored.every((d) => next.has(d));
     if (same) return { next: null, added: [] };
     return { next: [...next].sort(), added: [...next].filter((d) => !stored.includes(d)) };
+  }
+
+  /**
+   * The stored heads of the target and its readers. A body this process already holds in the
+   * form `changedPaths` compares (it wrote that head) is left out of the read: a write to an
+   * upstream with N readers would otherwise fetch and parse N bodies each time, only to find most
+   * unchanged or to compare the few that changed.
+   */
+  async function previousHeads(q: Queryable, namespaces: string[]): Promise<StoredHead[]> {
+    const known = deps.known.resolvedOf(namespaces);
+    const heads = await deps.resolved.findManyLeavingOut(q, namespaces, [...known.keys()]);
+    return heads.map((h) => {
+      if (h.body !== null) return h;
+      const comparable = known.get(knownHeadKey(h.namespace, h.environment, h.hash));
+      // Postgres leaves out only what the query named as known.
+      if (!comparable) throw new Error(`head ${h.namespace}/${h.environment} was left out but is not known`);
+      return { ...h, comparable };
+    });
   }
 
   return {
@@ -288,6 +328,7 @@ export function createResolveService(deps: ResolveServiceDeps) {
       message: string;
       keyword: string;
     }[] = [];
+    const mergedMemo = new Map<string, Record<string, unknown>>();
     for (const namespace of affected) {
       const state = states.get(namespace)!;
       const dependsOn = new Set<string>();
@@ -297,7 +338,7 @@ export function createResolveService(deps: ResolveServiceDeps) {
         ? state.environments.filter((e) => req.environments!.includes(e))
         : state.environments;
       for (const environment of environments) {
-        const { value, dependencies } = resolveIn(states, namespace, environment);
+        const { value, dependencies } = resolveIn(states, namespace, environment, false, mergedMemo);
         for (const d of dependencies) dependsOn.add(d);
         const canonical = canonicalJson(value);
         if (!mayHoldSecrets(canonical)) {
@@ -342,7 +383,7 @@ export function createResolveService(deps: ResolveServiceDeps) {
     }
 
     const previous = new Map<string, StoredHead>(
-      (preloaded?.resolved ?? (await deps.resolved.findMany(q, affected))).map((h) => [
+      (preloaded?.resolved ?? (await previousHeads(q, affected))).map((h) => [
         `${h.namespace}/${h.environment}`,
         h,
       ]),

@@ -1,5 +1,5 @@
 import type { Queryable } from "@nexus/kit";
-import type { ResolvedHead } from "./resolve-types.js";
+import type { ResolvedHead, StoredHead } from "./resolve-types.js";
 
 /**
  * Upsert of resolved heads passed as one JSON parameter `$first` (see `outboxInsertSql` for why
@@ -71,6 +71,21 @@ export function createResolveStore() {
         "SELECT namespace, environment, revision, version::float8 AS version, hash, body FROM resolved_heads WHERE namespace = ANY($1)",
         [namespaces],
       );
+      return res.rows;
+    },
+
+    /**
+     * The heads of these namespaces for a write to compare against; the body is null where the
+     * caller named the head as known (`<namespace>:<environment>:<hash>`), so it is not sent.
+     */
+    async findManyLeavingOut(q: Queryable, namespaces: string[], known: string[]): Promise<StoredHead[]> {
+      const res = await q.query<StoredHead>({
+        name: "resolved-heads-for-write",
+        text: `SELECT namespace, environment, revision, hash,
+                 CASE WHEN namespace || ':' || environment || ':' || hash = ANY($2::text[]) THEN NULL ELSE body END AS body
+               FROM resolved_heads WHERE namespace = ANY($1)`,
+        values: [namespaces, known],
+      });
       return res.rows;
     },
 
