@@ -14,8 +14,8 @@ export interface KnownDocuments {
 /** Names (layers, environments) never hold `:`; hashes are hex. */
 export const knownKey = (name: string, hash: string) => `${name}:${hash}`;
 
-/** A resolved document across namespaces: `<namespace>:<environment>:<hash>` (as `resolvedOf` keys it). */
-export const knownHeadKey = (namespace: string, environment: string, hash: string) =>
+/** A document of one of several namespaces: `<namespace>:<layer or environment>:<hash>` (`layersOf`, `resolvedOf`). */
+export const knownAcrossKey = (namespace: string, environment: string, hash: string) =>
   `${namespace}:${knownKey(environment, hash)}`;
 
 /** Entries kept per namespace and kind: the current documents and the ones just before. */
@@ -60,7 +60,7 @@ export function createKnownDocuments(maxNamespaces = DEFAULT_NAMESPACES) {
     },
     /**
      * The resolved documents held of several namespaces (a write's readers), keyed by
-     * `knownHeadKey`; a copy, so it stays complete while the write awaits.
+     * `knownAcrossKey`; a copy, so it stays complete while the write awaits.
      */
     resolvedOf(names: readonly string[]): Map<string, Json> {
       const out = new Map<string, Json>();
@@ -68,6 +68,16 @@ export function createKnownDocuments(maxNamespaces = DEFAULT_NAMESPACES) {
         const entry = namespaces.get(name);
         if (!entry) continue;
         for (const [key, doc] of entry.resolved) out.set(`${name}:${key}`, doc);
+      }
+      return out;
+    },
+    /** The layer contents held of several namespaces, keyed `<namespace>:<layer>:<hash>`; a copy. */
+    layersOf(names: readonly string[]): Map<string, Json> {
+      const out = new Map<string, Json>();
+      for (const name of names) {
+        const entry = namespaces.get(name);
+        if (!entry) continue;
+        for (const [key, doc] of entry.layers) out.set(`${name}:${key}`, doc);
       }
       return out;
     },

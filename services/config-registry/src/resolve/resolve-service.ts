@@ -17,7 +17,7 @@ import type { SchemaStore } from "../schemas/schema-store.js";
 import { mayHoldSecrets } from "../secrets/secret-doc-fns.js";
 import { comparableOfBody, resolvedSecretForms, violationsOfSecrets } from "../secrets/secret-resolve-fns.js";
 import type { SecretService } from "../secrets/secret-service.js";
-import { type KnownDocumentsCache, knownHeadKey } from "./known-documents.js";
+import { type KnownDocumentsCache, knownAcrossKey } from "./known-documents.js";
 import { resolveDocument } from "./resolve-fns.js";
 import type { ResolveStore } from "./resolve-store.js";
 import type { NamespaceState, ResolvedHead, StoredHead } from "./resolve-types.js";
@@ -30,13 +30,13 @@ export interface ResolveServiceDeps {
   >;
   layers: Pick<LayerStore, "findAllOf">;
   schemas: Pick<SchemaStore, "findMany">;
-  resolved: Pick<ResolveStore, "findManyLeavingOut" | "upsertMany">;
+  resolved: Pick<ResolveStore, "findManyLeavingOut" | "findReaders" | "upsertMany">;
   /** Wrap `config.changed` events as outbox rows (written in the caller's transaction). */
   prepareEvents: (events: ConfigChanged[], traceparent?: string) => OutboxRows;
   /** Decrypts secrets for schema validation (documents with secrets only). */
   secrets: Pick<SecretService, "reveal">;
   /** Resolutions are kept here, so the next write's read can leave their bodies out. */
-  known: Pick<KnownDocumentsCache, "rememberResolved" | "resolvedOf">;
+  known: Pick<KnownDocumentsCache, "rememberResolved" | "resolvedOf" | "layersOf">;
 }
 
 /** What the write path already read about the target while locking it: saves four queries. */
@@ -119,6 +119,20 @@ export async function retryConcurrentChange<T>(transaction: () => Promise<T>): P
       if (!retryable || attempt >= RECOMPUTE_ATTEMPTS) throw err;
     }
   }
+}
+
+/** A document Postgres left out of a read because the caller named it as held. */
+function held(
+  known: ReadonlyMap<string, Record<string, unknown>>,
+  namespace: string,
+  name: string,
+  hash: string,
+): Record<string, unknown> {
+  const doc = known.get(knownAcrossKey(namespace, name, hash));
+  // Postgres leaves out only what the query named as known.
+  if (!doc)
+    throw new Error(`document ${namespace}:${name}:${hash} was left out of the read but is not known`);
+  return doc;
 }
 
 /** The newest revision among the layers an environment reads (for an environment just added). */
@@ -261,13 +275,51 @@ export function createResolveService(deps: ResolveServiceDeps) {
   async function previousHeads(q: Queryable, namespaces: string[]): Promise<StoredHead[]> {
     const known = deps.known.resolvedOf(namespaces);
     const heads = await deps.resolved.findManyLeavingOut(q, namespaces, [...known.keys()]);
-    return heads.map((h) => {
-      if (h.body !== null) return h;
-      const comparable = known.get(knownHeadKey(h.namespace, h.environment, h.hash));
-      // Postgres leaves out only what the query named as known.
-      if (!comparable) throw new Error(`head ${h.namespace}/${h.environment} was left out but is not known`);
-      return { ...h, comparable };
-    });
+    return heads.map((h) =>
+      h.body !== null ? h : { ...h, comparable: held(known, h.namespace, h.environment, h.hash) },
+    );
+  }
+
+  /**
+   * The namespaces that read the target, with their schemas and resolved heads, in one statement
+   * whatever their number; layer contents and head bodies this process holds are not sent.
+   */
+  async function loadReaders(
+    q: Queryable,
+    names: string[],
+    into: Map<string, NamespaceState>,
+  ): Promise<{ schemas: Map<string, Record<string, unknown>>; heads: StoredHead[] }> {
+    const schemas = new Map<string, Record<string, unknown>>();
+    const heads: StoredHead[] = [];
+    const missing = names.filter((n) => !into.has(n));
+    if (missing.length === 0) return { schemas, heads };
+    const knownLayers = deps.known.layersOf(missing);
+    const knownHeads = deps.known.resolvedOf(missing);
+    const rows = await deps.resolved.findReaders(q, missing, [...knownLayers.keys()], [...knownHeads.keys()]);
+    for (const r of rows) {
+      const state: NamespaceState = {
+        name: r.name,
+        environments: r.environments,
+        variables: r.variables,
+        writeVersion: r.writeVersion,
+        layers: new Map(),
+        layerRevisions: new Map(),
+      };
+      for (const l of r.layers) {
+        state.layers.set(l.layer, l.content ?? held(knownLayers, r.name, l.layer, l.hash));
+        state.layerRevisions.set(l.layer, l.revision);
+      }
+      into.set(r.name, state);
+      if (r.schema) schemas.set(r.name, r.schema);
+      for (const h of r.resolved) {
+        heads.push(
+          h.body !== null
+            ? { namespace: r.name, ...h }
+            : { namespace: r.name, ...h, comparable: held(knownHeads, r.name, h.environment, h.hash) },
+        );
+      }
+    }
+    return { schemas, heads };
   }
 
   return {
@@ -303,19 +355,21 @@ export function createResolveService(deps: ResolveServiceDeps) {
     const dependents = (
       req.preloaded?.dependents ?? (await deps.namespaces.dependents(q, req.target.name))
     ).filter((d) => d !== req.target.name);
-    await loadStates(q, dependents, states);
+    const readers = await loadReaders(q, dependents, states);
     await loadReferenced(q, states);
 
     const affected = [req.target.name, ...dependents.filter((d) => states.has(d))];
-    // The preloaded schema and heads cover the target alone; dependents need the queries.
-    const preloaded = affected.length === 1 ? req.preloaded : undefined;
-    const schemas = preloaded
-      ? new Map(preloaded.schema ? [[req.target.name, preloaded.schema]] : [])
-      : await deps.schemas.findMany(q, affected);
+    // The target's schema and heads: read with it by the write path, else queried here.
+    const schemas = new Map(readers.schemas);
+    const targetSchema = req.preloaded
+      ? req.preloaded.schema
+      : ((await deps.schemas.findMany(q, [req.target.name])).get(req.target.name) ?? null);
+    if (targetSchema) schemas.set(req.target.name, targetSchema);
     if (req.schemaOverride !== undefined) {
       if (req.schemaOverride === null) schemas.delete(req.target.name);
       else schemas.set(req.target.name, req.schemaOverride);
     }
+    const targetHeads = req.preloaded?.resolved ?? (await previousHeads(q, [req.target.name]));
 
     let dependencies: string[] | null = null;
     /** Namespaces the target starts reading with this change: a write to one of them must see it. */
@@ -383,10 +437,7 @@ export function createResolveService(deps: ResolveServiceDeps) {
     }
 
     const previous = new Map<string, StoredHead>(
-      (preloaded?.resolved ?? (await previousHeads(q, affected))).map((h) => [
-        `${h.namespace}/${h.environment}`,
-        h,
-      ]),
+      [...targetHeads, ...readers.heads].map((h) => [`${h.namespace}/${h.environment}`, h]),
     );
     const changed: ResolvedHead[] = [];
     const events: ConfigChanged[] = [];

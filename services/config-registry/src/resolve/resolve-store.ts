@@ -45,6 +45,35 @@ export const resolvedHeadsParams = (heads: ResolvedHead[]): unknown[] => [
   ),
 ];
 
+/** A namespace that reads the one being written, as `findReaders` returns it. */
+export interface ReaderRow {
+  name: string;
+  environments: string[];
+  variables: Record<string, string>;
+  writeVersion: string;
+  /** `content` null where the caller named the layer as known. */
+  layers: { layer: string; revision: number; hash: string; content: Record<string, unknown> | null }[];
+  schema: Record<string, unknown> | null;
+  /** `body` null where the caller named the head as known. */
+  resolved: { environment: string; revision: number; hash: string; body: string | null }[];
+}
+
+/**
+ * Everything a write re-resolving its readers needs of them, in one statement whatever their
+ * number: namespace, layers, schema and resolved heads. Documents the caller holds (keys
+ * `<namespace>:<layer or environment>:<hash>`) are not sent.
+ */
+const READERS_SQL = `
+SELECT n.name, n.environments, n.variables, n.write_version AS "writeVersion",
+  (SELECT COALESCE(json_agg(json_build_object('layer', l.layer, 'revision', l.revision, 'hash', l.hash,
+            'content', CASE WHEN n.name || ':' || l.layer || ':' || l.hash = ANY($2::text[]) THEN NULL ELSE l.content END)), '[]'::json)
+     FROM layers l WHERE l.namespace = n.name) AS layers,
+  (SELECT s.schema FROM schemas s WHERE s.namespace = n.name) AS schema,
+  (SELECT COALESCE(json_agg(json_build_object('environment', h.environment, 'revision', h.revision, 'hash', h.hash,
+            'body', CASE WHEN n.name || ':' || h.environment || ':' || h.hash = ANY($3::text[]) THEN NULL ELSE h.body END)), '[]'::json)
+     FROM resolved_heads h WHERE h.namespace = n.name) AS resolved
+FROM namespaces n WHERE n.name = ANY($1::text[])`;
+
 // `version` as float8: a JavaScript number (exact below 2^53), where pg returns a bigint as a string.
 export function createResolveStore() {
   return {
@@ -85,6 +114,20 @@ export function createResolveStore() {
                  CASE WHEN namespace || ':' || environment || ':' || hash = ANY($2::text[]) THEN NULL ELSE body END AS body
                FROM resolved_heads WHERE namespace = ANY($1)`,
         values: [namespaces, known],
+      });
+      return res.rows;
+    },
+
+    async findReaders(
+      q: Queryable,
+      names: string[],
+      knownLayers: string[],
+      knownHeads: string[],
+    ): Promise<ReaderRow[]> {
+      const res = await q.query<ReaderRow>({
+        name: "resolve-readers",
+        text: READERS_SQL,
+        values: [names, knownLayers, knownHeads],
       });
       return res.rows;
     },
