@@ -14,10 +14,6 @@ export interface KnownDocuments {
 /** Names (layers, environments) never hold `:`; hashes are hex. */
 export const knownKey = (name: string, hash: string) => `${name}:${hash}`;
 
-/** A document of one of several namespaces: `<namespace>:<layer or environment>:<hash>` (`layersOf`, `resolvedOf`). */
-export const knownAcrossKey = (namespace: string, environment: string, hash: string) =>
-  `${namespace}:${knownKey(environment, hash)}`;
-
 /** Entries kept per namespace and kind: the current documents and the ones just before. */
 const PER_NAMESPACE = 16;
 const DEFAULT_NAMESPACES = 2_000;
@@ -57,29 +53,6 @@ export function createKnownDocuments(maxNamespaces = DEFAULT_NAMESPACES) {
     snapshot(namespace: string): KnownDocuments {
       const entry = namespaces.get(namespace);
       return { layers: new Map(entry?.layers), resolved: new Map(entry?.resolved) };
-    },
-    /**
-     * The resolved documents held of several namespaces (a write's readers), keyed by
-     * `knownAcrossKey`; a copy, so it stays complete while the write awaits.
-     */
-    resolvedOf(names: readonly string[]): Map<string, Json> {
-      const out = new Map<string, Json>();
-      for (const name of names) {
-        const entry = namespaces.get(name);
-        if (!entry) continue;
-        for (const [key, doc] of entry.resolved) out.set(`${name}:${key}`, doc);
-      }
-      return out;
-    },
-    /** The layer contents held of several namespaces, keyed `<namespace>:<layer>:<hash>`; a copy. */
-    layersOf(names: readonly string[]): Map<string, Json> {
-      const out = new Map<string, Json>();
-      for (const name of names) {
-        const entry = namespaces.get(name);
-        if (!entry) continue;
-        for (const [key, doc] of entry.layers) out.set(`${name}:${key}`, doc);
-      }
-      return out;
     },
     rememberLayer(namespace: string, layer: string, hash: string, content: Json): void {
       if (holdsSecrets(content)) return;

@@ -17,7 +17,7 @@ import type { SchemaStore } from "../schemas/schema-store.js";
 import { mayHoldSecrets } from "../secrets/secret-doc-fns.js";
 import { comparableOfBody, resolvedSecretForms, violationsOfSecrets } from "../secrets/secret-resolve-fns.js";
 import type { SecretService } from "../secrets/secret-service.js";
-import { type KnownDocumentsCache, knownAcrossKey } from "./known-documents.js";
+import { type KnownDocumentsCache, knownKey } from "./known-documents.js";
 import { resolveDocument } from "./resolve-fns.js";
 import type { ResolveStore } from "./resolve-store.js";
 import type { NamespaceState, ResolvedHead, StoredHead } from "./resolve-types.js";
@@ -36,7 +36,7 @@ export interface ResolveServiceDeps {
   /** Decrypts secrets for schema validation (documents with secrets only). */
   secrets: Pick<SecretService, "reveal">;
   /** Resolutions are kept here, so the next write's read can leave their bodies out. */
-  known: Pick<KnownDocumentsCache, "rememberResolved" | "resolvedOf" | "layersOf">;
+  known: Pick<KnownDocumentsCache, "rememberResolved" | "snapshot">;
 }
 
 /** What the write path already read about the target while locking it: saves four queries. */
@@ -121,14 +121,14 @@ export async function retryConcurrentChange<T>(transaction: () => Promise<T>): P
   }
 }
 
-/** A document Postgres left out of a read because the caller named it as held. */
-function held(
+/** A document of `namespace` Postgres left out of a read because the caller named it as held. */
+function heldDocument(
   known: ReadonlyMap<string, Record<string, unknown>>,
   namespace: string,
   name: string,
   hash: string,
 ): Record<string, unknown> {
-  const doc = known.get(knownAcrossKey(namespace, name, hash));
+  const doc = known.get(knownKey(name, hash));
   // Postgres leaves out only what the query named as known.
   if (!doc)
     throw new Error(`document ${namespace}:${name}:${hash} was left out of the read but is not known`);
@@ -272,11 +272,12 @@ export function createResolveService(deps: ResolveServiceDeps) {
    * upstream with N readers would otherwise fetch and parse N bodies each time, only to find most
    * unchanged or to compare the few that changed.
    */
-  async function previousHeads(q: Queryable, namespaces: string[]): Promise<StoredHead[]> {
-    const known = deps.known.resolvedOf(namespaces);
-    const heads = await deps.resolved.findManyLeavingOut(q, namespaces, [...known.keys()]);
+  async function previousHeads(q: Queryable, namespace: string): Promise<StoredHead[]> {
+    const held = deps.known.snapshot(namespace).resolved;
+    const keys = [...held.keys()].map((key) => `${namespace}:${key}`);
+    const heads = await deps.resolved.findManyLeavingOut(q, [namespace], keys);
     return heads.map((h) =>
-      h.body !== null ? h : { ...h, comparable: held(known, h.namespace, h.environment, h.hash) },
+      h.body !== null ? h : { ...h, comparable: heldDocument(held, namespace, h.environment, h.hash) },
     );
   }
 
@@ -293,9 +294,15 @@ export function createResolveService(deps: ResolveServiceDeps) {
     const heads: StoredHead[] = [];
     const missing = names.filter((n) => !into.has(n));
     if (missing.length === 0) return { schemas, heads };
-    const knownLayers = deps.known.layersOf(missing);
-    const knownHeads = deps.known.resolvedOf(missing);
-    const rows = await deps.resolved.findReaders(q, missing, [...knownLayers.keys()], [...knownHeads.keys()]);
+    const known = new Map(missing.map((name) => [name, deps.known.snapshot(name)]));
+    const rows = await deps.resolved.findReaders(
+      q,
+      missing.map((name) => ({
+        name,
+        layers: [...known.get(name)!.layers.keys()],
+        heads: [...known.get(name)!.resolved.keys()],
+      })),
+    );
     for (const r of rows) {
       const state: NamespaceState = {
         name: r.name,
@@ -305,8 +312,9 @@ export function createResolveService(deps: ResolveServiceDeps) {
         layers: new Map(),
         layerRevisions: new Map(),
       };
+      const held = known.get(r.name)!;
       for (const l of r.layers) {
-        state.layers.set(l.layer, l.content ?? held(knownLayers, r.name, l.layer, l.hash));
+        state.layers.set(l.layer, l.content ?? heldDocument(held.layers, r.name, l.layer, l.hash));
         state.layerRevisions.set(l.layer, l.revision);
       }
       into.set(r.name, state);
@@ -315,7 +323,11 @@ export function createResolveService(deps: ResolveServiceDeps) {
         heads.push(
           h.body !== null
             ? { namespace: r.name, ...h }
-            : { namespace: r.name, ...h, comparable: held(knownHeads, r.name, h.environment, h.hash) },
+            : {
+                namespace: r.name,
+                ...h,
+                comparable: heldDocument(held.resolved, r.name, h.environment, h.hash),
+              },
         );
       }
     }
@@ -369,7 +381,7 @@ export function createResolveService(deps: ResolveServiceDeps) {
       if (req.schemaOverride === null) schemas.delete(req.target.name);
       else schemas.set(req.target.name, req.schemaOverride);
     }
-    const targetHeads = req.preloaded?.resolved ?? (await previousHeads(q, [req.target.name]));
+    const targetHeads = req.preloaded?.resolved ?? (await previousHeads(q, req.target.name));
 
     let dependencies: string[] | null = null;
     /** Namespaces the target starts reading with this change: a write to one of them must see it. */

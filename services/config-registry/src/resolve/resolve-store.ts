@@ -60,19 +60,29 @@ export interface ReaderRow {
 
 /**
  * Everything a write re-resolving its readers needs of them, in one statement whatever their
- * number: namespace, layers, schema and resolved heads. Documents the caller holds (keys
- * `<namespace>:<layer or environment>:<hash>`) are not sent.
+ * number: namespace, layers, schema and resolved heads. `$1` is JSON, one entry per reader with
+ * the documents the caller holds of it (`<layer or environment>:<hash>`): those are not sent.
+ * The keys go per reader, not in one list: a list of all would be compared against every row
+ * (`= ANY` of a parameter is a linear scan), readers × readers.
  */
 const READERS_SQL = `
 SELECT n.name, n.environments, n.variables, n.write_version AS "writeVersion",
   (SELECT COALESCE(json_agg(json_build_object('layer', l.layer, 'revision', l.revision, 'hash', l.hash,
-            'content', CASE WHEN n.name || ':' || l.layer || ':' || l.hash = ANY($2::text[]) THEN NULL ELSE l.content END)), '[]'::json)
+            'content', CASE WHEN l.layer || ':' || l.hash = ANY(k.layers) THEN NULL ELSE l.content END)), '[]'::json)
      FROM layers l WHERE l.namespace = n.name) AS layers,
   (SELECT s.schema FROM schemas s WHERE s.namespace = n.name) AS schema,
   (SELECT COALESCE(json_agg(json_build_object('environment', h.environment, 'revision', h.revision, 'hash', h.hash,
-            'body', CASE WHEN n.name || ':' || h.environment || ':' || h.hash = ANY($3::text[]) THEN NULL ELSE h.body END)), '[]'::json)
+            'body', CASE WHEN h.environment || ':' || h.hash = ANY(k.heads) THEN NULL ELSE h.body END)), '[]'::json)
      FROM resolved_heads h WHERE h.namespace = n.name) AS resolved
-FROM namespaces n WHERE n.name = ANY($1::text[])`;
+FROM json_to_recordset($1::json) AS k(name text, layers text[], heads text[])
+JOIN namespaces n ON n.name = k.name`;
+
+/** A reader to load, with the keys (`knownKey`) of the layers and heads the caller holds of it. */
+export interface ReaderRequest {
+  name: string;
+  layers: string[];
+  heads: string[];
+}
 
 // `version` as float8: a JavaScript number (exact below 2^53), where pg returns a bigint as a string.
 export function createResolveStore() {
@@ -118,16 +128,11 @@ export function createResolveStore() {
       return res.rows;
     },
 
-    async findReaders(
-      q: Queryable,
-      names: string[],
-      knownLayers: string[],
-      knownHeads: string[],
-    ): Promise<ReaderRow[]> {
+    async findReaders(q: Queryable, readers: ReaderRequest[]): Promise<ReaderRow[]> {
       const res = await q.query<ReaderRow>({
         name: "resolve-readers",
         text: READERS_SQL,
-        values: [names, knownLayers, knownHeads],
+        values: [JSON.stringify(readers)],
       });
       return res.rows;
     },
