@@ -8,12 +8,15 @@ export const MAX_WRITES = positive("BENCH_MAX_WRITES", 50_000);
 export const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? "silent";
 export const WARMUP_SECONDS = Math.min(2, Math.max(1, SECONDS / 5));
 export const WARMUP_WRITES = 200;
-/** `read` or `write` runs one half only (the table then has only its rows). */
+/**
+ * `read` or `write` runs one half only (the table then has only its rows); `fanin` runs only the
+ * fan-in and document-size curves (`fanin-phase.ts`), which are not part of the default run.
+ */
 export const ONLY = process.env.BENCH_ONLY ?? "";
-if (!["", "read", "write"].includes(ONLY))
-  throw new Error(`BENCH_ONLY must be "read" or "write", got "${ONLY}"`);
-/** The whole run gives up (and cleans up) after this. */
-export const WATCHDOG_MS = (120 + SECONDS * 20) * 1_000;
+if (!["", "read", "write", "fanin"].includes(ONLY))
+  throw new Error(`BENCH_ONLY must be "read", "write" or "fanin", got "${ONLY}"`);
+/** The whole run gives up (and cleans up) after this; the fan-in curve creates hundreds of namespaces. */
+export const WATCHDOG_MS = (ONLY === "fanin" ? 900 : 120 + SECONDS * 20) * 1_000;
 
 export const READ_NAMESPACE = "bench-read";
 export const READ_ENVIRONMENT = "production";

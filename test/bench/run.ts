@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { availableParallelism, cpus } from "node:os";
 import { startBareWrite } from "./baseline.js";
+import { faninPhase } from "./fanin-phase.js";
 import { readPhase } from "./read-phase.js";
 import {
   cleanup,
@@ -90,6 +91,16 @@ async function main(): Promise<number> {
         `separate event loops, but they share the machine's ${cores} cores with each other and with Postgres, NATS and Redis.`,
     );
     const registryUrl = await startRegistry(res);
+    if (ONLY === "fanin") {
+      const baseline = await startBareWrite({
+        databaseUrl: res.db!.url,
+        nats: res.baselineNats!,
+        poolSize: 10,
+      });
+      res.servers.push(baseline);
+      printTable(await faninPhase(res, registryUrl, baseline.url));
+      return 0;
+    }
     for (const name of [READ_NAMESPACE, ...Array.from({ length: WRITERS }, (_, i) => `bench-w${i + 1}`)]) {
       await seedNamespace(registryUrl, name);
     }

@@ -134,10 +134,13 @@ export function createResolveCache(deps: {
         ).catch(failed);
         return;
       }
-      const multi = redis.multi();
+      // A pipeline, not MULTI: each entry stands alone (the script guards its own order), so the
+      // writes need no atomicity, and a write re-resolving N readers sends N scripts in one round
+      // trip without Redis queueing them first.
+      const pipeline = redis.pipeline();
       for (const h of heads)
-        setUnlessNewer(multi as unknown as UnlessNewer, key(h.namespace, h.environment), h, ttlSeconds);
-      await multi.exec().catch(failed);
+        setUnlessNewer(pipeline as unknown as UnlessNewer, key(h.namespace, h.environment), h, ttlSeconds);
+      await pipeline.exec().catch(failed);
     },
 
     async evict(namespace: string, environments: string[]): Promise<void> {

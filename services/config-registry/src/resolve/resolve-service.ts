@@ -17,7 +17,7 @@ import type { SchemaStore } from "../schemas/schema-store.js";
 import { mayHoldSecrets } from "../secrets/secret-doc-fns.js";
 import { comparableOfBody, resolvedSecretForms, violationsOfSecrets } from "../secrets/secret-resolve-fns.js";
 import type { SecretService } from "../secrets/secret-service.js";
-import type { KnownDocumentsCache } from "./known-documents.js";
+import { type KnownDocumentsCache, knownKey } from "./known-documents.js";
 import { resolveDocument } from "./resolve-fns.js";
 import type { ResolveStore } from "./resolve-store.js";
 import type { NamespaceState, ResolvedHead, StoredHead } from "./resolve-types.js";
@@ -30,13 +30,13 @@ export interface ResolveServiceDeps {
   >;
   layers: Pick<LayerStore, "findAllOf">;
   schemas: Pick<SchemaStore, "findMany">;
-  resolved: Pick<ResolveStore, "findMany" | "upsertMany">;
+  resolved: Pick<ResolveStore, "findManyLeavingOut" | "findReaders" | "upsertMany">;
   /** Wrap `config.changed` events as outbox rows (written in the caller's transaction). */
   prepareEvents: (events: ConfigChanged[], traceparent?: string) => OutboxRows;
   /** Decrypts secrets for schema validation (documents with secrets only). */
   secrets: Pick<SecretService, "reveal">;
   /** Resolutions are kept here, so the next write's read can leave their bodies out. */
-  known: Pick<KnownDocumentsCache, "rememberResolved">;
+  known: Pick<KnownDocumentsCache, "rememberResolved" | "snapshot">;
 }
 
 /** What the write path already read about the target while locking it: saves four queries. */
@@ -121,6 +121,20 @@ export async function retryConcurrentChange<T>(transaction: () => Promise<T>): P
   }
 }
 
+/** A document of `namespace` Postgres left out of a read because the caller named it as held. */
+function heldDocument(
+  known: ReadonlyMap<string, Record<string, unknown>>,
+  namespace: string,
+  name: string,
+  hash: string,
+): Record<string, unknown> {
+  const doc = known.get(knownKey(name, hash));
+  // Postgres leaves out only what the query named as known.
+  if (!doc)
+    throw new Error(`document ${namespace}:${name}:${hash} was left out of the read but is not known`);
+  return doc;
+}
+
 /** The newest revision among the layers an environment reads (for an environment just added). */
 function layerRevisionOf(state: NamespaceState, environment: string): number {
   return Math.max(state.layerRevisions.get(BASE_LAYER) ?? 0, state.layerRevisions.get(environment) ?? 0);
@@ -178,11 +192,33 @@ export function createResolveService(deps: ResolveServiceDeps) {
     return deepMerge(state.layers.get(BASE_LAYER) ?? {}, state.layers.get(environment) ?? {});
   }
 
+  /**
+   * `merged`, kept for the rest of one resolution pass: N readers of an upstream read the same
+   * merged upstream document, which would otherwise be built again for each of them (its size
+   * times N). Safe to share: the resolver never changes a document it reads, and returns copies.
+   */
+  function mergedOnce(
+    memo: Map<string, Record<string, unknown>> | undefined,
+    state: NamespaceState,
+    environment: string,
+  ): Record<string, unknown> {
+    if (!memo) return merged(state, environment);
+    const key = `${state.name}\u0000${environment}`;
+    let doc = memo.get(key);
+    if (!doc) {
+      doc = merged(state, environment);
+      memo.set(key, doc);
+    }
+    return doc;
+  }
+
   function resolveIn(
     states: Map<string, NamespaceState>,
     namespace: string,
     environment: string,
     trace = false,
+    /** Merged documents of other namespaces, shared by the resolutions of one pass. */
+    memo?: Map<string, Record<string, unknown>>,
   ) {
     const state = states.get(namespace)!;
     try {
@@ -192,7 +228,7 @@ export function createResolveService(deps: ResolveServiceDeps) {
         variables: state.variables,
         loadNamespace: (other) => {
           const s = states.get(other);
-          return s ? merged(s, environment) : undefined;
+          return s ? mergedOnce(memo, s, environment) : undefined;
         },
         loadVariables: (other) => states.get(other)?.variables,
         trace,
@@ -230,6 +266,74 @@ export function createResolveService(deps: ResolveServiceDeps) {
     return { next: [...next].sort(), added: [...next].filter((d) => !stored.includes(d)) };
   }
 
+  /**
+   * The stored heads of the target and its readers. A body this process already holds in the
+   * form `changedPaths` compares (it wrote that head) is left out of the read: a write to an
+   * upstream with N readers would otherwise fetch and parse N bodies each time, only to find most
+   * unchanged or to compare the few that changed.
+   */
+  async function previousHeads(q: Queryable, namespace: string): Promise<StoredHead[]> {
+    const held = deps.known.snapshot(namespace).resolved;
+    const keys = [...held.keys()].map((key) => `${namespace}:${key}`);
+    const heads = await deps.resolved.findManyLeavingOut(q, [namespace], keys);
+    return heads.map((h) =>
+      h.body !== null ? h : { ...h, comparable: heldDocument(held, namespace, h.environment, h.hash) },
+    );
+  }
+
+  /**
+   * The namespaces that read the target, with their schemas and resolved heads, in one statement
+   * whatever their number; layer contents and head bodies this process holds are not sent.
+   */
+  async function loadReaders(
+    q: Queryable,
+    names: string[],
+    into: Map<string, NamespaceState>,
+  ): Promise<{ schemas: Map<string, Record<string, unknown>>; heads: StoredHead[] }> {
+    const schemas = new Map<string, Record<string, unknown>>();
+    const heads: StoredHead[] = [];
+    const missing = names.filter((n) => !into.has(n));
+    if (missing.length === 0) return { schemas, heads };
+    const known = new Map(missing.map((name) => [name, deps.known.snapshot(name)]));
+    const rows = await deps.resolved.findReaders(
+      q,
+      missing.map((name) => ({
+        name,
+        layers: [...known.get(name)!.layers.keys()],
+        heads: [...known.get(name)!.resolved.keys()],
+      })),
+    );
+    for (const r of rows) {
+      const state: NamespaceState = {
+        name: r.name,
+        environments: r.environments,
+        variables: r.variables,
+        writeVersion: r.writeVersion,
+        layers: new Map(),
+        layerRevisions: new Map(),
+      };
+      const held = known.get(r.name)!;
+      for (const l of r.layers) {
+        state.layers.set(l.layer, l.content ?? heldDocument(held.layers, r.name, l.layer, l.hash));
+        state.layerRevisions.set(l.layer, l.revision);
+      }
+      into.set(r.name, state);
+      if (r.schema) schemas.set(r.name, r.schema);
+      for (const h of r.resolved) {
+        heads.push(
+          h.body !== null
+            ? { namespace: r.name, ...h }
+            : {
+                namespace: r.name,
+                ...h,
+                comparable: heldDocument(held.resolved, r.name, h.environment, h.hash),
+              },
+        );
+      }
+    }
+    return { schemas, heads };
+  }
+
   return {
     loadStates,
     loadReferenced,
@@ -263,19 +367,21 @@ export function createResolveService(deps: ResolveServiceDeps) {
     const dependents = (
       req.preloaded?.dependents ?? (await deps.namespaces.dependents(q, req.target.name))
     ).filter((d) => d !== req.target.name);
-    await loadStates(q, dependents, states);
+    const readers = await loadReaders(q, dependents, states);
     await loadReferenced(q, states);
 
     const affected = [req.target.name, ...dependents.filter((d) => states.has(d))];
-    // The preloaded schema and heads cover the target alone; dependents need the queries.
-    const preloaded = affected.length === 1 ? req.preloaded : undefined;
-    const schemas = preloaded
-      ? new Map(preloaded.schema ? [[req.target.name, preloaded.schema]] : [])
-      : await deps.schemas.findMany(q, affected);
+    // The target's schema and heads: read with it by the write path, else queried here.
+    const schemas = new Map(readers.schemas);
+    const targetSchema = req.preloaded
+      ? req.preloaded.schema
+      : ((await deps.schemas.findMany(q, [req.target.name])).get(req.target.name) ?? null);
+    if (targetSchema) schemas.set(req.target.name, targetSchema);
     if (req.schemaOverride !== undefined) {
       if (req.schemaOverride === null) schemas.delete(req.target.name);
       else schemas.set(req.target.name, req.schemaOverride);
     }
+    const targetHeads = req.preloaded?.resolved ?? (await previousHeads(q, req.target.name));
 
     let dependencies: string[] | null = null;
     /** Namespaces the target starts reading with this change: a write to one of them must see it. */
@@ -288,6 +394,7 @@ export function createResolveService(deps: ResolveServiceDeps) {
       message: string;
       keyword: string;
     }[] = [];
+    const mergedMemo = new Map<string, Record<string, unknown>>();
     for (const namespace of affected) {
       const state = states.get(namespace)!;
       const dependsOn = new Set<string>();
@@ -297,7 +404,7 @@ export function createResolveService(deps: ResolveServiceDeps) {
         ? state.environments.filter((e) => req.environments!.includes(e))
         : state.environments;
       for (const environment of environments) {
-        const { value, dependencies } = resolveIn(states, namespace, environment);
+        const { value, dependencies } = resolveIn(states, namespace, environment, false, mergedMemo);
         for (const d of dependencies) dependsOn.add(d);
         const canonical = canonicalJson(value);
         if (!mayHoldSecrets(canonical)) {
@@ -342,10 +449,7 @@ export function createResolveService(deps: ResolveServiceDeps) {
     }
 
     const previous = new Map<string, StoredHead>(
-      (preloaded?.resolved ?? (await deps.resolved.findMany(q, affected))).map((h) => [
-        `${h.namespace}/${h.environment}`,
-        h,
-      ]),
+      [...targetHeads, ...readers.heads].map((h) => [`${h.namespace}/${h.environment}`, h]),
     );
     const changed: ResolvedHead[] = [];
     const events: ConfigChanged[] = [];

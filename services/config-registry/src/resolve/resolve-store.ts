@@ -1,5 +1,5 @@
 import type { Queryable } from "@nexus/kit";
-import type { ResolvedHead } from "./resolve-types.js";
+import type { ResolvedHead, StoredHead } from "./resolve-types.js";
 
 /**
  * Upsert of resolved heads passed as one JSON parameter `$first` (see `outboxInsertSql` for why
@@ -45,6 +45,45 @@ export const resolvedHeadsParams = (heads: ResolvedHead[]): unknown[] => [
   ),
 ];
 
+/** A namespace that reads the one being written, as `findReaders` returns it. */
+export interface ReaderRow {
+  name: string;
+  environments: string[];
+  variables: Record<string, string>;
+  writeVersion: string;
+  /** `content` null where the caller named the layer as known. */
+  layers: { layer: string; revision: number; hash: string; content: Record<string, unknown> | null }[];
+  schema: Record<string, unknown> | null;
+  /** `body` null where the caller named the head as known. */
+  resolved: { environment: string; revision: number; hash: string; body: string | null }[];
+}
+
+/**
+ * Everything a write re-resolving its readers needs of them, in one statement whatever their
+ * number: namespace, layers, schema and resolved heads. `$1` is JSON, one entry per reader with
+ * the documents the caller holds of it (`<layer or environment>:<hash>`): those are not sent.
+ * The keys go per reader, not in one list: a list of all would be compared against every row
+ * (`= ANY` of a parameter is a linear scan), readers × readers.
+ */
+const READERS_SQL = `
+SELECT n.name, n.environments, n.variables, n.write_version AS "writeVersion",
+  (SELECT COALESCE(json_agg(json_build_object('layer', l.layer, 'revision', l.revision, 'hash', l.hash,
+            'content', CASE WHEN l.layer || ':' || l.hash = ANY(k.layers) THEN NULL ELSE l.content END)), '[]'::json)
+     FROM layers l WHERE l.namespace = n.name) AS layers,
+  (SELECT s.schema FROM schemas s WHERE s.namespace = n.name) AS schema,
+  (SELECT COALESCE(json_agg(json_build_object('environment', h.environment, 'revision', h.revision, 'hash', h.hash,
+            'body', CASE WHEN h.environment || ':' || h.hash = ANY(k.heads) THEN NULL ELSE h.body END)), '[]'::json)
+     FROM resolved_heads h WHERE h.namespace = n.name) AS resolved
+FROM json_to_recordset($1::json) AS k(name text, layers text[], heads text[])
+JOIN namespaces n ON n.name = k.name`;
+
+/** A reader to load, with the keys (`knownKey`) of the layers and heads the caller holds of it. */
+export interface ReaderRequest {
+  name: string;
+  layers: string[];
+  heads: string[];
+}
+
 // `version` as float8: a JavaScript number (exact below 2^53), where pg returns a bigint as a string.
 export function createResolveStore() {
   return {
@@ -71,6 +110,30 @@ export function createResolveStore() {
         "SELECT namespace, environment, revision, version::float8 AS version, hash, body FROM resolved_heads WHERE namespace = ANY($1)",
         [namespaces],
       );
+      return res.rows;
+    },
+
+    /**
+     * The heads of these namespaces for a write to compare against; the body is null where the
+     * caller named the head as known (`<namespace>:<environment>:<hash>`), so it is not sent.
+     */
+    async findManyLeavingOut(q: Queryable, namespaces: string[], known: string[]): Promise<StoredHead[]> {
+      const res = await q.query<StoredHead>({
+        name: "resolved-heads-for-write",
+        text: `SELECT namespace, environment, revision, hash,
+                 CASE WHEN namespace || ':' || environment || ':' || hash = ANY($2::text[]) THEN NULL ELSE body END AS body
+               FROM resolved_heads WHERE namespace = ANY($1)`,
+        values: [namespaces, known],
+      });
+      return res.rows;
+    },
+
+    async findReaders(q: Queryable, readers: ReaderRequest[]): Promise<ReaderRow[]> {
+      const res = await q.query<ReaderRow>({
+        name: "resolve-readers",
+        text: READERS_SQL,
+        values: [JSON.stringify(readers)],
+      });
       return res.rows;
     },
 
