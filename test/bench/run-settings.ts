@@ -8,10 +8,15 @@ export const MAX_WRITES = positive("BENCH_MAX_WRITES", 50_000);
 export const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? "silent";
 export const WARMUP_SECONDS = Math.min(2, Math.max(1, SECONDS / 5));
 export const WARMUP_WRITES = 200;
-/** `read` or `write` runs one half only (the table then has only its rows). */
+/**
+ * One part only: `read` or `write` for `pnpm bench` (the table then has only its rows),
+ * `throughput` or `curves` for `pnpm bench:system`. Each entry point checks its own values.
+ */
 export const ONLY = process.env.BENCH_ONLY ?? "";
-if (!["", "read", "write"].includes(ONLY))
-  throw new Error(`BENCH_ONLY must be "read" or "write", got "${ONLY}"`);
+export function checkOnly(allowed: string[]): void {
+  if (!["", ...allowed].includes(ONLY))
+    throw new Error(`BENCH_ONLY must be ${allowed.map((a) => `"${a}"`).join(" or ")}, got "${ONLY}"`);
+}
 /** The whole run gives up (and cleans up) after this. */
 export const WATCHDOG_MS = (120 + SECONDS * 20) * 1_000;
 
