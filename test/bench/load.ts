@@ -305,7 +305,8 @@ async function runWrites(job: WriteJob): Promise<WriteSlice> {
     await Promise.all(
       job.targets.map(async (target) => {
         // Each writer keeps exactly one write in flight: the next goes as soon as the response is in.
-        while (!failed && performance.now() < deadline && started < job.maxWrites) {
+        const more = () => performance.now() < deadline || started < (job.minWrites ?? 0);
+        while (!failed && more() && started < job.maxWrites) {
           started++;
           await write(target, timings).catch((err: unknown) => {
             failed = true; // the other writers stop too

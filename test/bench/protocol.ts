@@ -40,6 +40,8 @@ export interface WriteJob {
   seconds: number;
   /** Hard cap on measured writes in this slice, whatever the time. */
   maxWrites: number;
+  /** Go on past `seconds` until this many measured writes were sent (slow points of a curve). */
+  minWrites?: number;
   /** Unmeasured writes first, spread over the writers. */
   warmupWrites: number;
   /** How long to wait for the event of a write after its response, ms. */

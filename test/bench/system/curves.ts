@@ -5,7 +5,7 @@
  */
 import type pg from "pg";
 import { type Listening, startBareRead } from "../baseline.js";
-import { baseDocument } from "../documents.js";
+import { baseDocument, NAMESPACE_VARIABLES } from "../documents.js";
 import type { ReadSlice, WriteSlice } from "../protocol.js";
 import { fmt, http, seedNamespace } from "../run-resources.js";
 import { log, positive } from "../run-settings.js";
@@ -15,8 +15,18 @@ import { seedHistory, seedNamespaces, seedReaders } from "./seed.js";
 import { type Chains, writeJob } from "./throughput.js";
 
 const CURVE_SECONDS = Math.min(positive("BENCH_CURVE_SECONDS", 2), 30);
-const list = (name: string, fallback: number[]) =>
-  (process.env[name] ? process.env[name].split(",").map(Number) : fallback).filter((n) => n >= 0);
+/** Each point's median is of at least this many writes, however long they take. */
+const MIN_WRITES = Math.floor(positive("BENCH_CURVE_MIN_WRITES", 7));
+/** A comma-separated list of points; set but empty leaves that curve out. */
+const list = (name: string, fallback: number[]) => {
+  const raw = process.env[name];
+  if (raw === undefined) return fallback;
+  return raw
+    .split(",")
+    .filter((p) => p.trim() !== "")
+    .map(Number)
+    .filter((n) => Number.isFinite(n) && n >= 0);
+};
 /** Sizes in KiB; the registry's default body limit (MAX_BODY_BYTES) is 1 MiB, so "1 MiB" is 1,000 KiB. */
 const SIZES_KIB = list("BENCH_CURVE_SIZES_KIB", [1, 16, 128, 1000]);
 const HISTORY = list("BENCH_CURVE_HISTORY", [1, 1_000, 10_000, 100_000]);
@@ -40,7 +50,7 @@ async function writeLatency(c: Chains, kind: "nexus" | "baseline", target: strin
     applied: false,
     ...(padBytes ? { padBytes } : {}),
   });
-  const slice = await c.load.run<WriteSlice>(job);
+  const slice = await c.load.run<WriteSlice>({ ...job, minWrites: MIN_WRITES });
   return { write: summarize([slice.eventMs]).p50, response: summarize([slice.ackMs]).p50 };
 }
 
@@ -79,7 +89,7 @@ export async function curvesPhase(c: Chains, pool: pg.Pool, servers: Listening[]
   const points: Point[] = [];
 
   // Document size, each beside the bare chain writing the same body and a bare read of the same bytes.
-  await seedNamespace(c.registryUrl, "curve-size");
+  if (SIZES_KIB.length) await seedNamespace(c.registryUrl, "curve-size");
   for (const kib of SIZES_KIB) {
     const bytes = kib * 1024;
     const nexus = await writeLatency(c, "nexus", "curve-size", bytes);
@@ -102,7 +112,7 @@ export async function curvesPhase(c: Chains, pool: pg.Pool, servers: Listening[]
   }
 
   // History length of the written layer: revisions copied in by SQL (seed.ts), then writes and reads.
-  await seedNamespace(c.registryUrl, "curve-history");
+  if (HISTORY.length) await seedNamespace(c.registryUrl, "curve-history");
   for (const n of HISTORY) {
     const total = await seedHistory(pool, "curve-history", n);
     points.push(
@@ -111,7 +121,7 @@ export async function curvesPhase(c: Chains, pool: pg.Pool, servers: Listening[]
   }
 
   // Namespace count: copies of one namespace by SQL (seed.ts); writes and reads of one of them.
-  await seedNamespace(c.registryUrl, "curve-namespaces");
+  if (NAMESPACES.length) await seedNamespace(c.registryUrl, "curve-namespaces");
   for (const n of NAMESPACES) {
     const total = await seedNamespaces(pool, "curve-namespaces", n);
     points.push(
@@ -130,6 +140,7 @@ export async function curvesPhase(c: Chains, pool: pg.Pool, servers: Listening[]
     name: "curve-src",
     description: "fan-in source",
     owners: ["bench"],
+    variables: NAMESPACE_VARIABLES,
   });
   await http("PUT", `${c.registryUrl}/v1/namespaces/curve-src/layers/base`, {
     ...baseDocument("curve-src"),

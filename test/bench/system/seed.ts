@@ -122,10 +122,21 @@ export async function seedReaders(
         description: "reads the fan-in source",
         owners: ["bench"],
       });
-      await http("PUT", `${registryUrl}/v1/namespaces/${name}/layers/base`, {
+      const layer = {
         service: { name },
         upstream: { seq: `\${ref:${source}:deployment.seq}`, note: `\${ref:${source}:deployment.note}` },
-      });
+      };
+      // Readers written at once touch each other's dependency set: the registry answers 409
+      // concurrent_change ("send it again"), and so do we.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await http("PUT", `${registryUrl}/v1/namespaces/${name}/layers/base`, layer);
+          break;
+        } catch (err) {
+          if (attempt >= 10 || !String(err).includes("concurrent_change")) throw err;
+          await new Promise((r) => setTimeout(r, 20 * attempt));
+        }
+      }
     }
   };
   await Promise.all(Array.from({ length: 4 }, worker));

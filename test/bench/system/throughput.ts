@@ -85,6 +85,13 @@ const targetsOf = (kind: WriteKind, inflight: number) =>
 export async function throughputPhase(c: Chains): Promise<{ rows: Row[]; cpuRows: string[][] }> {
   const kinds = ["nexus", "baseline"] as const;
   const results = new Map<string, Measured>();
+  // What each process does with no writes at all (timers, polls, heartbeats): CPU ms per second.
+  const idleStart = cpuSnapshot(c.groups);
+  const idleStarted = performance.now();
+  await new Promise((r) => setTimeout(r, SECONDS * 1_000));
+  const idleCpu = cpuBetween(idleStart, cpuSnapshot(c.groups));
+  const idleSeconds = (performance.now() - idleStarted) / 1_000;
+  log(`idle: ${SECONDS} s with no writes, for each process's CPU when nothing changes`);
   for (const inflight of [1, WRITERS]) {
     log(
       `write: ${inflight} in flight; each chain warmed up with ${WARMUP_WRITES} writes, then ${SECONDS} s each ` +
@@ -159,7 +166,7 @@ export async function throughputPhase(c: Chains): Promise<{ rows: Row[]; cpuRows
       },
     );
   }
-  const cpu = cpuTable(c, results);
+  const cpu = cpuTable(c, results, idleCpu, idleSeconds);
   rows.push({
     metric: "CPU per change, all Nexus processes, 1 in flight",
     nexus: cpu.totals.nexus1,
@@ -191,7 +198,7 @@ function figures(m: Measured) {
  * server (this process) plus the same servers. The load generator and the consumer are shown but
  * in neither total (they are the clients).
  */
-function cpuTable(c: Chains, results: Map<string, Measured>) {
+function cpuTable(c: Chains, results: Map<string, Measured>, idle: Map<string, number>, idleSeconds: number) {
   const servers = [PG_BACKENDS, PG_SHARED, "nats-server", "redis-server"];
   const columns = ["nexus/1", "baseline/1", `nexus/${WRITERS}`, `baseline/${WRITERS}`];
   const perChange = (col: string, group: string) => {
@@ -199,7 +206,8 @@ function cpuTable(c: Chains, results: Map<string, Measured>) {
     return (m.cpu.get(group) ?? 0) / figures(m).writes;
   };
   const groups = [...SERVICE_NAMES, c.bench, ...servers, c.consumer, c.loadGroup];
-  const lines = groups.map((g) => [g, ...columns.map((col) => perChange(col, g).toFixed(2))]);
+  const idleOf = (g: string) => ((idle.get(g) ?? 0) / idleSeconds).toFixed(1);
+  const lines = groups.map((g) => [g, ...columns.map((col) => perChange(col, g).toFixed(2)), idleOf(g)]);
   const total = (col: string) =>
     (col.startsWith("nexus") ? [...SERVICE_NAMES, ...servers] : [c.bench, ...servers]).reduce(
       (a, g) => a + perChange(col, g),
@@ -229,6 +237,7 @@ export function printCpuTable(lines: string[][]): void {
   );
   log(
     "nats-server and redis-server serve the whole machine (other test runs too); postgres backends are this run's " +
-      "database's only; WAL/ckpt are the server's walwriter, checkpointer and background writer.",
+      "database's only; WAL/ckpt are the server's walwriter, checkpointer and background writer. idle: CPU ms per " +
+      "second with no writes (timers, polls, heartbeats; a slice's share of it is in its per-change figure).",
   );
 }
