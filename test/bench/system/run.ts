@@ -27,7 +27,7 @@ import {
   REGISTRY_SCHEMA,
 } from "../../../services/config-registry/test/integration/harness.js";
 import { type Listening, startBareWrite } from "../baseline.js";
-import { auth, type LoadProcess, type Row, seedNamespace, startLoadProcess } from "../run-resources.js";
+import { auth, type LoadProcess, seedNamespace, startLoadProcess } from "../run-resources.js";
 import { checkOnly, log, ONLY, SECONDS, WRITERS } from "../run-settings.js";
 import { printTable } from "../table.js";
 import type { ConsumerJob, FromConsumer } from "./consumer.js";
@@ -198,14 +198,13 @@ async function main(): Promise<number> {
         `the bare chain's consumer answers each event with a core publish`,
     );
 
-    let rows: Row[] = [];
-    let cpuRows: string[][] = [];
-    if (ONLY !== "curves") ({ rows, cpuRows } = await throughputPhase(chains));
-    if (ONLY !== "throughput") await curvesPhase(chains, db.pool, res.servers);
-    if (rows.length) {
+    if (ONLY !== "curves") {
+      // Printed at once: a failure in the curves does not lose them.
+      const { rows, cpuRows } = await throughputPhase(chains);
       printTable(rows);
       printCpuTable(cpuRows);
     }
+    if (ONLY !== "throughput") await curvesPhase(chains, db.pool, res.servers);
     log(
       `load average at the end ${loadavg()
         .map((l) => l.toFixed(2))

@@ -95,6 +95,10 @@ export async function startSystem(options: SystemOptions, running: ChildProcess[
     REDIS_KEY_PREFIX: options.redisKeyPrefix,
     LOG_LEVEL: options.logLevel,
     AUTH_TOKEN_KEY: randomBytes(32).toString("base64"),
+    // The one setting changed: the benchmark sends everything with one token, faster than the
+    // default 6,000 requests per minute per token. The limit stays on (its Redis count is paid on
+    // every request, as by default) but never refuses.
+    RATE_LIMIT_PER_MINUTE: "100000000",
   };
   const own: Record<ServiceName, Record<string, string>> = {
     "config-registry": {
