@@ -208,15 +208,24 @@ function cpuTable(c: Chains, results: Map<string, Measured>, idle: Map<string, n
   const groups = [...SERVICE_NAMES, c.bench, ...servers, c.consumer, c.loadGroup];
   const idleOf = (g: string) => ((idle.get(g) ?? 0) / idleSeconds).toFixed(1);
   const lines = groups.map((g) => [g, ...columns.map((col) => perChange(col, g).toFixed(2)), idleOf(g)]);
-  const total = (col: string) =>
-    (col.startsWith("nexus") ? [...SERVICE_NAMES, ...servers] : [c.bench, ...servers]).reduce(
-      (a, g) => a + perChange(col, g),
-      0,
-    );
-  lines.push([
-    "all Nexus processes (bare: its server + the servers)",
-    ...columns.map((col) => total(col).toFixed(2)),
-  ]);
+  const members = (col: string) =>
+    col.startsWith("nexus") ? [...SERVICE_NAMES, ...servers] : [c.bench, ...servers];
+  const total = (col: string) => members(col).reduce((a, g) => a + perChange(col, g), 0);
+  const idleRate = (col: string) => members(col).reduce((a, g) => a + (idle.get(g) ?? 0), 0) / idleSeconds;
+  // What the changes themselves cost: the total less what the same processes burn with no writes
+  // over the same seconds (polls and timers, which a slow machine spreads over fewer changes).
+  const lessIdle = (col: string) => {
+    const m = results.get(col)!;
+    return total(col) - (idleRate(col) * m.wallMs) / 1_000 / figures(m).writes;
+  };
+  lines.push(
+    [
+      "all Nexus processes (bare: its server + the servers)",
+      ...columns.map((col) => total(col).toFixed(2)),
+      idleRate("nexus/1").toFixed(1),
+    ],
+    ["the same, less its idle CPU over the slices", ...columns.map((col) => lessIdle(col).toFixed(2)), "-"],
+  );
   return {
     lines,
     totals: {
@@ -232,7 +241,14 @@ export function printCpuTable(lines: string[][]): void {
   log("");
   log("CPU ms per change (per measured write whose config.changed arrived), from /proc:");
   printGrid(
-    ["process", "nexus, 1 in flight", "bare, 1", `nexus, ${WRITERS} in flight`, `bare, ${WRITERS}`],
+    [
+      "process",
+      "nexus, 1 in flight",
+      "bare, 1",
+      `nexus, ${WRITERS} in flight`,
+      `bare, ${WRITERS}`,
+      "idle, ms/s",
+    ],
     lines,
   );
   log(
