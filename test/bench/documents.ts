@@ -122,3 +122,20 @@ export function overlayDocument(target: string, seq: number): Record<string, unk
     deployment: { writer: target, seq, note: "written by the Nexus benchmark" },
   };
 }
+
+/**
+ * The overlay padded to about `bytes` of JSON with entries of ~100 bytes (a large config is many
+ * keys, not one long string), the changing counter kept, so every write still changes something.
+ */
+export function paddedOverlayDocument(target: string, seq: number, bytes: number): Record<string, unknown> {
+  const doc = overlayDocument(target, seq);
+  const entries = Math.max(0, Math.floor((bytes - JSON.stringify(doc).length - 14) / 100));
+  let padding = paddings.get(entries);
+  if (!padding) {
+    padding = {};
+    for (let i = 0; i < entries; i++) padding[`k${String(i).padStart(6, "0")}`] = "x".repeat(87);
+    paddings.set(entries, padding);
+  }
+  return { ...doc, padding };
+}
+const paddings = new Map<number, Record<string, string>>();

@@ -7,7 +7,7 @@ import { performance } from "node:perf_hooks";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { testConfig } from "@nexus/test-fixtures";
 import autocannon from "autocannon";
-import { overlayDocument } from "./documents.js";
+import { overlayDocument, paddedOverlayDocument } from "./documents.js";
 import type { FromChild, ReadJob, ReadSlice, ToChild, WriteJob, WriteSlice } from "./protocol.js";
 import { cpuShare } from "./stats.js";
 
@@ -139,6 +139,58 @@ function chainOf(job: WriteJob): Chain {
   };
 }
 
+/**
+ * `config.applied` acks as a core subscriber sees them: the first ack of a namespace at or past a
+ * revision. An SDK that gets several changes while it applies one reads the newest, so an ack
+ * answers every earlier write of its namespace too.
+ */
+function watchApplied(conn: NatsConnection, subject: string, timeoutMs: number) {
+  const seen = new Map<string, { revision: number; at: number }[]>();
+  const waiting = new Map<string, { revision: number; resolve: (at: number) => void }[]>();
+  const sub = conn.subscribe(subject, {
+    callback: (err, msg) => {
+      const at = performance.now();
+      if (err) return;
+      const event = JSON.parse(Buffer.from(msg.data).toString()) as {
+        data?: { namespace?: string; revision?: number; status?: string };
+      };
+      const { namespace, revision, status } = event.data ?? {};
+      if (namespace === undefined || revision === undefined || status !== "applied") return;
+      const acks = seen.get(namespace) ?? [];
+      acks.push({ revision, at });
+      seen.set(namespace, acks.slice(-50));
+      const left = (waiting.get(namespace) ?? []).filter((w) => {
+        if (w.revision > revision) return true;
+        w.resolve(at);
+        return false;
+      });
+      waiting.set(namespace, left);
+    },
+  });
+  return {
+    of(namespace: string, revision: number): Promise<number> {
+      const early = seen.get(namespace)?.find((a) => a.revision >= revision);
+      if (early) return Promise.resolve(early.at);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no config.applied for ${namespace}#${revision} within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+        const list = waiting.get(namespace) ?? [];
+        list.push({
+          revision,
+          resolve: (at) => {
+            clearTimeout(timer);
+            resolve(at);
+          },
+        });
+        waiting.set(namespace, list);
+      });
+    },
+    close: () => sub.unsubscribe(),
+  };
+}
+
 /** Bodies never repeat over the process's life: a write that changes nothing has no event. */
 let seq = 0;
 
@@ -164,7 +216,8 @@ async function runWrites(job: WriteJob): Promise<WriteSlice> {
       } else arrivals.set(key, at);
     },
   });
-  await conn.flush(); // the subscription is on the server before the first write
+  const applied = job.appliedSubject ? watchApplied(conn, job.appliedSubject, job.eventTimeoutMs) : undefined;
+  await conn.flush(); // the subscriptions are on the server before the first write
   const agent = new Agent({ keepAlive: true, maxSockets: job.targets.length });
 
   const eventOf = (key: string): Promise<number> => {
@@ -186,8 +239,14 @@ async function runWrites(job: WriteJob): Promise<WriteSlice> {
   };
 
   /** One write: resolves with its response; its event is awaited on the side (`inFlightEvents`). */
-  async function write(target: string, t: { eventMs: number[]; ackMs: number[] } | undefined): Promise<void> {
-    const body = JSON.stringify(overlayDocument(target, ++seq));
+  async function write(
+    target: string,
+    t: { eventMs: number[]; ackMs: number[]; appliedMs: number[] } | undefined,
+  ): Promise<void> {
+    const doc = job.padBytes
+      ? paddedOverlayDocument(target, ++seq, job.padBytes)
+      : overlayDocument(target, ++seq);
+    const body = JSON.stringify(doc);
     const sent = performance.now();
     const reply = await send(agent, chain.method, chain.url(target), body, job.headers);
     const acked = performance.now();
@@ -207,6 +266,17 @@ async function runWrites(job: WriteJob): Promise<WriteSlice> {
     );
     t?.ackMs.push(acked - sent);
     inFlightEvents.push(pending);
+    if (applied) {
+      const [ns, revision] = key.split("#") as [string, string];
+      inFlightEvents.push(
+        applied.of(ns, Number(revision)).then(
+          (at) => void t?.appliedMs.push(at - sent),
+          (err: unknown) => {
+            missing ??= err instanceof Error ? err : new Error(String(err));
+          },
+        ),
+      );
+    }
   }
 
   let lastEventAt = 0;
@@ -226,7 +296,7 @@ async function runWrites(job: WriteJob): Promise<WriteSlice> {
     inFlightEvents = [];
     arrivals.clear();
 
-    const timings = { eventMs: [] as number[], ackMs: [] as number[] };
+    const timings = { eventMs: [] as number[], ackMs: [] as number[], appliedMs: [] as number[] };
     const cpu = process.cpuUsage();
     const start = performance.now();
     const deadline = start + job.seconds * 1_000;
@@ -235,7 +305,8 @@ async function runWrites(job: WriteJob): Promise<WriteSlice> {
     await Promise.all(
       job.targets.map(async (target) => {
         // Each writer keeps exactly one write in flight: the next goes as soon as the response is in.
-        while (!failed && performance.now() < deadline && started < job.maxWrites) {
+        const more = () => performance.now() < deadline || started < (job.minWrites ?? 0);
+        while (!failed && more() && started < job.maxWrites) {
           started++;
           await write(target, timings).catch((err: unknown) => {
             failed = true; // the other writers stop too
@@ -251,6 +322,7 @@ async function runWrites(job: WriteJob): Promise<WriteSlice> {
     return {
       eventMs: Float64Array.from(timings.eventMs),
       ackMs: Float64Array.from(timings.ackMs),
+      appliedMs: Float64Array.from(timings.appliedMs),
       activeMs: Math.max(lastEventAt, sendingEnded) - start,
       sendingMs: sendingEnded - start,
       loadCpu: cpuShare(cpu, performance.now() - start),
@@ -259,6 +331,7 @@ async function runWrites(job: WriteJob): Promise<WriteSlice> {
     // Settle everything still pending (after an error) before leaving, so nothing rejects unheard.
     await Promise.allSettled(inFlightEvents);
     sub.unsubscribe();
+    applied?.close();
     agent.destroy();
   }
 }

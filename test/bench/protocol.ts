@@ -40,10 +40,19 @@ export interface WriteJob {
   seconds: number;
   /** Hard cap on measured writes in this slice, whatever the time. */
   maxWrites: number;
+  /** Go on past `seconds` until this many measured writes were sent (slow points of a curve). */
+  minWrites?: number;
   /** Unmeasured writes first, spread over the writers. */
   warmupWrites: number;
   /** How long to wait for the event of a write after its response, ms. */
   eventTimeoutMs: number;
+  /**
+   * Core NATS subject of `config.applied` acks (wildcard; nexus only): each write then also waits
+   * for an SDK's ack of its revision or a newer one (an SDK merges changes that arrive meanwhile).
+   */
+  appliedSubject?: string;
+  /** Pad each written document to about this many bytes of JSON (many small entries); default ~300. */
+  padBytes?: number;
 }
 
 export interface WriteSlice {
@@ -51,6 +60,8 @@ export interface WriteSlice {
   eventMs: Float64Array;
   /** Send → HTTP response, ms, one per write. */
   ackMs: Float64Array;
+  /** Send → `config.applied` of that revision or a newer one, ms, one per write (with `appliedSubject`). */
+  appliedMs: Float64Array;
   /** First send → last event received, ms. */
   activeMs: number;
   /** First send → last response received, ms. */

@@ -31,6 +31,8 @@ import { LOG_LEVEL, log, positive, SECONDS } from "./run-settings.js";
 import { cpuShare } from "./stats.js";
 
 export interface LoadProcess {
+  /** For its CPU time in /proc. */
+  pid: number | undefined;
   run<R>(job: Job): Promise<R>;
   stop(): Promise<void>;
 }
@@ -62,6 +64,7 @@ export function startLoadProcess(): LoadProcess {
       child.send({ id, job } satisfies ToChild);
     });
   return {
+    pid: child.pid,
     run: (job) => call(job),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;

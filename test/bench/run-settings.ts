@@ -9,12 +9,15 @@ export const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? "silent";
 export const WARMUP_SECONDS = Math.min(2, Math.max(1, SECONDS / 5));
 export const WARMUP_WRITES = 200;
 /**
- * `read` or `write` runs one half only (the table then has only its rows); `fanin` runs only the
- * fan-in and document-size curves (`fanin-phase.ts`), which are not part of the default run.
+ * One part only: `read` or `write` for `pnpm bench` (the table then has only its rows), or `fanin`
+ * for the fan-in and document-size curves (`fanin-phase.ts`, not part of the default run);
+ * `throughput` or `curves` for `pnpm bench:system`. Each entry point checks its own values.
  */
 export const ONLY = process.env.BENCH_ONLY ?? "";
-if (!["", "read", "write", "fanin"].includes(ONLY))
-  throw new Error(`BENCH_ONLY must be "read", "write" or "fanin", got "${ONLY}"`);
+export function checkOnly(allowed: string[]): void {
+  if (!["", ...allowed].includes(ONLY))
+    throw new Error(`BENCH_ONLY must be ${allowed.map((a) => `"${a}"`).join(" or ")}, got "${ONLY}"`);
+}
 /** The whole run gives up (and cleans up) after this; the fan-in curve creates hundreds of namespaces. */
 export const WATCHDOG_MS = (ONLY === "fanin" ? 900 : 120 + SECONDS * 20) * 1_000;
 

@@ -12,42 +12,27 @@ import { faninPhase } from "./fanin-phase.js";
 import { readPhase } from "./read-phase.js";
 import {
   cleanup,
-  fmt,
   type Resources,
   type Row,
   seedNamespace,
   startLoadProcess,
   startRegistry,
 } from "./run-resources.js";
-import { LOG_LEVEL, log, ONLY, READ_NAMESPACE, SECONDS, WATCHDOG_MS, WRITERS } from "./run-settings.js";
-import { writePhase } from "./write-phase.js";
+import {
+  checkOnly,
+  LOG_LEVEL,
+  log,
+  ONLY,
+  READ_NAMESPACE,
+  SECONDS,
+  WATCHDOG_MS,
+  WRITERS,
+} from "./run-settings.js";
+import { printTable } from "./table.js";
 
-function printTable(rows: Row[]): void {
-  const header = ["metric", "nexus", "baseline", "ratio", "target", "met?"];
-  const lines = rows.map((r) => {
-    const unit = r.unit === "ms" ? " ms" : r.unit;
-    return [
-      r.metric,
-      `${fmt(r.nexus, r.unit)}${unit}`,
-      `${fmt(r.baseline, r.unit)}${unit}`,
-      `${(r.nexus / r.baseline).toFixed(2)}×`,
-      r.target?.text ?? "-",
-      r.target ? (r.target.met ? "yes" : "no") : "-",
-    ];
-  });
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const row = (cells: string[]) =>
-    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`;
-  log("");
-  log(row(header));
-  log(`|${widths.map((w, i) => (i === 0 ? `:${"-".repeat(w + 1)}` : `${"-".repeat(w + 1)}:`)).join("|")}|`);
-  for (const l of lines) log(row(l));
-  log("");
-  log(
-    "ratio = nexus / baseline: for req/s and writes/s higher is better (1.00× = as fast as the bare stack);" +
-      " for latencies lower is better (2.00× = twice as slow).",
-  );
-}
+checkOnly(["read", "write", "fanin"]);
+
+import { writePhase } from "./write-phase.js";
 
 // ---------------------------------------------------------------------------------------------
 
