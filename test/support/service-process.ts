@@ -63,7 +63,8 @@ export async function startServiceProcess(
   });
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const deadline = Date.now() + 30_000;
+  // Generous: a loaded 2-core CI machine starting twelve processes at once is slow.
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${name} exited during start-up:\n${output}`);
     const ready = await fetch(`${url}/readyz`).then(
@@ -73,7 +74,7 @@ export async function startServiceProcess(
     if (ready) break;
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`${name} did not become ready within 30 s:\n${output}`);
+      throw new Error(`${name} did not become ready within 60 s:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
