@@ -107,6 +107,28 @@ describe("tracing: a config write to its consumers, as one span tree", () => {
     expect(consumer?.attributes["messaging.operation.type"]).toBe("process");
     expect(consumer?.attributes["nexus.event.type"]).toBe("nexus.config.changed");
 
+    // The write's Postgres statements and Redis commands are CLIENT spans inside the request
+    // (the kit's store boundaries), with the database semantic-convention attributes; none is
+    // made outside a trace (background polls).
+    const inRequest = (x: ReadableSpan) => {
+      for (let p = parentOf(x); p; ) {
+        if (p === s.spanContext().spanId) return true;
+        p = spans.find((y) => y.spanContext().spanId === p)?.parentSpanContext?.spanId;
+      }
+      return false;
+    };
+    const clients = spans.filter((x) => x.kind === SpanKind.CLIENT);
+    const queries = clients.filter((x) => x.attributes["db.system.name"] === "postgresql" && inRequest(x));
+    expect(queries.length, clients.map((x) => x.name).join(", ")).toBeGreaterThan(0);
+    const statement = queries.find((x) => x.attributes["db.operation.name"] !== "SELECT") ?? queries[0];
+    expect(statement?.name).toBe(statement?.attributes["db.operation.name"]);
+    expect(String(statement?.attributes["db.query.text"])).toMatch(/^\s*(WITH|INSERT|UPDATE|SELECT|BEGIN)/i);
+    expect(statement?.attributes["db.namespace"]).toBeTruthy();
+    const redisCommands = clients.filter((x) => x.attributes["db.system.name"] === "redis" && inRequest(x));
+    expect(redisCommands.length, clients.map((x) => x.name).join(", ")).toBeGreaterThan(0);
+    expect(redisCommands[0]?.name).toMatch(/^[A-Z]+$/);
+    expect(clients.every((x) => x.parentSpanContext?.spanId)).toBe(true);
+
     // The consumer's log line names its span, so logs and traces find each other.
     const line = logLines.find((l) => l.msg === "applied the change" && l.eventId === consumed.at(-1));
     expect(line?.trace_id).toBe(traceId);

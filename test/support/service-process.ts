@@ -63,7 +63,8 @@ export async function startServiceProcess(
   });
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+  // Generous by default: a loaded 2-core CI machine starting twelve processes at once is slow.
+  const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${name} exited during start-up:\n${output}`);

@@ -20,6 +20,7 @@ import { registerSchema } from "./commands/schema.js";
 import { registerSecrets } from "./commands/secrets.js";
 import { registerSet } from "./commands/set.js";
 import { registerToken } from "./commands/token.js";
+import { registerTrace } from "./commands/trace.js";
 import { registerWatch } from "./commands/watch.js";
 import { invocationDir, readEnvironment } from "./env.js";
 import { ExitCode, ExitWith, exitCodeForCommander } from "./exit-codes.js";
@@ -65,6 +66,7 @@ export function buildProgram(io: Io): Command {
   registerInstances(program, io);
   registerNotifier(program, io);
   registerMonitor(program, io);
+  registerTrace(program, io);
   registerDrift(program, io);
   registerToken(program, io);
   registerAudit(program, io);

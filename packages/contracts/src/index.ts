@@ -41,5 +41,6 @@ export * from "./events/policy-violated.js";
 export * from "./http/change-request.js";
 export * from "./http/error.js";
 export * from "./http/resolved-config.js";
+export * from "./http/revision-timeline.js";
 export * from "./identifiers.js";
 export * from "./signals/service-heartbeat.js";

@@ -1,4 +1,5 @@
 import { Redis } from "ioredis";
+import { traceRedisCommands } from "./tracing/store-spans.js";
 
 export type { Redis };
 
@@ -13,7 +14,7 @@ export interface RedisConfig {
  * Callers treat a failure as a cache miss.
  */
 export function createRedis(config: RedisConfig): Redis {
-  return new Redis(config.url, {
+  const redis = new Redis(config.url, {
     keyPrefix: config.keyPrefix,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
@@ -22,4 +23,6 @@ export function createRedis(config: RedisConfig): Redis {
     lazyConnect: false,
     retryStrategy: (times) => Math.min(times * 200, 2_000),
   });
+  traceRedisCommands(redis as never);
+  return redis;
 }

@@ -30,7 +30,11 @@ import { createLiveHub } from "./dashboard/live-hub.js";
 import { createNotifierClient } from "./dashboard/notifier-client.js";
 import { subscribePipelineHints } from "./dashboard/pipeline-hints.js";
 import { registerPipelineRoutes } from "./dashboard/pipeline-router.js";
-import { createOrchestratorClient, createRegistryClient } from "./dashboard/relay-client.js";
+import {
+  createOrchestratorClient,
+  createRegistryClient,
+  createRelayClient,
+} from "./dashboard/relay-client.js";
 import { registerRevisionRoutes } from "./dashboard/revision-router.js";
 import { consumeHeads } from "./heads/head-consumer.js";
 import { createHeadStore } from "./heads/head-store.js";
@@ -44,6 +48,8 @@ import { createPipelineStatusStore } from "./pipelines/pipeline-store.js";
 import { registerRuleRoutes } from "./rules/rule-router.js";
 import { createRuleService } from "./rules/rule-service.js";
 import { createRuleStore } from "./rules/rule-store.js";
+import { registerTimelineRoutes } from "./timeline/timeline-router.js";
+import { createTimelineService } from "./timeline/timeline-service.js";
 
 export const SERVICE_NAME = "monitor";
 
@@ -193,8 +199,25 @@ export async function buildApp(deps: MonitorDeps) {
   const registryRelay = createRegistryClient({ baseUrl: config.registryUrl });
   registerRevisionRoutes(http.app, { registry: registryRelay });
   registerCompareRoutes(http.app, { registry: registryRelay });
-  registerPipelineRoutes(http.app, {
-    orchestrator: createOrchestratorClient({ baseUrl: config.orchestratorUrl }),
+  const orchestratorRelay = createOrchestratorClient({ baseUrl: config.orchestratorUrl });
+  registerPipelineRoutes(http.app, { orchestrator: orchestratorRelay });
+  registerTimelineRoutes(http.app, {
+    timeline: createTimelineService({
+      registry: registryRelay,
+      orchestrator: orchestratorRelay,
+      drift: createRelayClient(
+        {
+          code: "drift_detector",
+          label: "The drift-detector",
+          notConfigured: "The monitor has no DRIFT_DETECTOR_URL.",
+        },
+        { baseUrl: config.driftDetectorUrl },
+      ),
+      notifier: createRelayClient(
+        { code: "notifier", label: "The notifier", notConfigured: "The monitor has no NOTIFIER_URL." },
+        { baseUrl: config.notifierUrl },
+      ),
+    }),
   });
   registerAuditRoutes(http.app, audit);
 

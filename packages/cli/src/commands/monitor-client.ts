@@ -14,6 +14,8 @@ export class MonitorClient {
   }
 
   services = () => this.#call("GET", "/v1/services");
+  timeline = (ns: string, revision: number) =>
+    this.#call("GET", `/v1/namespaces/${encodeURIComponent(ns)}/revisions/${revision}/timeline`);
   alerts = (status: string) => this.#call("GET", `/v1/alerts?status=${encodeURIComponent(status)}`);
   rules = (version?: number) =>
     this.#call("GET", version === undefined ? "/v1/alert-rules" : `/v1/alert-rules/versions/${version}`);

@@ -13,7 +13,7 @@ import { positiveInt, readInput } from "./args.js";
 import { MonitorClient } from "./monitor-client.js";
 import { resolveServiceUrl } from "./notifier-fns.js";
 
-async function monitorFor(io: Io, command: Command) {
+export async function monitorFor(io: Io, command: Command) {
   const ctx = contextOf(io, command);
   const settings = await ctx.settings();
   const file = await readFile(ctx.configPath, "utf8").then(

@@ -1,5 +1,6 @@
 import pg from "pg";
 import { ServiceUnavailableError } from "../errors.js";
+import { traceQueries } from "../tracing/store-spans.js";
 import { isConnectionFailure } from "./connection-errors.js";
 
 export type Pool = pg.Pool;
@@ -28,7 +29,18 @@ export function createPool(config: PoolConfig): pg.Pool {
   });
   pool.on("error", config.onError ?? (() => undefined));
   reportOutages(pool);
+  const database = databaseOf(config.connectionString);
+  traceQueries(pool as never, database);
+  pool.on("connect", (client) => traceQueries(client as never, database));
   return pool;
+}
+
+function databaseOf(connectionString: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(connectionString).pathname.slice(1)) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** What a request meets while Postgres is down: 503 `postgres_unavailable`, not a 500. */

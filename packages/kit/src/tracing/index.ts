@@ -9,6 +9,7 @@ export {
   withConsumerSpan,
   withProducerSpan,
 } from "./spans.js";
+export { operationOf, traceQueries, traceRedisCommands } from "./store-spans.js";
 export {
   isTracingEnabled,
   type StartTracingOptions,

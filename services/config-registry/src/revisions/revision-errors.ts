@@ -12,3 +12,9 @@ export function revisionNotFound(
     { field },
   );
 }
+
+export function namespaceRevisionNotFound(namespace: string, revision: number): NotFoundError {
+  return new NotFoundError("revision_not_found", `Namespace ${namespace} has no revision ${revision}`, {
+    field: "n",
+  });
+}

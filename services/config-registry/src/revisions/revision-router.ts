@@ -1,9 +1,10 @@
-import { ApiErrorBody } from "@nexus/contracts";
-import type { App } from "@nexus/kit";
+import { ApiErrorBody, RevisionRecordDto } from "@nexus/contracts";
+import { type App, canAccess } from "@nexus/kit";
 import { z } from "zod";
 import { access } from "../http/access-scopes.js";
 
 import { LayerParams } from "../layers/layer-types.js";
+import { NamespaceParams } from "../namespaces/namespace-types.js";
 import { secretReaderOfLayer } from "../secrets/secret-access.js";
 import type { RevisionService } from "./revision-service.js";
 import {
@@ -77,5 +78,24 @@ export function registerRevisionRoutes(app: App, deps: { revisions: RevisionServ
     },
     async (request) =>
       revisions.diff(request.params.ns, request.params.layer, request.query.from, request.query.to),
+  );
+
+  app.get(
+    "/v1/namespaces/:ns/revisions/:n",
+    {
+      config: { access: access.readNamespace },
+      schema: {
+        tags,
+        summary: "Who wrote a revision, when, and the config.changed events it published (no content)",
+        description:
+          "Revisions are numbered per namespace, so the layer need not be known. Events are listed for the environments the caller may view. The monitor's timeline (`nexus trace`) starts here.",
+        params: NamespaceParams.extend(RevisionParams.shape),
+        response: { 200: RevisionRecordDto, ...errors },
+      },
+    },
+    async (request) =>
+      revisions.record(request.params.ns, request.params.n, (environment) =>
+        canAccess(request.principal, "viewer", { namespace: request.params.ns, environment }),
+      ),
   );
 }

@@ -1,3 +1,4 @@
+import type { RevisionRecordDto } from "@nexus/contracts";
 import type { Pool, Queryable } from "@nexus/kit";
 import { diffDocuments } from "../documents/document-fns.js";
 import { assertLayerOf, namespaceNotFound } from "../namespaces/namespace-errors.js";
@@ -5,7 +6,8 @@ import type { NamespaceStore } from "../namespaces/namespace-store.js";
 import { holdsSecrets, redactDiff } from "../secrets/secret-doc-fns.js";
 import type { SecretService } from "../secrets/secret-service.js";
 import type { RevealOption } from "../secrets/secret-types.js";
-import { revisionNotFound } from "./revision-errors.js";
+import { namespaceRevisionNotFound, revisionNotFound } from "./revision-errors.js";
+import { traceIdOf } from "./revision-fns.js";
 import type { RevisionStore } from "./revision-store.js";
 import type { Revision, RevisionSummary } from "./revision-types.js";
 
@@ -77,6 +79,31 @@ export function createRevisionService(deps: RevisionServiceDeps) {
         n === 0 ? {} : (await find(deps.pool, namespace, layer, n, field)).content;
       const [a, b] = await Promise.all([load(from, "from"), load(to, "to")]);
       return { namespace, layer, from, to, operations: redactDiff(diffDocuments(a, b)) };
+    },
+
+    /**
+     * Who wrote a revision, when, and the config.changed events it published, for the timeline
+     * of one change (`nexus trace`). `mayViewEnvironment` leaves out events the caller may not see.
+     */
+    async record(
+      namespace: string,
+      revision: number,
+      mayViewEnvironment: (environment: string) => boolean,
+    ): Promise<RevisionRecordDto> {
+      const ns = await deps.namespaces.findByName(deps.pool, namespace);
+      if (!ns) throw namespaceNotFound(namespace);
+      const [found, events] = await Promise.all([
+        deps.revisions.findAnyLayer(deps.pool, namespace, revision),
+        deps.revisions.eventsOf(deps.pool, namespace, revision),
+      ]);
+      if (!found) throw namespaceRevisionNotFound(namespace, revision);
+      return {
+        ...found,
+        traceId: traceIdOf(events.map((e) => e.traceparent)),
+        events: events
+          .filter((e) => mayViewEnvironment(e.environment))
+          .map(({ traceparent: _traceparent, ...event }) => event),
+      };
     },
   };
 }

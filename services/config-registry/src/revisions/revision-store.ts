@@ -1,3 +1,4 @@
+import type { RevisionEventDto } from "@nexus/contracts";
 import type { Queryable } from "@nexus/kit";
 import type { Revision, RevisionSummary } from "./revision-types.js";
 
@@ -75,6 +76,55 @@ export function createRevisionStore() {
         [namespace, layer, options.before ?? null, options.limit],
       );
       return res.rows.map(toSummary);
+    },
+
+    /** The revision whatever its layer (revisions are numbered per namespace). */
+    async findAnyLayer(q: Queryable, namespace: string, revision: number): Promise<RevisionSummary | null> {
+      const res = await q.query<RevisionRow>(
+        `SELECT namespace, revision, layer, hash, author, message, source, created_at FROM revisions
+         WHERE namespace = $1 AND revision = $2`,
+        [namespace, revision],
+      );
+      return res.rows[0] ? toSummary(res.rows[0]) : null;
+    },
+
+    /**
+     * The config.changed events the outbox still keeps for a revision (published rows are kept
+     * 7 days), with the traceparent each was written under. The outbox is small (old rows are
+     * deleted), so a scan of its config.changed rows is cheap.
+     */
+    async eventsOf(
+      q: Queryable,
+      namespace: string,
+      revision: number,
+    ): Promise<Array<RevisionEventDto & { traceparent: string | null }>> {
+      const res = await q.query<{
+        id: string;
+        environment: string;
+        hash: string;
+        trigger: string;
+        created_at: Date;
+        published_at: Date | null;
+        traceparent: string | null;
+      }>(
+        `SELECT id, payload->'data'->>'environment' AS environment, payload->'data'->>'hash' AS hash,
+                payload->'data'->>'trigger' AS trigger, created_at, published_at,
+                headers->>'traceparent' AS traceparent
+         FROM outbox
+         WHERE payload->>'type' = 'nexus.config.changed'
+           AND payload->'data'->>'namespace' = $1 AND (payload->'data'->>'revision')::int = $2
+         ORDER BY seq`,
+        [namespace, revision],
+      );
+      return res.rows.map((r) => ({
+        eventId: r.id,
+        environment: r.environment,
+        hash: r.hash,
+        trigger: r.trigger,
+        writtenAt: r.created_at.toISOString(),
+        publishedAt: r.published_at?.toISOString() ?? null,
+        traceparent: r.traceparent,
+      }));
     },
   };
 }

@@ -87,6 +87,42 @@ export function createInventoryReadStore() {
       );
       return res.rows;
     },
+
+    /**
+     * One revision in one environment, for the timeline of a change: when the detector processed
+     * its config.changed (`eventIds`, from the registry), each instance's applied/rejected report,
+     * and the findings about it.
+     */
+    async revisionTrace(
+      db: Queryable,
+      namespace: string,
+      environment: string,
+      revision: number,
+      heads: { consumer: string; eventIds: string[] },
+    ): Promise<{ learntAt: Date | null; reports: Row[]; findings: Row[] }> {
+      const [learnt, reports, findings] = await Promise.all([
+        // When this detector processed the revision's config.changed (its heads consumer).
+        db.query(
+          `SELECT min(processed_at) AS learnt_at FROM processed_events
+           WHERE consumer = $1 AND event_id = ANY($2::uuid[])`,
+          [heads.consumer, heads.eventIds],
+        ),
+        db.query(
+          `SELECT p.instance_id, i.service, p.status, p.reported_at FROM revision_reports p
+           LEFT JOIN instances i USING (namespace, environment, instance_id)
+           WHERE p.namespace = $1 AND p.environment = $2 AND p.revision = $3
+           ORDER BY p.reported_at, p.instance_id`,
+          [namespace, environment, revision],
+        ),
+        db.query(
+          `SELECT id, kind, severity, status, summary, first_seen_at, resolved_at FROM findings
+           WHERE namespace = $1 AND environment = $2 AND (expected_revision = $3 OR actual_revision = $3)
+           ORDER BY first_seen_at`,
+          [namespace, environment, revision],
+        ),
+      ]);
+      return { learntAt: learnt.rows[0]?.learnt_at ?? null, reports: reports.rows, findings: findings.rows };
+    },
   };
 }
 export type InventoryReadStore = ReturnType<typeof createInventoryReadStore>;

@@ -1,6 +1,7 @@
-import { ApiErrorBody, EnvironmentName, NamespaceName } from "@nexus/contracts";
+import { ApiErrorBody, EnvironmentName, NamespaceName, RevisionReportsDto } from "@nexus/contracts";
 import type { App, Pool } from "@nexus/kit";
 import { z } from "zod";
+import { HEADS_DURABLE } from "../heads/head-consumer.js";
 import type { HeadStore } from "../heads/head-store.js";
 import { mayView, targetScope } from "../http/access.js";
 import type { InventoryReadStore } from "./inventory-read-store.js";
@@ -172,6 +173,58 @@ export function registerInventoryRoutes(
           runningNow: r.running,
           stillOlder: r.older,
           ...convergenceOf(r as never),
+        })),
+      };
+    },
+  );
+
+  app.get(
+    "/v1/namespaces/:ns/environments/:env/revisions/:revision/reports",
+    {
+      config: { access: { role: "viewer", scope: targetScope } },
+      schema: {
+        tags,
+        summary: "One revision: when the detector learnt it, each instance's ack, and its findings",
+        description: "What the monitor's timeline of a change (`nexus trace`) shows for this environment.",
+        params: Params.extend({ revision: z.coerce.number().int().min(1).max(2_147_483_647) }),
+        querystring: z.object({
+          eventIds: z
+            .string()
+            .regex(/^[0-9a-f-]{36}(,[0-9a-f-]{36}){0,19}$/, "up to 20 event ids (UUIDs), comma-separated")
+            .optional()
+            .describe(
+              "The revision's config.changed ids (the registry lists them): `learntAt` is when they were processed",
+            ),
+        }),
+        response: { 200: RevisionReportsDto, ...errors },
+      },
+    },
+    async (request) => {
+      const { ns, env, revision } = request.params;
+      const trace = await reads.revisionTrace(pool, ns, env, revision, {
+        consumer: HEADS_DURABLE,
+        eventIds: request.query.eventIds?.split(",") ?? [],
+      });
+      const iso = (d: Date | null) => (d ? d.toISOString() : null);
+      return {
+        namespace: ns,
+        environment: env,
+        revision,
+        learntAt: iso(trace.learntAt),
+        reports: trace.reports.map((r) => ({
+          instanceId: r.instance_id,
+          service: r.service ?? null,
+          status: r.status,
+          reportedAt: r.reported_at.toISOString(),
+        })),
+        findings: trace.findings.map((f) => ({
+          id: f.id,
+          kind: f.kind,
+          severity: f.severity,
+          status: f.status,
+          summary: f.summary,
+          firstSeenAt: f.first_seen_at.toISOString(),
+          resolvedAt: iso(f.resolved_at),
         })),
       };
     },

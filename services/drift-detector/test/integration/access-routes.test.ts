@@ -32,6 +32,7 @@ describe("drift-detector: access control over the whole route table", () => {
         return {
           ns: "shop",
           env: "production",
+          revision: "1",
           id: String(created.body?.id ?? "00000000-0000-0000-0000-000000000000"),
         };
       },

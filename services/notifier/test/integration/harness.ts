@@ -68,13 +68,14 @@ const logger = createLogger({
 
 export async function startNotifier(
   overrides: Partial<NotifierConfig> = {},
-  options: { logger?: Logger } = {},
+  /** `nats` and `issuer`: share another harness's (then its owner closes them). */
+  options: { logger?: Logger; nats?: TestBus; issuer?: TestIssuer } = {},
 ): Promise<Harness> {
   const log = options.logger ?? logger;
   const [db, nats, issuer] = await Promise.all([
     createTestDatabase({ schema: NOTIFIER_SCHEMA, migrationsDir: NOTIFIER_MIGRATIONS }),
-    createTestBus({ source: "nexus/test", logger: log }),
-    startTestIssuer(),
+    options.nats ?? createTestBus({ source: "nexus/test", logger: log }),
+    options.issuer ?? startTestIssuer(),
   ]);
   const adminToken = await issuer.token(["admin"], { subject: "tester", expiresIn: "1h" });
   const build = async (o: Partial<NotifierConfig>) => {
@@ -133,7 +134,11 @@ export async function startNotifier(
     async close() {
       await app.app.close();
       await app.workers.stop();
-      await Promise.allSettled([db.drop(), nats.cleanup(), issuer.close()]);
+      await Promise.allSettled([
+        db.drop(),
+        options.nats ? undefined : nats.cleanup(),
+        options.issuer ? undefined : issuer.close(),
+      ]);
     },
   };
   return h;

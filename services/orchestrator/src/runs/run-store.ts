@@ -130,8 +130,9 @@ export function createRunStore() {
       const res = await db.query(
         `SELECT ${RUN_COLUMNS} FROM runs
          WHERE ($1::text IS NULL OR pipeline = $1) AND ($2::text IS NULL OR status = $2)
+           AND ($4::text IS NULL OR namespace = $4) AND ($5::int IS NULL OR source_revision = $5)
          ORDER BY created_at DESC LIMIT $3`,
-        [q.pipeline ?? null, q.status ?? null, q.limit],
+        [q.pipeline ?? null, q.status ?? null, q.limit, q.namespace ?? null, q.sourceRevision ?? null],
       );
       return res.rows.map(toRun);
     },

@@ -127,6 +127,14 @@ export const DecisionBody = z
 export const RunQuery = z.object({
   pipeline: z.string().max(63).optional(),
   status: RunStatus.optional(),
+  namespace: z.string().max(63).optional(),
+  sourceRevision: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(2_147_483_647)
+    .optional()
+    .describe("Only runs that promote this source revision (the timeline of one change)"),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 export type RunQuery = z.infer<typeof RunQuery>;
