@@ -1,7 +1,7 @@
 import { ApiErrorBody, EnvironmentName, NamespaceName, RevisionReportsDto } from "@nexus/contracts";
 import type { App, Pool } from "@nexus/kit";
 import { z } from "zod";
-import { HEADS_DURABLE } from "../heads/head-consumer.js";
+import { HEADS_DURABLE } from "../heads/head-changes.js";
 import type { HeadStore } from "../heads/head-store.js";
 import { mayView, targetScope } from "../http/access.js";
 import type { InventoryReadStore } from "./inventory-read-store.js";
