@@ -175,11 +175,11 @@ describe("tracing: a Git push through import, config.changed, acks and notificat
     );
     expect(importSql.length).toBeGreaterThan(0);
 
-    // Consumers of the change: the drift-detector's heads and the notifier (which notified).
-    const heads = named(SpanKind.CONSUMER, ".config.changed.production.shop", "drift-heads");
+    // Consumers of the change: the drift-detector (one durable for heads, policies and source drift) and the notifier (which notified).
+    const heads = named(SpanKind.CONSUMER, ".config.changed.production.shop", "drift-changes");
     expect(heads.map(parentOf)).toEqual([change]);
     const notices = named(SpanKind.CONSUMER, ".config.changed.production.shop").filter(
-      (s) => s.attributes["messaging.consumer.group.name"] !== "drift-heads" && parentOf(s) === change,
+      (s) => s.attributes["messaging.consumer.group.name"] !== "drift-changes" && parentOf(s) === change,
     );
     expect(notices.length, listing()).toBeGreaterThan(0);
     expect(hook.requests[0]?.body).toMatchObject({ alerts: [expect.objectContaining({ status: "notice" })] });
