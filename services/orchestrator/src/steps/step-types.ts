@@ -1,3 +1,4 @@
+import type { PoolClient } from "@nexus/kit";
 import type { PipelineDefinition, StepDefinition, StepOf, StepType } from "../pipelines/pipeline-types.js";
 
 export type JsonObject = Record<string, unknown>;
@@ -14,6 +15,11 @@ export interface RunContext {
   approvedTargetRevision?: number;
   /** What a rollback step did. */
   rollback?: { fromRevision: number; toRevision: number; revision: number };
+}
+
+export interface CheckpointExtra {
+  context?: RunContext;
+  also?: (tx: PoolClient) => Promise<void>;
 }
 
 /** The run as a step sees it. */
@@ -39,8 +45,12 @@ export interface StepInput<S extends StepDefinition = StepDefinition> {
   /** When the step first started (a waiting step's timeout and bake time count from here). */
   startedAt: Date;
   now: Date;
-  /** Commit `state` now, before an outside write, so a resumed step knows what it already saw. */
-  checkpoint(state: JsonObject): Promise<void>;
+  /**
+   * Commit `state` now, before an outside write, so a resumed step knows what it already saw;
+   * `extra.context` merges into the run's context and `extra.also` runs in the same transaction
+   * (a rollout's plan and its event), all while this instance holds the run.
+   */
+  checkpoint(state: JsonObject, extra?: CheckpointExtra): Promise<void>;
 }
 
 export type StepOutcome =
