@@ -21,6 +21,7 @@ import {
 } from "@nexus/kit";
 import { createDriftClient } from "./clients/drift-client.js";
 import { createHttpJsonClient } from "./clients/http-json.js";
+import { createMonitorClient } from "./clients/monitor-client.js";
 import { createRegistryClient } from "./clients/registry-client.js";
 import { registerPipelineRoutes } from "./pipelines/pipeline-router.js";
 import { createPipelineService } from "./pipelines/pipeline-service.js";
@@ -52,6 +53,8 @@ export interface OrchestratorConfig {
   outboxRelay: boolean;
   registryUrl: string;
   driftDetectorUrl: string;
+  /** The monitor's HTTP API (health-gate asks it for alerts); absent: drift findings decide. */
+  monitorUrl?: string | undefined;
   /** The API token used with the registry's and the drift-detector's HTTP APIs (absent: those steps wait). */
   apiToken: string | undefined;
   hookSigningKey: string;
@@ -120,6 +123,16 @@ export async function buildApp(deps: OrchestratorDeps) {
       timeoutMs: config.dependencyTimeoutMs,
     }),
   );
+  const monitor = config.monitorUrl
+    ? createMonitorClient(
+        createHttpJsonClient({
+          name: "monitor",
+          baseUrl: config.monitorUrl,
+          token: config.apiToken,
+          timeoutMs: config.dependencyTimeoutMs,
+        }),
+      )
+    : undefined;
   const pipelineStore = createPipelineStore();
   const runStore = createRunStore();
   const rolloutStore = createRolloutStore();
@@ -134,6 +147,7 @@ export async function buildApp(deps: OrchestratorDeps) {
     handlers: createStepHandlers({
       registry,
       drift,
+      monitor,
       runner: deps.runner ?? createLocalCommandRunner(),
       decisions: (runId, index) => runStore.decisions(pool, runId, index),
       lastPassed: (pipeline, except) => runStore.lastPassedRevision(pool, pipeline, except),

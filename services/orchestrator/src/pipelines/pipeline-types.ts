@@ -1,4 +1,4 @@
-import { EnvironmentName, NamespaceName, ResourceName } from "@nexus/contracts";
+import { AlertSeverity, EnvironmentName, NamespaceName, ResourceName } from "@nexus/contracts";
 import { Cron } from "croner";
 import { z } from "zod";
 
@@ -102,7 +102,13 @@ const HealthGateStep = z.strictObject({
   failOnFindings: z
     .array(z.enum(["stale", "rejected", "divergent", "policy"]))
     .default(["rejected", "divergent"])
-    .describe("Drift findings of these kinds opened during the bake fail the gate"),
+    .describe("Drift findings of these kinds opened during the bake fail the gate (without a monitor)"),
+  failOnAlerts: z
+    .array(AlertSeverity)
+    .default(["warning", "error", "critical"])
+    .describe(
+      "With a monitor (MONITOR_URL): its alerts of these severities about the target namespace and environment, firing since the promotion, fail the gate",
+    ),
 });
 const HttpHookStep = z.strictObject({
   type: z.literal("http-hook"),

@@ -130,7 +130,12 @@ export function createPromoteStep(deps: { registry: RegistryClient; waves: Waves
       return {
         kind: "succeeded",
         summary: `${run.target} already had ${def.source} revision ${run.sourceRevision}'s content${pinned}; nothing written`,
-        context: { targetBefore: result.before, promotedRevision: null, watchRevision: resolved.revision },
+        context: {
+          targetBefore: result.before,
+          promotedRevision: null,
+          watchRevision: resolved.revision,
+          promotedAt: input.now.toISOString(),
+        },
       };
     }
     return {
@@ -140,6 +145,7 @@ export function createPromoteStep(deps: { registry: RegistryClient; waves: Waves
         targetBefore: result.before,
         promotedRevision: result.revision,
         watchRevision: result.revision,
+        promotedAt: input.now.toISOString(),
       },
     };
   };

@@ -1,5 +1,6 @@
 import type { Pool } from "@nexus/kit";
 import type { DriftClient } from "../clients/drift-client.js";
+import type { MonitorClient } from "../clients/monitor-client.js";
 import type { RegistryClient } from "../clients/registry-client.js";
 import type { PublishRollout } from "../rollouts/rollout-events.js";
 import type { RolloutStore } from "../rollouts/rollout-store.js";
@@ -22,6 +23,7 @@ import { createWaves } from "./wave-promote-step.js";
 export function createStepHandlers(deps: {
   registry: RegistryClient;
   drift: DriftClient;
+  monitor: MonitorClient | undefined;
   runner: CommandRunner;
   decisions: DecisionsOf;
   lastPassed: LastPassedRevision;
@@ -57,7 +59,7 @@ export function createStepHandlers(deps: {
     approve: createApproveStep({ decisions: deps.decisions, preview: createPreview(registry) }),
     promote: createPromoteStep({ registry, waves }),
     "wait-applied": createWaitAppliedStep({ drift, pollMs: deps.watchPollMs }),
-    "health-gate": createHealthGateStep({ drift, pollMs: deps.watchPollMs }),
+    "health-gate": createHealthGateStep({ drift, monitor: deps.monitor, pollMs: deps.watchPollMs }),
     "http-hook": createHttpHookStep({ signingKey: deps.signingKey, allowedUrls: deps.allowedHookUrls }),
     run: createRunStep({
       registry,

@@ -9,6 +9,8 @@ export interface RunContext {
   targetBefore?: { revision: number; content: JsonObject };
   /** The revision the promote step wrote; null when the target already had that content. */
   promotedRevision?: number | null;
+  /** When the promotion wrote (ISO): alerts since then count against the health gate. */
+  promotedAt?: string;
   /** The revision instances must reach (the promoted one, or the target's when nothing changed). */
   watchRevision?: number;
   /** The target overlay revision the approved preview was computed against (the approval is bound to it). */

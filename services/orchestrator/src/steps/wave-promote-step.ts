@@ -113,7 +113,12 @@ export function createWaves(deps: WaveDeps) {
       return {
         kind: "succeeded",
         summary: `${run.target} already had ${def.source} revision ${run.sourceRevision}'s content; nothing written, no waves`,
-        context: { targetBefore: result.before, promotedRevision: null, watchRevision: now.revision },
+        context: {
+          targetBefore: result.before,
+          promotedRevision: null,
+          watchRevision: now.revision,
+          promotedAt: input.now.toISOString(),
+        },
       };
     }
     const revision = result.revision;
@@ -125,7 +130,12 @@ export function createWaves(deps: WaveDeps) {
       waveAt: input.now.toISOString(),
     };
     await input.checkpoint(next, {
-      context: { targetBefore: result.before, promotedRevision: revision, watchRevision: revision },
+      context: {
+        targetBefore: result.before,
+        promotedRevision: revision,
+        watchRevision: revision,
+        promotedAt: input.now.toISOString(),
+      },
       also: (tx) => release(tx, run.id, 1, revision),
     });
     return waiting(next, `revision ${revision} written; wave 1 of ${input.step.waves.length} released`, 0);
