@@ -54,6 +54,7 @@ describe("promote with strategy waves", () => {
         subjectPrefix: world.registry.nats.prefix,
         heartbeatSeconds: 1,
         instanceId: `shop-${id}`,
+        rollouts: true,
         ...(zone ? { labels: { zone } } : {}),
         ...(process.env.WAVES_DEBUG
           ? {
@@ -93,7 +94,7 @@ describe("promote with strategy waves", () => {
         strategy: "waves",
         waves: [{ labels: { zone: "a" } }, { labels: { zone: "b" } }],
         pauseSeconds: 2,
-        waveTimeoutSeconds: 10,
+        waveTimeoutSeconds: 30,
       },
       { type: "wait-applied", percent: 100, timeoutSeconds: 20 },
     ],
@@ -138,7 +139,7 @@ describe("promote with strategy waves", () => {
       (r) => r.status === "succeeded" || r.status === "failed" || r.status === "rolled-back",
       30_000,
     );
-    expect(done.status).toBe("succeeded");
+    expect(done.status, String(done.failure)).toBe("succeeded");
     const promoted = byZone("a")[0]!.cfg.revision;
     expect(promoted).toBeGreaterThan(before.revision);
     for (const i of instances) {
