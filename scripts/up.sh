@@ -141,6 +141,7 @@ for entry in "${SERVICES[@]}"; do
     bash scripts/orchestrator-token.sh http://127.0.0.1:4100 "$READY_TIMEOUT" ||
       fail "could not give the orchestrator its API token (see above)."
     mapfile -t extra < <(grep '^ORCHESTRATOR_' .nexus/credentials.env)
+    extra+=(MONITOR_URL=http://127.0.0.1:4400) # health-gate's alerts
   fi
   env PORT="$port" "${SERVICE_ENV[@]}" "${extra[@]}" \
     setsid bash -c 'echo $$ >"$1"; eval "exec $2"' nexus-service "$pidfile" "$cmd" \

@@ -40,6 +40,8 @@ async function start(job: Extract<ToWorker, { type: "start" }>): Promise<void> {
           nats: shared ?? { servers: job.natsUrl },
           subjectPrefix: job.prefix,
           heartbeatSeconds: 3_600,
+          // BENCH_ROLLOUTS=1: clients that ask the orchestrator about wave rollouts on every change.
+          rollouts: process.env.BENCH_ROLLOUTS === "1",
           requestTimeoutMs: 10_000,
         }),
       ),

@@ -1,5 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { ConfigChanged, InstanceResyncCommand } from "@nexus/contracts";
+import type { ConfigChanged, InstanceResyncCommand, RolloutProgressed } from "@nexus/contracts";
 import { offerChange } from "./apply-change.js";
 import { nextCheckDelay } from "./backoff.js";
 import { isTransient, NexusConfigError, reasonOf } from "./errors.js";
@@ -10,6 +10,7 @@ import type { NatsLink } from "./nats-link.js";
 import { type Watcher, watchNats } from "./nats-watcher.js";
 import type { Settings } from "./options.js";
 import type { RegistryReader, ResolvedDocument } from "./registry-reader.js";
+import type { RolloutGate } from "./rollout-gate.js";
 import { assertHash } from "./startup.js";
 import { subjectsFor } from "./subjects.js";
 import { decideOnChange, decideOnFetched, newest, type Position, reached } from "./sync-decisions.js";
@@ -30,7 +31,12 @@ export interface ClientDeps<T> {
   nats: NatsLink;
   reports: InstanceReports;
   cache: CacheWriter;
+  /** Asks whether a wave rollout holds a newer revision; absent: every revision is applied. */
+  rollout?: RolloutGate | undefined;
 }
+
+/** While a rollout holds a revision, look again this often even if its release event is missed. */
+const HELD_RECHECK_MS = 15_000;
 
 /** Reads that lag an announcement are retried this many times before waiting for the next poll. */
 const STALE_READ_RETRIES = 8;
@@ -45,6 +51,9 @@ export class ConfigClient<T> implements NexusConfig<T> {
   /** The trace of the latest config.changed heard, continued by the ack that applies it. */
   private changeTrace: { revision: number; traceparent: string } | undefined;
   private rejected: Rejection | undefined;
+  /** A newer revision a wave rollout keeps from this instance until its wave is released. */
+  private deferred: { revision: number; rolloutId: string } | undefined;
+  private readonly rollout: RolloutGate | undefined;
   private readonly listeners = new Set<ChangeListener<T>>();
   private readonly queue: SyncQueue;
   private readonly log: ConfigLogger;
@@ -76,6 +85,7 @@ export class ConfigClient<T> implements NexusConfig<T> {
     this.nats = deps.nats;
     this.reports = deps.reports;
     this.cache = deps.cache;
+    this.rollout = deps.rollout;
     this.service = deps.settings.service;
     this.instanceId = deps.instanceId;
     this.log = deps.settings.logger;
@@ -102,6 +112,10 @@ export class ConfigClient<T> implements NexusConfig<T> {
   }
   get lastRejected(): Rejection | undefined {
     return this.rejected;
+  }
+  /** The newer revision a wave rollout holds back from this instance, if any. */
+  get heldRevision(): number | undefined {
+    return this.deferred?.revision;
   }
 
   /** What heartbeats report. */
@@ -134,6 +148,7 @@ export class ConfigClient<T> implements NexusConfig<T> {
       logger: this.log,
       onChange: (event, eventId, traceparent) => this.onChange(event, eventId, traceparent),
       onResync: (command) => this.onResync(command),
+      onRollout: (event) => this.onRollout(event),
       onReconnect: () => void this.queue.schedule({ reason: "reconnect" }),
     });
     this.reports.attach(nc);
@@ -249,8 +264,10 @@ export class ConfigClient<T> implements NexusConfig<T> {
       this.seen = newest(this.seen, doc);
       const decision = decideOnFetched(this.held.document, doc, this.rejected, forced);
       if (decision === "unchanged") await this.sameContent(doc.revision, job);
-      else if (decision === "apply") await this.apply(doc, job);
-      else
+      else if (decision === "apply") {
+        if (await this.heldByRollout(doc)) await this.sameContent(this.revision, job);
+        else await this.apply(doc, job);
+      } else
         this.log.debug(
           { revision: doc.revision, hash: doc.hash, decision },
           "nexus-client: read needs nothing",
@@ -322,6 +339,33 @@ export class ConfigClient<T> implements NexusConfig<T> {
     for (const id of resyncIds) this.ack("rejected", doc, trigger, outcome.reason, id);
   }
 
+  /** A wave of a rollout this instance waits on may have been released: look again. */
+  private onRollout(event: RolloutProgressed): void {
+    if (this.closed || !this.deferred || event.status === "started") return;
+    void this.queue.schedule({ reason: "rollout" });
+  }
+
+  /**
+   * Ask whether a wave rollout keeps `doc` from this instance. Held: the config in use stays (and
+   * is what heartbeats report); the release event, or the next check, asks again.
+   */
+  private async heldByRollout(doc: ResolvedDocument): Promise<boolean> {
+    if (!this.rollout) return false;
+    const answer = await this.rollout.ask(this.nats.nc, doc.revision);
+    if (answer.decision === "apply") {
+      if (this.deferred) this.log.info({ revision: doc.revision }, "nexus-client: rollout wave released");
+      this.deferred = undefined;
+      return false;
+    }
+    if (this.deferred?.revision !== doc.revision)
+      this.log.info(
+        { revision: doc.revision, keeping: this.revision, rolloutId: answer.rolloutId, wave: answer.wave },
+        "nexus-client: a wave rollout holds this revision until the instance's wave is released",
+      );
+    this.deferred = { revision: doc.revision, rolloutId: answer.rolloutId };
+    return true;
+  }
+
   /** Did this read catch up with the last announcement? If not, the read lagged: look again soon. */
   private afterRead(read: Position): void {
     if (reached(read, this.target)) {
@@ -343,12 +387,13 @@ export class ConfigClient<T> implements NexusConfig<T> {
   private armNextCheck(): void {
     if (this.closed) return;
     clearTimeout(this.nextCheck);
-    const delay = nextCheckDelay({
+    const next = nextCheckDelay({
       readFailures: this.readFailures,
       staleReads: this.staleReads,
       waitingForAnnounced: this.target !== undefined,
       pollIntervalMs: this.settings.pollIntervalMs,
     });
+    const delay = this.deferred ? Math.min(next, HELD_RECHECK_MS) : next;
     const reason = this.readFailures > 0 || this.target ? "retry" : "poll";
     this.nextCheck = setTimeout(() => {
       const resyncs = this.unservedResyncs.splice(0);

@@ -9,6 +9,7 @@ import { type NatsLink, openNats } from "./nats-link.js";
 import { createNatsReader } from "./nats-reader.js";
 import { type ConnectConfigOptions, parseOptions, type Settings } from "./options.js";
 import type { RegistryReader } from "./registry-reader.js";
+import { createRolloutGate } from "./rollout-gate.js";
 import { checkSchema } from "./schema-check.js";
 import { loadInitial } from "./startup.js";
 import { subjectsFor } from "./subjects.js";
@@ -80,7 +81,18 @@ export async function connectConfig<T = Record<string, unknown>>(
         "nexus-client: could not write the last-known-good file",
       ),
     );
-    client = new ConfigClient<T>({ settings, instanceId, reader, nats: link, reports, cache }, held);
+    const rollout = settings.rollouts
+      ? createRolloutGate({
+          namespace: settings.namespace,
+          environment: settings.environment,
+          subject: subjectsFor(settings.subjectPrefix, settings).rolloutTarget,
+          service: settings.service,
+          instanceId,
+          labels: settings.labels,
+          timeoutMs: settings.requestTimeoutMs,
+        })
+      : undefined;
+    client = new ConfigClient<T>({ settings, instanceId, reader, nats: link, reports, cache, rollout }, held);
     const current: ConfigClient<T> = client;
     if (link.nc) client.attachNats(link.nc);
     if (!checked.ok) {

@@ -1,15 +1,17 @@
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import type { ConfigChanged, InstanceResyncCommand } from "@nexus/contracts";
+import type { ConfigChanged, InstanceResyncCommand, RolloutProgressed } from "@nexus/contracts";
 import type { ConfigLogger } from "./logger.js";
-import { parseConfigChanged, parseResyncCommand } from "./wire.js";
+import { parseConfigChanged, parseResyncCommand, parseRolloutProgressed } from "./wire.js";
 
 export interface WatcherOptions {
   nc: NatsConnection;
-  subjects: { changes: string; resync: string };
+  subjects: { changes: string; resync: string; rollouts: string };
   logger: ConfigLogger;
   /** `traceparent`: the W3C trace context the registry published the change in, if any. */
   onChange(event: ConfigChanged, eventId: string, traceparent?: string): void;
   onResync(command: InstanceResyncCommand): void;
+  /** A wave rollout of this (namespace, environment) moved: a held revision may be released. */
+  onRollout(event: RolloutProgressed): void;
   /** The connection came back: anything published meanwhile was missed by core subscriptions. */
   onReconnect(): void;
 }
@@ -70,6 +72,30 @@ export function watchNats(options: WatcherOptions): Watcher {
           return;
         }
         options.onResync(parsed.value);
+      },
+    }),
+  );
+
+  subscriptions.push(
+    nc.subscribe(subjects.rollouts, {
+      callback: (err, msg) => {
+        if (err) {
+          // A permission the deployment has not granted yet: rollouts then reach the instance at its next check.
+          logger.warn(
+            { subject: subjects.rollouts, err: err.message },
+            "nexus-client: rollout subscription failed",
+          );
+          return;
+        }
+        const parsed = parseRolloutProgressed(msg.data);
+        if (!parsed.ok) {
+          logger.warn(
+            { subject: msg.subject, reason: parsed.reason },
+            "nexus-client: ignored an invalid rollout.progressed",
+          );
+          return;
+        }
+        options.onRollout(parsed.value);
       },
     }),
   );

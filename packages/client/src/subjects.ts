@@ -1,4 +1,10 @@
-import { configChangedSubject, configGetSubject, instanceResyncSubject } from "@nexus/contracts";
+import {
+  configChangedSubject,
+  configGetSubject,
+  instanceResyncSubject,
+  rolloutProgressedSubject,
+  rolloutTargetSubject,
+} from "@nexus/contracts";
 
 /**
  * Contracts spell every subject with the root token `nexus`; an installation (or a test run)
@@ -25,5 +31,7 @@ export function subjectsFor(prefix: string, target: Target) {
     changes: withPrefix(prefix, configChangedSubject(target)),
     resync: withPrefix(prefix, instanceResyncSubject(target)),
     read: withPrefix(prefix, configGetSubject(target)),
+    rollouts: withPrefix(prefix, rolloutProgressedSubject(target)),
+    rolloutTarget: withPrefix(prefix, rolloutTargetSubject(target)),
   };
 }

@@ -3,7 +3,15 @@
  * ten announcements during a slow change handler cost one fetch of the latest afterwards, and
  * revisions are applied one after another, never concurrently.
  */
-export type SyncReason = "event" | "poll" | "retry" | "reconnect" | "resync" | "refresh" | "startup";
+export type SyncReason =
+  | "event"
+  | "poll"
+  | "retry"
+  | "reconnect"
+  | "resync"
+  | "refresh"
+  | "startup"
+  | "rollout";
 
 export interface SyncJob {
   reasons: Set<SyncReason>;

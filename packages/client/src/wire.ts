@@ -9,6 +9,8 @@ import {
   type EventType,
   eventCatalog,
   InstanceResyncCommand,
+  ROLLOUT_PROGRESSED,
+  RolloutProgressed,
 } from "@nexus/contracts";
 import type { z } from "zod";
 import { withPrefix } from "./subjects.js";
@@ -84,4 +86,18 @@ export function parseResyncCommand(bytes: Uint8Array): Parsed<InstanceResyncComm
   const parsed = InstanceResyncCommand.safeParse(json.value);
   if (!parsed.success) return { ok: false, reason: issues(parsed.error) };
   return { ok: true, value: parsed.data };
+}
+
+const RolloutEnvelope = cloudEvent(RolloutProgressed);
+
+/** A rollout.progressed as the orchestrator's outbox publishes it. */
+export function parseRolloutProgressed(bytes: Uint8Array): Parsed<RolloutProgressed> {
+  const json = parseJson(bytes);
+  if (!json.ok) return json;
+  const parsed = RolloutEnvelope.safeParse(json.value);
+  if (!parsed.success) return { ok: false, reason: issues(parsed.error) };
+  if (parsed.data.type !== ROLLOUT_PROGRESSED) {
+    return { ok: false, reason: `type is ${parsed.data.type}, expected ${ROLLOUT_PROGRESSED}` };
+  }
+  return { ok: true, value: parsed.data.data };
 }

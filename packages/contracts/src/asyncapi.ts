@@ -10,6 +10,11 @@ import { CONFIG_SET_COMMAND, ConfigSetCommand, ConfigSetReply } from "./commands
 import { GIT_RESYNC_COMMAND, GitResyncCommand, GitResyncReply } from "./commands/git-resync.js";
 import { INSTANCE_RESYNC_COMMAND, InstanceResyncCommand } from "./commands/instance-resync.js";
 import { POLICY_CHECK_COMMAND, PolicyCheckCommand, PolicyCheckReply } from "./commands/policy-check.js";
+import {
+  ROLLOUT_TARGET_COMMAND,
+  RolloutTargetCommand,
+  RolloutTargetReply,
+} from "./commands/rollout-target.js";
 import { CloudEventAttributes } from "./envelope.js";
 import { SERVICE_HEARTBEAT, ServiceHeartbeat } from "./signals/service-heartbeat.js";
 
@@ -62,6 +67,14 @@ const COMMANDS: CommandDefinition[] = [
     description:
       "Core NATS, not stored, no reply: instances of the namespace/environment (optionally one service or instance) re-fetch and re-apply their configuration and report with config.applied.",
     request: InstanceResyncCommand,
+    perTarget: true,
+  },
+  {
+    subject: ROLLOUT_TARGET_COMMAND,
+    description:
+      "Request/reply (served by the orchestrator): may this instance apply the revision it read, or does a wave rollout hold it at an older one? No responder means apply. The body's namespace and environment must be the subject's.",
+    request: RolloutTargetCommand,
+    reply: RolloutTargetReply,
     perTarget: true,
   },
   {

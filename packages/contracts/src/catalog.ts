@@ -74,6 +74,11 @@ import {
   pipelineSucceededSubject,
 } from "./events/pipeline-succeeded.js";
 import { POLICY_VIOLATED, PolicyViolated, policyViolatedSubject } from "./events/policy-violated.js";
+import {
+  ROLLOUT_PROGRESSED,
+  RolloutProgressed,
+  rolloutProgressedSubject,
+} from "./events/rollout-progressed.js";
 
 export interface EventDefinition<S extends z.ZodType = z.ZodType> {
   /** CloudEvents `type`, also the subject root. */
@@ -286,6 +291,14 @@ export const eventCatalog = {
     schema: PipelineSucceeded,
     subject: pipelineSucceededSubject,
     about: (d) => `pipeline-run/${d.runId}`,
+  }),
+  [ROLLOUT_PROGRESSED]: defineEvent({
+    type: ROLLOUT_PROGRESSED,
+    description:
+      "A wave rollout started, released a wave, completed or was aborted; instances holding a revision ask again.",
+    schema: RolloutProgressed,
+    subject: rolloutProgressedSubject,
+    about: (d) => `rollout/${d.rolloutId}`,
   }),
   [PIPELINE_FAILED]: defineEvent({
     type: PIPELINE_FAILED,

@@ -1,4 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
+import type { RolloutProgressed } from "@nexus/contracts";
 import {
   type AccessControlOptions,
   type Bus,
@@ -8,19 +9,26 @@ import {
   createMetricsRegistry,
   createOutboxMetrics,
   createOutboxRelay,
+  enqueueEvent,
   eventStreamCheck,
   type HealthCheck,
   type Logger,
   type Pool,
+  type PoolClient,
   registerAuditRoutes,
   registerBusMetrics,
+  type Stoppable,
 } from "@nexus/kit";
 import { createDriftClient } from "./clients/drift-client.js";
 import { createHttpJsonClient } from "./clients/http-json.js";
+import { createMonitorClient } from "./clients/monitor-client.js";
 import { createRegistryClient } from "./clients/registry-client.js";
 import { registerPipelineRoutes } from "./pipelines/pipeline-router.js";
 import { createPipelineService } from "./pipelines/pipeline-service.js";
 import { createPipelineStore } from "./pipelines/pipeline-store.js";
+import { serveRolloutTargetCommands } from "./rollouts/rollout-command.js";
+import { ROLLOUT_EVENT, rolloutProgressed } from "./rollouts/rollout-events.js";
+import { createRolloutStore } from "./rollouts/rollout-store.js";
 import { createExecutor } from "./runs/executor.js";
 import { registerRunRoutes } from "./runs/run-router.js";
 import { createRunService } from "./runs/run-service.js";
@@ -45,6 +53,8 @@ export interface OrchestratorConfig {
   outboxRelay: boolean;
   registryUrl: string;
   driftDetectorUrl: string;
+  /** The monitor's HTTP API (health-gate asks it for alerts); absent: drift findings decide. */
+  monitorUrl?: string | undefined;
   /** The API token used with the registry's and the drift-detector's HTTP APIs (absent: those steps wait). */
   apiToken: string | undefined;
   hookSigningKey: string;
@@ -113,8 +123,22 @@ export async function buildApp(deps: OrchestratorDeps) {
       timeoutMs: config.dependencyTimeoutMs,
     }),
   );
+  const monitor = config.monitorUrl
+    ? createMonitorClient(
+        createHttpJsonClient({
+          name: "monitor",
+          baseUrl: config.monitorUrl,
+          token: config.apiToken,
+          timeoutMs: config.dependencyTimeoutMs,
+        }),
+      )
+    : undefined;
   const pipelineStore = createPipelineStore();
   const runStore = createRunStore();
+  const rolloutStore = createRolloutStore();
+  const publishRollout = async (tx: PoolClient, data: RolloutProgressed) => {
+    await enqueueEvent(tx, bus, ROLLOUT_EVENT, data, { channel: outboxChannel });
+  };
   const executor = createExecutor({
     pool,
     bus,
@@ -123,6 +147,7 @@ export async function buildApp(deps: OrchestratorDeps) {
     handlers: createStepHandlers({
       registry,
       drift,
+      monitor,
       runner: deps.runner ?? createLocalCommandRunner(),
       decisions: (runId, index) => runStore.decisions(pool, runId, index),
       lastPassed: (pipeline, except) => runStore.lastPassedRevision(pool, pipeline, except),
@@ -131,7 +156,16 @@ export async function buildApp(deps: OrchestratorDeps) {
       commandPath: config.commandPath ?? "/usr/local/bin:/usr/bin:/bin",
       allowedCommands: config.allowedCommands ?? [],
       watchPollMs: config.watchPollMs ?? 1_000,
+      pool,
+      rollouts: rolloutStore,
+      publishRollout,
     }),
+    // A failed step (or a cancel) ends a wave rollout: later waves never get its revision, and
+    // everyone may apply the next one (what the rollback writes).
+    onStepFailed: async (tx, run) => {
+      const ended = await rolloutStore.finish(tx, run.id, "aborted");
+      if (ended) await publishRollout(tx, rolloutProgressed({ ...ended, status: "aborted" }, "aborted"));
+    },
     config: {
       leaseMs: config.runLeaseMs,
       pollMs: config.runPollMs,
@@ -210,6 +244,7 @@ export async function buildApp(deps: OrchestratorDeps) {
   registerAuditRoutes(http.app, audit);
 
   let consumptions: Consumption[] = [];
+  let rolloutCommands: Stoppable | undefined;
 
   return {
     ...http,
@@ -247,6 +282,7 @@ export async function buildApp(deps: OrchestratorDeps) {
           await consumeChangeRequests(requestTriggers),
           await consumeGitPushes(requestTriggers),
         );
+        rolloutCommands = serveRolloutTargetCommands({ bus, pool, rollouts: rolloutStore });
         executor.start();
         await scheduler.start();
       },
@@ -255,6 +291,7 @@ export async function buildApp(deps: OrchestratorDeps) {
         busMetrics.stop();
         await scheduler.stop();
         await executor.stop();
+        await rolloutCommands?.stop();
         await Promise.all(consumptions.map((c) => c.stop()));
         await relay.stop();
         await audit.close();

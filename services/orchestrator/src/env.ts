@@ -14,6 +14,11 @@ export const orchestratorEnvSchema = baseEnvSchema.extend({
   /** The drift-detector's HTTP API (instances, findings). */
   DRIFT_DETECTOR_URL: z.url().default("http://127.0.0.1:4200"),
   /**
+   * The monitor's HTTP API: `health-gate` fails on its alerts about the target namespace and
+   * environment. Unset: health-gate judges by the drift-detector's findings instead.
+   */
+  MONITOR_URL: z.url().optional(),
+  /**
    * The API token the orchestrator reads layer revisions, schemas, instances and findings with
    * (a registry token: viewer of the namespaces it promotes; writes go over NATS). Unset: the
    * service starts, /readyz says degraded, and steps that need it wait.

@@ -1,4 +1,4 @@
-import { EnvironmentName, NamespaceName, ResourceName } from "@nexus/contracts";
+import { AlertSeverity, EnvironmentName, NamespaceName, ResourceName } from "@nexus/contracts";
 import { Cron } from "croner";
 import { z } from "zod";
 
@@ -48,9 +48,43 @@ const ApproveStep = z.strictObject({
     .max(30 * 86_400)
     .default(7 * 86_400),
 });
+/** One wave of a rollout: a share of the instances (cumulative), or the instances carrying these labels. */
+export const WaveSelector = z.union([
+  z
+    .strictObject({ percent: z.number().min(1).max(100) })
+    .describe("This share of the instances (cumulative: 10, then 50 means 40 more), picked by instance id"),
+  z
+    .strictObject({
+      labels: z
+        .record(z.string().min(1).max(63), z.string().max(200))
+        .refine((l) => Object.keys(l).length > 0, {
+          message: "name at least one label",
+        }),
+    })
+    .describe("The instances whose labels include all of these (the SDK's `labels` option)"),
+]);
+export type WaveSelector = z.infer<typeof WaveSelector>;
+
 const PromoteStep = z.strictObject({
   type: z.literal("promote"),
   name: StepName,
+  strategy: z
+    .enum(["all-at-once", "waves"])
+    .default("all-at-once")
+    .describe("`waves`: instances outside the released waves keep the previous revision"),
+  waves: z
+    .array(WaveSelector)
+    .max(20)
+    .default([])
+    .describe("With strategy `waves`: released in order; after the last, every instance"),
+  pauseSeconds: z.number().int().min(0).max(86_400).default(60).describe("Pause after a wave applied"),
+  waveTimeoutSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(86_400)
+    .default(600)
+    .describe("A wave whose instances have not all applied by then fails the step (and rolls back)"),
 });
 const WaitAppliedStep = z.strictObject({
   type: z.literal("wait-applied"),
@@ -68,7 +102,13 @@ const HealthGateStep = z.strictObject({
   failOnFindings: z
     .array(z.enum(["stale", "rejected", "divergent", "policy"]))
     .default(["rejected", "divergent"])
-    .describe("Drift findings of these kinds opened during the bake fail the gate"),
+    .describe("Drift findings of these kinds opened during the bake fail the gate (without a monitor)"),
+  failOnAlerts: z
+    .array(AlertSeverity)
+    .default(["warning", "error", "critical"])
+    .describe(
+      "With a monitor (MONITOR_URL): its alerts of these severities about the target namespace and environment, firing since the promotion, fail the gate",
+    ),
 });
 const HttpHookStep = z.strictObject({
   type: z.literal("http-hook"),
@@ -199,6 +239,32 @@ export const PipelineDefinition = z
           path: ["triggers", i, "type"],
           message: "a change-request run is the change's approval path: add an approve step before promote",
         });
+    });
+    p.steps.forEach((s, i) => {
+      if (s.type !== "promote") return;
+      if (s.strategy === "waves" && s.waves.length === 0)
+        ctx.addIssue({
+          code: "custom",
+          path: ["steps", i, "waves"],
+          message: "strategy waves needs at least one wave",
+        });
+      if (s.strategy !== "waves" && s.waves.length > 0)
+        ctx.addIssue({
+          code: "custom",
+          path: ["steps", i, "strategy"],
+          message: "waves are given: set strategy to waves",
+        });
+      let last = 0;
+      s.waves.forEach((w, k) => {
+        if (!("percent" in w)) return;
+        if (w.percent <= last)
+          ctx.addIssue({
+            code: "custom",
+            path: ["steps", i, "waves", k, "percent"],
+            message: `percentages are cumulative: must be above the previous wave's ${last}`,
+          });
+        last = w.percent;
+      });
     });
     p.steps.forEach((s, i) => {
       if ((s.type === "wait-applied" || s.type === "health-gate") && (promote < 0 || i < promote))

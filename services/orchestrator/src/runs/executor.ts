@@ -22,7 +22,13 @@ import {
   withTransaction,
 } from "@nexus/kit";
 import type { StepDefinition } from "../pipelines/pipeline-types.js";
-import type { JsonObject, StepHandler, StepHandlers, StepOutcome } from "../steps/step-types.js";
+import type {
+  CheckpointExtra,
+  JsonObject,
+  StepHandler,
+  StepHandlers,
+  StepOutcome,
+} from "../steps/step-types.js";
 import { AUTO_ROLLBACK_STEP, clip, runFacts, stepRef } from "./run-event-fns.js";
 import type { RunStore } from "./run-store.js";
 import type { RunRow, StepRow } from "./run-types.js";
@@ -57,6 +63,8 @@ export function createExecutor(deps: {
   runs: RunStore;
   handlers: StepHandlers;
   config: ExecutorConfig;
+  /** Runs in the transaction of every step failure (a wave rollout is aborted there). */
+  onStepFailed?: (tx: PoolClient, run: RunRow) => Promise<void>;
 }) {
   const { pool, bus, logger, runs, handlers, config } = deps;
   const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
@@ -142,6 +150,7 @@ export function createExecutor(deps: {
         finished: true,
       });
       await publish(tx, PIPELINE_STEP_FAILED, { ...runFacts(r), step: stepRef(step), reason: clip(reason) });
+      await deps.onStepFailed?.(tx, r);
       const failure = `${step.name}: ${reason}`;
       const wrote = r.context.targetBefore !== undefined && r.context.promotedRevision != null;
       if (r.status !== "rolling-back" && def.type !== "rollback" && r.definition.rollbackOnFailure && wrote) {
@@ -253,8 +262,13 @@ export function createExecutor(deps: {
         state: step.state,
         startedAt: step.startedAt ?? new Date(),
         now: new Date(),
-        checkpoint: (state: JsonObject) =>
-          transition(run.id, (tx) => runs.checkpoint(tx, run.id, step.index, state)),
+        checkpoint: (state: JsonObject, extra?: CheckpointExtra) =>
+          transition(run.id, async (tx, r) => {
+            await runs.checkpoint(tx, run.id, step.index, state);
+            if (extra?.context)
+              await runs.updateRun(tx, r.id, { context: { ...r.context, ...extra.context } });
+            await extra?.also?.(tx);
+          }),
       });
     } catch (err) {
       if (err instanceof LostClaim) throw err;

@@ -2,6 +2,7 @@ import type { LayerState, RegistryClient } from "../clients/registry-client.js";
 import type { PreviewOf } from "./approve-step.js";
 import { previewLines, promotedContent, sameJson, secretsIn } from "./promote-fns.js";
 import type { JsonObject, RunView, StepHandler, StepInput, StepOutcome } from "./step-types.js";
+import type { Waves } from "./wave-promote-step.js";
 
 /** The newest revision of the target overlay written by a run of this pipeline that succeeded. */
 export type LastPassedRevision = (pipeline: string, exceptRunId: string) => Promise<number | null>;
@@ -11,7 +12,7 @@ export type LastPassedRevision = (pipeline: string, exceptRunId: string) => Prom
  * before the write, which carries it as the expected revision. A retry after a crash whose write
  * went through meets a conflict and finds its own content there: done, nothing written twice.
  */
-async function writeOnce(
+export async function writeOnce(
   registry: RegistryClient,
   input: StepInput,
   desired: (before: LayerState) => JsonObject,
@@ -88,11 +89,14 @@ export function createPreview(registry: RegistryClient): PreviewOf {
   };
 }
 
-export function createPromoteStep(deps: { registry: RegistryClient }): StepHandler<"promote"> {
+export function createPromoteStep(deps: { registry: RegistryClient; waves: Waves }): StepHandler<"promote"> {
   const { registry } = deps;
   return async (input): Promise<StepOutcome> => {
     const { run } = input;
     const def = run.definition;
+    const inWaves = input.step.strategy === "waves";
+    // A rollout under way has passed the checks below (they ran before its plan was committed).
+    if (inWaves && input.state.holdRevision !== undefined) return deps.waves.advance(input);
     const source = await registry.layerRevision(run.namespace, def.source, run.sourceRevision);
     if (!source)
       return {
@@ -111,6 +115,7 @@ export function createPromoteStep(deps: { registry: RegistryClient }): StepHandl
       { environment: run.target, content: target.content },
     ]);
     if (refusal) return { kind: "failed", reason: refusal };
+    if (inWaves) return deps.waves.plan(input);
     const result = await writeOnce(
       registry,
       input,
@@ -125,7 +130,12 @@ export function createPromoteStep(deps: { registry: RegistryClient }): StepHandl
       return {
         kind: "succeeded",
         summary: `${run.target} already had ${def.source} revision ${run.sourceRevision}'s content${pinned}; nothing written`,
-        context: { targetBefore: result.before, promotedRevision: null, watchRevision: resolved.revision },
+        context: {
+          targetBefore: result.before,
+          promotedRevision: null,
+          watchRevision: resolved.revision,
+          promotedAt: input.now.toISOString(),
+        },
       };
     }
     return {
@@ -135,6 +145,7 @@ export function createPromoteStep(deps: { registry: RegistryClient }): StepHandl
         targetBefore: result.before,
         promotedRevision: result.revision,
         watchRevision: result.revision,
+        promotedAt: input.now.toISOString(),
       },
     };
   };

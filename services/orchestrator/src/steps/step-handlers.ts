@@ -1,5 +1,9 @@
+import type { Pool } from "@nexus/kit";
 import type { DriftClient } from "../clients/drift-client.js";
+import type { MonitorClient } from "../clients/monitor-client.js";
 import type { RegistryClient } from "../clients/registry-client.js";
+import type { PublishRollout } from "../rollouts/rollout-events.js";
+import type { RolloutStore } from "../rollouts/rollout-store.js";
 import { createHttpHookStep, createRunStep } from "./action-steps.js";
 import { createApproveStep, type DecisionsOf } from "./approve-step.js";
 import type { CommandRunner } from "./command-runner.js";
@@ -8,14 +12,18 @@ import {
   createPromoteStep,
   createRollbackStep,
   type LastPassedRevision,
+  promotionAuthor,
+  writeOnce,
 } from "./promote-step.js";
 import type { StepHandlers } from "./step-types.js";
 import { createValidateStep } from "./validate-step.js";
 import { createHealthGateStep, createWaitAppliedStep } from "./watch-steps.js";
+import { createWaves } from "./wave-promote-step.js";
 
 export function createStepHandlers(deps: {
   registry: RegistryClient;
   drift: DriftClient;
+  monitor: MonitorClient | undefined;
   runner: CommandRunner;
   decisions: DecisionsOf;
   lastPassed: LastPassedRevision;
@@ -25,14 +33,33 @@ export function createStepHandlers(deps: {
   allowedCommands: readonly string[];
   /** How often wait-applied and health-gate look again. */
   watchPollMs: number;
+  pool: Pool;
+  rollouts: RolloutStore;
+  publishRollout: PublishRollout;
 }): StepHandlers {
   const { registry, drift } = deps;
+  const waves = createWaves({
+    registry,
+    drift,
+    rollouts: deps.rollouts,
+    db: deps.pool,
+    publish: deps.publishRollout,
+    pollMs: deps.watchPollMs,
+    write: (input, desired) =>
+      writeOnce(
+        registry,
+        input,
+        desired,
+        `promoted from ${input.run.source} revision ${input.run.sourceRevision} in waves by pipeline ${input.run.pipeline} run ${input.run.id}`,
+        promotionAuthor(input.run.pipeline),
+      ),
+  });
   return {
     validate: createValidateStep({ registry }),
     approve: createApproveStep({ decisions: deps.decisions, preview: createPreview(registry) }),
-    promote: createPromoteStep({ registry }),
+    promote: createPromoteStep({ registry, waves }),
     "wait-applied": createWaitAppliedStep({ drift, pollMs: deps.watchPollMs }),
-    "health-gate": createHealthGateStep({ drift, pollMs: deps.watchPollMs }),
+    "health-gate": createHealthGateStep({ drift, monitor: deps.monitor, pollMs: deps.watchPollMs }),
     "http-hook": createHttpHookStep({ signingKey: deps.signingKey, allowedUrls: deps.allowedHookUrls }),
     run: createRunStep({
       registry,

@@ -1,3 +1,4 @@
+import type { PoolClient } from "@nexus/kit";
 import type { PipelineDefinition, StepDefinition, StepOf, StepType } from "../pipelines/pipeline-types.js";
 
 export type JsonObject = Record<string, unknown>;
@@ -8,12 +9,19 @@ export interface RunContext {
   targetBefore?: { revision: number; content: JsonObject };
   /** The revision the promote step wrote; null when the target already had that content. */
   promotedRevision?: number | null;
+  /** When the promotion wrote (ISO): alerts since then count against the health gate. */
+  promotedAt?: string;
   /** The revision instances must reach (the promoted one, or the target's when nothing changed). */
   watchRevision?: number;
   /** The target overlay revision the approved preview was computed against (the approval is bound to it). */
   approvedTargetRevision?: number;
   /** What a rollback step did. */
   rollback?: { fromRevision: number; toRevision: number; revision: number };
+}
+
+export interface CheckpointExtra {
+  context?: RunContext;
+  also?: (tx: PoolClient) => Promise<void>;
 }
 
 /** The run as a step sees it. */
@@ -39,8 +47,12 @@ export interface StepInput<S extends StepDefinition = StepDefinition> {
   /** When the step first started (a waiting step's timeout and bake time count from here). */
   startedAt: Date;
   now: Date;
-  /** Commit `state` now, before an outside write, so a resumed step knows what it already saw. */
-  checkpoint(state: JsonObject): Promise<void>;
+  /**
+   * Commit `state` now, before an outside write, so a resumed step knows what it already saw;
+   * `extra.context` merges into the run's context and `extra.also` runs in the same transaction
+   * (a rollout's plan and its event), all while this instance holds the run.
+   */
+  checkpoint(state: JsonObject, extra?: CheckpointExtra): Promise<void>;
 }
 
 export type StepOutcome =

@@ -1,4 +1,5 @@
 import type { DriftClient } from "../clients/drift-client.js";
+import type { MonitorClient } from "../clients/monitor-client.js";
 import { rolloutProgress } from "./promote-fns.js";
 import type { StepHandler, StepOutcome } from "./step-types.js";
 
@@ -28,19 +29,27 @@ export function createWaitAppliedStep(deps: {
 
 /**
  * The environment stays healthy for the bake time: no more instances rejecting the revision than
- * allowed, and no active drift finding of the listed kinds about it. (The monitor's health model
- * replaces these signals once it exists.)
+ * allowed, and, in the monitor's health model (MONITOR_URL), no alert of the listed severities about
+ * the target namespace and environment firing since the promotion; without a monitor, no active
+ * drift finding of the listed kinds about the revision (the instances' own reports).
  */
 export function createHealthGateStep(deps: {
   drift: DriftClient;
+  monitor: MonitorClient | undefined;
   pollMs: number;
 }): StepHandler<"health-gate"> {
   return async ({ run, step, startedAt, now }): Promise<StepOutcome> => {
     const revision = run.context.watchRevision;
     if (revision === undefined) return noRevision;
-    const [instances, findings] = await Promise.all([
+    const since = Date.parse(run.context.promotedAt ?? startedAt.toISOString());
+    const [instances, findings, alerts] = await Promise.all([
       deps.drift.instances(run.namespace, run.target),
-      step.failOnFindings.length ? deps.drift.activeFindings(run.namespace, run.target) : Promise.resolve([]),
+      !deps.monitor && step.failOnFindings.length
+        ? deps.drift.activeFindings(run.namespace, run.target)
+        : Promise.resolve([]),
+      deps.monitor && step.failOnAlerts.length
+        ? deps.monitor.firingAbout(run.namespace, run.target)
+        : Promise.resolve([]),
     ]);
     const p = rolloutProgress(instances, revision);
     if (p.rejected > step.maxRejected) {
@@ -52,6 +61,16 @@ export function createHealthGateStep(deps: {
         reason: `${p.rejected} instance(s) rejected revision ${revision} (allowed ${step.maxRejected}): ${reasons.slice(0, 3).join("; ")}`,
       };
     }
+    const severities = new Set<string>(step.failOnAlerts);
+    const firing = alerts.filter((a) => severities.has(a.severity) && Date.parse(a.activeSince) >= since);
+    if (firing.length > 0)
+      return {
+        kind: "failed",
+        reason: `the monitor has ${firing.length} alert(s) firing about ${run.namespace}/${run.target} since the promotion: ${firing
+          .slice(0, 3)
+          .map((a) => `${a.rule} (${a.severity}): ${a.summary}`)
+          .join("; ")}`,
+      };
     const kinds = new Set<string>(step.failOnFindings);
     const bad = findings.filter((f) => kinds.has(f.kind) && (f.expected.revision ?? revision) >= revision);
     if (bad.length > 0)
@@ -63,7 +82,7 @@ export function createHealthGateStep(deps: {
           .join("; ")}`,
       };
     const leftMs = startedAt.getTime() + step.bakeSeconds * 1_000 - now.getTime();
-    const words = `${p.live} live instance(s), ${p.rejected} rejection(s), no drift findings`;
+    const words = `${p.live} live instance(s), ${p.rejected} rejection(s), ${deps.monitor ? "no monitor alerts" : "no drift findings"}`;
     if (leftMs <= 0) return { kind: "succeeded", summary: `healthy for ${step.bakeSeconds} s: ${words}` };
     return {
       kind: "wait",

@@ -1,0 +1,38 @@
+import { ROLLOUT_TARGET_COMMAND, RolloutTargetCommand, RolloutTargetReply } from "@nexus/contracts";
+import { BadRequestError, type Bus, type Pool } from "@nexus/kit";
+import { targetFor } from "./rollout-fns.js";
+import type { RolloutStore } from "./rollout-store.js";
+
+/**
+ * `nexus.rollout.cmd.target.<environment>.<namespace>`: the SDK asks before applying a newer
+ * revision whether a wave rollout holds it. Answered from Postgres every time (no cache): the plan
+ * is committed before the promotion writes, so an instance that read the new revision always
+ * finds the plan that holds it. The newest rollout of the place decides (see `targetFor`). Instances asking during a rollout with label waves are recorded
+ * with their labels, which is how the promote step knows who is in a wave.
+ */
+export function serveRolloutTargetCommands(deps: {
+  bus: Pick<Bus, "serveCommand" | "subject">;
+  pool: Pool;
+  rollouts: RolloutStore;
+}) {
+  const root = deps.bus.subject(ROLLOUT_TARGET_COMMAND);
+  return deps.bus.serveCommand({
+    subject: `${ROLLOUT_TARGET_COMMAND}.>`,
+    request: RolloutTargetCommand,
+    reply: RolloutTargetReply,
+    queue: "orchestrator",
+    handler: async (cmd, ctx) => {
+      if (ctx.subject !== `${root}.${cmd.environment}.${cmd.namespace}`)
+        throw new BadRequestError(
+          "subject_mismatch",
+          `send to ${root}.<environment>.<namespace> with the body's environment and namespace`,
+        );
+      const plan = await deps.rollouts.newest(deps.pool, cmd.namespace, cmd.environment);
+      if (plan?.status === "active" && plan.waves.some((w) => "labels" in w))
+        await deps.rollouts.recordMember(deps.pool, plan.runId, cmd.instanceId, cmd.labels);
+      const decision = targetFor(plan, cmd, cmd.revision);
+      if (decision.decision === "apply" || !plan) return { ok: true as const, decision: "apply" as const };
+      return { ok: true as const, rolloutId: plan.runId, ...decision };
+    },
+  });
+}

@@ -1,0 +1,101 @@
+import type { Queryable } from "@nexus/kit";
+import type { WaveSelector } from "../pipelines/pipeline-types.js";
+import type { RolloutPlan, RolloutStatus } from "./rollout-types.js";
+
+const COLUMNS =
+  "run_id, pipeline, namespace, environment, hold_revision, target_revision, waves, released_waves, status";
+
+interface Row {
+  run_id: string;
+  pipeline: string;
+  namespace: string;
+  environment: string;
+  hold_revision: number;
+  target_revision: number | null;
+  waves: WaveSelector[];
+  released_waves: number;
+  status: RolloutStatus;
+}
+
+const toPlan = (r: Row): RolloutPlan => ({
+  runId: r.run_id,
+  pipeline: r.pipeline,
+  namespace: r.namespace,
+  environment: r.environment,
+  holdRevision: r.hold_revision,
+  targetRevision: r.target_revision,
+  waves: r.waves,
+  releasedWaves: r.released_waves,
+  status: r.status,
+});
+
+/** Unique violation of `rollouts_one_active`: another run rolls out to the same place. */
+export const isAnotherActiveRollout = (err: unknown) =>
+  (err as { code?: string; constraint?: string })?.code === "23505" &&
+  (err as { constraint?: string }).constraint === "rollouts_one_active";
+
+export function createRolloutStore() {
+  return {
+    /** Start (or find again, on a retried step) this run's rollout. */
+    async start(db: Queryable, p: Omit<RolloutPlan, "targetRevision" | "releasedWaves" | "status">) {
+      await db.query(
+        `INSERT INTO rollouts (run_id, pipeline, namespace, environment, hold_revision, waves)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (run_id) DO NOTHING`,
+        [p.runId, p.pipeline, p.namespace, p.environment, p.holdRevision, JSON.stringify(p.waves)],
+      );
+    },
+    async get(db: Queryable, runId: string): Promise<RolloutPlan | null> {
+      const res = await db.query<Row>(`SELECT ${COLUMNS} FROM rollouts WHERE run_id = $1`, [runId]);
+      return res.rows[0] ? toPlan(res.rows[0]) : null;
+    },
+    /** The rollout holding (namespace, environment) now, if any. */
+    async active(db: Queryable, namespace: string, environment: string): Promise<RolloutPlan | null> {
+      const res = await db.query<Row>(
+        `SELECT ${COLUMNS} FROM rollouts WHERE namespace = $1 AND environment = $2 AND status = 'active'`,
+        [namespace, environment],
+      );
+      return res.rows[0] ? toPlan(res.rows[0]) : null;
+    },
+    /** The newest rollout of (namespace, environment), whatever its status (an aborted one still holds its revision). */
+    async newest(db: Queryable, namespace: string, environment: string): Promise<RolloutPlan | null> {
+      const res = await db.query<Row>(
+        `SELECT ${COLUMNS} FROM rollouts WHERE namespace = $1 AND environment = $2
+         ORDER BY created_at DESC LIMIT 1`,
+        [namespace, environment],
+      );
+      return res.rows[0] ? toPlan(res.rows[0]) : null;
+    },
+    async release(db: Queryable, runId: string, releasedWaves: number, targetRevision: number) {
+      await db.query(
+        `UPDATE rollouts SET released_waves = $2, target_revision = $3, updated_at = now()
+         WHERE run_id = $1 AND status = 'active'`,
+        [runId, releasedWaves, targetRevision],
+      );
+    },
+    /** End the run's rollout; the plan as it ended, or null when it was not active. */
+    async finish(db: Queryable, runId: string, status: "completed" | "aborted"): Promise<RolloutPlan | null> {
+      const res = await db.query<Row>(
+        `UPDATE rollouts SET status = $2, updated_at = now() WHERE run_id = $1 AND status = 'active'
+         RETURNING ${COLUMNS}`,
+        [runId, status],
+      );
+      return res.rows[0] ? toPlan(res.rows[0]) : null;
+    },
+    async recordMember(db: Queryable, runId: string, instanceId: string, labels: Record<string, string>) {
+      await db.query(
+        `INSERT INTO rollout_members (run_id, instance_id, labels) VALUES ($1, $2, $3)
+         ON CONFLICT (run_id, instance_id) DO UPDATE SET labels = EXCLUDED.labels, asked_at = now()
+         WHERE rollout_members.labels IS DISTINCT FROM EXCLUDED.labels`,
+        [runId, instanceId, JSON.stringify(labels)],
+      );
+    },
+    async memberLabels(db: Queryable, runId: string): Promise<Map<string, Record<string, string>>> {
+      const res = await db.query<{ instance_id: string; labels: Record<string, string> }>(
+        "SELECT instance_id, labels FROM rollout_members WHERE run_id = $1",
+        [runId],
+      );
+      return new Map(res.rows.map((r) => [r.instance_id, r.labels]));
+    },
+  };
+}
+export type RolloutStore = ReturnType<typeof createRolloutStore>;

@@ -1,0 +1,208 @@
+import { connectConfig, type NexusConfig } from "@nexus/client";
+import type { CloudEvent } from "@nexus/contracts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, type JsonBody, seedShop, startWorld, type World } from "./harness.js";
+
+type Shop = { checkout?: { enabled?: boolean; mode?: string }; replicas?: number };
+
+/**
+ * Wave rollouts with real @nexus/client instances (NATS reads, acks and heartbeats to the real
+ * drift-detector): instances outside the released waves keep the previous revision until their
+ * wave comes, then all converge; a wave that rejects the revision stops the rollout and the run
+ * rolls back, and the instances of later waves never run the bad revision.
+ */
+describe("promote with strategy waves", () => {
+  let world: World;
+  const instances: {
+    id: string;
+    zone: string | undefined;
+    cfg: NexusConfig<Shop>;
+    seen: Shop[];
+    /** When each revision was offered to the application (ms). */
+    offered: Map<number, number>;
+  }[] = [];
+  const rolloutEvents: CloudEvent<JsonBody>[] = [];
+  let stopWatch: (() => Promise<void>) | undefined;
+
+  beforeAll(async () => {
+    world = await startWorld();
+    await seedShop(world);
+    await world.startOrchestrator();
+    const watch = await world.registry.nats.bus.consume(
+      ["nexus.rollout.progressed"],
+      { durable: `rollouts-${Math.random().toString(36).slice(2, 8)}`, concurrency: 1 },
+      async (event) => {
+        rolloutEvents.push(event as CloudEvent<JsonBody>);
+      },
+    );
+    stopWatch = () => watch.stop();
+    const zones = [
+      ["a-1", "a"],
+      ["a-2", "a"],
+      ["b-1", "b"],
+      ["b-2", "b"],
+      ["none-1", undefined],
+    ] as const;
+    for (const [id, zone] of zones) {
+      const seen: Shop[] = [];
+      const offered = new Map<number, number>();
+      const cfg = await connectConfig<Shop>({
+        namespace: "shop",
+        environment: "production",
+        service: "shop-api",
+        nats: world.registry.nats.nc,
+        subjectPrefix: world.registry.nats.prefix,
+        heartbeatSeconds: 1,
+        instanceId: `shop-${id}`,
+        rollouts: true,
+        ...(zone ? { labels: { zone } } : {}),
+        ...(process.env.WAVES_DEBUG
+          ? {
+              logger: {
+                debug() {},
+                info: (f: unknown, m: string) => console.log(id, m, JSON.stringify(f)),
+                warn: (f: unknown, m: string) => console.log(id, m, JSON.stringify(f)),
+                error: (f: unknown, m: string) => console.log(id, m, JSON.stringify(f)),
+              },
+            }
+          : {}),
+        onChange: (next) => {
+          seen.push(next);
+          offered.set(seen.length, Date.now());
+          if (id === "a-2" && next.checkout?.mode === "broken")
+            throw new Error("mode broken is not supported");
+        },
+      });
+      instances.push({ id, zone, cfg, seen, offered });
+    }
+  });
+  afterAll(async () => {
+    for (const i of instances) await i.cfg.close().catch(() => undefined);
+    await stopWatch?.().catch(() => undefined);
+    await world?.close();
+  });
+
+  const pipeline = (name: string) => ({
+    name,
+    namespace: "shop",
+    source: "staging",
+    target: "production",
+    pinnedPaths: ["/db/host", "/replicas"],
+    steps: [
+      {
+        type: "promote",
+        strategy: "waves",
+        waves: [{ labels: { zone: "a" } }, { labels: { zone: "b" } }],
+        pauseSeconds: 2,
+        waveTimeoutSeconds: 30,
+      },
+      { type: "wait-applied", percent: 100, timeoutSeconds: 20 },
+    ],
+  });
+  const run = (id: string) => world.call("GET", `/v1/runs/${id}`).then((r) => r.body);
+  const byZone = (zone: string | undefined) => instances.filter((i) => i.zone === zone);
+
+  it("refuses waves without strategy waves and percentages that do not grow, naming the field", async () => {
+    const p = pipeline("bad-waves");
+    const bad = await world.call("POST", "/v1/pipelines", {
+      ...p,
+      steps: [{ type: "promote", waves: [{ percent: 10 }] }],
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe("steps[0].strategy");
+    const shrinking = await world.call("POST", "/v1/pipelines", {
+      ...p,
+      steps: [{ type: "promote", strategy: "waves", waves: [{ percent: 50 }, { percent: 20 }] }],
+    });
+    expect(shrinking.status).toBe(400);
+    expect(shrinking.body.error.field).toBe("steps[0].waves[1].percent");
+  });
+
+  it("holds instances outside the released waves on the previous revision, then all converge", async () => {
+    const before = await world.resolved("shop", "production");
+    for (const i of instances) expect(i.cfg.revision).toBe(before.revision);
+    expect((await world.call("POST", "/v1/pipelines", pipeline("shop-waves"))).status).toBe(201);
+    const started = await world.call("POST", "/v1/pipelines/shop-waves/runs", {});
+    expect(started.status).toBe(201);
+    const runId = started.body.id as string;
+
+    // Everyone heard of the new revision and asked; zone b and the unlabelled instance are held.
+    await eventually(
+      async () =>
+        [...byZone("b"), ...byZone(undefined)].map(
+          (i) => (i.cfg as unknown as { heldRevision?: number }).heldRevision ?? i.cfg.revision,
+        ),
+      (revs) => revs.every((r) => r > before.revision),
+    );
+    const done = await eventually(
+      () => run(runId),
+      (r) => r.status === "succeeded" || r.status === "failed" || r.status === "rolled-back",
+      30_000,
+    );
+    expect(done.status, String(done.failure)).toBe("succeeded");
+    const promoted = byZone("a")[0]!.cfg.revision;
+    expect(promoted).toBeGreaterThan(before.revision);
+    for (const i of instances) {
+      expect(i.cfg.revision).toBe(promoted);
+      expect(i.cfg.get().checkout?.enabled).toBe(true);
+      expect(i.seen).toHaveLength(1);
+    }
+    // Order, from when each instance was offered the revision: zone a first, zone b only after
+    // all of zone a and the pause, the unlabelled instance last (the end of the rollout).
+    const at = (zone: string | undefined) => byZone(zone).map((i) => i.offered.get(1)!);
+    expect(Math.min(...at("b"))).toBeGreaterThanOrEqual(Math.max(...at("a")) + 1_500);
+    expect(Math.min(...at(undefined))).toBeGreaterThanOrEqual(Math.max(...at("b")) + 1_500);
+    expect(done.steps[0].summary).toMatch(/rolled out in 2 wave/);
+
+    const statuses = await eventually(
+      async () =>
+        rolloutEvents
+          .filter((e) => e.data.rolloutId === runId)
+          .map((e) => [e.data.status, e.data.releasedWaves]),
+      (s) => s.some(([status]) => status === "completed"),
+    );
+    expect(statuses).toEqual([
+      ["started", 0],
+      ["wave-released", 1],
+      ["wave-released", 2],
+      ["completed", 2],
+    ]);
+  });
+
+  it("a wave that rejects the revision aborts the rollout and rolls back; later waves never run it", async () => {
+    const staging = await world.registryCall("GET", "/v1/namespaces/shop/layers/staging");
+    const put = await world.registryCall("PUT", "/v1/namespaces/shop/layers/staging", {
+      ...staging.body.content,
+      checkout: { enabled: true, mode: "broken" },
+    });
+    expect(put.status).toBe(200);
+    const before = await world.resolved("shop", "production");
+    expect((await world.call("PUT", "/v1/pipelines/shop-waves", pipeline("shop-waves"))).status).toBe(200);
+    const started = await world.call("POST", "/v1/pipelines/shop-waves/runs", {});
+    expect(started.status).toBe(201);
+    const runId = started.body.id as string;
+    const done = await eventually(
+      () => run(runId),
+      (r) => r.status === "succeeded" || r.status === "failed" || r.status === "rolled-back",
+      30_000,
+    );
+    expect(done.status).toBe("rolled-back");
+    expect(done.failure).toMatch(/rejected it: shop-a-2: mode broken is not supported/);
+    // Everyone converges on the rolled-back content (a revision newer than the bad one).
+    const after = await world.resolved("shop", "production");
+    expect(after.revision).toBeGreaterThan(before.revision);
+    await eventually(
+      async () => instances.map((i) => i.cfg.hash),
+      (hashes) => hashes.every((h) => h === before.hash),
+    );
+    // Zone b and the unlabelled instance never ran the bad revision.
+    for (const i of [...byZone("b"), ...byZone(undefined)])
+      expect(i.seen.some((s) => s.checkout?.mode === "broken")).toBe(false);
+    expect(byZone("a")[0]!.seen.some((s) => s.checkout?.mode === "broken")).toBe(true);
+    const statuses = await eventually(
+      async () => rolloutEvents.filter((e) => e.data.rolloutId === runId).map((e) => e.data.status),
+      (s) => s.includes("aborted"),
+    );
+    expect(statuses).toEqual(["started", "wave-released", "aborted"]);
+  });
+});
