@@ -70,7 +70,11 @@ describe("drift-detector metrics", () => {
 
     const m = await eventually(scrape, (m) => {
       const open = (kind: string) => m.find("nexus_drift_open_findings", { kind, status: "open" });
-      return open("rejected").length > 0 && open("stale").length > 0;
+      // Findings are announced once their events leave the outbox, a moment after they are stored.
+      const announced = m
+        .find("nexus_drift_findings_announced_total", { transition: "opened" })
+        .reduce((n, s) => n + s.value, 0);
+      return open("rejected").length > 0 && open("stale").length > 0 && announced >= 2;
     });
     expect(namingProblems(m)).toEqual([]);
     expect(m.value("nexus_drift_instances", { state: "live" })).toBe(2);
