@@ -41,6 +41,7 @@ const SERVICE_SETTINGS: Record<string, Record<string, string>> = {
   orchestrator: {
     REGISTRY_URL: `http://config-registry:${HTTP_PORT}`,
     DRIFT_DETECTOR_URL: `http://drift-detector:${HTTP_PORT}`,
+    MONITOR_URL: `http://monitor:${HTTP_PORT}`,
   },
   // Bundles in a replicated JetStream object store: no volume shared between the replicas.
   backup: {
