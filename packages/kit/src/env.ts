@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
+import { parseAllowList } from "./net/address-policy.js";
 
 /**
  * Parse the environment once against a service's schema. On failure print every bad variable
@@ -54,6 +55,29 @@ function isProxyEntry(entry: string): boolean {
 }
 
 /** Variables every Nexus service reads. Services `.extend()` this with their own. */
+/** A comma-separated setting as its trimmed, non-empty entries ("" or unset: none). */
+export const commaList = () =>
+  z
+    .string()
+    .default("")
+    .transform((s) =>
+      s
+        .split(",")
+        .map((e) => e.trim())
+        .filter(Boolean),
+    );
+
+/** Loopback/private/link-local addresses or CIDRs an outbound connection may still reach. */
+export const allowAddressList = () =>
+  commaList().refine((entries) => {
+    try {
+      parseAllowList(entries);
+      return true;
+    } catch {
+      return false;
+    }
+  }, "must be comma-separated IP addresses or CIDR ranges");
+
 export const baseEnvSchema = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -101,19 +125,10 @@ export const baseEnvSchema = z.object({
    * CIDR ranges, or loopback / linklocal / uniquelocal). Empty: the connecting peer is the client.
    * The failed-login limiter and the audit log count and record that address.
    */
-  TRUST_PROXY: z
-    .string()
-    .default("")
-    .transform((s) =>
-      s
-        .split(",")
-        .map((e) => e.trim())
-        .filter(Boolean),
-    )
-    .refine((entries) => entries.every(isProxyEntry), {
-      message:
-        "must be comma-separated IP addresses, CIDR ranges (10.0.0.0/8), loopback, linklocal or uniquelocal",
-    }),
+  TRUST_PROXY: commaList().refine((entries) => entries.every(isProxyEntry), {
+    message:
+      "must be comma-separated IP addresses, CIDR ranges (10.0.0.0/8), loopback, linklocal or uniquelocal",
+  }),
   /** Requests per minute one token may make to one service (counted in Redis); 0 turns it off. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
   /** Seconds between service heartbeats (`nexus.service.heartbeat.*`, read by the monitor); 0 turns them off. */

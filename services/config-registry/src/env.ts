@@ -1,6 +1,6 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { baseEnvSchema, loadEnv, parseAllowList } from "@nexus/kit";
+import { allowAddressList, baseEnvSchema, loadEnv } from "@nexus/kit";
 import { z } from "zod";
 import { DEFAULT_MEMORY_TTL_MS } from "./resolve/resolve-memory-cache.js";
 import { checkSecretsEnv, secretsEnvShape } from "./secrets/secret-env.js";
@@ -89,23 +89,7 @@ export const registryEnvSchema = baseEnvSchema.extend({
    * Loopback, private or link-local addresses/CIDRs that Git sources may still reach (a Git server
    * on the same host or network); empty: only public addresses (and file:// paths).
    */
-  GIT_ALLOW_ADDRESSES: z
-    .string()
-    .default("")
-    .transform((s) =>
-      s
-        .split(",")
-        .map((e) => e.trim())
-        .filter(Boolean),
-    )
-    .refine((entries) => {
-      try {
-        parseAllowList(entries);
-        return true;
-      } catch {
-        return false;
-      }
-    }, "must be comma-separated IP addresses or CIDR ranges"),
+  GIT_ALLOW_ADDRESSES: allowAddressList(),
   // Secrets: master keys for envelope encryption (src/secrets/secret-env.ts).
   ...secretsEnvShape,
 });

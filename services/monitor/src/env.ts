@@ -1,15 +1,7 @@
-import { baseEnvSchema, loadEnv } from "@nexus/kit";
+import { baseEnvSchema, commaList, loadEnv } from "@nexus/kit";
 import { z } from "zod";
 
-const list = z
-  .string()
-  .default("")
-  .transform((s) =>
-    s
-      .split(",")
-      .map((e) => e.trim())
-      .filter(Boolean),
-  );
+const list = commaList();
 const optionalUrl = z.preprocess(
   (v) => (v === "" ? undefined : v),
   z.url({ protocol: /^https?$/ }).optional(),

@@ -1,16 +1,7 @@
-import { baseEnvSchema, loadEnv, parseSealingKeys } from "@nexus/kit";
+import { allowAddressList, baseEnvSchema, loadEnv, parseSealingKeys } from "@nexus/kit";
 import { Cron } from "croner";
 import { z } from "zod";
 
-const list = z
-  .string()
-  .default("")
-  .transform((s) =>
-    s
-      .split(",")
-      .map((e) => e.trim())
-      .filter(Boolean),
-  );
 const booleanString = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((v) => ["true", "1", "yes"].includes(v));
@@ -34,7 +25,7 @@ export const notifierEnvSchema = baseEnvSchema
     /** Receivers may use plain http:// (tests, an internal relay); otherwise https only. */
     OUTBOUND_ALLOW_HTTP: booleanString.default(false),
     /** Addresses/CIDRs receivers may reach although loopback/private/link-local, e.g. `127.0.0.1/32`. */
-    OUTBOUND_ALLOW_ADDRESSES: list,
+    OUTBOUND_ALLOW_ADDRESSES: allowAddressList(),
     OUTBOUND_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     OUTBOUND_MAX_RESPONSE_BYTES: z.coerce
       .number()

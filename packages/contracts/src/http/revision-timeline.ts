@@ -21,26 +21,30 @@ export const RevisionEventDto = z.object({
 });
 export type RevisionEventDto = z.infer<typeof RevisionEventDto>;
 
+/** One layer revision without its content and diff: the registry's revision lists, the dashboard's. */
+export const RevisionSummaryDto = z.object({
+  namespace: z.string(),
+  revision: z.number().int(),
+  layer: z.string(),
+  hash: z.string(),
+  author: z.string(),
+  message: z.string(),
+  source: z.string(),
+  createdAt: z.string(),
+});
+export type RevisionSummaryDto = z.infer<typeof RevisionSummaryDto>;
+
 /** The registry's `GET /v1/namespaces/{ns}/revisions/{n}`: who wrote it, and what it published. */
-export const RevisionRecordDto = z
-  .object({
-    namespace: z.string(),
-    revision: z.number().int(),
-    layer: z.string(),
-    hash: z.string(),
-    author: z.string(),
-    message: z.string(),
-    source: z.string(),
-    createdAt: Timestamp,
-    traceId: z
-      .string()
-      .nullable()
-      .describe("The OpenTelemetry trace of the write (from its events' traceparent), when traced"),
-    events: z
-      .array(RevisionEventDto)
-      .describe("Its config.changed events in environments the caller may view (kept 7 days)"),
-  })
-  .meta({ id: "RevisionRecord" });
+export const RevisionRecordDto = RevisionSummaryDto.extend({
+  createdAt: Timestamp,
+  traceId: z
+    .string()
+    .nullable()
+    .describe("The OpenTelemetry trace of the write (from its events' traceparent), when traced"),
+  events: z
+    .array(RevisionEventDto)
+    .describe("Its config.changed events in environments the caller may view (kept 7 days)"),
+}).meta({ id: "RevisionRecord" });
 export type RevisionRecordDto = z.infer<typeof RevisionRecordDto>;
 
 /** The drift-detector's view of one revision in one environment. */

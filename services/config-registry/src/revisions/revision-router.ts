@@ -1,4 +1,4 @@
-import { ApiErrorBody, RevisionRecordDto } from "@nexus/contracts";
+import { ApiErrorBody, RevisionRecordDto, RevisionSummaryDto } from "@nexus/contracts";
 import { type App, canAccess } from "@nexus/kit";
 import { z } from "zod";
 import { access } from "../http/access-scopes.js";
@@ -7,13 +7,7 @@ import { LayerParams } from "../layers/layer-types.js";
 import { NamespaceParams } from "../namespaces/namespace-types.js";
 import { secretReaderOfLayer } from "../secrets/secret-access.js";
 import type { RevisionService } from "./revision-service.js";
-import {
-  DiffQuery,
-  HistoryQuery,
-  RevisionDto,
-  RevisionParams,
-  RevisionSummaryDto,
-} from "./revision-types.js";
+import { DiffQuery, HistoryQuery, RevisionDto, RevisionParams } from "./revision-types.js";
 
 const tags = ["revisions"];
 const errors = { 400: ApiErrorBody, 404: ApiErrorBody, 409: ApiErrorBody, 422: ApiErrorBody };

@@ -1,3 +1,4 @@
+import { RevisionSummaryDto } from "@nexus/contracts";
 import { z } from "zod";
 
 export interface Revision {
@@ -14,17 +15,6 @@ export interface Revision {
 }
 
 export type RevisionSummary = Omit<Revision, "content" | "diff">;
-
-export const RevisionSummaryDto = z.object({
-  namespace: z.string(),
-  revision: z.number().int(),
-  layer: z.string(),
-  hash: z.string(),
-  author: z.string(),
-  message: z.string(),
-  source: z.string(),
-  createdAt: z.string(),
-});
 
 export const RevisionDto = RevisionSummaryDto.extend({
   content: z.record(z.string(), z.unknown()),

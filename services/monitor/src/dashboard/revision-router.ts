@@ -1,4 +1,4 @@
-import { ApiErrorBody, NamespaceName } from "@nexus/contracts";
+import { ApiErrorBody, NamespaceName, RevisionSummaryDto } from "@nexus/contracts";
 import { type App, canAccess } from "@nexus/kit";
 import { z } from "zod";
 import { tokenOf } from "../http/request-meta.js";
@@ -10,23 +10,13 @@ const LayerParams = z.object({
 });
 const RevisionNumber = z.coerce.number().int().min(1).max(2_147_483_647);
 
-const RevisionSummary = z.object({
-  namespace: z.string(),
-  revision: z.number().int(),
-  layer: z.string(),
-  hash: z.string(),
-  author: z.string(),
-  message: z.string(),
-  source: z.string(),
-  createdAt: z.string(),
-});
 const RevisionHistoryDto = z.object({
-  items: z.array(RevisionSummary),
+  items: z.array(RevisionSummaryDto),
   mayRollBack: z
     .boolean()
     .describe("Whether the caller's grants let them roll this layer back (the registry decides again)"),
 });
-const RevisionDto = RevisionSummary.extend({
+const RevisionDto = RevisionSummaryDto.extend({
   content: z.record(z.string(), z.unknown()).describe("Secrets redacted unless the caller may read them"),
   diff: z.array(z.unknown()).describe("RFC 6902 operations from the previous revision"),
 });
@@ -86,7 +76,7 @@ export function registerRevisionRoutes(app: App, deps: { registry: RegistryClien
         namespace: ns,
         environment: layer === "base" ? "*" : layer,
       });
-      return { ...(res.body as { items: z.infer<typeof RevisionSummary>[] }), mayRollBack };
+      return { ...(res.body as { items: z.infer<typeof RevisionSummaryDto>[] }), mayRollBack };
     },
   );
 
