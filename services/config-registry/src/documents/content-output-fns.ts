@@ -39,6 +39,8 @@ export function serializeContent(doc: JsonObject, format: ContentFormat): string
  * something else; without its merge tag, and with `<<` keys forced into quotes, so a key named
  * `<<` is not read back as a merge key.
  */
+const CORE_OCTAL = /^0o[0-7]+$/;
+
 function serializeYaml(doc: JsonObject): string {
   const yamlDoc = new Document(doc, {
     schema: "yaml-1.1",
@@ -49,6 +51,11 @@ function serializeYaml(doc: JsonObject): string {
   visit(yamlDoc, {
     Pair(_key, pair) {
       if (isScalar(pair.key) && pair.key.value === "<<") pair.key.type = Scalar.QUOTE_DOUBLE;
+    },
+    // YAML 1.2's octal form (`0o17`) is no number to YAML 1.1, so its stringifier leaves such a
+    // string bare, and the 1.2 core reader of request bodies would read it back as a number.
+    Scalar(_key, node) {
+      if (typeof node.value === "string" && CORE_OCTAL.test(node.value)) node.type = Scalar.QUOTE_DOUBLE;
     },
   });
   return yamlDoc.toString({ lineWidth: 0 });

@@ -27,6 +27,13 @@ describe("serializeContent", () => {
     expect(parseContent(out, "application/yaml")).toEqual(doc);
   });
 
+  it("quotes a string in YAML 1.2's octal form, which the 1.2 reader would take for a number", () => {
+    const octal = { mode: "0o755", nested: { "": "0o0" } };
+    const out = serializeContent(octal, "yaml");
+    expect(out).toContain('mode: "0o755"');
+    expect(parseContent(out, "application/yaml")).toEqual(octal);
+  });
+
   it("quotes a key named << so it is not read back as a merge key", () => {
     const tricky = { "<<": { a: 1 }, b: "<<", "~": "null", on: "off", "": "" };
     expect(parseContent(serializeContent(tricky, "yaml"), "application/yaml")).toEqual(tricky);
