@@ -2,7 +2,8 @@ import { ConflictError, ForbiddenError, type Pool, withTransaction } from "@nexu
 import { canonicalJson, contentHash } from "../documents/document-fns.js";
 import type { Caller } from "../http/caller.js";
 import type { ResolveCache } from "../resolve/resolve-cache.js";
-import { type ResolveService, retryConcurrentChange } from "../resolve/resolve-service.js";
+import { retryConcurrentChange } from "../resolve/resolve-conflicts.js";
+import type { ResolveService } from "../resolve/resolve-service.js";
 import type { ResolveStore } from "../resolve/resolve-store.js";
 import type { NamespaceState } from "../resolve/resolve-types.js";
 import { renderResolvedBody } from "../resolve/resolved-fns.js";

@@ -1,13 +1,5 @@
 import type { ConfigChanged } from "@nexus/contracts";
-import {
-  AppError,
-  ConflictError,
-  enqueueEvents,
-  isTransactionConflict,
-  type OutboxRows,
-  type Queryable,
-  ValidationError,
-} from "@nexus/kit";
+import { AppError, enqueueEvents, type OutboxRows, type Queryable, ValidationError } from "@nexus/kit";
 import { canonicalJson, changedPaths, deepMerge, hashOfCanonical } from "../documents/document-fns.js";
 import type { LayerStore } from "../layers/layer-store.js";
 import { BASE_LAYER } from "../layers/layer-types.js";
@@ -18,9 +10,16 @@ import { mayHoldSecrets } from "../secrets/secret-doc-fns.js";
 import { comparableOfBody, resolvedSecretForms, violationsOfSecrets } from "../secrets/secret-resolve-fns.js";
 import type { SecretService } from "../secrets/secret-service.js";
 import { type KnownDocumentsCache, knownKey } from "./known-documents.js";
+import { concurrentDependentChange } from "./resolve-conflicts.js";
 import { resolveDocument } from "./resolve-fns.js";
 import type { ResolveStore } from "./resolve-store.js";
-import type { NamespaceState, ResolvedHead, StoredHead } from "./resolve-types.js";
+import type {
+  NamespaceState,
+  RecomputeRequest,
+  ResolutionPlan,
+  ResolvedHead,
+  StoredHead,
+} from "./resolve-types.js";
 import { referencedNamespaces, renderResolvedBody } from "./resolved-fns.js";
 
 export interface ResolveServiceDeps {
@@ -39,49 +38,6 @@ export interface ResolveServiceDeps {
   known: Pick<KnownDocumentsCache, "rememberResolved" | "snapshot">;
 }
 
-/** What the write path already read about the target while locking it: saves four queries. */
-export interface PreloadedTarget {
-  /** Namespaces that read the target (without itself). */
-  dependents: string[];
-  /** Namespaces the target reads, as stored. */
-  dependencies: string[];
-  schema: Record<string, unknown> | null;
-  resolved: StoredHead[];
-}
-
-/** The outcome of a recompute, not yet stored: new resolved heads and their events. */
-export interface ResolutionPlan {
-  heads: ResolvedHead[];
-  outbox: OutboxRows;
-  /** The target's new cross-namespace dependencies; null when unchanged. */
-  dependencies: string[] | null;
-  /**
-   * The other namespaces whose heads this plan writes, with the `write_version` they were read
-   * at: the commit applies only if they are unchanged, and moves them on (see `commitWrite`).
-   */
-  others: { name: string; writeVersion: string }[];
-}
-
-export interface RecomputeRequest {
-  /** The namespace whose state changed, with the change already applied (not yet stored). */
-  target: NamespaceState;
-  /** Replace the stored schema of the target (schema writes); null removes it. */
-  schemaOverride?: Record<string, unknown> | null;
-  /**
-   * Only these environments can have changed (an overlay write); omitted = all (base, variables,
-   * schema). Resolving only those saves the CPU of the others on every overlay write.
-   */
-  environments?: readonly string[];
-  /** Set when a layer was written: the new namespace revision. */
-  newRevision?: number;
-  trigger: ConfigChanged["trigger"];
-  layer: string;
-  actor: string;
-  source: string;
-  traceparent?: string | undefined;
-  preloaded?: PreloadedTarget;
-}
-
 interface Resolution {
   namespace: string;
   environment: string;
@@ -93,32 +49,6 @@ interface Resolution {
   /** Documents with secrets: the stored form (canonical JSON) and the secrets' digests. */
   sealed?: string;
   secretDigests?: Record<string, string>;
-}
-
-const CONCURRENT_CHANGE = "concurrent_change";
-function concurrentDependentChange(): ConflictError {
-  return new ConflictError(
-    CONCURRENT_CHANGE,
-    "A namespace that reads this one changed while this change was being resolved; send it again.",
-  );
-}
-
-const RECOMPUTE_ATTEMPTS = 3;
-
-/**
- * Run a transaction that calls `recompute` again when a namespace reading the target moved on
- * meanwhile, or Postgres broke a lock cycle: each attempt starts from what is committed then.
- */
-export async function retryConcurrentChange<T>(transaction: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await transaction();
-    } catch (err) {
-      const retryable =
-        (err as { code?: unknown } | null)?.code === CONCURRENT_CHANGE || isTransactionConflict(err);
-      if (!retryable || attempt >= RECOMPUTE_ATTEMPTS) throw err;
-    }
-  }
 }
 
 /** A document of `namespace` Postgres left out of a read because the caller named it as held. */

@@ -1,4 +1,5 @@
-import { EnvironmentName, NamespaceName } from "@nexus/contracts";
+import { type ConfigChanged, EnvironmentName, NamespaceName } from "@nexus/contracts";
+import type { OutboxRows } from "@nexus/kit";
 import { z } from "zod";
 
 /** The materialised resolved document of one (namespace, environment). */
@@ -109,3 +110,46 @@ export const CompareDto = z.object({
       "RFC 6902 operations from `from` to `to`, each with both values and where they come from; secrets `***`",
     ),
 });
+
+/** What the write path already read about the target while locking it: saves four queries. */
+export interface PreloadedTarget {
+  /** Namespaces that read the target (without itself). */
+  dependents: string[];
+  /** Namespaces the target reads, as stored. */
+  dependencies: string[];
+  schema: Record<string, unknown> | null;
+  resolved: StoredHead[];
+}
+
+/** The outcome of a recompute, not yet stored: new resolved heads and their events. */
+export interface ResolutionPlan {
+  heads: ResolvedHead[];
+  outbox: OutboxRows;
+  /** The target's new cross-namespace dependencies; null when unchanged. */
+  dependencies: string[] | null;
+  /**
+   * The other namespaces whose heads this plan writes, with the `write_version` they were read
+   * at: the commit applies only if they are unchanged, and moves them on (see `commitWrite`).
+   */
+  others: { name: string; writeVersion: string }[];
+}
+
+export interface RecomputeRequest {
+  /** The namespace whose state changed, with the change already applied (not yet stored). */
+  target: NamespaceState;
+  /** Replace the stored schema of the target (schema writes); null removes it. */
+  schemaOverride?: Record<string, unknown> | null;
+  /**
+   * Only these environments can have changed (an overlay write); omitted = all (base, variables,
+   * schema). Resolving only those saves the CPU of the others on every overlay write.
+   */
+  environments?: readonly string[];
+  /** Set when a layer was written: the new namespace revision. */
+  newRevision?: number;
+  trigger: ConfigChanged["trigger"];
+  layer: string;
+  actor: string;
+  source: string;
+  traceparent?: string | undefined;
+  preloaded?: PreloadedTarget;
+}
