@@ -49,7 +49,9 @@ describe("serializeContent", () => {
         fc.jsonValue({ maxDepth: 3 }),
         { maxKeys: 6 },
       )
-      .map((d) => JSON.parse(JSON.stringify(d)) as Record<string, unknown>);
+      .map((d) => JSON.parse(JSON.stringify(d)) as Record<string, unknown>)
+      // Reserved keys are refused on the way in (input guards), so no stored document has them.
+      .filter((d) => !/"(__proto__|constructor|prototype)":/.test(JSON.stringify(d)));
     fc.assert(
       fc.property(doc, (d) => {
         expect(parseContent(serializeContent(d, "yaml"), "application/yaml")).toEqual(d);
