@@ -24,8 +24,11 @@ export const monitorEnvSchema = baseEnvSchema.extend({
   ]),
   /** A heartbeat missing for this many of its intervals marks the instance missing. */
   MISSED_HEARTBEATS: z.coerce.number().int().min(2).max(100).default(3),
-  /** How often the lease holder evaluates the alert rules. */
-  EVALUATE_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(1_000),
+  /**
+   * How often the lease holder evaluates the alert rules (and stores fresh heartbeats). Every pass
+   * reads the rules and open alerts whether anything changed or not; alert durations are minutes.
+   */
+  EVALUATE_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(5_000),
   /** Health history: one sample per instance per bucket; older than the retention is deleted. */
   HEALTH_BUCKET_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   HEALTH_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(14),

@@ -43,7 +43,7 @@ export const notifierEnvSchema = baseEnvSchema
     DELIVERY_LEASE_MS: z.coerce.number().int().min(500).default(60_000),
     SLACK_INTERVAL_MS: z.coerce.number().int().min(0).default(1_000),
     /** Safety-net poll of the group and delivery queues (work from other instances). */
-    WORKER_POLL_MS: z.coerce.number().int().min(10).default(1_000),
+    WORKER_POLL_MS: z.coerce.number().int().min(10).default(5_000),
     /** Consume bus events (alert.*, drift.*, policy.violated, config.changed). */
     CONSUME_EVENTS: booleanString.default(true),
     CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),

@@ -33,9 +33,18 @@ import { printTable } from "../table.js";
 import type { ConsumerJob, FromConsumer } from "./consumer.js";
 import { curvesPhase } from "./curves.js";
 import { type System, startSystem } from "./services.js";
-import { type Chains, printCpuTable, throughputPhase, writerNamespace } from "./throughput.js";
+import {
+  type Chains,
+  idlePhase,
+  printCpuTable,
+  printIdleTable,
+  throughputPhase,
+  writerNamespace,
+} from "./throughput.js";
 
-checkOnly(["throughput", "curves"]);
+checkOnly(["throughput", "curves", "idle"]);
+/** `BENCH_ONLY=idle`: how long the system sits with no writes while its CPU is counted. */
+const IDLE_SECONDS = Math.min(Math.max(Number(process.env.BENCH_IDLE_SECONDS ?? 30) || 30, 1), 600);
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? "info"; // up.sh's
 /** A busy machine seeds 500 fan-in readers through the API slowly: the whole run may take ~30 min. */
@@ -201,13 +210,16 @@ async function main(): Promise<number> {
         `the bare chain's consumer answers each event with a core publish`,
     );
 
-    if (ONLY !== "curves") {
+    if (ONLY === "idle") {
+      // After the consumer and the load generator have started: what an installation pays doing nothing.
+      printIdleTable(await idlePhase(chains, IDLE_SECONDS));
+    } else if (ONLY !== "curves") {
       // Printed at once: a failure in the curves does not lose them.
       const { rows, cpuRows } = await throughputPhase(chains);
       printTable(rows);
       printCpuTable(cpuRows);
     }
-    if (ONLY !== "throughput") await curvesPhase(chains, db.pool, res.servers);
+    if (ONLY !== "throughput" && ONLY !== "idle") await curvesPhase(chains, db.pool, res.servers);
     log(
       `load average at the end ${loadavg()
         .map((l) => l.toFixed(2))

@@ -62,8 +62,15 @@ function startArgs(name: ServiceName): string[] {
   };
   const [bin, ...args] = pkg.scripts.start.split(/\s+/);
   if (bin !== "node") throw new Error(`${name}: the start script does not run node: ${pkg.scripts.start}`);
-  return args;
+  return [...SERVICE_NODE_ARGS, ...args];
 }
+
+/**
+ * `BENCH_SERVICE_NODE_ARGS`: extra node options for every service (space-separated), e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` (Node refuses --cpu-prof in NODE_OPTIONS). Profiles are
+ * written when a service exits on the run's SIGTERM.
+ */
+const SERVICE_NODE_ARGS = (process.env.BENCH_SERVICE_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
 
 async function ready(service: RunningService, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

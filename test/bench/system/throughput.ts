@@ -82,16 +82,37 @@ export async function measuredSlice(c: Chains, job: WriteJob, into?: Measured): 
 const targetsOf = (kind: WriteKind, inflight: number) =>
   Array.from({ length: inflight }, (_, i) => (kind === "nexus" ? writerNamespace(i) : `w${i + 1}`));
 
+/** What each process does with no writes at all (timers, polls, heartbeats): CPU ms over `seconds`. */
+export async function idlePhase(
+  c: Chains,
+  seconds: number,
+): Promise<{ cpu: Map<string, number>; seconds: number }> {
+  const start = cpuSnapshot(c.groups);
+  const started = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1_000));
+  const cpu = cpuBetween(start, cpuSnapshot(c.groups));
+  log(`idle: ${seconds} s with no writes, for each process's CPU when nothing changes`);
+  return { cpu, seconds: (performance.now() - started) / 1_000 };
+}
+
+/** `BENCH_ONLY=idle`: the idle CPU of every group, ms per second, and the Nexus processes' total. */
+export function printIdleTable(idle: { cpu: Map<string, number>; seconds: number }): void {
+  const nexus = [...SERVICE_NAMES, PG_BACKENDS, PG_SHARED, "nats-server", "redis-server"];
+  const rate = (g: string) => (idle.cpu.get(g) ?? 0) / idle.seconds;
+  const groups = [...new Set([...nexus, ...idle.cpu.keys()])];
+  printGrid(
+    ["process", "idle, CPU ms/s"],
+    [
+      ...groups.map((g) => [g, rate(g).toFixed(1)]),
+      ["all Nexus processes", nexus.reduce((a, g) => a + rate(g), 0).toFixed(1)],
+    ],
+  );
+}
+
 export async function throughputPhase(c: Chains): Promise<{ rows: Row[]; cpuRows: string[][] }> {
   const kinds = ["nexus", "baseline"] as const;
   const results = new Map<string, Measured>();
-  // What each process does with no writes at all (timers, polls, heartbeats): CPU ms per second.
-  const idleStart = cpuSnapshot(c.groups);
-  const idleStarted = performance.now();
-  await new Promise((r) => setTimeout(r, SECONDS * 1_000));
-  const idleCpu = cpuBetween(idleStart, cpuSnapshot(c.groups));
-  const idleSeconds = (performance.now() - idleStarted) / 1_000;
-  log(`idle: ${SECONDS} s with no writes, for each process's CPU when nothing changes`);
+  const { cpu: idleCpu, seconds: idleSeconds } = await idlePhase(c, SECONDS);
   for (const inflight of [1, WRITERS]) {
     log(
       `write: ${inflight} in flight; each chain warmed up with ${WARMUP_WRITES} writes, then ${SECONDS} s each ` +
