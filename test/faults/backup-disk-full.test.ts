@@ -20,7 +20,7 @@ describe.skipIf(!canMountTmpfs())("fault: the backup target is full", () => {
   let h: BackupHarness | undefined;
   let disk: SmallDisk | undefined;
   afterAll(async () => {
-    await h?.close();
+    await Promise.allSettled([h?.close()]);
     await disk?.remove();
   });
 
