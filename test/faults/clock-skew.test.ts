@@ -14,6 +14,11 @@ import {
   REGISTRY_MIGRATIONS,
   REGISTRY_SCHEMA,
 } from "../../services/config-registry/test/integration/harness.js";
+import {
+  NOTIFIER_MIGRATIONS,
+  NOTIFIER_SCHEMA,
+  TEST_SECRETS_KEY,
+} from "../../services/notifier/test/integration/harness.js";
 import { hasFaketime, type SkewedClock, skewedClock } from "../support/faketime.js";
 import { type ServiceProcess, startServiceProcess } from "../support/service-process.js";
 import { recordFigure } from "./figures.js";
@@ -30,9 +35,12 @@ import { recordFigure } from "./figures.js";
  * - Schedules: croner schedules from the wall clock. A clock stepped back past a time that fired
  *   reaches it again; the time is claimed in Postgres before it runs, so it fires once. A clock
  *   stepped forward skips the times in between: none of them fires late, let alone each of them.
- * - Leases are Postgres advisory locks (held by a session, not for a time): no clock is involved,
- *   so they are not tested here. Silences and the orchestrator's schedules compare times in
- *   Postgres (`now()`) or record each fired time the same way.
+ * - Silences (the notifier): judged by the database's clock, which their queries use anyway; a
+ *   notifier whose clock runs 10 min ahead takes a silence ending in 5 min and calls it active
+ *   (it used to refuse it, "endsAt is in the past", and end silences early when muting alerts).
+ * - Leases are Postgres advisory locks (held by a session, not for a time): no clock is involved.
+ *   The orchestrator's schedules record each fired time with its run and fire a missed one once
+ *   within a grace (services/orchestrator/src/schedules), the shape the backup schedule now has.
  */
 const LEEWAY_S = 30;
 const PATTERN_S = 10;
@@ -157,4 +165,56 @@ describe.skipIf(!hasFaketime())("fault: clock skew", () => {
       figure: `${after.length} scheduled backups for ${after.length} distinct times (first after the forward step within ${(firedAfterStepMs / 1000).toFixed(0)} s)`,
     });
   }, 150_000);
+
+  it("judges silences by the database's clock, not a notifier's that runs 10 min ahead", async () => {
+    issuer ??= await startTestIssuer();
+    const ndb = await createTestDatabase({ schema: NOTIFIER_SCHEMA, migrationsDir: NOTIFIER_MIGRATIONS });
+    const ahead = await skewedClock(600);
+    let notifier: ServiceProcess | undefined;
+    try {
+      notifier = await startServiceProcess(
+        "notifier (libfaketime, +10 min)",
+        "services/notifier/src/main.ts",
+        {
+          ...ahead.env,
+          DATABASE_URL: ndb.url,
+          DATABASE_SCHEMA: NOTIFIER_SCHEMA,
+          NOTIFIER_SECRETS_KEY: TEST_SECRETS_KEY,
+          NATS_URL: TEST_NATS_URL,
+          NATS_PREFIX: `skewn${process.pid}`,
+          OIDC_JWKS_URL: issuer!.jwksUrl,
+          OIDC_ISSUER: issuer!.issuer,
+          OIDC_AUDIENCE: issuer!.audience,
+        },
+      );
+      const token = await issuer!.token(["admin"], { expiresIn: 3600 });
+      const endsAt = new Date(Date.now() + 5 * 60_000).toISOString();
+      const res = await fetch(`${notifier.url}/v1/silences`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          matchers: [{ label: "alertname", op: "=", value: "DiskFull" }],
+          endsAt,
+          comment: "maintenance",
+        }),
+      });
+      const body = (await res.json()) as { id: string; state: string; startsAt: string };
+      expect(res.status).toBe(201);
+      expect(body.state).toBe("active");
+      // It starts now by the database's clock, not 10 min from now.
+      expect(Math.abs(Date.parse(body.startsAt) - Date.now())).toBeLessThan(60_000);
+      const read = await fetch(`${notifier.url}/v1/silences/${body.id}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(((await read.json()) as { state: string }).state).toBe("active");
+      await recordFigure({
+        fault: "clock skew: notifier 10 min ahead",
+        outcome: "a silence ending in 5 min is taken and active (judged by Postgres's clock)",
+        figure: "0 silences refused or ended early",
+      });
+    } finally {
+      await notifier?.stop();
+      await Promise.allSettled([ndb.drop(), ahead.remove()]);
+    }
+  }, 90_000);
 });
