@@ -44,10 +44,21 @@ export async function startServiceProcess(
   name: string,
   main: string,
   env: Record<string, string>,
-  options: { onOutput?: (text: string) => void; built?: boolean; readyTimeoutMs?: number } = {},
+  options: {
+    onOutput?: (text: string) => void;
+    built?: boolean;
+    readyTimeoutMs?: number;
+    /** A command the service runs under, e.g. `ip netns exec <name>` (it must exec, keeping the pid). */
+    wrap?: string[];
+  } = {},
 ): Promise<ServiceProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
-  const child = spawn(process.execPath, commandFor(main, options.built ?? false), {
+  const [command, ...args] = [
+    ...(options.wrap ?? []),
+    process.execPath,
+    ...commandFor(main, options.built ?? false),
+  ];
+  const child = spawn(command!, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: "warn", HOST: "127.0.0.1", ...env, PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe"],
@@ -61,7 +72,7 @@ export async function startServiceProcess(
     output += d;
     options.onOutput?.(String(d));
   });
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${env.HOST ?? "127.0.0.1"}:${port}`;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   // Generous by default: a loaded 2-core CI machine starting twelve processes at once is slow.
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;

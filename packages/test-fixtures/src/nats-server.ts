@@ -36,6 +36,13 @@ export interface NatsServerProcess {
   restart(options?: { wipe?: boolean }): Promise<void>;
 }
 
+export interface NatsServerOptions {
+  /** The address it listens on (default 127.0.0.1): another one for clients in a network namespace. */
+  host?: string;
+  /** Where JetStream stores its streams (default: under the server's temp dir), e.g. a small disk. */
+  storeDir?: string;
+}
+
 /**
  * A nats-server of a test's own (for what the shared test server cannot do: users, permissions),
  * as a child process: `nats-server -c <config> -a 127.0.0.1 -p <free port> -js -sd <temp dir>`.
@@ -46,23 +53,21 @@ export async function startNatsServer(
   binary: string,
   config: string,
   env: Record<string, string> = {},
+  options: NatsServerOptions = {},
 ): Promise<NatsServerProcess> {
   const dir = await mkdtemp(join(tmpdir(), "nexus-nats-server-"));
   const configFile = join(dir, "nats-server.conf");
   await writeFile(configFile, config);
   const port = await freePort();
-  const store = join(dir, "jetstream");
+  const host = options.host ?? "127.0.0.1";
+  const store = options.storeDir ?? join(dir, "jetstream");
   let output = "";
   const launch = async (): Promise<ChildProcess> => {
     const started = output.length;
-    const child = spawn(
-      binary,
-      ["-c", configFile, "-a", "127.0.0.1", "-p", String(port), "-js", "-sd", store],
-      {
-        env: { PATH: testConfig.path, ...env },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
+    const child = spawn(binary, ["-c", configFile, "-a", host, "-p", String(port), "-js", "-sd", store], {
+      env: { PATH: testConfig.path, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const keep = (d: Buffer) => {
       output += d.toString();
     };
@@ -90,7 +95,7 @@ export async function startNatsServer(
     throw err;
   }
   return {
-    url: `nats://127.0.0.1:${port}`,
+    url: `nats://${host}:${port}`,
     output: () => output,
     async stop() {
       await end(child, "SIGTERM");

@@ -22,6 +22,15 @@ function claimValues(payload: JWTPayload, claim: string): string[] {
 }
 
 /**
+ * How far the identity provider's clock and ours may disagree: a token is still taken this long
+ * after its `exp` (and before its `nbf`) by our clock. Clocks kept by NTP agree to milliseconds;
+ * 30 s covers a VM resumed from a pause or a host whose NTP has just started, and a token living
+ * minutes to hours gains little from it. Past it, a token is refused as expired (401
+ * `token_expired`): test/faults/clock-skew.test.ts.
+ */
+export const OIDC_CLOCK_TOLERANCE_SECONDS = 30;
+
+/**
  * Bearer JWTs from an OIDC provider, verified against its JWKS (fetched and cached by jose,
  * re-fetched when a token names an unknown key id). The roles claim maps onto grants; values
  * that are not grants are ignored with a warning, never guessed at.
@@ -35,7 +44,7 @@ export function createOidcAuthenticator(options: OidcOptions): Authenticator {
         ({ payload } = await jwtVerify(credential, jwks, {
           issuer: options.issuer,
           audience: options.audience,
-          clockTolerance: 5,
+          clockTolerance: OIDC_CLOCK_TOLERANCE_SECONDS,
         }));
       } catch (err) {
         if (err instanceof joseErrors.JWTExpired) {

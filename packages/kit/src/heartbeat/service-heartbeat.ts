@@ -69,6 +69,9 @@ export function startServiceHeartbeat(options: ServiceHeartbeatOptions): Service
   const instanceId = options.instanceId ?? instanceIdOf(hostname(), process.pid);
   const version = readVersion(options.packageJsonUrl);
   const started = new Date();
+  // Uptime from the monotonic clock: the wall clock can be stepped back (NTP, a restored VM), and
+  // a negative uptime made every heartbeat fail its own schema (test/faults/clock-skew.test.ts).
+  const startedMonotonic = performance.now();
   const subject = bus.subject(serviceHeartbeatSubject({ service: options.service, instanceId }));
   let last: HeartbeatGauges = {
     outboxBacklog: options.pool ? 0 : null,
@@ -139,7 +142,7 @@ export function startServiceHeartbeat(options: ServiceHeartbeatOptions): Service
       version,
       startedAt: started.toISOString(),
       sentAt: now.toISOString(),
-      uptimeSeconds: Math.floor((now.getTime() - started.getTime()) / 1_000),
+      uptimeSeconds: Math.floor((performance.now() - startedMonotonic) / 1_000),
       status: stopping ? "stopping" : readiness.status === "draining" ? "stopping" : readiness.status,
       dependencies: readiness.dependencies.map((d) => ({
         name: d.name,

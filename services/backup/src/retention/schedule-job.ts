@@ -74,6 +74,36 @@ export function createScheduleJob(deps: {
     if (newest) await (await backups.verify(newest.id)).done;
   }
 
+  /**
+   * Claim the scheduled time this firing is for (the pattern's latest time not after now), once
+   * across every instance and every clock: croner schedules from the wall clock, so a clock
+   * stepped back past a time that fired fires it again, and the claim turns that into a no-op.
+   */
+  async function claimSlot(job: string, cron: Cron): Promise<boolean> {
+    const now = deps.now?.() ?? new Date();
+    const slot = cron.previousRuns(1, new Date(now.getTime() + 1))[0] ?? now;
+    const res = await pool.query(
+      "INSERT INTO schedule_slots (job, slot) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1",
+      [job, slot],
+    );
+    if (res.rowCount === 0)
+      logger.warn(
+        { job, slot: slot.toISOString() },
+        `the ${job} schedule's time ${slot.toISOString()} has fired already (the clock went back); not again`,
+      );
+    return res.rowCount === 1;
+  }
+
+  /** A croner job that runs `fn` once per scheduled time. */
+  const scheduled = (job: string, pattern: string, fn: () => Promise<void>, failure: string) =>
+    new Cron(pattern, { protect: true, unref: true }, async (self: Cron) => {
+      try {
+        if (await claimSlot(job, self)) await fn();
+      } catch (err) {
+        logger.warn({ err }, `${failure}: ${(err as Error).message}`);
+      }
+    });
+
   const stopSchedules = () => {
     for (const c of crons.splice(0)) c.stop();
   };
@@ -86,28 +116,19 @@ export function createScheduleJob(deps: {
     logger,
     onAcquired() {
       crons.push(
-        new Cron(config.backupCron, { protect: true, unref: true }, async () => {
-          await scheduledBackup("full").catch((err) =>
-            logger.warn({ err }, `scheduled backup did not run: ${err.message}`),
-          );
-        }),
+        scheduled("backup", config.backupCron, () => scheduledBackup("full"), "scheduled backup did not run"),
       );
       if (config.incrementalCron)
         crons.push(
-          new Cron(config.incrementalCron, { protect: true, unref: true }, async () => {
-            await scheduledBackup("incremental").catch((err) =>
-              logger.warn({ err }, `scheduled incremental backup did not run: ${err.message}`),
-            );
-          }),
+          scheduled(
+            "incremental",
+            config.incrementalCron,
+            () => scheduledBackup("incremental"),
+            "scheduled incremental backup did not run",
+          ),
         );
       if (config.verifyCron)
-        crons.push(
-          new Cron(config.verifyCron, { protect: true, unref: true }, async () => {
-            await scheduledVerify().catch((err) =>
-              logger.warn({ err }, `scheduled drill did not run: ${err.message}`),
-            );
-          }),
-        );
+        crons.push(scheduled("verify", config.verifyCron, scheduledVerify, "scheduled drill did not run"));
     },
     onLost: stopSchedules,
     onNotify() {},

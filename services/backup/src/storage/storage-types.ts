@@ -34,15 +34,24 @@ export function assertSafeKey(key: string): void {
     throw new Error(`invalid storage key ${JSON.stringify(key)}`);
 }
 
-/** The storage backend failed (unreachable, refused, timed out): a dependency outage, not a bad bundle. */
+/** Error codes of a write refused for want of space (a full disk, a used-up quota). */
+const NO_SPACE = new Set(["ENOSPC", "EDQUOT"]);
+
+/** What went wrong, in words an operator acts on: a full target is not one that "did not answer". */
+function storageProblem(storage: string, cause: unknown): string {
+  const detail = (cause as Error)?.message ?? String(cause);
+  if (NO_SPACE.has((cause as NodeJS.ErrnoException)?.code ?? ""))
+    return `backup storage ${storage} is full (no space left on device); free space or grow it, then back up again (${detail})`;
+  return `backup storage ${storage} did not answer: ${detail}`;
+}
+
+/** The storage backend failed (unreachable, refused, timed out, full): a dependency outage, not a bad bundle. */
 export class StorageUnavailableError extends Error {
   constructor(
     readonly storage: string,
     cause: unknown,
   ) {
-    super(`backup storage ${storage} did not answer: ${(cause as Error)?.message ?? String(cause)}`, {
-      cause,
-    });
+    super(storageProblem(storage, cause), { cause });
     this.name = "StorageUnavailableError";
   }
 }

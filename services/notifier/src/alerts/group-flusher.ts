@@ -15,7 +15,7 @@ export interface FlusherDeps {
   logger: Logger;
   alerts: Pick<AlertStore, "firingLabels" | "addHistory">;
   groups: GroupStore;
-  silences: Pick<SilenceStore, "current">;
+  silences: Pick<SilenceStore, "current" | "now">;
   deliveries: Pick<DeliveryStore, "insert">;
   routing: Pick<RoutingService, "current">;
   maxAttempts: number;
@@ -73,7 +73,8 @@ export function createGroupFlusher(deps: FlusherDeps) {
         });
         return 0;
       }
-      const now = new Date();
+      // The database's clock, as the silences' own queries use: not this process's, which may be off.
+      const now = await deps.silences.now(c);
       const silences = await deps.silences.current(c);
       const rules = routing?.config.inhibitRules ?? [];
       const firing: AlertState[] = rules.length

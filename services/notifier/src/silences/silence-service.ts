@@ -19,9 +19,10 @@ function checkMatchers(matchers: readonly Matcher[]): void {
   }
 }
 
-function checkWindow(startsAt: Date, endsAt: Date): void {
+/** `now` is the database's clock: a notifier whose own clock is off judges silences as every other one does. */
+function checkWindow(startsAt: Date, endsAt: Date, now: Date): void {
   if (endsAt <= startsAt) throw invalid("endsAt must be after startsAt", "endsAt");
-  if (endsAt <= new Date()) throw invalid("endsAt is in the past", "endsAt");
+  if (endsAt <= now) throw invalid("endsAt is in the past", "endsAt");
 }
 
 /**
@@ -43,11 +44,12 @@ export function createSilenceService(deps: { pool: Pool; store: SilenceStore; wa
 
   return {
     async create(body: CreateSilenceBody, author: string): Promise<SilenceDto> {
-      const startsAt = body.startsAt ? new Date(body.startsAt) : new Date();
-      const endsAt = new Date(body.endsAt);
-      checkWindow(startsAt, endsAt);
       checkMatchers(body.matchers);
       return withTransaction(pool, async (c) => {
+        const now = await store.now(c);
+        const startsAt = body.startsAt ? new Date(body.startsAt) : now;
+        const endsAt = new Date(body.endsAt);
+        checkWindow(startsAt, endsAt, now);
         const s = await store.insert(c, {
           matchers: body.matchers,
           startsAt,
@@ -85,7 +87,7 @@ export function createSilenceService(deps: { pool: Pool; store: SilenceStore; wa
         if (body.startsAt && before.state === "active" && startsAt.getTime() !== Date.parse(before.startsAt))
           throw invalid("a silence that has started keeps its start; change endsAt instead", "startsAt");
         const endsAt = body.endsAt ? new Date(body.endsAt) : new Date(before.endsAt);
-        checkWindow(startsAt, endsAt);
+        checkWindow(startsAt, endsAt, await store.now(c));
         const matchers = body.matchers ?? before.matchers;
         checkMatchers(matchers);
         const after = await store.update(c, id, {

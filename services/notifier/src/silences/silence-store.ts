@@ -13,9 +13,16 @@ interface Row {
   comment: string;
   created_at: Date;
   expired_by: string | null;
+  /** The database's clock when the row was read: every service instance judges a silence by it. */
+  db_now: Date;
 }
 
-const toDto = (r: Row, now = new Date()): SilenceDto => ({
+/**
+ * Whether a silence is pending, active or over is judged by the database's clock, the one its
+ * `ends_at > now()` queries use, never by this process's: a notifier whose clock runs ahead
+ * would end silences early (test/faults/clock-skew.test.ts).
+ */
+const toDto = (r: Row, now = r.db_now): SilenceDto => ({
   id: r.id,
   matchers: r.matchers,
   startsAt: r.starts_at.toISOString(),
@@ -65,31 +72,37 @@ const VERSION_LOCK = "notifier.silence_versions";
 
 export function createSilenceStore() {
   return {
+    /** The database's clock (the transaction's start, inside one): what silences are judged by. */
+    async now(q: Queryable): Promise<Date> {
+      return (await q.query<{ now: Date }>("SELECT now() AS now")).rows[0]!.now;
+    },
     async insert(
       q: Queryable,
       s: { matchers: Matcher[]; startsAt: Date; endsAt: Date; createdBy: string; comment: string },
     ): Promise<SilenceDto> {
       const res = await q.query<Row>(
         `INSERT INTO silences (id, matchers, starts_at, ends_at, created_by, comment)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING *, now() AS db_now`,
         [randomUUID(), JSON.stringify(s.matchers), s.startsAt, s.endsAt, s.createdBy, s.comment],
       );
       return toDto(res.rows[0]!);
     },
     async list(q: Queryable, includeExpired: boolean): Promise<SilenceDto[]> {
       const res = await q.query<Row>(
-        `SELECT * FROM silences WHERE $1 OR ends_at > now() ORDER BY starts_at DESC LIMIT 1000`,
+        `SELECT *, now() AS db_now FROM silences WHERE $1 OR ends_at > now() ORDER BY starts_at DESC LIMIT 1000`,
         [includeExpired],
       );
       return res.rows.map((r) => toDto(r));
     },
     async find(q: Queryable, id: string): Promise<SilenceDto | null> {
-      const res = await q.query<Row>("SELECT * FROM silences WHERE id = $1", [id]);
+      const res = await q.query<Row>("SELECT *, now() AS db_now FROM silences WHERE id = $1", [id]);
       return res.rows[0] ? toDto(res.rows[0]) : null;
     },
     /** The silence, locked until the transaction ends (a change reads, decides and writes under it). */
     async findForUpdate(q: Queryable, id: string): Promise<SilenceDto | null> {
-      const res = await q.query<Row>("SELECT * FROM silences WHERE id = $1 FOR UPDATE", [id]);
+      const res = await q.query<Row>("SELECT *, now() AS db_now FROM silences WHERE id = $1 FOR UPDATE", [
+        id,
+      ]);
       return res.rows[0] ? toDto(res.rows[0]) : null;
     },
     async update(
@@ -98,7 +111,7 @@ export function createSilenceStore() {
       s: { matchers: Matcher[]; startsAt: Date; endsAt: Date; comment: string },
     ): Promise<SilenceDto> {
       const res = await q.query<Row>(
-        `UPDATE silences SET matchers = $2, starts_at = $3, ends_at = $4, comment = $5 WHERE id = $1 RETURNING *`,
+        `UPDATE silences SET matchers = $2, starts_at = $3, ends_at = $4, comment = $5 WHERE id = $1 RETURNING *, now() AS db_now`,
         [id, JSON.stringify(s.matchers), s.startsAt, s.endsAt, s.comment],
       );
       return toDto(res.rows[0]!);
@@ -137,14 +150,14 @@ export function createSilenceStore() {
     async expire(q: Queryable, id: string, by: string): Promise<SilenceDto | null> {
       const res = await q.query<Row>(
         `UPDATE silences SET ends_at = GREATEST(starts_at + interval '1 millisecond', LEAST(ends_at, now())), expired_by = $2
-         WHERE id = $1 RETURNING *`,
+         WHERE id = $1 RETURNING *, now() AS db_now`,
         [id, by],
       );
       return res.rows[0] ? toDto(res.rows[0]) : null;
     },
     /** Silences that are active now or start later (ended ones cannot mute anything). */
     async current(q: Queryable): Promise<SilenceView[]> {
-      const res = await q.query<Row>("SELECT * FROM silences WHERE ends_at > now()");
+      const res = await q.query<Row>("SELECT *, now() AS db_now FROM silences WHERE ends_at > now()");
       return res.rows.map((r) => ({
         id: r.id,
         matchers: r.matchers,
