@@ -144,7 +144,13 @@ describe("orchestrator killed with SIGKILL during pipeline runs", () => {
       restart: start,
       // Each kill after one more run finished (so runs go on between kills, however slow the
       // machine), at a random moment of the next one.
-      beforeKill: (k) => waitFor(async () => finished, (n) => n > k, 120_000, "a run between kills").then(),
+      beforeKill: (k) =>
+        waitFor(
+          async () => finished,
+          (n) => n > k,
+          120_000,
+          "a run between kills",
+        ).then(),
       minMs: 0,
       maxMs: 1_200,
       onRestart: (p) => {

@@ -122,7 +122,9 @@ export async function waitFor<T>(
     const value = await read();
     if (check(value)) return value;
     if (Date.now() > deadline)
-      throw new Error(`${what}: not within ${timeoutMs / 1000} s; last: ${JSON.stringify(value).slice(0, 500)}`);
+      throw new Error(
+        `${what}: not within ${timeoutMs / 1000} s; last: ${JSON.stringify(value).slice(0, 500)}`,
+      );
     await sleep(150);
   }
 }
