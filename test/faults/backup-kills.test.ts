@@ -77,7 +77,9 @@ describe("backup service killed with SIGKILL during scheduled and manual backups
   it(`leaves every trigger one backup, none running, killed ones announced once, across ${KILLS} kills`, async () => {
     const failedEvents: string[] = [];
     const watch = h.registry.nats.nc.subscribe(`${h.registry.nats.prefix}.backup.failed.>`, {
-      callback: (_err, m) => failedEvents.push((m.json() as { data: { backupId: string } }).data.backupId),
+      callback: (_err, m) => {
+        failedEvents.push((m.json() as { data: { backupId: string } }).data.backupId);
+      },
     });
     const history = new OperationHistory<Record<string, never>>();
     let working = true;
