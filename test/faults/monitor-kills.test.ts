@@ -79,102 +79,110 @@ describe("monitor killed with SIGKILL during alert evaluation", () => {
     await Promise.allSettled([db?.drop(), nats?.cleanup()]);
   });
 
-  it(`raises and resolves each alert once, none lost, across ${KILLS} kills`, async () => {
-    const notices: { type: string; fingerprint: string }[] = [];
-    watch = await nats.bus.consume([ALERT_RAISED, ALERT_RESOLVED], { durable: "kills-watch" }, async (e) => {
-      notices.push({ type: e.type, fingerprint: e.data.fingerprint });
-    });
-    const history = new OperationHistory<Record<string, never>>();
-    const publish = (kind: "detected" | "resolved", f: DriftFinding) =>
-      history.record(kind, f.findingId, {}, async () => {
-        if (kind === "detected") await nats.bus.publish("nexus.drift.detected", f);
-        else
-          await nats.bus.publish("nexus.drift.resolved", {
-            ...f,
-            resolvedAt: new Date().toISOString(),
-            resolution: "the instance caught up",
-          });
-        return { status: 200 };
+  it(
+    `raises and resolves each alert once, none lost, across ${KILLS} kills`,
+    async () => {
+      const notices: { type: string; fingerprint: string }[] = [];
+      watch = await nats.bus.consume(
+        [ALERT_RAISED, ALERT_RESOLVED],
+        { durable: "kills-watch" },
+        async (e) => {
+          notices.push({ type: e.type, fingerprint: e.data.fingerprint });
+        },
+      );
+      const history = new OperationHistory<Record<string, never>>();
+      const publish = (kind: "detected" | "resolved", f: DriftFinding) =>
+        history.record(kind, f.findingId, {}, async () => {
+          if (kind === "detected") await nats.bus.publish("nexus.drift.detected", f);
+          else
+            await nats.bus.publish("nexus.drift.resolved", {
+              ...f,
+              resolvedAt: new Date().toISOString(),
+              resolution: "the instance caught up",
+            });
+          return { status: 200 };
+        });
+      let working = true;
+      const publisher = (async () => {
+        for (let i = 0; working; i++) {
+          const f = finding(randomUUID());
+          await publish("detected", f);
+          // Every other finding resolves a moment later (fired first, or not yet).
+          if (i % 2 === 1) void sleep(300 + Math.random() * 1_500).then(() => publish("resolved", f));
+          await sleep(80);
+        }
+      })();
+      const alerts = async () =>
+        (
+          await db.pool.query<{ fingerprint: string; status: string }>(
+            "SELECT fingerprint, status FROM monitor_alerts",
+          )
+        ).rows;
+      const started = Date.now();
+      const kills = await killRepeatedly({
+        kills: KILLS,
+        process: proc!,
+        restart: start,
+        // Each kill after the restarted monitor fired something (it works, whatever the load).
+        beforeKill: async () => {
+          const seen = notices.length;
+          await waitFor(
+            async () => notices.length,
+            (n) => n > seen,
+            60_000,
+            "an alert notice between kills",
+          );
+        },
+        minMs: 0,
+        maxMs: 1_000,
+        onRestart: (p) => {
+          proc = p;
+        },
       });
-    let working = true;
-    const publisher = (async () => {
-      for (let i = 0; working; i++) {
-        const f = finding(randomUUID());
-        await publish("detected", f);
-        // Every other finding resolves a moment later (fired first, or not yet).
-        if (i % 2 === 1) void sleep(300 + Math.random() * 1_500).then(() => publish("resolved", f));
-        await sleep(80);
-      }
-    })();
-    const alerts = async () =>
-      (
-        await db.pool.query<{ fingerprint: string; status: string }>(
-          "SELECT fingerprint, status FROM monitor_alerts",
-        )
-      ).rows;
-    const started = Date.now();
-    const kills = await killRepeatedly({
-      kills: KILLS,
-      process: proc!,
-      restart: start,
-      // Each kill after the restarted monitor fired something (it works, whatever the load).
-      beforeKill: async () => {
-        const seen = notices.length;
-        await waitFor(
-          async () => notices.length,
-          (n) => n > seen,
-          60_000,
-          "an alert notice between kills",
-        );
-      },
-      minMs: 0,
-      maxMs: 1_000,
-      onRestart: (p) => {
-        proc = p;
-      },
-    });
-    working = false;
-    await publisher;
-    await sleep(2_000); // the last resolutions are published
+      working = false;
+      await publisher;
+      await sleep(2_000); // the last resolutions are published
 
-    // Offline: the acknowledged drift events against the alerts and their notices.
-    const fp = (findingId: string) => `monitor:${RULE}:${findingId}`;
-    const resolvedIds = new Set(history.of("ok", "resolved").map((o) => o.key));
-    const stillOpen = history.of("ok", "detected").filter((o) => !resolvedIds.has(o.key));
-    const final = await waitFor(
-      alerts,
-      (rows) => {
-        const by = new Map(rows.map((r) => [r.fingerprint, r.status]));
-        return (
-          stillOpen.every((o) => by.get(fp(o.key)) === "firing") &&
-          [...resolvedIds].every((id) => by.get(fp(id)) !== "firing")
-        );
-      },
-      60_000,
-      "every open finding firing and every resolved one not",
-    );
-    const raisedFor = (f: string) =>
-      notices.filter((n) => n.type === ALERT_RAISED && n.fingerprint === f).length;
-    await waitFor(
-      async () => stillOpen.filter((o) => raisedFor(fp(o.key)) === 0).length,
-      (n) => n === 0,
-      30_000,
-      "alert.raised for every open finding",
-    );
-    await sleep(1_000); // anything still to come would be a duplicate
-    const count = new Map<string, number>();
-    for (const n of notices)
-      count.set(`${n.type} ${n.fingerprint}`, (count.get(`${n.type} ${n.fingerprint}`) ?? 0) + 1);
-    expect([...count].filter(([, c]) => c > 1)).toEqual([]);
-    // A resolved notice only for an alert raised before it.
-    const resolvedNotices = notices.filter((n) => n.type === ALERT_RESOLVED);
-    expect(resolvedNotices.filter((n) => raisedFor(n.fingerprint) === 0)).toEqual([]);
+      // Offline: the acknowledged drift events against the alerts and their notices.
+      const fp = (findingId: string) => `monitor:${RULE}:${findingId}`;
+      const resolvedIds = new Set(history.of("ok", "resolved").map((o) => o.key));
+      const stillOpen = history.of("ok", "detected").filter((o) => !resolvedIds.has(o.key));
+      const final = await waitFor(
+        alerts,
+        (rows) => {
+          const by = new Map(rows.map((r) => [r.fingerprint, r.status]));
+          return (
+            stillOpen.every((o) => by.get(fp(o.key)) === "firing") &&
+            [...resolvedIds].every((id) => by.get(fp(id)) !== "firing")
+          );
+        },
+        60_000,
+        "every open finding firing and every resolved one not",
+      );
+      const raisedFor = (f: string) =>
+        notices.filter((n) => n.type === ALERT_RAISED && n.fingerprint === f).length;
+      await waitFor(
+        async () => stillOpen.filter((o) => raisedFor(fp(o.key)) === 0).length,
+        (n) => n === 0,
+        30_000,
+        "alert.raised for every open finding",
+      );
+      await sleep(1_000); // anything still to come would be a duplicate
+      const count = new Map<string, number>();
+      for (const n of notices)
+        count.set(`${n.type} ${n.fingerprint}`, (count.get(`${n.type} ${n.fingerprint}`) ?? 0) + 1);
+      expect([...count].filter(([, c]) => c > 1)).toEqual([]);
+      // A resolved notice only for an alert raised before it.
+      const resolvedNotices = notices.filter((n) => n.type === ALERT_RESOLVED);
+      expect(resolvedNotices.filter((n) => raisedFor(n.fingerprint) === 0)).toEqual([]);
 
-    const raised = notices.filter((n) => n.type === ALERT_RAISED).length;
-    await recordFigure({
-      fault: `monitor SIGKILLed ${KILLS}× during alert evaluation (drift findings raised and resolved)`,
-      outcome: `0 acknowledged findings without their alert, 0 alerts raised or resolved twice (${final.length} alerts)`,
-      figure: `${history.of("ok", "detected").length} findings, ${resolvedIds.size} resolutions, ${raised} raised / ${resolvedNotices.length} resolved notices in ${((Date.now() - started) / 1000).toFixed(0)} s; ${restartFigure(kills.restartsMs)}`,
-    });
-  }, 600_000);
+      const raised = notices.filter((n) => n.type === ALERT_RAISED).length;
+      await recordFigure({
+        fault: `monitor SIGKILLed ${KILLS}× during alert evaluation (drift findings raised and resolved)`,
+        outcome: `0 acknowledged findings without their alert, 0 alerts raised or resolved twice (${final.length} alerts)`,
+        figure: `${history.of("ok", "detected").length} findings, ${resolvedIds.size} resolutions, ${raised} raised / ${resolvedNotices.length} resolved notices in ${((Date.now() - started) / 1000).toFixed(0)} s; ${restartFigure(kills.restartsMs)}`,
+      });
+    },
+    120_000 + KILLS * 60_000,
+  ); // a kill and restart take up to ~30 s on a loaded 2-core machine
 });
