@@ -249,8 +249,15 @@ export function createBackupService(deps: BackupServiceDeps) {
       let b: BackupDto;
       let parent: Manifest | null;
       try {
-        const interrupted = await store.failInterrupted(pool);
-        for (const id of interrupted) await storage.removePrefix(`${id}/`).catch(() => undefined);
+        // Announced like any failed backup (once: in the transaction that marks it), so the monitor
+        // hears of a backup whose process was killed, not only of those that failed by themselves.
+        const interrupted = await withTransaction(pool, async (tx) => {
+          const rows = await store.failInterrupted(tx);
+          for (const b of rows) await publishFailure(tx, b, "backup", b.error);
+          return rows;
+        });
+        if (interrupted.length) deps.wakeOutbox();
+        for (const { id } of interrupted) await storage.removePrefix(`${id}/`).catch(() => undefined);
         parent = opts.kind === "incremental" ? await parentForIncremental() : null;
         b = await store.insert(pool, {
           id: newBackupId(opts.kind, new Date()),

@@ -1,3 +1,4 @@
+import type { BackupKind } from "@nexus/contracts";
 import type { Queryable } from "@nexus/kit";
 import type { BundleProgress } from "../bundle/bundle-writer.js";
 import type { BackupDto, RestoreDto, VerificationDto } from "./backup-types.js";
@@ -128,13 +129,13 @@ export function createBackupStore() {
       );
     },
     /** Backups left `running` by a process that died (the caller holds the run lock, so none runs). */
-    async failInterrupted(db: Queryable): Promise<string[]> {
-      const r = await db.query<{ id: string }>(
+    async failInterrupted(db: Queryable): Promise<{ id: string; kind: BackupKind; error: string }[]> {
+      const r = await db.query<{ id: string; kind: BackupKind; error: string }>(
         `UPDATE backups SET status = 'failed', finished_at = now(),
                 error = 'interrupted: the backup service stopped during the backup'
-          WHERE status = 'running' RETURNING id`,
+          WHERE status = 'running' RETURNING id, kind, error`,
       );
-      return r.rows.map((x) => x.id);
+      return r.rows;
     },
     async get(db: Queryable, id: string): Promise<BackupDto | undefined> {
       const r = await db.query("SELECT * FROM backups WHERE id = $1", [id]);

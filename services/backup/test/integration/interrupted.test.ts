@@ -1,4 +1,5 @@
 import { Readable } from "node:stream";
+import { collectEvents } from "@nexus/test-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BackupApp } from "../../src/app.js";
 import { type BackupHarness, startBackupHarness, until } from "./harness.js";
@@ -28,9 +29,22 @@ describe("runs a dead process left behind", () => {
     );
     await h.storage.put(`${dead}/config_registry.layers.copy.gz`, Readable.from([Buffer.from("half")]));
 
+    // Announced as failed, like a backup that failed by itself (found by the fault suite's kills).
+    const announced = collectEvents<{ data: { backupId: string; stage: string; reason: string } }>(
+      h.registry.nats.nc,
+      `${h.registry.nats.prefix}.backup.failed.backup.>`,
+      1,
+      10_000,
+    );
     const started = await h.call(app, "POST", "/v1/backups", {});
     expect(started.status).toBe(202);
     expect(await ended(started.body.id)).toMatchObject({ status: "completed", verification: "verified" });
+    const [failed] = await announced;
+    expect(failed!.event.data).toMatchObject({
+      backupId: dead,
+      stage: "backup",
+      reason: "interrupted: the backup service stopped during the backup",
+    });
     expect((await h.call(app, "GET", `/v1/backups/${dead}`)).body).toMatchObject({
       status: "failed",
       error: "interrupted: the backup service stopped during the backup",

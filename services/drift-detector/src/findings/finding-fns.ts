@@ -14,6 +14,11 @@ export interface InstanceCandidate {
   headRevision: number | null;
   headHash: string | null;
   headChangedAt: Date | null;
+  /**
+   * When the instance fell behind: the first publication of a revision newer than the one it runs
+   * (or of the head's content, for an older content of the head's revision); null: the head's change.
+   */
+  behindSince: Date | null;
   /** Every hash known for the instance's revision; empty when the revision was never seen. */
   knownHashes: string[];
 }
@@ -27,9 +32,11 @@ const secondsSince = (then: Date, now: number) => Math.max(0, Math.round((now - 
 /**
  * The findings one instance should have now:
  * - rejected: it refused a revision newer than the one it runs;
- * - stale: the grace period after its environment's newest change is over and it runs an older
- *   revision (or the same revision with an older hash), unless it refused that revision (then the
- *   rejection says it better);
+ * - stale: it runs an older revision (or the same revision with an older hash) and the grace
+ *   period since it fell behind is over, unless it refused that revision (then the rejection says
+ *   it better). Counted from the first newer revision, not the newest: a change published while an
+ *   instance is already stale keeps it stale, rather than resolving its finding and raising a new
+ *   one once the new grace period is over;
  * - divergent: its hash is none of the hashes its revision ever had.
  */
 export function desiredForInstance(c: InstanceCandidate, graceMs: number, now: number): DesiredFinding[] {
@@ -62,7 +69,7 @@ export function desiredForInstance(c: InstanceCandidate, graceMs: number, now: n
     const behind =
       c.revision < c.headRevision ||
       (c.revision === c.headRevision && c.hash !== c.headHash && c.knownHashes.includes(c.hash));
-    const overdue = now >= c.headChangedAt.getTime() + graceMs;
+    const overdue = now >= (c.behindSince ?? c.headChangedAt).getTime() + graceMs;
     const refusedHead = rejectedNewer && (c.rejectedRevision ?? 0) >= c.headRevision;
     if (behind && overdue && !refusedHead) {
       const what =

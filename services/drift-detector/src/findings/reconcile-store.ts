@@ -6,11 +6,15 @@ import type { InstanceCandidate, InstanceNow } from "./finding-fns.js";
  * environment's head past its grace period, or run a hash their revision never had. The caller
  * decides exactly which findings (finding-fns); this only keeps the rows few.
  */
+const BEHIND_SINCE = `LEAST(h.changed_at, (SELECT min(rh.first_seen_at) FROM revision_hashes rh
+    WHERE rh.namespace = i.namespace AND rh.environment = i.environment AND rh.revision > i.revision))`;
+
 const CANDIDATES = `
 WITH grace AS (SELECT * FROM unnest($1::text[], $2::float8[]) AS g(environment, ms))
 SELECT i.namespace, i.environment, i.instance_id, i.service, i.revision, i.hash,
   i.rejected_revision, i.rejected_hash, i.rejected_reason,
   h.revision AS head_revision, h.hash AS head_hash, h.changed_at AS head_changed_at,
+  ${BEHIND_SINCE} AS behind_since,
   COALESCE((SELECT array_agg(rh.hash ORDER BY rh.first_seen_at, rh.hash) FROM revision_hashes rh
     WHERE rh.namespace = i.namespace AND rh.environment = i.environment AND rh.revision = i.revision),
     '{}') AS known_hashes
@@ -20,7 +24,7 @@ WHERE i.gone_at IS NULL AND (
   (i.rejected_revision IS NOT NULL AND (i.revision IS NULL OR i.rejected_revision > i.revision))
   OR (i.revision IS NOT NULL AND h.revision IS NOT NULL
       AND (i.revision < h.revision OR (i.revision = h.revision AND i.hash <> h.hash))
-      AND h.changed_at <= $4::timestamptz - COALESCE(
+      AND ${BEHIND_SINCE} <= $4::timestamptz - COALESCE(
         (SELECT g.ms FROM grace g WHERE g.environment = i.environment), $3::float8) * interval '1 millisecond')
   OR (i.hash IS NOT NULL AND EXISTS (SELECT 1 FROM revision_hashes rh WHERE rh.namespace = i.namespace
         AND rh.environment = i.environment AND rh.revision = i.revision)
@@ -55,6 +59,7 @@ export function createReconcileStore() {
         headRevision: r.head_revision,
         headHash: r.head_hash,
         headChangedAt: r.head_changed_at,
+        behindSince: r.behind_since,
         knownHashes: r.known_hashes,
       }));
     },

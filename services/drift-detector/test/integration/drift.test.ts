@@ -270,3 +270,47 @@ describe("drift findings from the inventory", () => {
     expect(noToken.statusCode).toBe(401);
   });
 });
+
+describe("a stale instance while changes keep coming", () => {
+  let w: World;
+  let watch: Awaited<ReturnType<typeof watchDriftEvents>>;
+  beforeAll(async () => {
+    // A grace period longer than the quiet period: what resolved a stale finding by mistake.
+    w = await startWorld({ quietMs: 300, staleGraceMs: 2_000 });
+    watch = await watchDriftEvents(w.registry.nats.bus);
+    expect((await call(w.registry, "POST", "/v1/namespaces", { name: "shop" })).status).toBe(201);
+  });
+  afterAll(async () => {
+    await watch?.stop();
+    await w?.close();
+  });
+
+  it("stays one open finding when a newer change is published (found by the fault suite's detector kills)", async () => {
+    const write = async (pool: number) => {
+      expect((await call(w.registry, "PUT", "/v1/namespaces/shop/layers/production", { pool })).status).toBe(
+        200,
+      );
+      const resolved = await call(w.registry, "GET", "/v1/namespaces/shop/environments/production/resolved");
+      return { revision: resolved.body.revision as number, hash: resolved.body.hash as string };
+    };
+    const rev1 = await write(1);
+    await w.publish(INSTANCE_HEARTBEAT, heartbeat({ instanceId: "i-behind", ...rev1 }));
+    await write(2);
+    const [first] = await eventually(
+      () => findingsOf(w, "i-behind", "open"),
+      (f) => f.length === 1,
+    );
+    const rev3 = await write(3);
+    // Longer than the quiet period, within revision 3's grace: the instance is still behind.
+    await sleep(1_000);
+    expect((await findingsOf(w, "i-behind")).map((f) => [f.id, f.status])).toEqual([[first.id, "open"]]);
+    await eventually(
+      () => findingsOf(w, "i-behind"),
+      (f) => f[0]?.expected.revision === rev3.revision,
+    );
+    await sleep(1_500); // revision 3's own grace is over too
+    expect((await findingsOf(w, "i-behind")).map((f) => f.id)).toEqual([first.id]);
+    expect(watch.of("nexus.drift.resolved", (d) => d.findingId === first.id)).toEqual([]);
+    expect(watch.of("nexus.drift.detected", (d) => d.instanceIds.includes("i-behind"))).toHaveLength(1);
+  });
+});

@@ -22,6 +22,7 @@ const base: InstanceCandidate = {
   headRevision: 5,
   headHash: H("5"),
   headChangedAt: new Date(now - 61_000),
+  behindSince: null,
   knownHashes: [H("4")],
 };
 const kinds = (c: Partial<InstanceCandidate>, grace = 60_000) =>
@@ -32,6 +33,14 @@ describe("desiredForInstance", () => {
     expect(kinds({})).toEqual(["stale"]);
     expect(kinds({}, 120_000)).toEqual([]);
     expect(kinds({ revision: 5, hash: H("5"), knownHashes: [H("5")] })).toEqual([]);
+  });
+
+  it("stays stale when a newer change comes: its grace counts from when it fell behind", () => {
+    // Behind since revision 5 (61 s ago, grace over); revision 6 was published a second ago.
+    const stillBehind = { headRevision: 6, headChangedAt: new Date(now - 1_000) };
+    expect(kinds({ ...stillBehind, behindSince: new Date(now - 61_000) })).toEqual(["stale"]);
+    // Behind only since revision 6: its grace is not over yet.
+    expect(kinds({ ...stillBehind, revision: 5, behindSince: new Date(now - 1_000) })).toEqual([]);
   });
 
   it("same revision with an older hash of it is stale; with an unknown hash it is divergent", () => {

@@ -175,6 +175,7 @@ export function createAlertEvaluator(deps: {
     );
     for (const i of gone.instances) model.forget(i.service, i.instanceId);
     const resolved = await deps.alerts.sweepResolved(pool, new Date(now - config.retentionMs));
+    await deps.findings.sweepClosed(pool, new Date(now - config.retentionMs));
     if (gone.samples + gone.instances.length + resolved > 0)
       logger.info(
         { samples: gone.samples, instances: gone.instances.length, resolvedAlerts: resolved },

@@ -113,16 +113,26 @@ export function createFindingStore() {
         openedAt: r.opened_at,
       }));
     },
+    /** Open, unless it was closed already (a drift.detected redelivered after its drift.resolved). */
     async opened(q: Queryable, f: OpenFinding) {
       await q.query(
         `INSERT INTO open_findings (finding_id, kind, namespace, environment, severity, summary, opened_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         SELECT $1, $2, $3, $4, $5, $6, $7
+          WHERE NOT EXISTS (SELECT 1 FROM closed_findings WHERE finding_id = $1)
          ON CONFLICT (finding_id) DO UPDATE SET severity = EXCLUDED.severity, summary = EXCLUDED.summary`,
         [f.findingId, f.kind, f.namespace, f.environment, f.severity, f.summary, f.openedAt],
       );
     },
     async closed(q: Queryable, findingId: string) {
-      await q.query("DELETE FROM open_findings WHERE finding_id = $1", [findingId]);
+      await q.query(
+        `WITH gone AS (DELETE FROM open_findings WHERE finding_id = $1)
+         INSERT INTO closed_findings (finding_id) VALUES ($1) ON CONFLICT DO NOTHING`,
+        [findingId],
+      );
+    },
+    async sweepClosed(q: Queryable, before: Date): Promise<number> {
+      const res = await q.query("DELETE FROM closed_findings WHERE closed_at < $1", [before]);
+      return res.rowCount ?? 0;
     },
   };
 }

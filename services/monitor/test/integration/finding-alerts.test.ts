@@ -72,4 +72,25 @@ describe("monitor: alerts on drift findings open too long", () => {
       `monitor:old-drift:${payOld.findingId}`,
     );
   });
+
+  it("keeps a finding closed when its drift.detected comes after its drift.resolved (found by the fault suite's monitor kills)", async () => {
+    // A monitor killed while holding drift.detected unacked gets it back after the ack wait,
+    // behind the drift.resolved published later.
+    const late = finding("late-api", 30);
+    await h.nats.bus.publish("nexus.drift.resolved", {
+      ...late,
+      resolvedAt: new Date().toISOString(),
+      resolution: "the instance caught up",
+    });
+    await h.nats.bus.publish("nexus.drift.detected", late);
+    const marker = finding("marker-api", 30); // published after both: once it fires, both were applied
+    await h.nats.bus.publish("nexus.drift.detected", marker);
+    const firing = await eventually(
+      async () => (await h.call("GET", "/v1/alerts")).body.items as { fingerprint: string }[],
+      (items) => items.some((a) => a.fingerprint === `monitor:old-drift:${marker.findingId}`),
+    );
+    expect(firing.map((a) => a.fingerprint)).not.toContain(`monitor:old-drift:${late.findingId}`);
+    const open = await h.db.pool.query("SELECT 1 FROM open_findings WHERE finding_id = $1", [late.findingId]);
+    expect(open.rows).toEqual([]);
+  });
 });
