@@ -239,6 +239,7 @@ export async function buildApp(deps: MonitorDeps) {
       async start() {
         await bus.ensureStreams();
         if (config.outboxRelay) await relay.start();
+        await backupStore.startWatching(pool);
         const heads = await consumeHeads({
           bus,
           pool,

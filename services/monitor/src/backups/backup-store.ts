@@ -5,6 +5,16 @@ import type { BackupStatus } from "./backup-types.js";
 /** Newest wins: a redelivered or late older event never replaces a newer outcome. */
 export function createBackupStatusStore() {
   return {
+    /**
+     * Starts the overdue clock of each kind the first time a monitor watches this database. Not a
+     * migration default: a database migrated long before the monitor first runs (or cloned from a
+     * migrated template) would otherwise count a backup overdue from before anyone watched.
+     */
+    async startWatching(q: Queryable) {
+      await q.query(
+        `INSERT INTO backup_status (kind) VALUES ('full'), ('incremental') ON CONFLICT (kind) DO NOTHING`,
+      );
+    },
     async all(q: Queryable): Promise<BackupStatus[]> {
       const res = await q.query<{
         kind: BackupStatus["kind"];
