@@ -29,6 +29,7 @@ import { createPipelineStore } from "./pipelines/pipeline-store.js";
 import { serveRolloutTargetCommands } from "./rollouts/rollout-command.js";
 import { ROLLOUT_EVENT, rolloutProgressed } from "./rollouts/rollout-events.js";
 import { createRolloutStore } from "./rollouts/rollout-store.js";
+import { createAppliedAcks } from "./runs/applied-acks.js";
 import { createExecutor } from "./runs/executor.js";
 import { registerRunRoutes } from "./runs/run-router.js";
 import { createRunService } from "./runs/run-service.js";
@@ -68,6 +69,8 @@ export interface OrchestratorConfig {
   watchPollMs?: number;
   /** A step whose dependency is away looks again after this long. Default 2 s. */
   retryMs?: number;
+  /** A waiting step that looks again within this long keeps its run in this instance. Default 5 s. */
+  holdMs?: number;
   /** PATH given to `run` commands. */
   commandPath?: string;
   /** Programs `run` steps may start (default none: `run` steps are refused). */
@@ -139,11 +142,13 @@ export async function buildApp(deps: OrchestratorDeps) {
   const publishRollout = async (tx: PoolClient, data: RolloutProgressed) => {
     await enqueueEvent(tx, bus, ROLLOUT_EVENT, data, { channel: outboxChannel });
   };
+  const appliedAcks = createAppliedAcks({ nc, bus });
   const executor = createExecutor({
     pool,
     bus,
     logger,
     runs: runStore,
+    acks: appliedAcks,
     handlers: createStepHandlers({
       registry,
       drift,
@@ -159,6 +164,7 @@ export async function buildApp(deps: OrchestratorDeps) {
       pool,
       rollouts: rolloutStore,
       publishRollout,
+      acks: appliedAcks.seen,
     }),
     // A failed step (or a cancel) ends a wave rollout: later waves never get its revision, and
     // everyone may apply the next one (what the rollback writes).
@@ -171,6 +177,7 @@ export async function buildApp(deps: OrchestratorDeps) {
       pollMs: config.runPollMs,
       concurrency: config.runConcurrency ?? 4,
       retryMs: config.retryMs ?? 2_000,
+      ...(config.holdMs !== undefined ? { holdMs: config.holdMs } : {}),
       outboxChannel,
     },
   });
@@ -291,6 +298,7 @@ export async function buildApp(deps: OrchestratorDeps) {
         busMetrics.stop();
         await scheduler.stop();
         await executor.stop();
+        appliedAcks.stopAll();
         await rolloutCommands?.stop();
         await Promise.all(consumptions.map((c) => c.stop()));
         await relay.stop();
