@@ -25,10 +25,7 @@ interface Target {
  * drift-detector's inventory, which ingests acks in batches (INVENTORY_FLUSH_MS, 500 ms by
  * default). Only while someone watches: nothing is subscribed when no run waits here.
  */
-export function createAppliedAcks(deps: {
-  nc: NatsConnection;
-  bus: Pick<Bus, "subject">;
-}) {
+export function createAppliedAcks(deps: { nc: NatsConnection; bus: Pick<Bus, "subject"> }) {
   const targets = new Map<string, Target>();
   const keyOf = (namespace: string, environment: string) => `${namespace}\u0000${environment}`;
 

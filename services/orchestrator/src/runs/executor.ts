@@ -102,7 +102,11 @@ export function createExecutor(deps: {
    * Sleep until the next look: `recheckMs` passed, or enough instances acked the awaited revision
    * since the look began (`from`: the acks seen then), or the executor stops.
    */
-  function sleepUntilLook(outcome: StepOutcome & { kind: "wait" }, acks: AckFollow | undefined, from: number) {
+  function sleepUntilLook(
+    outcome: StepOutcome & { kind: "wait" },
+    acks: AckFollow | undefined,
+    from: number,
+  ) {
     return new Promise<void>((resolve) => {
       const wanted = outcome.wakeOnAcks;
       const enough = () => {
@@ -144,7 +148,14 @@ export function createExecutor(deps: {
         const def = stepOf(run, run.currentStep);
         // A cancelled run stops at the step it is on (and rolls back what it promoted, like a failure).
         if (run.cancelRequestedBy && run.status !== "rolling-back") {
-          const next = await t.fail(run, step, def, `cancelled by ${run.cancelRequestedBy}`, undefined, !stopped);
+          const next = await t.fail(
+            run,
+            step,
+            def,
+            `cancelled by ${run.cancelRequestedBy}`,
+            undefined,
+            !stopped,
+          );
           if (!next) return;
           ({ run, step, started } = next);
           continue;

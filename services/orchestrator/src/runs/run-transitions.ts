@@ -171,7 +171,11 @@ export function createRunTransitions(deps: {
           output: output ?? null,
           finished: true,
         });
-        await publish(tx, PIPELINE_STEP_FAILED, { ...runFacts(r), step: stepRef(step), reason: clip(reason) });
+        await publish(tx, PIPELINE_STEP_FAILED, {
+          ...runFacts(r),
+          step: stepRef(step),
+          reason: clip(reason),
+        });
         await deps.onStepFailed?.(tx, r);
         const failure = `${step.name}: ${reason}`;
         const wrote = r.context.targetBefore !== undefined && r.context.promotedRevision != null;

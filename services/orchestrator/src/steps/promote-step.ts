@@ -103,7 +103,9 @@ async function secretRefusal(
   run: RunView,
   overlays: { environment: string; content: JsonObject }[],
 ): Promise<string | null> {
-  const pointers = await Promise.all(overlays.map((o) => registry.secretPointers(run.namespace, o.environment)));
+  const pointers = await Promise.all(
+    overlays.map((o) => registry.secretPointers(run.namespace, o.environment)),
+  );
   return secretRefusalIn(overlays.map((o, i) => ({ ...o, secretPointers: pointers[i] ?? [] })));
 }
 

@@ -112,7 +112,10 @@ export function createWaves(deps: WaveDeps) {
     if (!result.ok) return { kind: "failed", reason: result.reason };
     if (result.revision === null) {
       const now = await deps.registry.resolved(run.namespace, run.target);
-      await input.checkpoint({ ...state, before: refOf(result.before) }, { also: (tx) => complete(tx, run.id) });
+      await input.checkpoint(
+        { ...state, before: refOf(result.before) },
+        { also: (tx) => complete(tx, run.id) },
+      );
       return {
         kind: "succeeded",
         summary: `${run.target} already had ${def.source} revision ${run.sourceRevision}'s content; nothing written, no waves`,

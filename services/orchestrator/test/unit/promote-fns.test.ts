@@ -1,15 +1,15 @@
 import { describe, expect, it } from "vitest";
+import { parseAck } from "../../src/runs/applied-acks.js";
 import {
   pointerTokens,
   previewLines,
   promotedContent,
-  rolloutProgress,
   refOf,
+  rolloutProgress,
   sameJson,
   secretsIn,
   withSeenAcks,
 } from "../../src/steps/promote-fns.js";
-import { parseAck } from "../../src/runs/applied-acks.js";
 import { commandEnv, hookSignature, tailOf } from "../../src/steps/step-fns.js";
 
 describe("promotedContent", () => {
