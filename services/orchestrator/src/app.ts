@@ -23,6 +23,10 @@ import { createDriftClient } from "./clients/drift-client.js";
 import { createHttpJsonClient } from "./clients/http-json.js";
 import { createMonitorClient } from "./clients/monitor-client.js";
 import { createRegistryClient } from "./clients/registry-client.js";
+import { registerJobRoutes } from "./jobs/job-router.js";
+import { createJobService } from "./jobs/job-service.js";
+import { createJobStore } from "./jobs/job-store.js";
+import { createBackupDrill, createComplianceScan } from "./jobs/job-work.js";
 import { registerPipelineRoutes } from "./pipelines/pipeline-router.js";
 import { createPipelineService } from "./pipelines/pipeline-service.js";
 import { createPipelineStore } from "./pipelines/pipeline-store.js";
@@ -56,6 +60,8 @@ export interface OrchestratorConfig {
   driftDetectorUrl: string;
   /** The monitor's HTTP API (health-gate asks it for alerts); absent: drift findings decide. */
   monitorUrl?: string | undefined;
+  /** The backup service's HTTP API (backup-drill jobs); absent: drills fail saying so. */
+  backupUrl?: string | undefined;
   /** The API token used with the registry's and the drift-detector's HTTP APIs (absent: those steps wait). */
   apiToken: string | undefined;
   hookSigningKey: string;
@@ -197,6 +203,27 @@ export async function buildApp(deps: OrchestratorDeps) {
     wake: () => executor.wake(),
   });
 
+  const jobs = createJobService({
+    pool,
+    jobs: createJobStore(),
+    logger,
+    leaseMs: config.runLeaseMs,
+    work: {
+      "compliance-scan": createComplianceScan({ registry }),
+      "backup-drill": createBackupDrill({
+        backup: config.backupUrl
+          ? createHttpJsonClient({
+              name: "backup service",
+              baseUrl: config.backupUrl,
+              token: config.apiToken,
+              timeoutMs: config.dependencyTimeoutMs,
+            })
+          : undefined,
+        pollMs: config.watchPollMs ?? 1_000,
+      }),
+    },
+  });
+
   const scheduleStore = createScheduleStore();
   const scheduler = createScheduler({
     pool,
@@ -207,6 +234,7 @@ export async function buildApp(deps: OrchestratorDeps) {
     schedules: scheduleStore,
     runs,
     registry,
+    jobs,
     tickMs: config.scheduleTickMs ?? 1_000,
     leaseRetryMs: config.leaseRetryMs ?? 2_000,
     wake: () => executor.wake(),
@@ -248,6 +276,7 @@ export async function buildApp(deps: OrchestratorDeps) {
   registerPipelineRoutes(http.app, { pipelines });
   registerRunRoutes(http.app, { runs });
   registerScheduleRoutes(http.app, { pool, pipelines: pipelineStore, schedules: scheduleStore });
+  registerJobRoutes(http.app, { jobs });
   registerAuditRoutes(http.app, audit);
 
   let consumptions: Consumption[] = [];
@@ -259,7 +288,7 @@ export async function buildApp(deps: OrchestratorDeps) {
     executor,
     scheduler,
     audit,
-    services: { pipelines, runs },
+    services: { pipelines, runs, jobs },
     workers: {
       /** Streams exist, the relay and the trigger consumers run, the executor drives runs, schedules compete for their lease. */
       async start() {
@@ -297,6 +326,7 @@ export async function buildApp(deps: OrchestratorDeps) {
       async stop() {
         busMetrics.stop();
         await scheduler.stop();
+        await jobs.stop();
         await executor.stop();
         appliedAcks.stopAll();
         await rolloutCommands?.stop();

@@ -72,8 +72,8 @@ describe("resolved reads at a past revision", () => {
     const both = await read("?revision=1&explain=true", viewer);
     expect(both.status).toBe(400);
     expect(both.body.error.field).toBe("explain");
-    expect((await call(h, "GET", "/v1/namespaces/past/environments/nowhere/resolved?revision=1")).status).toBe(
-      404,
-    );
+    expect(
+      (await call(h, "GET", "/v1/namespaces/past/environments/nowhere/resolved?revision=1")).status,
+    ).toBe(404);
   });
 });

@@ -63,6 +63,20 @@ export function createRegistryClient(deps: {
       return got?.schema ?? null;
     },
 
+    /** The namespaces this token may read, with their environments. */
+    async namespaces(): Promise<{ name: string; environments: string[] }[]> {
+      const out: { name: string; environments: string[] }[] = [];
+      let after: string | null = null;
+      do {
+        const q: URLSearchParams = new URLSearchParams({ limit: "500", ...(after ? { after } : {}) });
+        const page: { items: { name: string; environments: string[] }[]; next: string | null } | null =
+          await http.get(`/v1/namespaces?${q}`);
+        for (const n of page?.items ?? []) out.push({ name: n.name, environments: n.environments });
+        after = page?.next ?? null;
+      } while (after);
+      return out;
+    },
+
     /** The name of the Git source with this id; null when the registry has none (deleted since). */
     async gitSourceName(id: string): Promise<string | null> {
       // The registry addresses sources by name; the push event carries the id.
