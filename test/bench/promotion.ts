@@ -175,7 +175,9 @@ async function main() {
       detectMs?: number;
       gapsMs?: number;
       gateMs?: number;
+      writeMs?: number;
     }[] = [];
+    let lastPutMs = 0;
     let version = 0;
     for (let round = 0; round < ROUNDS + 1; round++) {
       const warm = round === 0;
@@ -186,6 +188,8 @@ async function main() {
         world.registryCall("PUT", `/v1/namespaces/${NS}/layers/production`, { ...overlay, version }),
         "baseline write",
       );
+      // The registry's own cost of writing this layer: the promote step pays it too.
+      lastPutMs = Date.now() - t0;
       const base = await lastAck(productionHash, t0);
       progress(`round ${round}: baseline ${base} ms`);
       if (!warm) rows.push({ kind: "baseline", appliedMs: base });
@@ -201,7 +205,14 @@ async function main() {
       const id = started.id as string;
       let run: Record<string, unknown> & { steps: Record<string, string>[] };
       for (;;) {
-        run = (await world.call("GET", `/v1/runs/${id}`, undefined, admin)).body;
+        const got = await world.call("GET", `/v1/runs/${id}`, undefined, admin);
+        if (got.status !== 200) {
+          // A loaded machine can make a read fail (a pool timeout); the run goes on regardless.
+          progress(`reading run ${id}: ${got.status} ${JSON.stringify(got.body)}`);
+          await sleep(200);
+          continue;
+        }
+        run = got.body;
         if (run.status !== "running") break;
         if (Date.now() - t0 > 180_000)
           throw new Error(`run ${id} still running: ${JSON.stringify(run.steps)}`);
@@ -233,6 +244,7 @@ async function main() {
           detectMs,
           gapsMs,
           gateMs,
+          writeMs: lastPutMs,
         });
     }
 
@@ -266,7 +278,7 @@ async function main() {
       `|   promote step (run start, checks, reads, the registry write) | ${of("promotion", "promoteMs").toFixed(0)} ms | ${list("promotion", "promoteMs")} |`,
     );
     log(
-      `|   wait-applied: last ack → step done (polling ${50} ms, drift-detector ingest) | ${of("promotion", "detectMs").toFixed(0)} ms | ${list("promotion", "detectMs")} |`,
+      `|   wait-applied: last ack → step done (woken by the acks; poll 50 ms) | ${of("promotion", "detectMs").toFixed(0)} ms | ${list("promotion", "detectMs")} |`,
     );
     log(
       `|   between steps (commits, claims) | ${of("promotion", "gapsMs").toFixed(0)} ms | ${list("promotion", "gapsMs")} |`,
@@ -276,6 +288,13 @@ async function main() {
     );
     log(
       `| orchestrator overhead beyond the wait | ${overhead.toFixed(0)} ms (${(overhead / 3).toFixed(0)} ms per step, target < ${TARGET_STEP_OVERHEAD_MS}: ${overhead / 3 < TARGET_STEP_OVERHEAD_MS ? "yes" : "no"}) | ${list("promotion", "overheadMs")} |`,
+    );
+    const ownMs = overhead - of("promotion", "writeMs");
+    log(
+      `|   the registry's write of the layer (the same round's baseline PUT) | ${of("promotion", "writeMs").toFixed(0)} ms | ${list("promotion", "writeMs")} |`,
+    );
+    log(
+      `| orchestrator overhead beyond the wait and the registry's write | ${ownMs.toFixed(0)} ms (${(ownMs / 3).toFixed(0)} ms per step, target < ${TARGET_STEP_OVERHEAD_MS}: ${ownMs / 3 < TARGET_STEP_OVERHEAD_MS ? "yes" : "no"}) | |`,
     );
     log(`| ratio promotion applied / baseline applied | ${(promoApplied / baseline).toFixed(2)} | |`);
     log(`| ratio promotion succeeded / baseline applied | ${(total / baseline).toFixed(2)} | |`);

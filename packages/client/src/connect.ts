@@ -11,7 +11,7 @@ import { type ConnectConfigOptions, parseOptions, type Settings } from "./option
 import type { RegistryReader } from "./registry-reader.js";
 import { createRolloutGate } from "./rollout-gate.js";
 import { checkSchema } from "./schema-check.js";
-import { loadInitial } from "./startup.js";
+import { loadInitial, startingRevision } from "./startup.js";
 import { subjectsFor } from "./subjects.js";
 import type { NexusConfig } from "./types.js";
 import { SDK_VERSION } from "./version.js";
@@ -46,6 +46,18 @@ export async function connectConfig<T = Record<string, unknown>>(
     return result.ok ? undefined : result.message;
   };
 
+  const rollout = settings.rollouts
+    ? createRolloutGate({
+        namespace: settings.namespace,
+        environment: settings.environment,
+        subject: subjectsFor(settings.subjectPrefix, settings).rolloutTarget,
+        service: settings.service,
+        instanceId,
+        labels: settings.labels,
+        timeoutMs: settings.requestTimeoutMs,
+      })
+    : undefined;
+
   let client: ConfigClient<T> | undefined;
   try {
     const initial = await loadInitial({
@@ -56,6 +68,13 @@ export async function connectConfig<T = Record<string, unknown>>(
       logger: log,
       check,
     });
+    if (initial.source === "live")
+      initial.document = await startingRevision(initial.document, {
+        reader,
+        gate: rollout,
+        nc: link.nc,
+        logger: log,
+      });
     const checked = checkSchema(settings.schema, initial.document.content);
     const held: Held<T> = {
       document: initial.document,
@@ -81,17 +100,6 @@ export async function connectConfig<T = Record<string, unknown>>(
         "nexus-client: could not write the last-known-good file",
       ),
     );
-    const rollout = settings.rollouts
-      ? createRolloutGate({
-          namespace: settings.namespace,
-          environment: settings.environment,
-          subject: subjectsFor(settings.subjectPrefix, settings).rolloutTarget,
-          service: settings.service,
-          instanceId,
-          labels: settings.labels,
-          timeoutMs: settings.requestTimeoutMs,
-        })
-      : undefined;
     client = new ConfigClient<T>({ settings, instanceId, reader, nats: link, reports, cache, rollout }, held);
     const current: ConfigClient<T> = client;
     if (link.nc) client.attachNats(link.nc);

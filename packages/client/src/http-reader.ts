@@ -68,65 +68,64 @@ export function createHttpReader(options: HttpReaderOptions): RegistryReader {
     });
   };
 
+  async function readFrom(address: string, ifNoneMatch?: string): Promise<ReadResult> {
+    const headers = { ...baseHeaders };
+    if (ifNoneMatch) headers["if-none-match"] = `"${ifNoneMatch}"`;
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(address, {
+        headers,
+        dispatcher,
+        headersTimeout: options.timeoutMs,
+        bodyTimeout: options.timeoutMs,
+      });
+    } catch (err) {
+      throw unreachable(err);
+    }
+    const status = res.statusCode;
+    const revisionHeader = header(res.headers, "nexus-revision");
+    if (status === 304) {
+      await res.body.dump().catch(() => undefined);
+      return {
+        kind: "not-modified",
+        hash: unquoteEtag(header(res.headers, "etag")) ?? ifNoneMatch ?? "",
+        revision:
+          revisionHeader !== undefined && /^\d+$/.test(revisionHeader) ? Number(revisionHeader) : undefined,
+      } satisfies ReadResult;
+    }
+    const text = await res.body.text().catch((err: unknown) => {
+      if (TIMEOUT_CODES.has((err as { code?: string })?.code ?? "")) throw unreachable(err);
+      throw new NexusConfigError("unavailable", `reading the registry's answer failed: ${reasonOf(err)}`, {
+        cause: err,
+      });
+    });
+    if (status < 200 || status > 299) throw errorFrom(status, text);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new NexusConfigError(
+        "invalid_response",
+        `the registry answered ${status} with a body that is not JSON`,
+        {
+          statusCode: status,
+        },
+      );
+    }
+    const body = ResolvedConfigBody.safeParse(json);
+    if (!body.success) {
+      throw new NexusConfigError("invalid_response", "the registry's resolved document breaks the contract", {
+        statusCode: status,
+        details: body.error.issues,
+      });
+    }
+    return { kind: "document", document: body.data };
+  }
+
   return {
     transport: "http",
-    async read(ifNoneMatch) {
-      const headers = { ...baseHeaders };
-      if (ifNoneMatch) headers["if-none-match"] = `"${ifNoneMatch}"`;
-      let res: Dispatcher.ResponseData;
-      try {
-        res = await request(url, {
-          headers,
-          dispatcher,
-          headersTimeout: options.timeoutMs,
-          bodyTimeout: options.timeoutMs,
-        });
-      } catch (err) {
-        throw unreachable(err);
-      }
-      const status = res.statusCode;
-      const revisionHeader = header(res.headers, "nexus-revision");
-      if (status === 304) {
-        await res.body.dump().catch(() => undefined);
-        return {
-          kind: "not-modified",
-          hash: unquoteEtag(header(res.headers, "etag")) ?? ifNoneMatch ?? "",
-          revision:
-            revisionHeader !== undefined && /^\d+$/.test(revisionHeader) ? Number(revisionHeader) : undefined,
-        } satisfies ReadResult;
-      }
-      const text = await res.body.text().catch((err: unknown) => {
-        if (TIMEOUT_CODES.has((err as { code?: string })?.code ?? "")) throw unreachable(err);
-        throw new NexusConfigError("unavailable", `reading the registry's answer failed: ${reasonOf(err)}`, {
-          cause: err,
-        });
-      });
-      if (status < 200 || status > 299) throw errorFrom(status, text);
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        throw new NexusConfigError(
-          "invalid_response",
-          `the registry answered ${status} with a body that is not JSON`,
-          {
-            statusCode: status,
-          },
-        );
-      }
-      const body = ResolvedConfigBody.safeParse(json);
-      if (!body.success) {
-        throw new NexusConfigError(
-          "invalid_response",
-          "the registry's resolved document breaks the contract",
-          {
-            statusCode: status,
-            details: body.error.issues,
-          },
-        );
-      }
-      return { kind: "document", document: body.data };
-    },
+    read: (ifNoneMatch) => readFrom(url, ifNoneMatch),
+    readAt: (revision) => readFrom(`${url}?revision=${revision}`),
   };
 }
 

@@ -23,4 +23,9 @@ export interface RegistryReader {
   /** `http` or `nats`, for logs. */
   readonly transport: string;
   read(ifNoneMatch?: string): Promise<ReadResult>;
+  /**
+   * The document as of an older namespace revision (`?revision=`, HTTP only): what an instance
+   * starting during a wave rollout runs while its wave holds the newest. Absent: not supported.
+   */
+  readAt?(revision: number): Promise<ReadResult>;
 }

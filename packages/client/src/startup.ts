@@ -1,9 +1,11 @@
+import type { NatsConnection } from "@nats-io/transport-node";
 import { backoffDelay } from "./backoff.js";
 import { contentHash } from "./content-hash.js";
 import { isTransient, NexusConfigError, reasonOf } from "./errors.js";
 import { readLastKnownGood } from "./last-known-good.js";
 import type { ConfigLogger } from "./logger.js";
 import type { RegistryReader, ResolvedDocument } from "./registry-reader.js";
+import type { RolloutGate } from "./rollout-gate.js";
 import type { ConfigSource } from "./types.js";
 
 export interface StartupOptions {
@@ -112,4 +114,49 @@ async function fromCache(options: StartupOptions): Promise<ResolvedDocument | un
     return undefined;
   }
   return loaded.document;
+}
+
+/**
+ * An instance starting during a wave rollout whose wave is not released yet starts on the revision
+ * its wave still runs (`?revision=`), not the newest; it moves on when its wave is released, like
+ * the instances that were running. When that cannot be read (a NATS-only client, an older
+ * registry, no answer) it starts on the newest, as without rollouts, and says so.
+ */
+export async function startingRevision(
+  document: ResolvedDocument,
+  options: {
+    reader: RegistryReader;
+    gate: RolloutGate | undefined;
+    nc: NatsConnection | undefined;
+    logger: ConfigLogger;
+  },
+): Promise<ResolvedDocument> {
+  const { reader, gate, logger } = options;
+  if (!gate) return document;
+  try {
+    const answer = await gate.ask(options.nc, document.revision);
+    if (answer.decision === "apply" || answer.holdRevision >= document.revision) return document;
+    const at = { newest: document.revision, holdRevision: answer.holdRevision, rolloutId: answer.rolloutId };
+    if (!reader.readAt) {
+      logger.warn(
+        at,
+        "nexus-client: a wave rollout holds the newest revision, but this transport cannot read an older one; starting on the newest",
+      );
+      return document;
+    }
+    const past = await reader.readAt(answer.holdRevision);
+    if (past.kind !== "document") return document;
+    assertHash(past.document);
+    logger.info(
+      { ...at, revision: past.document.revision },
+      "nexus-client: starting on the revision this instance's rollout wave runs",
+    );
+    return past.document;
+  } catch (err) {
+    logger.warn(
+      { revision: document.revision, err: reasonOf(err) },
+      "nexus-client: could not learn whether a wave rollout holds the newest revision; starting on it",
+    );
+    return document;
+  }
 }

@@ -50,6 +50,7 @@ import { createNamespaceStore } from "./namespaces/namespace-store.js";
 import { createPolicyGate } from "./policies/policy-gate.js";
 import { createKnownDocuments } from "./resolve/known-documents.js";
 import { createResolveCache } from "./resolve/resolve-cache.js";
+import { createResolveHistory } from "./resolve/resolve-history.js";
 import {
   createOwnChanges,
   createResolveMemoryCache,
@@ -251,6 +252,15 @@ export async function buildApp(deps: RegistryDeps) {
     secrets,
   });
 
+  const history = createResolveHistory({
+    pool,
+    namespaces: namespaceStore,
+    revisions: revisionStore,
+    reads,
+    resolve,
+    secrets,
+  });
+
   const changeRequests = createChangeRequestService({
     pool,
     store: createChangeRequestStore(),
@@ -357,7 +367,7 @@ export async function buildApp(deps: RegistryDeps) {
   registerRevisionRoutes(http.app, { revisions });
   registerChangeRequestRoutes(http.app, { changeRequests });
   registerSchemaRoutes(http.app, { schemas });
-  registerResolveRoutes(http.app, { reads });
+  registerResolveRoutes(http.app, { reads, history });
   registerSecretRoutes(http.app, { secrets });
   registerTokenRoutes(http.app, { tokens });
   registerAuditRoutes(http.app, audit);

@@ -23,12 +23,17 @@ import { createDriftClient } from "./clients/drift-client.js";
 import { createHttpJsonClient } from "./clients/http-json.js";
 import { createMonitorClient } from "./clients/monitor-client.js";
 import { createRegistryClient } from "./clients/registry-client.js";
+import { registerJobRoutes } from "./jobs/job-router.js";
+import { createJobService } from "./jobs/job-service.js";
+import { createJobStore } from "./jobs/job-store.js";
+import { createBackupDrill, createComplianceScan } from "./jobs/job-work.js";
 import { registerPipelineRoutes } from "./pipelines/pipeline-router.js";
 import { createPipelineService } from "./pipelines/pipeline-service.js";
 import { createPipelineStore } from "./pipelines/pipeline-store.js";
 import { serveRolloutTargetCommands } from "./rollouts/rollout-command.js";
 import { ROLLOUT_EVENT, rolloutProgressed } from "./rollouts/rollout-events.js";
 import { createRolloutStore } from "./rollouts/rollout-store.js";
+import { createAppliedAcks } from "./runs/applied-acks.js";
 import { createExecutor } from "./runs/executor.js";
 import { registerRunRoutes } from "./runs/run-router.js";
 import { createRunService } from "./runs/run-service.js";
@@ -55,6 +60,8 @@ export interface OrchestratorConfig {
   driftDetectorUrl: string;
   /** The monitor's HTTP API (health-gate asks it for alerts); absent: drift findings decide. */
   monitorUrl?: string | undefined;
+  /** The backup service's HTTP API (backup-drill jobs); absent: drills fail saying so. */
+  backupUrl?: string | undefined;
   /** The API token used with the registry's and the drift-detector's HTTP APIs (absent: those steps wait). */
   apiToken: string | undefined;
   hookSigningKey: string;
@@ -68,6 +75,8 @@ export interface OrchestratorConfig {
   watchPollMs?: number;
   /** A step whose dependency is away looks again after this long. Default 2 s. */
   retryMs?: number;
+  /** A waiting step that looks again within this long keeps its run in this instance. Default 5 s. */
+  holdMs?: number;
   /** PATH given to `run` commands. */
   commandPath?: string;
   /** Programs `run` steps may start (default none: `run` steps are refused). */
@@ -139,11 +148,13 @@ export async function buildApp(deps: OrchestratorDeps) {
   const publishRollout = async (tx: PoolClient, data: RolloutProgressed) => {
     await enqueueEvent(tx, bus, ROLLOUT_EVENT, data, { channel: outboxChannel });
   };
+  const appliedAcks = createAppliedAcks({ nc, bus });
   const executor = createExecutor({
     pool,
     bus,
     logger,
     runs: runStore,
+    acks: appliedAcks,
     handlers: createStepHandlers({
       registry,
       drift,
@@ -159,6 +170,7 @@ export async function buildApp(deps: OrchestratorDeps) {
       pool,
       rollouts: rolloutStore,
       publishRollout,
+      acks: appliedAcks.seen,
     }),
     // A failed step (or a cancel) ends a wave rollout: later waves never get its revision, and
     // everyone may apply the next one (what the rollback writes).
@@ -171,6 +183,7 @@ export async function buildApp(deps: OrchestratorDeps) {
       pollMs: config.runPollMs,
       concurrency: config.runConcurrency ?? 4,
       retryMs: config.retryMs ?? 2_000,
+      ...(config.holdMs !== undefined ? { holdMs: config.holdMs } : {}),
       outboxChannel,
     },
   });
@@ -190,6 +203,27 @@ export async function buildApp(deps: OrchestratorDeps) {
     wake: () => executor.wake(),
   });
 
+  const jobs = createJobService({
+    pool,
+    jobs: createJobStore(),
+    logger,
+    leaseMs: config.runLeaseMs,
+    work: {
+      "compliance-scan": createComplianceScan({ registry }),
+      "backup-drill": createBackupDrill({
+        backup: config.backupUrl
+          ? createHttpJsonClient({
+              name: "backup service",
+              baseUrl: config.backupUrl,
+              token: config.apiToken,
+              timeoutMs: config.dependencyTimeoutMs,
+            })
+          : undefined,
+        pollMs: config.watchPollMs ?? 1_000,
+      }),
+    },
+  });
+
   const scheduleStore = createScheduleStore();
   const scheduler = createScheduler({
     pool,
@@ -200,6 +234,7 @@ export async function buildApp(deps: OrchestratorDeps) {
     schedules: scheduleStore,
     runs,
     registry,
+    jobs,
     tickMs: config.scheduleTickMs ?? 1_000,
     leaseRetryMs: config.leaseRetryMs ?? 2_000,
     wake: () => executor.wake(),
@@ -241,6 +276,7 @@ export async function buildApp(deps: OrchestratorDeps) {
   registerPipelineRoutes(http.app, { pipelines });
   registerRunRoutes(http.app, { runs });
   registerScheduleRoutes(http.app, { pool, pipelines: pipelineStore, schedules: scheduleStore });
+  registerJobRoutes(http.app, { jobs });
   registerAuditRoutes(http.app, audit);
 
   let consumptions: Consumption[] = [];
@@ -252,7 +288,7 @@ export async function buildApp(deps: OrchestratorDeps) {
     executor,
     scheduler,
     audit,
-    services: { pipelines, runs },
+    services: { pipelines, runs, jobs },
     workers: {
       /** Streams exist, the relay and the trigger consumers run, the executor drives runs, schedules compete for their lease. */
       async start() {
@@ -290,7 +326,9 @@ export async function buildApp(deps: OrchestratorDeps) {
       async stop() {
         busMetrics.stop();
         await scheduler.stop();
+        await jobs.stop();
         await executor.stop();
+        appliedAcks.stopAll();
         await rolloutCommands?.stop();
         await Promise.all(consumptions.map((c) => c.stop()));
         await relay.stop();

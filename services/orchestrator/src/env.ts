@@ -19,6 +19,11 @@ export const orchestratorEnvSchema = baseEnvSchema.extend({
    */
   MONITOR_URL: z.url().optional(),
   /**
+   * The backup service's HTTP API: `backup-drill` jobs ask it to verify its newest backup (the
+   * API token must be an admin there). Unset: drills fail saying so.
+   */
+  BACKUP_URL: z.url().optional(),
+  /**
    * The API token the orchestrator reads layer revisions, schemas, instances and findings with
    * (a registry token: viewer of the namespaces it promotes; writes go over NATS). Unset: the
    * service starts, /readyz says degraded, and steps that need it wait.

@@ -46,6 +46,7 @@ async function main(): Promise<void> {
       registryUrl: env.REGISTRY_URL,
       driftDetectorUrl: env.DRIFT_DETECTOR_URL,
       monitorUrl: env.MONITOR_URL,
+      backupUrl: env.BACKUP_URL,
       apiToken: env.ORCHESTRATOR_API_TOKEN,
       hookSigningKey: env.ORCHESTRATOR_HOOK_KEY,
       runLeaseMs: env.RUN_LEASE_SECONDS * 1_000,

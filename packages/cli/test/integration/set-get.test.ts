@@ -124,12 +124,17 @@ describe("nexus set / get / schema", () => {
     });
   });
 
-  it("says --revision is not supported by this registry (exit 1) instead of returning the latest", async () => {
-    const r = await env.run(["get", "shop", "production", "--revision", "1"]);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toBe("");
-    expect(r.stderr).toContain("--revision is not supported by this registry");
-    expect(r.stderr).toContain("code not_supported");
+  it("prints the configuration as of an older revision with --revision", async () => {
+    const r = await env.run(["get", "shop", "production", "--revision", "1", "--format", "json"]);
+    expect(r.code).toBe(0);
+    // Revision 1 wrote the base layer only: production as of then is the base's content.
+    const base = await call(env.registry, "GET", "/v1/namespaces/shop/layers/base/revisions/1");
+    expect(JSON.parse(r.stdout)).toEqual(base.body.content);
+    const api = await env.run(["--json", "get", "shop", "production", "--revision", "1"]);
+    expect(JSON.parse(api.stdout)).toMatchObject({ revision: 1, content: base.body.content });
+    const ahead = await env.run(["get", "shop", "production", "--revision", "99"]);
+    expect(ahead.code).not.toBe(0);
+    expect(ahead.stderr).toContain("revision_not_found");
   });
 
   it("refuses a stale --if-match with exit 3 and stores nothing", async () => {

@@ -1,16 +1,20 @@
 import { ApiErrorBody } from "@nexus/contracts";
-import { type App, fastValidatorCompiler, requireAccess } from "@nexus/kit";
+import { type App, BadRequestError, fastValidatorCompiler, requireAccess } from "@nexus/kit";
 import { access } from "../http/access-scopes.js";
 import { etag, matchesIfNoneMatch } from "../http/request-context.js";
 import { secretReaderOf } from "../secrets/secret-access.js";
+import type { ResolveHistory } from "./resolve-history.js";
 import type { ResolveReadService } from "./resolve-read-service.js";
 import { CompareDto, CompareQuery, ResolvedDto, ResolvedParams, ResolvedQuery } from "./resolve-types.js";
 import { resolvedParamsCheck, resolvedQueryCheck } from "./resolved-route-fns.js";
 
 const errors = { 400: ApiErrorBody, 404: ApiErrorBody };
 
-export function registerResolveRoutes(app: App, deps: { reads: ResolveReadService }): void {
-  const { reads } = deps;
+export function registerResolveRoutes(
+  app: App,
+  deps: { reads: ResolveReadService; history: ResolveHistory },
+): void {
+  const { reads, history } = deps;
 
   app.get(
     "/v1/namespaces/:ns/environments/:env/resolved",
@@ -25,7 +29,7 @@ export function registerResolveRoutes(app: App, deps: { reads: ResolveReadServic
         tags: ["resolved"],
         summary: "The resolved configuration: base ⊕ overlay with references resolved",
         description:
-          "ETag is the sha256 of the canonical JSON of `content`; `If-None-Match` gets 304. `Nexus-Revision` carries the revision. `?explain=true` adds per-key provenance.",
+          "ETag is the sha256 of the canonical JSON of `content`; `If-None-Match` gets 304. `Nexus-Revision` carries the revision. `?explain=true` adds per-key provenance. `?revision=n`: as of namespace revision n (404 `revision_not_found` past the newest).",
         params: ResolvedParams,
         querystring: ResolvedQuery,
         response: { 200: ResolvedDto, ...errors },
@@ -33,6 +37,26 @@ export function registerResolveRoutes(app: App, deps: { reads: ResolveReadServic
     },
     async (request, reply) => {
       const { ns, env } = request.params;
+      const { revision } = request.query;
+      if (revision !== undefined && request.query.explain)
+        throw new BadRequestError(
+          "explain_with_revision",
+          "explain is served for the current revision only",
+          {
+            field: "explain",
+          },
+        );
+      if (revision !== undefined) {
+        const past = await history.at(ns, env, revision, { revealSecrets: secretReaderOf(request, env) });
+        const tag = etag(past.hash);
+        reply.header("etag", tag).header("nexus-revision", past.revision).header("cache-control", "no-cache");
+        if (matchesIfNoneMatch(request.headers["if-none-match"], tag))
+          return reply.status(304).send(null as never);
+        return reply
+          .serializer((payload: unknown) => payload as string)
+          .type("application/json; charset=utf-8")
+          .send(past.body as never);
+      }
       if (request.query.explain) {
         const { head, explain } = await reads.explain(ns, env, {
           revealSecrets: secretReaderOf(request, env),

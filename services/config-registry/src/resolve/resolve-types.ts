@@ -58,6 +58,15 @@ export const ResolvedQuery = z.object({
     .optional()
     .transform((v) => v === "true")
     .describe("Include, per key, the layer and revision its value came from"),
+  revision: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(2_147_483_647)
+    .optional()
+    .describe(
+      "The configuration as of this namespace revision: the base layer and the environment's overlay as they were then, resolved with today's references, variables and secrets (the current document when the environment has not changed since). Not with `explain`.",
+    ),
 });
 
 export const ResolvedDto = z.object({

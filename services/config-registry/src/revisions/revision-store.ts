@@ -63,6 +63,22 @@ export function createRevisionStore() {
       return res.rows[0] ? toRevision(res.rows[0]) : null;
     },
 
+    /** Each of `layers` as it was at namespace revision `revision`: its newest revision not after it. */
+    async layersAt(
+      q: Queryable,
+      namespace: string,
+      layers: readonly string[],
+      revision: number,
+    ): Promise<Map<string, { revision: number; content: Record<string, unknown> }>> {
+      const res = await q.query<{ layer: string; revision: number; content: Record<string, unknown> }>(
+        `SELECT DISTINCT ON (layer) layer, revision, content FROM revisions
+         WHERE namespace = $1 AND layer = ANY($2::text[]) AND revision <= $3
+         ORDER BY layer, revision DESC`,
+        [namespace, layers, revision],
+      );
+      return new Map(res.rows.map((r) => [r.layer, { revision: r.revision, content: r.content }]));
+    },
+
     async list(
       q: Queryable,
       namespace: string,

@@ -33,6 +33,8 @@ export function createRegistryClient(deps: {
   timeoutMs: number;
 }) {
   const { http, bus, timeoutMs } = deps;
+  /** Secret pointers per document, by hash: asked again with `ifNoneMatch`, an unchanged one costs no content. */
+  const pointersKnown = new Map<string, { hash: string; pointers: string[] }>();
   const path = (ns: string, layer: string) =>
     `/v1/namespaces/${encodeURIComponent(ns)}/layers/${encodeURIComponent(layer)}`;
 
@@ -61,6 +63,20 @@ export function createRegistryClient(deps: {
       return got?.schema ?? null;
     },
 
+    /** The namespaces this token may read, with their environments. */
+    async namespaces(): Promise<{ name: string; environments: string[] }[]> {
+      const out: { name: string; environments: string[] }[] = [];
+      let after: string | null = null;
+      do {
+        const q: URLSearchParams = new URLSearchParams({ limit: "500", ...(after ? { after } : {}) });
+        const page: { items: { name: string; environments: string[] }[]; next: string | null } | null =
+          await http.get(`/v1/namespaces?${q}`);
+        for (const n of page?.items ?? []) out.push({ name: n.name, environments: n.environments });
+        after = page?.next ?? null;
+      } while (after);
+      return out;
+    },
+
     /** The name of the Git source with this id; null when the registry has none (deleted since). */
     async gitSourceName(id: string): Promise<string | null> {
       // The registry addresses sources by name; the push event carries the id.
@@ -86,6 +102,25 @@ export function createRegistryClient(deps: {
         content: reply.content,
         secretPointers: Object.keys(reply.secretDigests ?? {}),
       };
+    },
+
+    /** The JSON pointers of the secrets in the resolved document (what a promotion must not copy). */
+    async secretPointers(namespace: string, environment: string): Promise<string[]> {
+      const key = `${namespace}\u0000${environment}`;
+      const known = pointersKnown.get(key);
+      const reply = await bus.requestCommand(
+        configGetSubject({ environment, namespace }),
+        { schemaVersion: 1, namespace, environment, ...(known ? { ifNoneMatch: known.hash } : {}) },
+        ConfigGetReply,
+        timeoutMs,
+      );
+      if (!reply.ok) throw refused(`reading ${namespace}/${environment}`, reply.error);
+      if (reply.notModified && known) return known.pointers;
+      if (reply.notModified) throw new AppError(503, "registry_unavailable", "unexpected notModified reply");
+      const pointers = Object.keys(reply.secretDigests ?? {});
+      if (pointersKnown.size > 1_000) pointersKnown.clear();
+      pointersKnown.set(key, { hash: reply.hash, pointers });
+      return pointers;
     },
 
     /** Write a layer only if it is still at `expectedRevision` (a conflict is reported, not thrown). */

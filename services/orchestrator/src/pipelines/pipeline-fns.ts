@@ -11,7 +11,7 @@ export function fieldOf(path: readonly PropertyKey[]): string {
   return out || "(root)";
 }
 
-function issuesOf(error: z.ZodError): { field: string; message: string }[] {
+export function issuesOf(error: z.ZodError): { field: string; message: string }[] {
   return error.issues.map((i) => ({ field: fieldOf(i.path), message: i.message }));
 }
 

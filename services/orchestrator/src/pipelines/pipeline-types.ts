@@ -16,6 +16,30 @@ const CronPattern = z
     }
   }, "is not a cron pattern (e.g. `0 30 2 * * 1-5`: seconds, minutes, hours, day, month, weekday)");
 
+/** When a schedule fires: a cron pattern in a time zone, and how late a missed time may still fire. */
+export const ScheduleFields = {
+  cron: CronPattern,
+  timezone: z
+    .string()
+    .max(64)
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat("en", { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, "is not a known time zone")
+    .default("UTC"),
+  misfireGraceSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(86_400)
+    .default(300)
+    .describe("A time missed while no instance ran still fires if it is at most this old"),
+};
+
 /** A branch name, or a glob over branch names (picomatch syntax: `*`, `**`, `?`, `{a,b}`). */
 const BranchGlob = z
   .string()
@@ -155,26 +179,7 @@ export const TriggerDefinition = z.discriminatedUnion("type", [
   z
     .strictObject({
       type: z.literal("schedule"),
-      cron: CronPattern,
-      timezone: z
-        .string()
-        .max(64)
-        .refine((tz) => {
-          try {
-            new Intl.DateTimeFormat("en", { timeZone: tz });
-            return true;
-          } catch {
-            return false;
-          }
-        }, "is not a known time zone")
-        .default("UTC"),
-      misfireGraceSeconds: z
-        .number()
-        .int()
-        .min(1)
-        .max(86_400)
-        .default(300)
-        .describe("A time missed while no instance ran still fires if it is at most this old"),
+      ...ScheduleFields,
     })
     .describe("Start a run at these times, promoting the source overlay's revision at that moment"),
   z

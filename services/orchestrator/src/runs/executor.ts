@@ -1,26 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import {
-  type EventData,
-  type EventType,
-  PIPELINE_APPROVED,
-  PIPELINE_AWAITING_APPROVAL,
-  PIPELINE_FAILED,
-  PIPELINE_ROLLED_BACK,
-  PIPELINE_STEP_FAILED,
-  PIPELINE_STEP_STARTED,
-  PIPELINE_STEP_SUCCEEDED,
-  PIPELINE_SUCCEEDED,
-} from "@nexus/contracts";
-import {
-  type Bus,
-  enqueueEvent,
-  isAppError,
-  type Logger,
-  type Pool,
-  type PoolClient,
-  withTransaction,
-} from "@nexus/kit";
+import { type Bus, isAppError, type Logger, type Pool, type PoolClient } from "@nexus/kit";
 import type { StepDefinition } from "../pipelines/pipeline-types.js";
 import type {
   CheckpointExtra,
@@ -29,12 +9,11 @@ import type {
   StepHandlers,
   StepOutcome,
 } from "../steps/step-types.js";
-import { AUTO_ROLLBACK_STEP, clip, runFacts, stepRef } from "./run-event-fns.js";
+import type { AppliedAcks } from "./applied-acks.js";
+import { AUTO_ROLLBACK_STEP } from "./run-event-fns.js";
 import type { RunStore } from "./run-store.js";
+import { createRunTransitions, LostClaim } from "./run-transitions.js";
 import type { RunRow, StepRow } from "./run-types.js";
-
-/** Another instance holds the run now (this one's claim expired): stop without writing. */
-class LostClaim extends Error {}
 
 export interface ExecutorConfig {
   /** A claim not renewed for this long is free for another instance. */
@@ -45,16 +24,26 @@ export interface ExecutorConfig {
   concurrency: number;
   /** A step whose dependency is away looks again after this long. */
   retryMs: number;
+  /**
+   * A waiting step that looks again within this long keeps its run here (claim renewed, no
+   * give-back and re-claim per look) while another of this instance's loops is free.
+   */
+  holdMs?: number;
   /** The outbox channel of this service's relay. */
   outboxChannel: string;
 }
 
+/** Steps that wait for instances to apply a revision: their runs follow the target's applied-acks. */
+const followsAcks = (def: StepDefinition) => def.type === "wait-applied" || def.type === "promote";
+
 /**
  * Drives runs: claims a due run (row claim with SKIP LOCKED and a lease), and for its current step
- * commits "started" (with the event), runs the handler, and commits the outcome (with its events)
- * before the next one. A waiting step gives the run back until its next look; a dead instance's
- * claim expires and another resumes the run at the step it was on. Every commit checks the claim is
- * still this instance's, so two instances never both advance a run.
+ * commits "started" (with the event), runs the handler, and commits the outcome (with its events,
+ * and the next step's start) before the handler of the next one. A step that waits briefly keeps
+ * its run here and looks again when its time comes or when the instances it waits for ack (the
+ * target's applied-acks); a long wait (an approval, a pause) gives the run back until its next
+ * look. A dead instance's claim expires and another resumes the run at the step it was on. Every
+ * commit checks the claim is still this instance's, so two instances never both advance a run.
  */
 export function createExecutor(deps: {
   pool: Pool;
@@ -63,191 +52,150 @@ export function createExecutor(deps: {
   runs: RunStore;
   handlers: StepHandlers;
   config: ExecutorConfig;
+  /** The target's applied-acks, followed while a run waits on instances here. */
+  acks?: Pick<AppliedAcks, "watch">;
   /** Runs in the transaction of every step failure (a wave rollout is aborted there). */
   onStepFailed?: (tx: PoolClient, run: RunRow) => Promise<void>;
 }) {
-  const { pool, bus, logger, runs, handlers, config } = deps;
+  const { pool, logger, runs, handlers, config } = deps;
   const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+  const holdMs = config.holdMs ?? 5_000;
   let stopped = true;
   let loops: Promise<void>[] = [];
+  let busy = 0;
   const sleepers = new Set<() => void>();
-
-  const publish = <T extends EventType>(tx: PoolClient, type: T, data: EventData<T>) =>
-    enqueueEvent(tx, bus, type, data, { channel: config.outboxChannel });
-
-  /** One transition of a run, only while this instance holds it. */
-  async function transition(
-    runId: string,
-    fn: (tx: PoolClient, run: RunRow) => Promise<void>,
-  ): Promise<void> {
-    const held = await withTransaction(pool, async (tx) => {
-      const run = await runs.lockOwned(tx, runId, owner);
-      if (!run) return false;
-      await fn(tx, run);
-      return true;
-    });
-    if (!held) throw new LostClaim();
-  }
+  const t = createRunTransitions({
+    pool,
+    bus: deps.bus,
+    runs,
+    owner,
+    outboxChannel: config.outboxChannel,
+    ...(deps.onStepFailed ? { onStepFailed: deps.onStepFailed } : {}),
+  });
 
   const stepOf = (run: RunRow, index: number): StepDefinition =>
     run.definition.steps[index] ?? { type: "rollback", name: AUTO_ROLLBACK_STEP.name };
 
-  async function succeed(
-    run: RunRow,
-    step: StepRow,
-    def: StepDefinition,
-    outcome: StepOutcome & { kind: "succeeded" },
+  /** A wait this instance sits out itself: short, not an approval, and a loop is free for other runs. */
+  const mayHold = (outcome: StepOutcome & { kind: "wait" }) =>
+    !outcome.awaitingApproval && outcome.recheckMs <= holdMs && busy < config.concurrency;
+
+  /** Applied-acks of the run's target since the drive began (their revisions, in arrival order). */
+  interface AckFollow {
+    revisions: number[];
+    listener: (() => void) | undefined;
+    stop(): void;
+  }
+
+  function follow(run: RunRow): AckFollow | undefined {
+    if (!deps.acks) return undefined;
+    const f: AckFollow = { revisions: [], listener: undefined, stop: () => undefined };
+    const watch = deps.acks.watch(run.namespace, run.target, (ack) => {
+      f.revisions.push(ack.revision);
+      f.listener?.();
+    });
+    f.stop = () => watch.stop();
+    return f;
+  }
+
+  /**
+   * Sleep until the next look: `recheckMs` passed, or enough instances acked the awaited revision
+   * since the look began (`from`: the acks seen then), or the executor stops.
+   */
+  function sleepUntilLook(
+    outcome: StepOutcome & { kind: "wait" },
+    acks: AckFollow | undefined,
+    from: number,
   ) {
-    const automatic = run.status === "rolling-back";
-    await transition(run.id, async (tx, r) => {
-      const context = { ...r.context, ...outcome.context };
-      await runs.updateStep(tx, r.id, step.index, {
-        status: "succeeded",
-        summary: clip(outcome.summary, 1000),
-        output: outcome.output ?? null,
-        finished: true,
-      });
-      await publish(tx, PIPELINE_STEP_SUCCEEDED, {
-        ...runFacts(r),
-        step: stepRef(step),
-        summary: clip(outcome.summary, 1000),
-      });
-      if (def.type === "approve" && outcome.approvers?.length)
-        await publish(tx, PIPELINE_APPROVED, {
-          ...runFacts(r),
-          step: stepRef(step),
-          approvers: outcome.approvers,
-        });
-      if (def.type === "rollback" && context.rollback)
-        await publish(tx, PIPELINE_ROLLED_BACK, {
-          ...runFacts(r),
-          ...context.rollback,
-          reason: clip(automatic ? (r.failure ?? "a step failed") : "the pipeline's rollback step"),
-        });
-      if (automatic) {
-        await runs.updateRun(tx, r.id, { status: "rolled-back", context, finished: true });
-        await publish(tx, PIPELINE_FAILED, {
-          ...runFacts(r),
-          step: null,
-          reason: clip(r.failure ?? "a step failed"),
-          rolledBack: true,
-        });
-        await runs.release(tx, r.id, 0);
-      } else {
-        await runs.updateRun(tx, r.id, { status: "running", currentStep: step.index + 1, context });
-      }
-    });
-    return !automatic;
-  }
-
-  async function fail(run: RunRow, step: StepRow, def: StepDefinition, reason: string, output?: string) {
-    let goesOn = false;
-    await transition(run.id, async (tx, r) => {
-      await runs.updateStep(tx, r.id, step.index, {
-        status: "failed",
-        summary: clip(reason, 1000),
-        output: output ?? null,
-        finished: true,
-      });
-      await publish(tx, PIPELINE_STEP_FAILED, { ...runFacts(r), step: stepRef(step), reason: clip(reason) });
-      await deps.onStepFailed?.(tx, r);
-      const failure = `${step.name}: ${reason}`;
-      const wrote = r.context.targetBefore !== undefined && r.context.promotedRevision != null;
-      if (r.status !== "rolling-back" && def.type !== "rollback" && r.definition.rollbackOnFailure && wrote) {
-        const index = r.definition.steps.length;
-        await runs.addStep(tx, r.id, index, AUTO_ROLLBACK_STEP.name, AUTO_ROLLBACK_STEP.type);
-        await runs.updateRun(tx, r.id, {
-          status: "rolling-back",
-          currentStep: index,
-          failure: clip(failure),
-        });
-        goesOn = true;
-        return;
-      }
-      const final =
-        r.status === "rolling-back"
-          ? `${r.failure ?? "a step failed"}; the rollback failed too: ${reason}`
-          : failure;
-      await runs.updateRun(tx, r.id, { status: "failed", failure: clip(final), finished: true });
-      await publish(tx, PIPELINE_FAILED, {
-        ...runFacts(r),
-        step: stepRef(step),
-        reason: clip(final),
-        rolledBack: false,
-      });
-      await runs.release(tx, r.id, 0);
-    });
-    return goesOn;
-  }
-
-  async function wait(run: RunRow, step: StepRow, outcome: StepOutcome & { kind: "wait" }) {
-    await transition(run.id, async (tx, r) => {
-      await runs.updateStep(tx, r.id, step.index, {
-        status: "waiting",
-        state: outcome.state,
-        summary: outcome.progress,
-        ...(outcome.output !== undefined ? { output: outcome.output } : {}),
-      });
-      if (outcome.awaitingApproval && r.status !== "awaiting-approval") {
-        await runs.updateRun(tx, r.id, { status: "awaiting-approval" });
-        await publish(tx, PIPELINE_AWAITING_APPROVAL, {
-          ...runFacts(r),
-          step: stepRef(step),
-          approvalsRequired: outcome.awaitingApproval.required,
-          approvalsGiven: outcome.awaitingApproval.given,
-          author: r.startedBy,
-        });
-      }
-      await runs.release(tx, r.id, outcome.recheckMs);
+    return new Promise<void>((resolve) => {
+      const wanted = outcome.wakeOnAcks;
+      const enough = () => {
+        if (!wanted || !acks) return false;
+        let n = 0;
+        for (let i = from; i < acks.revisions.length; i++)
+          if ((acks.revisions[i] ?? -1) >= wanted.revision) n += 1;
+        return n >= wanted.missing;
+      };
+      const done = () => {
+        clearTimeout(timer);
+        sleepers.delete(done);
+        if (acks) acks.listener = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, outcome.recheckMs);
+      sleepers.add(done);
+      if (acks && wanted) acks.listener = () => enough() && done();
+      if (enough() || stopped) done();
     });
   }
 
   /** Finish every step that can finish now; return when the run waits, ends, or is no longer ours. */
-  async function drive(runId: string): Promise<void> {
-    for (;;) {
-      const run = await runs.get(pool, runId);
-      if (!run) return;
-      if (stopped) return transition(runId, (tx) => runs.release(tx, runId, 0));
-      if (run.status !== "rolling-back" && run.currentStep >= run.definition.steps.length) {
-        return transition(runId, async (tx, r) => {
-          await runs.updateRun(tx, r.id, { status: "succeeded", finished: true });
-          await publish(tx, PIPELINE_SUCCEEDED, {
-            ...runFacts(r),
-            promotedRevision: r.context.promotedRevision ?? null,
-          });
-          await runs.release(tx, r.id, 0);
-        });
-      }
-      let step = await runs.step(pool, runId, run.currentStep);
-      if (!step) throw new Error(`run ${runId} has no step ${run.currentStep}`);
-      const def = stepOf(run, run.currentStep);
-      // A cancelled run stops at the step it is on (and rolls back what it promoted, like a failure).
-      if (run.cancelRequestedBy && run.status !== "rolling-back") {
-        if (await fail(run, step, def, `cancelled by ${run.cancelRequestedBy}`)) continue;
-        return;
-      }
-      if (step.status === "pending" || step.status === "running") {
+  async function drive(claimed: RunRow, claim: { lost: boolean }): Promise<void> {
+    let run = claimed;
+    let step = await runs.step(pool, run.id, run.currentStep);
+    let acks: AckFollow | undefined;
+    let savedAt = 0;
+    /** This drive committed the current step as started (else `running` means its instance died). */
+    let started = false;
+    try {
+      for (;;) {
+        if (stopped) return await t.release(run.id);
+        if (run.status !== "rolling-back" && run.currentStep >= run.definition.steps.length) {
+          await t.finish(run.id);
+          return;
+        }
+        if (!step) throw new Error(`run ${run.id} has no step ${run.currentStep}`);
+        const def = stepOf(run, run.currentStep);
+        // A cancelled run stops at the step it is on (and rolls back what it promoted, like a failure).
+        if (run.cancelRequestedBy && run.status !== "rolling-back") {
+          const next = await t.fail(
+            run,
+            step,
+            def,
+            `cancelled by ${run.cancelRequestedBy}`,
+            undefined,
+            !stopped,
+          );
+          if (!next) return;
+          ({ run, step, started } = next);
+          continue;
+        }
         // "running" here means the instance that started it died: this is its next attempt.
-        const attempt = step.attempts + 1;
-        const started = step;
-        await transition(runId, async (tx, r) => {
-          await runs.updateStep(tx, r.id, started.index, {
-            status: "running",
-            attempts: attempt,
-            started: true,
-          });
-          await publish(tx, PIPELINE_STEP_STARTED, { ...runFacts(r), step: stepRef(started), attempt });
-        });
-        step = (await runs.step(pool, runId, run.currentStep)) ?? step;
+        if (!started && (step.status === "pending" || step.status === "running"))
+          ({ run, step, started } = await t.start(run.id, step.index));
+        if (!acks && followsAcks(def)) acks = follow(run);
+        const lookFrom = acks?.revisions.length ?? 0;
+        const outcome = await runStep(run, step, def);
+        if (!outcome) return;
+        if (outcome.kind === "wait") {
+          if (!mayHold(outcome) || claim.lost) return await t.wait(run, step, outcome, true);
+          // Kept here: commit what a reader (or a resuming instance) must see, and progress at most once a second.
+          const changed = JSON.stringify(outcome.state) !== JSON.stringify(step.state);
+          if (step.status !== "waiting" || changed || Date.now() - savedAt >= 1_000) {
+            await t.wait(run, step, outcome, false);
+            savedAt = Date.now();
+            step = { ...step, status: "waiting", state: outcome.state, summary: outcome.progress };
+          }
+          await sleepUntilLook(outcome, acks, lookFrom);
+          // Read again: a cancel (from any instance) is seen at the next look.
+          const fresh = await runs.get(pool, run.id);
+          if (!fresh) return;
+          run = fresh;
+          continue;
+        }
+        const next =
+          outcome.kind === "succeeded"
+            ? await t.succeed(run, step, def, outcome, !stopped)
+            : await t.fail(run, step, def, outcome.reason, outcome.output, !stopped);
+        if (!next) return;
+        ({ run, step, started } = next);
+        if (acks && !followsAcks(stepOf(run, run.currentStep))) {
+          acks.stop();
+          acks = undefined;
+        }
       }
-      const outcome = await runStep(run, step, def);
-      if (!outcome) return;
-      if (outcome.kind === "wait") return wait(run, step, outcome);
-      const goesOn =
-        outcome.kind === "succeeded"
-          ? await succeed(run, step, def, outcome)
-          : await fail(run, step, def, outcome.reason, outcome.output);
-      if (!goesOn) return;
+    } finally {
+      acks?.stop();
     }
   }
 
@@ -263,7 +211,7 @@ export function createExecutor(deps: {
         startedAt: step.startedAt ?? new Date(),
         now: new Date(),
         checkpoint: (state: JsonObject, extra?: CheckpointExtra) =>
-          transition(run.id, async (tx, r) => {
+          t.transition(run.id, async (tx, r) => {
             await runs.checkpoint(tx, run.id, step.index, state);
             if (extra?.context)
               await runs.updateRun(tx, r.id, { context: { ...r.context, ...extra.context } });
@@ -278,27 +226,28 @@ export function createExecutor(deps: {
         { err, runId: run.id, step: step.name },
         `step ${step.name} of run ${run.id} will retry: ${why}`,
       );
-      await transition(run.id, async (tx) => {
-        // Waiting, not running: looking again is not a new attempt of the step.
-        await runs.updateStep(tx, run.id, step.index, {
-          status: "waiting",
-          summary: clip(`retrying: ${why}`, 1000),
-        });
-        await runs.release(tx, run.id, config.retryMs);
-      });
+      // Waiting, not running: looking again is not a new attempt of the step.
+      await t.retryLater(run, step, why, config.retryMs);
       return null;
     }
   }
 
   async function processClaimed(run: RunRow): Promise<void> {
+    const claim = { lost: false };
     const renew = setInterval(
       () => {
-        void runs.renew(pool, run.id, owner, config.leaseMs).catch(() => undefined);
+        void runs
+          .renew(pool, run.id, owner, config.leaseMs)
+          .then((held) => {
+            if (!held) claim.lost = true;
+          })
+          .catch(() => undefined);
       },
       Math.max(50, Math.floor(config.leaseMs / 3)),
     );
+    busy += 1;
     try {
-      await drive(run.id);
+      await drive(run, claim);
     } catch (err) {
       if (err instanceof LostClaim)
         logger.warn({ runId: run.id }, `run ${run.id} was taken over by another instance`);
@@ -308,6 +257,7 @@ export function createExecutor(deps: {
           `run ${run.id} failed unexpectedly; it resumes after its claim expires`,
         );
     } finally {
+      busy -= 1;
       clearInterval(renew);
     }
   }

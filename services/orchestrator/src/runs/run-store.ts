@@ -283,6 +283,17 @@ export function createRunStore() {
       );
     },
 
+    /** Mark a step running as its next attempt (one more than it had); the row as it is now. */
+    async startStep(db: Queryable, runId: string, index: number): Promise<StepRow | null> {
+      const res = await db.query(
+        `UPDATE run_steps SET status = 'running', attempts = attempts + 1,
+           started_at = COALESCE(started_at, now())
+         WHERE run_id = $1 AND idx = $2 RETURNING ${STEP_COLUMNS}`,
+        [runId, index],
+      );
+      return res.rows[0] ? toStep(res.rows[0]) : null;
+    },
+
     async checkpoint(db: Queryable, runId: string, index: number, state: JsonObject): Promise<void> {
       await db.query("UPDATE run_steps SET state = $3 WHERE run_id = $1 AND idx = $2", [
         runId,

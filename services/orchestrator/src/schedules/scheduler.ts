@@ -1,5 +1,6 @@
 import { createLease, type Logger, type Pool, withTransaction } from "@nexus/kit";
 import type { RegistryClient } from "../clients/registry-client.js";
+import type { JobService } from "../jobs/job-service.js";
 import type { PipelineStore } from "../pipelines/pipeline-store.js";
 import type { PipelineDefinition, PipelineDto } from "../pipelines/pipeline-types.js";
 import type { RunService } from "../runs/run-service.js";
@@ -12,7 +13,7 @@ export const schedulesOf = (p: PipelineDto): ScheduleTrigger[] =>
   );
 
 /**
- * Fires scheduled pipelines. One instance holds the schedules (a Postgres advisory lease) and
+ * Fires scheduled pipelines and maintenance jobs. One instance holds the schedules (a Postgres advisory lease) and
  * looks every `tickMs` for a scheduled time that passed (within its misfire grace) and has not
  * fired; the time is recorded with the run it starts, in one transaction. A time missed while no
  * instance held the lease fires once when one takes it, if still within the grace.
@@ -26,6 +27,8 @@ export function createScheduler(deps: {
   schedules: ScheduleStore;
   runs: Pick<RunService, "startFromEvent">;
   registry: Pick<RegistryClient, "layer">;
+  /** Maintenance jobs with schedules fire here too, under the same lease and misfire rule. */
+  jobs?: Pick<JobService, "rows" | "fire">;
   tickMs: number;
   leaseRetryMs: number;
   wake(): void;
@@ -57,8 +60,24 @@ export function createScheduler(deps: {
     }
   }
 
+  async function tickJobs(now: Date): Promise<void> {
+    for (const job of (await deps.jobs?.rows()) ?? []) {
+      const due = job.definition.schedule ? dueFireTime(job.definition.schedule, now) : null;
+      if (!due) continue;
+      await deps
+        .jobs!.fire(job, due)
+        .catch((err) =>
+          logger.warn(
+            { err, job: job.name },
+            `could not fire the schedule of job ${job.name}; the next tick retries`,
+          ),
+        );
+    }
+  }
+
   async function tick(): Promise<void> {
     const now = new Date();
+    await tickJobs(now);
     for (const p of await deps.pipelines.list(pool)) {
       for (const t of schedulesOf(p)) {
         const due = dueFireTime(t, now);

@@ -1,6 +1,6 @@
 /** What a promotion writes and what a rollout has reached. No I/O. */
 import jsonPatch from "fast-json-patch";
-import type { JsonObject } from "./step-types.js";
+import type { JsonObject, LayerRef } from "./step-types.js";
 
 const isObject = (v: unknown): v is JsonObject => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -89,6 +89,7 @@ export function sameJson(a: unknown, b: unknown): boolean {
 }
 
 export interface RolloutInstance {
+  instanceId?: string;
   revision: number | null;
   status: string;
   rejected: { revision: number } | null;
@@ -113,3 +114,21 @@ export function rolloutProgress(instances: readonly RolloutInstance[], revision:
     percent: live.length === 0 ? 100 : Math.floor((applied / live.length) * 10_000) / 100,
   };
 }
+
+/**
+ * The inventory with the applied-acks seen since it was read: an instance that acked a newer
+ * revision than the inventory shows runs it (the drift-detector ingests acks in batches).
+ */
+export function withSeenAcks<T extends RolloutInstance>(
+  instances: readonly T[],
+  seen: ReadonlyMap<string, number>,
+): T[] {
+  if (seen.size === 0) return [...instances];
+  return instances.map((i) => {
+    const acked = i.instanceId === undefined ? undefined : seen.get(i.instanceId);
+    return acked !== undefined && acked > (i.revision ?? -1) ? { ...i, revision: acked } : i;
+  });
+}
+
+/** What a run stores of a layer it found: the revision only (the content is read back when needed). */
+export const refOf = (layer: { revision: number }): LayerRef => ({ revision: layer.revision });

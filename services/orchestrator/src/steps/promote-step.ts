@@ -1,16 +1,40 @@
+import { AppError } from "@nexus/kit";
 import type { LayerState, RegistryClient } from "../clients/registry-client.js";
 import type { PreviewOf } from "./approve-step.js";
-import { previewLines, promotedContent, sameJson, secretsIn } from "./promote-fns.js";
-import type { JsonObject, RunView, StepHandler, StepInput, StepOutcome } from "./step-types.js";
+import { previewLines, promotedContent, refOf, sameJson, secretsIn } from "./promote-fns.js";
+import type { JsonObject, LayerRef, RunView, StepHandler, StepInput, StepOutcome } from "./step-types.js";
 import type { Waves } from "./wave-promote-step.js";
 
 /** The newest revision of the target overlay written by a run of this pipeline that succeeded. */
 export type LastPassedRevision = (pipeline: string, exceptRunId: string) => Promise<number | null>;
 
 /**
- * Write `desired` into the target overlay exactly once: the layer as first found is checkpointed
- * before the write, which carries it as the expected revision. A retry after a crash whose write
- * went through meets a conflict and finds its own content there: done, nothing written twice.
+ * The content of a layer revision a run kept by number (revision 0: the layer was never written).
+ * Runs started before only the number was kept carry the content itself.
+ */
+export async function contentOf(
+  registry: RegistryClient,
+  namespace: string,
+  layer: string,
+  ref: LayerRef,
+): Promise<LayerState> {
+  if (ref.content) return { revision: ref.revision, content: ref.content };
+  if (ref.revision === 0) return { revision: 0, content: {} };
+  const content = await registry.layerRevision(namespace, layer, ref.revision);
+  if (!content)
+    throw new AppError(
+      503,
+      "registry_unavailable",
+      `revision ${ref.revision} of the ${layer} overlay of ${namespace} is not readable`,
+    );
+  return { revision: ref.revision, content };
+}
+
+/**
+ * Write `desired` into the target overlay exactly once: the layer's revision as first found is
+ * checkpointed before the write, which carries it as the expected revision. A retry after a crash
+ * whose write went through meets a conflict and finds its own content there: done, nothing
+ * written twice.
  */
 export async function writeOnce(
   registry: RegistryClient,
@@ -20,10 +44,12 @@ export async function writeOnce(
   author: string,
 ): Promise<{ ok: true; before: LayerState; revision: number | null } | { ok: false; reason: string }> {
   const { run } = input;
-  let before = input.state.before as LayerState | undefined;
-  if (!before) {
+  const kept = input.state.before as LayerRef | undefined;
+  let before: LayerState;
+  if (kept) before = await contentOf(registry, run.namespace, run.target, kept);
+  else {
     before = await registry.layer(run.namespace, run.target);
-    await input.checkpoint({ before });
+    await input.checkpoint({ before: refOf(before) });
   }
   const content = desired(before);
   if (sameJson(content, before.content)) return { ok: true, before, revision: null };
@@ -60,19 +86,27 @@ export const isRollbackAuthor = (actor: string) =>
  * would be copied as a plain value, or lost (a layer write replaces the whole layer, and the
  * orchestrator never holds secret values).
  */
+function secretRefusalIn(
+  overlays: { environment: string; content: JsonObject; secretPointers: string[] }[],
+): string | null {
+  const found: string[] = [];
+  for (const o of overlays) {
+    const paths = secretsIn(o.content, o.secretPointers);
+    if (paths.length) found.push(`the ${o.environment} overlay at ${paths.join(", ")}`);
+  }
+  if (found.length === 0) return null;
+  return `secrets are never copied or rewritten by a promotion, and ${found.join("; ")} holds secrets: keep per-environment secrets out of promoted overlays (in the base layer, or as \${secret:...} references)`;
+}
+
 async function secretRefusal(
   registry: RegistryClient,
   run: RunView,
   overlays: { environment: string; content: JsonObject }[],
 ): Promise<string | null> {
-  const found: string[] = [];
-  for (const o of overlays) {
-    const { secretPointers } = await registry.resolved(run.namespace, o.environment);
-    const paths = secretsIn(o.content, secretPointers);
-    if (paths.length) found.push(`the ${o.environment} overlay at ${paths.join(", ")}`);
-  }
-  if (found.length === 0) return null;
-  return `secrets are never copied or rewritten by a promotion, and ${found.join("; ")} holds secrets: keep per-environment secrets out of promoted overlays (in the base layer, or as \${secret:...} references)`;
+  const pointers = await Promise.all(
+    overlays.map((o) => registry.secretPointers(run.namespace, o.environment)),
+  );
+  return secretRefusalIn(overlays.map((o, i) => ({ ...o, secretPointers: pointers[i] ?? [] })));
 }
 
 /** What the promote step of this run would write now, as lines for approvers. */
@@ -97,22 +131,27 @@ export function createPromoteStep(deps: { registry: RegistryClient; waves: Waves
     const inWaves = input.step.strategy === "waves";
     // A rollout under way has passed the checks below (they ran before its plan was committed).
     if (inWaves && input.state.holdRevision !== undefined) return deps.waves.advance(input);
-    const source = await registry.layerRevision(run.namespace, def.source, run.sourceRevision);
+    // The four reads are independent: one round trip's wait, not four (a loaded registry answers slowly).
+    const [source, target, sourceSecrets, targetSecrets] = await Promise.all([
+      registry.layerRevision(run.namespace, def.source, run.sourceRevision),
+      registry.layer(run.namespace, run.target),
+      registry.secretPointers(run.namespace, def.source),
+      registry.secretPointers(run.namespace, run.target),
+    ]);
     if (!source)
       return {
         kind: "failed",
         reason: `revision ${run.sourceRevision} is not a revision of the ${def.source} overlay of ${run.namespace}`,
       };
-    const target = await registry.layer(run.namespace, run.target);
     const approvedAt = run.context.approvedTargetRevision;
     if (approvedAt !== undefined && !input.state.before && target.revision !== approvedAt)
       return {
         kind: "failed",
         reason: `${run.target} changed since the promotion was approved (approved against revision ${approvedAt}, now ${target.revision}); nothing was written`,
       };
-    const refusal = await secretRefusal(registry, run, [
-      { environment: def.source, content: source },
-      { environment: run.target, content: target.content },
+    const refusal = secretRefusalIn([
+      { environment: def.source, content: source, secretPointers: sourceSecrets },
+      { environment: run.target, content: target.content, secretPointers: targetSecrets },
     ]);
     if (refusal) return { kind: "failed", reason: refusal };
     if (inWaves) return deps.waves.plan(input);
@@ -131,7 +170,7 @@ export function createPromoteStep(deps: { registry: RegistryClient; waves: Waves
         kind: "succeeded",
         summary: `${run.target} already had ${def.source} revision ${run.sourceRevision}'s content${pinned}; nothing written`,
         context: {
-          targetBefore: result.before,
+          targetBefore: refOf(result.before),
           promotedRevision: null,
           watchRevision: resolved.revision,
           promotedAt: input.now.toISOString(),
@@ -142,7 +181,7 @@ export function createPromoteStep(deps: { registry: RegistryClient; waves: Waves
       kind: "succeeded",
       summary: `copied ${def.source} revision ${run.sourceRevision} into ${run.target} as revision ${result.revision}${pinned}`,
       context: {
-        targetBefore: result.before,
+        targetBefore: refOf(result.before),
         promotedRevision: result.revision,
         watchRevision: result.revision,
         promotedAt: input.now.toISOString(),
@@ -164,7 +203,7 @@ export function createRollbackStep(deps: {
   return async (input): Promise<StepOutcome> => {
     const { run } = input;
     const automatic = input.index >= run.definition.steps.length;
-    let to: { revision: number; content: JsonObject } | undefined = run.context.targetBefore;
+    let to: LayerState | undefined;
     if (!automatic) {
       const passed = await deps.lastPassed(run.pipeline, run.id);
       if (passed !== null) {
@@ -172,6 +211,8 @@ export function createRollbackStep(deps: {
         if (content) to = { revision: passed, content };
       }
     }
+    if (!to && run.context.targetBefore)
+      to = await contentOf(registry, run.namespace, run.target, run.context.targetBefore);
     if (!to) return { kind: "failed", reason: "nothing to roll back to: no run of this pipeline passed yet" };
     // The automatic rollback undoes this run's own write only: someone who wrote the target since
     // (a person, another run) keeps their change. Checked once, before the checkpoint.

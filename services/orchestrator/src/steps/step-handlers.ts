@@ -4,6 +4,7 @@ import type { MonitorClient } from "../clients/monitor-client.js";
 import type { RegistryClient } from "../clients/registry-client.js";
 import type { PublishRollout } from "../rollouts/rollout-events.js";
 import type { RolloutStore } from "../rollouts/rollout-store.js";
+import type { SeenAcks } from "../runs/applied-acks.js";
 import { createHttpHookStep, createRunStep } from "./action-steps.js";
 import { createApproveStep, type DecisionsOf } from "./approve-step.js";
 import type { CommandRunner } from "./command-runner.js";
@@ -36,6 +37,8 @@ export function createStepHandlers(deps: {
   pool: Pool;
   rollouts: RolloutStore;
   publishRollout: PublishRollout;
+  /** Applied-acks seen while runs wait on their target. */
+  acks: SeenAcks;
 }): StepHandlers {
   const { registry, drift } = deps;
   const waves = createWaves({
@@ -44,6 +47,7 @@ export function createStepHandlers(deps: {
     rollouts: deps.rollouts,
     db: deps.pool,
     publish: deps.publishRollout,
+    acks: deps.acks,
     pollMs: deps.watchPollMs,
     write: (input, desired) =>
       writeOnce(
@@ -58,7 +62,7 @@ export function createStepHandlers(deps: {
     validate: createValidateStep({ registry }),
     approve: createApproveStep({ decisions: deps.decisions, preview: createPreview(registry) }),
     promote: createPromoteStep({ registry, waves }),
-    "wait-applied": createWaitAppliedStep({ drift, pollMs: deps.watchPollMs }),
+    "wait-applied": createWaitAppliedStep({ drift, acks: deps.acks, pollMs: deps.watchPollMs }),
     "health-gate": createHealthGateStep({ drift, monitor: deps.monitor, pollMs: deps.watchPollMs }),
     "http-hook": createHttpHookStep({ signingKey: deps.signingKey, allowedUrls: deps.allowedHookUrls }),
     run: createRunStep({

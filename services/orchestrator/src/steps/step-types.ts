@@ -3,10 +3,21 @@ import type { PipelineDefinition, StepDefinition, StepOf, StepType } from "../pi
 
 export type JsonObject = Record<string, unknown>;
 
+/** A layer revision as a run stores it: the number, and (older runs only) the content. */
+export interface LayerRef {
+  revision: number;
+  content?: JsonObject;
+}
+
 /** What a run remembers between steps (stored in `runs.context`). */
 export interface RunContext {
-  /** The target overlay as the promote step found it: what an automatic rollback restores. */
-  targetBefore?: { revision: number; content: JsonObject };
+  /**
+   * The target overlay as the promote step found it: what an automatic rollback restores. Only its
+   * revision is kept (the content is read back from the registry when a rollback needs it): the
+   * context is read and written at every step, and an overlay can be megabytes. Runs started
+   * before this change also carry `content`.
+   */
+  targetBefore?: LayerRef;
   /** The revision the promote step wrote; null when the target already had that content. */
   promotedRevision?: number | null;
   /** When the promotion wrote (ISO): alerts since then count against the health gate. */
@@ -73,6 +84,11 @@ export type StepOutcome =
       /** Shown with the step while it waits (an approval's preview). */
       output?: string;
       awaitingApproval?: { required: number; given: number };
+      /**
+       * Look again as soon as this many instances acked `applied` at `revision` or newer (the
+       * executor follows the target's acks while it keeps the run), not only after `recheckMs`.
+       */
+      wakeOnAcks?: { revision: number; missing: number };
     };
 
 export type StepHandler<T extends StepType = StepType> = (

@@ -31,14 +31,24 @@ export function candidateDocument(
   return promotedContent(source, target, pinnedPaths);
 }
 
-/** Schema errors as `path: message` lines. */
-function schemaErrors(schema: JsonObject, document: JsonObject): string[] {
+/** Where and why a document breaks a JSON Schema (every error). */
+export function schemaProblems(
+  schema: JsonObject,
+  document: JsonObject,
+): { path: string; message: string }[] {
   const ajv = ajvFor(schema);
   addFormats(ajv);
   const validate = ajv.compile(schema);
   if (validate(document)) return [];
-  return (validate.errors ?? []).map((e) => `${e.instancePath || "/"}: ${e.message ?? "invalid"}`);
+  return (validate.errors ?? []).map((e) => ({
+    path: e.instancePath || "/",
+    message: e.message ?? "invalid",
+  }));
 }
+
+/** Schema errors as `path: message` lines. */
+const schemaErrors = (schema: JsonObject, document: JsonObject): string[] =>
+  schemaProblems(schema, document).map((p) => `${p.path}: ${p.message}`);
 
 /** The namespace's JSON Schema (from the registry) and the target's compliance policies (drift-detector). */
 export function createValidateStep(deps: { registry: RegistryClient }): StepHandler<"validate"> {

@@ -1,6 +1,7 @@
 import type { DriftClient } from "../clients/drift-client.js";
 import type { MonitorClient } from "../clients/monitor-client.js";
-import { rolloutProgress } from "./promote-fns.js";
+import type { SeenAcks } from "../runs/applied-acks.js";
+import { rolloutProgress, withSeenAcks } from "./promote-fns.js";
 import type { StepHandler, StepOutcome } from "./step-types.js";
 
 const noRevision: StepOutcome = {
@@ -11,19 +12,29 @@ const noRevision: StepOutcome = {
 /** Until at least `percent` of the live instances run the promoted revision (or newer), or the timeout. */
 export function createWaitAppliedStep(deps: {
   drift: DriftClient;
+  acks: SeenAcks;
   pollMs: number;
 }): StepHandler<"wait-applied"> {
   return async ({ run, step, startedAt, now }): Promise<StepOutcome> => {
     const revision = run.context.watchRevision;
     if (revision === undefined) return noRevision;
-    const p = rolloutProgress(await deps.drift.instances(run.namespace, run.target), revision);
+    const instances = await deps.drift.instances(run.namespace, run.target);
+    const p = rolloutProgress(withSeenAcks(instances, deps.acks(run.namespace, run.target)), revision);
     const words = `${p.applied} of ${p.live} live instance(s) on revision ${revision} (${p.percent}%, needs ${step.percent}%)`;
     if (p.live >= step.minInstances && p.percent >= step.percent)
       return { kind: "succeeded", summary: words };
     const leftMs = startedAt.getTime() + step.timeoutSeconds * 1_000 - now.getTime();
     if (leftMs <= 0)
       return { kind: "failed", reason: `not applied within ${step.timeoutSeconds} s: ${words}` };
-    return { kind: "wait", state: {}, recheckMs: Math.min(leftMs, deps.pollMs), progress: words };
+    // The instances still missing, at least one: an instance the inventory has not seen yet counts too.
+    const needed = Math.max(step.minInstances, Math.ceil((p.live * step.percent) / 100));
+    return {
+      kind: "wait",
+      state: {},
+      recheckMs: Math.min(leftMs, deps.pollMs),
+      progress: words,
+      wakeOnAcks: { revision, missing: Math.max(1, needed - p.applied) },
+    };
   };
 }
 

@@ -5,7 +5,8 @@ import { type PublishRollout, rolloutProgressed } from "../rollouts/rollout-even
 import { waveProgress } from "../rollouts/rollout-fns.js";
 import { isAnotherActiveRollout, type RolloutStore } from "../rollouts/rollout-store.js";
 import type { RolloutPlan } from "../rollouts/rollout-types.js";
-import { promotedContent } from "./promote-fns.js";
+import type { SeenAcks } from "../runs/applied-acks.js";
+import { promotedContent, refOf, withSeenAcks } from "./promote-fns.js";
 import type { JsonObject, StepInput, StepOutcome } from "./step-types.js";
 
 type PromoteInput = StepInput<StepOf<"promote">>;
@@ -30,6 +31,8 @@ export interface WaveDeps {
   /** Reads outside a run's transaction. */
   db: Parameters<RolloutStore["get"]>[0];
   publish: PublishRollout;
+  /** Applied-acks seen since the inventory was read (it ingests them in batches). */
+  acks: SeenAcks;
   pollMs: number;
   /** Write `desired` once into the target overlay (the promote step's writeOnce). */
   write(
@@ -109,12 +112,15 @@ export function createWaves(deps: WaveDeps) {
     if (!result.ok) return { kind: "failed", reason: result.reason };
     if (result.revision === null) {
       const now = await deps.registry.resolved(run.namespace, run.target);
-      await input.checkpoint({ ...state, before: result.before }, { also: (tx) => complete(tx, run.id) });
+      await input.checkpoint(
+        { ...state, before: refOf(result.before) },
+        { also: (tx) => complete(tx, run.id) },
+      );
       return {
         kind: "succeeded",
         summary: `${run.target} already had ${def.source} revision ${run.sourceRevision}'s content; nothing written, no waves`,
         context: {
-          targetBefore: result.before,
+          targetBefore: refOf(result.before),
           promotedRevision: null,
           watchRevision: now.revision,
           promotedAt: input.now.toISOString(),
@@ -124,14 +130,14 @@ export function createWaves(deps: WaveDeps) {
     const revision = result.revision;
     const next: WaveState = {
       ...state,
-      before: result.before,
+      before: refOf(result.before),
       written: revision,
       released: 1,
       waveAt: input.now.toISOString(),
     };
     await input.checkpoint(next, {
       context: {
-        targetBefore: result.before,
+        targetBefore: refOf(result.before),
         promotedRevision: revision,
         watchRevision: revision,
         promotedAt: input.now.toISOString(),
@@ -152,7 +158,11 @@ export function createWaves(deps: WaveDeps) {
     if (p) await deps.publish(tx, rolloutProgressed({ ...p, status: "completed" }, "completed"));
   }
 
-  const waiting = (state: WaveState, progress: string, recheckMs: number): StepOutcome => ({
+  const waiting = (
+    state: WaveState,
+    progress: string,
+    recheckMs: number,
+  ): StepOutcome & { kind: "wait" } => ({
     kind: "wait",
     state,
     recheckMs,
@@ -181,7 +191,10 @@ export function createWaves(deps: WaveDeps) {
     const p = waveProgress(
       step.waves,
       released,
-      instances.map((i) => ({ ...i, labels: labels.get(i.instanceId) })),
+      withSeenAcks(instances, deps.acks(run.namespace, run.target)).map((i) => ({
+        ...i,
+        labels: labels.get(i.instanceId),
+      })),
       revision,
     );
     const words = `wave ${released} of ${step.waves.length}: ${p.applied} of ${p.members} instance(s) on revision ${revision}${p.unplaced ? `, ${p.unplaced} not placed yet` : ""}${p.early ? `, ${p.early} outside the wave already on it` : ""}`;
@@ -198,7 +211,10 @@ export function createWaves(deps: WaveDeps) {
         Date.parse(state.waveAt ?? now.toISOString()) + step.waveTimeoutSeconds * 1_000 - now.getTime();
       if (leftMs <= 0)
         return { kind: "failed", reason: `not applied within ${step.waveTimeoutSeconds} s: ${words}` };
-      return waiting(state, words, Math.min(leftMs, deps.pollMs));
+      return {
+        ...waiting(state, words, Math.min(leftMs, deps.pollMs)),
+        wakeOnAcks: { revision, missing: Math.max(1, p.members - p.applied) },
+      };
     }
     const last = released >= step.waves.length;
     if (!(last && everyoneIn(step))) {

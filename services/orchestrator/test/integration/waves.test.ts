@@ -205,4 +205,63 @@ describe("promote with strategy waves", () => {
     );
     expect(statuses).toEqual(["started", "wave-released", "aborted"]);
   });
+
+  it("an instance starting while its wave is held starts on the revision its wave runs", async () => {
+    const before = await world.resolved("shop", "production");
+    const layer = (await world.registryCall("GET", "/v1/namespaces/shop/layers/staging")).body;
+    expect(
+      (
+        await world.registryCall("PUT", "/v1/namespaces/shop/layers/staging", {
+          ...layer.content,
+          checkout: { enabled: true, mode: "late-start" },
+        })
+      ).status,
+    ).toBe(200);
+    const held = {
+      ...pipeline("shop-held"),
+      steps: [
+        {
+          type: "promote",
+          strategy: "waves",
+          waves: [{ labels: { zone: "a" } }, { labels: { zone: "c" } }],
+          pauseSeconds: 600,
+          waveTimeoutSeconds: 30,
+        },
+      ],
+    };
+    expect((await world.call("POST", "/v1/pipelines", held)).status).toBe(201);
+    const runId = (await world.call("POST", "/v1/pipelines/shop-held/runs", {})).body.id as string;
+    // Wave 1 (zone a) runs the new revision; wave 2 waits out a long pause.
+    await eventually(
+      async () => byZone("a").map((i) => i.cfg.get().checkout?.mode),
+      (modes) => modes.every((m) => m === "late-start"),
+      30_000,
+    );
+    const token = await world.registry.tokenFor(["viewer:shop:*"], { name: "late", owner: "late" });
+    const late = await connectConfig<Shop>({
+      namespace: "shop",
+      environment: "production",
+      service: "shop-api",
+      url: world.registryUrl,
+      token,
+      nats: world.registry.nats.nc,
+      subjectPrefix: world.registry.nats.prefix,
+      instanceId: "shop-c-late",
+      labels: { zone: "c" },
+      rollouts: true,
+    });
+    try {
+      expect(late.revision).toBeLessThanOrEqual(before.revision);
+      expect(late.hash).toBe(before.hash);
+      expect(late.get().checkout?.mode).not.toBe("late-start");
+    } finally {
+      await late.close();
+      await world.call("POST", `/v1/runs/${runId}/cancel`, {});
+      await eventually(
+        () => run(runId),
+        (r) => r.status !== "running" && r.status !== "rolling-back",
+        30_000,
+      );
+    }
+  });
 });

@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
+import { parseAck } from "../../src/runs/applied-acks.js";
 import {
   pointerTokens,
   previewLines,
   promotedContent,
+  refOf,
   rolloutProgress,
   sameJson,
   secretsIn,
+  withSeenAcks,
 } from "../../src/steps/promote-fns.js";
 import { commandEnv, hookSignature, tailOf } from "../../src/steps/step-fns.js";
 
@@ -125,5 +128,43 @@ describe("step helpers", () => {
   it("keeps the end of long output", () => {
     expect(tailOf("abcdef", 3)).toBe("…(3 characters cut)\ndef");
     expect(tailOf("abc", 3)).toBe("abc");
+  });
+});
+
+describe("applied-acks seen beside the inventory", () => {
+  const live = (instanceId: string, revision: number | null) => ({
+    instanceId,
+    revision,
+    status: "live",
+    rejected: null,
+  });
+
+  it("counts an instance that acked a newer revision than the inventory shows", () => {
+    const merged = withSeenAcks(
+      [live("a", 3), live("b", 4), live("c", null)],
+      new Map([
+        ["a", 4],
+        ["b", 2],
+        ["z", 4],
+      ]),
+    );
+    expect(merged.map((i) => i.revision)).toEqual([4, 4, null]);
+    expect(rolloutProgress(merged, 4)).toMatchObject({ live: 3, applied: 2 });
+  });
+
+  it("reads only applied acks of the config.applied type", () => {
+    const ack = (data: object, type = "nexus.config.applied") => JSON.stringify({ type, data });
+    expect(parseAck(ack({ status: "applied", instanceId: "i-1", revision: 7 }))).toEqual({
+      instanceId: "i-1",
+      revision: 7,
+    });
+    expect(parseAck(ack({ status: "rejected", instanceId: "i-1", revision: 7 }))).toBeNull();
+    expect(parseAck(ack({ status: "applied", instanceId: "i-1", revision: 7 }, "nexus.other"))).toBeNull();
+    expect(parseAck(ack({ status: "applied", instanceId: 5, revision: 7 }))).toBeNull();
+    expect(parseAck("not json")).toBeNull();
+  });
+
+  it("keeps only the revision of a layer in a run", () => {
+    expect(refOf({ revision: 9, content: { big: "x" } } as { revision: number })).toEqual({ revision: 9 });
   });
 });

@@ -1,0 +1,59 @@
+/** Jobs' definitions and what their runs report. No I/O. */
+import { BadRequestError } from "@nexus/kit";
+import { issuesOf } from "../pipelines/pipeline-fns.js";
+import { JobDefinition, type JobFinding } from "./job-types.js";
+
+/** Check a job document; the first problem names the field, all are listed. */
+export function checkJob(input: unknown, name: string): JobDefinition {
+  const body = input !== null && typeof input === "object" && !Array.isArray(input) ? input : {};
+  const parsed = JobDefinition.safeParse({ ...(body as object), name });
+  if (!parsed.success) {
+    const issues = issuesOf(parsed.error);
+    const first = issues[0]!;
+    throw new BadRequestError("invalid_job", `${first.field}: ${first.message}`, {
+      field: first.field,
+      details: { issues },
+    });
+  }
+  return parsed.data;
+}
+
+/** The findings of one environment's document: schema errors, then policy violations. */
+export function complianceFindings(
+  namespace: string,
+  environment: string,
+  schemaProblems: readonly { path: string; message: string }[],
+  violations: readonly { policyName: string; path: string; message: string }[],
+): JobFinding[] {
+  return [
+    ...schemaProblems.map((p) => ({
+      namespace,
+      environment,
+      kind: "schema",
+      path: p.path,
+      message: `breaks the namespace's JSON Schema: ${p.message}`,
+    })),
+    ...violations.map((v) => ({
+      namespace,
+      environment,
+      kind: "policy",
+      path: v.path,
+      message: `policy ${v.policyName}: ${v.message}`,
+    })),
+  ];
+}
+
+/** The scan's outcome in words: how much was checked and what was found. */
+export function scanSummary(scanned: { namespaces: number; environments: number }, findings: JobFinding[]) {
+  const where = `${scanned.environments} environment(s) of ${scanned.namespaces} namespace(s)`;
+  if (findings.length === 0) return { ok: true, summary: `scanned ${where}: compliant` };
+  const unreadable = findings.filter((f) => f.kind === "unreadable").length;
+  const places = new Set(findings.map((f) => `${f.namespace}/${f.environment}`)).size;
+  return {
+    ok: false,
+    summary: `scanned ${where}: ${findings.length} finding(s) in ${places} environment(s)${unreadable ? ` (${unreadable} could not be read)` : ""}`,
+  };
+}
+
+/** Findings kept with a run: the first ones, so a huge estate does not make a huge row. */
+export const MAX_FINDINGS = 1_000;
