@@ -31,7 +31,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (namespace, environment) DO UPDATE SET
   revision = EXCLUDED.revision, hash = EXCLUDED.hash,
   changed_at = EXCLUDED.changed_at, learnt_from = EXCLUDED.learnt_from,
-  trace_parent = COALESCE(EXCLUDED.trace_parent, h.trace_parent)
+  trace_parent = EXCLUDED.trace_parent
 WHERE EXCLUDED.revision > h.revision
    OR (EXCLUDED.revision = h.revision AND EXCLUDED.hash <> h.hash AND EXCLUDED.changed_at > h.changed_at)
    OR (EXCLUDED.revision = h.revision AND EXCLUDED.hash = h.hash

@@ -201,8 +201,9 @@ describe("monitor: a change's timeline in the dashboard", () => {
     await page.getByRole("button", { name: "Show timeline" }).click();
     await expect.poll(() => page.locator("#trace-instances tbody tr").count()).toBe(2);
     // (Browser-side code as strings: this project's TypeScript has no DOM library.)
-    const firstCell = page.locator('#trace-instances tr[data-instance="tr-1"] td').first();
-    const label = await firstCell.evaluate("td => getComputedStyle(td, '::before').content");
+    const label = await page.evaluate(
+      `getComputedStyle(document.querySelector('#trace-instances tr[data-instance="tr-1"] td'), '::before').content`,
+    );
     expect(label).toBe('"Environment"');
     const overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth");
     expect(overflow).toBeLessThanOrEqual(0);
