@@ -99,7 +99,14 @@ export async function startScaleOut(extraEnv: Record<string, string> = {}): Prom
           startServiceProcess(
             name,
             `services/${name}/src/main.ts`,
-            { ...env, ...urlsFor(n), INSTANCE_ID: `${name}-${n}`, PORT: String(ports.get(`${name}-${n}`)) },
+            {
+              ...env,
+              ...urlsFor(n),
+              INSTANCE_ID: `${name}-${n}`,
+              PORT: String(ports.get(`${name}-${n}`)),
+              // Each instance its own Git cache, as each pod has its own disk.
+              GIT_CACHE_DIR: join(backupDir, `git-cache-${name}-${n}`),
+            },
             { built: true },
           ),
         ),
