@@ -1,21 +1,8 @@
-import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
-import {
-  createTestDatabase,
-  createTestNats,
-  createTestRedis,
-  type TestDatabase,
-  type TestNats,
-  type TestRedis,
-} from "@nexus/test-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serviceNames } from "../deploy/deploy-files.js";
-import { type OtlpReceiver, SPAN_KIND, spanAttribute, startOtlpReceiver } from "../support/otlp-receiver.js";
-import { registryAuth } from "../support/registry-process.js";
-import { type ServiceProcess, startServiceProcess } from "../support/service-process.js";
+import { SPAN_KIND, spanAttribute } from "../support/otlp-receiver.js";
+import { type ScaleOut, startScaleOut } from "../support/scale-out.js";
+import type { ServiceProcess } from "../support/service-process.js";
 
 /**
  * Two instances of every service (built, as deployed) on one NATS, Postgres and Redis. Config
@@ -25,68 +12,19 @@ import { type ServiceProcess, startServiceProcess } from "../support/service-pro
  * exactly once, and the survivors finish the work.
  */
 describe("scale-out: two instances of every service", () => {
-  let db: TestDatabase;
-  let nats: TestNats;
-  let redis: TestRedis;
-  let receiver: OtlpReceiver;
-  let backupDir: string;
-  const instances = new Map<string, ServiceProcess[]>();
-  const auth = registryAuth();
+  let world: ScaleOut;
 
   beforeAll(async () => {
-    receiver = await startOtlpReceiver();
-    [db, nats, redis] = await Promise.all([
-      createTestDatabase({ schema: "scale_probe" }),
-      createTestNats(),
-      createTestRedis(),
-    ]);
-    backupDir = await mkdtemp(join(tmpdir(), "nexus-scale-backups-"));
-    const env = {
-      ...auth.env,
-      DATABASE_URL: db.url,
-      NATS_PREFIX: nats.prefix,
-      REDIS_KEY_PREFIX: redis.keyPrefix,
-      NOTIFIER_SECRETS_KEY: `n1:${randomBytes(32).toString("base64")}`,
-      ORCHESTRATOR_HOOK_KEY: randomBytes(32).toString("base64url"),
-      BACKUP_DIR: backupDir,
-      HEARTBEAT_INTERVAL_SECONDS: "0",
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
-      OTEL_BSP_SCHEDULE_DELAY: "200",
-    };
-    // One service after the other (migrations run once, under their lock), both instances at once.
-    for (const name of await serviceNames()) {
-      const pair = await Promise.all(
-        [1, 2].map((n) =>
-          startServiceProcess(
-            name,
-            `services/${name}/src/main.ts`,
-            { ...env, INSTANCE_ID: `${name}-${n}` },
-            { built: true },
-          ),
-        ),
-      );
-      instances.set(name, pair);
-    }
+    world = await startScaleOut();
   }, 240_000);
   afterAll(async () => {
-    await Promise.all([...instances.values()].flat().map((p) => p.stop()));
-    await receiver?.close();
-    await db?.drop();
-    await nats?.cleanup();
-    await redis?.cleanup();
-    if (backupDir) await rm(backupDir, { recursive: true, force: true });
+    await world?.stop();
   });
 
   it("publishes and processes every write once, shares the work, and survives losing one of each", async () => {
-    const registries = instances.get("config-registry") ?? [];
+    const { db, nats, receiver, send } = world;
+    const registries = world.instances.get("config-registry") ?? [];
     expect(registries).toHaveLength(2);
-    const send = (url: string, method: string, path: string, body: unknown) =>
-      fetch(`${url}${path}`, {
-        method,
-        headers: { ...auth.headers, "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
     expect(
       (await send(registries[0]?.url as string, "POST", "/v1/namespaces", { name: "scale-shop" })).status,
     ).toBe(201);
@@ -120,7 +58,7 @@ describe("scale-out: two instances of every service", () => {
       .toEqual(["drift-detector-1", "drift-detector-2"]);
 
     // One instance of every service dies (SIGKILL: no shutdown, no hand-over); the rest goes on.
-    await Promise.all([...instances.values()].map((pair) => pair[0]?.kill()));
+    await world.killFirstOfEach();
     for (let i = writes / 2 + 1; i <= writes; i++) await write(i, registries[1]);
 
     // Published once each: the stream holds exactly as many config.changed as the outbox has rows.

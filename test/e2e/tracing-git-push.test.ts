@@ -56,6 +56,8 @@ describe("tracing: a Git push through import, config.changed, acks and notificat
       route: {
         receiver: "hook",
         groupWaitMs: 0,
+        // Each change's notice goes out at once, not at the group's next tick.
+        groupIntervalMs: 0,
         routes: [{ matchers: [{ label: "event_type", op: "=", value: "config.changed" }], receiver: "hook" }],
       },
       receivers: [{ name: "hook", type: "webhook", url: `${hook.url}/in` }],
@@ -65,6 +67,7 @@ describe("tracing: a Git push through import, config.changed, acks and notificat
     expect(
       (await world.registryCall("PUT", "/v1/namespaces/shop/layers/production", { replicas: 1 })).status,
     ).toBe(200);
+    await hook.waitFor(1, 15_000); // the first revision's notice, out of the way of the push's
     const source = await world.registryCall("POST", "/v1/git-sources", {
       name: "shop-git",
       provider: "github",
@@ -117,7 +120,7 @@ describe("tracing: a Git push through import, config.changed, acks and notificat
       (r) => r.every((n) => n === 4),
       20_000,
     );
-    await hook.waitFor(1, 15_000);
+    await hook.waitFor(2, 15_000);
 
     const spans = () => exporter.getFinishedSpans();
     const byId = (id: string | undefined) => spans().find((s) => s.spanContext().spanId === id);
@@ -182,7 +185,8 @@ describe("tracing: a Git push through import, config.changed, acks and notificat
       (s) => s.attributes["messaging.consumer.group.name"] !== "drift-changes" && parentOf(s) === change,
     );
     expect(notices.length, listing()).toBeGreaterThan(0);
-    expect(hook.requests[0]?.body).toMatchObject({ alerts: [expect.objectContaining({ status: "notice" })] });
+    expect(hook.requests).toHaveLength(2);
+    expect(hook.requests[1]?.body).toMatchObject({ alerts: [expect.objectContaining({ status: "notice" })] });
 
     // Both instances' applied-acks carry the change's trace: the detector processes them under it.
     const acks = named(SpanKind.CONSUMER, ".config.applied.production.shop", "drift-inventory");
@@ -192,5 +196,36 @@ describe("tracing: a Git push through import, config.changed, acks and notificat
       expect(parentOf(ack)).toBe(change);
     }
     expect(new Set(acks.map((a) => a.attributes["messaging.message.id"])).size).toBe(acks.length);
+
+    // The notification's delivery: one attempt, a span of its own under the notifier's consumer
+    // (the alert it sends remembers that trace), however late the worker sends it.
+    const deliveries = () => spans().filter((s) => s.name === "deliver webhook");
+    await expect.poll(() => deliveries().length, { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(deliveries(), listing()).toHaveLength(1);
+    const sent = deliveries()[0] as ReadableSpan;
+    expect(sent.kind).toBe(SpanKind.CLIENT);
+    expect(sent.spanContext().traceId).toBe(traceId);
+    expect(notices).toContain(parentOf(sent));
+    expect(sent.attributes).toMatchObject({
+      "nexus.receiver.name": "hook",
+      "nexus.delivery.attempt": 1,
+      "nexus.delivery.outcome": "delivered",
+    });
+
+    // The drift-detector's lease-held reconciler judges the change once its grace has passed, in
+    // the change's trace (a child of the config.changed publish), once: both instances converged.
+    const evaluations = () =>
+      spans().filter((s) => s.name === "evaluate drift" && s.attributes["nexus.namespace"] === "shop");
+    await expect.poll(() => evaluations().length, { timeout: 10_000 }).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 500)); // a few more passes: none judges it again
+    expect(evaluations(), listing()).toHaveLength(1);
+    const evaluation = evaluations()[0] as ReadableSpan;
+    expect(evaluation.spanContext().traceId).toBe(traceId);
+    expect(parentOf(evaluation)).toBe(change);
+    expect(evaluation.attributes).toMatchObject({
+      "nexus.environment": "production",
+      "nexus.revision": expect.any(Number),
+      "nexus.drift.findings_opened": 0,
+    });
   }, 60_000);
 });

@@ -1,6 +1,7 @@
 import { Writable } from "node:stream";
+import { ConfigGetReply, configGetSubject } from "@nexus/contracts";
 import { createLogger, startTracing, type Tracing } from "@nexus/kit";
-import { SpanKind } from "@opentelemetry/api";
+import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -133,6 +134,57 @@ describe("tracing: a config write to its consumers, as one span tree", () => {
     const line = logLines.find((l) => l.msg === "applied the change" && l.eventId === consumed.at(-1));
     expect(line?.trace_id).toBe(traceId);
     expect(line?.span_id).toBe(consumer?.spanContext().spanId);
+  });
+
+  it("traces a NATS command: the requester's CLIENT span, the responder's SERVER span under it", async () => {
+    expect((await call(h, "POST", "/v1/namespaces", { name: "commanded" })).status).toBe(201);
+    expect((await call(h, "PUT", "/v1/namespaces/commanded/layers/staging", { limit: 1 })).status).toBe(200);
+    exporter.reset();
+    const ask = (namespace: string) =>
+      h.nats.bus.requestCommand(
+        configGetSubject({ namespace, environment: "staging" }),
+        { schemaVersion: 1, namespace, environment: "staging" },
+        ConfigGetReply,
+      );
+    expect((await ask("commanded")).ok).toBe(true);
+    expect((await ask("no-such-namespace")).ok).toBe(false);
+    const commandSpans = () =>
+      exporter
+        .getFinishedSpans()
+        .filter((x) =>
+          String(x.attributes["messaging.destination.name"]).includes(".config.cmd.get.staging."),
+        );
+    await expect.poll(() => commandSpans().length, { timeout: 10_000 }).toBe(4);
+
+    for (const namespace of ["commanded", "no-such-namespace"]) {
+      const pair = commandSpans().filter((x) =>
+        String(x.attributes["messaging.destination.name"]).endsWith(`.staging.${namespace}`),
+      );
+      const client = pair.find((x) => x.kind === SpanKind.CLIENT);
+      const server = pair.find((x) => x.kind === SpanKind.SERVER);
+      const subject = String(client?.attributes["messaging.destination.name"]);
+      expect(client?.name).toBe(`request ${subject}`);
+      expect(client?.attributes).toMatchObject({
+        "messaging.system": "nats",
+        "messaging.operation.type": "send",
+        "messaging.operation.name": "request",
+      });
+      expect(Number(client?.attributes["messaging.message.body.size"])).toBeGreaterThan(0);
+      expect(server?.name).toBe(`process ${subject}`);
+      expect(server?.spanContext().traceId).toBe(client?.spanContext().traceId);
+      expect(server?.parentSpanContext?.spanId).toBe(client?.spanContext().spanId);
+      expect(server?.attributes).toMatchObject({
+        "messaging.system": "nats",
+        "messaging.operation.type": "process",
+        "messaging.consumer.group.name": expect.any(String),
+      });
+    }
+    // A refusal names its code on the responder's span; a 4xx is the caller's fault, not a failure.
+    const refused = commandSpans().find(
+      (x) => x.kind === SpanKind.SERVER && String(x.name).endsWith(".no-such-namespace"),
+    );
+    expect(refused?.attributes["nexus.command.error_code"]).toBeTruthy();
+    expect(refused?.status.code).not.toBe(SpanStatusCode.ERROR);
   });
 
   it("continues a caller's trace (W3C traceparent) and does not trace probes", async () => {

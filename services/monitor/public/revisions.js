@@ -135,6 +135,12 @@
               { type: "button", "data-action": "diff", "data-n": r.revision },
               `Show diff of ${r.revision}`,
             ),
+            " ",
+            el(
+              "button",
+              { type: "button", "data-action": "trace", "data-n": r.revision },
+              `Trace ${r.revision}`,
+            ),
             ...(mayRollBack && i > 0
               ? [
                   " ",
@@ -172,7 +178,8 @@
       const button = e.target.closest("button[data-action]");
       if (!button) return;
       const n = Number(button.dataset.n);
-      if (button.dataset.action === "diff") void showDiff(n);
+      if (button.dataset.action === "trace") void window.nexusTimeline?.show(shown.ns, n);
+      else if (button.dataset.action === "diff") void showDiff(n);
       else askRollback(n);
     });
     $("rollback").addEventListener("submit", (e) => {

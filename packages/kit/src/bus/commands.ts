@@ -3,6 +3,8 @@ import { context } from "@opentelemetry/api";
 import type { z } from "zod";
 import { AppError, isAppError, ServiceUnavailableError } from "../errors.js";
 import { parseStrictJson } from "../http/input-guards.js";
+import { withCommandClientSpan, withCommandServerSpan } from "../tracing/spans.js";
+import { isTracingEnabled } from "../tracing/tracing.js";
 import { contextFromHeaders, TRACEPARENT, toMsgHdrs, traceHeaders } from "./headers.js";
 import { prefixSubject } from "./names.js";
 import {
@@ -30,7 +32,14 @@ export function serveCommand<Req extends z.ZodType, Rep extends z.ZodType>(
   const replies = replyBatch((err) => ctx.logger.warn({ subject, err }, "could not send a command reply"));
 
   const answer = async (m: Msg): Promise<void> => {
-    const reply = await context.with(contextFromHeaders(m.headers), () => handle(m));
+    const parent = contextFromHeaders(m.headers);
+    const reply = isTracingEnabled()
+      ? await withCommandServerSpan(
+          parent,
+          { subject: m.subject, bodySize: m.data.length, group: opts.queue },
+          () => handle(m),
+        )
+      : await context.with(parent, () => handle(m));
     if (!m.reply) return;
     replies.add(m, reply instanceof EncodedReply ? reply.json : encode(reply));
   };
@@ -182,12 +191,14 @@ export async function requestCommand<Rep extends z.ZodType>(
   timeoutMs = 5_000,
 ): Promise<z.infer<Rep>> {
   const full = prefixSubject(ctx.prefix, subject);
+  const payload = JSON.stringify(body);
+  const send = (headers: Record<string, string>) =>
+    ctx.nc.request(full, payload, { timeout: timeoutMs, headers: toMsgHdrs(headers) });
   let msg: Msg;
   try {
-    msg = await ctx.nc.request(full, JSON.stringify(body), {
-      timeout: timeoutMs,
-      headers: toMsgHdrs(traceHeaders()),
-    });
+    msg = isTracingEnabled()
+      ? await withCommandClientSpan({ subject: full, bodySize: Buffer.byteLength(payload) }, send)
+      : await send(traceHeaders());
   } catch (err) {
     if (err instanceof NoRespondersError || (err instanceof RequestError && err.isNoResponders())) {
       throw new ServiceUnavailableError("command_unavailable", `nothing is serving ${subject}`, {

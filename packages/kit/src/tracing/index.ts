@@ -1,11 +1,19 @@
+export type { Span } from "@opentelemetry/api";
 export { registerHttpTracing } from "./http-tracing.js";
 export * from "./semconv.js";
 export {
   activeTraceIds,
+  activeTraceparent,
   contextFromCarrier,
   failSpan,
   inSpan,
+  inWorkSpan,
+  startWorkSpan,
+  traceparentOf,
   tracer,
+  type WorkSpanOptions,
+  withCommandClientSpan,
+  withCommandServerSpan,
   withConsumerSpan,
   withProducerSpan,
 } from "./spans.js";

@@ -124,3 +124,129 @@ export function activeTraceIds(): { trace_id?: string; span_id?: string } {
   if (!trace.isSpanContextValid(ctx)) return {};
   return { trace_id: ctx.traceId, span_id: ctx.spanId };
 }
+
+export interface CommandSpanInfo {
+  /** The full (prefixed) subject the command goes to. */
+  subject: string;
+  bodySize: number;
+  /** The queue group that shares the commands (server side). */
+  group?: string;
+}
+
+function commandAttributes(info: CommandSpanInfo, operation: "send" | "process"): Attributes {
+  const attributes: Attributes = {
+    [MESSAGING_SYSTEM]: MESSAGING_SYSTEM_NATS,
+    [MESSAGING_DESTINATION_NAME]: info.subject,
+    [MESSAGING_OPERATION_TYPE]: operation,
+    [MESSAGING_OPERATION_NAME]: operation === "send" ? "request" : "reply",
+    [MESSAGING_MESSAGE_BODY_SIZE]: info.bodySize,
+  };
+  if (info.group) attributes[MESSAGING_CONSUMER_GROUP_NAME] = info.group;
+  return attributes;
+}
+
+/**
+ * A CLIENT span (`request <subject>`) around a NATS request/reply command, a child of the active
+ * context; `fn` gets the trace headers to send, so the responder's SERVER span is its child.
+ */
+export function withCommandClientSpan<T>(
+  info: CommandSpanInfo,
+  fn: (traceHeaders: Record<string, string>) => Promise<T>,
+): Promise<T> {
+  const parent = context.active();
+  const span = tracer().startSpan(
+    `request ${info.subject}`,
+    { kind: SpanKind.CLIENT, attributes: commandAttributes(info, "send") },
+    parent,
+  );
+  return inSpan(span, parent, async () => {
+    const headers: Record<string, string> = {};
+    propagation.inject(trace.setSpan(parent, span), headers);
+    return fn(headers);
+  });
+}
+
+/**
+ * A SERVER span (`process <subject>`) around a command's handler, a child of the requester's
+ * span. `fn` returns the reply; an error reply names its code, and a 5xx marks the span failed
+ * (as an HTTP server span would).
+ */
+export function withCommandServerSpan<T>(
+  parent: Context,
+  info: CommandSpanInfo,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const span = tracer().startSpan(
+    `process ${info.subject}`,
+    { kind: SpanKind.SERVER, attributes: commandAttributes(info, "process") },
+    parent,
+  );
+  return inSpan(span, parent, async () => {
+    const reply = await fn();
+    const error = (reply as { ok?: unknown; error?: { statusCode?: number; code?: string } } | null)?.error;
+    if ((reply as { ok?: unknown } | null)?.ok === false && error) {
+      span.setAttribute("nexus.command.error_code", String(error.code));
+      if ((error.statusCode ?? 500) >= 500)
+        span.setStatus({ code: SpanStatusCode.ERROR, message: error.code });
+    }
+    return reply;
+  });
+}
+
+/**
+ * The W3C traceparent of the active span, for work stored now and done later by a loop with no
+ * context of its own (a delivery queue, a lease-held reconciler): it opens its span under it.
+ * Undefined when no span is active (tracing off).
+ */
+export function activeTraceparent(): string | undefined {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent;
+}
+
+export interface WorkSpanOptions {
+  /** The stored traceparent of what caused this work; a new trace when absent. */
+  traceparent?: string | null | undefined;
+  /** INTERNAL by default; CLIENT for work that calls out (a notification sent). */
+  kind?: "internal" | "client";
+  attributes?: Attributes;
+}
+
+/**
+ * A span around one unit of work a loop does later on behalf of something stored earlier (a
+ * delivery attempt, a drift evaluation, an alert transition, a backup step), in that thing's
+ * trace. `fn` may add attributes to it; a throw marks it failed.
+ */
+export function inWorkSpan<T>(
+  name: string,
+  opts: WorkSpanOptions,
+  fn: (span: Span) => T | Promise<T>,
+): Promise<T> {
+  const parent = workParent(opts);
+  return inSpan(startWorkSpan(name, opts), parent, fn);
+}
+
+/**
+ * The same span, started but not entered or ended: for work that spans several units at once
+ * (one reconcile pass judging several changes, each in its own trace). The caller ends it.
+ */
+export function startWorkSpan(name: string, opts: WorkSpanOptions): Span {
+  return tracer().startSpan(
+    name,
+    {
+      kind: opts.kind === "client" ? SpanKind.CLIENT : SpanKind.INTERNAL,
+      ...(opts.attributes ? { attributes: opts.attributes } : {}),
+    },
+    workParent(opts),
+  );
+}
+
+const workParent = (opts: WorkSpanOptions): Context =>
+  opts.traceparent ? contextFromCarrier({ traceparent: opts.traceparent }) : context.active();
+
+/** The traceparent that makes whatever carries it a child of `span` (undefined for a no-op span). */
+export function traceparentOf(span: Span): string | undefined {
+  const carrier: Record<string, string> = {};
+  propagation.inject(trace.setSpan(ROOT_CONTEXT, span), carrier);
+  return carrier.traceparent;
+}

@@ -20,6 +20,7 @@ import { verifyInScratch } from "../restore/scratch-verify.js";
 import { planSystemRestore, restoreSystem } from "../restore/system-restore.js";
 import { type BundleStorage, StorageUnavailableError } from "../storage/storage-types.js";
 import { createChains } from "./backup-chain.js";
+import { traceTakeBackup, traceVerifyBackup } from "./backup-spans.js";
 import type { BackupStore } from "./backup-store.js";
 import type { BackupDto, RestoreDto, VerificationDto } from "./backup-types.js";
 import { RESTORE_LOCK, tryHoldLock } from "./run-lock.js";
@@ -218,7 +219,11 @@ export function createBackupService(deps: BackupServiceDeps) {
     if (!held) throw new ConflictError("verification_running", `backup ${b.id} is being verified already`);
     try {
       const verificationId = await store.startVerification(pool, b.id);
-      const done = track(runVerification(b, verificationId, held.client).finally(() => held.release()));
+      const done = track(
+        traceVerifyBackup(b, () => runVerification(b, verificationId, held.client)).finally(() =>
+          held.release(),
+        ),
+      );
       return { done };
     } catch (err) {
       await held.release();
@@ -275,7 +280,7 @@ export function createBackupService(deps: BackupServiceDeps) {
       const done = track(
         (async () => {
           try {
-            const taken = await takeBackup(b, held.client, parent);
+            const taken = await traceTakeBackup(b, opts.trigger, () => takeBackup(b, held.client, parent));
             await held.release();
             if (taken.status === "completed") await (await startDrill(taken)).done;
           } catch (err) {

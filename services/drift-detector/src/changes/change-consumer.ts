@@ -39,10 +39,11 @@ export function consumeChanges(deps: {
       maxBatch: deps.maxBatch ?? 100,
     },
     async (items) => {
-      const changes: Change[] = items.map(({ event }) => ({
+      const changes: Change[] = items.map(({ event, ctx }) => ({
         id: event.id,
         data: event.data,
         at: new Date(Date.parse(event.time ?? "") || Date.now()),
+        traceparent: ctx.traceparent,
       }));
       const { result: toEvaluate } = await processEachOnce(
         deps.pool,

@@ -3,6 +3,8 @@ import {
   DRIFT_RESOLVED,
   type DriftDetected,
   type DriftResolved,
+  type EventData,
+  type EventType,
   POLICY_VIOLATED,
   type PolicyViolated,
 } from "@nexus/contracts";
@@ -23,17 +25,40 @@ export interface AppliedPlan {
  * finding opened (`drift.detected`, or `policy.violated` for policy findings) and per finding
  * resolved (`drift.resolved`). Updates, silent re-opens and the quiet period publish nothing.
  */
+/** The trace (traceparent) a finding's announcement joins: its environment's change's. */
+export type TraceOf = (namespace: string, environment: string) => string | undefined;
+
 export function createFindingService(deps: {
   findings: FindingStore;
   bus: Pick<Bus, "envelope" | "subjectFor">;
 }) {
   const { findings, bus } = deps;
+
+  /** Events grouped by the trace they join (one outbox batch each; one batch without traces). */
+  async function enqueueTraced<T extends EventType>(
+    db: Queryable,
+    type: T,
+    list: readonly (EventData<T> & { namespace: string; environment: string })[],
+    traceOf: TraceOf | undefined,
+  ): Promise<void> {
+    if (list.length === 0) return;
+    if (!traceOf) return enqueueEvents(db, prepareOutboxRows(bus, type, list));
+    const byTrace = new Map<string | undefined, EventData<T>[]>();
+    for (const data of list) {
+      const tp = traceOf(data.namespace, data.environment);
+      byTrace.set(tp, [...(byTrace.get(tp) ?? []), data]);
+    }
+    for (const [traceparent, group] of byTrace)
+      await enqueueEvents(db, prepareOutboxRows(bus, type, group, { traceparent }));
+  }
+
   return {
     async apply(
       db: Queryable,
       plan: TransitionPlan,
       resolutionOf: (f: ActiveFinding) => string,
       now: Date,
+      traceOf?: TraceOf,
     ): Promise<AppliedPlan> {
       const opened = await findings.insert(
         db,
@@ -67,9 +92,9 @@ export function createFindingService(deps: {
       const closed: DriftResolved[] = resolved.map((f) =>
         resolvedPayload({ ...f, lastSeenAt: f.lastSeenAt }, resolutions.get(f.id) ?? "no longer true", now),
       );
-      await enqueueEvents(db, prepareOutboxRows(bus, DRIFT_DETECTED, detected));
-      await enqueueEvents(db, prepareOutboxRows(bus, POLICY_VIOLATED, violated));
-      await enqueueEvents(db, prepareOutboxRows(bus, DRIFT_RESOLVED, closed));
+      await enqueueTraced(db, DRIFT_DETECTED, detected, traceOf);
+      await enqueueTraced(db, POLICY_VIOLATED, violated, traceOf);
+      await enqueueTraced(db, DRIFT_RESOLVED, closed, traceOf);
       return { opened, resolved, events: detected.length + violated.length + closed.length };
     },
   };

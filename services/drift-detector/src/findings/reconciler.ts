@@ -1,10 +1,11 @@
-import { type Logger, type Pool, withTransaction } from "@nexus/kit";
+import { isTracingEnabled, type Logger, type Pool, withTransaction } from "@nexus/kit";
 import type { HeadStore } from "../heads/head-store.js";
 import type { RegistryClient } from "../heads/registry-client.js";
 import type { InventoryStore } from "../inventory/inventory-store.js";
 import { planRemediation } from "../remediation/remediation-fns.js";
 import type { RemediationService } from "../remediation/remediation-service.js";
 import { DEFAULT_MODE, type RemediationStore } from "../remediation/remediation-store.js";
+import { openEvaluations } from "./evaluation-spans.js";
 import { desiredForInstance, planTransitions, resolutionFor } from "./finding-fns.js";
 import type { FindingService } from "./finding-service.js";
 import type { FindingStore } from "./finding-store.js";
@@ -106,6 +107,12 @@ export function createReconciler(deps: {
       if (modeOf(c.namespace, c.environment) === "off") continue;
       desired.push(...desiredForInstance(c, graceFor(c.environment), judgedAt.getTime()));
     }
+    // Changes whose grace ends now are judged in their own traces (tracing on only: one query).
+    const traced = isTracingEnabled() ? await deps.heads.toEvaluate(pool) : [];
+    const evaluations = openEvaluations(
+      traced,
+      (h) => h.changedAt.getTime() <= judgedAt.getTime() - graceFor(h.environment),
+    );
     const result = await withTransaction(pool, async (db) => {
       const active = await deps.findings.listActive(db, INSTANCE_KINDS);
       const plan = planTransitions(active, desired, {
@@ -130,8 +137,13 @@ export function createReconciler(deps: {
             ? "drift detection is off for this namespace and environment"
             : resolutionFor(f, rows.get(`${f.namespace}/${f.environment}/${f.instanceIds[0]}`)),
         now,
+        traced.length ? evaluations.traceOf : undefined,
       );
+    }).catch((err) => {
+      evaluations.fail(err);
+      throw err;
     });
+    await deps.heads.markEvaluated(pool, evaluations.close({ desired, opened: result.opened }));
     if (result.events) deps.wakeOutbox();
     for (const f of result.opened) deps.logger.info({ findingId: f.id, kind: f.kind }, f.summary);
 

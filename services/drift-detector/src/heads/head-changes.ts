@@ -10,6 +10,8 @@ export interface Change {
   id: string;
   data: ConfigChanged;
   at: Date;
+  /** The event's traceparent: the reconciler judges the head in the change's trace. */
+  traceparent?: string | undefined;
 }
 
 /**
@@ -22,7 +24,7 @@ export async function recordHeads(
   heads: Pick<HeadStore, "advance" | "rememberHashes">,
   changes: readonly Change[],
 ): Promise<void> {
-  for (const { data: d, at } of changes) {
+  for (const { data: d, at, traceparent } of changes) {
     await heads.advance(db, {
       namespace: d.namespace,
       environment: d.environment,
@@ -30,6 +32,7 @@ export async function recordHeads(
       hash: d.hash,
       changedAt: at,
       learntFrom: "event",
+      traceParent: traceparent,
     });
     const pairs = [{ revision: d.revision, hash: d.hash }];
     if (d.previousRevision && d.previousHash)

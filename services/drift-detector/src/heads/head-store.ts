@@ -7,6 +7,17 @@ export interface Head {
   hash: string;
   changedAt: Date;
   learntFrom: "event" | "registry";
+  /** The trace of the change that moved it (an event's traceparent), if it was traced. */
+  traceParent?: string | undefined;
+}
+
+/** A traced head the reconciler has not judged at its revision yet. */
+export interface HeadToEvaluate {
+  namespace: string;
+  environment: string;
+  revision: number;
+  changedAt: Date;
+  traceParent: string;
 }
 
 /**
@@ -15,11 +26,12 @@ export interface Head {
  * event for the head the registry told us about only corrects when the grace period started.
  */
 const UPSERT_HEAD = `
-INSERT INTO heads AS h (namespace, environment, revision, hash, changed_at, learnt_from)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO heads AS h (namespace, environment, revision, hash, changed_at, learnt_from, trace_parent)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (namespace, environment) DO UPDATE SET
   revision = EXCLUDED.revision, hash = EXCLUDED.hash,
-  changed_at = EXCLUDED.changed_at, learnt_from = EXCLUDED.learnt_from
+  changed_at = EXCLUDED.changed_at, learnt_from = EXCLUDED.learnt_from,
+  trace_parent = EXCLUDED.trace_parent
 WHERE EXCLUDED.revision > h.revision
    OR (EXCLUDED.revision = h.revision AND EXCLUDED.hash <> h.hash AND EXCLUDED.changed_at > h.changed_at)
    OR (EXCLUDED.revision = h.revision AND EXCLUDED.hash = h.hash
@@ -37,8 +49,38 @@ export function createHeadStore() {
         head.hash,
         head.changedAt,
         head.learntFrom,
+        head.traceParent ?? null,
       ]);
       return (res.rowCount ?? 0) > 0;
+    },
+
+    /** Traced heads not yet judged at their revision (only asked when tracing is on). */
+    async toEvaluate(db: Queryable): Promise<HeadToEvaluate[]> {
+      const res = await db.query(
+        `SELECT namespace, environment, revision, changed_at, trace_parent FROM heads
+         WHERE trace_parent IS NOT NULL AND evaluated_revision IS DISTINCT FROM revision`,
+      );
+      return res.rows.map((r) => ({
+        namespace: r.namespace,
+        environment: r.environment,
+        revision: r.revision,
+        changedAt: r.changed_at,
+        traceParent: r.trace_parent,
+      }));
+    },
+
+    async markEvaluated(db: Queryable, evaluated: readonly HeadToEvaluate[]): Promise<void> {
+      if (evaluated.length === 0) return;
+      await db.query(
+        `UPDATE heads h SET evaluated_revision = e.revision
+         FROM unnest($1::text[], $2::text[], $3::int[]) AS e(ns, env, revision)
+         WHERE h.namespace = e.ns AND h.environment = e.env AND h.revision = e.revision`,
+        [
+          evaluated.map((e) => e.namespace),
+          evaluated.map((e) => e.environment),
+          evaluated.map((e) => e.revision),
+        ],
+      );
     },
 
     async rememberHashes(

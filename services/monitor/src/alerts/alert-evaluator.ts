@@ -1,5 +1,13 @@
 import { ALERT_RAISED, ALERT_RESOLVED, type AlertRaised } from "@nexus/contracts";
-import { type Bus, createLease, enqueueEvent, type Logger, type Pool, withTransaction } from "@nexus/kit";
+import {
+  type Bus,
+  createLease,
+  enqueueEvent,
+  inWorkSpan,
+  type Logger,
+  type Pool,
+  withTransaction,
+} from "@nexus/kit";
 import type { BackupStatusStore } from "../backups/backup-store.js";
 import { bucketOf, instanceHealth, isReplaced, replacedInstances, summarize } from "../health/health-fns.js";
 import type { HealthModel } from "../health/health-model.js";
@@ -88,6 +96,12 @@ export function createAlertEvaluator(deps: {
     lastSaved = Math.max(lastSaved, ...fresh.map((r) => r.lastSeenAt));
   }
 
+  const alertAttributes = (a: Pick<Condition, "fingerprint" | "rule" | "severity">) => ({
+    "nexus.alert.fingerprint": a.fingerprint,
+    "nexus.alert.rule": a.rule,
+    "nexus.alert.severity": a.severity,
+  });
+
   const body = (
     c: Pick<Condition, "fingerprint" | "severity" | "summary" | "labels"> & { details?: string },
     since: Date,
@@ -143,22 +157,26 @@ export function createAlertEvaluator(deps: {
       const active = await deps.alerts.active(c);
       const plan = planTransitions(active, conditions, now);
       for (const p of plan.pending) await deps.alerts.upsert(c, p, "pending", now);
-      for (const f of plan.fire) {
-        await deps.alerts.upsert(c, f, "firing", now);
-        await enqueueEvent(c, deps.bus, ALERT_RAISED, body(f, f.activeSince), {
-          channel: `${config.schema}_outbox`,
+      // Each transition is a span of its own; its event carries the span's trace, so the
+      // notifier's handling and delivery of the alert sit under it.
+      for (const f of plan.fire)
+        await inWorkSpan("raise alert", { attributes: alertAttributes(f) }, async () => {
+          await deps.alerts.upsert(c, f, "firing", now);
+          await enqueueEvent(c, deps.bus, ALERT_RAISED, body(f, f.activeSince), {
+            channel: `${config.schema}_outbox`,
+          });
         });
-      }
-      for (const r of plan.resolve) {
-        await deps.alerts.resolve(c, r.fingerprint, now);
-        await enqueueEvent(
-          c,
-          deps.bus,
-          ALERT_RESOLVED,
-          { ...body(r, r.activeSince), endsAt: now.toISOString() },
-          { channel: `${config.schema}_outbox` },
-        );
-      }
+      for (const r of plan.resolve)
+        await inWorkSpan("resolve alert", { attributes: alertAttributes(r) }, async () => {
+          await deps.alerts.resolve(c, r.fingerprint, now);
+          await enqueueEvent(
+            c,
+            deps.bus,
+            ALERT_RESOLVED,
+            { ...body(r, r.activeSince), endsAt: now.toISOString() },
+            { channel: `${config.schema}_outbox` },
+          );
+        });
       await deps.alerts.drop(
         c,
         plan.drop.map((d) => d.fingerprint),

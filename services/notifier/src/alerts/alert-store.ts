@@ -1,4 +1,4 @@
-import type { Queryable } from "@nexus/kit";
+import { activeTraceparent, type Queryable } from "@nexus/kit";
 import type { AlertDto, AlertInput } from "./alert-types.js";
 
 export interface AlertRow {
@@ -19,6 +19,8 @@ export interface AlertRow {
   acked_by: string | null;
   acked_at: Date | null;
   ack_comment: string | null;
+  /** The trace of what raised it last (see the migration 1700000006000_trace_context). */
+  trace_parent: string | null;
 }
 
 export const toAlertDto = (r: AlertRow): AlertDto => ({
@@ -90,12 +92,14 @@ export function createAlertStore() {
         a.startsAt,
         a.endsAt ?? (a.status === "resolved" ? new Date().toISOString() : null),
       ];
+      // The intake's span (the event's consumer, the Alertmanager request): its deliveries join that trace.
+      const traceParent = activeTraceparent() ?? null;
       if (!before) {
         await q.query(
           `INSERT INTO alerts (fingerprint, status, event_type, severity, summary, details, labels, links, source,
-             action_taken, starts_at, ends_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-          params,
+             action_taken, starts_at, ends_at, trace_parent)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+          [...params, traceParent],
         );
       } else if (change === "duplicate") {
         await q.query(
@@ -110,9 +114,10 @@ export function createAlertStore() {
              last_received_at = now(), received_count = received_count + 1,
              acked_by = CASE WHEN $13 THEN NULL ELSE acked_by END,
              acked_at = CASE WHEN $13 THEN NULL ELSE acked_at END,
-             ack_comment = CASE WHEN $13 THEN NULL ELSE ack_comment END
+             ack_comment = CASE WHEN $13 THEN NULL ELSE ack_comment END,
+             trace_parent = COALESCE($14, trace_parent)
            WHERE fingerprint = $1`,
-          [...params, change === "refired"],
+          [...params, change === "refired", traceParent],
         );
       }
       return change;

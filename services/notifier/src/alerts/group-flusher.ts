@@ -37,6 +37,16 @@ const toMessageAlert = (r: AlertRow): MessageAlert => ({
   endsAt: r.ends_at?.toISOString() ?? null,
 });
 
+/** The trace of the alert among `fingerprints` received last: what a delivery's spans join. */
+function latestTrace(fingerprints: readonly string[], byFp: ReadonlyMap<string, AlertRow>): string | null {
+  let latest: AlertRow | undefined;
+  for (const fp of fingerprints) {
+    const a = byFp.get(fp);
+    if (a?.trace_parent && (!latest || a.last_received_at > latest.last_received_at)) latest = a;
+  }
+  return latest?.trace_parent ?? null;
+}
+
 /**
  * Looks at groups whose time came (one per transaction, claimed with SKIP LOCKED so instances
  * share the work) and turns what they have to say into delivery rows.
@@ -116,7 +126,7 @@ export function createGroupFlusher(deps: FlusherDeps) {
           plan,
           messages,
           randomUUID(),
-        );
+        ).map((d) => ({ ...d, traceParent: latestTrace(d.fingerprints, byFp) }));
         ids = await deps.deliveries.insert(c, list, deps.maxAttempts);
         await deps.alerts.addHistory(
           c,

@@ -24,6 +24,7 @@ export interface DeliveryRow {
   created_at: Date;
   updated_at: Date;
   delivered_at: Date | null;
+  trace_parent: string | null;
 }
 
 export const toDeliveryDto = (r: DeliveryRow): DeliveryDto => ({
@@ -65,11 +66,12 @@ export function createDeliveryStore() {
       const ids = list.map(() => randomUUID());
       await q.query(
         `INSERT INTO deliveries (id, receiver, receiver_type, group_key, action, dedup_key, fingerprints, message,
-           status, max_attempts)
+           status, max_attempts, trace_parent)
          SELECT id, receiver, receiver_type, group_key, action, dedup_key,
-           ARRAY(SELECT jsonb_array_elements_text(fps)), message, 'pending', $9
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[])
-           AS t(id, receiver, receiver_type, group_key, action, dedup_key, fps, message)`,
+           ARRAY(SELECT jsonb_array_elements_text(fps)), message, 'pending', $9, trace_parent
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[],
+           $10::text[])
+           AS t(id, receiver, receiver_type, group_key, action, dedup_key, fps, message, trace_parent)`,
         [
           ids,
           list.map((d) => d.receiver),
@@ -80,6 +82,7 @@ export function createDeliveryStore() {
           list.map((d) => JSON.stringify(d.fingerprints)),
           list.map((d) => JSON.stringify(d.message)),
           maxAttempts,
+          list.map((d) => d.traceParent ?? null),
         ],
       );
       return ids;

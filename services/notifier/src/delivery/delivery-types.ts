@@ -11,6 +11,8 @@ export interface NewDelivery {
   dedupKey: string;
   fingerprints: string[];
   message: NotificationMessage;
+  /** The trace each attempt's span joins: that of the alert among `fingerprints` received last. */
+  traceParent?: string | null;
 }
 
 export const DeliveryStatus = z.enum(["pending", "sending", "delivered", "dead"]);

@@ -1,4 +1,4 @@
-import type { Logger, Pool, SealingKeys } from "@nexus/kit";
+import { inWorkSpan, type Logger, type Pool, type SealingKeys } from "@nexus/kit";
 import type { AlertStore } from "../alerts/alert-store.js";
 import { withAsyncCommit } from "../async-commit.js";
 import type { Senders } from "../receivers/senders.js";
@@ -22,14 +22,41 @@ export interface DeliveryWorkerDeps {
   leaseMs: number;
   batchSize: number;
   /** After a delivery's result is recorded (metrics): delivered, retry, dead or postponed. */
-  onRecorded?: (receiverType: string, outcome: "delivered" | "retry" | "dead" | "postponed") => void;
+  onRecorded?: (receiverType: string, outcome: Outcome) => void;
 }
+
+type Outcome = "delivered" | "retry" | "dead" | "postponed";
 
 /** Claims due deliveries (SKIP LOCKED: instances share them), sends each, records the outcome. */
 export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   const { pool, store, logger } = deps;
 
-  async function deliver(row: DeliveryRow): Promise<void> {
+  /**
+   * One attempt as a span of its own, in the trace of the alert it tells about (a config change's
+   * notice shows in the change's trace, however long after it the worker sends).
+   */
+  function deliverTraced(row: DeliveryRow): Promise<void> {
+    return inWorkSpan(
+      `deliver ${row.receiver_type}`,
+      {
+        traceparent: row.trace_parent,
+        kind: "client",
+        attributes: {
+          "nexus.delivery.id": row.id,
+          "nexus.delivery.attempt": row.attempts,
+          "nexus.delivery.action": row.action,
+          "nexus.receiver.name": row.receiver,
+          "nexus.receiver.type": row.receiver_type,
+        },
+      },
+      async (span) => {
+        const outcome = await deliver(row);
+        span.setAttribute("nexus.delivery.outcome", outcome);
+      },
+    );
+  }
+
+  async function deliver(row: DeliveryRow): Promise<Outcome | "unrecorded"> {
     const routing = await deps.routing.current();
     const receiver = routing?.config.receivers.find((r) => r.name === row.receiver);
     const outcome: SendOutcome = !receiver
@@ -91,12 +118,11 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         where,
         "a delivery changed while it was being sent (lease expired?); its result was not recorded",
       );
-      return;
+      return "unrecorded";
     }
-    deps.onRecorded?.(
-      row.receiver_type,
-      mark.status === "pending" ? (outcome.kind === "postpone" ? "postponed" : "retry") : mark.status,
-    );
+    const recordedAs: Outcome =
+      mark.status === "pending" ? (outcome.kind === "postpone" ? "postponed" : "retry") : mark.status;
+    deps.onRecorded?.(row.receiver_type, recordedAs);
     if (mark.status === "delivered") {
       logger.info({ ...where, status: statusCode }, "notification delivered");
     } else if (mark.status === "dead") {
@@ -107,6 +133,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         "notification failed, will retry",
       );
     }
+    return recordedAs;
   }
 
   /** Secrets are opened here, for this one send, and cut out of whatever comes back. */
@@ -136,7 +163,9 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       const rows = await withAsyncCommit(pool, (c) => store.claim(c, deps.batchSize, deps.leaseMs));
       await Promise.all(
         rows.map((r) =>
-          deliver(r).catch((err) => logger.error({ err, deliveryId: r.id }, "recording a delivery failed")),
+          deliverTraced(r).catch((err) =>
+            logger.error({ err, deliveryId: r.id }, "recording a delivery failed"),
+          ),
         ),
       );
       return rows.length;
