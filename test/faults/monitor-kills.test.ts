@@ -147,18 +147,39 @@ describe("monitor killed with SIGKILL during alert evaluation", () => {
       const fp = (findingId: string) => `monitor:${RULE}:${findingId}`;
       const resolvedIds = new Set(history.of("ok", "resolved").map((o) => o.key));
       const stillOpen = history.of("ok", "detected").filter((o) => !resolvedIds.has(o.key));
-      const final = await waitFor(
-        alerts,
-        (rows) => {
-          const by = new Map(rows.map((r) => [r.fingerprint, r.status]));
-          return (
-            stillOpen.every((o) => by.get(fp(o.key)) === "firing") &&
-            [...resolvedIds].every((id) => by.get(fp(id)) !== "firing")
-          );
-        },
+      // Waits on the mismatches themselves, so a failure names the findings that are wrong.
+      const mismatches = (rows: { fingerprint: string; status: string }[]) => {
+        const by = new Map(rows.map((r) => [r.fingerprint, r.status]));
+        return [
+          ...stillOpen
+            .filter((o) => by.get(fp(o.key)) !== "firing")
+            .map((o) => `open ${o.key}: ${by.get(fp(o.key)) ?? "no alert"}`),
+          ...[...resolvedIds]
+            .filter((id) => by.get(fp(id)) === "firing")
+            .map((id) => `resolved ${id}: firing`),
+        ];
+      };
+      // Where a wrong one stands in the monitor's own tables, to tell a consumer fault from an evaluator's.
+      const place = async (wrong: string[]) => {
+        const ids = wrong.map((w) => w.split(" ")[1]!.replace(/:$/, ""));
+        const [open, closed] = await Promise.all(
+          ["open_findings", "closed_findings"].map(
+            async (t) =>
+              (await db.pool.query(`SELECT finding_id FROM ${t} WHERE finding_id = ANY($1)`, [ids])).rows
+                .length,
+          ),
+        );
+        return wrong.length === 0
+          ? wrong
+          : [...wrong, `${open} of them in open_findings, ${closed} in closed_findings`];
+      };
+      await waitFor(
+        async () => place(mismatches(await alerts())),
+        (wrong) => wrong.length === 0,
         60_000,
         "every open finding firing and every resolved one not",
       );
+      const final = await alerts();
       const raisedFor = (f: string) =>
         notices.filter((n) => n.type === ALERT_RAISED && n.fingerprint === f).length;
       await waitFor(

@@ -102,7 +102,14 @@ export function createFindingStore() {
         severity: string;
         summary: string;
         opened_at: Date;
-      }>("SELECT * FROM open_findings ORDER BY opened_at");
+      }>(
+        // A closed finding is never open, even with its row still here: drift.detected and
+        // drift.resolved may be applied at the same time (a server without multi-filter
+        // consumers consumes each subject on its own durable), each missing the other's row.
+        `SELECT * FROM open_findings o
+          WHERE NOT EXISTS (SELECT 1 FROM closed_findings c WHERE c.finding_id = o.finding_id)
+          ORDER BY opened_at`,
+      );
       return res.rows.map((r) => ({
         findingId: r.finding_id,
         kind: r.kind,
@@ -130,9 +137,13 @@ export function createFindingStore() {
         [findingId],
       );
     },
-    async sweepClosed(q: Queryable, before: Date): Promise<number> {
-      const res = await q.query("DELETE FROM closed_findings WHERE closed_at < $1", [before]);
-      return res.rowCount ?? 0;
+    /** Forgets findings closed before `before`, with any open row a crossing detected left. */
+    async sweepClosed(q: Queryable, before: Date): Promise<void> {
+      await q.query(
+        `WITH gone AS (DELETE FROM closed_findings WHERE closed_at < $1 RETURNING finding_id)
+         DELETE FROM open_findings WHERE finding_id IN (SELECT finding_id FROM gone)`,
+        [before],
+      );
     },
   };
 }

@@ -12,7 +12,8 @@ export function consumeFindings(deps: {
 }): Promise<Consumption> {
   return deps.bus.consume(
     [DRIFT_DETECTED, POLICY_VIOLATED, DRIFT_RESOLVED],
-    // One at a time: a finding's detected and resolved must be applied in publication order.
+    // One at a time per durable. A server without multi-filter consumers (2.9) has a durable per
+    // subject, so detected and resolved may still cross: closed_findings makes the order moot.
     { durable: FINDINGS_DURABLE, concurrency: 1 },
     async (event) => {
       const f = event.data;

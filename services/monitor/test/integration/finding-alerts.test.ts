@@ -82,8 +82,15 @@ describe("monitor: alerts on drift findings open too long", () => {
       resolvedAt: new Date().toISOString(),
       resolution: "the instance caught up",
     });
+    // Applied first (on nats-server 2.9 each subject has its own durable, so publication order
+    // alone does not say which is applied first).
+    await eventually(
+      async () =>
+        (await h.db.pool.query("SELECT 1 FROM closed_findings WHERE finding_id = $1", [late.findingId])).rows,
+      (rows) => rows.length === 1,
+    );
     await h.nats.bus.publish("nexus.drift.detected", late);
-    const marker = finding("marker-api", 30); // published after both: once it fires, both were applied
+    const marker = finding("marker-api", 30); // same subject, after it: once it fires, late was applied
     await h.nats.bus.publish("nexus.drift.detected", marker);
     const firing = await eventually(
       async () => (await h.call("GET", "/v1/alerts")).body.items as { fingerprint: string }[],
