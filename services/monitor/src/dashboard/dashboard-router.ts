@@ -62,7 +62,9 @@ export function registerDashboardRoutes(app: App, deps: { dashboard: DashboardSe
   const files = {
     html: asset("dashboard.html"),
     js: asset("dashboard.js"),
-    views: Object.fromEntries(["revisions.js", "pipelines.js", "compare.js"].map((n) => [n, asset(n)])),
+    views: Object.fromEntries(
+      ["revisions.js", "pipelines.js", "compare.js", "rollouts.js"].map((n) => [n, asset(n)]),
+    ),
     css: asset("dashboard.css"),
   };
 
