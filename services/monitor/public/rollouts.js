@@ -15,6 +15,8 @@
     for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
     return node;
   };
+  /** Labelled cells: on a phone the table's rows become cards that name each value. */
+  const cell = (label, ...content) => el("td", { "data-label": label }, ...content);
   let timer = null;
   let shown = null;
 
@@ -116,15 +118,14 @@
             el(
               "tr",
               { "data-instance": m.instanceId },
-              el("td", {}, m.instanceId),
-              el("td", {}, m.wave ?? "none yet"),
-              el(
-                "td",
-                {},
+              cell("Instance", m.instanceId),
+              cell("Wave", m.wave ?? "none yet"),
+              cell(
+                "State",
                 m.state === "rejected" && m.rejectedReason ? `rejected: ${m.rejectedReason}` : m.state,
               ),
-              el("td", {}, m.targetRevision ?? "-"),
-              el("td", {}, m.ackedRevision ?? "-"),
+              cell("May run", m.targetRevision ?? "-"),
+              cell("Acknowledged", m.ackedRevision ?? "-"),
             ),
           )
         : [el("tr", {}, el("td", { colspan: "5" }, "No instance reported."))]),
