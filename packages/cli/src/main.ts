@@ -16,6 +16,7 @@ import { registerNamespaces } from "./commands/namespaces.js";
 import { registerNotifier } from "./commands/notifier.js";
 import { registerApprove, registerPipeline, registerRun } from "./commands/pipeline.js";
 import { registerRevisions } from "./commands/revisions.js";
+import { registerRollout } from "./commands/rollout.js";
 import { registerSchema } from "./commands/schema.js";
 import { registerSecrets } from "./commands/secrets.js";
 import { registerSet } from "./commands/set.js";
@@ -75,6 +76,7 @@ export function buildProgram(io: Io): Command {
   registerPipeline(program, io);
   registerRun(program, io);
   registerApprove(program, io);
+  registerRollout(program, io);
   registerAgent(program, io);
   return program;
 }

@@ -44,5 +44,6 @@ export * from "./http/change-request.js";
 export * from "./http/error.js";
 export * from "./http/resolved-config.js";
 export * from "./http/revision-timeline.js";
+export * from "./http/rollouts.js";
 export * from "./identifiers.js";
 export * from "./signals/service-heartbeat.js";

@@ -264,8 +264,10 @@ function handleFrame(frame) {
   if (event === "head") applyHead(payload);
   else if (event === "applied") refreshCell(payload.namespace, payload.environment, 100);
   else if (event === "health") renderHealth(payload);
-  else if (event === "pipeline") window.nexusPipelines?.soon();
-  else if (event === "alerts") {
+  else if (event === "pipeline") {
+    window.nexusPipelines?.soon();
+    window.nexusRollouts?.soon();
+  } else if (event === "alerts") {
     renderAlerts(payload);
     // The notifier sends about changed alerts shortly after: read its history again then.
     clearTimeout(notifierTimer);
@@ -290,6 +292,7 @@ async function signIn(token) {
   $("signout").hidden = false;
   await loadState(token);
   void window.nexusPipelines?.refresh();
+  void window.nexusRollouts?.refresh();
   controller = new AbortController();
   void stream(token);
 }

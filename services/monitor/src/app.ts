@@ -36,6 +36,7 @@ import {
   createRelayClient,
 } from "./dashboard/relay-client.js";
 import { registerRevisionRoutes } from "./dashboard/revision-router.js";
+import { registerRolloutRoutes } from "./dashboard/rollout-router.js";
 import { consumeHeads } from "./heads/head-consumer.js";
 import { createHeadStore } from "./heads/head-store.js";
 import { registerHealthMetrics } from "./health/health-metrics.js";
@@ -201,6 +202,7 @@ export async function buildApp(deps: MonitorDeps) {
   registerCompareRoutes(http.app, { registry: registryRelay });
   const orchestratorRelay = createOrchestratorClient({ baseUrl: config.orchestratorUrl });
   registerPipelineRoutes(http.app, { orchestrator: orchestratorRelay });
+  registerRolloutRoutes(http.app, { orchestrator: orchestratorRelay });
   registerTimelineRoutes(http.app, {
     timeline: createTimelineService({
       registry: registryRelay,

@@ -32,6 +32,8 @@ import { createPipelineService } from "./pipelines/pipeline-service.js";
 import { createPipelineStore } from "./pipelines/pipeline-store.js";
 import { serveRolloutTargetCommands } from "./rollouts/rollout-command.js";
 import { ROLLOUT_EVENT, rolloutProgressed } from "./rollouts/rollout-events.js";
+import { registerRolloutRoutes } from "./rollouts/rollout-router.js";
+import { createRolloutService } from "./rollouts/rollout-service.js";
 import { createRolloutStore } from "./rollouts/rollout-store.js";
 import { createAppliedAcks } from "./runs/applied-acks.js";
 import { createExecutor } from "./runs/executor.js";
@@ -275,6 +277,9 @@ export async function buildApp(deps: OrchestratorDeps) {
   const busMetrics = registerBusMetrics(metrics, bus);
   registerPipelineRoutes(http.app, { pipelines });
   registerRunRoutes(http.app, { runs });
+  registerRolloutRoutes(http.app, {
+    rollouts: createRolloutService({ pool, rollouts: rolloutStore, drift }),
+  });
   registerScheduleRoutes(http.app, { pool, pipelines: pipelineStore, schedules: scheduleStore });
   registerJobRoutes(http.app, { jobs });
   registerAuditRoutes(http.app, audit);

@@ -28,5 +28,7 @@ export class OrchestratorClient {
   run = (id: string) => this.#call("GET", `/v1/runs/${seg(id)}`);
   approve = (id: string, comment: string) => this.#call("POST", `/v1/runs/${seg(id)}/approve`, { comment });
   reject = (id: string, comment: string) => this.#call("POST", `/v1/runs/${seg(id)}/reject`, { comment });
+  rollouts = (query: Record<string, string | undefined>) => this.#call("GET", `/v1/rollouts${qs(query)}`);
+  rollout = (id: string) => this.#call("GET", `/v1/rollouts/${seg(id)}`);
   cancel = (id: string) => this.#call("POST", `/v1/runs/${seg(id)}/cancel`);
 }

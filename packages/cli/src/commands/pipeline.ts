@@ -23,12 +23,12 @@ import {
   stepLines,
 } from "./orchestrator-fns.js";
 
-const URL_OPTION = [
+export const ORCHESTRATOR_URL_OPTION = [
   "--orchestrator-url <url>",
   "orchestrator URL (env NEXUS_ORCHESTRATOR_URL; or orchestratorUrl in the config file)",
 ] as const;
 
-async function orchestratorFor(io: Io, command: Command) {
+export async function orchestratorFor(io: Io, command: Command) {
   const ctx = contextOf(io, command);
   const settings = await ctx.settings();
   const file = await readFile(ctx.configPath, "utf8").then(
@@ -83,7 +83,7 @@ export function registerPipeline(program: Command, io: Io): void {
   const pipeline = program
     .command("pipeline")
     .description("promotion pipelines (the orchestrator service)")
-    .option(...URL_OPTION);
+    .option(...ORCHESTRATOR_URL_OPTION);
 
   pipeline
     .command("list")
@@ -178,7 +178,7 @@ export function registerRun(program: Command, io: Io): void {
   const run = program
     .command("run")
     .description("runs of promotion pipelines (the orchestrator service)")
-    .option(...URL_OPTION);
+    .option(...ORCHESTRATOR_URL_OPTION);
 
   run
     .command("start")
@@ -263,7 +263,7 @@ export function registerApprove(program: Command, io: Io): void {
     .argument("<run>", "run id")
     .option("-m, --comment <text>", "why", "")
     .option("--reject", "reject instead: the run stops")
-    .option(...URL_OPTION)
+    .option(...ORCHESTRATOR_URL_OPTION)
     .action(async (id: string, o: { comment: string; reject?: boolean }, c: Command) => {
       const { ctx, api } = await orchestratorFor(io, c);
       const r = (await (o.reject ? api.reject(id, o.comment) : api.approve(id, o.comment))) as RunView;

@@ -63,7 +63,7 @@ export function registerDashboardRoutes(app: App, deps: { dashboard: DashboardSe
     html: asset("dashboard.html"),
     js: asset("dashboard.js"),
     views: Object.fromEntries(
-      ["revisions.js", "pipelines.js", "compare.js", "timeline.js"].map((n) => [n, asset(n)]),
+      ["revisions.js", "pipelines.js", "compare.js", "timeline.js", "rollouts.js"].map((n) => [n, asset(n)]),
     ),
     css: asset("dashboard.css"),
   };

@@ -1,6 +1,6 @@
 import type { Queryable } from "@nexus/kit";
 import type { WaveSelector } from "../pipelines/pipeline-types.js";
-import type { RolloutPlan, RolloutStatus } from "./rollout-types.js";
+import type { RolloutPlan, RolloutRecord, RolloutStatus } from "./rollout-types.js";
 
 const COLUMNS =
   "run_id, pipeline, namespace, environment, hold_revision, target_revision, waves, released_waves, status";
@@ -80,6 +80,20 @@ export function createRolloutStore() {
         [runId, status],
       );
       return res.rows[0] ? toPlan(res.rows[0]) : null;
+    },
+    /** Rollouts newest first, with when they started and last moved (the read API's rows). */
+    async list(
+      db: Queryable,
+      q: { namespace?: string | undefined; environment?: string | undefined; id?: string; limit: number },
+    ): Promise<RolloutRecord[]> {
+      const res = await db.query<Row & { created_at: Date; updated_at: Date }>(
+        `SELECT ${COLUMNS}, created_at, updated_at FROM rollouts
+         WHERE ($1::text IS NULL OR namespace = $1) AND ($2::text IS NULL OR environment = $2)
+           AND ($3::uuid IS NULL OR run_id = $3)
+         ORDER BY created_at DESC LIMIT $4`,
+        [q.namespace ?? null, q.environment ?? null, q.id ?? null, q.limit],
+      );
+      return res.rows.map((r) => ({ ...toPlan(r), createdAt: r.created_at, updatedAt: r.updated_at }));
     },
     async recordMember(db: Queryable, runId: string, instanceId: string, labels: Record<string, string>) {
       await db.query(

@@ -14,3 +14,9 @@ export interface RolloutPlan {
   releasedWaves: number;
   status: RolloutStatus;
 }
+
+/** A rollout with when it started and last moved (the read API). */
+export interface RolloutRecord extends RolloutPlan {
+  createdAt: Date;
+  updatedAt: Date;
+}

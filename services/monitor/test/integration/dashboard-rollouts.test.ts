@@ -1,0 +1,167 @@
+import { mkdir } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { createLogger } from "@nexus/kit";
+import { chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { percentileOf } from "../../../orchestrator/src/rollouts/rollout-fns.js";
+import { seedShop, startWorld, type World } from "../../../orchestrator/test/integration/harness.js";
+import { eventually, type Harness, type JsonBody, startMonitor } from "./harness.js";
+
+/**
+ * The dashboard's rollouts view against the real orchestrator, registry and drift-detector: a wave
+ * rollout holding one instance while the other's wave is current, through the monitor's relay with
+ * the user's own token, and in Chromium until the rollout completes.
+ */
+let world: World;
+let h: Harness;
+let base: string;
+let rolloutId: string;
+let holdRevision: number;
+let targetRevision: number;
+
+// One instance inside the first wave (half the instances, by id) and one outside it.
+const candidates = Array.from({ length: 40 }, (_, i) => `shop-dash-${i}`);
+const early = candidates.find((id) => percentileOf(id) < 50) as string;
+const late = candidates.find((id) => percentileOf(id) >= 50) as string;
+const as = (token: string) => ({ authorization: `Bearer ${token}` });
+const rollout = () => world.call("GET", `/v1/rollouts/${rolloutId}`).then((r) => r.body);
+
+beforeAll(async () => {
+  world = await startWorld();
+  await seedShop(world);
+  const orchestrator = await world.startOrchestrator({ watchPollMs: 200 });
+  await orchestrator.app.listen({ host: "127.0.0.1", port: 0 });
+  const orchestratorUrl = `http://127.0.0.1:${(orchestrator.app.server.address() as AddressInfo).port}`;
+  const logger = createLogger({ service: "monitor-test", level: "silent" });
+  h = await startMonitor(
+    { orchestratorUrl, registryUrl: world.registryUrl },
+    { authenticator: () => world.issuer.authenticator(logger), nats: world.registry.nats },
+  );
+  await h.app.app.listen({ host: "127.0.0.1", port: 0 });
+  base = `http://127.0.0.1:${(h.app.app.server.address() as AddressInfo).port}`;
+
+  const before = await world.resolved("shop", "production");
+  holdRevision = before.revision;
+  for (const id of [early, late]) await world.report("shop", "production", id, before);
+  const created = await world.call("POST", "/v1/pipelines", {
+    name: "shop-dash-waves",
+    namespace: "shop",
+    source: "staging",
+    target: "production",
+    pinnedPaths: ["/db/host", "/replicas"],
+    steps: [
+      {
+        type: "promote",
+        strategy: "waves",
+        waves: [{ percent: 50 }, { percent: 100 }],
+        pauseSeconds: 0,
+        waveTimeoutSeconds: 120,
+      },
+    ],
+  });
+  expect(created.status).toBe(201);
+  const started = await world.call("POST", "/v1/pipelines/shop-dash-waves/runs", {});
+  expect(started.status).toBe(201);
+  rolloutId = started.body.id;
+  const r = await eventually(rollout, (b) => b.releasedWaves === 1 && b.members?.length === 2, 20_000);
+  targetRevision = r.targetRevision;
+}, 120_000);
+afterAll(async () => {
+  await h?.close();
+  await world?.close();
+});
+
+describe("monitor: rollouts view through the orchestrator", () => {
+  it("relays the rollouts the caller may see, and the orchestrator's refusals as they are", async () => {
+    const listed = await h.call("GET", "/v1/dashboard/rollouts", undefined, as(world.tokens.alice));
+    expect(listed.status).toBe(200);
+    expect(listed.body.items.map((r: JsonBody) => r.id)).toContain(rolloutId);
+    const detail = await h.call(
+      "GET",
+      `/v1/dashboard/rollouts/${rolloutId}`,
+      undefined,
+      as(world.tokens.alice),
+    );
+    expect(detail.status).toBe(200);
+    expect(detail.body).toMatchObject({ currentWave: 1, holdRevision, targetRevision });
+    expect(detail.body.members.map((m: JsonBody) => [m.instanceId, m.state])).toEqual(
+      [
+        [early, "applying"],
+        [late, "held"],
+      ].sort((a, b) => (a[0] as string).localeCompare(b[0] as string)),
+    );
+
+    const outsider = await h.call("GET", "/v1/dashboard/rollouts", undefined, as(world.tokens.viewer));
+    expect(outsider.body.items).toEqual([]);
+    const refused = await h.call(
+      "GET",
+      `/v1/dashboard/rollouts/${rolloutId}`,
+      undefined,
+      as(world.tokens.viewer),
+    );
+    expect(refused.status).toBe(403);
+    const bad = await h.call("GET", "/v1/dashboard/rollouts/not-a-uuid", undefined, as(world.tokens.alice));
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe("id");
+  });
+});
+
+describe("monitor: the rollouts view in a browser", () => {
+  const shots = fileURLToPath(new URL("../../../../test-results/screenshots/", import.meta.url));
+
+  it("shows the waves with the current one marked and each instance's state, until the rollout completes", async () => {
+    const browser = await chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      args: ["--headless", "--no-sandbox", "--disable-gpu"],
+      headless: true,
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(`${base}/dashboard`);
+      await page.getByLabel("API token").fill(world.tokens.alice);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      const row = page.locator(`#rollouts li[data-rollout="${rolloutId}"]`);
+      await row.waitFor();
+      expect(await row.textContent()).toMatch(
+        new RegExp(
+          `active shop-dash-waves: shop production, revision ${holdRevision} → ${targetRevision}, wave 1 of 2`,
+        ),
+      );
+      await row.getByRole("button", { name: "Show rollout of shop-dash-waves" }).click();
+      const current = page.locator('#rollout-waves li[aria-current="step"]');
+      await current.waitFor();
+      expect(await current.textContent()).toBe("Wave 1: 50% of instances — current");
+      expect(await page.locator('#rollout-waves li[data-wave="2"]').textContent()).toBe(
+        "Wave 2: 100% of instances — not released",
+      );
+      const cells = (id: string) =>
+        page.locator(`#rollout-members tr[data-instance="${id}"] td`).allTextContents();
+      expect(await cells(early)).toEqual([
+        early,
+        "1",
+        "applying",
+        String(targetRevision),
+        String(holdRevision),
+      ]);
+      expect(await cells(late)).toEqual([late, "2", "held", String(holdRevision), String(holdRevision)]);
+      await mkdir(shots, { recursive: true });
+      await page.screenshot({ path: `${shots}dashboard-rollouts.png`, fullPage: true });
+
+      // Both instances apply: the run succeeds, its events make the page read the rollout again.
+      const now = await world.resolved("shop", "production");
+      await world.report("shop", "production", early, now);
+      await eventually(rollout, (b) => b.releasedWaves === 2, 20_000);
+      await world.report("shop", "production", late, now);
+      await expect
+        .poll(() => row.textContent(), { timeout: 20_000 })
+        .toMatch(/completed shop-dash-waves.*completed, 2 wave\(s\)/);
+      await expect.poll(() => page.locator('#rollout-waves li[aria-current="step"]').count()).toBe(0);
+      await expect
+        .poll(() => cells(late), { timeout: 10_000 })
+        .toEqual([late, "2", "applied", String(now.revision), String(now.revision)]);
+    } finally {
+      await browser.close();
+    }
+  }, 90_000);
+});
