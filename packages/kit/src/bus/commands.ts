@@ -69,9 +69,10 @@ export function serveCommand<Req extends z.ZodType, Rep extends z.ZodType>(
         message: i.message,
       }));
       const first = issues[0];
+      // An issue at the root (an array, a number, null) is the body's own.
       return invalid(
         first ? `${first.path || "(root)"}: ${first.message}` : "invalid request",
-        first?.path,
+        first?.path || "body",
         issues,
       );
     }

@@ -86,6 +86,8 @@ describe("commands", () => {
       ok: false,
       error: { statusCode: 400, code: "invalid_command", field: "body" },
     });
+    const array = await t.nc.request(t.bus.subject(CONFIG_SET_COMMAND), "[1]", { timeout: 2_000 });
+    expect(array.json()).toMatchObject({ ok: false, error: { code: "invalid_command", field: "body" } });
   });
 
   it("refuses a request past the size limit with 413 before parsing it, and still answers after", async () => {
