@@ -97,6 +97,8 @@ async function checkCommands(
   probe: () => Promise<boolean>,
 ): Promise<void> {
   expect(await probe()).toBe(true);
+  // The set-up's writes leave the outbox as the relay publishes them: wait until it has.
+  await settled(target.state);
   const before = await stateDigest(target.state);
   const result = await fuzzCommands({
     nc: bus.nc,

@@ -172,7 +172,8 @@ export async function fuzzCommands(opts: {
         result.failures.push(`${label}: answered ${JSON.stringify(reply).slice(0, 200)}`);
       else if (typeof e?.code !== "string" || typeof e.field !== "string" || e.field === "")
         result.failures.push(`${label}: no code or field in ${JSON.stringify(e).slice(0, 200)}`);
-      else if (h.field !== undefined && e.field !== h.field)
+      // A field's own part (`labels.x`) names it too.
+      else if (h.field !== undefined && e.field !== h.field && !e.field.startsWith(`${h.field}.`))
         result.failures.push(`${label}: names field ${e.field}, expected ${h.field}`);
     }
     if (!(await opts.probe())) result.failures.push(`after ${spec.root}: a good request was not answered`);

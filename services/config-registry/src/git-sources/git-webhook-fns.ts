@@ -71,7 +71,8 @@ export function deliveryHeaders(provider: GitProvider, h: Headers): DeliveryHead
 
 function hmacHexEquals(secret: string, raw: Buffer, given: string): boolean {
   const expected = Buffer.from(createHmac("sha256", secret).update(raw).digest("hex"), "utf8");
-  const actual = Buffer.from(given.toLowerCase(), "utf8");
+  // Exactly what the forges send (lower-case hex): another spelling is not their signature.
+  const actual = Buffer.from(given, "utf8");
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
