@@ -1,10 +1,6 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  call,
-  type Harness,
-  startRegistry,
-} from "../../services/config-registry/test/integration/harness.js";
+import { call, startRegistry } from "../../services/config-registry/test/integration/harness.js";
 import {
   type Harness as NotifierHarness,
   raised,
