@@ -1,8 +1,34 @@
 import { fileURLToPath } from "node:url";
+import {
+  AUTH_INTROSPECT_COMMAND,
+  AUTH_TOKEN_EXPIRIES_COMMAND,
+  AuthIntrospectCommand,
+  AuthTokenExpiriesCommand,
+  CONFIG_GET_COMMAND,
+  CONFIG_SET_COMMAND,
+  ConfigGetCommand,
+  ConfigGetReply,
+  ConfigSetCommand,
+  configGetSubject,
+  GIT_RESYNC_COMMAND,
+  GitResyncCommand,
+  POLICY_CHECK_COMMAND,
+  PolicyCheckCommand,
+  PolicyCheckReply,
+  ROLLOUT_TARGET_COMMAND,
+  RolloutTargetCommand,
+  RolloutTargetReply,
+  rolloutTargetSubject,
+} from "@nexus/contracts";
+import { COMMAND_MAX_BYTES, DOCUMENT_COMMAND_MAX_BYTES } from "@nexus/kit";
 import type { TestBus } from "@nexus/test-fixtures";
 import { afterAll, describe, expect, it } from "vitest";
 import { startBackupHarness } from "../../services/backup/test/integration/harness.js";
-import { REGISTRY_SCHEMA, startRegistry } from "../../services/config-registry/test/integration/harness.js";
+import {
+  call,
+  REGISTRY_SCHEMA,
+  startRegistry,
+} from "../../services/config-registry/test/integration/harness.js";
 import {
   DETECTOR_SCHEMA,
   startWorld as startDetectorWorld,
@@ -14,6 +40,7 @@ import {
   startWorld as startOrchestratorWorld,
 } from "../../services/orchestrator/test/integration/harness.js";
 import { deadLetterReasons, hostileMessages, publishHostile, settleBus } from "../support/bus-fuzz.js";
+import { type CommandSpec, fuzzCommands } from "../support/command-fuzz.js";
 import { type FuzzResult, type FuzzTarget, fuzzRoutes, stateDigest } from "../support/route-fuzz.js";
 import { recordFigure } from "./figures.js";
 
@@ -57,6 +84,39 @@ async function checkBus(target: FuzzTarget, bus: Pick<TestBus, "nc" | "prefix" |
   for (const r of Object.keys(await deadLetterReasons(bus.nc, bus.streams.dlq))) busTotals.reasons.add(r);
 }
 
+const commandTotals = { subjects: 0, requests: 0, failures: 0, codes: new Set<string>() };
+
+/**
+ * Hostile requests on the service's command subjects: each answered 4xx with a code and the
+ * failing field, a good request still answered after each subject, no table changed.
+ */
+async function checkCommands(
+  target: FuzzTarget,
+  bus: Pick<TestBus, "nc" | "prefix">,
+  specs: CommandSpec[],
+  probe: () => Promise<boolean>,
+): Promise<void> {
+  expect(await probe()).toBe(true);
+  // The set-up's writes leave the outbox as the relay publishes them: wait until it has.
+  await settled(target.state);
+  const before = await stateDigest(target.state);
+  const result = await fuzzCommands({
+    nc: bus.nc,
+    prefix: bus.prefix,
+    specs,
+    probe,
+    perCommand: LONG ? undefined : 8,
+    seed: SEED,
+  });
+  const after = await stateDigest(target.state);
+  expect(result.failures).toEqual([]);
+  expect([...after].filter(([k, v]) => before.get(k) !== v).map(([k]) => k)).toEqual([]);
+  commandTotals.subjects += specs.length;
+  commandTotals.requests += result.requests;
+  commandTotals.failures += result.failures.length;
+  for (const code of Object.keys(result.byCode)) commandTotals.codes.add(code);
+}
+
 async function check(target: FuzzTarget): Promise<FuzzResult> {
   const started = Date.now();
   const result = await fuzzRoutes({ perOperation: LONG ? undefined : 10, seed: SEED, ...target });
@@ -77,6 +137,13 @@ describe("bad input on every HTTP route of every service", () => {
       outcome: "4xx in the error shape with the usual headers, no table changed",
       figure: `${totals.requests} requests${LONG ? "" : " (sample; FAULTS_LONG=1: all)"} in ${(totals.ms / 1000).toFixed(0)} s: ${totals.fivexx} 5xx, ${totals.failures} failures`,
     });
+    if (commandTotals.subjects > 0)
+      await recordFigure({
+        fault: `malformed requests on every command subject (${commandTotals.subjects} request/reply commands)`,
+        outcome:
+          "each answered 4xx with code and failing field, good requests answered after, no table changed",
+        figure: `${commandTotals.requests} requests${LONG ? "" : " (sample; FAULTS_LONG=1: all)"}: ${commandTotals.failures} failures (${[...commandTotals.codes].sort().join(", ")})`,
+      });
     if (busTotals.services === 0) return;
     await recordFigure({
       fault: `malformed messages on every event subject (${busTotals.services} services' buses, ${busTotals.durables} durables)`,
@@ -98,6 +165,13 @@ describe("bad input on every HTTP route of every service", () => {
       };
       expect((await check(target)).failures).toEqual([]);
       await checkBus(target, h.nats);
+      await call(h, "POST", "/v1/namespaces", { name: "fuzz-ns" });
+      await call(h, "PUT", "/v1/namespaces/fuzz-ns/layers/base", { pool: 1 });
+      const read = { schemaVersion: 1, namespace: "fuzz-ns", environment: "staging" } as const;
+      await checkCommands(target, h.nats, registryCommands(read), async () => {
+        const reply = await h.nats.bus.requestCommand(configGetSubject(read), read, ConfigGetReply);
+        return reply.ok;
+      });
     } finally {
       await h.close();
     }
@@ -132,6 +206,22 @@ describe("bad input on every HTTP route of every service", () => {
       };
       expect((await check(target)).failures).toEqual([]);
       await checkBus(target, w.registry.nats);
+      const policyCheck = { schemaVersion: 1, namespace: "fuzz-ns", environment: "staging", document: {} };
+      const spec: CommandSpec = {
+        root: POLICY_CHECK_COMMAND,
+        target: [],
+        valid: policyCheck,
+        request: PolicyCheckCommand,
+        maxBytes: DOCUMENT_COMMAND_MAX_BYTES,
+      };
+      await checkCommands(target, w.registry.nats, [spec], async () => {
+        const reply = await w.registry.nats.bus.requestCommand(
+          POLICY_CHECK_COMMAND,
+          policyCheck,
+          PolicyCheckReply,
+        );
+        return reply.ok;
+      });
     } finally {
       await w.close();
     }
@@ -150,6 +240,30 @@ describe("bad input on every HTTP route of every service", () => {
       };
       expect((await check(target)).failures).toEqual([]);
       await checkBus(target, w.registry.nats);
+      const ask = {
+        schemaVersion: 1,
+        namespace: "fuzz-ns",
+        environment: "staging",
+        service: "fuzz",
+        instanceId: "fuzz-1",
+        labels: { zone: "a" },
+        revision: 1,
+      } as const;
+      const spec: CommandSpec = {
+        root: ROLLOUT_TARGET_COMMAND,
+        target: ["environment", "namespace"],
+        valid: ask,
+        request: RolloutTargetCommand,
+        maxBytes: COMMAND_MAX_BYTES,
+      };
+      await checkCommands(target, w.registry.nats, [spec], async () => {
+        const reply = await w.registry.nats.bus.requestCommand(
+          rolloutTargetSubject(ask),
+          ask,
+          RolloutTargetReply,
+        );
+        return reply.ok;
+      });
     } finally {
       await w.close();
     }
@@ -195,6 +309,55 @@ describe("bad input on every HTTP route of every service", () => {
     }
   }, 180_000);
 });
+
+/** The registry's request/reply commands, each with a valid request naming `read`'s target. */
+function registryCommands(read: { namespace: string; environment: string }): CommandSpec[] {
+  return [
+    {
+      root: CONFIG_GET_COMMAND,
+      target: ["environment", "namespace"],
+      valid: { schemaVersion: 1, ...read },
+      request: ConfigGetCommand,
+      maxBytes: COMMAND_MAX_BYTES,
+    },
+    {
+      root: CONFIG_SET_COMMAND,
+      target: ["layer", "namespace"],
+      valid: {
+        schemaVersion: 1,
+        namespace: read.namespace,
+        layer: "staging",
+        content: { pool: 2 },
+        author: "fuzz",
+      },
+      request: ConfigSetCommand,
+      maxBytes: DOCUMENT_COMMAND_MAX_BYTES,
+    },
+    {
+      root: AUTH_INTROSPECT_COMMAND,
+      target: [],
+      valid: { schemaVersion: 1, tokenId: "0123456789abcdef", digest: "a".repeat(64) },
+      request: AuthIntrospectCommand,
+      maxBytes: COMMAND_MAX_BYTES,
+    },
+    {
+      root: AUTH_TOKEN_EXPIRIES_COMMAND,
+      target: [],
+      valid: { schemaVersion: 1, withinDays: 7 },
+      request: AuthTokenExpiriesCommand,
+      maxBytes: COMMAND_MAX_BYTES,
+    },
+    {
+      root: GIT_RESYNC_COMMAND,
+      target: ["source"],
+      // Served on `<root>.*`: NATS itself has no responder for another token count.
+      exactTokens: true,
+      valid: { schemaVersion: 1, source: "fuzz-source", requestedBy: "fuzz" },
+      request: GitResyncCommand,
+      maxBytes: COMMAND_MAX_BYTES,
+    },
+  ];
+}
 
 /** Resolves once the tables' digest stayed the same for a second (at most 20 s). */
 async function settled(state: FuzzTarget["state"]): Promise<void> {

@@ -17,6 +17,11 @@ import {
 
 type ErrorReply = { ok: false; error: CommandError };
 
+/** Default request size limit of a command: far above any command naming a target and a few fields. */
+export const COMMAND_MAX_BYTES = 64 * 1024;
+/** For commands that carry a whole configuration document: the HTTP API's default body limit. */
+export const DOCUMENT_COMMAND_MAX_BYTES = 1024 * 1024;
+
 /**
  * A request/reply responder in a queue group, so each command is handled by one instance.
  * Every reply is JSON: the handler's own (checked against its schema) or `{ ok:false, error }`
@@ -44,14 +49,27 @@ export function serveCommand<Req extends z.ZodType, Rep extends z.ZodType>(
     replies.add(m, reply instanceof EncodedReply ? reply.json : encode(reply));
   };
 
+  const maxBytes = opts.maxRequestBytes ?? COMMAND_MAX_BYTES;
+
   const handle = async (m: Msg): Promise<unknown> => {
+    if (m.data.length > maxBytes) {
+      return {
+        ok: false,
+        error: {
+          statusCode: 413,
+          code: "payload_too_large",
+          message: `the request is ${m.data.length} bytes; this command takes at most ${maxBytes}`,
+          field: "body",
+        },
+      } satisfies ErrorReply;
+    }
     let body: unknown;
     try {
       body = parseStrictJson(m.data);
     } catch (err) {
       // NUL characters, lone surrogates, reserved keys, too deep: refused with their own codes.
       if (isAppError(err) && err.code !== "malformed_body") return fromAppError(err);
-      return invalid("request body is not valid JSON");
+      return invalid("request body is not valid JSON", "body");
     }
     const req = opts.request.safeParse(body);
     if (!req.success) {
@@ -60,9 +78,10 @@ export function serveCommand<Req extends z.ZodType, Rep extends z.ZodType>(
         message: i.message,
       }));
       const first = issues[0];
+      // An issue at the root (an array, a number, null) is the body's own.
       return invalid(
         first ? `${first.path || "(root)"}: ${first.message}` : "invalid request",
-        first?.path,
+        first?.path || "body",
         issues,
       );
     }

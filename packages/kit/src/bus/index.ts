@@ -1,5 +1,6 @@
 export { type BusConfig, createBus } from "./bus.js";
-export { encodeReply } from "./commands.js";
+export { assertSubjectMatchesBody } from "./command-target.js";
+export { COMMAND_MAX_BYTES, DOCUMENT_COMMAND_MAX_BYTES, encodeReply } from "./commands.js";
 export { type DeadLetterInfo, deadLetter } from "./dlq.js";
 export {
   buildEnvelope,

@@ -172,6 +172,11 @@ export interface ServeCommandOptions<Req extends z.ZodType, Rep extends z.ZodTyp
   /** Queue group: one instance of the service answers each request. */
   queue: string;
   /**
+   * Largest request body answered (bytes); past it the reply is 413 `payload_too_large` before
+   * anything is parsed. Default `COMMAND_MAX_BYTES`; commands carrying a whole document raise it.
+   */
+  maxRequestBytes?: number;
+  /**
    * The reply, checked against `reply` and serialised here; or an `EncodedReply` made earlier with
    * `encodeReply` (checked and serialised once, then sent as is: many requests for one answer).
    */

@@ -1,7 +1,7 @@
 import { CONFIG_SET_COMMAND, ConfigSetCommand, ConfigSetReply } from "@nexus/contracts";
 import { createTestBus, type TestBus } from "@nexus/test-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeReply } from "../../src/bus/commands.js";
+import { COMMAND_MAX_BYTES, encodeReply } from "../../src/bus/commands.js";
 import { NotFoundError } from "../../src/errors.js";
 
 describe("commands", () => {
@@ -82,7 +82,23 @@ describe("commands", () => {
       error: { statusCode: 400, code: "invalid_command", field: "author" },
     });
     const raw = await t.nc.request(t.bus.subject(CONFIG_SET_COMMAND), "{nope", { timeout: 2_000 });
-    expect(raw.json()).toMatchObject({ ok: false, error: { statusCode: 400, code: "invalid_command" } });
+    expect(raw.json()).toMatchObject({
+      ok: false,
+      error: { statusCode: 400, code: "invalid_command", field: "body" },
+    });
+    const array = await t.nc.request(t.bus.subject(CONFIG_SET_COMMAND), "[1]", { timeout: 2_000 });
+    expect(array.json()).toMatchObject({ ok: false, error: { code: "invalid_command", field: "body" } });
+  });
+
+  it("refuses a request past the size limit with 413 before parsing it, and still answers after", async () => {
+    const huge = JSON.stringify(command({ message: "x".repeat(COMMAND_MAX_BYTES) }));
+    const raw = await t.nc.request(t.bus.subject(CONFIG_SET_COMMAND), huge, { timeout: 2_000 });
+    expect(raw.json()).toMatchObject({
+      ok: false,
+      error: { statusCode: 413, code: "payload_too_large", field: "body" },
+    });
+    const after = await t.bus.requestCommand(CONFIG_SET_COMMAND, command(), ConfigSetReply, 2_000);
+    expect(after).toMatchObject({ ok: true });
   });
 
   it("maps AppErrors, and hides unknown errors behind a generic 500", async () => {

@@ -1,7 +1,6 @@
 import { CONFIG_SET_COMMAND, ConfigSetCommand, ConfigSetReply } from "@nexus/contracts";
-import type { Bus } from "@nexus/kit";
+import { assertSubjectMatchesBody, type Bus, DOCUMENT_COMMAND_MAX_BYTES } from "@nexus/kit";
 import type { WriteService } from "../writes/write-service.js";
-import { assertSubjectMatchesBody } from "./command-target-fns.js";
 
 /**
  * `nexus.config.cmd.set.<layer>.<namespace>` over NATS request/reply: the same write path,
@@ -19,6 +18,7 @@ export function serveConfigCommands(deps: {
     request: ConfigSetCommand,
     reply: ConfigSetReply,
     queue: "config-registry",
+    maxRequestBytes: DOCUMENT_COMMAND_MAX_BYTES,
     handler: async (cmd, ctx) => {
       assertSubjectMatchesBody(root, ctx.subject, [
         ["layer", cmd.layer],

@@ -1,7 +1,6 @@
 import { CONFIG_GET_COMMAND, ConfigGetCommand, ConfigGetReply } from "@nexus/contracts";
-import { type Bus, type EncodedReply, encodeReply } from "@nexus/kit";
+import { assertSubjectMatchesBody, type Bus, type EncodedReply, encodeReply } from "@nexus/kit";
 import type { ResolveReadService } from "../resolve/resolve-read-service.js";
-import { assertSubjectMatchesBody } from "./command-target-fns.js";
 
 /** Documents whose encoded reply is kept; past that, the one encoded longest ago goes first. */
 const MAX_ENCODED_REPLIES = 500;

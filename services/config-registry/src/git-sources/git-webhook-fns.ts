@@ -16,7 +16,8 @@ export interface WebhookSecrets {
   signingSecret: string | null;
 }
 
-export type Verdict = { ok: true } | { ok: false; reason: string };
+/** A refusal names the header that failed (the `field` of the 401). */
+export type Verdict = { ok: true } | { ok: false; reason: string; field: string };
 
 /** What a delivery says about itself before its body is trusted. */
 export interface DeliveryHeaders {
@@ -70,7 +71,8 @@ export function deliveryHeaders(provider: GitProvider, h: Headers): DeliveryHead
 
 function hmacHexEquals(secret: string, raw: Buffer, given: string): boolean {
   const expected = Buffer.from(createHmac("sha256", secret).update(raw).digest("hex"), "utf8");
-  const actual = Buffer.from(given.toLowerCase(), "utf8");
+  // Exactly what the forges send (lower-case hex): another spelling is not their signature.
+  const actual = Buffer.from(given, "utf8");
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
@@ -96,10 +98,14 @@ export async function verifyDelivery(
   switch (provider) {
     case "github": {
       const signature = header(h, "x-hub-signature-256");
-      if (!signature) return { ok: false, reason: "no X-Hub-Signature-256 header" };
-      if (!secret) return { ok: false, reason: "the source has no webhook secret" };
+      if (!signature)
+        return { ok: false, reason: "no X-Hub-Signature-256 header", field: "x-hub-signature-256" };
+      if (!secret)
+        return { ok: false, reason: "the source has no webhook secret", field: "x-hub-signature-256" };
       const valid = await verifyGithub(secret, raw.toString("utf8"), signature).catch(() => false);
-      return valid ? { ok: true } : { ok: false, reason: "X-Hub-Signature-256 does not match" };
+      return valid
+        ? { ok: true }
+        : { ok: false, reason: "X-Hub-Signature-256 does not match", field: "x-hub-signature-256" };
     }
     case "gitlab": {
       if (secrets.signingSecret) {
@@ -107,10 +113,14 @@ export async function verifyDelivery(
         const timestamp = header(h, "webhook-timestamp");
         const signature = header(h, "webhook-signature");
         if (!id || !timestamp || !signature)
-          return { ok: false, reason: "no Standard Webhooks signature headers" };
+          return { ok: false, reason: "no Standard Webhooks signature headers", field: "webhook-signature" };
         const age = clock.nowSeconds - Number(timestamp);
         if (!Number.isFinite(age) || Math.abs(age) > clock.toleranceSeconds)
-          return { ok: false, reason: "webhook-timestamp is outside the tolerance window" };
+          return {
+            ok: false,
+            reason: "webhook-timestamp is outside the tolerance window",
+            field: "webhook-timestamp",
+          };
         try {
           new Webhook(secrets.signingSecret).verify(raw, {
             "webhook-id": id,
@@ -118,32 +128,34 @@ export async function verifyDelivery(
             "webhook-signature": signature,
           });
         } catch {
-          return { ok: false, reason: "webhook-signature does not match" };
+          return { ok: false, reason: "webhook-signature does not match", field: "webhook-signature" };
         }
         if (!secret) return { ok: true };
       }
       const token = header(h, "x-gitlab-token");
-      if (!token) return { ok: false, reason: "no X-Gitlab-Token header" };
-      if (!secret) return { ok: false, reason: "the source has no webhook secret" };
+      if (!token) return { ok: false, reason: "no X-Gitlab-Token header", field: "x-gitlab-token" };
+      if (!secret) return { ok: false, reason: "the source has no webhook secret", field: "x-gitlab-token" };
       return constantTimeEquals(token, secret)
         ? { ok: true }
-        : { ok: false, reason: "X-Gitlab-Token does not match" };
+        : { ok: false, reason: "X-Gitlab-Token does not match", field: "x-gitlab-token" };
     }
     case "gitea": {
       const signature = header(h, "x-gitea-signature");
-      if (!signature) return { ok: false, reason: "no X-Gitea-Signature header" };
-      if (!secret) return { ok: false, reason: "the source has no webhook secret" };
+      if (!signature) return { ok: false, reason: "no X-Gitea-Signature header", field: "x-gitea-signature" };
+      if (!secret)
+        return { ok: false, reason: "the source has no webhook secret", field: "x-gitea-signature" };
       return hmacHexEquals(secret, raw, signature)
         ? { ok: true }
-        : { ok: false, reason: "X-Gitea-Signature does not match" };
+        : { ok: false, reason: "X-Gitea-Signature does not match", field: "x-gitea-signature" };
     }
     case "bitbucket": {
       const signature = header(h, "x-hub-signature");
-      if (!signature?.startsWith("sha256=")) return { ok: false, reason: "no sha256 X-Hub-Signature header" };
-      if (!secret) return { ok: false, reason: "the source has no webhook secret" };
+      if (!signature?.startsWith("sha256="))
+        return { ok: false, reason: "no sha256 X-Hub-Signature header", field: "x-hub-signature" };
+      if (!secret) return { ok: false, reason: "the source has no webhook secret", field: "x-hub-signature" };
       return hmacHexEquals(secret, raw, signature.slice("sha256=".length))
         ? { ok: true }
-        : { ok: false, reason: "X-Hub-Signature does not match" };
+        : { ok: false, reason: "X-Hub-Signature does not match", field: "x-hub-signature" };
     }
   }
 }

@@ -63,6 +63,7 @@ export function createGitWebhookService(deps: {
     const clock = { nowSeconds: Math.floor(Date.now() / 1000), toleranceSeconds: deps.toleranceSeconds };
     const matched: GitSource[] = [];
     let reason = "";
+    let field = "headers";
     for (const source of candidates) {
       const verdict = await verifyDelivery(
         provider,
@@ -72,9 +73,9 @@ export function createGitWebhookService(deps: {
         clock,
       );
       if (verdict.ok) matched.push(source);
-      else reason ||= verdict.reason;
+      else if (!reason) ({ reason, field } = verdict);
     }
-    return { matched, reason };
+    return { matched, reason, field };
   }
 
   return {
@@ -84,7 +85,7 @@ export function createGitWebhookService(deps: {
       headers: Record<string, string | string[] | undefined>,
     ): Promise<WebhookAnswer> {
       const h = deliveryHeaders(provider, headers);
-      const { matched, reason } = await verifiedSources(provider, raw, headers);
+      const { matched, reason, field } = await verifiedSources(provider, raw, headers);
       if (matched.length === 0) {
         rejected.inc({ provider });
         deps.logger.warn(
@@ -94,6 +95,7 @@ export function createGitWebhookService(deps: {
         throw new UnauthorizedError(
           "webhook_signature_invalid",
           `The webhook signature is missing or wrong: ${reason}`,
+          { field },
         );
       }
       if (h.isPing) return { statusCode: 200, body: { status: "pong", deliveryId: h.deliveryId } };

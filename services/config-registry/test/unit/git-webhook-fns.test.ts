@@ -54,7 +54,11 @@ describe("webhook signatures over the raw body", () => {
       withSigning,
       clock,
     );
-    expect(old).toEqual({ ok: false, reason: "webhook-timestamp is outside the tolerance window" });
+    expect(old).toEqual({
+      ok: false,
+      reason: "webhook-timestamp is outside the tolerance window",
+      field: "webhook-timestamp",
+    });
   });
 });
 

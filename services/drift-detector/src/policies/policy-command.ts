@@ -1,5 +1,5 @@
 import { POLICY_CHECK_COMMAND, PolicyCheckCommand, PolicyCheckReply } from "@nexus/contracts";
-import type { Bus, Stoppable } from "@nexus/kit";
+import { type Bus, DOCUMENT_COMMAND_MAX_BYTES, type Stoppable } from "@nexus/kit";
 import type { PolicyService } from "./policy-service.js";
 
 /**
@@ -15,6 +15,7 @@ export function servePolicyCheck(deps: {
     request: PolicyCheckCommand,
     reply: PolicyCheckReply,
     queue: "drift-detector",
+    maxRequestBytes: DOCUMENT_COMMAND_MAX_BYTES,
     handler: async (cmd) => {
       const { evaluated, violations } = await deps.policies.check(
         cmd.namespace,

@@ -1,5 +1,5 @@
 import { ROLLOUT_TARGET_COMMAND, RolloutTargetCommand, RolloutTargetReply } from "@nexus/contracts";
-import { BadRequestError, type Bus, type Pool } from "@nexus/kit";
+import { assertSubjectMatchesBody, type Bus, type Pool } from "@nexus/kit";
 import { targetFor } from "./rollout-fns.js";
 import type { RolloutStore } from "./rollout-store.js";
 
@@ -22,11 +22,10 @@ export function serveRolloutTargetCommands(deps: {
     reply: RolloutTargetReply,
     queue: "orchestrator",
     handler: async (cmd, ctx) => {
-      if (ctx.subject !== `${root}.${cmd.environment}.${cmd.namespace}`)
-        throw new BadRequestError(
-          "subject_mismatch",
-          `send to ${root}.<environment>.<namespace> with the body's environment and namespace`,
-        );
+      assertSubjectMatchesBody(root, ctx.subject, [
+        ["environment", cmd.environment],
+        ["namespace", cmd.namespace],
+      ]);
       const plan = await deps.rollouts.newest(deps.pool, cmd.namespace, cmd.environment);
       if (plan?.status === "active" && plan.waves.some((w) => "labels" in w))
         await deps.rollouts.recordMember(deps.pool, plan.runId, cmd.instanceId, cmd.labels);

@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { assertSubjectMatchesBody } from "../../src/commands/command-target-fns.js";
-import { catchError } from "./app-error-helper.js";
+import { assertSubjectMatchesBody } from "../../src/bus/command-target.js";
+import { AppError } from "../../src/errors.js";
+
+function catchError(fn: () => unknown): AppError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(AppError);
+    return e as AppError;
+  }
+  throw new Error("expected an error");
+}
 
 const ROOT = "t1.config.cmd.get";
 const target = (environment: string, namespace: string) =>
@@ -38,7 +48,7 @@ describe("assertSubjectMatchesBody", () => {
       const err = catchError(() =>
         assertSubjectMatchesBody(ROOT, subject, target("production", "payments-api")),
       );
-      expect(err).toMatchObject({ statusCode: 400, code: "subject_mismatch" });
+      expect(err).toMatchObject({ statusCode: 400, code: "subject_mismatch", field: "subject" });
       expect(err.message).toContain(`${ROOT}.<environment>.<namespace>`);
     }
   });

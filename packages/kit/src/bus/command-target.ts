@@ -1,4 +1,4 @@
-import { BadRequestError } from "@nexus/kit";
+import { BadRequestError } from "../errors.js";
 
 /**
  * A command served on `<root>.>` is addressed to `<root>.<token>.<namespace>`. NATS permissions
@@ -17,11 +17,15 @@ export function assertSubjectMatchesBody(
   // Built only for an error: this runs for every read a fleet of clients makes.
   const shape = () => `${root}.${expected.map(([field]) => `<${field}>`).join(".")}`;
   if (subject.length <= root.length || subject[root.length] !== "." || !subject.startsWith(root)) {
-    throw new BadRequestError("subject_mismatch", `this command is sent to ${shape()}`);
+    throw new BadRequestError("subject_mismatch", `this command is sent to ${shape()}`, {
+      field: "subject",
+    });
   }
   const tokens = subject.slice(root.length + 1).split(".");
   if (tokens.length !== expected.length) {
-    throw new BadRequestError("subject_mismatch", `this command is sent to ${shape()}`);
+    throw new BadRequestError("subject_mismatch", `this command is sent to ${shape()}`, {
+      field: "subject",
+    });
   }
   for (let i = 0; i < expected.length; i++) {
     const [field, value] = expected[i]!;
