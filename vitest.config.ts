@@ -33,7 +33,9 @@ export default defineConfig({
           testTimeout: 30_000,
           hookTimeout: 60_000,
           pool: "forks",
-          maxWorkers: 2,
+          // Three files at a time on 2 cores: most integration files wait on servers, kills and
+          // timeouts far more than they compute (two workers kept the run's CPU under 2 × 60 %).
+          maxWorkers: 3,
           // Each worker keeps its loaded modules from one test file to the next. Importing a
           // service and its dependencies again for every file cost more than half of the
           // integration run. Test files therefore own no module-level state: each builds its

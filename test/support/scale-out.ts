@@ -65,6 +65,9 @@ export async function startScaleOut(extraEnv: Record<string, string> = {}): Prom
     ORCHESTRATOR_HOOK_KEY: randomBytes(32).toString("base64url"),
     ORCHESTRATOR_API_TOKEN: auth.token,
     BACKUP_DIR: backupDir,
+    // Backups only when the scenario asks: the default schedule (incrementals every 15 min) would
+    // add one whenever a run crosses a quarter hour.
+    SCHEDULE_ENABLED: "false",
     HEARTBEAT_INTERVAL_SECONDS: "0",
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
     OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",

@@ -104,6 +104,8 @@ describe("monitor: alert rules API and access", () => {
       "GET /dashboard/compare.js",
       "GET /dashboard/pipelines.js",
       "GET /dashboard/revisions.js",
+      "GET /dashboard/rollouts.js",
+      "GET /dashboard/timeline.js",
       "GET /livez",
       "GET /metrics",
       "GET /readyz",
