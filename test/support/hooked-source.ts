@@ -28,46 +28,55 @@ export interface HookedSource {
   close(): Promise<void>;
 }
 
-const NAMESPACE = "hooked";
+export const NAMESPACE = "hooked";
+/** The file the source's staging layer follows. */
+export const STAGING_FILE = `config/${NAMESPACE}/staging.yaml`;
 
-export async function startHookedSource(opts: {
+type SourceOptions = {
   provider: "github" | "gitlab" | "gitea" | "bitbucket";
   repository: string;
   webhookSecret: string;
   signingSecret?: string;
-}): Promise<HookedSource> {
+};
+
+/** The POST /v1/git-sources body binding the namespace's staging layer to main of `repo`. */
+export const hookedSourceBody = (opts: SourceOptions, name: string, repo: GitRepo) => ({
+  name,
+  provider: opts.provider,
+  url: repo.url,
+  repository: opts.repository,
+  namespaces: [NAMESPACE],
+  environments: { staging: "main" },
+  webhookSecret: opts.webhookSecret,
+  ...(opts.signingSecret ? { signingSecret: opts.signingSecret } : {}),
+});
+
+/** Commit `pool: <pool>` to the staging file and push it to main: the push a delivery describes. */
+export async function pushPoolChange(repo: GitRepo, repository: string, pool: number): Promise<Push> {
+  const message = `pool ${pool}`;
+  const after = await repo.commit({ [STAGING_FILE]: `pool: ${pool}\n` }, message);
+  const { before } = await repo.push("main");
+  return {
+    repository,
+    branch: "main",
+    before,
+    after,
+    commits: [{ id: after, message, modified: [STAGING_FILE] }],
+  };
+}
+
+export async function startHookedSource(opts: SourceOptions): Promise<HookedSource> {
   const [h, repo] = await Promise.all([startRegistry(), createGitRepo()]);
   const name = `faults-${opts.provider}`;
   expect((await call(h, "POST", "/v1/namespaces", { name: NAMESPACE })).status).toBe(201);
-  const source = await call(h, "POST", "/v1/git-sources", {
-    name,
-    provider: opts.provider,
-    url: repo.url,
-    repository: opts.repository,
-    namespaces: [NAMESPACE],
-    environments: { staging: "main" },
-    webhookSecret: opts.webhookSecret,
-    ...(opts.signingSecret ? { signingSecret: opts.signingSecret } : {}),
-  });
+  const source = await call(h, "POST", "/v1/git-sources", hookedSourceBody(opts, name, repo));
   expect(source.status, JSON.stringify(source.body)).toBe(201);
   return {
     h,
     repo,
     provider: opts.provider,
     name,
-    async pushChange(pool) {
-      const file = `config/${NAMESPACE}/staging.yaml`;
-      const message = `pool ${pool}`;
-      const after = await repo.commit({ [file]: `pool: ${pool}\n` }, message);
-      const { before } = await repo.push("main");
-      return {
-        repository: opts.repository,
-        branch: "main",
-        before,
-        after,
-        commits: [{ id: after, message, modified: [file] }],
-      };
-    },
+    pushChange: (pool) => pushPoolChange(repo, opts.repository, pool),
     async close() {
       await h.close();
       await repo.cleanup();

@@ -25,6 +25,6 @@ export type RegistryProcess = ServiceProcess;
 /** The real config-registry as its own process, started the way scripts/up.sh starts it. */
 export const startRegistryProcess = (
   env: Record<string, string>,
-  options: { onOutput?: (text: string) => void } = {},
+  options: { onOutput?: (text: string) => void; built?: boolean } = {},
 ): Promise<RegistryProcess> =>
   startServiceProcess("config-registry", "services/config-registry/src/main.ts", env, options);
