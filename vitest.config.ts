@@ -33,9 +33,9 @@ export default defineConfig({
           testTimeout: 30_000,
           hookTimeout: 60_000,
           pool: "forks",
-          // Three files at a time on 2 cores: most integration files wait on servers, kills and
-          // timeouts far more than they compute (with two, a CI run spent 1,342 s in tests over 817 s).
-          maxWorkers: 3,
+          // Two files at a time on 2 cores. Three were tried: the run took longer (930 s against 817 s,
+          // tests' own time 2,510 s against 1,342 s), the files contending for the CPU.
+          maxWorkers: 2,
           // Each worker keeps its loaded modules from one test file to the next. Importing a
           // service and its dependencies again for every file cost more than half of the
           // integration run. Test files therefore own no module-level state: each builds its
