@@ -63,10 +63,13 @@ describe("batch consumers", () => {
     await consumption.stop();
 
     expect(applied).toEqual(["one", "two", "three", "four"]); // each once, in stream order
-    expect(calls[0]!.length).toBeGreaterThan(1); // taken together
-    expect(calls[0]).toContain("refused");
-    // After the failed batch, each of its events ran alone.
-    for (const ns of calls[0]!) expect(calls).toContainEqual([ns]);
+    // Taken together: everything was in the stream before the consumer started. How many come in
+    // the first pull depends on the machine's load, so no batch boundary is asserted.
+    expect(calls.some((c) => c.length > 1)).toBe(true);
+    // "refused" was handed over, and every batch it failed had each of its events run alone after it.
+    expect(calls.flat()).toContain("refused");
+    for (const failed of calls.filter((c) => c.length > 1 && c.includes("refused")))
+      for (const ns of failed) expect(calls.slice(calls.indexOf(failed) + 1)).toContainEqual([ns]);
     expect(ackedTooEarly).toBe(0);
     expect(letters.map((l) => l.headers["Nexus-Dlq-Reason"]!.split(":")[0]).sort()).toEqual([
       "invalid_json",
