@@ -13,3 +13,35 @@ export const pipelineScope = (p: { namespace: string; target: string }): AccessS
   namespace: p.namespace,
   environment: p.target,
 });
+
+/** Where the previous page ended: rows are listed newest first, ties broken by id. */
+export interface PageCursor {
+  createdAt: Date;
+  id: string;
+}
+
+/**
+ * The newest `limit` rows the caller may see. Grants are name patterns, judged here rather than
+ * in SQL, so rows are read page by page until `limit` visible ones are found: a caller who sees
+ * one namespace gets its rows even when the newest `limit` rows overall are all elsewhere. At
+ * most `maxScanned` rows are read, which bounds one request's cost.
+ */
+export async function newestVisible<T>(
+  fetchPage: (before: PageCursor | undefined, size: number) => Promise<T[]>,
+  cursorOf: (row: T) => PageCursor,
+  visible: (row: T) => boolean,
+  limit: number,
+  maxScanned = 5_000,
+): Promise<T[]> {
+  const found: T[] = [];
+  let before: PageCursor | undefined;
+  for (let scanned = 0; found.length < limit && scanned < maxScanned; ) {
+    const size = Math.min(Math.max(limit * 2, 100), maxScanned - scanned);
+    const page = await fetchPage(before, size);
+    scanned += page.length;
+    for (const row of page) if (visible(row) && found.length < limit) found.push(row);
+    if (page.length < size) break;
+    before = cursorOf(page[page.length - 1] as T);
+  }
+  return found;
+}

@@ -30,9 +30,7 @@ export function registerRolloutRoutes(app: App, deps: { rollouts: RolloutService
       },
     },
     async (request) => ({
-      items: (await deps.rollouts.list(request.query)).filter((r) =>
-        mayView(request, { namespace: r.namespace, environment: r.environment }),
-      ),
+      items: await deps.rollouts.list(request.query, (scope) => mayView(request, scope)),
     }),
   );
 

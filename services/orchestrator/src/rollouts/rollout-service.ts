@@ -1,6 +1,7 @@
 import type { RolloutDetailDto, RolloutSummaryDto } from "@nexus/contracts";
 import { type AccessScope, NotFoundError, type Pool } from "@nexus/kit";
 import type { DriftClient } from "../clients/drift-client.js";
+import { newestVisible } from "../http/access.js";
 import type { RolloutStore } from "./rollout-store.js";
 import { membersOf, rolloutDetail, toRolloutSummary } from "./rollout-view-fns.js";
 
@@ -10,8 +11,17 @@ type Authorize = (scope: AccessScope) => void;
 export function createRolloutService(deps: { pool: Pool; rollouts: RolloutStore; drift: DriftClient }) {
   const { pool, rollouts, drift } = deps;
   return {
-    async list(q: { namespace?: string | undefined; environment?: string | undefined; limit: number }) {
-      const rows = await rollouts.list(pool, q);
+    /** The newest `limit` rollouts the caller may see (`visible` judges the caller's grants). */
+    async list(
+      q: { namespace?: string | undefined; environment?: string | undefined; limit: number },
+      visible: (scope: AccessScope) => boolean,
+    ) {
+      const rows = await newestVisible(
+        (before, size) => rollouts.list(pool, { ...q, limit: size }, before),
+        (r) => ({ createdAt: r.createdAt, id: r.runId }),
+        (r) => visible({ namespace: r.namespace, environment: r.environment }),
+        q.limit,
+      );
       return rows.map(toRolloutSummary) satisfies RolloutSummaryDto[];
     },
 

@@ -1,4 +1,5 @@
 import type { Queryable } from "@nexus/kit";
+import type { PageCursor } from "../http/access.js";
 import type { WaveSelector } from "../pipelines/pipeline-types.js";
 import type { RolloutPlan, RolloutRecord, RolloutStatus } from "./rollout-types.js";
 
@@ -85,13 +86,22 @@ export function createRolloutStore() {
     async list(
       db: Queryable,
       q: { namespace?: string | undefined; environment?: string | undefined; id?: string; limit: number },
+      before?: PageCursor,
     ): Promise<RolloutRecord[]> {
       const res = await db.query<Row & { created_at: Date; updated_at: Date }>(
         `SELECT ${COLUMNS}, created_at, updated_at FROM rollouts
          WHERE ($1::text IS NULL OR namespace = $1) AND ($2::text IS NULL OR environment = $2)
            AND ($3::uuid IS NULL OR run_id = $3)
-         ORDER BY created_at DESC LIMIT $4`,
-        [q.namespace ?? null, q.environment ?? null, q.id ?? null, q.limit],
+           AND ($5::timestamptz IS NULL OR (created_at, run_id) < ($5, $6::uuid))
+         ORDER BY created_at DESC, run_id DESC LIMIT $4`,
+        [
+          q.namespace ?? null,
+          q.environment ?? null,
+          q.id ?? null,
+          q.limit,
+          before?.createdAt ?? null,
+          before?.id ?? null,
+        ],
       );
       return res.rows.map((r) => ({ ...toPlan(r), createdAt: r.created_at, updatedAt: r.updated_at }));
     },

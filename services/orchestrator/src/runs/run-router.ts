@@ -2,7 +2,7 @@ import { ApiErrorBody } from "@nexus/contracts";
 import { type App, type Role, requireAccess } from "@nexus/kit";
 import type { FastifyRequest } from "fastify";
 import { z } from "zod";
-import { actorOf, mayView } from "../http/access.js";
+import { actorOf, mayView, pipelineScope } from "../http/access.js";
 import { PipelineParams } from "../pipelines/pipeline-types.js";
 import type { RunService } from "./run-service.js";
 import { DecisionBody, RunDetailDto, RunDto, RunParams, RunQuery, StartRunBody } from "./run-types.js";
@@ -61,9 +61,7 @@ export function registerRunRoutes(app: App, deps: { runs: RunService }): void {
       },
     },
     async (request) => ({
-      items: (await runs.list(request.query)).filter((r) =>
-        mayView(request, { namespace: r.namespace, environment: r.target }),
-      ),
+      items: await runs.list(request.query, (r) => mayView(request, pipelineScope(r))),
     }),
   );
 

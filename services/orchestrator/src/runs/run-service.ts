@@ -13,7 +13,7 @@ import {
   withTransaction,
 } from "@nexus/kit";
 import type { RegistryClient } from "../clients/registry-client.js";
-import { pipelineScope } from "../http/access.js";
+import { newestVisible, pipelineScope } from "../http/access.js";
 import type { PipelineStore } from "../pipelines/pipeline-store.js";
 import type { PipelineDefinition, PipelineDto } from "../pipelines/pipeline-types.js";
 import type { Decision } from "../steps/approve-step.js";
@@ -116,7 +116,16 @@ export function createRunService(deps: {
       return detail(run);
     },
 
-    list: async (q: RunQuery) => (await runs.list(pool, q)).map(toRunDto),
+    /** The newest `q.limit` runs the caller may see (`visible` judges the caller's grants). */
+    list: async (q: RunQuery, visible: (run: RunRow) => boolean) =>
+      (
+        await newestVisible(
+          (before, size) => runs.list(pool, { ...q, limit: size }, before),
+          (r) => ({ createdAt: r.createdAt, id: r.id }),
+          visible,
+          q.limit,
+        )
+      ).map(toRunDto),
 
     /** A manual start: the source revision is pinned now (the one given, or the overlay's current one). */
     async start(

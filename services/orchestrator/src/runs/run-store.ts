@@ -1,4 +1,5 @@
 import type { Queryable } from "@nexus/kit";
+import type { PageCursor } from "../http/access.js";
 import type { Decision } from "../steps/approve-step.js";
 import type { JsonObject, RunContext } from "../steps/step-types.js";
 import type { RunQuery, RunRow, RunStatus, StepRow, StepStatus } from "./run-types.js";
@@ -126,13 +127,23 @@ export function createRunStore() {
       return res.rows[0] ? toRun(res.rows[0]) : null;
     },
 
-    async list(db: Queryable, q: RunQuery): Promise<RunRow[]> {
+    /** Newest first; `before` continues from where a previous page ended. */
+    async list(db: Queryable, q: RunQuery, before?: PageCursor): Promise<RunRow[]> {
       const res = await db.query(
         `SELECT ${RUN_COLUMNS} FROM runs
          WHERE ($1::text IS NULL OR pipeline = $1) AND ($2::text IS NULL OR status = $2)
            AND ($4::text IS NULL OR namespace = $4) AND ($5::int IS NULL OR source_revision = $5)
-         ORDER BY created_at DESC LIMIT $3`,
-        [q.pipeline ?? null, q.status ?? null, q.limit, q.namespace ?? null, q.sourceRevision ?? null],
+           AND ($6::timestamptz IS NULL OR (created_at, id) < ($6, $7::uuid))
+         ORDER BY created_at DESC, id DESC LIMIT $3`,
+        [
+          q.pipeline ?? null,
+          q.status ?? null,
+          q.limit,
+          q.namespace ?? null,
+          q.sourceRevision ?? null,
+          before?.createdAt ?? null,
+          before?.id ?? null,
+        ],
       );
       return res.rows.map(toRun);
     },

@@ -81,6 +81,31 @@ describe("orchestrator: access control", () => {
     expect(badId.body.error.field).toMatch(/id/);
   });
 
+  it("lists the newest runs a scoped token may see (rollouts are listed the same way), even when newer ones elsewhere fill the limit", async () => {
+    const shop = (await world.call("GET", "/v1/runs?limit=1")).body.items[0];
+    expect(shop?.namespace).toBe("shop");
+    // 150 newer finished runs in a namespace the shop viewer does not see (more than one page).
+    await world.db.pool.query(
+      `INSERT INTO orchestrator.runs
+       SELECT (jsonb_populate_record(NULL::orchestrator.runs, to_jsonb(r) || jsonb_build_object(
+         'id', gen_random_uuid(), 'namespace', 'elsewhere-a', 'status', 'failed',
+         'created_at', now() + g * interval '1 second'))).*
+       FROM orchestrator.runs r, generate_series(1, 150) g WHERE r.id = $1`,
+      [shop.id],
+    );
+    const shopViewer = await world.issuer.token(["viewer:shop"], { subject: "shop-viewer" });
+    const seen = await world.call("GET", "/v1/runs?limit=2", undefined, shopViewer);
+    expect(seen.status).toBe(200);
+    expect(seen.body.items.map((r: { namespace: string }) => r.namespace)).toEqual(["shop", "shop"]);
+    expect(seen.body.items[0].id).toBe(shop.id);
+    const other = await world.call("GET", "/v1/runs?limit=3", undefined, outsider);
+    expect(other.body.items.map((r: { namespace: string }) => r.namespace)).toEqual([
+      "elsewhere-a",
+      "elsewhere-a",
+      "elsewhere-a",
+    ]);
+  });
+
   it("keeps an audit log of its writes and denials", async () => {
     const denied = await world.call("POST", "/v1/pipelines", pipeline("nope"), world.tokens.viewer);
     expect(denied.status).toBe(403);
