@@ -12,6 +12,12 @@ export interface LayerHead {
   updatedAt: string;
 }
 
+/** A layer as read through the API: where it stores secrets beside its (shown) content. */
+export interface LayerRead extends LayerHead {
+  /** Where this layer itself stores a secret (shown `"***"` or revealed in `content`). */
+  secretPaths: string[];
+}
+
 export const LayerParams = z.object({
   ns: NamespaceName,
   layer: z
@@ -28,4 +34,9 @@ export const LayerDto = z.object({
   hash: z.string(),
   content: z.record(z.string(), z.unknown()),
   updatedAt: z.string().nullable(),
+  secretPaths: z
+    .array(z.string())
+    .describe(
+      'JSON pointers where this layer itself stores a secret (`"***"` in `content` unless the caller reads secrets): what a layer write cannot carry as a secret',
+    ),
 });

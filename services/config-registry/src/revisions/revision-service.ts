@@ -3,7 +3,7 @@ import type { Pool, Queryable } from "@nexus/kit";
 import { diffDocuments } from "../documents/document-fns.js";
 import { assertLayerOf, namespaceNotFound } from "../namespaces/namespace-errors.js";
 import type { NamespaceStore } from "../namespaces/namespace-store.js";
-import { holdsSecrets, redactDiff } from "../secrets/secret-doc-fns.js";
+import { holdsSecrets, redactDiff, secretPointers } from "../secrets/secret-doc-fns.js";
 import type { SecretService } from "../secrets/secret-service.js";
 import type { RevealOption } from "../secrets/secret-types.js";
 import { namespaceRevisionNotFound, revisionNotFound } from "./revision-errors.js";
@@ -53,12 +53,13 @@ export function createRevisionService(deps: RevisionServiceDeps) {
       layer: string,
       revision: number,
       options: RevealOption = {},
-    ): Promise<Revision> {
+    ): Promise<Revision & { secretPaths: string[] }> {
       await checkLayer(namespace, layer);
       const found = await find(deps.pool, namespace, layer, revision, "n");
-      if (!holdsSecrets(found.content)) return found;
+      if (!holdsSecrets(found.content)) return { ...found, secretPaths: [] };
       return {
         ...found,
+        secretPaths: secretPointers(found.content),
         content: await deps.secrets.reveal(
           deps.pool,
           found.content,

@@ -18,6 +18,11 @@ export type RevisionSummary = Omit<Revision, "content" | "diff">;
 
 export const RevisionDto = RevisionSummaryDto.extend({
   content: z.record(z.string(), z.unknown()),
+  secretPaths: z
+    .array(z.string())
+    .describe(
+      'JSON pointers where this revision stores a secret (`"***"` in `content` unless the caller reads secrets)',
+    ),
   diff: z.array(z.unknown()).describe("RFC 6902 operations from the layer's previous revision"),
 });
 

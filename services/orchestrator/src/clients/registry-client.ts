@@ -16,9 +16,17 @@ export interface LayerState {
   /** The layer's head revision; 0 when the layer was never written. */
   revision: number;
   content: JsonObject;
+  /**
+   * Where the layer itself stores a secret (the registry's `secretPaths`); absent where it was not
+   * read (a run's kept content) — callers then ask the resolved document.
+   */
+  secretPaths?: string[];
 }
 
 export type SetResult = { ok: true; revision: number } | { ok: false; conflict: boolean; message: string };
+
+const secretPathsOf = (got: { secretPaths?: string[] }) =>
+  Array.isArray(got.secretPaths) ? { secretPaths: got.secretPaths } : {};
 
 const refused = (what: string, e: { statusCode: number; code: string; message: string }) =>
   new AppError(e.statusCode >= 500 ? 503 : 422, e.code, `${what}: ${e.message}`);
@@ -38,21 +46,31 @@ export function createRegistryClient(deps: {
   const path = (ns: string, layer: string) =>
     `/v1/namespaces/${encodeURIComponent(ns)}/layers/${encodeURIComponent(layer)}`;
 
+  /** One revision, checked to belong to this layer; null when there is no such revision. */
+  async function layerAt(namespace: string, layer: string, revision: number): Promise<LayerState | null> {
+    const got = await http.get<{ layer: string; content: JsonObject; secretPaths?: string[] }>(
+      `${path(namespace, layer)}/revisions/${revision}`,
+      { allow404: true },
+    );
+    return got && got.layer === layer ? { revision, content: got.content, ...secretPathsOf(got) } : null;
+  }
+
   return {
     async layer(namespace: string, layer: string): Promise<LayerState> {
-      const got = await http.get<{ revision: number; content: JsonObject }>(path(namespace, layer), {
-        allow404: true,
-      });
-      return got ? { revision: got.revision, content: got.content } : { revision: 0, content: {} };
+      const got = await http.get<{ revision: number; content: JsonObject; secretPaths?: string[] }>(
+        path(namespace, layer),
+        { allow404: true },
+      );
+      return got
+        ? { revision: got.revision, content: got.content, ...secretPathsOf(got) }
+        : { revision: 0, content: {}, secretPaths: [] };
     },
+
+    layerAt,
 
     /** One revision's content, checked to belong to this layer; null when there is no such revision. */
     async layerRevision(namespace: string, layer: string, revision: number): Promise<JsonObject | null> {
-      const got = await http.get<{ layer: string; content: JsonObject }>(
-        `${path(namespace, layer)}/revisions/${revision}`,
-        { allow404: true },
-      );
-      return got && got.layer === layer ? got.content : null;
+      return (await layerAt(namespace, layer, revision))?.content ?? null;
     },
 
     async schema(namespace: string): Promise<JsonObject | null> {

@@ -131,14 +131,13 @@ export function createPromoteStep(deps: { registry: RegistryClient; waves: Waves
     const inWaves = input.step.strategy === "waves";
     // A rollout under way has passed the checks below (they ran before its plan was committed).
     if (inWaves && input.state.holdRevision !== undefined) return deps.waves.advance(input);
-    // The four reads are independent: one round trip's wait, not four (a loaded registry answers slowly).
-    const [source, target, sourceSecrets, targetSecrets] = await Promise.all([
-      registry.layerRevision(run.namespace, def.source, run.sourceRevision),
+    // Independent reads: one round trip's wait. Each layer read says where it stores secrets, so
+    // neither environment's (up to 1 MiB) resolved document is read to find them.
+    const [sourceLayer, target] = await Promise.all([
+      registry.layerAt(run.namespace, def.source, run.sourceRevision),
       registry.layer(run.namespace, run.target),
-      registry.secretPointers(run.namespace, def.source),
-      registry.secretPointers(run.namespace, run.target),
     ]);
-    if (!source)
+    if (!sourceLayer)
       return {
         kind: "failed",
         reason: `revision ${run.sourceRevision} is not a revision of the ${def.source} overlay of ${run.namespace}`,
@@ -149,6 +148,11 @@ export function createPromoteStep(deps: { registry: RegistryClient; waves: Waves
         kind: "failed",
         reason: `${run.target} changed since the promotion was approved (approved against revision ${approvedAt}, now ${target.revision}); nothing was written`,
       };
+    const source = sourceLayer.content;
+    const [sourceSecrets, targetSecrets] = await Promise.all([
+      sourceLayer.secretPaths ?? registry.secretPointers(run.namespace, def.source),
+      target.secretPaths ?? registry.secretPointers(run.namespace, run.target),
+    ]);
     const refusal = secretRefusalIn([
       { environment: def.source, content: source, secretPointers: sourceSecrets },
       { environment: run.target, content: target.content, secretPointers: targetSecrets },

@@ -251,7 +251,16 @@ steps:
       200,
     );
     expect((await put("production", { level: 1 })).status).toBe(200);
+    // Layer and revision reads say where the layer stores secrets: what the promote step checks.
+    const staging = (await world.registryCall("GET", "/v1/namespaces/vault/layers/staging")).body;
+    expect(staging.secretPaths).toEqual(["/db/password"]);
+    const stagingAt = await world.registryCall(
+      "GET",
+      `/v1/namespaces/vault/layers/staging/revisions/${staging.revision}`,
+    );
+    expect(stagingAt.body.secretPaths).toEqual(["/db/password"]);
     const before = (await world.registryCall("GET", "/v1/namespaces/vault/layers/production")).body;
+    expect(before.secretPaths).toEqual([]);
     const created = await world.call(
       "POST",
       "/v1/pipelines",
