@@ -1,4 +1,5 @@
 import type { Queryable } from "@nexus/kit";
+import { triggeredBy } from "./pipeline-fns.js";
 import type { PipelineDefinition, PipelineDto, PipelineVersionDto } from "./pipeline-types.js";
 
 const COLUMNS = `p.name, p.namespace, p.source_env, p.target_env, p.current_version, v.definition,
@@ -41,6 +42,25 @@ export function createPipelineStore() {
         [namespace, source],
       );
       return res.rows.map(toDto);
+    },
+    /**
+     * Which of these (namespace, source environment) pairs a pipeline triggered by
+     * `config.changed` promotes from, keyed by `sourceKey`: one read for many events.
+     */
+    async triggeredSources(
+      db: Queryable,
+      pairs: readonly { namespace: string; environment: string }[],
+    ): Promise<Set<string>> {
+      const res = await db.query<{ namespace: string; source_env: string; definition: unknown }>(
+        `SELECT p.namespace, p.source_env, v.definition FROM ${FROM}
+         WHERE (p.namespace, p.source_env) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+        [pairs.map((x) => x.namespace), pairs.map((x) => x.environment)],
+      );
+      const found = new Set<string>();
+      for (const r of res.rows)
+        if (triggeredBy(r.definition as PipelineDefinition, "config.changed"))
+          found.add(sourceKey({ namespace: r.namespace, environment: r.source_env }));
+      return found;
     },
     /** False when the name is taken. */
     async insert(db: Queryable, def: PipelineDefinition, actor: string): Promise<boolean> {
@@ -86,3 +106,7 @@ export function createPipelineStore() {
   };
 }
 export type PipelineStore = ReturnType<typeof createPipelineStore>;
+
+/** A pipeline source as `triggeredSources` keys it. */
+export const sourceKey = (s: { namespace: string; environment: string }) =>
+  `${s.namespace}\u0000${s.environment}`;
