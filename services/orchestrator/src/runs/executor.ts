@@ -262,16 +262,28 @@ export function createExecutor(deps: {
     }
   }
 
-  const sleep = (ms: number) =>
+  /** Idle loops sleeping until `ms` passed (when given) or they are woken. */
+  const idle = new Set<() => void>();
+  const sleep = (ms?: number) =>
     new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        sleepers.delete(done);
+        idle.delete(done);
         resolve();
       };
-      const timer = setTimeout(done, ms);
-      sleepers.add(done);
+      const timer = ms === undefined ? undefined : setTimeout(done, ms);
+      idle.add(done);
     });
+  const wakeIdle = () => {
+    for (const s of [...idle]) s();
+  };
+  /** Idle loops and held waits. */
+  const wakeAll = () => {
+    wakeIdle();
+    for (const s of [...sleepers]) s();
+  };
+  /** Whether an idle loop is already timing the next look. */
+  let scouting = false;
 
   async function loop(): Promise<void> {
     while (!stopped) {
@@ -281,8 +293,20 @@ export function createExecutor(deps: {
       } catch (err) {
         logger.warn({ err }, "could not look for runs (Postgres); trying again");
       }
-      if (claimed) await processClaimed(claimed);
-      else await sleep(config.pollMs);
+      if (claimed) {
+        // Where there was one due run there may be more: the idle loops look too.
+        wakeIdle();
+        await processClaimed(claimed);
+      } else if (!scouting) {
+        // One idle loop looks again every pollMs; the others sleep until it (or a start or an
+        // approval here) finds work. An idle instance asks Postgres once per poll, not once per loop.
+        scouting = true;
+        try {
+          await sleep(config.pollMs);
+        } finally {
+          scouting = false;
+        }
+      } else await sleep();
     }
   }
 
@@ -294,13 +318,11 @@ export function createExecutor(deps: {
       loops = Array.from({ length: config.concurrency }, () => loop());
     },
     /** Look for due runs now (a run was started or approved here). */
-    wake() {
-      for (const s of [...sleepers]) s();
-    },
+    wake: wakeAll,
     /** Let the steps in progress finish, give their runs back, stop looking. */
     async stop() {
       stopped = true;
-      for (const s of [...sleepers]) s();
+      wakeAll();
       await Promise.all(loops);
       loops = [];
     },
