@@ -15,6 +15,14 @@ export const CommitSha = z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, "a fu
 export const GitPushed = z.object({
   schemaVersion: z.literal(1),
   sourceId: GitSourceId,
+  sourceName: z
+    .string()
+    .min(1)
+    .max(63)
+    .optional()
+    .describe(
+      "The source's name when the push arrived (what pipeline triggers name it by); absent in events published before it was carried",
+    ),
   provider: z.enum(["github", "gitlab", "gitea", "bitbucket"]),
   repository: z.string().min(1).describe("The provider's full name of the repository (`owner/name`)"),
   ref: z.string().min(1).describe("`refs/heads/<branch>`"),

@@ -143,6 +143,7 @@ export function createGitWebhookService(deps: {
         const events: GitPushed[] = targets.map((s) => ({
           schemaVersion: 1,
           sourceId: s.id,
+          sourceName: s.name,
           provider,
           repository: push.repository,
           ref: push.ref,

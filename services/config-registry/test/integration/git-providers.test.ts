@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { collectEvents } from "@nexus/test-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deliver, importsOf, waitForImports } from "./git-helpers.js";
 import { createGitRepo, type GitRepo } from "./git-repo.js";
@@ -109,12 +110,20 @@ describe("webhooks from GitLab, Gitea and Bitbucket", () => {
     const push = await commitAndPush(repo, { "gt-app/production.env": "FEATURE_X=on\n" }, "Gitea push");
     const forged = giteaPush({ repository: "ops/gt-config", branch: "main", ...push }, "not-the-secret");
     expect((await deliver(h, "gitea", forged)).status).toBe(401);
+    const pushed = collectEvents<{ data: { sourceName?: string } }>(
+      h.nats.nc,
+      `${h.nats.prefix}.git.pushed.>`,
+      1,
+      10_000,
+    );
     const ok = await deliver(
       h,
       "gitea",
       giteaPush({ repository: "ops/gt-config", branch: "main", ...push }, SECRET),
     );
     expect(ok.status).toBe(202);
+    // The event names its source, so pipelines triggered by the name need no lookup.
+    expect((await pushed)[0]!.event.data.sourceName).toBe("gt-app-src");
     await waitForImports(h, "gt-app-src", 1);
     expect((await call(h, "GET", "/v1/namespaces/gt-app/layers/production")).body.content).toEqual({
       FEATURE_X: "on",

@@ -94,8 +94,8 @@ export function consumeChangeRequests(deps: Deps): Promise<Consumption> {
 }
 
 /**
- * The name of a Git source, for triggers that name it. Listing sources needs an admin token at the
- * registry: a refusal is not going to change on a retry, so it is logged and only triggers naming
+ * The name of a Git source, for triggers that name it, when the event does not carry it (events
+ * published before it did). Listing sources needs an admin token at the registry: a refusal is not going to change on a retry, so it is logged and only triggers naming
  * the source by id can match; a registry that is away throws and the event comes back later.
  */
 async function sourceName(deps: Deps, sourceId: string): Promise<string | null> {
@@ -127,7 +127,8 @@ export function consumeGitPushes(deps: Deps): Promise<Consumption> {
     if (!branch) return;
     const watching = (await deps.pipelines.list(deps.pool)).filter(watchesGitPushes);
     if (watching.length === 0) return;
-    const name = needsSourceName(watching, d.sourceId) ? await sourceName(deps, d.sourceId) : null;
+    const name =
+      d.sourceName ?? (needsSourceName(watching, d.sourceId) ? await sourceName(deps, d.sourceId) : null);
     const source = name ?? d.sourceId;
     const names = name ? [d.sourceId, name] : [d.sourceId];
     const matching = watching.filter((p) => startsOnGitPush(p, names, branch));

@@ -223,5 +223,19 @@ describe("change-request and git-push triggers", () => {
     const [main, ...more] = await runsOf("shop-main-push-by-id");
     expect(more).toEqual([]);
     expect(main?.triggerDetail).toMatch(/^push to shop-repo@main \(/);
+
+    // An event that carries its source's name is matched by it without asking the registry (whose
+    // Git source list needs an admin token): here a source id the registry does not know.
+    await world.publish(
+      GIT_PUSHED,
+      push({ sourceId: randomUUID(), sourceName: "shop-repo", ref: "refs/heads/release/2027.02" }),
+    );
+    const third = await eventually(
+      () => runsOf("shop-release-push"),
+      (r) => r.length >= 3,
+    );
+    expect(third.map((r) => r.triggerDetail)).toContainEqual(
+      expect.stringContaining("push to shop-repo@release/2027.02"),
+    );
   });
 });
