@@ -42,6 +42,7 @@ export * from "./events/policy-violated.js";
 export * from "./events/rollout-progressed.js";
 export * from "./http/change-request.js";
 export * from "./http/error.js";
+export * from "./http/jobs.js";
 export * from "./http/resolved-config.js";
 export * from "./http/revision-timeline.js";
 export * from "./http/rollouts.js";

@@ -1,7 +1,9 @@
 /** Jobs' definitions and what their runs report. No I/O. */
+
+import type { JobFinding } from "@nexus/contracts";
 import { BadRequestError } from "@nexus/kit";
 import { issuesOf } from "../pipelines/pipeline-fns.js";
-import { JobDefinition, type JobFinding } from "./job-types.js";
+import { JobDefinition } from "./job-types.js";
 
 /** Check a job document; the first problem names the field, all are listed. */
 export function checkJob(input: unknown, name: string): JobDefinition {

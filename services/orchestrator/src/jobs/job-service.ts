@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
+import type { JobDto, JobRunDto } from "@nexus/contracts";
 import { type Logger, NotFoundError, type Pool } from "@nexus/kit";
 import { clip } from "../runs/run-event-fns.js";
 import { nextFireTime } from "../schedules/schedule-fns.js";
 import { checkJob } from "./job-fns.js";
 import type { JobRow, JobStore } from "./job-store.js";
-import type { JobDefinition, JobDto, JobRunDto } from "./job-types.js";
+import type { JobDefinition } from "./job-types.js";
 import type { JobOutcome } from "./job-work.js";
 
 export type JobWork = {

@@ -1,5 +1,6 @@
+import type { JobFinding, JobRunDto, JobRunStatus } from "@nexus/contracts";
 import type { Queryable } from "@nexus/kit";
-import type { JobDefinition, JobFinding, JobRunDto, JobRunStatus } from "./job-types.js";
+import type { JobDefinition } from "./job-types.js";
 
 export interface JobRow {
   name: string;
