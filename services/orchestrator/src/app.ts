@@ -209,6 +209,8 @@ export async function buildApp(deps: OrchestratorDeps) {
     pool,
     jobs: createJobStore(),
     logger,
+    bus,
+    outboxChannel,
     leaseMs: config.runLeaseMs,
     work: {
       "compliance-scan": createComplianceScan({ registry }),
@@ -237,6 +239,8 @@ export async function buildApp(deps: OrchestratorDeps) {
     runs,
     registry,
     jobs,
+    // A run's claim lapses `runLeaseMs` after its instance stopped: look twice per lease.
+    jobSweepMs: Math.max(1_000, Math.floor(config.runLeaseMs / 2)),
     tickMs: config.scheduleTickMs ?? 1_000,
     leaseRetryMs: config.leaseRetryMs ?? 2_000,
     wake: () => executor.wake(),
