@@ -66,6 +66,8 @@ export interface OrchestratorConfig {
   backupUrl?: string | undefined;
   /** The API token used with the registry's and the drift-detector's HTTP APIs (absent: those steps wait). */
   apiToken: string | undefined;
+  /** The admin token backup drills use at the backup service; absent: `apiToken`. */
+  backupToken?: string | undefined;
   hookSigningKey: string;
   /** A claimed run not renewed for this long is free for another instance. */
   runLeaseMs: number;
@@ -219,7 +221,7 @@ export async function buildApp(deps: OrchestratorDeps) {
           ? createHttpJsonClient({
               name: "backup service",
               baseUrl: config.backupUrl,
-              token: config.apiToken,
+              token: config.backupToken ?? config.apiToken,
               timeoutMs: config.dependencyTimeoutMs,
             })
           : undefined,
