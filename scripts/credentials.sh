@@ -13,7 +13,8 @@
 #   BACKUP_REGISTRY_TOKEN  (added by hand, not here: only the running registry can mint it) an admin
 #                          token for the backup service's namespace restores: nexus token create backup-restore --grant admin
 #   ORCHESTRATOR_HOOK_KEY  the key the orchestrator signs http-hook calls with (32 bytes base64url)
-#   (ORCHESTRATOR_API_TOKEN, the orchestrator's registry token, is added by orchestrator-token.sh)
+#   (ORCHESTRATOR_API_TOKEN, the orchestrator's registry token, and ORCHESTRATOR_BACKUP_TOKEN, its
+#   admin token for backup drills, are added by orchestrator-token.sh)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Create the demo pipeline "demo-shop-to-production" in the orchestrator: validate, one approval,
 # promote the staging overlay into production (database host and pool stay production's own),
-# wait until every live instance applied it, health-gate for a minute. If it exists already
-# nothing is touched, so running this again is harmless.
+# wait until every live instance applied it, health-gate for a minute; and the maintenance job
+# "demo-backup-drill" (restore the newest backup into a scratch schema and compare it; run it with
+# nexus job run demo-backup-drill). What exists already is left untouched, so running this again
+# is harmless.
 #
 # Usage: NEXUS_TOKEN=<admin token> bash scripts/demo-pipeline.sh [orchestrator base URL, default http://127.0.0.1:4500]
 set -euo pipefail
@@ -56,3 +58,21 @@ case ${status:-000} in
     exit 1
     ;;
 esac
+
+echo "Creating the demo maintenance job demo-backup-drill…"
+status=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 30 "$BASE_URL/v1/jobs/demo-backup-drill" \
+  -H "@$header_file") || true
+if [[ ${status:-000} == 200 ]]; then
+  echo "The demo backup drill exists already; leaving it as it is."
+  exit 0
+fi
+status=$(curl -sS -o "$body_file" -w '%{http_code}' --max-time 30 -X PUT "$BASE_URL/v1/jobs/demo-backup-drill" \
+  -H 'Content-Type: application/json' -H 'Accept: application/json' -H "@$header_file" \
+  --data-binary '{"kind":"backup-drill","timeoutSeconds":600}') || true
+if [[ ${status:-000} != 201 && ${status:-000} != 200 ]]; then
+  echo "demo-pipeline: FAILED: PUT $BASE_URL/v1/jobs/demo-backup-drill answered HTTP ${status:-000}:" >&2
+  cat "$body_file" >&2 2>/dev/null || true
+  echo >&2
+  exit 1
+fi
+echo "Demo backup drill created: nexus job run demo-backup-drill (after a backup: nexus backup run)"

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Give the orchestrator a registry API token of its own (viewer everywhere: it reads layer
-# revisions, schemas, instances and findings over HTTP; its writes go over NATS; it never needs
-# secret values, since promotions refuse overlays that hold secrets),
-# kept as ORCHESTRATOR_API_TOKEN in .nexus/credentials.env (mode 600). Waits for the registry,
-# keeps a token that still works, replaces one the registry no longer knows. Prints nothing secret.
+# Give the orchestrator its API tokens, kept in .nexus/credentials.env (mode 600):
+# - ORCHESTRATOR_API_TOKEN, viewer everywhere: it reads layer revisions, schemas, instances and
+#   findings over HTTP; its writes go over NATS; it never needs secret values, since promotions
+#   refuse overlays that hold secrets;
+# - ORCHESTRATOR_BACKUP_TOKEN, admin: only for backup-drill jobs at the backup service, whose routes
+#   are admin-only (there is no narrower role for them); the orchestrator sends it nowhere else.
+# Waits for the registry, keeps a token that still works, replaces one the registry no longer
+# knows. Prints nothing secret.
 #
 # Usage: bash scripts/orchestrator-token.sh [registry base URL, default http://127.0.0.1:4100] [wait seconds, default 120]
 set -euo pipefail
@@ -19,7 +22,6 @@ WAIT=${2:-120}
   exit 1
 }
 bootstrap=$(sed -n 's/^NEXUS_BOOTSTRAP_TOKEN=//p' "$FILE")
-current=$(sed -n 's/^ORCHESTRATOR_API_TOKEN=//p' "$FILE")
 
 deadline=$((SECONDS + WAIT))
 until [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$BASE_URL/readyz" || true) == 200 ]]; do
@@ -36,30 +38,40 @@ body_file=$(mktemp)
 trap 'rm -f "$header_file" "$body_file"' EXIT
 chmod 600 "$header_file"
 
-if [[ -n $current ]]; then
-  printf 'Authorization: Bearer %s\n' "$current" >"$header_file"
-  status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "@$header_file" "$BASE_URL/v1/whoami" || true)
-  if [[ $status == 200 ]]; then
-    echo "The orchestrator's API token is valid."
-    exit 0
+# ensure_token VARIABLE TOKEN-NAME GRANTS-JSON WHAT
+ensure_token() {
+  local var=$1 name=$2 grants=$3 what=$4 current status token
+  current=$(sed -n "s/^$var=//p" "$FILE")
+  if [[ -n $current ]]; then
+    printf 'Authorization: Bearer %s\n' "$current" >"$header_file"
+    status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "@$header_file" "$BASE_URL/v1/whoami" || true)
+    if [[ $status == 200 ]]; then
+      echo "The orchestrator's $what ($var) is valid."
+      return 0
+    fi
+    echo "The orchestrator's $what ($var) is no longer accepted (HTTP $status); making a new one."
   fi
-  echo "The orchestrator's API token is no longer accepted (HTTP $status); making a new one."
-fi
 
-printf 'Authorization: Bearer %s\n' "$bootstrap" >"$header_file"
-status=$(curl -s -o "$body_file" -w '%{http_code}' --max-time 10 -X POST "$BASE_URL/v1/tokens" \
-  -H "@$header_file" -H 'Content-Type: application/json' \
-  --data-binary '{"name":"orchestrator","owner":"orchestrator","grants":["viewer:*:*"]}' || true)
-if [[ $status != 201 ]]; then
-  echo "orchestrator-token: POST $BASE_URL/v1/tokens answered HTTP $status:" >&2
-  cat "$body_file" >&2
-  echo >&2
-  exit 1
-fi
-token=$(node -e 'process.stdout.write(JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8")).token)' "$body_file")
-umask 077
-grep -v '^ORCHESTRATOR_API_TOKEN=' "$FILE" >"$FILE.tmp" || true
-echo "ORCHESTRATOR_API_TOKEN=$token" >>"$FILE.tmp"
-mv "$FILE.tmp" "$FILE"
-chmod 600 "$FILE"
-echo "Created the orchestrator's API token (ORCHESTRATOR_API_TOKEN) in .nexus/credentials.env."
+  printf 'Authorization: Bearer %s\n' "$bootstrap" >"$header_file"
+  status=$(curl -s -o "$body_file" -w '%{http_code}' --max-time 10 -X POST "$BASE_URL/v1/tokens" \
+    -H "@$header_file" -H 'Content-Type: application/json' \
+    --data-binary "{\"name\":\"$name\",\"owner\":\"orchestrator\",\"grants\":$grants}" || true)
+  if [[ $status != 201 ]]; then
+    echo "orchestrator-token: POST $BASE_URL/v1/tokens answered HTTP $status:" >&2
+    cat "$body_file" >&2
+    echo >&2
+    exit 1
+  fi
+  token=$(node -e 'process.stdout.write(JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8")).token)' "$body_file")
+  (
+    umask 077
+    grep -v "^$var=" "$FILE" >"$FILE.tmp" || true
+    echo "$var=$token" >>"$FILE.tmp"
+    mv "$FILE.tmp" "$FILE"
+  )
+  chmod 600 "$FILE"
+  echo "Created the orchestrator's $what ($var) in .nexus/credentials.env."
+}
+
+ensure_token ORCHESTRATOR_API_TOKEN orchestrator '["viewer:*:*"]' "API token"
+ensure_token ORCHESTRATOR_BACKUP_TOKEN orchestrator-backup-drill '["admin"]' "backup-drill token"

@@ -136,12 +136,13 @@ for entry in "${SERVICES[@]}"; do
   # (notifier) with the dashboard user's token.
   [[ $name == monitor ]] && extra=(DRIFT_DETECTOR_URL=http://127.0.0.1:4200 NOTIFIER_URL=http://127.0.0.1:4300 REGISTRY_URL=http://127.0.0.1:4100 ORCHESTRATOR_URL=http://127.0.0.1:4500 DASHBOARD_URL=http://127.0.0.1:4400/dashboard)
   # The orchestrator reads layers through the registry's API with a token of its own, made once
-  # the registry answers; its ORCHESTRATOR_* lines (hook key, token) go to it alone.
+  # the registry answers; its ORCHESTRATOR_* lines (hook key, tokens) go to it alone. Backup drills
+  # ask the backup service (started before it) with its admin ORCHESTRATOR_BACKUP_TOKEN.
   if [[ $name == orchestrator ]]; then
     bash scripts/orchestrator-token.sh http://127.0.0.1:4100 "$READY_TIMEOUT" ||
       fail "could not give the orchestrator its API token (see above)."
     mapfile -t extra < <(grep '^ORCHESTRATOR_' .nexus/credentials.env)
-    extra+=(MONITOR_URL=http://127.0.0.1:4400) # health-gate's alerts
+    extra+=(MONITOR_URL=http://127.0.0.1:4400 BACKUP_URL=http://127.0.0.1:4600) # health-gate's alerts; drills
   fi
   env PORT="$port" "${SERVICE_ENV[@]}" "${extra[@]}" \
     setsid bash -c 'echo $$ >"$1"; eval "exec $2"' nexus-service "$pidfile" "$cmd" \

@@ -42,6 +42,8 @@ const SERVICE_SETTINGS: Record<string, Record<string, string>> = {
     REGISTRY_URL: `http://config-registry:${HTTP_PORT}`,
     DRIFT_DETECTOR_URL: `http://drift-detector:${HTTP_PORT}`,
     MONITOR_URL: `http://monitor:${HTTP_PORT}`,
+    // backup-drill jobs (with ORCHESTRATOR_BACKUP_TOKEN from the Secret nexus-orchestrator)
+    BACKUP_URL: `http://backup:${HTTP_PORT}`,
   },
   // Bundles in a replicated JetStream object store: no volume shared between the replicas.
   backup: {

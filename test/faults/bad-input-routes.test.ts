@@ -316,7 +316,8 @@ function registryCommands(read: { namespace: string; environment: string }): Com
     {
       root: CONFIG_GET_COMMAND,
       target: ["environment", "namespace"],
-      valid: { schemaVersion: 1, ...read },
+      // With its optional revision, so that field is fuzzed too.
+      valid: { schemaVersion: 1, ...read, revision: 1 },
       request: ConfigGetCommand,
       maxBytes: COMMAND_MAX_BYTES,
     },

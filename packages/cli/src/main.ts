@@ -10,6 +10,7 @@ import { registerEdit } from "./commands/edit.js";
 import { registerGet } from "./commands/get.js";
 import { registerGitSource } from "./commands/git-source.js";
 import { registerInstances } from "./commands/instances.js";
+import { registerJob } from "./commands/job.js";
 import { registerLogin } from "./commands/login.js";
 import { registerMonitor } from "./commands/monitor.js";
 import { registerNamespaces } from "./commands/namespaces.js";
@@ -77,6 +78,7 @@ export function buildProgram(io: Io): Command {
   registerRun(program, io);
   registerApprove(program, io);
   registerRollout(program, io);
+  registerJob(program, io);
   registerAgent(program, io);
   return program;
 }

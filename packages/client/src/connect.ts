@@ -159,14 +159,15 @@ function createReader<T>(settings: Settings<T>, link: NatsLink): RegistryReader 
   }
   // NATS-only: the connection may come up after start-up, so bind to it at each read.
   const subject = subjectsFor(settings.subjectPrefix, settings).read;
+  const bound = (): RegistryReader | null =>
+    link.nc
+      ? createNatsReader({ ...settings, nc: link.nc, subject, timeoutMs: settings.requestTimeoutMs })
+      : null;
+  const notConnected = () => Promise.reject(new NexusConfigError("unavailable", "NATS is not connected"));
   return {
     transport: "nats",
-    read(ifNoneMatch) {
-      const nc = link.nc;
-      if (!nc) return Promise.reject(new NexusConfigError("unavailable", "NATS is not connected"));
-      return createNatsReader({ ...settings, nc, subject, timeoutMs: settings.requestTimeoutMs }).read(
-        ifNoneMatch,
-      );
-    },
+    read: (ifNoneMatch) => bound()?.read(ifNoneMatch) ?? notConnected(),
+    // A wave rollout's held revision, for an instance starting mid-rollout (the command's `revision`).
+    readAt: (revision) => bound()?.readAt?.(revision) ?? notConnected(),
   };
 }

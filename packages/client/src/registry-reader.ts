@@ -24,8 +24,9 @@ export interface RegistryReader {
   readonly transport: string;
   read(ifNoneMatch?: string): Promise<ReadResult>;
   /**
-   * The document as of an older namespace revision (`?revision=`, HTTP only): what an instance
-   * starting during a wave rollout runs while its wave holds the newest. Absent: not supported.
+   * The document as of an older namespace revision (`?revision=` over HTTP, the command's
+   * `revision` over NATS): what an instance starting during a wave rollout runs while its wave
+   * holds the newest. Absent: not supported.
    */
   readAt?(revision: number): Promise<ReadResult>;
 }

@@ -119,8 +119,8 @@ async function fromCache(options: StartupOptions): Promise<ResolvedDocument | un
 /**
  * An instance starting during a wave rollout whose wave is not released yet starts on the revision
  * its wave still runs (`?revision=`), not the newest; it moves on when its wave is released, like
- * the instances that were running. When that cannot be read (a NATS-only client, an older
- * registry, no answer) it starts on the newest, as without rollouts, and says so.
+ * the instances that were running. When that cannot be read (an older registry, no answer) it
+ * starts on the newest, as without rollouts, and says so.
  */
 export async function startingRevision(
   document: ResolvedDocument,
@@ -146,6 +146,14 @@ export async function startingRevision(
     }
     const past = await reader.readAt(answer.holdRevision);
     if (past.kind !== "document") return document;
+    if (past.document.revision > answer.holdRevision) {
+      // A registry that predates `revision` on NATS ignores it and answers with the newest.
+      logger.warn(
+        { ...at, answered: past.document.revision },
+        "nexus-client: the registry did not serve the revision this instance's rollout wave runs; starting on the newest",
+      );
+      return document;
+    }
     assertHash(past.document);
     logger.info(
       { ...at, revision: past.document.revision },

@@ -40,6 +40,9 @@ import {
   InstanceHeartbeat,
   instanceHeartbeatSubject,
 } from "./events/instance-heartbeat.js";
+import { JOB_FAILED, JobFailed, jobFailedSubject } from "./events/job-failed.js";
+import { JOB_STARTED, JobStarted, jobStartedSubject } from "./events/job-started.js";
+import { JOB_SUCCEEDED, JobSucceeded, jobSucceededSubject } from "./events/job-succeeded.js";
 import { PIPELINE_APPROVED, PipelineApproved, pipelineApprovedSubject } from "./events/pipeline-approved.js";
 import {
   PIPELINE_AWAITING_APPROVAL,
@@ -306,6 +309,29 @@ export const eventCatalog = {
     schema: PipelineFailed,
     subject: pipelineFailedSubject,
     about: (d) => `pipeline-run/${d.runId}`,
+  }),
+  [JOB_STARTED]: defineEvent({
+    type: JOB_STARTED,
+    description:
+      "A maintenance job's run (compliance scan, backup drill) started, by hand or on its schedule.",
+    schema: JobStarted,
+    subject: jobStartedSubject,
+    about: (d) => `job-run/${d.runId}`,
+  }),
+  [JOB_SUCCEEDED]: defineEvent({
+    type: JOB_SUCCEEDED,
+    description: "A maintenance job's run finished without a finding.",
+    schema: JobSucceeded,
+    subject: jobSucceededSubject,
+    about: (d) => `job-run/${d.runId}`,
+  }),
+  [JOB_FAILED]: defineEvent({
+    type: JOB_FAILED,
+    description:
+      "A maintenance job's run found problems or could not finish; its findings are on the run (GET /v1/job-runs/{id}).",
+    schema: JobFailed,
+    subject: jobFailedSubject,
+    about: (d) => `job-run/${d.runId}`,
   }),
 } as const;
 

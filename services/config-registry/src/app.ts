@@ -427,7 +427,7 @@ export async function buildApp(deps: RegistryDeps) {
         });
         if (config.outboxRelay) await relay.start();
         commands = serveConfigCommands({ bus, writes: writeMetrics.countedCommandWrites(writes) });
-        readCommands = serveConfigReadCommands({ bus, reads });
+        readCommands = serveConfigReadCommands({ bus, reads, history });
         introspection = serveTokenIntrospection({ bus, tokens });
         revocations = bus.subscribe(AUTH_TOKEN_REVOKED, {}, (event) => tokens.evict(event.data.tokenId));
         gitPushes = await consumeGitPushes({ bus, pool, store: gitStore, imports: gitImports });

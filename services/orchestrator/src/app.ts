@@ -66,6 +66,8 @@ export interface OrchestratorConfig {
   backupUrl?: string | undefined;
   /** The API token used with the registry's and the drift-detector's HTTP APIs (absent: those steps wait). */
   apiToken: string | undefined;
+  /** The admin token backup drills use at the backup service; absent: `apiToken`. */
+  backupToken?: string | undefined;
   hookSigningKey: string;
   /** A claimed run not renewed for this long is free for another instance. */
   runLeaseMs: number;
@@ -209,6 +211,8 @@ export async function buildApp(deps: OrchestratorDeps) {
     pool,
     jobs: createJobStore(),
     logger,
+    bus,
+    outboxChannel,
     leaseMs: config.runLeaseMs,
     work: {
       "compliance-scan": createComplianceScan({ registry }),
@@ -217,7 +221,7 @@ export async function buildApp(deps: OrchestratorDeps) {
           ? createHttpJsonClient({
               name: "backup service",
               baseUrl: config.backupUrl,
-              token: config.apiToken,
+              token: config.backupToken ?? config.apiToken,
               timeoutMs: config.dependencyTimeoutMs,
             })
           : undefined,
@@ -237,6 +241,8 @@ export async function buildApp(deps: OrchestratorDeps) {
     runs,
     registry,
     jobs,
+    // A run's claim lapses `runLeaseMs` after its instance stopped: look twice per lease.
+    jobSweepMs: Math.max(1_000, Math.floor(config.runLeaseMs / 2)),
     tickMs: config.scheduleTickMs ?? 1_000,
     leaseRetryMs: config.leaseRetryMs ?? 2_000,
     wake: () => executor.wake(),

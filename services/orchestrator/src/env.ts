@@ -19,10 +19,17 @@ export const orchestratorEnvSchema = baseEnvSchema.extend({
    */
   MONITOR_URL: z.url().optional(),
   /**
-   * The backup service's HTTP API: `backup-drill` jobs ask it to verify its newest backup (the
-   * API token must be an admin there). Unset: drills fail saying so.
+   * The backup service's HTTP API: `backup-drill` jobs ask it to verify its newest backup (with
+   * ORCHESTRATOR_BACKUP_TOKEN). Unset: drills fail saying so.
    */
   BACKUP_URL: z.url().optional(),
+  /**
+   * The API token `backup-drill` jobs use at the backup service, whose routes are admin-only: an
+   * admin token (`scripts/orchestrator-token.sh` makes one), kept apart from ORCHESTRATOR_API_TOKEN
+   * so the registry, drift-detector and monitor are only ever asked with the viewer token. Unset:
+   * ORCHESTRATOR_API_TOKEN is used (and drills are refused unless it is an admin).
+   */
+  ORCHESTRATOR_BACKUP_TOKEN: z.string().min(1).optional(),
   /**
    * The API token the orchestrator reads layer revisions, schemas, instances and findings with
    * (a registry token: viewer of the namespaces it promotes; writes go over NATS). Unset: the

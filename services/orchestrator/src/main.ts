@@ -48,6 +48,7 @@ async function main(): Promise<void> {
       monitorUrl: env.MONITOR_URL,
       backupUrl: env.BACKUP_URL,
       apiToken: env.ORCHESTRATOR_API_TOKEN,
+      backupToken: env.ORCHESTRATOR_BACKUP_TOKEN,
       hookSigningKey: env.ORCHESTRATOR_HOOK_KEY,
       runLeaseMs: env.RUN_LEASE_SECONDS * 1_000,
       runPollMs: env.RUN_POLL_MS,

@@ -31,4 +31,7 @@ export class OrchestratorClient {
   rollouts = (query: Record<string, string | undefined>) => this.#call("GET", `/v1/rollouts${qs(query)}`);
   rollout = (id: string) => this.#call("GET", `/v1/rollouts/${seg(id)}`);
   cancel = (id: string) => this.#call("POST", `/v1/runs/${seg(id)}/cancel`);
+  jobs = () => this.#call("GET", "/v1/jobs");
+  startJob = (name: string) => this.#call("POST", `/v1/jobs/${seg(name)}/runs`);
+  jobRun = (id: string) => this.#call("GET", `/v1/job-runs/${seg(id)}`);
 }

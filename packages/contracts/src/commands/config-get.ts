@@ -8,7 +8,8 @@ import { CommandErrorReply } from "./command-error.js";
  * `GET /v1/namespaces/{ns}/environments/{env}/resolved`, for clients that only talk NATS.
  * Sent to `nexus.config.cmd.get.<environment>.<namespace>` (see `configGetSubject`): the target is
  * in the subject so NATS permissions can limit a client to its own namespaces, and the registry
- * refuses a body naming another target than its subject.
+ * refuses a body naming another target than its subject. With `revision`, the document as of that
+ * namespace revision, like `?revision=` (404 `revision_not_found`, field `revision`, past the newest).
  */
 export const CONFIG_GET_COMMAND = "nexus.config.cmd.get" as const;
 
@@ -18,6 +19,13 @@ export const ConfigGetCommand = z.object({
   environment: EnvironmentName,
   /** Like `If-None-Match`: the hash the caller holds; an unchanged document comes back without content. */
   ifNoneMatch: ContentHash.optional(),
+  /**
+   * As of this namespace revision, like `GET …/resolved?revision=n`: the base layer and the
+   * environment's overlay as they were then, resolved with today's references, variables and
+   * secrets. What an instance starting during a wave rollout runs while its wave holds an older
+   * revision. The reply's `revision` is the newest of those layers' revisions at or below it.
+   */
+  revision: z.number().int().min(0).max(2_147_483_647).optional(),
 });
 export type ConfigGetCommand = z.infer<typeof ConfigGetCommand>;
 

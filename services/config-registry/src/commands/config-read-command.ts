@@ -1,5 +1,6 @@
 import { CONFIG_GET_COMMAND, ConfigGetCommand, ConfigGetReply } from "@nexus/contracts";
 import { assertSubjectMatchesBody, type Bus, type EncodedReply, encodeReply } from "@nexus/kit";
+import type { ResolveHistory } from "../resolve/resolve-history.js";
 import type { ResolveReadService } from "../resolve/resolve-read-service.js";
 
 /** Documents whose encoded reply is kept; past that, the one encoded longest ago goes first. */
@@ -11,11 +12,14 @@ const MAX_ENCODED_REPLIES = 500;
  * with the same 404 codes. The body must name the subject's target (NATS permissions scope the
  * subject). `ifNoneMatch` makes it a conditional read (like `If-None-Match`: it skips this
  * process's in-memory cache) and, when it equals the current hash, answers `notModified` without
- * content. Documents with secrets come back redacted, as stored.
+ * content. Documents with secrets come back redacted, as stored. `revision` reads the document as
+ * of that namespace revision (`?revision=` over HTTP): instances ask for it when they start during
+ * a wave rollout whose wave is not released, so its encoded reply is kept too, beside the newest.
  */
 export function serveConfigReadCommands(deps: {
   bus: Pick<Bus, "serveCommand" | "subject">;
   reads: Pick<ResolveReadService, "get">;
+  history: Pick<ResolveHistory, "at">;
 }) {
   const root = deps.bus.subject(CONFIG_GET_COMMAND);
   // After a change, every client of a document asks for it within a few ms: the reply with its
@@ -34,9 +38,12 @@ export function serveConfigReadCommands(deps: {
         ["environment", cmd.environment],
         ["namespace", cmd.namespace],
       ]);
-      const head = await deps.reads.get(cmd.namespace, cmd.environment, {
-        conditional: cmd.ifNoneMatch !== undefined,
-      });
+      const head =
+        cmd.revision === undefined
+          ? await deps.reads.get(cmd.namespace, cmd.environment, {
+              conditional: cmd.ifNoneMatch !== undefined,
+            })
+          : await deps.history.at(cmd.namespace, cmd.environment, cmd.revision);
       const found = {
         ok: true as const,
         namespace: head.namespace,
@@ -45,7 +52,7 @@ export function serveConfigReadCommands(deps: {
         hash: head.hash,
       };
       if (cmd.ifNoneMatch === head.hash) return { ...found, notModified: true as const };
-      const key = `${head.namespace}\u0000${head.environment}`;
+      const key = `${head.namespace}\u0000${head.environment}${cmd.revision === undefined ? "" : "\u0000past"}`;
       const known = replies.get(key);
       if (known && known.revision === head.revision && known.hash === head.hash) return known.reply;
       // The stored body is the exact HTTP response, rendered at write time from validated data.

@@ -67,6 +67,52 @@ describe("config read command over NATS (nexus.config.cmd.get.<env>.<ns>)", () =
     expect(moved.hash).not.toBe(before.body.hash);
   });
 
+  it("with revision, answers the document as of that namespace revision, as the REST read does", async () => {
+    const old = await call(h, "GET", "/v1/namespaces/billing/environments/production/resolved");
+    const write = await call(h, "PUT", "/v1/namespaces/billing/layers/production", { retries: 9 });
+    expect(write.status).toBe(200);
+    const rest = await call(
+      h,
+      "GET",
+      `/v1/namespaces/billing/environments/production/resolved?revision=${old.body.revision}`,
+    );
+    const past = await get(h, {
+      schemaVersion: 1,
+      namespace: "billing",
+      environment: "production",
+      revision: old.body.revision,
+    });
+    expect(past).toEqual({
+      ok: true,
+      notModified: false,
+      namespace: "billing",
+      environment: "production",
+      revision: old.body.revision,
+      hash: old.body.hash,
+      content: { region: "eu-west-1", retries: 5 },
+    });
+    expect(rest.body).toMatchObject({ revision: old.body.revision, hash: old.body.hash });
+    // The newest is still the newest; a past read is not served in its place, nor the other way round.
+    const now = await get(h, { schemaVersion: 1, namespace: "billing", environment: "production" });
+    expect(now).toMatchObject({ ok: true, revision: write.body.revision, content: { retries: 9 } });
+    expect(
+      await get(h, {
+        schemaVersion: 1,
+        namespace: "billing",
+        environment: "production",
+        revision: old.body.revision,
+        ifNoneMatch: old.body.hash,
+      }),
+    ).toMatchObject({ ok: true, notModified: true, revision: old.body.revision });
+    expect(
+      await get(h, { schemaVersion: 1, namespace: "billing", environment: "production", revision: 10_000 }),
+    ).toMatchObject({ ok: false, error: { statusCode: 404, code: "revision_not_found", field: "revision" } });
+    for (const revision of [-1, 1.5, "2"])
+      expect(
+        await get(h, { schemaVersion: 1, namespace: "billing", environment: "production", revision }),
+      ).toMatchObject({ ok: false, error: { statusCode: 400, code: "invalid_command", field: "revision" } });
+  });
+
   it("refuses unknown namespaces and environments with the REST error codes, and bad requests with the field", async () => {
     expect(await get(h, { schemaVersion: 1, namespace: "nope", environment: "production" })).toMatchObject({
       ok: false,

@@ -1,6 +1,6 @@
 /**
  * Bus events as alerts: one small mapping per event type. Consuming a new event type (the
- * orchestrator's `pipeline.*`, the backup service's `backup.*`) is one more entry in
+ * orchestrator's `pipeline.*` and `job.*`, the backup service's `backup.*`) is one more entry in
  * EVENT_MAPPINGS once its contract exists. No I/O.
  */
 import {
@@ -17,6 +17,7 @@ import {
   POLICY_VIOLATED,
 } from "@nexus/contracts";
 import type { AlertInput } from "../alerts/alert-types.js";
+import { JOB_MAPPINGS } from "./job-alert-fns.js";
 import { PIPELINE_MAPPINGS } from "./pipeline-alert-fns.js";
 
 /** Where people can look: the dashboard and the registry's API, when configured. */
@@ -153,6 +154,7 @@ export const EVENT_MAPPINGS: MappingTable = {
     startsAt: time,
   }),
   ...PIPELINE_MAPPINGS,
+  ...JOB_MAPPINGS,
 };
 
 export const mappedEventTypes = (): EventType[] => Object.keys(EVENT_MAPPINGS) as EventType[];

@@ -75,4 +75,40 @@ describe("config.changed notices", () => {
     expect((req!.body as { title: string }).title).toContain("(revision 5)");
     expect(await noticeRows()).toBe(1);
   });
+
+  it("routes a failed maintenance job to a route asking for job notices, like pipeline notices", async () => {
+    const res = await h.call("PUT", "/v1/routing", {
+      route: {
+        receiver: "hook",
+        groupWaitMs: 0,
+        // Its own grouping: the change notice above sits in the route's group otherwise.
+        routes: [
+          {
+            matchers: [{ label: "event_type", op: "=", value: "job" }],
+            receiver: "hook",
+            groupBy: ["job"],
+          },
+        ],
+      },
+      receivers: [{ name: "hook", type: "webhook", url: `${hook.url}/in` }],
+    });
+    expect(res.status).toBe(200);
+    const before = hook.requests.length;
+    await h.publish("nexus.job.failed", {
+      schemaVersion: 1,
+      runId: "5b0f0c2e-8a57-4c3f-9d59-4f9c2d3f1a10",
+      job: "nightly-drill",
+      kind: "backup-drill",
+      trigger: "schedule",
+      scheduledAt: "2026-01-01T03:00:00.000Z",
+      startedBy: "schedule",
+      summary: "backup bk-1 did not restore cleanly: table x differs",
+      findings: 1,
+      durationMs: 12_000,
+    });
+    const requests = await hook.waitFor(before + 1);
+    expect((requests[before]!.body as { title: string }).title).toContain(
+      "Backup drill nightly-drill failed",
+    );
+  });
 });

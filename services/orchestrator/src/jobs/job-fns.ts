@@ -1,7 +1,17 @@
 /** Jobs' definitions and what their runs report. No I/O. */
+
+import {
+  JOB_FAILED,
+  JOB_SUCCEEDED,
+  type JobFailed,
+  type JobFinding,
+  type JobRun,
+  type JobRunDto,
+  type JobSucceeded,
+} from "@nexus/contracts";
 import { BadRequestError } from "@nexus/kit";
 import { issuesOf } from "../pipelines/pipeline-fns.js";
-import { JobDefinition, type JobFinding } from "./job-types.js";
+import { JobDefinition } from "./job-types.js";
 
 /** Check a job document; the first problem names the field, all are listed. */
 export function checkJob(input: unknown, name: string): JobDefinition {
@@ -57,3 +67,30 @@ export function scanSummary(scanned: { namespaces: number; environments: number 
 
 /** Findings kept with a run: the first ones, so a huge estate does not make a huge row. */
 export const MAX_FINDINGS = 1_000;
+
+/** What every `job.*` event says about its run. */
+export function jobRunFacts(run: JobRunDto): JobRun {
+  return {
+    schemaVersion: 1,
+    runId: run.id,
+    job: run.job,
+    kind: run.kind as JobRun["kind"],
+    trigger: run.trigger,
+    scheduledAt: run.scheduledAt,
+    startedBy: run.startedBy,
+  };
+}
+
+/** The event that ends a run: `job.succeeded` or `job.failed`, with its summary, count of findings and duration. */
+export function jobEndedEvent(
+  run: JobRunDto,
+): { type: typeof JOB_SUCCEEDED; data: JobSucceeded } | { type: typeof JOB_FAILED; data: JobFailed } {
+  const ended = run.finishedAt ? Date.parse(run.finishedAt) : Date.now();
+  const data = {
+    ...jobRunFacts(run),
+    summary: run.summary.trim() ? run.summary.slice(0, 2000) : run.status,
+    findings: run.findings.length,
+    durationMs: Math.max(0, Math.round(ended - Date.parse(run.startedAt))),
+  };
+  return run.status === "succeeded" ? { type: JOB_SUCCEEDED, data } : { type: JOB_FAILED, data };
+}

@@ -1,9 +1,9 @@
-import { ApiErrorBody } from "@nexus/contracts";
+import { ApiErrorBody, JobDto, JobListDto, JobRunDto, JobRunListDto } from "@nexus/contracts";
 import type { App } from "@nexus/kit";
 import { z } from "zod";
 import { actorOf } from "../http/access.js";
 import type { JobService } from "./job-service.js";
-import { JobDto, JobParams, JobRunDto, JobRunParams, JobRunsQuery } from "./job-types.js";
+import { JobParams, JobRunParams, JobRunsQuery } from "./job-types.js";
 
 const tags = ["jobs"];
 const errors = { 400: ApiErrorBody, 401: ApiErrorBody, 403: ApiErrorBody, 404: ApiErrorBody };
@@ -25,7 +25,7 @@ export function registerJobRoutes(app: App, deps: { jobs: JobService }): void {
       schema: {
         tags,
         summary: "Maintenance jobs (compliance scans, backup drills) and their next scheduled time",
-        response: { 200: z.object({ items: z.array(JobDto) }), ...errors },
+        response: { 200: JobListDto, ...errors },
       },
     },
     async () => ({ items: await jobs.list() }),
@@ -103,7 +103,7 @@ export function registerJobRoutes(app: App, deps: { jobs: JobService }): void {
         summary: "The job's runs, newest first",
         params: JobParams,
         querystring: JobRunsQuery,
-        response: { 200: z.object({ items: z.array(JobRunDto) }), ...errors },
+        response: { 200: JobRunListDto, ...errors },
       },
     },
     async (request) => ({ items: await jobs.runs(request.params.name, request.query.limit) }),

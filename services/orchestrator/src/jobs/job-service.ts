@@ -1,10 +1,20 @@
 import { randomUUID } from "node:crypto";
-import { type Logger, NotFoundError, type Pool } from "@nexus/kit";
+import type { JobDto, JobRunDto } from "@nexus/contracts";
+import { JOB_STARTED } from "@nexus/contracts";
+import {
+  type Bus,
+  enqueueEvent,
+  type Logger,
+  NotFoundError,
+  type Pool,
+  type PoolClient,
+  withTransaction,
+} from "@nexus/kit";
 import { clip } from "../runs/run-event-fns.js";
 import { nextFireTime } from "../schedules/schedule-fns.js";
-import { checkJob } from "./job-fns.js";
+import { checkJob, jobEndedEvent, jobRunFacts } from "./job-fns.js";
 import type { JobRow, JobStore } from "./job-store.js";
-import type { JobDefinition, JobDto, JobRunDto } from "./job-types.js";
+import type { JobDefinition } from "./job-types.js";
 import type { JobOutcome } from "./job-work.js";
 
 export type JobWork = {
@@ -24,18 +34,37 @@ const toDto = (j: JobRow, now: Date): JobDto => ({
 /**
  * Maintenance jobs: stored definitions, and runs started by hand (any instance, the one asked) or
  * by their schedule (the schedules' lease holder). A run executes in the instance that started it,
- * which renews its claim while it works; a run whose claim lapsed reads as interrupted.
+ * which renews its claim while it works; a run whose claim lapsed reads as interrupted. A run's
+ * start and end commit with their `job.*` event (the outbox), so each is announced exactly once.
  */
 export function createJobService(deps: {
   pool: Pool;
   jobs: JobStore;
   work: JobWork;
   logger: Logger;
+  bus: Pick<Bus, "envelope" | "subjectFor">;
+  /** The outbox channel of this service's relay. */
+  outboxChannel: string;
   /** A running job's claim lasts this long without a renewal. */
   leaseMs: number;
 }) {
   const { pool, jobs, logger } = deps;
   const inFlight = new Set<Promise<void>>();
+  const enqueue = { channel: deps.outboxChannel };
+
+  /** Insert the run and its `job.started` in one transaction; null: the scheduled time already fired. */
+  const begin = (run: Parameters<JobStore["startRun"]>[1]) =>
+    withTransaction(pool, async (tx) => {
+      const started = await jobs.startRun(tx, run, deps.leaseMs);
+      if (started) await enqueueEvent(tx, deps.bus, JOB_STARTED, jobRunFacts(started), enqueue);
+      return started;
+    });
+
+  /** Record a run's end and its `job.succeeded` / `job.failed` in the caller's transaction. */
+  const announceEnd = async (tx: PoolClient, run: JobRunDto) => {
+    const ended = jobEndedEvent(run);
+    await enqueueEvent(tx, deps.bus, ended.type, ended.data, enqueue);
+  };
 
   const mustGet = async (name: string): Promise<JobRow> => {
     const job = await jobs.get(pool, name);
@@ -58,11 +87,22 @@ export function createJobService(deps: {
     } finally {
       clearInterval(renew);
     }
-    await jobs.finishRun(pool, id, {
-      status: outcome.ok ? "succeeded" : "failed",
-      summary: clip(outcome.summary, 2000),
-      findings: outcome.findings,
+    const finished = await withTransaction(pool, async (tx) => {
+      const run = await jobs.finishRun(tx, id, {
+        status: outcome.ok ? "succeeded" : "failed",
+        summary: clip(outcome.summary, 2000),
+        findings: outcome.findings,
+      });
+      if (run) await announceEnd(tx, run);
+      return run;
     });
+    if (!finished) {
+      logger.warn(
+        { job: job.name, runId: id },
+        `job ${job.name}: run ${id} was recorded as interrupted before it ended (${outcome.summary})`,
+      );
+      return;
+    }
     logger[outcome.ok ? "info" : "warn"](
       { job: job.name, runId: id, findings: outcome.findings.length },
       `job ${job.name}: ${outcome.summary}`,
@@ -109,22 +149,15 @@ export function createJobService(deps: {
     async startNow(name: string, actor: string): Promise<JobRunDto> {
       const job = await mustGet(name);
       const id = randomUUID();
-      await jobs.startRun(
-        pool,
-        { id, job, trigger: "manual", scheduledAt: null, startedBy: actor },
-        deps.leaseMs,
-      );
+      const started = await begin({ id, job, trigger: "manual", scheduledAt: null, startedBy: actor });
+      if (!started) throw new Error(`job run ${id} was not inserted`); // a manual run has no time to collide on
       launch(id, job);
-      return (await jobs.run(pool, id))!;
+      return started;
     },
     /** Fire a scheduled time once (false: it already fired). */
     async fire(job: JobRow, at: Date): Promise<boolean> {
       const id = randomUUID();
-      const claimed = await jobs.startRun(
-        pool,
-        { id, job, trigger: "schedule", scheduledAt: at, startedBy: "schedule" },
-        deps.leaseMs,
-      );
+      const claimed = await begin({ id, job, trigger: "schedule", scheduledAt: at, startedBy: "schedule" });
       if (!claimed) return false;
       logger.info(
         { job: job.name, runId: id, at },
@@ -132,6 +165,20 @@ export function createJobService(deps: {
       );
       launch(id, job);
       return true;
+    },
+    /**
+     * Record and announce the runs whose instance stopped (their claim lapsed) as failed; the
+     * schedules' lease holder calls it each tick. Returns how many it found.
+     */
+    async sweepInterrupted(): Promise<number> {
+      const swept = await withTransaction(pool, async (tx) => {
+        const runs = await jobs.failInterrupted(tx);
+        for (const run of runs) await announceEnd(tx, run);
+        return runs;
+      });
+      for (const run of swept)
+        logger.warn({ job: run.job, runId: run.id }, `job ${run.job}: run ${run.id} was interrupted`);
+      return swept.length;
     },
     /** Wait for the runs executing here. */
     async stop(): Promise<void> {

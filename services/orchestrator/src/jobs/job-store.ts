@@ -1,5 +1,6 @@
+import type { JobFinding, JobRunDto, JobRunStatus } from "@nexus/contracts";
 import type { Queryable } from "@nexus/kit";
-import type { JobDefinition, JobFinding, JobRunDto, JobRunStatus } from "./job-types.js";
+import type { JobDefinition } from "./job-types.js";
 
 export interface JobRow {
   name: string;
@@ -20,6 +21,8 @@ const toJob = (r: Record<string, any>): JobRow => ({
   updatedAt: r.updated_at,
 });
 
+const INTERRUPTED = "interrupted: the instance running it stopped";
+
 const RUN_COLUMNS =
   "id, job, kind, trigger, scheduled_at, started_by, status, summary, findings, claim_expires_at, started_at, finished_at";
 
@@ -35,7 +38,7 @@ const toRun = (r: Record<string, any>, now: Date): JobRunDto => {
     scheduledAt: r.scheduled_at?.toISOString() ?? null,
     startedBy: r.started_by,
     status: interrupted ? "failed" : r.status,
-    summary: interrupted ? "interrupted: the instance running it stopped" : r.summary,
+    summary: interrupted ? INTERRUPTED : r.summary,
     findings: r.findings,
     startedAt: r.started_at.toISOString(),
     finishedAt: r.finished_at?.toISOString() ?? (interrupted ? r.claim_expires_at.toISOString() : null),
@@ -68,7 +71,7 @@ export function createJobStore() {
     },
 
     /**
-     * Start a run, held by its instance for `leaseMs`. A scheduled time is inserted once: false when
+     * Start a run, held by its instance for `leaseMs`. A scheduled time is inserted once: null when
      * it already fired (another instance, an earlier pass).
      */
     async startRun(
@@ -81,14 +84,15 @@ export function createJobStore() {
         startedBy: string;
       },
       leaseMs: number,
-    ): Promise<boolean> {
+    ): Promise<JobRunDto | null> {
       const res = await db.query(
         `INSERT INTO job_runs (id, job, kind, trigger, scheduled_at, started_by, status, claim_expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, 'running', now() + make_interval(secs => $7::float8 / 1000))
-         ON CONFLICT (job, scheduled_at) WHERE scheduled_at IS NOT NULL DO NOTHING`,
+         ON CONFLICT (job, scheduled_at) WHERE scheduled_at IS NOT NULL DO NOTHING
+         RETURNING ${RUN_COLUMNS}`,
         [run.id, run.job.name, run.job.kind, run.trigger, run.scheduledAt, run.startedBy, leaseMs],
       );
-      return (res.rowCount ?? 0) > 0;
+      return res.rows[0] ? toRun(res.rows[0], new Date()) : null;
     },
     async renew(db: Queryable, id: string, leaseMs: number): Promise<void> {
       await db.query(
@@ -97,16 +101,33 @@ export function createJobStore() {
         [id, leaseMs],
       );
     },
+    /** Record a run's end; null when it already ended (recorded as interrupted meanwhile). */
     async finishRun(
       db: Queryable,
       id: string,
       outcome: { status: Exclude<JobRunStatus, "running">; summary: string; findings: JobFinding[] },
-    ): Promise<void> {
-      await db.query(
+    ): Promise<JobRunDto | null> {
+      const res = await db.query(
         `UPDATE job_runs SET status = $2, summary = $3, findings = $4, finished_at = now(), claim_expires_at = NULL
-         WHERE id = $1`,
+         WHERE id = $1 AND status = 'running' RETURNING ${RUN_COLUMNS}`,
         [id, outcome.status, outcome.summary, JSON.stringify(outcome.findings)],
       );
+      return res.rows[0] ? toRun(res.rows[0], new Date()) : null;
+    },
+    /**
+     * Record runs whose instance stopped (claim lapsed) as failed, "interrupted", and return them
+     * (each once: the row leaves `running` here), so their end can be announced.
+     */
+    async failInterrupted(db: Queryable, limit = 100): Promise<JobRunDto[]> {
+      const res = await db.query(
+        `UPDATE job_runs SET status = 'failed', summary = $1, finished_at = claim_expires_at, claim_expires_at = NULL
+         WHERE id IN (SELECT id FROM job_runs WHERE status = 'running' AND claim_expires_at < now()
+                      ORDER BY claim_expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+         RETURNING ${RUN_COLUMNS}`,
+        [INTERRUPTED, limit],
+      );
+      const now = new Date();
+      return res.rows.map((r) => toRun(r, now));
     },
     async run(db: Queryable, id: string): Promise<JobRunDto | null> {
       const res = await db.query(`SELECT ${RUN_COLUMNS} FROM job_runs WHERE id = $1`, [id]);

@@ -53,50 +53,6 @@ export const JobDefinition = z.discriminatedUnion("kind", [ComplianceScanJob, Ba
 export type JobDefinition = z.infer<typeof JobDefinition>;
 export type JobKind = JobDefinition["kind"];
 
-export const JobDto = z
-  .object({
-    name: z.string(),
-    kind: z.enum(["compliance-scan", "backup-drill"]),
-    definition: z.record(z.string(), z.unknown()),
-    updatedBy: z.string(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-    nextRunAt: z.string().nullable().describe("The next scheduled time; null without a schedule"),
-  })
-  .meta({ id: "Job" });
-export type JobDto = z.infer<typeof JobDto>;
-
-export const JobFinding = z
-  .object({
-    namespace: z.string().nullable(),
-    environment: z.string().nullable(),
-    kind: z.string().describe("schema, policy, unreadable, backup"),
-    path: z.string().nullable().describe("Where in the document (JSON pointer), when it is about a value"),
-    message: z.string(),
-  })
-  .meta({ id: "JobFinding" });
-export type JobFinding = z.infer<typeof JobFinding>;
-
-export const JobRunStatus = z.enum(["running", "succeeded", "failed"]);
-export type JobRunStatus = z.infer<typeof JobRunStatus>;
-
-export const JobRunDto = z
-  .object({
-    id: z.uuid(),
-    job: z.string(),
-    kind: z.string(),
-    trigger: z.enum(["schedule", "manual"]),
-    scheduledAt: z.string().nullable().describe("The scheduled time it fired for"),
-    startedBy: z.string(),
-    status: JobRunStatus.describe("failed: it found problems or could not finish (see summary)"),
-    summary: z.string(),
-    findings: z.array(JobFinding),
-    startedAt: z.string(),
-    finishedAt: z.string().nullable(),
-  })
-  .meta({ id: "JobRun" });
-export type JobRunDto = z.infer<typeof JobRunDto>;
-
 export const JobParams = z.object({ name: ResourceName });
 export const JobRunParams = z.object({ id: z.uuid() });
 export const JobRunsQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(20) });

@@ -1,8 +1,9 @@
+import type { JobFinding } from "@nexus/contracts";
 import type { HttpJsonClient } from "../clients/http-json.js";
 import type { RegistryClient } from "../clients/registry-client.js";
 import { schemaProblems } from "../steps/validate-step.js";
 import { complianceFindings, MAX_FINDINGS, scanSummary } from "./job-fns.js";
-import type { JobDefinition, JobFinding } from "./job-types.js";
+import type { JobDefinition } from "./job-types.js";
 
 export interface JobOutcome {
   ok: boolean;

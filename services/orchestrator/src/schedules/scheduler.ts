@@ -28,7 +28,9 @@ export function createScheduler(deps: {
   runs: Pick<RunService, "startFromEvent">;
   registry: Pick<RegistryClient, "layer">;
   /** Maintenance jobs with schedules fire here too, under the same lease and misfire rule. */
-  jobs?: Pick<JobService, "rows" | "fire">;
+  jobs?: Pick<JobService, "rows" | "fire" | "sweepInterrupted">;
+  /** How often the lease holder records job runs whose instance stopped as failed (and announces them). */
+  jobSweepMs?: number;
   tickMs: number;
   leaseRetryMs: number;
   wake(): void;
@@ -37,6 +39,7 @@ export function createScheduler(deps: {
   let timer: NodeJS.Timeout | undefined;
   let active = false;
   let running: Promise<void> | undefined;
+  let sweptAt = 0;
 
   async function fire(p: PipelineDto, at: Date): Promise<void> {
     if (await deps.schedules.fired(pool, p.name, at)) return;
@@ -75,9 +78,18 @@ export function createScheduler(deps: {
     }
   }
 
+  async function sweepJobs(now: Date): Promise<void> {
+    if (!deps.jobs || now.getTime() - sweptAt < (deps.jobSweepMs ?? 10_000)) return;
+    sweptAt = now.getTime();
+    await deps.jobs
+      .sweepInterrupted()
+      .catch((err) => logger.warn({ err }, "could not record interrupted job runs; the next sweep retries"));
+  }
+
   async function tick(): Promise<void> {
     const now = new Date();
     await tickJobs(now);
+    await sweepJobs(now);
     for (const p of await deps.pipelines.list(pool)) {
       for (const t of schedulesOf(p)) {
         const due = dueFireTime(t, now);

@@ -42,13 +42,18 @@ export async function writeOnce(
   desired: (before: LayerState) => JsonObject,
   message: string,
   author: string,
+  /**
+   * The target overlay as the caller just read (and checked) it: written against instead of read
+   * again (one registry round trip less per promotion; the write still expects its revision).
+   */
+  known?: LayerState,
 ): Promise<{ ok: true; before: LayerState; revision: number | null } | { ok: false; reason: string }> {
   const { run } = input;
   const kept = input.state.before as LayerRef | undefined;
   let before: LayerState;
   if (kept) before = await contentOf(registry, run.namespace, run.target, kept);
   else {
-    before = await registry.layer(run.namespace, run.target);
+    before = known ?? (await registry.layer(run.namespace, run.target));
     await input.checkpoint({ before: refOf(before) });
   }
   const content = desired(before);
@@ -165,6 +170,8 @@ export function createPromoteStep(deps: { registry: RegistryClient; waves: Waves
       (before) => promotedContent(source, before.content, def.pinnedPaths),
       `promoted from ${def.source} revision ${run.sourceRevision} by ${runLabel(run)}`,
       promotionAuthor(run.pipeline),
+      // The content the approval and the secret check above saw is the content written against.
+      target,
     );
     if (!result.ok) return { kind: "failed", reason: result.reason };
     const pinned = def.pinnedPaths.length ? `, keeping ${def.pinnedPaths.length} pinned path(s)` : "";

@@ -87,7 +87,7 @@ export interface World {
     at: { revision: number; hash: string },
   ): Promise<void>;
   publish<T extends EventType>(type: T, data: EventData<T>): Promise<void>;
-  /** Every pipeline.* event published so far (read back from JetStream). */
+  /** Every pipeline.* and job.* event published so far (read back from JetStream). */
   events: CloudEvent<JsonBody>[];
   eventsOf(type: string, runId: string): CloudEvent<JsonBody>[];
   close(): Promise<void>;
@@ -128,6 +128,9 @@ export async function startWorld(): Promise<World> {
       "nexus.pipeline.rolled-back",
       "nexus.pipeline.succeeded",
       "nexus.pipeline.failed",
+      "nexus.job.started",
+      "nexus.job.succeeded",
+      "nexus.job.failed",
     ],
     { durable: `watch-${Math.random().toString(36).slice(2, 8)}`, concurrency: 1 },
     async (event) => {

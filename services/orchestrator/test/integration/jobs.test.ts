@@ -72,6 +72,25 @@ describe("maintenance jobs", () => {
     );
     expect(found.filter((f: string) => f.includes("/schema/"))).toEqual([]);
     expect(done.summary).toMatch(/^scanned \d+ environment\(s\) of 1 namespace\(s\): 2 finding\(s\)/);
+    // Its start and its end were announced, once each, with what the run recorded.
+    const ended = await eventually(
+      async () => world.eventsOf("nexus.job.failed", started.body.id),
+      (e) => e.length > 0,
+    );
+    expect(world.eventsOf("nexus.job.started", started.body.id).map((e) => e.data)).toEqual([
+      {
+        schemaVersion: 1,
+        runId: started.body.id,
+        job: "scan",
+        kind: "compliance-scan",
+        trigger: "manual",
+        scheduledAt: null,
+        startedBy: "root",
+      },
+    ]);
+    expect(ended[0]?.data).toMatchObject({ job: "scan", summary: done.summary, findings: 2 });
+    expect(ended[0]?.subject).toBe(`job-run/${started.body.id}`);
+    expect(world.eventsOf("nexus.job.succeeded", started.body.id)).toEqual([]);
     const listed = await world.call("GET", "/v1/jobs/scan/runs", undefined, admin);
     expect(listed.body.items.map((r: { id: string }) => r.id)).toEqual([started.body.id]);
     // Writes are audited like every other route.
@@ -102,6 +121,23 @@ describe("maintenance jobs", () => {
     const times = rows.map((r) => r.scheduled_at.getTime());
     expect(new Set(times).size).toBe(times.length);
     for (const t of times) expect(t % 2_000).toBe(0);
+    // Each fired time is announced once, though two instances compete for it.
+    const ids = (
+      await world.db.pool.query("SELECT id FROM job_runs WHERE job = 'nightly' AND trigger = 'schedule'")
+    ).rows.map((r) => r.id as string);
+    await eventually(
+      async () => ids.map((id) => world.eventsOf("nexus.job.started", id).length),
+      (counts) => counts.every((n) => n === 1),
+    );
+    await eventually(
+      // shop breaks production's policy: each scheduled scan fails, and says so once.
+      async () =>
+        ids.map(
+          (id) =>
+            world.eventsOf("nexus.job.failed", id).length + world.eventsOf("nexus.job.succeeded", id).length,
+        ),
+      (counts) => counts.every((n) => n === 1),
+    );
     await sleep(2_500);
     expect((await scheduled()).length).toBe(rows.length);
     const job = await world.call("GET", "/v1/jobs/nightly", undefined, admin);
@@ -119,5 +155,30 @@ describe("maintenance jobs", () => {
     expect((await world.call("DELETE", "/v1/jobs/drill", undefined, admin)).status).toBe(204);
     expect((await world.call("GET", "/v1/jobs/drill", undefined, admin)).status).toBe(404);
     expect((await runOf(started.body.id)).status).toBe("failed");
+  });
+
+  it("a run whose instance stopped is recorded as failed, interrupted, and announced once", async () => {
+    // As a killed instance leaves it: running, its claim lapsed, nobody to finish it.
+    const id = "9a1f3c2e-5b7d-4e8f-9a0b-1c2d3e4f5a6b";
+    await world.db.pool.query(
+      `INSERT INTO job_runs (id, job, kind, trigger, started_by, status, claim_expires_at, started_at)
+       VALUES ($1, 'scan', 'compliance-scan', 'manual', 'root', 'running', now() - interval '1 second', now() - interval '5 seconds')`,
+      [id],
+    );
+    const failed = await eventually(
+      async () => world.eventsOf("nexus.job.failed", id),
+      (e) => e.length > 0,
+    );
+    expect(failed[0]?.data).toMatchObject({
+      job: "scan",
+      summary: "interrupted: the instance running it stopped",
+      findings: 0,
+    });
+    expect(failed[0]?.data.durationMs).toBeGreaterThanOrEqual(3_000);
+    const row = await world.db.pool.query("SELECT status, finished_at FROM job_runs WHERE id = $1", [id]);
+    expect(row.rows[0].status).toBe("failed");
+    expect(row.rows[0].finished_at).not.toBeNull();
+    await sleep(1_500); // another sweep or two: nothing more to announce
+    expect(world.eventsOf("nexus.job.failed", id)).toHaveLength(1);
   });
 });

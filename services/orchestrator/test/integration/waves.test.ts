@@ -250,11 +250,26 @@ describe("promote with strategy waves", () => {
       labels: { zone: "c" },
       rollouts: true,
     });
+    // The same over NATS alone (no registry URL): the read command's `revision`.
+    const lateNats = await connectConfig<Shop>({
+      namespace: "shop",
+      environment: "production",
+      service: "shop-api",
+      nats: world.registry.nats.nc,
+      subjectPrefix: world.registry.nats.prefix,
+      instanceId: "shop-c-late-nats",
+      labels: { zone: "c" },
+      rollouts: true,
+    });
     try {
       expect(late.revision).toBeLessThanOrEqual(before.revision);
       expect(late.hash).toBe(before.hash);
       expect(late.get().checkout?.mode).not.toBe("late-start");
+      expect(lateNats.revision).toBe(late.revision);
+      expect(lateNats.hash).toBe(before.hash);
+      expect(lateNats.get().checkout?.mode).not.toBe("late-start");
     } finally {
+      await lateNats.close();
       await late.close();
       await world.call("POST", `/v1/runs/${runId}/cancel`, {});
       await eventually(

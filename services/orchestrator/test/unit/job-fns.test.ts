@@ -1,5 +1,12 @@
+import { JobFailed, JobSucceeded } from "@nexus/contracts";
 import { describe, expect, it } from "vitest";
-import { checkJob, complianceFindings, scanSummary } from "../../src/jobs/job-fns.js";
+import {
+  checkJob,
+  complianceFindings,
+  jobEndedEvent,
+  jobRunFacts,
+  scanSummary,
+} from "../../src/jobs/job-fns.js";
 
 describe("maintenance job definitions", () => {
   it("takes the name from the path and fills defaults", () => {
@@ -49,5 +56,42 @@ describe("compliance findings", () => {
       ok: true,
       summary: "scanned 6 environment(s) of 3 namespace(s): compliant",
     });
+  });
+});
+
+describe("job events", () => {
+  const run = {
+    id: "6f1d9a2c-3b4e-4f5a-8b6c-7d8e9f0a1b2c",
+    job: "drill",
+    kind: "backup-drill",
+    trigger: "schedule" as const,
+    scheduledAt: "2026-12-07T03:00:00.000Z",
+    startedBy: "schedule",
+    status: "succeeded" as const,
+    summary: "backup bk-1 restored and matched",
+    findings: [],
+    startedAt: "2026-12-07T03:00:00.250Z",
+    finishedAt: "2026-12-07T03:00:04.750Z",
+  };
+
+  it("a run's facts, and its end as job.succeeded or job.failed with the count of findings and the duration", () => {
+    expect(jobRunFacts(run)).toEqual({
+      schemaVersion: 1,
+      runId: run.id,
+      job: "drill",
+      kind: "backup-drill",
+      trigger: "schedule",
+      scheduledAt: "2026-12-07T03:00:00.000Z",
+      startedBy: "schedule",
+    });
+    const ok = jobEndedEvent(run);
+    expect(ok.type).toBe("nexus.job.succeeded");
+    expect(ok.data).toMatchObject({ summary: run.summary, findings: 0, durationMs: 4_500 });
+    const finding = { namespace: null, environment: null, kind: "backup", path: null, message: "x" };
+    const bad = jobEndedEvent({ ...run, status: "failed", summary: "", findings: [finding, finding] });
+    expect(bad.type).toBe("nexus.job.failed");
+    expect(bad.data).toMatchObject({ summary: "failed", findings: 2 });
+    expect(JobFailed.safeParse(bad.data).success).toBe(true);
+    expect(JobSucceeded.safeParse(ok.data).success).toBe(true);
   });
 });
