@@ -27,14 +27,16 @@ export class ChangeTrace {
 
   /**
    * Run one sync pass: in an `apply config` span under the change's receipt when it serves one,
-   * in one of its own for a resync (`forced`); untraced otherwise (polls, reconnects). `pass`
+   * in a new trace for a resync (`forced`); untraced otherwise (polls, reconnects). `pass`
    * resolves to the error that ended it, if any (the span is then marked failed).
    */
   run(reasons: Iterable<string>, forced: boolean, pass: () => Promise<unknown>): Promise<unknown> {
     const change = this.change;
-    if (!change && !forced) return pass();
+    // Explicit parents, never the ambient context: a timer or a NATS callback carries whatever
+    // was active when it was armed (an earlier pass, the application's span around connectConfig).
+    if (!change && !forced) return context.with(ROOT_CONTEXT, pass);
     const attributes = { ...identityAttributes(this.identity), "nexus.sync.reasons": [...reasons] };
-    return inApplySpan(change?.trace ?? context.active(), attributes, async (span, spanTrace) => {
+    return inApplySpan(change?.trace ?? ROOT_CONTEXT, attributes, async (span, spanTrace) => {
       this.pass = { span, trace: spanTrace };
       try {
         const failure = await pass();

@@ -1,5 +1,6 @@
 import { ROOT_CONTEXT, trace } from "@opentelemetry/api";
 import { afterEach, describe, expect, it } from "vitest";
+import { ChangeTrace } from "../../src/change-trace.js";
 import { withTraceIds } from "../../src/logger.js";
 import { startOwnTracing, tracerProviderRegistered, tracesRequested } from "../../src/own-tracing.js";
 import { contextOfTraceparent, traceHeadersOf, withAckSpan, withReceiptSpan } from "../../src/tracing.js";
@@ -91,6 +92,39 @@ describe("turning tracing on from OTEL_* variables", () => {
         traceFlags: 1,
       }),
     ).toBe(true);
+
+    // A change's pass runs under its receipt and its ack under the pass, once; a poll runs in no
+    // trace, even from inside another span (a timer armed by an earlier pass carries that one).
+    const changes = new ChangeTrace({
+      service: "shop-api",
+      instanceId: "i-1",
+      namespace: "shop",
+      environment: "prod",
+    });
+    const receipt = withReceiptSpan(
+      { subject: "s", eventId: "e", bodySize: 1, traceparent: TRACEPARENT },
+      {},
+      (c) => c,
+    );
+    changes.received(7, receipt);
+    const seen: { active?: string; parent?: string }[] = [];
+    await changes.run(["event"], false, async () => {
+      seen.push({
+        active: trace.getActiveSpan()?.spanContext().traceId,
+        parent: trace.getSpanContext(changes.ackParent(7))?.spanId,
+      });
+      return undefined;
+    });
+    expect(seen[0]?.active).toBe(TRACEPARENT.slice(3, 35));
+    expect(seen[0]?.parent).toMatch(/^[0-9a-f]{16}$/);
+    expect(trace.getSpanContext(changes.ackParent(8))).toBeUndefined(); // that change was answered
+    await withReceiptSpan({ subject: "s", eventId: "e2", bodySize: 1 }, {}, () =>
+      changes.run(["poll"], false, async () => {
+        seen.push({ active: trace.getActiveSpan()?.spanContext().traceId });
+        return undefined;
+      }),
+    );
+    expect(seen[1]).toEqual({ active: undefined });
 
     await first?.();
     expect(tracerProviderRegistered()).toBe(true); // the second client still uses it
