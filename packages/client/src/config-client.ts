@@ -1,7 +1,9 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { ConfigChanged, InstanceResyncCommand, RolloutProgressed } from "@nexus/contracts";
+import type { Context } from "@opentelemetry/api";
 import { offerChange } from "./apply-change.js";
 import { nextCheckDelay } from "./backoff.js";
+import { ChangeTrace } from "./change-trace.js";
 import { isTransient, NexusConfigError, reasonOf } from "./errors.js";
 import type { InstanceReports } from "./instance-reports.js";
 import type { CacheWriter } from "./last-known-good.js";
@@ -33,6 +35,8 @@ export interface ClientDeps<T> {
   cache: CacheWriter;
   /** Asks whether a wave rollout holds a newer revision; absent: every revision is applied. */
   rollout?: RolloutGate | undefined;
+  /** Lets go of the OpenTelemetry SDK the client started for itself (flushed by the last one). */
+  releaseTracing?: (() => Promise<void>) | undefined;
 }
 
 /** While a rollout holds a revision, look again this often even if its release event is missed. */
@@ -48,8 +52,8 @@ export class ConfigClient<T> implements NexusConfig<T> {
   private held: Held<T>;
   private seen: Position;
   private target: Position | undefined;
-  /** The trace of the latest config.changed heard, continued by the ack that applies it. */
-  private changeTrace: { revision: number; traceparent: string } | undefined;
+  /** The trace a change's apply and ack continue (its receipt's), and the running pass's span. */
+  private readonly trace: ChangeTrace;
   private rejected: Rejection | undefined;
   /** A newer revision a wave rollout keeps from this instance until its wave is released. */
   private deferred: { revision: number; rolloutId: string } | undefined;
@@ -59,6 +63,7 @@ export class ConfigClient<T> implements NexusConfig<T> {
   private readonly log: ConfigLogger;
   private readonly reports: InstanceReports;
   private readonly cache: CacheWriter;
+  private readonly releaseTracing: (() => Promise<void>) | undefined;
   /** Resync requests a failed read could not serve; the retry serves them. */
   private unservedResyncs: (string | undefined)[] = [];
   private watcher: Watcher | undefined;
@@ -86,6 +91,14 @@ export class ConfigClient<T> implements NexusConfig<T> {
     this.reports = deps.reports;
     this.cache = deps.cache;
     this.rollout = deps.rollout;
+    this.releaseTracing = deps.releaseTracing;
+    const { namespace, environment } = deps.settings;
+    this.trace = new ChangeTrace({
+      service: deps.settings.service,
+      instanceId: deps.instanceId,
+      namespace,
+      environment,
+    });
     this.service = deps.settings.service;
     this.instanceId = deps.instanceId;
     this.log = deps.settings.logger;
@@ -146,7 +159,8 @@ export class ConfigClient<T> implements NexusConfig<T> {
       nc,
       subjects: subjectsFor(prefix, this.settings),
       logger: this.log,
-      onChange: (event, eventId, traceparent) => this.onChange(event, eventId, traceparent),
+      identity: this.trace.identity,
+      onChange: (event, eventId, trace) => this.onChange(event, eventId, trace),
       onResync: (command) => this.onResync(command),
       onRollout: (event) => this.onRollout(event),
       onReconnect: () => void this.queue.schedule({ reason: "reconnect" }),
@@ -197,6 +211,7 @@ export class ConfigClient<T> implements NexusConfig<T> {
     }
     await this.reports.stop(false);
     await this.nats.close();
+    await this.releaseTracing?.();
   }
 
   async close(): Promise<void> {
@@ -210,12 +225,13 @@ export class ConfigClient<T> implements NexusConfig<T> {
     await this.cache.idle();
     await this.nats.close();
     this.log.info({ instanceId: this.instanceId }, "nexus-client: closed");
+    await this.releaseTracing?.();
   }
 
-  private onChange(event: ConfigChanged, eventId: string, traceparent?: string): void {
+  private onChange(event: ConfigChanged, eventId: string, receipt: Context): void {
     if (this.closed) return;
-    if (traceparent) this.changeTrace = { revision: event.revision, traceparent };
     const decision = decideOnChange(this.held.document, this.seen, event);
+    ChangeTrace.decided(receipt, decision.action);
     const at = { eventId, revision: event.revision, hash: event.hash, trigger: event.trigger };
     if (decision.action === "ignore") {
       this.log.debug({ ...at, reason: decision.reason }, "nexus-client: config.changed needs nothing");
@@ -227,6 +243,7 @@ export class ConfigClient<T> implements NexusConfig<T> {
         "nexus-client: missed at least one config.changed; fetching the latest",
       );
     }
+    this.trace.received(event.revision, receipt);
     this.seen = event;
     this.target = this.target ? newest(this.target, event) : event;
     this.staleReads = 0;
@@ -244,8 +261,14 @@ export class ConfigClient<T> implements NexusConfig<T> {
     void this.queue.schedule({ reason: "resync", resyncRequestId: command.requestId });
   }
 
+  /** One pass, traced when it serves an announced change or a resync (ChangeTrace.run). */
+  private sync(job: SyncJob): Promise<unknown> {
+    if (this.closed) return Promise.resolve(undefined);
+    return this.trace.run(job.reasons, job.resyncs.length > 0, () => this.syncPass(job));
+  }
+
   /** One pass: read (conditionally unless forced), decide, apply; then plan the next check. */
-  private async sync(job: SyncJob): Promise<unknown> {
+  private async syncPass(job: SyncJob): Promise<unknown> {
     if (this.closed) return undefined;
     const forced = job.resyncs.length > 0;
     try {
@@ -256,6 +279,7 @@ export class ConfigClient<T> implements NexusConfig<T> {
       this.readFailures = 0;
       if (result.kind === "not-modified") {
         const read = { hash: result.hash, revision: result.revision ?? this.revision };
+        this.trace.outcome("unchanged", read.revision);
         await this.sameContent(read.revision, job);
         this.afterRead(read);
         return undefined;
@@ -263,10 +287,13 @@ export class ConfigClient<T> implements NexusConfig<T> {
       const doc = result.document;
       this.seen = newest(this.seen, doc);
       const decision = decideOnFetched(this.held.document, doc, this.rejected, forced);
+      this.trace.outcome(decision, doc.revision);
       if (decision === "unchanged") await this.sameContent(doc.revision, job);
       else if (decision === "apply") {
-        if (await this.heldByRollout(doc)) await this.sameContent(this.revision, job);
-        else await this.apply(doc, job);
+        if (await this.heldByRollout(doc)) {
+          this.trace.outcome("held", doc.revision);
+          await this.sameContent(this.revision, job);
+        } else await this.apply(doc, job);
       } else
         this.log.debug(
           { revision: doc.revision, hash: doc.hash, decision },
@@ -327,10 +354,12 @@ export class ConfigClient<T> implements NexusConfig<T> {
       if (this.rejected && this.rejected.revision <= doc.revision) this.rejected = undefined;
       await this.cache.write(doc);
       const at = { revision: doc.revision, hash: doc.hash, changedPaths: outcome.changedPaths, trigger };
+      this.trace.outcome("applied", doc.revision);
       this.log.info(at, "nexus-client: applied");
       for (const id of resyncIds) this.ack("applied", doc, trigger, undefined, id);
       return;
     }
+    this.trace.outcome("rejected", doc.revision);
     this.rejected = { revision: doc.revision, hash: doc.hash, reason: outcome.reason };
     this.log.warn(
       { revision: doc.revision, hash: doc.hash, reason: outcome.reason, keeping: this.revision },
@@ -381,6 +410,7 @@ export class ConfigClient<T> implements NexusConfig<T> {
       );
       this.target = undefined;
       this.staleReads = 0;
+      this.trace.forget();
     }
   }
 
@@ -413,9 +443,9 @@ export class ConfigClient<T> implements NexusConfig<T> {
     // A rejected document came from Nexus; an applied one runs from wherever it came.
     const source = status === "applied" ? this.held.source : "live";
     // The ack of the announced revision (or a later one) continues that change's trace.
-    const trace =
-      this.changeTrace && document.revision >= this.changeTrace.revision ? this.changeTrace : undefined;
-    if (trace) this.changeTrace = undefined;
-    this.reports.applied({ status, document, source, trigger, reason, resyncRequestId }, trace?.traceparent);
+    this.reports.applied(
+      { status, document, source, trigger, reason, resyncRequestId },
+      this.trace.ackParent(document.revision),
+    );
   }
 }

@@ -8,6 +8,7 @@ import { createCacheWriter } from "./last-known-good.js";
 import { type NatsLink, openNats } from "./nats-link.js";
 import { createNatsReader } from "./nats-reader.js";
 import { type ConnectConfigOptions, parseOptions, type Settings } from "./options.js";
+import { startOwnTracing } from "./own-tracing.js";
 import type { RegistryReader } from "./registry-reader.js";
 import { createRolloutGate } from "./rollout-gate.js";
 import { checkSchema } from "./schema-check.js";
@@ -31,6 +32,8 @@ export async function connectConfig<T = Record<string, unknown>>(
   const settings = parseOptions(options);
   const instanceId = settings.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
   const log = settings.logger;
+  // Before the first read, so everything after it can be traced (a no-op unless OTEL_* ask).
+  const releaseTracing = await startOwnTracing(settings.service, log);
   const link = await openNats(settings.nats, {
     name: `${settings.service}/${instanceId}`,
     // NATS-only: start-up keeps retrying reads (or starts from the cache) while it connects.
@@ -100,7 +103,10 @@ export async function connectConfig<T = Record<string, unknown>>(
         "nexus-client: could not write the last-known-good file",
       ),
     );
-    client = new ConfigClient<T>({ settings, instanceId, reader, nats: link, reports, cache, rollout }, held);
+    client = new ConfigClient<T>(
+      { settings, instanceId, reader, nats: link, reports, cache, rollout, releaseTracing },
+      held,
+    );
     const current: ConfigClient<T> = client;
     if (link.nc) client.attachNats(link.nc);
     if (!checked.ok) {
@@ -131,6 +137,7 @@ export async function connectConfig<T = Record<string, unknown>>(
     return client;
   } catch (err) {
     await (client ? client.abandon() : link.close()).catch(() => undefined);
+    if (!client) await releaseTracing?.().catch(() => undefined);
     throw err;
   }
 }

@@ -1,8 +1,10 @@
 import { ApiErrorBody, ResolvedConfigBody } from "@nexus/contracts";
+import { context } from "@opentelemetry/api";
 import { Agent, type Dispatcher, request } from "undici";
 import { NexusConfigError, reasonOf, registryError } from "./errors.js";
 import type { ReadResult, RegistryReader } from "./registry-reader.js";
 import type { Target } from "./subjects.js";
+import { traceHeadersOf } from "./tracing.js";
 
 export interface HttpReaderOptions extends Target {
   /** Base URL of the config-registry, e.g. `http://127.0.0.1:4100`. */
@@ -69,7 +71,8 @@ export function createHttpReader(options: HttpReaderOptions): RegistryReader {
   };
 
   async function readFrom(address: string, ifNoneMatch?: string): Promise<ReadResult> {
-    const headers = { ...baseHeaders };
+    // In a traced pass, the registry's handling of the read joins the change's trace.
+    const headers = { ...baseHeaders, ...traceHeadersOf(context.active()) };
     if (ifNoneMatch) headers["if-none-match"] = `"${ifNoneMatch}"`;
     let res: Dispatcher.ResponseData;
     try {

@@ -1,4 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
+import type { Context } from "@opentelemetry/api";
 import type { ConfigLogger } from "./logger.js";
 import { createReporter, type Reporter } from "./reporter.js";
 import {
@@ -8,6 +9,7 @@ import {
   heartbeatReport,
   type Identity,
 } from "./reports.js";
+import { identityAttributes } from "./tracing.js";
 
 export interface InstanceReportsOptions {
   identity: Identity;
@@ -39,11 +41,13 @@ export class InstanceReports {
       source: `nexus-client/${this.options.identity.service}`,
       logger: this.options.logger,
       timeoutMs: this.options.timeoutMs,
+      traceAttributes: identityAttributes(this.options.identity),
     });
   }
 
-  applied(facts: AppliedFacts, traceparent?: string): void {
-    this.reporter?.applied(appliedReport(this.options.identity, facts), traceparent);
+  /** `trace`: the context the ack's PRODUCER span is a child of (the apply, or the change's receipt). */
+  applied(facts: AppliedFacts, trace: Context): void {
+    this.reporter?.applied(appliedReport(this.options.identity, facts), trace);
   }
 
   startHeartbeats(): void {

@@ -3,6 +3,7 @@ import { type ConfigGetCommand, ConfigGetReply } from "@nexus/contracts";
 import { NexusConfigError, reasonOf, registryError } from "./errors.js";
 import type { ReadResult, RegistryReader } from "./registry-reader.js";
 import type { Target } from "./subjects.js";
+import { natsTraceHeaders } from "./tracing-nats.js";
 
 export interface NatsReaderOptions extends Target {
   nc: NatsConnection;
@@ -37,6 +38,7 @@ async function send(
   try {
     const msg = await options.nc.request(options.subject, JSON.stringify(command), {
       timeout: options.timeoutMs,
+      ...natsTraceHeaders(),
     });
     text = msg.string();
   } catch (err) {

@@ -1,14 +1,26 @@
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import type { ConfigChanged, InstanceResyncCommand, RolloutProgressed } from "@nexus/contracts";
+import {
+  type ConfigChanged,
+  type InstanceResyncCommand,
+  NEXUS_REVISION,
+  type RolloutProgressed,
+} from "@nexus/contracts";
+import type { Context } from "@opentelemetry/api";
 import type { ConfigLogger } from "./logger.js";
+import { identityAttributes, type TraceIdentity, withReceiptSpan } from "./tracing.js";
 import { parseConfigChanged, parseResyncCommand, parseRolloutProgressed } from "./wire.js";
 
 export interface WatcherOptions {
   nc: NatsConnection;
   subjects: { changes: string; resync: string; rollouts: string };
   logger: ConfigLogger;
-  /** `traceparent`: the W3C trace context the registry published the change in, if any. */
-  onChange(event: ConfigChanged, eventId: string, traceparent?: string): void;
+  /** Who receives, for the receipt spans. */
+  identity: TraceIdentity;
+  /**
+   * Called inside the receipt's CONSUMER span (a child of the registry's publish when the message
+   * carried a `traceparent`); `trace` is that span's context, which the apply and the ack continue.
+   */
+  onChange(event: ConfigChanged, eventId: string, trace: Context): void;
   onResync(command: InstanceResyncCommand): void;
   /** A wave rollout of this (namespace, environment) moved: a held revision may be released. */
   onRollout(event: RolloutProgressed): void;
@@ -29,6 +41,7 @@ export interface Watcher {
 export function watchNats(options: WatcherOptions): Watcher {
   const { nc, subjects, logger } = options;
   const subscriptions: Subscription[] = [];
+  const receiptAttributes = identityAttributes(options.identity);
 
   subscriptions.push(
     nc.subscribe(subjects.changes, {
@@ -48,7 +61,19 @@ export function watchNats(options: WatcherOptions): Watcher {
           );
           return;
         }
-        options.onChange(parsed.value.data, parsed.value.id, msg.headers?.get("traceparent") || undefined);
+        const { data, id } = parsed.value;
+        withReceiptSpan(
+          {
+            subject: msg.subject,
+            eventId: id,
+            bodySize: msg.data.length,
+            traceparent: msg.headers?.get("traceparent") || undefined,
+            tracestate: msg.headers?.get("tracestate") || undefined,
+          },
+          { ...receiptAttributes, [NEXUS_REVISION]: data.revision },
+          // The change's handling (read, apply, ack) continues under the receipt.
+          (trace) => options.onChange(data, id, trace),
+        );
       },
     }),
   );

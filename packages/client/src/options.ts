@@ -3,7 +3,7 @@ import { EnvironmentName, InstanceId, InstanceLabels, NamespaceName, ServiceName
 import { z } from "zod";
 import { NexusConfigError } from "./errors.js";
 import type { ConfigLogger } from "./logger.js";
-import { silentLogger } from "./logger.js";
+import { silentLogger, withTraceIds } from "./logger.js";
 import { type NatsCredentials, NatsCredentialsSchema, NatsInboxPrefix, withNatsAuth } from "./nats-auth.js";
 import { DEFAULT_SUBJECT_PREFIX, SUBJECT_PREFIX_PATTERN } from "./subjects.js";
 import type { ChangeListener } from "./types.js";
@@ -173,7 +173,7 @@ export function parseOptions<T>(options: ConnectConfigOptions<T>): Settings<T> {
     schema: options.schema,
     applyInitial: options.applyInitial,
     onChange: options.onChange,
-    logger,
+    logger: logger === silentLogger ? logger : withTraceIds(logger),
     pollIntervalMs: parsed.data.pollIntervalMs ?? (options.nats ? 300_000 : 30_000),
   };
 }

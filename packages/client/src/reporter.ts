@@ -1,14 +1,17 @@
 import { type JetStreamClient, jetstream } from "@nats-io/jetstream";
-import { headers, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import {
   CONFIG_APPLIED,
   type ConfigApplied,
   INSTANCE_HEARTBEAT,
   type InstanceHeartbeat,
 } from "@nexus/contracts";
+import type { Attributes, Context } from "@opentelemetry/api";
 import { backoffDelay } from "./backoff.js";
 import { reasonOf } from "./errors.js";
 import type { ConfigLogger } from "./logger.js";
+import { withAckSpan } from "./tracing.js";
+import { natsHeaders } from "./tracing-nats.js";
 import { buildEvent } from "./wire.js";
 
 export interface ReporterOptions {
@@ -21,11 +24,16 @@ export interface ReporterOptions {
   timeoutMs: number;
   /** Attempts per applied-ack before giving up (heartbeats carry the state anyway). */
   ackAttempts?: number;
+  /** Put on every ack's PRODUCER span: which instance sends it. */
+  traceAttributes?: Attributes;
 }
 
 export interface Reporter {
-  /** Queue an applied-ack; acks leave in order, each retried with the same Nats-Msg-Id. */
-  applied(data: ConfigApplied, traceparent?: string): void;
+  /**
+   * Queue an applied-ack; acks leave in order, each retried with the same Nats-Msg-Id, in a
+   * PRODUCER span under `trace` whose context the message carries in its headers.
+   */
+  applied(data: ConfigApplied, trace: Context): void;
   /**
    * Send a heartbeat now, unless the previous one is still waiting for its PubAck (then this one
    * is skipped; with `wait`, it is sent once the previous one is done, as the last one must be).
@@ -49,7 +57,7 @@ export function createReporter(options: ReporterOptions): Reporter {
   let queue: Promise<void> = Promise.resolve();
   let heartbeatInFlight: Promise<void> | undefined;
 
-  async function publishWithRetry(data: ConfigApplied, traceparent?: string): Promise<void> {
+  async function publishWithRetry(data: ConfigApplied, trace: Context): Promise<void> {
     let event: ReturnType<typeof buildEvent<typeof CONFIG_APPLIED>>;
     try {
       event = buildEvent(options.prefix, CONFIG_APPLIED, data, options.source);
@@ -57,36 +65,48 @@ export function createReporter(options: ReporterOptions): Reporter {
       log.error({ err: reasonOf(err) }, "nexus-client: an applied-ack broke the contract and was not sent");
       return;
     }
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (options.nc.isClosed()) return;
-      try {
-        await js.publish(event.subject, JSON.stringify(event.envelope), {
-          msgID: event.envelope.id,
-          timeout: options.timeoutMs,
-          // The ack joins the change's trace: the services that process it show in that trace.
-          ...(traceparent ? { headers: traceHeaders(traceparent) } : {}),
-        });
-        log.debug(
-          { revision: data.revision, hash: data.hash, status: data.status, eventId: event.envelope.id },
-          "nexus-client: applied-ack published",
-        );
-        return;
-      } catch (err) {
-        if (attempt === attempts) {
-          log.warn(
-            { revision: data.revision, status: data.status, attempts, err: reasonOf(err) },
-            "nexus-client: could not publish an applied-ack; heartbeats will report the state",
+    const body = JSON.stringify(event.envelope);
+    const message = {
+      subject: event.subject,
+      eventId: event.envelope.id,
+      bodySize: Buffer.byteLength(body),
+      revision: data.revision,
+      status: data.status,
+    };
+    await withAckSpan(trace, message, options.traceAttributes ?? {}, async (traceHeaders, span) => {
+      // The ack joins the change's trace: the services that process it show in that trace.
+      const h = natsHeaders(traceHeaders);
+      for (let attempt = 1; attempt <= attempts; attempt++) {
+        if (options.nc.isClosed()) return;
+        try {
+          await js.publish(event.subject, body, {
+            msgID: event.envelope.id,
+            timeout: options.timeoutMs,
+            ...(h ? { headers: h } : {}),
+          });
+          span.setAttribute("nexus.publish.attempts", attempt);
+          log.debug(
+            { revision: data.revision, hash: data.hash, status: data.status, eventId: event.envelope.id },
+            "nexus-client: applied-ack published",
           );
           return;
+        } catch (err) {
+          if (attempt === attempts) {
+            log.warn(
+              { revision: data.revision, status: data.status, attempts, err: reasonOf(err) },
+              "nexus-client: could not publish an applied-ack; heartbeats will report the state",
+            );
+            throw err;
+          }
+          await sleep(backoffDelay(attempt, { baseMs: 250, maxMs: 5_000 }));
         }
-        await sleep(backoffDelay(attempt, { baseMs: 250, maxMs: 5_000 }));
       }
-    }
+    }).catch(() => undefined); // given up on (logged, span failed): heartbeats carry the state
   }
 
   return {
-    applied(data, traceparent) {
-      queue = queue.then(() => publishWithRetry(data, traceparent));
+    applied(data, trace) {
+      queue = queue.then(() => publishWithRetry(data, trace));
     },
 
     async heartbeat(data, wait = false) {
@@ -122,10 +142,4 @@ export function createReporter(options: ReporterOptions): Reporter {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-function traceHeaders(traceparent: string) {
-  const h = headers();
-  h.set("traceparent", traceparent);
-  return h;
 }

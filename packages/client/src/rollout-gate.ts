@@ -7,6 +7,7 @@ import {
 import { type RolloutTargetCommand, RolloutTargetReply } from "@nexus/contracts";
 import { NexusConfigError, reasonOf } from "./errors.js";
 import type { Target } from "./subjects.js";
+import { natsTraceHeaders } from "./tracing-nats.js";
 
 export type RolloutAnswer =
   | { decision: "apply" }
@@ -47,6 +48,7 @@ export function createRolloutGate(
       try {
         const msg = await nc.request(options.subject, JSON.stringify(command), {
           timeout: options.timeoutMs,
+          ...natsTraceHeaders(),
         });
         text = msg.string();
       } catch (err) {

@@ -52,3 +52,4 @@ export * from "./http/revision-timeline.js";
 export * from "./http/rollouts.js";
 export * from "./identifiers.js";
 export * from "./signals/service-heartbeat.js";
+export * from "./tracing/semconv.js";

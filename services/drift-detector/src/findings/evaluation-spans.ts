@@ -1,4 +1,12 @@
-import { failSpan, type Span, startWorkSpan, traceparentOf } from "@nexus/kit";
+import {
+  failSpan,
+  NEXUS_ENVIRONMENT,
+  NEXUS_NAMESPACE,
+  NEXUS_REVISION,
+  type Span,
+  startWorkSpan,
+  traceparentOf,
+} from "@nexus/kit";
 import type { HeadToEvaluate } from "../heads/head-store.js";
 import type { TraceOf } from "./finding-service.js";
 import type { ActiveFinding, DesiredFinding } from "./finding-types.js";
@@ -19,9 +27,9 @@ export function openEvaluations(traced: readonly HeadToEvaluate[], isDue: (h: He
     const span = startWorkSpan("evaluate drift", {
       traceparent: head.traceParent,
       attributes: {
-        "nexus.namespace": head.namespace,
-        "nexus.environment": head.environment,
-        "nexus.revision": head.revision,
+        [NEXUS_NAMESPACE]: head.namespace,
+        [NEXUS_ENVIRONMENT]: head.environment,
+        [NEXUS_REVISION]: head.revision,
       },
     });
     spans.set(keyOf(head.namespace, head.environment), { head, span, traceparent: traceparentOf(span) });

@@ -1,4 +1,4 @@
-import type { RevisionRecordDto, TimelineStep } from "@nexus/contracts";
+import type { RevisionRecordDto, RevisionTimelineDto, TimelineStep } from "@nexus/contracts";
 import type { TimelineParts } from "./timeline-types.js";
 
 /** The notifier's fingerprint of the notice a config.changed becomes (intake's CONFIG_CHANGED mapping). */
@@ -148,3 +148,14 @@ export function timelineOf(parts: TimelineParts): TimelineStep[] {
 export const environmentsOf = (record: RevisionRecordDto): string[] => [
   ...new Set(record.events.map((e) => e.environment)),
 ];
+
+/**
+ * Name a service the timeline could not ask, once: it is asked once per environment (the
+ * drift-detector) or per fingerprint (the notifier), and each failed ask says the same. A
+ * different reason from the same service is added to its entry.
+ */
+export function noteMissing(missing: RevisionTimelineDto["missing"], service: string, reason: string): void {
+  const entry = missing.find((m) => m.service === service);
+  if (!entry) missing.push({ service, reason });
+  else if (!entry.reason.split("; ").includes(reason)) entry.reason = `${entry.reason}; ${reason}`;
+}

@@ -1,7 +1,7 @@
 import type { RevisionRecordDto, RevisionReportsDto, RevisionTimelineDto } from "@nexus/contracts";
 import { AppError } from "@nexus/kit";
 import type { RelayClient } from "../dashboard/relay-client.js";
-import { environmentsOf, fingerprintsOf, timelineOf } from "./timeline-fns.js";
+import { environmentsOf, fingerprintsOf, noteMissing, timelineOf } from "./timeline-fns.js";
 import type { DeliveryInfo, RunInfo } from "./timeline-types.js";
 
 export interface TimelineDeps {
@@ -28,15 +28,17 @@ export function createTimelineService(deps: TimelineDeps) {
     fallback: T,
   ): Promise<T> {
     if (!client.configured()) {
-      missing.push({ service, reason: "the monitor has no URL for it" });
+      noteMissing(missing, service, "the monitor has no URL for it");
       return fallback;
     }
     try {
       return await ask();
     } catch (err) {
-      const reason = err instanceof AppError ? `${err.statusCode} ${err.code}: ${err.message}` : String(err);
-      if (!missing.some((m) => m.service === service && m.reason === reason))
-        missing.push({ service, reason });
+      noteMissing(
+        missing,
+        service,
+        err instanceof AppError ? `${err.statusCode} ${err.code}: ${err.message}` : String(err),
+      );
       return fallback;
     }
   }

@@ -1,6 +1,11 @@
 import type { RevisionRecordDto } from "@nexus/contracts";
 import { describe, expect, it } from "vitest";
-import { configNoticeFingerprint, fingerprintsOf, timelineOf } from "../../src/timeline/timeline-fns.js";
+import {
+  configNoticeFingerprint,
+  fingerprintsOf,
+  noteMissing,
+  timelineOf,
+} from "../../src/timeline/timeline-fns.js";
 
 const hash = "a".repeat(64);
 const record: RevisionRecordDto = {
@@ -122,5 +127,19 @@ describe("the timeline of a revision", () => {
     expect(configNoticeFingerprint("shop", "staging", 7, hash)).toBe(
       `config.changed:shop:staging:7:${"a".repeat(12)}`,
     );
+  });
+});
+
+describe("noteMissing", () => {
+  it("names each service once, however many of its parts could not be asked", () => {
+    const missing: { service: string; reason: string }[] = [];
+    for (let i = 0; i < 3; i++) noteMissing(missing, "notifier", "the monitor has no URL for it");
+    noteMissing(missing, "drift-detector", "503 drift_detector_unavailable: down");
+    noteMissing(missing, "drift-detector", "403 forbidden: not yours");
+    noteMissing(missing, "drift-detector", "503 drift_detector_unavailable: down");
+    expect(missing).toEqual([
+      { service: "notifier", reason: "the monitor has no URL for it" },
+      { service: "drift-detector", reason: "503 drift_detector_unavailable: down; 403 forbidden: not yours" },
+    ]);
   });
 });

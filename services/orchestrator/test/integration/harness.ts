@@ -22,6 +22,7 @@ import {
   call as registryCall,
   startRegistry,
 } from "../../../config-registry/test/integration/harness.js";
+import type { DetectorConfig } from "../../../drift-detector/src/app.js";
 import {
   DETECTOR_MIGRATIONS,
   DETECTOR_SCHEMA,
@@ -93,7 +94,8 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function startWorld(): Promise<World> {
+/** `detectorConfig`: the detector's config overrides (a longer grace where a loaded machine's acks may come late). */
+export async function startWorld(detectorConfig: Partial<DetectorConfig> = {}): Promise<World> {
   const issuer = await startTestIssuer();
   const registry = await startRegistry({
     oidc: issuer.authenticator(createLogger({ service: "t", level: "silent" })),
@@ -103,16 +105,10 @@ export async function startWorld(): Promise<World> {
     createTestDatabase({ schema: ORCHESTRATOR_SCHEMA, migrationsDir: ORCHESTRATOR_MIGRATIONS }),
   ]);
   const registryUrl = await listenUrl(registry.registry.app);
-  const detector = await startDetector(
-    detectorDb,
-    registry.nats.prefix,
-    issuer,
-    {},
-    {
-      bus: registry.nats.bus,
-      key: registry.tokenKey,
-    },
-  );
+  const detector = await startDetector(detectorDb, registry.nats.prefix, issuer, detectorConfig, {
+    bus: registry.nats.bus,
+    key: registry.tokenKey,
+  });
   const detectorUrl = await listenUrl(detector.app.app);
   const apiToken = await registry.tokenFor(["admin"], { name: "orchestrator", owner: "orchestrator" });
   const prefix = registry.nats.prefix;

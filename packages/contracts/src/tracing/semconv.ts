@@ -1,0 +1,28 @@
+/**
+ * OpenTelemetry attribute names on Nexus's spans, shared by the kit (services) and @nexus/client
+ * (consuming instances), so both sides of a message name it the same way. The messaging names
+ * are the semantic conventions', copied rather than imported from
+ * `@opentelemetry/semantic-conventions/incubating`, as that package advises for incubating names
+ * (they may change between its minor versions); plain strings, so the contract needs no
+ * OpenTelemetry package.
+ */
+export const MESSAGING_SYSTEM = "messaging.system";
+export const MESSAGING_DESTINATION_NAME = "messaging.destination.name";
+export const MESSAGING_OPERATION_TYPE = "messaging.operation.type";
+export const MESSAGING_OPERATION_NAME = "messaging.operation.name";
+export const MESSAGING_MESSAGE_ID = "messaging.message.id";
+export const MESSAGING_MESSAGE_BODY_SIZE = "messaging.message.body.size";
+export const MESSAGING_CONSUMER_GROUP_NAME = "messaging.consumer.group.name";
+/** Not in the conventions: how many times JetStream has delivered this message. */
+export const NEXUS_DELIVERY_COUNT = "nexus.messaging.delivery_count";
+/** Not in the conventions: the CloudEvents type of the event a message carries. */
+export const NEXUS_EVENT_TYPE = "nexus.event.type";
+/** The (namespace, environment, revision) a span is about. */
+export const NEXUS_NAMESPACE = "nexus.namespace";
+export const NEXUS_ENVIRONMENT = "nexus.environment";
+export const NEXUS_REVISION = "nexus.revision";
+/** A consuming instance, as its applied-acks and heartbeats name it (several may share a process). */
+export const NEXUS_SERVICE = "nexus.service";
+export const NEXUS_INSTANCE_ID = "nexus.instance.id";
+
+export const MESSAGING_SYSTEM_NATS = "nats";
