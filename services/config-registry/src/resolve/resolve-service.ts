@@ -72,6 +72,30 @@ function heldDocument(
   return doc;
 }
 
+/** Keys sent per layer or environment of a reader: the documents it most likely holds now. */
+const NEWEST_PER_NAME = 1;
+
+/**
+ * The newest key (`NEWEST_PER_NAME`) per layer or environment (a map's order is the order they were
+ * remembered in): what a reader's stored documents almost always are, since this process wrote
+ * them last. Sending every key held (up to 16 each) made the readers' read parse ~1.3 KB of keys
+ * per reader; a document whose key is not sent only comes back with its body.
+ */
+function newestKeys(held: ReadonlyMap<string, unknown>): string[] {
+  const keys = [...held.keys()];
+  const perName = new Map<string, number>();
+  const out: string[] = [];
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const key = keys[i]!;
+    const name = key.slice(0, key.indexOf(":"));
+    const n = perName.get(name) ?? 0;
+    if (n >= NEWEST_PER_NAME) continue;
+    perName.set(name, n + 1);
+    out.push(key);
+  }
+  return out;
+}
+
 /** The newest revision among the layers an environment reads (for an environment just added). */
 function layerRevisionOf(state: NamespaceState, environment: string): number {
   return Math.max(state.layerRevisions.get(BASE_LAYER) ?? 0, state.layerRevisions.get(environment) ?? 0);
@@ -221,8 +245,8 @@ export function createResolveService(deps: ResolveServiceDeps) {
       q,
       missing.map((name) => ({
         name,
-        layers: [...known.get(name)!.layers.keys()],
-        heads: [...known.get(name)!.resolved.keys()],
+        layers: newestKeys(known.get(name)!.layers),
+        heads: newestKeys(known.get(name)!.resolved),
       })),
     );
     for (const r of rows) {
