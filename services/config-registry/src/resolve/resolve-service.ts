@@ -16,7 +16,7 @@ import {
   readersReached,
   unionReads,
 } from "./dependency-fns.js";
-import { type KnownDocumentsCache, knownKey } from "./known-documents.js";
+import { type KnownDocumentsCache, knownKey, newestKeys } from "./known-documents.js";
 import { concurrentDependentChange } from "./resolve-conflicts.js";
 import { resolveDocument } from "./resolve-fns.js";
 import type { ResolveStore } from "./resolve-store.js";
@@ -70,30 +70,6 @@ function heldDocument(
   if (!doc)
     throw new Error(`document ${namespace}:${name}:${hash} was left out of the read but is not known`);
   return doc;
-}
-
-/** Keys sent per layer or environment of a reader: the documents it most likely holds now. */
-const NEWEST_PER_NAME = 1;
-
-/**
- * The newest key (`NEWEST_PER_NAME`) per layer or environment (a map's order is the order they were
- * remembered in): what a reader's stored documents almost always are, since this process wrote
- * them last. Sending every key held (up to 16 each) made the readers' read parse ~1.3 KB of keys
- * per reader; a document whose key is not sent only comes back with its body.
- */
-function newestKeys(held: ReadonlyMap<string, unknown>): string[] {
-  const keys = [...held.keys()];
-  const perName = new Map<string, number>();
-  const out: string[] = [];
-  for (let i = keys.length - 1; i >= 0; i--) {
-    const key = keys[i]!;
-    const name = key.slice(0, key.indexOf(":"));
-    const n = perName.get(name) ?? 0;
-    if (n >= NEWEST_PER_NAME) continue;
-    perName.set(name, n + 1);
-    out.push(key);
-  }
-  return out;
 }
 
 /** The newest revision among the layers an environment reads (for an environment just added). */
