@@ -360,10 +360,10 @@ export function createResolveService(deps: ResolveServiceDeps) {
         }
         resolutions.push({ namespace, environment, sealed: canonical, ...resolvedSecretForms(value) });
       }
-      const stored =
-        namespace === req.target.name
-          ? targetDependencies
-          : (readers.dependencies.get(namespace) ?? new Map());
+      const stored = namespace === req.target.name ? targetDependencies : readers.dependencies.get(namespace);
+      // Every reader is loaded by `loadReaders`, with what it reads; without that, a partial
+      // resolution would store only what it found and drop the rest.
+      if (!stored) throw new Error(`the dependencies of ${namespace} were not loaded`);
       const found = nextDependencies(
         namespace,
         stored,
