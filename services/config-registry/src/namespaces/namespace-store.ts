@@ -1,4 +1,6 @@
 import type { Queryable } from "@nexus/kit";
+import { type DependencyMap, type Dependent, dependencyMapOf } from "../resolve/dependency-fns.js";
+import { DEPENDENCIES_REPLACE_SQL, dependenciesParam } from "../resolve/dependency-store.js";
 import type { Namespace } from "./namespace-types.js";
 
 export interface NamespaceRow {
@@ -143,22 +145,28 @@ export function createNamespaceStore() {
       return res.rows.map((r) => r.namespace);
     },
 
-    /** Namespaces this one reads through cross-namespace references. */
-    async dependencies(q: Queryable, name: string): Promise<string[]> {
-      const res = await q.query<{ depends_on: string }>(
-        "SELECT depends_on FROM namespace_dependencies WHERE namespace = $1 ORDER BY depends_on",
+    /** Namespaces that read this one, with the pointers of its document each reads. */
+    async readers(q: Queryable, name: string): Promise<Dependent[]> {
+      const res = await q.query<Dependent>(
+        "SELECT namespace AS name, pointers FROM namespace_dependencies WHERE depends_on = $1 AND namespace <> $1 ORDER BY namespace",
         [name],
       );
-      return res.rows.map((r) => r.depends_on);
+      return res.rows;
     },
 
-    async setDependencies(q: Queryable, name: string, dependsOn: string[]): Promise<void> {
-      await q.query("DELETE FROM namespace_dependencies WHERE namespace = $1", [name]);
-      if (dependsOn.length === 0) return;
-      await q.query(
-        "INSERT INTO namespace_dependencies (namespace, depends_on) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING",
-        [name, dependsOn],
+    /** Namespaces this one reads through cross-namespace references, with the pointers it reads. */
+    async dependencies(q: Queryable, name: string): Promise<Map<string, readonly string[] | null>> {
+      const res = await q.query<{ dependsOn: string; pointers: string[] | null }>(
+        'SELECT depends_on AS "dependsOn", pointers FROM namespace_dependencies WHERE namespace = $1',
+        [name],
       );
+      return dependencyMapOf(res.rows);
+    },
+
+    /** Replace the stored dependencies of each namespace named. */
+    async setDependencies(q: Queryable, dependencies: ReadonlyMap<string, DependencyMap>): Promise<void> {
+      if (dependencies.size === 0) return;
+      await q.query(DEPENDENCIES_REPLACE_SQL, [dependenciesParam(dependencies)]);
     },
   };
 }

@@ -14,6 +14,30 @@ export interface KnownDocuments {
 /** Names (layers, environments) never hold `:`; hashes are hex. */
 export const knownKey = (name: string, hash: string) => `${name}:${hash}`;
 
+/** Keys sent per layer or environment of a reader: the documents it most likely holds now. */
+const NEWEST_PER_NAME = 1;
+
+/**
+ * The newest key (`NEWEST_PER_NAME`) per layer or environment (a map's order is the order they were
+ * remembered in): what a reader's stored documents almost always are, since this process wrote
+ * them last. Sending every key held (up to 16 each) made the readers' read parse ~1.3 KB of keys
+ * per reader; a document whose key is not sent only comes back with its body.
+ */
+export function newestKeys(held: ReadonlyMap<string, unknown>): string[] {
+  const keys = [...held.keys()];
+  const perName = new Map<string, number>();
+  const out: string[] = [];
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const key = keys[i]!;
+    const name = key.slice(0, key.indexOf(":"));
+    const n = perName.get(name) ?? 0;
+    if (n >= NEWEST_PER_NAME) continue;
+    perName.set(name, n + 1);
+    out.push(key);
+  }
+  return out;
+}
+
 /** Entries kept per namespace and kind: the current documents and the ones just before. */
 const PER_NAMESPACE = 16;
 const DEFAULT_NAMESPACES = 2_000;

@@ -53,6 +53,14 @@ export interface ResolveResult {
   /** Other namespaces the result depends on, transitively, sorted. */
   dependencies: string[];
   /**
+   * For each of `dependencies`: the JSON pointers of its merged (unresolved) document that the
+   * resolution followed a reference to, from any namespace's string (sorted). The result can
+   * change with that document only where it changes at, above or below one of them: navigation
+   * reads just the nodes on a pointer's path and the subtree at its end, and every string met
+   * there that holds a reference adds the pointers it follows.
+   */
+  reads: Map<string, string[]>;
+  /**
    * With `trace: true`: JSON pointer of each string of the document that holds references →
    * the references it went through, transitively, as canonical ids `ref:<namespace>:<pointer>`
    * and `env:<namespace>:<NAME>`, in the order first met.
@@ -91,6 +99,8 @@ class Resolver {
   private readonly problemKeys = new Set<string>();
   readonly problems: ReferenceProblem[] = [];
   readonly dependencies = new Set<string>();
+  /** Other namespace → pointers followed into its document (see `ResolveResult.reads`). */
+  readonly reads = new Map<string, Set<string>>();
 
   constructor(private readonly input: ResolveInput) {
     this.docs.set(input.namespace, input.document);
@@ -274,6 +284,11 @@ class Resolver {
       );
       return FAILED;
     }
+    if (namespace !== this.input.namespace) {
+      const pointers = this.reads.get(namespace);
+      if (pointers) pointers.add(toPointer(ref.tokens));
+      else this.reads.set(namespace, new Set([toPointer(ref.tokens)]));
+    }
     return this.navigate(frame, part.raw, namespace, doc, ref.tokens);
   }
 
@@ -385,6 +400,7 @@ export function resolveDocument(input: ResolveInput): ResolveResult {
   const result: ResolveResult = {
     value: value as JsonObject,
     dependencies: [...resolver.dependencies].sort(),
+    reads: new Map([...resolver.reads].map(([namespace, pointers]) => [namespace, [...pointers].sort()])),
   };
   if (input.trace) result.references = resolver.rootTraces;
   return result;

@@ -9,7 +9,14 @@ import type { SchemaStore } from "../schemas/schema-store.js";
 import { mayHoldSecrets } from "../secrets/secret-doc-fns.js";
 import { comparableOfBody, resolvedSecretForms, violationsOfSecrets } from "../secrets/secret-resolve-fns.js";
 import type { SecretService } from "../secrets/secret-service.js";
-import { type KnownDocumentsCache, knownKey } from "./known-documents.js";
+import {
+  type DependencyMap,
+  dependencyMapOf,
+  nextDependencies,
+  readersReached,
+  unionReads,
+} from "./dependency-fns.js";
+import { type KnownDocumentsCache, knownKey, newestKeys } from "./known-documents.js";
 import { concurrentDependentChange } from "./resolve-conflicts.js";
 import { resolveDocument } from "./resolve-fns.js";
 import type { ResolveStore } from "./resolve-store.js";
@@ -25,7 +32,7 @@ import { referencedNamespaces, renderResolvedBody } from "./resolved-fns.js";
 export interface ResolveServiceDeps {
   namespaces: Pick<
     NamespaceStore,
-    "findByName" | "dependents" | "dependencies" | "setDependencies" | "advanceVersions"
+    "findByName" | "readers" | "dependencies" | "setDependencies" | "advanceVersions"
   >;
   layers: Pick<LayerStore, "findAllOf">;
   schemas: Pick<SchemaStore, "findMany">;
@@ -177,26 +184,6 @@ export function createResolveService(deps: ResolveServiceDeps) {
   }
 
   /**
-   * The target's new `namespace_dependencies`, or null when they stay as stored. Having resolved
-   * every environment, the set is exact; having resolved only some, the others may still read what
-   * they read before, so the stored set only grows. Most writes change no reference.
-   */
-  async function nextDependencies(
-    q: Queryable,
-    namespace: string,
-    found: Set<string>,
-    complete: boolean,
-    known: string[] | undefined,
-  ): Promise<{ next: string[] | null; added: string[] }> {
-    found.delete(namespace);
-    const stored = known ?? (await deps.namespaces.dependencies(q, namespace));
-    const next = complete ? found : new Set([...stored, ...found]);
-    const same = next.size === stored.length && stored.every((d) => next.has(d));
-    if (same) return { next: null, added: [] };
-    return { next: [...next].sort(), added: [...next].filter((d) => !stored.includes(d)) };
-  }
-
-  /**
    * The stored heads of the target and its readers. A body this process already holds in the
    * form `changedPaths` compares (it wrote that head) is left out of the read: a write to an
    * upstream with N readers would otherwise fetch and parse N bodies each time, only to find most
@@ -219,18 +206,23 @@ export function createResolveService(deps: ResolveServiceDeps) {
     q: Queryable,
     names: string[],
     into: Map<string, NamespaceState>,
-  ): Promise<{ schemas: Map<string, Record<string, unknown>>; heads: StoredHead[] }> {
+  ): Promise<{
+    schemas: Map<string, Record<string, unknown>>;
+    heads: StoredHead[];
+    dependencies: Map<string, DependencyMap>;
+  }> {
     const schemas = new Map<string, Record<string, unknown>>();
     const heads: StoredHead[] = [];
+    const dependencies = new Map<string, DependencyMap>();
     const missing = names.filter((n) => !into.has(n));
-    if (missing.length === 0) return { schemas, heads };
+    if (missing.length === 0) return { schemas, heads, dependencies };
     const known = new Map(missing.map((name) => [name, deps.known.snapshot(name)]));
     const rows = await deps.resolved.findReaders(
       q,
       missing.map((name) => ({
         name,
-        layers: [...known.get(name)!.layers.keys()],
-        heads: [...known.get(name)!.resolved.keys()],
+        layers: newestKeys(known.get(name)!.layers),
+        heads: newestKeys(known.get(name)!.resolved),
       })),
     );
     for (const r of rows) {
@@ -249,6 +241,7 @@ export function createResolveService(deps: ResolveServiceDeps) {
       }
       into.set(r.name, state);
       if (r.schema) schemas.set(r.name, r.schema);
+      dependencies.set(r.name, dependencyMapOf(r.dependencies));
       for (const h of r.resolved) {
         heads.push(
           h.body !== null
@@ -261,7 +254,7 @@ export function createResolveService(deps: ResolveServiceDeps) {
         );
       }
     }
-    return { schemas, heads };
+    return { schemas, heads, dependencies };
   }
 
   return {
@@ -279,7 +272,7 @@ export function createResolveService(deps: ResolveServiceDeps) {
     async recompute(q: Queryable, req: RecomputeRequest): Promise<ResolvedHead[]> {
       const { heads, outbox, dependencies, others } = await plan(q, req);
       if (!(await deps.namespaces.advanceVersions(q, others))) throw concurrentDependentChange();
-      if (dependencies) await deps.namespaces.setDependencies(q, req.target.name, dependencies);
+      await deps.namespaces.setDependencies(q, dependencies);
       const stored = await deps.resolved.upsertMany(q, heads);
       await enqueueEvents(q, outbox);
       return stored;
@@ -294,9 +287,13 @@ export function createResolveService(deps: ResolveServiceDeps) {
    */
   async function plan(q: Queryable, req: RecomputeRequest): Promise<ResolutionPlan> {
     const states = new Map<string, NamespaceState>([[req.target.name, req.target]]);
-    const dependents = (
-      req.preloaded?.dependents ?? (await deps.namespaces.dependents(q, req.target.name))
-    ).filter((d) => d !== req.target.name);
+    // Only the readers that read what changed: the others' documents stay as they are.
+    const dependents = readersReached(
+      (req.preloaded?.dependents ?? (await deps.namespaces.readers(q, req.target.name))).filter(
+        (d) => d.name !== req.target.name,
+      ),
+      req.changedPointers,
+    ).map((d) => d.name);
     const readers = await loadReaders(q, dependents, states);
     await loadReferenced(q, states);
 
@@ -313,9 +310,15 @@ export function createResolveService(deps: ResolveServiceDeps) {
     }
     const targetHeads = req.preloaded?.resolved ?? (await previousHeads(q, req.target.name));
 
-    let dependencies: string[] | null = null;
-    /** Namespaces the target starts reading with this change: a write to one of them must see it. */
-    let newlyRead: string[] = [];
+    /** New dependencies of the target and of readers whose reads changed with it. */
+    const dependencies = new Map<string, DependencyMap>();
+    /**
+     * Namespaces the target or a reader starts reading (or reads at a new pointer) with this
+     * change: a concurrent write to one of them must see that, so it must fail its swap.
+     */
+    const newlyRead = new Set<string>();
+    const targetDependencies =
+      req.preloaded?.dependencies ?? (await deps.namespaces.dependencies(q, req.target.name));
     const resolutions: Resolution[] = [];
     const violations: {
       namespace: string;
@@ -327,15 +330,16 @@ export function createResolveService(deps: ResolveServiceDeps) {
     const mergedMemo = new Map<string, Record<string, unknown>>();
     for (const namespace of affected) {
       const state = states.get(namespace)!;
-      const dependsOn = new Set<string>();
+      const reads = new Map<string, Set<string>>();
       const schema = schemas.get(namespace);
       const validate = schema ? compileSchema(schema) : undefined;
       const environments = req.environments
         ? state.environments.filter((e) => req.environments!.includes(e))
         : state.environments;
       for (const environment of environments) {
-        const { value, dependencies } = resolveIn(states, namespace, environment, false, mergedMemo);
-        for (const d of dependencies) dependsOn.add(d);
+        const resolved = resolveIn(states, namespace, environment, false, mergedMemo);
+        const value = resolved.value;
+        unionReads(reads, resolved.reads);
         const canonical = canonicalJson(value);
         if (!mayHoldSecrets(canonical)) {
           for (const v of validate?.(value) ?? []) violations.push({ namespace, environment, ...v });
@@ -356,17 +360,18 @@ export function createResolveService(deps: ResolveServiceDeps) {
         }
         resolutions.push({ namespace, environment, sealed: canonical, ...resolvedSecretForms(value) });
       }
-      if (namespace === req.target.name) {
-        const found = await nextDependencies(
-          q,
-          namespace,
-          dependsOn,
-          !req.environments,
-          req.preloaded?.dependencies,
-        );
-        dependencies = found.next;
-        newlyRead = found.added;
-      }
+      const stored = namespace === req.target.name ? targetDependencies : readers.dependencies.get(namespace);
+      // Every reader is loaded by `loadReaders`, with what it reads; without that, a partial
+      // resolution would store only what it found and drop the rest.
+      if (!stored) throw new Error(`the dependencies of ${namespace} were not loaded`);
+      const found = nextDependencies(
+        namespace,
+        stored,
+        reads,
+        environments.length === state.environments.length,
+      );
+      if (found.next) dependencies.set(namespace, found.next);
+      for (const name of found.grown) newlyRead.add(name);
     }
     if (violations.length > 0) {
       const first = violations[0]!;
@@ -419,9 +424,9 @@ export function createResolveService(deps: ResolveServiceDeps) {
         source: req.source,
       });
     }
-    // Those whose heads this writes, and those it starts reading: a concurrent write to one of
-    // the latter did not know the target reads it, so it must fail its swap and start over.
-    const others = [...new Set([...changed.map((h) => h.namespace), ...newlyRead])]
+    // Those whose heads or dependencies this writes, and those read anew: a concurrent write to
+    // one of the latter did not know this reaches it, so it must fail its swap and start over.
+    const others = [...new Set([...changed.map((h) => h.namespace), ...dependencies.keys(), ...newlyRead])]
       .filter((name) => name !== req.target.name && states.has(name))
       .sort()
       .map((name) => ({ name, writeVersion: states.get(name)!.writeVersion! }));

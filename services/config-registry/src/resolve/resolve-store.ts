@@ -56,11 +56,13 @@ export interface ReaderRow {
   schema: Record<string, unknown> | null;
   /** `body` null where the caller named the head as known. */
   resolved: { environment: string; revision: number; hash: string; body: string | null }[];
+  /** What the reader reads, as stored: it is re-resolved, so its pointers may change. */
+  dependencies: { dependsOn: string; pointers: string[] | null }[];
 }
 
 /**
  * Everything a write re-resolving its readers needs of them, in one statement whatever their
- * number: namespace, layers, schema and resolved heads. `$1` is JSON, one entry per reader with
+ * number: namespace, layers, schema, resolved heads and dependencies. `$1` is JSON, one entry per reader with
  * the documents the caller holds of it (`<layer or environment>:<hash>`): those are not sent.
  * The keys go per reader, not in one list: a list of all would be compared against every row
  * (`= ANY` of a parameter is a linear scan), readers × readers.
@@ -73,7 +75,9 @@ SELECT n.name, n.environments, n.variables, n.write_version AS "writeVersion",
   (SELECT s.schema FROM schemas s WHERE s.namespace = n.name) AS schema,
   (SELECT COALESCE(json_agg(json_build_object('environment', h.environment, 'revision', h.revision, 'hash', h.hash,
             'body', CASE WHEN h.environment || ':' || h.hash = ANY(k.heads) THEN NULL ELSE h.body END)), '[]'::json)
-     FROM resolved_heads h WHERE h.namespace = n.name) AS resolved
+     FROM resolved_heads h WHERE h.namespace = n.name) AS resolved,
+  (SELECT COALESCE(json_agg(json_build_object('dependsOn', d.depends_on, 'pointers', d.pointers)), '[]'::json)
+     FROM namespace_dependencies d WHERE d.namespace = n.name) AS dependencies
 FROM json_to_recordset($1::json) AS k(name text, layers text[], heads text[])
 JOIN namespaces n ON n.name = k.name`;
 

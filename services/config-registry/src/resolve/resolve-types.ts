@@ -1,6 +1,7 @@
 import { type ConfigChanged, EnvironmentName, NamespaceName } from "@nexus/contracts";
 import type { OutboxRows } from "@nexus/kit";
 import { z } from "zod";
+import type { DependencyMap, Dependent } from "./dependency-fns.js";
 
 /** The materialised resolved document of one (namespace, environment). */
 export interface ResolvedHead {
@@ -122,10 +123,10 @@ export const CompareDto = z.object({
 
 /** What the write path already read about the target while locking it: saves four queries. */
 export interface PreloadedTarget {
-  /** Namespaces that read the target (without itself). */
-  dependents: string[];
+  /** Namespaces that read the target (without itself), with the pointers of it each reads. */
+  dependents: Dependent[];
   /** Namespaces the target reads, as stored. */
-  dependencies: string[];
+  dependencies: DependencyMap;
   schema: Record<string, unknown> | null;
   resolved: StoredHead[];
 }
@@ -134,8 +135,11 @@ export interface PreloadedTarget {
 export interface ResolutionPlan {
   heads: ResolvedHead[];
   outbox: OutboxRows;
-  /** The target's new cross-namespace dependencies; null when unchanged. */
-  dependencies: string[] | null;
+  /**
+   * New cross-namespace dependencies, by namespace: the target's, and those of readers whose
+   * pointers changed with it (those readers are in `others`). Namespaces not named keep theirs.
+   */
+  dependencies: Map<string, DependencyMap>;
   /**
    * The other namespaces whose heads this plan writes, with the `write_version` they were read
    * at: the commit applies only if they are unchanged, and moves them on (see `commitWrite`).
@@ -153,6 +157,12 @@ export interface RecomputeRequest {
    * schema). Resolving only those saves the CPU of the others on every overlay write.
    */
   environments?: readonly string[];
+  /**
+   * A layer write: the pointers at which the written layer changed (`changedPaths` of its old
+   * and new content). Only readers that read at, above or below one of them are re-resolved;
+   * omitted = all readers (variables, environments, schema).
+   */
+  changedPointers?: readonly string[];
   /** Set when a layer was written: the new namespace revision. */
   newRevision?: number;
   trigger: ConfigChanged["trigger"];

@@ -9,7 +9,13 @@ import {
   withTransaction,
 } from "@nexus/kit";
 import { assertJsonObject } from "../documents/content-fns.js";
-import { applyMergePatch, canonicalJson, diffDocuments, hashOfCanonical } from "../documents/document-fns.js";
+import {
+  applyMergePatch,
+  canonicalJson,
+  changedPaths,
+  diffDocuments,
+  hashOfCanonical,
+} from "../documents/document-fns.js";
 import type { LayerHead } from "../layers/layer-types.js";
 import { assertLayerOf, namespaceNotFound } from "../namespaces/namespace-errors.js";
 import { BASE_LAYER } from "../namespaces/namespace-types.js";
@@ -274,6 +280,10 @@ export function createWriteService(deps: WriteServiceDeps) {
     const plan = await deps.resolve.plan(q, {
       target,
       ...(layer === BASE_LAYER ? {} : { environments: [layer] }),
+      // Where the layer changed, for its readers (only those reading there are re-resolved).
+      ...(current.dependents.length > 0
+        ? { changedPointers: changedPaths(head?.content ?? {}, content) }
+        : {}),
       newRevision: revision,
       trigger,
       layer,

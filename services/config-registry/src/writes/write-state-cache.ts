@@ -1,5 +1,6 @@
 import { deepFreeze } from "../documents/document-fns.js";
 import { BASE_LAYER } from "../namespaces/namespace-types.js";
+import type { DependencyMap, Dependent } from "../resolve/dependency-fns.js";
 import type { ResolvedHead, StoredHead } from "../resolve/resolve-types.js";
 import type { WriteContextRow } from "./write-store.js";
 
@@ -40,8 +41,11 @@ export interface CommittedLayer {
   revision: number;
   content: Record<string, unknown>;
   hash: string;
-  /** The target's new dependencies (null: unchanged). */
-  dependencies: string[] | null;
+  /**
+   * New dependencies the commit stored, by namespace (`ResolutionPlan.dependencies`): the
+   * target's, and readers' whose pointers into the target changed.
+   */
+  dependencies: ReadonlyMap<string, DependencyMap>;
   /** Heads the commit stored (any namespace's; only the target's are kept). */
   heads: readonly ResolvedHead[];
   /** The document `changedPaths` compares for a stored head, when this process holds it. */
@@ -84,10 +88,26 @@ export function heldAfterCommit(before: HeldWriteState, write: CommittedLayer): 
       namespace: { ...row.namespace, headRevision: write.revision, updatedAt: now },
       writeVersion: (BigInt(row.writeVersion) + 1n).toString(),
       layers,
-      dependencies: write.dependencies ?? row.dependencies,
+      dependencies: write.dependencies.get(name) ?? row.dependencies,
+      dependents: dependentsAfter(row.dependents, name, write.dependencies),
       resolved: [...resolved.values()],
     },
   };
+}
+
+/** The target's readers after a commit that stored new dependencies of some of them. */
+function dependentsAfter(
+  dependents: readonly Dependent[],
+  name: string,
+  dependencies: ReadonlyMap<string, DependencyMap>,
+): Dependent[] {
+  const byName = new Map(dependents.map((d) => [d.name, d]));
+  for (const [reader, map] of dependencies) {
+    if (reader === name) continue;
+    if (map.has(name)) byName.set(reader, { name: reader, pointers: map.get(name)! });
+    else byName.delete(reader);
+  }
+  return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 const DEFAULT_NAMESPACES = 2_000;

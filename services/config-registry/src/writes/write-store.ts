@@ -11,6 +11,8 @@ import {
 import type { LayerHead } from "../layers/layer-types.js";
 import { type NamespaceRow, toNamespace } from "../namespaces/namespace-store.js";
 import type { Namespace } from "../namespaces/namespace-types.js";
+import { type DependencyMap, type Dependent, dependencyMapOf } from "../resolve/dependency-fns.js";
+import { dependenciesParam, dependenciesReplaceCtes } from "../resolve/dependency-store.js";
 import { type KnownDocuments, knownKey } from "../resolve/known-documents.js";
 import {
   RESOLVED_HEADS_PARAMS,
@@ -40,10 +42,10 @@ export interface WriteContextRow {
    */
   incarnation: string;
   layers: LayerHead[];
-  /** Namespaces that read this one (without itself). */
-  dependents: string[];
-  /** Namespaces this one reads, as stored. */
-  dependencies: string[];
+  /** Namespaces that read this one (without itself), with the pointers of it each reads. */
+  dependents: Dependent[];
+  /** Namespaces this one reads, as stored, with the pointers of each it reads. */
+  dependencies: DependencyMap;
   schema: Record<string, unknown> | null;
   /** The resolved heads the write can change: all for `base`, the environment's for an overlay. */
   resolved: StoredHead[];
@@ -70,8 +72,8 @@ interface ReadRow extends NamespaceRow {
     hash: string;
     updated_at: string;
   }[];
-  dependents: string[];
-  dependencies: string[];
+  dependents: Dependent[];
+  dependencies: { dependsOn: string; pointers: string[] | null }[];
   schema: Record<string, unknown> | null;
   /** `body` null when the caller already holds this (environment, hash). */
   resolved: { environment: string; revision: number; hash: string; body: string | null }[];
@@ -85,9 +87,10 @@ SELECT n.name, n.description, n.owners, n.environments, n.variables, n.head_revi
             'content', CASE WHEN l.layer || ':' || l.hash = ANY($3::text[]) THEN NULL ELSE l.content END,
             'hash', l.hash, 'updated_at', l.updated_at)), '[]'::json)
      FROM layers l WHERE l.namespace = n.name) AS layers,
-  ARRAY(SELECT d.namespace FROM namespace_dependencies d
-         WHERE d.depends_on = n.name AND d.namespace <> n.name ORDER BY 1) AS dependents,
-  ARRAY(SELECT d.depends_on FROM namespace_dependencies d WHERE d.namespace = n.name ORDER BY 1) AS dependencies,
+  (SELECT COALESCE(json_agg(json_build_object('name', d.namespace, 'pointers', d.pointers) ORDER BY d.namespace), '[]'::json)
+     FROM namespace_dependencies d WHERE d.depends_on = n.name AND d.namespace <> n.name) AS dependents,
+  (SELECT COALESCE(json_agg(json_build_object('dependsOn', d.depends_on, 'pointers', d.pointers)), '[]'::json)
+     FROM namespace_dependencies d WHERE d.namespace = n.name) AS dependencies,
   (SELECT s.schema FROM schemas s WHERE s.namespace = n.name) AS schema,
   (SELECT COALESCE(json_agg(json_build_object('environment', h.environment, 'revision', h.revision,
             'hash', h.hash,
@@ -131,14 +134,7 @@ WITH locked AS (
   INSERT INTO layers (namespace, layer, revision, content, hash) SELECT $1, $3, $2, $4, $5 FROM claimed
   ON CONFLICT (namespace, layer) DO UPDATE
     SET revision = EXCLUDED.revision, content = EXCLUDED.content, hash = EXCLUDED.hash, updated_at = now()
-), dependencies_removed AS (
-  DELETE FROM namespace_dependencies
-  WHERE $11::text[] IS NOT NULL AND namespace = (SELECT name FROM claimed) AND NOT (depends_on = ANY($11))
-), dependencies_added AS (
-  INSERT INTO namespace_dependencies (namespace, depends_on)
-  SELECT name, unnest($11::text[]) FROM claimed WHERE $11::text[] IS NOT NULL
-  ON CONFLICT DO NOTHING
-), heads AS (
+), ${dependenciesReplaceCtes(11, "claimed")}, heads AS (
   ${RESOLVED_HEADS_UPSERT_SQL(12, "claimed")}
 ), events AS (
   ${outboxInsertSql(12 + RESOLVED_HEADS_PARAMS, "claimed")}
@@ -154,8 +150,11 @@ export interface CommittedWrite {
   /** `writeVersion` and `incarnation` from `readForWrite` (or a held state). */
   expectedWriteVersion: string;
   incarnation: string;
-  /** The target's new cross-namespace dependencies; null leaves them as they are. */
-  dependencies: string[] | null;
+  /**
+   * New cross-namespace dependencies of the target and of readers it re-resolved (their pointers
+   * into it may change with it); namespaces not named keep theirs. Those readers are in `others`.
+   */
+  dependencies: ReadonlyMap<string, DependencyMap>;
   heads: ResolvedHead[];
   outbox: OutboxRows;
   /** Other namespaces whose heads are in `heads`, with the versions they were read at. */
@@ -218,7 +217,7 @@ export function createWriteStore() {
           updatedAt: new Date(l.updated_at).toISOString(),
         })),
         dependents: r.dependents,
-        dependencies: r.dependencies,
+        dependencies: dependencyMapOf(r.dependencies),
         schema: r.schema,
         resolved: r.resolved.map((h) => ({
           namespace: r.name,
@@ -244,7 +243,7 @@ export function createWriteStore() {
         values: [
           ...revisionInsertParams(write.revision),
           write.expectedWriteVersion,
-          write.dependencies,
+          dependenciesParam(write.dependencies),
           ...resolvedHeadsParams(write.heads),
           ...outboxInsertParams(write.outbox),
           write.others.map((o) => o.name),

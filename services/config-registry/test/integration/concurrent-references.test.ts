@@ -52,6 +52,30 @@ describe("concurrent writes across a ${ref:...}", () => {
     expect(stale).toEqual([]);
   });
 
+  it("re-resolves a reader that starts reading another key of the upstream while that key is written", async () => {
+    // The upstream's write re-resolves only readers of the keys it changes: a reader that starts
+    // reading the changed key concurrently must make one of the two start over.
+    await call(h, "PUT", "/v1/namespaces/upstream/layers/base", { v: 0, w: 0 });
+    const stale: string[] = [];
+    for (let round = 1; round <= 40; round++) {
+      await call(h, "PUT", "/v1/namespaces/reader/layers/base", { x: "${ref:upstream:v}", y: -round });
+      const [upstream, reader] = await Promise.all([
+        call(h, "PUT", "/v1/namespaces/upstream/layers/base", { v: 0, w: 2_000 + round }),
+        call(h, "PUT", "/v1/namespaces/reader/layers/base", {
+          x: "${ref:upstream:v}",
+          z: "${ref:upstream:w}",
+        }),
+      ]);
+      expect([upstream.status, reader.status]).toEqual([200, 200]);
+      const resolved = await call(h, "GET", "/v1/namespaces/reader/environments/production/resolved");
+      const { z } = resolved.body.content as { z: number };
+      if (z !== 2_000 + round) stale.push(`round ${round}: z=${z}`);
+    }
+    expect(stale).toEqual([]);
+    // As the next test expects it: reading v only.
+    await call(h, "PUT", "/v1/namespaces/reader/layers/base", { x: "${ref:upstream:v}", y: 0 });
+  });
+
   it("re-resolves the reader on a variables change that races a write to the reader", async () => {
     await call(h, "PATCH", "/v1/namespaces/upstream", { variables: { X: "0" } });
     await call(h, "PUT", "/v1/namespaces/upstream/layers/base", { v: "${env:X}" });

@@ -1,8 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { createKnownDocuments, knownKey } from "../../src/resolve/known-documents.js";
+import { createKnownDocuments, knownKey, newestKeys } from "../../src/resolve/known-documents.js";
 import { referencedNamespaces } from "../../src/resolve/resolved-fns.js";
 
 describe("known documents", () => {
+  it("names only the newest key per layer or environment to a readers' read", () => {
+    const known = createKnownDocuments();
+    for (const hash of ["p1", "p2", "p3"]) known.rememberResolved("r", "production", hash, { v: hash });
+    known.rememberResolved("r", "staging", "s1", { v: 1 });
+    known.rememberResolved("r", "production", "p2", { v: "p2" }); // remembered again: newest now
+    expect(newestKeys(known.snapshot("r").resolved).sort()).toEqual(["production:p2", "staging:s1"]);
+    expect(newestKeys(new Map())).toEqual([]);
+  });
+
   it("keeps layer contents and resolutions per namespace, frozen, by name and hash", () => {
     const known = createKnownDocuments();
     const content = { db: { host: "a" }, list: [1, { x: 2 }] };

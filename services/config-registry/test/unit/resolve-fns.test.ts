@@ -53,7 +53,7 @@ describe("parseTemplate / parsePath", () => {
 describe("resolveDocument", () => {
   it("leaves documents without references alone", () => {
     const doc = { a: 1, b: { c: ["x", null, true] }, d: "no $refs {here}" };
-    expect(resolve(doc)).toEqual({ value: doc, dependencies: [] });
+    expect(resolve(doc)).toEqual({ value: doc, dependencies: [], reads: new Map() });
   });
 
   it("substitutes variables, whole and embedded", () => {
@@ -195,6 +195,14 @@ describe("resolveDocument", () => {
       viaPointer: 5432,
     });
     expect(result.dependencies).toEqual(["global", "shared"]);
+    // Every pointer followed into another namespace, from any namespace's string: the reader's
+    // own `${ref:shared:…}`s, and those of shared's strings it reached (db.url, region).
+    expect(result.reads).toEqual(
+      new Map([
+        ["shared", ["/db", "/db/host", "/db/port", "/db/url", "/region"]],
+        ["global", ["/region"]],
+      ]),
+    );
   });
 
   it("loads each other namespace once", () => {

@@ -26,7 +26,7 @@ function row(over: Partial<WriteContextRow> = {}): WriteContextRow {
       { namespace: "ns", layer: "staging", revision: 4, content: { s: 1 }, hash: "hs", updatedAt: "x" },
     ],
     dependents: [],
-    dependencies: ["other"],
+    dependencies: new Map([["other", ["/a"]]]),
     schema: null,
     resolved: [
       { namespace: "ns", environment: "staging", revision: 4, hash: "rs", body: "{}" },
@@ -55,7 +55,7 @@ describe("held write state", () => {
       revision: 5,
       content: { p: 1 },
       hash: "hp",
-      dependencies: null,
+      dependencies: new Map(),
       heads: [
         { namespace: "ns", environment: "production", revision: 5, hash: "rp2", body: '{"p":1}' },
         { namespace: "reader", environment: "production", revision: 2, hash: "x", body: "{}" },
@@ -67,7 +67,7 @@ describe("held write state", () => {
     expect(after.row.namespace.headRevision).toBe(5);
     expect(after.row.layers.find((l) => l.layer === "production")).toMatchObject({ revision: 5, hash: "hp" });
     expect(after.row.layers.find((l) => l.layer === "base")).toMatchObject({ revision: 3 });
-    expect(after.row.dependencies).toEqual(["other"]);
+    expect(after.row.dependencies).toEqual(new Map([["other", ["/a"]]]));
     expect(after.row.resolved.map((h) => [h.namespace, h.environment, h.hash])).toEqual([
       ["ns", "staging", "rs"],
       ["ns", "production", "rp2"],
