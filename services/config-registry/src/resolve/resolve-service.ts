@@ -1,11 +1,10 @@
 import type { ConfigChanged } from "@nexus/contracts";
 import { AppError, enqueueEvents, type OutboxRows, type Queryable, ValidationError } from "@nexus/kit";
 import { canonicalJson, changedPaths, deepMerge, hashOfCanonical } from "../documents/document-fns.js";
+import { compileSchema, type SchemaViolation } from "../documents/schema-fns.js";
 import type { LayerStore } from "../layers/layer-store.js";
 import { BASE_LAYER } from "../layers/layer-types.js";
 import type { NamespaceStore } from "../namespaces/namespace-store.js";
-import { compileSchema, type SchemaViolation } from "../schemas/schema-fns.js";
-import type { SchemaStore } from "../schemas/schema-store.js";
 import { mayHoldSecrets } from "../secrets/secret-doc-fns.js";
 import { comparableOfBody, resolvedSecretForms, violationsOfSecrets } from "../secrets/secret-resolve-fns.js";
 import type { SecretService } from "../secrets/secret-service.js";
@@ -35,7 +34,10 @@ export interface ResolveServiceDeps {
     "findByName" | "readers" | "dependencies" | "setDependencies" | "advanceVersions"
   >;
   layers: Pick<LayerStore, "findAllOf">;
-  schemas: Pick<SchemaStore, "findMany">;
+  /** The JSON Schemas of these namespaces (those that have one): `schemas/schema-store` answers it. */
+  schemas: {
+    findMany(q: Queryable, namespaces: string[]): Promise<Map<string, Record<string, unknown>>>;
+  };
   resolved: Pick<ResolveStore, "findManyLeavingOut" | "findReaders" | "upsertMany">;
   /** Wrap `config.changed` events as outbox rows (written in the caller's transaction). */
   prepareEvents: (events: ConfigChanged[], traceparent?: string) => OutboxRows;

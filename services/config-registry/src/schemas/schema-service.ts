@@ -1,12 +1,12 @@
 import { NotFoundError, type Pool, withTransaction } from "@nexus/kit";
 import { contentHash } from "../documents/document-fns.js";
+import { compileSchema } from "../documents/schema-fns.js";
 import { namespaceNotFound } from "../namespaces/namespace-errors.js";
 import type { NamespaceStore } from "../namespaces/namespace-store.js";
 import type { ResolveCache } from "../resolve/resolve-cache.js";
 import { retryConcurrentChange } from "../resolve/resolve-conflicts.js";
 import type { ResolveService } from "../resolve/resolve-service.js";
 import type { NamespaceState } from "../resolve/resolve-types.js";
-import { compileSchema } from "./schema-fns.js";
 import type { SchemaStore, StoredSchema } from "./schema-store.js";
 
 export interface SchemaServiceDeps {

@@ -1,6 +1,6 @@
 /** The forms of a resolved document that holds secrets (see secret-doc-fns.ts), without I/O. */
 import { canonicalJson, hashOfCanonical, type JsonObject } from "../documents/document-fns.js";
-import type { SchemaViolation } from "../schemas/schema-fns.js";
+import type { SchemaViolation } from "../documents/schema-fns.js";
 import {
   comparableFormOf,
   comparableFromRedacted,

@@ -1,7 +1,7 @@
 import { ValidationError } from "@nexus/kit";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { assertMatchesSchema, compileSchema, type SchemaViolation } from "../../src/schemas/schema-fns.js";
+import { assertMatchesSchema, compileSchema, type SchemaViolation } from "../../src/documents/schema-fns.js";
 import { catchError } from "./app-error-helper.js";
 
 const schema = {

@@ -20,7 +20,7 @@ import { Ajv } from "ajv";
 import { Ajv2019 } from "ajv/dist/2019.js";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
-import { canonicalJson, escapePointerToken } from "../documents/document-fns.js";
+import { canonicalJson, escapePointerToken } from "./document-fns.js";
 
 export interface SchemaViolation {
   /** JSON pointer into the document; `""` is the document itself. */
