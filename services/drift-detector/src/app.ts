@@ -75,6 +75,8 @@ export interface DetectorConfig {
   inventoryInFlight?: number;
   /** Redelivery of an unacked inventory message (a crashed detector's batch). Default 30 s. */
   inventoryAckWaitMs?: number;
+  /** Redelivery of an unacked batch of config.changed. Default 30 s. */
+  changesAckWaitMs?: number;
   /** How often a standby tries to take over the singleton duties. */
   leaseRetryMs?: number;
 }
@@ -254,7 +256,14 @@ export async function buildApp(deps: DetectorDeps) {
             inFlight: config.inventoryInFlight ?? 10_000,
             ackWaitMs: config.inventoryAckWaitMs ?? 30_000,
           }),
-          consumeChanges({ bus, pool, heads, policies, sources: sourceDrift }),
+          consumeChanges({
+            bus,
+            pool,
+            heads,
+            policies,
+            sources: sourceDrift,
+            ackWaitMs: config.changesAckWaitMs ?? 30_000,
+          }),
           consumeSourceEvents({ bus, sources: sourceDrift }),
         ]);
         inventoryDurables = consumptions[0]?.durables ?? [];

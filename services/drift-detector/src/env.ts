@@ -43,6 +43,8 @@ export const detectorEnvSchema = baseEnvSchema.extend({
   INVENTORY_FLUSH_MS: z.coerce.number().int().min(10).max(10_000).default(500),
   /** An unacked inventory message (a crashed detector's batch) is redelivered after this long. */
   INVENTORY_ACK_WAIT_MS: z.coerce.number().int().min(1_000).max(300_000).default(30_000),
+  /** An unacked batch of config.changed (a detector that died or lost NATS meanwhile) is redelivered after this long. */
+  CHANGES_ACK_WAIT_MS: z.coerce.number().int().min(1_000).max(300_000).default(30_000),
   /**
    * How often the lease holder re-evaluates findings. Each pass is ~9 statements whether anything
    * changed or not, so this is most of an idle detector's cost (and of its database's); grace

@@ -49,6 +49,7 @@ async function main(): Promise<void> {
       deleteAfterMs: env.INSTANCE_DELETE_AFTER_SECONDS * 1_000,
       flushIntervalMs: env.INVENTORY_FLUSH_MS,
       inventoryAckWaitMs: env.INVENTORY_ACK_WAIT_MS,
+      changesAckWaitMs: env.CHANGES_ACK_WAIT_MS,
       reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
       quietMs: env.FINDING_QUIET_SECONDS * 1_000,
       policyScanCron: env.POLICY_SCAN_CRON,

@@ -30,6 +30,7 @@ export function consumeChanges(deps: {
   policies: Pick<PolicyService, "targetsToEvaluate" | "evaluateTarget">;
   sources: Pick<SourceDriftService, "changed">;
   maxBatch?: number;
+  ackWaitMs?: number;
 }): Promise<Consumption> {
   return deps.bus.consumeBatches(
     CONFIG_CHANGED,
@@ -37,6 +38,7 @@ export function consumeChanges(deps: {
       durable: CHANGES_DURABLE,
       replaces: [HEADS_DURABLE, POLICY_DURABLE, SOURCE_DURABLE],
       maxBatch: deps.maxBatch ?? 100,
+      ackWaitMs: deps.ackWaitMs,
     },
     async (items) => {
       const changes: Change[] = items.map(({ event, ctx }) => ({
