@@ -1,7 +1,5 @@
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { AUTH_TOKEN_REVOKED, CONFIG_CHANGED } from "@nexus/contracts";
+import { CONFIG_CHANGED } from "@nexus/contracts";
 import {
   type Authenticator,
   type Bus,
@@ -19,24 +17,15 @@ import {
   parseAllowList,
   prepareOutboxRows,
   type Redis,
-  registerAuditRoutes,
   registerBusMetrics,
-  type Stoppable,
 } from "@nexus/kit";
-import { serveConfigCommands } from "./commands/config-command.js";
-import { serveConfigReadCommands } from "./commands/config-read-command.js";
 import { createGitClient } from "./git-sources/git-client.js";
-import { serveGitResync } from "./git-sources/git-command.js";
+import { GIT_DEFAULTS, type GitConfig } from "./git-sources/git-config.js";
 import { createGitImportService } from "./git-sources/git-import-service.js";
-import { registerGitSourceRoutes } from "./git-sources/git-source-router.js";
 import { createGitSourceService } from "./git-sources/git-source-service.js";
 import { createGitSourceStore } from "./git-sources/git-source-store.js";
-import { consumeGitPushes, createGitReconciler } from "./git-sources/git-sync.js";
-import { registerGitWebhookRoutes } from "./git-sources/git-webhook-router.js";
+import { createGitReconciler } from "./git-sources/git-sync.js";
 import { createGitWebhookService } from "./git-sources/git-webhook-service.js";
-import { registerConfigContentParsers } from "./http/content-parsers.js";
-import { registerSecretReadHeaders } from "./http/secret-read-headers.js";
-import { registerLayerRoutes } from "./layers/layer-router.js";
 import { createLayerService } from "./layers/layer-service.js";
 import { createLayerStore } from "./layers/layer-store.js";
 import {
@@ -44,7 +33,6 @@ import {
   countedReadCaches,
   registerConfigWriteMetrics,
 } from "./metrics/registry-metrics.js";
-import { registerNamespaceRoutes } from "./namespaces/namespace-router.js";
 import { createNamespaceService } from "./namespaces/namespace-service.js";
 import { createNamespaceStore } from "./namespaces/namespace-store.js";
 import { createPolicyGate } from "./policies/policy-gate.js";
@@ -57,57 +45,29 @@ import {
   DEFAULT_MEMORY_TTL_MS,
 } from "./resolve/resolve-memory-cache.js";
 import { createResolveReadService } from "./resolve/resolve-read-service.js";
-import { registerResolveRoutes } from "./resolve/resolve-router.js";
 import { createResolveService } from "./resolve/resolve-service.js";
 import { createResolveStore } from "./resolve/resolve-store.js";
-import { registerRevisionRoutes } from "./revisions/revision-router.js";
 import { createRevisionService } from "./revisions/revision-service.js";
 import { createRevisionStore } from "./revisions/revision-store.js";
-import { registerSchemaRoutes } from "./schemas/schema-router.js";
+import { registerRoutes } from "./routes.js";
 import { createSchemaService } from "./schemas/schema-service.js";
 import { createSchemaStore } from "./schemas/schema-store.js";
 import type { Keyring } from "./secrets/secret-crypto-fns.js";
-import { registerSecretRoutes } from "./secrets/secret-router.js";
 import { createSecretService } from "./secrets/secret-service.js";
 import { createSecretStore } from "./secrets/secret-store.js";
-import { serveTokenIntrospection } from "./tokens/token-command.js";
-import { registerTokenRoutes } from "./tokens/token-router.js";
 import { createTokenService } from "./tokens/token-service.js";
 import { createTokenStore } from "./tokens/token-store.js";
-import { registerChangeRequestRoutes } from "./writes/change-request-router.js";
+import { createRegistryWorkers } from "./workers.js";
 import { createChangeRequestService } from "./writes/change-request-service.js";
 import { createChangeRequestStore } from "./writes/change-request-store.js";
-import { registerWriteRoutes } from "./writes/write-router.js";
 import { createWriteService } from "./writes/write-service.js";
 import { createWriteStateCache } from "./writes/write-state-cache.js";
 import { createWriteStore } from "./writes/write-store.js";
 
 export const SERVICE_NAME = "config-registry";
 
-export interface GitConfig {
-  cacheDir: string;
-  /** Cron pattern of the reconcile. */
-  reconcileSchedule: string;
-  /** Run the reconcile (under a lease); tests call `reconciler.runOnce()` instead. */
-  reconcile: boolean;
-  webhookMaxBytes: number;
-  webhookToleranceSeconds: number;
-  fetchTimeoutMs: number;
-  /** What `git` runs with: where to find it (and its helpers), and a HOME; nothing else of ours. */
-  processEnv: { PATH: string; HOME?: string | undefined };
-  /** Loopback/private/link-local addresses (or CIDRs) Git sources may still reach; none by default. */
-  allowAddresses: readonly string[];
-}
-const GIT_DEFAULTS: GitConfig = {
-  cacheDir: join(tmpdir(), "nexus-git-cache"),
-  reconcileSchedule: "*/3 * * * *",
-  reconcile: true,
-  webhookMaxBytes: 5 * 1024 * 1024,
-  webhookToleranceSeconds: 300,
-  fetchTimeoutMs: 120_000,
-  processEnv: { PATH: "/usr/local/bin:/usr/bin:/bin" },
-  allowAddresses: [],
-};
+export type { GitConfig };
+
 /** Resolved documents held in memory at most (each a few KB). */
 const MEMORY_CACHE_ENTRIES = 10_000;
 
@@ -358,41 +318,33 @@ export async function buildApp(deps: RegistryDeps) {
     },
   });
   const writeMetrics = registerConfigWriteMetrics(http.app, metrics);
-  const busMetrics = registerBusMetrics(metrics, bus);
-  registerConfigContentParsers(http.app);
-  registerSecretReadHeaders(http.app);
-  registerNamespaceRoutes(http.app, { namespaces });
-  registerLayerRoutes(http.app, { layers });
-  registerWriteRoutes(http.app, { writes, changeRequests });
-  registerRevisionRoutes(http.app, { revisions });
-  registerChangeRequestRoutes(http.app, { changeRequests });
-  registerSchemaRoutes(http.app, { schemas });
-  registerResolveRoutes(http.app, { reads, history });
-  registerSecretRoutes(http.app, { secrets });
-  registerTokenRoutes(http.app, { tokens });
-  registerAuditRoutes(http.app, audit);
-  registerGitSourceRoutes(http.app, { sources: gitSources, store: gitStore, imports: gitImports, pool });
-  registerGitWebhookRoutes(http.app, {
-    bodyLimit: gitConfig.webhookMaxBytes,
-    webhooks: createGitWebhookService({
-      pool,
-      bus,
-      store: gitStore,
-      sources: gitSources,
-      wakeOutbox,
-      logger,
-      metrics: http.metrics,
-      toleranceSeconds: gitConfig.webhookToleranceSeconds,
-    }),
+  registerRoutes(http.app, {
+    namespaces,
+    layers,
+    writes,
+    changeRequests,
+    revisions,
+    schemas,
+    reads,
+    history,
+    secrets,
+    tokens,
+    audit,
+    gitSources: { sources: gitSources, store: gitStore, imports: gitImports, pool },
+    gitWebhooks: {
+      bodyLimit: gitConfig.webhookMaxBytes,
+      webhooks: createGitWebhookService({
+        pool,
+        bus,
+        store: gitStore,
+        sources: gitSources,
+        wakeOutbox,
+        logger,
+        metrics: http.metrics,
+        toleranceSeconds: gitConfig.webhookToleranceSeconds,
+      }),
+    },
   });
-
-  let commands: Stoppable | undefined;
-  let readCommands: Stoppable | undefined;
-  let invalidations: Stoppable | undefined;
-  let introspection: Stoppable | undefined;
-  let revocations: Stoppable | undefined;
-  let gitPushes: Stoppable | undefined;
-  let gitResyncs: Stoppable | undefined;
 
   return {
     ...http,
@@ -412,42 +364,26 @@ export async function buildApp(deps: RegistryDeps) {
     gitReconciler,
     audit,
     relay,
-    workers: {
-      /**
-       * Streams exist, the outbox relay runs (unless disabled), NATS commands are answered, and
-       * other instances' changes evict this instance's in-memory resolved documents.
-       */
-      async start() {
-        busMetrics.start();
-        await bus.ensureStreams();
-        invalidations = bus.subscribe(CONFIG_CHANGED, { skipId: ownChanges.heard }, (event) => {
-          memory.invalidate(event.data.namespace, event.data.environment, event.data.hash);
-          // Another instance wrote it: a held state would only lose its swap now.
-          heldWriteStates.forget(event.data.namespace);
-        });
-        if (config.outboxRelay) await relay.start();
-        commands = serveConfigCommands({ bus, writes: writeMetrics.countedCommandWrites(writes) });
-        readCommands = serveConfigReadCommands({ bus, reads, history });
-        introspection = serveTokenIntrospection({ bus, tokens });
-        revocations = bus.subscribe(AUTH_TOKEN_REVOKED, {}, (event) => tokens.evict(event.data.tokenId));
-        gitPushes = await consumeGitPushes({ bus, pool, store: gitStore, imports: gitImports });
-        gitResyncs = serveGitResync({ bus, sources: gitSources, imports: gitImports });
-        if (gitConfig.reconcile) await gitReconciler.start();
-      },
-      async stop() {
-        busMetrics.stop();
-        await commands?.stop();
-        await readCommands?.stop();
-        await invalidations?.stop();
-        await introspection?.stop();
-        await revocations?.stop();
-        await gitPushes?.stop();
-        await gitResyncs?.stop();
-        await gitReconciler.stop();
-        await relay.stop();
-        await audit.close();
-      },
-    },
+    workers: createRegistryWorkers({
+      bus,
+      pool,
+      relay,
+      outboxRelay: config.outboxRelay,
+      busMetrics: registerBusMetrics(metrics, bus),
+      memory,
+      heldWriteStates,
+      ownChanges,
+      commandWrites: writeMetrics.countedCommandWrites(writes),
+      reads,
+      history,
+      tokens,
+      gitStore,
+      gitSources,
+      gitImports,
+      gitReconciler,
+      reconcile: gitConfig.reconcile,
+      audit,
+    }),
   };
 }
 export type RegistryApp = Awaited<ReturnType<typeof buildApp>>;
