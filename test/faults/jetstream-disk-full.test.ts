@@ -1,21 +1,10 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { streamNames } from "@nexus/kit";
-import {
-  createTestDatabase,
-  createTestRedis,
-  type NatsServerProcess,
-  natsServerBinary,
-  startNatsServer,
-  type TestDatabase,
-  type TestRedis,
-} from "@nexus/test-fixtures";
+import { natsServerBinary } from "@nexus/test-fixtures";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  REGISTRY_MIGRATIONS,
-  REGISTRY_SCHEMA,
-} from "../../services/config-registry/test/integration/harness.js";
+import { REGISTRY_SCHEMA } from "../../services/config-registry/test/integration/harness.js";
 import { type DetectorProcess, startDetectorProcess } from "../support/detector-process.js";
-import { type RegistryProcess, registryAuth, startRegistryProcess } from "../support/registry-process.js";
+import { type PrivateNatsSystem, startPrivateNatsSystem } from "../support/private-servers.js";
 import { canMountTmpfs, mountSmallDisk, type SmallDisk } from "../support/tmpfs.js";
 import { recordFigure } from "./figures.js";
 
@@ -36,61 +25,30 @@ const binary = natsServerBinary();
 
 describe.skipIf(!binary || !canMountTmpfs())("fault: the JetStream store's disk is full", () => {
   let disk: SmallDisk | undefined;
-  let nats: NatsServerProcess | undefined;
-  let db: TestDatabase | undefined;
-  let redis: TestRedis | undefined;
-  let registry: RegistryProcess | undefined;
+  let sys: PrivateNatsSystem | undefined;
   let detector: DetectorProcess | undefined;
   let watcher: NatsConnection | undefined;
   afterAll(async () => {
     await watcher?.close().catch(() => undefined);
-    await Promise.allSettled([registry?.stop(), detector?.stop()]);
-    await nats?.kill(); // a deadlocked nats-server ignores SIGTERM
-    await nats?.stop();
-    await Promise.allSettled([db?.drop(), redis?.cleanup(), disk?.remove()]);
+    await detector?.stop();
+    await sys?.close(); // kills nats-server: a deadlocked one ignores SIGTERM
+    await disk?.remove();
   });
 
   it("keeps writes, reports the store, and publishes and consumes every change once space returns", async () => {
     disk = await mountSmallDisk(16 * 1024 * 1024);
-    nats = await startNatsServer(binary!, "jetstream {}\n", {}, { storeDir: disk.dir });
-    [db, redis] = await Promise.all([
-      createTestDatabase({ schema: REGISTRY_SCHEMA, migrationsDir: REGISTRY_MIGRATIONS }),
-      createTestRedis(),
-    ]);
-    const prefix = "diskfull";
-    const auth = registryAuth();
-    const common = { NATS_URL: nats.url, NATS_PREFIX: prefix, DATABASE_URL: db.url };
-    registry = await startRegistryProcess({
-      ...auth.env,
-      ...common,
-      DATABASE_SCHEMA: REGISTRY_SCHEMA,
-      REDIS_KEY_PREFIX: redis.keyPrefix,
-    });
-    detector = await startDetectorProcess({
-      ...common,
-      DATABASE_SCHEMA: "drift_detector",
-      RECONCILE_INTERVAL_MS: "500",
-    });
-    const send = (method: string, path: string, body?: unknown) =>
-      fetch(`${registry!.url}${path}`, {
-        method,
-        headers: { ...auth.headers, "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    const head = async () =>
-      (
-        await db!.pool.query<{ revision: number }>(
-          "SELECT revision FROM drift_detector.heads WHERE namespace = 'full' AND environment = 'production'",
-        )
-      ).rows[0]?.revision ?? 0;
+    sys = await startPrivateNatsSystem({ binary: binary!, prefix: "diskfull", nats: { storeDir: disk.dir } });
+    const { nats, db, registry, prefix, send, head: headOf } = sys;
+    detector = await startDetectorProcess(sys.detectorEnv, { built: true });
+    const head = () => headOf("full");
     const unpublished = async () =>
       (
-        await db!.pool.query<{ n: number }>(
+        await db.pool.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM ${REGISTRY_SCHEMA}.outbox WHERE published_at IS NULL`,
         )
       ).rows[0]!.n;
     const readiness = async () =>
-      (await (await fetch(`${registry!.url}/readyz`)).json()) as {
+      (await (await fetch(`${registry.url}/readyz`)).json()) as {
         status: string;
         checks: Record<string, { status: string; error?: string }>;
       };

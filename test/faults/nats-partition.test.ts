@@ -1,23 +1,13 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { streamNames } from "@nexus/kit";
-import {
-  createTestDatabase,
-  createTestRedis,
-  type NatsServerProcess,
-  natsServerBinary,
-  startNatsServer,
-  type TestDatabase,
-  type TestRedis,
-} from "@nexus/test-fixtures";
+import { natsServerBinary } from "@nexus/test-fixtures";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  REGISTRY_MIGRATIONS,
-  REGISTRY_SCHEMA,
-} from "../../services/config-registry/test/integration/harness.js";
+import { REGISTRY_SCHEMA } from "../../services/config-registry/test/integration/harness.js";
+import { startDetectorProcess } from "../support/detector-process.js";
 import { canMakeNetns, createNetns, type Netns } from "../support/netns.js";
-import { type RegistryProcess, registryAuth, startRegistryProcess } from "../support/registry-process.js";
-import { type ServiceProcess, startServiceProcess } from "../support/service-process.js";
+import { type PrivateNatsSystem, startPrivateNatsSystem } from "../support/private-servers.js";
+import type { ServiceProcess } from "../support/service-process.js";
 import { recordFigure } from "./figures.js";
 
 /**
@@ -40,18 +30,14 @@ const CUT_MS = process.env.FAULTS_LONG === "1" ? 90_000 : ACK_WAIT_MS + 3_000;
 
 describe.skipIf(!binary || !canMakeNetns())("fault: a network partition between a service and NATS", () => {
   let netns: Netns | undefined;
-  let nats: NatsServerProcess | undefined;
-  let db: TestDatabase | undefined;
-  let redis: TestRedis | undefined;
-  let registry: RegistryProcess | undefined;
+  let sys: PrivateNatsSystem | undefined;
   let detector: ServiceProcess | undefined;
   let watcher: NatsConnection | undefined;
   afterAll(async () => {
     await watcher?.close().catch(() => undefined);
     await netns?.heal().catch(() => undefined);
-    await Promise.allSettled([registry?.stop(), detector?.kill()]);
-    await nats?.stop();
-    await Promise.allSettled([db?.drop(), redis?.cleanup()]);
+    await detector?.kill();
+    await sys?.close();
     await netns?.remove();
   });
 
@@ -59,50 +45,25 @@ describe.skipIf(!binary || !canMakeNetns())("fault: a network partition between 
     "reports NATS while cut off, recovers by itself, and applies every change once",
     async () => {
       netns = await createNetns();
-      nats = await startNatsServer(binary!, "jetstream {}\n", {}, { host: netns.hostIp });
-      [db, redis] = await Promise.all([
-        createTestDatabase({ schema: REGISTRY_SCHEMA, migrationsDir: REGISTRY_MIGRATIONS }),
-        createTestRedis(),
-      ]);
-      const prefix = "partition";
-      const auth = registryAuth();
-      registry = await startRegistryProcess({
-        ...auth.env,
-        NATS_URL: nats.url,
-        NATS_PREFIX: prefix,
-        DATABASE_URL: db.url,
-        DATABASE_SCHEMA: REGISTRY_SCHEMA,
-        REDIS_KEY_PREFIX: redis.keyPrefix,
+      sys = await startPrivateNatsSystem({
+        binary: binary!,
+        prefix: "partition",
+        nats: { host: netns.hostIp },
       });
+      const { nats, db, prefix, send, head: headOf } = sys;
       // Postgres listens on the host's loopback only: the namespace reaches it through a relay.
       const pg = new URL(db.url);
       pg.host = await netns.relay(Number(pg.port || 5432));
-      detector = await startServiceProcess(
-        "drift-detector (in a network namespace)",
-        "services/drift-detector/src/main.ts",
+      detector = await startDetectorProcess(
         {
+          ...sys.detectorEnv,
           HOST: netns.nsIp,
-          NATS_URL: nats.url,
-          NATS_PREFIX: prefix,
           DATABASE_URL: pg.toString(),
-          DATABASE_SCHEMA: "drift_detector",
-          RECONCILE_INTERVAL_MS: "500",
           CHANGES_ACK_WAIT_MS: String(ACK_WAIT_MS),
         },
-        { wrap: netns.wrap },
+        { wrap: netns.wrap, built: true },
       );
-      const send = (method: string, path: string, body?: unknown) =>
-        fetch(`${registry!.url}${path}`, {
-          method,
-          headers: { ...auth.headers, "content-type": "application/json" },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
-      const head = async () =>
-        (
-          await db!.pool.query<{ revision: number }>(
-            "SELECT revision FROM drift_detector.heads WHERE namespace = 'cut' AND environment = 'production'",
-          )
-        ).rows[0]?.revision ?? 0;
+      const head = () => headOf("cut");
       const natsCheck = async () => {
         const body = (await (await fetch(`${detector!.url}/readyz`)).json()) as {
           checks: Record<string, { status: string; error?: string }>;

@@ -3,7 +3,21 @@ import { chown, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import {
+  createTestDatabase,
+  createTestRedis,
+  type NatsServerOptions,
+  type NatsServerProcess,
+  startNatsServer,
+  type TestDatabase,
+  type TestRedis,
+} from "@nexus/test-fixtures";
+import {
+  REGISTRY_MIGRATIONS,
+  REGISTRY_SCHEMA,
+} from "../../services/config-registry/test/integration/harness.js";
 import { sleep } from "./kill-history.js";
+import { type RegistryProcess, registryAuth, startRegistryProcess } from "./registry-process.js";
 import { freePort } from "./service-process.js";
 
 const run = promisify(execFile);
@@ -12,7 +26,8 @@ const run = promisify(execFile);
  * Redis and Postgres servers of a test's own, to kill and freeze (never the machine's shared ones):
  * a redis-server on a free port, and a throwaway Postgres cluster (initdb into a temp dir, pg_ctl
  * on a free port). Each can be SIGKILLed, SIGSTOPped and resumed, and started again on the same
- * port (and, for Postgres, the same data directory: a crash recovery).
+ * port (and, for Postgres, the same data directory: a crash recovery). And a nats-server of the
+ * test's own with a registry on it, for the faults that break NATS itself.
  */
 export interface PrivateServer {
   url: string;
@@ -161,4 +176,92 @@ export async function startPrivatePostgres(): Promise<PrivateServer> {
 async function postgresIds(): Promise<[number, number]> {
   const [uid, gid] = await Promise.all([run("id", ["-u", "postgres"]), run("id", ["-g", "postgres"])]);
   return [Number(uid.stdout.trim()), Number(gid.stdout.trim())];
+}
+
+/**
+ * A private nats-server (JetStream) with the real registry on it (built, as up.sh starts it), a
+ * test database and Redis key prefix: what the fault tests that kill, wipe, fill or cut off NATS
+ * share. The test adds its drift-detector with `detectorEnv` (and its own network set-up, if any).
+ */
+export interface PrivateNatsSystem {
+  nats: NatsServerProcess;
+  db: TestDatabase;
+  registry: RegistryProcess;
+  prefix: string;
+  /** NATS, prefix and database for a drift-detector on this system (reconciling every 500 ms). */
+  detectorEnv: Record<string, string>;
+  /** A request to the registry as its bootstrap admin (a JSON body when given). */
+  send(method: string, path: string, body?: unknown): Promise<Response>;
+  /** The drift-detector's head revision of `namespace` in production (0 before any). */
+  head(namespace: string): Promise<number>;
+  /** Stop the registry, kill nats-server (a hung one ignores SIGTERM), drop the database and keys. */
+  close(): Promise<void>;
+}
+
+export async function startPrivateNatsSystem(options: {
+  binary: string;
+  prefix: string;
+  nats?: NatsServerOptions;
+}): Promise<PrivateNatsSystem> {
+  const { prefix } = options;
+  let nats: NatsServerProcess | undefined;
+  let db: TestDatabase | undefined;
+  let redis: TestRedis | undefined;
+  let registry: RegistryProcess | undefined;
+  const close = async () => {
+    await registry?.stop();
+    await nats?.kill();
+    await nats?.stop();
+    await Promise.allSettled([db?.drop(), redis?.cleanup()]);
+  };
+  try {
+    nats = await startNatsServer(options.binary, "jetstream {}\n", {}, options.nats);
+    [db, redis] = await Promise.all([
+      createTestDatabase({ schema: REGISTRY_SCHEMA, migrationsDir: REGISTRY_MIGRATIONS }),
+      createTestRedis(),
+    ]);
+    const auth = registryAuth();
+    registry = await startRegistryProcess(
+      {
+        ...auth.env,
+        NATS_URL: nats.url,
+        NATS_PREFIX: prefix,
+        DATABASE_URL: db.url,
+        DATABASE_SCHEMA: REGISTRY_SCHEMA,
+        REDIS_KEY_PREFIX: redis.keyPrefix,
+      },
+      { built: true },
+    );
+    const [url, pool] = [registry.url, db.pool];
+    return {
+      nats,
+      db,
+      registry,
+      prefix,
+      detectorEnv: {
+        NATS_URL: nats.url,
+        NATS_PREFIX: prefix,
+        DATABASE_URL: db.url,
+        DATABASE_SCHEMA: "drift_detector",
+        RECONCILE_INTERVAL_MS: "500",
+      },
+      send: (method, path, body) =>
+        fetch(`${url}${path}`, {
+          method,
+          headers: { ...auth.headers, "content-type": "application/json" },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        }),
+      head: async (namespace) =>
+        (
+          await pool.query<{ revision: number }>(
+            "SELECT revision FROM drift_detector.heads WHERE namespace = $1 AND environment = 'production'",
+            [namespace],
+          )
+        ).rows[0]?.revision ?? 0,
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }
