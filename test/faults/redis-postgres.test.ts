@@ -91,6 +91,64 @@ const readiness = async (svc: ServiceProcess): Promise<Readiness> => {
 const dependencyDown = (name: string) => (r: Readiness) => r.body.checks[name]?.status === "down";
 const dependencyUp = (name: string) => (r: Readiness) => r.body.checks[name]?.status === "up";
 
+/** A registry process (built) on `env`'s database and Redis, with the test's namespace created. */
+async function startRegistryWithNamespace(env: Record<string, string>) {
+  const auth = registryAuth();
+  const registry = await startServiceProcess(
+    "config-registry",
+    "services/config-registry/src/main.ts",
+    { ...auth.env, DATABASE_SCHEMA: REGISTRY_SCHEMA, ...env },
+    { built: true },
+  );
+  const created = await fetch(`${registry.url}/v1/namespaces`, {
+    method: "POST",
+    headers: { ...auth.headers, "content-type": "application/json" },
+    body: JSON.stringify({ name: NS }),
+  });
+  expect(created.status).toBe(201);
+  return { registry, auth };
+}
+
+/**
+ * The fault, under a running workload: `server` SIGSTOPped for FREEZE_MS and resumed, then
+ * SIGKILLed and started again after FREEZE_MS. Returns the registry's readiness while each lasted
+ * (it must name `dependency` down) and how long after the restart `backAfterRestart` held.
+ */
+async function freezeThenKill(
+  server: PrivateServer,
+  registry: () => ServiceProcess,
+  dependency: string,
+  checks: {
+    /** The registry has recovered after SIGCONT. */
+    resumed: (r: Readiness) => boolean;
+    /** Waited for once the server is killed and named down, before it starts again. */
+    whileKilled?: () => Promise<void>;
+    /** The registry uses the restarted server again. */
+    backAfterRestart: () => Promise<void>;
+  },
+): Promise<{ frozen: Readiness; killed: Readiness; backMs: number }> {
+  const named = `${dependency} named down`;
+  await sleep(1_000);
+
+  await server.pause();
+  const frozen = await waitFor(() => readiness(registry()), dependencyDown(dependency), 30_000, named);
+  await sleep(FREEZE_MS);
+  await server.resume();
+  await waitFor(() => readiness(registry()), checks.resumed, 30_000, `${dependency}: ready after SIGCONT`);
+  await sleep(1_000);
+
+  await server.kill();
+  const killed = await waitFor(() => readiness(registry()), dependencyDown(dependency), 30_000, named);
+  await checks.whileKilled?.();
+  await sleep(FREEZE_MS);
+  await server.start();
+  const restartedAt = Date.now();
+  await checks.backAfterRestart();
+  const backMs = Date.now() - restartedAt;
+  await sleep(1_000);
+  return { frozen, killed, backMs };
+}
+
 /** Every acknowledged write stored; each revision announced once, in order. */
 async function checkStoredAndAnnounced(
   writes: OperationHistory<{ n: number }>,
@@ -144,54 +202,19 @@ describe("fault: Redis frozen and killed under a registry being written and read
       createTestDatabase({ schema: REGISTRY_SCHEMA, migrationsDir: REGISTRY_MIGRATIONS }),
       createTestBus(),
     ]);
-    const auth = registryAuth();
-    registry = await startServiceProcess(
-      "config-registry",
-      "services/config-registry/src/main.ts",
-      {
-        ...auth.env,
-        DATABASE_URL: db.url,
-        DATABASE_SCHEMA: REGISTRY_SCHEMA,
-        NATS_PREFIX: nats.prefix,
-        REDIS_URL: redis.url,
-        REDIS_KEY_PREFIX: "faults:",
-      },
-      { built: true },
-    );
-    const created = await fetch(`${registry.url}/v1/namespaces`, {
-      method: "POST",
-      headers: { ...auth.headers, "content-type": "application/json" },
-      body: JSON.stringify({ name: NS }),
-    });
-    expect(created.status).toBe(201);
+    let auth: ReturnType<typeof registryAuth>;
+    ({ registry, auth } = await startRegistryWithNamespace({
+      DATABASE_URL: db.url,
+      NATS_PREFIX: nats.prefix,
+      REDIS_URL: redis.url,
+      REDIS_KEY_PREFIX: "faults:",
+    }));
     const work = startWorkload(() => registry!, auth.token);
-    await sleep(1_000);
-
-    await redis.pause();
-    const frozen = await waitFor(
-      () => readiness(registry!),
-      dependencyDown("redis"),
-      20_000,
-      "redis named down",
-    );
-    await sleep(FREEZE_MS);
-    await redis.resume();
-    await waitFor(() => readiness(registry!), dependencyUp("redis"), 20_000, "redis up after SIGCONT");
-    await sleep(1_000);
-
-    await redis.kill();
-    const killed = await waitFor(
-      () => readiness(registry!),
-      dependencyDown("redis"),
-      20_000,
-      "redis named down",
-    );
-    await sleep(FREEZE_MS);
-    await redis.start();
-    const restartedAt = Date.now();
-    await waitFor(() => readiness(registry!), dependencyUp("redis"), 30_000, "redis up after its restart");
-    const backMs = Date.now() - restartedAt;
-    await sleep(1_000);
+    const { frozen, killed, backMs } = await freezeThenKill(redis, () => registry!, "redis", {
+      resumed: dependencyUp("redis"),
+      backAfterRestart: async () =>
+        void (await waitFor(() => readiness(registry!), dependencyUp("redis"), 30_000, "redis up again")),
+    });
     await work.stop();
 
     // A cache is not a dependency the registry stops for: degraded (200), naming it.
@@ -223,85 +246,46 @@ describe("fault: Postgres (a throwaway cluster) frozen and killed under a regist
 
   it("answers 503 naming postgres while it is down, recovers by itself, and loses no acknowledged write", async () => {
     [postgres, nats, redis] = await Promise.all([startPrivatePostgres(), createTestBus(), createTestRedis()]);
-    const auth = registryAuth();
-    registry = await startServiceProcess(
-      "config-registry",
-      "services/config-registry/src/main.ts",
-      {
-        ...auth.env,
-        DATABASE_URL: postgres.url,
-        DATABASE_SCHEMA: REGISTRY_SCHEMA,
-        NATS_PREFIX: nats.prefix,
-        REDIS_KEY_PREFIX: redis.keyPrefix,
-      },
-      { built: true },
-    );
-    const created = await fetch(`${registry.url}/v1/namespaces`, {
-      method: "POST",
-      headers: { ...auth.headers, "content-type": "application/json" },
-      body: JSON.stringify({ name: NS }),
-    });
-    expect(created.status).toBe(201);
+    let auth: ReturnType<typeof registryAuth>;
+    ({ registry, auth } = await startRegistryWithNamespace({
+      DATABASE_URL: postgres.url,
+      NATS_PREFIX: nats.prefix,
+      REDIS_KEY_PREFIX: redis.keyPrefix,
+    }));
     const work = startWorkload(() => registry!, auth.token);
-    await sleep(1_000);
-
-    await postgres.pause();
-    const frozen = await waitFor(
-      () => readiness(registry!),
-      dependencyDown("postgres"),
-      30_000,
-      "postgres named down",
-    );
-    await sleep(FREEZE_MS);
-    await postgres.resume();
-    await waitFor(
-      () => readiness(registry!),
-      (r) => r.status === 200,
-      30_000,
-      "ready after SIGCONT",
-    );
-    await sleep(1_000);
-
-    await postgres.kill();
-    const killed = await waitFor(
-      () => readiness(registry!),
-      dependencyDown("postgres"),
-      30_000,
-      "postgres named down",
-    );
-    const refused = await fetch(`${registry.url}/v1/namespaces/${NS}/layers/production`, {
-      method: "PUT",
-      headers: { ...auth.headers, "content-type": "application/json" },
-      body: JSON.stringify({ n: -1 }),
+    const ready = (r: Readiness) => r.status === 200;
+    let refused: Response | undefined;
+    let refusal: { error: { code: string; details?: { dependency?: string } } } | undefined;
+    const { frozen, killed, backMs } = await freezeThenKill(postgres, () => registry!, "postgres", {
+      resumed: ready,
+      whileKilled: async () => {
+        refused = await fetch(`${registry!.url}/v1/namespaces/${NS}/layers/production`, {
+          method: "PUT",
+          headers: { ...auth.headers, "content-type": "application/json" },
+          body: JSON.stringify({ n: -1 }),
+        });
+        refusal = (await refused.json()) as typeof refusal;
+      },
+      backAfterRestart: async () => {
+        const acknowledged = work.writes.count("ok");
+        await waitFor(
+          async () => work.writes.count("ok"),
+          (n) => n > acknowledged,
+          60_000,
+          "a write after the restart",
+        );
+        await waitFor(() => readiness(registry!), ready, 30_000, "ready after the restart");
+      },
     });
-    const refusal = (await refused.json()) as { error: { code: string; details?: { dependency?: string } } };
-    await sleep(FREEZE_MS);
-    await postgres.start();
-    const restartedAt = Date.now();
-    const firstOk = work.writes.count("ok");
-    await waitFor(
-      async () => work.writes.count("ok"),
-      (n) => n > firstOk,
-      60_000,
-      "a write after the restart",
-    );
-    const backMs = Date.now() - restartedAt;
-    await waitFor(
-      () => readiness(registry!),
-      (r) => r.status === 200,
-      30_000,
-      "ready after the restart",
-    );
-    await sleep(1_000);
     await work.stop();
 
     for (const r of [frozen, killed]) {
       expect(r.status).toBe(503);
       expect(r.body.status).toBe("not_ready");
     }
-    expect(refused.status).toBe(503);
-    expect(refusal.error.code).toBe("postgres_unavailable");
-    expect(refusal.error.details?.dependency).toBe("postgres");
+    expect(refused?.status).toBe(503);
+    expect(refusal?.error.code).toBe("postgres_unavailable");
+    expect(refusal?.error.details?.dependency).toBe("postgres");
     expect(work.reads.stale).toEqual([]);
     pool = new pg.Pool({ connectionString: postgres.url });
     const { revisions, events } = await checkStoredAndAnnounced(work.writes, pool, nats);
