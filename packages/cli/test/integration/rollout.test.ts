@@ -2,13 +2,13 @@
 import type { AddressInfo } from "node:net";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { percentileOf } from "../../../../services/orchestrator/src/rollouts/rollout-fns.js";
 import {
   eventually,
   seedShop,
   startWorld,
   type World,
 } from "../../../../services/orchestrator/test/integration/harness.js";
+import { startTwoWaveRollout } from "../../../../test/support/two-wave-rollout.js";
 import { run } from "../../src/main.js";
 import type { Io } from "../../src/output/output.js";
 
@@ -39,11 +39,6 @@ describe("nexus rollout", () => {
     return { code, out, err };
   };
 
-  // One instance inside the first wave (half the instances, by id) and one outside it.
-  const candidates = Array.from({ length: 40 }, (_, i) => `shop-cli-${i}`);
-  const early = candidates.find((id) => percentileOf(id) < 50) as string;
-  const late = candidates.find((id) => percentileOf(id) >= 50) as string;
-
   beforeAll(async () => {
     world = await startWorld();
     await seedShop(world);
@@ -56,42 +51,13 @@ describe("nexus rollout", () => {
   });
 
   it("lists and shows a rollout: its waves, the current one, and each instance's state", async () => {
-    const before = await world.resolved("shop", "production");
-    for (const id of [early, late]) await world.report("shop", "production", id, before);
-    const created = await world.call("POST", "/v1/pipelines", {
-      name: "shop-cli-waves",
-      namespace: "shop",
-      source: "staging",
-      target: "production",
-      pinnedPaths: ["/db/host", "/replicas"],
-      steps: [
-        {
-          type: "promote",
-          strategy: "waves",
-          waves: [{ percent: 50 }, { percent: 100 }],
-          pauseSeconds: 0,
-          waveTimeoutSeconds: 120,
-        },
-      ],
-    });
-    expect(created.status).toBe(201);
-    const started = await world.call("POST", "/v1/pipelines/shop-cli-waves/runs", {});
-    expect(started.status).toBe(201);
-    const id = started.body.id as string;
-    const rollout = await eventually(
-      () => world.call("GET", `/v1/rollouts/${id}`).then((r) => r.body),
-      (r) => r.releasedWaves === 1 && r.members?.length === 2,
-      20_000,
-    );
-    const target = rollout.targetRevision as number;
-    expect(target).toBeGreaterThan(before.revision);
+    const rollout = await startTwoWaveRollout(world, "shop-cli-waves");
+    const { id, early, late, holdRevision: before, targetRevision: target } = rollout;
 
     const listed = await nexus(world.tokens.alice, "rollout", "list", "--environment", "production");
     expect(listed.code).toBe(0);
     expect(listed.out).toMatch(
-      new RegExp(
-        `${id}\\s+shop-cli-waves\\s+shop\\s+production\\s+${before.revision} → ${target}\\s+wave 1 of 2`,
-      ),
+      new RegExp(`${id}\\s+shop-cli-waves\\s+shop\\s+production\\s+${before} → ${target}\\s+wave 1 of 2`),
     );
     const elsewhere = await nexus(world.tokens.alice, "rollout", "list", "--environment", "staging");
     expect(elsewhere.out).toBe("no rollouts\n");
@@ -100,12 +66,8 @@ describe("nexus rollout", () => {
     expect(shown.code).toBe(0);
     expect(shown.out).toContain(`▶ wave 1: 50% (current)`);
     expect(shown.out).toContain(`· wave 2: 100%`);
-    expect(shown.out).toMatch(
-      new RegExp(`${early}\\s+1\\s+applying\\s+${target}\\s+${before.revision}\\s+live`),
-    );
-    expect(shown.out).toMatch(
-      new RegExp(`${late}\\s+2\\s+held\\s+${before.revision}\\s+${before.revision}\\s+live`),
-    );
+    expect(shown.out).toMatch(new RegExp(`${early}\\s+1\\s+applying\\s+${target}\\s+${before}\\s+live`));
+    expect(shown.out).toMatch(new RegExp(`${late}\\s+2\\s+held\\s+${before}\\s+${before}\\s+live`));
 
     // Someone who may not view shop in production sees neither the rollout nor its listing.
     const refused = await nexus(world.tokens.viewer, "rollout", "show", id);
@@ -115,19 +77,9 @@ describe("nexus rollout", () => {
     expect(JSON.parse(hidden.out).items).toEqual([]);
 
     // The first wave applies, the second is released, then everyone applies: completed.
-    const now = await world.resolved("shop", "production");
-    await world.report("shop", "production", early, now);
-    await eventually(
-      () => world.call("GET", `/v1/rollouts/${id}`).then((r) => r.body),
-      (r) => r.releasedWaves === 2,
-      20_000,
-    );
-    await world.report("shop", "production", late, now);
-    await eventually(
-      () => world.call("GET", `/v1/rollouts/${id}`).then((r) => r.body),
-      (r) => r.status === "completed",
-      20_000,
-    );
+    await rollout.applyFirstWave();
+    await rollout.applySecondWave();
+    await eventually(rollout.read, (r) => r.status === "completed", 20_000);
     const done = JSON.parse((await nexus(world.tokens.alice, "--json", "rollout", "show", id)).out);
     expect(done).toMatchObject({ status: "completed", currentWave: null, inventoryError: null });
     expect(done.waves.map((w: { released: boolean }) => w.released)).toEqual([true, true]);

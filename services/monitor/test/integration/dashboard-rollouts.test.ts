@@ -4,9 +4,9 @@ import { fileURLToPath } from "node:url";
 import { createLogger } from "@nexus/kit";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { percentileOf } from "../../../orchestrator/src/rollouts/rollout-fns.js";
+import { startTwoWaveRollout, type TwoWaveRollout } from "../../../../test/support/two-wave-rollout.js";
 import { seedShop, startWorld, type World } from "../../../orchestrator/test/integration/harness.js";
-import { eventually, type Harness, type JsonBody, startMonitor } from "./harness.js";
+import { type Harness, type JsonBody, startMonitor } from "./harness.js";
 
 /**
  * The dashboard's rollouts view against the real orchestrator, registry and drift-detector: a wave
@@ -16,16 +16,12 @@ import { eventually, type Harness, type JsonBody, startMonitor } from "./harness
 let world: World;
 let h: Harness;
 let base: string;
+let rollout: TwoWaveRollout;
 let rolloutId: string;
 let holdRevision: number;
 let targetRevision: number;
 
-// One instance inside the first wave (half the instances, by id) and one outside it.
-const candidates = Array.from({ length: 40 }, (_, i) => `shop-dash-${i}`);
-const early = candidates.find((id) => percentileOf(id) < 50) as string;
-const late = candidates.find((id) => percentileOf(id) >= 50) as string;
 const as = (token: string) => ({ authorization: `Bearer ${token}` });
-const rollout = () => world.call("GET", `/v1/rollouts/${rolloutId}`).then((r) => r.body);
 
 beforeAll(async () => {
   world = await startWorld();
@@ -41,31 +37,8 @@ beforeAll(async () => {
   await h.app.app.listen({ host: "127.0.0.1", port: 0 });
   base = `http://127.0.0.1:${(h.app.app.server.address() as AddressInfo).port}`;
 
-  const before = await world.resolved("shop", "production");
-  holdRevision = before.revision;
-  for (const id of [early, late]) await world.report("shop", "production", id, before);
-  const created = await world.call("POST", "/v1/pipelines", {
-    name: "shop-dash-waves",
-    namespace: "shop",
-    source: "staging",
-    target: "production",
-    pinnedPaths: ["/db/host", "/replicas"],
-    steps: [
-      {
-        type: "promote",
-        strategy: "waves",
-        waves: [{ percent: 50 }, { percent: 100 }],
-        pauseSeconds: 0,
-        waveTimeoutSeconds: 120,
-      },
-    ],
-  });
-  expect(created.status).toBe(201);
-  const started = await world.call("POST", "/v1/pipelines/shop-dash-waves/runs", {});
-  expect(started.status).toBe(201);
-  rolloutId = started.body.id;
-  const r = await eventually(rollout, (b) => b.releasedWaves === 1 && b.members?.length === 2, 20_000);
-  targetRevision = r.targetRevision;
+  rollout = await startTwoWaveRollout(world, "shop-dash-waves");
+  ({ id: rolloutId, holdRevision, targetRevision } = rollout);
 }, 120_000);
 afterAll(async () => {
   await h?.close();
@@ -87,8 +60,8 @@ describe("monitor: rollouts view through the orchestrator", () => {
     expect(detail.body).toMatchObject({ currentWave: 1, holdRevision, targetRevision });
     expect(detail.body.members.map((m: JsonBody) => [m.instanceId, m.state])).toEqual(
       [
-        [early, "applying"],
-        [late, "held"],
+        [rollout.early, "applying"],
+        [rollout.late, "held"],
       ].sort((a, b) => (a[0] as string).localeCompare(b[0] as string)),
     );
 
@@ -135,6 +108,7 @@ describe("monitor: the rollouts view in a browser", () => {
       expect(await page.locator('#rollout-waves li[data-wave="2"]').textContent()).toBe(
         "Wave 2: 100% of instances — not released",
       );
+      const { early, late } = rollout;
       const cells = (id: string) =>
         page.locator(`#rollout-members tr[data-instance="${id}"] td`).allTextContents();
       expect(await cells(early)).toEqual([
@@ -149,17 +123,15 @@ describe("monitor: the rollouts view in a browser", () => {
       await page.screenshot({ path: `${shots}dashboard-rollouts.png`, fullPage: true });
 
       // Both instances apply: the run succeeds, its events make the page read the rollout again.
-      const now = await world.resolved("shop", "production");
-      await world.report("shop", "production", early, now);
-      await eventually(rollout, (b) => b.releasedWaves === 2, 20_000);
-      await world.report("shop", "production", late, now);
+      await rollout.applyFirstWave();
+      const applied = await rollout.applySecondWave();
       await expect
         .poll(() => row.textContent(), { timeout: 20_000 })
         .toMatch(/completed shop-dash-waves.*completed, 2 wave\(s\)/);
       await expect.poll(() => page.locator('#rollout-waves li[aria-current="step"]').count()).toBe(0);
       await expect
         .poll(() => cells(late), { timeout: 10_000 })
-        .toEqual([late, "2", "applied", String(now.revision), String(now.revision)]);
+        .toEqual([late, "2", "applied", String(applied), String(applied)]);
     } finally {
       await browser.close();
     }
