@@ -3,17 +3,7 @@
 // (layer and revision). The monitor asks the registry with this same token; secrets are *** there.
 
 (() => {
-  const TOKEN_KEY = "nexus.dashboard.token";
-  const $ = (id) => document.getElementById(id);
-  const el = (tag, attrs = {}, ...children) => {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs)) {
-      if (k === "class") node.className = v;
-      else node.setAttribute(k, v);
-    }
-    for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-    return node;
-  };
+  const { $, el, get } = window.nexus;
   let environments = new Map(); // namespace → environments seen in the grid
 
   const say = (text) => {
@@ -73,11 +63,7 @@
   async function compare(ns, from, to) {
     const url = `/v1/dashboard/namespaces/${encodeURIComponent(ns)}/compare?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
     try {
-      const res = await fetch(url, {
-        headers: { authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY)}`, accept: "application/json" },
-      });
-      const body = await res.json().catch(() => null);
-      if (!res.ok) throw new Error(body?.error?.message ?? `HTTP ${res.status}`);
+      const body = await get(url);
       $("compare").replaceChildren(
         ...(body.changes.length
           ? body.changes.map((c) => changeLine(c, from, to))

@@ -1,43 +1,16 @@
-// The Nexus dashboard: plain JavaScript, no build step. The token stays in sessionStorage (this tab)
-// and goes as a bearer header on every call; live updates come as server-sent events read through
-// fetch (EventSource cannot send an Authorization header).
+// The Nexus dashboard: plain JavaScript, no build step (common.js, loaded first, holds what the
+// scripts share, the token's keeping among it); live updates come as server-sent events read
+// through fetch (EventSource cannot send an Authorization header).
 
-const TOKEN_KEY = "nexus.dashboard.token";
-const $ = (id) => document.getElementById(id);
+const { TOKEN_KEY, $, el, cell, get: api } = window.nexus;
 let controller = null;
 let notifierTimer = null;
 
-const el = (tag, attrs = {}, ...children) => {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") node.className = v;
-    else node.setAttribute(k, v);
-  }
-  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  return node;
-};
-const cell = (label, ...content) => el("td", { "data-label": label }, ...content);
 const badge = (word) => el("span", { class: `badge h-${word}` }, word.replace("_", " "));
 const when = (iso) => {
   const d = new Date(iso);
   return el("time", { datetime: iso, title: d.toLocaleString() }, d.toLocaleString());
 };
-
-async function api(path, token) {
-  const res = await fetch(path, {
-    headers: { authorization: `Bearer ${token}`, accept: "application/json" },
-  });
-  if (!res.ok) {
-    let message = `HTTP ${res.status}`;
-    try {
-      message = (await res.json()).error.message;
-    } catch {}
-    const err = new Error(message);
-    err.status = res.status;
-    throw err;
-  }
-  return res.json();
-}
 
 function renderHealth(health) {
   const overall = $("overall");

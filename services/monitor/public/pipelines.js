@@ -4,33 +4,9 @@
 // refusal is shown as it said it.
 
 (() => {
-  const TOKEN_KEY = "nexus.dashboard.token";
-  const $ = (id) => document.getElementById(id);
-  const el = (tag, attrs = {}, ...children) => {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs)) {
-      if (k === "class") node.className = v;
-      else node.setAttribute(k, v);
-    }
-    for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-    return node;
-  };
+  const { $, el, call } = window.nexus;
   let timer = null;
 
-  async function call(method, path, body) {
-    const res = await fetch(path, {
-      method,
-      headers: {
-        authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY)}`,
-        accept: "application/json",
-        ...(body ? { "content-type": "application/json" } : {}),
-      },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    const json = await res.json().catch(() => null);
-    if (!res.ok) throw new Error(json?.error?.message ?? `HTTP ${res.status}`);
-    return json;
-  }
   const say = (text) => {
     $("runs-status").textContent = text;
   };
@@ -68,7 +44,7 @@
 
   async function refresh() {
     try {
-      const { items } = await call("GET", "/v1/dashboard/runs");
+      const { items } = (await call("GET", "/v1/dashboard/runs")).body;
       $("runs").replaceChildren(
         ...(items.length
           ? items.map(runLine)
@@ -91,7 +67,8 @@
   async function decide(action, id) {
     const comment = $("run-comment").value.trim();
     try {
-      const run = await call("POST", `/v1/dashboard/runs/${encodeURIComponent(id)}/${action}`, { comment });
+      const run = (await call("POST", `/v1/dashboard/runs/${encodeURIComponent(id)}/${action}`, { comment }))
+        .body;
       say(
         `${action === "approve" ? "Approved" : "Rejected"}: ${run.pipeline} (${run.namespace} → ${run.target}).`,
       );

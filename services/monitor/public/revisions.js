@@ -3,35 +3,11 @@
 // call goes to the monitor, which asks the registry with this same token.
 
 (() => {
-  const TOKEN_KEY = "nexus.dashboard.token";
-  const $ = (id) => document.getElementById(id);
-  const el = (tag, attrs = {}, ...children) => {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs)) {
-      if (k === "class") node.className = v;
-      else node.setAttribute(k, v);
-    }
-    for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-    return node;
-  };
+  const { $, el, call } = window.nexus;
   let layers = new Map(); // namespace → environments seen in the grid
   let shown = null; // { ns, layer, newest, mayRollBack }
   let target = null; // the revision a rollback would bring back
 
-  async function call(method, path, body) {
-    const res = await fetch(path, {
-      method,
-      headers: {
-        authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY)}`,
-        accept: "application/json",
-        ...(body ? { "content-type": "application/json" } : {}),
-      },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    const json = await res.json().catch(() => null);
-    if (!res.ok) throw new Error(json?.error?.message ?? `HTTP ${res.status}`);
-    return { status: res.status, body: json };
-  }
   const layerUrl = (ns, layer) =>
     `/v1/dashboard/layers/${encodeURIComponent(ns)}/${encodeURIComponent(layer)}`;
   const say = (text) => {

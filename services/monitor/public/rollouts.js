@@ -4,30 +4,9 @@
 // builds its own section (after the pipelines one), so the page itself only loads this script.
 
 (() => {
-  const TOKEN_KEY = "nexus.dashboard.token";
-  const $ = (id) => document.getElementById(id);
-  const el = (tag, attrs = {}, ...children) => {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs)) {
-      if (k === "class") node.className = v;
-      else node.setAttribute(k, v);
-    }
-    for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-    return node;
-  };
-  /** Labelled cells: on a phone the table's rows become cards that name each value. */
-  const cell = (label, ...content) => el("td", { "data-label": label }, ...content);
+  const { $, el, cell, get } = window.nexus;
   let timer = null;
   let shown = null;
-
-  async function call(path) {
-    const res = await fetch(path, {
-      headers: { authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY)}`, accept: "application/json" },
-    });
-    const json = await res.json().catch(() => null);
-    if (!res.ok) throw new Error(json?.error?.message ?? `HTTP ${res.status}`);
-    return json;
-  }
 
   const selectorWords = (s) =>
     "percent" in s
@@ -135,7 +114,7 @@
 
   async function show(id) {
     try {
-      renderDetail(await call(`/v1/dashboard/rollouts/${encodeURIComponent(id)}`));
+      renderDetail(await get(`/v1/dashboard/rollouts/${encodeURIComponent(id)}`));
       shown = id;
     } catch (err) {
       $("rollouts-note").textContent = `The rollout is not available: ${err.message}`;
@@ -145,7 +124,7 @@
 
   async function refresh() {
     try {
-      const { items } = await call("/v1/dashboard/rollouts");
+      const { items } = await get("/v1/dashboard/rollouts");
       $("rollouts").replaceChildren(
         ...(items.length ? items.map(rolloutLine) : [el("li", {}, "No wave rollout yet.")]),
       );

@@ -5,17 +5,7 @@
 // The monitor asks each service with this same token; what one cannot say is listed as missing.
 
 (() => {
-  const TOKEN_KEY = "nexus.dashboard.token";
-  const $ = (id) => document.getElementById(id);
-  const el = (tag, attrs = {}, ...children) => {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs)) {
-      if (k === "class") node.className = v;
-      else node.setAttribute(k, v);
-    }
-    for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-    return node;
-  };
+  const { $, el, get } = window.nexus;
   const say = (text) => {
     $("trace-status").textContent = text;
   };
@@ -132,18 +122,9 @@
     $("trace-n").value = String(n);
     say(`Reading the timeline of ${ns} revision ${n}…`);
     try {
-      const res = await fetch(
-        `/v1/namespaces/${encodeURIComponent(ns)}/revisions/${encodeURIComponent(n)}/timeline`,
-        {
-          headers: {
-            authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY)}`,
-            accept: "application/json",
-          },
-        },
+      render(
+        await get(`/v1/namespaces/${encodeURIComponent(ns)}/revisions/${encodeURIComponent(n)}/timeline`),
       );
-      const json = await res.json().catch(() => null);
-      if (!res.ok) throw new Error(json?.error?.message ?? `HTTP ${res.status}`);
-      render(json);
       say(`Timeline of ${ns} revision ${n}, in time order.`);
     } catch (err) {
       $("trace-result").hidden = true;

@@ -63,7 +63,10 @@ export function registerDashboardRoutes(app: App, deps: { dashboard: DashboardSe
     html: asset("dashboard.html"),
     js: asset("dashboard.js"),
     views: Object.fromEntries(
-      ["revisions.js", "pipelines.js", "compare.js", "timeline.js", "rollouts.js"].map((n) => [n, asset(n)]),
+      ["common.js", "revisions.js", "pipelines.js", "compare.js", "timeline.js", "rollouts.js"].map((n) => [
+        n,
+        asset(n),
+      ]),
     ),
     css: asset("dashboard.css"),
   };
@@ -94,7 +97,8 @@ export function registerDashboardRoutes(app: App, deps: { dashboard: DashboardSe
         .header("cache-control", "no-cache")
         .send(files.js),
   );
-  // One script per view beside app.js; each is read once at start like the page.
+  // The scripts beside app.js: common.js (what they all use, loaded first) and one per view; each
+  // is read once at start like the page.
   for (const [name, body] of Object.entries(files.views))
     app.get(
       `/dashboard/${name}`,

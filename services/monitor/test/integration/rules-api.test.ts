@@ -101,6 +101,7 @@ describe("monitor: alert rules API and access", () => {
       "GET /dashboard",
       "GET /dashboard/app.css",
       "GET /dashboard/app.js",
+      "GET /dashboard/common.js",
       "GET /dashboard/compare.js",
       "GET /dashboard/pipelines.js",
       "GET /dashboard/revisions.js",
