@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { SlowestFirstSequencer } from "./test/support/slow-first-sequencer.js";
 
 /**
  * One runner for the whole repo. `unit` tests are pure (no I/O); `integration` tests talk to the
@@ -6,6 +7,8 @@ import { defineConfig } from "vitest/config";
  */
 export default defineConfig({
   test: {
+    // The slowest integration files start first, so that the two workers end together.
+    sequence: { sequencer: SlowestFirstSequencer },
     projects: [
       {
         test: {
