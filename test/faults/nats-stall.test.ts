@@ -1,22 +1,11 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { streamNames } from "@nexus/kit";
-import {
-  createTestDatabase,
-  createTestRedis,
-  type NatsServerProcess,
-  natsServerBinary,
-  startNatsServer,
-  type TestDatabase,
-  type TestRedis,
-} from "@nexus/test-fixtures";
+import { natsServerBinary } from "@nexus/test-fixtures";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  REGISTRY_MIGRATIONS,
-  REGISTRY_SCHEMA,
-} from "../../services/config-registry/test/integration/harness.js";
-import { registryAuth } from "../support/registry-process.js";
-import { type ServiceProcess, startServiceProcess } from "../support/service-process.js";
+import { REGISTRY_SCHEMA } from "../../services/config-registry/test/integration/harness.js";
+import { type DetectorProcess, startDetectorProcess } from "../support/detector-process.js";
+import { type PrivateNatsSystem, startPrivateNatsSystem } from "../support/private-servers.js";
 import { recordFigure } from "./figures.js";
 
 /**
@@ -29,53 +18,19 @@ const binary = natsServerBinary();
 const STALL_MS = process.env.FAULTS_LONG === "1" ? 30_000 : 5_000;
 
 describe.skipIf(!binary)("fault: nats-server stopped (SIGSTOP) and killed under load", () => {
-  let nats: NatsServerProcess | undefined;
-  let db: TestDatabase | undefined;
-  let redis: TestRedis | undefined;
-  let registry: ServiceProcess | undefined;
-  let detector: ServiceProcess | undefined;
+  let sys: PrivateNatsSystem | undefined;
+  let detector: DetectorProcess | undefined;
   afterAll(async () => {
-    nats?.resume();
-    await Promise.allSettled([registry?.kill(), detector?.kill()]);
-    await nats?.stop();
-    await Promise.allSettled([db?.drop(), redis?.cleanup()]);
+    sys?.nats.resume();
+    await detector?.kill();
+    await sys?.close();
   });
 
   it("stores and announces every acknowledged write once and the consumer catches up, without a restart", async () => {
-    nats = await startNatsServer(binary!, "jetstream {}\n");
-    [db, redis] = await Promise.all([
-      createTestDatabase({ schema: REGISTRY_SCHEMA, migrationsDir: REGISTRY_MIGRATIONS }),
-      createTestRedis(),
-    ]);
-    const prefix = "stall";
-    const auth = registryAuth();
-    const common = { NATS_URL: nats.url, NATS_PREFIX: prefix, DATABASE_URL: db.url };
-    // From dist (built once per run), as deployed.
-    registry = await startServiceProcess(
-      "config-registry",
-      "services/config-registry/src/main.ts",
-      { ...auth.env, ...common, DATABASE_SCHEMA: REGISTRY_SCHEMA, REDIS_KEY_PREFIX: redis.keyPrefix },
-      { built: true },
-    );
-    detector = await startServiceProcess(
-      "drift-detector",
-      "services/drift-detector/src/main.ts",
-      { ...common, DATABASE_SCHEMA: "drift_detector", RECONCILE_INTERVAL_MS: "500" },
-      { built: true },
-    );
-    const send = (method: string, path: string, body?: unknown) =>
-      fetch(`${registry!.url}${path}`, {
-        method,
-        headers: { ...auth.headers, "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(20_000),
-      });
-    const head = async () =>
-      (
-        await db!.pool.query<{ revision: number }>(
-          "SELECT revision FROM drift_detector.heads WHERE namespace = 'stalled' AND environment = 'production'",
-        )
-      ).rows[0]?.revision ?? 0;
+    sys = await startPrivateNatsSystem({ binary: binary!, prefix: "stall" });
+    const { nats, db, registry, prefix, send, head: headOf } = sys;
+    detector = await startDetectorProcess(sys.detectorEnv, { built: true });
+    const head = () => headOf("stalled");
     expect((await send("POST", "/v1/namespaces", { name: "stalled" })).status).toBe(201);
 
     // The writer: one write after another, each outcome recorded.
@@ -121,7 +76,7 @@ describe.skipIf(!binary)("fault: nats-server stopped (SIGSTOP) and killed under 
       .poll(
         async () =>
           (
-            await db!.pool.query(
+            await db.pool.query(
               `SELECT count(*)::int AS n FROM ${REGISTRY_SCHEMA}.outbox WHERE published_at IS NULL`,
             )
           ).rows[0].n,

@@ -190,7 +190,7 @@ export interface PrivateNatsSystem {
   prefix: string;
   /** NATS, prefix and database for a drift-detector on this system (reconciling every 500 ms). */
   detectorEnv: Record<string, string>;
-  /** A request to the registry as its bootstrap admin (a JSON body when given). */
+  /** A request to the registry as its bootstrap admin (a JSON body when given; 20 s at most). */
   send(method: string, path: string, body?: unknown): Promise<Response>;
   /** The drift-detector's head revision of `namespace` in production (0 before any). */
   head(namespace: string): Promise<number>;
@@ -250,6 +250,7 @@ export async function startPrivateNatsSystem(options: {
           method,
           headers: { ...auth.headers, "content-type": "application/json" },
           body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(20_000),
         }),
       head: async (namespace) =>
         (
