@@ -69,7 +69,7 @@ describe("crash between the Postgres commit and the publish", () => {
 
   it("publishes the event exactly once after a restart", async () => {
     // The relay is off, so the process is guaranteed to die after the commit and before the publish.
-    proc = await startRegistryProcess(env(false));
+    proc = await startRegistryProcess(env(false), { built: true });
     const created = await fetch(`${proc.url}/v1/namespaces`, {
       method: "POST",
       headers: { ...auth.headers, "content-type": "application/json" },
@@ -86,7 +86,7 @@ describe("crash between the Postgres commit and the publish", () => {
     const pending = await db.pool.query("SELECT id FROM outbox WHERE published_at IS NULL");
     expect(pending.rowCount).toBe(1);
 
-    proc = await startRegistryProcess(env(true));
+    proc = await startRegistryProcess(env(true), { built: true });
     expect(await waitForCount(subject, 1)).toBe(1);
     const after = await db.pool.query("SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL");
     expect(after.rows[0].n).toBe(0);
@@ -104,7 +104,7 @@ describe("crash between the Postgres commit and the publish", () => {
   });
 
   it("does not duplicate an event that was published but not yet marked when the process died", async () => {
-    proc = await startRegistryProcess(env(false));
+    proc = await startRegistryProcess(env(false), { built: true });
     const write = await put(proc.url, "/v1/namespaces/crashy/layers/staging", { limit: 2 });
     expect(write.status).toBe(200);
     await proc.kill();
@@ -116,7 +116,7 @@ describe("crash between the Postgres commit and the publish", () => {
     const subject = `${nats.prefix}.config.changed.staging.crashy`;
     expect((await subjectCounts())[subject]).toBe(1);
 
-    proc = await startRegistryProcess(env(true));
+    proc = await startRegistryProcess(env(true), { built: true });
     const deadline = Date.now() + 10_000;
     for (;;) {
       const left = await db.pool.query("SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL");
