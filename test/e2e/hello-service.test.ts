@@ -129,7 +129,7 @@ describe("hello-service (example) on the real registry", () => {
       },
     });
     registryPort = await freePort();
-    registry = await startRegistryProcess(registryEnv(registryPort));
+    registry = await startRegistryProcess(registryEnv(registryPort), { built: true });
     expect((await request(registry.url, "POST", "/v1/namespaces", { name: "hello" })).status).toBe(201);
     const base = await request(registry.url, "PUT", "/v1/namespaces/hello/layers/base", {
       greeting: "hello",
@@ -195,13 +195,13 @@ describe("hello-service (example) on the real registry", () => {
     );
 
     // Meanwhile Nexus moves on, through an instance this service cannot reach.
-    const elsewhere = await startRegistryProcess(registryEnv(await freePort()));
+    const elsewhere = await startRegistryProcess(registryEnv(await freePort()), { built: true });
     await setWithCli(elsewhere.url, "greeting: hallo\naudience: Nexus\nshout: true\n", "German, loud");
     const latest = await resolved(elsewhere.url);
     await elsewhere.stop();
     expect(await service.greeting()).toMatchObject({ source: "cache", hash: before.hash });
 
-    registry = await startRegistryProcess(registryEnv(registryPort));
+    registry = await startRegistryProcess(registryEnv(registryPort), { built: true });
     const caughtUp = await waitForAck(
       (a) => a.instanceId === "hello-2" && a.hash === latest.hash,
       "ack after catching up",
