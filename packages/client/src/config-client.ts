@@ -13,6 +13,7 @@ import { type Watcher, watchNats } from "./nats-watcher.js";
 import type { Settings } from "./options.js";
 import type { RegistryReader, ResolvedDocument } from "./registry-reader.js";
 import type { RolloutGate } from "./rollout-gate.js";
+import { RolloutHold } from "./rollout-hold.js";
 import { assertHash } from "./startup.js";
 import { subjectsFor } from "./subjects.js";
 import { decideOnChange, decideOnFetched, newest, type Position, reached } from "./sync-decisions.js";
@@ -55,9 +56,7 @@ export class ConfigClient<T> implements NexusConfig<T> {
   /** The trace a change's apply and ack continue (its receipt's), and the running pass's span. */
   private readonly trace: ChangeTrace;
   private rejected: Rejection | undefined;
-  /** A newer revision a wave rollout keeps from this instance until its wave is released. */
-  private deferred: { revision: number; rolloutId: string } | undefined;
-  private readonly rollout: RolloutGate | undefined;
+  private readonly hold: RolloutHold;
   private readonly listeners = new Set<ChangeListener<T>>();
   private readonly queue: SyncQueue;
   private readonly log: ConfigLogger;
@@ -90,7 +89,6 @@ export class ConfigClient<T> implements NexusConfig<T> {
     this.nats = deps.nats;
     this.reports = deps.reports;
     this.cache = deps.cache;
-    this.rollout = deps.rollout;
     this.releaseTracing = deps.releaseTracing;
     const { namespace, environment } = deps.settings;
     this.trace = new ChangeTrace({
@@ -102,6 +100,7 @@ export class ConfigClient<T> implements NexusConfig<T> {
     this.service = deps.settings.service;
     this.instanceId = deps.instanceId;
     this.log = deps.settings.logger;
+    this.hold = new RolloutHold(deps.rollout, this.log);
     this.held = initial;
     this.seen = initial.document;
     if (deps.settings.onChange) this.listeners.add(deps.settings.onChange);
@@ -128,7 +127,7 @@ export class ConfigClient<T> implements NexusConfig<T> {
   }
   /** The newer revision a wave rollout holds back from this instance, if any. */
   get heldRevision(): number | undefined {
-    return this.deferred?.revision;
+    return this.hold.heldRevision;
   }
 
   /** What heartbeats report. */
@@ -290,7 +289,7 @@ export class ConfigClient<T> implements NexusConfig<T> {
       this.trace.outcome(decision, doc.revision);
       if (decision === "unchanged") await this.sameContent(doc.revision, job);
       else if (decision === "apply") {
-        if (await this.heldByRollout(doc)) {
+        if (await this.hold.holds(this.nats.nc, doc.revision, this.revision)) {
           this.trace.outcome("held", doc.revision);
           await this.sameContent(this.revision, job);
         } else await this.apply(doc, job);
@@ -370,29 +369,8 @@ export class ConfigClient<T> implements NexusConfig<T> {
 
   /** A wave of a rollout this instance waits on may have been released: look again. */
   private onRollout(event: RolloutProgressed): void {
-    if (this.closed || !this.deferred || event.status === "started") return;
+    if (this.closed || this.hold.heldRevision === undefined || event.status === "started") return;
     void this.queue.schedule({ reason: "rollout" });
-  }
-
-  /**
-   * Ask whether a wave rollout keeps `doc` from this instance. Held: the config in use stays (and
-   * is what heartbeats report); the release event, or the next check, asks again.
-   */
-  private async heldByRollout(doc: ResolvedDocument): Promise<boolean> {
-    if (!this.rollout) return false;
-    const answer = await this.rollout.ask(this.nats.nc, doc.revision);
-    if (answer.decision === "apply") {
-      if (this.deferred) this.log.info({ revision: doc.revision }, "nexus-client: rollout wave released");
-      this.deferred = undefined;
-      return false;
-    }
-    if (this.deferred?.revision !== doc.revision)
-      this.log.info(
-        { revision: doc.revision, keeping: this.revision, rolloutId: answer.rolloutId, wave: answer.wave },
-        "nexus-client: a wave rollout holds this revision until the instance's wave is released",
-      );
-    this.deferred = { revision: doc.revision, rolloutId: answer.rolloutId };
-    return true;
   }
 
   /** Did this read catch up with the last announcement? If not, the read lagged: look again soon. */
@@ -423,7 +401,7 @@ export class ConfigClient<T> implements NexusConfig<T> {
       waitingForAnnounced: this.target !== undefined,
       pollIntervalMs: this.settings.pollIntervalMs,
     });
-    const delay = this.deferred ? Math.min(next, HELD_RECHECK_MS) : next;
+    const delay = this.hold.heldRevision !== undefined ? Math.min(next, HELD_RECHECK_MS) : next;
     const reason = this.readFailures > 0 || this.target ? "retry" : "poll";
     this.nextCheck = setTimeout(() => {
       const resyncs = this.unservedResyncs.splice(0);
