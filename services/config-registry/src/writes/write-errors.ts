@@ -4,6 +4,21 @@ import type { GitBoundLayer } from "./write-store.js";
 
 /** The refusals of the write path, in the words a caller sees. */
 
+/** If-Match: the layer must still be at the revision the caller read (0: never written). */
+export function assertExpectedRevision(
+  current: number,
+  expected: number | undefined,
+  namespace: string,
+  layer: string,
+): void {
+  if (expected === undefined || expected === current) return;
+  throw new ConflictError(
+    "revision_conflict",
+    `Layer ${namespace}/${layer} is at revision ${current}, not ${expected}: someone changed it since you read it. Fetch it again and reapply your change.`,
+    { field: "If-Match", details: { currentRevision: current, expectedRevision: expected } },
+  );
+}
+
 /** A layer written by a Git import: refused to everyone else unless they override. */
 export function gitBoundLayer(namespace: string, layer: string, bound: GitBoundLayer): ConflictError {
   return new ConflictError(

@@ -1,5 +1,4 @@
 import {
-  ConflictError,
   isAppError,
   isTransactionConflict,
   type OutboxRows,
@@ -16,7 +15,6 @@ import {
   diffDocuments,
   hashOfCanonical,
 } from "../documents/document-fns.js";
-import type { LayerHead } from "../layers/layer-types.js";
 import { assertLayerOf, namespaceNotFound } from "../namespaces/namespace-errors.js";
 import { BASE_LAYER } from "../namespaces/namespace-types.js";
 import type { PolicyGate } from "../policies/policy-gate.js";
@@ -35,7 +33,13 @@ import {
   redactDiff,
 } from "../secrets/secret-doc-fns.js";
 import type { SecretService } from "../secrets/secret-service.js";
-import { concurrentChange, gitBoundLayer, placeholderWritten, secretOverNats } from "./write-errors.js";
+import {
+  assertExpectedRevision,
+  concurrentChange,
+  gitBoundLayer,
+  placeholderWritten,
+  secretOverNats,
+} from "./write-errors.js";
 import {
   type HeldWriteState,
   heldAfterCommit,
@@ -44,7 +48,7 @@ import {
   type WriteStateCache,
 } from "./write-state-cache.js";
 import type { WriteStore } from "./write-store.js";
-import type { WriteContext, WriteResult } from "./write-types.js";
+import type { MakeContent, WriteContext, WriteOutcome, WriteResult } from "./write-types.js";
 
 export interface WriteServiceDeps {
   pool: Pool;
@@ -70,22 +74,7 @@ export interface WriteServiceDeps {
 
 const isGitImport = (ctx: WriteContext) => ctx.source.startsWith("git:");
 
-/** A committed (or unchanged) write, and what follows from it. */
-interface WriteOutcome {
-  result: WriteResult;
-  changed: ResolvedHead[];
-  outbox?: OutboxRows;
-  overrodeGit?: boolean;
-  /** The namespace's state after this commit, for the next write (only once it is committed). */
-  held?: HeldWriteState;
-}
 const LOCKED_ATTEMPTS = 3;
-
-/** The new content of the layer, from its current head (read outside any transaction). */
-type MakeContent = (
-  head: LayerHead | null,
-  q: Queryable,
-) => Promise<Record<string, unknown>> | Record<string, unknown>;
 
 /**
  * The write path of the registry, top to bottom: every change to a layer (REST PUT / PATCH,
@@ -95,17 +84,6 @@ type MakeContent = (
  * heads, events and audit line in one statement that applies only if nothing moved meanwhile.
  */
 export function createWriteService(deps: WriteServiceDeps) {
-  function checkExpected(head: LayerHead | null, ctx: WriteContext, namespace: string, layer: string): void {
-    const current = head?.revision ?? 0;
-    if (ctx.expectedRevision !== undefined && ctx.expectedRevision !== current) {
-      throw new ConflictError(
-        "revision_conflict",
-        `Layer ${namespace}/${layer} is at revision ${current}, not ${ctx.expectedRevision}: someone changed it since you read it. Fetch it again and reapply your change.`,
-        { field: "If-Match", details: { currentRevision: current, expectedRevision: ctx.expectedRevision } },
-      );
-    }
-  }
-
   /**
    * The one write path (REST PUT/PATCH, rollback, NATS command): read the namespace, check the
    * expected revision, re-resolve and validate everything the change touches, then store the
@@ -235,7 +213,7 @@ export function createWriteService(deps: WriteServiceDeps) {
       ctx = { ...ctx, source: `${ctx.source}:git-override` };
     }
     const head = current.layers.find((l) => l.layer === layer) ?? null;
-    checkExpected(head, ctx, namespace, layer);
+    assertExpectedRevision(head?.revision ?? 0, ctx.expectedRevision, namespace, layer);
     let content = assertJsonObject(await makeContent(head, q));
     let canonical = canonicalJson(content);
     if (head && canonical.includes(`"${REDACTED}"`)) {

@@ -1,5 +1,8 @@
-import type { AuditEntry } from "@nexus/kit";
+import type { AuditEntry, OutboxRows, Queryable } from "@nexus/kit";
 import { z } from "zod";
+import type { LayerHead } from "../layers/layer-types.js";
+import type { ResolvedHead } from "../resolve/resolve-types.js";
+import type { HeldWriteState } from "./write-state-cache.js";
 
 /** Who wrote, why, and through what: recorded on the revision and carried by the event. */
 export interface WriteContext {
@@ -86,3 +89,19 @@ export const RestoreResultDto = z.object({
     }),
   ),
 });
+
+/** A committed (or unchanged) write, and what follows from it. */
+export interface WriteOutcome {
+  result: WriteResult;
+  changed: ResolvedHead[];
+  outbox?: OutboxRows;
+  overrodeGit?: boolean;
+  /** The namespace's state after this commit, for the next write (only once it is committed). */
+  held?: HeldWriteState;
+}
+
+/** The new content of the layer, from its current head (read outside any transaction). */
+export type MakeContent = (
+  head: LayerHead | null,
+  q: Queryable,
+) => Promise<Record<string, unknown>> | Record<string, unknown>;
