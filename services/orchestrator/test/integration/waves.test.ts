@@ -54,7 +54,7 @@ describe("promote with strategy waves", () => {
         subjectPrefix: world.registry.nats.prefix,
         heartbeatSeconds: 1,
         instanceId: `shop-${id}`,
-        rollouts: true,
+        // No `rollouts` option: the SDK honours wave rollouts by default.
         ...(zone ? { labels: { zone } } : {}),
         ...(process.env.WAVES_DEBUG
           ? {
