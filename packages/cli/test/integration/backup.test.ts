@@ -1,40 +1,17 @@
 /** `nexus backup` in-process against the real backup service (over the real registry's database) on a loopback port. */
 import type { AddressInfo } from "node:net";
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type BackupHarness,
   startBackupHarness,
 } from "../../../../services/backup/test/integration/harness.js";
-import { run } from "../../src/main.js";
-import type { Io } from "../../src/output/output.js";
+import { runNexus } from "./in-process.js";
 
 describe("nexus backup", () => {
   let h: BackupHarness;
   let url: string;
 
-  const nexus = async (...args: string[]) => {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = "";
-    let err = "";
-    stdout.on("data", (d) => {
-      out += d;
-    });
-    stderr.on("data", (d) => {
-      err += d;
-    });
-    const io = {
-      stdout,
-      stderr,
-      stdin: new PassThrough(),
-      env: { NEXUS_BACKUP_URL: url, NEXUS_TOKEN: h.adminToken, NEXUS_CONFIG: "/nonexistent/nexus.json" },
-      cwd: process.cwd(),
-      home: "/nonexistent",
-    } as unknown as Io;
-    const code = await run(["node", "nexus", ...args], io);
-    return { code, out, err };
-  };
+  const nexus = (...args: string[]) => runNexus({ NEXUS_BACKUP_URL: url, NEXUS_TOKEN: h.adminToken }, args);
 
   beforeAll(async () => {
     h = await startBackupHarness();

@@ -1,7 +1,6 @@
 /** `nexus monitor` in-process against the real monitor (Postgres, NATS) on a loopback port. */
 import { mkdtemp, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   eventually,
@@ -9,36 +8,13 @@ import {
   startBeating,
   startMonitor,
 } from "../../../../services/monitor/test/integration/harness.js";
-import { run } from "../../src/main.js";
-import type { Io } from "../../src/output/output.js";
+import { runNexus } from "./in-process.js";
 
 describe("nexus monitor", () => {
   let h: Harness;
   let url: string;
 
-  const nexus = async (...args: string[]) => {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = "";
-    let err = "";
-    stdout.on("data", (d) => {
-      out += d;
-    });
-    stderr.on("data", (d) => {
-      err += d;
-    });
-    const io = {
-      stdout,
-      stderr,
-      stdin: new PassThrough(),
-      env: { NEXUS_MONITOR_URL: url, NEXUS_TOKEN: h.adminToken, NEXUS_CONFIG: "/nonexistent/nexus.json" },
-      cwd: process.cwd(),
-      home: "/nonexistent",
-      username: "cli-user",
-    } as unknown as Io;
-    const code = await run(["node", "nexus", ...args], io);
-    return { code, out, err };
-  };
+  const nexus = (...args: string[]) => runNexus({ NEXUS_MONITOR_URL: url, NEXUS_TOKEN: h.adminToken }, args);
 
   beforeAll(async () => {
     h = await startMonitor({ expectedServices: ["notifier"] });

@@ -1,44 +1,20 @@
 /** `nexus notifier` in-process against the real notifier (Postgres, NATS) on a loopback port. */
 import { mkdtemp, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startNotifier } from "../../../../services/notifier/test/integration/harness.js";
 import {
   type ScriptedReceiver,
   startReceiver,
 } from "../../../../services/notifier/test/integration/receivers.js";
-import { run } from "../../src/main.js";
-import type { Io } from "../../src/output/output.js";
+import { runNexus } from "./in-process.js";
 
 describe("nexus notifier", () => {
   let h: Harness;
   let hook: ScriptedReceiver;
   let url: string;
 
-  const nexus = async (...args: string[]) => {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = "";
-    let err = "";
-    stdout.on("data", (d) => {
-      out += d;
-    });
-    stderr.on("data", (d) => {
-      err += d;
-    });
-    const io = {
-      stdout,
-      stderr,
-      stdin: new PassThrough(),
-      env: { NEXUS_NOTIFIER_URL: url, NEXUS_TOKEN: h.adminToken, NEXUS_CONFIG: "/nonexistent/nexus.json" },
-      cwd: process.cwd(),
-      home: "/nonexistent",
-      username: "cli-user",
-    } as unknown as Io;
-    const code = await run(["node", "nexus", ...args], io);
-    return { code, out, err };
-  };
+  const nexus = (...args: string[]) => runNexus({ NEXUS_NOTIFIER_URL: url, NEXUS_TOKEN: h.adminToken }, args);
 
   beforeAll(async () => {
     [h, hook] = await Promise.all([startNotifier({ consumeEvents: false }), startReceiver()]);

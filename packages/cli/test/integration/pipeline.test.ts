@@ -1,43 +1,21 @@
 /** `nexus pipeline`, `nexus run` and `nexus approve` in-process against the real orchestrator, registry and drift-detector. */
 import { mkdtemp, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   seedShop,
   startWorld,
   type World,
 } from "../../../../services/orchestrator/test/integration/harness.js";
-import { run } from "../../src/main.js";
-import type { Io } from "../../src/output/output.js";
+import { runNexus } from "./in-process.js";
 
 describe("nexus pipeline / run / approve", () => {
   let world: World;
   let url: string;
   let dir: string;
 
-  const nexus = async (token: string, ...args: string[]) => {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = "";
-    let err = "";
-    stdout.on("data", (d) => {
-      out += d;
-    });
-    stderr.on("data", (d) => {
-      err += d;
-    });
-    const io = {
-      stdout,
-      stderr,
-      stdin: new PassThrough(),
-      env: { NEXUS_ORCHESTRATOR_URL: url, NEXUS_TOKEN: token, NEXUS_CONFIG: "/nonexistent/nexus.json" },
-      cwd: process.cwd(),
-      home: "/nonexistent",
-    } as unknown as Io;
-    const code = await run(["node", "nexus", ...args], io);
-    return { code, out, err };
-  };
+  const nexus = (token: string, ...args: string[]) =>
+    runNexus({ NEXUS_ORCHESTRATOR_URL: url, NEXUS_TOKEN: token }, args);
 
   beforeAll(async () => {
     world = await startWorld();

@@ -1,6 +1,5 @@
 /** `nexus rollout list/show` in-process against the real orchestrator, registry and drift-detector. */
 import type { AddressInfo } from "node:net";
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   eventually,
@@ -9,35 +8,14 @@ import {
   type World,
 } from "../../../../services/orchestrator/test/integration/harness.js";
 import { startTwoWaveRollout } from "../../../../test/support/two-wave-rollout.js";
-import { run } from "../../src/main.js";
-import type { Io } from "../../src/output/output.js";
+import { runNexus } from "./in-process.js";
 
 describe("nexus rollout", () => {
   let world: World;
   let url: string;
 
-  const nexus = async (token: string, ...args: string[]) => {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = "";
-    let err = "";
-    stdout.on("data", (d) => {
-      out += d;
-    });
-    stderr.on("data", (d) => {
-      err += d;
-    });
-    const io = {
-      stdout,
-      stderr,
-      stdin: new PassThrough(),
-      env: { NEXUS_ORCHESTRATOR_URL: url, NEXUS_TOKEN: token, NEXUS_CONFIG: "/nonexistent/nexus.json" },
-      cwd: process.cwd(),
-      home: "/nonexistent",
-    } as unknown as Io;
-    const code = await run(["node", "nexus", ...args], io);
-    return { code, out, err };
-  };
+  const nexus = (token: string, ...args: string[]) =>
+    runNexus({ NEXUS_ORCHESTRATOR_URL: url, NEXUS_TOKEN: token }, args);
 
   beforeAll(async () => {
     world = await startWorld();
