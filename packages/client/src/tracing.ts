@@ -1,17 +1,11 @@
 import {
-  MESSAGING_DESTINATION_NAME,
-  MESSAGING_MESSAGE_BODY_SIZE,
-  MESSAGING_MESSAGE_ID,
-  MESSAGING_OPERATION_NAME,
-  MESSAGING_OPERATION_TYPE,
-  MESSAGING_SYSTEM,
-  MESSAGING_SYSTEM_NATS,
   NEXUS_ENVIRONMENT,
   NEXUS_EVENT_TYPE,
   NEXUS_INSTANCE_ID,
   NEXUS_NAMESPACE,
   NEXUS_REVISION,
   NEXUS_SERVICE,
+  natsMessageAttributes,
 } from "@nexus/contracts";
 import {
   type Attributes,
@@ -96,12 +90,13 @@ export function withReceiptSpan<T>(
     {
       kind: SpanKind.CONSUMER,
       attributes: {
-        [MESSAGING_SYSTEM]: MESSAGING_SYSTEM_NATS,
-        [MESSAGING_DESTINATION_NAME]: message.subject,
-        [MESSAGING_OPERATION_TYPE]: "process",
-        [MESSAGING_OPERATION_NAME]: "process",
-        [MESSAGING_MESSAGE_ID]: message.eventId,
-        [MESSAGING_MESSAGE_BODY_SIZE]: message.bodySize,
+        ...natsMessageAttributes({
+          subject: message.subject,
+          operation: "process",
+          operationName: "process",
+          messageId: message.eventId,
+          bodySize: message.bodySize,
+        }),
         [NEXUS_EVENT_TYPE]: "config.changed",
         ...attributes,
       },
@@ -158,12 +153,13 @@ export async function withAckSpan<T>(
     {
       kind: SpanKind.PRODUCER,
       attributes: {
-        [MESSAGING_SYSTEM]: MESSAGING_SYSTEM_NATS,
-        [MESSAGING_DESTINATION_NAME]: message.subject,
-        [MESSAGING_OPERATION_TYPE]: "send",
-        [MESSAGING_OPERATION_NAME]: "publish",
-        [MESSAGING_MESSAGE_ID]: message.eventId,
-        [MESSAGING_MESSAGE_BODY_SIZE]: message.bodySize,
+        ...natsMessageAttributes({
+          subject: message.subject,
+          operation: "send",
+          operationName: "publish",
+          messageId: message.eventId,
+          bodySize: message.bodySize,
+        }),
         [NEXUS_EVENT_TYPE]: "config.applied",
         [NEXUS_REVISION]: message.revision,
         "nexus.config.status": message.status,

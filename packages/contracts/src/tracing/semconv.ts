@@ -26,3 +26,26 @@ export const NEXUS_SERVICE = "nexus.service";
 export const NEXUS_INSTANCE_ID = "nexus.instance.id";
 
 export const MESSAGING_SYSTEM_NATS = "nats";
+
+/**
+ * The conventions' attributes of a span about one NATS message: the system, the subject, what is
+ * done with it (`send`/`process`, named `publish`, `process`, `request`, `reply`), and the message's
+ * id and size where known.
+ */
+export function natsMessageAttributes(m: {
+  subject: string;
+  operation: "send" | "process";
+  operationName: "publish" | "process" | "request" | "reply";
+  messageId?: string | undefined;
+  bodySize?: number | undefined;
+}): Record<string, string | number> {
+  const attributes: Record<string, string | number> = {
+    [MESSAGING_SYSTEM]: MESSAGING_SYSTEM_NATS,
+    [MESSAGING_DESTINATION_NAME]: m.subject,
+    [MESSAGING_OPERATION_TYPE]: m.operation,
+    [MESSAGING_OPERATION_NAME]: m.operationName,
+  };
+  if (m.messageId !== undefined) attributes[MESSAGING_MESSAGE_ID] = m.messageId;
+  if (m.bodySize !== undefined) attributes[MESSAGING_MESSAGE_BODY_SIZE] = m.bodySize;
+  return attributes;
+}

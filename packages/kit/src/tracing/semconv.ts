@@ -15,4 +15,5 @@ export {
   NEXUS_NAMESPACE,
   NEXUS_REVISION,
   NEXUS_SERVICE,
+  natsMessageAttributes,
 } from "@nexus/contracts";

@@ -9,17 +9,7 @@ import {
   SpanStatusCode,
   trace,
 } from "@opentelemetry/api";
-import {
-  MESSAGING_CONSUMER_GROUP_NAME,
-  MESSAGING_DESTINATION_NAME,
-  MESSAGING_MESSAGE_BODY_SIZE,
-  MESSAGING_MESSAGE_ID,
-  MESSAGING_OPERATION_NAME,
-  MESSAGING_OPERATION_TYPE,
-  MESSAGING_SYSTEM,
-  MESSAGING_SYSTEM_NATS,
-  NEXUS_DELIVERY_COUNT,
-} from "./semconv.js";
+import { MESSAGING_CONSUMER_GROUP_NAME, NEXUS_DELIVERY_COUNT, natsMessageAttributes } from "./semconv.js";
 
 /** Every Nexus span comes from this tracer (a no-op until startTracing registers an SDK). */
 export const tracer = () => trace.getTracer("@nexus/kit");
@@ -69,12 +59,13 @@ export function withProducerSpan<T>(
     {
       kind: SpanKind.PRODUCER,
       attributes: {
-        [MESSAGING_SYSTEM]: MESSAGING_SYSTEM_NATS,
-        [MESSAGING_DESTINATION_NAME]: info.subject,
-        [MESSAGING_OPERATION_TYPE]: "send",
-        [MESSAGING_OPERATION_NAME]: "publish",
-        [MESSAGING_MESSAGE_ID]: info.messageId,
-        [MESSAGING_MESSAGE_BODY_SIZE]: info.bodySize,
+        ...natsMessageAttributes({
+          subject: info.subject,
+          operation: "send",
+          operationName: "publish",
+          messageId: info.messageId,
+          bodySize: info.bodySize,
+        }),
         ...info.attributes,
       },
     },
@@ -103,14 +94,15 @@ export function withConsumerSpan<T>(
   fn: () => Promise<T>,
 ): Promise<T> {
   const attributes: Attributes = {
-    [MESSAGING_SYSTEM]: MESSAGING_SYSTEM_NATS,
-    [MESSAGING_DESTINATION_NAME]: info.subject,
-    [MESSAGING_OPERATION_TYPE]: "process",
-    [MESSAGING_OPERATION_NAME]: "process",
+    ...natsMessageAttributes({
+      subject: info.subject,
+      operation: "process",
+      operationName: "process",
+      messageId: info.messageId || undefined,
+    }),
     ...info.attributes,
   };
   if (info.group) attributes[MESSAGING_CONSUMER_GROUP_NAME] = info.group;
-  if (info.messageId) attributes[MESSAGING_MESSAGE_ID] = info.messageId;
   if (info.deliveryCount !== undefined) attributes[NEXUS_DELIVERY_COUNT] = info.deliveryCount;
   const span = tracer().startSpan(`process ${info.subject}`, { kind: SpanKind.CONSUMER, attributes }, parent);
   return inSpan(span, parent, () => fn());
@@ -134,13 +126,12 @@ export interface CommandSpanInfo {
 }
 
 function commandAttributes(info: CommandSpanInfo, operation: "send" | "process"): Attributes {
-  const attributes: Attributes = {
-    [MESSAGING_SYSTEM]: MESSAGING_SYSTEM_NATS,
-    [MESSAGING_DESTINATION_NAME]: info.subject,
-    [MESSAGING_OPERATION_TYPE]: operation,
-    [MESSAGING_OPERATION_NAME]: operation === "send" ? "request" : "reply",
-    [MESSAGING_MESSAGE_BODY_SIZE]: info.bodySize,
-  };
+  const attributes: Attributes = natsMessageAttributes({
+    subject: info.subject,
+    operation,
+    operationName: operation === "send" ? "request" : "reply",
+    bodySize: info.bodySize,
+  });
   if (info.group) attributes[MESSAGING_CONSUMER_GROUP_NAME] = info.group;
   return attributes;
 }
