@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { ConfigClient, type Held } from "./config-client.js";
+import { otelEnvironment } from "./env.js";
 import { NexusConfigError, reasonOf } from "./errors.js";
 import { createHttpReader } from "./http-reader.js";
 import { InstanceReports } from "./instance-reports.js";
@@ -33,7 +34,7 @@ export async function connectConfig<T = Record<string, unknown>>(
   const instanceId = settings.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
   const log = settings.logger;
   // Before the first read, so everything after it can be traced (a no-op unless OTEL_* ask).
-  const releaseTracing = await startOwnTracing(settings.service, log);
+  const releaseTracing = await startOwnTracing(settings.service, log, otelEnvironment());
   const link = await openNats(settings.nats, {
     name: `${settings.service}/${instanceId}`,
     // NATS-only: start-up keeps retrying reads (or starts from the cache) while it connects.

@@ -44,7 +44,7 @@ let own: { shutdown(): Promise<void>; users: number } | undefined;
 export async function startOwnTracing(
   service: string,
   logger: ConfigLogger,
-  env: Record<string, string | undefined> = process.env,
+  env: Record<string, string | undefined>,
 ): Promise<(() => Promise<void>) | undefined> {
   if (!tracesRequested(env)) return undefined;
   if (!own && tracerProviderRegistered()) return undefined; // the application's SDK has the spans
