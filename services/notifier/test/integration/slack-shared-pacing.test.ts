@@ -72,7 +72,9 @@ describe("Slack pacing shared by notifier instances", () => {
     // Slots are spaced exactly; arrivals carry the jitter of sending (up to ~60 ms on a busy
     // machine). A gap may lose one message's jitter, the whole span the first and the last one's.
     const JITTER_MS = 100; // 60 ms was exceeded by 1 ms on a 2-core machine at load 12
-    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(INTERVAL_MS - JITTER_MS);
+    // One gap can lose both neighbours' jitter (a CI run saw 101 ms); two instances pacing
+    // themselves apart would leave gaps near 0, which this still refuses.
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(INTERVAL_MS - 2 * JITTER_MS);
     expect(at[n - 1]! - at[0]!).toBeGreaterThanOrEqual((n - 1) * INTERVAL_MS - 2 * JITTER_MS);
   });
 });
