@@ -29,6 +29,7 @@ import { checkReadiness, type HealthCheck, type Readiness, registerHealth } from
 import { clientErrorHandler, frameworkErrorHandler, registerInputGuards } from "./input-guards.js";
 import { createMetricsRegistry, registerMetrics } from "./metrics.js";
 import { openApiComponents } from "./openapi-components.js";
+import { createBatchedRateLimitStore } from "./rate-limit-store.js";
 import { deferredChildLogger } from "./request-logger.js";
 
 export type App = FastifyInstance<
@@ -50,8 +51,11 @@ export interface HttpAppOptions {
   metrics?: Registry;
   /** Authentication and authorization; every route must then declare `config.access`. */
   access: AccessControlOptions;
-  /** Requests per minute per token (shared through Redis when given); 0 or absent: no limit. */
-  rateLimit?: { perMinute: number; redis: Redis | null };
+  /**
+   * Requests per minute per token (shared through Redis when given, each instance adding its
+   * counts every `syncMs`, `rate-limit-store.ts`); 0 or absent: no limit.
+   */
+  rateLimit?: { perMinute: number; redis: Redis | null; syncMs?: number };
   /**
    * Proxies whose `X-Forwarded-For` is believed for the client address (addresses or CIDR
    * ranges, TRUST_PROXY); empty or absent: the peer address is the client's.
@@ -162,7 +166,15 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       hook: "preHandler",
       max: options.rateLimit.perMinute,
       timeWindow: 60_000,
-      ...(options.rateLimit.redis ? { redis: options.rateLimit.redis } : {}),
+      ...(options.rateLimit.redis
+        ? {
+            store: createBatchedRateLimitStore({
+              redis: options.rateLimit.redis,
+              nameSpace: "ratelimit:",
+              ...(options.rateLimit.syncMs ? { syncMs: options.rateLimit.syncMs } : {}),
+            }),
+          }
+        : {}),
       nameSpace: "ratelimit:",
       skipOnError: true,
       keyGenerator: (request) => request.principal?.subject ?? `ip:${request.ip}`,

@@ -5,3 +5,4 @@ export * from "./fast-validator.js";
 export * from "./health.js";
 export * from "./input-guards.js";
 export * from "./metrics.js";
+export * from "./rate-limit-store.js";
