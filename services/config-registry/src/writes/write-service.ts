@@ -271,7 +271,7 @@ export function createWriteService(deps: WriteServiceDeps) {
       preloaded: current,
     });
     await deps.policies?.check(plan.heads);
-    const stored = await deps.writes.commitWrite(q, {
+    const committed = await deps.writes.commitWrite(q, {
       expectedWriteVersion: current.writeVersion,
       incarnation: current.incarnation,
       dependencies: plan.dependencies,
@@ -291,7 +291,8 @@ export function createWriteService(deps: WriteServiceDeps) {
       others: plan.others,
       audit: ctx.audit,
     });
-    if (!stored) return null;
+    if (!committed) return null;
+    const stored = committed.heads;
     deps.known.rememberLayer(namespace, layer, hash, content);
     const written: WriteResult = {
       namespace,
@@ -308,7 +309,7 @@ export function createWriteService(deps: WriteServiceDeps) {
     return {
       result: written,
       changed: stored,
-      outbox: plan.outbox,
+      outbox: { ...plan.outbox, placement: committed.placement },
       held: heldAfterCommit(held ?? heldFromRead(current, layer), {
         layer,
         revision,
