@@ -42,11 +42,27 @@ function serverGroup(pid: string, database: string): string | undefined {
   return undefined; // other databases' backends (other test runs on this server)
 }
 
+/** Suffix of the pseudo-group that counts a named process's write syscalls (`syscw`) instead of CPU ms. */
+export const WRITE_SYSCALLS = " (write syscalls)";
+
+/** Write syscalls (write, writev, sendto, …) so far: /proc/<pid>/io, readable for our own processes. */
+function writeSyscalls(pid: number): number | undefined {
+  try {
+    const m = /^syscw: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, "utf8"));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function cpuSnapshot(groups: CpuGroups): CpuSnapshot {
   const out: CpuSnapshot = new Map();
   for (const [group, pid] of groups.pids) {
     const ms = processCpuMs(pid);
     if (ms !== undefined) out.set(pid, [group, ms]);
+    // Keyed by the negative pid, so `cpuBetween` takes differences of it like of CPU ms.
+    const writes = writeSyscalls(pid);
+    if (writes !== undefined) out.set(-pid, [group + WRITE_SYSCALLS, writes]);
   }
   let pids: string[] = [];
   try {

@@ -38,6 +38,7 @@ import {
   idlePhase,
   printCpuTable,
   printIdleTable,
+  printSyscallTable,
   throughputPhase,
   writerNamespace,
 } from "./throughput.js";
@@ -215,9 +216,10 @@ async function main(): Promise<number> {
       printIdleTable(await idlePhase(chains, IDLE_SECONDS));
     } else if (ONLY !== "curves") {
       // Printed at once: a failure in the curves does not lose them.
-      const { rows, cpuRows } = await throughputPhase(chains);
+      const { rows, cpuRows, syscallRows } = await throughputPhase(chains);
       printTable(rows);
       printCpuTable(cpuRows);
+      printSyscallTable(syscallRows);
     }
     if (ONLY !== "throughput" && ONLY !== "idle") await curvesPhase(chains, db.pool, res.servers);
     log(

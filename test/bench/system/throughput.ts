@@ -10,7 +10,15 @@ import { fmt, type LoadProcess, ROUNDS, type Row, rotated, SLICE_SECONDS } from 
 import { log, MAX_WRITES, SECONDS, WARMUP_WRITES, WRITERS } from "../run-settings.js";
 import { summarize } from "../stats.js";
 import { printGrid } from "../table.js";
-import { addCpu, type CpuGroups, cpuBetween, cpuSnapshot, PG_BACKENDS, PG_SHARED } from "./proc-cpu.js";
+import {
+  addCpu,
+  type CpuGroups,
+  cpuBetween,
+  cpuSnapshot,
+  PG_BACKENDS,
+  PG_SHARED,
+  WRITE_SYSCALLS,
+} from "./proc-cpu.js";
 import { SERVICE_NAMES } from "./services.js";
 
 export interface Chains {
@@ -99,7 +107,7 @@ export async function idlePhase(
 export function printIdleTable(idle: { cpu: Map<string, number>; seconds: number }): void {
   const nexus = [...SERVICE_NAMES, PG_BACKENDS, PG_SHARED, "nats-server", "redis-server"];
   const rate = (g: string) => (idle.cpu.get(g) ?? 0) / idle.seconds;
-  const groups = [...new Set([...nexus, ...idle.cpu.keys()])];
+  const groups = [...new Set([...nexus, ...idle.cpu.keys()])].filter((g) => !g.endsWith(WRITE_SYSCALLS));
   printGrid(
     ["process", "idle, CPU ms/s"],
     [
@@ -109,7 +117,9 @@ export function printIdleTable(idle: { cpu: Map<string, number>; seconds: number
   );
 }
 
-export async function throughputPhase(c: Chains): Promise<{ rows: Row[]; cpuRows: string[][] }> {
+export async function throughputPhase(
+  c: Chains,
+): Promise<{ rows: Row[]; cpuRows: string[][]; syscallRows: string[][] }> {
   const kinds = ["nexus", "baseline"] as const;
   const results = new Map<string, Measured>();
   const { cpu: idleCpu, seconds: idleSeconds } = await idlePhase(c, SECONDS);
@@ -202,7 +212,7 @@ export async function throughputPhase(c: Chains): Promise<{ rows: Row[]; cpuRows
     unit: "ms",
     target: { text: "≤ 4× bare", met: cpu.totals.nexus8 <= 4 * cpu.totals.bare8 },
   });
-  return { rows, cpuRows: cpu.lines };
+  return { rows, cpuRows: cpu.lines, syscallRows: cpu.syscalls };
 }
 
 function figures(m: Measured) {
@@ -247,8 +257,13 @@ function cpuTable(c: Chains, results: Map<string, Measured>, idle: Map<string, n
     ],
     ["the same, less its idle CPU over the slices", ...columns.map((col) => lessIdle(col).toFixed(2)), "-"],
   );
+  const syscalls = SERVICE_NAMES.map((g) => [
+    g,
+    ...columns.map((col) => (col.startsWith("nexus") ? perChange(col, g + WRITE_SYSCALLS).toFixed(1) : "-")),
+  ]);
   return {
     lines,
+    syscalls,
     totals: {
       nexus1: total("nexus/1"),
       bare1: total("baseline/1"),
@@ -256,6 +271,16 @@ function cpuTable(c: Chains, results: Map<string, Measured>, idle: Map<string, n
       bare8: total(`baseline/${WRITERS}`),
     },
   };
+}
+
+/** Each service's write syscalls per change (every socket or log write is one; fewer is cheaper). */
+export function printSyscallTable(lines: string[][]): void {
+  log("");
+  log("Write syscalls per change (from /proc/<pid>/io `syscw`: socket writes, log lines, …):");
+  printGrid(
+    ["process", "nexus, 1 in flight", "bare, 1", `nexus, ${WRITERS} in flight`, `bare, ${WRITERS}`],
+    lines,
+  );
 }
 
 export function printCpuTable(lines: string[][]): void {
