@@ -34,7 +34,8 @@ async function main(): Promise<void> {
     migrationsDir: MIGRATIONS_DIR,
     logger,
   });
-  const redis = createRedis({ url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX });
+  // Each request's cache read and each write's cache script: concurrent ones share a socket write.
+  const redis = createRedis({ url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX, autoPipelining: true });
   redis.on("error", () => undefined); // reported by the cache and /readyz, not once per retry
 
   const secretKeys = keyringFromEnv(env);
