@@ -22,25 +22,7 @@ export interface OutboxRows {
   payloads: string[];
   /** JSON text of each event's NATS headers. */
   headers: string[];
-  /**
-   * Where the commit put them (`outboxPlacementSql`): lets the relay publish handed-over rows
-   * without asking Postgres where they stand. Absent: the relay asks (`orderHandedRows`).
-   */
-  placement?: OutboxPlacement | undefined;
 }
-
-/**
- * What a commit that inserted outbox rows saw: each row's `seq`, and the unpublished rows of the
- * same subjects that were committed before it (so come first in each subject's order), or null
- * when there were more than `MAX_EARLIER` of them.
- */
-export interface OutboxPlacement {
-  seqs: Record<string, string>;
-  earlier: string[] | null;
-}
-
-/** More earlier rows than this: the relay reads the table instead (it is behind anyway). */
-export const MAX_EARLIER = 100;
 
 /**
  * Wrap events in their envelope and subject, validating each now: an invalid event fails the
@@ -71,35 +53,11 @@ export function prepareOutboxRows<T extends EventType>(
  * array per column: the driver writes a Postgres array literal by escaping every element in
  * JavaScript, which cost more than the rest of the insert for event-sized payloads.
  */
-export function outboxInsertSql(first: number, onlyIf?: string, returning = false): string {
+export function outboxInsertSql(first: number, onlyIf?: string): string {
   return `INSERT INTO outbox (id, subject, payload, headers)
     SELECT r.id, r.subject, r.payload::jsonb, r.headers::jsonb
     FROM json_to_recordset($${first}::json) AS r(id uuid, subject text, payload text, headers text)
-    ${onlyIf ? `WHERE EXISTS (SELECT 1 FROM ${onlyIf})` : ""}${returning ? " RETURNING id, seq" : ""}`;
-}
-
-/**
- * An output column (JSON, `OutboxPlacement`) for a statement whose CTE `events` is
- * `outboxInsertSql(first, …, true)`. Its `earlier` reads the statement's snapshot, which holds every
- * row of these subjects committed before this one, as long as writers of a subject hold a row lock
- * from before their insert to their commit and the statement applies only if nothing committed
- * under that lock since it was read (see order.ts). The statement's own rows are not in it.
- */
-export function outboxPlacementSql(events: string, first: number): string {
-  return `json_build_object(
-    'seqs', (SELECT COALESCE(json_object_agg(e.id, e.seq::text), '{}'::json) FROM ${events} e),
-    'earlier', ARRAY(SELECT o.id::text FROM outbox o
-      WHERE o.published_at IS NULL
-        AND o.subject IN (SELECT r.subject FROM json_to_recordset($${first}::json) AS r(subject text))
-      ORDER BY o.seq LIMIT ${MAX_EARLIER + 1}))`;
-}
-
-/** The placement column as the driver returns it. */
-export function parseOutboxPlacement(raw: {
-  seqs: Record<string, string>;
-  earlier: string[];
-}): OutboxPlacement {
-  return { seqs: raw.seqs, earlier: raw.earlier.length > MAX_EARLIER ? null : raw.earlier };
+    ${onlyIf ? `WHERE EXISTS (SELECT 1 FROM ${onlyIf})` : ""}`;
 }
 
 /** How many parameters `outboxInsertSql` takes. */

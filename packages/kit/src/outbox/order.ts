@@ -58,32 +58,6 @@ export async function publishInSubjectOrder<R extends PublishableRow, T>(
 }
 
 /**
- * `orderHandedRows` without a round trip, from what each row's commit saw (`OutboxPlacement`):
- * the rows in `seq` order, or null (ask Postgres) unless every row was placed and every row its
- * commit saw unpublished before it is in the batch or published by this relay (`published`).
- *
- * Why the commit's view is enough: every transaction that enqueues a `config.changed` for a
- * namespace also moves that namespace's `write_version` on (a layer write, a re-resolved reader,
- * a variables or schema change), and a handing-over commit applies only if the versions it read
- * are unchanged, under the row locks. So no transaction that enqueued for these subjects can have
- * committed after the commit's snapshot was taken (its version move would have failed the swap),
- * nor still be running (it would hold the lock): the snapshot holds every earlier row.
- */
-export function orderPlacedRows<
-  R extends PublishableRow & { placed?: { seq: bigint; earlier: readonly string[] | null } | undefined },
->(rows: readonly R[], published: (id: string) => boolean): { behind: false; ordered: R[] } | null {
-  const ids = new Set(rows.map((r) => r.id));
-  for (const r of rows) {
-    if (!r.placed?.earlier) return null;
-    for (const id of r.placed.earlier) if (!ids.has(id) && !published(id)) return null;
-  }
-  const ordered = [...rows].sort((a, b) =>
-    a.placed!.seq < b.placed!.seq ? -1 : a.placed!.seq > b.placed!.seq ? 1 : 0,
-  );
-  return { behind: false, ordered };
-}
-
-/**
  * Handed-over rows put in `seq` order (the order of their commits for each subject; a process may
  * hear two commits' answers the other way round), and whether the outbox holds an unpublished row
  * of one of their subjects that comes before them and is neither among them nor in `published`

@@ -1,8 +1,8 @@
 import type pg from "pg";
 import type { Bus, BusLogger } from "../bus/types.js";
-import { DEFAULT_OUTBOX_CHANNEL, type OutboxPlacement, type OutboxRows } from "./enqueue.js";
+import { DEFAULT_OUTBOX_CHANNEL, type OutboxRows } from "./enqueue.js";
 import { createLease, type Lease } from "./lease.js";
-import { orderHandedRows, orderPlacedRows, publishInSubjectOrder } from "./order.js";
+import { orderHandedRows, publishInSubjectOrder } from "./order.js";
 import { createDeferredStamps, markPublished } from "./stamps.js";
 import { watchEventStream } from "./stream-watch.js";
 
@@ -67,14 +67,7 @@ export interface OutboxTicket {
 
 /** Rows a write handed over after its commit: published from memory once released. */
 interface Handed {
-  rows: {
-    id: string;
-    subject: string;
-    payload: string;
-    headers: Record<string, string>;
-    /** What the commit saw (`OutboxRows.placement`); absent: Postgres is asked. */
-    placed?: { seq: bigint; earlier: readonly string[] | null } | undefined;
-  }[];
+  rows: { id: string; subject: string; payload: string; headers: Record<string, string> }[];
   released: boolean;
   /** When it was handed over (for the publish lag). */
   at: number;
@@ -91,9 +84,6 @@ interface OutboxRow {
 }
 
 const MAX_RETRY_DELAY_MS = 30_000;
-
-/** Ids this relay published lately, for `orderPlacedRows` (older ones: Postgres is asked). */
-const RECENT_KEPT = 10_000;
 
 const idleLease: Lease = { start: async () => undefined, stop: async () => undefined, held: () => false };
 
@@ -127,15 +117,6 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
   let readNeeded = true;
   /** Ids a read of the outbox published while they were also handed over (not to publish twice). */
   const publishedByRead = new Set<string>();
-  /** The last `RECENT_KEPT` ids this relay published (JetStream acknowledged), oldest first. */
-  const recent = new Set<string>();
-  const remember = (ids: readonly string[]) => {
-    for (const id of ids) recent.add(id);
-    for (const id of recent) {
-      if (recent.size <= RECENT_KEPT) break;
-      recent.delete(id);
-    }
-  };
   /** Published, handed-over rows whose stamp is not written yet. */
   const stamps = createDeferredStamps({
     pool,
@@ -155,7 +136,6 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
       readNeeded = true;
       handed.length = 0;
       publishedByRead.clear();
-      recent.clear(); // no longer in the stream
     },
   });
 
@@ -177,7 +157,6 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
         clean = false;
         handed.length = 0;
         publishedByRead.clear();
-        recent.clear();
       },
       onNotify: () => {
         readNeeded = true;
@@ -229,10 +208,7 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
       if (taken.length === 0) return;
       let rows: typeof taken;
       try {
-        // Placed by their commits and nothing unknown before them: no round trip.
-        const order =
-          orderPlacedRows(taken, (id) => recent.has(id)) ??
-          (await orderHandedRows(pool, taken, stamps.pending()));
+        const order = await orderHandedRows(pool, taken, stamps.pending());
         rows = order.ordered;
         if (order.behind) {
           // An earlier event of one of these subjects is still in the table only (another
@@ -253,7 +229,6 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
       const held = results.some((r) => r.status === "held");
       if (done.length) {
         stamps.add(done);
-        remember(done);
         config.onPublished?.(done.length, Date.now() - oldest, 0);
       }
       if (failed) config.onPublishFailed?.(results.filter((r) => r.status === "rejected").length);
@@ -325,7 +300,6 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
           held++;
         }
       });
-      remember(done);
       try {
         if (done.length) await markPublished(pool, done);
         if (failed.length) {
@@ -434,7 +408,6 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
           subject: rows.subjects[i]!,
           payload: rows.payloads[i]!,
           headers: JSON.parse(rows.headers[i]!) as Record<string, string>,
-          placed: placedOf(rows.placement, id),
         })),
         released: false,
         at: Date.now(),
@@ -450,11 +423,6 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
     wake,
     isActive: () => lease.held(),
   };
-}
-
-function placedOf(placement: OutboxPlacement | undefined, id: string): Handed["rows"][number]["placed"] {
-  const seq = placement?.seqs[id];
-  return seq === undefined ? undefined : { seq: BigInt(seq), earlier: placement!.earlier };
 }
 
 /** Delete published rows older than the retention, a slice at a time to keep locks short. */

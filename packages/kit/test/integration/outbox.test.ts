@@ -18,11 +18,6 @@ import {
   enqueueEvents,
   type OutboxRelay,
   type OutboxRelayConfig,
-  type OutboxRows,
-  outboxInsertParams,
-  outboxInsertSql,
-  outboxPlacementSql,
-  parseOutboxPlacement,
   prepareOutboxRows,
 } from "../../src/outbox/index.js";
 
@@ -388,75 +383,5 @@ describe("transactional outbox", () => {
     r.handOver(later).release();
     expect((await got).map((e) => e.event.data.revision)).toEqual([1, 2]);
     await expect.poll(unpublished).toBe(0);
-  });
-
-  describe("rows placed by their commit (OutboxPlacement)", () => {
-    /** A commit as the registry's: the insert and where its rows landed, in one statement. */
-    const commitPlaced = async (rows: OutboxRows): Promise<OutboxRows> => {
-      const res = await db.pool.query(
-        `WITH events AS (${outboxInsertSql(1, undefined, true)}) SELECT ${outboxPlacementSql("events", 1)} AS placement`,
-        outboxInsertParams(rows),
-      );
-      return { ...rows, placement: parseOutboxPlacement(res.rows[0].placement) };
-    };
-    const countingOrderChecks = () => {
-      const checks: string[] = [];
-      const pool = {
-        query: ((...args: Parameters<typeof db.pool.query>) => {
-          const text = typeof args[0] === "string" ? args[0] : (args[0] as { text: string }).text;
-          if (/WITH batch AS/.test(text)) checks.push(text);
-          return (db.pool.query as (...a: unknown[]) => unknown)(...args);
-        }) as typeof db.pool.query,
-      };
-      return { pool, checks };
-    };
-
-    it("publishes them without asking Postgres where they stand, in seq order", async () => {
-      const { pool, checks } = countingOrderChecks();
-      const r = relay({ pool, pollIntervalMs: 60_000 });
-      await r.start();
-      await sleep(100);
-      const subject = t.bus.subject("nexus.config.changed.production.placed");
-      const got = collectEvents<{ data: ConfigChanged }>(t.nc, subject, 4, 5_000);
-      const first = await commitPlaced(prepareOutboxRows(t.bus, CONFIG_CHANGED, [changed(1, "placed")]));
-      const second = await commitPlaced(prepareOutboxRows(t.bus, CONFIG_CHANGED, [changed(2, "placed")]));
-      // The second commit saw the first one unpublished before it.
-      expect(second.placement?.earlier).toEqual(first.ids);
-      // Answers heard the other way round, released together: one batch, sorted by seq.
-      const late = r.handOver(second);
-      const early = r.handOver(first);
-      early.release();
-      late.release();
-      await sleep(100);
-      // One more, committed while the first two were published but not yet stamped.
-      const third = await commitPlaced(prepareOutboxRows(t.bus, CONFIG_CHANGED, [changed(3, "placed")]));
-      r.handOver(third).release();
-      await sleep(300); // stamps written: the next commit sees nothing pending
-      const fourth = await commitPlaced(prepareOutboxRows(t.bus, CONFIG_CHANGED, [changed(4, "placed")]));
-      expect(fourth.placement?.earlier).toEqual([]);
-      r.handOver(fourth).release();
-      expect((await got).map((e) => e.event.data.revision)).toEqual([1, 2, 3, 4]);
-      await expect.poll(unpublished).toBe(0);
-      expect(checks).toHaveLength(0);
-    });
-
-    it("asks Postgres when an earlier row of the subject is one it did not publish, and sends that first", async () => {
-      const { pool, checks } = countingOrderChecks();
-      const r = relay({ pool, pollIntervalMs: 60_000 });
-      await r.start();
-      await sleep(100);
-      const subject = t.bus.subject("nexus.config.changed.production.unplaced");
-      const got = collectEvents<{ data: ConfigChanged }>(t.nc, subject, 2, 5_000);
-      // Another instance's row: committed, not handed to this relay.
-      await withTransaction(db.pool, (c) =>
-        enqueueEvents(c, prepareOutboxRows(t.bus, CONFIG_CHANGED, [changed(1, "unplaced")])),
-      );
-      const later = await commitPlaced(prepareOutboxRows(t.bus, CONFIG_CHANGED, [changed(2, "unplaced")]));
-      expect(later.placement?.earlier).toHaveLength(1);
-      r.handOver(later).release();
-      expect((await got).map((e) => e.event.data.revision)).toEqual([1, 2]);
-      expect(checks.length).toBeGreaterThan(0);
-      await expect.poll(unpublished).toBe(0);
-    });
   });
 });

@@ -271,7 +271,7 @@ export function createWriteService(deps: WriteServiceDeps) {
       preloaded: current,
     });
     await deps.policies?.check(plan.heads);
-    const committed = await deps.writes.commitWrite(q, {
+    const stored = await deps.writes.commitWrite(q, {
       expectedWriteVersion: current.writeVersion,
       incarnation: current.incarnation,
       dependencies: plan.dependencies,
@@ -291,8 +291,7 @@ export function createWriteService(deps: WriteServiceDeps) {
       others: plan.others,
       audit: ctx.audit,
     });
-    if (!committed) return null;
-    const stored = committed.heads;
+    if (!stored) return null;
     deps.known.rememberLayer(namespace, layer, hash, content);
     const written: WriteResult = {
       namespace,
@@ -309,7 +308,7 @@ export function createWriteService(deps: WriteServiceDeps) {
     return {
       result: written,
       changed: stored,
-      outbox: { ...plan.outbox, placement: committed.placement },
+      outbox: plan.outbox,
       held: heldAfterCommit(held ?? heldFromRead(current, layer), {
         layer,
         revision,

@@ -3,12 +3,9 @@ import {
   auditInsertParams,
   auditInsertSql,
   OUTBOX_INSERT_PARAMS,
-  type OutboxPlacement,
   type OutboxRows,
   outboxInsertParams,
   outboxInsertSql,
-  outboxPlacementSql,
-  parseOutboxPlacement,
   type Queryable,
 } from "@nexus/kit";
 import type { LayerHead } from "../layers/layer-types.js";
@@ -140,14 +137,13 @@ WITH locked AS (
 ), ${dependenciesReplaceCtes(11, "claimed")}, heads AS (
   ${RESOLVED_HEADS_UPSERT_SQL(12, "claimed")}
 ), events AS (
-  ${outboxInsertSql(12 + RESOLVED_HEADS_PARAMS, "claimed", true)}
+  ${outboxInsertSql(12 + RESOLVED_HEADS_PARAMS, "claimed")}
 ), audit AS (
   ${auditInsertSql(OTHERS + 3, "claimed")}
 )
 SELECT (SELECT count(*)::int FROM claimed) AS applied,
   (SELECT COALESCE(json_agg(json_build_object('namespace', h.namespace, 'environment', h.environment,
-                                              'version', h.version)), '[]'::json) FROM heads h) AS versions,
-  ${outboxPlacementSql("events", 12 + RESOLVED_HEADS_PARAMS)} AS placement`;
+                                              'version', h.version)), '[]'::json) FROM heads h) AS versions`;
 
 export interface CommittedWrite {
   revision: Omit<Revision, "createdAt">;
@@ -235,17 +231,12 @@ export function createWriteStore() {
     /**
      * Revision, layer head, namespace head revision, dependencies, resolved heads, outbox events and
      * the audit line in one autocommit statement. The heads as stored (with their versions), or
-     * null when the namespace changed since it was read and nothing was stored; with where the
-     * events landed in the outbox, so that the relay need not ask (`outboxPlacementSql`).
+     * null when the namespace changed since it was read and nothing was stored.
      */
-    async commitWrite(
-      q: Queryable,
-      write: CommittedWrite,
-    ): Promise<{ heads: ResolvedHead[]; placement: OutboxPlacement } | null> {
+    async commitWrite(q: Queryable, write: CommittedWrite): Promise<ResolvedHead[] | null> {
       const res = await q.query<{
         applied: number;
         versions: { namespace: string; environment: string; version: number }[];
-        placement: { seqs: Record<string, string>; earlier: string[] };
       }>({
         name: "layer-write-commit",
         text: COMMIT_SQL,
@@ -262,9 +253,7 @@ export function createWriteStore() {
         ],
       });
       const row = res.rows[0];
-      return row?.applied === 1
-        ? { heads: withVersions(write.heads, row.versions), placement: parseOutboxPlacement(row.placement) }
-        : null;
+      return row?.applied === 1 ? withVersions(write.heads, row.versions) : null;
     },
   };
 }
