@@ -42,7 +42,7 @@ const LOG_BUFFER_BYTES = 4_096;
 
 /**
  * A service's stdout, buffered: pino's default writes every line on its own through libuv's thread
- * pool (a `write` there, then an `eventfd` write to wake the event loop), ~60–80 µs of CPU per line
+ * pool (a `write` there, then an `eventfd` write to wake the event loop), ~60–120 µs of CPU per line
  * on the 2-core VM at one request in flight, where a buffered line costs ~10–15 µs and a synchronous
  * one ~15–20 (test/bench/README.md (q)). Lines go out once 4 KiB have gathered or `LOG_FLUSH_MS` after
  * the first, and synchronously when the process exits (pino flushes on `exit`, which an uncaught
