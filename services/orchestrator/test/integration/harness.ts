@@ -148,7 +148,9 @@ export async function startWorld(detectorConfig: Partial<DetectorConfig> = {}): 
     runPollMs: 50,
     watchPollMs: 100,
     retryMs: 200,
-    dependencyTimeoutMs: 2_000,
+    // Generous: under CI load (browsers, other files) a registry answer can take over 2 s, which
+    // turned a run start into a 503 `registry_unavailable` in the dashboard relay test.
+    dependencyTimeoutMs: 8_000,
     allowedCommands: ["sh", "true", "sleep"],
     ...over,
   });
