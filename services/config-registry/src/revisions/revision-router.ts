@@ -6,7 +6,6 @@ import {
   RevisionRecordDto,
 } from "@nexus/contracts";
 import { type App, canAccess } from "@nexus/kit";
-import { z } from "zod";
 import { access } from "../http/access-scopes.js";
 
 import { LayerParams } from "../layers/layer-types.js";
