@@ -24,8 +24,6 @@ import {
   type Comparison,
   ComparisonSpec,
   type CreateNamespaceInput,
-  type Diff,
-  DiffSpec,
   type History,
   HistorySpec,
   type Layer,
@@ -35,6 +33,8 @@ import {
   NamespacePageSpec,
   NamespaceSpec,
   PendingChangeSpec,
+  type ReadableDiff,
+  ReadableDiffSpec,
   type Resolved,
   ResolvedSpec,
   type Revision,
@@ -170,9 +170,14 @@ export class ApiClient {
   }
 
   diff(ns: string, layer: string, from: number, to: number) {
-    return this.#json<Diff>(DiffSpec, "GET", `/v1/namespaces/${seg(ns)}/layers/${seg(layer)}/diff`, {
-      query: { from, to },
-    });
+    return this.#json<ReadableDiff>(
+      ReadableDiffSpec,
+      "GET",
+      `/v1/namespaces/${seg(ns)}/layers/${seg(layer)}/diff`,
+      {
+        query: { from, to },
+      },
+    );
   }
 
   rollback(ns: string, layer: string, revision: number, options: WriteOptions = {}) {

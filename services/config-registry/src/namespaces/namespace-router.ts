@@ -1,16 +1,17 @@
-import { ApiErrorBody } from "@nexus/contracts";
+import {
+  ApiErrorBody,
+  CreateNamespaceBody,
+  NamespaceDto,
+  NamespacePageDto,
+  UpdateNamespaceBody,
+} from "@nexus/contracts";
 import { type App, canAccess, requireAccess } from "@nexus/kit";
 import { z } from "zod";
 import { access } from "../http/access-scopes.js";
 import { callerOf } from "../http/caller.js";
 import { traceparentOf } from "../http/request-context.js";
 import type { NamespaceService } from "./namespace-service.js";
-import {
-  CreateNamespaceBody,
-  NamespaceDto,
-  NamespaceParams,
-  UpdateNamespaceBody,
-} from "./namespace-types.js";
+import { NamespaceParams } from "./namespace-types.js";
 
 const tags = ["namespaces"];
 const errors = { 400: ApiErrorBody, 404: ApiErrorBody, 409: ApiErrorBody, 422: ApiErrorBody };
@@ -50,7 +51,7 @@ export function registerNamespaceRoutes(app: App, deps: { namespaces: NamespaceS
           limit: z.coerce.number().int().min(1).max(500).default(100),
           after: z.string().max(63).optional(),
         }),
-        response: { 200: z.object({ items: z.array(NamespaceDto), next: z.string().nullable() }), ...errors },
+        response: { 200: NamespacePageDto, ...errors },
       },
     },
     async (request) => {

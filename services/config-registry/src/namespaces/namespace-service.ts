@@ -1,3 +1,4 @@
+import type { CreateNamespaceBody, UpdateNamespaceBody } from "@nexus/contracts";
 import { ConflictError, ForbiddenError, type Pool, withTransaction } from "@nexus/kit";
 import { canonicalJson, contentHash } from "../documents/document-fns.js";
 import type { Caller } from "../http/caller.js";
@@ -9,7 +10,7 @@ import type { NamespaceState } from "../resolve/resolve-types.js";
 import { renderResolvedBody } from "../resolve/resolved-fns.js";
 import { namespaceNotFound } from "./namespace-errors.js";
 import type { NamespaceStore } from "./namespace-store.js";
-import type { CreateNamespaceBody, Namespace, UpdateNamespaceBody } from "./namespace-types.js";
+import type { Namespace } from "./namespace-types.js";
 
 export interface NamespaceServiceDeps {
   pool: Pool;
