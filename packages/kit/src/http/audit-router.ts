@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import { z } from "zod";
-import type { App } from "../http/app.js";
-import type { AuditLog, AuditQuery } from "./audit-log.js";
+import type { AuditLog, AuditQuery } from "../audit/audit-log.js";
+import type { App } from "./app.js";
 
 const AuditQueryParams = z.object({
   actor: z.string().min(1).max(300).optional(),
