@@ -66,6 +66,19 @@ export function createRolloutStore() {
       );
       return res.rows[0] ? toPlan(res.rows[0]) : null;
     },
+    /** `newest` of many places in one statement, keyed by `${namespace}\u0000${environment}`. */
+    async newestOf(
+      db: Queryable,
+      places: readonly { namespace: string; environment: string }[],
+    ): Promise<Map<string, RolloutPlan>> {
+      const res = await db.query<Row>(
+        `SELECT DISTINCT ON (namespace, environment) ${COLUMNS} FROM rollouts
+         WHERE (namespace, environment) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+         ORDER BY namespace, environment, created_at DESC`,
+        [places.map((p) => p.namespace), places.map((p) => p.environment)],
+      );
+      return new Map(res.rows.map((r) => [`${r.namespace}\u0000${r.environment}`, toPlan(r)]));
+    },
     async release(db: Queryable, runId: string, releasedWaves: number, targetRevision: number) {
       await db.query(
         `UPDATE rollouts SET released_waves = $2, target_revision = $3, updated_at = now()
