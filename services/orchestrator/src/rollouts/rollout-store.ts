@@ -57,16 +57,10 @@ export function createRolloutStore() {
       );
       return res.rows[0] ? toPlan(res.rows[0]) : null;
     },
-    /** The newest rollout of (namespace, environment), whatever its status (an aborted one still holds its revision). */
-    async newest(db: Queryable, namespace: string, environment: string): Promise<RolloutPlan | null> {
-      const res = await db.query<Row>(
-        `SELECT ${COLUMNS} FROM rollouts WHERE namespace = $1 AND environment = $2
-         ORDER BY created_at DESC LIMIT 1`,
-        [namespace, environment],
-      );
-      return res.rows[0] ? toPlan(res.rows[0]) : null;
-    },
-    /** `newest` of many places in one statement, keyed by `${namespace}\u0000${environment}`. */
+    /**
+     * The newest rollout of each place, whatever its status (an aborted one still holds its
+     * revision), in one statement; keyed by `${namespace}\u0000${environment}`.
+     */
     async newestOf(
       db: Queryable,
       places: readonly { namespace: string; environment: string }[],
