@@ -30,6 +30,7 @@ import { createBackupDrill, createComplianceScan } from "./jobs/job-work.js";
 import { registerPipelineRoutes } from "./pipelines/pipeline-router.js";
 import { createPipelineService } from "./pipelines/pipeline-service.js";
 import { createPipelineStore } from "./pipelines/pipeline-store.js";
+import { createRolloutAnswers } from "./rollouts/rollout-answers.js";
 import { serveRolloutTargetCommands } from "./rollouts/rollout-command.js";
 import { ROLLOUT_EVENT, rolloutProgressed } from "./rollouts/rollout-events.js";
 import { registerRolloutRoutes } from "./rollouts/rollout-router.js";
@@ -47,6 +48,7 @@ import { type CommandRunner, createLocalCommandRunner } from "./steps/command-ru
 import { createStepHandlers } from "./steps/step-handlers.js";
 import { consumeChangeRequests, consumeGitPushes } from "./triggers/request-triggers.js";
 import { consumeTriggers } from "./triggers/trigger-consumer.js";
+import { createTriggerIndex } from "./triggers/trigger-index.js";
 
 export const SERVICE_NAME = "orchestrator";
 
@@ -191,11 +193,20 @@ export async function buildApp(deps: OrchestratorDeps) {
       outboxChannel,
     },
   });
+  const triggerIndex = createTriggerIndex({
+    pool,
+    databaseUrl: config.databaseUrl,
+    schema: config.schema,
+    pipelines: pipelineStore,
+    logger,
+  });
+  const rolloutAnswers = createRolloutAnswers({ pool, rollouts: rolloutStore });
   const pipelines = createPipelineService({
     pool,
     pipelines: pipelineStore,
     allowedCommands: config.allowedCommands ?? [],
     allowedHookUrls: config.allowedHookUrls ?? [],
+    changed: () => triggerIndex.changed(),
   });
   const runs = createRunService({
     pool,
@@ -306,6 +317,7 @@ export async function buildApp(deps: OrchestratorDeps) {
         busMetrics.start();
         await bus.ensureStreams();
         if (config.outboxRelay) await relay.start();
+        await triggerIndex.start();
         consumptions = [
           await consumeTriggers({
             bus,
@@ -314,6 +326,8 @@ export async function buildApp(deps: OrchestratorDeps) {
             runs,
             logger,
             wake: () => executor.wake(),
+            index: triggerIndex,
+            seen: rolloutAnswers.seen,
           }),
         ];
         const requestTriggers = {
@@ -329,7 +343,12 @@ export async function buildApp(deps: OrchestratorDeps) {
           await consumeChangeRequests(requestTriggers),
           await consumeGitPushes(requestTriggers),
         );
-        rolloutCommands = serveRolloutTargetCommands({ bus, pool, rollouts: rolloutStore });
+        rolloutCommands = serveRolloutTargetCommands({
+          bus,
+          pool,
+          rollouts: rolloutStore,
+          answers: rolloutAnswers,
+        });
         executor.start();
         await scheduler.start();
       },
@@ -342,6 +361,7 @@ export async function buildApp(deps: OrchestratorDeps) {
         appliedAcks.stopAll();
         await rolloutCommands?.stop();
         await Promise.all(consumptions.map((c) => c.stop()));
+        await triggerIndex.stop();
         await relay.stop();
         await audit.close();
       },

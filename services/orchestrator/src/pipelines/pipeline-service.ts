@@ -14,6 +14,8 @@ export function createPipelineService(deps: {
   allowedCommands: readonly string[];
   /** URL prefixes `http-hook` steps may call. */
   allowedHookUrls: readonly string[];
+  /** Told after each committed change (the trigger index stops trusting its copy). */
+  changed?: () => void;
 }) {
   const { pool, pipelines } = deps;
   const check = (input: unknown) => {
@@ -42,7 +44,9 @@ export function createPipelineService(deps: {
     async create(input: unknown, actor: string, authorize: Authorize): Promise<PipelineDto> {
       const def = check(input);
       authorize(pipelineScope(def));
-      if (!(await pipelines.insert(pool, def, actor)))
+      const inserted = await pipelines.insert(pool, def, actor);
+      deps.changed?.();
+      if (!inserted)
         throw new ConflictError("pipeline_exists", `a pipeline named '${def.name}' exists`, {
           field: "name",
         });
@@ -64,12 +68,14 @@ export function createPipelineService(deps: {
         authorize(pipelineScope(current));
         await pipelines.addVersion(tx, def, current.version + 1, actor);
       });
+      deps.changed?.();
       return mustGet(name);
     },
 
     async delete(name: string, authorize: Authorize): Promise<void> {
       authorize(pipelineScope(await mustGet(name)));
       await pipelines.delete(pool, name);
+      deps.changed?.();
     },
   };
 }
