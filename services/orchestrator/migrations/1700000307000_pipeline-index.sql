@@ -1,10 +1,9 @@
 -- Up Migration
 
 -- Orchestrator instances keep in memory which (namespace, source) pairs a pipeline promotes from
--- (a config.changed batch with no match then costs no read). Every statement that changes
--- `pipelines` moves this counter in its own transaction and says so at commit on the channel
--- `<schema>_pipelines`, so an instance knows when its copy is stale, and a slow check of the
--- counter catches a notification its connection missed.
+-- and read this counter once per config.changed batch (one row, instead of the pipelines joined
+-- with their versions). Every statement that changes `pipelines` moves it in its own transaction,
+-- so a copy read at an older version is known stale at the next batch.
 CREATE TABLE pipeline_index (
   only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
   version  bigint NOT NULL
@@ -12,11 +11,8 @@ CREATE TABLE pipeline_index (
 INSERT INTO pipeline_index (only_row, version) VALUES (true, 0);
 
 CREATE FUNCTION pipeline_index_bump() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  v bigint;
 BEGIN
-  UPDATE pipeline_index SET version = version + 1 RETURNING version INTO v;
-  PERFORM pg_notify(TG_TABLE_SCHEMA || '_pipelines', v::text);
+  UPDATE pipeline_index SET version = version + 1;
   RETURN NULL;
 END
 $$;

@@ -193,20 +193,13 @@ export async function buildApp(deps: OrchestratorDeps) {
       outboxChannel,
     },
   });
-  const triggerIndex = createTriggerIndex({
-    pool,
-    databaseUrl: config.databaseUrl,
-    schema: config.schema,
-    pipelines: pipelineStore,
-    logger,
-  });
+  const triggerIndex = createTriggerIndex({ pipelines: pipelineStore });
   const rolloutAnswers = createRolloutAnswers({ pool, rollouts: rolloutStore });
   const pipelines = createPipelineService({
     pool,
     pipelines: pipelineStore,
     allowedCommands: config.allowedCommands ?? [],
     allowedHookUrls: config.allowedHookUrls ?? [],
-    changed: () => triggerIndex.changed(),
   });
   const runs = createRunService({
     pool,
@@ -317,7 +310,6 @@ export async function buildApp(deps: OrchestratorDeps) {
         busMetrics.start();
         await bus.ensureStreams();
         if (config.outboxRelay) await relay.start();
-        await triggerIndex.start();
         consumptions = [
           await consumeTriggers({
             bus,
@@ -361,7 +353,6 @@ export async function buildApp(deps: OrchestratorDeps) {
         appliedAcks.stopAll();
         await rolloutCommands?.stop();
         await Promise.all(consumptions.map((c) => c.stop()));
-        await triggerIndex.stop();
         await relay.stop();
         await audit.close();
       },

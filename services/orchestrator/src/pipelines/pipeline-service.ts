@@ -14,8 +14,6 @@ export function createPipelineService(deps: {
   allowedCommands: readonly string[];
   /** URL prefixes `http-hook` steps may call. */
   allowedHookUrls: readonly string[];
-  /** Told after each committed change (the trigger index stops trusting its copy). */
-  changed?: () => void;
 }) {
   const { pool, pipelines } = deps;
   const check = (input: unknown) => {
@@ -44,9 +42,7 @@ export function createPipelineService(deps: {
     async create(input: unknown, actor: string, authorize: Authorize): Promise<PipelineDto> {
       const def = check(input);
       authorize(pipelineScope(def));
-      const inserted = await pipelines.insert(pool, def, actor);
-      deps.changed?.();
-      if (!inserted)
+      if (!(await pipelines.insert(pool, def, actor)))
         throw new ConflictError("pipeline_exists", `a pipeline named '${def.name}' exists`, {
           field: "name",
         });
@@ -68,14 +64,12 @@ export function createPipelineService(deps: {
         authorize(pipelineScope(current));
         await pipelines.addVersion(tx, def, current.version + 1, actor);
       });
-      deps.changed?.();
       return mustGet(name);
     },
 
     async delete(name: string, authorize: Authorize): Promise<void> {
       authorize(pipelineScope(await mustGet(name)));
       await pipelines.delete(pool, name);
-      deps.changed?.();
     },
   };
 }

@@ -49,8 +49,8 @@ export function consumeTriggers(deps: {
   // A new durable starts at new events: a first deployment does not start runs for the stream's
   // history. Once it exists it resumes where it stopped, so writes made while no orchestrator ran
   // still start their runs. Events delivered together are looked at together: most changes start
-  // nothing, and a batch of them costs no read while the trigger index in memory is trusted (one
-  // read otherwise), with no transaction or handled mark.
+  // nothing, and a batch of them costs one one-row read (the trigger index's version), with no
+  // transaction or handled mark.
   return deps.bus.consumeBatches(
     CONFIG_CHANGED,
     { durable: TRIGGER_DURABLE, deliverPolicy: "new", maxBatch: 100 },
@@ -67,12 +67,12 @@ export function consumeTriggers(deps: {
             !isRollbackAuthor(e.data.actor),
         );
       if (writes.length === 0) return;
-      const sources =
-        deps.index?.sources() ??
-        (await deps.pipelines.triggeredSources(
-          deps.pool,
-          writes.map((e) => ({ namespace: e.data.namespace, environment: e.data.environment })),
-        ));
+      const sources = deps.index
+        ? await deps.index.sources(deps.pool)
+        : await deps.pipelines.triggeredSources(
+            deps.pool,
+            writes.map((e) => ({ namespace: e.data.namespace, environment: e.data.environment })),
+          );
       // In stream order, one transaction each (each event's runs and its handled mark commit together).
       for (const e of writes) if (sources.has(sourceKey(e.data))) await startRuns(e);
     },
