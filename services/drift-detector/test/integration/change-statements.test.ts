@@ -8,6 +8,7 @@ import { createChangeStore } from "../../src/changes/change-store.js";
 import { createFindingService } from "../../src/findings/finding-service.js";
 import { createFindingStore } from "../../src/findings/finding-store.js";
 import { createHeadStore } from "../../src/heads/head-store.js";
+import { createInventoryStore } from "../../src/inventory/inventory-store.js";
 import { createPolicyCache } from "../../src/policies/policy-cache.js";
 import { createPolicyStore } from "../../src/policies/policy-store.js";
 import type { PolicyDto } from "../../src/policies/policy-types.js";
@@ -22,7 +23,7 @@ import { DETECTOR_MIGRATIONS, DETECTOR_SCHEMA } from "./harness.js";
  * counted. On this 2-core machine a round trip costs more CPU than the SQL in it, so the count is
  * the figure that matters; it was 7 + 2 per change before the batch became one statement.
  */
-describe("a batch of config.changed costs one statement", () => {
+describe("what the detector's hot paths cost in statements", () => {
   let db: TestDatabase;
   let handler: BatchHandler<"nexus.config.changed">;
   const statements: string[] = [];
@@ -282,5 +283,31 @@ describe("a batch of config.changed costs one statement", () => {
       // The environment's policies go along (none applies to "legacy": the finding resolves).
       { namespace: "legacy", environment: "production", eventId: legacy.event.id, policies: ["tls"] },
     ]);
+  });
+
+  it("writes an inventory flush (instances and their revision reports) with one statement", async () => {
+    const at = Date.parse("2026-12-07T11:00:00Z");
+    const pending = ["i-1", "i-2", "i-3"].map((instanceId, n) => ({
+      namespace: "a",
+      environment: "production",
+      instanceId,
+      service: "api",
+      running: { revision: 4, hash: hash("a/production@4"), status: "live" as const, at: at + n },
+      rejection: null,
+      lastSeenAt: at + n,
+      intervalSeconds: 10,
+      reports: [{ revision: 4, status: "applied" as const, at: at + n }],
+    }));
+    statements.length = 0;
+    await createInventoryStore().upsert(counted(db.pool), pending);
+    expect(statements).toHaveLength(1);
+    const rows = await db.pool.query(
+      "SELECT count(*)::int AS n FROM revision_reports WHERE namespace = 'a' AND revision = 4",
+    );
+    expect(rows.rows[0].n).toBe(3);
+    const live = await db.pool.query(
+      "SELECT count(*)::int AS n FROM instances WHERE namespace = 'a' AND revision = 4 AND status = 'live'",
+    );
+    expect(live.rows[0].n).toBe(3);
   });
 });
