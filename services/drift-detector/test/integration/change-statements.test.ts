@@ -7,6 +7,8 @@ import { consumeChanges } from "../../src/changes/change-consumer.js";
 import { createChangeStore } from "../../src/changes/change-store.js";
 import { createFindingService } from "../../src/findings/finding-service.js";
 import { createFindingStore } from "../../src/findings/finding-store.js";
+import { createReconcileStore } from "../../src/findings/reconcile-store.js";
+import { createReconciler } from "../../src/findings/reconciler.js";
 import { createHeadStore } from "../../src/heads/head-store.js";
 import { createInventoryStore } from "../../src/inventory/inventory-store.js";
 import { createPolicyCache } from "../../src/policies/policy-cache.js";
@@ -309,5 +311,35 @@ describe("what the detector's hot paths cost in statements", () => {
       "SELECT count(*)::int AS n FROM instances WHERE namespace = 'a' AND revision = 4 AND status = 'live'",
     );
     expect(live.rows[0].n).toBe(3);
+  });
+
+  it("an idle reconcile pass (nothing to judge, no namespace in remediate mode) reads four times and writes nothing", async () => {
+    const findings = createFindingStore();
+    const reconciler = createReconciler({
+      pool: counted(db.pool),
+      logger: createLogger({ service: "test", level: "silent" }),
+      reconcile: createReconcileStore(),
+      findings,
+      findingService: createFindingService({ findings, bus: {} as Bus }),
+      heads,
+      inventory: createInventoryStore(),
+      registry: { resolved: async () => null },
+      remediations: createRemediationStore(),
+      remediation: { run: async () => undefined } as never,
+      config: {
+        graceMs: { byEnvironment: {}, defaultMs: 3_600_000 },
+        quietMs: 0,
+        goneAfterMs: 3_600_000,
+        deleteAfterMs: 3_600_000,
+        remediation: { maxAttempts: 2, retryMs: 1_000 },
+      },
+      wakeOutbox: () => undefined,
+    });
+    await reconciler.pass(); // the first also does housekeeping and asks about unknown heads
+    statements.length = 0;
+    await reconciler.pass();
+    // Unknown heads, the remediation modes, the candidates, the open instance findings.
+    expect(statements).toHaveLength(4);
+    expect(statements.some((q) => /^(BEGIN|COMMIT)/.test(q))).toBe(false);
   });
 });
