@@ -76,7 +76,13 @@ export function createChangeStore() {
         changed_at: c.at.toISOString(),
         trace_parent: c.traceparent ?? null,
       }));
-      const res = await db.query(RECORD_BATCH, [consumer, JSON.stringify(rows)]);
+      // Named: parsed and planned once per connection, not per batch (the plan of this CTE costs
+      // the backend more than running it).
+      const res = await db.query({
+        name: "drift-record-changes",
+        text: RECORD_BATCH,
+        values: [consumer, JSON.stringify(rows)],
+      });
       const r = res.rows[0];
       // Postgres answers uuids in lower case; give back the ids as the caller spelt them.
       const returned = new Set<string>(r.fresh);
