@@ -30,7 +30,8 @@ WITH batch AS (
     environment text, revision integer, hash text, previous_revision integer, previous_hash text,
     changed_at timestamptz, trace_parent text)
 ), claimed AS (
-  INSERT INTO processed_events (consumer, event_id) SELECT DISTINCT $1::text, id FROM batch
+  -- In id order: two instances claiming overlapping batches take the keys' locks in one order.
+  INSERT INTO processed_events (consumer, event_id) SELECT DISTINCT $1::text, id FROM batch ORDER BY 2
   ON CONFLICT DO NOTHING RETURNING event_id
 ), fresh AS (
   SELECT * FROM batch WHERE id IN (SELECT event_id FROM claimed)
