@@ -17,6 +17,7 @@ import {
   type Stoppable,
 } from "@nexus/kit";
 import { consumeChanges } from "./changes/change-consumer.js";
+import { createChangeStore } from "./changes/change-store.js";
 import { registerFindingRoutes } from "./findings/finding-router.js";
 import { createFindingService } from "./findings/finding-service.js";
 import { createFindingStore } from "./findings/finding-store.js";
@@ -32,6 +33,7 @@ import { consumeInventory } from "./inventory/inventory-consumer.js";
 import { createInventoryReadStore } from "./inventory/inventory-read-store.js";
 import { registerInventoryRoutes } from "./inventory/inventory-router.js";
 import { createInventoryStore } from "./inventory/inventory-store.js";
+import { createPolicyCache } from "./policies/policy-cache.js";
 import { servePolicyCheck } from "./policies/policy-command.js";
 import { registerPolicyRoutes } from "./policies/policy-router.js";
 import { createPolicyService } from "./policies/policy-service.js";
@@ -259,7 +261,8 @@ export async function buildApp(deps: DetectorDeps) {
           consumeChanges({
             bus,
             pool,
-            heads,
+            changes: createChangeStore(),
+            policyCache: createPolicyCache({ pool, store: policyStore }),
             policies,
             sources: sourceDrift,
             ackWaitMs: config.changesAckWaitMs ?? 30_000,

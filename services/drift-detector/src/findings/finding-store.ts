@@ -109,23 +109,6 @@ export function createFindingStore() {
       return res.rows.map(toActive);
     },
 
-    /** Which of these (namespace, environment) pairs have an unresolved finding of this kind. */
-    async targetsWithActive(
-      db: Queryable,
-      kind: DriftKind,
-      targets: readonly { namespace: string; environment: string }[],
-    ): Promise<{ namespace: string; environment: string }[]> {
-      if (targets.length === 0) return [];
-      const res = await db.query(
-        `SELECT DISTINCT f.namespace, f.environment FROM findings f
-         JOIN unnest($2::text[], $3::text[]) AS t(namespace, environment)
-           ON f.namespace = t.namespace AND f.environment = t.environment
-         WHERE f.status <> 'resolved' AND f.kind = $1`,
-        [kind, targets.map((t) => t.namespace), targets.map((t) => t.environment)],
-      );
-      return res.rows;
-    },
-
     /** Insert new findings; returns them with their ids and times. */
     async insert(db: Queryable, items: readonly { id: string; desired: DesiredFinding }[], now: Date) {
       if (items.length === 0) return [] as ActiveFinding[];
