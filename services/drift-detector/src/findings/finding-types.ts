@@ -1,6 +1,5 @@
 import { DriftKind, DriftSeverity, PolicyViolation } from "@nexus/contracts";
 import { z } from "zod";
-import type { SourceFindingGit } from "../source/source-types.js";
 
 /** A finding as it should be now, computed from the inventory or a policy evaluation. */
 export interface DesiredFinding {
@@ -66,3 +65,13 @@ export const FindingQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 });
 export type FindingQuery = z.infer<typeof FindingQuery>;
+
+/** What a source finding keeps about its Git side (finding details). */
+export interface SourceFindingGit {
+  cause: "override" | "import-failed";
+  /** The Git source's name and branch; null when the detector never saw the layer imported. */
+  source: string | null;
+  branch: string | null;
+  overriddenBy?: string;
+  commit?: string;
+}

@@ -1,4 +1,8 @@
 import { isTracingEnabled, type Logger, type Pool, withTransaction } from "@nexus/kit";
+import { desiredForInstance, isEmptyPlan, planTransitions, resolutionFor } from "../findings/finding-fns.js";
+import type { FindingService } from "../findings/finding-service.js";
+import type { FindingStore } from "../findings/finding-store.js";
+import type { ActiveFinding, DesiredFinding } from "../findings/finding-types.js";
 import type { HeadStore } from "../heads/head-store.js";
 import type { RegistryClient } from "../heads/registry-client.js";
 import type { InventoryStore } from "../inventory/inventory-store.js";
@@ -6,10 +10,6 @@ import { planRemediation } from "../remediation/remediation-fns.js";
 import type { RemediationService } from "../remediation/remediation-service.js";
 import { DEFAULT_MODE, type RemediationStore } from "../remediation/remediation-store.js";
 import { openEvaluations } from "./evaluation-spans.js";
-import { desiredForInstance, isEmptyPlan, planTransitions, resolutionFor } from "./finding-fns.js";
-import type { FindingService } from "./finding-service.js";
-import type { FindingStore } from "./finding-store.js";
-import type { ActiveFinding, DesiredFinding } from "./finding-types.js";
 import type { ReconcileStore } from "./reconcile-store.js";
 
 const INSTANCE_KINDS = ["stale", "rejected", "divergent"] as const;
