@@ -1,6 +1,6 @@
-import type { DriftKind } from "@nexus/contracts";
+import type { DriftKind, FindingDto, FindingQuery } from "@nexus/contracts";
 import type { Queryable } from "@nexus/kit";
-import type { ActiveFinding, DesiredFinding, FindingDto, FindingQuery } from "./finding-types.js";
+import type { ActiveFinding, DesiredFinding } from "./finding-types.js";
 
 const COLUMNS = `id, finding_key, kind, namespace, environment, service, instance_ids, expected_revision,
   expected_hash, actual_revision, actual_hash, severity, status, summary, reason, details,
