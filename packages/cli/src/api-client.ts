@@ -14,6 +14,7 @@ import {
   type CreatedToken,
   CreatedTokenSpec,
   type CreateTokenInput,
+  type TokenList,
   TokenListSpec,
   type WhoAmI,
   WhoAmISpec,
@@ -233,7 +234,7 @@ export class ApiClient {
   }
 
   async listTokens(includeRevoked: boolean): Promise<ApiToken[]> {
-    const list = await this.#json<{ tokens: ApiToken[] }>(TokenListSpec, "GET", "/v1/tokens", {
+    const list = await this.#json<TokenList>(TokenListSpec, "GET", "/v1/tokens", {
       query: { includeRevoked },
     });
     return list.tokens;

@@ -1,12 +1,9 @@
 /**
- * The CLI checks the registry's answers with specs (shape-fns.ts) instead of zod, for start-up
- * speed; the shapes themselves live once, in @nexus/contracts, where the registry's routes take
- * them from. This keeps each spec equal to its contract both ways: every key the spec names is in
- * the schema, every key the schema requires is in the spec, a key the spec requires is required
- * by the schema, and the kinds agree; and a sample the schema parses passes the spec. The second
- * part checks that the registry documents (so answers with) exactly these schemas.
+ * The registry's bodies (src/api-types.ts): each spec equal to its contract both ways
+ * (spec-schema.ts says what that means), and a sample the schema parses passes the spec. The
+ * second part checks that the registry documents (so answers with) exactly these schemas. The
+ * access bodies are access-specs.test.ts, the drift-detector's drift-specs.test.ts.
  */
-import { readFileSync } from "node:fs";
 import {
   ApiErrorBody,
   ComparisonDto,
@@ -23,7 +20,6 @@ import {
   WriteResultDto,
 } from "@nexus/contracts";
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
 import {
   ApiErrorBodySpec,
   ComparisonSpec,
@@ -40,6 +36,14 @@ import {
   WriteResultSpec,
 } from "../../src/api-types.js";
 import { mismatch, type Spec } from "../../src/shape-fns.js";
+import {
+  type DocumentedAnswer,
+  disagreements,
+  documentedSchema,
+  jsonSchemaOf,
+  openApiOf,
+  type SpecPair,
+} from "./spec-schema.js";
 
 const at = "2026-12-07T09:00:00.000Z";
 const hash = "a".repeat(64);
@@ -71,7 +75,7 @@ const source = { layer: "base", revision: 1 };
  */
 const lenient: Record<string, string[]> = { ApiErrorBody: ["error.requestId"] };
 
-const pairs: [string, z.ZodType, Spec, unknown][] = [
+const pairs: SpecPair[] = [
   ["NamespaceDto", NamespaceDto, NamespaceSpec, namespace],
   ["NamespacePageDto", NamespacePageDto, NamespacePageSpec, { items: [namespace], next: "shop" }],
   [
@@ -199,86 +203,6 @@ const pairs: [string, z.ZodType, Spec, unknown][] = [
   ],
 ];
 
-/** The schema inside optional / nullable / default wrappers, and what the wrappers allow. */
-function unwrap(schema: z.ZodType): { inner: z.ZodType; optional: boolean; nullable: boolean } {
-  let inner = schema;
-  let optional = false;
-  let nullable = false;
-  for (;;) {
-    if (inner instanceof z.ZodOptional) optional = true;
-    else if (inner instanceof z.ZodNullable) nullable = true;
-    else if (!(inner instanceof z.ZodDefault)) return { inner, optional, nullable };
-    inner = (inner as z.ZodOptional | z.ZodNullable | z.ZodDefault).unwrap() as z.ZodType;
-  }
-}
-
-/** What a value the schema accepts is, in the spec's words. */
-function kindsOf(schema: z.ZodType): string[] {
-  const { inner, nullable } = unwrap(schema);
-  const kind =
-    inner instanceof z.ZodString || inner instanceof z.ZodEnum
-      ? "string"
-      : inner instanceof z.ZodNumber
-        ? "number"
-        : inner instanceof z.ZodBoolean
-          ? "boolean"
-          : inner instanceof z.ZodObject || inner instanceof z.ZodRecord
-            ? "object"
-            : inner instanceof z.ZodArray
-              ? "array"
-              : inner instanceof z.ZodUnknown || inner instanceof z.ZodAny
-                ? "any"
-                : `unknown zod type ${inner.constructor.name}`;
-  return nullable ? [kind, "null"].sort() : [kind];
-}
-
-/** Every disagreement between a spec and a schema, as `path: what`. */
-function disagreements(spec: Spec, schema: z.ZodType, allowed: string[], path = "body"): string[] {
-  const { inner } = unwrap(schema);
-  if (typeof spec === "string") {
-    const kinds = spec.split("|").sort();
-    if (kinds.includes("any")) return [];
-    const expected = kindsOf(schema);
-    return kinds.join("|") === expected.join("|")
-      ? []
-      : [`${path}: spec ${spec}, schema ${expected.join("|")}`];
-  }
-  if (Array.isArray(spec)) {
-    if (!(inner instanceof z.ZodArray))
-      return [`${path}: spec is an array, schema ${kindsOf(schema).join("|")}`];
-    return disagreements(spec[0] as Spec, inner.element as z.ZodType, allowed, `${path}[]`);
-  }
-  if (!(inner instanceof z.ZodObject))
-    return [`${path}: spec is an object, schema ${kindsOf(schema).join("|")}`];
-  const shape = inner.shape as Record<string, z.ZodType>;
-  const found: string[] = [];
-  const named = new Map(
-    Object.entries(spec as Record<string, Spec>).map(([k, v]) => [
-      k.replace(/\?$/, ""),
-      { optional: k.endsWith("?"), spec: v },
-    ]),
-  );
-  for (const [key, { optional, spec: child }] of named) {
-    const keyPath = path === "body" ? key : `${path}.${key}`;
-    const field = shape[key];
-    if (!field) {
-      found.push(`${keyPath}: in the spec, not in the schema`);
-      continue;
-    }
-    const schemaOptional = unwrap(field).optional;
-    if (!optional && schemaOptional) found.push(`${keyPath}: required by the spec, optional in the schema`);
-    if (optional && !schemaOptional && !allowed.includes(keyPath))
-      found.push(`${keyPath}: optional in the spec, required by the schema`);
-    found.push(...disagreements(child, field, allowed, keyPath));
-  }
-  for (const [key, field] of Object.entries(shape)) {
-    const keyPath = path === "body" ? key : `${path}.${key}`;
-    if (!named.has(key) && !unwrap(field).optional)
-      found.push(`${keyPath}: required by the schema, not in the spec`);
-  }
-  return found;
-}
-
 describe("the CLI's specs and @nexus/contracts", () => {
   it.each(pairs)("%s: the spec names what the schema does, both ways", (name, schema, spec) => {
     expect(disagreements(spec, schema, lenient[name] ?? [])).toEqual([]);
@@ -311,11 +235,9 @@ describe("the CLI's specs and @nexus/contracts", () => {
   });
 });
 
-const registryOpenApi = JSON.parse(
-  readFileSync(new URL("../../../../services/config-registry/openapi.json", import.meta.url), "utf8"),
-);
+const registryOpenApi = openApiOf("config-registry");
 
-const documented: [string, string, string, z.ZodType][] = [
+const documented: DocumentedAnswer[] = [
   ["/v1/namespaces", "get", "200", NamespacePageDto],
   ["/v1/namespaces", "post", "201", NamespaceDto],
   ["/v1/namespaces/{ns}", "get", "200", NamespaceDto],
@@ -335,10 +257,7 @@ const documented: [string, string, string, z.ZodType][] = [
 ];
 
 describe("the registry's OpenAPI document", () => {
-  it.each(documented)("%s %s answers %s with the contract's schema", (path, method, status, schema) => {
-    const expected = z.toJSONSchema(schema, { target: "draft-2020-12" }) as Record<string, unknown>;
-    delete expected.$schema;
-    const op = registryOpenApi.paths[path]?.[method];
-    expect(op?.responses[status]?.content["application/json"].schema).toEqual(expected);
+  it.each(documented)("%s %s answers %s with the contract's schema", (...answer) => {
+    expect(documentedSchema(registryOpenApi, answer)).toEqual(jsonSchemaOf(answer[3]));
   });
 });
