@@ -35,13 +35,12 @@ import {
   SchemaSpec,
   WriteResultSpec,
 } from "../../src/api-types.js";
-import { mismatch, type Spec } from "../../src/shape-fns.js";
+import type { Spec } from "../../src/shape-fns.js";
 import {
   type DocumentedAnswer,
   disagreements,
-  documentedSchema,
-  jsonSchemaOf,
-  openApiOf,
+  itDocuments,
+  itKeepsEachSpecEqual,
   type SpecPair,
 } from "./spec-schema.js";
 
@@ -204,14 +203,7 @@ const pairs: SpecPair[] = [
 ];
 
 describe("the CLI's specs and @nexus/contracts", () => {
-  it.each(pairs)("%s: the spec names what the schema does, both ways", (name, schema, spec) => {
-    expect(disagreements(spec, schema, lenient[name] ?? [])).toEqual([]);
-  });
-
-  it.each(pairs)("%s: a sample the schema parses passes the spec", (_name, schema, spec, sample) => {
-    const parsed = schema.parse(sample);
-    expect(mismatch(parsed, spec)).toBeUndefined();
-  });
+  itKeepsEachSpecEqual(pairs, lenient);
 
   it("notices a spec that drifts from its schema", () => {
     const drifted = {
@@ -235,8 +227,6 @@ describe("the CLI's specs and @nexus/contracts", () => {
   });
 });
 
-const registryOpenApi = openApiOf("config-registry");
-
 const documented: DocumentedAnswer[] = [
   ["/v1/namespaces", "get", "200", NamespacePageDto],
   ["/v1/namespaces", "post", "201", NamespaceDto],
@@ -257,7 +247,5 @@ const documented: DocumentedAnswer[] = [
 ];
 
 describe("the registry's OpenAPI document", () => {
-  it.each(documented)("%s %s answers %s with the contract's schema", (...answer) => {
-    expect(documentedSchema(registryOpenApi, answer)).toEqual(jsonSchemaOf(answer[3]));
-  });
+  itDocuments("config-registry", documented);
 });

@@ -7,8 +7,9 @@
  * spec, a key the spec requires is required by the schema, and the kinds agree.
  */
 import { readFileSync } from "node:fs";
+import { expect, it } from "vitest";
 import { z } from "zod";
-import type { Spec } from "../../src/shape-fns.js";
+import { mismatch, type Spec } from "../../src/shape-fns.js";
 
 /** A contract's name, its schema, the CLI's spec for it, and a sample the schema parses. */
 export type SpecPair = [name: string, schema: z.ZodType, spec: Spec, sample: unknown];
@@ -96,27 +97,36 @@ export function disagreements(spec: Spec, schema: z.ZodType, allowed: string[], 
   return found;
 }
 
-/** A service's generated OpenAPI document (services/<name>/openapi.json). */
-export function openApiOf(service: string): { paths: Record<string, Record<string, OpenApiOperation>> } {
-  return JSON.parse(
+/**
+ * Each pair's two checks: the spec names what the schema does, both ways; and a sample the schema
+ * parses passes the spec. `lenient`: where a spec is deliberately more lenient than its contract,
+ * by the contract's name, the paths it may leave optional.
+ */
+export function itKeepsEachSpecEqual(pairs: SpecPair[], lenient: Record<string, string[]> = {}): void {
+  it.each(pairs)("%s: the spec names what the schema does, both ways", (name, schema, spec) => {
+    expect(disagreements(spec, schema, lenient[name] ?? [])).toEqual([]);
+  });
+
+  it.each(pairs)("%s: a sample the schema parses passes the spec", (_name, schema, spec, sample) => {
+    expect(mismatch(schema.parse(sample), spec)).toBeUndefined();
+  });
+}
+
+/** That a service's generated OpenAPI document (so its answers) uses exactly the contracts' schemas. */
+export function itDocuments(service: string, answers: DocumentedAnswer[]): void {
+  const doc = JSON.parse(
     readFileSync(new URL(`../../../../services/${service}/openapi.json`, import.meta.url), "utf8"),
+  ) as { paths: Record<string, Record<string, OpenApiOperation>> };
+  it.each(answers)(
+    `${service}: %s %s answers %s with the contract's schema`,
+    (path, method, status, schema) => {
+      const documented = doc.paths[path]?.[method]?.responses[status]?.content["application/json"]?.schema;
+      const expected = z.toJSONSchema(schema, { target: "draft-2020-12" }) as Record<string, unknown>;
+      delete expected.$schema;
+      expect(documented).toEqual(expected);
+    },
   );
 }
 interface OpenApiOperation {
   responses: Record<string, { content: Record<string, { schema: unknown }> }>;
-}
-
-/** The JSON Schema a route documents for one answer, if it documents one. */
-export function documentedSchema(
-  doc: ReturnType<typeof openApiOf>,
-  [path, method, status]: DocumentedAnswer,
-): unknown {
-  return doc.paths[path]?.[method]?.responses[status]?.content["application/json"]?.schema;
-}
-
-/** The JSON Schema a route using `schema` as its answer documents (what the services' generator writes). */
-export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
-  const expected = z.toJSONSchema(schema, { target: "draft-2020-12" }) as Record<string, unknown>;
-  delete expected.$schema;
-  return expected;
 }
