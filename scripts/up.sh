@@ -203,5 +203,10 @@ cat <<EOF
                    curl -H "Authorization: Bearer \$NEXUS_TOKEN" \\
                      http://127.0.0.1:4100/v1/namespaces/demo-shop/environments/production/resolved
 
+  The CLI:         export NEXUS_URL=http://127.0.0.1:4100 NEXUS_DRIFT_URL=http://127.0.0.1:4200 \\
+                     NEXUS_NOTIFIER_URL=http://127.0.0.1:4300 NEXUS_MONITOR_URL=http://127.0.0.1:4400 \\
+                     NEXUS_ORCHESTRATOR_URL=http://127.0.0.1:4500 NEXUS_BACKUP_URL=http://127.0.0.1:4600
+                   pnpm exec nexus get demo-shop production; pnpm exec nexus backup run
+
   Stop services:   bash scripts/down.sh   (NATS, Postgres and Redis keep running)
 EOF

@@ -14,6 +14,7 @@ import {
   type CreatedToken,
   CreatedTokenSpec,
   type CreateTokenInput,
+  type TokenList,
   TokenListSpec,
   type WhoAmI,
   WhoAmISpec,
@@ -24,8 +25,6 @@ import {
   type Comparison,
   ComparisonSpec,
   type CreateNamespaceInput,
-  type Diff,
-  DiffSpec,
   type History,
   HistorySpec,
   type Layer,
@@ -35,6 +34,8 @@ import {
   NamespacePageSpec,
   NamespaceSpec,
   PendingChangeSpec,
+  type ReadableDiff,
+  ReadableDiffSpec,
   type Resolved,
   ResolvedSpec,
   type Revision,
@@ -170,9 +171,14 @@ export class ApiClient {
   }
 
   diff(ns: string, layer: string, from: number, to: number) {
-    return this.#json<Diff>(DiffSpec, "GET", `/v1/namespaces/${seg(ns)}/layers/${seg(layer)}/diff`, {
-      query: { from, to },
-    });
+    return this.#json<ReadableDiff>(
+      ReadableDiffSpec,
+      "GET",
+      `/v1/namespaces/${seg(ns)}/layers/${seg(layer)}/diff`,
+      {
+        query: { from, to },
+      },
+    );
   }
 
   rollback(ns: string, layer: string, revision: number, options: WriteOptions = {}) {
@@ -228,7 +234,7 @@ export class ApiClient {
   }
 
   async listTokens(includeRevoked: boolean): Promise<ApiToken[]> {
-    const list = await this.#json<{ tokens: ApiToken[] }>(TokenListSpec, "GET", "/v1/tokens", {
+    const list = await this.#json<TokenList>(TokenListSpec, "GET", "/v1/tokens", {
       query: { includeRevoked },
     });
     return list.tokens;

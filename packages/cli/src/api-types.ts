@@ -1,23 +1,33 @@
 /**
- * The registry's response bodies as the CLI reads them (see services/config-registry/openapi.json),
- * each with the spec `api-client.ts` checks it against. Fields a newer registry adds pass through
- * to `--json` output untouched.
+ * The registry's response bodies as the CLI reads them, each with the spec `api-client.ts` checks
+ * it against. The shapes live once, in @nexus/contracts, where the registry's routes take them
+ * from: here they are type-only imports (the CLI does not load zod; see shape-fns.ts), and the
+ * specs are the run-time structural check, kept equal to the contract's zod schemas by
+ * test/unit/api-specs.test.ts. Fields a newer registry adds pass through to `--json` output
+ * untouched.
  */
-import type { PendingChangeBody } from "@nexus/contracts";
+import type {
+  ApiErrorBody,
+  ComparedChangeDto,
+  ComparisonDto,
+  CreateNamespaceBody,
+  LayerDiffDto,
+  LayerDto,
+  NamespaceDto,
+  NamespacePageDto,
+  NamespaceSchemaDto,
+  PendingChangeBody,
+  ProvenanceDto,
+  ResolvedDto,
+  RevisionDto,
+  RevisionHistoryDto,
+  RevisionSummaryDto,
+  WriteResultDto,
+} from "@nexus/contracts";
+import type { z } from "zod";
 import type { Spec } from "./shape-fns.js";
 
-type JsonObject = Record<string, unknown>;
-
-export interface Namespace {
-  name: string;
-  description: string;
-  owners: string[];
-  environments: string[];
-  variables: Record<string, string>;
-  headRevision: number;
-  createdAt: string;
-  updatedAt: string;
-}
+export type Namespace = NamespaceDto;
 export const NamespaceSpec = {
   name: "string",
   description: "string",
@@ -29,20 +39,13 @@ export const NamespaceSpec = {
   updatedAt: "string",
 } as const satisfies Spec;
 
-export interface NamespacePage {
-  items: Namespace[];
-  next: string | null;
-}
+export type NamespacePage = NamespacePageDto;
 export const NamespacePageSpec = { items: [NamespaceSpec], next: "string|null" } as const satisfies Spec;
 
-export interface Layer {
-  namespace: string;
-  layer: string;
-  revision: number;
-  hash: string;
-  content: JsonObject;
-  updatedAt: string | null;
-}
+/** What `nexus ns create` sends: the request body before the registry's defaults apply. */
+export type CreateNamespaceInput = z.input<typeof CreateNamespaceBody>;
+
+export type Layer = LayerDto;
 export const LayerSpec = {
   namespace: "string",
   layer: "string",
@@ -50,17 +53,10 @@ export const LayerSpec = {
   hash: "string",
   content: "object",
   updatedAt: "string|null",
+  secretPaths: ["string"],
 } as const satisfies Spec;
 
-export interface WriteResult {
-  namespace: string;
-  layer: string;
-  revision: number;
-  previousRevision: number;
-  hash: string;
-  changed: boolean;
-  changedEnvironments: string[];
-}
+export type WriteResult = WriteResultDto;
 export const WriteResultSpec = {
   namespace: "string",
   layer: "string",
@@ -71,11 +67,7 @@ export const WriteResultSpec = {
   changedEnvironments: ["string"],
 } as const satisfies Spec;
 
-/**
- * What a gated write answers (202): the change request that waits for an approver. The shape is
- * @nexus/contracts' `PendingChangeBody` (a type-only import: the CLI does not load zod); the spec
- * is the structural check, kept equal to it by a unit test.
- */
+/** What a gated write answers (202): the change request that waits for an approver. */
 export type PendingChange = PendingChangeBody;
 export const PendingChangeSpec = {
   changeRequest: {
@@ -100,16 +92,7 @@ export const PendingChangeSpec = {
 /** A layer write's outcome: a new revision (200), or a change request opened instead (202). */
 export type WriteOutcome = { written: WriteResult } | { pending: PendingChange };
 
-export interface RevisionSummary {
-  namespace: string;
-  revision: number;
-  layer: string;
-  hash: string;
-  author: string;
-  message: string;
-  source: string;
-  createdAt: string;
-}
+export type RevisionSummary = RevisionSummaryDto;
 export const RevisionSummarySpec = {
   namespace: "string",
   revision: "number",
@@ -121,21 +104,32 @@ export const RevisionSummarySpec = {
   createdAt: "string",
 } as const satisfies Spec;
 
-export interface History {
-  items: RevisionSummary[];
-}
+export type History = RevisionHistoryDto;
 export const HistorySpec = { items: [RevisionSummarySpec] } as const satisfies Spec;
 
-export interface Revision extends RevisionSummary {
-  content: JsonObject;
-  diff: unknown[];
-}
+/** `diff` holds RFC 6902 operations, which the contract leaves undescribed (see `PatchOperation`). */
+export type Revision = RevisionDto;
 export const RevisionSpec = {
   ...RevisionSummarySpec,
   content: "object",
+  secretPaths: ["string"],
   diff: "array",
 } as const satisfies Spec;
 
+export type Diff = LayerDiffDto;
+export const DiffSpec = {
+  namespace: "string",
+  layer: "string",
+  from: "number",
+  to: "number",
+  operations: "array",
+} as const satisfies Spec;
+
+/**
+ * An RFC 6902 operation as the CLI reads one. Not a registry shape: the contract documents a
+ * diff's operations as `unknown[]` (the registry answers them as its revisions stored them), so
+ * the CLI checks for itself that each is one it can show, and refuses a diff with any other.
+ */
 export interface PatchOperation {
   op: string;
   path: string;
@@ -144,75 +138,44 @@ export interface PatchOperation {
 }
 const PatchOperationSpec = { op: "string", path: "string", "from?": "string" } as const satisfies Spec;
 
-export interface Diff {
-  namespace: string;
-  layer: string;
-  from: number;
-  to: number;
-  operations: PatchOperation[];
-}
-export const DiffSpec = {
-  namespace: "string",
-  layer: "string",
-  from: "number",
-  to: "number",
-  operations: [PatchOperationSpec],
-} as const satisfies Spec;
+/** A diff whose operations the CLI can show: `DiffSpec`, and every operation an RFC 6902 one. */
+export type ReadableDiff = Omit<Diff, "operations"> & { operations: PatchOperation[] };
+export const ReadableDiffSpec = { ...DiffSpec, operations: [PatchOperationSpec] } as const satisfies Spec;
 
 /** `GET /v1/namespaces/{ns}/compare`: two environments side by side. */
-export interface ComparedChange {
-  op: "add" | "remove" | "replace";
-  path: string;
-  from?: unknown;
-  to?: unknown;
-  fromSource?: { layer: string; revision: number | null };
-  toSource?: { layer: string; revision: number | null };
-}
-export interface Comparison {
-  namespace: string;
-  from: { environment: string; revision: number; hash: string };
-  to: { environment: string; revision: number; hash: string };
-  changes: ComparedChange[];
-}
+export type ComparedChange = ComparedChangeDto;
+export type Comparison = ComparisonDto;
 const CompareSideSpec = { environment: "string", revision: "number", hash: "string" } as const satisfies Spec;
+const ValueSourceSpec = { layer: "string", revision: "number|null" } as const satisfies Spec;
 export const ComparisonSpec = {
   namespace: "string",
   from: CompareSideSpec,
   to: CompareSideSpec,
-  changes: [{ op: "string", path: "string", "from?": "any", "to?": "any" }],
+  changes: [
+    {
+      op: "string",
+      path: "string",
+      "from?": "any",
+      "to?": "any",
+      "fromSource?": ValueSourceSpec,
+      "toSource?": ValueSourceSpec,
+    },
+  ],
 } as const satisfies Spec;
 
-export interface Provenance {
-  layer: string;
-  revision: number | null;
-  value: unknown;
-  references?: string[];
-}
-
-export interface Resolved {
-  namespace: string;
-  environment: string;
-  revision: number;
-  hash: string;
-  content: JsonObject;
-  explain?: Record<string, Provenance>;
-}
+export type Provenance = ProvenanceDto;
+export type Resolved = ResolvedDto;
 export const ResolvedSpec = {
   namespace: "string",
   environment: "string",
   revision: "number",
   hash: "string",
+  "secretDigests?": "object",
   content: "object",
   "explain?": "object",
 } as const satisfies Spec;
 
-export interface Schema {
-  namespace: string;
-  schema: JsonObject;
-  hash: string;
-  updatedBy: string;
-  updatedAt: string;
-}
+export type Schema = NamespaceSchemaDto;
 export const SchemaSpec = {
   namespace: "string",
   schema: "object",
@@ -221,21 +184,12 @@ export const SchemaSpec = {
   updatedAt: "string",
 } as const satisfies Spec;
 
-/** The one error body of every Nexus API (`ApiErrorBody` in @nexus/contracts). */
-export interface ApiError {
-  code: string;
-  message: string;
-  field?: string;
-  details?: unknown;
-  requestId?: string;
-}
+/**
+ * The one error body of every Nexus API. The spec lets `requestId` be absent although every
+ * Nexus service sends it: an error body is read for its code (which picks the exit code), and
+ * one without a request id still says what went wrong.
+ */
+export type ApiError = Omit<ApiErrorBody["error"], "requestId"> & { requestId?: string };
 export const ApiErrorBodySpec = {
   error: { code: "string", message: "string", "field?": "string", "requestId?": "string" },
 } as const satisfies Spec;
-
-export interface CreateNamespaceInput {
-  name: string;
-  description?: string | undefined;
-  owners?: string[] | undefined;
-  environments?: string[] | undefined;
-}

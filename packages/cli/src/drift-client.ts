@@ -4,47 +4,15 @@
  * failures say what happened. The token goes in the Authorization header only.
  */
 import { ApiErrorBodySpec } from "./api-types.js";
+import {
+  type FindingFilter,
+  type FindingList,
+  FindingListSpec,
+  type Instances,
+  InstancesSpec,
+} from "./drift-types.js";
 import { CliError, ExitCode, errorFromResponse, type ServerErrorBody } from "./exit-codes.js";
 import { mismatch, type Spec } from "./shape-fns.js";
-
-export interface InstanceRow {
-  instanceId: string;
-  service: string;
-  revision: number | null;
-  hash: string | null;
-  status: string;
-  lastSeenAt: string;
-  lag: { revisions: number | null; seconds: number | null };
-  rejected: { revision: number; reason: string | null } | null;
-}
-export interface Instances {
-  namespace: string;
-  environment: string;
-  head: { revision: number; hash: string; changedAt: string } | null;
-  items: InstanceRow[];
-}
-export interface Finding {
-  id: string;
-  kind: string;
-  namespace: string;
-  environment: string;
-  instanceIds: string[];
-  severity: string;
-  status: string;
-  summary: string;
-  firstSeenAt: string;
-  lastSeenAt: string;
-}
-
-const InstancesSpec = {
-  namespace: "string",
-  environment: "string",
-  head: "object|null",
-  items: [{ instanceId: "string", service: "string", status: "string", lastSeenAt: "string", lag: "object" }],
-} as const satisfies Spec;
-const FindingsSpec = {
-  items: [{ id: "string", kind: "string", namespace: "string", environment: "string", summary: "string" }],
-} as const satisfies Spec;
 
 const seg = encodeURIComponent;
 
@@ -63,8 +31,8 @@ export class DriftClient {
     });
   }
 
-  findings(query: Record<string, string | undefined>): Promise<{ items: Finding[] }> {
-    return this.#get(FindingsSpec, "/v1/findings", query);
+  findings(query: FindingFilter): Promise<FindingList> {
+    return this.#get(FindingListSpec, "/v1/findings", query);
   }
 
   async #get<T>(spec: Spec, path: string, query: Record<string, string | undefined>): Promise<T> {

@@ -18,4 +18,5 @@ export * from "./outbox/index.js";
 export * from "./redis.js";
 export * from "./service-base.js";
 export * from "./shutdown.js";
+export * from "./start-service.js";
 export * from "./tracing/index.js";

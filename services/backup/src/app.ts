@@ -17,7 +17,7 @@ import { registerBackupRoutes } from "./backups/backup-router.js";
 import { asAppError, createBackupService } from "./backups/backup-service.js";
 import { createBackupStore } from "./backups/backup-store.js";
 import { rescanStorage } from "./backups/catalogue-rescan.js";
-import { createNamespaceRestores } from "./restore/namespace-restore.js";
+import { createNamespaceRestores } from "./backups/namespace-restore-service.js";
 import { createRegistryClient, type RegistryClientConfig } from "./restore/registry-client.js";
 import { createScheduleJob, type ScheduleConfig } from "./retention/schedule-job.js";
 import { type BundleStorage, guardStorage } from "./storage/storage-types.js";

@@ -36,6 +36,7 @@ import {
 import { createNamespaceService } from "./namespaces/namespace-service.js";
 import { createNamespaceStore } from "./namespaces/namespace-store.js";
 import { createPolicyGate } from "./policies/policy-gate.js";
+import { createDependencyStore } from "./resolve/dependency-store.js";
 import { createKnownDocuments } from "./resolve/known-documents.js";
 import { createResolveCache } from "./resolve/resolve-cache.js";
 import { createResolveHistory } from "./resolve/resolve-history.js";
@@ -60,6 +61,7 @@ import { createTokenStore } from "./tokens/token-store.js";
 import { createRegistryWorkers } from "./workers.js";
 import { createChangeRequestService } from "./writes/change-request-service.js";
 import { createChangeRequestStore } from "./writes/change-request-store.js";
+import { createNamespaceChangeService } from "./writes/namespace-change-service.js";
 import { createWriteService } from "./writes/write-service.js";
 import { createWriteStateCache } from "./writes/write-state-cache.js";
 import { createWriteStore } from "./writes/write-store.js";
@@ -114,6 +116,7 @@ export async function buildApp(deps: RegistryDeps) {
   const outboxChannel = `${config.schema}_outbox`;
 
   const namespaceStore = createNamespaceStore();
+  const dependencyStore = createDependencyStore();
   const layerStore = createLayerStore();
   const revisionStore = createRevisionStore();
   const schemaStore = createSchemaStore();
@@ -144,7 +147,7 @@ export async function buildApp(deps: RegistryDeps) {
   const known = createKnownDocuments();
   const heldWriteStates = createWriteStateCache();
   const resolve = createResolveService({
-    namespaces: namespaceStore,
+    dependencies: dependencyStore,
     layers: layerStore,
     schemas: schemaStore,
     resolved: resolveStore,
@@ -179,9 +182,11 @@ export async function buildApp(deps: RegistryDeps) {
     onGitOverride: (namespace, layer, actor, revision) =>
       gitStore.markOverridden(pool, namespace, layer, actor, revision),
   });
-  const namespaces = createNamespaceService({
+  const namespaces = createNamespaceService({ pool, namespaces: namespaceStore });
+  const namespaceChanges = createNamespaceChangeService({
     pool,
     namespaces: namespaceStore,
+    dependencies: dependencyStore,
     resolved: resolveStore,
     resolve,
     cache,
@@ -320,6 +325,7 @@ export async function buildApp(deps: RegistryDeps) {
   const writeMetrics = registerConfigWriteMetrics(http.app, metrics);
   registerRoutes(http.app, {
     namespaces,
+    namespaceChanges,
     layers,
     writes,
     changeRequests,
@@ -350,6 +356,7 @@ export async function buildApp(deps: RegistryDeps) {
     ...http,
     services: {
       namespaces,
+      namespaceChanges,
       layers,
       writes,
       revisions,

@@ -11,10 +11,12 @@ import { registerSchemaRoutes } from "./schemas/schema-router.js";
 import { registerSecretRoutes } from "./secrets/secret-router.js";
 import { registerTokenRoutes } from "./tokens/token-router.js";
 import { registerChangeRequestRoutes } from "./writes/change-request-router.js";
+import { registerNamespaceChangeRoutes } from "./writes/namespace-change-router.js";
 import { registerWriteRoutes } from "./writes/write-router.js";
 
 /** What the routes call: each domain's router takes its part (the types are the routers' own). */
 export type RegistryRouteDeps = Parameters<typeof registerNamespaceRoutes>[1] &
+  Parameters<typeof registerNamespaceChangeRoutes>[1] &
   Parameters<typeof registerLayerRoutes>[1] &
   Parameters<typeof registerWriteRoutes>[1] &
   Parameters<typeof registerRevisionRoutes>[1] &
@@ -33,6 +35,7 @@ export function registerRoutes(app: App, deps: RegistryRouteDeps): void {
   registerConfigContentParsers(app);
   registerSecretReadHeaders(app);
   registerNamespaceRoutes(app, deps);
+  registerNamespaceChangeRoutes(app, deps);
   registerLayerRoutes(app, deps);
   registerWriteRoutes(app, deps);
   registerRevisionRoutes(app, deps);

@@ -17,25 +17,27 @@ import {
   type Stoppable,
 } from "@nexus/kit";
 import { consumeChanges } from "./changes/change-consumer.js";
+import { createChangeStore } from "./changes/change-store.js";
 import { registerFindingRoutes } from "./findings/finding-router.js";
 import { createFindingService } from "./findings/finding-service.js";
 import { createFindingStore } from "./findings/finding-store.js";
-import { createReconcileStore } from "./findings/reconcile-store.js";
-import { createReconciler } from "./findings/reconciler.js";
 import { createHeadStore } from "./heads/head-store.js";
 import { createKnownTargets } from "./heads/known-targets.js";
 import { createRegistryClient } from "./heads/registry-client.js";
-import { registerDriftMetrics } from "./http/drift-metrics.js";
 import { createIngestWatermark } from "./inventory/ingest-watermark.js";
 import { createInventoryBatcher } from "./inventory/inventory-batcher.js";
 import { consumeInventory } from "./inventory/inventory-consumer.js";
 import { createInventoryReadStore } from "./inventory/inventory-read-store.js";
 import { registerInventoryRoutes } from "./inventory/inventory-router.js";
 import { createInventoryStore } from "./inventory/inventory-store.js";
+import { registerDriftMetrics } from "./metrics/drift-metrics.js";
+import { createPolicyCache } from "./policies/policy-cache.js";
 import { servePolicyCheck } from "./policies/policy-command.js";
 import { registerPolicyRoutes } from "./policies/policy-router.js";
 import { createPolicyService } from "./policies/policy-service.js";
 import { createPolicyStore } from "./policies/policy-store.js";
+import { createReconcileStore } from "./reconcile/reconcile-store.js";
+import { createReconciler } from "./reconcile/reconciler.js";
 import { registerRemediationRoutes } from "./remediation/remediation-router.js";
 import { createRemediationService } from "./remediation/remediation-service.js";
 import { createRemediationStore } from "./remediation/remediation-store.js";
@@ -259,7 +261,8 @@ export async function buildApp(deps: DetectorDeps) {
           consumeChanges({
             bus,
             pool,
-            heads,
+            changes: createChangeStore(),
+            policyCache: createPolicyCache({ pool, store: policyStore }),
             policies,
             sources: sourceDrift,
             ackWaitMs: config.changesAckWaitMs ?? 30_000,

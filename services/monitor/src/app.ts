@@ -37,7 +37,7 @@ import {
 } from "./dashboard/relay-client.js";
 import { registerRevisionRoutes } from "./dashboard/revision-router.js";
 import { registerRolloutRoutes } from "./dashboard/rollout-router.js";
-import { consumeHeads } from "./heads/head-consumer.js";
+import { consumeHeads, subscribeHeads } from "./heads/head-consumer.js";
 import { createHeadStore } from "./heads/head-store.js";
 import { registerHealthMetrics } from "./health/health-metrics.js";
 import { createHealthModel } from "./health/health-model.js";
@@ -242,22 +242,21 @@ export async function buildApp(deps: MonitorDeps) {
         await bus.ensureStreams();
         if (config.outboxRelay) await relay.start();
         await backupStore.startWatching(pool);
-        const heads = await consumeHeads({
-          bus,
-          pool,
-          heads: headStore,
-          onHead: (head) => hub.send("head", head, (p) => mayView(p, head)),
+        hub.feed({
+          open: () => [
+            subscribeHeads({ bus, onHead: (head) => hub.send("head", head, (p) => mayView(p, head)) }),
+            subscribeApplied({ bus, hub }),
+            subscribePipelineHints({ bus, hub }),
+          ],
+          registered: () => nc.flush(),
         });
         consumptions = [
-          heads.consumption,
+          await consumeHeads({ bus, pool, heads: headStore }),
           await consumeFindings({ bus, pool, findings: findingStore }),
           await consumeBackupOutcomes({ bus, pool, store: backupStore }),
           await consumePipelineOutcomes({ bus, pool, store: pipelineStore }),
         ];
         subscriptions = [
-          heads.live,
-          subscribeApplied({ bus, hub }),
-          subscribePipelineHints({ bus, hub }),
           subscribeHeartbeats({
             nc,
             bus,

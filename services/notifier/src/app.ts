@@ -27,9 +27,9 @@ import { registerDeliveryRoutes } from "./delivery/delivery-router.js";
 import { createDeliveryService } from "./delivery/delivery-service.js";
 import { createDeliveryStore } from "./delivery/delivery-store.js";
 import { createDeliveryWorker } from "./delivery/delivery-worker.js";
-import { registerNotifierMetrics } from "./http/notifier-metrics.js";
 import { alertFromEvent, type LinkBases, mappedEventTypes } from "./intake/event-alert-fns.js";
 import { registerIntakeRoutes } from "./intake/intake-router.js";
+import { registerNotifierMetrics } from "./metrics/notifier-metrics.js";
 import { createOutbound } from "./receivers/outbound.js";
 import { createSenders } from "./receivers/senders.js";
 import { createSlackPacing } from "./receivers/slack-pacing.js";
@@ -238,22 +238,28 @@ export async function buildApp(deps: NotifierDeps) {
         await retention?.start();
         if (!config.consumeEvents) return;
         await bus.ensureStreams();
-        consumption = await bus.consume(
+        consumption = await bus.consumeBatches(
           mappedEventTypes(),
           // A new durable (first deployment, a newly mapped event type) starts at new events:
           // replaying a week of stream history would page people about the past.
           { durable: CONSUMER, concurrency: config.consumerConcurrency, deliverPolicy: "new" },
-          async (event) => {
-            const alert = alertFromEvent(event.type, event.data, { links: config.links, time: event.time });
-            if (!alert) return;
-            const routing = await alerts.routingNow();
-            // Notices (config.changed, pipeline steps) go only where a route asked for them;
-            // most systems ask for none, and then a change costs this process no database work.
-            if (alert.status === "notice" && !noticeWanted(routing?.config.route, alert.labels)) return;
-            const done = await processOnce(pool, CONSUMER, event.id, (c) =>
-              alerts.ingestIn(c, [alert], routing),
-            );
-            if (done.applied && done.result > 0) flushLoop.wake();
+          // Events delivered together are acknowledged together (one socket write for the lot,
+          // where one each cost a write per change). Each event's effect commits with its handled
+          // mark, so a batch that fails part-way and is handed back one event at a time applies
+          // nothing twice.
+          async (items) => {
+            for (const { event } of items) {
+              const alert = alertFromEvent(event.type, event.data, { links: config.links, time: event.time });
+              if (!alert) continue;
+              const routing = await alerts.routingNow();
+              // Notices (config.changed, pipeline steps) go only where a route asked for them;
+              // most systems ask for none, and then a change costs this process no database work.
+              if (alert.status === "notice" && !noticeWanted(routing?.config.route, alert.labels)) continue;
+              const done = await processOnce(pool, CONSUMER, event.id, (c) =>
+                alerts.ingestIn(c, [alert], routing),
+              );
+              if (done.applied && done.result > 0) flushLoop.wake();
+            }
           },
         );
       },

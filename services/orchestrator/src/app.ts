@@ -30,6 +30,7 @@ import { createBackupDrill, createComplianceScan } from "./jobs/job-work.js";
 import { registerPipelineRoutes } from "./pipelines/pipeline-router.js";
 import { createPipelineService } from "./pipelines/pipeline-service.js";
 import { createPipelineStore } from "./pipelines/pipeline-store.js";
+import { createRolloutAnswers } from "./rollouts/rollout-answers.js";
 import { serveRolloutTargetCommands } from "./rollouts/rollout-command.js";
 import { ROLLOUT_EVENT, rolloutProgressed } from "./rollouts/rollout-events.js";
 import { registerRolloutRoutes } from "./rollouts/rollout-router.js";
@@ -47,6 +48,7 @@ import { type CommandRunner, createLocalCommandRunner } from "./steps/command-ru
 import { createStepHandlers } from "./steps/step-handlers.js";
 import { consumeChangeRequests, consumeGitPushes } from "./triggers/request-triggers.js";
 import { consumeTriggers } from "./triggers/trigger-consumer.js";
+import { createTriggerIndex } from "./triggers/trigger-index.js";
 
 export const SERVICE_NAME = "orchestrator";
 
@@ -191,6 +193,8 @@ export async function buildApp(deps: OrchestratorDeps) {
       outboxChannel,
     },
   });
+  const triggerIndex = createTriggerIndex({ pipelines: pipelineStore });
+  const rolloutAnswers = createRolloutAnswers({ pool, rollouts: rolloutStore });
   const pipelines = createPipelineService({
     pool,
     pipelines: pipelineStore,
@@ -314,6 +318,8 @@ export async function buildApp(deps: OrchestratorDeps) {
             runs,
             logger,
             wake: () => executor.wake(),
+            index: triggerIndex,
+            seen: rolloutAnswers.seen,
           }),
         ];
         const requestTriggers = {
@@ -329,7 +335,12 @@ export async function buildApp(deps: OrchestratorDeps) {
           await consumeChangeRequests(requestTriggers),
           await consumeGitPushes(requestTriggers),
         );
-        rolloutCommands = serveRolloutTargetCommands({ bus, pool, rollouts: rolloutStore });
+        rolloutCommands = serveRolloutTargetCommands({
+          bus,
+          pool,
+          rollouts: rolloutStore,
+          answers: rolloutAnswers,
+        });
         executor.start();
         await scheduler.start();
       },

@@ -6,7 +6,7 @@ describe("nexus secrets rotate", () => {
   beforeAll(async () => {
     env = await startCliEnvironment();
     const h = env.registry;
-    await h.registry.services.namespaces.create({
+    await h.registry.services.namespaceChanges.create({
       name: "vault-demo",
       description: "",
       owners: [],

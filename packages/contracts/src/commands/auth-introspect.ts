@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { TokenId } from "../events/auth-token-revoked.js";
+import { GrantDto } from "../http/registry-tokens.js";
 import { CommandErrorReply } from "./command-error.js";
 
 /**
@@ -15,12 +16,6 @@ export const AuthIntrospectCommand = z.object({
   digest: z.string().regex(/^[0-9a-f]{64}$/),
 });
 export type AuthIntrospectCommand = z.infer<typeof AuthIntrospectCommand>;
-
-const GrantDto = z.object({
-  role: z.enum(["viewer", "editor", "approver", "secret-reader", "admin"]),
-  namespaces: z.array(z.string()),
-  environments: z.array(z.string()),
-});
 
 export const AuthIntrospectReply = z.union([
   z.object({

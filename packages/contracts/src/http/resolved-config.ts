@@ -22,3 +22,28 @@ export const ResolvedConfigBody = z.object({
   content: z.record(z.string(), z.unknown()),
 });
 export type ResolvedConfigBody = z.infer<typeof ResolvedConfigBody>;
+
+/** Where one key's value came from (`?explain=true`). */
+export const ProvenanceDto = z.object({
+  /** The layer that last set the value (after `null` deletes). */
+  layer: z.string(),
+  /** That layer's revision; null when the layer was never written. */
+  revision: z.number().int().nullable(),
+  /** The resolved value of the leaf. */
+  value: z.unknown(),
+  /** The references the value went through (canonical ids). */
+  references: z.array(z.string()).optional(),
+});
+export type ProvenanceDto = z.infer<typeof ProvenanceDto>;
+
+/**
+ * The registry's documented answer of the same route: `ResolvedConfigBody`, and with
+ * `?explain=true` the provenance of each leaf (JSON pointer → where its value came from).
+ */
+export const ResolvedDto = ResolvedConfigBody.extend({
+  secretDigests: SecretDigests.optional().describe(
+    'Documents with secrets: JSON pointer → keyed digest of each secret. The hash covers each secret as {"$secret":{"digest":<digest>}} in place of its value.',
+  ),
+  explain: z.record(z.string(), ProvenanceDto).optional(),
+});
+export type ResolvedDto = z.infer<typeof ResolvedDto>;

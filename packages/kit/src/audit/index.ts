@@ -1,4 +1,3 @@
 export * from "./audit-insert.js";
 export * from "./audit-log.js";
-export * from "./audit-router.js";
 export * from "./audit-types.js";

@@ -2,7 +2,7 @@ import { type Msg, NoRespondersError, RequestError, TimeoutError } from "@nats-i
 import { context } from "@opentelemetry/api";
 import type { z } from "zod";
 import { AppError, isAppError, ServiceUnavailableError } from "../errors.js";
-import { parseStrictJson } from "../http/input-guards.js";
+import { parseStrictJson } from "../input/clean-input.js";
 import { withCommandClientSpan, withCommandServerSpan } from "../tracing/spans.js";
 import { isTracingEnabled } from "../tracing/tracing.js";
 import { contextFromHeaders, TRACEPARENT, toMsgHdrs, traceHeaders } from "./headers.js";

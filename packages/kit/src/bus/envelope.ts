@@ -8,7 +8,7 @@ import {
   eventCatalog,
 } from "@nexus/contracts";
 import { z } from "zod";
-import { assertCleanValue } from "../http/input-guards.js";
+import { assertCleanValue } from "../input/clean-input.js";
 
 /** A CloudEvent whose `type` narrows `data`: a union of these is a discriminated union. */
 export type EventOf<T extends EventType> = T extends EventType

@@ -2,15 +2,7 @@ import type { HeartbeatHttpTraffic, ServiceHeartbeat } from "@nexus/contracts";
 
 export type HeartbeatGauges = ServiceHeartbeat["gauges"];
 
-/** `<hostname>-<pid>` as a subject token: lowercase, anything else becomes `-`. */
-export function instanceIdOf(host: string, pid: number): string {
-  const cleaned = host
-    .toLowerCase()
-    .replace(/[^a-z0-9_-]+/g, "-")
-    .replace(/^[^a-z0-9]+/, "")
-    .slice(0, 80);
-  return `${cleaned || "host"}-${pid}`;
-}
+export { instanceIdOf } from "../instance-id.js";
 
 interface ConsumerState {
   num_pending: number;

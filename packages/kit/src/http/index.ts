@@ -1,4 +1,5 @@
 export * from "./app.js";
+export * from "./audit-router.js";
 export { DISCARD_MAX_BYTES, DISCARD_MAX_MS, SECURITY_HEADERS } from "./connection-errors.js";
 export * from "./error-handler.js";
 export * from "./fast-validator.js";

@@ -17,7 +17,7 @@ import {
   type SpanExporter,
 } from "@opentelemetry/sdk-trace";
 import type { BaseEnv } from "../env.js";
-import { instanceIdOf } from "../heartbeat/heartbeat-fns.js";
+import { instanceIdOf } from "../instance-id.js";
 
 /** The standard OTEL_* variables Nexus reads (declared and checked in baseEnvSchema). */
 export type TracingEnv = Pick<

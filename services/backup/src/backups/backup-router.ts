@@ -2,7 +2,6 @@ import { ApiErrorBody, BackupId } from "@nexus/contracts";
 import type { App } from "@nexus/kit";
 import { z } from "zod";
 import { actorOf } from "../http/actor.js";
-import type { NamespaceRestores } from "../restore/namespace-restore.js";
 import type { BackupService } from "./backup-service.js";
 import {
   BackupDto,
@@ -13,6 +12,7 @@ import {
   RunBackupBody,
   VerificationDto,
 } from "./backup-types.js";
+import type { NamespaceRestores } from "./namespace-restore-service.js";
 
 const tags = ["backups"];
 const errors = {

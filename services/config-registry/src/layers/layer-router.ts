@@ -1,10 +1,10 @@
-import { ApiErrorBody } from "@nexus/contracts";
+import { ApiErrorBody, LayerDto } from "@nexus/contracts";
 import type { App } from "@nexus/kit";
 import { access } from "../http/access-scopes.js";
 import { etag } from "../http/request-context.js";
 import { secretReaderOfLayer } from "../secrets/secret-access.js";
 import type { LayerService } from "./layer-service.js";
-import { LayerDto, LayerParams } from "./layer-types.js";
+import { LayerParams } from "./layer-types.js";
 
 const tags = ["layers"];
 const errors = { 400: ApiErrorBody, 404: ApiErrorBody };

@@ -26,17 +26,3 @@ export const LayerParams = z.object({
     .max(63)
     .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, "must be `base` or an environment name"),
 });
-
-export const LayerDto = z.object({
-  namespace: z.string(),
-  layer: z.string(),
-  revision: z.number().int(),
-  hash: z.string(),
-  content: z.record(z.string(), z.unknown()),
-  updatedAt: z.string().nullable(),
-  secretPaths: z
-    .array(z.string())
-    .describe(
-      'JSON pointers where this layer itself stores a secret (`"***"` in `content` unless the caller reads secrets): what a layer write cannot carry as a secret',
-    ),
-});

@@ -1,43 +1,23 @@
-import { ApiErrorBody } from "@nexus/contracts";
-import { type App, canAccess, requireAccess } from "@nexus/kit";
+import { ApiErrorBody, NamespaceDto, NamespacePageDto } from "@nexus/contracts";
+import { type App, canAccess } from "@nexus/kit";
 import { z } from "zod";
 import { access } from "../http/access-scopes.js";
-import { callerOf } from "../http/caller.js";
-import { traceparentOf } from "../http/request-context.js";
 import type { NamespaceService } from "./namespace-service.js";
-import {
-  CreateNamespaceBody,
-  NamespaceDto,
-  NamespaceParams,
-  UpdateNamespaceBody,
-} from "./namespace-types.js";
+import { NamespaceParams } from "./namespace-types.js";
 
-const tags = ["namespaces"];
-const errors = { 400: ApiErrorBody, 404: ApiErrorBody, 409: ApiErrorBody, 422: ApiErrorBody };
+export const NAMESPACE_TAGS = ["namespaces"];
+export const NAMESPACE_ERRORS = {
+  400: ApiErrorBody,
+  404: ApiErrorBody,
+  409: ApiErrorBody,
+  422: ApiErrorBody,
+};
+const tags = NAMESPACE_TAGS;
+const errors = NAMESPACE_ERRORS;
 
+/** Listing and showing namespaces; creating, changing and deleting them: `writes/namespace-change-router.ts`. */
 export function registerNamespaceRoutes(app: App, deps: { namespaces: NamespaceService }): void {
   const { namespaces } = deps;
-
-  app.post(
-    "/v1/namespaces",
-    {
-      config: { access: access.anyToken },
-      schema: {
-        tags,
-        summary: "Create a namespace",
-        description:
-          "Needs the editor role on the new name (and every environment), checked against the body.",
-        body: CreateNamespaceBody,
-        response: { 201: NamespaceDto, ...errors },
-      },
-    },
-    async (request, reply) => {
-      requireAccess(request, "editor", { namespace: request.body.name, environment: "*" });
-      const ns = await namespaces.create(request.body);
-      reply.header("location", `/v1/namespaces/${ns.name}`);
-      return reply.status(201).send(ns);
-    },
-  );
 
   app.get(
     "/v1/namespaces",
@@ -50,7 +30,7 @@ export function registerNamespaceRoutes(app: App, deps: { namespaces: NamespaceS
           limit: z.coerce.number().int().min(1).max(500).default(100),
           after: z.string().max(63).optional(),
         }),
-        response: { 200: z.object({ items: z.array(NamespaceDto), next: z.string().nullable() }), ...errors },
+        response: { 200: NamespacePageDto, ...errors },
       },
     },
     async (request) => {
@@ -73,40 +53,5 @@ export function registerNamespaceRoutes(app: App, deps: { namespaces: NamespaceS
       },
     },
     async (request) => namespaces.get(request.params.ns),
-  );
-
-  app.patch(
-    "/v1/namespaces/:ns",
-    {
-      config: { access: access.editNamespace },
-      schema: {
-        tags,
-        summary: "Update description, owners, environments or variables",
-        description:
-          "Changing variables or environments re-resolves the namespace (and those referencing it) and publishes `config.changed` where the result changed. Variables reach every environment at once: where some are protected (`PROTECTED_ENVIRONMENTS`), only an admin of those may change them (403 `protected_environment`).",
-        params: NamespaceParams,
-        body: UpdateNamespaceBody,
-        response: { 200: NamespaceDto, ...errors },
-      },
-    },
-    async (request) =>
-      namespaces.update(request.params.ns, request.body, callerOf(request), traceparentOf(request)),
-  );
-
-  app.delete(
-    "/v1/namespaces/:ns",
-    {
-      config: { access: access.deleteNamespace },
-      schema: {
-        tags,
-        summary: "Delete a namespace and its history",
-        params: NamespaceParams,
-        response: { 204: z.null(), ...errors },
-      },
-    },
-    async (request, reply) => {
-      await namespaces.delete(request.params.ns);
-      return reply.status(204).send(null);
-    },
   );
 }

@@ -1,78 +1,17 @@
-import { ConflictError, ForbiddenError, type Pool, withTransaction } from "@nexus/kit";
-import { canonicalJson, contentHash } from "../documents/document-fns.js";
-import type { Caller } from "../http/caller.js";
-import type { ResolveCache } from "../resolve/resolve-cache.js";
-import { retryConcurrentChange } from "../resolve/resolve-conflicts.js";
-import type { ResolveService } from "../resolve/resolve-service.js";
-import type { ResolveStore } from "../resolve/resolve-store.js";
-import type { NamespaceState } from "../resolve/resolve-types.js";
-import { renderResolvedBody } from "../resolve/resolved-fns.js";
+import type { Pool } from "@nexus/kit";
 import { namespaceNotFound } from "./namespace-errors.js";
 import type { NamespaceStore } from "./namespace-store.js";
-import type { CreateNamespaceBody, Namespace, UpdateNamespaceBody } from "./namespace-types.js";
+import type { Namespace } from "./namespace-types.js";
 
-export interface NamespaceServiceDeps {
+/**
+ * Reading namespaces. Creating, changing and deleting one changes what resolves, so those live
+ * with the other writes (`writes/namespace-change-service.ts`).
+ */
+export function createNamespaceService(deps: {
   pool: Pool;
-  namespaces: NamespaceStore;
-  resolved: Pick<ResolveStore, "upsertMany" | "deleteEnvironment">;
-  resolve: Pick<ResolveService, "recompute" | "loadStates">;
-  cache: Pick<ResolveCache, "replace" | "evict">;
-  /** After a commit that enqueued events. */
-  wakeOutbox: () => void;
-  defaultEnvironments: readonly string[];
-  /** Environments whose content changes need an approver or an admin (PROTECTED_ENVIRONMENTS). */
-  protectedEnvironments?: readonly string[];
-}
-
-const EMPTY = {};
-
-export function createNamespaceService(deps: NamespaceServiceDeps) {
-  /**
-   * Variables resolve into every environment at once, with no revision of a layer to approve: in
-   * a namespace with protected environments, only an admin of all of them may change them (a
-   * value that must differ goes in a layer, where a change becomes a change request).
-   */
-  function assertMayChangeVariables(
-    name: string,
-    environments: readonly string[],
-    caller: Pick<Caller, "can">,
-  ): void {
-    const reached = environments.filter((e) => deps.protectedEnvironments?.includes(e));
-    const refused = reached.filter((environment) => !caller.can("admin", { namespace: name, environment }));
-    if (refused.length === 0) return;
-    throw new ForbiddenError(
-      "protected_environment",
-      `The variables of ${name} resolve into ${refused.join(", ")}, which ${refused.length === 1 ? "is" : "are"} protected: only an admin there may change them. Put a value that must change in a layer instead; changes there go through a change request.`,
-      { field: "variables" },
-    );
-  }
-
+  namespaces: Pick<NamespaceStore, "findByName" | "list">;
+}) {
   return {
-    async create(body: CreateNamespaceBody): Promise<Namespace> {
-      const environments = [...new Set(body.environments ?? deps.defaultEnvironments)];
-      return withTransaction(deps.pool, async (client) => {
-        const ns = await deps.namespaces.insert(client, { ...body, environments });
-        if (!ns)
-          throw new ConflictError("namespace_exists", `Namespace ${body.name} already exists`, {
-            field: "name",
-          });
-        // Every environment resolves from the start (to {}), so reads never special-case "unwritten".
-        const hash = contentHash(EMPTY);
-        const canonical = canonicalJson(EMPTY);
-        await deps.resolved.upsertMany(
-          client,
-          environments.map((environment) => ({
-            namespace: ns.name,
-            environment,
-            revision: 0,
-            hash,
-            body: renderResolvedBody({ namespace: ns.name, environment, revision: 0, hash, canonical }),
-          })),
-        );
-        return ns;
-      });
-    },
-
     async get(name: string): Promise<Namespace> {
       const ns = await deps.namespaces.findByName(deps.pool, name);
       if (!ns) throw namespaceNotFound(name);
@@ -96,75 +35,6 @@ export function createNamespaceService(deps: NamespaceServiceDeps) {
         if (page.length < options.limit) return shown;
         after = page[page.length - 1]!.name;
       }
-    },
-
-    /**
-     * Description and owners are metadata. Variables and environments change what resolves, so
-     * they go through the same re-resolve-and-validate path as a layer write.
-     */
-    async update(
-      name: string,
-      patch: UpdateNamespaceBody,
-      caller: Pick<Caller, "name" | "can">,
-      traceparent?: string,
-    ): Promise<Namespace> {
-      const actor = caller.name;
-      const { ns, changed, removed } = await retryConcurrentChange(() =>
-        withTransaction(deps.pool, async (client) => {
-          const current = await deps.namespaces.lockByName(client, name);
-          if (!current) throw namespaceNotFound(name);
-          if (patch.variables !== undefined) assertMayChangeVariables(name, current.environments, caller);
-          const environments = patch.environments ? [...new Set(patch.environments)] : current.environments;
-          const removed = current.environments.filter((e) => !environments.includes(e));
-          for (const environment of removed) {
-            if (await deps.namespaces.hasLayer(client, name, environment)) {
-              throw new ConflictError(
-                "environment_in_use",
-                `Environment ${environment} of ${name} still has an overlay; clear it before removing the environment`,
-                { field: "environments" },
-              );
-            }
-            await deps.resolved.deleteEnvironment(client, name, environment);
-          }
-          const updated = await deps.namespaces.update(client, name, { ...patch, environments });
-          const resolutionChanged = patch.variables !== undefined || patch.environments !== undefined;
-          if (!resolutionChanged) return { ns: updated, changed: [], removed };
-
-          const states = new Map<string, NamespaceState>();
-          await deps.resolve.loadStates(client, [name], states);
-          const changed = await deps.resolve.recompute(client, {
-            target: states.get(name)!,
-            trigger: "variables",
-            layer: "variables",
-            actor,
-            source: "api",
-            traceparent,
-          });
-          return { ns: updated, changed, removed };
-        }),
-      );
-      await deps.cache.evict(name, removed);
-      await deps.cache.replace(changed);
-      if (changed.length > 0) deps.wakeOutbox();
-      return ns;
-    },
-
-    async delete(name: string): Promise<void> {
-      const environments = await withTransaction(deps.pool, async (client) => {
-        const ns = await deps.namespaces.lockByName(client, name);
-        if (!ns) throw namespaceNotFound(name);
-        const dependents = (await deps.namespaces.dependents(client, name)).filter((d) => d !== name);
-        if (dependents.length > 0) {
-          throw new ConflictError(
-            "namespace_in_use",
-            `Namespace ${name} is referenced by ${dependents.join(", ")}; remove those references first`,
-            { details: { dependents } },
-          );
-        }
-        await deps.namespaces.delete(client, name);
-        return ns.environments;
-      });
-      await deps.cache.evict(name, environments);
     },
   };
 }

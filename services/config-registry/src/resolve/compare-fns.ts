@@ -1,3 +1,4 @@
+import type { ComparedChangeDto } from "@nexus/contracts";
 import { diffDocuments, type JsonObject } from "../documents/document-fns.js";
 import type { Provenance } from "./explain-fns.js";
 
@@ -10,17 +11,8 @@ export interface CompareSide {
   explain: Record<string, Provenance>;
 }
 
-export interface ComparedChange {
-  op: "add" | "remove" | "replace";
-  path: string;
-  /** The value on the `from` side (absent for `add`). */
-  from?: unknown;
-  /** The value on the `to` side (absent for `remove`). */
-  to?: unknown;
-  /** Where each side's value comes from: layer and revision (a leaf's, or its nearest parent's). */
-  fromSource?: { layer: string; revision: number | null };
-  toSource?: { layer: string; revision: number | null };
-}
+/** One key that differs, as answered (`ComparedChangeDto` in @nexus/contracts). */
+export type ComparedChange = ComparedChangeDto;
 
 /** The provenance of a pointer: its own entry, or the nearest ancestor's (a replaced object). */
 function sourceOf(explain: Record<string, Provenance>, path: string) {

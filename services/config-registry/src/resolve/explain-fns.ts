@@ -1,4 +1,5 @@
 /** Per-key provenance of a resolved document: which layer (and revision) each value came from. */
+import type { ProvenanceDto } from "@nexus/contracts";
 import { deepMerge, isPlainObject, type JsonObject, toPointer } from "../documents/document-fns.js";
 import { parseTemplate } from "./template-fns.js";
 
@@ -13,15 +14,8 @@ export interface ExplainLayer {
   content: JsonObject;
 }
 
-export interface Provenance {
-  /** The layer that last set the value (after `null` deletes). */
-  layer: string;
-  revision: number | null;
-  /** The resolved value of the leaf. */
-  value: unknown;
-  /** The references the value went through (canonical ids, see `ResolveResult.references`). */
-  references?: string[];
-}
+/** Where a leaf's value came from (`ProvenanceDto` in @nexus/contracts; references: see `ResolveResult.references`). */
+export type Provenance = ProvenanceDto;
 
 export interface ExplainInput {
   namespace: string;

@@ -1,11 +1,11 @@
-import { ApiErrorBody } from "@nexus/contracts";
+import { ApiErrorBody, ComparisonDto, ResolvedDto } from "@nexus/contracts";
 import { type App, BadRequestError, fastValidatorCompiler, requireAccess } from "@nexus/kit";
 import { access } from "../http/access-scopes.js";
 import { etag, matchesIfNoneMatch } from "../http/request-context.js";
 import { secretReaderOf } from "../secrets/secret-access.js";
 import type { ResolveHistory } from "./resolve-history.js";
 import type { ResolveReadService } from "./resolve-read-service.js";
-import { CompareDto, CompareQuery, ResolvedDto, ResolvedParams, ResolvedQuery } from "./resolve-types.js";
+import { CompareQuery, ResolvedParams, ResolvedQuery } from "./resolve-types.js";
 import { resolvedParamsCheck, resolvedQueryCheck } from "./resolved-route-fns.js";
 
 const errors = { 400: ApiErrorBody, 404: ApiErrorBody };
@@ -91,7 +91,7 @@ export function registerResolveRoutes(
           "What a promotion from `from` to `to` would change, key by key, with where each side's value comes from (layer and revision). Secrets are `***` on both sides, for everyone. Needs viewer on both environments.",
         params: ResolvedParams.pick({ ns: true }),
         querystring: CompareQuery,
-        response: { 200: CompareDto, ...errors, 403: ApiErrorBody },
+        response: { 200: ComparisonDto, ...errors, 403: ApiErrorBody },
       },
     },
     async (request) => {

@@ -4,7 +4,6 @@ import { canonicalJson, changedPaths, deepMerge, hashOfCanonical } from "../docu
 import { compileSchema, type SchemaViolation } from "../documents/schema-fns.js";
 import type { LayerStore } from "../layers/layer-store.js";
 import { BASE_LAYER } from "../layers/layer-types.js";
-import type { NamespaceStore } from "../namespaces/namespace-store.js";
 import { mayHoldSecrets } from "../secrets/secret-doc-fns.js";
 import { comparableOfBody, resolvedSecretForms, violationsOfSecrets } from "../secrets/secret-resolve-fns.js";
 import type { SecretService } from "../secrets/secret-service.js";
@@ -15,6 +14,7 @@ import {
   readersReached,
   unionReads,
 } from "./dependency-fns.js";
+import type { DependencyStore } from "./dependency-store.js";
 import { type KnownDocumentsCache, knownKey, newestKeys } from "./known-documents.js";
 import { concurrentDependentChange } from "./resolve-conflicts.js";
 import { resolveDocument } from "./resolve-fns.js";
@@ -29,10 +29,7 @@ import type {
 import { referencedNamespaces, renderResolvedBody } from "./resolved-fns.js";
 
 export interface ResolveServiceDeps {
-  namespaces: Pick<
-    NamespaceStore,
-    "findByName" | "readers" | "dependencies" | "setDependencies" | "advanceVersions"
-  >;
+  dependencies: Pick<DependencyStore, "readers" | "dependencies" | "setDependencies" | "advanceVersions">;
   layers: Pick<LayerStore, "findAllOf">;
   /** The JSON Schemas of these namespaces (those that have one): `schemas/schema-store` answers it. */
   schemas: {
@@ -273,8 +270,8 @@ export function createResolveService(deps: ResolveServiceDeps) {
      */
     async recompute(q: Queryable, req: RecomputeRequest): Promise<ResolvedHead[]> {
       const { heads, outbox, dependencies, others } = await plan(q, req);
-      if (!(await deps.namespaces.advanceVersions(q, others))) throw concurrentDependentChange();
-      await deps.namespaces.setDependencies(q, dependencies);
+      if (!(await deps.dependencies.advanceVersions(q, others))) throw concurrentDependentChange();
+      await deps.dependencies.setDependencies(q, dependencies);
       const stored = await deps.resolved.upsertMany(q, heads);
       await enqueueEvents(q, outbox);
       return stored;
@@ -291,7 +288,7 @@ export function createResolveService(deps: ResolveServiceDeps) {
     const states = new Map<string, NamespaceState>([[req.target.name, req.target]]);
     // Only the readers that read what changed: the others' documents stay as they are.
     const dependents = readersReached(
-      (req.preloaded?.dependents ?? (await deps.namespaces.readers(q, req.target.name))).filter(
+      (req.preloaded?.dependents ?? (await deps.dependencies.readers(q, req.target.name))).filter(
         (d) => d.name !== req.target.name,
       ),
       req.changedPointers,
@@ -320,7 +317,7 @@ export function createResolveService(deps: ResolveServiceDeps) {
      */
     const newlyRead = new Set<string>();
     const targetDependencies =
-      req.preloaded?.dependencies ?? (await deps.namespaces.dependencies(q, req.target.name));
+      req.preloaded?.dependencies ?? (await deps.dependencies.dependencies(q, req.target.name));
     const resolutions: Resolution[] = [];
     const violations: {
       namespace: string;

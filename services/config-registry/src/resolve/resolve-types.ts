@@ -70,55 +70,9 @@ export const ResolvedQuery = z.object({
     ),
 });
 
-export const ResolvedDto = z.object({
-  namespace: z.string(),
-  environment: z.string(),
-  revision: z.number().int(),
-  hash: z.string(),
-  secretDigests: z
-    .record(z.string(), z.string())
-    .optional()
-    .describe(
-      'Documents with secrets: JSON pointer → keyed digest of each secret. The hash covers each secret as {"$secret":{"digest":<digest>}} in place of its value.',
-    ),
-  content: z.record(z.string(), z.unknown()),
-  explain: z
-    .record(
-      z.string(),
-      z.object({
-        layer: z.string(),
-        revision: z.number().int().nullable(),
-        value: z.unknown(),
-        references: z.array(z.string()).optional(),
-      }),
-    )
-    .optional(),
-});
-
 export const CompareQuery = z.object({
   from: EnvironmentName.describe("The environment compared from (e.g. staging)"),
   to: EnvironmentName.describe("The environment compared to (e.g. production)"),
-});
-
-const Source = z.object({ layer: z.string(), revision: z.number().int().nullable() });
-export const CompareDto = z.object({
-  namespace: z.string(),
-  from: z.object({ environment: z.string(), revision: z.number().int(), hash: z.string() }),
-  to: z.object({ environment: z.string(), revision: z.number().int(), hash: z.string() }),
-  changes: z
-    .array(
-      z.object({
-        op: z.enum(["add", "remove", "replace"]),
-        path: z.string().describe("JSON pointer"),
-        from: z.unknown().optional(),
-        to: z.unknown().optional(),
-        fromSource: Source.optional(),
-        toSource: Source.optional(),
-      }),
-    )
-    .describe(
-      "RFC 6902 operations from `from` to `to`, each with both values and where they come from; secrets `***`",
-    ),
 });
 
 /** What the write path already read about the target while locking it: saves four queries. */

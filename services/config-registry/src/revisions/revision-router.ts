@@ -1,13 +1,18 @@
-import { ApiErrorBody, RevisionRecordDto, RevisionSummaryDto } from "@nexus/contracts";
+import {
+  ApiErrorBody,
+  LayerDiffDto,
+  RevisionDto,
+  RevisionHistoryDto,
+  RevisionRecordDto,
+} from "@nexus/contracts";
 import { type App, canAccess } from "@nexus/kit";
-import { z } from "zod";
 import { access } from "../http/access-scopes.js";
 
 import { LayerParams } from "../layers/layer-types.js";
 import { NamespaceParams } from "../namespaces/namespace-types.js";
 import { secretReaderOfLayer } from "../secrets/secret-access.js";
 import type { RevisionService } from "./revision-service.js";
-import { DiffQuery, HistoryQuery, RevisionDto, RevisionParams } from "./revision-types.js";
+import { DiffQuery, HistoryQuery, RevisionParams } from "./revision-types.js";
 
 const tags = ["revisions"];
 const errors = { 400: ApiErrorBody, 404: ApiErrorBody, 409: ApiErrorBody, 422: ApiErrorBody };
@@ -24,7 +29,7 @@ export function registerRevisionRoutes(app: App, deps: { revisions: RevisionServ
         summary: "History of a layer, newest first",
         params: LayerParams,
         querystring: HistoryQuery,
-        response: { 200: z.object({ items: z.array(RevisionSummaryDto) }), ...errors },
+        response: { 200: RevisionHistoryDto, ...errors },
       },
     },
     async (request) => ({
@@ -58,16 +63,7 @@ export function registerRevisionRoutes(app: App, deps: { revisions: RevisionServ
         summary: "RFC 6902 diff between two revisions of a layer",
         params: LayerParams,
         querystring: DiffQuery,
-        response: {
-          200: z.object({
-            namespace: z.string(),
-            layer: z.string(),
-            from: z.number().int(),
-            to: z.number().int(),
-            operations: z.array(z.unknown()),
-          }),
-          ...errors,
-        },
+        response: { 200: LayerDiffDto, ...errors },
       },
     },
     async (request) =>

@@ -1,30 +1,10 @@
-import { RevisionSummaryDto } from "@nexus/contracts";
+import type { RevisionDto, RevisionSummaryDto } from "@nexus/contracts";
 import { z } from "zod";
 
-export interface Revision {
-  namespace: string;
-  revision: number;
-  layer: string;
-  content: Record<string, unknown>;
-  hash: string;
-  diff: unknown[];
-  author: string;
-  message: string;
-  source: string;
-  createdAt: string;
-}
+/** A revision as stored; the API adds where it holds secrets (`RevisionDto`, in @nexus/contracts). */
+export type Revision = Omit<RevisionDto, "secretPaths">;
 
-export type RevisionSummary = Omit<Revision, "content" | "diff">;
-
-export const RevisionDto = RevisionSummaryDto.extend({
-  content: z.record(z.string(), z.unknown()),
-  secretPaths: z
-    .array(z.string())
-    .describe(
-      'JSON pointers where this revision stores a secret (`"***"` in `content` unless the caller reads secrets)',
-    ),
-  diff: z.array(z.unknown()).describe("RFC 6902 operations from the layer's previous revision"),
-});
+export type RevisionSummary = RevisionSummaryDto;
 
 const RevisionParam = z.coerce.number().int().min(1).max(2_147_483_647);
 

@@ -1,4 +1,4 @@
-import { ApiErrorBody } from "@nexus/contracts";
+import { ApiErrorBody, NamespaceSchemaDto } from "@nexus/contracts";
 import type { App } from "@nexus/kit";
 import { z } from "zod";
 import { access } from "../http/access-scopes.js";
@@ -8,13 +8,6 @@ import type { SchemaService } from "./schema-service.js";
 
 const tags = ["schemas"];
 const errors = { 400: ApiErrorBody, 404: ApiErrorBody, 422: ApiErrorBody };
-const SchemaDto = z.object({
-  namespace: z.string(),
-  schema: z.record(z.string(), z.unknown()),
-  hash: z.string(),
-  updatedBy: z.string(),
-  updatedAt: z.string(),
-});
 
 export function registerSchemaRoutes(app: App, deps: { schemas: SchemaService }): void {
   const { schemas } = deps;
@@ -27,7 +20,7 @@ export function registerSchemaRoutes(app: App, deps: { schemas: SchemaService })
         tags,
         summary: "The namespace's JSON Schema",
         params: NamespaceParams,
-        response: { 200: SchemaDto, ...errors },
+        response: { 200: NamespaceSchemaDto, ...errors },
       },
     },
     async (request) => schemas.get(request.params.ns),
@@ -44,7 +37,7 @@ export function registerSchemaRoutes(app: App, deps: { schemas: SchemaService })
           "Refused with 422 if it is not a valid JSON Schema, or if the current configuration of any environment breaks it.",
         params: NamespaceParams,
         body: z.record(z.string(), z.unknown()),
-        response: { 200: SchemaDto, ...errors },
+        response: { 200: NamespaceSchemaDto, ...errors },
       },
     },
     async (request) => schemas.put(request.params.ns, request.body, authorOf(request)),

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
+import type { TokenDto } from "@nexus/contracts";
 import { type Grant, parseGrant, ValidationError } from "@nexus/kit";
-import type { ApiTokenRecord, TokenDto } from "./token-types.js";
+import type { ApiTokenRecord } from "./token-types.js";
 
 /** A new API token: `nxs_` + 16 hex id + `_` + 256 random bits (base64url). */
 export function generateApiToken(): { id: string; token: string } {

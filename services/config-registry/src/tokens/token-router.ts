@@ -1,9 +1,16 @@
-import { ApiErrorBody } from "@nexus/contracts";
+import {
+  ApiErrorBody,
+  CreatedTokenDto,
+  CreateTokenBody,
+  TokenDto,
+  TokenListDto,
+  WhoAmIDto,
+} from "@nexus/contracts";
 import type { App } from "@nexus/kit";
 import { z } from "zod";
 import { authorOf } from "../http/request-context.js";
 import type { TokenService } from "./token-service.js";
-import { CreatedTokenDto, CreateTokenBody, TokenDto, TokenParams, WhoAmIDto } from "./token-types.js";
+import { TokenParams } from "./token-types.js";
 
 const tags = ["tokens"];
 const errors = {
@@ -66,7 +73,7 @@ export function registerTokenRoutes(app: App, deps: { tokens: TokenService }): v
         tags,
         summary: "List API tokens (never their values)",
         querystring: z.object({ includeRevoked: z.enum(["true", "false"]).default("false") }),
-        response: { 200: z.object({ tokens: z.array(TokenDto) }), ...errors },
+        response: { 200: TokenListDto, ...errors },
       },
     },
     async (request) => ({ tokens: await tokens.list(request.query.includeRevoked === "true") }),

@@ -1,4 +1,4 @@
-import { AUTH_TOKEN_REVOKED } from "@nexus/contracts";
+import { AUTH_TOKEN_REVOKED, type CreateTokenBody, type TokenDto } from "@nexus/contracts";
 import {
   apiTokenDigest,
   apiTokenId,
@@ -15,7 +15,7 @@ import {
 } from "@nexus/kit";
 import { generateApiToken, parseGrants, tokenStatus, toTokenDto } from "./token-fns.js";
 import type { TokenStore } from "./token-store.js";
-import type { ApiTokenRecord, CreateTokenBody, TokenDto } from "./token-types.js";
+import type { ApiTokenRecord } from "./token-types.js";
 
 /** How long a verified token is trusted from memory; revocation evicts it at once anyway. */
 const CACHE_MS = 5_000;

@@ -1,4 +1,4 @@
-import { ApiErrorBody } from "@nexus/contracts";
+import { ApiErrorBody, WriteResultDto } from "@nexus/contracts";
 import type { App } from "@nexus/kit";
 import { z } from "zod";
 import { access } from "../http/access-scopes.js";
@@ -16,14 +16,7 @@ import { pendingAnswer } from "./change-request-fns.js";
 import type { ChangeRequestService } from "./change-request-service.js";
 import { PendingChangeDto } from "./change-request-types.js";
 import type { WriteService } from "./write-service.js";
-import {
-  RestoreBody,
-  RestoreResultDto,
-  RollbackBody,
-  type WriteContext,
-  WriteQuery,
-  WriteResultDto,
-} from "./write-types.js";
+import { RestoreBody, RestoreResultDto, RollbackBody, type WriteContext, WriteQuery } from "./write-types.js";
 
 const tags = ["layers"];
 const errors = {

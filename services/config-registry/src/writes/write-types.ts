@@ -1,3 +1,4 @@
+import type { WriteResultDto } from "@nexus/contracts";
 import type { AuditEntry, OutboxRows, Queryable } from "@nexus/kit";
 import { z } from "zod";
 import type { LayerHead } from "../layers/layer-types.js";
@@ -20,27 +21,8 @@ export interface WriteContext {
   audit?: AuditEntry | undefined;
 }
 
-export interface WriteResult {
-  namespace: string;
-  layer: string;
-  revision: number;
-  previousRevision: number;
-  hash: string;
-  /** False when the content equalled the head: no revision, no event. */
-  changed: boolean;
-  /** Environments whose resolved configuration changed (events were published for these). */
-  changedEnvironments: string[];
-}
-
-export const WriteResultDto = z.object({
-  namespace: z.string(),
-  layer: z.string(),
-  revision: z.number().int(),
-  previousRevision: z.number().int(),
-  hash: z.string(),
-  changed: z.boolean(),
-  changedEnvironments: z.array(z.string()),
-});
+/** A write's outcome as answered (200); the shape lives in @nexus/contracts, which the CLI reads. */
+export type WriteResult = WriteResultDto;
 
 export const WriteQuery = z.object({
   message: z.string().max(1000).optional().describe("Why this change was made; recorded on the revision"),

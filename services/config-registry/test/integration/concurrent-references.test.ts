@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createNamespaceStore } from "../../src/namespaces/namespace-store.js";
+import { createDependencyStore } from "../../src/resolve/dependency-store.js";
 import { call, type Harness, startRegistry } from "./harness.js";
 
 /**
@@ -95,7 +95,7 @@ describe("concurrent writes across a ${ref:...}", () => {
   });
 
   it("moves other namespaces' versions on only when each is where it was read", async () => {
-    const store = createNamespaceStore();
+    const store = createDependencyStore();
     const version = async (name: string) =>
       (await h.db.pool.query("SELECT write_version FROM namespaces WHERE name = $1", [name])).rows[0]
         .write_version as string;

@@ -1,9 +1,11 @@
 import { CONFIG_CHANGED } from "@nexus/contracts";
-import { type Bus, type Consumption, type Pool, processEachOnce } from "@nexus/kit";
-import { type Change, HEADS_DURABLE, recordHeads } from "../heads/head-changes.js";
-import type { HeadStore } from "../heads/head-store.js";
+import type { Bus, Consumption, Pool } from "@nexus/kit";
+import { type Change, HEADS_DURABLE } from "../heads/head-changes.js";
+import type { PolicyCache } from "../policies/policy-cache.js";
+import { targetsToEvaluate } from "../policies/policy-fns.js";
 import { POLICY_DURABLE, type PolicyService } from "../policies/policy-service.js";
 import { SOURCE_DURABLE, type SourceDriftService } from "../source/source-service.js";
+import type { ChangeStore } from "./change-store.js";
 
 export const CHANGES_DURABLE = "drift-changes";
 
@@ -12,10 +14,12 @@ export const CHANGES_DURABLE = "drift-changes";
  * filter per consumer, and all of them want the same subjects): the events already delivered are
  * taken together, in stream order.
  *
- * 1. Heads (heads/): one transaction for the batch, which also reads what the policies need.
+ * 1. Heads (heads/): ONE statement for the batch (change-store.ts), which also reads what the
+ *    policies need: their version (the enabled policies are kept in memory, policy-cache.ts) and
+ *    which of the batch's targets have an open policy finding.
  * 2. Policies (policies/): only targets that a policy applies to, or that have an open policy
  *    finding, are evaluated, each once per batch, against the document the registry serves now;
- *    every other change costs no registry round trip.
+ *    every other change costs no registry round trip and no further statement.
  * 3. Source drift (source/): only for writes by the API to a Git-bound layer, or by Git.
  *
  * Each part keeps its own idempotency key (the names of the durables it once had), so a batch
@@ -26,8 +30,9 @@ export const CHANGES_DURABLE = "drift-changes";
 export function consumeChanges(deps: {
   bus: Pick<Bus, "consumeBatches">;
   pool: Pool;
-  heads: Pick<HeadStore, "advance" | "rememberHashes">;
-  policies: Pick<PolicyService, "targetsToEvaluate" | "evaluateTarget">;
+  changes: Pick<ChangeStore, "record">;
+  policyCache: PolicyCache;
+  policies: Pick<PolicyService, "evaluateTarget">;
   sources: Pick<SourceDriftService, "changed">;
   maxBatch?: number;
   ackWaitMs?: number;
@@ -47,24 +52,16 @@ export function consumeChanges(deps: {
         at: new Date(Date.parse(event.time ?? "") || Date.now()),
         traceparent: ctx.traceparent,
       }));
-      const { result: toEvaluate } = await processEachOnce(
-        deps.pool,
-        HEADS_DURABLE,
-        changes.map((c) => c.id),
-        async (db, fresh) => {
-          await recordHeads(
-            db,
-            deps.heads,
-            changes.filter((c) => fresh.has(c.id)),
-          );
-          return deps.policies.targetsToEvaluate(db, changes);
-        },
-      );
-      for (const t of toEvaluate)
-        await deps.policies.evaluateTarget(t.namespace, t.environment, {
-          name: POLICY_DURABLE,
-          eventId: t.eventId,
-        });
+      const recorded = await deps.changes.record(deps.pool, HEADS_DURABLE, changes);
+      const enabled = await deps.policyCache.enabledAt(recorded.policiesVersion);
+      for (const t of targetsToEvaluate(changes, enabled, recorded.openPolicyTargets)) {
+        await deps.policies.evaluateTarget(
+          t.namespace,
+          t.environment,
+          { name: POLICY_DURABLE, eventId: t.eventId },
+          enabled.filter((p) => p.environment === t.environment),
+        );
+      }
       for (const c of changes) await deps.sources.changed(c.id, c.data);
     },
   );

@@ -135,6 +135,10 @@ const sameContent = (f: ActiveFinding, d: DesiredFinding) =>
   f.reason === d.reason &&
   JSON.stringify(f.details ?? {}) === JSON.stringify(d.details ?? {});
 
+/** True when applying the plan would write nothing. */
+export const isEmptyPlan = (p: TransitionPlan) =>
+  p.open.length === 0 && p.update.length === 0 && p.resolving.length === 0 && p.resolve.length === 0;
+
 /**
  * Compare the active findings of a scope with what should be true now. Only an opening and a
  * final resolution are announced; a finding that comes back during its quiet period is updated

@@ -1,9 +1,7 @@
-import { ApiErrorBody } from "@nexus/contracts";
+import { ApiErrorBody, FindingListDto, FindingQuery } from "@nexus/contracts";
 import type { App, Pool } from "@nexus/kit";
-import { z } from "zod";
 import { mayView } from "../http/access.js";
 import type { FindingStore } from "./finding-store.js";
-import { FindingDto, FindingQuery } from "./finding-types.js";
 
 export function registerFindingRoutes(
   app: App,
@@ -18,7 +16,7 @@ export function registerFindingRoutes(
         tags: ["findings"],
         summary: "Drift findings (active by default), newest first",
         querystring: FindingQuery,
-        response: { 200: z.object({ items: z.array(FindingDto) }), 400: ApiErrorBody, 403: ApiErrorBody },
+        response: { 200: FindingListDto, 400: ApiErrorBody, 403: ApiErrorBody },
       },
     },
     async (request) => {

@@ -1,6 +1,6 @@
-import type { DriftKind } from "@nexus/contracts";
+import type { DriftKind, FindingDto, FindingQuery } from "@nexus/contracts";
 import type { Queryable } from "@nexus/kit";
-import type { ActiveFinding, DesiredFinding, FindingDto, FindingQuery } from "./finding-types.js";
+import type { ActiveFinding, DesiredFinding } from "./finding-types.js";
 
 const COLUMNS = `id, finding_key, kind, namespace, environment, service, instance_ids, expected_revision,
   expected_hash, actual_revision, actual_hash, severity, status, summary, reason, details,
@@ -107,23 +107,6 @@ export function createFindingStore() {
         [kinds, scope.namespace ?? null, scope.environment ?? null],
       );
       return res.rows.map(toActive);
-    },
-
-    /** Which of these (namespace, environment) pairs have an unresolved finding of this kind. */
-    async targetsWithActive(
-      db: Queryable,
-      kind: DriftKind,
-      targets: readonly { namespace: string; environment: string }[],
-    ): Promise<{ namespace: string; environment: string }[]> {
-      if (targets.length === 0) return [];
-      const res = await db.query(
-        `SELECT DISTINCT f.namespace, f.environment FROM findings f
-         JOIN unnest($2::text[], $3::text[]) AS t(namespace, environment)
-           ON f.namespace = t.namespace AND f.environment = t.environment
-         WHERE f.status <> 'resolved' AND f.kind = $1`,
-        [kind, targets.map((t) => t.namespace), targets.map((t) => t.environment)],
-      );
-      return res.rows;
     },
 
     /** Insert new findings; returns them with their ids and times. */

@@ -1,6 +1,9 @@
-import { DriftKind, DriftSeverity, PolicyViolation } from "@nexus/contracts";
-import { z } from "zod";
-import type { SourceFindingGit } from "../source/source-types.js";
+import type { DriftKind, DriftSeverity, PolicyViolation } from "@nexus/contracts";
+
+/*
+ * A finding's HTTP shapes (`FindingDto`, `FindingListDto`, `FindingQuery`) live in
+ * @nexus/contracts (http/drift-findings.ts), which the CLI reads too.
+ */
 
 /** A finding as it should be now, computed from the inventory or a policy evaluation. */
 export interface DesiredFinding {
@@ -32,37 +35,12 @@ export interface ActiveFinding extends DesiredFinding {
   escalatedAt: Date | null;
 }
 
-export const FindingStatus = z.enum(["open", "resolving", "resolved"]);
-
-export const FindingDto = z.object({
-  id: z.string(),
-  kind: DriftKind,
-  namespace: z.string(),
-  environment: z.string(),
-  service: z.string().nullable(),
-  instanceIds: z.array(z.string()),
-  expected: z.object({ revision: z.number().nullable(), hash: z.string().nullable() }),
-  actual: z.object({ revision: z.number().nullable(), hash: z.string().nullable() }),
-  severity: DriftSeverity,
-  status: FindingStatus,
-  summary: z.string(),
-  reason: z.string().nullable(),
-  violations: z.array(PolicyViolation).nullable(),
-  firstSeenAt: z.string(),
-  lastSeenAt: z.string(),
-  resolvedAt: z.string().nullable(),
-  resolution: z.string().nullable(),
-  reopenCount: z.number(),
-  remediationAttempts: z.number(),
-  escalatedAt: z.string().nullable(),
-});
-export type FindingDto = z.infer<typeof FindingDto>;
-
-export const FindingQuery = z.object({
-  namespace: z.string().max(63).optional(),
-  environment: z.string().max(63).optional(),
-  kind: DriftKind.optional(),
-  status: z.enum(["active", "open", "resolving", "resolved", "all"]).default("active"),
-  limit: z.coerce.number().int().min(1).max(1000).default(200),
-});
-export type FindingQuery = z.infer<typeof FindingQuery>;
+/** What a source finding keeps about its Git side (finding details). */
+export interface SourceFindingGit {
+  cause: "override" | "import-failed";
+  /** The Git source's name and branch; null when the detector never saw the layer imported. */
+  source: string | null;
+  branch: string | null;
+  overriddenBy?: string;
+  commit?: string;
+}

@@ -21,37 +21,31 @@ export interface HeadToEvaluate {
 }
 
 /**
- * What each (namespace, environment) should run. A head only moves forward: a higher revision, or
- * at the same revision a new hash from a later event (variables/dependency changes). A late
- * event for the head the registry told us about only corrects when the grace period started.
+ * What each (namespace, environment) should run. A head only moves forward: the rule (a higher
+ * revision, or at the same revision a new hash from a later event; a late event for the head the
+ * registry told us about only corrects when the grace period started) lives in the migration's
+ * `advance_heads`, which the change consumer's batch statement uses too.
  */
-const UPSERT_HEAD = `
-INSERT INTO heads AS h (namespace, environment, revision, hash, changed_at, learnt_from, trace_parent)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-ON CONFLICT (namespace, environment) DO UPDATE SET
-  revision = EXCLUDED.revision, hash = EXCLUDED.hash,
-  changed_at = EXCLUDED.changed_at, learnt_from = EXCLUDED.learnt_from,
-  trace_parent = EXCLUDED.trace_parent
-WHERE EXCLUDED.revision > h.revision
-   OR (EXCLUDED.revision = h.revision AND EXCLUDED.hash <> h.hash AND EXCLUDED.changed_at > h.changed_at)
-   OR (EXCLUDED.revision = h.revision AND EXCLUDED.hash = h.hash
-       AND h.learnt_from = 'registry' AND EXCLUDED.learnt_from = 'event')
-RETURNING revision`;
+const ADVANCE_HEAD = "SELECT advance_heads($1::jsonb) AS moved";
 
 export function createHeadStore() {
   return {
     /** True when the head moved. */
     async advance(db: Queryable, head: Head): Promise<boolean> {
-      const res = await db.query(UPSERT_HEAD, [
-        head.namespace,
-        head.environment,
-        head.revision,
-        head.hash,
-        head.changedAt,
-        head.learntFrom,
-        head.traceParent ?? null,
+      const res = await db.query(ADVANCE_HEAD, [
+        JSON.stringify([
+          {
+            namespace: head.namespace,
+            environment: head.environment,
+            revision: head.revision,
+            hash: head.hash,
+            changed_at: head.changedAt.toISOString(),
+            learnt_from: head.learntFrom,
+            trace_parent: head.traceParent ?? null,
+          },
+        ]),
       ]);
-      return (res.rowCount ?? 0) > 0;
+      return (res.rows[0]?.moved ?? 0) > 0;
     },
 
     /** Traced heads not yet judged at their revision (only asked when tracing is on). */

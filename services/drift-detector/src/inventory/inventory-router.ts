@@ -1,4 +1,10 @@
-import { ApiErrorBody, EnvironmentName, NamespaceName, RevisionReportsDto } from "@nexus/contracts";
+import {
+  ApiErrorBody,
+  EnvironmentName,
+  InstancesDto,
+  NamespaceName,
+  RevisionReportsDto,
+} from "@nexus/contracts";
 import type { App, Pool } from "@nexus/kit";
 import { z } from "zod";
 import { HEADS_DURABLE } from "../heads/head-changes.js";
@@ -8,21 +14,6 @@ import type { InventoryReadStore } from "./inventory-read-store.js";
 import { convergenceOf, lagOf } from "./inventory-view-fns.js";
 
 const Params = z.object({ ns: NamespaceName, env: EnvironmentName });
-const HeadDto = z
-  .object({ revision: z.number(), hash: z.string(), changedAt: z.string() })
-  .nullable()
-  .describe("What the environment should run (null: nothing learnt yet)");
-const InstanceDto = z.object({
-  instanceId: z.string(),
-  service: z.string(),
-  revision: z.number().nullable(),
-  hash: z.string().nullable(),
-  status: z.enum(["live", "cache", "stopping", "gone", "unknown"]),
-  lastSeenAt: z.string(),
-  firstSeenAt: z.string(),
-  lag: z.object({ revisions: z.number().nullable(), seconds: z.number().nullable() }),
-  rejected: z.object({ revision: z.number(), reason: z.string().nullable() }).nullable(),
-});
 const errors = { 400: ApiErrorBody, 403: ApiErrorBody, 404: ApiErrorBody };
 const tags = ["instances"];
 
@@ -41,15 +32,7 @@ export function registerInventoryRoutes(
         summary: "Instances of a namespace in one environment, with their revision and lag",
         params: Params,
         querystring: z.object({ includeGone: z.enum(["true", "false"]).default("false") }),
-        response: {
-          200: z.object({
-            namespace: z.string(),
-            environment: z.string(),
-            head: HeadDto,
-            items: z.array(InstanceDto),
-          }),
-          ...errors,
-        },
+        response: { 200: InstancesDto, ...errors },
       },
     },
     async (request) => {

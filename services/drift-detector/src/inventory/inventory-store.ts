@@ -3,13 +3,6 @@ import type { PendingInstance } from "./inventory-types.js";
 
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
 
-/**
- * Upsert a batch of merged reports in one statement. The ordering rule of inventory-fns lives
- * here too, so two detector instances writing the same instance (or a redelivered report) can
- * never move it backwards: running state by (reported_at, revision), rejection by rejected_at,
- * last_seen_at only grows. Re-applying a batch changes nothing, which is what makes acking after
- * the flush safe without a processed-events row per heartbeat.
- */
 const NEWER = `(EXCLUDED.reported_at IS NOT NULL AND (i.reported_at IS NULL
   OR EXCLUDED.reported_at > i.reported_at
   OR (EXCLUDED.reported_at = i.reported_at AND EXCLUDED.revision > i.revision)))`;
@@ -22,13 +15,15 @@ const ifRejectionNewer = (col: string) =>
   `${col} = CASE WHEN ${REJECTION_NEWER} THEN EXCLUDED.${col} ELSE i.${col} END`;
 
 /**
- * Upsert a batch of merged reports in one statement. The ordering rule of inventory-fns lives
+ * Upsert a batch of merged reports, and record each revision report, in one statement (one round
+ * trip per flush, and both or neither are in). The ordering rule of inventory-fns lives
  * here too, so two detector instances writing the same instance (or a redelivered report) can
  * never move it backwards: running state by (reported_at, revision), rejection by rejected_at,
  * last_seen_at only grows. Re-applying a batch changes nothing, which is what makes acking after
  * the flush safe without a processed-events row per heartbeat.
  */
-const UPSERT_INSTANCES = `
+const WRITE_REPORTS = `
+WITH upserted AS (
 INSERT INTO instances AS i (namespace, environment, instance_id, service, revision, hash, status,
   reported_at, last_seen_at, first_seen_at, interval_seconds, rejected_revision, rejected_hash,
   rejected_reason, rejected_at, gone_at)
@@ -51,11 +46,10 @@ ON CONFLICT (namespace, environment, instance_id) DO UPDATE SET
   ${["rejected_revision", "rejected_hash", "rejected_reason", "rejected_at"].map(ifRejectionNewer).join(",\n  ")},
   last_seen_at = GREATEST(i.last_seen_at, EXCLUDED.last_seen_at),
   interval_seconds = CASE WHEN EXCLUDED.interval_seconds > 0 THEN EXCLUDED.interval_seconds
-    ELSE i.interval_seconds END`;
-
-const INSERT_REPORTS = `
+    ELSE i.interval_seconds END
+)
 INSERT INTO revision_reports (namespace, environment, revision, instance_id, status, reported_at)
-SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(namespace text, environment text, revision integer,
+SELECT * FROM jsonb_to_recordset($2::jsonb) AS r(namespace text, environment text, revision integer,
   instance_id text, status text, reported_at timestamptz)
 ON CONFLICT (namespace, environment, revision, instance_id, status)
 DO UPDATE SET reported_at = LEAST(revision_reports.reported_at, EXCLUDED.reported_at)`;
@@ -80,7 +74,6 @@ export function createInventoryStore() {
         last_seen_at: iso(p.lastSeenAt),
         interval_seconds: p.intervalSeconds,
       }));
-      await db.query(UPSERT_INSTANCES, [JSON.stringify(rows)]);
       const reports = batch.flatMap((p) =>
         p.reports.map((r) => ({
           namespace: p.namespace,
@@ -91,7 +84,7 @@ export function createInventoryStore() {
           reported_at: iso(r.at),
         })),
       );
-      if (reports.length) await db.query(INSERT_REPORTS, [JSON.stringify(reports)]);
+      await db.query(WRITE_REPORTS, [JSON.stringify(rows), JSON.stringify(reports)]);
     },
 
     /** Instances silent for longer than `goneAfterMs` and 3 of their own intervals are gone. */

@@ -145,6 +145,27 @@ export function evaluatePolicies(
   return { evaluated: applicable.length, violations };
 }
 
+/**
+ * Of the targets these changes name, those whose evaluation could change something: a policy
+ * applies to them, or they have an open policy finding (`open`, keys `${namespace}\u0000${environment}`;
+ * a policy since deleted or narrowed leaves one, which the next change resolves). Each once, with
+ * the id of its last change, in the order the targets first appear.
+ */
+export function targetsToEvaluate(
+  changes: readonly { id: string; data: { namespace: string; environment: string } }[],
+  enabled: readonly PolicyDto[],
+  open: ReadonlySet<string>,
+): { namespace: string; environment: string; eventId: string }[] {
+  const last = new Map<string, { namespace: string; environment: string; eventId: string }>();
+  for (const c of changes) {
+    const { namespace, environment } = c.data;
+    last.set(`${namespace}\u0000${environment}`, { namespace, environment, eventId: c.id });
+  }
+  return [...last.entries()]
+    .filter(([key, t]) => open.has(key) || enabled.some((p) => policyApplies(p, t.namespace, t.environment)))
+    .map(([, t]) => t);
+}
+
 const RANK = { info: 0, warning: 1, critical: 2 } as const;
 
 /** The policy finding a document should have: none when it passes. */

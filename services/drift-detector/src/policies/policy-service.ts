@@ -16,7 +16,7 @@ import type { FindingStore } from "../findings/finding-store.js";
 import type { HeadStore } from "../heads/head-store.js";
 import type { RegistryClient } from "../heads/registry-client.js";
 import type { RemediationModes } from "../remediation/remediation-store.js";
-import { assertRulesValid, desiredPolicyFinding, evaluatePolicies, policyApplies } from "./policy-fns.js";
+import { assertRulesValid, desiredPolicyFinding, evaluatePolicies } from "./policy-fns.js";
 import type { PolicyStore } from "./policy-store.js";
 import type { PolicyDto, PolicyInput } from "./policy-types.js";
 
@@ -33,7 +33,7 @@ export function createPolicyService(deps: {
   pool: Pool;
   logger: Pick<Logger, "info" | "warn">;
   policies: PolicyStore;
-  findings: Pick<FindingStore, "listActive" | "targetsWithActive">;
+  findings: Pick<FindingStore, "listActive">;
   findingService: FindingService;
   heads: Pick<HeadStore, "list">;
   registry: RegistryClient;
@@ -67,13 +67,18 @@ export function createPolicyService(deps: {
     return deps.findingService.apply(db, plan, () => reason, new Date());
   }
 
+  /**
+   * `enabled`: the enabled policies if the caller has them (the change consumer's cache, current
+   * as of its batch statement); else they are read.
+   */
   async function evaluateTarget(
     namespace: string,
     environment: string,
     consumer?: { name: string; eventId: string },
+    enabled?: readonly PolicyDto[],
   ) {
     const doc = await deps.registry.resolved(namespace, environment);
-    const all = await policies.list(pool, environment);
+    const all = enabled ?? (await policies.list(pool, environment));
     const { violations } = doc
       ? evaluatePolicies(all, namespace, environment, doc.content)
       : { violations: [] };
@@ -138,34 +143,6 @@ export function createPolicyService(deps: {
 
     /** Evaluate the current resolved document of one target (config.changed; at most once per event). */
     evaluateTarget,
-
-    /**
-     * Of the targets these changes name, those whose evaluation could change something: a policy
-     * applies to them, or they have an open policy finding (a policy since deleted or narrowed
-     * leaves one, which the next change resolves). Each once, with the id of its last change. Two
-     * reads in `db`; no registry round trip.
-     */
-    async targetsToEvaluate(
-      db: Queryable,
-      changes: readonly { id: string; data: { namespace: string; environment: string } }[],
-    ): Promise<{ namespace: string; environment: string; eventId: string }[]> {
-      const last = new Map<string, { namespace: string; environment: string; eventId: string }>();
-      for (const c of changes) {
-        const { namespace, environment } = c.data;
-        last.set(`${namespace}\u0000${environment}`, { namespace, environment, eventId: c.id });
-      }
-      const targets = [...last.values()];
-      const enabled = await policies.enabledIn(db, [...new Set(targets.map((t) => t.environment))]);
-      const governed = (t: { namespace: string; environment: string }) =>
-        enabled.some((p) => policyApplies(p, t.namespace, t.environment));
-      const rest = targets.filter((t) => !governed(t));
-      const open = new Set(
-        (await deps.findings.targetsWithActive(db, "policy", rest)).map(
-          (t) => `${t.namespace}\u0000${t.environment}`,
-        ),
-      );
-      return targets.filter((t) => governed(t) || open.has(`${t.namespace}\u0000${t.environment}`));
-    },
 
     /** Evaluate every (namespace, environment) the detector knows; one failure does not stop the scan. */
     async scan(): Promise<{ targets: number; failed: number; violating: number }> {

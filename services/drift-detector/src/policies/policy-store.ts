@@ -31,13 +31,20 @@ export function createPolicyStore() {
       );
       return res.rows.map(toDto);
     },
-    /** The enabled policies of these environments. */
-    async enabledIn(db: Queryable, environments: readonly string[]): Promise<PolicyDto[]> {
+    /**
+     * Every enabled policy and the policies' version they are (one statement, so one snapshot):
+     * what policy-cache keeps in memory.
+     */
+    async enabledWithVersion(db: Queryable): Promise<{ version: number; enabled: PolicyDto[] }> {
       const res = await db.query(
-        `SELECT ${COLUMNS} FROM policies WHERE enabled AND environment = ANY($1::text[]) ORDER BY environment, name`,
-        [environments],
+        `SELECT v.version AS policies_version, p.* FROM policies_version v
+         LEFT JOIN (SELECT ${COLUMNS} FROM policies WHERE enabled) p ON true
+         ORDER BY p.environment, p.name`,
       );
-      return res.rows.map(toDto);
+      return {
+        version: Number(res.rows[0]?.policies_version ?? 0),
+        enabled: res.rows.filter((r) => r.id !== null).map(toDto),
+      };
     },
     async get(db: Queryable, id: string): Promise<PolicyDto | null> {
       const res = await db.query(`SELECT ${COLUMNS} FROM policies WHERE id = $1`, [id]);

@@ -7,6 +7,7 @@ import {
   evaluatePolicies,
   jsonEqual,
   parsePath,
+  targetsToEvaluate,
   valueAt,
 } from "../../src/policies/policy-fns.js";
 import type { PolicyDto } from "../../src/policies/policy-types.js";
@@ -99,5 +100,27 @@ describe("evaluatePolicies", () => {
     );
     expect(f).toMatchObject({ kind: "policy", severity: "critical", key: "policy:shop/production" });
     expect(desiredPolicyFinding({ namespace: "s", environment: "p", revision: 1, hash: "h" }, [])).toBeNull();
+  });
+});
+
+describe("which targets of a batch are evaluated", () => {
+  const c = (id: string, namespace: string, environment = "production") => ({
+    id,
+    data: { namespace, environment },
+  });
+  it("a target a policy applies to, or with an open policy finding; each once, with its last change", () => {
+    const tls = policy({ environment: "production", namespacePattern: "pay*" });
+    const batch = [
+      c("1", "payments"),
+      c("2", "other"),
+      c("3", "payments"),
+      c("4", "legacy"),
+      c("5", "pay", "staging"),
+    ];
+    expect(targetsToEvaluate(batch, [tls], new Set(["legacy\u0000production"]))).toEqual([
+      { namespace: "payments", environment: "production", eventId: "3" },
+      { namespace: "legacy", environment: "production", eventId: "4" },
+    ]);
+    expect(targetsToEvaluate(batch, [{ ...tls, enabled: false }], new Set())).toEqual([]);
   });
 });

@@ -185,9 +185,12 @@ export function registerDashboardRoutes(app: App, deps: { dashboard: DashboardSe
         connection: "keep-alive",
         "x-accel-buffering": "no",
       });
-      res.write(": connected\n\n");
       const remove = deps.hub.add(principal, res);
       request.raw.on("close", remove);
+      // The first stream opens the feeds: "connected" once the server has them, so every change
+      // after it reaches this stream.
+      await deps.hub.ready();
+      res.write(": connected\n\n");
     },
   );
 }

@@ -5,21 +5,11 @@ import { type ConfigHead, type HeadStore, headOfEvent } from "./head-store.js";
 export const HEADS_DURABLE = "monitor-heads";
 
 /**
- * `config.changed` twice: a shared durable writes the grid to Postgres (from the whole stream on
- * first start, so the grid is complete), and a live subscription on every monitor instance tells
- * its dashboards at once, without waiting for the write.
+ * A shared durable writes the grid to Postgres (from the whole stream on first start, so the grid
+ * is complete); the changes already delivered are written with one statement.
  */
-export async function consumeHeads(deps: {
-  bus: Bus;
-  pool: Pool;
-  heads: HeadStore;
-  onHead: (head: ConfigHead) => void;
-}): Promise<{ consumption: Consumption; live: Stoppable }> {
-  const live = deps.bus.subscribe(CONFIG_CHANGED, {}, (event) =>
-    deps.onHead(headOfEvent(event.data, event.time)),
-  );
-  // The changes already delivered are written with one statement.
-  const consumption = await deps.bus.consumeBatches(
+export function consumeHeads(deps: { bus: Bus; pool: Pool; heads: HeadStore }): Promise<Consumption> {
+  return deps.bus.consumeBatches(
     CONFIG_CHANGED,
     { durable: HEADS_DURABLE, concurrency: 1, maxBatch: 100 },
     async (items) => {
@@ -29,5 +19,12 @@ export async function consumeHeads(deps: {
       );
     },
   );
-  return { consumption, live };
+}
+
+/**
+ * `config.changed` live on this instance, for its dashboards at once without waiting for the
+ * write (open only while a dashboard stream is: see `LiveHub.feed`).
+ */
+export function subscribeHeads(deps: { bus: Bus; onHead: (head: ConfigHead) => void }): Stoppable {
+  return deps.bus.subscribe(CONFIG_CHANGED, {}, (event) => deps.onHead(headOfEvent(event.data, event.time)));
 }

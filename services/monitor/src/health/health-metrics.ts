@@ -1,14 +1,22 @@
 import { Gauge, type Registry } from "prom-client";
-import type { OpenFinding } from "../alerts/alert-types.js";
 import type { HealthSummary } from "./health-types.js";
 
 /**
  * The monitor's health model as Prometheus series, read at scrape time, so teams with their own
  * Prometheus can run the same rules (infra/prometheus/nexus-rules.yml) over the same facts.
  */
+/** What the findings-age gauge needs of an open drift finding (alerts/ keeps them). */
+export interface FindingAge {
+  findingId: string;
+  kind: string;
+  namespace: string;
+  environment: string;
+  openedAt: Date;
+}
+
 export function registerHealthMetrics(
   registry: Registry,
-  deps: { summary: () => HealthSummary; findings: () => Promise<readonly OpenFinding[]> },
+  deps: { summary: () => HealthSummary; findings: () => Promise<readonly FindingAge[]> },
 ): void {
   new Gauge({
     name: "nexus_monitor_instance_up",

@@ -1,44 +1,9 @@
-import { mkdirSync } from "node:fs";
-import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
 import { CONFIG_APPLIED } from "@nexus/contracts";
-import {
-  combineAuthenticators,
-  createRemoteTokenAuthenticator,
-  type RemoteTokenAuthenticator,
-} from "@nexus/kit";
-import {
-  createTestDatabase,
-  startTestIssuer,
-  type TestDatabase,
-  type TestIssuer,
-} from "@nexus/test-fixtures";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  call,
-  type Harness as Registry,
-  startRegistry,
-} from "../../../config-registry/test/integration/harness.js";
-import {
-  DETECTOR_MIGRATIONS,
-  DETECTOR_SCHEMA,
-  type Detector,
-  startDetector,
-} from "../../../drift-detector/test/integration/harness.js";
-import { eventually, type Harness, startBeating, startMonitor } from "./harness.js";
-
-/** Screenshots are kept as test artifacts (test-results/ is git-ignored). */
-const SHOTS = fileURLToPath(new URL("../../../../test-results/screenshots/", import.meta.url));
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
+import { call, type Harness as Registry } from "../../../config-registry/test/integration/harness.js";
+import { type DashboardWorld, launchChromium, SHOTS, startDashboardWorld } from "./dashboard-world.js";
+import { eventually, type Harness, startBeating } from "./harness.js";
 
 /**
  * The dashboard in Debian's Chromium against the real registry, drift-detector and monitor: sign in
@@ -46,50 +11,20 @@ const CHROMIUM_ARGS = [
  * convergence, on a laptop and a phone.
  */
 describe("monitor: the dashboard in a browser", () => {
+  let world: DashboardWorld;
   let registry: Registry;
   let h: Harness;
-  let tokens: RemoteTokenAuthenticator;
   let browser: Browser;
   let base: string;
   let beating: Awaited<ReturnType<typeof startBeating>>;
-  let detectorDb: TestDatabase;
-  let detectorIssuer: TestIssuer;
-  let detector: Detector;
 
   beforeAll(async () => {
     // Production is protected: an editor's rollback there becomes a change request (202).
-    registry = await startRegistry({ protectedEnvironments: ["production"] });
-    await registry.registry.app.listen({ host: "127.0.0.1", port: 0 });
-    const registryUrl = `http://127.0.0.1:${(registry.registry.app.server.address() as AddressInfo).port}`;
-    [detectorDb, detectorIssuer] = await Promise.all([
-      createTestDatabase({ schema: DETECTOR_SCHEMA, migrationsDir: DETECTOR_MIGRATIONS }),
-      startTestIssuer(),
-    ]);
-    // The drift-detector, accepting the registry's API tokens, on its own port.
-    detector = await startDetector(
-      detectorDb,
-      registry.nats.prefix,
-      detectorIssuer,
-      {},
-      {
-        bus: registry.nats.bus,
-        key: registry.tokenKey,
-      },
-    );
-    await detector.app.app.listen({ host: "127.0.0.1", port: 0 });
-    const detectorUrl = `http://127.0.0.1:${(detector.app.app.server.address() as AddressInfo).port}`;
-    h = await startMonitor(
-      { expectedServices: ["config-registry"], driftDetectorUrl: detectorUrl, registryUrl },
-      {
-        nats: registry.nats,
-        authenticator: () => {
-          tokens = createRemoteTokenAuthenticator({ bus: registry.nats.bus, key: registry.tokenKey });
-          return combineAuthenticators({ apiTokens: tokens });
-        },
-      },
-    );
-    await h.app.app.listen({ host: "127.0.0.1", port: 0 });
-    base = `http://127.0.0.1:${(h.app.app.server.address() as AddressInfo).port}`;
+    world = await startDashboardWorld({
+      registry: { protectedEnvironments: ["production"] },
+      monitor: { expectedServices: ["config-registry"] },
+    });
+    ({ registry, monitor: h, base } = world);
     beating = await startBeating(h, "config-registry", "r-1", 0.5);
     for (const ns of ["pay-api", "hr-api"]) {
       expect((await call(registry, "POST", "/v1/namespaces", { name: ns })).status).toBe(201);
@@ -102,19 +37,13 @@ describe("monitor: the dashboard in a browser", () => {
       async () => (await h.db.pool.query("SELECT count(*)::int AS n FROM config_heads")).rows[0].n,
       (n) => n >= 2,
     );
-    mkdirSync(SHOTS, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
     await beating?.stop();
-    await tokens?.stop();
-    await h?.close();
-    await detector?.stop();
-    await detectorIssuer?.close();
-    await detectorDb?.drop();
-    await registry?.close();
+    await world?.close();
   });
 
   const signIn = async (page: Page, token: string) => {

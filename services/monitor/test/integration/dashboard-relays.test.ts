@@ -1,10 +1,7 @@
-import { mkdir } from "node:fs/promises";
-import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
 import { createLogger } from "@nexus/kit";
-import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedShop, startWorld, type World } from "../../../orchestrator/test/integration/harness.js";
+import { launchChromium, listenLocally, SHOTS } from "./dashboard-world.js";
 import { eventually, type Harness, type JsonBody, startMonitor } from "./harness.js";
 
 /**
@@ -65,15 +62,13 @@ beforeAll(async () => {
   world = await startWorld();
   await seedShop(world);
   const orchestrator = await world.startOrchestrator();
-  await orchestrator.app.listen({ host: "127.0.0.1", port: 0 });
-  const orchestratorUrl = `http://127.0.0.1:${(orchestrator.app.server.address() as AddressInfo).port}`;
+  const orchestratorUrl = await listenLocally(orchestrator.app);
   const logger = createLogger({ service: "monitor-test", level: "silent" });
   h = await startMonitor(
     { orchestratorUrl, registryUrl: world.registryUrl },
     { authenticator: () => world.issuer.authenticator(logger), nats: world.registry.nats },
   );
-  await h.app.app.listen({ host: "127.0.0.1", port: 0 });
-  base = `http://127.0.0.1:${(h.app.app.server.address() as AddressInfo).port}`;
+  base = await listenLocally(h.app.app);
   unset = await startMonitor();
   const created = await world.call("POST", "/v1/pipelines", {
     name: "to-production",
@@ -217,15 +212,9 @@ describe("monitor: environment comparison through the registry", () => {
 });
 
 describe("monitor: the pipelines view in a browser", () => {
-  const shots = fileURLToPath(new URL("../../../../test-results/screenshots/", import.meta.url));
-
   it("shows a run awaiting approval to an approver, approves it, and drops it when the run ends", async () => {
     const id = await startAwaitingRun();
-    const browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
-      args: ["--headless", "--no-sandbox", "--disable-gpu"],
-      headless: true,
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       await page.goto(`${base}/dashboard`);
@@ -235,8 +224,7 @@ describe("monitor: the pipelines view in a browser", () => {
       await row.waitFor();
       expect(await row.textContent()).toMatch(/awaiting approval.*to-production: shop staging → production/);
       await page.getByLabel("Comment for an approval or rejection (optional)").fill("from the browser");
-      await mkdir(shots, { recursive: true });
-      await page.screenshot({ path: `${shots}dashboard-pipelines.png`, fullPage: true });
+      await page.screenshot({ path: `${SHOTS}dashboard-pipelines.png`, fullPage: true });
       await row.getByRole("button", { name: "Approve to-production" }).click();
       await expect.poll(() => page.locator("#runs-status").textContent()).toMatch(/^Approved: to-production/);
       // The run finishes after the approval: the orchestrator's events make the page ask again.

@@ -1,11 +1,8 @@
-import { mkdir } from "node:fs/promises";
-import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
 import { createLogger } from "@nexus/kit";
-import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTwoWaveRollout, type TwoWaveRollout } from "../../../../test/support/two-wave-rollout.js";
 import { seedShop, startWorld, type World } from "../../../orchestrator/test/integration/harness.js";
+import { launchChromium, listenLocally, SHOTS } from "./dashboard-world.js";
 import { type Harness, type JsonBody, startMonitor } from "./harness.js";
 
 /**
@@ -27,15 +24,13 @@ beforeAll(async () => {
   world = await startWorld();
   await seedShop(world);
   const orchestrator = await world.startOrchestrator({ watchPollMs: 200 });
-  await orchestrator.app.listen({ host: "127.0.0.1", port: 0 });
-  const orchestratorUrl = `http://127.0.0.1:${(orchestrator.app.server.address() as AddressInfo).port}`;
+  const orchestratorUrl = await listenLocally(orchestrator.app);
   const logger = createLogger({ service: "monitor-test", level: "silent" });
   h = await startMonitor(
     { orchestratorUrl, registryUrl: world.registryUrl },
     { authenticator: () => world.issuer.authenticator(logger), nats: world.registry.nats },
   );
-  await h.app.app.listen({ host: "127.0.0.1", port: 0 });
-  base = `http://127.0.0.1:${(h.app.app.server.address() as AddressInfo).port}`;
+  base = await listenLocally(h.app.app);
 
   rollout = await startTwoWaveRollout(world, "shop-dash-waves");
   ({ id: rolloutId, holdRevision, targetRevision } = rollout);
@@ -81,14 +76,8 @@ describe("monitor: rollouts view through the orchestrator", () => {
 });
 
 describe("monitor: the rollouts view in a browser", () => {
-  const shots = fileURLToPath(new URL("../../../../test-results/screenshots/", import.meta.url));
-
   it("shows the waves with the current one marked and each instance's state, until the rollout completes", async () => {
-    const browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
-      args: ["--headless", "--no-sandbox", "--disable-gpu"],
-      headless: true,
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       await page.goto(`${base}/dashboard`);
@@ -119,8 +108,7 @@ describe("monitor: the rollouts view in a browser", () => {
         String(holdRevision),
       ]);
       expect(await cells(late)).toEqual([late, "2", "held", String(holdRevision), String(holdRevision)]);
-      await mkdir(shots, { recursive: true });
-      await page.screenshot({ path: `${shots}dashboard-rollouts.png`, fullPage: true });
+      await page.screenshot({ path: `${SHOTS}dashboard-rollouts.png`, fullPage: true });
 
       // Both instances apply: the run succeeds, its events make the page read the rollout again.
       await rollout.applyFirstWave();

@@ -1,5 +1,5 @@
 import type { AddressInfo } from "node:net";
-import { CONFIG_CHANGED, type ConfigChanged } from "@nexus/contracts";
+import { CONFIG_APPLIED, CONFIG_CHANGED, type ConfigApplied, type ConfigChanged } from "@nexus/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, type Harness, startBeating, startMonitor } from "./harness.js";
 
@@ -16,6 +16,20 @@ const changed = (namespace: string, revision: number): ConfigChanged => ({
   trigger: "write",
   actor: "alice",
   source: "api",
+});
+
+const applied = (instanceId: string): ConfigApplied => ({
+  schemaVersion: 1,
+  service: "pay-api",
+  instanceId,
+  namespace: "pay-api",
+  environment: "production",
+  revision: 7,
+  hash: "b".repeat(64),
+  source: "live",
+  trigger: "change",
+  appliedAt: new Date().toISOString(),
+  status: "applied",
 });
 
 interface Frame {
@@ -35,6 +49,34 @@ describe("monitor: the dashboard event stream", () => {
   });
   afterAll(async () => {
     if (!closed) await h?.close();
+  });
+
+  it("is sent no dashboard-only messages while no stream is open", async () => {
+    // The monitor shares this test's connection: what arrives on it are the PubAcks of these
+    // publishes, plus what the monitor subscribed to.
+    expect(h.app.hub.feeding()).toBe(false);
+    const before = h.nats.nc.stats().inMsgs;
+    for (let i = 0; i < 20; i++) await h.nats.bus.publish(CONFIG_APPLIED, applied(`pay-${i}`));
+    await h.nats.nc.flush();
+    expect(h.nats.nc.stats().inMsgs - before).toBeLessThan(30);
+
+    const token = await h.issuer.token(["viewer:pay-*:*"], { subject: "pat" });
+    const ctrl = new AbortController();
+    const res = await fetch(`${base}/v1/dashboard/events`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: ctrl.signal,
+    });
+    expect(res.status).toBe(200);
+    expect(h.app.hub.feeding()).toBe(true);
+    const during = h.nats.nc.stats().inMsgs;
+    for (let i = 0; i < 20; i++) await h.nats.bus.publish(CONFIG_APPLIED, applied(`pay-${i}`));
+    await h.nats.nc.flush();
+    expect(h.nats.nc.stats().inMsgs - during).toBeGreaterThanOrEqual(40);
+    ctrl.abort();
+    await eventually(
+      async () => h.app.hub.feeding(),
+      (open) => !open,
+    );
   });
 
   it("sends heads only to those who may view them, health as it changes, and ends when the server closes", async () => {

@@ -1,36 +1,9 @@
-import { mkdirSync } from "node:fs";
-import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
 import { CONFIG_APPLIED, type RevisionTimelineDto } from "@nexus/contracts";
-import {
-  combineAuthenticators,
-  createRemoteTokenAuthenticator,
-  type RemoteTokenAuthenticator,
-} from "@nexus/kit";
-import {
-  createTestDatabase,
-  startTestIssuer,
-  type TestDatabase,
-  type TestIssuer,
-} from "@nexus/test-fixtures";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  call,
-  type Harness as Registry,
-  startRegistry,
-} from "../../../config-registry/test/integration/harness.js";
-import {
-  DETECTOR_MIGRATIONS,
-  DETECTOR_SCHEMA,
-  type Detector,
-  startDetector,
-} from "../../../drift-detector/test/integration/harness.js";
-import { eventually, type Harness, startMonitor } from "./harness.js";
-
-const SHOTS = fileURLToPath(new URL("../../../../test-results/screenshots/", import.meta.url));
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"];
+import { call, type Harness as Registry } from "../../../config-registry/test/integration/harness.js";
+import { type DashboardWorld, launchChromium, SHOTS, startDashboardWorld } from "./dashboard-world.js";
+import { eventually, type Harness } from "./harness.js";
 
 /**
  * The dashboard's change timeline (`nexus trace` in the page) in Debian's Chromium, against the
@@ -39,45 +12,16 @@ const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable
  * could not ask (no notifier or orchestrator here) said in words.
  */
 describe("monitor: a change's timeline in the dashboard", () => {
+  let world: DashboardWorld;
   let registry: Registry;
   let h: Harness;
-  let tokens: RemoteTokenAuthenticator;
   let browser: Browser;
   let base: string;
-  let detectorDb: TestDatabase;
-  let detectorIssuer: TestIssuer;
-  let detector: Detector;
   let revision: number;
 
   beforeAll(async () => {
-    registry = await startRegistry();
-    await registry.registry.app.listen({ host: "127.0.0.1", port: 0 });
-    const registryUrl = `http://127.0.0.1:${(registry.registry.app.server.address() as AddressInfo).port}`;
-    [detectorDb, detectorIssuer] = await Promise.all([
-      createTestDatabase({ schema: DETECTOR_SCHEMA, migrationsDir: DETECTOR_MIGRATIONS }),
-      startTestIssuer(),
-    ]);
-    detector = await startDetector(
-      detectorDb,
-      registry.nats.prefix,
-      detectorIssuer,
-      {},
-      { bus: registry.nats.bus, key: registry.tokenKey },
-    );
-    await detector.app.app.listen({ host: "127.0.0.1", port: 0 });
-    const detectorUrl = `http://127.0.0.1:${(detector.app.app.server.address() as AddressInfo).port}`;
-    h = await startMonitor(
-      { expectedServices: [], driftDetectorUrl: detectorUrl, registryUrl },
-      {
-        nats: registry.nats,
-        authenticator: () => {
-          tokens = createRemoteTokenAuthenticator({ bus: registry.nats.bus, key: registry.tokenKey });
-          return combineAuthenticators({ apiTokens: tokens });
-        },
-      },
-    );
-    await h.app.app.listen({ host: "127.0.0.1", port: 0 });
-    base = `http://127.0.0.1:${(h.app.app.server.address() as AddressInfo).port}`;
+    world = await startDashboardWorld();
+    ({ registry, monitor: h, base } = world);
 
     expect((await call(registry, "POST", "/v1/namespaces", { name: "trace-api" })).status).toBe(201);
     for (const replicas of [1, 2])
@@ -123,18 +67,12 @@ describe("monitor: a change's timeline in the dashboard", () => {
         ).steps?.filter((s) => s.instance).length,
       (n) => n === 2,
     );
-    mkdirSync(SHOTS, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
-    await tokens?.stop();
-    await h?.close();
-    await detector?.stop();
-    await detectorIssuer?.close();
-    await detectorDb?.drop();
-    await registry?.close();
+    await world?.close();
   });
 
   it("opens a revision's timeline from the revisions view: its steps and each instance's ack", async () => {

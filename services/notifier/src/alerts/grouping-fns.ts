@@ -1,6 +1,7 @@
 /** Inhibition, silences and when a group tells its receiver something. No I/O. */
 import { type Labels, matchesAll } from "../routing/routing-fns.js";
-import type { InhibitRule, Matcher } from "../routing/routing-types.js";
+import type { InhibitRule } from "../routing/routing-types.js";
+import type { SilenceView } from "../silences/silence-types.js";
 
 export interface AlertState {
   fingerprint: string;
@@ -27,13 +28,6 @@ export function inhibitedBy(
     }
   }
   return null;
-}
-
-export interface SilenceView {
-  id: string;
-  matchers: readonly Matcher[];
-  startsAt: Date;
-  endsAt: Date;
 }
 
 export const isSilenceActive = (s: SilenceView, now: Date): boolean =>

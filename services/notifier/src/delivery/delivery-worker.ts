@@ -1,5 +1,4 @@
-import { inWorkSpan, type Logger, type Pool, type SealingKeys } from "@nexus/kit";
-import type { AlertStore } from "../alerts/alert-store.js";
+import { inWorkSpan, type Logger, type Pool, type Queryable, type SealingKeys } from "@nexus/kit";
 import { withAsyncCommit } from "../async-commit.js";
 import type { Senders } from "../receivers/senders.js";
 import type { RoutingService } from "../routing/routing-service.js";
@@ -12,7 +11,18 @@ export interface DeliveryWorkerDeps {
   pool: Pool;
   logger: Logger;
   store: DeliveryStore;
-  alerts: Pick<AlertStore, "addHistory">;
+  /** The alerts' history (alerts/alert-store answers it): notified, or dead-lettered. */
+  alerts: {
+    addHistory(
+      q: Queryable,
+      entries: {
+        fingerprint: string;
+        kind: string;
+        actor?: string | null;
+        detail?: Record<string, unknown>;
+      }[],
+    ): Promise<unknown>;
+  };
   routing: Pick<RoutingService, "current">;
   senders: Senders;
   /** Opens receiver secrets right before sending. */

@@ -1,10 +1,10 @@
 /** Sending one delivery to one receiver, and what came of it. */
 import nodemailer from "nodemailer";
-import { outcomeForStatus, type SendOutcome } from "../delivery/delivery-fns.js";
 import type { Receiver } from "../routing/routing-types.js";
 import type { DeliveryAction, NotificationMessage } from "./message-types.js";
 import { type Outbound, OutboundRefusedError, resolveChecked } from "./outbound.js";
 import { pagerDutyPayload, signWebhook, slackPayload, webhookBody } from "./payload-fns.js";
+import { outcomeForStatus, type SendOutcome } from "./send-outcome-fns.js";
 import type { SlackPacing } from "./slack-pacing.js";
 import { html, plainText, titleOf } from "./text-fns.js";
 

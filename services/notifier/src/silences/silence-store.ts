@@ -1,8 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { Queryable } from "@nexus/kit";
-import type { SilenceView } from "../alerts/grouping-fns.js";
 import type { Matcher } from "../routing/routing-types.js";
-import type { SilenceChange, SilenceDto, SilenceRecord, SilenceVersionDto } from "./silence-types.js";
+import type {
+  SilenceChange,
+  SilenceDto,
+  SilenceRecord,
+  SilenceVersionDto,
+  SilenceView,
+} from "./silence-types.js";
 
 interface Row {
   id: string;

@@ -65,3 +65,11 @@ export const SilenceVersionDto = z.object({
   createdAt: z.string(),
 });
 export type SilenceVersionDto = z.infer<typeof SilenceVersionDto>;
+
+/** A silence as grouping and muting read it (alerts/grouping-fns.ts). */
+export interface SilenceView {
+  id: string;
+  matchers: readonly Matcher[];
+  startsAt: Date;
+  endsAt: Date;
+}

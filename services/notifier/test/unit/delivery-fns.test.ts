@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { backoffMs, nextState, outcomeForStatus, parseRetryAfter } from "../../src/delivery/delivery-fns.js";
+import { backoffMs, nextState } from "../../src/delivery/delivery-fns.js";
+import { outcomeForStatus, parseRetryAfter } from "../../src/receivers/send-outcome-fns.js";
 
 const now = new Date("2026-01-01T00:00:00Z");
 const policy = { baseMs: 1000, maxMs: 60_000 };

@@ -62,6 +62,32 @@ export function createPipelineStore() {
           found.add(sourceKey({ namespace: r.namespace, environment: r.source_env }));
       return found;
     },
+    /**
+     * Every (namespace, source) a pipeline triggered by `config.changed` promotes from, with the
+     * `pipeline_index` version they are as of (one statement: one snapshot).
+     */
+    async triggerIndex(db: Queryable): Promise<{ version: number; sources: Set<string> }> {
+      const res = await db.query<{
+        version: string;
+        namespace: string | null;
+        source_env: string | null;
+        definition: unknown;
+      }>(
+        `SELECT i.version, s.namespace, s.source_env, s.definition FROM pipeline_index i
+         LEFT JOIN (SELECT p.namespace, p.source_env, v.definition FROM ${FROM}) s ON true`,
+      );
+      const sources = new Set<string>();
+      for (const r of res.rows)
+        if (r.namespace !== null && r.source_env !== null)
+          if (triggeredBy(r.definition as PipelineDefinition, "config.changed"))
+            sources.add(sourceKey({ namespace: r.namespace, environment: r.source_env }));
+      return { version: Number(res.rows[0]?.version ?? 0), sources };
+    },
+    /** The `pipeline_index` version: moves with every change to `pipelines`. */
+    async indexVersion(db: Queryable): Promise<number> {
+      const res = await db.query<{ version: string }>("SELECT version FROM pipeline_index");
+      return Number(res.rows[0]?.version ?? 0);
+    },
     /** False when the name is taken. */
     async insert(db: Queryable, def: PipelineDefinition, actor: string): Promise<boolean> {
       const res = await db.query(

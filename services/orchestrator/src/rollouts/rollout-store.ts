@@ -57,14 +57,21 @@ export function createRolloutStore() {
       );
       return res.rows[0] ? toPlan(res.rows[0]) : null;
     },
-    /** The newest rollout of (namespace, environment), whatever its status (an aborted one still holds its revision). */
-    async newest(db: Queryable, namespace: string, environment: string): Promise<RolloutPlan | null> {
+    /**
+     * The newest rollout of each place, whatever its status (an aborted one still holds its
+     * revision), in one statement; keyed by `${namespace}\u0000${environment}`.
+     */
+    async newestOf(
+      db: Queryable,
+      places: readonly { namespace: string; environment: string }[],
+    ): Promise<Map<string, RolloutPlan>> {
       const res = await db.query<Row>(
-        `SELECT ${COLUMNS} FROM rollouts WHERE namespace = $1 AND environment = $2
-         ORDER BY created_at DESC LIMIT 1`,
-        [namespace, environment],
+        `SELECT DISTINCT ON (namespace, environment) ${COLUMNS} FROM rollouts
+         WHERE (namespace, environment) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+         ORDER BY namespace, environment, created_at DESC`,
+        [places.map((p) => p.namespace), places.map((p) => p.environment)],
       );
-      return res.rows[0] ? toPlan(res.rows[0]) : null;
+      return new Map(res.rows.map((r) => [`${r.namespace}\u0000${r.environment}`, toPlan(r)]));
     },
     async release(db: Queryable, runId: string, releasedWaves: number, targetRevision: number) {
       await db.query(

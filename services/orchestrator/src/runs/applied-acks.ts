@@ -85,8 +85,7 @@ export function createAppliedAcks(deps: { nc: NatsConnection; bus: Pick<Bus, "su
   };
 }
 export type AppliedAcks = ReturnType<typeof createAppliedAcks>;
-/** What a step reads of them: the applied-acks seen for a target (empty when no run watches it). */
-export type SeenAcks = AppliedAcks["seen"];
+export type { SeenAcks } from "../steps/step-types.js";
 
 /** The instance and revision of an `applied` ack in its CloudEvents envelope; null for anything else. */
 export function parseAck(text: string): SeenAck | null {

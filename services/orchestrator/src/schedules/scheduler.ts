@@ -1,16 +1,24 @@
 import { createLease, type Logger, type Pool, withTransaction } from "@nexus/kit";
 import type { RegistryClient } from "../clients/registry-client.js";
-import type { JobService } from "../jobs/job-service.js";
 import type { PipelineStore } from "../pipelines/pipeline-store.js";
 import type { PipelineDefinition, PipelineDto } from "../pipelines/pipeline-types.js";
 import type { RunService } from "../runs/run-service.js";
-import { dueFireTime, type ScheduleTrigger } from "./schedule-fns.js";
+import { dueFireTime, type ScheduleTimes, type ScheduleTrigger } from "./schedule-fns.js";
 import type { ScheduleStore } from "./schedule-store.js";
 
 export const schedulesOf = (p: PipelineDto): ScheduleTrigger[] =>
   (p.definition as unknown as PipelineDefinition).triggers.filter(
     (t): t is ScheduleTrigger => t.type === "schedule",
   );
+
+/** What the scheduler asks of the maintenance jobs (`jobs/job-service` answers it). */
+export interface ScheduledJobs {
+  rows(): Promise<{ name: string; definition: { schedule?: ScheduleTimes | undefined } }[]>;
+  /** Start a run of `job` (one of `rows()`) for the scheduled time `at`, once per time. */
+  fire(job: { name: string }, at: Date): Promise<boolean>;
+  /** Record job runs whose instance stopped as failed (and announce them). */
+  sweepInterrupted(): Promise<number>;
+}
 
 /**
  * Fires scheduled pipelines and maintenance jobs. One instance holds the schedules (a Postgres advisory lease) and
@@ -28,7 +36,7 @@ export function createScheduler(deps: {
   runs: Pick<RunService, "startFromEvent">;
   registry: Pick<RegistryClient, "layer">;
   /** Maintenance jobs with schedules fire here too, under the same lease and misfire rule. */
-  jobs?: Pick<JobService, "rows" | "fire" | "sweepInterrupted">;
+  jobs?: ScheduledJobs;
   /** How often the lease holder records job runs whose instance stopped as failed (and announces them). */
   jobSweepMs?: number;
   tickMs: number;

@@ -4,7 +4,6 @@ import type { MonitorClient } from "../clients/monitor-client.js";
 import type { RegistryClient } from "../clients/registry-client.js";
 import type { PublishRollout } from "../rollouts/rollout-events.js";
 import type { RolloutStore } from "../rollouts/rollout-store.js";
-import type { SeenAcks } from "../runs/applied-acks.js";
 import { createHttpHookStep, createRunStep } from "./action-steps.js";
 import { createApproveStep, type DecisionsOf } from "./approve-step.js";
 import type { CommandRunner } from "./command-runner.js";
@@ -16,7 +15,7 @@ import {
   promotionAuthor,
   writeOnce,
 } from "./promote-step.js";
-import type { StepHandlers } from "./step-types.js";
+import type { SeenAcks, StepHandlers } from "./step-types.js";
 import { createValidateStep } from "./validate-step.js";
 import { createHealthGateStep, createWaitAppliedStep } from "./watch-steps.js";
 import { createWaves } from "./wave-promote-step.js";

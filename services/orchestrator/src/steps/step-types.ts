@@ -95,3 +95,9 @@ export type StepHandler<T extends StepType = StepType> = (
   input: StepInput<StepOf<T>>,
 ) => Promise<StepOutcome>;
 export type StepHandlers = { [T in StepType]: StepHandler<T> };
+
+/**
+ * What a step reads of the applied-acks a run watches (runs/applied-acks.ts keeps them): instance
+ * id → the revision it last said it applied, for a target; empty when no run watches it.
+ */
+export type SeenAcks = (namespace: string, environment: string) => ReadonlyMap<string, number>;

@@ -1,8 +1,7 @@
 import type { DriftClient } from "../clients/drift-client.js";
 import type { MonitorClient } from "../clients/monitor-client.js";
-import type { SeenAcks } from "../runs/applied-acks.js";
 import { rolloutProgress, withSeenAcks } from "./promote-fns.js";
-import type { StepHandler, StepOutcome } from "./step-types.js";
+import type { SeenAcks, StepHandler, StepOutcome } from "./step-types.js";
 
 const noRevision: StepOutcome = {
   kind: "failed",

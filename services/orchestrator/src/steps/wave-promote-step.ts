@@ -5,9 +5,8 @@ import { type PublishRollout, rolloutProgressed } from "../rollouts/rollout-even
 import { waveProgress } from "../rollouts/rollout-fns.js";
 import { isAnotherActiveRollout, type RolloutStore } from "../rollouts/rollout-store.js";
 import type { RolloutPlan } from "../rollouts/rollout-types.js";
-import type { SeenAcks } from "../runs/applied-acks.js";
 import { promotedContent, refOf, withSeenAcks } from "./promote-fns.js";
-import type { JsonObject, StepInput, StepOutcome } from "./step-types.js";
+import type { JsonObject, SeenAcks, StepInput, StepOutcome } from "./step-types.js";
 
 type PromoteInput = StepInput<StepOf<"promote">>;
 

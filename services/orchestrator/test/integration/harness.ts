@@ -8,6 +8,7 @@ import {
   createBus,
   createLogger,
   createRemoteTokenAuthenticator,
+  type Pool,
   type Stoppable,
 } from "@nexus/kit";
 import {
@@ -59,7 +60,7 @@ export interface World {
   orchestrator: OrchestratorApp | undefined;
   config(over?: Partial<OrchestratorConfig>): OrchestratorConfig;
   /** Start an orchestrator in this process (one more, sharing the database, if one runs). */
-  startOrchestrator(over?: Partial<OrchestratorConfig>): Promise<OrchestratorApp>;
+  startOrchestrator(over?: Partial<OrchestratorConfig>, pool?: Pool): Promise<OrchestratorApp>;
   /** Stop every orchestrator of this process. */
   stopOrchestrator(): Promise<void>;
   /** OIDC tokens: alice edits (starts runs), bob and carol approve production. */
@@ -148,7 +149,9 @@ export async function startWorld(detectorConfig: Partial<DetectorConfig> = {}): 
     runPollMs: 50,
     watchPollMs: 100,
     retryMs: 200,
-    dependencyTimeoutMs: 2_000,
+    // Generous: under CI load (browsers, other files) a registry answer can take over 2 s, which
+    // turned a run start into a 503 `registry_unavailable` in the dashboard relay test.
+    dependencyTimeoutMs: 8_000,
     allowedCommands: ["sh", "true", "sleep"],
     ...over,
   });
@@ -166,7 +169,7 @@ export async function startWorld(detectorConfig: Partial<DetectorConfig> = {}): 
       return running[0]?.app;
     },
     config,
-    async startOrchestrator(over = {}) {
+    async startOrchestrator(over = {}, pool = db.pool as unknown as Pool) {
       const nc = await connect({ servers: TEST_NATS_URL, name: "orchestrator-test", noAsyncTraces: true });
       const logger = createLogger({
         service: "orchestrator-test",
@@ -175,7 +178,7 @@ export async function startWorld(detectorConfig: Partial<DetectorConfig> = {}): 
       const bus: Bus = createBus({ nc, prefix, source: "nexus/orchestrator", logger });
       const app = await buildApp({
         logger,
-        pool: db.pool,
+        pool,
         nc,
         bus,
         access: {

@@ -7,15 +7,15 @@ import {
   type SealingKeys,
   ValidationError,
 } from "@nexus/kit";
-import type { BackupStore } from "../backups/backup-store.js";
-import type { BackupDto, NamespaceRestorePlanDto, RestoreDto } from "../backups/backup-types.js";
-import { RESTORE_LOCK, tryHoldLock } from "../backups/run-lock.js";
 import { checkParts, partsNeeded } from "../bundle/bundle-reader.js";
 import type { Manifest } from "../bundle/bundle-types.js";
+import { isoMicros, restoreLabel } from "../restore/point-in-time-fns.js";
+import type { RegistryClient } from "../restore/registry-client.js";
+import { layersAt } from "../restore/revision-history.js";
 import type { BundleStorage } from "../storage/storage-types.js";
-import { isoMicros, restoreLabel } from "./point-in-time-fns.js";
-import type { RegistryClient } from "./registry-client.js";
-import { layersAt } from "./revision-history.js";
+import type { BackupStore } from "./backup-store.js";
+import type { BackupDto, NamespaceRestorePlanDto, RestoreDto } from "./backup-types.js";
+import { RESTORE_LOCK, tryHoldLock } from "./run-lock.js";
 
 export interface NamespaceRestoreRequest {
   backupId: string;

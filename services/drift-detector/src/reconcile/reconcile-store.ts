@@ -1,5 +1,5 @@
 import type { Queryable } from "@nexus/kit";
-import type { InstanceCandidate, InstanceNow } from "./finding-fns.js";
+import type { InstanceCandidate, InstanceNow } from "../findings/finding-fns.js";
 
 /**
  * Present instances that may have a finding now: they refused a newer revision, are behind their

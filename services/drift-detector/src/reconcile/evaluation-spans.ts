@@ -7,9 +7,9 @@ import {
   startWorkSpan,
   traceparentOf,
 } from "@nexus/kit";
+import type { TraceOf } from "../findings/finding-service.js";
+import type { ActiveFinding, DesiredFinding } from "../findings/finding-types.js";
 import type { HeadToEvaluate } from "../heads/head-store.js";
-import type { TraceOf } from "./finding-service.js";
-import type { ActiveFinding, DesiredFinding } from "./finding-types.js";
 
 /**
  * The reconciler's judgement of a change, in the change's trace. A traced head is judged once

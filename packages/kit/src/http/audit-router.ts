@@ -1,35 +1,11 @@
 import { Readable } from "node:stream";
-import { z } from "zod";
-import type { App } from "../http/app.js";
-import type { AuditLog, AuditQuery } from "./audit-log.js";
-
-const AuditQueryParams = z.object({
-  actor: z.string().min(1).max(300).optional(),
-  resource: z.string().min(1).max(1000).optional().describe("Prefix of the resource path"),
-  outcome: z.enum(["allowed", "denied", "failed"]).optional(),
-  since: z.iso.datetime({ offset: true }).optional(),
-  until: z.iso.datetime({ offset: true }).optional(),
-  after: z.coerce.number().int().min(0).optional().describe("Continue after this sequence number"),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
-
-const AuditEntryDto = z.object({
-  seq: z.number(),
-  at: z.string(),
-  actor: z.string(),
-  action: z.string(),
-  resource: z.string(),
-  outcome: z.enum(["allowed", "denied", "failed"]),
-  statusCode: z.number().optional(),
-  requestId: z.string().optional(),
-  ip: z.string().optional(),
-  userAgent: z.string().optional(),
-  details: z.record(z.string(), z.unknown()).optional(),
-});
+import { AuditPageDto, AuditQueryParams } from "@nexus/contracts";
+import type { AuditLog, AuditQuery } from "../audit/audit-log.js";
+import type { App } from "./app.js";
 
 const EXPORT_PAGE = 1000;
 
-function toQuery(q: z.infer<typeof AuditQueryParams>): AuditQuery {
+function toQuery(q: AuditQueryParams): AuditQuery {
   return {
     actor: q.actor,
     resource: q.resource,
@@ -41,7 +17,10 @@ function toQuery(q: z.infer<typeof AuditQueryParams>): AuditQuery {
   };
 }
 
-/** `GET /v1/audit` (pages) and `GET /v1/audit/export` (JSON lines, everything matching), admins only. */
+/**
+ * `GET /v1/audit` (pages) and `GET /v1/audit/export` (JSON lines, everything matching), admins
+ * only. Their query and bodies live in @nexus/contracts (http/audit.ts), which the CLI reads too.
+ */
 export function registerAuditRoutes(app: App, audit: AuditLog): void {
   app.get(
     "/v1/audit",
@@ -51,7 +30,7 @@ export function registerAuditRoutes(app: App, audit: AuditLog): void {
         tags: ["audit"],
         summary: "Query the audit log",
         querystring: AuditQueryParams,
-        response: { 200: z.object({ entries: z.array(AuditEntryDto), next: z.number().nullable() }) },
+        response: { 200: AuditPageDto },
       },
     },
     async (request) => {

@@ -1,4 +1,8 @@
 import { isTracingEnabled, type Logger, type Pool, withTransaction } from "@nexus/kit";
+import { desiredForInstance, isEmptyPlan, planTransitions, resolutionFor } from "../findings/finding-fns.js";
+import type { FindingService } from "../findings/finding-service.js";
+import type { FindingStore } from "../findings/finding-store.js";
+import type { ActiveFinding, DesiredFinding } from "../findings/finding-types.js";
 import type { HeadStore } from "../heads/head-store.js";
 import type { RegistryClient } from "../heads/registry-client.js";
 import type { InventoryStore } from "../inventory/inventory-store.js";
@@ -6,10 +10,6 @@ import { planRemediation } from "../remediation/remediation-fns.js";
 import type { RemediationService } from "../remediation/remediation-service.js";
 import { DEFAULT_MODE, type RemediationStore } from "../remediation/remediation-store.js";
 import { openEvaluations } from "./evaluation-spans.js";
-import { desiredForInstance, planTransitions, resolutionFor } from "./finding-fns.js";
-import type { FindingService } from "./finding-service.js";
-import type { FindingStore } from "./finding-store.js";
-import type { DesiredFinding } from "./finding-types.js";
 import type { ReconcileStore } from "./reconcile-store.js";
 
 const INSTANCE_KINDS = ["stale", "rejected", "divergent"] as const;
@@ -113,47 +113,58 @@ export function createReconciler(deps: {
       traced,
       (h) => h.changedAt.getTime() <= judgedAt.getTime() - graceFor(h.environment),
     );
-    const result = await withTransaction(pool, async (db) => {
-      const active = await deps.findings.listActive(db, INSTANCE_KINDS);
-      const plan = planTransitions(active, desired, {
-        now: now.getTime(),
-        quietMs: config.quietMs,
-        touchEveryMs: 10_000,
-      });
-      const leaving = [...plan.resolving, ...plan.resolve];
-      const rows = await deps.reconcile.instancesByKey(
-        db,
-        leaving.map((f) => ({
-          namespace: f.namespace,
-          environment: f.environment,
-          instanceId: f.instanceIds[0] ?? "",
-        })),
-      );
-      return deps.findingService.apply(
-        db,
-        plan,
-        (f) =>
-          modeOf(f.namespace, f.environment) === "off"
-            ? "drift detection is off for this namespace and environment"
-            : resolutionFor(f, rows.get(`${f.namespace}/${f.environment}/${f.instanceIds[0]}`)),
-        now,
-        traced.length ? evaluations.traceOf : undefined,
-      );
-    }).catch((err) => {
-      evaluations.fail(err);
-      throw err;
-    });
+    const planOf = (active: ActiveFinding[]) =>
+      planTransitions(active, desired, { now: now.getTime(), quietMs: config.quietMs, touchEveryMs: 10_000 });
+    // Nothing to raise: one read says whether anything is open; if not, no transaction at all
+    // (an idle pass costs no BEGIN, COMMIT or second read). Only this lease holder's pass writes
+    // instance findings, so a finding the read missed is at most a pass away.
+    const idle =
+      desired.length === 0 &&
+      traced.length === 0 &&
+      isEmptyPlan(planOf(await deps.findings.listActive(pool, INSTANCE_KINDS)));
+    const result = idle
+      ? { opened: [], resolved: [], events: 0 }
+      : await withTransaction(pool, async (db) => {
+          const active = await deps.findings.listActive(db, INSTANCE_KINDS);
+          const plan = planOf(active);
+          const leaving = [...plan.resolving, ...plan.resolve];
+          const rows = await deps.reconcile.instancesByKey(
+            db,
+            leaving.map((f) => ({
+              namespace: f.namespace,
+              environment: f.environment,
+              instanceId: f.instanceIds[0] ?? "",
+            })),
+          );
+          return deps.findingService.apply(
+            db,
+            plan,
+            (f) =>
+              modeOf(f.namespace, f.environment) === "off"
+                ? "drift detection is off for this namespace and environment"
+                : resolutionFor(f, rows.get(`${f.namespace}/${f.environment}/${f.instanceIds[0]}`)),
+            now,
+            traced.length ? evaluations.traceOf : undefined,
+          );
+        }).catch((err) => {
+          evaluations.fail(err);
+          throw err;
+        });
     await deps.heads.markEvaluated(pool, evaluations.close({ desired, opened: result.opened }));
     if (result.events) deps.wakeOutbox();
     for (const f of result.opened) deps.logger.info({ findingId: f.id, kind: f.kind }, f.summary);
 
-    const open = await deps.findings.listActive(pool, ["stale", "divergent", "source"]);
-    const heads = await deps.reconcile.heads(pool);
-    const steps = planRemediation(open, modeOf, (ns, env) => heads.get(`${ns}/${env}`), {
-      ...config.remediation,
-      now: Date.now(),
-    });
-    if (steps.length) await deps.remediation.run(steps);
+    // Remediation acts only where a namespace is in remediate mode (the default is report): with
+    // none, its two reads (open findings, every head) are skipped.
+    if ([...modes.values()].includes("remediate") || DEFAULT_MODE === "remediate") {
+      const open = await deps.findings.listActive(pool, ["stale", "divergent", "source"]);
+      const heads = await deps.reconcile.heads(pool);
+      const steps = planRemediation(open, modeOf, (ns, env) => heads.get(`${ns}/${env}`), {
+        ...config.remediation,
+        now: Date.now(),
+      });
+      if (steps.length) await deps.remediation.run(steps);
+    }
     deps.logger.debug(
       {
         candidates: candidates.length,
