@@ -1,6 +1,13 @@
 import { z } from "zod";
-import { JobKindDto, JobRunTrigger } from "../http/jobs.js";
 import { ResourceName } from "../identifiers.js";
+
+/** The kinds of maintenance job (the orchestrator's `/v1/jobs` shows them too). */
+export const JobKindDto = z.enum(["compliance-scan", "backup-drill"]);
+export type JobKindDto = z.infer<typeof JobKindDto>;
+
+/** How a run started. */
+export const JobRunTrigger = z.enum(["schedule", "manual"]);
+export type JobRunTrigger = z.infer<typeof JobRunTrigger>;
 
 /**
  * What every `job.*` event carries: which run of which maintenance job (a compliance scan, a

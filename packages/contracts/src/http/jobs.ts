@@ -1,12 +1,10 @@
 import { z } from "zod";
+import { JobKindDto, JobRunTrigger } from "../events/job-run.js";
 
 /**
  * Maintenance jobs as the orchestrator's `/v1/jobs…` and `/v1/job-runs/{id}` show them (admins
  * only): `nexus job`, and the `job.*` events' outcome. A job's definition is the orchestrator's.
  */
-
-export const JobKindDto = z.enum(["compliance-scan", "backup-drill"]);
-export type JobKindDto = z.infer<typeof JobKindDto>;
 
 export const JobDto = z
   .object({
@@ -37,9 +35,6 @@ export type JobFinding = z.infer<typeof JobFinding>;
 
 export const JobRunStatus = z.enum(["running", "succeeded", "failed"]);
 export type JobRunStatus = z.infer<typeof JobRunStatus>;
-
-export const JobRunTrigger = z.enum(["schedule", "manual"]);
-export type JobRunTrigger = z.infer<typeof JobRunTrigger>;
 
 export const JobRunDto = z
   .object({
