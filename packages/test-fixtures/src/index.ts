@@ -1,4 +1,5 @@
 export * from "./config.js";
+export * from "./free-port.js";
 export * from "./nats.js";
 export * from "./nats-server.js";
 export * from "./oidc.js";

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { testConfig } from "./config.js";
+import { freePort } from "./free-port.js";
 
 /** nats-server on this machine: Debian's /usr/sbin/nats-server (what ensure-infra.sh installs), or one on PATH. */
 export function natsServerBinary(): string | undefined {
@@ -124,18 +124,5 @@ function waitForReady(child: ChildProcess, output: () => string, timeoutMs = 10_
         reject(new Error(`nats-server did not start (exit code ${child.exitCode}):\n${output()}`));
       }
     }, 25);
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no free port")),
-      );
-    });
   });
 }
