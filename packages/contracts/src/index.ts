@@ -46,6 +46,7 @@ export * from "./events/policy-violated.js";
 export * from "./events/rollout-progressed.js";
 export * from "./http/audit.js";
 export * from "./http/change-request.js";
+export * from "./http/drift-convergence.js";
 export * from "./http/drift-findings.js";
 export * from "./http/drift-instances.js";
 export * from "./http/error.js";

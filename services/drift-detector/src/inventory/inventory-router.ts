@@ -1,8 +1,10 @@
 import {
   ApiErrorBody,
+  ConvergenceOverviewDto,
   EnvironmentName,
   InstancesDto,
   NamespaceName,
+  RevisionConvergenceListDto,
   RevisionReportsDto,
 } from "@nexus/contracts";
 import type { App, Pool } from "@nexus/kit";
@@ -76,22 +78,7 @@ export function registerInventoryRoutes(
         summary:
           "Convergence of the newest revision of every namespace/environment the caller may view, in one answer",
         response: {
-          200: z.object({
-            items: z.array(
-              z.object({
-                namespace: z.string(),
-                environment: z.string(),
-                revision: z.number(),
-                firstSeenAt: z.string(),
-                applied: z.number(),
-                rejected: z.number(),
-                runningNow: z.number(),
-                stillOlder: z.number(),
-                converged: z.boolean(),
-                convergenceSeconds: z.number().nullable(),
-              }),
-            ),
-          }),
+          200: ConvergenceOverviewDto,
           ...errors,
         },
       },
@@ -127,20 +114,7 @@ export function registerInventoryRoutes(
         params: Params,
         querystring: z.object({ limit: z.coerce.number().int().min(1).max(100).default(10) }),
         response: {
-          200: z.object({
-            items: z.array(
-              z.object({
-                revision: z.number(),
-                firstSeenAt: z.string(),
-                applied: z.number(),
-                rejected: z.number(),
-                runningNow: z.number(),
-                stillOlder: z.number(),
-                converged: z.boolean(),
-                convergenceSeconds: z.number().nullable(),
-              }),
-            ),
-          }),
+          200: RevisionConvergenceListDto,
           ...errors,
         },
       },

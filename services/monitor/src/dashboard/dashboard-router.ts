@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { ApiErrorBody, EnvironmentName, NamespaceName } from "@nexus/contracts";
+import { ApiErrorBody, EnvironmentName, NamespaceName, RevisionConvergenceDto } from "@nexus/contracts";
 import { type App, UnauthorizedError } from "@nexus/kit";
 import { z } from "zod";
 import { AlertDto } from "../alerts/alert-router.js";
@@ -16,16 +16,15 @@ const GridCellDto = z.object({
   actor: z.string(),
   source: z.string(),
   changedAt: z.string(),
-  convergence: z
-    .object({
-      revision: z.number(),
-      applied: z.number(),
-      rejected: z.number(),
-      runningNow: z.number(),
-      stillOlder: z.number(),
-      converged: z.boolean(),
-    })
-    .nullable(),
+  // The drift-detector's convergence of the cell's newest revision, as the dashboard shows it.
+  convergence: RevisionConvergenceDto.pick({
+    revision: true,
+    applied: true,
+    rejected: true,
+    runningNow: true,
+    stillOlder: true,
+    converged: true,
+  }).nullable(),
   openFindings: z.number().nullable(),
 });
 const DashboardStateDto = z.object({

@@ -1,21 +1,14 @@
+import type { FindingDto, RevisionConvergenceDto } from "@nexus/contracts";
 import { request } from "undici";
 
-export interface Convergence {
-  revision: number;
-  applied: number;
-  rejected: number;
-  runningNow: number;
-  stillOlder: number;
-  converged: boolean;
-}
+/** What the dashboard shows of a revision's convergence (the drift-detector's answer). */
+export type Convergence = Pick<
+  RevisionConvergenceDto,
+  "revision" | "applied" | "rejected" | "runningNow" | "stillOlder" | "converged"
+>;
 
-export interface FindingSummary {
-  namespace: string;
-  environment: string;
-  kind: string;
-  severity: string;
-  summary: string;
-}
+/** What the dashboard shows of an open finding. */
+export type FindingSummary = Pick<FindingDto, "namespace" | "environment" | "kind" | "severity" | "summary">;
 
 /**
  * The drift-detector's API, called with the dashboard user's own token: the detector applies its
