@@ -7,9 +7,15 @@ import { z } from "zod";
  * the registry answers other services' token introspection with (auth-introspect.ts).
  */
 
+/**
+ * The roles (the kit's access control decides with them): `admin` implies every other role;
+ * `editor`, `approver` and `secret-reader` each imply `viewer`.
+ */
+export const ROLES = ["viewer", "editor", "approver", "secret-reader", "admin"] as const;
+
 /** One role over namespace and environment patterns (`*`, `payments-*`, `prod?`). */
 export const GrantDto = z.object({
-  role: z.enum(["viewer", "editor", "approver", "secret-reader", "admin"]),
+  role: z.enum(ROLES),
   namespaces: z.array(z.string()),
   environments: z.array(z.string()),
 });

@@ -1,10 +1,12 @@
+import { ROLES } from "@nexus/contracts";
 import type { FastifyRequest } from "fastify";
 
 /**
- * Roles, from the access-control issue. `admin` implies every other role; `editor`, `approver`
- * and `secret-reader` each imply `viewer` (you cannot approve or reveal what you cannot read).
+ * Roles, from the access-control issue (the list lives once, in @nexus/contracts). `admin` implies
+ * every other role; `editor`, `approver` and `secret-reader` each imply `viewer` (you cannot
+ * approve or reveal what you cannot read).
  */
-export const ROLES = ["viewer", "editor", "approver", "secret-reader", "admin"] as const;
+export { ROLES };
 export type Role = (typeof ROLES)[number];
 
 /** One role over a set of namespaces and environments. Patterns: `*`, `payments-*`, `prod?`. */
