@@ -15,7 +15,9 @@ import {
   POLICY_CHECK_COMMAND,
   PolicyCheckCommand,
   PolicyCheckReply,
+  ROLLOUT_GATE_COMMAND,
   ROLLOUT_TARGET_COMMAND,
+  RolloutGateCommand,
   RolloutTargetCommand,
   RolloutTargetReply,
   rolloutTargetSubject,
@@ -333,6 +335,14 @@ function registryCommands(read: { namespace: string; environment: string }): Com
       },
       request: ConfigSetCommand,
       maxBytes: DOCUMENT_COMMAND_MAX_BYTES,
+    },
+    {
+      root: ROLLOUT_GATE_COMMAND,
+      target: ["environment", "namespace"],
+      // Closing a gate that is not open: valid, and changes nothing.
+      valid: { schemaVersion: 1, ...read, runId: "6f0c1b9e-2a47-4d8e-9b3a-5c1d2e3f4a5b", open: false },
+      request: RolloutGateCommand,
+      maxBytes: COMMAND_MAX_BYTES,
     },
     {
       root: AUTH_INTROSPECT_COMMAND,

@@ -243,6 +243,7 @@ export class ConfigClient<T> implements NexusConfig<T> {
       );
     }
     this.trace.received(event.revision, receipt);
+    this.hold.noteChange(event);
     this.seen = event;
     this.target = this.target ? newest(this.target, event) : event;
     this.staleReads = 0;

@@ -10,6 +10,7 @@ import { CONFIG_SET_COMMAND, ConfigSetCommand, ConfigSetReply } from "./commands
 import { GIT_RESYNC_COMMAND, GitResyncCommand, GitResyncReply } from "./commands/git-resync.js";
 import { INSTANCE_RESYNC_COMMAND, InstanceResyncCommand } from "./commands/instance-resync.js";
 import { POLICY_CHECK_COMMAND, PolicyCheckCommand, PolicyCheckReply } from "./commands/policy-check.js";
+import { ROLLOUT_GATE_COMMAND, RolloutGateCommand, RolloutGateReply } from "./commands/rollout-gate.js";
 import {
   ROLLOUT_TARGET_COMMAND,
   RolloutTargetCommand,
@@ -75,6 +76,14 @@ const COMMANDS: CommandDefinition[] = [
       "Request/reply (served by the orchestrator): may this instance apply the revision it read, or does a wave rollout hold it at an older one? No responder means apply. The body's namespace and environment must be the subject's.",
     request: RolloutTargetCommand,
     reply: RolloutTargetReply,
+    perTarget: true,
+  },
+  {
+    subject: ROLLOUT_GATE_COMMAND,
+    description:
+      "Request/reply (served by the config-registry; the orchestrator sends it): open or close a wave rollout's gate on a (namespace, environment). While one is open, that place's config.changed says `rolloutGate: true` and the SDK asks before applying. The body's namespace and environment must be the subject's.",
+    request: RolloutGateCommand,
+    reply: RolloutGateReply,
     perTarget: true,
   },
   {

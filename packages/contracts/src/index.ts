@@ -8,6 +8,7 @@ export * from "./commands/config-set.js";
 export * from "./commands/git-resync.js";
 export * from "./commands/instance-resync.js";
 export * from "./commands/policy-check.js";
+export * from "./commands/rollout-gate.js";
 export * from "./commands/rollout-target.js";
 export * from "./envelope.js";
 export * from "./events/alert-raised.js";

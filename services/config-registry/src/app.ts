@@ -381,6 +381,8 @@ export async function buildApp(deps: RegistryDeps) {
       heldWriteStates,
       ownChanges,
       commandWrites: writeMetrics.countedCommandWrites(writes),
+      namespaces: namespaceStore,
+      logger,
       reads,
       history,
       tokens,

@@ -2,6 +2,7 @@ import { AUTH_TOKEN_REVOKED, CONFIG_CHANGED } from "@nexus/contracts";
 import type { AuditLog, Bus, OutboxRelay, Pool, Stoppable } from "@nexus/kit";
 import { serveConfigCommands } from "./commands/config-command.js";
 import { serveConfigReadCommands } from "./commands/config-read-command.js";
+import { serveRolloutGates } from "./commands/rollout-gate-command.js";
 import { serveGitResync } from "./git-sources/git-command.js";
 import { consumeGitPushes } from "./git-sources/git-sync.js";
 import type { createOwnChanges, ResolveMemoryCache } from "./resolve/resolve-memory-cache.js";
@@ -13,6 +14,7 @@ type ReadCommands = Parameters<typeof serveConfigReadCommands>[0];
 type Introspection = Parameters<typeof serveTokenIntrospection>[0];
 type GitPushes = Parameters<typeof consumeGitPushes>[0];
 type GitResyncs = Parameters<typeof serveGitResync>[0];
+type RolloutGates = Parameters<typeof serveRolloutGates>[0];
 
 /**
  * What the registry runs besides answering HTTP: the outbox relay, the NATS commands, other
@@ -30,6 +32,8 @@ export function createRegistryWorkers(deps: {
   heldWriteStates: Pick<WriteStateCache, "forget">;
   ownChanges: Pick<ReturnType<typeof createOwnChanges>, "heard">;
   commandWrites: Commands["writes"];
+  namespaces: RolloutGates["namespaces"];
+  logger: RolloutGates["logger"];
   reads: ReadCommands["reads"];
   history: ReadCommands["history"];
   tokens: Introspection["tokens"] & { evict(tokenId: string): void };
@@ -62,6 +66,14 @@ export function createRegistryWorkers(deps: {
       running.push(
         serveConfigCommands({ bus, writes: deps.commandWrites }),
         serveConfigReadCommands({ bus, reads: deps.reads, history: deps.history }),
+        serveRolloutGates({
+          bus,
+          pool: deps.pool,
+          namespaces: deps.namespaces,
+          logger: deps.logger,
+          // This instance's held state of the namespace would only lose its swap now.
+          forgetHeld: (namespace) => deps.heldWriteStates.forget(namespace),
+        }),
         serveTokenIntrospection({ bus, tokens: deps.tokens }),
         bus.subscribe(AUTH_TOKEN_REVOKED, {}, (event) => deps.tokens.evict(event.data.tokenId)),
         await consumeGitPushes({ bus, pool: deps.pool, store: deps.gitStore, imports: deps.gitImports }),

@@ -183,6 +183,19 @@ export async function buildApp(deps: OrchestratorDeps) {
     onStepFailed: async (tx, run) => {
       const ended = await rolloutStore.finish(tx, run.id, "aborted");
       if (ended) await publishRollout(tx, rolloutProgressed({ ...ended, status: "aborted" }, "aborted"));
+      if (!run.definition.steps.some((s) => s.type === "promote" && s.strategy === "waves")) return undefined;
+      // Once the abort is committed (until then the plan still holds): the run's gate, also one
+      // opened for a plan that never committed. The revisions it marked stay asked about; the
+      // next one (the rollback's) is applied without asking, as the aborted plan allows.
+      return () =>
+        registry
+          .rolloutGate({ namespace: run.namespace, environment: run.target, runId: run.id, open: false })
+          .catch((err: unknown) =>
+            logger.warn(
+              { err, runId: run.id },
+              `the rollout gate of run ${run.id} stays open (instances keep asking before they apply): ${(err as Error).message}`,
+            ),
+          );
     },
     config: {
       leaseMs: config.runLeaseMs,

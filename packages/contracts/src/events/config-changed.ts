@@ -25,6 +25,12 @@ export const ConfigChanged = z.object({
   trigger: z.enum(["write", "rollback", "variables", "dependency"]),
   actor: z.string().min(1),
   source: z.string().min(1).describe("`api`, `nats`, `rollback:<n>`, `git:<repo>@<sha>`, ..."),
+  rolloutGate: z
+    .boolean()
+    .optional()
+    .describe(
+      "Whether a wave rollout's gate was open on this (namespace, environment) when this change committed. false: no rollout can hold this revision, and the SDK applies it without asking the orchestrator; true or absent: it asks",
+    ),
 });
 export type ConfigChanged = z.infer<typeof ConfigChanged>;
 

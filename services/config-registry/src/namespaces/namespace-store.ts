@@ -96,6 +96,34 @@ export function createNamespaceStore() {
       await q.query("UPDATE namespaces SET write_version = write_version + 1 WHERE name = $1", [name]);
     },
 
+    /**
+     * Open (or close) run `runId`'s rollout gate on an environment of the namespace, in one
+     * statement. A change bumps `write_version`: a write prepared from an older read of the
+     * namespace fails its swap and reads the gate. Opening names an environment the namespace
+     * has; closing does not (the environment may be gone). Null: no such namespace.
+     */
+    async setRolloutGate(
+      q: Queryable,
+      name: string,
+      gate: { environment: string; runId: string; open: boolean },
+    ): Promise<{ environments: string[]; gates: Record<string, string> } | null> {
+      const res = await q.query<{ environments: string[]; gates: Record<string, string> }>(
+        `WITH changed AS (
+           UPDATE namespaces SET
+             rollout_gates = CASE WHEN $4 THEN rollout_gates || jsonb_build_object($3::text, $2::text)
+                                  ELSE rollout_gates - $3::text END,
+             write_version = write_version + 1
+           WHERE name = $1 AND CASE WHEN $4 THEN $2 = ANY(environments) AND rollout_gates->>$3::text IS DISTINCT FROM $2
+                                    ELSE rollout_gates ? $3::text END
+           RETURNING rollout_gates
+         )
+         SELECT n.environments, COALESCE((SELECT rollout_gates FROM changed), n.rollout_gates) AS gates
+         FROM namespaces n WHERE n.name = $1`,
+        [name, gate.environment, gate.runId, gate.open],
+      );
+      return res.rows[0] ?? null;
+    },
+
     /** Whether a layer of the namespace has ever been written (an environment in use). */
     async hasLayer(q: Queryable, namespace: string, layer: string): Promise<boolean> {
       const res = await q.query("SELECT 1 FROM layers WHERE namespace = $1 AND layer = $2", [

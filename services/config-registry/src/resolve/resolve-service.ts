@@ -71,6 +71,12 @@ function heldDocument(
   return doc;
 }
 
+/** `rolloutGate` of an event: whether a rollout's gate is open on the place; left out if not read. */
+function rolloutGateOf(state: NamespaceState, environment: string): { rolloutGate?: boolean } {
+  if (!state.rolloutGates) return {};
+  return { rolloutGate: Object.values(state.rolloutGates).includes(environment) };
+}
+
 /** The newest revision among the layers an environment reads (for an environment just added). */
 function layerRevisionOf(state: NamespaceState, environment: string): number {
   return Math.max(state.layerRevisions.get(BASE_LAYER) ?? 0, state.layerRevisions.get(environment) ?? 0);
@@ -91,8 +97,9 @@ export function createResolveService(deps: ResolveServiceDeps) {
       environments: string[];
       variables: Record<string, string>;
       writeVersion: string;
+      rolloutGates: Record<string, string>;
     }>(
-      'SELECT name, environments, variables, write_version AS "writeVersion" FROM namespaces WHERE name = ANY($1)',
+      'SELECT name, environments, variables, write_version AS "writeVersion", rollout_gates AS "rolloutGates" FROM namespaces WHERE name = ANY($1)',
       [missing],
     );
     for (const r of rows.rows) {
@@ -230,6 +237,7 @@ export function createResolveService(deps: ResolveServiceDeps) {
         environments: r.environments,
         variables: r.variables,
         writeVersion: r.writeVersion,
+        rolloutGates: r.rolloutGates,
         layers: new Map(),
         layerRevisions: new Map(),
       };
@@ -421,6 +429,7 @@ export function createResolveService(deps: ResolveServiceDeps) {
         trigger: isTarget ? req.trigger : "dependency",
         actor: req.actor,
         source: req.source,
+        ...rolloutGateOf(states.get(r.namespace)!, r.environment),
       });
     }
     // Those whose heads or dependencies this writes, and those read anew: a concurrent write to

@@ -51,6 +51,7 @@ export interface ReaderRow {
   environments: string[];
   variables: Record<string, string>;
   writeVersion: string;
+  rolloutGates: Record<string, string>;
   /** `content` null where the caller named the layer as known. */
   layers: { layer: string; revision: number; hash: string; content: Record<string, unknown> | null }[];
   schema: Record<string, unknown> | null;
@@ -69,6 +70,7 @@ export interface ReaderRow {
  */
 const READERS_SQL = `
 SELECT n.name, n.environments, n.variables, n.write_version AS "writeVersion",
+  n.rollout_gates AS "rolloutGates",
   (SELECT COALESCE(json_agg(json_build_object('layer', l.layer, 'revision', l.revision, 'hash', l.hash,
             'content', CASE WHEN l.layer || ':' || l.hash = ANY(k.layers) THEN NULL ELSE l.content END)), '[]'::json)
      FROM layers l WHERE l.namespace = n.name) AS layers,

@@ -50,6 +50,12 @@ export interface NamespaceState {
   layerRevisions: Map<string, number>;
   /** `namespaces.write_version` as read: a commit that writes this namespace's heads checks it. */
   writeVersion?: string;
+  /**
+   * Open wave-rollout gates, run id → environment, read with `writeVersion` (a gate change bumps
+   * it); events of a gated environment say `rolloutGate: true`. Absent: not read, and events say
+   * nothing (the SDK then asks).
+   */
+  rolloutGates?: Record<string, string>;
 }
 
 export const ResolvedParams = z.object({ ns: NamespaceName, env: EnvironmentName });

@@ -249,6 +249,7 @@ export function createWriteService(deps: WriteServiceDeps) {
       name: ns.name,
       environments: ns.environments,
       variables: ns.variables,
+      rolloutGates: current.rolloutGates,
       layers: new Map(current.layers.map((l) => [l.layer, l.content])),
       layerRevisions: new Map(current.layers.map((l) => [l.layer, l.revision])),
     };

@@ -51,6 +51,8 @@ export interface WriteContextRow {
   resolved: StoredHead[];
   /** Layers of this namespace that follow a Git source (API writes to them are refused). */
   gitBound: GitBoundLayer[];
+  /** Open wave-rollout gates, run id → environment (`namespaces.rollout_gates`). */
+  rolloutGates: Record<string, string>;
 }
 
 export interface GitBoundLayer {
@@ -78,11 +80,12 @@ interface ReadRow extends NamespaceRow {
   /** `body` null when the caller already holds this (environment, hash). */
   resolved: { environment: string; revision: number; hash: string; body: string | null }[];
   git_bound: GitBoundLayer[];
+  rollout_gates: Record<string, string>;
 }
 
 const READ_SQL = `
 SELECT n.name, n.description, n.owners, n.environments, n.variables, n.head_revision, n.write_version,
-  n.created_at, n.created_at::text AS incarnation, n.updated_at,
+  n.rollout_gates, n.created_at, n.created_at::text AS incarnation, n.updated_at,
   (SELECT COALESCE(json_agg(json_build_object('layer', l.layer, 'revision', l.revision,
             'content', CASE WHEN l.layer || ':' || l.hash = ANY($3::text[]) THEN NULL ELSE l.content END,
             'hash', l.hash, 'updated_at', l.updated_at)), '[]'::json)
@@ -225,6 +228,7 @@ export function createWriteStore() {
           ...(h.body === null ? { comparable: knownDocument(known.resolved, h.environment, h.hash) } : {}),
         })),
         gitBound: r.git_bound,
+        rolloutGates: r.rollout_gates,
       };
     },
 

@@ -6,6 +6,8 @@ import {
   POLICY_CHECK_COMMAND,
   PolicyCheckReply,
   type PolicyViolation,
+  RolloutGateReply,
+  rolloutGateSubject,
 } from "@nexus/contracts";
 import { AppError, type Bus } from "@nexus/kit";
 import type { HttpJsonClient } from "./http-json.js";
@@ -162,6 +164,25 @@ export function createRegistryClient(deps: {
       if (reply.error.statusCode >= 500)
         throw refused(`writing ${input.namespace}/${input.layer}`, reply.error);
       return { ok: false, conflict: false, message: reply.error.message };
+    },
+
+    /**
+     * Open or close run `runId`'s rollout gate on (namespace, environment): while one is open the
+     * place's `config.changed` events ask SDKs to check with this service before applying.
+     * Idempotent; closing on a namespace that is gone is done.
+     */
+    async rolloutGate(gate: { namespace: string; environment: string; runId: string; open: boolean }) {
+      const reply = await bus.requestCommand(
+        rolloutGateSubject(gate),
+        { schemaVersion: 1, ...gate },
+        RolloutGateReply,
+        timeoutMs,
+      );
+      if (reply.ok || (!gate.open && reply.error.code === "namespace_not_found")) return;
+      throw refused(
+        `${gate.open ? "opening" : "closing"} the rollout gate on ${gate.namespace}/${gate.environment}`,
+        reply.error,
+      );
     },
 
     /** The drift-detector's policy check of a would-be resolved document. */

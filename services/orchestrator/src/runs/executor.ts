@@ -12,7 +12,7 @@ import type {
 import type { AppliedAcks } from "./applied-acks.js";
 import { AUTO_ROLLBACK_STEP } from "./run-event-fns.js";
 import type { RunStore } from "./run-store.js";
-import { createRunTransitions, LostClaim } from "./run-transitions.js";
+import { type AfterCommit, createRunTransitions, LostClaim } from "./run-transitions.js";
 import type { RunRow, StepRow } from "./run-types.js";
 
 export interface ExecutorConfig {
@@ -54,8 +54,8 @@ export function createExecutor(deps: {
   config: ExecutorConfig;
   /** The target's applied-acks, followed while a run waits on instances here. */
   acks?: Pick<AppliedAcks, "watch">;
-  /** Runs in the transaction of every step failure (a wave rollout is aborted there). */
-  onStepFailed?: (tx: PoolClient, run: RunRow) => Promise<void>;
+  /** Runs in the transaction of every step failure (a wave rollout is aborted there); see run-transitions. */
+  onStepFailed?: (tx: PoolClient, run: RunRow) => Promise<AfterCommit | undefined>;
 }) {
   const { pool, logger, runs, handlers, config } = deps;
   const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;

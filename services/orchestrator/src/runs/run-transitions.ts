@@ -34,14 +34,20 @@ export interface Next {
  * (one transaction between two steps, not three, and no reads in between): the next step is
  * still committed as started before it runs.
  */
+/** Work that must wait for a transaction's commit (it acts on what the transaction decided). */
+export type AfterCommit = () => Promise<void>;
+
 export function createRunTransitions(deps: {
   pool: Pool;
   bus: Pick<Bus, "envelope" | "subjectFor">;
   runs: RunStore;
   owner: string;
   outboxChannel: string;
-  /** Runs in the transaction of every step failure (a wave rollout is aborted there). */
-  onStepFailed?: (tx: PoolClient, run: RunRow) => Promise<void>;
+  /**
+   * Runs in the transaction of every step failure (a wave rollout is aborted there); what it
+   * returns runs once that transaction committed (its rollout gate closes then).
+   */
+  onStepFailed?: (tx: PoolClient, run: RunRow) => Promise<AfterCommit | undefined>;
 }) {
   const { pool, bus, runs, owner } = deps;
 
@@ -164,7 +170,8 @@ export function createRunTransitions(deps: {
       output: string | undefined,
       startNext: boolean,
     ): Promise<Next | null> {
-      return transition(run.id, async (tx, r) => {
+      let afterCommit: AfterCommit | undefined;
+      const next = await transition(run.id, async (tx, r) => {
         await runs.updateStep(tx, r.id, step.index, {
           status: "failed",
           summary: clip(reason, 1000),
@@ -176,7 +183,7 @@ export function createRunTransitions(deps: {
           step: stepRef(step),
           reason: clip(reason),
         });
-        await deps.onStepFailed?.(tx, r);
+        afterCommit = await deps.onStepFailed?.(tx, r);
         const failure = `${step.name}: ${reason}`;
         const wrote = r.context.targetBefore !== undefined && r.context.promotedRevision != null;
         if (
@@ -208,6 +215,8 @@ export function createRunTransitions(deps: {
         await runs.release(tx, r.id, 0);
         return null;
       });
+      await afterCommit?.();
+      return next;
     },
 
     /**

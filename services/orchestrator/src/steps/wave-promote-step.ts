@@ -49,8 +49,11 @@ const everyoneIn = (step: StepOf<"promote">) => {
 };
 
 /**
- * `promote` with `strategy: waves`. The plan (hold everyone at the target's current revision) is
- * committed before the write, so an instance that reads the new revision finds it; then waves are
+ * `promote` with `strategy: waves`. The run's rollout gate opens on the target first (the
+ * registry marks every later `config.changed` of the place, so SDKs ask here before applying;
+ * with no gate open they apply without asking), then the plan (hold everyone at the target's
+ * current revision) is committed before the write, so an instance that reads the new revision
+ * finds it; the gate closes once the plan completed (or, in `app.ts`, was aborted). Then waves are
  * released one by one, each once the previous one's instances all run the promoted revision and the
  * pause passed. After the last wave the rollout completes (everyone may apply) and the step succeeds.
  * Any failure of the run aborts the rollout (the executor's `onStepFailed`): instances of later waves
@@ -59,8 +62,13 @@ const everyoneIn = (step: StepOf<"promote">) => {
 export function createWaves(deps: WaveDeps) {
   const { rollouts } = deps;
 
+  const gate = (run: PromoteInput["run"], open: boolean) =>
+    deps.registry.rolloutGate({ namespace: run.namespace, environment: run.target, runId: run.id, open });
+
   async function plan(input: PromoteInput): Promise<StepOutcome> {
     const { run, step } = input;
+    // Before the plan commits: a revision committed after the plan is then always marked.
+    await gate(run, true);
     const resolved = await deps.registry.resolved(run.namespace, run.target);
     const state: WaveState = { holdRevision: resolved.revision };
     const base = {
@@ -86,6 +94,7 @@ export function createWaves(deps: WaveDeps) {
       });
     } catch (err) {
       if (!isAnotherActiveRollout(err)) throw err;
+      await gate(run, false);
       const other = await rollouts.active(deps.db, run.namespace, run.target);
       return {
         kind: "failed",
@@ -115,6 +124,7 @@ export function createWaves(deps: WaveDeps) {
         { ...state, before: refOf(result.before) },
         { also: (tx) => complete(tx, run.id) },
       );
+      await gate(run, false);
       return {
         kind: "succeeded",
         summary: `${run.target} already had ${def.source} revision ${run.sourceRevision}'s content; nothing written, no waves`,
@@ -175,11 +185,14 @@ export function createWaves(deps: WaveDeps) {
     const revision = state.written;
     const released = state.released ?? 1;
     const planNow: RolloutPlan | null = await rollouts.get(deps.db, run.id);
-    if (planNow?.status === "completed")
+    if (planNow?.status === "completed") {
+      // Closed already, unless this instance stopped between the completion and the close.
+      await gate(run, false);
       return {
         kind: "succeeded",
         summary: `revision ${revision} rolled out in ${step.waves.length} wave(s); every instance may apply it`,
       };
+    }
     if (planNow?.status !== "active") return { kind: "failed", reason: "the rollout was aborted" };
     const [instances, labels] = await Promise.all([
       deps.drift.instances(run.namespace, run.target),
@@ -230,6 +243,7 @@ export function createWaves(deps: WaveDeps) {
     }
     if (last) {
       await input.checkpoint(state, { also: (tx) => complete(tx, run.id) });
+      await gate(run, false);
       return {
         kind: "succeeded",
         summary: `revision ${revision} rolled out in ${step.waves.length} wave(s); every instance may apply it now`,

@@ -101,6 +101,13 @@ describe("promote with strategy waves", () => {
   });
   const run = (id: string) => world.call("GET", `/v1/runs/${id}`).then((r) => r.body);
   const byZone = (zone: string | undefined) => instances.filter((i) => i.zone === zone);
+  /** The rollout gates open on the namespace at the registry (run id → environment). */
+  const gates = async () =>
+    (
+      await world.registry.db.pool.query<{ g: Record<string, string> }>(
+        "SELECT rollout_gates AS g FROM namespaces WHERE name = 'shop'",
+      )
+    ).rows[0]!.g;
 
   it("refuses waves without strategy waves and percentages that do not grow, naming the field", async () => {
     const p = pipeline("bad-waves");
@@ -134,6 +141,8 @@ describe("promote with strategy waves", () => {
         ),
       (revs) => revs.every((r) => r > before.revision),
     );
+    // The run's gate is open while its plan holds: the registry marks the place's changes.
+    expect(await gates()).toEqual({ [runId]: "production" });
     const done = await eventually(
       () => run(runId),
       (r) => r.status === "succeeded" || r.status === "failed" || r.status === "rolled-back",
@@ -153,6 +162,8 @@ describe("promote with strategy waves", () => {
     expect(Math.min(...at("b"))).toBeGreaterThanOrEqual(Math.max(...at("a")) + 1_500);
     expect(Math.min(...at(undefined))).toBeGreaterThanOrEqual(Math.max(...at("b")) + 1_500);
     expect(done.steps[0].summary).toMatch(/rolled out in 2 wave/);
+    // Closed once the plan completed: the next changes are applied without asking.
+    expect(await gates()).toEqual({});
 
     const statuses = await eventually(
       async () =>
@@ -204,6 +215,8 @@ describe("promote with strategy waves", () => {
       (s) => s.includes("aborted"),
     );
     expect(statuses).toEqual(["started", "wave-released", "aborted"]);
+    // The aborted run's gate closed after its abort committed.
+    await eventually(gates, (g) => Object.keys(g).length === 0);
   });
 
   it("an instance starting while its wave is held starts on the revision its wave runs", async () => {
