@@ -47,6 +47,8 @@ describe("rollout gates (nexus.config.cmd.rollout-gate.<env>.<ns>) mark config.c
     await call(h, "PUT", "/v1/namespaces/web/layers/base", {
       upstreamTimeout: "${ref:payments-api:timeout}",
     });
+    // Published before any test's consumer starts (it takes only what is new).
+    await h.registry.relay.drain();
   });
   afterAll(async () => h?.close());
 
@@ -91,6 +93,7 @@ describe("rollout gates (nexus.config.cmd.rollout-gate.<env>.<ns>) mark config.c
     // The registry holds the namespace's write state after a write; another instance (here the
     // store on the shared database, as that instance's command handler runs it) opens a gate.
     await call(h, "PUT", "/v1/namespaces/payments-api/layers/staging", { timeout: 10 });
+    await h.registry.relay.drain();
     const other = randomUUID();
     const after = await createNamespaceStore().setRolloutGate(h.db.pool, "payments-api", {
       environment: "staging",
