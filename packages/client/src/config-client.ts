@@ -229,6 +229,9 @@ export class ConfigClient<T> implements NexusConfig<T> {
 
   private onChange(event: ConfigChanged, eventId: string, receipt: Context): void {
     if (this.closed) return;
+    // Every announcement, also of a revision this instance has read already: whether a rollout
+    // can hold that revision is decided by it (RolloutHold).
+    this.hold.noteChange(event);
     const decision = decideOnChange(this.held.document, this.seen, event);
     ChangeTrace.decided(receipt, decision.action);
     const at = { eventId, revision: event.revision, hash: event.hash, trigger: event.trigger };
@@ -243,7 +246,6 @@ export class ConfigClient<T> implements NexusConfig<T> {
       );
     }
     this.trace.received(event.revision, receipt);
-    this.hold.noteChange(event);
     this.seen = event;
     this.target = this.target ? newest(this.target, event) : event;
     this.staleReads = 0;

@@ -1,6 +1,10 @@
+import type { NatsConnection } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
 import type { RolloutAnswer, RolloutGate } from "../../src/rollout-gate.js";
-import { RolloutHold } from "../../src/rollout-hold.js";
+import { ANNOUNCEMENT_WAIT_MS, RolloutHold } from "../../src/rollout-hold.js";
+
+/** Stands for a live connection: announcements come over it (the gate itself is stubbed). */
+const nc = {} as NatsConnection;
 
 const logger = {
   debug: () => undefined,
@@ -68,5 +72,29 @@ describe("RolloutHold: which revisions are asked about", () => {
     expect(await hold.holds(undefined, 37, 36)).toBe(false);
     expect(await hold.holds(undefined, 36, 35)).toBe(true);
     expect(asked).toEqual([36]);
+  });
+
+  it("with NATS, a read ahead of every announcement waits for its own: ungated, it is not asked about", async () => {
+    const { gate, asked } = countingGate(0);
+    const hold = new RolloutHold(gate, logger);
+    hold.noteChange({ revision: 4, trigger: "write", rolloutGate: false });
+    const started = Date.now();
+    const decided = hold.holds(nc, 6, 4);
+    setTimeout(() => hold.noteChange({ revision: 6, trigger: "write", rolloutGate: false }), 30);
+    expect(await decided).toBe(false);
+    expect(Date.now() - started).toBeLessThan(ANNOUNCEMENT_WAIT_MS);
+    expect(asked).toEqual([]);
+  });
+
+  it("with NATS, asks once a newer announcement came without its ungated mark, or none came in time", async () => {
+    const { gate, asked } = countingGate(0);
+    const hold = new RolloutHold(gate, logger);
+    const gated = hold.holds(nc, 6, 4);
+    setTimeout(() => hold.noteChange({ revision: 6, trigger: "write", rolloutGate: true }), 30);
+    expect(await gated).toBe(true);
+    const started = Date.now();
+    expect(await hold.holds(nc, 9, 4)).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(ANNOUNCEMENT_WAIT_MS - 5);
+    expect(asked).toEqual([6, 9]);
   });
 });
