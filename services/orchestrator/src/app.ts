@@ -33,6 +33,7 @@ import { createPipelineStore } from "./pipelines/pipeline-store.js";
 import { createRolloutAnswers } from "./rollouts/rollout-answers.js";
 import { serveRolloutTargetCommands } from "./rollouts/rollout-command.js";
 import { ROLLOUT_EVENT, rolloutProgressed } from "./rollouts/rollout-events.js";
+import { createRolloutGates } from "./rollouts/rollout-gates.js";
 import { registerRolloutRoutes } from "./rollouts/rollout-router.js";
 import { createRolloutService } from "./rollouts/rollout-service.js";
 import { createRolloutStore } from "./rollouts/rollout-store.js";
@@ -79,6 +80,8 @@ export interface OrchestratorConfig {
   runConcurrency?: number;
   /** How often wait-applied and health-gate look again. Default 1 s. */
   watchPollMs?: number;
+  /** How often ended rollouts' gates left open at the registry are closed (default 60 s). */
+  gateSweepMs?: number;
   /** A step whose dependency is away looks again after this long. Default 2 s. */
   retryMs?: number;
   /** A waiting step that looks again within this long keeps its run in this instance. Default 5 s. */
@@ -151,6 +154,7 @@ export async function buildApp(deps: OrchestratorDeps) {
   const pipelineStore = createPipelineStore();
   const runStore = createRunStore();
   const rolloutStore = createRolloutStore();
+  const rolloutGates = createRolloutGates({ registry, rollouts: rolloutStore, pool, logger });
   const publishRollout = async (tx: PoolClient, data: RolloutProgressed) => {
     await enqueueEvent(tx, bus, ROLLOUT_EVENT, data, { channel: outboxChannel });
   };
@@ -175,6 +179,7 @@ export async function buildApp(deps: OrchestratorDeps) {
       watchPollMs: config.watchPollMs ?? 1_000,
       pool,
       rollouts: rolloutStore,
+      gates: rolloutGates,
       publishRollout,
       acks: appliedAcks.seen,
     }),
@@ -186,14 +191,16 @@ export async function buildApp(deps: OrchestratorDeps) {
       if (!run.definition.steps.some((s) => s.type === "promote" && s.strategy === "waves")) return undefined;
       // Once the abort is committed (until then the plan still holds): the run's gate, also one
       // opened for a plan that never committed. The revisions it marked stay asked about; the
-      // next one (the rollback's) is applied without asking, as the aborted plan allows.
+      // next one (the rollback's) is applied without asking, as the aborted plan allows. One that
+      // cannot be closed now is closed by the sweep (a plan that never committed is not: rare,
+      // and it costs only questions).
       return () =>
-        registry
-          .rolloutGate({ namespace: run.namespace, environment: run.target, runId: run.id, open: false })
+        rolloutGates
+          .close(run)
           .catch((err: unknown) =>
             logger.warn(
               { err, runId: run.id },
-              `the rollout gate of run ${run.id} stays open (instances keep asking before they apply): ${(err as Error).message}`,
+              `the rollout gate of run ${run.id} stays open for now (instances there keep asking before they apply): ${(err as Error).message}`,
             ),
           );
     },
@@ -355,12 +362,14 @@ export async function buildApp(deps: OrchestratorDeps) {
           answers: rolloutAnswers,
         });
         executor.start();
+        rolloutGates.start(config.gateSweepMs ?? 60_000);
         await scheduler.start();
       },
       /** Finish the steps in progress and give their runs back, then stop consuming and publishing. */
       async stop() {
         busMetrics.stop();
         await scheduler.stop();
+        rolloutGates.stop();
         await jobs.stop();
         await executor.stop();
         appliedAcks.stopAll();

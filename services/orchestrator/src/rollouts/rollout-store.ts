@@ -45,6 +45,24 @@ export function createRolloutStore() {
         [p.runId, p.pipeline, p.namespace, p.environment, p.holdRevision, JSON.stringify(p.waves)],
       );
     },
+    /** Ended plans whose gate at the registry is not known closed, oldest first. */
+    async gatesLeftOpen(
+      db: Queryable,
+      limit: number,
+    ): Promise<{ runId: string; namespace: string; environment: string }[]> {
+      const res = await db.query<{ runId: string; namespace: string; environment: string }>(
+        `SELECT run_id AS "runId", namespace, environment FROM rollouts
+         WHERE status <> 'active' AND gate_closed_at IS NULL ORDER BY updated_at LIMIT $1`,
+        [limit],
+      );
+      return res.rows;
+    },
+    async markGateClosed(db: Queryable, runId: string): Promise<void> {
+      await db.query(
+        "UPDATE rollouts SET gate_closed_at = now() WHERE run_id = $1 AND gate_closed_at IS NULL",
+        [runId],
+      );
+    },
     async get(db: Queryable, runId: string): Promise<RolloutPlan | null> {
       const res = await db.query<Row>(`SELECT ${COLUMNS} FROM rollouts WHERE run_id = $1`, [runId]);
       return res.rows[0] ? toPlan(res.rows[0]) : null;

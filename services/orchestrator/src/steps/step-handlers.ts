@@ -18,7 +18,7 @@ import {
 import type { SeenAcks, StepHandlers } from "./step-types.js";
 import { createValidateStep } from "./validate-step.js";
 import { createHealthGateStep, createWaitAppliedStep } from "./watch-steps.js";
-import { createWaves } from "./wave-promote-step.js";
+import { createWaves, type WaveDeps } from "./wave-promote-step.js";
 
 export function createStepHandlers(deps: {
   registry: RegistryClient;
@@ -35,6 +35,7 @@ export function createStepHandlers(deps: {
   watchPollMs: number;
   pool: Pool;
   rollouts: RolloutStore;
+  gates: WaveDeps["gates"];
   publishRollout: PublishRollout;
   /** Applied-acks seen while runs wait on their target. */
   acks: SeenAcks;
@@ -44,6 +45,7 @@ export function createStepHandlers(deps: {
     registry,
     drift,
     rollouts: deps.rollouts,
+    gates: deps.gates,
     db: deps.pool,
     publish: deps.publishRollout,
     acks: deps.acks,

@@ -3,6 +3,7 @@ import type { RegistryClient } from "../clients/registry-client.js";
 import type { PipelineDefinition, StepOf } from "../pipelines/pipeline-types.js";
 import { type PublishRollout, rolloutProgressed } from "../rollouts/rollout-events.js";
 import { waveProgress } from "../rollouts/rollout-fns.js";
+import type { RolloutGates } from "../rollouts/rollout-gates.js";
 import { isAnotherActiveRollout, type RolloutStore } from "../rollouts/rollout-store.js";
 import type { RolloutPlan } from "../rollouts/rollout-types.js";
 import { promotedContent, refOf, withSeenAcks } from "./promote-fns.js";
@@ -27,6 +28,7 @@ export interface WaveDeps {
   registry: RegistryClient;
   drift: DriftClient;
   rollouts: RolloutStore;
+  gates: Pick<RolloutGates, "open" | "close">;
   /** Reads outside a run's transaction. */
   db: Parameters<RolloutStore["get"]>[0];
   publish: PublishRollout;
@@ -62,13 +64,13 @@ const everyoneIn = (step: StepOf<"promote">) => {
 export function createWaves(deps: WaveDeps) {
   const { rollouts } = deps;
 
-  const gate = (run: PromoteInput["run"], open: boolean) =>
-    deps.registry.rolloutGate({ namespace: run.namespace, environment: run.target, runId: run.id, open });
+  /** After the plan ended. Best effort: the sweep (rollout-gates.ts) closes one left open. */
+  const closeGate = (run: PromoteInput["run"]) => deps.gates.close(run).catch(() => undefined);
 
   async function plan(input: PromoteInput): Promise<StepOutcome> {
     const { run, step } = input;
     // Before the plan commits: a revision committed after the plan is then always marked.
-    await gate(run, true);
+    await deps.gates.open(run);
     const resolved = await deps.registry.resolved(run.namespace, run.target);
     const state: WaveState = { holdRevision: resolved.revision };
     const base = {
@@ -94,7 +96,7 @@ export function createWaves(deps: WaveDeps) {
       });
     } catch (err) {
       if (!isAnotherActiveRollout(err)) throw err;
-      await gate(run, false);
+      await closeGate(run);
       const other = await rollouts.active(deps.db, run.namespace, run.target);
       return {
         kind: "failed",
@@ -124,7 +126,7 @@ export function createWaves(deps: WaveDeps) {
         { ...state, before: refOf(result.before) },
         { also: (tx) => complete(tx, run.id) },
       );
-      await gate(run, false);
+      await closeGate(run);
       return {
         kind: "succeeded",
         summary: `${run.target} already had ${def.source} revision ${run.sourceRevision}'s content; nothing written, no waves`,
@@ -187,7 +189,7 @@ export function createWaves(deps: WaveDeps) {
     const planNow: RolloutPlan | null = await rollouts.get(deps.db, run.id);
     if (planNow?.status === "completed") {
       // Closed already, unless this instance stopped between the completion and the close.
-      await gate(run, false);
+      await closeGate(run);
       return {
         kind: "succeeded",
         summary: `revision ${revision} rolled out in ${step.waves.length} wave(s); every instance may apply it`,
@@ -243,7 +245,7 @@ export function createWaves(deps: WaveDeps) {
     }
     if (last) {
       await input.checkpoint(state, { also: (tx) => complete(tx, run.id) });
-      await gate(run, false);
+      await closeGate(run);
       return {
         kind: "succeeded",
         summary: `revision ${revision} rolled out in ${step.waves.length} wave(s); every instance may apply it now`,

@@ -1,5 +1,5 @@
 import { connectConfig, type NexusConfig } from "@nexus/client";
-import type { CloudEvent } from "@nexus/contracts";
+import { type CloudEvent, RolloutGateReply, rolloutGateSubject } from "@nexus/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, type JsonBody, seedShop, startWorld, type World } from "./harness.js";
 
@@ -27,7 +27,8 @@ describe("promote with strategy waves", () => {
   beforeAll(async () => {
     world = await startWorld();
     await seedShop(world);
-    await world.startOrchestrator();
+    // The sweep of gates left open looks often here (60 s by default).
+    await world.startOrchestrator({ gateSweepMs: 200 });
     const watch = await world.registry.nats.bus.consume(
       ["nexus.rollout.progressed"],
       { durable: `rollouts-${Math.random().toString(36).slice(2, 8)}`, concurrency: 1 },
@@ -217,6 +218,30 @@ describe("promote with strategy waves", () => {
     expect(statuses).toEqual(["started", "wave-released", "aborted"]);
     // The aborted run's gate closed after its abort committed.
     await eventually(gates, (g) => Object.keys(g).length === 0);
+  });
+
+  it("a gate left open after its plan ended (a close that failed) is closed by the sweep", async () => {
+    const ended = (
+      await world.db.pool.query<{ run_id: string; gate_closed_at: Date | null }>(
+        "SELECT run_id, gate_closed_at FROM rollouts WHERE status <> 'active' ORDER BY created_at",
+      )
+    ).rows;
+    expect(ended.length).toBeGreaterThanOrEqual(2);
+    // Both ended plans' closes were recorded (the completed one by its step, the aborted one after its abort).
+    expect(ended.every((r) => r.gate_closed_at !== null)).toBe(true);
+    const runId = ended[0]!.run_id;
+    const reopened = await world.registry.nats.bus.requestCommand(
+      rolloutGateSubject({ namespace: "shop", environment: "production" }),
+      { schemaVersion: 1, namespace: "shop", environment: "production", runId, open: true },
+      RolloutGateReply,
+    );
+    expect(reopened).toMatchObject({ ok: true, runIds: [runId] });
+    await world.db.pool.query("UPDATE rollouts SET gate_closed_at = NULL WHERE run_id = $1", [runId]);
+    await eventually(gates, (g) => Object.keys(g).length === 0, 10_000);
+    const closed = await world.db.pool.query("SELECT gate_closed_at FROM rollouts WHERE run_id = $1", [
+      runId,
+    ]);
+    expect(closed.rows[0].gate_closed_at).not.toBeNull();
   });
 
   it("an instance starting while its wave is held starts on the revision its wave runs", async () => {
