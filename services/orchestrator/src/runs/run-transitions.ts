@@ -28,15 +28,15 @@ export interface Next {
   started: boolean;
 }
 
+/** Work that must wait for a transaction's commit (it acts on what the transaction decided). */
+export type AfterCommit = () => Promise<void>;
+
 /**
  * The committed transitions of a run, each one transaction that first checks this instance still
  * holds the run (`lockOwned`). A step's outcome and the start of the next step commit together
  * (one transaction between two steps, not three, and no reads in between): the next step is
  * still committed as started before it runs.
  */
-/** Work that must wait for a transaction's commit (it acts on what the transaction decided). */
-export type AfterCommit = () => Promise<void>;
-
 export function createRunTransitions(deps: {
   pool: Pool;
   bus: Pick<Bus, "envelope" | "subjectFor">;
