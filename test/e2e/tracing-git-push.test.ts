@@ -183,6 +183,22 @@ describe("tracing: a Git push through import, config.changed, acks and notificat
     expect(importSql.length).toBeGreaterThan(0);
 
     // Consumers of the change: the drift-detector (one durable for heads, policies and source drift) and the notifier (which notified).
+    // Their spans end when their batches are acknowledged, which nothing above waits for: the
+    // instances' acks (no rollout question before applying) can be processed first.
+    await expect
+      .poll(() => named(SpanKind.CONSUMER, ".config.changed.production.shop", "drift-changes").length, {
+        timeout: 15_000,
+      })
+      .toBeGreaterThan(0);
+    await expect
+      .poll(
+        () =>
+          named(SpanKind.CONSUMER, ".config.changed.production.shop").filter(
+            (s) => s.attributes["messaging.consumer.group.name"] !== "drift-changes",
+          ).length,
+        { timeout: 15_000 },
+      )
+      .toBeGreaterThan(0);
     const heads = named(SpanKind.CONSUMER, ".config.changed.production.shop", "drift-changes");
     expect(heads.map(parentOf)).toEqual([change]);
     const notices = named(SpanKind.CONSUMER, ".config.changed.production.shop").filter(
