@@ -21,32 +21,32 @@ export function registerNotifierMetrics(
     registers: [registry],
   });
   const queue = sharedRead(() => deps.deliveries.queueByType(deps.pool));
-  new Gauge({
-    name: "nexus_notifier_queued_deliveries",
-    help: "Deliveries waiting or being sent, by receiver type",
-    labelNames: ["receiver_type"] as const,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      const rows = await queue().catch(() => null);
-      if (!rows) return;
-      for (const receiver_type of RECEIVER_TYPES) this.set({ receiver_type }, 0);
-      for (const r of rows) this.set({ receiver_type: r.receiver_type }, r.n);
-    },
-  });
-  new Gauge({
-    name: "nexus_notifier_oldest_queued_delivery_age_seconds",
-    help: "Age of the oldest delivery waiting or being sent, by receiver type (0 when none is)",
-    labelNames: ["receiver_type"] as const,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      const rows = await queue().catch(() => null);
-      if (!rows) return;
-      for (const receiver_type of RECEIVER_TYPES) this.set({ receiver_type }, 0);
-      for (const r of rows) this.set({ receiver_type: r.receiver_type }, Math.max(0, r.age_seconds));
-    },
-  });
+  type QueueRow = NonNullable<Awaited<ReturnType<typeof queue>>>[number];
+  /** A gauge per receiver type over the shared queue read (0 for types with nothing queued). */
+  const queueGauge = (name: string, help: string, valueOf: (r: QueueRow) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["receiver_type"] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        const rows = await queue().catch(() => null);
+        if (!rows) return;
+        for (const receiver_type of RECEIVER_TYPES) this.set({ receiver_type }, 0);
+        for (const r of rows) this.set({ receiver_type: r.receiver_type }, valueOf(r));
+      },
+    });
+  queueGauge(
+    "nexus_notifier_queued_deliveries",
+    "Deliveries waiting or being sent, by receiver type",
+    (r) => r.n,
+  );
+  queueGauge(
+    "nexus_notifier_oldest_queued_delivery_age_seconds",
+    "Age of the oldest delivery waiting or being sent, by receiver type (0 when none is)",
+    (r) => Math.max(0, r.age_seconds),
+  );
   const pacingWait = new Histogram({
     name: "nexus_slack_pacing_wait_seconds",
     help: "How long a Slack message waited for its pacing slot before it was sent (0: its slot was free)",
