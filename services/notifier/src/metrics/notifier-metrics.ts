@@ -23,7 +23,7 @@ export function registerNotifierMetrics(
   const queue = sharedRead(() => deps.deliveries.queueByType(deps.pool));
   type QueueRow = NonNullable<Awaited<ReturnType<typeof queue>>>[number];
   /** A gauge per receiver type over the shared queue read (0 for types with nothing queued). */
-  const queueGauge = (name: string, help: string, valueOf: (r: QueueRow) => number) =>
+  const queueGauge = (name: string, help: string, read: (r: QueueRow) => number) =>
     new Gauge({
       name,
       help,
@@ -34,7 +34,7 @@ export function registerNotifierMetrics(
         const rows = await queue().catch(() => null);
         if (!rows) return;
         for (const receiver_type of RECEIVER_TYPES) this.set({ receiver_type }, 0);
-        for (const r of rows) this.set({ receiver_type: r.receiver_type }, valueOf(r));
+        for (const r of rows) this.set({ receiver_type: r.receiver_type }, read(r));
       },
     });
   queueGauge(
