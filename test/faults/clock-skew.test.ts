@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import {
+  createTestBus,
   createTestDatabase,
   startTestIssuer,
   TEST_NATS_URL,
@@ -15,10 +16,13 @@ import {
   REGISTRY_SCHEMA,
 } from "../../services/config-registry/test/integration/harness.js";
 import {
+  INTAKE_TOKEN,
   NOTIFIER_MIGRATIONS,
   NOTIFIER_SCHEMA,
+  raised,
   TEST_SECRETS_KEY,
 } from "../../services/notifier/test/integration/harness.js";
+import { startReceiver } from "../../services/notifier/test/integration/receivers.js";
 import { hasFaketime, type SkewedClock, skewedClock } from "../support/faketime.js";
 import { type ServiceProcess, startServiceProcess } from "../support/service-process.js";
 import { recordFigure } from "./figures.js";
@@ -38,7 +42,11 @@ import { recordFigure } from "./figures.js";
  * - Silences (the notifier): judged by the database's clock, which their queries use anyway; a
  *   notifier whose clock runs 10 min ahead takes a silence ending in 5 min and calls it active
  *   (it used to refuse it, "endsAt is in the past", and end silences early when muting alerts).
- * - Leases are Postgres advisory locks (held by a session, not for a time): no clock is involved.
+ * - Leases: the schedules' holders use Postgres advisory locks (held by a session, not for a time).
+ *   Timed claims (a notifier's delivery, an orchestrator's run or job) end at `now() + lease` by
+ *   the database's clock, and a delivery's retry is a delay the database adds to its own clock: two
+ *   notifiers 20 min apart share deliveries without sending one twice, and a notifier 10 min ahead
+ *   retries after its backoff, not 10 min late (it used to write its own clock's time).
  *   The orchestrator's schedules record each fired time with its run and fire a missed one once
  *   within a grace (services/orchestrator/src/schedules), the shape the backup schedule now has.
  */
@@ -268,4 +276,104 @@ describe.skipIf(!hasFaketime())("fault: clock skew", () => {
       await Promise.allSettled([ndb.drop(), ahead.remove()]);
     }
   }, 90_000);
+
+  it("shares delivery claims between notifiers 20 min apart and retries by the database's clock", async () => {
+    const [ndb, bus, hook, ahead, behind] = await Promise.all([
+      createTestDatabase({ schema: NOTIFIER_SCHEMA, migrationsDir: NOTIFIER_MIGRATIONS }),
+      createTestBus(),
+      startReceiver({ status: 200, body: "ok", delayMs: 30 }),
+      skewedClock(600),
+      skewedClock(-600),
+    ]);
+    const notifiers: ServiceProcess[] = [];
+    try {
+      // One alert, one group, one notification: a second send of a delivery id is a lease taken twice.
+      const routing = {
+        route: { receiver: "hook", groupWaitMs: 0, groupBy: ["..."] },
+        receivers: [{ name: "hook", type: "webhook", url: `${hook.url}/alerts`, sendResolved: true }],
+        inhibitRules: [],
+      };
+      await ndb.pool.query("INSERT INTO routing_versions (version, config, author) VALUES (1, $1, 'test')", [
+        JSON.stringify(routing),
+      ]);
+      const start = (name: string, clockEnv: Record<string, string>) =>
+        startServiceProcess(
+          name,
+          "services/notifier/src/main.ts",
+          {
+            ...clockEnv,
+            DATABASE_URL: ndb.url,
+            DATABASE_SCHEMA: NOTIFIER_SCHEMA,
+            NOTIFIER_SECRETS_KEY: TEST_SECRETS_KEY,
+            NATS_URL: TEST_NATS_URL,
+            NATS_PREFIX: bus.prefix,
+            CONSUME_EVENTS: "true",
+            ALERTMANAGER_INTAKE_TOKEN: INTAKE_TOKEN,
+            OUTBOUND_ALLOW_HTTP: "true",
+            OUTBOUND_ALLOW_ADDRESSES: "127.0.0.1",
+            DELIVERY_LEASE_MS: "5000",
+            DELIVERY_BACKOFF_BASE_MS: "200",
+            WORKER_POLL_MS: "100",
+          },
+          { built: true },
+        );
+      const alert = (fingerprint: string) =>
+        bus.bus.publish(
+          "nexus.alert.raised",
+          raised({ fingerprint, labels: { namespace: "skew", instance: fingerprint } }),
+        );
+      /** Fingerprint → delivery ids of the sends the receiver answered 200 (the first `failed` got 503). */
+      const accepted = (failed: number) => {
+        const ids = new Map<string, string[]>();
+        hook.requests.forEach((req, i) => {
+          if (i < failed) return;
+          const id = String(req.headers["x-nexus-delivery"]);
+          for (const a of (req.body as { alerts: { fingerprint: string; status: string }[] }).alerts) {
+            if (a.status === "firing") ids.set(a.fingerprint, [...(ids.get(a.fingerprint) ?? []), id]);
+          }
+        });
+        return ids;
+      };
+
+      // The notifier 10 min ahead alone: its first three sends are refused, their retries are due
+      // after the backoff by Postgres's clock.
+      notifiers.push(await start("notifier (libfaketime, +10 min)", ahead.env));
+      const FAILED = 3;
+      hook.script.push(...Array.from({ length: FAILED }, () => ({ status: 503, body: "busy" })));
+      const t0 = Date.now();
+      await Promise.all(["retry-0", "retry-1", "retry-2"].map(alert));
+      await expect.poll(() => accepted(FAILED).size, { timeout: 30_000, interval: 200 }).toBe(FAILED);
+      const retriedWithinMs = Date.now() - t0;
+
+      // Then one 10 min behind beside it: both claim from the same table while alerts stream in.
+      notifiers.push(await start("notifier (libfaketime, -10 min)", behind.env));
+      const shared = Array.from({ length: 40 }, (_, i) => `shared-${i}`);
+      for (const fp of shared) {
+        await alert(fp);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await expect
+        .poll(() => shared.filter((fp) => accepted(FAILED).has(fp)).length, {
+          timeout: 60_000,
+          interval: 200,
+        })
+        .toBe(shared.length);
+      await new Promise((r) => setTimeout(r, 1_500)); // a second send would come now
+      const sentTwice = [...accepted(FAILED)].filter(([, ids]) => ids.length !== 1).map(([fp]) => fp);
+      expect(sentTwice).toEqual([]);
+      const open = await ndb.pool.query(
+        "SELECT count(*)::int AS n FROM deliveries WHERE status <> 'delivered'",
+      );
+      expect(open.rows[0].n).toBe(0);
+      await recordFigure({
+        fault: "clock skew: notifiers 10 min ahead and 10 min behind, one database",
+        outcome: "delivery claims and retries judged by Postgres's clock",
+        figure: `3 refused sends retried within ${(retriedWithinMs / 1000).toFixed(1)} s; ${shared.length} alerts, 0 sent twice`,
+      });
+    } finally {
+      await Promise.allSettled(notifiers.map((n) => n.stop()));
+      await hook.close();
+      await Promise.allSettled([ndb.drop(), bus.cleanup(), ahead.remove(), behind.remove()]);
+    }
+  }, 150_000);
 });

@@ -18,20 +18,22 @@ export function backoffMs(
   return Math.max(Math.floor(policy.baseMs / 2), Math.floor(random() * ceiling));
 }
 
-/** Decide the row's next state after one attempt. */
+/**
+ * Decide the row's next state after one attempt. A retry is a delay, not a time: the store adds it
+ * to the database's clock, so a notifier whose own clock is off schedules it on time anyway.
+ */
 export function nextState(
   outcome: SendOutcome,
   attempts: number,
   maxAttempts: number,
   policy: BackoffPolicy,
-  now: Date,
   random: () => number = Math.random,
-): { status: "delivered" } | { status: "pending"; nextAttemptAt: Date } | { status: "dead"; reason: string } {
+): { status: "delivered" } | { status: "pending"; retryInMs: number } | { status: "dead"; reason: string } {
   switch (outcome.kind) {
     case "delivered":
       return { status: "delivered" };
     case "postpone":
-      return { status: "pending", nextAttemptAt: new Date(now.getTime() + outcome.afterMs) };
+      return { status: "pending", retryInMs: outcome.afterMs };
     case "fail":
       return { status: "dead", reason: `not retried: ${outcome.error}` };
     case "retry": {
@@ -40,7 +42,7 @@ export function nextState(
       }
       // The receiver said when: that wins over our own backoff.
       const wait = outcome.afterMs ?? backoffMs(attempts, policy, random);
-      return { status: "pending", nextAttemptAt: new Date(now.getTime() + wait) };
+      return { status: "pending", retryInMs: wait };
     }
   }
 }

@@ -52,7 +52,8 @@ export type Mark =
   | { status: "delivered"; statusCode: number | null }
   | {
       status: "pending";
-      nextAttemptAt: Date;
+      /** Added to the database's clock: `now()` in the statement, never this process's. */
+      retryInMs: number;
       statusCode: number | null;
       error: string | null;
       countAttempt: boolean;
@@ -111,7 +112,7 @@ export function createDeliveryStore() {
       const res = await q.query(
         `UPDATE deliveries SET status = $2, claimed_until = NULL, updated_at = now(),
            last_status_code = $3, last_error = $4,
-           next_attempt_at = COALESCE($5, next_attempt_at),
+           next_attempt_at = COALESCE(now() + make_interval(secs => $5::float8 / 1000), next_attempt_at),
            attempts = attempts - CASE WHEN $6 THEN 0 ELSE 1 END,
            dead_reason = $7,
            delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END
@@ -121,7 +122,7 @@ export function createDeliveryStore() {
           m.status,
           m.statusCode,
           m.status === "delivered" ? null : m.error,
-          m.status === "pending" ? m.nextAttemptAt : null,
+          m.status === "pending" ? m.retryInMs : null,
           m.status === "pending" ? m.countAttempt : true,
           m.status === "dead" ? m.reason : null,
         ],

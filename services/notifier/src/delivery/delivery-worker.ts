@@ -78,8 +78,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
             error: `receiver ${row.receiver} is now of type ${receiver.type}`,
           }
         : await sendWithSecrets(receiver, row);
-    const now = new Date();
-    const next = nextState(outcome, row.attempts, row.max_attempts, deps.backoff, now);
+    const next = nextState(outcome, row.attempts, row.max_attempts, deps.backoff);
     const statusCode = outcome.kind === "postpone" ? null : outcome.statusCode;
     const error = outcome.kind === "retry" || outcome.kind === "fail" ? outcome.error : null;
     const mark: Mark =
@@ -88,7 +87,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         : next.status === "pending"
           ? {
               status: "pending",
-              nextAttemptAt: next.nextAttemptAt,
+              retryInMs: next.retryInMs,
               statusCode,
               error,
               countAttempt: outcome.kind !== "postpone",
@@ -139,7 +138,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       logger.error({ ...where, status: statusCode, reason: mark.reason }, "notification dead-lettered");
     } else if (outcome.kind !== "postpone") {
       logger.warn(
-        { ...where, status: statusCode, error, retryAt: mark.nextAttemptAt },
+        { ...where, status: statusCode, error, retryInMs: mark.retryInMs },
         "notification failed, will retry",
       );
     }
