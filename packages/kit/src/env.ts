@@ -129,6 +129,12 @@ export const baseEnvSchema = z.object({
     message:
       "must be comma-separated IP addresses, CIDR ranges (10.0.0.0/8), loopback, linklocal or uniquelocal",
   }),
+  /**
+   * How long a consumer that takes events in batches waits after the first for more (at most its
+   * batch size) before handling them: fewer, larger batches (one transaction and one round of acks
+   * each) for that much latency. 0 handles what has arrived at once.
+   */
+  EVENT_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(5_000).default(100),
   /** Requests per minute one token may make to one service (counted in Redis); 0 turns it off. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
   /** Seconds between service heartbeats (`nexus.service.heartbeat.*`, read by the monitor); 0 turns them off. */

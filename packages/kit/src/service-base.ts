@@ -19,7 +19,7 @@ export type ServiceBaseEnv = Pick<
   | "NATS_CREDS_FILE"
   | "NATS_NKEY_SEED"
   | "NATS_PREFIX"
-> & { DATABASE_SCHEMA: string } & Partial<Pick<BaseEnv, "NATS_STREAM_REPLICAS">>;
+> & { DATABASE_SCHEMA: string } & Partial<Pick<BaseEnv, "NATS_STREAM_REPLICAS" | "EVENT_BATCH_WAIT_MS">>;
 
 export interface ServiceBase {
   pool: pg.Pool;
@@ -67,6 +67,7 @@ export async function openServiceBase(
     source: `nexus/${service}`,
     logger,
     streamReplicas: env.NATS_STREAM_REPLICAS,
+    batchWaitMs: env.EVENT_BATCH_WAIT_MS,
   });
   return { pool, nc, bus };
 }

@@ -25,6 +25,8 @@ export interface BusConfig {
   timeoutMs?: number;
   /** Replicas of the streams this bus creates (NATS_STREAM_REPLICAS): 3 on a three-node cluster. */
   streamReplicas?: number;
+  /** `consumeBatches`' default `waitMs` (EVENT_BATCH_WAIT_MS). Default 0: no wait. */
+  batchWaitMs?: number;
 }
 
 /**
@@ -133,7 +135,12 @@ export function createBus(config: BusConfig): Bus {
 
     consumeBatches(types, opts, handler) {
       const max = Math.max(1, opts.maxBatch ?? 100);
-      return startConsuming(ctx, typeof types === "string" ? [types] : types, opts, { batch: handler, max });
+      const waitMs = Math.max(0, opts.waitMs ?? config.batchWaitMs ?? 0);
+      return startConsuming(ctx, typeof types === "string" ? [types] : types, opts, {
+        batch: handler,
+        max,
+        waitMs,
+      });
     },
 
     subscribe(type, opts, handler) {

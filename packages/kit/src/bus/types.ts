@@ -114,8 +114,15 @@ export interface ConsumeOptions {
 }
 
 export interface BatchConsumeOptions extends ConsumeOptions {
-  /** Most events handed to the handler at once: those already delivered, never waited for. Default 100. */
+  /** Most events handed to the handler at once. Default 100. */
   maxBatch?: number;
+  /**
+   * After the first event of a batch, how long to wait for more (up to `maxBatch`) before handling
+   * them: fewer, larger batches, each one handler call and one round of acks, for this much
+   * latency. 0 takes only what has already arrived. Default: the bus's `batchWaitMs`
+   * (EVENT_BATCH_WAIT_MS in services), else 0.
+   */
+  waitMs?: number;
 }
 
 export interface Consumption {

@@ -103,6 +103,47 @@ describe("batch consumers", () => {
     expect(info.num_pending).toBe(0);
   });
 
+  it("with waitMs, events arriving within the wait after a batch's first join it; without, each arrives alone", async () => {
+    const run = async (durable: string, waitMs: number) => {
+      const calls: string[][] = [];
+      const consumption = await t.bus.consumeBatches(
+        CONFIG_CHANGED,
+        { durable, maxBatch: 10, waitMs, deliverPolicy: "new" },
+        async (items) => {
+          calls.push(items.map((i) => i.event.data.namespace));
+        },
+      );
+      // Five events 40 ms apart: 160 ms from first to last.
+      for (let i = 0; i < 5; i++) {
+        await t.bus.publish(CONFIG_CHANGED, changed(`${durable}-${i}`));
+        await sleep(40);
+      }
+      await vi.waitFor(() => expect(calls.flat()).toHaveLength(5), { timeout: 10_000 });
+      await consumption.stop();
+      return calls;
+    };
+    const waited = await run("waits", 1_000);
+    expect(waited).toEqual([["waits-0", "waits-1", "waits-2", "waits-3", "waits-4"]]);
+    // Each published 40 ms after the last was handled: nothing to take together.
+    const alone = await run("alone", 0);
+    expect(alone.length).toBeGreaterThan(1);
+    expect(alone.flat()).toEqual(["alone-0", "alone-1", "alone-2", "alone-3", "alone-4"]);
+  });
+
+  it("a batch that fills up is handed over without waiting out waitMs", async () => {
+    for (let i = 0; i < 4; i++) await t.bus.publish(CONFIG_CHANGED, changed(`full-${i}`));
+    const calls: { at: number; n: number }[] = [];
+    const started = Date.now();
+    const consumption = await t.bus.consumeBatches(
+      CONFIG_CHANGED,
+      { durable: "full", maxBatch: 2, waitMs: 30_000 },
+      async (items) => void calls.push({ at: Date.now() - started, n: items.length }),
+    );
+    await vi.waitFor(() => expect(calls.map((c) => c.n)).toEqual([2, 2]), { timeout: 10_000 });
+    await consumption.stop();
+    expect(Math.max(...calls.map((c) => c.at))).toBeLessThan(10_000);
+  });
+
   it("takes over obsolete durables: starts where the slowest had got to, then deletes them", async () => {
     const ids: string[] = [];
     for (const ns of ["e1", "e2"]) ids.push((await t.bus.publish(CONFIG_CHANGED, changed(ns))).event.id);
