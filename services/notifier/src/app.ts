@@ -2,7 +2,6 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import {
   type AccessControlOptions,
   type Bus,
-  type Consumption,
   createAuditLog,
   createHttpApp,
   createMetricsRegistry,
@@ -13,7 +12,6 @@ import {
   type OutboundPolicy,
   type Pool,
   parseAllowList,
-  processOnce,
   registerAuditRoutes,
   registerBusMetrics,
   type SealingKeys,
@@ -27,7 +25,8 @@ import { registerDeliveryRoutes } from "./delivery/delivery-router.js";
 import { createDeliveryService } from "./delivery/delivery-service.js";
 import { createDeliveryStore } from "./delivery/delivery-store.js";
 import { createDeliveryWorker } from "./delivery/delivery-worker.js";
-import { alertFromEvent, type LinkBases, mappedEventTypes } from "./intake/event-alert-fns.js";
+import type { LinkBases } from "./intake/event-alert-fns.js";
+import { createEventConsumer } from "./intake/event-consumer.js";
 import { registerIntakeRoutes } from "./intake/intake-router.js";
 import { registerNotifierMetrics } from "./metrics/notifier-metrics.js";
 import { createOutbound } from "./receivers/outbound.js";
@@ -35,7 +34,6 @@ import { createSenders } from "./receivers/senders.js";
 import { createSlackPacing } from "./receivers/slack-pacing.js";
 import { createRetentionJob, type RetentionConfig } from "./retention/retention-job.js";
 import { createRetentionStore } from "./retention/retention-store.js";
-import { noticeWanted } from "./routing/routing-fns.js";
 import { registerRoutingRoutes } from "./routing/routing-router.js";
 import { createRoutingService } from "./routing/routing-service.js";
 import { createRoutingStore } from "./routing/routing-store.js";
@@ -45,7 +43,6 @@ import { createSilenceStore } from "./silences/silence-store.js";
 import { createWorkerLoop } from "./worker-loop.js";
 
 export const SERVICE_NAME = "notifier";
-const CONSUMER = "notifier";
 
 export interface NotifierConfig {
   /** Requests per minute per token, counted in this process (no Redis here); 0 or absent: no limit. */
@@ -129,6 +126,14 @@ export async function buildApp(deps: NotifierDeps) {
     policy,
     keys: config.secretsKeys,
     cacheMs: config.routingCacheMs,
+    // A route that starts or stops asking for change notices takes effect before the save answers.
+    onSaved: () =>
+      (config.consumeEvents ? events.routingChanged() : Promise.resolve()).catch((err: unknown) =>
+        logger.warn(
+          { err },
+          "could not start or stop change notices after the routing change; the next check will",
+        ),
+      ),
   });
   // Loops are created below; the services only need a way to wake them.
   const wake: { flusher: () => void; sender: () => void } = {
@@ -147,6 +152,18 @@ export async function buildApp(deps: NotifierDeps) {
   });
   const silences = createSilenceService({ pool, store: silenceStore, wake: () => wake.flusher() });
   const deliveries = createDeliveryService({ pool, store: deliveryStore, wakeSender: () => wake.sender() });
+  const events = createEventConsumer({
+    bus,
+    pool,
+    logger,
+    alerts,
+    routing,
+    links: config.links,
+    concurrency: config.consumerConcurrency,
+    // As often as the loops look for work another instance made (WORKER_POLL_MS).
+    checkEveryMs: config.workerPollMs,
+    ingested: () => wake.flusher(),
+  });
 
   const flusher = createGroupFlusher({
     pool,
@@ -223,8 +240,6 @@ export async function buildApp(deps: NotifierDeps) {
   registerIntakeRoutes(http.app, { alerts, alertmanagerToken: config.alertmanagerToken });
   registerAuditRoutes(http.app, audit);
 
-  let consumption: Consumption | undefined;
-
   return {
     ...http,
     services: { routing, alerts, silences, deliveries },
@@ -236,36 +251,11 @@ export async function buildApp(deps: NotifierDeps) {
         flushLoop.start();
         sendLoop.start();
         await retention?.start();
-        if (!config.consumeEvents) return;
-        await bus.ensureStreams();
-        consumption = await bus.consumeBatches(
-          mappedEventTypes(),
-          // A new durable (first deployment, a newly mapped event type) starts at new events:
-          // replaying a week of stream history would page people about the past.
-          { durable: CONSUMER, concurrency: config.consumerConcurrency, deliverPolicy: "new" },
-          // Events delivered together are acknowledged together (one socket write for the lot,
-          // where one each cost a write per change). Each event's effect commits with its handled
-          // mark, so a batch that fails part-way and is handed back one event at a time applies
-          // nothing twice.
-          async (items) => {
-            for (const { event } of items) {
-              const alert = alertFromEvent(event.type, event.data, { links: config.links, time: event.time });
-              if (!alert) continue;
-              const routing = await alerts.routingNow();
-              // Notices (config.changed, pipeline steps) go only where a route asked for them;
-              // most systems ask for none, and then a change costs this process no database work.
-              if (alert.status === "notice" && !noticeWanted(routing?.config.route, alert.labels)) continue;
-              const done = await processOnce(pool, CONSUMER, event.id, (c) =>
-                alerts.ingestIn(c, [alert], routing),
-              );
-              if (done.applied && done.result > 0) flushLoop.wake();
-            }
-          },
-        );
+        if (config.consumeEvents) await events.start();
       },
       async stop() {
         busMetrics.stop();
-        await consumption?.stop();
+        await events.stop();
         await flushLoop.stop();
         await sendLoop.stop();
         await retention?.stop();

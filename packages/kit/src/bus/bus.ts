@@ -7,6 +7,7 @@ import { contextFromCarrier, withConsumerSpan, withProducerSpan } from "../traci
 import { isTracingEnabled } from "../tracing/tracing.js";
 import { requestCommand, serveCommand } from "./commands.js";
 import { startConsuming } from "./consume.js";
+import { dropDurables } from "./durables.js";
 import { buildEnvelope, canonicalSubjectFor, parseEvent } from "./envelope.js";
 import { contextFromHeaders, MSG_ID, TRACEPARENT, toMsgHdrs, traceHeaders } from "./headers.js";
 import { assertPrefix, CANONICAL_ROOT, prefixSubject, streamNames } from "./names.js";
@@ -146,6 +147,8 @@ export function createBus(config: BusConfig): Bus {
     subscribe(type, opts, handler) {
       return subscribeLive(ctx, type, opts, handler);
     },
+
+    dropDurables: (durable, types) => dropDurables(ctx, durable, types),
 
     serveCommand: (opts) => serveCommand(ctx, opts),
     requestCommand: (subject, body, replySchema, timeoutMs) =>

@@ -76,7 +76,9 @@ export async function startConsuming<T extends EventType>(
       description: `${opts.durable} reading ${filter}`,
       filter_subject: filter,
       ack_policy: AckPolicy.Explicit,
-      deliver_policy: opts.deliverPolicy === "new" ? DeliverPolicy.New : DeliverPolicy.All,
+      ...(opts.startAt
+        ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: opts.startAt.toISOString() }
+        : { deliver_policy: opts.deliverPolicy === "new" ? DeliverPolicy.New : DeliverPolicy.All }),
       replay_policy: ReplayPolicy.Instant,
       ack_wait: nanos(settings.ackWaitMs),
       // One spare delivery: if the process dies during the last attempt, the next one only

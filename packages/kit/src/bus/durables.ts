@@ -4,8 +4,10 @@ import {
   JetStreamApiCodes,
   type JetStreamManager,
 } from "@nats-io/jetstream";
+import type { EventType } from "@nexus/contracts";
+import { durableFor, prefixSubject } from "./names.js";
 import { isApiError } from "./streams.js";
-import type { BusLogger } from "./types.js";
+import type { BusContext, BusLogger } from "./types.js";
 
 export type WantedConsumer = Partial<ConsumerConfig> & { durable_name: string; filter_subject: string };
 
@@ -93,4 +95,25 @@ export async function takeOver(
       "obsolete durable deleted (its events are now read by the consumer that replaced it)",
     );
   }
+}
+
+/**
+ * Delete the durables `startConsuming` makes for this logical consumer and these types (one per
+ * `<type>.>` filter). Missing ones are skipped; returns the names deleted.
+ */
+export async function dropDurables(
+  ctx: Pick<BusContext, "jsm" | "prefix" | "streams" | "logger">,
+  durable: string,
+  types: readonly EventType[],
+): Promise<string[]> {
+  const jsm = await ctx.jsm();
+  const dropped: string[] = [];
+  for (const type of types) {
+    const name = durableFor(durable, ctx.prefix, prefixSubject(ctx.prefix, `${type}.>`));
+    const deleted = await jsm.consumers.delete(ctx.streams.events, name).catch(notFound);
+    if (deleted) dropped.push(name);
+  }
+  if (dropped.length)
+    ctx.logger.info({ consumers: dropped }, "durables deleted (nothing here wants their events now)");
+  return dropped;
 }

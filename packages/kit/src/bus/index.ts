@@ -1,6 +1,11 @@
 export { type BusConfig, createBus } from "./bus.js";
 export { assertSubjectMatchesBody } from "./command-target.js";
 export { COMMAND_MAX_BYTES, DOCUMENT_COMMAND_MAX_BYTES, encodeReply } from "./commands.js";
+export {
+  consumeWhileWanted,
+  type WantedConsumption,
+  type WantedConsumptionOptions,
+} from "./consume-while-wanted.js";
 export { type DeadLetterInfo, deadLetter } from "./dlq.js";
 export {
   buildEnvelope,

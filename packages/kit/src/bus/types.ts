@@ -102,6 +102,8 @@ export interface ConsumeOptions {
   concurrency?: number;
   /** Where a newly created durable starts. Default `all` (everything the stream still holds). */
   deliverPolicy?: "all" | "new";
+  /** A newly created durable starts at events stored from this time on (overrides `deliverPolicy`). */
+  startAt?: Date;
   /** Server-side cap on unacknowledged messages per durable. Default 1000. */
   maxAckPending?: number;
   /**
@@ -241,6 +243,8 @@ export interface Bus {
     handler: BatchHandler<T>,
   ): Promise<Consumption>;
   subscribe<T extends EventType>(type: T, opts: SubscribeOptions, handler: LiveEventHandler<T>): Stoppable;
+  /** Delete a logical consumer's durables for these types (gone already is fine); returns the names deleted. */
+  dropDurables(durable: string, types: readonly EventType[]): Promise<string[]>;
   serveCommand<Req extends z.ZodType, Rep extends z.ZodType>(opts: ServeCommandOptions<Req, Rep>): Stoppable;
   requestCommand<Rep extends z.ZodType>(
     subject: string,

@@ -102,6 +102,9 @@ function driftAlert(d: DriftFinding, ctx: MappingContext, status: "firing" | "re
   };
 }
 
+/** The `event_type` label of a change notice (what a route names to ask for them). */
+export const CHANGE_NOTICE_LABEL = "config.changed";
+
 export const EVENT_MAPPINGS: MappingTable = {
   [DRIFT_DETECTED]: (d, ctx) => driftAlert(d, ctx, "firing"),
   [DRIFT_ESCALATED]: (d, ctx) => ({
@@ -133,7 +136,7 @@ export const EVENT_MAPPINGS: MappingTable = {
   [CONFIG_CHANGED]: (d, { links, time }) => ({
     fingerprint: `config.changed:${d.namespace}:${d.environment}:${d.revision}:${d.hash.slice(0, 12)}`,
     status: "notice",
-    eventType: "config.changed",
+    eventType: CHANGE_NOTICE_LABEL,
     severity: "info",
     summary: `Configuration of ${d.namespace} changed in ${d.environment} (revision ${d.revision})`,
     details: [

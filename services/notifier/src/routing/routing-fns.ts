@@ -83,6 +83,26 @@ export function matchRoutes(root: Route, labels: Labels, options: MatchOptions =
 export const noticeWanted = (root: Route | undefined, labels: Labels): boolean =>
   root !== undefined && matchRoutes(root, labels, { subscribedOnly: true }).length > 0;
 
+/**
+ * Whether a notice of this event type could reach a route that asked for notices: a node that
+ * names `event_type` (itself or above) with every `event_type` matcher on the way down to it
+ * taking this type (the root's own matchers only subscribe, as in `matchRoutes`). Other labels
+ * are not known before an event arrives, so they count as matching: true may be too eager, false
+ * is exact. When false, the notifier does not consume that event type at all.
+ */
+export function mayRouteEventType(root: Route | undefined, eventType: string): boolean {
+  if (!root) return false;
+  const labels = { event_type: eventType };
+  const typeMatchers = (r: Route) => (r.matchers ?? []).filter((m) => m.label === "event_type");
+  const reaches = (node: Route, subscribed: boolean): boolean =>
+    subscribed ||
+    (node.routes ?? []).some((child) => {
+      const own = typeMatchers(child);
+      return own.every((m) => matches(m, labels)) && reaches(child, own.length > 0);
+    });
+  return reaches(root, namesEventType(root));
+}
+
 type Walked = RouteMatch & { subscribed: boolean };
 const strip = ({ subscribed: _s, ...m }: Walked): RouteMatch => m;
 const namesEventType = (r: Route) => (r.matchers ?? []).some((m) => m.label === "event_type");

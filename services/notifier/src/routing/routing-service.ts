@@ -22,6 +22,8 @@ export interface RoutingServiceDeps {
   keys: SealingKeys;
   /** How long a cached config is trusted before asking Postgres whether another instance saved a newer one. */
   cacheMs?: number;
+  /** After a new version is stored (what is consumed may change with it); must not throw. */
+  onSaved?: () => Promise<void>;
 }
 
 export interface ChangeMeta {
@@ -84,6 +86,7 @@ export function createRoutingService(deps: RoutingServiceDeps) {
       );
     }
     cached = null;
+    await deps.onSaved?.();
     return { ...version, createdAt: new Date().toISOString() };
   }
 

@@ -19,25 +19,35 @@ const change = (revision: number): ConfigChanged => ({
   source: "api",
 });
 
-/** A change costs the notifier no database work unless a route subscribes to changes. */
+/**
+ * A change costs the notifier nothing unless a route subscribes to changes: without one, it does
+ * not even consume `config.changed` (no durable, no delivery, no parse, no ack).
+ */
 describe("config.changed notices", () => {
   let h: Harness;
   let hook: ScriptedReceiver;
+  const DURABLE = "notifier-config-changed";
   const rows = async (sql: string) => (await h.db.pool.query(sql)).rows[0].n as number;
   const noticeRows = () =>
     rows("SELECT count(*)::int AS n FROM alerts WHERE fingerprint LIKE 'config.changed:%'");
   const handledMarks = () => rows("SELECT count(*)::int AS n FROM processed_events");
-  /** Until the notifier's config.changed durable has acknowledged everything. */
-  const settled = async () => {
+  const durable = async () => {
     const jsm = await jetstreamManager(h.nats.nc);
-    await h.until(async () => {
-      const info = await jsm.consumers.info(h.nats.streams.events, "notifier-config-changed");
-      return info.num_pending === 0 && info.num_ack_pending === 0 && info.delivered.stream_seq > 0;
-    });
+    return jsm.consumers.info(h.nats.streams.events, DURABLE).catch(() => null);
+  };
+  const routeWithChanges = {
+    route: {
+      receiver: "hook",
+      groupWaitMs: 0,
+      routes: [{ matchers: [{ label: "event_type", op: "=", value: "config.changed" }], receiver: "hook" }],
+    },
+    // The receiver's address once it listens (beforeAll).
+    receivers: [{ name: "hook", type: "webhook", url: "" }],
   };
 
   beforeAll(async () => {
     [h, hook] = await Promise.all([startNotifier(), startReceiver()]);
+    routeWithChanges.receivers[0]!.url = `${hook.url}/in`;
     // A catch-all receiver: every alert goes there, but nobody subscribed to changes.
     const res = await h.call("PUT", "/v1/routing", {
       route: { receiver: "hook", groupWaitMs: 0 },
@@ -50,30 +60,30 @@ describe("config.changed notices", () => {
     await hook?.close();
   });
 
-  it("drops a change no route subscribes to before any database work", async () => {
+  it("does not consume changes while no route subscribes to them", async () => {
     const marksBefore = await handledMarks();
     for (let r = 2; r <= 4; r++) await h.publish("nexus.config.changed", change(r));
-    await settled();
+    // Longer than the second a new durable reaches back for clocks: these stay unnotified below.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await durable()).toBeNull();
     expect(await noticeRows()).toBe(0);
     expect(await handledMarks()).toBe(marksBefore);
-    await new Promise((r) => setTimeout(r, 300));
     expect(hook.requests).toHaveLength(0);
   });
 
-  it("stores and sends a change once a route subscribes to it", async () => {
-    const res = await h.call("PUT", "/v1/routing", {
-      route: {
-        receiver: "hook",
-        groupWaitMs: 0,
-        routes: [{ matchers: [{ label: "event_type", op: "=", value: "config.changed" }], receiver: "hook" }],
-      },
-      receivers: [{ name: "hook", type: "webhook", url: `${hook.url}/in` }],
-    });
+  it("consumes from the routing change on once a route subscribes, and sends each change once", async () => {
+    const res = await h.call("PUT", "/v1/routing", routeWithChanges);
     expect(res.status).toBe(200);
+    // In place before the save answered, starting at the routing version (a moment before it, for
+    // clocks): the changes published a while ago are not notified.
+    const info = await durable();
+    expect(info?.config.opt_start_time).toBeDefined();
     await h.publish("nexus.config.changed", change(5));
     const [req] = await hook.waitFor(1);
     expect((req!.body as { title: string }).title).toContain("(revision 5)");
+    await new Promise((r) => setTimeout(r, 300));
     expect(await noticeRows()).toBe(1);
+    expect(hook.requests).toHaveLength(1);
   });
 
   it("routes a failed maintenance job to a route asking for job notices, like pipeline notices", async () => {
@@ -93,6 +103,8 @@ describe("config.changed notices", () => {
       receivers: [{ name: "hook", type: "webhook", url: `${hook.url}/in` }],
     });
     expect(res.status).toBe(200);
+    // No route asks for changes any more: the durable is gone, before the save answered.
+    expect(await durable()).toBeNull();
     const before = hook.requests.length;
     await h.publish("nexus.job.failed", {
       schemaVersion: 1,

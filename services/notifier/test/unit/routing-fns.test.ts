@@ -6,6 +6,7 @@ import {
   groupLabels,
   matches,
   matchRoutes,
+  mayRouteEventType,
   noticeWanted,
   redactConfig,
   restoreSecrets,
@@ -91,6 +92,42 @@ describe("matchRoutes", () => {
     };
     expect(noticeWanted(subscribed, labels)).toBe(true);
     expect(noticeWanted(subscribed, { ...labels, event_type: "pipeline" })).toBe(false);
+  });
+
+  it("says whether any route could take notices of an event type, whatever the other labels", () => {
+    const eventType = (op: "=" | "!=" | "=~" | "!~", value: string) => ({ label: "event_type", op, value });
+    const under = (...routes: Route[]): Route => ({ receiver: "catch-all", routes });
+    expect(mayRouteEventType(undefined, "config.changed")).toBe(false);
+    expect(mayRouteEventType({ receiver: "catch-all" }, "config.changed")).toBe(false);
+    // A route for one namespace's changes: other labels are unknown before an event, so they may match.
+    const shop = under({
+      matchers: [eventType("=", "config.changed"), { label: "namespace", op: "=", value: "shop" }],
+      receiver: "ops",
+    });
+    expect(mayRouteEventType(shop, "config.changed")).toBe(true);
+    expect(mayRouteEventType(shop, "pipeline.step-failed")).toBe(false);
+    expect(mayRouteEventType(under({ matchers: [eventType("=~", "config\\..*")] }), "config.changed")).toBe(
+      true,
+    );
+    expect(mayRouteEventType(under({ matchers: [eventType("!=", "job")] }), "config.changed")).toBe(true);
+    expect(mayRouteEventType(under({ matchers: [eventType("!~", "config.*")] }), "config.changed")).toBe(
+      false,
+    );
+    // Subscribed above, narrowed below: every event_type matcher on the way down must take it.
+    const jobsThenChanges = under({
+      matchers: [eventType("=", "job")],
+      routes: [{ matchers: [eventType("=", "config.changed")], receiver: "ops" }],
+    });
+    expect(mayRouteEventType(jobsThenChanges, "config.changed")).toBe(false);
+    // A root that names event_type subscribes its whole tree, as matchRoutes has it.
+    expect(mayRouteEventType({ receiver: "all", matchers: [eventType("=", "job")] }, "config.changed")).toBe(
+      true,
+    );
+    // Agrees with noticeWanted wherever noticeWanted says yes for some labels.
+    for (const root of [shop, jobsThenChanges]) {
+      if (noticeWanted(root, { event_type: "config.changed", namespace: "shop" }))
+        expect(mayRouteEventType(root, "config.changed")).toBe(true);
+    }
   });
 
   it("routes notices only where a route names event_type", () => {

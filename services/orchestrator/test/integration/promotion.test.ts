@@ -168,9 +168,15 @@ steps:
     );
     expect(done.decisions).toMatchObject([{ actor: "bob", decision: "approve", comment: "looks right" }]);
 
+    // The outbox keeps each subject's order, not the order across subjects: the run's last
+    // step-succeeded may arrive after its pipeline.succeeded.
+    const count = (t: string[], type: string) => t.filter((x) => x === type).length;
     const types = await eventually(
       async () => world.events.filter((e) => e.data.runId === id).map((e) => e.type),
-      (t) => t.includes("nexus.pipeline.succeeded"),
+      (t) =>
+        t.includes("nexus.pipeline.succeeded") &&
+        count(t, "nexus.pipeline.step-succeeded") >= 5 &&
+        count(t, "nexus.pipeline.step-started") >= 5,
     );
     expect(types.filter((t) => t === "nexus.pipeline.step-succeeded")).toHaveLength(5);
     expect(types.filter((t) => t === "nexus.pipeline.step-started")).toHaveLength(5);
