@@ -48,10 +48,15 @@ import { createScheduler } from "./schedules/scheduler.js";
 import { type CommandRunner, createLocalCommandRunner } from "./steps/command-runner.js";
 import { createStepHandlers } from "./steps/step-handlers.js";
 import { consumeChangeRequests, consumeGitPushes } from "./triggers/request-triggers.js";
-import { consumeTriggers } from "./triggers/trigger-consumer.js";
+import { consumeTriggersWhileWanted } from "./triggers/trigger-consumer.js";
 import { createTriggerIndex } from "./triggers/trigger-index.js";
 
 export const SERVICE_NAME = "orchestrator";
+/**
+ * How often each instance checks whether it needs `config.changed` (a pipeline triggered by it, an
+ * active rollout); a pipeline change on the instance checks at once.
+ */
+const TRIGGER_CHECK_MS = 5_000;
 
 export interface OrchestratorConfig {
   /** Requests per minute per token, counted in this process (no Redis here); 0 or absent: no limit. */
@@ -220,6 +225,14 @@ export async function buildApp(deps: OrchestratorDeps) {
     pipelines: pipelineStore,
     allowedCommands: config.allowedCommands ?? [],
     allowedHookUrls: config.allowedHookUrls ?? [],
+    // A pipeline that starts or stops being triggered by changes takes effect before the answer.
+    onChanged: () =>
+      (triggersStarted ? triggers.check() : Promise.resolve()).catch((err: unknown) =>
+        logger.warn(
+          { err },
+          "could not start or stop the trigger consumer after a pipeline change; the next check will",
+        ),
+      ),
   });
   const runs = createRunService({
     pool,
@@ -316,6 +329,20 @@ export async function buildApp(deps: OrchestratorDeps) {
 
   let consumptions: Consumption[] = [];
   let rolloutCommands: Stoppable | undefined;
+  // Checked every few seconds, and at once after a pipeline change on this instance.
+  const triggers = consumeTriggersWhileWanted({
+    bus,
+    pool,
+    pipelines: pipelineStore,
+    rollouts: rolloutStore,
+    runs,
+    logger,
+    wake: () => executor.wake(),
+    index: triggerIndex,
+    seen: rolloutAnswers.seen,
+    everyMs: TRIGGER_CHECK_MS,
+  });
+  let triggersStarted = false;
 
   return {
     ...http,
@@ -330,18 +357,8 @@ export async function buildApp(deps: OrchestratorDeps) {
         busMetrics.start();
         await bus.ensureStreams();
         if (config.outboxRelay) await relay.start();
-        consumptions = [
-          await consumeTriggers({
-            bus,
-            pool,
-            pipelines: pipelineStore,
-            runs,
-            logger,
-            wake: () => executor.wake(),
-            index: triggerIndex,
-            seen: rolloutAnswers.seen,
-          }),
-        ];
+        await triggers.start();
+        triggersStarted = true;
         const requestTriggers = {
           bus,
           pool,
@@ -351,6 +368,7 @@ export async function buildApp(deps: OrchestratorDeps) {
           logger,
           wake: () => executor.wake(),
         };
+        consumptions = [];
         consumptions.push(
           await consumeChangeRequests(requestTriggers),
           await consumeGitPushes(requestTriggers),
@@ -374,6 +392,7 @@ export async function buildApp(deps: OrchestratorDeps) {
         await executor.stop();
         appliedAcks.stopAll();
         await rolloutCommands?.stop();
+        await triggers.stop();
         await Promise.all(consumptions.map((c) => c.stop()));
         await relay.stop();
         await audit.close();

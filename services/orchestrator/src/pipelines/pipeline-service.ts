@@ -14,6 +14,8 @@ export function createPipelineService(deps: {
   allowedCommands: readonly string[];
   /** URL prefixes `http-hook` steps may call. */
   allowedHookUrls: readonly string[];
+  /** After a pipeline is created, changed or deleted (what is consumed may change with it); must not throw. */
+  onChanged?: () => Promise<void>;
 }) {
   const { pool, pipelines } = deps;
   const check = (input: unknown) => {
@@ -46,6 +48,7 @@ export function createPipelineService(deps: {
         throw new ConflictError("pipeline_exists", `a pipeline named '${def.name}' exists`, {
           field: "name",
         });
+      await deps.onChanged?.();
       return mustGet(def.name);
     },
 
@@ -64,12 +67,14 @@ export function createPipelineService(deps: {
         authorize(pipelineScope(current));
         await pipelines.addVersion(tx, def, current.version + 1, actor);
       });
+      await deps.onChanged?.();
       return mustGet(name);
     },
 
     async delete(name: string, authorize: Authorize): Promise<void> {
       authorize(pipelineScope(await mustGet(name)));
       await pipelines.delete(pool, name);
+      await deps.onChanged?.();
     },
   };
 }

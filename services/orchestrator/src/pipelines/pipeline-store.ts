@@ -83,6 +83,19 @@ export function createPipelineStore() {
             sources.add(sourceKey({ namespace: r.namespace, environment: r.source_env }));
       return { version: Number(res.rows[0]?.version ?? 0), sources };
     },
+    /**
+     * Since when some pipeline is triggered by `config.changed` (the earliest such pipeline's last
+     * change), or null when none is: the trigger consumer runs only while one is.
+     */
+    async triggeredSince(db: Queryable): Promise<Date | null> {
+      const res = await db.query<{ updated_at: Date; definition: unknown }>(
+        `SELECT p.updated_at, v.definition FROM ${FROM}`,
+      );
+      const times = res.rows
+        .filter((r) => triggeredBy(r.definition as PipelineDefinition, "config.changed"))
+        .map((r) => r.updated_at.getTime());
+      return times.length ? new Date(Math.min(...times)) : null;
+    },
     /** The `pipeline_index` version: moves with every change to `pipelines`. */
     async indexVersion(db: Queryable): Promise<number> {
       const res = await db.query<{ version: string }>("SELECT version FROM pipeline_index");

@@ -79,6 +79,13 @@ export function createRolloutStore() {
      * The newest rollout of each place, whatever its status (an aborted one still holds its
      * revision), in one statement; keyed by `${namespace}\u0000${environment}`.
      */
+    /** When the oldest active rollout started, or null when none is active. */
+    async activeSince(db: Queryable): Promise<Date | null> {
+      const res = await db.query<{ at: Date | null }>(
+        "SELECT min(created_at) AS at FROM rollouts WHERE status = 'active'",
+      );
+      return res.rows[0]?.at ?? null;
+    },
     async newestOf(
       db: Queryable,
       places: readonly { namespace: string; environment: string }[],

@@ -22,6 +22,18 @@ describe("the rollout question's reads", () => {
     await seedShop(world);
     first = countingPool(world.db.pool as unknown as Pool);
     await world.startOrchestrator({}, first.pool);
+    // The answers remember only revisions the orchestrator saw in `config.changed`, which it
+    // consumes only while something needs it: here a pipeline triggered by changes (of staging;
+    // the writes below are to production, so it never runs).
+    const pipeline = await world.call("POST", "/v1/pipelines", {
+      name: "shop-follows-staging",
+      namespace: "shop",
+      source: "staging",
+      target: "production",
+      triggers: [{ type: "config.changed" }],
+      steps: [{ type: "promote" }],
+    });
+    expect(pipeline.status).toBe(201);
   });
   afterAll(async () => {
     await world?.close();

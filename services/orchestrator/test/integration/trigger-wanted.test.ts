@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, seedShop, startWorld, type World } from "./harness.js";
+
+/**
+ * The orchestrator consumes `config.changed` only while something needs it (a pipeline triggered
+ * by it, an active rollout): otherwise its durable does not exist and a change costs it nothing.
+ */
+describe("the trigger consumer, only while something needs config.changed", () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await startWorld();
+    await seedShop(world);
+    await world.startOrchestrator();
+  });
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  /** The durable's info from the JetStream API, or null when it does not exist. */
+  const durable = async () => {
+    const { nc, streams } = world.registry.nats;
+    const reply = await nc.request(
+      `$JS.API.CONSUMER.INFO.${streams.events}.orchestrator-triggers-config-changed`,
+    );
+    const info = reply.json<{ error?: { code: number } }>();
+    return info.error ? null : info;
+  };
+  const pipeline = (name: string, triggers: { type: string }[]) => ({
+    name,
+    namespace: "shop",
+    source: "staging",
+    target: "production",
+    triggers,
+    steps: [{ type: "promote" }],
+  });
+  const runsOf = async (name: string) =>
+    (await world.call("GET", `/v1/runs?pipeline=${name}`)).body.items as { trigger: string }[];
+
+  it("has no durable without a triggered pipeline, one from its save on, and none after its deletion", async () => {
+    expect(await durable()).toBeNull();
+    expect((await world.call("POST", "/v1/pipelines", pipeline("shop-by-hand", []))).status).toBe(201);
+    expect(await durable()).toBeNull();
+
+    // In place before the save answered: the next write to staging starts a run.
+    expect(
+      (await world.call("POST", "/v1/pipelines", pipeline("shop-follows", [{ type: "config.changed" }])))
+        .status,
+    ).toBe(201);
+    expect(await durable()).not.toBeNull();
+    const write = await world.registryCall("PATCH", "/v1/namespaces/shop/layers/staging", { replicas: 3 });
+    expect(write.status).toBe(200);
+    const runs = await eventually(
+      () => runsOf("shop-follows"),
+      (r) => r.length === 1,
+    );
+    expect(runs[0]!.trigger).toBe("config.changed");
+
+    expect((await world.call("DELETE", "/v1/pipelines/shop-follows")).status).toBe(204);
+    expect(await durable()).toBeNull();
+    expect(await runsOf("shop-by-hand")).toEqual([]);
+  });
+});
