@@ -1,23 +1,12 @@
 import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { CONFIG_CHANGED, type ConfigChanged } from "@nexus/contracts";
+import { CONFIG_CHANGED } from "@nexus/contracts";
 import { collectEvents, createTestBus, type TestBus } from "@nexus/test-fixtures";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { EventRefusedError } from "../../src/bus/index.js";
+import { changedEvent } from "./changed-event.js";
 
-const changed = (namespace: string, revision = 2): ConfigChanged => ({
-  schemaVersion: 1,
-  namespace,
-  environment: "production",
-  revision,
-  previousRevision: revision - 1,
-  hash: "a".repeat(64),
-  previousHash: "b".repeat(64),
-  layer: "production",
-  changedPaths: ["/database/pool"],
-  trigger: "write",
-  actor: "alice",
-  source: "api",
-});
+const changed = (namespace: string, revision = 2) =>
+  changedEvent({ namespace, revision, previousRevision: revision - 1 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

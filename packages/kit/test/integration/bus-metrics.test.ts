@@ -3,26 +3,14 @@
  * delivery shows up as a redelivery, a dead letter by reason and a message in the DLQ; the
  * durable's counts come from the server.
  */
-import { CONFIG_CHANGED, type ConfigChanged } from "@nexus/contracts";
+import { CONFIG_CHANGED } from "@nexus/contracts";
 import { collectEvents, createTestBus, parsePrometheusText, type TestBus } from "@nexus/test-fixtures";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { registerBusMetrics } from "../../src/metrics/index.js";
+import { changedEvent } from "./changed-event.js";
 
-const changed = (namespace: string): ConfigChanged => ({
-  schemaVersion: 1,
-  namespace,
-  environment: "production",
-  revision: 2,
-  previousRevision: 1,
-  hash: "a".repeat(64),
-  previousHash: "b".repeat(64),
-  layer: "production",
-  changedPaths: ["/x"],
-  trigger: "write",
-  actor: "alice",
-  source: "api",
-});
+const changed = (namespace: string) => changedEvent({ namespace });
 
 describe("bus metrics", () => {
   let t: TestBus;

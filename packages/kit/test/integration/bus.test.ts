@@ -1,25 +1,12 @@
 import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { CONFIG_CHANGED, type ConfigChanged, eventTypes } from "@nexus/contracts";
+import { CONFIG_CHANGED, eventTypes } from "@nexus/contracts";
 import { collectEvents, createTestBus, type TestBus } from "@nexus/test-fixtures";
 import { propagation } from "@opentelemetry/api";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type EventOf, EventRefusedError, InvalidEventError } from "../../src/bus/index.js";
+import { changedEvent } from "./changed-event.js";
 
-const changed = (over: Partial<ConfigChanged> = {}): ConfigChanged => ({
-  schemaVersion: 1,
-  namespace: "payments-api",
-  environment: "production",
-  revision: 2,
-  previousRevision: 1,
-  hash: "a".repeat(64),
-  previousHash: "b".repeat(64),
-  layer: "production",
-  changedPaths: ["/database/pool"],
-  trigger: "write",
-  actor: "alice",
-  source: "api",
-  ...over,
-});
+const changed = changedEvent;
 
 const TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

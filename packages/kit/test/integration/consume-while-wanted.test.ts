@@ -1,23 +1,11 @@
 import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
-import { CONFIG_CHANGED, type ConfigChanged } from "@nexus/contracts";
+import { CONFIG_CHANGED } from "@nexus/contracts";
 import { createTestBus, type TestBus } from "@nexus/test-fixtures";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { consumeWhileWanted } from "../../src/bus/index.js";
+import { changedEvent } from "./changed-event.js";
 
-const changed = (namespace: string): ConfigChanged => ({
-  schemaVersion: 1,
-  namespace,
-  environment: "production",
-  revision: 2,
-  previousRevision: 1,
-  hash: "a".repeat(64),
-  previousHash: "b".repeat(64),
-  layer: "production",
-  changedPaths: ["/x"],
-  trigger: "write",
-  actor: "alice",
-  source: "api",
-});
+const changed = (namespace: string) => changedEvent({ namespace });
 const silent = {
   debug: () => undefined,
   info: () => undefined,
