@@ -75,10 +75,6 @@ export function createRolloutStore() {
       );
       return res.rows[0] ? toPlan(res.rows[0]) : null;
     },
-    /**
-     * The newest rollout of each place, whatever its status (an aborted one still holds its
-     * revision), in one statement; keyed by `${namespace}\u0000${environment}`.
-     */
     /** When the oldest active rollout started, or null when none is active. */
     async activeSince(db: Queryable): Promise<Date | null> {
       const res = await db.query<{ at: Date | null }>(
@@ -86,6 +82,10 @@ export function createRolloutStore() {
       );
       return res.rows[0]?.at ?? null;
     },
+    /**
+     * The newest rollout of each place, whatever its status (an aborted one still holds its
+     * revision), in one statement; keyed by `${namespace}\u0000${environment}`.
+     */
     async newestOf(
       db: Queryable,
       places: readonly { namespace: string; environment: string }[],
