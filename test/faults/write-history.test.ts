@@ -7,6 +7,7 @@ import {
   type TestRedis,
 } from "@nexus/test-fixtures";
 import { afterAll, describe, expect, it } from "vitest";
+import { buildApp, type RegistryApp } from "../../services/config-registry/src/app.js";
 import { deepMerge } from "../../services/config-registry/src/documents/document-fns.js";
 import { resolveDocument } from "../../services/config-registry/src/resolve/resolve-fns.js";
 import {
@@ -64,17 +65,24 @@ describe("write history: concurrent conditional writers", () => {
     "loses no acknowledged write, accepts no If-Match twice, links every revision and event to the one before",
     async () => {
       const h = await startRegistry();
+      // A second instance on the same database, without the relay's lease: its commits reach the
+      // stream only through the table, while the first publishes its own from memory. Writers
+      // go to either, so each event's order is checked across both paths.
+      const second = await buildApp(h.registryDeps);
       try {
-        await h.registry.app.listen({ host: "127.0.0.1", port: 0 });
-        const address = h.registry.app.server.address();
-        const target: Target = {
-          url: `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`,
-          token: h.adminToken,
+        const urlOf = async (app: RegistryApp) => {
+          await app.app.listen({ host: "127.0.0.1", port: 0 });
+          const address = app.app.server.address();
+          return `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
         };
-        await setUpHistory(target);
+        const targets: Target[] = [
+          { url: await urlOf(h.registry), token: h.adminToken },
+          { url: await urlOf(second), token: h.adminToken },
+        ];
+        await setUpHistory(targets[0]!);
         const history: Operation[] = [];
         await runWorkload(
-          () => target,
+          () => targets[Math.floor(Math.random() * targets.length)]!,
           { casPut: 12, casPatch: 4, blind: 4, crossNamespace: 2, durationMs: (seconds || 6) * 1_000 },
           history,
         );
@@ -88,11 +96,12 @@ describe("write history: concurrent conditional writers", () => {
         expect(stats.conflicts).toBeGreaterThan(5);
         await recordFigure({
           fault:
-            "22 concurrent writers (If-Match PUT/PATCH, blind, rollback, ${ref:}), history checked offline",
+            "22 concurrent writers on two registry instances (If-Match PUT/PATCH, blind, rollback, ${ref:}), history checked offline",
           outcome: `0 lost, 0 If-Match accepted twice, 0 broken links, ${stats.events} events in order`,
           figure: `${stats.operations} operations, ${stats.acknowledged} acknowledged changes, ${stats.conflicts} conflicts`,
         });
       } finally {
+        await second.app.close();
         await h.close();
       }
     },

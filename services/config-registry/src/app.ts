@@ -176,7 +176,7 @@ export async function buildApp(deps: RegistryDeps) {
     cache,
     known,
     wakeOutbox,
-    handOver: (rows) => relay.handOver(rows),
+    handOver: (rows, places) => relay.handOver(rows, places),
     secrets,
     policies,
     onGitOverride: (namespace, layer, actor, revision) =>

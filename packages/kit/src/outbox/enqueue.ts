@@ -57,7 +57,38 @@ export function outboxInsertSql(first: number, onlyIf?: string): string {
   return `INSERT INTO outbox (id, subject, payload, headers)
     SELECT r.id, r.subject, r.payload::jsonb, r.headers::jsonb
     FROM json_to_recordset($${first}::json) AS r(id uuid, subject text, payload text, headers text)
-    ${onlyIf ? `WHERE EXISTS (SELECT 1 FROM ${onlyIf})` : ""}`;
+    ${onlyIf ? `WHERE EXISTS (SELECT 1 FROM ${onlyIf})` : ""}
+    RETURNING id, seq, subject`;
+}
+
+/**
+ * Where an inserted row stands in its subject's order: its `seq`, and the ids of the rows of its
+ * subject that were still unpublished when the inserting statement began (null: more than
+ * `OUTBOX_EARLIER_LIMIT`). The relay publishes a handed-over row from memory only when it has
+ * published each of those itself (`relay.handOver`), instead of asking the table after the commit.
+ */
+export interface OutboxPlace {
+  id: string;
+  seq: number;
+  earlier: string[] | null;
+}
+
+export const OUTBOX_EARLIER_LIMIT = 100;
+
+/**
+ * A scalar subquery giving the `OutboxPlace`s (a JSON array) of the rows a CTE named `inserted`
+ * (an `outboxInsertSql`) wrote, for the statement's result. The unpublished rows it lists are the
+ * statement's snapshot: only a writer that holds its subjects' row lock (and would have seen any
+ * concurrent writer of them move that row) gets a complete list this way; see order.ts.
+ */
+export function outboxPlacesSql(inserted: string): string {
+  return `(SELECT COALESCE(json_agg(json_build_object('id', i.id, 'seq', i.seq, 'earlier',
+      (SELECT CASE WHEN count(*) > ${OUTBOX_EARLIER_LIMIT} THEN NULL
+                   ELSE COALESCE(array_agg(u.id ORDER BY u.seq), '{}') END
+       FROM (SELECT o.id, o.seq FROM outbox o
+             WHERE o.published_at IS NULL AND o.subject = i.subject AND o.seq < i.seq
+             LIMIT ${OUTBOX_EARLIER_LIMIT + 1}) u))), '[]'::json)
+    FROM ${inserted} i)`;
 }
 
 /** How many parameters `outboxInsertSql` takes. */
@@ -82,6 +113,19 @@ export const outboxInsertParams = (rows: OutboxRows): unknown[] => [
 export async function enqueueEvents(client: Queryable, rows: OutboxRows): Promise<void> {
   if (rows.ids.length === 0) return;
   await client.query(outboxInsertSql(1), outboxInsertParams(rows));
+}
+
+/**
+ * `enqueueEvents` that also answers each row's `OutboxPlace`, for `relay.handOver`. Complete only
+ * for a caller holding the row lock every writer of these subjects takes and moves (order.ts).
+ */
+export async function enqueuePlacedEvents(client: Queryable, rows: OutboxRows): Promise<OutboxPlace[]> {
+  if (rows.ids.length === 0) return [];
+  const res = await client.query<{ places: OutboxPlace[] }>(
+    `WITH inserted AS (${outboxInsertSql(1)}) SELECT ${outboxPlacesSql("inserted")} AS places`,
+    outboxInsertParams(rows),
+  );
+  return res.rows[0]?.places ?? [];
 }
 
 /**

@@ -3,10 +3,14 @@ export {
   type EnqueueOptions,
   enqueueEvent,
   enqueueEvents,
+  enqueuePlacedEvents,
+  OUTBOX_EARLIER_LIMIT,
   OUTBOX_INSERT_PARAMS,
+  type OutboxPlace,
   type OutboxRows,
   outboxInsertParams,
   outboxInsertSql,
+  outboxPlacesSql,
   prepareOutboxRows,
 } from "./enqueue.js";
 export { createLease, type Lease, type LeaseConfig } from "./lease.js";

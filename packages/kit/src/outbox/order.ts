@@ -1,4 +1,5 @@
 import type pg from "pg";
+import type { OutboxPlace } from "./enqueue.js";
 
 /**
  * Per-subject order of the outbox, which is what consumers rely on: the events of one
@@ -11,9 +12,16 @@ import type pg from "pg";
  * - a publish that fails while a later one of the same subject succeeds (the failed one goes out
  *   later): `publishInSubjectOrder` sends a subject's next row only after the previous one's PubAck;
  * - a row handed over from memory (kit relay `handOver`) ahead of an earlier row of its subject:
- *   two commits' answers heard the other way round (`orderHandedRows` sorts a batch by `seq`), or
- *   a row another instance, or another path of this one, committed and has not handed over (found
- *   in the table: the relay then reads the table instead).
+ *   two commits' answers heard the other way round (a batch is sorted by `seq`), or a row another
+ *   instance, or another path of this one, committed and has not handed over (the relay then reads
+ *   the table instead). Rows handed over with their `OutboxPlace` say which rows of their subject
+ *   were unpublished at their commit (`orderFromPlaces`, no round trip); others are looked up in
+ *   the table after the commit (`orderHandedRows`).
+ *
+ * Why a commit's own snapshot lists every earlier row of its subjects: the writer holds (and moves
+ * on) the row every writer of those subjects locks and moves on, so any such writer either
+ * committed before the statement's snapshot was taken, and its rows are in it, or moved that row
+ * afterwards, and then the write's compare-and-swap on that row fails and nothing is committed.
  */
 
 export interface PublishableRow {
@@ -86,4 +94,47 @@ export async function orderHandedRows<R extends PublishableRow>(
   const ordered = (row?.ordered ?? []).map((id) => byId.get(id)).filter((r): r is R => r !== undefined);
   // A row the table does not have (cannot happen for a committed write) is never sent from memory.
   return { behind: row?.behind === true || ordered.length !== rows.length, ordered };
+}
+
+/**
+ * `orderHandedRows` from what each row's commit saw instead of a query: the rows in `seq` order,
+ * and `behind` when a row's subject had an unpublished row at its commit that is neither before it
+ * in this batch nor published by this relay (`published`), or the list was cut off (null).
+ * Undefined when a row came without its place (then the table is asked).
+ */
+export function orderFromPlaces<R extends PublishableRow & { place?: OutboxPlace | undefined }>(
+  rows: readonly R[],
+  published: (id: string) => boolean,
+): { behind: boolean; ordered: R[] } | undefined {
+  if (!rows.every((r) => r.place)) return undefined;
+  const ordered = [...rows].sort((a, b) => a.place!.seq - b.place!.seq);
+  const before = new Set<string>();
+  for (const row of ordered) {
+    const { earlier } = row.place!;
+    if (earlier === null || !earlier.every((id) => before.has(id) || published(id))) {
+      return { behind: true, ordered };
+    }
+    before.add(row.id);
+  }
+  return { behind: false, ordered };
+}
+
+/**
+ * Ids this relay published lately, the newest `limit` (an id that fell out only costs a read of
+ * the table): what `orderFromPlaces` asks about is a row unpublished in the table at a commit a
+ * few milliseconds old.
+ */
+export function createRecentIds(limit: number) {
+  const ids = new Set<string>();
+  return {
+    add(list: Iterable<string>): void {
+      for (const id of list) {
+        ids.delete(id);
+        ids.add(id);
+        if (ids.size > limit) ids.delete(ids.values().next().value!);
+      }
+    },
+    has: (id: string) => ids.has(id),
+    clear: () => ids.clear(),
+  };
 }

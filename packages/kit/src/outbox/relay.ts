@@ -1,8 +1,8 @@
 import type pg from "pg";
 import type { Bus, BusLogger } from "../bus/types.js";
-import { DEFAULT_OUTBOX_CHANNEL, type OutboxRows } from "./enqueue.js";
+import { DEFAULT_OUTBOX_CHANNEL, type OutboxPlace, type OutboxRows } from "./enqueue.js";
 import { createLease, type Lease } from "./lease.js";
-import { orderHandedRows, publishInSubjectOrder } from "./order.js";
+import { createRecentIds, orderFromPlaces, orderHandedRows, publishInSubjectOrder } from "./order.js";
 import { createDeferredStamps, markPublished } from "./stamps.js";
 import { watchEventStream } from "./stream-watch.js";
 
@@ -56,8 +56,10 @@ export interface OutboxRelay {
    * order), and `release()` the ticket once the write may be announced (its caches updated). The
    * active relay publishes released rows in ticket order without reading them back; a ticket is
    * never published before the ones handed before it. Elsewhere, `release()` is `wake()`.
+   * With each row's `OutboxPlace` from the commit (`outboxPlacesSql`), their order against rows
+   * of their subjects that only the table holds is known without asking the table.
    */
-  handOver(rows: OutboxRows): OutboxTicket;
+  handOver(rows: OutboxRows, places?: readonly OutboxPlace[]): OutboxTicket;
   isActive(): boolean;
 }
 
@@ -67,7 +69,13 @@ export interface OutboxTicket {
 
 /** Rows a write handed over after its commit: published from memory once released. */
 interface Handed {
-  rows: { id: string; subject: string; payload: string; headers: Record<string, string> }[];
+  rows: {
+    id: string;
+    subject: string;
+    payload: string;
+    headers: Record<string, string>;
+    place?: OutboxPlace | undefined;
+  }[];
   released: boolean;
   /** When it was handed over (for the publish lag). */
   at: number;
@@ -84,6 +92,8 @@ interface OutboxRow {
 }
 
 const MAX_RETRY_DELAY_MS = 30_000;
+/** Published ids remembered for `orderFromPlaces`: many seconds of events at any rate seen so far. */
+const RECENT_PUBLISHED = 20_000;
 
 const idleLease: Lease = { start: async () => undefined, stop: async () => undefined, held: () => false };
 
@@ -117,6 +127,8 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
   let readNeeded = true;
   /** Ids a read of the outbox published while they were also handed over (not to publish twice). */
   const publishedByRead = new Set<string>();
+  /** Rows this relay published lately (handed over or read), whatever their stamps. */
+  const recent = createRecentIds(RECENT_PUBLISHED);
   /** Published, handed-over rows whose stamp is not written yet. */
   const stamps = createDeferredStamps({
     pool,
@@ -136,6 +148,7 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
       readNeeded = true;
       handed.length = 0;
       publishedByRead.clear();
+      recent.clear();
     },
   });
 
@@ -157,6 +170,7 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
         clean = false;
         handed.length = 0;
         publishedByRead.clear();
+        recent.clear();
       },
       onNotify: () => {
         readNeeded = true;
@@ -208,7 +222,8 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
       if (taken.length === 0) return;
       let rows: typeof taken;
       try {
-        const order = await orderHandedRows(pool, taken, stamps.pending());
+        const order =
+          orderFromPlaces(taken, recent.has) ?? (await orderHandedRows(pool, taken, stamps.pending()));
         rows = order.ordered;
         if (order.behind) {
           // An earlier event of one of these subjects is still in the table only (another
@@ -229,6 +244,7 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
       const held = results.some((r) => r.status === "held");
       if (done.length) {
         stamps.add(done);
+        recent.add(done);
         config.onPublished?.(done.length, Date.now() - oldest, 0);
       }
       if (failed) config.onPublishFailed?.(results.filter((r) => r.status === "rejected").length);
@@ -291,6 +307,7 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
         const seq = rows[i]!.seq;
         if (r.status === "fulfilled") {
           done.push(rows[i]!.id);
+          recent.add([rows[i]!.id]);
           if (handed.length > 0) publishedByRead.add(rows[i]!.id);
           if (r.value.duplicate) duplicates++;
         } else if (r.status === "rejected") {
@@ -400,14 +417,16 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
       readNeeded = true;
       return kick(true);
     },
-    handOver(rows) {
+    handOver(rows, places) {
       if (rows.ids.length === 0 || !lease.held()) return { release: wake };
+      const placeOf = new Map(places?.map((p) => [p.id, p]));
       const entry: Handed = {
         rows: rows.ids.map((id, i) => ({
           id,
           subject: rows.subjects[i]!,
           payload: rows.payloads[i]!,
           headers: JSON.parse(rows.headers[i]!) as Record<string, string>,
+          place: placeOf.get(id),
         })),
         released: false,
         at: Date.now(),

@@ -16,6 +16,7 @@ import {
   deletePublishedOutbox,
   enqueueEvent,
   enqueueEvents,
+  enqueuePlacedEvents,
   type OutboxRelay,
   type OutboxRelayConfig,
   prepareOutboxRows,
@@ -383,5 +384,81 @@ describe("transactional outbox", () => {
     r.handOver(later).release();
     expect((await got).map((e) => e.event.data.revision)).toEqual([1, 2]);
     await expect.poll(unpublished).toBe(0);
+  });
+
+  describe("handed rows with the places their commits saw (no query after the commit)", () => {
+    /** The relay's pool, recording the order check and the reads of the outbox. */
+    const counted = () => {
+      const seen = { orderChecks: 0, reads: 0 };
+      const pool = {
+        query: ((...args: Parameters<typeof db.pool.query>) => {
+          const text = typeof args[0] === "string" ? args[0] : (args[0] as { text: string }).text;
+          if (/WITH batch AS/.test(text)) seen.orderChecks++;
+          if (/SELECT seq, id, subject/.test(text)) seen.reads++;
+          return (db.pool.query as (...a: unknown[]) => unknown)(...args);
+        }) as typeof db.pool.query,
+      };
+      return { seen, pool };
+    };
+    const placed = async (revision: number, namespace: string) => {
+      const rows = prepareOutboxRows(t.bus, CONFIG_CHANGED, [changed(revision, namespace)]);
+      const places = await withTransaction(db.pool, (c) => enqueuePlacedEvents(c, rows));
+      return { rows, places };
+    };
+
+    it("publishes them in commit order without asking the table, what the earlier commits published counting as done", async () => {
+      const { seen, pool } = counted();
+      const r = relay({ pool, pollIntervalMs: 60_000, markDelayMs: 5_000 });
+      await r.start();
+      await expect.poll(() => seen.reads).toBeGreaterThan(0);
+      await sleep(50);
+      const readsBefore = seen.reads;
+      const subject = t.bus.subject("nexus.config.changed.production.placed");
+      let arrived = 0;
+      t.nc.subscribe(subject, { callback: () => void arrived++ });
+      await t.nc.flush();
+      const got = collectEvents<{ data: ConfigChanged }>(t.nc, subject, 4, 5_000);
+
+      // Stamps wait 5 s: each commit sees the rows before it as unpublished, and the relay knows
+      // it published them.
+      const first = await placed(1, "placed");
+      expect(first.places).toEqual([{ id: first.rows.ids[0], seq: expect.any(Number), earlier: [] }]);
+      r.handOver(first.rows, first.places).release();
+      await expect.poll(() => arrived).toBe(1);
+      const second = await placed(2, "placed");
+      expect(second.places[0]?.earlier).toEqual(first.rows.ids);
+      // Answers heard the other way round: sorted by seq within the batch.
+      const third = await placed(3, "placed");
+      const fourth = await placed(4, "placed");
+      const late = r.handOver(fourth.rows, fourth.places);
+      const early = r.handOver(third.rows, third.places);
+      r.handOver(second.rows, second.places).release();
+      early.release();
+      late.release();
+      expect((await got).map((e) => e.event.data.revision)).toEqual([1, 2, 3, 4]);
+      expect(seen.orderChecks).toBe(0);
+      expect(seen.reads).toBe(readsBefore);
+    });
+
+    it("goes through the table when a commit saw an earlier row of its subject that this relay did not publish", async () => {
+      const { seen, pool } = counted();
+      const r = relay({ pool, pollIntervalMs: 60_000 });
+      await r.start();
+      await expect.poll(() => seen.reads).toBeGreaterThan(0);
+      await sleep(50);
+      const readsBefore = seen.reads;
+      const subject = t.bus.subject("nexus.config.changed.production.placed-elsewhere");
+      const got = collectEvents<{ data: ConfigChanged }>(t.nc, subject, 2, 5_000);
+      // Another instance's commit: in the table, not handed here, its NOTIFY not heard.
+      const earlier = prepareOutboxRows(t.bus, CONFIG_CHANGED, [changed(1, "placed-elsewhere")]);
+      await withTransaction(db.pool, (c) => enqueueEvents(c, earlier));
+      const later = await placed(2, "placed-elsewhere");
+      expect(later.places[0]?.earlier).toEqual(earlier.ids);
+      r.handOver(later.rows, later.places).release();
+      expect((await got).map((e) => e.event.data.revision)).toEqual([1, 2]);
+      expect(seen.reads).toBeGreaterThan(readsBefore);
+      expect(seen.orderChecks).toBe(0);
+      await expect.poll(unpublished).toBe(0);
+    });
   });
 });

@@ -1,6 +1,7 @@
 import {
   isAppError,
   isTransactionConflict,
+  type OutboxPlace,
   type OutboxRows,
   type OutboxTicket,
   type Pool,
@@ -64,7 +65,7 @@ export interface WriteServiceDeps {
   /** After a commit that enqueued events. */
   wakeOutbox: () => void;
   /** Right after a write's commit: its events, published from memory once released (kit relay). */
-  handOver?: (rows: OutboxRows) => OutboxTicket;
+  handOver?: (rows: OutboxRows, places?: readonly OutboxPlace[]) => OutboxTicket;
   secrets: Pick<SecretService, "seal" | "reveal" | "holdsPlaintext">;
   /** Policies as a blocking check (the drift-detector's); absent: writes are not checked. */
   policies?: PolicyGate | undefined;
@@ -112,7 +113,7 @@ export function createWriteService(deps: WriteServiceDeps) {
     // Handed over before anything awaits, so the relay's tickets follow commit order.
     const ticket =
       outcome.outbox && deps.handOver
-        ? deps.handOver(outcome.outbox)
+        ? deps.handOver(outcome.outbox, outcome.places)
         : { release: () => (outcome.changed.length > 0 ? deps.wakeOutbox() : undefined) };
     try {
       if (outcome.overrodeGit && outcome.result.changed)
@@ -308,15 +309,16 @@ export function createWriteService(deps: WriteServiceDeps) {
     const knownAfter = deps.known.snapshot(namespace);
     return {
       result: written,
-      changed: stored,
+      changed: stored.heads,
       outbox: plan.outbox,
+      places: stored.places,
       held: heldAfterCommit(held ?? heldFromRead(current, layer), {
         layer,
         revision,
         content,
         hash,
         dependencies: plan.dependencies,
-        heads: stored,
+        heads: stored.heads,
         comparableOf: (environment, h) => knownAfter.resolved.get(knownKey(environment, h)),
       }),
       ...(bound && !isGitImport(ctx) ? { overrodeGit: true } : {}),

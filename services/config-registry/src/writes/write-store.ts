@@ -3,9 +3,11 @@ import {
   auditInsertParams,
   auditInsertSql,
   OUTBOX_INSERT_PARAMS,
+  type OutboxPlace,
   type OutboxRows,
   outboxInsertParams,
   outboxInsertSql,
+  outboxPlacesSql,
   type Queryable,
 } from "@nexus/kit";
 import type { LayerHead } from "../layers/layer-types.js";
@@ -146,7 +148,8 @@ WITH locked AS (
 )
 SELECT (SELECT count(*)::int FROM claimed) AS applied,
   (SELECT COALESCE(json_agg(json_build_object('namespace', h.namespace, 'environment', h.environment,
-                                              'version', h.version)), '[]'::json) FROM heads h) AS versions`;
+                                              'version', h.version)), '[]'::json) FROM heads h) AS versions,
+  ${outboxPlacesSql("events")} AS places`;
 
 export interface CommittedWrite {
   revision: Omit<Revision, "createdAt">;
@@ -234,13 +237,18 @@ export function createWriteStore() {
 
     /**
      * Revision, layer head, namespace head revision, dependencies, resolved heads, outbox events and
-     * the audit line in one autocommit statement. The heads as stored (with their versions), or
-     * null when the namespace changed since it was read and nothing was stored.
+     * the audit line in one autocommit statement. The heads as stored (with their versions) and the
+     * events' places in their subjects' order (for the relay), or null when the namespace changed
+     * since it was read and nothing was stored.
      */
-    async commitWrite(q: Queryable, write: CommittedWrite): Promise<ResolvedHead[] | null> {
+    async commitWrite(
+      q: Queryable,
+      write: CommittedWrite,
+    ): Promise<{ heads: ResolvedHead[]; places: OutboxPlace[] } | null> {
       const res = await q.query<{
         applied: number;
         versions: { namespace: string; environment: string; version: number }[];
+        places: OutboxPlace[];
       }>({
         name: "layer-write-commit",
         text: COMMIT_SQL,
@@ -257,7 +265,9 @@ export function createWriteStore() {
         ],
       });
       const row = res.rows[0];
-      return row?.applied === 1 ? withVersions(write.heads, row.versions) : null;
+      return row?.applied === 1
+        ? { heads: withVersions(write.heads, row.versions), places: row.places }
+        : null;
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { WriteResultDto } from "@nexus/contracts";
-import type { AuditEntry, OutboxRows, Queryable } from "@nexus/kit";
+import type { AuditEntry, OutboxPlace, OutboxRows, Queryable } from "@nexus/kit";
 import { z } from "zod";
 import type { LayerHead } from "../layers/layer-types.js";
 import type { ResolvedHead } from "../resolve/resolve-types.js";
@@ -77,6 +77,8 @@ export interface WriteOutcome {
   result: WriteResult;
   changed: ResolvedHead[];
   outbox?: OutboxRows;
+  /** Where the commit put each event in its subject's order (for the relay: `handOver`). */
+  places?: OutboxPlace[];
   overrodeGit?: boolean;
   /** The namespace's state after this commit, for the next write (only once it is committed). */
   held?: HeldWriteState;
