@@ -435,7 +435,9 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
       return {
         release: () => {
           entry.released = true;
-          void kick(false);
+          // After the caller's current work (its answer to the write): publishing a large batch
+          // from memory is synchronous work that would otherwise hold that answer back.
+          setImmediate(() => void kick(false));
         },
       };
     },
