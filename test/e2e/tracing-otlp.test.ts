@@ -135,9 +135,17 @@ describe("tracing over OTLP/HTTP", () => {
       );
       return { write, publish, processed, ackProcessed };
     };
+    // Both processings: the ack's (handled one by one) can be exported before config.changed's,
+    // which the detector handles in batches that wait up to EVENT_BATCH_WAIT_MS for more.
     await expect
-      .poll(() => findTrace().ackProcessed.length, { timeout: 20_000, interval: 200 })
-      .toBeGreaterThan(0);
+      .poll(
+        () => {
+          const { processed, ackProcessed } = findTrace();
+          return ackProcessed.length > 0 && processed.length > ackProcessed.length;
+        },
+        { timeout: 20_000, interval: 200 },
+      )
+      .toBe(true);
 
     const { write, publish, processed, ackProcessed } = findTrace();
     expect(processed.length).toBeGreaterThan(ackProcessed.length); // config.changed itself, too

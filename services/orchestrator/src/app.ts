@@ -187,6 +187,7 @@ export async function buildApp(deps: OrchestratorDeps) {
       gates: rolloutGates,
       publishRollout,
       acks: appliedAcks.seen,
+      onRolloutStarted: () => checkTriggers("a rollout started"),
     }),
     // A failed step (or a cancel) ends a wave rollout: later waves never get its revision, and
     // everyone may apply the next one (what the rollback writes).
@@ -226,13 +227,7 @@ export async function buildApp(deps: OrchestratorDeps) {
     allowedCommands: config.allowedCommands ?? [],
     allowedHookUrls: config.allowedHookUrls ?? [],
     // A pipeline that starts or stops being triggered by changes takes effect before the answer.
-    onChanged: () =>
-      (triggersStarted ? triggers.check() : Promise.resolve()).catch((err: unknown) =>
-        logger.warn(
-          { err },
-          "could not start or stop the trigger consumer after a pipeline change; the next check will",
-        ),
-      ),
+    onChanged: () => checkTriggers("a pipeline change"),
   });
   const runs = createRunService({
     pool,
@@ -343,6 +338,15 @@ export async function buildApp(deps: OrchestratorDeps) {
     everyMs: TRIGGER_CHECK_MS,
   });
   let triggersStarted = false;
+  /** Start or stop the trigger consumer now, not at its next check; never fails the caller. */
+  function checkTriggers(after: string): Promise<void> {
+    return (triggersStarted ? triggers.check() : Promise.resolve()).catch((err: unknown) =>
+      logger.warn(
+        { err },
+        `could not start or stop the trigger consumer after ${after}; the next check will`,
+      ),
+    );
+  }
 
   return {
     ...http,

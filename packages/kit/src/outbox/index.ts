@@ -16,8 +16,8 @@ export {
 export { createLease, type Lease, type LeaseConfig } from "./lease.js";
 export {
   createOutboxRelay,
-  deletePublishedOutbox,
   type OutboxRelay,
   type OutboxRelayConfig,
   type OutboxTicket,
 } from "./relay.js";
+export { deletePublishedOutbox } from "./retention.js";

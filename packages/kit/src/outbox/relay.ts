@@ -1,8 +1,10 @@
 import type pg from "pg";
 import type { Bus, BusLogger } from "../bus/types.js";
 import { DEFAULT_OUTBOX_CHANNEL, type OutboxPlace, type OutboxRows } from "./enqueue.js";
+import { createHandedQueue } from "./handed.js";
 import { createLease, type Lease } from "./lease.js";
-import { createRecentIds, orderFromPlaces, orderHandedRows, publishInSubjectOrder } from "./order.js";
+import { orderFromPlaces, orderHandedRows, publishInSubjectOrder } from "./order.js";
+import { deletePublishedOutbox } from "./retention.js";
 import { createDeferredStamps, markPublished } from "./stamps.js";
 import { watchEventStream } from "./stream-watch.js";
 
@@ -67,20 +69,6 @@ export interface OutboxTicket {
   release(): void;
 }
 
-/** Rows a write handed over after its commit: published from memory once released. */
-interface Handed {
-  rows: {
-    id: string;
-    subject: string;
-    payload: string;
-    headers: Record<string, string>;
-    place?: OutboxPlace | undefined;
-  }[];
-  released: boolean;
-  /** When it was handed over (for the publish lag). */
-  at: number;
-}
-
 interface OutboxRow {
   seq: string;
   id: string;
@@ -92,8 +80,6 @@ interface OutboxRow {
 }
 
 const MAX_RETRY_DELAY_MS = 30_000;
-/** Published ids remembered for `orderFromPlaces`: many seconds of events at any rate seen so far. */
-const RECENT_PUBLISHED = 20_000;
 
 const idleLease: Lease = { start: async () => undefined, stop: async () => undefined, held: () => false };
 
@@ -117,18 +103,13 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
 
   let lease: Lease = idleLease;
   const channel = config.channel ?? DEFAULT_OUTBOX_CHANNEL;
-  /** Handed-over rows, in commit order. */
-  const handed: Handed[] = [];
+  const handed = createHandedQueue(batchSize);
   /**
    * The last read of the outbox found nothing else pending and nothing failed since: the handed
    * rows are then all there is to publish. Otherwise the next pass reads the outbox.
    */
   let clean = false;
   let readNeeded = true;
-  /** Ids a read of the outbox published while they were also handed over (not to publish twice). */
-  const publishedByRead = new Set<string>();
-  /** Rows this relay published lately (handed over or read), whatever their stamps. */
-  const recent = createRecentIds(RECENT_PUBLISHED);
   /** Published, handed-over rows whose stamp is not written yet. */
   const stamps = createDeferredStamps({
     pool,
@@ -146,9 +127,7 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
       // Every retained row is pending again: forget what memory knew, read the table.
       clean = false;
       readNeeded = true;
-      handed.length = 0;
-      publishedByRead.clear();
-      recent.clear();
+      handed.clear();
     },
   });
 
@@ -168,9 +147,7 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
       onLost: () => {
         // The new holder reads these from the table.
         clean = false;
-        handed.length = 0;
-        publishedByRead.clear();
-        recent.clear();
+        handed.clear();
       },
       onNotify: () => {
         readNeeded = true;
@@ -199,31 +176,16 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
     return pumping;
   }
 
-  /** Released rows at the head of the queue; an unreleased ticket holds back those after it. */
-  function takeReleased(): { rows: Handed["rows"]; oldest: number } {
-    const rows: Handed["rows"] = [];
-    let oldest = Date.now();
-    while (handed.length > 0 && handed[0]!.released && rows.length < batchSize) {
-      const entry = handed.shift()!;
-      oldest = Math.min(oldest, entry.at);
-      for (const r of entry.rows) {
-        if (publishedByRead.delete(r.id)) continue;
-        rows.push(r);
-      }
-    }
-    if (handed.length === 0) publishedByRead.clear();
-    return { rows, oldest };
-  }
-
   /** Publish what writes handed over, while nothing else is known to be pending. */
   async function publishHanded(): Promise<void> {
     while (!stopping && lease.held() && clean && !readNeeded) {
-      const { rows: taken, oldest } = takeReleased();
+      const { rows: taken, oldest } = handed.takeReleased();
       if (taken.length === 0) return;
       let rows: typeof taken;
       try {
         const order =
-          orderFromPlaces(taken, recent.has) ?? (await orderHandedRows(pool, taken, stamps.pending()));
+          orderFromPlaces(taken, handed.wasPublished) ??
+          (await orderHandedRows(pool, taken, stamps.pending()));
         rows = order.ordered;
         if (order.behind) {
           // An earlier event of one of these subjects is still in the table only (another
@@ -244,7 +206,7 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
       const held = results.some((r) => r.status === "held");
       if (done.length) {
         stamps.add(done);
-        recent.add(done);
+        handed.published(done);
         config.onPublished?.(done.length, Date.now() - oldest, 0);
       }
       if (failed) config.onPublishFailed?.(results.filter((r) => r.status === "rejected").length);
@@ -307,8 +269,7 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
         const seq = rows[i]!.seq;
         if (r.status === "fulfilled") {
           done.push(rows[i]!.id);
-          recent.add([rows[i]!.id]);
-          if (handed.length > 0) publishedByRead.add(rows[i]!.id);
+          handed.publishedByRead(rows[i]!.id);
           if (r.value.duplicate) duplicates++;
         } else if (r.status === "rejected") {
           failed.push(seq);
@@ -419,22 +380,10 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
     },
     handOver(rows, places) {
       if (rows.ids.length === 0 || !lease.held()) return { release: wake };
-      const placeOf = new Map(places?.map((p) => [p.id, p]));
-      const entry: Handed = {
-        rows: rows.ids.map((id, i) => ({
-          id,
-          subject: rows.subjects[i]!,
-          payload: rows.payloads[i]!,
-          headers: JSON.parse(rows.headers[i]!) as Record<string, string>,
-          place: placeOf.get(id),
-        })),
-        released: false,
-        at: Date.now(),
-      };
-      handed.push(entry);
+      const ticket = handed.add(rows, places);
       return {
         release: () => {
-          entry.released = true;
+          ticket.release();
           // After the caller's current work (its answer to the write): publishing a large batch
           // from memory is synchronous work that would otherwise hold that answer back.
           setImmediate(() => void kick(false));
@@ -444,23 +393,4 @@ export function createOutboxRelay(config: OutboxRelayConfig): OutboxRelay {
     wake,
     isActive: () => lease.held(),
   };
-}
-
-/** Delete published rows older than the retention, a slice at a time to keep locks short. */
-export async function deletePublishedOutbox(
-  pool: Pick<pg.Pool, "query">,
-  retentionMs: number,
-): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const res = await pool.query(
-      `DELETE FROM outbox WHERE seq IN (
-         SELECT seq FROM outbox
-         WHERE published_at IS NOT NULL AND published_at < now() - $1 * interval '1 millisecond'
-         ORDER BY seq LIMIT 5000)`,
-      [retentionMs],
-    );
-    total += res.rowCount ?? 0;
-    if ((res.rowCount ?? 0) < 5000) return total;
-  }
 }

@@ -39,6 +39,7 @@ export function createStepHandlers(deps: {
   publishRollout: PublishRollout;
   /** Applied-acks seen while runs wait on their target. */
   acks: SeenAcks;
+  onRolloutStarted?: WaveDeps["onStarted"];
 }): StepHandlers {
   const { registry, drift } = deps;
   const waves = createWaves({
@@ -50,6 +51,7 @@ export function createStepHandlers(deps: {
     publish: deps.publishRollout,
     acks: deps.acks,
     pollMs: deps.watchPollMs,
+    ...(deps.onRolloutStarted ? { onStarted: deps.onRolloutStarted } : {}),
     write: (input, desired) =>
       writeOnce(
         registry,

@@ -35,6 +35,11 @@ export interface WaveDeps {
   /** Applied-acks seen since the inventory was read (it ingests them in batches). */
   acks: SeenAcks;
   pollMs: number;
+  /**
+   * After a plan committed: the rollout answers need `config.changed` from now on, so the trigger
+   * consumer starts at once rather than at its next check (until then answers read Postgres).
+   */
+  onStarted?: () => Promise<void>;
   /** Write `desired` once into the target overlay (the promote step's writeOnce). */
   write(
     input: PromoteInput,
@@ -103,6 +108,7 @@ export function createWaves(deps: WaveDeps) {
         reason: `another rollout to ${run.target} is in progress (run ${other?.runId ?? "unknown"}); nothing was written`,
       };
     }
+    await deps.onStarted?.();
     return advance({ ...input, state });
   }
 

@@ -101,6 +101,15 @@ describe("promote with strategy waves", () => {
     ],
   });
   const run = (id: string) => world.call("GET", `/v1/runs/${id}`).then((r) => r.body);
+  /** The orchestrator's `config.changed` durable, or null when it does not exist. */
+  const triggerDurable = async () => {
+    const { nc, streams } = world.registry.nats;
+    const reply = await nc.request(
+      `$JS.API.CONSUMER.INFO.${streams.events}.orchestrator-triggers-config-changed`,
+    );
+    const info = reply.json<{ error?: { code: number } }>();
+    return info.error ? null : info;
+  };
   const byZone = (zone: string | undefined) => instances.filter((i) => i.zone === zone);
   /** The rollout gates open on the namespace at the registry (run id → environment). */
   const gates = async () =>
@@ -130,9 +139,19 @@ describe("promote with strategy waves", () => {
     const before = await world.resolved("shop", "production");
     for (const i of instances) expect(i.cfg.revision).toBe(before.revision);
     expect((await world.call("POST", "/v1/pipelines", pipeline("shop-waves"))).status).toBe(201);
+    // No pipeline is triggered by changes and no rollout is active: no trigger consumer yet.
+    expect(await triggerDurable()).toBeNull();
     const started = await world.call("POST", "/v1/pipelines/shop-waves/runs", {});
     expect(started.status).toBe(201);
     const runId = started.body.id as string;
+    // The plan's answers need config.changed: the consumer starts with the plan, not at the next
+    // check (every 5 s).
+    await eventually(
+      () => world.db.pool.query("SELECT 1 FROM rollouts WHERE run_id = $1", [runId]),
+      (r) => r.rowCount === 1,
+      10_000,
+    );
+    await eventually(triggerDurable, (d) => d !== null, 1_500);
 
     // Everyone heard of the new revision and asked; zone b and the unlabelled instance are held.
     await eventually(
