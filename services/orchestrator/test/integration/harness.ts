@@ -284,6 +284,16 @@ export async function eventually<T>(
   return last;
 }
 
+/** The orchestrator's `config.changed` durable (JetStream's consumer info), or null when it does not exist. */
+export async function triggerDurable(world: World): Promise<unknown> {
+  const { nc, streams } = world.registry.nats;
+  const reply = await nc.request(
+    `$JS.API.CONSUMER.INFO.${streams.events}.orchestrator-triggers-config-changed`,
+  );
+  const info = reply.json<{ error?: { code: number } }>();
+  return info.error ? null : info;
+}
+
 /** Namespace `shop` with a base, a staging overlay and a production overlay. */
 export async function seedShop(world: World): Promise<void> {
   const created = await world.registryCall("POST", "/v1/namespaces", { name: "shop" });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, seedShop, startWorld, type World } from "./harness.js";
+import { eventually, seedShop, startWorld, triggerDurable, type World } from "./harness.js";
 
 /**
  * The orchestrator consumes `config.changed` only while something needs it (a pipeline triggered
@@ -16,15 +16,6 @@ describe("the trigger consumer, only while something needs config.changed", () =
     await world?.close();
   });
 
-  /** The durable's info from the JetStream API, or null when it does not exist. */
-  const durable = async () => {
-    const { nc, streams } = world.registry.nats;
-    const reply = await nc.request(
-      `$JS.API.CONSUMER.INFO.${streams.events}.orchestrator-triggers-config-changed`,
-    );
-    const info = reply.json<{ error?: { code: number } }>();
-    return info.error ? null : info;
-  };
   const pipeline = (name: string, triggers: { type: string }[]) => ({
     name,
     namespace: "shop",
@@ -37,16 +28,16 @@ describe("the trigger consumer, only while something needs config.changed", () =
     (await world.call("GET", `/v1/runs?pipeline=${name}`)).body.items as { trigger: string }[];
 
   it("has no durable without a triggered pipeline, one from its save on, and none after its deletion", async () => {
-    expect(await durable()).toBeNull();
+    expect(await triggerDurable(world)).toBeNull();
     expect((await world.call("POST", "/v1/pipelines", pipeline("shop-by-hand", []))).status).toBe(201);
-    expect(await durable()).toBeNull();
+    expect(await triggerDurable(world)).toBeNull();
 
     // In place before the save answered: the next write to staging starts a run.
     expect(
       (await world.call("POST", "/v1/pipelines", pipeline("shop-follows", [{ type: "config.changed" }])))
         .status,
     ).toBe(201);
-    expect(await durable()).not.toBeNull();
+    expect(await triggerDurable(world)).not.toBeNull();
     const write = await world.registryCall("PATCH", "/v1/namespaces/shop/layers/staging", { replicas: 3 });
     expect(write.status).toBe(200);
     const runs = await eventually(
@@ -56,7 +47,7 @@ describe("the trigger consumer, only while something needs config.changed", () =
     expect(runs[0]!.trigger).toBe("config.changed");
 
     expect((await world.call("DELETE", "/v1/pipelines/shop-follows")).status).toBe(204);
-    expect(await durable()).toBeNull();
+    expect(await triggerDurable(world)).toBeNull();
     expect(await runsOf("shop-by-hand")).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { connectConfig, type NexusConfig } from "@nexus/client";
 import { type CloudEvent, RolloutGateReply, rolloutGateSubject } from "@nexus/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, type JsonBody, seedShop, startWorld, type World } from "./harness.js";
+import { eventually, type JsonBody, seedShop, startWorld, triggerDurable, type World } from "./harness.js";
 
 type Shop = { checkout?: { enabled?: boolean; mode?: string }; replicas?: number };
 
@@ -101,15 +101,6 @@ describe("promote with strategy waves", () => {
     ],
   });
   const run = (id: string) => world.call("GET", `/v1/runs/${id}`).then((r) => r.body);
-  /** The orchestrator's `config.changed` durable, or null when it does not exist. */
-  const triggerDurable = async () => {
-    const { nc, streams } = world.registry.nats;
-    const reply = await nc.request(
-      `$JS.API.CONSUMER.INFO.${streams.events}.orchestrator-triggers-config-changed`,
-    );
-    const info = reply.json<{ error?: { code: number } }>();
-    return info.error ? null : info;
-  };
   const byZone = (zone: string | undefined) => instances.filter((i) => i.zone === zone);
   /** The rollout gates open on the namespace at the registry (run id → environment). */
   const gates = async () =>
@@ -140,7 +131,7 @@ describe("promote with strategy waves", () => {
     for (const i of instances) expect(i.cfg.revision).toBe(before.revision);
     expect((await world.call("POST", "/v1/pipelines", pipeline("shop-waves"))).status).toBe(201);
     // No pipeline is triggered by changes and no rollout is active: no trigger consumer yet.
-    expect(await triggerDurable()).toBeNull();
+    expect(await triggerDurable(world)).toBeNull();
     const started = await world.call("POST", "/v1/pipelines/shop-waves/runs", {});
     expect(started.status).toBe(201);
     const runId = started.body.id as string;
@@ -151,7 +142,11 @@ describe("promote with strategy waves", () => {
       (r) => r.rowCount === 1,
       10_000,
     );
-    await eventually(triggerDurable, (d) => d !== null, 1_500);
+    await eventually(
+      () => triggerDurable(world),
+      (d) => d !== null,
+      1_500,
+    );
 
     // Everyone heard of the new revision and asked; zone b and the unlabelled instance are held.
     await eventually(
