@@ -10,6 +10,16 @@ export function parseRetryAfter(value: string | undefined | null, now: Date): nu
   return Math.min(Math.max(0, at - now.getTime()), 3_600_000);
 }
 
+/**
+ * The clock a `Retry-After` date is read against: the receiver's own, from its `Date` header, when
+ * it sent one (a notifier whose clock is off would otherwise wait too long or not at all);
+ * otherwise this process's.
+ */
+export function receiverNow(dateHeader: string | undefined | null, localNow: number): Date {
+  const at = dateHeader ? Date.parse(dateHeader) : Number.NaN;
+  return new Date(Number.isNaN(at) ? localNow : at);
+}
+
 export type SendOutcome =
   | { kind: "delivered"; statusCode: number | null }
   /** Try again later; `afterMs` when the receiver said when (Retry-After). */

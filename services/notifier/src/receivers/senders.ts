@@ -4,7 +4,7 @@ import type { Receiver } from "../routing/routing-types.js";
 import type { DeliveryAction, NotificationMessage } from "./message-types.js";
 import { type Outbound, OutboundRefusedError, resolveChecked } from "./outbound.js";
 import { pagerDutyPayload, signWebhook, slackPayload, webhookBody } from "./payload-fns.js";
-import { outcomeForStatus, type SendOutcome } from "./send-outcome-fns.js";
+import { outcomeForStatus, receiverNow, type SendOutcome } from "./send-outcome-fns.js";
 import type { SlackPacing } from "./slack-pacing.js";
 import { html, plainText, titleOf } from "./text-fns.js";
 
@@ -47,10 +47,11 @@ export function createSenders(config: SendersConfig) {
   ): Promise<SendOutcome & { retryAfterMs?: number }> => {
     const res = await config.outbound.post(url, body, headers);
     const retryAfter = res.headers["retry-after"];
+    const date = res.headers.date;
     return outcomeForStatus(
       res.status,
       typeof retryAfter === "string" ? retryAfter : null,
-      new Date(now()),
+      receiverNow(typeof date === "string" ? date : null, now()),
       res.body,
     );
   };

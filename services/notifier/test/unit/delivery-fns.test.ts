@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { backoffMs, nextState } from "../../src/delivery/delivery-fns.js";
-import { outcomeForStatus, parseRetryAfter } from "../../src/receivers/send-outcome-fns.js";
+import { outcomeForStatus, parseRetryAfter, receiverNow } from "../../src/receivers/send-outcome-fns.js";
 
 const now = new Date("2026-01-01T00:00:00Z");
 const policy = { baseMs: 1000, maxMs: 60_000 };
@@ -28,6 +28,17 @@ describe("Retry-After", () => {
     expect(parseRetryAfter("Thu, 01 Jan 2026 00:00:10 GMT", now)).toBe(10_000);
     expect(parseRetryAfter("soon", now)).toBeNull();
     expect(parseRetryAfter(undefined, now)).toBeNull();
+  });
+
+  it("reads a date against the receiver's clock (its Date header), whatever this process's says", () => {
+    // This process is 10 minutes ahead; the receiver says "in 5 s" as a date by its own clock.
+    const local = Date.parse("Thu, 01 Jan 2026 00:10:00 GMT");
+    const theirs = receiverNow("Thu, 01 Jan 2026 00:00:00 GMT", local);
+    expect(parseRetryAfter("Thu, 01 Jan 2026 00:00:05 GMT", theirs)).toBe(5_000);
+    expect(parseRetryAfter("Thu, 01 Jan 2026 00:00:05 GMT", new Date(local))).toBe(0);
+    // No or an unreadable Date header: this process's clock.
+    expect(receiverNow(undefined, local).getTime()).toBe(local);
+    expect(receiverNow("yesterday-ish", local).getTime()).toBe(local);
   });
 });
 
