@@ -9,6 +9,12 @@ export const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? "silent";
 export const WARMUP_SECONDS = Math.min(2, Math.max(1, SECONDS / 5));
 export const WARMUP_WRITES = 200;
 /**
+ * `pnpm bench:system`: seconds of writes (at WRITERS in flight, each chain half of it) before any
+ * measurement, so the services' CPU per change is their steady state, not V8 still compiling the
+ * code of processes that started a minute ago (0: only the WARMUP_WRITES of each slice group).
+ */
+export const SYSTEM_WARMUP_SECONDS = Math.min(whole("BENCH_SYSTEM_WARMUP_SECONDS", 20), 300);
+/**
  * One part only: `read` or `write` for `pnpm bench` (the table then has only its rows), or `fanin`
  * for the fan-in and document-size curves (`fanin-phase.ts`, not part of the default run);
  * `throughput` or `curves` for `pnpm bench:system`. Each entry point checks its own values.
@@ -29,6 +35,15 @@ export function positive(name: string, fallback: number): number {
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return n;
+}
+
+function whole(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`${name} must be a whole number of seconds, got "${raw}"`);
   return n;
 }
 
