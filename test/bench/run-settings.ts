@@ -9,11 +9,11 @@ export const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? "silent";
 export const WARMUP_SECONDS = Math.min(2, Math.max(1, SECONDS / 5));
 export const WARMUP_WRITES = 200;
 /**
- * `pnpm bench:system`: seconds of writes (at WRITERS in flight, each chain half of it) before any
- * measurement, so the services' CPU per change is their steady state, not V8 still compiling the
- * code of processes that started a minute ago (0: only the WARMUP_WRITES of each slice group).
+ * Seconds of writes (at WRITERS in flight, each chain half of it) before any write is measured,
+ * in `pnpm bench` and `pnpm bench:system`: what is measured is then the servers' steady state, not
+ * V8 still compiling code that started a minute ago (0: only the WARMUP_WRITES of each slice group).
  */
-export const SYSTEM_WARMUP_SECONDS = Math.min(whole("BENCH_SYSTEM_WARMUP_SECONDS", 20), 300);
+export const WRITE_WARMUP_SECONDS = Math.min(whole("BENCH_WRITE_WARMUP_SECONDS", 20), 300);
 /**
  * One part only: `read` or `write` for `pnpm bench` (the table then has only its rows), or `fanin`
  * for the fan-in and document-size curves (`fanin-phase.ts`, not part of the default run);

@@ -12,7 +12,7 @@ import {
   SLICE_SECONDS,
   slice,
 } from "./run-resources.js";
-import { log, MAX_WRITES, SECONDS, WARMUP_WRITES, WRITERS } from "./run-settings.js";
+import { log, MAX_WRITES, SECONDS, WARMUP_WRITES, WRITE_WARMUP_SECONDS, WRITERS } from "./run-settings.js";
 import { summarize } from "./stats.js";
 
 interface WriteFigures {
@@ -48,6 +48,14 @@ export async function writePhase(
     eventTimeoutMs: 10_000,
   });
   const figures = new Map<string, WriteFigures>();
+  if (WRITE_WARMUP_SECONDS > 0) {
+    // The registry's code is still being compiled for its first tens of seconds of writes (README (w)).
+    log(
+      `write: warm-up, ${WRITE_WARMUP_SECONDS} s of writes at ${WRITERS} in flight (half on each chain), not measured`,
+    );
+    for (const kind of kinds)
+      await slice(res, job(kind, WRITERS, WRITE_WARMUP_SECONDS / 2, 0), new CpuTally());
+  }
   for (const inflight of [1, WRITERS]) {
     log(
       `write: ${inflight} in flight; each chain warmed up with ${WARMUP_WRITES} writes, then ${SECONDS} s each ` +

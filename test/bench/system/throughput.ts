@@ -7,7 +7,7 @@ import { performance } from "node:perf_hooks";
 import { since, snapshot } from "../cpu.js";
 import type { WriteJob, WriteKind, WriteSlice } from "../protocol.js";
 import { fmt, type LoadProcess, ROUNDS, type Row, rotated, SLICE_SECONDS } from "../run-resources.js";
-import { log, MAX_WRITES, SECONDS, SYSTEM_WARMUP_SECONDS, WARMUP_WRITES, WRITERS } from "../run-settings.js";
+import { log, MAX_WRITES, SECONDS, WARMUP_WRITES, WRITE_WARMUP_SECONDS, WRITERS } from "../run-settings.js";
 import { summarize } from "../stats.js";
 import { printGrid } from "../table.js";
 import {
@@ -118,18 +118,18 @@ export function printIdleTable(idle: { cpu: Map<string, number>; seconds: number
 }
 
 /**
- * Writes before any measurement (SYSTEM_WARMUP_SECONDS, half for each chain): the services have
+ * Writes before any measurement (WRITE_WARMUP_SECONDS, half for each chain): the services have
  * just started, and for their first tens of seconds of writes V8 is still compiling their code
  * (a fifth of the registry's and the drift-detector's samples in `perf` then); a service that has
  * run for a while does not pay that per change.
  */
 async function warmupPhase(c: Chains): Promise<void> {
-  if (SYSTEM_WARMUP_SECONDS === 0) return;
+  if (WRITE_WARMUP_SECONDS === 0) return;
   log(
-    `warm-up: ${SYSTEM_WARMUP_SECONDS} s of writes at ${WRITERS} in flight (half on each chain), not measured`,
+    `warm-up: ${WRITE_WARMUP_SECONDS} s of writes at ${WRITERS} in flight (half on each chain), not measured`,
   );
   for (const kind of ["nexus", "baseline"] as const)
-    await measuredSlice(c, writeJob(c, kind, targetsOf(kind, WRITERS), SYSTEM_WARMUP_SECONDS / 2));
+    await measuredSlice(c, writeJob(c, kind, targetsOf(kind, WRITERS), WRITE_WARMUP_SECONDS / 2));
 }
 
 export async function throughputPhase(

@@ -97,6 +97,7 @@ export function parsePointer(pointer: string): string[] {
  */
 export function canonicalJson(value: unknown): string {
   try {
+    metMutable = false; // a walk that threw part-way may have left it set
     return plainCanonicalJson(value);
   } catch (err) {
     if (err !== NOT_PLAIN_JSON) throw err;
@@ -134,31 +135,56 @@ function plainCanonicalJson(value: unknown): string {
       return value ? "true" : "false";
     case "object": {
       if (value === null) return "null";
-      if (Array.isArray(value)) {
-        let out = "[";
-        for (let i = 0; i < value.length; i++) {
-          if (i > 0) out += ",";
-          const item: unknown = value[i];
-          out += hasNoJsonForm(item) ? "null" : plainCanonicalJson(item);
-        }
-        return `${out}]`;
+      const frozen = Object.isFrozen(value);
+      if (frozen) {
+        const known = frozenCanonical.get(value);
+        if (known !== undefined) return known;
       }
-      if (!isPlainObject(value) || typeof value.toJSON === "function") throw NOT_PLAIN_JSON;
-      const keys = Object.keys(value).sort();
-      let out = "{";
-      let first = true;
-      for (const key of keys) {
-        const item = value[key];
-        if (hasNoJsonForm(item)) continue;
-        if (!isWellFormed(key)) throw NOT_PLAIN_JSON;
-        out += `${first ? "" : ","}${JSON.stringify(key)}:${plainCanonicalJson(item)}`;
-        first = false;
-      }
-      return `${out}}`;
+      const outer = metMutable;
+      metMutable = !frozen;
+      const out = Array.isArray(value) ? canonicalArray(value) : canonicalObject(value);
+      if (!metMutable) frozenCanonical.set(value, out);
+      metMutable = outer || metMutable;
+      return out;
     }
     default:
       throw NOT_PLAIN_JSON;
   }
+}
+
+/**
+ * The canonical JSON of deeply frozen objects and arrays, computed once. A write's resolution
+ * shares every subtree it did not change with the layers it read, which are frozen once written
+ * (`deepFreeze`), so canonicalising a large document after a small change walks only the paths
+ * to the change. Kept only for an object whose every descendant object is frozen too.
+ */
+const frozenCanonical = new WeakMap<object, string>();
+/** Whether anything met under the object being canonicalised is not frozen. */
+let metMutable = false;
+
+function canonicalArray(value: unknown[]): string {
+  let out = "[";
+  for (let i = 0; i < value.length; i++) {
+    if (i > 0) out += ",";
+    const item: unknown = value[i];
+    out += hasNoJsonForm(item) ? "null" : plainCanonicalJson(item);
+  }
+  return `${out}]`;
+}
+
+function canonicalObject(value: object): string {
+  if (!isPlainObject(value) || typeof value.toJSON === "function") throw NOT_PLAIN_JSON;
+  const keys = Object.keys(value).sort();
+  let out = "{";
+  let first = true;
+  for (const key of keys) {
+    const item = value[key];
+    if (hasNoJsonForm(item)) continue;
+    if (!isWellFormed(key)) throw NOT_PLAIN_JSON;
+    out += `${first ? "" : ","}${JSON.stringify(key)}:${plainCanonicalJson(item)}`;
+    first = false;
+  }
+  return `${out}}`;
 }
 
 /** Hex sha256 of the canonical JSON of `value`: the content hash of a revision. */
@@ -206,6 +232,31 @@ function mergeValue(baseValue: unknown, value: unknown): unknown {
     return mergeObjects(isPlainObject(baseValue) ? baseValue : {}, value);
   }
   return cloneJson(value);
+}
+
+/**
+ * `deepMerge` without copies: the result shares every subtree only one side has (and the
+ * overlay's arrays and scalars); only objects both sides have are new. For readers that change
+ * nothing they are given (the resolver, which builds its own output): a write's resolution would
+ * otherwise copy the whole base document first, only to read it once.
+ */
+export function deepMergeShared(base: JsonObject, overlay: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const key of Object.keys(base)) {
+    if (!Object.hasOwn(overlay, key)) setOwn(out, key, base[key]);
+    else if (overlay[key] !== null) setOwn(out, key, mergeValueShared(base[key], overlay[key]));
+  }
+  for (const key of Object.keys(overlay)) {
+    if (Object.hasOwn(base, key) || overlay[key] === null) continue;
+    setOwn(out, key, mergeValueShared(undefined, overlay[key]));
+  }
+  return out;
+}
+
+function mergeValueShared(baseValue: unknown, value: unknown): unknown {
+  // An overlay object is always rebuilt: its nulls delete keys, even where the base has none.
+  if (isPlainObject(value)) return deepMergeShared(isPlainObject(baseValue) ? baseValue : {}, value);
+  return value;
 }
 
 /**

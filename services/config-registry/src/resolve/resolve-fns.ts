@@ -1,4 +1,3 @@
-import { ValidationError } from "@nexus/kit";
 import {
   cloneJson,
   escapePointerToken,
@@ -9,31 +8,12 @@ import {
 } from "../documents/document-fns.js";
 
 import { isSecretNode } from "../secrets/secret-doc-fns.js";
+import { type ReferenceErrorCode, type ReferenceProblem, referenceError } from "./reference-problems.js";
 import { parseTemplate, type TemplatePart } from "./template-fns.js";
 
 export * from "./explain-fns.js";
+export * from "./reference-problems.js";
 export * from "./template-fns.js";
-
-export type ReferenceErrorCode =
-  | "reference_cycle"
-  | "reference_missing"
-  | "variable_missing"
-  | "namespace_missing"
-  | "reference_invalid"
-  | "reference_not_secret";
-
-export interface ReferenceProblem {
-  code: ReferenceErrorCode;
-  /** The namespace whose document holds the string with the bad reference. */
-  namespace: string;
-  /** JSON pointer of that string in that namespace's document. */
-  pointer: string;
-  /** The reference as written, e.g. `${ref:db.host}`. */
-  reference: string;
-  message: string;
-  /** `"<namespace>:<pointer>"` of the strings being resolved, outermost first. */
-  chain: string[];
-}
 
 export interface ResolveInput {
   namespace: string;
@@ -116,36 +96,69 @@ class Resolver {
     return out;
   }
 
+  /**
+   * The resolved value of `raw` (at `pointer`). A subtree with nothing to resolve is returned as
+   * it is, not copied: the result shares it with the input (which nobody changes: layer contents
+   * are frozen once written, and resolutions are frozen once kept), and a write to a large
+   * document with a few references builds only the objects on the paths to them. A child's
+   * pointer is built only where a string holds a reference or to descend into an object.
+   */
   resolveNode(namespace: string, pointer: string, raw: unknown): Outcome {
     if (typeof raw === "string") return this.resolveString(namespace, pointer, raw);
     if (Array.isArray(raw)) {
       let failed = false;
-      const out = raw.map((item, i) => {
-        const r = this.resolveNode(namespace, `${pointer}/${i}`, item);
+      let out: unknown[] | undefined;
+      for (let i = 0; i < raw.length; i++) {
+        const item: unknown = raw[i];
+        const r = this.resolveChild(namespace, pointer, String(i), item);
         if (r === FAILED) failed = true;
-        return r;
-      });
-      return failed ? FAILED : out;
+        if (out === undefined && r !== item) out = raw.slice(0, i);
+        out?.push(r);
+      }
+      return failed ? FAILED : (out ?? raw);
     }
     if (isPlainObject(raw)) {
       // A secret is a leaf: never resolved inside, and tagged with the namespace whose data key
       // sealed it, which is where it came from (a stored `ns` is never trusted).
       if (isSecretNode(raw)) return stampSecret(raw, namespace);
       let failed = false;
-      const out: JsonObject = {};
-      for (const key of Object.keys(raw)) {
-        const r = this.resolveNode(namespace, `${pointer}/${escapePointerToken(key)}`, raw[key]);
+      let out: JsonObject | undefined;
+      const keys = Object.keys(raw);
+      for (let k = 0; k < keys.length; k++) {
+        const key = keys[k]!;
+        const child = raw[key];
+        const r = this.resolveChild(namespace, pointer, key, child);
         if (r === FAILED) failed = true;
-        setOwn(out, key, r);
+        if (out === undefined && r !== child) {
+          out = {};
+          for (let j = 0; j < k; j++) setOwn(out, keys[j]!, raw[keys[j]!]);
+        }
+        if (out !== undefined) setOwn(out, key, r);
       }
-      return failed ? FAILED : out;
+      return failed ? FAILED : (out ?? raw);
     }
     return raw;
+  }
+
+  /** `resolveNode` of the child `token` of the node at `pointer`. */
+  private resolveChild(namespace: string, pointer: string, token: string, child: unknown): Outcome {
+    if (typeof child === "string") {
+      const parts = parseTemplate(child);
+      return parts === null
+        ? child
+        : this.resolveTemplate(namespace, `${pointer}/${escapePointerToken(token)}`, parts);
+    }
+    if (child === null || typeof child !== "object") return child;
+    return this.resolveNode(namespace, `${pointer}/${escapePointerToken(token)}`, child);
   }
 
   private resolveString(namespace: string, pointer: string, s: string): Outcome {
     const parts = parseTemplate(s);
     if (parts === null) return s;
+    return this.resolveTemplate(namespace, pointer, parts);
+  }
+
+  private resolveTemplate(namespace: string, pointer: string, parts: TemplatePart[]): Outcome {
     const key = frameKey(namespace, pointer);
     const top = this.stack.at(-1);
     if (this.memo.has(key)) {
@@ -404,30 +417,4 @@ export function resolveDocument(input: ResolveInput): ResolveResult {
   };
   if (input.trace) result.references = resolver.rootTraces;
   return result;
-}
-
-function referenceError(namespace: string, problems: ReferenceProblem[]): ValidationError {
-  const first = problems[0];
-  if (first === undefined)
-    return new ValidationError("reference_invalid", "the document's references cannot be resolved");
-  const prefix = `${namespace}:`;
-  const local =
-    first.namespace === namespace
-      ? first.pointer
-      : first.chain[0]?.startsWith(prefix)
-        ? first.chain[0].slice(prefix.length)
-        : undefined;
-  const more = problems.length - 1;
-  const message =
-    more > 0 ? `${first.message} (and ${more} more reference problem${more > 1 ? "s" : ""})` : first.message;
-  return new ValidationError(first.code, message, {
-    field: local ?? first.pointer,
-    details: {
-      namespace: first.namespace,
-      pointer: first.pointer,
-      reference: first.reference,
-      chain: first.chain,
-      errors: problems,
-    },
-  });
 }

@@ -1,6 +1,6 @@
 import type { ConfigChanged } from "@nexus/contracts";
 import { AppError, enqueueEvents, type OutboxRows, type Queryable, ValidationError } from "@nexus/kit";
-import { canonicalJson, changedPaths, deepMerge, hashOfCanonical } from "../documents/document-fns.js";
+import { canonicalJson, changedPaths, deepMergeShared, hashOfCanonical } from "../documents/document-fns.js";
 import { compileSchema, type SchemaViolation } from "../documents/schema-fns.js";
 import type { LayerStore } from "../layers/layer-store.js";
 import { BASE_LAYER } from "../layers/layer-types.js";
@@ -131,8 +131,9 @@ export function createResolveService(deps: ResolveServiceDeps) {
     }
   }
 
+  /** Shares the layers' subtrees: only the resolver reads it, and it never changes what it reads. */
   function merged(state: NamespaceState, environment: string): Record<string, unknown> {
-    return deepMerge(state.layers.get(BASE_LAYER) ?? {}, state.layers.get(environment) ?? {});
+    return deepMergeShared(state.layers.get(BASE_LAYER) ?? {}, state.layers.get(environment) ?? {});
   }
 
   /**

@@ -7,7 +7,9 @@ import {
   changedPaths,
   cloneJson,
   contentHash,
+  deepFreeze,
   deepMerge,
+  deepMergeShared,
   diffDocuments,
   isPlainObject,
   jsonEqual,
@@ -56,6 +58,31 @@ describe("canonicalJson / contentHash", () => {
     expect(contentHash({ x: 1 })).not.toBe(contentHash({ x: "1" }));
     // sha256 of "{}"
     expect(contentHash({})).toBe("44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
+  });
+
+  it("keeps the text of deeply frozen subtrees only: a frozen object over a mutable one is walked again", () => {
+    const shared = deepFreeze({ b: { c: [1, 2] }, a: "x" });
+    expect(canonicalJson({ k: shared })).toBe('{"k":{"a":"x","b":{"c":[1,2]}}}');
+    expect(canonicalJson({ other: 1, k: shared })).toBe('{"k":{"a":"x","b":{"c":[1,2]}},"other":1}');
+    const inner = { n: 1 };
+    const shallow = Object.freeze({ inner });
+    expect(canonicalJson(shallow)).toBe('{"inner":{"n":1}}');
+    inner.n = 2;
+    expect(canonicalJson(shallow)).toBe('{"inner":{"n":2}}');
+    // A walk that throws part-way leaves nothing behind for the next one.
+    expect(() => canonicalJson({ a: shared, b: Number.NaN })).toThrow();
+    expect(canonicalJson(deepFreeze({ z: { y: 1 } }))).toBe('{"z":{"y":1}}');
+  });
+
+  it("property: frozen or not, the same text", () => {
+    fc.assert(
+      fc.property(jsonObject, (doc) => {
+        const text = canonicalJson(doc);
+        const frozen = deepFreeze(structuredClone(doc));
+        expect(canonicalJson(frozen)).toBe(text);
+        expect(canonicalJson({ wrapped: frozen })).toBe(`{"wrapped":${text}}`);
+      }),
+    );
   });
 
   it("refuses values with no JSON form", () => {
@@ -196,6 +223,33 @@ describe("deepMerge", () => {
         expect(deepMerge(once, overlay)).toEqual(once);
       }),
     );
+  });
+});
+
+describe("deepMergeShared", () => {
+  it("property: the same document as deepMerge, for any base and overlay", () => {
+    fc.assert(
+      fc.property(jsonObject, jsonObject, (base, overlay) => {
+        expect(deepMergeShared(base, overlay)).toEqual(deepMerge(base, overlay));
+      }),
+    );
+  });
+
+  it("shares what only one side has, rebuilds objects both have and overlay objects (their nulls delete)", () => {
+    const base = { a: { b: [1, 2] }, c: { d: 1 }, keep: { deep: { x: 1 } } };
+    const overlay = { a: { e: 1 }, c: null, f: { g: [3], h: null }, list: [{ y: 1 }] };
+    const baseCopy = structuredClone(base);
+    const overlayCopy = structuredClone(overlay);
+    const out = deepMergeShared(base, overlay) as Record<string, Record<string, unknown>>;
+    expect(out.keep).toBe(base.keep);
+    expect(out.a).not.toBe(base.a);
+    expect(out.a!.b).toBe(base.a.b);
+    expect(out.f).not.toBe(overlay.f);
+    expect(out.f).toEqual({ g: [3] });
+    expect(out.f!.g).toBe(overlay.f.g);
+    expect(out.list).toBe(overlay.list);
+    expect(base).toEqual(baseCopy);
+    expect(overlay).toEqual(overlayCopy);
   });
 });
 

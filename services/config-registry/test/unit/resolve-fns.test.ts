@@ -56,6 +56,33 @@ describe("resolveDocument", () => {
     expect(resolve(doc)).toEqual({ value: doc, dependencies: [], reads: new Map() });
   });
 
+  it("shares subtrees without references with its input and builds only the paths to the others", () => {
+    const doc = {
+      plain: { deep: { list: [1, { x: "y" }] } },
+      mixed: { host: "${env:H}", port: 5432, opts: { ssl: true } },
+      hosts: ["a", "${env:H}", { z: 1 }],
+    };
+    const before = structuredClone(doc);
+    const value = resolve(doc, { vars: { H: "db" } }).value as typeof doc;
+    expect(value).toEqual({
+      plain: { deep: { list: [1, { x: "y" }] } },
+      mixed: { host: "db", port: 5432, opts: { ssl: true } },
+      hosts: ["a", "db", { z: 1 }],
+    });
+    expect(doc).toEqual(before);
+    expect(value).not.toBe(doc);
+    expect(value.plain).toBe(doc.plain);
+    expect(value.mixed).not.toBe(doc.mixed);
+    expect(value.mixed.opts).toBe(doc.mixed.opts);
+    expect(value.hosts).not.toBe(doc.hosts);
+    expect(value.hosts[2]).toBe(doc.hosts[2]);
+    // A referenced value is copied into place, never shared with the document it came from.
+    const ref = { defaults: { pool: { min: 1 } }, pool: "${ref:defaults.pool}" };
+    const out = resolve(ref).value as { defaults: unknown; pool: unknown };
+    expect(out.pool).toEqual(ref.defaults.pool);
+    expect(out.pool).not.toBe(ref.defaults.pool);
+  });
+
   it("substitutes variables, whole and embedded", () => {
     const { value } = resolve(
       {
