@@ -276,7 +276,10 @@ export class ConfigClient<T> implements NexusConfig<T> {
     try {
       // Conditional even when forced: a 304 is all a resync of unchanged content needs, and the
       // registry answers conditional reads from its shared caches, never a per-instance one.
-      const result = await this.reader.read(this.hash);
+      // The announced version too, when it is not what this instance holds: the registry can
+      // answer it from memory.
+      const announced = this.target && this.target.hash !== this.hash ? this.target : undefined;
+      const result = await this.reader.read(this.hash, announced);
       if (result.kind === "document") assertHash(result.document);
       this.readFailures = 0;
       if (result.kind === "not-modified") {

@@ -4,6 +4,7 @@ import { Agent, type Dispatcher, request } from "undici";
 import { NexusConfigError, reasonOf, registryError } from "./errors.js";
 import type { ReadResult, RegistryReader } from "./registry-reader.js";
 import type { Target } from "./subjects.js";
+import type { Position } from "./sync-decisions.js";
 import { traceHeadersOf } from "./tracing.js";
 
 export interface HttpReaderOptions extends Target {
@@ -70,10 +71,12 @@ export function createHttpReader(options: HttpReaderOptions): RegistryReader {
     });
   };
 
-  async function readFrom(address: string, ifNoneMatch?: string): Promise<ReadResult> {
+  async function readFrom(address: string, ifNoneMatch?: string, awaited?: Position): Promise<ReadResult> {
     // In a traced pass, the registry's handling of the read joins the change's trace.
     const headers = { ...baseHeaders, ...traceHeadersOf(context.active()) };
     if (ifNoneMatch) headers["if-none-match"] = `"${ifNoneMatch}"`;
+    // The announced version, which the registry instance may hold in memory (no Redis round trip).
+    if (ifNoneMatch && awaited) headers["nexus-awaited"] = `${awaited.revision}:${awaited.hash}`;
     let res: Dispatcher.ResponseData;
     try {
       res = await request(address, {
@@ -127,7 +130,7 @@ export function createHttpReader(options: HttpReaderOptions): RegistryReader {
 
   return {
     transport: "http",
-    read: (ifNoneMatch) => readFrom(url, ifNoneMatch),
+    read: (ifNoneMatch, awaited) => readFrom(url, ifNoneMatch, awaited),
     readAt: (revision) => readFrom(`${url}?revision=${revision}`),
   };
 }

@@ -22,7 +22,11 @@ export type ReadResult =
 export interface RegistryReader {
   /** `http` or `nats`, for logs. */
   readonly transport: string;
-  read(ifNoneMatch?: string): Promise<ReadResult>;
+  /**
+   * `awaited`: the newest version a `config.changed` announced, which the registry may then serve
+   * from its memory when it holds exactly that one (HTTP `Nexus-Awaited`; NATS reads ignore it).
+   */
+  read(ifNoneMatch?: string, awaited?: Position): Promise<ReadResult>;
   /**
    * The document as of an older namespace revision (`?revision=` over HTTP, the command's
    * `revision` over NATS): what an instance starting during a wave rollout runs while its wave

@@ -1,4 +1,4 @@
-import { TEST_NATS_URL } from "@nexus/test-fixtures";
+import { parsePrometheusText, TEST_NATS_URL } from "@nexus/test-fixtures";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { connectConfig, type NexusConfig } from "../../src/index.js";
@@ -22,6 +22,15 @@ type Shape = z.infer<typeof Shape>;
 describe("SDK with NATS push against the real registry", () => {
   let h: Harness;
   let url: string;
+  const memoryHitsNow = async () => {
+    const res = await h.registry.app.inject({ method: "GET", url: "/metrics" });
+    return (
+      parsePrometheusText(res.body).value("nexus_config_cache_lookups_total", {
+        cache: "memory",
+        result: "hit",
+      }) ?? 0
+    );
+  };
   const clients: NexusConfig<unknown>[] = [];
   const connect = async <T>(
     options: Partial<Parameters<typeof connectConfig<T>>[0]> & { namespace: string },
@@ -86,8 +95,12 @@ describe("SDK with NATS push against the real registry", () => {
     const seen = signal<{ next: Shape; prev: Shape; paths: string[]; during: Shape }>();
     cfg.on("change", (next, prev, paths) => seen.resolve({ next, prev, paths, during: cfg.get() }));
 
+    const memoryHits = await memoryHitsNow();
     await writeLayer(h, "shop", "production", { database: { pool: 40 }, feature: { checkout: true } });
     const change = await seen.promise;
+    // The SDK named the announced version (`Nexus-Awaited`): the registry answered its conditional
+    // read from memory, where the write had put that version (without it: Redis, no memory lookup).
+    expect(await memoryHitsNow()).toBeGreaterThan(memoryHits);
     expect(change.prev).toEqual({ database: { host: "db1", pool: 10 } });
     expect(change.next).toEqual({ database: { host: "db1", pool: 40 }, feature: { checkout: true } });
     expect(change.paths).toEqual(["/database/pool", "/feature/checkout"]);

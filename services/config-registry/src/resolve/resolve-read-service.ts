@@ -13,6 +13,7 @@ import type { ResolveService } from "./resolve-service.js";
 import type { ResolveStore } from "./resolve-store.js";
 import type { NamespaceState, ResolvedHead } from "./resolve-types.js";
 import { bodyHoldsSecrets, renderResolvedBody } from "./resolved-fns.js";
+import type { AwaitedVersion } from "./resolved-route-fns.js";
 
 export interface ResolveReadDeps {
   pool: Pool;
@@ -31,6 +32,12 @@ export interface ReadOptions extends RevealOption {
    * write by the few ms its event takes.
    */
   conditional?: boolean;
+  /**
+   * The version the caller heard of (`Nexus-Awaited`): a conditional read is answered from this
+   * process's memory when it holds exactly that version, which cannot be older than what the caller
+   * knows (revision and hash together name one body).
+   */
+  awaited?: AwaitedVersion | undefined;
 }
 
 /** Reads of resolved config: this process's memory, then Redis, then the head in Postgres. */
@@ -105,6 +112,16 @@ export function createResolveReadService(deps: ResolveReadDeps) {
     return head;
   }
 
+  function awaitedInMemory(
+    namespace: string,
+    environment: string,
+    awaited: AwaitedVersion | undefined,
+  ): ResolvedHead | null {
+    if (!awaited) return null;
+    const head = deps.memory.get(namespace, environment);
+    return head?.revision === awaited.revision && head.hash === awaited.hash ? head : null;
+  }
+
   return {
     /**
      * The resolved document: from the caches (secrets `"***"`), or, when the caller may reveal
@@ -112,7 +129,9 @@ export function createResolveReadService(deps: ResolveReadDeps) {
      */
     get(namespace: string, environment: string, options: ReadOptions = {}): Promise<ResolvedHead> {
       // A hit in this process's memory stays synchronous up to the response, secret check included.
-      const local = options.conditional ? null : deps.memory.get(namespace, environment);
+      const local = options.conditional
+        ? awaitedInMemory(namespace, environment, options.awaited)
+        : deps.memory.get(namespace, environment);
       if (local) return Promise.resolve(options.revealSecrets ? revealIfSecret(local, options) : local);
       const head = fromSharedStores(namespace, environment);
       return options.revealSecrets ? head.then((h) => revealIfSecret(h, options)) : head;

@@ -6,7 +6,12 @@ import { secretReaderOf } from "../secrets/secret-access.js";
 import type { ResolveHistory } from "./resolve-history.js";
 import type { ResolveReadService } from "./resolve-read-service.js";
 import { CompareQuery, ResolvedParams, ResolvedQuery } from "./resolve-types.js";
-import { resolvedParamsCheck, resolvedQueryCheck } from "./resolved-route-fns.js";
+import {
+  AWAITED_HEADER,
+  awaitedVersionOf,
+  resolvedParamsCheck,
+  resolvedQueryCheck,
+} from "./resolved-route-fns.js";
 
 const errors = { 400: ApiErrorBody, 404: ApiErrorBody };
 
@@ -29,7 +34,7 @@ export function registerResolveRoutes(
         tags: ["resolved"],
         summary: "The resolved configuration: base ⊕ overlay with references resolved",
         description:
-          "ETag is the sha256 of the canonical JSON of `content`; `If-None-Match` gets 304. `Nexus-Revision` carries the revision. `?explain=true` adds per-key provenance. `?revision=n`: as of namespace revision n (404 `revision_not_found` past the newest).",
+          "ETag is the sha256 of the canonical JSON of `content`; `If-None-Match` gets 304. `Nexus-Revision` carries the revision. A conditional read may send `Nexus-Awaited: <revision>:<hash>` (of the `config.changed` it follows): the instance then answers from its memory when it holds exactly that version (400 `invalid_header` for any other value). `?explain=true` adds per-key provenance. `?revision=n`: as of namespace revision n (404 `revision_not_found` past the newest).",
         params: ResolvedParams,
         querystring: ResolvedQuery,
         response: { 200: ResolvedDto, ...errors },
@@ -38,6 +43,7 @@ export function registerResolveRoutes(
     async (request, reply) => {
       const { ns, env } = request.params;
       const { revision } = request.query;
+      const awaited = awaitedVersionOf(request.headers[AWAITED_HEADER]);
       if (revision !== undefined && request.query.explain)
         throw new BadRequestError(
           "explain_with_revision",
@@ -67,6 +73,7 @@ export function registerResolveRoutes(
       const ifNoneMatch = request.headers["if-none-match"];
       const head = await reads.get(ns, env, {
         conditional: ifNoneMatch !== undefined,
+        awaited,
         revealSecrets: secretReaderOf(request, env),
       });
       const tag = etag(head.hash);

@@ -1,5 +1,5 @@
 import { NAME_PATTERN } from "@nexus/contracts";
-import type { FastCheck } from "@nexus/kit";
+import { BadRequestError, type FastCheck } from "@nexus/kit";
 
 const isName = (v: unknown): v is string => typeof v === "string" && v.length <= 63 && NAME_PATTERN.test(v);
 
@@ -25,3 +25,28 @@ export const resolvedQueryCheck: FastCheck = (data) => {
   }
   return { value: { explain } };
 };
+
+/** The document a client was told about by `config.changed`: its revision and hash. */
+export interface AwaitedVersion {
+  revision: number;
+  hash: string;
+}
+
+export const AWAITED_HEADER = "nexus-awaited";
+const AWAITED = /^(0|[1-9]\d{0,15}):([0-9a-f]{64})$/;
+
+/**
+ * `Nexus-Awaited: <revision>:<hash>` of a read: the version the caller heard of. Absent: undefined;
+ * anything but one such value: 400 naming the header.
+ */
+export function awaitedVersionOf(value: string | string[] | undefined): AwaitedVersion | undefined {
+  if (value === undefined) return undefined;
+  const match = typeof value === "string" ? AWAITED.exec(value) : null;
+  if (!match)
+    throw new BadRequestError(
+      "invalid_header",
+      "Nexus-Awaited must be <revision>:<sha256 hex> (the revision and hash of a config.changed event)",
+      { field: AWAITED_HEADER },
+    );
+  return { revision: Number(match[1]), hash: match[2]! };
+}

@@ -76,6 +76,53 @@ describe("several instances: in-process caches follow each other's writes", () =
       .toBe(next.body.revision);
   });
 
+  it("answers a conditional read from memory when it names the version held there, and only then", async () => {
+    const write = await call(h, "PUT", "/v1/namespaces/shared/layers/base", { level: 4 });
+    await expect
+      .poll(async () => (await readOnSecond()).revision, { timeout: 5_000 })
+      .toBe(write.body.revision);
+    const held = await readOnSecond(); // in the second instance's memory
+    const hash = String(held.etag).replaceAll('"', "");
+    const key = `${h.redis.keyPrefix}resolved:shared:production`;
+    const monitor = await new Redis(TEST_REDIS_URL).monitor();
+    let lookups = 0;
+    monitor.on("monitor", (_time: string, args: string[]) => {
+      if (args[0]?.toLowerCase() === "get" && args[1] === key) lookups++;
+    });
+    try {
+      const awaited = await readOnSecond({
+        "if-none-match": '"older"',
+        "nexus-awaited": `${write.body.revision}:${hash}`,
+      });
+      expect(awaited).toMatchObject({ status: 200, revision: write.body.revision, etag: held.etag });
+      await h.redis.redis.ping();
+      // Another version than the one held (here: another hash): past memory, to Redis.
+      const other = await readOnSecond({
+        "if-none-match": '"older"',
+        "nexus-awaited": `${write.body.revision}:${"0".repeat(64)}`,
+      });
+      expect(other).toMatchObject({ status: 200, revision: write.body.revision });
+      await h.redis.redis.ping();
+      await expect.poll(() => lookups).toBe(1);
+    } finally {
+      monitor.disconnect();
+    }
+    for (const url of [
+      "/v1/namespaces/shared/environments/production/resolved",
+      `/v1/namespaces/shared/environments/production/resolved?revision=${write.body.revision}`,
+    ]) {
+      for (const bad of ["7", `x:${hash}`, `1:${hash.toUpperCase()}`, `01:${hash}`]) {
+        const res = await second.app.inject({
+          method: "GET",
+          url,
+          headers: withAuth(h, { "if-none-match": '"older"', "nexus-awaited": bad }),
+        });
+        expect(res.statusCode).toBe(400);
+        expect(res.json()).toMatchObject({ error: { code: "invalid_header", field: "nexus-awaited" } });
+      }
+    }
+  });
+
   it("answers a burst of conditional reads of one document with one Redis lookup", async () => {
     const write = await call(h, "PUT", "/v1/namespaces/shared/layers/base", { level: 3 });
     const key = `${h.redis.keyPrefix}resolved:shared:production`;

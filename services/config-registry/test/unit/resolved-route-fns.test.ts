@@ -1,7 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ResolvedParams, ResolvedQuery } from "../../src/resolve/resolve-types.js";
-import { resolvedParamsCheck, resolvedQueryCheck } from "../../src/resolve/resolved-route-fns.js";
+import {
+  awaitedVersionOf,
+  resolvedParamsCheck,
+  resolvedQueryCheck,
+} from "../../src/resolve/resolved-route-fns.js";
 
 /** Names near the rules' edges: valid ones, and strings that break them in one place. */
 const name = fc.oneof(
@@ -57,5 +61,33 @@ describe("the resolved route's fast checks accept only what its zod schemas acce
     expect(resolvedQueryCheck({ explain: "true" })).toEqual({ value: { explain: true } });
     expect(resolvedParamsCheck({ ns: "Payments", env: "production" })).toBeUndefined();
     expect(resolvedQueryCheck({ explain: "yes" })).toBeUndefined();
+  });
+});
+
+describe("awaitedVersionOf (Nexus-Awaited)", () => {
+  const hash = "ab".repeat(32);
+  it("reads <revision>:<hash>, and nothing when the header is absent", () => {
+    expect(awaitedVersionOf(undefined)).toBeUndefined();
+    expect(awaitedVersionOf(`42:${hash}`)).toEqual({ revision: 42, hash });
+    expect(awaitedVersionOf(`0:${hash}`)).toEqual({ revision: 0, hash });
+  });
+
+  it("refuses anything else with 400 invalid_header naming the header", () => {
+    for (const bad of [
+      "",
+      "42",
+      `42:${hash.slice(1)}`,
+      `42:${hash.toUpperCase()}`,
+      `-1:${hash}`,
+      `042:${hash}`,
+      `1.5:${hash}`,
+      `42:${hash}:x`,
+      ` 42:${hash}`,
+      [`1:${hash}`, `2:${hash}`],
+    ]) {
+      expect(() => awaitedVersionOf(bad)).toThrow(
+        expect.objectContaining({ statusCode: 400, code: "invalid_header", field: "nexus-awaited" }),
+      );
+    }
   });
 });
