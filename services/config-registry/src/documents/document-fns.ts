@@ -210,28 +210,7 @@ export function hashOfCanonical(canonical: string): string {
  * For an object overlay this is exactly RFC 7396 (`applyMergePatch`).
  */
 export function deepMerge(base: JsonObject, overlay: JsonObject): JsonObject {
-  return mergeObjects(base, overlay);
-}
-
-function mergeObjects(base: JsonObject, overlay: JsonObject): JsonObject {
-  // Base key order first, then the keys the overlay adds: stable output for humans.
-  const out: JsonObject = {};
-  for (const key of Object.keys(base)) {
-    if (!Object.hasOwn(overlay, key)) setOwn(out, key, cloneJson(base[key]));
-    else if (overlay[key] !== null) setOwn(out, key, mergeValue(base[key], overlay[key]));
-  }
-  for (const key of Object.keys(overlay)) {
-    if (Object.hasOwn(base, key) || overlay[key] === null) continue;
-    setOwn(out, key, mergeValue(undefined, overlay[key]));
-  }
-  return out;
-}
-
-function mergeValue(baseValue: unknown, value: unknown): unknown {
-  if (isPlainObject(value)) {
-    return mergeObjects(isPlainObject(baseValue) ? baseValue : {}, value);
-  }
-  return cloneJson(value);
+  return mergeObjects(base, overlay, cloneJson);
 }
 
 /**
@@ -241,22 +220,30 @@ function mergeValue(baseValue: unknown, value: unknown): unknown {
  * otherwise copy the whole base document first, only to read it once.
  */
 export function deepMergeShared(base: JsonObject, overlay: JsonObject): JsonObject {
+  return mergeObjects(base, overlay, asItIs);
+}
+
+const asItIs = (value: unknown) => value;
+
+/** `take`: what goes into the output of a value only one side has (a copy, or the value itself). */
+function mergeObjects(base: JsonObject, overlay: JsonObject, take: (value: unknown) => unknown): JsonObject {
+  // Base key order first, then the keys the overlay adds: stable output for humans.
   const out: JsonObject = {};
   for (const key of Object.keys(base)) {
-    if (!Object.hasOwn(overlay, key)) setOwn(out, key, base[key]);
-    else if (overlay[key] !== null) setOwn(out, key, mergeValueShared(base[key], overlay[key]));
+    if (!Object.hasOwn(overlay, key)) setOwn(out, key, take(base[key]));
+    else if (overlay[key] !== null) setOwn(out, key, mergeValue(base[key], overlay[key], take));
   }
   for (const key of Object.keys(overlay)) {
     if (Object.hasOwn(base, key) || overlay[key] === null) continue;
-    setOwn(out, key, mergeValueShared(undefined, overlay[key]));
+    setOwn(out, key, mergeValue(undefined, overlay[key], take));
   }
   return out;
 }
 
-function mergeValueShared(baseValue: unknown, value: unknown): unknown {
+function mergeValue(baseValue: unknown, value: unknown, take: (value: unknown) => unknown): unknown {
   // An overlay object is always rebuilt: its nulls delete keys, even where the base has none.
-  if (isPlainObject(value)) return deepMergeShared(isPlainObject(baseValue) ? baseValue : {}, value);
-  return value;
+  if (isPlainObject(value)) return mergeObjects(isPlainObject(baseValue) ? baseValue : {}, value, take);
+  return take(value);
 }
 
 /**
@@ -267,7 +254,7 @@ function mergeValueShared(baseValue: unknown, value: unknown): unknown {
  */
 export function applyMergePatch(target: unknown, patch: unknown): unknown {
   if (!isPlainObject(patch)) return cloneJson(patch);
-  return mergeObjects(isPlainObject(target) ? target : {}, patch);
+  return mergeObjects(isPlainObject(target) ? target : {}, patch, cloneJson);
 }
 
 /** RFC 6902 operations that turn `from` into `to` (fast-json-patch `compare`). */

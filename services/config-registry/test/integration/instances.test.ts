@@ -43,6 +43,17 @@ describe("several instances: in-process caches follow each other's writes", () =
     await h.close();
   });
 
+  /** Redis `GET`s of the production document's cache key from now on, as the server runs them. */
+  const countLookups = async () => {
+    const key = `${h.redis.keyPrefix}resolved:shared:production`;
+    const monitor = await new Redis(TEST_REDIS_URL).monitor();
+    const counter = { lookups: 0, stop: () => monitor.disconnect() };
+    monitor.on("monitor", (_time: string, args: string[]) => {
+      if (args[0]?.toLowerCase() === "get" && args[1] === key) counter.lookups++;
+    });
+    return counter;
+  };
+
   const readOnSecond = async (headers: Record<string, string> = {}) => {
     const res = await second.app.inject({
       method: "GET",
@@ -83,12 +94,7 @@ describe("several instances: in-process caches follow each other's writes", () =
       .toBe(write.body.revision);
     const held = await readOnSecond(); // in the second instance's memory
     const hash = String(held.etag).replaceAll('"', "");
-    const key = `${h.redis.keyPrefix}resolved:shared:production`;
-    const monitor = await new Redis(TEST_REDIS_URL).monitor();
-    let lookups = 0;
-    monitor.on("monitor", (_time: string, args: string[]) => {
-      if (args[0]?.toLowerCase() === "get" && args[1] === key) lookups++;
-    });
+    const counter = await countLookups();
     try {
       const awaited = await readOnSecond({
         "if-none-match": '"older"',
@@ -103,9 +109,9 @@ describe("several instances: in-process caches follow each other's writes", () =
       });
       expect(other).toMatchObject({ status: 200, revision: write.body.revision });
       await h.redis.redis.ping();
-      await expect.poll(() => lookups).toBe(1);
+      await expect.poll(() => counter.lookups).toBe(1);
     } finally {
-      monitor.disconnect();
+      counter.stop();
     }
     for (const url of [
       "/v1/namespaces/shared/environments/production/resolved",
@@ -125,12 +131,7 @@ describe("several instances: in-process caches follow each other's writes", () =
 
   it("answers a burst of conditional reads of one document with one Redis lookup", async () => {
     const write = await call(h, "PUT", "/v1/namespaces/shared/layers/base", { level: 3 });
-    const key = `${h.redis.keyPrefix}resolved:shared:production`;
-    const monitor = await new Redis(TEST_REDIS_URL).monitor();
-    let lookups = 0;
-    monitor.on("monitor", (_time: string, args: string[]) => {
-      if (args[0]?.toLowerCase() === "get" && args[1] === key) lookups++;
-    });
+    const counter = await countLookups();
     try {
       const reads = await Promise.all(
         Array.from({ length: 50 }, () => readOnSecond({ "if-none-match": '"stale"' })),
@@ -138,10 +139,10 @@ describe("several instances: in-process caches follow each other's writes", () =
       expect(reads.every((r) => r.status === 200 && r.revision === write.body.revision)).toBe(true);
       // MONITOR reports commands as the server runs them; a PING after the reads flushes the order.
       await h.redis.redis.ping();
-      await expect.poll(() => lookups).toBeGreaterThan(0);
-      expect(lookups).toBeLessThan(10);
+      await expect.poll(() => counter.lookups).toBeGreaterThan(0);
+      expect(counter.lookups).toBeLessThan(10);
     } finally {
-      monitor.disconnect();
+      counter.stop();
     }
   });
 });
