@@ -198,8 +198,7 @@ export async function buildApp(deps: OrchestratorDeps) {
       // Once the abort is committed (until then the plan still holds): the run's gate, also one
       // opened for a plan that never committed. The revisions it marked stay asked about; the
       // next one (the rollback's) is applied without asking, as the aborted plan allows. One that
-      // cannot be closed now is closed by the sweep (a plan that never committed is not: rare,
-      // and it costs only questions).
+      // cannot be closed now is closed by the sweep once the run has ended.
       return () =>
         rolloutGates
           .close(run)

@@ -64,14 +64,16 @@ export function newestPerCell(all: readonly ConfigHead[]): ConfigHead[] {
 async function recordAll(q: Queryable, all: readonly ConfigHead[]): Promise<void> {
   const cells = newestPerCell(all);
   if (cells.length === 0) return;
-  await q.query(
-    `INSERT INTO config_heads (namespace, environment, revision, hash, actor, source, changed_at)
+  // Named: every batch of changes runs it, and Postgres then parses and plans it once per connection.
+  await q.query({
+    name: "monitor-record-heads",
+    text: `INSERT INTO config_heads (namespace, environment, revision, hash, actor, source, changed_at)
      SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
      ON CONFLICT (namespace, environment) DO UPDATE SET revision = EXCLUDED.revision, hash = EXCLUDED.hash,
        actor = EXCLUDED.actor, source = EXCLUDED.source, changed_at = EXCLUDED.changed_at
      WHERE config_heads.revision < EXCLUDED.revision
         OR (config_heads.revision = EXCLUDED.revision AND config_heads.changed_at < EXCLUDED.changed_at)`,
-    [
+    values: [
       cells.map((h) => h.namespace),
       cells.map((h) => h.environment),
       cells.map((h) => h.revision),
@@ -80,7 +82,7 @@ async function recordAll(q: Queryable, all: readonly ConfigHead[]): Promise<void
       cells.map((h) => h.source),
       cells.map((h) => h.changedAt),
     ],
-  );
+  });
 }
 
 export function createHeadStore() {

@@ -17,11 +17,12 @@ export interface GatedRun {
  * plan commits, closed after the plan ends. While open, the place's `config.changed` events tell
  * SDKs to ask this service before applying; closed, they apply without asking. A gate left open
  * costs only those questions, never a wrong answer, so a close that fails is retried by the
- * sweep (ended plans whose close is not recorded), not by the step.
+ * sweep, not by the step: every gate is recorded (`rollout_gates`) before it is opened, and the
+ * sweep closes those whose plan ended, or whose run ended without committing a plan.
  */
 export function createRolloutGates(deps: {
   registry: Pick<RegistryClient, "rolloutGate">;
-  rollouts: Pick<RolloutStore, "gatesLeftOpen" | "markGateClosed">;
+  rollouts: Pick<RolloutStore, "recordGateOpening" | "gatesLeftOpen" | "markGateClosed">;
   pool: Pool;
   logger: Pick<Logger, "warn">;
 }) {
@@ -56,8 +57,20 @@ export function createRolloutGates(deps: {
   }
 
   return {
-    open: (run: GatedRun) =>
-      registry.rolloutGate({ namespace: run.namespace, environment: run.target, runId: run.id, open: true }),
+    /** Recorded first: a gate opened but never recorded would be closed by nothing. */
+    async open(run: GatedRun): Promise<void> {
+      await rollouts.recordGateOpening(pool, {
+        runId: run.id,
+        namespace: run.namespace,
+        environment: run.target,
+      });
+      await registry.rolloutGate({
+        namespace: run.namespace,
+        environment: run.target,
+        runId: run.id,
+        open: true,
+      });
+    },
     close,
     sweep,
     /** Sweep now and then every `everyMs` (every instance may: closing is idempotent). */

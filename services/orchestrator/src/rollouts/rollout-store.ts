@@ -45,23 +45,41 @@ export function createRolloutStore() {
         [p.runId, p.pipeline, p.namespace, p.environment, p.holdRevision, JSON.stringify(p.waves)],
       );
     },
-    /** Ended plans whose gate at the registry is not known closed, oldest first. */
+    /** Record a gate before the run opens it at the registry (again, on a retried step: open again). */
+    async recordGateOpening(db: Queryable, g: { runId: string; namespace: string; environment: string }) {
+      await db.query(
+        `INSERT INTO rollout_gates (run_id, namespace, environment) VALUES ($1, $2, $3)
+         ON CONFLICT (run_id) DO UPDATE SET closed_at = NULL`,
+        [g.runId, g.namespace, g.environment],
+      );
+    },
+    /**
+     * Gates not known closed whose run can no longer need them, oldest first: its plan ended, or
+     * it has no plan and its run ended and is claimed by no instance (nothing can commit its plan
+     * any more: a step commits only under a live claim, and an ended run is never claimed again).
+     */
     async gatesLeftOpen(
       db: Queryable,
       limit: number,
     ): Promise<{ runId: string; namespace: string; environment: string }[]> {
       const res = await db.query<{ runId: string; namespace: string; environment: string }>(
-        `SELECT run_id AS "runId", namespace, environment FROM rollouts
-         WHERE status <> 'active' AND gate_closed_at IS NULL ORDER BY updated_at LIMIT $1`,
+        `SELECT g.run_id AS "runId", g.namespace, g.environment
+         FROM rollout_gates g
+         JOIN runs u ON u.id = g.run_id
+         LEFT JOIN rollouts r ON r.run_id = g.run_id
+         WHERE g.closed_at IS NULL
+           AND (r.status IN ('completed', 'aborted')
+                OR (r.run_id IS NULL AND u.status IN ('succeeded', 'failed', 'rolled-back')
+                    AND (u.claimed_by IS NULL OR u.claim_expires_at <= now())))
+         ORDER BY g.opened_at LIMIT $1`,
         [limit],
       );
       return res.rows;
     },
     async markGateClosed(db: Queryable, runId: string): Promise<void> {
-      await db.query(
-        "UPDATE rollouts SET gate_closed_at = now() WHERE run_id = $1 AND gate_closed_at IS NULL",
-        [runId],
-      );
+      await db.query("UPDATE rollout_gates SET closed_at = now() WHERE run_id = $1 AND closed_at IS NULL", [
+        runId,
+      ]);
     },
     async get(db: Queryable, runId: string): Promise<RolloutPlan | null> {
       const res = await db.query<Row>(`SELECT ${COLUMNS} FROM rollouts WHERE run_id = $1`, [runId]);

@@ -234,28 +234,101 @@ describe("promote with strategy waves", () => {
     await eventually(gates, (g) => Object.keys(g).length === 0);
   });
 
-  it("a gate left open after its plan ended (a close that failed) is closed by the sweep", async () => {
-    const ended = (
-      await world.db.pool.query<{ run_id: string; gate_closed_at: Date | null }>(
-        "SELECT run_id, gate_closed_at FROM rollouts WHERE status <> 'active' ORDER BY created_at",
-      )
-    ).rows;
-    expect(ended.length).toBeGreaterThanOrEqual(2);
-    // Both ended plans' closes were recorded (the completed one by its step, the aborted one after its abort).
-    expect(ended.every((r) => r.gate_closed_at !== null)).toBe(true);
-    const runId = ended[0]!.run_id;
-    const reopened = await world.registry.nats.bus.requestCommand(
+  /** Open `runId`'s gate at the registry, as the orchestrator's `gates.open` does. */
+  const openGate = async (runId: string) =>
+    world.registry.nats.bus.requestCommand(
       rolloutGateSubject({ namespace: "shop", environment: "production" }),
       { schemaVersion: 1, namespace: "shop", environment: "production", runId, open: true },
       RolloutGateReply,
     );
-    expect(reopened).toMatchObject({ ok: true, runIds: [runId] });
-    await world.db.pool.query("UPDATE rollouts SET gate_closed_at = NULL WHERE run_id = $1", [runId]);
+  const gateClosedAt = async (runId: string) =>
+    (
+      await world.db.pool.query<{ closed_at: Date | null }>(
+        "SELECT closed_at FROM rollout_gates WHERE run_id = $1",
+        [runId],
+      )
+    ).rows[0]?.closed_at;
+
+  it("a gate left open after its plan ended (a close that failed) is closed by the sweep", async () => {
+    const ended = (
+      await world.db.pool.query<{ run_id: string; closed_at: Date | null }>(
+        `SELECT r.run_id, g.closed_at FROM rollouts r JOIN rollout_gates g USING (run_id)
+         WHERE r.status <> 'active' ORDER BY r.created_at`,
+      )
+    ).rows;
+    expect(ended.length).toBeGreaterThanOrEqual(2);
+    // Both ended plans' closes were recorded (the completed one by its step, the aborted one after its abort).
+    expect(ended.every((r) => r.closed_at !== null)).toBe(true);
+    const runId = ended[0]!.run_id;
+    expect(await openGate(runId)).toMatchObject({ ok: true, runIds: [runId] });
+    await world.db.pool.query("UPDATE rollout_gates SET closed_at = NULL WHERE run_id = $1", [runId]);
     await eventually(gates, (g) => Object.keys(g).length === 0, 10_000);
-    const closed = await world.db.pool.query("SELECT gate_closed_at FROM rollouts WHERE run_id = $1", [
+    // Recorded just after the registry closed it.
+    await eventually(
+      () => gateClosedAt(runId),
+      (at) => at != null,
+    );
+  });
+
+  it("a gate whose plan never committed is closed once its run ended and nothing holds the run", async () => {
+    // A run that ends without a plan: it waits for an approval, then is cancelled.
+    const holding = {
+      name: "shop-no-plan",
+      namespace: "shop",
+      source: "staging",
+      target: "production",
+      steps: [{ type: "approve", name: "hold" }],
+    };
+    expect((await world.call("POST", "/v1/pipelines", holding)).status).toBe(201);
+    const started = await world.call("POST", "/v1/pipelines/shop-no-plan/runs", {});
+    expect(started.status).toBe(201);
+    const runId = started.body.id as string;
+    await eventually(
+      () => run(runId),
+      (r) => r.status === "awaiting-approval",
+    );
+    // What an instance that stopped between opening the gate and committing the plan leaves: the
+    // gate recorded (before opening) and open at the registry, no plan.
+    await world.db.pool.query(
+      "INSERT INTO rollout_gates (run_id, namespace, environment) VALUES ($1, 'shop', 'production')",
+      [runId],
+    );
+    expect(await openGate(runId)).toMatchObject({ ok: true, runIds: [runId] });
+    // The run has not ended: its step could still commit the plan, so the gate stays.
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(Object.keys(await gates())).toEqual([runId]);
+    expect((await world.call("POST", `/v1/runs/${runId}/cancel`)).status).toBe(200);
+    await eventually(
+      () => run(runId),
+      (r) => r.status === "failed" || r.status === "rolled-back",
+    );
+    // Ended, claimed by no instance: nothing can commit its plan any more, so the sweep closes it.
+    await eventually(gates, (g) => Object.keys(g).length === 0, 10_000);
+    // Recorded just after the registry closed it.
+    await eventually(
+      () => gateClosedAt(runId),
+      (at) => at != null,
+    );
+
+    // Ended, but an instance still claims it (its step may be mid-commit): the gate stays.
+    await world.db.pool.query(
+      "UPDATE runs SET claimed_by = 'elsewhere', claim_expires_at = now() + interval '1 hour' WHERE id = $1",
+      [runId],
+    );
+    await world.db.pool.query("UPDATE rollout_gates SET closed_at = NULL WHERE run_id = $1", [runId]);
+    expect(await openGate(runId)).toMatchObject({ ok: true, runIds: [runId] });
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(Object.keys(await gates())).toEqual([runId]);
+    expect(await gateClosedAt(runId)).toBeNull();
+    await world.db.pool.query("UPDATE runs SET claimed_by = NULL, claim_expires_at = NULL WHERE id = $1", [
       runId,
     ]);
-    expect(closed.rows[0].gate_closed_at).not.toBeNull();
+    await eventually(gates, (g) => Object.keys(g).length === 0, 10_000);
+    // Recorded just after the registry closed it.
+    await eventually(
+      () => gateClosedAt(runId),
+      (at) => at != null,
+    );
   });
 
   it("an instance starting while its wave is held starts on the revision its wave runs", async () => {
