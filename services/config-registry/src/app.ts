@@ -62,6 +62,7 @@ import { createRegistryWorkers } from "./workers.js";
 import { createChangeRequestService } from "./writes/change-request-service.js";
 import { createChangeRequestStore } from "./writes/change-request-store.js";
 import { createNamespaceChangeService } from "./writes/namespace-change-service.js";
+import { createRestoreService } from "./writes/restore-service.js";
 import { createWriteService } from "./writes/write-service.js";
 import { createWriteStateCache } from "./writes/write-state-cache.js";
 import { createWriteStore } from "./writes/write-store.js";
@@ -167,9 +168,10 @@ export async function buildApp(deps: RegistryDeps) {
   const gitAllow = parseAllowList(gitConfig.allowAddresses);
   const gitStore = createGitSourceStore();
   const layers = createLayerService({ pool, namespaces: namespaceStore, layers: layerStore, secrets });
+  const writeStore = createWriteStore();
   const writes = createWriteService({
     pool,
-    writes: createWriteStore(),
+    writes: writeStore,
     held: heldWriteStates,
     revisions: revisionStore,
     resolve,
@@ -182,6 +184,7 @@ export async function buildApp(deps: RegistryDeps) {
     onGitOverride: (namespace, layer, actor, revision) =>
       gitStore.markOverridden(pool, namespace, layer, actor, revision),
   });
+  const restores = createRestoreService({ pool, writes: writeStore, known, write: writes });
   const namespaces = createNamespaceService({ pool, namespaces: namespaceStore });
   const namespaceChanges = createNamespaceChangeService({
     pool,
@@ -328,6 +331,7 @@ export async function buildApp(deps: RegistryDeps) {
     namespaceChanges,
     layers,
     writes,
+    restores,
     changeRequests,
     revisions,
     schemas,

@@ -15,6 +15,7 @@ import { LayerParams } from "../layers/layer-types.js";
 import { pendingAnswer } from "./change-request-fns.js";
 import type { ChangeRequestService } from "./change-request-service.js";
 import { PendingChangeDto } from "./change-request-types.js";
+import type { RestoreService } from "./restore-service.js";
 import type { WriteService } from "./write-service.js";
 import { RestoreBody, RestoreResultDto, RollbackBody, type WriteContext, WriteQuery } from "./write-types.js";
 
@@ -38,9 +39,13 @@ const Document = z
  */
 export function registerWriteRoutes(
   app: App,
-  deps: { writes: WriteService; changeRequests: Pick<ChangeRequestService, "propose"> },
+  deps: {
+    writes: WriteService;
+    restores: RestoreService;
+    changeRequests: Pick<ChangeRequestService, "propose">;
+  },
 ): void {
-  const { writes, changeRequests } = deps;
+  const { writes, restores, changeRequests } = deps;
 
   const context = (
     request: Parameters<typeof authorOf>[0],
@@ -168,7 +173,7 @@ export function registerWriteRoutes(
       },
     },
     async (request) =>
-      writes.restore(request.params.ns, request.body.layers, {
+      restores.restore(request.params.ns, request.body.layers, {
         author: authorOf(request),
         message: request.body.message ?? "",
         traceparent: traceparentOf(request),

@@ -386,43 +386,6 @@ export function createWriteService(deps: WriteServiceDeps) {
       );
     },
 
-    /**
-     * Layers of a namespace set back to contents taken from a backup of this registry: each a new
-     * revision with source `restore:<label>`, through the same path as any write. Sealed secrets in
-     * the contents are accepted as stored (they decrypt only with this registry's keys, bound to
-     * this namespace). A dry run reports the diffs and writes nothing.
-     */
-    async restore(
-      namespace: string,
-      layers: Record<string, Record<string, unknown>>,
-      ctx: Omit<WriteContext, "source" | "trustSealed"> & { label: string; dryRun: boolean },
-    ) {
-      const results: { layer: string; changed: boolean; revision: number; operations: unknown[] }[] = [];
-      for (const layer of Object.keys(layers).sort()) {
-        const content = assertJsonObject(layers[layer]);
-        const current = await deps.writes.readForWrite(deps.pool, namespace, layer, {
-          lock: false,
-          known: deps.known.snapshot(namespace),
-        });
-        if (!current) throw namespaceNotFound(namespace);
-        assertLayerOf(current.namespace, layer);
-        const head = current.layers.find((l) => l.layer === layer);
-        const operations = redactDiff(diffDocuments(head?.content ?? {}, content));
-        if (ctx.dryRun) {
-          results.push({ layer, changed: operations.length > 0, revision: head?.revision ?? 0, operations });
-          continue;
-        }
-        const written = await write(namespace, layer, () => content, {
-          ...ctx,
-          source: `restore:${ctx.label}`,
-          message: ctx.message || `Restore from ${ctx.label}`,
-          trustSealed: true,
-        });
-        results.push({ layer, changed: written.changed, revision: written.revision, operations });
-      }
-      return { namespace, label: ctx.label, dryRun: ctx.dryRun, layers: results };
-    },
-
     /** Content computed from the head the write read (an approved change request). */
     writeWith: write,
 
