@@ -4,47 +4,55 @@ import type { ResolvedHead } from "./resolve-types.js";
 import { decodeCachedHead, encodeCachedHead } from "./resolved-fns.js";
 
 /**
- * `SET key value EX ttl` unless the entry was committed later (`committedLater`): values start
- * with "<revision>:<version> ", or "<revision> " when an older instance wrote them.
+ * For each key: `SET key value EX ttl` unless the entry was committed later (`committedLater`):
+ * values start with "<revision>:<version> ", or "<revision> " when an older instance wrote them.
+ * KEYS are the entries; ARGV[1] is the TTL, then value, revision and version (may be empty) per key.
  */
-const SET_UNLESS_NEWER = `
-local current = redis.call('GET', KEYS[1])
-if current then
-  local revision, version = string.match(current, '^(%d+):?(%d*) ')
-  if revision then
-    if version ~= '' and ARGV[4] ~= '' then
-      if tonumber(version) > tonumber(ARGV[4]) then return 0 end
-    elseif tonumber(revision) > tonumber(ARGV[2]) then
-      return 0
+const REPLACE_UNLESS_NEWER = `
+local ttl = ARGV[1]
+local written = 0
+for i, key in ipairs(KEYS) do
+  local value, revision, version = ARGV[3 * i - 1], ARGV[3 * i], ARGV[3 * i + 1]
+  local current = redis.call('GET', key)
+  local newer = false
+  if current then
+    local r, v = string.match(current, '^(%d+):?(%d*) ')
+    if r then
+      if v ~= '' and version ~= '' then
+        newer = tonumber(v) > tonumber(version)
+      else
+        newer = tonumber(r) > tonumber(revision)
+      end
     end
   end
+  if not newer then
+    redis.call('SET', key, value, 'EX', ttl)
+    written = written + 1
+  end
 end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
-return 1`;
+return written`;
 
-interface UnlessNewer {
-  nexusSetUnlessNewer(
-    key: string,
-    value: string,
-    revision: number,
-    ttlSeconds: number,
-    version: string,
-  ): Promise<number>;
+/**
+ * Entries one script call replaces at most. A write that re-resolves N readers sends its heads in
+ * one call per this many (one round trip for them all, pipelined), instead of one call per head:
+ * each call costs the client a command to build and a reply to read, which at hundreds of heads
+ * was most of the replace. The bound keeps one call from holding Redis for long.
+ */
+const REPLACE_CHUNK = 256;
+
+interface ReplaceUnlessNewer {
+  nexusReplaceUnlessNewer(keyCount: number, ...args: (string | number)[]): Promise<number>;
 }
 
-function setUnlessNewer(
-  redis: Pick<UnlessNewer, "nexusSetUnlessNewer">,
-  key: string,
-  h: ResolvedHead,
+function replaceUnlessNewer(
+  redis: ReplaceUnlessNewer,
+  keyOf: (h: ResolvedHead) => string,
+  heads: readonly ResolvedHead[],
   ttl: number,
 ) {
-  return redis.nexusSetUnlessNewer(
-    key,
-    encodeCachedHead(h),
-    h.revision,
-    ttl,
-    h.version ? String(h.version) : "",
-  );
+  const values: (string | number)[] = [ttl];
+  for (const h of heads) values.push(encodeCachedHead(h), h.revision, h.version ? String(h.version) : "");
+  return redis.nexusReplaceUnlessNewer(heads.length, ...heads.map(keyOf), ...values);
 }
 
 /**
@@ -70,9 +78,10 @@ export function createResolveCache(deps: {
   };
 
   if (redis) {
-    // ioredis runs it by EVALSHA, loading it on first use; keys get the client's prefix.
-    if (!("nexusSetUnlessNewer" in redis)) {
-      redis.defineCommand("nexusSetUnlessNewer", { numberOfKeys: 1, lua: SET_UNLESS_NEWER });
+    // ioredis runs it by EVALSHA, loading it on first use; keys get the client's prefix. No
+    // `numberOfKeys`: each call names how many keys it passes.
+    if (!("nexusReplaceUnlessNewer" in redis)) {
+      redis.defineCommand("nexusReplaceUnlessNewer", { lua: REPLACE_UNLESS_NEWER });
     }
     redis.on("ready", () => {
       if (!degraded) return;
@@ -123,23 +132,24 @@ export function createResolveCache(deps: {
       memory?.replace(heads);
       if (!redis) return;
       if (redis.status !== "ready") return;
-      const [only] = heads;
-      if (heads.length === 1 && only) {
-        // The common overlay write: one script call, without MULTI/EXEC around it.
-        await setUnlessNewer(
-          redis as unknown as UnlessNewer,
-          key(only.namespace, only.environment),
-          only,
-          ttlSeconds,
-        ).catch(failed);
+      const keyOf = (h: ResolvedHead) => key(h.namespace, h.environment);
+      if (heads.length <= REPLACE_CHUNK) {
+        // The common write: one script call, without MULTI/EXEC or a pipeline around it.
+        await replaceUnlessNewer(redis as unknown as ReplaceUnlessNewer, keyOf, heads, ttlSeconds).catch(
+          failed,
+        );
         return;
       }
       // A pipeline, not MULTI: each entry stands alone (the script guards its own order), so the
-      // writes need no atomicity, and a write re-resolving N readers sends N scripts in one round
-      // trip without Redis queueing them first.
+      // calls need no atomicity, and all of them go in one round trip.
       const pipeline = redis.pipeline();
-      for (const h of heads)
-        setUnlessNewer(pipeline as unknown as UnlessNewer, key(h.namespace, h.environment), h, ttlSeconds);
+      for (let i = 0; i < heads.length; i += REPLACE_CHUNK)
+        replaceUnlessNewer(
+          pipeline as unknown as ReplaceUnlessNewer,
+          keyOf,
+          heads.slice(i, i + REPLACE_CHUNK),
+          ttlSeconds,
+        );
       await pipeline.exec().catch(failed);
     },
 

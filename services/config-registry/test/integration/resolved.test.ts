@@ -162,6 +162,33 @@ describe("resolved configuration", () => {
     await cache.evict("orders", ["staging"]);
   });
 
+  it("replaces hundreds of heads at once (several script calls), each kept only if not older", async () => {
+    const cache = createResolveCache({
+      redis: h.redis.redis,
+      logger: createLogger({ service: "cache-test", level: "silent" }),
+      ttlSeconds: 60,
+    });
+    // 600 readers' heads, more than one script call takes; the 300th was already replaced by a
+    // later commit, which must stay.
+    const head = (i: number, version: number) => ({
+      namespace: `many-${i}`,
+      environment: "production",
+      revision: 3,
+      version,
+      hash: `h${i}-${version}`,
+      body: `{"reader":${i}}`,
+    });
+    await cache.replace([head(300, 99)]);
+    await cache.replace(Array.from({ length: 600 }, (_, i) => head(i, 10)));
+    const stored = await h.redis.redis.mget(
+      Array.from({ length: 600 }, (_, i) => `resolved:many-${i}:production`),
+    );
+    expect(stored.filter((v) => v?.startsWith("3:10 ")).length).toBe(599);
+    expect(stored[300]?.startsWith("3:99 h300-99 ")).toBe(true);
+    expect(stored[599]).toBe('3:10 h599-10 {"reader":599}');
+    for (let i = 0; i < 600; i++) await cache.evict(`many-${i}`, ["production"]);
+  });
+
   it("orders cache updates of one revision by commit version (a re-resolution keeps the revision)", async () => {
     const memory = createResolveMemoryCache({ ttlMs: 60_000, maxEntries: 100 });
     const cache = createResolveCache({
