@@ -33,8 +33,9 @@ export function createResolveMemoryCache(options: MemoryCacheOptions) {
     if (options.ttlMs <= 0) return;
     const k = key(head.namespace, head.environment);
     entries.delete(k); // re-insert at the end: Map order is the eviction order
-    const encoded = head.encoded ?? Buffer.from(head.body);
-    entries.set(k, { head: { ...head, encoded }, expiresAt: now() + options.ttlMs });
+    // Encoded on its first read (`get`): a write re-resolving N readers puts N heads here, most of
+    // which this instance may never serve before the next write replaces them.
+    entries.set(k, { head: { ...head }, expiresAt: now() + options.ttlMs });
     if (entries.size > options.maxEntries) {
       const oldest = entries.keys().next().value;
       if (oldest !== undefined) entries.delete(oldest);
@@ -50,6 +51,7 @@ export function createResolveMemoryCache(options: MemoryCacheOptions) {
         entries.delete(k);
         return null;
       }
+      entry.head.encoded ??= Buffer.from(entry.head.body);
       return entry.head;
     },
 
