@@ -139,12 +139,17 @@ describe("resolved configuration", () => {
     );
   });
 
-  it("does not let an earlier write's cache update replace a later one's", async () => {
-    const cache = createResolveCache({
+  /** The registry's cache on this test's Redis, as a write path uses it. */
+  const cacheOnRedis = (memory?: ReturnType<typeof createResolveMemoryCache>) =>
+    createResolveCache({
       redis: h.redis.redis,
       logger: createLogger({ service: "cache-test", level: "silent" }),
       ttlSeconds: 60,
+      ...(memory ? { memory } : {}),
     });
+
+  it("does not let an earlier write's cache update replace a later one's", async () => {
+    const cache = cacheOnRedis();
     const head = (revision: number, hash: string) => ({
       namespace: "orders",
       environment: "staging",
@@ -163,11 +168,7 @@ describe("resolved configuration", () => {
   });
 
   it("replaces hundreds of heads at once (several script calls), each kept only if not older", async () => {
-    const cache = createResolveCache({
-      redis: h.redis.redis,
-      logger: createLogger({ service: "cache-test", level: "silent" }),
-      ttlSeconds: 60,
-    });
+    const cache = cacheOnRedis();
     // 600 readers' heads, more than one script call takes; the 300th was already replaced by a
     // later commit, which must stay.
     const head = (i: number, version: number) => ({
@@ -191,12 +192,7 @@ describe("resolved configuration", () => {
 
   it("orders cache updates of one revision by commit version (a re-resolution keeps the revision)", async () => {
     const memory = createResolveMemoryCache({ ttlMs: 60_000, maxEntries: 100 });
-    const cache = createResolveCache({
-      redis: h.redis.redis,
-      logger: createLogger({ service: "cache-test", level: "silent" }),
-      ttlSeconds: 60,
-      memory,
-    });
+    const cache = cacheOnRedis(memory);
     const head = (version: number, hash: string) => ({
       namespace: "orders",
       environment: "development",
