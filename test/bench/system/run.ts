@@ -66,7 +66,12 @@ interface Resources {
 
 function startConsumer(res: Resources, job: ConsumerJob): Promise<ChildProcess> {
   const child = fork(fileURLToPath(new URL("./consumer.ts", import.meta.url)), [], {
-    execArgv: ["--import", "tsx"],
+    // `BENCH_CONSUMER_NODE_ARGS`: extra node options for it, as `BENCH_SERVICE_NODE_ARGS` for the services.
+    execArgv: [
+      "--import",
+      "tsx",
+      ...(process.env.BENCH_CONSUMER_NODE_ARGS ?? "").split(/\s+/).filter(Boolean),
+    ],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   res.consumer = child;

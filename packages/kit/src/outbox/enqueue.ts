@@ -54,12 +54,39 @@ export function prepareOutboxRows<T extends EventType>(
  * JavaScript, which cost more than the rest of the insert for event-sized payloads.
  */
 export function outboxInsertSql(first: number, onlyIf?: string): string {
+  return outboxInsertFrom(
+    `json_to_recordset($${first}::json) AS r(id uuid, subject text, payload text, headers text)`,
+    onlyIf,
+  );
+}
+
+function outboxInsertFrom(source: string, onlyIf: string | undefined): string {
   return `INSERT INTO outbox (id, subject, payload, headers)
     SELECT r.id, r.subject, r.payload::jsonb, r.headers::jsonb
-    FROM json_to_recordset($${first}::json) AS r(id uuid, subject text, payload text, headers text)
+    FROM ${source}
     ${onlyIf ? `WHERE EXISTS (SELECT 1 FROM ${onlyIf})` : ""}
     RETURNING id, seq, subject`;
 }
+
+/** Parameters per event of `outboxValuesInsertSql`. */
+export const OUTBOX_VALUE_PARAMS = 4;
+
+/**
+ * `outboxInsertSql` for `count` events given as plain parameters from `$first` on
+ * (`outboxValueParams`), for a write of one or a few: each payload is parsed once, as jsonb,
+ * where the JSON form has Postgres lex and un-escape it out of the outer text first. A statement
+ * per count: name it by the count.
+ */
+export function outboxValuesInsertSql(first: number, count: number, onlyIf?: string): string {
+  const rows = Array.from({ length: count }, (_, i) => {
+    const p = first + i * OUTBOX_VALUE_PARAMS;
+    return `($${p}::uuid, $${p + 1}::text, $${p + 2}::text, $${p + 3}::text)`;
+  });
+  return outboxInsertFrom(`(VALUES ${rows.join(", ")}) AS r(id, subject, payload, headers)`, onlyIf);
+}
+
+export const outboxValueParams = (rows: OutboxRows): unknown[] =>
+  rows.ids.flatMap((id, i) => [id, rows.subjects[i], rows.payloads[i], rows.headers[i]]);
 
 /**
  * Where an inserted row stands in its subject's order: its `seq`, and the ids of the rows of its

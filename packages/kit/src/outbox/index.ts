@@ -6,11 +6,14 @@ export {
   enqueuePlacedEvents,
   OUTBOX_EARLIER_LIMIT,
   OUTBOX_INSERT_PARAMS,
+  OUTBOX_VALUE_PARAMS,
   type OutboxPlace,
   type OutboxRows,
   outboxInsertParams,
   outboxInsertSql,
   outboxPlacesSql,
+  outboxValueParams,
+  outboxValuesInsertSql,
   prepareOutboxRows,
 } from "./enqueue.js";
 export { createLease, type Lease, type LeaseConfig } from "./lease.js";

@@ -1,21 +1,49 @@
 import type { Queryable } from "@nexus/kit";
 import type { ResolvedHead, StoredHead } from "./resolve-types.js";
 
+const headsUpsertFrom = (source: string, onlyIf: string | undefined) =>
+  `INSERT INTO resolved_heads (namespace, environment, revision, hash, body, sealed)
+    SELECT r.namespace, r.environment, r.revision, r.hash, r.body, r.sealed
+    FROM ${source}
+    ${onlyIf ? `WHERE EXISTS (SELECT 1 FROM ${onlyIf})` : ""}
+    ON CONFLICT (namespace, environment) DO UPDATE
+      SET revision = EXCLUDED.revision, hash = EXCLUDED.hash, body = EXCLUDED.body, sealed = EXCLUDED.sealed,
+          updated_at = now(), version = nextval('resolved_heads_version')
+    RETURNING namespace, environment, version`;
+
 /**
  * Upsert of resolved heads passed as one JSON parameter `$first` (see `outboxInsertSql` for why
  * not arrays), usable in a CTE; `onlyIf` names a CTE that must have returned a row for anything
  * to be written.
  */
 export const RESOLVED_HEADS_UPSERT_SQL = (first: number, onlyIf?: string) =>
-  `INSERT INTO resolved_heads (namespace, environment, revision, hash, body, sealed)
-    SELECT r.namespace, r.environment, r.revision, r.hash, r.body, r.sealed
-    FROM json_to_recordset($${first}::json)
-      AS r(namespace text, environment text, revision int, hash text, body text, sealed text)
-    ${onlyIf ? `WHERE EXISTS (SELECT 1 FROM ${onlyIf})` : ""}
-    ON CONFLICT (namespace, environment) DO UPDATE
-      SET revision = EXCLUDED.revision, hash = EXCLUDED.hash, body = EXCLUDED.body, sealed = EXCLUDED.sealed,
-          updated_at = now(), version = nextval('resolved_heads_version')
-    RETURNING namespace, environment, version`;
+  headsUpsertFrom(
+    `json_to_recordset($${first}::json)
+      AS r(namespace text, environment text, revision int, hash text, body text, sealed text)`,
+    onlyIf,
+  );
+
+/** Parameters per head of `resolvedHeadsValuesUpsertSql`. */
+export const RESOLVED_HEAD_VALUE_PARAMS = 6;
+
+/**
+ * The same upsert for `count` heads given as plain parameters from `$first` on
+ * (`resolvedHeadValueParams`), for the few heads of a plain write: Postgres takes each body as
+ * it is, where out of the JSON form it un-escapes it character by character first.
+ */
+export const resolvedHeadsValuesUpsertSql = (first: number, count: number, onlyIf?: string) => {
+  const rows = Array.from({ length: count }, (_, i) => {
+    const p = first + i * RESOLVED_HEAD_VALUE_PARAMS;
+    return `($${p}::text, $${p + 1}::text, $${p + 2}::int, $${p + 3}::text, $${p + 4}::text, $${p + 5}::text)`;
+  });
+  return headsUpsertFrom(
+    `(VALUES ${rows.join(", ")}) AS r(namespace, environment, revision, hash, body, sealed)`,
+    onlyIf,
+  );
+};
+
+export const resolvedHeadValueParams = (heads: readonly ResolvedHead[]): unknown[] =>
+  heads.flatMap((h) => [h.namespace, h.environment, h.revision, h.hash, h.body, h.sealed ?? null]);
 
 /** Heads as committed: each with the version its upsert returned (`RESOLVED_HEADS_UPSERT_SQL`). */
 export function withVersions(

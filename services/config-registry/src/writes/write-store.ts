@@ -8,6 +8,8 @@ import {
   outboxInsertParams,
   outboxInsertSql,
   outboxPlacesSql,
+  outboxValueParams,
+  outboxValuesInsertSql,
   type Queryable,
 } from "@nexus/kit";
 import type { LayerHead } from "../layers/layer-types.js";
@@ -17,9 +19,12 @@ import { type DependencyMap, type Dependent, dependencyMapOf } from "../resolve/
 import { dependenciesParam, dependenciesReplaceCtes } from "../resolve/dependency-store.js";
 import { type KnownDocuments, knownKey } from "../resolve/known-documents.js";
 import {
+  RESOLVED_HEAD_VALUE_PARAMS,
   RESOLVED_HEADS_PARAMS,
   RESOLVED_HEADS_UPSERT_SQL,
   resolvedHeadsParams,
+  resolvedHeadsValuesUpsertSql,
+  resolvedHeadValueParams,
   withVersions,
 } from "../resolve/resolve-store.js";
 import type { ResolvedHead, StoredHead } from "../resolve/resolve-types.js";
@@ -114,6 +119,11 @@ FROM namespaces n WHERE n.name = $1`;
 // order, the order every such commit takes them in (no deadlock between commits), waiting for a
 // concurrent commit on any of them and then seeing its result. Without others, nothing changes.
 const OTHERS = 12 + RESOLVED_HEADS_PARAMS + OUTBOX_INSERT_PARAMS;
+/** What a commit answers: whether it applied, the heads' versions, the events' places. */
+const COMMIT_RESULT = `SELECT (SELECT count(*)::int FROM claimed) AS applied,
+  (SELECT COALESCE(json_agg(json_build_object('namespace', h.namespace, 'environment', h.environment,
+                                              'version', h.version)), '[]'::json) FROM heads h) AS versions,
+  ${outboxPlacesSql("events")} AS places`;
 const COMMIT_SQL = `
 WITH locked AS (
   SELECT n.name, n.write_version FROM namespaces n
@@ -146,10 +156,63 @@ WITH locked AS (
 ), audit AS (
   ${auditInsertSql(OTHERS + 3, "claimed")}
 )
-SELECT (SELECT count(*)::int FROM claimed) AS applied,
-  (SELECT COALESCE(json_agg(json_build_object('namespace', h.namespace, 'environment', h.environment,
-                                              'version', h.version)), '[]'::json) FROM heads h) AS versions,
-  ${outboxPlacesSql("events")} AS places`;
+${COMMIT_RESULT}`;
+
+/**
+ * A plain write (no other namespace re-resolved, no dependency changed, at most this many heads
+ * and events) commits with `plainCommitSql` instead: COMMIT_SQL's parts for readers and
+ * dependencies do nothing then, yet Postgres set up their plan nodes on every execution, and it
+ * un-escaped each head's body and each event out of their JSON parameters before parsing them:
+ * together about a third of the Postgres CPU of such a write (test/bench/README.md (z)).
+ */
+const PLAIN_ROWS_MAX = 4;
+
+/**
+ * COMMIT_SQL for a plain write with `heads` heads and `events` events as plain parameters: the
+ * swap on the namespace alone (what COMMIT_SQL's checks of others reduce to with none), then the
+ * same inserts.
+ */
+function plainCommitSql(heads: number, events: number): string {
+  const key = `${heads}-${events}`;
+  let text = plainCommitTexts.get(key);
+  if (text === undefined) {
+    text = buildPlainCommitSql(heads, events);
+    plainCommitTexts.set(key, text);
+  }
+  return text;
+}
+const plainCommitTexts = new Map<string, string>();
+
+function buildPlainCommitSql(heads: number, events: number): string {
+  const headsFrom = 13;
+  const eventsFrom = headsFrom + heads * RESOLVED_HEAD_VALUE_PARAMS;
+  return `
+WITH claimed AS (
+  UPDATE namespaces SET head_revision = $2, write_version = write_version + 1, updated_at = now()
+  WHERE name = $1 AND write_version = $10 AND created_at = $11::timestamptz
+  RETURNING name
+), revision AS (
+  INSERT INTO revisions (namespace, revision, layer, content, hash, diff, author, message, source)
+  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM claimed
+), layer AS (
+  INSERT INTO layers (namespace, layer, revision, content, hash) SELECT $1, $3, $2, $4, $5 FROM claimed
+  ON CONFLICT (namespace, layer) DO UPDATE
+    SET revision = EXCLUDED.revision, content = EXCLUDED.content, hash = EXCLUDED.hash, updated_at = now()
+), heads AS (
+  ${heads > 0 ? resolvedHeadsValuesUpsertSql(headsFrom, heads, "claimed") : "SELECT NULL::text AS namespace, NULL::text AS environment, NULL::bigint AS version WHERE false"}
+), events AS (
+  ${events > 0 ? outboxValuesInsertSql(eventsFrom, events, "claimed") : "SELECT NULL::uuid AS id, NULL::bigint AS seq, NULL::text AS subject WHERE false"}
+), audit AS (
+  ${auditInsertSql(12, "claimed")}
+)
+${COMMIT_RESULT}`;
+}
+
+const isPlain = (write: CommittedWrite) =>
+  write.others.length === 0 &&
+  write.dependencies.size === 0 &&
+  write.heads.length <= PLAIN_ROWS_MAX &&
+  write.outbox.ids.length <= PLAIN_ROWS_MAX;
 
 export interface CommittedWrite {
   revision: Omit<Revision, "createdAt">;
@@ -245,25 +308,41 @@ export function createWriteStore() {
       q: Queryable,
       write: CommittedWrite,
     ): Promise<{ heads: ResolvedHead[]; places: OutboxPlace[] } | null> {
+      const plain = isPlain(write);
       const res = await q.query<{
         applied: number;
         versions: { namespace: string; environment: string; version: number }[];
         places: OutboxPlace[];
-      }>({
-        name: "layer-write-commit",
-        text: COMMIT_SQL,
-        values: [
-          ...revisionInsertParams(write.revision),
-          write.expectedWriteVersion,
-          dependenciesParam(write.dependencies),
-          ...resolvedHeadsParams(write.heads),
-          ...outboxInsertParams(write.outbox),
-          write.others.map((o) => o.name),
-          write.others.map((o) => o.writeVersion),
-          write.incarnation,
-          ...auditInsertParams(write.audit),
-        ],
-      });
+      }>(
+        plain
+          ? {
+              name: `layer-write-commit-${write.heads.length}-${write.outbox.ids.length}`,
+              text: plainCommitSql(write.heads.length, write.outbox.ids.length),
+              values: [
+                ...revisionInsertParams(write.revision),
+                write.expectedWriteVersion,
+                write.incarnation,
+                ...auditInsertParams(write.audit),
+                ...resolvedHeadValueParams(write.heads),
+                ...outboxValueParams(write.outbox),
+              ],
+            }
+          : {
+              name: "layer-write-commit",
+              text: COMMIT_SQL,
+              values: [
+                ...revisionInsertParams(write.revision),
+                write.expectedWriteVersion,
+                dependenciesParam(write.dependencies),
+                ...resolvedHeadsParams(write.heads),
+                ...outboxInsertParams(write.outbox),
+                write.others.map((o) => o.name),
+                write.others.map((o) => o.writeVersion),
+                write.incarnation,
+                ...auditInsertParams(write.audit),
+              ],
+            },
+      );
       const row = res.rows[0];
       return row?.applied === 1
         ? { heads: withVersions(write.heads, row.versions), places: row.places }

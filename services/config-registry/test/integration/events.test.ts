@@ -169,4 +169,31 @@ describe("config.changed events", () => {
     const pending = await h.db.pool.query("SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL");
     expect(pending.rows[0].n).toBe(0);
   });
+
+  it("commits a layer change that leaves every resolved document as it was, without an event", async () => {
+    await call(h, "POST", "/v1/namespaces", { name: "same-resolved" });
+    await call(h, "PUT", "/v1/namespaces/same-resolved/layers/base", { timeout: 5 });
+    await h.registry.relay.drain();
+    const before = await call(h, "GET", "/v1/namespaces/same-resolved/environments/production/resolved");
+    const sub = await consumeChanges(h, "same-resolved");
+    // The overlay says what the base already says: a new revision, no new resolved document.
+    const same = await call(h, "PUT", "/v1/namespaces/same-resolved/layers/production", { timeout: 5 });
+    expect(same.status).toBe(200);
+    expect(same.body).toMatchObject({ changed: true, changedEnvironments: [] });
+    // The next write goes on from the one that changed nothing resolved, and is announced.
+    const next = await call(h, "PUT", "/v1/namespaces/same-resolved/layers/production", { timeout: 6 });
+    expect(next.body).toMatchObject({
+      revision: same.body.revision + 1,
+      changedEnvironments: ["production"],
+    });
+    const [event] = await sub.waitFor(1);
+    await new Promise((r) => setTimeout(r, 200));
+    await sub.stop();
+    expect(sub.received).toHaveLength(1);
+    expect(event!.data).toMatchObject({ revision: next.body.revision, previousHash: before.body.hash });
+    const layer = await h.db.pool.query(
+      "SELECT revision FROM layers WHERE namespace = 'same-resolved' AND layer = 'production'",
+    );
+    expect(layer.rows[0].revision).toBe(next.body.revision);
+  });
 });
