@@ -119,6 +119,18 @@ FROM namespaces n WHERE n.name = $1`;
 // order, the order every such commit takes them in (no deadlock between commits), waiting for a
 // concurrent commit on any of them and then seeing its result. Without others, nothing changes.
 const OTHERS = 12 + RESOLVED_HEADS_PARAMS + OUTBOX_INSERT_PARAMS;
+/** The swap's update of the namespace row; each statement adds the condition that makes it a swap. */
+const CLAIM =
+  "UPDATE namespaces SET head_revision = $2, write_version = write_version + 1, updated_at = now()";
+/** The revision ($1–$9) and the layer's new head, both only once `claimed` returned its row. */
+const REVISION_AND_LAYER = `revision AS (
+  INSERT INTO revisions (namespace, revision, layer, content, hash, diff, author, message, source)
+  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM claimed
+), layer AS (
+  INSERT INTO layers (namespace, layer, revision, content, hash) SELECT $1, $3, $2, $4, $5 FROM claimed
+  ON CONFLICT (namespace, layer) DO UPDATE
+    SET revision = EXCLUDED.revision, content = EXCLUDED.content, hash = EXCLUDED.hash, updated_at = now()
+)`;
 /** What a commit answers: whether it applied, the heads' versions, the events' places. */
 const COMMIT_RESULT = `SELECT (SELECT count(*)::int FROM claimed) AS applied,
   (SELECT COALESCE(json_agg(json_build_object('namespace', h.namespace, 'environment', h.environment,
@@ -135,21 +147,14 @@ WITH locked AS (
   JOIN unnest($${OTHERS}::text[], $${OTHERS + 1}::bigint[]) AS e(name, version)
     ON e.name = l.name AND e.version = l.write_version
 ), claimed AS (
-  UPDATE namespaces SET head_revision = $2, write_version = write_version + 1, updated_at = now()
+  ${CLAIM}
   WHERE name = $1 AND write_version = $10 AND created_at = $${OTHERS + 2}::timestamptz
     AND (SELECT ok FROM others_unchanged)
   RETURNING name
 ), others AS (
   UPDATE namespaces SET write_version = write_version + 1
   WHERE name = ANY($${OTHERS}::text[]) AND EXISTS (SELECT 1 FROM claimed)
-), revision AS (
-  INSERT INTO revisions (namespace, revision, layer, content, hash, diff, author, message, source)
-  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM claimed
-), layer AS (
-  INSERT INTO layers (namespace, layer, revision, content, hash) SELECT $1, $3, $2, $4, $5 FROM claimed
-  ON CONFLICT (namespace, layer) DO UPDATE
-    SET revision = EXCLUDED.revision, content = EXCLUDED.content, hash = EXCLUDED.hash, updated_at = now()
-), ${dependenciesReplaceCtes(11, "claimed")}, heads AS (
+), ${REVISION_AND_LAYER}, ${dependenciesReplaceCtes(11, "claimed")}, heads AS (
   ${RESOLVED_HEADS_UPSERT_SQL(12, "claimed")}
 ), events AS (
   ${outboxInsertSql(12 + RESOLVED_HEADS_PARAMS, "claimed")}
@@ -188,17 +193,10 @@ function buildPlainCommitSql(heads: number, events: number): string {
   const eventsFrom = headsFrom + heads * RESOLVED_HEAD_VALUE_PARAMS;
   return `
 WITH claimed AS (
-  UPDATE namespaces SET head_revision = $2, write_version = write_version + 1, updated_at = now()
+  ${CLAIM}
   WHERE name = $1 AND write_version = $10 AND created_at = $11::timestamptz
   RETURNING name
-), revision AS (
-  INSERT INTO revisions (namespace, revision, layer, content, hash, diff, author, message, source)
-  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM claimed
-), layer AS (
-  INSERT INTO layers (namespace, layer, revision, content, hash) SELECT $1, $3, $2, $4, $5 FROM claimed
-  ON CONFLICT (namespace, layer) DO UPDATE
-    SET revision = EXCLUDED.revision, content = EXCLUDED.content, hash = EXCLUDED.hash, updated_at = now()
-), heads AS (
+), ${REVISION_AND_LAYER}, heads AS (
   ${heads > 0 ? resolvedHeadsValuesUpsertSql(headsFrom, heads, "claimed") : "SELECT NULL::text AS namespace, NULL::text AS environment, NULL::bigint AS version WHERE false"}
 ), events AS (
   ${events > 0 ? outboxValuesInsertSql(eventsFrom, events, "claimed") : "SELECT NULL::uuid AS id, NULL::bigint AS seq, NULL::text AS subject WHERE false"}
