@@ -182,13 +182,14 @@ describe("layers: writes, revisions and optimistic concurrency", () => {
       keep: true,
     });
   });
-  it("stores large documents lz4-compressed where the server has lz4", async () => {
+  it("stores large documents lz4-compressed where the server has lz4, and a resolved head of a few KB inline", async () => {
     const lz4 = await h.db.pool.query(
       "SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)",
     );
     await call(h, "POST", "/v1/namespaces", { name: "big" });
+    // ~20 KB: over the page a resolved head may fill before it is compressed.
     const big = Object.fromEntries(
-      Array.from({ length: 120 }, (_, i) => [`key${i}`, `value ${i} `.repeat(6)]),
+      Array.from({ length: 300 }, (_, i) => [`key${i}`, `value ${i} `.repeat(6)]),
     );
     expect((await call(h, "PUT", "/v1/namespaces/big/layers/base", big)).status).toBe(200);
     const stored = await h.db.pool.query<{ body: string | null; content: string | null }>(
@@ -198,5 +199,18 @@ describe("layers: writes, revisions and optimistic concurrency", () => {
     );
     const expected = lz4.rowCount ? "lz4" : "pglz";
     expect(stored.rows[0]).toEqual({ body: expected, content: expected });
+
+    // ~3 KB, rewritten on every change: kept as it is, neither compressed nor moved out of line.
+    await call(h, "POST", "/v1/namespaces", { name: "mid" });
+    const mid = Object.fromEntries(
+      Array.from({ length: 45 }, (_, i) => [`key${i}`, `value ${i} `.repeat(6)]),
+    );
+    expect((await call(h, "PUT", "/v1/namespaces/mid/layers/base", mid)).status).toBe(200);
+    const head = await h.db.pool.query<{ compression: string | null; bytes: number }>(
+      `SELECT pg_column_compression(body) AS compression, octet_length(body) AS bytes
+         FROM resolved_heads WHERE namespace = 'mid' AND environment = 'production'`,
+    );
+    expect(head.rows[0]!.bytes).toBeGreaterThan(2_500);
+    expect(head.rows[0]!.compression).toBeNull();
   });
 });
