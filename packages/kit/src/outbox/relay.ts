@@ -55,7 +55,7 @@ export interface OutboxRelay {
   wake(): void;
   /**
    * Call right after committing `rows` (before anything else awaits, so tickets follow commit
-   * order), and `release()` the ticket once the write may be announced (its caches updated). The
+   * order), and `release()` the ticket once the write may be announced (what readers of the event ask is ready). The
    * active relay publishes released rows in ticket order without reading them back; a ticket is
    * never published before the ones handed before it. Elsewhere, `release()` is `wake()`.
    * With each row's `OutboxPlace` from the commit (`outboxPlacesSql`), their order against rows

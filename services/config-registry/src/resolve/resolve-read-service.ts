@@ -99,18 +99,37 @@ export function createResolveReadService(deps: ResolveReadDeps) {
     return bodyHoldsSecrets(head.body, head.hash) ? revealed(head, options) : head;
   }
 
-  /** Redis, then Postgres; secrets always `"***"`. */
-  function fromSharedStores(namespace: string, environment: string): Promise<ResolvedHead> {
+  /**
+   * Redis, then Postgres; secrets always `"***"`. A caller awaiting a version Redis does not hold
+   * yet is answered from Postgres: a write's event leaves while its instance is still bringing
+   * Redis up to date (write-service), and the head is in Postgres from the commit on.
+   */
+  function fromSharedStores(
+    namespace: string,
+    environment: string,
+    awaited?: AwaitedVersion,
+  ): Promise<ResolvedHead> {
     const epoch = deps.memory.epoch();
     const key = `${namespace}\u0000${environment}`;
     const running = inFlight.get(key);
-    if (running?.epoch === epoch) return running.head;
-    const head = load(namespace, environment, epoch).finally(() => {
-      if (inFlight.get(key)?.head === head) inFlight.delete(key);
-    });
-    inFlight.set(key, { epoch, head });
-    return head;
+    let head: Promise<ResolvedHead>;
+    if (running?.epoch === epoch) head = running.head;
+    else {
+      const loading = load(namespace, environment, epoch).finally(() => {
+        if (inFlight.get(key)?.head === loading) inFlight.delete(key);
+      });
+      inFlight.set(key, { epoch, head: loading });
+      head = loading;
+    }
+    if (!awaited) return head;
+    return head.then((h) => (behind(h, awaited) ? fromPostgres(namespace, environment) : h));
   }
+
+  async function fromPostgres(namespace: string, environment: string): Promise<ResolvedHead> {
+    return (await deps.resolved.find(deps.pool, namespace, environment)) ?? notFound(namespace, environment);
+  }
+
+  const behind = (head: ResolvedHead, awaited: AwaitedVersion) => head.revision < awaited.revision;
 
   function awaitedInMemory(
     namespace: string,
@@ -133,7 +152,7 @@ export function createResolveReadService(deps: ResolveReadDeps) {
         ? awaitedInMemory(namespace, environment, options.awaited)
         : deps.memory.get(namespace, environment);
       if (local) return Promise.resolve(options.revealSecrets ? revealIfSecret(local, options) : local);
-      const head = fromSharedStores(namespace, environment);
+      const head = fromSharedStores(namespace, environment, options.awaited);
       return options.revealSecrets ? head.then((h) => revealIfSecret(h, options)) : head;
     },
 

@@ -115,16 +115,19 @@ export function createWriteService(deps: WriteServiceDeps) {
       outcome.outbox && deps.handOver
         ? deps.handOver(outcome.outbox, outcome.places)
         : { release: () => (outcome.changed.length > 0 ? deps.wakeOutbox() : undefined) };
+    let cached: Promise<void> | undefined;
     try {
       if (outcome.overrodeGit && outcome.result.changed)
         await deps.onGitOverride?.(namespace, layer, ctx.author, outcome.result.revision);
-      // Caches first: a client that hears the event and reads again must find the new document.
-      await deps.cache.replace(outcome.changed);
+      // Memory is replaced before `replace` first awaits, so the event may go out while Redis is
+      // brought up to date (another instance asked for the new version reads Postgres until then).
+      cached = deps.cache.replace(outcome.changed);
     } finally {
       // Released whatever happened after the commit: a ticket never released would hold back
       // every one after it until the relay's next read of the outbox.
       ticket.release();
     }
+    await cached;
     return outcome.result;
   }
 

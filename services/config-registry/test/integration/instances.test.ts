@@ -129,6 +129,29 @@ describe("several instances: in-process caches follow each other's writes", () =
     }
   });
 
+  it("answers the announced version from Postgres while Redis still holds the one before", async () => {
+    const key = "resolved:shared:production"; // the client adds the run's prefix
+    const before = await call(h, "PUT", "/v1/namespaces/shared/layers/base", { level: 5 });
+    const stale = await h.redis.redis.call("GET", key);
+    expect(stale).toBeTruthy();
+    const write = await call(h, "PUT", "/v1/namespaces/shared/layers/base", { level: 6 });
+    const announced = (await call(h, "GET", "/v1/namespaces/shared/environments/production/resolved"))
+      .body as { hash: string };
+    // The writer's event leaves while it brings Redis up to date: here Redis has not caught up yet.
+    await h.redis.redis.call("SET", key, stale as string);
+    try {
+      const lagging = await readOnSecond({ "if-none-match": '"older"' });
+      expect(lagging.revision).toBe(before.body.revision);
+      const awaited = await readOnSecond({
+        "if-none-match": '"older"',
+        "nexus-awaited": `${write.body.revision}:${announced.hash}`,
+      });
+      expect(awaited).toMatchObject({ status: 200, revision: write.body.revision });
+    } finally {
+      await h.redis.redis.call("DEL", key);
+    }
+  });
+
   it("answers a burst of conditional reads of one document with one Redis lookup", async () => {
     const write = await call(h, "PUT", "/v1/namespaces/shared/layers/base", { level: 3 });
     const counter = await countLookups();
