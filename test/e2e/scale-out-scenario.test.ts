@@ -260,6 +260,10 @@ describe("scale-out: Git pushes, drift, alerts, promotions and backups, each onc
     expect(count("production"), `the first write and one per promotion: ${JSON.stringify(revisions)}`).toBe(
       3,
     );
+    // The survivors' relays take over the killed instances' leases within their retry interval
+    // (2 s): the second round's events may still be on their way. Wait for them, then count.
+    await until("both pushes' git.imported", async () => (await inStream("git.imported.>")) >= 2);
+    await until("both runs' pipeline.succeeded", async () => (await inStream("pipeline.succeeded.>")) >= 2);
     expect(await inStream("git.imported.>"), "one git.imported per push").toBe(2);
     expect(await inStream("pipeline.succeeded.>"), "one pipeline.succeeded per run").toBe(2);
     const steps = await q("SELECT run_id, idx, status, attempts FROM orchestrator.run_steps");
