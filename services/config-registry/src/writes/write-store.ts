@@ -168,7 +168,7 @@ ${COMMIT_RESULT}`;
  * and events) commits with `plainCommitSql` instead: COMMIT_SQL's parts for readers and
  * dependencies do nothing then, yet Postgres set up their plan nodes on every execution, and it
  * un-escaped each head's body and each event out of their JSON parameters before parsing them:
- * together about a third of the Postgres CPU of such a write (test/bench/README.md (z)).
+ * together a quarter to a third of the Postgres CPU of such a write (test/bench/README.md (z)).
  */
 const PLAIN_ROWS_MAX = 4;
 
