@@ -57,9 +57,10 @@ export interface OutboxRelay {
    * Call right after committing `rows` (before anything else awaits, so tickets follow commit
    * order), and `release()` the ticket once the write may be announced (what a reader of the event
    * asks for is there). The active relay publishes released rows in ticket order without reading
-   * them back; a ticket is never published before the ones handed before it. Elsewhere, `release()` is `wake()`.
-   * With each row's `OutboxPlace` from the commit (`outboxPlacesSql`), their order against rows
-   * of their subjects that only the table holds is known without asking the table.
+   * them back; a ticket is never published before the ones handed before it. Elsewhere,
+   * `release()` is `wake()`. With each row's `OutboxPlace` from the commit (`outboxPlacesSql`),
+   * their order against rows of their subjects that only the table holds is known without asking
+   * the table.
    */
   handOver(rows: OutboxRows, places?: readonly OutboxPlace[]): OutboxTicket;
   isActive(): boolean;
