@@ -51,6 +51,7 @@ describe("resolved reads at a past revision", () => {
     expect((await read("?revision=5", viewer)).body.hash).toBe(heads[4]!.hash);
     const unchanged = await read("?revision=2", viewer, { "if-none-match": `"${heads[1]!.hash}"` });
     expect(unchanged.status).toBe(304);
+    expect(unchanged.headers["content-length"]).toBeUndefined();
   });
 
   it("keeps secrets redacted unless the caller may read them, like the current read", async () => {

@@ -1,4 +1,5 @@
 import { createLogger } from "@nexus/kit";
+import { Client } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createResolveCache } from "../../src/resolve/resolve-cache.js";
 import { createResolveMemoryCache } from "../../src/resolve/resolve-memory-cache.js";
@@ -57,6 +58,34 @@ describe("resolved configuration", () => {
     });
     expect(second.statusCode).toBe(304);
     expect(second.body).toBe("");
+    // A 304 has no body, so it carries no Content-Length: a client that reads one ("null", 4 bytes)
+    // closes the keep-alive connection after it and reconnects for the next read.
+    expect(second.headers["content-length"]).toBeUndefined();
+  });
+
+  it("keeps a client's connection open across 304s", async () => {
+    const address = await h.registry.app.listen({ host: "127.0.0.1", port: 0 });
+    const client = new Client(address);
+    let connects = 0;
+    client.on("connect", () => connects++);
+    try {
+      const read = async (etag?: string) => {
+        const res = await client.request({
+          method: "GET",
+          path: resolved("orders", "staging"),
+          headers: withAuth(h, etag ? { "if-none-match": etag } : {}),
+        });
+        await res.body.text();
+        return res;
+      };
+      const first = await read();
+      expect(first.statusCode).toBe(200);
+      for (let i = 0; i < 3; i++) expect((await read(first.headers.etag as string)).statusCode).toBe(304);
+      expect((await read()).statusCode).toBe(200);
+      expect(connects).toBe(1);
+    } finally {
+      await client.close();
+    }
   });
 
   it("explains where each value came from", async () => {
