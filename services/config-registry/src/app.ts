@@ -61,6 +61,7 @@ import { createTokenStore } from "./tokens/token-store.js";
 import { createRegistryWorkers } from "./workers.js";
 import { createChangeRequestService } from "./writes/change-request-service.js";
 import { createChangeRequestStore } from "./writes/change-request-store.js";
+import { createGroupCommitter, type GroupCommitOptions } from "./writes/group-commit.js";
 import { createNamespaceChangeService } from "./writes/namespace-change-service.js";
 import { createRestoreService } from "./writes/restore-service.js";
 import { createWriteService } from "./writes/write-service.js";
@@ -108,6 +109,8 @@ export interface RegistryDeps {
     /** Writes reaching these environments by non-admins wait for an approver (default: none). */
     protectedEnvironments?: readonly string[];
     git?: Partial<GitConfig>;
+    /** How concurrent writes share commit statements (`writes/group-commit.ts`); defaults there. */
+    groupCommit?: GroupCommitOptions;
   };
 }
 
@@ -172,6 +175,7 @@ export async function buildApp(deps: RegistryDeps) {
   const writes = createWriteService({
     pool,
     writes: writeStore,
+    commits: createGroupCommitter({ pool, writes: writeStore, logger }, config.groupCommit),
     held: heldWriteStates,
     revisions: revisionStore,
     resolve,

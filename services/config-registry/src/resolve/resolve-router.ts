@@ -1,6 +1,6 @@
-import type { FastifyReply } from "fastify";
 import { ApiErrorBody, ComparisonDto, ResolvedDto } from "@nexus/contracts";
 import { type App, BadRequestError, fastValidatorCompiler, requireAccess } from "@nexus/kit";
+import type { FastifyReply } from "fastify";
 import { access } from "../http/access-scopes.js";
 import { etag, matchesIfNoneMatch } from "../http/request-context.js";
 import { secretReaderOf } from "../secrets/secret-access.js";
@@ -64,8 +64,7 @@ export function registerResolveRoutes(
         const past = await history.at(ns, env, revision, { revealSecrets: secretReaderOf(request, env) });
         const tag = etag(past.hash);
         reply.header("etag", tag).header("nexus-revision", past.revision).header("cache-control", "no-cache");
-        if (matchesIfNoneMatch(request.headers["if-none-match"], tag))
-          return notModified(reply);
+        if (matchesIfNoneMatch(request.headers["if-none-match"], tag)) return notModified(reply);
         return reply
           .serializer((payload: unknown) => payload as string)
           .type("application/json; charset=utf-8")

@@ -34,6 +34,7 @@ import {
   redactDiff,
 } from "../secrets/secret-doc-fns.js";
 import type { SecretService } from "../secrets/secret-service.js";
+import type { GroupCommitter } from "./group-commit.js";
 import {
   assertExpectedRevision,
   concurrentChange,
@@ -48,12 +49,14 @@ import {
   heldView,
   type WriteStateCache,
 } from "./write-state-cache.js";
-import type { WriteStore } from "./write-store.js";
+import type { CommittedWrite, WriteStore } from "./write-store.js";
 import type { MakeContent, WriteContext, WriteOutcome, WriteResult } from "./write-types.js";
 
 export interface WriteServiceDeps {
   pool: Pool;
   writes: WriteStore;
+  /** Commits of writes outside a caller's transaction, grouped when they come together. */
+  commits: Pick<GroupCommitter, "commit">;
   /** Each namespace's write context as this instance last committed it (a write then reads nothing). */
   held: WriteStateCache;
   /** Rollbacks read the revision they restore. */
@@ -276,7 +279,10 @@ export function createWriteService(deps: WriteServiceDeps) {
       preloaded: current,
     });
     await deps.policies?.check(plan.heads);
-    const stored = await deps.writes.commitWrite(q, {
+    // In the caller's transaction (`lock`) the write commits with it; otherwise it may share its
+    // statement with concurrent writes to other namespaces.
+    const commit = lock ? (w: CommittedWrite) => deps.writes.commitWrite(q, w) : deps.commits.commit;
+    const stored = await commit({
       expectedWriteVersion: current.writeVersion,
       incarnation: current.incarnation,
       dependencies: plan.dependencies,

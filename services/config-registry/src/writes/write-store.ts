@@ -3,6 +3,7 @@ import {
   auditInsertParams,
   auditInsertSql,
   OUTBOX_INSERT_PARAMS,
+  OUTBOX_VALUE_PARAMS,
   type OutboxPlace,
   type OutboxRows,
   outboxInsertParams,
@@ -119,23 +120,30 @@ FROM namespaces n WHERE n.name = $1`;
 // order, the order every such commit takes them in (no deadlock between commits), waiting for a
 // concurrent commit on any of them and then seeing its result. Without others, nothing changes.
 const OTHERS = 12 + RESOLVED_HEADS_PARAMS + OUTBOX_INSERT_PARAMS;
-/** The swap's update of the namespace row; each statement adds the condition that makes it a swap. */
-const CLAIM =
-  "UPDATE namespaces SET head_revision = $2, write_version = write_version + 1, updated_at = now()";
+/**
+ * The swap's update of the namespace row; each statement adds the condition that makes it a swap.
+ * The parts below take a write's parameters from after `$base` (0, or a group's i-th write's).
+ */
+const claim = (base = 0) =>
+  `UPDATE namespaces SET head_revision = $${base + 2}, write_version = write_version + 1, updated_at = now()`;
 /** The revision ($1–$9) and the layer's new head, both only once `claimed` returned its row. */
-const REVISION_AND_LAYER = `revision AS (
+function revisionAndLayer(base = 0, suffix = ""): string {
+  const $ = (n: number) => `$${base + n}`;
+  return `revision${suffix} AS (
   INSERT INTO revisions (namespace, revision, layer, content, hash, diff, author, message, source)
-  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM claimed
-), layer AS (
-  INSERT INTO layers (namespace, layer, revision, content, hash) SELECT $1, $3, $2, $4, $5 FROM claimed
+  SELECT ${[1, 2, 3, 4, 5, 6, 7, 8, 9].map($).join(", ")} FROM claimed${suffix}
+), layer${suffix} AS (
+  INSERT INTO layers (namespace, layer, revision, content, hash)
+  SELECT ${$(1)}, ${$(3)}, ${$(2)}, ${$(4)}, ${$(5)} FROM claimed${suffix}
   ON CONFLICT (namespace, layer) DO UPDATE
     SET revision = EXCLUDED.revision, content = EXCLUDED.content, hash = EXCLUDED.hash, updated_at = now()
 )`;
+}
 /** What a commit answers: whether it applied, the heads' versions, the events' places. */
-const COMMIT_RESULT = `SELECT (SELECT count(*)::int FROM claimed) AS applied,
+const commitResult = (suffix = "") => `(SELECT count(*)::int FROM claimed${suffix}) AS applied${suffix},
   (SELECT COALESCE(json_agg(json_build_object('namespace', h.namespace, 'environment', h.environment,
-                                              'version', h.version)), '[]'::json) FROM heads h) AS versions,
-  ${outboxPlacesSql("events")} AS places`;
+                                              'version', h.version)), '[]'::json) FROM heads${suffix} h) AS versions${suffix},
+  ${outboxPlacesSql(`events${suffix}`)} AS places${suffix}`;
 const COMMIT_SQL = `
 WITH locked AS (
   SELECT n.name, n.write_version FROM namespaces n
@@ -147,21 +155,21 @@ WITH locked AS (
   JOIN unnest($${OTHERS}::text[], $${OTHERS + 1}::bigint[]) AS e(name, version)
     ON e.name = l.name AND e.version = l.write_version
 ), claimed AS (
-  ${CLAIM}
+  ${claim()}
   WHERE name = $1 AND write_version = $10 AND created_at = $${OTHERS + 2}::timestamptz
     AND (SELECT ok FROM others_unchanged)
   RETURNING name
 ), others AS (
   UPDATE namespaces SET write_version = write_version + 1
   WHERE name = ANY($${OTHERS}::text[]) AND EXISTS (SELECT 1 FROM claimed)
-), ${REVISION_AND_LAYER}, ${dependenciesReplaceCtes(11, "claimed")}, heads AS (
+), ${revisionAndLayer()}, ${dependenciesReplaceCtes(11, "claimed")}, heads AS (
   ${RESOLVED_HEADS_UPSERT_SQL(12, "claimed")}
 ), events AS (
   ${outboxInsertSql(12 + RESOLVED_HEADS_PARAMS, "claimed")}
 ), audit AS (
   ${auditInsertSql(OTHERS + 3, "claimed")}
 )
-${COMMIT_RESULT}`;
+SELECT ${commitResult()}`;
 
 /**
  * A plain write (no other namespace re-resolved, no dependency changed, at most this many heads
@@ -189,22 +197,73 @@ function plainCommitSql(heads: number, events: number): string {
 const plainCommitTexts = new Map<string, string>();
 
 function buildPlainCommitSql(heads: number, events: number): string {
-  const headsFrom = 13;
-  const eventsFrom = headsFrom + heads * RESOLVED_HEAD_VALUE_PARAMS;
-  return `
-WITH claimed AS (
-  ${CLAIM}
-  WHERE name = $1 AND write_version = $10 AND created_at = $11::timestamptz
-  RETURNING name
-), ${REVISION_AND_LAYER}, heads AS (
-  ${heads > 0 ? resolvedHeadsValuesUpsertSql(headsFrom, heads, "claimed") : "SELECT NULL::text AS namespace, NULL::text AS environment, NULL::bigint AS version WHERE false"}
-), events AS (
-  ${events > 0 ? outboxValuesInsertSql(eventsFrom, events, "claimed") : "SELECT NULL::uuid AS id, NULL::bigint AS seq, NULL::text AS subject WHERE false"}
-), audit AS (
-  ${auditInsertSql(12, "claimed")}
-)
-${COMMIT_RESULT}`;
+  return `WITH ${plainWriteCtes(0, heads, events, "")}
+SELECT ${commitResult()}`;
 }
+
+/** Parameters of one plain write: revision, version, incarnation, audit, then heads and events. */
+const plainParamCount = (heads: number, events: number) =>
+  12 + heads * RESOLVED_HEAD_VALUE_PARAMS + events * OUTBOX_VALUE_PARAMS;
+
+/** A plain write's parts, its parameters after `$base`, its CTEs named with `suffix`. */
+function plainWriteCtes(base: number, heads: number, events: number, suffix: string, onlyIf = ""): string {
+  const headsFrom = base + 13;
+  const eventsFrom = headsFrom + heads * RESOLVED_HEAD_VALUE_PARAMS;
+  const claimed = `claimed${suffix}`;
+  return `${claimed} AS (
+  ${claim(base)}
+  WHERE name = $${base + 1} AND write_version = $${base + 10} AND created_at = $${base + 11}::timestamptz${onlyIf}
+  RETURNING name
+), ${revisionAndLayer(base, suffix)}, heads${suffix} AS (
+  ${heads > 0 ? resolvedHeadsValuesUpsertSql(headsFrom, heads, claimed) : "SELECT NULL::text AS namespace, NULL::text AS environment, NULL::bigint AS version WHERE false"}
+), events${suffix} AS (
+  ${events > 0 ? outboxValuesInsertSql(eventsFrom, events, claimed) : "SELECT NULL::uuid AS id, NULL::bigint AS seq, NULL::text AS subject WHERE false"}
+), audit${suffix} AS (
+  ${auditInsertSql(base + 12, claimed)}
+)`;
+}
+
+const plainParams = (write: CommittedWrite): unknown[] => [
+  ...revisionInsertParams(write.revision),
+  write.expectedWriteVersion,
+  write.incarnation,
+  ...auditInsertParams(write.audit),
+  ...resolvedHeadValueParams(write.heads),
+  ...outboxValueParams(write.outbox),
+];
+
+/**
+ * `n` plain writes of one shape in one statement (`commitGroup`): `locked` takes their namespaces'
+ * row locks in name order (the last parameter names them) before any swap, then each write's
+ * parts as alone, suffixed `_i`; one row answers for all.
+ */
+function groupCommitSql(heads: number, events: number, n: number): string {
+  const each = plainParamCount(heads, events);
+  const names = n * each + 1;
+  const writes = Array.from({ length: n }, (_, i) =>
+    plainWriteCtes(i * each, heads, events, `_${i}`, " AND name IN (SELECT name FROM locked)"),
+  );
+  return `WITH locked AS (
+  SELECT name FROM namespaces WHERE name = ANY($${names}::text[]) ORDER BY name FOR UPDATE
+), ${writes.join(", ")}
+SELECT ${Array.from({ length: n }, (_, i) => commitResult(`_${i}`)).join(",\n  ")}`;
+}
+
+/** What a commit statement answers for one write. */
+interface CommitRow {
+  applied: number;
+  versions: { namespace: string; environment: string; version: number }[];
+  places: OutboxPlace[];
+}
+
+/** A write that applied: its heads as stored (with their versions) and its events' places. */
+export interface CommitResult {
+  heads: ResolvedHead[];
+  places: OutboxPlace[];
+}
+
+const committed = (write: CommittedWrite, row: CommitRow | undefined): CommitResult | null =>
+  row?.applied === 1 ? { heads: withVersions(write.heads, row.versions), places: row.places } : null;
 
 const isPlain = (write: CommittedWrite) =>
   write.others.length === 0 &&
@@ -302,28 +361,14 @@ export function createWriteStore() {
      * events' places in their subjects' order (for the relay), or null when the namespace changed
      * since it was read and nothing was stored.
      */
-    async commitWrite(
-      q: Queryable,
-      write: CommittedWrite,
-    ): Promise<{ heads: ResolvedHead[]; places: OutboxPlace[] } | null> {
+    async commitWrite(q: Queryable, write: CommittedWrite): Promise<CommitResult | null> {
       const plain = isPlain(write);
-      const res = await q.query<{
-        applied: number;
-        versions: { namespace: string; environment: string; version: number }[];
-        places: OutboxPlace[];
-      }>(
+      const res = await q.query<CommitRow>(
         plain
           ? {
               name: `layer-write-commit-${write.heads.length}-${write.outbox.ids.length}`,
               text: plainCommitSql(write.heads.length, write.outbox.ids.length),
-              values: [
-                ...revisionInsertParams(write.revision),
-                write.expectedWriteVersion,
-                write.incarnation,
-                ...auditInsertParams(write.audit),
-                ...resolvedHeadValueParams(write.heads),
-                ...outboxValueParams(write.outbox),
-              ],
+              values: plainParams(write),
             }
           : {
               name: "layer-write-commit",
@@ -341,10 +386,34 @@ export function createWriteStore() {
               ],
             },
       );
-      const row = res.rows[0];
-      return row?.applied === 1
-        ? { heads: withVersions(write.heads, row.versions), places: row.places }
-        : null;
+      return committed(write, res.rows[0]);
+    },
+
+    /** Whether `commitGroup` takes this write: a plain one. */
+    groupable: isPlain,
+
+    /**
+     * Plain writes to distinct namespaces, all with the same numbers of heads and events, in one
+     * autocommit statement: each applies or not by its own swap, exactly as it would alone, and
+     * the answers are in the writes' order. The namespaces' rows are locked first, in name order
+     * (as `COMMIT_SQL` takes its locks), so two groups never wait for each other in a cycle.
+     */
+    async commitGroup(q: Queryable, writes: readonly CommittedWrite[]): Promise<(CommitResult | null)[]> {
+      const heads = writes[0]!.heads.length;
+      const events = writes[0]!.outbox.ids.length;
+      const res = await q.query<Record<string, unknown>>({
+        name: `layer-write-group-${heads}-${events}x${writes.length}`,
+        text: groupCommitSql(heads, events, writes.length),
+        values: [...writes.flatMap(plainParams), writes.map((w) => w.revision.namespace)],
+      });
+      const row = res.rows[0]!;
+      return writes.map((w, i) =>
+        committed(w, {
+          applied: row[`applied_${i}`] as number,
+          versions: row[`versions_${i}`] as CommitRow["versions"],
+          places: row[`places_${i}`] as OutboxPlace[],
+        }),
+      );
     },
   };
 }

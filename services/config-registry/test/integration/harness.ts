@@ -13,6 +13,7 @@ import {
 } from "@nexus/test-fixtures";
 import { buildApp, type GitConfig, type RegistryApp } from "../../src/app.js";
 import type { Keyring } from "../../src/secrets/secret-crypto-fns.js";
+import type { GroupCommitOptions } from "../../src/writes/group-commit.js";
 
 export const REGISTRY_MIGRATIONS = fileURLToPath(new URL("../../migrations", import.meta.url));
 export const REGISTRY_SCHEMA = "config_registry";
@@ -57,6 +58,7 @@ export interface HarnessOptions {
   git?: Partial<GitConfig>;
   /** A bus of the caller's (e.g. on a server with permissions) instead of a fresh prefix; cleaned up by close(). */
   nats?: TestBus;
+  groupCommit?: GroupCommitOptions;
 }
 
 /** The registry on real Postgres (cloned template), real NATS (own prefix) and real Redis (own prefix). */
@@ -87,6 +89,7 @@ export async function startRegistry(options: HarnessOptions = {}): Promise<Harne
       rateLimitPerMinute: options.rateLimitPerMinute ?? 0,
       trustProxy: options.trustProxy ?? [],
       ...(options.policyCheck ? { policyCheck: options.policyCheck } : {}),
+      ...(options.groupCommit ? { groupCommit: options.groupCommit } : {}),
       git: {
         cacheDir: join(tmpdir(), `nexus-git-cache-${randomBytes(6).toString("hex")}`),
         reconcile: false,
