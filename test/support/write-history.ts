@@ -38,7 +38,8 @@ export interface Target {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function request(
+/** One request to a registry as `target`, with JSON in and out. */
+export async function request(
   target: Target,
   method: string,
   path: string,

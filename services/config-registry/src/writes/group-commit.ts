@@ -89,7 +89,7 @@ export function createGroupCommitter(
         deps.pool,
         group.map((w) => w.write),
       );
-      group.forEach((w, i) => w.resolve(results[i]!));
+      for (const [i, w] of group.entries()) w.resolve(results[i]!);
     } catch (err) {
       // Postgres refused the statement, so none of it applied: each write alone, for its own answer.
       // Anything else (the connection lost on the way) leaves each outcome unknown, as alone.
