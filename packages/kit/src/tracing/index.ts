@@ -4,6 +4,7 @@ export * from "./semconv.js";
 export {
   activeTraceIds,
   activeTraceparent,
+  bindActiveContext,
   contextFromCarrier,
   failSpan,
   inSpan,

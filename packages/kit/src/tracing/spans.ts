@@ -241,3 +241,12 @@ export function traceparentOf(span: Span): string | undefined {
   propagation.inject(trace.setSpan(ROOT_CONTEXT, span), carrier);
   return carrier.traceparent;
 }
+
+/**
+ * A runner for later work in the trace context active now: work queued by one request and run
+ * from another's callback (a shared commit) then joins the trace it belongs to.
+ */
+export function bindActiveContext(): <T>(fn: () => T) => T {
+  const active = context.active();
+  return (fn) => context.with(active, fn);
+}

@@ -1,4 +1,4 @@
-import type { Logger, Queryable } from "@nexus/kit";
+import { bindActiveContext, type Logger, type Queryable } from "@nexus/kit";
 import pg from "pg";
 import type { CommitResult, CommittedWrite, WriteStore } from "./write-store.js";
 
@@ -22,6 +22,8 @@ export interface GroupCommitOptions {
 
 interface Waiting {
   write: CommittedWrite;
+  /** Runs in the trace context of the request that wrote it (a statement's span joins that trace). */
+  inContext: <T>(fn: () => T) => T;
   resolve(result: CommitResult | null): void;
   reject(err: unknown): void;
 }
@@ -82,12 +84,17 @@ export function createGroupCommitter(
   async function run(group: Waiting[]): Promise<void> {
     if (group.length === 1) {
       const [only] = group as [Waiting];
-      return deps.writes.commitWrite(deps.pool, only.write).then(only.resolve, only.reject);
+      return only
+        .inContext(() => deps.writes.commitWrite(deps.pool, only.write))
+        .then(only.resolve, only.reject);
     }
     try {
-      const results = await deps.writes.commitGroup(
-        deps.pool,
-        group.map((w) => w.write),
+      // The shared statement's span goes to the first write's trace.
+      const results = await group[0]!.inContext(() =>
+        deps.writes.commitGroup(
+          deps.pool,
+          group.map((w) => w.write),
+        ),
       );
       for (const [i, w] of group.entries()) w.resolve(results[i]!);
     } catch (err) {
@@ -102,7 +109,9 @@ export function createGroupCommitter(
         "Postgres refused a group of writes; committing each alone",
       );
       await Promise.all(
-        group.map((w) => deps.writes.commitWrite(deps.pool, w.write).then(w.resolve, w.reject)),
+        group.map((w) =>
+          w.inContext(() => deps.writes.commitWrite(deps.pool, w.write)).then(w.resolve, w.reject),
+        ),
       );
     }
   }
@@ -112,7 +121,7 @@ export function createGroupCommitter(
     commit(write: CommittedWrite): Promise<CommitResult | null> {
       if (!deps.writes.groupable(write)) return deps.writes.commitWrite(deps.pool, write);
       return new Promise((resolve, reject) => {
-        queue.push({ write, resolve, reject });
+        queue.push({ write, inContext: bindActiveContext(), resolve, reject });
         pump();
       });
     },
