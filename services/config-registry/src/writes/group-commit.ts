@@ -6,10 +6,12 @@ import type { CommitResult, CommittedWrite, WriteStore } from "./write-store.js"
 const GROUP_MAX = 8;
 export interface GroupCommitOptions {
   /**
-   * Commit statements of this instance in flight at once (2). A write that finds fewer goes at
+   * Commit statements of this instance in flight at once (1). A write that finds fewer goes at
    * once, as it would without grouping (one writer waits for nothing); one that finds them all
    * busy waits for one to end and goes with the others that queued meanwhile: concurrent writers
-   * share a round trip, a plan's start-up and a WAL flush instead of each paying for them.
+   * share a round trip, a plan's start-up and a WAL flush instead of each paying for them. One
+   * made larger groups than two and cost less CPU per write in both benchmarks, with a lower p99
+   * (test/bench/README.md (aa)).
    */
   inFlightMax?: number;
   /**
@@ -57,7 +59,7 @@ export function createGroupCommitter(
   },
   options: GroupCommitOptions = {},
 ) {
-  const inFlightMax = options.inFlightMax ?? 2;
+  const inFlightMax = options.inFlightMax ?? 1;
   const slowMs = options.slowMs ?? 20;
   const queue: Waiting[] = [];
   let inFlight = 0;
