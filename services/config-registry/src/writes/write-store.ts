@@ -126,7 +126,7 @@ const OTHERS = 12 + RESOLVED_HEADS_PARAMS + OUTBOX_INSERT_PARAMS;
  */
 const claim = (base = 0) =>
   `UPDATE namespaces SET head_revision = $${base + 2}, write_version = write_version + 1, updated_at = now()`;
-/** The revision ($1–$9) and the layer's new head, both only once `claimed` returned its row. */
+/** The revision (its first nine parameters) and the layer's new head, once `claimed` returned its row. */
 function revisionAndLayer(base = 0, suffix = ""): string {
   const $ = (n: number) => `$${base + n}`;
   return `revision${suffix} AS (
@@ -238,6 +238,17 @@ const plainParams = (write: CommittedWrite): unknown[] => [
  * parts as alone, suffixed `_i`; one row answers for all.
  */
 function groupCommitSql(heads: number, events: number, n: number): string {
+  const key = `${heads}-${events}x${n}`;
+  let text = groupCommitTexts.get(key);
+  if (text === undefined) {
+    text = buildGroupCommitSql(heads, events, n);
+    groupCommitTexts.set(key, text);
+  }
+  return text;
+}
+const groupCommitTexts = new Map<string, string>();
+
+function buildGroupCommitSql(heads: number, events: number, n: number): string {
   const each = plainParamCount(heads, events);
   const names = n * each + 1;
   const writes = Array.from({ length: n }, (_, i) =>
