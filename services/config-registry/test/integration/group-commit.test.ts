@@ -61,13 +61,7 @@ describe("group commit", () => {
     return { answers: await Promise.all(answers), ran: statements.slice(from) };
   }
 
-  const revisionsOf = async (ns: string) =>
-    (
-      await h.db.pool.query<{ revision: number; content: unknown }>(
-        `SELECT revision, content FROM ${REGISTRY_SCHEMA}.revisions WHERE namespace = $1 ORDER BY revision`,
-        [ns],
-      )
-    ).rows;
+  const revisionsOf = (ns: string) => storedRevisions(h, ns);
 
   it("commits the writes that queued in one statement, each as it would alone", async () => {
     const { answers, ran } = await writeAll(1);
@@ -181,10 +175,13 @@ describe("group commit, a statement waiting for a row lock", () => {
   });
 });
 
-async function revisions(h: Harness, ns: string): Promise<number[]> {
-  const res = await h.db.pool.query<{ revision: number }>(
-    `SELECT revision FROM ${REGISTRY_SCHEMA}.revisions WHERE namespace = $1 ORDER BY revision`,
+/** A namespace's stored revisions, oldest first. */
+async function storedRevisions(h: Harness, ns: string) {
+  const res = await h.db.pool.query<{ revision: number; content: unknown }>(
+    `SELECT revision, content FROM ${REGISTRY_SCHEMA}.revisions WHERE namespace = $1 ORDER BY revision`,
     [ns],
   );
-  return res.rows.map((r) => r.revision);
+  return res.rows;
 }
+
+const revisions = async (h: Harness, ns: string) => (await storedRevisions(h, ns)).map((r) => r.revision);
