@@ -2,6 +2,7 @@ import {
   createTestBus,
   createTestDatabase,
   createTestRedis,
+  freePort,
   type TestBus,
   type TestDatabase,
   type TestRedis,
@@ -128,7 +129,7 @@ describe("write history: the registry killed and restarted under the writers", (
         createTestRedis(),
       ]);
       const auth = registryAuth();
-      const port = String(40_000 + Math.floor(Math.random() * 10_000));
+      const port = String(await freePort());
       const env = {
         ...auth.env,
         PORT: port,

@@ -1,4 +1,5 @@
 import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
+import { freePort } from "./free-port.js";
 
 /**
  * A TCP pass-through in front of a server (the registry, Postgres, NATS), so a test can make it
@@ -8,7 +9,9 @@ import { type AddressInfo, connect, createServer, type Server, type Socket } fro
 export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1") {
   const sockets = new Set<Socket>();
   let server: Server | undefined;
-  let port = 0;
+  // Below the ephemeral range (see freePort): while the proxy is down, no other test's listener
+  // or outgoing connection can take its port, so `up` finds it free (CI once failed on exactly that).
+  let port = await freePort();
   const listen = () =>
     new Promise<void>((resolve, reject) => {
       const s = createServer((client) => {
